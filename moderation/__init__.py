@@ -1,0 +1,3 @@
+"""Real-time live-content moderation worker pool."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,185 @@
+"""Frozen dataclasses passed between pipeline stages.
+
+Every stage boundary carries one of these types, never a ``dict``: a typo in a field name is a
+type error found by mypy, not a silently missing key found in production. Arrays inside frozen
+dataclasses are not deep-frozen; stages treat them as read-only by convention.
+
+The JSON shape of a verdict (``Verdict.to_record``) is the public contract of DESIGN.md §4.2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Canonical categories (DESIGN.md §4.2). Policy files may add more.
+CATEGORIES: tuple[str, ...] = ("vulgar", "gambling", "synthetic_unlabeled", "tipping_inducement")
+
+Box = tuple[float, float, float, float]
+"""An axis-aligned box ``(x, y, w, h)`` in pixels of the original frame."""
+
+
+@dataclass(frozen=True, eq=False)
+class VideoFrame:
+    """One decoded, sampled frame.
+
+    ``image`` is BGR ``uint8`` of shape ``(H, W, 3)`` (the layout OpenCV and the ONNX
+    preprocessors expect). ``t`` is seconds on the stream's media timeline.
+    """
+
+    stream: str
+    t: float
+    image: np.ndarray
+    index: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class AudioWindow:
+    """A window of 16 kHz mono float32 PCM with its media time span."""
+
+    stream: str
+    start: float
+    samples: np.ndarray
+    sample_rate: int = 16000
+
+    @property
+    def end(self) -> float:
+        return self.start + len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One box from an object detector (e.g. NudeNet), in original-frame pixels."""
+
+    label: str
+    score: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class VisionResult:
+    """What the vision models say about one frame."""
+
+    stream: str
+    t: float
+    detections: tuple[Detection, ...] = ()
+    #: Whole-image classifier scores by model name, e.g. ``{"open_nsfw": 0.03}``.
+    scores: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A line of text read by OCR, with where it was on screen."""
+
+    text: str
+    score: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class OcrResult:
+    stream: str
+    t: float
+    lines: tuple[TextLine, ...]
+    frame_size: tuple[int, int] = (0, 0)  # (width, height)
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    """A span of recognised speech on the media timeline."""
+
+    stream: str
+    start: float
+    end: float
+    text: str
+    lang: str
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    """A lexicon term found in a piece of text.
+
+    ``span`` indexes the *original* text (before normalisation), so a UI can highlight what was
+    actually said or shown even when the match was found through Traditional→Simplified
+    conversion, stripped separators or pinyin.
+    """
+
+    term: str
+    category: str
+    weight: float
+    span: tuple[int, int]
+    matched: str
+    via: str = "text"  # "text" | "pinyin"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One piece of evidence that a category may be violated (DESIGN.md §4.3).
+
+    ``kind`` is e.g. ``asr.keyword`` or ``image.nudenet``; optional fields are filled where the
+    kind has them and omitted from the JSON record otherwise.
+    """
+
+    kind: str
+    stream: str
+    t: float
+    score: float
+    category: str
+    term: str | None = None
+    text: str | None = None
+    lang: str | None = None
+    box: Box | None = None
+    label: str | None = None
+    url: str | None = None
+    end: float | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        rec: dict[str, Any] = {"kind": self.kind, "t": round(self.t, 3), "score": round(self.score, 4)}
+        for name in ("term", "text", "lang", "label", "url"):
+            value = getattr(self, name)
+            if value is not None:
+                rec[name] = value
+        if self.box is not None:
+            rec["box"] = [round(v, 1) for v in self.box]
+        if self.end is not None:
+            rec["end"] = round(self.end, 3)
+        return rec
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A fused decision: one category violated over ``[start, end]`` of one stream."""
+
+    stream: str
+    category: str
+    severity: str
+    score: float
+    start: float
+    end: float
+    signals: tuple[Signal, ...]
+    wallclock_start: str | None = None
+    clip: str | None = None
+    thumbnails: tuple[str, ...] = ()
+    model_versions: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    action: str = "review"
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSONL / review-queue record of DESIGN.md §4.2."""
+        return {
+            "stream": self.stream,
+            "category": self.category,
+            "severity": self.severity,
+            "score": round(self.score, 4),
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "wallclock_start": self.wallclock_start,
+            "signals": [s.to_record() for s in self.signals],
+            "clip": self.clip,
+            "thumbnails": list(self.thumbnails),
+            "model_versions": dict(self.model_versions),
+            "action": self.action,
+        }
