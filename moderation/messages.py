@@ -181,5 +181,4 @@ class Verdict:
             "clip": self.clip,
             "thumbnails": list(self.thumbnails),
             "model_versions": dict(self.model_versions),
-            "action": self.action,
         }

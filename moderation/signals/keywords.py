@@ -1,0 +1,64 @@
+"""Recognised text (speech, on-screen text) → ``*.keyword`` signals.
+
+The matcher is passed in as a plain callable so this module does not care how matching is done
+(normalisation, pinyin, allow-contexts live in :mod:`moderation.text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from moderation.messages import KeywordHit, OcrResult, Signal, TranscriptSegment
+
+MatchFn = Callable[[str], list[KeywordHit]]
+
+
+def _time_in_segment(seg: TranscriptSegment, hit: KeywordHit) -> float:
+    """Where in the segment the term was said, assuming a steady speaking rate.
+
+    Whisper segments can be several seconds long; placing the signal at the term rather than at
+    the segment start keeps verdict times within a second or two of the real event.
+    """
+    if not seg.text:
+        return seg.start
+    frac = hit.span[0] / len(seg.text)
+    return seg.start + frac * max(seg.end - seg.start, 0.0)
+
+
+def transcript_signals(segments: Iterable[TranscriptSegment], match: MatchFn) -> list[Signal]:
+    out: list[Signal] = []
+    for seg in segments:
+        for hit in match(seg.text):
+            out.append(
+                Signal(
+                    kind="asr.keyword",
+                    stream=seg.stream,
+                    t=_time_in_segment(seg, hit),
+                    score=hit.weight,
+                    category=hit.category,
+                    term=hit.term,
+                    text=seg.text,
+                    lang=seg.lang,
+                )
+            )
+    return out
+
+
+def ocr_signals(results: Iterable[OcrResult], match: MatchFn) -> list[Signal]:
+    out: list[Signal] = []
+    for res in results:
+        for line in res.lines:
+            for hit in match(line.text):
+                out.append(
+                    Signal(
+                        kind="ocr.keyword",
+                        stream=res.stream,
+                        t=res.t,
+                        score=hit.weight * line.score,
+                        category=hit.category,
+                        term=hit.term,
+                        text=line.text,
+                        box=line.box,
+                    )
+                )
+    return out

@@ -1,0 +1,52 @@
+import cv2
+import numpy as np
+
+from moderation.messages import KeywordHit
+from moderation.signals.qr import QrTracker, decode_qr, host_of, url_words
+
+URL = "https://bet-casino-888.example/register?ref=live"
+
+
+def frame_with_qr(data: str, size: int = 200) -> np.ndarray:
+    qr = cv2.QRCodeEncoder.create().encode(data)
+    qr = cv2.resize(qr, (size, size), interpolation=cv2.INTER_NEAREST)
+    img = np.full((360, 640, 3), 255, np.uint8)
+    img[80 : 80 + size, 300 : 300 + size] = qr[:, :, None]
+    return img
+
+
+def test_decode_finds_url_and_box() -> None:
+    (code,) = decode_qr(frame_with_qr(URL))
+    assert code.data == URL
+    x, y, w, h = code.box
+    assert abs(x - 300) < 30 and abs(y - 80) < 30 and w > 100 and h > 100
+
+
+def test_no_qr_in_plain_frame() -> None:
+    assert decode_qr(np.zeros((120, 160, 3), np.uint8)) == []
+
+
+def test_host_and_words() -> None:
+    assert host_of(URL) == "bet-casino-888.example"
+    assert host_of("just some words") is None
+    assert url_words(URL).split()[:3] == ["https", "bet", "casino"]
+
+
+def test_blocked_domain_matches_subdomains_only_on_label_boundary() -> None:
+    tr = QrTracker("s1", blocked_domains=["casino.example"])
+    assert tr.judge("https://www.casino.example/x") == ("gambling", 1.0, "casino.example")
+    assert tr.judge("https://notcasino.example/x") is None
+
+
+def test_same_code_on_consecutive_frames_is_one_signal() -> None:
+    def match(text: str) -> list[KeywordHit]:
+        i = text.find("casino")
+        return [KeywordHit("casino", "gambling", 0.8, (i, i + 6), "casino")] if i >= 0 else []
+
+    tr = QrTracker("s1", match_text=match, gap_s=5.0)
+    (code,) = decode_qr(frame_with_qr(URL))
+    sigs = [s for t in range(10) for s in tr.observe(float(t), [code])]
+    assert len(sigs) == 1
+    assert sigs[0].kind == "qr.url" and sigs[0].url == URL and sigs[0].category == "gambling"
+    # gone for longer than the gap, then back: reported again
+    assert len(tr.observe(30.0, [code])) == 1
