@@ -25,7 +25,7 @@ from moderation.infer.ocr import OcrEngine, load_ocr
 from moderation.infer.registry import Registry
 from moderation.infer.vision import VisionModels
 from moderation.ingest.decode import MediaInfo, iter_audio_windows, iter_frames, probe
-from moderation.messages import Signal, VideoFrame, Verdict
+from moderation.messages import Signal, Verdict, VideoFrame
 from moderation.policy.fuse import fuse
 from moderation.sample.frames import FpsSampler
 from moderation.signals.keywords import ocr_signals, transcript_signals
