@@ -1,0 +1,116 @@
+"""Creating ONNX Runtime sessions the same way everywhere.
+
+Every ONNX model in the pipeline (NudeNet, open_nsfw, manifest-described classifiers) goes through
+:func:`create_session`, so provider choice and threading are decided in one place: on a GPU node
+the TensorRT or CUDA execution provider is used when the installed ``onnxruntime-gpu`` offers it,
+and CI and laptops fall back to the CPU provider without any configuration. Nothing here runs at
+import time; a session exists only once a caller asks for one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import onnxruntime as ort
+
+log = logging.getLogger(__name__)
+
+#: Preference order: the fastest provider that is installed wins.
+PREFERRED_PROVIDERS: tuple[str, ...] = (
+    "TensorrtExecutionProvider",
+    "CUDAExecutionProvider",
+    "CPUExecutionProvider",
+)
+
+Dim = int | str | None
+"""One input dimension as ONNX Runtime reports it: a number, a symbolic name, or unknown."""
+
+
+def available_providers() -> list[str]:
+    """Execution providers the installed onnxruntime build offers (a thin, patchable wrapper)."""
+    return list(ort.get_available_providers())
+
+
+def choose_providers(providers: Sequence[str] | None = None) -> list[str]:
+    """Pick the execution providers for a session, best first.
+
+    With ``providers=None`` this is every provider of :data:`PREFERRED_PROVIDERS` that is
+    installed, ending with the CPU provider so ONNX Runtime can place operators a GPU provider
+    does not support. An explicit list is an override (e.g. force CPU on a GPU node for a
+    benchmark baseline): its unavailable entries are dropped with a warning rather than left to
+    ONNX Runtime, which would fail or fall back silently; if none is available it is an error
+    naming what was asked for and what exists.
+    """
+    have = available_providers()
+    if providers is None:
+        chosen = [p for p in PREFERRED_PROVIDERS if p in have]
+        return chosen or ["CPUExecutionProvider"]
+    wanted = list(providers)
+    if not wanted:
+        raise ValueError("providers override is empty; pass None to choose automatically")
+    chosen = [p for p in wanted if p in have]
+    dropped = [p for p in wanted if p not in have]
+    if dropped:
+        log.warning("onnxruntime providers not available here, skipped: %s (have %s)", dropped, have)
+    if not chosen:
+        raise ValueError(f"none of the requested onnxruntime providers {wanted} is available; have {have}")
+    return chosen
+
+
+def session_options(intra_op_threads: int = 0) -> ort.SessionOptions:
+    """Session options shared by all models.
+
+    ``intra_op_threads`` bounds the threads one ``run`` uses (0 lets ONNX Runtime use all
+    cores). Several batcher actors share a node, so each is normally given a slice of the cores
+    instead of every session spinning a thread per core. Inter-op parallelism is off: the models
+    are single chains of operators and parallel branches only add scheduling overhead.
+    """
+    if intra_op_threads < 0:
+        raise ValueError(f"intra_op_threads must be >= 0, got {intra_op_threads}")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = intra_op_threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return opts
+
+
+def create_session(
+    model_path: str | Path,
+    providers: Sequence[str] | None = None,
+    intra_op_threads: int = 0,
+) -> ort.InferenceSession:
+    """Open ``model_path`` as an ONNX Runtime session on the best available providers.
+
+    A missing file is reported with its path before ONNX Runtime gets to produce a less
+    readable error.
+    """
+    path = Path(model_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ONNX model not found: {path}")
+    chosen = choose_providers(providers)
+    opts = session_options(intra_op_threads)
+    session = ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
+    log.info("loaded %s on %s", path.name, session.get_providers())
+    return session
+
+
+def input_spec(session: ort.InferenceSession, index: int = 0) -> tuple[str, list[Dim]]:
+    """Name and shape of one model input, e.g. ``("images", ["batch", 3, "height", "width"])``.
+
+    A string or ``None`` entry is a dynamic dimension; callers check the batch entry to know
+    whether several images can go into one ``run``.
+    """
+    inputs = session.get_inputs()
+    if not 0 <= index < len(inputs):
+        raise IndexError(f"model has {len(inputs)} input(s); no input {index}")
+    meta = inputs[index]
+    return meta.name, list(meta.shape)
+
+
+def has_dynamic_batch(session: ort.InferenceSession, index: int = 0) -> bool:
+    """True when the first dimension of input ``index`` is not fixed to a number."""
+    _, shape = input_spec(session, index)
+    return bool(shape) and not isinstance(shape[0], int)
