@@ -20,6 +20,7 @@ instead of blocking ingest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -152,10 +153,8 @@ class DynamicBatcher(Generic[In, Out]):
         """Stop the loop; pending callers get ``CancelledError``."""
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         while not self._queue.empty():
             _, fut = self._queue.get_nowait()
             fut.cancel()
