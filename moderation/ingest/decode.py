@@ -1,0 +1,293 @@
+"""Decode media into sampled BGR frames and 16 kHz audio windows (DESIGN.md §2, §7, §8).
+
+Why it is shaped this way:
+
+* Decode is the CPU bottleneck, so work is done at the *sampling* need: frames are decoded with
+  codec threads, the fps sampler is asked before any pixel conversion, and a sampled frame is
+  converted straight to a downscaled BGR array by swscale (one pass, no full-size BGR copy).
+  ``keyframes_only`` additionally tells the decoder to skip non-key frames when the caller knows
+  its rate is at or below the keyframe rate.
+* A corrupt packet must never end a stream: decoding goes packet by packet and a packet that
+  fails is skipped and counted in :class:`DecodeStats`.
+* Input is untrusted: anything that cannot be used raises :class:`MediaError` with a one-line
+  reason, and frames above a pixel cap are refused (decompression-bomb guard).
+
+All times are seconds on the media timeline, relative to the container's start time, so frame
+times and audio window times of one file share one clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+from urllib.parse import unquote, urlparse
+
+import av
+import av.container
+import numpy as np
+
+from moderation.config import SamplingConfig
+from moderation.messages import AudioWindow, VideoFrame
+from moderation.sample.audio import SAMPLE_RATE, AudioWindower
+from moderation.sample.frames import FpsSampler, scaled_size
+
+log = logging.getLogger(__name__)
+
+# FFmpeg opens almost anything: a ``.txt`` file is "tty" video (ANSI art). Those are not media a
+# streamer could send us, and treating them as media would hide a wrong path behind nonsense.
+_TEXT_FORMATS = frozenset({"tty", "bin", "xbin", "adf", "idf"})
+_TEXT_CODECS = frozenset({"ansi", "bintext", "xbin", "idf"})
+
+DEFAULT_MAX_FRAME_PIXELS = SamplingConfig().max_frame_pixels
+
+
+class MediaError(ValueError):
+    """Media that cannot be used; the message is one line naming the input and the reason."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a file holds, for planning a scan before decoding it."""
+
+    duration: float | None
+    has_video: bool
+    has_audio: bool
+    width: int | None
+    height: int | None
+    fps: float | None
+
+
+@dataclass
+class DecodeStats:
+    """Counters a caller passes in to see what decoding skipped (mutable on purpose)."""
+
+    packets: int = 0
+    corrupt_packets: int = 0
+    frames_decoded: int = 0
+    frames_sampled: int = 0
+    demux_errors: int = 0
+
+
+def resolve_local_path(path: str | Path) -> Path:
+    """Turn a path or ``file://`` URL into an existing local file, or raise MediaError.
+
+    Network sources (rtmp, hls, ...) go through the guarded opener in ``ingest/source.py``;
+    refusing them here keeps this module from ever touching the network by accident.
+    """
+    text = str(path)
+    if "://" in text:
+        parsed = urlparse(text)
+        if parsed.scheme.lower() != "file":
+            raise MediaError(f"{text}: unsupported URL scheme {parsed.scheme!r} (only local files here)")
+        text = unquote(parsed.path)
+    p = Path(text)
+    if not p.exists():
+        raise MediaError(f"{p}: no such file")
+    if not p.is_file():
+        raise MediaError(f"{p}: not a regular file")
+    return p
+
+
+def open_media(path: str | Path) -> av.container.InputContainer:
+    """Open a local media file that has at least one audio or video stream."""
+    p = resolve_local_path(path)
+    try:
+        container = av.open(str(p), mode="r")
+    except av.FFmpegError as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise MediaError(f"{p}: not a readable media file ({reason})") from exc
+    try:
+        fmt = container.format.name
+        streams = [s for s in container.streams if s.type in ("video", "audio")]
+        if fmt in _TEXT_FORMATS or any(s.codec_context.name in _TEXT_CODECS for s in streams):
+            raise MediaError(f"{p}: not a media file (FFmpeg reads it only as text/ANSI art, format {fmt!r})")
+        if not streams:
+            raise MediaError(f"{p}: no audio or video stream (format {fmt!r})")
+    except BaseException:
+        container.close()
+        raise
+    return container
+
+
+def media_origin(container: av.container.InputContainer) -> float:
+    """Start of the media timeline in seconds (0.0 when the container does not say)."""
+    start = container.start_time
+    return start / av.time_base if start is not None else 0.0
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Describe a media file without decoding it."""
+    with closing(open_media(path)) as c:
+        video = c.streams.video[0] if c.streams.video else None
+        audio = c.streams.audio[0] if c.streams.audio else None
+        duration: float | None = c.duration / av.time_base if c.duration is not None else None
+        if duration is None:
+            for s in (video, audio):
+                if s is not None and s.duration is not None and s.time_base is not None:
+                    duration = float(s.duration * s.time_base)
+                    break
+        fps: float | None = None
+        if video is not None:
+            rate = video.average_rate or video.guessed_rate or video.base_rate
+            fps = float(rate) if rate else None
+        return MediaInfo(
+            duration=duration,
+            has_video=video is not None,
+            has_audio=audio is not None,
+            width=video.codec_context.width if video is not None else None,
+            height=video.codec_context.height if video is not None else None,
+            fps=fps,
+        )
+
+
+def _check_pixels(path: str | Path, width: int, height: int, max_frame_pixels: int) -> None:
+    if width * height > max_frame_pixels:
+        raise MediaError(f"{path}: frame {width}x{height} exceeds the {max_frame_pixels}-pixel cap (refused)")
+
+
+def _decode_packet(
+    path: str | Path, packet: av.Packet, stats: DecodeStats
+) -> list[av.VideoFrame] | list[av.AudioFrame]:
+    """Decode one packet; a corrupt one is logged, counted and skipped (never fatal)."""
+    stats.packets += 1
+    try:
+        return packet.decode()
+    except av.FFmpegError as exc:
+        stats.corrupt_packets += 1
+        # A damaged stretch can fail hundreds of packets in a row: log the first few, count all.
+        level = logging.WARNING if stats.corrupt_packets <= 5 else logging.DEBUG
+        log.log(
+            level, "%s: skipped corrupt packet at pts=%s (%d so far): %s", path, packet.pts, stats.corrupt_packets, exc
+        )
+        return []
+
+
+def _demux(
+    path: str | Path, container: av.container.InputContainer, stream: av.stream.Stream, stats: DecodeStats
+) -> Iterator[av.Packet]:
+    """Packets of one stream; a demuxer error (truncated file) ends the stream, counted."""
+    it = container.demux(stream)
+    while True:
+        try:
+            packet = next(it)
+        except StopIteration:
+            return
+        except av.FFmpegError as exc:
+            stats.demux_errors += 1
+            log.warning("%s: demux stopped early: %s", path, exc)
+            return
+        yield packet
+
+
+def iter_frames(
+    path: str | Path,
+    stream_id: str,
+    fps: float,
+    max_side: int = 1280,
+    max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
+    *,
+    keyframes_only: bool = False,
+    stats: DecodeStats | None = None,
+) -> Iterator[VideoFrame]:
+    """Yield frames sampled at ``fps`` as downscaled BGR arrays; nothing if there is no video.
+
+    ``keyframes_only`` makes the decoder drop non-key frames before decoding them (far cheaper),
+    and the sampler then picks among keyframes; use it only when ``1/fps`` is at least the
+    keyframe interval, otherwise samples are missed. Raises MediaError for unusable input or a
+    frame over ``max_frame_pixels``.
+    """
+    stats = stats if stats is not None else DecodeStats()
+    sampler = FpsSampler(fps)
+    with closing(open_media(path)) as container:
+        if not container.streams.video:
+            return
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        if ctx.width and ctx.height:
+            _check_pixels(path, ctx.width, ctx.height, max_frame_pixels)
+        ctx.thread_type = "AUTO"
+        if keyframes_only:
+            ctx.skip_frame = "NONKEY"
+        origin = media_origin(container)
+        frame_step = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04
+        last_t: float | None = None
+        index = 0
+        for packet in _demux(path, container, stream, stats):
+            for frame in cast(list[av.VideoFrame], _decode_packet(path, packet, stats)):
+                stats.frames_decoded += 1
+                if frame.time is not None:
+                    t = frame.time - origin
+                elif last_t is None:  # raw elementary streams carry no pts: count frames instead
+                    t = 0.0
+                else:
+                    t = last_t + frame_step
+                last_t = t
+                if not sampler.take(t):
+                    continue
+                _check_pixels(path, frame.width, frame.height, max_frame_pixels)
+                size = scaled_size(frame.width, frame.height, max_side)
+                image: np.ndarray = frame.to_ndarray(width=size.width, height=size.height, format="bgr24")
+                stats.frames_sampled += 1
+                yield VideoFrame(stream=stream_id, t=t, image=image, index=index)
+                index += 1
+
+
+def iter_sampled_frames(
+    path: str | Path, stream_id: str, config: SamplingConfig, *, stats: DecodeStats | None = None
+) -> Iterator[VideoFrame]:
+    """:func:`iter_frames` with its knobs taken from the pipeline's sampling config."""
+    return iter_frames(path, stream_id, config.fps, config.max_side, config.max_frame_pixels, stats=stats)
+
+
+def _resampler() -> av.AudioResampler:
+    return av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+
+
+def iter_audio_windows(
+    path: str | Path,
+    stream_id: str,
+    window_s: float = 30.0,
+    hop_s: float | None = None,
+    *,
+    min_tail_s: float = 0.1,
+    stats: DecodeStats | None = None,
+) -> Iterator[AudioWindow]:
+    """Yield 16 kHz mono float32 windows with media start times; nothing if there is no audio.
+
+    The last partial window is kept (speech in a stream's final seconds still counts) unless it
+    is shorter than ``min_tail_s`` (codec padding, not content).
+    """
+    stats = stats if stats is not None else DecodeStats()
+    windower = AudioWindower(window_s, hop_s, SAMPLE_RATE, min_tail_s=min_tail_s)
+    with closing(open_media(path)) as container:
+        if not container.streams.audio:
+            return
+        stream = container.streams.audio[0]
+        stream.codec_context.thread_type = "AUTO"
+        origin = media_origin(container)
+        resampler = _resampler()
+
+        def emit(frames: list[av.AudioFrame]) -> Iterator[AudioWindow]:
+            for rf in frames:
+                t = rf.time - origin if rf.time is not None else None
+                for w in windower.push(rf.to_ndarray().reshape(-1), t):
+                    yield AudioWindow(stream=stream_id, start=w.start, samples=w.samples)
+
+        for packet in _demux(path, container, stream, stats):
+            for frame in cast(list[av.AudioFrame], _decode_packet(path, packet, stats)):
+                stats.frames_decoded += 1
+                try:
+                    out = resampler.resample(frame)
+                except ValueError:
+                    # Input layout/rate changed mid-stream: drain the old resampler, start anew.
+                    yield from emit(resampler.resample(None))
+                    resampler = _resampler()
+                    out = resampler.resample(frame)
+                yield from emit(out)
+        yield from emit(resampler.resample(None))
+        for w in windower.flush():
+            yield AudioWindow(stream=stream_id, start=w.start, samples=w.samples)

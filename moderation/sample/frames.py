@@ -1,0 +1,92 @@
+"""Which decoded frames are worth converting: fps sampling on the media timeline.
+
+Decoding is the CPU bottleneck (DESIGN.md §7), and the costly part after decoding is the pixel
+conversion (YUV → BGR, rescale). The sampler is consulted *before* that conversion, so an
+unsampled frame costs only its decode. It is pure logic on timestamps, so it is tested without
+any media and shared by file scans and live streams.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# Timestamps come from integer pts times a rational time base; float rounding may put a frame
+# meant for t=2.0 at 1.9999999. Slots are computed with this slack so such a frame still counts
+# as the start of slot 2 rather than the tail of slot 1.
+_EPS = 1e-6
+
+
+class FpsSampler:
+    """Take the first frame at or after each ``1/fps`` grid point of the media timeline.
+
+    Slot ``k`` covers ``[k/fps, (k+1)/fps)``; the first frame seen in a slot is taken and later
+    frames in the same slot are skipped. On a 25 fps source at ``fps=1`` this takes exactly the
+    frames at t = 0, 1, 2, ...; a source slower than ``fps`` has every frame taken. The grid is
+    anchored to the media timeline (not to the first frame), so two decoders of the same stream
+    take the same timestamps, which keeps verdicts reproducible across a rescan.
+
+    A timestamp that jumps backwards by more than ``reset_after_s`` (a live stream restarted
+    its clock) resets the sampler instead of starving it until the clock catches up.
+    """
+
+    def __init__(self, fps: float, reset_after_s: float = 2.0) -> None:
+        if not (fps > 0 and math.isfinite(fps)):
+            raise ValueError(f"sampling fps must be a positive number, got {fps!r}")
+        self.fps = float(fps)
+        self.reset_after_s = reset_after_s
+        self._last_slot: int | None = None
+        self._last_t: float | None = None
+
+    def slot(self, t: float) -> int:
+        """Index of the sampling slot a timestamp falls into."""
+        return math.floor(t * self.fps + _EPS)
+
+    def take(self, t: float) -> bool:
+        """Decide whether the frame at ``t`` (seconds) is sampled, and record it if so."""
+        if self._last_t is not None and t < self._last_t - self.reset_after_s:
+            self.reset()
+        self._last_t = t
+        k = self.slot(t)
+        if self._last_slot is not None and k <= self._last_slot:
+            return False
+        self._last_slot = k
+        return True
+
+    def next_due(self) -> float:
+        """Earliest timestamp that would be taken next (start of the next slot)."""
+        if self._last_slot is None:
+            return -math.inf
+        return (self._last_slot + 1) / self.fps
+
+    def reset(self) -> None:
+        """Forget history (after a seek, reconnect or clock reset)."""
+        self._last_slot = None
+        self._last_t = None
+
+
+@dataclass(frozen=True)
+class ScaledSize:
+    """Output size of a downscaled frame."""
+
+    width: int
+    height: int
+
+
+def scaled_size(width: int, height: int, max_side: int) -> ScaledSize:
+    """Size with the longer side at most ``max_side``, aspect kept, never upscaled.
+
+    Dimensions are kept even because several swscale paths (and the encoders a thumbnail or
+    clip may later go through) handle odd chroma sizes poorly; a one-pixel loss is harmless.
+    """
+    if width <= 0 or height <= 0:
+        raise ValueError(f"invalid frame size {width}x{height}")
+    if max_side <= 0:
+        raise ValueError(f"max_side must be positive, got {max_side}")
+    longer = max(width, height)
+    if longer <= max_side:
+        return ScaledSize(width, height)
+    scale = max_side / longer
+    w = max(2, round(width * scale) // 2 * 2)
+    h = max(2, round(height * scale) // 2 * 2)
+    return ScaledSize(w, h)

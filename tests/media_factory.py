@@ -1,0 +1,91 @@
+"""Media factories for tests: small clips written in well under a second, and broken files.
+
+Any test module can ``from media_factory import make_clip`` (tests/conftest.py puts this folder
+on ``sys.path``). Clips go through the same writer as the sample generator, so they are H.264 +
+AAC MP4 with a fixed keyframe interval.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from moderation.samplegen.writer import write_video
+
+
+def tone(seconds: float, rate: int = 48000, hz: float = 440.0, amplitude: float = 0.3) -> np.ndarray:
+    """A sine tone as float32 mono PCM."""
+    n = round(seconds * rate)
+    return (amplitude * np.sin(2 * np.pi * hz * np.arange(n) / rate)).astype(np.float32)
+
+
+def make_clip(
+    path: str | Path,
+    seconds: float = 4.0,
+    fps: int = 25,
+    size: tuple[int, int] = (320, 240),
+    with_audio: bool = True,
+    *,
+    with_video: bool = True,
+    gop_s: float = 1.0,
+    faststart: bool = True,
+    audio_rate: int = 48000,
+) -> Path:
+    """Write a clip whose frames differ (colour ramps with time) and whose audio is a 440 Hz tone.
+
+    ``size`` is (width, height). Frame ``i`` has its mean brightness rising with ``i`` so a test
+    can tell frames apart without OCR.
+    """
+    width, height = size
+    ramp = np.linspace(0, 60, width, dtype=np.float32)[None, :, None]
+
+    def frames(i: int, t: float) -> np.ndarray:
+        level = (i * 3) % 180
+        img = np.empty((height, width, 3), np.uint8)
+        img[:] = (ramp + level).astype(np.uint8)
+        return img
+
+    audio = tone(seconds, audio_rate) if with_audio else None
+    return write_video(
+        path,
+        frames if with_video else None,
+        seconds,
+        audio,
+        fps=fps,
+        width=width,
+        height=height,
+        audio_rate=audio_rate,
+        gop_s=gop_s,
+        faststart=faststart,
+        preset="ultrafast",
+    )
+
+
+def write_random_bytes(path: str | Path, n: int = 64_000, seed: int = 1) -> Path:
+    """A file of random bytes (not media)."""
+    p = Path(path)
+    p.write_bytes(np.random.default_rng(seed).bytes(n))
+    return p
+
+
+def truncate_copy(src: str | Path, dst: str | Path, fraction: float = 0.5) -> Path:
+    """Copy the first ``fraction`` of a file's bytes (a download or recording cut short)."""
+    data = Path(src).read_bytes()
+    p = Path(dst)
+    p.write_bytes(data[: int(len(data) * fraction)])
+    return p
+
+
+def corrupt_copy(src: str | Path, dst: str | Path, start_frac: float = 0.4, n: int = 4000, seed: int = 2) -> Path:
+    """Copy a file with ``n`` bytes overwritten by noise at ``start_frac`` of its length.
+
+    On a faststart MP4 the index is at the front, so this damages packet payloads only: the
+    container still opens and the decoder meets garbage mid-stream.
+    """
+    data = bytearray(Path(src).read_bytes())
+    at = int(len(data) * start_frac)
+    data[at : at + n] = np.random.default_rng(seed).bytes(min(n, len(data) - at))
+    p = Path(dst)
+    p.write_bytes(bytes(data))
+    return p
