@@ -1,0 +1,190 @@
+"""Speech → text with faster-whisper (CTranslate2), tuned for moderation rather than captioning.
+
+Moderation reads short, independent windows from many streams, so every window is decoded on its
+own (``condition_on_previous_text=False``: one stream's misheard phrase must not leak into the
+next window) and silence is skipped by Silero VAD before it costs decoder time. Whisper is known
+to invent text on silence and music ("Thanks for watching!", subtitle credits); a false
+``asr.keyword`` signal sends a stream to human review, so those segments are dropped here using
+Whisper's own confidence numbers and a list of known phrases. Chinese comes out in whatever script
+Whisper picked (often Traditional); it is converted to Simplified so lexicons need one form.
+
+The model is loaded on first use, never at import, so workers that never see audio pay nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from moderation.config import AsrConfig
+from moderation.messages import AudioWindow, TranscriptSegment
+
+if TYPE_CHECKING:
+    from moderation.infer.registry import Registry
+
+__all__ = [
+    "HALLUCINATION_PHRASES",
+    "Transcriber",
+    "is_hallucination",
+    "load_transcriber",
+]
+
+#: Text Whisper is known to produce on silence, music or noise (from YouTube/Amara subtitle credits
+#: in its training data). Compared after :func:`_canon`, as whole segments.
+HALLUCINATION_PHRASES: tuple[str, ...] = (
+    "字幕由Amara.org社群提供",
+    "字幕由 Amara.org 社区提供",
+    "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目",
+    "請不吝點贊 訂閱 轉發 打賞支持明鏡與點點欄目",
+    "明镜需要您的支持 欢迎订阅明镜",
+    "中文字幕志愿者",
+    "优优独播剧场——YoYo Television Series Exclusive",
+    "谢谢观看",
+    "感谢观看",
+    "Thanks for watching!",
+    "Thank you for watching.",
+    "Thanks for watching and see you next time.",
+    "Please subscribe to my channel.",
+    "Subtitles by the Amara.org community",
+)
+
+# Thresholds from Whisper's own decoding heuristics (openai/whisper transcribe.py defaults).
+NO_SPEECH_MAX = 0.6
+LOGPROB_MIN = -1.0
+COMPRESSION_MAX = 2.4
+
+_PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def _canon(text: str) -> str:
+    """Case-, width-, script-punctuation-insensitive form used to compare against known phrases."""
+    return _PUNCT_RE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+_CANON_PHRASES = frozenset(_canon(p) for p in HALLUCINATION_PHRASES)
+
+
+def is_hallucination(text: str, no_speech_prob: float, avg_logprob: float, compression_ratio: float) -> bool:
+    """True for a segment that is more likely invented than heard.
+
+    Silence: Whisper says there is probably no speech *and* it was unsure of the words (both, as in
+    Whisper's own rule: a confident decode of quiet speech is kept). Loops: a compression ratio
+    above 2.4 means repetitive text ("下注下注下注…"), the classic failure mode. Known phrases: the
+    subtitle credits above, matched as the whole segment so real speech containing them survives.
+    """
+    if no_speech_prob > NO_SPEECH_MAX and avg_logprob < LOGPROB_MIN:
+        return True
+    if compression_ratio > COMPRESSION_MAX:
+        return True
+    canon = _canon(text)
+    return not canon or canon in _CANON_PHRASES
+
+
+class Transcriber:
+    """One faster-whisper model on the CPU; thread-safe lazy load, one window per call."""
+
+    def __init__(self, model_dir: Path, cfg: AsrConfig, *, model_id: str | None = None):
+        self.model_dir = Path(model_dir)
+        self.cfg = cfg
+        self.model_id = model_id or self.model_dir.name
+        self._model: Any = None
+        self._opencc: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> Any:
+        """Create the ``WhisperModel`` (about a second for base on CPU); later calls reuse it."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    if not (self.model_dir / "model.bin").is_file():
+                        raise FileNotFoundError(f"no model.bin in {self.model_dir}; resolve it via the registry")
+                    # A local folder never needs the hub; make sure nothing in the stack tries.
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    from faster_whisper import WhisperModel
+
+                    self._model = WhisperModel(
+                        str(self.model_dir),
+                        device="cpu",
+                        compute_type=self.cfg.compute_type,
+                        cpu_threads=self.cfg.cpu_threads,
+                        local_files_only=True,
+                    )
+        return self._model
+
+    def _to_simplified(self, text: str) -> str:
+        if self._opencc is None:
+            import opencc
+
+            self._opencc = opencc.OpenCC("t2s")  # opencc 1.1+ accepts "t2s" and "t2s.json"
+        return str(self._opencc.convert(text))
+
+    def transcribe(self, window: AudioWindow) -> list[TranscriptSegment]:
+        """Recognised speech of one window, on the stream's media timeline.
+
+        Segment times are Whisper's (relative to the window) plus ``window.start``, clamped to the
+        window. An all-silent window gives ``[]`` (VAD removes everything).
+        """
+        if window.sample_rate != 16000:
+            raise ValueError(
+                f"stream {window.stream}: ASR needs 16 kHz audio, got {window.sample_rate} Hz "
+                "(resample in moderation.sample.audio)"
+            )
+        audio = np.asarray(window.samples, dtype=np.float32).reshape(-1)
+        if audio.size == 0:
+            return []
+        model = self.load()
+        segments, info = model.transcribe(
+            audio,
+            language=self.cfg.language,
+            task="transcribe",
+            beam_size=self.cfg.beam_size,
+            vad_filter=self.cfg.vad,
+            condition_on_previous_text=False,
+            compression_ratio_threshold=COMPRESSION_MAX,
+            log_prob_threshold=LOGPROB_MIN,
+            no_speech_threshold=NO_SPEECH_MAX,
+        )
+        lang = str(info.language or self.cfg.language or "")
+        simplify = lang in ("zh", "yue")
+        out: list[TranscriptSegment] = []
+        for seg in segments:  # a generator: decoding happens while iterating
+            text = seg.text.strip()
+            if is_hallucination(text, seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio):
+                continue
+            if simplify:
+                text = self._to_simplified(text)
+            start = window.start + max(0.0, float(seg.start))
+            end = min(window.end, window.start + float(seg.end))
+            out.append(
+                TranscriptSegment(
+                    stream=window.stream,
+                    start=start,
+                    end=max(start, end),
+                    text=text,
+                    lang=lang,
+                    avg_logprob=float(seg.avg_logprob),
+                    no_speech_prob=float(seg.no_speech_prob),
+                )
+            )
+        return out
+
+
+def load_transcriber(registry: Registry, cfg: AsrConfig) -> Transcriber:
+    """A :class:`Transcriber` for ``cfg.model``, with its files verified (and assembled) first.
+
+    The model itself still loads lazily on the first window.
+    """
+    resolved = registry.resolve(cfg.model, verify=True)
+    if resolved.kind != "whisper":
+        raise ValueError(f"asr.model {cfg.model!r} is a {resolved.kind} model, not kind: whisper")
+    return Transcriber(resolved.path, cfg, model_id=resolved.id)
