@@ -113,3 +113,19 @@ def test_building_blocks() -> None:
     qr = qr_image(URL, 200)
     assert qr.shape == (200, 200, 3)
     assert cv2.QRCodeDetector().detectAndDecode(qr)[0] == URL
+
+
+def test_missing_tools_give_clear_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from moderation.samplegen import SampleGenError, find_cjk_font, speech, visuals
+
+    monkeypatch.setattr(speech.shutil, "which", lambda name: None)
+    with pytest.raises(SampleGenError, match="espeak-ng"):
+        speak("hello")
+    monkeypatch.setattr(visuals, "_FONT_DIR", tmp_path)
+    monkeypatch.setattr(visuals.shutil, "which", lambda name: None)
+    find_cjk_font.cache_clear()
+    try:
+        with pytest.raises(SampleGenError, match="fonts-noto-cjk"):
+            find_cjk_font()
+    finally:
+        find_cjk_font.cache_clear()

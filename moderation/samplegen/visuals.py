@@ -101,10 +101,12 @@ def centered_box(frame_w: int, frame_h: int, w: int, h: int, y_frac: float = 0.5
 
 
 class Background:
-    """A seeded, moving, text-free scene: drifting colour gradient plus a bouncing square.
+    """A seeded, moving, text-free scene: drifting colour gradient plus a bouncing soft blob.
 
     Movement makes the clip obviously video (and exercises inter-frame coding); the gradient is
-    computed once and rolled per frame, so 60 s of frames cost little CPU.
+    computed once and rolled per frame, so 60 s of frames cost little CPU. The moving object is
+    a blurred disc on purpose: RapidOCR reads a hard-edged square as "■" and a disc as "O",
+    and "no text outside the planted overlays" is part of the sample's contract.
     """
 
     def __init__(self, width: int, height: int, seed: int = 0) -> None:
@@ -117,16 +119,23 @@ class Background:
         for c in range(3):
             base[:, :, c] = 90 + 50 * np.sin(xs[None, :] + phase[c]) * np.cos(ys[:, None] + phase[c] / 2)
         self._base = base.clip(0, 255).astype(np.uint8)
-        self._speed = rng.uniform(40, 80, 2)  # square velocity, px/s
-        self._color = tuple(int(v) for v in rng.integers(150, 256, 3))
+        self._speed = rng.uniform(40, 80, 2)  # blob velocity, px/s
+        self._color = rng.integers(150, 256, 3).astype(np.float32)
         self._drift = float(rng.uniform(20, 40))  # gradient drift, px/s
+        side = max(8, min(width, height) // 3)
+        mask = np.zeros((side, side), np.float32)
+        cv2.circle(mask, (side // 2, side // 2), side // 4, 1.0, thickness=-1)
+        self._alpha = cv2.GaussianBlur(mask, (0, 0), side / 8)[:, :, None]
+        self._side = side
 
     def frame(self, t: float) -> np.ndarray:
         img = np.roll(self._base, int(t * self._drift) % self.width, axis=1)
-        side = min(self.width, self.height) // 6
+        side = self._side
         x = _bounce(t * self._speed[0], self.width - side)
         y = _bounce(t * self._speed[1], self.height - side)
-        cv2.rectangle(img, (x, y), (x + side, y + side), self._color, thickness=-1)
+        patch = img[y : y + side, x : x + side].astype(np.float32)
+        alpha = self._alpha[: patch.shape[0], : patch.shape[1]]
+        img[y : y + side, x : x + side] = (patch * (1 - alpha) + self._color * alpha).astype(np.uint8)
         return img
 
 
