@@ -37,7 +37,7 @@ class UserError(Exception):
 def user_errors() -> Iterator[None]:
     from moderation.infer.registry import ModelError
     from moderation.ingest.decode import MediaError
-    from moderation.runtime.local import InputError
+    from moderation.errors import InputError
 
     try:
         yield

@@ -14,15 +14,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from moderation.config import PipelineConfig
+from moderation.errors import InputError
 from moderation.ingest.decode import MediaError, MediaInfo, probe
 from moderation.report import ReportWriter
 from moderation.runtime.graph import Engines, FileScan, Progress, scan_file
 
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-
-
-class InputError(ValueError):
-    """An input that cannot be scanned; the message is one line naming the input and why."""
 
 
 @dataclass(frozen=True)
