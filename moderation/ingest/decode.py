@@ -236,6 +236,31 @@ def iter_frames(
                 index += 1
 
 
+def frame_at(path: str | Path, t: float, max_side: int = 1280) -> np.ndarray | None:
+    """The first frame at or after media time ``t`` as a downscaled BGR array (for thumbnails).
+
+    Seeks to the keyframe before ``t`` and decodes forward, so the cost is at most one GOP;
+    returns None when there is no video or nothing at or after ``t``.
+    """
+    with closing(open_media(path)) as container:
+        if not container.streams.video:
+            return None
+        stream = container.streams.video[0]
+        stream.codec_context.thread_type = "AUTO"
+        origin = media_origin(container)
+        if stream.time_base is not None and t > 0:
+            container.seek(int((t + origin) / stream.time_base), stream=stream, backward=True)
+        stats = DecodeStats()
+        for packet in _demux(path, container, stream, stats):
+            for frame in cast(list[av.VideoFrame], _decode_packet(path, packet, stats)):
+                if frame.time is not None and frame.time - origin < t - 1e-3:
+                    continue
+                size = scaled_size(frame.width, frame.height, max_side)
+                image: np.ndarray = frame.to_ndarray(width=size.width, height=size.height, format="bgr24")
+                return image
+    return None
+
+
 def iter_sampled_frames(
     path: str | Path, stream_id: str, config: SamplingConfig, *, stats: DecodeStats | None = None
 ) -> Iterator[VideoFrame]:

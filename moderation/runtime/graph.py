@@ -24,7 +24,7 @@ from moderation.infer.asr import Transcriber, load_transcriber
 from moderation.infer.ocr import OcrEngine, load_ocr
 from moderation.infer.registry import Registry
 from moderation.infer.vision import VisionModels
-from moderation.ingest.decode import MediaInfo, iter_audio_windows, iter_frames, probe
+from moderation.ingest.decode import MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
 from moderation.messages import Signal, Verdict, VideoFrame
 from moderation.policy.fuse import fuse
 from moderation.sample.frames import FpsSampler
@@ -174,9 +174,9 @@ def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engin
         return verdict
     thumbs: Sequence[str] = ()
     first = verdict.signals[0]
-    frame = next(iter_frames(src, verdict.stream, fps=1.0, start=first.t), None)
-    if frame is not None:
-        boxes = [s.box for s in verdict.signals if s.box is not None and abs(s.t - frame.t) < 1.0]
-        write_thumbnail(frame.image, thumb_path, boxes=boxes or None)
+    image = frame_at(src, first.t, max_side=engines.cfg.sampling.max_side)
+    if image is not None:
+        boxes = [s.box for s in verdict.signals if s.box is not None and abs(s.t - first.t) < 1e-3]
+        write_thumbnail(image, thumb_path, boxes=boxes or None)
         thumbs = (str(thumb_path),)
     return replace(verdict, clip=str(clip_path), thumbnails=tuple(thumbs))
