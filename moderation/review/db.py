@@ -1,0 +1,58 @@
+"""Engines for the review store: SQLite (WAL) by default, PostgreSQL in production.
+
+Everything dialect-specific in ``moderation.review`` is in this module: URL normalisation,
+SQLite pragmas, and which ``INSERT ... ON CONFLICT`` constructor to use (both dialects offer the
+same API for it, so the store keeps one code path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+class QueueUrlError(ValueError):
+    """The ``--queue`` URL is not one the store supports."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` / ``postgres://`` and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if url.startswith(("sqlite://", "postgresql+psycopg://")):
+        return url
+    raise QueueUrlError(f"unsupported queue URL {url!r}: use sqlite:///path/to/file.db or postgresql://user@host/db")
+
+
+def make_engine(url: str) -> sa.Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys on every connection.
+
+    WAL lets the web server read while a scan writes verdicts; the busy timeout turns writer
+    contention into waiting instead of "database is locked" errors.
+    """
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30.0}, pool_pre_ping=False
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def insert_for(engine: sa.Engine) -> Any:
+    """``insert`` constructor with ``on_conflict_do_nothing`` for this engine's dialect."""
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert

@@ -1,0 +1,179 @@
+"""Ordered, versioned schema migrations (a ``schema_version`` table; no Alembic needed).
+
+Why not Alembic: the queue has a handful of tables and must migrate itself on first start of
+``moderation review`` against SQLite or PostgreSQL without an ``alembic.ini`` beside the user.
+The rules that keep this safe:
+
+* A migration's body is frozen once released. Migration 1 therefore *snapshots* the v1 tables
+  here instead of calling ``schema.metadata.create_all`` (which follows the current shape).
+* Later changes append ``(version, description, fn)`` with explicit DDL (``ALTER TABLE ...``)
+  and update ``schema.py``; ``tests/review/test_store.py`` reflects a migrated database and fails
+  when ``schema.py`` and the migrations disagree.
+* Each migration runs in its own transaction together with its ``schema_version`` row, so a
+  failed migration leaves the previous version intact (PostgreSQL has transactional DDL; on
+  SQLite ``CREATE TABLE`` is transactional too).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from moderation.review import schema
+
+
+def _v1(conn: sa.Connection) -> None:
+    """Initial tables: items, audit log, users, tokens, sessions, streamer risk."""
+    md = sa.MetaData()
+    items = sa.Table(
+        "review_items",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("stream", sa.String(200), nullable=False),
+        sa.Column("streamer", sa.String(200), nullable=False),
+        sa.Column("category", sa.String(64), nullable=False),
+        # Idempotency key part: verdict start in integer milliseconds (a float is a poor unique key).
+        sa.Column("window_ms", sa.BigInteger, nullable=False),
+        sa.Column("severity", sa.String(16), nullable=False),
+        sa.Column("severity_rank", sa.Integer, nullable=False),
+        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("t_start", sa.Float, nullable=False),
+        sa.Column("t_end", sa.Float, nullable=False),
+        sa.Column("wallclock_start", sa.String(40)),
+        sa.Column("record", sa.JSON, nullable=False),
+        sa.Column("record_hash", sa.String(64), nullable=False),
+        # Paths relative to the store's media directory; never taken from a request.
+        sa.Column("clip_path", sa.Text),
+        sa.Column("thumb_paths", sa.JSON, nullable=False),
+        sa.Column("media_purged_at", sa.Float),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("claimed_by", sa.String(100)),
+        sa.Column("lease_until", sa.Float),
+        sa.Column("decision_category", sa.String(64)),
+        sa.Column("decided_by", sa.String(100)),
+        sa.Column("decided_at", sa.Float),
+        sa.Column("note", sa.Text),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+        sa.Column("revision", sa.Integer, nullable=False),
+        sa.UniqueConstraint("stream", "category", "window_ms", name="uq_review_items_key"),
+    )
+    sa.Index("ix_review_items_queue", items.c.status, items.c.severity_rank, items.c.created_at)
+    sa.Index("ix_review_items_stream", items.c.stream, items.c.t_start)
+    sa.Index("ix_review_items_streamer", items.c.streamer)
+
+    audit = sa.Table(
+        "review_audit",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.Float, nullable=False),
+        sa.Column("actor", sa.String(100), nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("item_id", sa.Integer),
+        sa.Column("detail", sa.JSON, nullable=False),
+    )
+    sa.Index("ix_review_audit_item", audit.c.item_id, audit.c.at)
+
+    sa.Table(
+        "review_users",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(100), nullable=False, unique=True),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("password_hash", sa.String(300)),
+        sa.Column("disabled", sa.Boolean, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+    )
+
+    sa.Table(
+        "review_tokens",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("review_users.id"), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("label", sa.String(200), nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("last_used_at", sa.Float),
+        sa.Column("revoked_at", sa.Float),
+    )
+
+    sa.Table(
+        "review_sessions",
+        md,
+        sa.Column("id_hash", sa.String(64), primary_key=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("review_users.id"), nullable=False),
+        sa.Column("csrf", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("expires_at", sa.Float, nullable=False),
+    )
+
+    sa.Table(
+        "streamer_risk",
+        md,
+        sa.Column("streamer", sa.String(200), primary_key=True),
+        sa.Column("tier", sa.Integer, nullable=False),
+        sa.Column("confirmed", sa.Integer, nullable=False),
+        sa.Column("dismissed", sa.Integer, nullable=False),
+        sa.Column("escalated", sa.Integer, nullable=False),
+        sa.Column("fp_weight", sa.Float, nullable=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+    )
+    md.create_all(conn)
+
+
+Migration = tuple[int, str, Callable[[sa.Connection], None]]
+
+MIGRATIONS: list[Migration] = [
+    (1, "initial review queue tables", _v1),
+]
+
+#: The version a fully migrated database has.
+LATEST: int = MIGRATIONS[-1][0]
+
+
+class SchemaError(RuntimeError):
+    """The database was written by a newer version of this program."""
+
+
+def current_version(conn: sa.Connection) -> int:
+    """Highest applied migration, 0 for an empty database."""
+    if not sa.inspect(conn).has_table(schema.schema_version.name):
+        return 0
+    value = conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar()
+    return int(value or 0)
+
+
+def migrate(engine: sa.Engine) -> list[int]:
+    """Apply every pending migration in order; return the versions applied (idempotent).
+
+    Two processes starting at once may race to create the version table; the loser's
+    transaction fails on the primary key and is retried once, then sees nothing left to do.
+    """
+    applied: list[int] = []
+    with engine.begin() as conn:
+        schema.schema_version.create(conn, checkfirst=True)
+    for attempt in range(2):
+        try:
+            for version, description, fn in MIGRATIONS:
+                with engine.begin() as conn:
+                    have = current_version(conn)
+                    if have > LATEST:
+                        raise SchemaError(
+                            f"database schema is version {have}, newer than this program ({LATEST}); upgrade moderation"
+                        )
+                    if version <= have:
+                        continue
+                    fn(conn)
+                    conn.execute(
+                        sa.insert(schema.schema_version).values(
+                            version=version, description=description, applied_at=time.time()
+                        )
+                    )
+                    applied.append(version)
+            return applied
+        except sa.exc.IntegrityError:
+            if attempt:
+                raise
+    return applied

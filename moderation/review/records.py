@@ -1,0 +1,134 @@
+"""Validation of incoming verdict records (DESIGN.md §4.2) and the item view read back.
+
+Records arrive from JSONL reports, the pipeline, or ``POST /api/verdicts``; all of them are
+checked by one pydantic model so a bad record is refused with a message naming the field, before
+anything is written. Unknown fields are kept (the record is stored as given) because policy files
+may add categories and future pipelines may add fields the queue should not drop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class RecordError(ValueError):
+    """A verdict record is malformed; the message names the field."""
+
+
+class VerdictRecord(BaseModel):
+    """The fields the queue relies on; everything else is carried through untouched."""
+
+    model_config = ConfigDict(extra="allow")
+
+    stream: str = Field(min_length=1, max_length=200)
+    category: str = Field(min_length=1, max_length=64)
+    severity: str = Field(min_length=1, max_length=16)
+    score: float
+    start: float
+    end: float
+    wallclock_start: str | None = Field(default=None, max_length=40)
+    signals: list[dict[str, Any]] = Field(default_factory=list)
+    clip: str | None = None
+    thumbnails: list[str] = Field(default_factory=list)
+    model_versions: dict[str, Any] = Field(default_factory=dict)
+    #: Not in the §4.2 contract yet: the account behind the stream (defaults to ``stream``).
+    streamer: str | None = Field(default=None, max_length=200)
+
+    @field_validator("score", "start", "end")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
+
+
+def parse_record(data: Any) -> VerdictRecord:
+    """Validate one record; raise ``RecordError`` with a one-line reason."""
+    try:
+        rec = VerdictRecord.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "record"
+        raise RecordError(f"{where}: {first['msg']}") from None
+    if rec.end < rec.start:
+        raise RecordError(f"end ({rec.end}) is before start ({rec.start})")
+    return rec
+
+
+def record_hash(data: dict[str, Any]) -> str:
+    """Stable hash of a record, used to make repeated identical writes no-ops."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def window_ms(start: float) -> int:
+    """The idempotency window of a verdict: its start in whole milliseconds."""
+    return round(start * 1000)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One review item as read from the store (mirrors ``schema.items``)."""
+
+    id: int
+    stream: str
+    streamer: str
+    category: str
+    window_ms: int
+    severity: str
+    severity_rank: int
+    score: float
+    t_start: float
+    t_end: float
+    wallclock_start: str | None
+    record: dict[str, Any]
+    record_hash: str
+    clip_path: str | None
+    thumb_paths: list[str]
+    media_purged_at: float | None
+    status: str
+    claimed_by: str | None
+    lease_until: float | None
+    decision_category: str | None
+    decided_by: str | None
+    decided_at: float | None
+    note: str | None
+    created_at: float
+    updated_at: float
+    revision: int
+
+    def claimed_by_other(self, user: str, now: float) -> bool:
+        """Whether someone else holds a live lease on this item."""
+        return bool(self.claimed_by and self.claimed_by != user and (self.lease_until or 0) > now)
+
+    def public(self, now: float) -> dict[str, Any]:
+        """JSON view for the API: no filesystem paths, lease shown only while it is live."""
+        live = bool(self.claimed_by and (self.lease_until or 0) > now)
+        return {
+            "id": self.id, "stream": self.stream, "streamer": self.streamer, "category": self.category,
+            "severity": self.severity, "score": self.score, "start": self.t_start, "end": self.t_end,
+            "wallclock_start": self.wallclock_start, "status": self.status,
+            "claimed_by": self.claimed_by if live else None, "lease_until": self.lease_until if live else None,
+            "decision_category": self.decision_category, "decided_by": self.decided_by,
+            "decided_at": self.decided_at, "note": self.note, "created_at": self.created_at,
+            "updated_at": self.updated_at, "has_clip": self.clip_path is not None,
+            "thumbnails": len(self.thumb_paths), "media_purged": self.media_purged_at is not None,
+            "signals": self.record.get("signals", []), "model_versions": self.record.get("model_versions", {}),
+        }
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log: who did what to which item, and when."""
+
+    id: int
+    at: float
+    actor: str
+    action: str
+    item_id: int | None
+    detail: dict[str, Any]

@@ -1,0 +1,353 @@
+"""The review queue: idempotent verdict upserts, leased claims, decisions, audit log.
+
+One code path (SQLAlchemy Core) for SQLite and PostgreSQL. Concurrency never relies on
+database-specific locking syntax: every state change is a single conditional ``UPDATE`` whose
+``WHERE`` restates the precondition (item open, lease free or ours, revision unchanged), and the
+row count says whether we won. That is correct under PostgreSQL's READ COMMITTED (the ``WHERE`` is
+re-checked after a row lock wait) and under SQLite's single writer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from moderation.review import media, risk, schema
+from moderation.review.db import insert_for, make_engine
+from moderation.review.migrations import migrate
+from moderation.review.records import AuditEntry, Item, parse_record, record_hash, window_ms
+from moderation.review.settings import ReviewSettings
+
+I = schema.items  # noqa: E741 - short alias keeps the query code readable
+ACTIONS = ("confirm", "dismiss", "escalate")
+_DECIDED = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
+
+
+class QueueError(Exception):
+    """Base of errors the API maps to 4xx responses."""
+
+
+class NotFound(QueueError):
+    pass
+
+
+class Conflict(QueueError):
+    """Someone else holds the item, or it was already decided."""
+
+
+class Invalid(QueueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Queue filters; ``status=None`` means any status."""
+
+    status: str | None = "open"
+    category: str | None = None
+    stream: str | None = None
+    streamer: str | None = None
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        conds: list[sa.ColumnElement[bool]] = []
+        for name in ("status", "category", "stream", "streamer"):
+            value = getattr(self, name)
+            if value:
+                conds.append(I.c[name] == value)
+        return conds
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    item_id: int
+    created: bool
+    changed: bool
+
+
+@dataclass
+class BulkResult:
+    done: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+QUEUE_ORDER = (I.c.severity_rank.desc(), I.c.created_at.asc(), I.c.id.asc())
+
+
+class ReviewStore:
+    """Queue operations over one engine; ``clock`` is injectable so tests can expire leases."""
+
+    def __init__(
+        self, engine: sa.Engine, media_dir: Path, *, lease_s: float = 300.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.engine = engine
+        self.media_dir = media_dir
+        self.lease_s = lease_s
+        self.clock = clock
+        self._insert = insert_for(engine)
+
+    @classmethod
+    def open(cls, settings: ReviewSettings, clock: Callable[[], float] = time.time) -> ReviewStore:
+        """Connect, migrate to the latest schema, and return a store."""
+        engine = make_engine(settings.queue_url)
+        migrate(engine)
+        media_dir = settings.resolved_media_dir()
+        media_dir.mkdir(parents=True, exist_ok=True)
+        return cls(engine, media_dir, lease_s=settings.lease_s, clock=clock)
+
+    # -- writes from the pipeline / importer -------------------------------------------------
+
+    def upsert_verdict(
+        self, data: Mapping[str, Any], *, bases: Iterable[Path] = (), actor: str = "ingest"
+    ) -> UpsertResult:
+        """Insert a verdict, or update its item when the same (stream, category, window) grows.
+
+        A write identical to what is stored changes nothing (no audit line, no revision bump).
+        Evidence files are copied into the media directory first, so an item never points at a
+        file that is not there. The decision of an already-decided item is never changed.
+        """
+        rec = parse_record(dict(data))
+        raw = rec.model_dump(mode="json", exclude_none=False)
+        if rec.streamer is None:
+            raw.pop("streamer", None)
+        h = record_hash(raw)
+        win = window_ms(rec.start)
+        key = (I.c.stream == rec.stream) & (I.c.category == rec.category) & (I.c.window_ms == win)
+        with self.engine.connect() as conn:
+            prev = conn.execute(sa.select(I.c.id, I.c.record_hash).where(key)).first()
+        if prev is not None and prev.record_hash == h:
+            return UpsertResult(prev.id, created=False, changed=False)
+        clip, thumbs = media.ingest(
+            self.media_dir, media.key_dir(rec.stream, rec.category, win), rec.clip, rec.thumbnails, list(bases)
+        )
+        now = self.clock()
+        evidence = {
+            "severity": rec.severity, "severity_rank": schema.SEVERITY_RANK.get(rec.severity, 0),
+            "score": rec.score, "t_start": rec.start, "t_end": rec.end, "wallclock_start": rec.wallclock_start,
+            "record": raw, "record_hash": h, "clip_path": clip, "thumb_paths": thumbs, "updated_at": now,
+        }
+        with self.engine.begin() as conn:
+            ins = self._insert(I).values(
+                stream=rec.stream, streamer=rec.streamer or rec.stream, category=rec.category, window_ms=win,
+                status="open", created_at=now, revision=0, media_purged_at=None, **evidence,
+            ).on_conflict_do_nothing(index_elements=[I.c.stream, I.c.category, I.c.window_ms]).returning(I.c.id)
+            new_id = conn.execute(ins).scalar()
+            created = new_id is not None
+            item_id = new_id if new_id is not None else conn.execute(sa.select(I.c.id).where(key)).scalar_one()
+            changed = created
+            if not created:
+                upd = sa.update(I).where(I.c.id == item_id, I.c.record_hash != h)
+                changed = conn.execute(upd.values(revision=I.c.revision + 1, **evidence)).rowcount == 1
+            if changed:
+                self._audit(conn, actor, "create" if created else "update", item_id,
+                            {"score": rec.score, "end": rec.end, "severity": rec.severity}, now)
+        return UpsertResult(item_id, created, changed)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, item_id: int) -> Item:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(I).where(I.c.id == item_id)).first()
+        if row is None:
+            raise NotFound(f"item {item_id} does not exist")
+        return Item(**row._mapping)
+
+    def list_items(self, filters: Filters = Filters(), limit: int = 100, offset: int = 0) -> list[Item]:
+        """Items in queue order: severity (highest first), then age (oldest first)."""
+        q = sa.select(I).where(*filters.where()).order_by(*QUEUE_ORDER).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            return [Item(**r._mapping) for r in conn.execute(q)]
+
+    def count(self, filters: Filters = Filters()) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(I).where(*filters.where())).scalar_one())
+
+    def neighbours(self, item_id: int, filters: Filters = Filters()) -> tuple[int | None, int | None]:
+        """Previous and next item ids around ``item_id`` in queue order (for j/k navigation)."""
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(sa.select(I.c.id).where(*filters.where()).order_by(*QUEUE_ORDER).limit(5000))
+                       .scalars())
+        if item_id not in ids:
+            return None, (ids[0] if ids else None)
+        i = ids.index(item_id)
+        return (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)
+
+    def facets(self) -> dict[str, list[str]]:
+        """Distinct values for the queue's filter drop-downs."""
+        out: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for name in ("category", "stream", "streamer"):
+                col = I.c[name]
+                out[name] = list(conn.execute(sa.select(col).distinct().order_by(col).limit(1000)).scalars())
+        return out
+
+    def timeline(self, stream: str) -> list[Item]:
+        """All verdicts of one stream in media-time order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(I).where(I.c.stream == stream).order_by(I.c.t_start, I.c.id))
+            return [Item(**r._mapping) for r in rows]
+
+    def audit_log(self, item_id: int | None = None, limit: int = 200, actor: str | None = None) -> list[AuditEntry]:
+        """Newest first."""
+        a = schema.audit
+        q = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit)
+        if item_id is not None:
+            q = q.where(a.c.item_id == item_id)
+        if actor is not None:
+            q = q.where(a.c.actor == actor)
+        with self.engine.connect() as conn:
+            return [AuditEntry(**r._mapping) for r in conn.execute(q)]
+
+    def streamer_risk(self, streamer: str) -> risk.StreamerRisk:
+        with self.engine.connect() as conn:
+            return risk.get_risk(conn, streamer)
+
+    def streamer_risks(self) -> list[risk.StreamerRisk]:
+        with self.engine.connect() as conn:
+            return risk.list_risk(conn)
+
+    # -- claims ------------------------------------------------------------------------------
+
+    def _claimable(self, user: str, now: float) -> sa.ColumnElement[bool]:
+        return sa.or_(I.c.claimed_by.is_(None), I.c.claimed_by == user, I.c.lease_until < now)
+
+    def claim(self, item_id: int, user: str) -> Item:
+        """Take (or renew) the lease on one open item; ``Conflict`` if someone else holds it."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                sa.update(I)
+                .where(I.c.id == item_id, I.c.status == "open", self._claimable(user, now))
+                .values(claimed_by=user, lease_until=now + self.lease_s, revision=I.c.revision + 1)
+            )
+            if res.rowcount == 1:
+                self._audit(conn, user, "claim", item_id, {"lease_until": now + self.lease_s}, now)
+        if res.rowcount != 1:
+            item = self.get(item_id)
+            if item.status != "open":
+                raise Conflict(f"item {item_id} is already {item.status}")
+            raise Conflict(f"item {item_id} is being reviewed by {item.claimed_by}")
+        return self.get(item_id)
+
+    def claim_next(self, user: str, filters: Filters = Filters(), attempts: int = 50) -> Item | None:
+        """Claim the first free item in queue order; ``None`` when nothing is free.
+
+        Losing a race (another reviewer claimed the candidate first) just moves on to the next
+        candidate; the revision check makes the claim exact even if the row changed meanwhile.
+        """
+        f = Filters("open", filters.category, filters.stream, filters.streamer)
+        for _ in range(attempts):
+            now = self.clock()
+            with self.engine.connect() as conn:
+                cand = conn.execute(
+                    sa.select(I.c.id, I.c.revision).where(*f.where(), self._claimable(user, now))
+                    .order_by(*QUEUE_ORDER).limit(1)
+                ).first()
+            if cand is None:
+                return None
+            with self.engine.begin() as conn:
+                won = conn.execute(
+                    sa.update(I)
+                    .where(I.c.id == cand.id, I.c.revision == cand.revision, I.c.status == "open",
+                           self._claimable(user, now))
+                    .values(claimed_by=user, lease_until=now + self.lease_s, revision=I.c.revision + 1)
+                ).rowcount == 1
+                if won:
+                    self._audit(conn, user, "claim", cand.id, {"lease_until": now + self.lease_s}, now)
+            if won:
+                return self.get(cand.id)
+        return None
+
+    def release(self, item_id: int, user: str) -> None:
+        """Give an item back to the queue before its lease runs out (no-op if not ours)."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                sa.update(I).where(I.c.id == item_id, I.c.claimed_by == user, I.c.status == "open")
+                .values(claimed_by=None, lease_until=None, revision=I.c.revision + 1)
+            )
+            if res.rowcount == 1:
+                self._audit(conn, user, "release", item_id, {}, now)
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    def decide(
+        self, item_id: int, user: str, action: str, *, category: str | None = None, note: str | None = None,
+        admin: bool = False,
+    ) -> Item:
+        """Confirm (optionally re-categorised), dismiss as false positive, or escalate an item.
+
+        Reviewers decide open items; admins also decide escalated ones. The decision, its audit
+        line and the streamer-risk update commit together or not at all.
+        """
+        with self.engine.begin() as conn:
+            self._decide(conn, item_id, user, action, category, note, admin)
+        return self.get(item_id)
+
+    def decide_many(
+        self, item_ids: Iterable[int], user: str, action: str, *, category: str | None = None,
+        note: str | None = None, admin: bool = False,
+    ) -> BulkResult:
+        """Apply one decision to many items; items someone else holds are skipped, not failed."""
+        out = BulkResult()
+        for item_id in dict.fromkeys(item_ids):
+            try:
+                with self.engine.begin() as conn:
+                    self._decide(conn, item_id, user, action, category, note, admin, bulk=True)
+                out.done.append(item_id)
+            except QueueError as exc:
+                out.skipped[item_id] = str(exc)
+        return out
+
+    def _decide(
+        self, conn: sa.Connection, item_id: int, user: str, action: str, category: str | None,
+        note: str | None, admin: bool, bulk: bool = False,
+    ) -> None:
+        if action not in ACTIONS:
+            raise Invalid(f"unknown decision {action!r}; use one of {', '.join(ACTIONS)}")
+        if note is not None and len(note) > 2000:
+            raise Invalid("note is longer than 2000 characters")
+        now = self.clock()
+        row = conn.execute(sa.select(I).where(I.c.id == item_id)).first()
+        if row is None:
+            raise NotFound(f"item {item_id} does not exist")
+        item = Item(**row._mapping)
+        sources = ["open", "escalated"] if admin and action != "escalate" else ["open"]
+        if item.status not in sources:
+            raise Conflict(f"item {item_id} is already {item.status}")
+        if item.claimed_by_other(user, now):
+            raise Conflict(f"item {item_id} is being reviewed by {item.claimed_by}")
+        decided_cat = (category or item.category) if action == "confirm" else None
+        res = conn.execute(
+            sa.update(I)
+            .where(I.c.id == item_id, I.c.revision == item.revision)
+            .values(status=_DECIDED[action], decision_category=decided_cat, decided_by=user, decided_at=now,
+                    note=note, claimed_by=None, lease_until=None, revision=I.c.revision + 1)
+        )
+        if res.rowcount != 1:
+            raise Conflict(f"item {item_id} changed while deciding; reload it")
+        new_risk = risk.apply_decision(conn, self._insert, item.streamer, action, item.severity, now)
+        detail: dict[str, Any] = {"from": item.status, "category": decided_cat, "tier": new_risk.tier}
+        if note:
+            detail["note"] = note
+        if bulk:
+            detail["bulk"] = True
+        self._audit(conn, user, action, item_id, detail, now)
+
+    # -- audit -------------------------------------------------------------------------------
+
+    def _audit(
+        self, conn: sa.Connection, actor: str, action: str, item_id: int | None, detail: dict[str, Any],
+        now: float | None = None,
+    ) -> None:
+        conn.execute(sa.insert(schema.audit).values(
+            at=self.clock() if now is None else now, actor=actor, action=action, item_id=item_id, detail=detail))
+
+    def audit(self, actor: str, action: str, item_id: int | None = None, detail: dict[str, Any] | None = None) -> None:
+        """Record an action that is not a queue transition (user created, purge run, ...)."""
+        with self.engine.begin() as conn:
+            self._audit(conn, actor, action, item_id, detail or {})
