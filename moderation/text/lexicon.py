@@ -1,0 +1,230 @@
+"""Keyword lexicons kept as data (``models/lexicons/*.yaml``) so moderators can edit them without a
+release, and workers pick up edits through a cheap mtime check.
+
+File format (one file per category; see ``models/lexicons/SCHEMA.md``)::
+
+    category: gambling            # category id reported in KeywordHit.category
+    description: free text
+    allow_context: [拒绝赌博]      # optional, counter-speech that cancels any hit of this category inside it
+    terms:
+      - term: 下注
+        lang: zh                  # zh | en
+        weight: 0.8               # 0..1, becomes the signal score
+        pinyin: true              # optional; default: on for all-Han terms of ≥2 characters
+        allow_context: [以下注意]  # optional, phrases containing the term that cancel it
+
+``variants.yaml`` is special: ``variants: {薇信: 微信, ...}`` feeds the normaliser's look-alike map.
+Validation is strict (``extra="forbid"``): a typo in a key is an error that names the file and the
+entry, not a silently ignored field.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger(__name__)
+
+VARIANTS_FILE = "variants.yaml"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "models" / "lexicons"
+
+
+class LexiconError(ValueError):
+    """Bad lexicon data; the message names the file and the entry."""
+
+
+class TermModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    term: str = Field(min_length=1)
+    lang: Literal["zh", "en"]
+    weight: float = Field(ge=0.0, le=1.0)
+    pinyin: bool | None = None
+    allow_context: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class LexiconFileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = ""
+    allow_context: list[str] = Field(default_factory=list)
+    terms: list[TermModel]
+
+
+class VariantsFileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    variants: dict[str, str]
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    """One term of one category, as the matcher needs it."""
+
+    term: str
+    category: str
+    lang: str
+    weight: float
+    pinyin: bool | None
+    allow_context: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class _Data:
+    entries: tuple[LexiconEntry, ...]
+    category_context: dict[str, tuple[str, ...]]
+    variants: dict[str, str]
+
+
+def _describe(exc: ValidationError, raw: object) -> str:
+    msgs = []
+    for err in exc.errors():
+        loc = err["loc"]
+        where = ".".join(str(x) for x in loc)
+        if len(loc) >= 2 and loc[0] == "terms" and isinstance(loc[1], int) and isinstance(raw, dict):
+            terms = raw.get("terms")
+            if isinstance(terms, list) and loc[1] < len(terms) and isinstance(terms[loc[1]], dict):
+                where += f" (term {terms[loc[1]].get('term')!r})"
+        msgs.append(f"{where}: {err['msg']}")
+    return "; ".join(msgs)
+
+
+def _read(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise LexiconError(f"{path}: invalid YAML: {exc}") from exc
+
+
+def _load_dir(directory: Path) -> _Data:
+    entries: list[LexiconEntry] = []
+    category_context: dict[str, tuple[str, ...]] = {}
+    variants: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise LexiconError(f"{directory}: no *.yaml lexicon files")
+    for path in files:
+        raw = _read(path)
+        if path.name == VARIANTS_FILE:
+            try:
+                variants.update(VariantsFileModel.model_validate(raw).variants)
+            except ValidationError as exc:
+                raise LexiconError(f"{path}: {_describe(exc, raw)}") from exc
+            continue
+        try:
+            model = LexiconFileModel.model_validate(raw)
+        except ValidationError as exc:
+            raise LexiconError(f"{path}: {_describe(exc, raw)}") from exc
+        ctx = category_context.get(model.category, ()) + tuple(model.allow_context)
+        category_context[model.category] = ctx
+        for t in model.terms:
+            key = (model.category, t.term.casefold())
+            if key in seen:
+                raise LexiconError(f"{path}: term {t.term!r} duplicated (also in {seen[key]})")
+            seen[key] = path.name
+            for phrase in t.allow_context:
+                if t.term.casefold() not in phrase.casefold():
+                    raise LexiconError(
+                        f"{path}: term {t.term!r}: allow_context {phrase!r} does not contain the term "
+                        "(it could never cancel a hit)"
+                    )
+            entries.append(
+                LexiconEntry(
+                    term=t.term,
+                    category=model.category,
+                    lang=t.lang,
+                    weight=t.weight,
+                    pinyin=t.pinyin,
+                    allow_context=tuple(t.allow_context),
+                    source=path.name,
+                )
+            )
+    return _Data(tuple(entries), category_context, variants)
+
+
+def _snapshot(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, mtime_ns, size) of every YAML file: one ``scandir``, no reads."""
+    out = []
+    with os.scandir(directory) as it:
+        for e in it:
+            if e.name.endswith(".yaml") and e.is_file():
+                st = e.stat()
+                out.append((e.name, st.st_mtime_ns, st.st_size))
+    return tuple(sorted(out))
+
+
+class Lexicon:
+    """All categories' terms plus the variant map, loaded from one folder.
+
+    ``version`` increases on every successful (re)load so a matcher can tell it must rebuild.
+    """
+
+    def __init__(self, directory: Path, data: _Data, snapshot: tuple[tuple[str, int, int], ...]) -> None:
+        self.directory = directory
+        self._data = data
+        self._snapshot = snapshot
+        self.version = 1
+        self.last_error: str | None = None
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str] | None = None) -> Lexicon:
+        """Load and validate every ``*.yaml`` in ``directory`` (default ``models/lexicons``)."""
+        d = Path(directory) if directory is not None else DEFAULT_DIR
+        snap = _snapshot(d)
+        return cls(d, _load_dir(d), snap)
+
+    @property
+    def entries(self) -> tuple[LexiconEntry, ...]:
+        return self._data.entries
+
+    @property
+    def variants(self) -> dict[str, str]:
+        return dict(self._data.variants)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(sorted({e.category for e in self._data.entries}))
+
+    def category_context(self, category: str) -> tuple[str, ...]:
+        """Category-wide counter-speech phrases."""
+        return self._data.category_context.get(category, ())
+
+    def counts(self) -> dict[str, int]:
+        """Number of terms per category."""
+        out: dict[str, int] = {}
+        for e in self._data.entries:
+            out[e.category] = out.get(e.category, 0) + 1
+        return out
+
+    def reload_if_changed(self) -> bool:
+        """Reload when any file's mtime/size changed or files were added/removed.
+
+        Costs one directory scan when nothing changed, so workers can call it every few seconds.
+        A bad edit does not take a worker down: the old data stays, the error is logged and kept in
+        ``last_error``, and the next call retries.
+        """
+        snap = _snapshot(self.directory)
+        if snap == self._snapshot:
+            return False
+        try:
+            data = _load_dir(self.directory)
+        except LexiconError as exc:
+            if self.last_error != str(exc):
+                log.error("lexicon reload failed, keeping previous version: %s", exc)
+            self.last_error = str(exc)
+            return False
+        self._data, self._snapshot = data, snap
+        self.version += 1
+        self.last_error = None
+        return True

@@ -1,0 +1,257 @@
+"""Lexicon matching on the normalised views, with spans in the original text.
+
+Two Aho–Corasick automatons: one over the character view (every term and allow-context phrase,
+normalised the same way as the text), one over the pinyin view (all-Han terms with pinyin enabled).
+Pinyin is where false positives come from, so a pinyin candidate must:
+
+* start and end on syllable boundaries (no "le" inside "lei", no key inside an English word);
+* not cross a clause boundary next to Han text;
+* if every character behind it is Han (a homophone, e.g. 白家乐 for 百家乐) have at least
+  ``min_homophone_syllables`` syllables — two-syllable homophones are everywhere in normal Chinese;
+* if it has two syllables, start and end on *hard* boundaries (a word edge, not a guessed syllable cut).
+
+Hits are de-duplicated: within one category, overlapping hits keep the longest (text before pinyin on
+ties), so the same term found through both views is reported once. Hits of different categories may
+overlap and are all kept, because each feeds a different verdict.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import ahocorasick
+
+from moderation.messages import KeywordHit
+from moderation.text.lexicon import Lexicon, LexiconEntry
+from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han, term_pinyins
+
+_TERM, _CTX = 0, 1
+
+
+def _wordish(c: str) -> bool:
+    """A letter or digit that is not Han: English words need boundaries made of anything else."""
+    return c.isalnum() and not is_han(c)
+
+
+def _edges_ok(text: str, s: int, e: int) -> bool:
+    """Word-boundary check on the character view for keys that begin/end with a letter or digit."""
+    if _wordish(text[s]) and s > 0 and _wordish(text[s - 1]):
+        return False
+    return not (_wordish(text[e - 1]) and e < len(text) and _wordish(text[e]))
+
+
+class KeywordMatcher:
+    """Finds lexicon terms in text; ``match`` is safe to call from one thread at a time per instance."""
+
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        *,
+        min_homophone_syllables: int = 3,
+        pinyin_weight: float = 0.9,
+    ) -> None:
+        self.lexicon = lexicon
+        self.min_homophone_syllables = min_homophone_syllables
+        self.pinyin_weight = pinyin_weight
+        self._build()
+
+    def _build(self) -> None:
+        lex = self.lexicon
+        self._version = lex.version
+        self.normalizer = Normalizer(lex.variants)
+        self.entries: list[LexiconEntry] = list(lex.entries)
+        char_keys: dict[str, list[tuple[Any, ...]]] = {}
+        pin_keys: dict[str, list[tuple[int, int]]] = {}
+
+        def add_ctx(phrase: str, category: str, term: str | None) -> None:
+            key = self.normalizer(phrase).text
+            if key:
+                char_keys.setdefault(key, []).append((_CTX, category, term, len(key)))
+
+        norm_terms = {self.normalizer(e.term).text for e in self.entries}
+        for i, ent in enumerate(self.entries):
+            key = self.normalizer(ent.term).text
+            if not key:
+                continue
+            keys = {key}
+            plural = key + "s"
+            if ent.lang == "en" and key[-1].isalpha() and key[-1] != "s" and plural not in norm_terms:
+                keys.add(key + "s")  # plurals: "slot machines", "place your bets"
+            for k in keys:
+                char_keys.setdefault(k, []).append((_TERM, i, len(k)))
+            for phrase in ent.allow_context:
+                add_ctx(phrase, ent.category, ent.term)
+            all_han = all(is_han(c) for c in key)
+            use_pinyin = ent.pinyin if ent.pinyin is not None else (all_han and len(key) >= 2)
+            if use_pinyin and ent.lang == "zh" and all_han and len(key) >= 2:
+                for pk in term_pinyins(key):
+                    pin_keys.setdefault(pk, []).append((i, len(key)))
+        for cat in lex.categories:
+            for phrase in lex.category_context(cat):
+                add_ctx(phrase, cat, None)
+        self._char = self._automaton(char_keys)
+        self._pinyin = self._automaton(pin_keys)
+        self.pinyin_term_count = len({i for v in pin_keys.values() for i, _ in v})
+
+    @staticmethod
+    def _automaton(keys: dict[str, Any]) -> Any:
+        if not keys:
+            return None
+        a = ahocorasick.Automaton()
+        for k, v in keys.items():
+            a.add_word(k, (k, tuple(v)))
+        a.make_automaton()
+        return a
+
+    def reload_if_changed(self) -> bool:
+        """Reload the lexicon from disk if it changed and rebuild the automatons."""
+        changed = self.lexicon.reload_if_changed()
+        if changed or self.lexicon.version != self._version:
+            self._build()
+            return True
+        return False
+
+    def __call__(self, text: str) -> list[KeywordHit]:
+        return self.match(text)
+
+    def match(self, text: str) -> list[KeywordHit]:
+        """All lexicon hits in ``text``, spans in ``text``'s own indices, sorted by start."""
+        if not text:
+            return []
+        nt = self.normalizer(text)
+        if not nt.text:
+            return []
+        cands: list[tuple[int, int, int, str]] = []  # (orig start, orig end, entry, via)
+        ctxs: list[tuple[int, int, str, str | None]] = []
+        view = nt.text
+        if self._char is not None:
+            for end, (key, vals) in self._char.iter(view):
+                s, e = end - len(key) + 1, end + 1
+                if not _edges_ok(view, s, e):
+                    continue
+                os_, oe = nt.span(s, e)
+                for v in vals:
+                    if v[0] == _TERM:
+                        cands.append((os_, oe, v[1], "text"))
+                    else:
+                        ctxs.append((os_, oe, v[1], v[2]))
+        if self._pinyin is not None:
+            self._match_pinyin(nt, cands)
+        if not cands:
+            return []
+        return self._resolve(text, cands, ctxs)
+
+    def _match_pinyin(self, nt: NormalizedText, cands: list[tuple[int, int, int, str]]) -> None:
+        py = nt.pinyin
+        if not py:
+            return
+        for end, (key, vals) in self._pinyin.iter(py):
+            s, e = end - len(key) + 1, end + 1
+            bs = nt.pinyin_boundary(s)
+            be = nt.pinyin_boundary(e) if bs else 0
+            if not (bs and be) or nt.pinyin_crosses_clause(s, e):
+                continue
+            all_han = all(is_han(c) for c in nt.pinyin_sources(s, e))
+            os_, oe = nt.pinyin_span(s, e)
+            for idx, nsyl in vals:
+                if all_han and nsyl < self.min_homophone_syllables:
+                    continue
+                if nsyl < 3 and (bs != HARD or be != HARD):
+                    continue
+                cands.append((os_, oe, idx, "pinyin"))
+
+    def _resolve(
+        self,
+        text: str,
+        cands: list[tuple[int, int, int, str]],
+        ctxs: list[tuple[int, int, str, str | None]],
+    ) -> list[KeywordHit]:
+        kept: list[tuple[int, int, int, str]] = []
+        order = sorted(set(cands), key=lambda c: (-(c[1] - c[0]), c[3] != "text", c[0], c[2]))
+        for s, e, idx, via in order:
+            ent = self.entries[idx]
+            if any(
+                cs <= s and e <= ce and ccat == ent.category and (cterm is None or cterm == ent.term)
+                for cs, ce, ccat, cterm in ctxs
+            ):
+                continue  # counter-speech / known benign phrase around the hit
+            if any(
+                self.entries[k].category == ent.category and s < ke and ks < e for ks, ke, k, _ in kept
+            ):
+                continue  # same category, overlaps a longer (or text-view) hit
+            kept.append((s, e, idx, via))
+        hits = []
+        for s, e, idx, via in sorted(kept):
+            ent = self.entries[idx]
+            weight = ent.weight * (self.pinyin_weight if via == "pinyin" else 1.0)
+            hits.append(KeywordHit(ent.term, ent.category, round(weight, 4), (s, e), text[s:e], via))
+        return hits
+
+
+@dataclass(frozen=True)
+class StreamHit:
+    """A hit found while scanning a stream of chunks.
+
+    ``hit.span`` indexes ``text``, which is the kept tail of the previous chunk, one space, and the
+    current chunk; ``t`` is the estimated media time of the hit's first character.
+    """
+
+    hit: KeywordHit
+    text: str
+    t: float
+
+
+class StreamTextMatcher:
+    """Matches consecutive text chunks (ASR windows, OCR lines) so terms split across chunks are found.
+
+    The last ``tail_chars`` characters of what was scanned are kept and prepended (with a space, which
+    the normaliser drops between CJK characters) to the next chunk. Hits lying entirely inside the
+    tail were already reported (or suppressed, with more context) by the previous call and are
+    dropped; a hit overlapping one already reported for the same category is dropped too, so a term
+    is reported once. Terms spread over more than ``tail_chars`` characters may be missed.
+    """
+
+    def __init__(self, matcher: KeywordMatcher, tail_chars: int = 32) -> None:
+        self.matcher = matcher
+        self.tail_chars = tail_chars
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the previous chunk (a stream restart or a gap in the media timeline)."""
+        self._tail = ""
+        self._tail_times: list[float] = []
+        self._base = 0  # absolute index (in the virtual " "-joined stream) of the tail's first char
+        self._reported: deque[tuple[str, int, int]] = deque(maxlen=256)
+
+    def feed(self, text: str, start: float, end: float) -> list[StreamHit]:
+        """Scan one chunk spanning media time ``[start, end]``; returns only new hits."""
+        tail = self._tail
+        combined = f"{tail} {text}" if tail else text
+        off = len(combined) - len(text)
+        tail_times = self._tail_times
+
+        def t_of(p: int) -> float:
+            if p < len(tail):
+                return tail_times[p]
+            frac = (p - off) / len(text) if text else 0.0
+            return start + max(0.0, frac) * (end - start)
+
+        out: list[StreamHit] = []
+        for hit in self.matcher.match(combined):
+            s, e = hit.span
+            if e <= len(tail):
+                continue
+            a_s, a_e = self._base + s, self._base + e
+            if any(c == hit.category and a_s < re_ and rs < a_e for c, rs, re_ in self._reported):
+                continue
+            self._reported.append((hit.category, a_s, a_e))
+            out.append(StreamHit(hit, combined, t_of(s)))
+        keep = min(self.tail_chars, len(combined))
+        first = len(combined) - keep
+        self._tail = combined[first:]
+        self._tail_times = [t_of(p) for p in range(first, len(combined))]
+        self._base += first
+        # the next combined text inserts one joiner space after the tail
+        return out

@@ -1,0 +1,24 @@
+"""Shared fixtures: the real lexicon and one matcher (building the automatons once per session)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# text_corpus / text_evasion are plain helper modules beside these tests (pytest runs with importlib mode).
+sys.path.insert(0, str(Path(__file__).parent))
+
+from moderation.text.lexicon import Lexicon
+from moderation.text.matcher import KeywordMatcher
+
+
+@pytest.fixture(scope="session")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+@pytest.fixture(scope="session")
+def matcher(lexicon: Lexicon) -> KeywordMatcher:
+    return KeywordMatcher(lexicon)

@@ -1,0 +1,98 @@
+"""KeywordMatcher behaviour: spans, pinyin rules, de-duplication, counter-speech, English boundaries."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from moderation.text.lexicon import DEFAULT_DIR, Lexicon
+from moderation.text.matcher import KeywordMatcher
+
+
+def _terms(matcher: KeywordMatcher, text: str) -> list[tuple[str, str, str]]:
+    return [(h.term, h.matched, h.via) for h in matcher.match(text)]
+
+
+def test_spans_index_the_original(matcher: KeywordMatcher) -> None:
+    text = "现在开始 下.注 百家樂！"
+    hits = matcher.match(text)
+    assert [(h.term, text[h.span[0] : h.span[1]]) for h in hits] == [("下注", "下.注"), ("百家乐", "百家樂")]
+    assert all(h.matched == text[h.span[0] : h.span[1]] for h in hits)
+
+
+@pytest.mark.parametrize("text", ["baijiale", "bai jia le", "BaiJiaLe", "白家乐", "摆佳乐", "百jia乐", "bai3jia1le4"])
+def test_pinyin_and_homophones(matcher: KeywordMatcher, text: str) -> None:
+    hits = matcher.match(f"来玩{text}吧")
+    assert [(h.term, h.via) for h in hits] == [("百家乐", "pinyin")]
+    assert hits[0].weight < 0.95  # pinyin-only hits weigh less
+
+
+def test_same_term_via_text_and_pinyin_reported_once(matcher: KeywordMatcher) -> None:
+    assert _terms(matcher, "百家乐") == [("百家乐", "百家乐", "text")]
+
+
+def test_overlapping_terms_prefer_longest(matcher: KeywordMatcher) -> None:
+    assert _terms(matcher, "感谢榜一大哥") == [("榜一大哥", "榜一大哥", "text")]
+
+
+def test_short_homophones_do_not_fire(matcher: KeywordMatcher) -> None:
+    # 夏竹 (xia zhu) sounds like 下注 but two-syllable homophones are everywhere in normal Chinese
+    assert matcher.match("夏竹是我的同学") == []
+    # ...while two-syllable pinyin written in latin letters, as a whole word, still does
+    assert _terms(matcher, "来 xiazhu 了") == [("下注", "xiazhu", "pinyin")]
+
+
+def test_pinyin_needs_syllable_boundaries(matcher: KeywordMatcher) -> None:
+    assert matcher.match("xiazhuang") == []  # 下注 must not fire inside xia|zhuang
+    assert matcher.match("shuangfeng") == []  # nor 上分 across s|huang
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["拒绝赌博，远离网赌", "以下注意事项", "今天排位上分好难", "股市开盘上涨", "say no to gambling, stop gambling",
+     "以下分为三类", "未成年人禁止打赏", "主播说不要刷礼物"],
+)
+def test_counter_speech_and_benign_contexts(matcher: KeywordMatcher, text: str) -> None:
+    assert [h for h in matcher.match(text) if h.category != "disclosure"] == []
+
+
+def test_counter_speech_only_covers_its_span(matcher: KeywordMatcher) -> None:
+    hits = matcher.match("拒绝赌博，但是来网赌吧")
+    assert [h.term for h in hits] == ["网赌"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the alphabet song", []),
+        ("I bet you can't", []),
+        ("casinos are closed", ["casino"]),
+        ("Place Your Bets now", ["place your bets"]),
+        ("best online-casino ever", ["online casino"]),
+        ("scuntthorpe", []),
+        ("go to the sportsbook", ["sportsbook"]),
+        ("c a s i n o", ["casino"]),
+    ],
+)
+def test_english_word_boundaries(matcher: KeywordMatcher, text: str, expected: list[str]) -> None:
+    assert [h.term for h in matcher.match(text)] == expected
+
+
+def test_disclosure_and_variants(matcher: KeywordMatcher) -> None:
+    assert [(h.term, h.category) for h in matcher.match("本视频由 A I 生成")] == [("由AI生成", "disclosure")]
+    assert [h.term for h in matcher.match("想要的加薇信")] == ["加微信"]
+
+
+def test_matcher_reloads_lexicon(tmp_path: Path) -> None:
+    for f in DEFAULT_DIR.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    m = KeywordMatcher(Lexicon.load(tmp_path))
+    assert m.match("来玩新赌法") == []
+    p = tmp_path / "gambling.yaml"
+    p.write_text(p.read_text(encoding="utf-8") + "  - {term: 新赌法, lang: zh, weight: 0.9}\n", encoding="utf-8")
+    os.utime(p, ns=(p.stat().st_mtime_ns + 10**9,) * 2)
+    assert m.reload_if_changed() is True
+    assert [h.term for h in m.match("来玩新赌法")] == ["新赌法"]

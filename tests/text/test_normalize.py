@@ -1,0 +1,94 @@
+"""Each normalisation rule, and that offsets always point back into the original string."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from moderation.text.normalize import HARD, NONE, SOFT, Normalizer, latin_boundaries, normalize, term_pinyins
+
+
+def _orig(nt, s: int, e: int) -> str:
+    a, b = nt.span(s, e)
+    return nt.original[a:b]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("百家樂", "百家乐"),  # Traditional → Simplified
+        ("後來發現", "后来发现"),
+        ("ＢＡＩ１２３", "bai123"),  # full-width → half-width, casefold
+        ("Straße", "strasse"),  # casefold expands
+        ("百\u200b家\u200d乐", "百家乐"),  # zero-width removed
+        ("百.家.乐", "百家乐"),
+        ("百 家 乐", "百家乐"),
+        ("百*家*乐", "百家乐"),
+        ("百_家|乐/了·吗", "百家乐了吗"),
+        ("百，家，乐", "百家乐"),  # clause punctuation between single characters: evasion
+        ("以下，注意事项", "以下 注意事项"),  # ...between words: a real boundary, kept as a space
+        ("c.a.s.i.n.o", "casino"),  # spelled-out letters joined
+        ("c a s i n o bonus", "casino bonus"),
+        ("online-casino", "online casino"),
+        ("hello,   world!", "hello world"),
+        ("I am a cat", "i am a cat"),
+        ("AI 生成", "ai生成"),
+        ("  ...  ", ""),
+    ],
+)
+def test_character_view(raw: str, expected: str) -> None:
+    assert normalize(raw).text == expected
+
+
+def test_variants_are_normalised_and_offsets_kept() -> None:
+    n = Normalizer({"薇信": "微信", "V信": "微信", "vx": "微信", "企鹅号": "qq"})
+    nt = n("加薇 信，加V信，加vx，企鹅号")
+    assert nt.text == "加微信 加微信 加微信 qq"
+    q = nt.text.index("qq")
+    assert _orig(nt, q, q + 2) == "企鹅号"
+    assert n("vxyz").text == "vxyz"  # latin variant keys respect word boundaries
+
+
+@given(st.text(max_size=60))
+def test_offsets_are_monotonic_and_in_range(s: str) -> None:
+    nt = normalize(s)
+    assert len(nt.starts) == len(nt.ends) == len(nt.text)
+    for a, b in zip(nt.starts, nt.ends, strict=True):
+        assert 0 <= a < b <= len(s)
+    assert nt.starts == sorted(nt.starts)
+
+
+def test_span_maps_to_original_text() -> None:
+    raw = "快来 百.家.樂 下注"
+    nt = normalize(raw)
+    i = nt.text.index("百家乐")
+    assert _orig(nt, i, i + 3) == "百.家.樂"
+
+
+def test_pinyin_view_and_map() -> None:
+    nt = normalize("我爱 BaiJia乐 123")
+    assert nt.pinyin == "woaibaijiale"
+    k = nt.pinyin.index("baijiale")
+    a, b = nt.pinyin_span(k, k + 8)
+    assert nt.original[a:b] == "BaiJia乐"
+
+
+def test_pinyin_boundaries() -> None:
+    nt = normalize("摆佳乐 baijiale alphabet")
+    py = nt.pinyin
+    assert py.startswith("baijialebaijiale")
+    assert nt.pinyin_boundary(3) == HARD  # between two Han syllables
+    assert nt.pinyin_boundary(1) == NONE  # inside a syllable
+    assert nt.pinyin_boundary(11) == SOFT  # bai|jiale inside a latin run
+    assert nt.pinyin_boundary(py.index("alphabet") + 2) == NONE  # English word: no syllable cuts
+
+
+def test_latin_segmentation() -> None:
+    assert {3, 6} <= latin_boundaries("baijiale")
+    assert latin_boundaries("alphabet") == frozenset()
+
+
+def test_term_pinyin_includes_phrase_and_char_readings() -> None:
+    assert term_pinyins("百家乐") == {"baijiale"}
+    assert {"chongqing", "zhongqing"} <= term_pinyins("重庆")
