@@ -42,3 +42,80 @@ def test_missing_pipeline() -> None:
 def test_defaults_live_in_config() -> None:
     cfg = PipelineConfig()
     assert cfg.sampling.fps == 1.0 and set(cfg.policy.categories) >= {"gambling", "vulgar"}
+
+
+@pytest.mark.parametrize("name", ["default", "strict", "audio_only", "video_only", "fast_en"])
+def test_every_preset_loads(name: str) -> None:
+    assert load_pipeline(name).name == name
+
+
+def test_strict_is_denser_and_lower_than_default() -> None:
+    d, s = load_pipeline("default"), load_pipeline("strict")
+    assert s.sampling.fps > d.sampling.fps
+    for c in ("vulgar", "gambling", "tipping_inducement"):
+        assert s.policy.categories[c].threshold < d.policy.categories[c].threshold
+    # merged onto the defaults: the signal table is kept
+    assert s.policy.categories["gambling"].signals == d.policy.categories["gambling"].signals
+
+
+def test_audio_and_video_only_presets() -> None:
+    a, v = load_pipeline("audio_only"), load_pipeline("video_only")
+    assert not (a.vision.enabled or a.ocr.enabled or a.qr.enabled or a.synthetic.enabled) and a.asr.enabled
+    assert not v.asr.enabled and v.vision.enabled and v.synthetic.enabled
+
+
+def test_policy_yaml_with_every_rule_type(tmp_path: Path) -> None:
+    p = tmp_path / "p.yaml"
+    p.write_text(
+        "policy:\n"
+        "  categories:\n"
+        "    gambling:\n"
+        "      signals: {qr.url: {weight: 1.0}, 'image.model.*': {weight: 0.5, min_score: 0.6}}\n"
+        "      threshold: 0.6\n"
+        "      close_threshold: 0.4\n"
+        "      window_s: 8\n"
+        "      k_of_n: {k: 2, n: 4, bin_s: 2}\n"
+        "      merge_gap_s: 6\n"
+        "      min_duration_s: 3\n"
+        "      severity: {low: 0, high: 0.95}\n"
+        "      action: warn\n"
+        "      actions: {high: cut}\n"
+        "    fraud:\n"
+        "      threshold: 0.7\n",
+        encoding="utf-8",
+    )
+    g = load_pipeline(str(p)).policy.categories["gambling"]
+    assert g.signals["image.model.*"].weight == 0.5 and g.k_of_n is not None and g.k_of_n.n == 4
+    assert (g.keep_threshold, g.actions["high"], g.action) == (0.4, "cut", "warn")
+    cfg = load_pipeline(str(p))
+    assert cfg.policy.categories["fraud"].threshold == 0.7
+    assert cfg.policy.categories["vulgar"].threshold == 0.6  # untouched default kept
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ("      k_of_n: {k: 5, n: 3}\n", r"policy\.categories\.gambling\.k_of_n \(line 4\).*must not exceed"),
+        ("      threshold: 0.5\n      close_threshold: 0.7\n", r"gambling \(line 4\).*close_threshold"),
+        ("      actions: {severe: cut}\n", r"gambling \(line 4\).*unknown severity"),
+        ("      actions: {high: ban}\n", r"actions\.high \(line 4\)"),
+        ("      signals: {qr.url: {wieght: 1}}\n", r"signals\.qr\.url\.wieght \(line 4\)"),
+    ],
+)
+def test_policy_errors_name_key_and_line(tmp_path: Path, body: str, where: str) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text("policy:\n  categories:\n    gambling:\n" + body, encoding="utf-8")
+    with pytest.raises(ConfigError, match=where):
+        load_pipeline(str(p))
+
+
+def test_risk_tiers_validated(tmp_path: Path) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text(
+        "policy:\n  risk:\n    tiers:\n"
+        "      - {name: a, min_score: 0, fps: 1}\n      - {name: b, min_score: 5, fps: 2}\n"
+        "      - {name: c, min_score: 2, fps: 3}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"policy\.risk \(line 3\).*ordered by min_score"):
+        load_pipeline(str(p))

@@ -1,55 +1,89 @@
-"""Fusion: signals of one stream → verdicts.
+"""Fusion: signals of one stream → verdicts, over sliding windows (DESIGN.md §2).
 
-Signals of the same category that follow each other within ``merge_gap_s`` form one group; a
-group becomes a verdict when its fused score reaches the category threshold and it holds at
-least ``min_signals`` signals. One continuing violation is therefore one verdict that grows, not
-one per frame.
+Per category, a small state machine driven by media time:
 
-The fused score is a noisy-OR of the signal scores: independent pieces of evidence raise the
-confidence, and a single strong signal is enough on its own.
+* **score** — the noisy-OR of the weighted scores (:func:`moderation.policy.rules.contribution`)
+  of the category's signals in ``(t - window_s, t]``: independent evidence adds up, one strong
+  signal is enough on its own, and old evidence falls out of the window.
+* **open** — when the score reaches ``threshold`` and, if configured, ``k_of_n`` holds (evidence
+  in k of the last n bins), so one fluke frame cannot open a verdict.
+* **grow** — while signals keep the score at or above ``close_threshold`` (hysteresis: a lower bar
+  to stay open than to open) with gaps of at most ``merge_gap_s``. One continuing violation is one
+  verdict that grows, not one per frame; weak signals after the last strong moment are not evidence.
+* **close** — once nothing kept it alive for ``merge_gap_s``. The verdict is kept if it lasted
+  ``min_duration_s``, holds ``min_signals`` signals, and no ``suppressed_by`` signal (a disclosure
+  label) was seen within ``suppress_window_s`` of it. Suppressible categories wait until that
+  window has passed before they are emitted, so live and offline runs decide the same way.
 
-:class:`Fuser` is incremental so a live stream can close verdicts as media time advances;
-:func:`fuse` is the offline convenience over a finished list of signals.
+:class:`Fuser` is incremental for live streams: call :meth:`Fuser.add` per signal and
+:meth:`Fuser.advance` with a watermark (the oldest media time any stage may still report, e.g.
+``now - ASR window`` when transcripts lag). :func:`fuse` is the offline wrapper over a finished list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import bisect
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from moderation.config import CategoryPolicy, PolicyConfig
 from moderation.messages import Signal, Verdict
+from moderation.policy.rules import action_for, contribution, kind_matches, noisy_or, severity_for
 
-#: Categories whose signals are used for suppression, never turned into verdicts themselves.
-NON_VERDICT_CATEGORIES = frozenset({"disclosure"})
-
-
-def noisy_or(scores: Iterable[float]) -> float:
-    remaining = 1.0
-    for s in scores:
-        remaining *= 1.0 - min(max(s, 0.0), 1.0)
-    return 1.0 - remaining
+__all__ = ["Fuser", "fuse", "noisy_or", "severity_for"]
 
 
-def severity_for(score: float, policy: CategoryPolicy) -> str:
-    if score >= policy.high_score:
-        return "high"
-    if score >= (policy.threshold + policy.high_score) / 2:
-        return "medium"
-    return "low"
+@dataclass(order=True)
+class _Entry:
+    t: float
+    weight: float = field(compare=False)
+    signal: Signal = field(compare=False)
 
 
 @dataclass
-class _Group:
-    signals: list[Signal] = field(default_factory=list)
-
-    @property
-    def start(self) -> float:
-        return min(s.t for s in self.signals)
+class _Episode:
+    start: float
+    evidence: list[Signal]
+    last_hot: float
+    peak: float
+    tail: list[Signal] = field(default_factory=list)
 
     @property
     def end(self) -> float:
-        return max(s.end if s.end is not None else s.t for s in self.signals)
+        return max(s.end if s.end is not None else s.t for s in self.evidence)
+
+
+@dataclass
+class _State:
+    policy: CategoryPolicy
+    recent: list[_Entry] = field(default_factory=list)  # sorted by t, within the look-back
+    episode: _Episode | None = None
+    consumed_until: float = -math.inf  # evidence up to here belongs to an earlier verdict
+
+    @property
+    def lookback(self) -> float:
+        k = self.policy.k_of_n
+        return max(self.policy.window_s, k.n * k.bin_s if k is not None else 0.0)
+
+
+def _score_at(st: _State, t: float) -> float:
+    """Fused score at media time ``t``: noisy-OR over the window ending there."""
+    return noisy_or(e.weight for e in st.recent if t - st.policy.window_s < e.t <= t)
+
+
+def _kofn_ok(st: _State, t: float) -> bool:
+    k = st.policy.k_of_n
+    if k is None:
+        return True
+    current = math.floor(t / k.bin_s)
+    bins: dict[int, list[float]] = {}
+    for e in st.recent:
+        b = math.floor(e.t / k.bin_s)
+        if current - k.n < b <= current:
+            bins.setdefault(b, []).append(e.weight)
+    hot = sum(1 for ws in bins.values() if ws and noisy_or(ws) >= k.min_score)
+    return hot >= k.k
 
 
 class Fuser:
@@ -58,58 +92,133 @@ class Fuser:
     def __init__(self, stream: str, policy: PolicyConfig) -> None:
         self.stream = stream
         self.policy = policy
-        self._open: dict[str, _Group] = {}
+        self._states: dict[str, _State] = {}
+        self._ended: list[tuple[str, _Episode]] = []
+        self._suppressors: list[Signal] = []
+        self._now = -math.inf
+        policies = [*policy.categories.values(), policy.default]
+        self._suppress_kinds = tuple({p for c in policies for p in c.suppressed_by})
+        self._longest_suppress = max((c.suppress_window_s for c in policies if c.suppressed_by), default=0.0)
+        self._longest_lookback = max(_State(c).lookback for c in policies)
 
-    def _policy(self, category: str) -> CategoryPolicy:
-        return self.policy.categories.get(category) or CategoryPolicy()
+    def _state(self, category: str) -> _State:
+        st = self._states.get(category)
+        if st is None:
+            st = self._states[category] = _State(self.policy.category(category))
+        return st
 
+    # ------------------------------------------------------------------ input
     def add(self, signal: Signal) -> list[Verdict]:
-        """Add one signal; returns verdicts of groups this signal proves closed."""
-        if signal.category in NON_VERDICT_CATEGORIES:
-            return []
-        pol = self._policy(signal.category)
-        group = self._open.get(signal.category)
-        closed: list[Verdict] = []
-        if group is not None and signal.t - group.end > pol.merge_gap_s:
-            closed.extend(self._close(signal.category))
-            group = None
-        if group is None:
-            group = self._open[signal.category] = _Group()
-        group.signals.append(signal)
-        return closed
+        """Add one signal; returns verdicts that media time ``signal.t`` proves finished."""
+        out = self.advance(signal.t)
+        if kind_matches(signal.kind, self._suppress_kinds):
+            self._suppressors.append(signal)
+        if signal.category in self.policy.non_verdict_categories:
+            return out
+        st = self._state(signal.category)
+        if not st.policy.enabled:
+            return out
+        weight = contribution(signal, st.policy)
+        if weight is None:
+            return out
+        bisect.insort(st.recent, _Entry(signal.t, weight, signal))
+        horizon = max(self._now, signal.t) - st.lookback
+        while st.recent and st.recent[0].t <= horizon:
+            st.recent.pop(0)
+        t = signal.t
+        score = _score_at(st, t)
+        if st.recent[-1].t > t:  # arrived late: it may raise the score at later moments too
+            score = max([score, *(_score_at(st, e.t) for e in st.recent if t < e.t < t + st.policy.window_s)])
+        ep = st.episode
+        if ep is not None:
+            if score >= st.policy.keep_threshold:
+                ep.evidence.extend(ep.tail)
+                ep.evidence.append(signal)
+                ep.tail.clear()
+                ep.last_hot = max(ep.last_hot, t)
+                ep.peak = max(ep.peak, score)
+            else:
+                ep.tail.append(signal)
+        elif score >= st.policy.open_threshold and _kofn_ok(st, t):
+            evidence = [e.signal for e in st.recent if st.consumed_until < e.t <= t]
+            st.episode = _Episode(start=min(s.t for s in evidence), evidence=evidence, last_hot=t, peak=score)
+        return out
 
+    # ------------------------------------------------------------------ time
     def advance(self, now: float) -> list[Verdict]:
-        """Close groups that nothing can extend any more at media time ``now``."""
-        done = [c for c, g in self._open.items() if now - g.end > self._policy(c).merge_gap_s]
+        """Close what nothing can extend at media time ``now``; emit what is decided."""
+        self._now = max(self._now, now)
+        for category, st in self._states.items():
+            ep = st.episode
+            if ep is not None and now - ep.last_hot > st.policy.merge_gap_s:
+                st.episode = None
+                st.consumed_until = ep.end
+                self._ended.append((category, ep))
         out: list[Verdict] = []
-        for category in done:
-            out.extend(self._close(category))
+        waiting: list[tuple[str, _Episode]] = []
+        for category, ep in self._ended:
+            pol = self._state(category).policy
+            if pol.suppressed_by and now - ep.end <= pol.suppress_window_s:
+                waiting.append((category, ep))
+                continue
+            out.extend(self._verdict(category, ep))
+        self._ended = waiting
+        self._prune_suppressors()
         return out
 
     def finish(self) -> list[Verdict]:
         """Close everything (end of stream)."""
-        out: list[Verdict] = []
-        for category in list(self._open):
-            out.extend(self._close(category))
+        for category, st in self._states.items():
+            if st.episode is not None:
+                self._ended.append((category, st.episode))
+                st.consumed_until = st.episode.end
+                st.episode = None
+        out = [v for category, ep in self._ended for v in self._verdict(category, ep)]
+        self._ended = []
         return out
 
-    def _close(self, category: str) -> list[Verdict]:
-        group = self._open.pop(category)
-        pol = self._policy(category)
-        score = noisy_or(s.score for s in group.signals)
-        if score < pol.threshold or len(group.signals) < pol.min_signals:
+    def active(self) -> list[Verdict]:
+        """Provisional verdicts of violations still going on (for live warn/cut before they end)."""
+        out: list[Verdict] = []
+        for category, st in self._states.items():
+            if st.episode is not None:
+                out.extend(self._verdict(category, st.episode))
+        return out
+
+    # ------------------------------------------------------------------ decisions
+    def _suppressed(self, ep: _Episode, pol: CategoryPolicy) -> bool:
+        if not pol.suppressed_by:
+            return False
+        lo, hi = ep.start - pol.suppress_window_s, ep.end + pol.suppress_window_s
+        return any(lo <= s.t <= hi and kind_matches(s.kind, pol.suppressed_by) for s in self._suppressors)
+
+    def _prune_suppressors(self) -> None:
+        if not self._suppressors:
+            return
+        # A future verdict may start as far back as the longest look-back; open and ended ones at
+        # their start. Suppressors older than any of these minus the suppress window are useless.
+        starts = [ep.start for st in self._states.values() if (ep := st.episode) is not None]
+        starts += [ep.start for _, ep in self._ended]
+        oldest_needed = min([*starts, self._now - self._longest_lookback]) - self._longest_suppress
+        self._suppressors = [s for s in self._suppressors if s.t >= oldest_needed]
+
+    def _verdict(self, category: str, ep: _Episode) -> list[Verdict]:
+        pol = self._state(category).policy
+        signals = tuple(sorted(ep.evidence, key=lambda s: s.t))
+        start, end = ep.start, ep.end
+        if len(signals) < pol.min_signals or end - start < pol.min_duration_s or self._suppressed(ep, pol):
             return []
-        signals = tuple(sorted(group.signals, key=lambda s: s.t))
+        severity = severity_for(ep.peak, pol)
         return [
             Verdict(
                 stream=self.stream,
                 category=category,
-                severity=severity_for(score, pol),
-                score=score,
-                start=group.start,
-                end=group.end,
+                severity=severity,
+                score=ep.peak,
+                start=start,
+                end=end,
                 signals=signals,
-                action=pol.action,
+                action=action_for(severity, pol),
             )
         ]
 

@@ -5,7 +5,7 @@ from moderation.policy.fuse import Fuser, fuse, noisy_or
 
 
 def policy(**kw: object) -> PolicyConfig:
-    return PolicyConfig(categories={"gambling": CategoryPolicy(**kw)})  # type: ignore[arg-type]
+    return PolicyConfig(categories={"gambling": CategoryPolicy(**kw)})
 
 
 def test_continuing_violation_is_one_growing_verdict() -> None:
