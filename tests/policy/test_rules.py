@@ -152,8 +152,8 @@ def test_default_severity_levels() -> None:
 # ---------------------------------------------------------------- disclosure suppression
 
 
-def synth(t: float, **kw: object) -> Signal:
-    return signal(t, category="synthetic_unlabeled", kind="synthetic.loop", **kw)
+def synth(t: float) -> Signal:
+    return signal(t, category="synthetic_unlabeled", kind="synthetic.loop")
 
 
 def label(t: float) -> Signal:
