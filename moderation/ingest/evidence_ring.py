@@ -1,0 +1,229 @@
+"""Per-stream ring of recent *encoded* packets, cut into evidence clips on a verdict.
+
+Why encoded packets (DESIGN.md §2): a verdict arrives seconds after the content was shown, and
+by then a live stream has moved on — the evidence must already be kept. Keeping encoded packets
+costs no decode and about the stream's bitrate in memory (bounded here in seconds *and* bytes);
+a clip is then a remux — the streamer's own bytes, no re-encode — starting on a keyframe.
+
+Packets are stored as copied ``bytes`` plus their timestamps, never as ``av.Packet`` objects:
+a PyAV packet references buffers owned by a demuxer that will be closed and reopened on every
+reconnect. The codec parameters a muxer needs (H.264 SPS/PPS, AAC config) are kept in
+:class:`CodecTemplates`, a copy made while the input was open (see its docstring).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+import av
+import av.container
+import av.stream
+
+from moderation.evidence.clip import ClipInfo, write_thumbnail
+from moderation.ingest.decode import MediaError
+from moderation.messages import Box, VideoFrame
+
+Kind = Literal["video", "audio"]
+
+
+class CodecTemplates:
+    """Codec parameters of one connection's video/audio streams, alive after it closed.
+
+    ``add_stream_from_template`` needs a stream whose parameters are readable when the clip is
+    cut, but an input container's streams are freed on close (every reconnect). So at open the
+    parameters are copied into the streams of an in-memory output container that is never
+    started; those streams are valid templates for as long as this object lives.
+    """
+
+    def __init__(self, video: av.stream.Stream | None, audio: av.stream.Stream | None) -> None:
+        self._holder = av.open(io.BytesIO(), mode="w", format="matroska")
+        self.video = self._holder.add_stream_from_template(video) if video is not None else None
+        self.audio = self._holder.add_stream_from_template(audio) if audio is not None else None
+        self.video_codec = video.codec_context.name if video is not None else None
+        self.audio_codec = audio.codec_context.name if audio is not None else None
+
+
+@dataclass(frozen=True)
+class EncodedPacket:
+    """One demuxed packet, copied out of PyAV.
+
+    ``pts``/``dts``/``duration`` are in ``time_base`` as demuxed; ``t``/``t_dts`` are the same
+    instants in seconds on the stream's timeline (continuous across reconnects); ``epoch``
+    counts connections, so a clip never mixes packets with different codec parameters.
+    """
+
+    kind: Kind
+    data: bytes
+    pts: int | None
+    dts: int | None
+    duration: int
+    time_base: Fraction
+    keyframe: bool
+    t: float
+    t_dts: float
+    wall: datetime
+    epoch: int
+
+
+class EvidenceRing:
+    """The last ``max_seconds`` (and at most ``max_bytes``) of a stream's packets."""
+
+    def __init__(self, max_seconds: float = 30.0, max_bytes: int = 64 * 1024 * 1024) -> None:
+        if max_seconds <= 0 or max_bytes <= 0:
+            raise ValueError("evidence ring needs positive max_seconds and max_bytes")
+        self.max_seconds = max_seconds
+        self.max_bytes = max_bytes
+        self._packets: deque[EncodedPacket] = deque()
+        self._templates: dict[int, CodecTemplates] = {}
+        self.bytes = 0
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._packets)
+
+    def set_templates(self, epoch: int, templates: CodecTemplates) -> None:
+        """Register the codec parameters of connection ``epoch`` (before its packets)."""
+        self._templates[epoch] = templates
+
+    def push(self, packet: EncodedPacket) -> None:
+        """Add a packet and trim the oldest beyond the time or byte bound."""
+        self._packets.append(packet)
+        self.bytes += len(packet.data)
+        newest = packet.t_dts
+        while self._packets and (
+            self.bytes > self.max_bytes or newest - self._packets[0].t_dts > self.max_seconds
+        ):
+            old = self._packets.popleft()
+            self.bytes -= len(old.data)
+            self.dropped += 1
+        live = {p.epoch for p in (self._packets[0], self._packets[-1])} if self._packets else set()
+        for epoch in [e for e in self._templates if e < min(live, default=packet.epoch)]:
+            del self._templates[epoch]
+
+    @property
+    def span(self) -> tuple[float, float] | None:
+        """``(oldest, newest)`` timeline seconds held, or None when empty."""
+        if not self._packets:
+            return None
+        return self._packets[0].t_dts, self._packets[-1].t_dts
+
+    def covers(self, t: float) -> bool:
+        """Whether packets up to timeline time ``t`` have arrived (a clip ending at ``t`` is complete)."""
+        span = self.span
+        return span is not None and span[1] >= t
+
+    def clip(self, start: float, end: float, out_path: str | Path, pre_s: float = 0.0, post_s: float = 0.0) -> ClipInfo:
+        """Remux ``[keyframe ≤ start - pre_s, end + post_s]`` from the ring into an MP4.
+
+        Starts on the last video keyframe at or before ``start - pre_s`` (or the first one held
+        if the ring no longer reaches back that far) and stays within that keyframe's connection.
+        ``ClipInfo.start``/``end`` are timeline seconds the clip covers; the file starts at 0.
+        Raises MediaError when the ring holds no keyframe for the range.
+        """
+        if not (math.isfinite(start) and math.isfinite(end)) or end < start:
+            raise ValueError(f"invalid clip range [{start}, {end}]")
+        t_from, t_to = start - pre_s, end + post_s
+        packets = list(self._packets)
+        first = _start_index(packets, t_from, t_to)
+        if first is None:
+            raise MediaError(f"evidence ring holds no keyframe for [{t_from:.3f}, {t_to:.3f}]")
+        epoch = packets[first].epoch
+        templates = self._templates.get(epoch)
+        if templates is None or templates.video is None:
+            raise MediaError(f"evidence ring has no codec parameters for connection {epoch}")
+        chosen = _select(packets[first:], epoch, t_to, packets[first].t)
+        out = Path(out_path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        try:
+            last_end = _write_mp4(tmp, templates, chosen, packets[first].t)
+            os.replace(tmp, out)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        t0 = packets[first].t
+        return ClipInfo(
+            path=str(out),
+            start=t0,
+            end=last_end,
+            duration=last_end - t0,
+            video_codec=templates.video_codec,
+            has_audio=templates.audio is not None and any(p.kind == "audio" for p in chosen),
+            packets=len(chosen),
+        )
+
+
+def _start_index(packets: Sequence[EncodedPacket], t_from: float, t_to: float) -> int | None:
+    best: int | None = None
+    for i, p in enumerate(packets):
+        if p.kind != "video" or not p.keyframe:
+            continue
+        if p.t <= t_from + 1e-6:
+            best = i
+        elif best is None and p.t <= t_to:
+            return i  # the ring no longer reaches back to t_from: start as early as it can
+        else:
+            break
+    return best
+
+
+def _select(packets: Sequence[EncodedPacket], epoch: int, t_to: float, t0: float) -> list[EncodedPacket]:
+    """Packets of one connection from the start keyframe to ``t_to`` (B-frame aware)."""
+    chosen: list[EncodedPacket] = []
+    video_done = False
+    max_pts = -math.inf
+    for p in packets:
+        if p.epoch != epoch:
+            break
+        if p.kind == "video":
+            if video_done:
+                continue
+            # Past the end in decode order: a later keyframe, or a frame shown after all kept ones.
+            if p.t_dts > t_to and (p.keyframe or p.t >= max_pts):
+                video_done = True
+                continue
+            max_pts = max(max_pts, p.t)
+        elif p.t < t0 or p.t > t_to:
+            continue
+        chosen.append(p)
+    return chosen
+
+
+def _write_mp4(tmp: Path, templates: CodecTemplates, packets: Sequence[EncodedPacket], t0: float) -> float:
+    """Mux packets into a faststart MP4 with timestamps rebased to the clip start."""
+    last_end = t0
+    with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as dst:
+        assert templates.video is not None
+        vout = dst.add_stream_from_template(templates.video)
+        aout = dst.add_stream_from_template(templates.audio) if templates.audio is not None else None
+        for p in packets:
+            out_stream = vout if p.kind == "video" else aout
+            if out_stream is None:
+                continue
+            tb = p.time_base
+            pkt = av.Packet(p.data)
+            # Rebase on the timeline (continuous across reconnects), in the packet's own time base.
+            pkt.pts = round((p.t - t0) / tb)
+            pkt.dts = round((p.t_dts - t0) / tb)
+            pkt.duration = p.duration
+            pkt.time_base = tb
+            pkt.is_keyframe = p.keyframe
+            pkt.stream = out_stream
+            dst.mux(pkt)
+            if p.kind == "video":
+                last_end = max(last_end, p.t + float(p.duration * tb))
+    return last_end
+
+
+def write_frame_thumbnail(frame: VideoFrame, out_path: str | Path, boxes: Sequence[Box] | None = None) -> Path:
+    """JPEG thumbnail of a sampled frame (the one a verdict's signals came from)."""
+    return write_thumbnail(frame.image, out_path, boxes)

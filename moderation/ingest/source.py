@@ -1,0 +1,271 @@
+"""Opening a stream URL or file safely: guard, timeouts, probe limits, errors sorted by cause.
+
+Why it is separate from the read loop (``ingest/live.py``): opening is where untrusted input
+meets FFmpeg, so every open goes through one function that applies the URL guard
+(``ingest/urlguard.py``), open/read timeouts (PyAV's interrupt callback, which works for every
+protocol, plus FFmpeg's ``rw_timeout`` where a protocol honours it), short probing for live
+input (a live open otherwise waits ~2.5 s analysing the stream) and the same "is this media at
+all" checks as file decoding. It also sorts failures into *permanent* ones (refused URL, not
+media, frame over the cap: retrying cannot help) and *transient* ones (network: reconnect).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import av
+import av.container
+from pydantic import BaseModel, ConfigDict, Field
+
+from moderation.ingest.decode import _TEXT_CODECS, _TEXT_FORMATS, DEFAULT_MAX_FRAME_PIXELS, DecodeStats, MediaError
+from moderation.ingest.evidence_ring import CodecTemplates, EncodedPacket
+from moderation.ingest.urlguard import PROTOCOL_WHITELIST, CheckedUrl, UrlGuard, UrlGuardConfig, UrlRefused, redact
+from moderation.messages import AudioWindow, VideoFrame
+
+log = logging.getLogger(__name__)
+
+#: Schemes whose data arrives live (a drop is reconnected); everything else is a file.
+LIVE_SCHEMES = frozenset({"rtmp", "rtmps", "rtsp", "rtsps", "udp", "srt", "http", "https"})
+
+
+class SourceConfig(BaseModel):
+    """How one stream is opened and followed (move under the pipeline's ``ingest`` key later).
+
+    Defaults are for live streams on a LAN/datacenter origin: open fails after 10 s, a stream
+    silent for 10 s is treated as dropped, reconnects back off from 0.5 s to 8 s with ±25 %
+    jitter, and a stream that cannot be reopened for 60 s (or 20 tries) is given up.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    open_timeout_s: float = Field(10.0, gt=0, description="Seconds an open (connect + probe) may take.")
+    read_timeout_s: float = Field(10.0, gt=0, description="Seconds without data before a live stream is dropped.")
+    analyzeduration_s: float = Field(
+        1.0, gt=0, description="Seconds of live input FFmpeg analyses on open (its default 5 s delays start)."
+    )
+    reconnect: bool = Field(True, description="Reconnect live streams that drop (files never reconnect).")
+    max_attempts: int = Field(20, ge=0, description="Reconnect attempts per outage before giving up (0 = no limit).")
+    give_up_after_s: float = Field(60.0, gt=0, description="Seconds of continuous outage before giving up.")
+    eof_grace_s: float = Field(
+        10.0, ge=0, description="After a clean end of a live stream (publisher left), seconds to wait for it to return."
+    )
+    backoff_initial_s: float = Field(0.5, gt=0, description="First reconnect delay.")
+    backoff_max_s: float = Field(8.0, gt=0, description="Reconnect delay cap.")
+    backoff_factor: float = Field(2.0, ge=1, description="Delay multiplier per failed attempt.")
+    backoff_jitter: float = Field(0.25, ge=0, le=1, description="Random ± fraction applied to each delay.")
+    discontinuity_s: float = Field(
+        3.0, gt=0, description="A timestamp jump (back, or forward beyond wall time) larger than this is a restart."
+    )
+    realtime: bool = Field(False, description="Read files at real-time pace (simulate a live stream).")
+    fps: float = Field(1.0, gt=0, le=60, description="Frames per second sampled for the vision stages.")
+    max_side: int = Field(1280, ge=64, description="Sampled frames are downscaled to this longer side.")
+    max_frame_pixels: int = Field(DEFAULT_MAX_FRAME_PIXELS, gt=0, description="Larger frames are refused.")
+    keyframes_only: bool = Field(False, description="Decode keyframes only (when 1/fps ≥ the GOP).")
+    audio: bool = Field(True, description="Decode audio into 16 kHz windows.")
+    audio_window_s: float = Field(10.0, gt=0, description="Audio window length for ASR.")
+    audio_hop_s: float | None = Field(None, description="Audio window hop (default: the window length).")
+    packets: bool = Field(True, description="Emit encoded packets (for the evidence ring).")
+    max_duration_s: float | None = Field(None, gt=0, description="Stop after this much media time (None: no cap).")
+    guard: UrlGuardConfig = Field(default_factory=UrlGuardConfig, description="Which URLs may be opened.")
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An open container plus what the guard decided about its URL."""
+
+    container: av.container.InputContainer
+    checked: CheckedUrl
+    guard: UrlGuard
+
+    @property
+    def live(self) -> bool:
+        return self.checked.scheme in LIVE_SCHEMES
+
+
+class TransientError(Exception):
+    """A failure worth retrying (network, timeout, server not publishing yet)."""
+
+
+# -- events a LiveSource yields (ingest/live.py); typed, frozen, never dicts ---------------
+
+EndReason = Literal["eof", "publisher_left", "gave_up", "max_duration", "closed"]
+
+
+@dataclass(frozen=True)
+class Connected:
+    """A connection opened; ``templates`` carries codec parameters for the evidence ring."""
+
+    stream: str
+    epoch: int
+    t: float
+    wall: datetime
+    attempts: int
+    templates: CodecTemplates = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, eq=False)
+class FrameEvent:
+    """A sampled frame; ``wall`` is when the packet that completed it arrived."""
+
+    frame: VideoFrame
+    wall: datetime
+
+
+@dataclass(frozen=True, eq=False)
+class AudioEvent:
+    """A 16 kHz window; ``wall`` when its last sample arrived, ``wall_start`` when its first did."""
+
+    window: AudioWindow
+    wall: datetime
+    wall_start: datetime
+
+
+@dataclass(frozen=True, eq=False)
+class PacketEvent:
+    packet: EncodedPacket
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    """The connection dropped at timeline time ``t``; ``reason`` says why (one line)."""
+
+    stream: str
+    t: float
+    wall: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An outage on the timeline: no media between ``start_media`` and ``end_media``."""
+
+    stream: str
+    start_media: float
+    end_media: float
+    wall_start: datetime
+    wall_end: datetime
+    attempts: int
+    reason: str
+
+    @property
+    def wall_s(self) -> float:
+        return (self.wall_end - self.wall_start).total_seconds()
+
+
+@dataclass(frozen=True)
+class Ended:
+    stream: str
+    reason: EndReason
+    t: float
+    wall: datetime
+    error: str | None = None
+
+
+LiveEvent = Connected | FrameEvent | AudioEvent | PacketEvent | Disconnected | Gap | Ended
+
+
+@dataclass
+class LiveStats(DecodeStats):
+    """Counters for metrics (mutable on purpose, like DecodeStats)."""
+
+    connects: int = 0
+    reconnects: int = 0
+    failed_attempts: int = 0
+    discontinuities: int = 0
+    unknown_stream_packets: int = 0
+    oversized_frames: int = 0
+    gaps: list[Gap] = field(default_factory=list)
+
+
+def open_source(url: str, config: SourceConfig) -> Opened:
+    """Open ``url`` (or a local path, if the guard allows files) for packet-by-packet reading.
+
+    Raises UrlRefused / MediaError for permanent problems and TransientError for ones a
+    reconnect may fix.
+    """
+    guard = UrlGuard(config.guard)
+    checked = guard.check(url)
+    options: dict[str, str] = {}
+    io_open = None
+    if checked.scheme in ("http", "https", "file"):
+        io_open = guard.io_open  # every nested open (HLS segments, keys, redirects) is checked
+        # HLS keep-alive reuses FFmpeg's own HTTP context, which a custom io_open does not have.
+        options.update(http_persistent="0", http_multiple="0")
+    else:
+        options["protocol_whitelist"] = PROTOCOL_WHITELIST[checked.scheme]
+        options["rw_timeout"] = str(int(config.read_timeout_s * 1_000_000))
+    if checked.scheme in LIVE_SCHEMES:
+        options["analyzeduration"] = str(int(config.analyzeduration_s * 1_000_000))
+    try:
+        container = av.open(
+            checked.ffmpeg_url,
+            mode="r",
+            options=options,
+            timeout=(config.open_timeout_s, config.read_timeout_s),
+            io_open=io_open,
+        )
+    except UrlRefused:
+        raise
+    except Exception as exc:
+        if guard.refusals:
+            raise guard.refusals[0] from exc
+        raise _classify(url, checked, exc, "open") from exc
+    try:
+        if guard.refusals:
+            raise guard.refusals[0]
+        _check_media(url, container, config.max_frame_pixels)
+    except BaseException:
+        container.close()
+        raise
+    return Opened(container, checked, guard)
+
+
+def _classify(url: str, checked: CheckedUrl, exc: Exception, what: str) -> Exception:
+    """Map an open/read failure to MediaError (permanent) or TransientError (retry)."""
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    where = redact(url)
+    if checked.scheme == "file":
+        return MediaError(f"{where}: not a readable media file ({reason})")
+    if isinstance(exc, av.error.InvalidDataError) and checked.scheme not in ("rtmp", "rtmps"):
+        # Garbage from a server that answers: still worth a retry (a restarting origin can
+        # send an empty playlist), but say what it was.
+        return TransientError(f"{where}: {what} failed, invalid data ({reason})")
+    return TransientError(f"{where}: {what} failed ({type(exc).__name__}: {reason})")
+
+
+def _check_media(url: str, container: av.container.InputContainer, max_frame_pixels: int) -> None:
+    where = redact(url)
+    fmt = container.format.name
+    streams = [s for s in container.streams if s.type in ("video", "audio")]
+    if fmt in _TEXT_FORMATS or any(s.codec_context.name in _TEXT_CODECS for s in streams):
+        raise MediaError(f"{where}: not a media stream (FFmpeg reads it only as text, format {fmt!r})")
+    if not streams:
+        raise MediaError(f"{where}: no audio or video stream (format {fmt!r})")
+    if container.streams.video:
+        ctx = container.streams.video[0].codec_context
+        if ctx.width * ctx.height > max_frame_pixels:
+            raise MediaError(
+                f"{where}: frame {ctx.width}x{ctx.height} exceeds the {max_frame_pixels}-pixel cap (refused)"
+            )
+
+
+__all__ = [
+    "LIVE_SCHEMES",
+    "AudioEvent",
+    "Connected",
+    "Disconnected",
+    "Ended",
+    "FrameEvent",
+    "Gap",
+    "LiveEvent",
+    "LiveStats",
+    "Opened",
+    "PacketEvent",
+    "SourceConfig",
+    "TransientError",
+    "UrlRefused",
+    "open_source",
+]
