@@ -1,0 +1,208 @@
+"""JSON API of the review queue (OpenAPI at ``/api/openapi.json``).
+
+Every route needs a bearer token or a browser session; admin-only routes say so. Clips and
+thumbnails are addressed by item id (an integer) and index — the file path is looked up in the
+database and confined to the media directory, never taken from the request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
+
+from moderation.review import media
+from moderation.review.auth import Auth, AuthError, Principal
+from moderation.review.deps import api_admin, api_user
+from moderation.review.records import RecordError
+from moderation.review.retention import purge_expired
+from moderation.review.store import Filters, ReviewStore
+
+router = APIRouter(prefix="/api", tags=["review"])
+AnyUser = Depends(api_user)
+Admin = Depends(api_admin)
+User = Annotated[Principal, AnyUser]
+AdminUser = Annotated[Principal, Admin]
+ItemId = Annotated[int, Field(ge=1, le=2**62)]
+
+
+def _store(request: Request) -> ReviewStore:
+    s: ReviewStore = request.app.state.store
+    return s
+
+
+class DecisionIn(BaseModel):
+    action: Literal["confirm", "dismiss", "escalate"]
+    category: str | None = Field(
+        default=None, max_length=64, description="Confirm as this category (default: the verdict's)."
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class BulkIn(DecisionIn):
+    ids: list[ItemId] = Field(min_length=1, max_length=500)
+
+
+class FiltersIn(BaseModel):
+    category: str | None = None
+    stream: str | None = None
+    streamer: str | None = None
+
+
+class UserIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["reviewer", "admin"] = "reviewer"
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+
+
+class TokenIn(BaseModel):
+    user: str = Field(min_length=1, max_length=100)
+    label: str = Field(default="", max_length=200)
+
+
+@router.get("/items", summary="List items in queue order (severity, then age)")
+def list_items(
+    request: Request, _: User,
+    status: Annotated[str | None, Query(description="open, escalated, confirmed, dismissed or 'all'")] = "open",
+    category: str | None = None, stream: str | None = None, streamer: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    store = _store(request)
+    f = Filters(None if status == "all" else status, category, stream, streamer)
+    now = store.clock()
+    return {"total": store.count(f), "items": [i.public(now) for i in store.list_items(f, limit, offset)]}
+
+
+@router.get("/items/{item_id}", summary="One item with its signals")
+def get_item(request: Request, item_id: int, _: User) -> dict[str, Any]:
+    store = _store(request)
+    return store.get(item_id).public(store.clock())
+
+
+@router.post("/items/claim-next", summary="Claim the next free item (204 when the queue is empty)")
+def claim_next(request: Request, user: User, body: FiltersIn | None = None) -> Any:
+    store = _store(request)
+    f = body or FiltersIn()
+    item = store.claim_next(user.name, Filters("open", f.category, f.stream, f.streamer))
+    return Response(status_code=204) if item is None else item.public(store.clock())
+
+
+@router.post("/items/{item_id}/claim", summary="Claim or renew the lease on an item (409 if someone else holds it)")
+def claim(request: Request, item_id: int, user: User) -> dict[str, Any]:
+    store = _store(request)
+    return store.claim(item_id, user.name).public(store.clock())
+
+
+@router.post("/items/{item_id}/release", summary="Return a claimed item to the queue")
+def release(request: Request, item_id: int, user: User) -> dict[str, Any]:
+    store = _store(request)
+    store.release(item_id, user.name)
+    return store.get(item_id).public(store.clock())
+
+
+@router.post("/items/{item_id}/decision", summary="Confirm, dismiss (false positive) or escalate")
+def decide(request: Request, item_id: int, body: DecisionIn, user: User) -> dict[str, Any]:
+    store = _store(request)
+    item = store.decide(item_id, user.name, body.action, category=body.category, note=body.note, admin=user.is_admin)
+    return item.public(store.clock())
+
+
+@router.post("/decisions/bulk", summary="Apply one decision to many items; held items are skipped")
+def bulk(request: Request, body: BulkIn, user: User) -> dict[str, Any]:
+    res = _store(request).decide_many(body.ids, user.name, body.action, category=body.category, note=body.note,
+                                      admin=user.is_admin)
+    return {"done": res.done, "skipped": {str(k): v for k, v in res.skipped.items()}}
+
+
+def _file(path: Path | None, kind: str, media_type: str) -> FileResponse:
+    if path is None:
+        raise HTTPException(404, f"{kind} not available (none recorded, or purged by retention)")
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/items/{item_id}/clip", summary="The item's MP4 evidence clip", response_class=FileResponse)
+def clip(request: Request, item_id: int, _: User) -> FileResponse:
+    store = _store(request)
+    return _file(media.resolve(store.media_dir, store.get(item_id).clip_path), "clip", "video/mp4")
+
+
+@router.get("/items/{item_id}/thumbnails/{index}", summary="One thumbnail of the item", response_class=FileResponse)
+def thumbnail(request: Request, item_id: int, index: Annotated[int, Field(ge=0, le=100)], _: User) -> FileResponse:
+    store = _store(request)
+    thumbs = store.get(item_id).thumb_paths
+    rel = thumbs[index] if index < len(thumbs) else None
+    mt = "image/png" if rel and rel.endswith(".png") else "image/jpeg"
+    return _file(media.resolve(store.media_dir, rel), "thumbnail", mt)
+
+
+@router.get("/streams/timeline", summary="All verdicts of one stream in media-time order")
+def timeline(request: Request, stream: Annotated[str, Query(min_length=1, max_length=200)], _: User) -> dict[str, Any]:
+    store = _store(request)
+    now = store.clock()
+    return {"stream": stream, "items": [i.public(now) for i in store.timeline(stream)]}
+
+
+@router.get("/audit", summary="Audit log, newest first")
+def audit(
+    request: Request, _: User, item_id: int | None = None, actor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    return [e.__dict__ for e in _store(request).audit_log(item_id=item_id, limit=limit, actor=actor)]
+
+
+@router.get("/risk", summary="Streamer risk tiers (highest first)")
+def risks(request: Request, _: User) -> list[dict[str, Any]]:
+    return [r.__dict__ for r in _store(request).streamer_risks()]
+
+
+@router.get("/me", summary="Who the credentials belong to")
+def me(user: User) -> dict[str, Any]:
+    return {"name": user.name, "role": user.role}
+
+
+# -- admin ----------------------------------------------------------------------------------
+
+
+@router.post("/verdicts", summary="Upsert a verdict record (DESIGN.md §4.2) without media [admin]")
+def post_verdict(request: Request, record: dict[str, Any], user: AdminUser) -> dict[str, Any]:
+    if record.get("clip") or record.get("thumbnails"):
+        raise HTTPException(
+            422, "clip/thumbnails cannot be sent over HTTP; import the report with `moderation review import`"
+        )
+    try:
+        res = _store(request).upsert_verdict(record, actor=user.name)
+    except RecordError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"id": res.item_id, "created": res.created, "changed": res.changed}
+
+
+@router.post("/admin/users", summary="Create a user [admin]", status_code=201)
+def create_user(request: Request, body: UserIn, admin: AdminUser) -> dict[str, Any]:
+    auth: Auth = request.app.state.auth
+    try:
+        uid = auth.create_user(body.name, body.role, body.password)
+    except AuthError as exc:
+        raise HTTPException(422, str(exc)) from None
+    _store(request).audit(admin.name, "user.create", detail={"user": body.name, "role": body.role})
+    return {"id": uid, "name": body.name, "role": body.role}
+
+
+@router.post("/admin/tokens", summary="Create an API/login token for a user; shown once [admin]", status_code=201)
+def create_token(request: Request, body: TokenIn, admin: AdminUser) -> dict[str, Any]:
+    auth: Auth = request.app.state.auth
+    try:
+        token = auth.create_token(body.user, body.label)
+    except AuthError as exc:
+        raise HTTPException(404, str(exc)) from None
+    _store(request).audit(admin.name, "token.create", detail={"user": body.user, "label": body.label})
+    return {"user": body.user, "token": token}
+
+
+@router.post("/admin/retention/purge", summary="Purge evidence of items decided before the retention period [admin]")
+def purge(request: Request, admin: AdminUser) -> dict[str, Any]:
+    days = request.app.state.settings.retention_days
+    res = purge_expired(_store(request), days, actor=admin.name)
+    return {"items": res.items, "files": res.files, "retention_days": days}
