@@ -25,11 +25,12 @@ from moderation.infer.ocr import OcrEngine, load_ocr
 from moderation.infer.registry import Registry
 from moderation.infer.vision import VisionModels
 from moderation.ingest.decode import MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
-from moderation.messages import Signal, Verdict, VideoFrame
+from moderation.messages import OcrResult, Signal, Verdict, VideoFrame
 from moderation.policy.fuse import fuse
 from moderation.sample.frames import FpsSampler
 from moderation.signals.keywords import ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
+from moderation.signals.synthetic import SyntheticTracker
 from moderation.signals.vision import vision_signals
 from moderation.text.lexicon import Lexicon
 from moderation.text.matcher import KeywordMatcher
@@ -108,22 +109,27 @@ def video_signals(
     ocr_sampler = FpsSampler(cfg.ocr.fps)
     qr = QrTracker(scan.stream, cfg.qr.blocked_domains,
                    engines.matcher.match if cfg.qr.url_keywords else None)
+    synth = SyntheticTracker(scan.stream, cfg.synthetic, engines.matcher.match, resolver=engines.registry)
     last_t = 0.0
     for chunk in batched(frames, cfg.vision.batch_size):
         scan.frames += len(chunk)
         if cfg.vision.enabled:
             yield from vision_signals(engines.vision.analyse(chunk), cfg.vision)
+        ocr_results: list[OcrResult] = []
         if cfg.ocr.enabled:
             to_read = [f for f in chunk if ocr_sampler.take(f.t)]
             if to_read:
                 scan.ocr_frames += len(to_read)
-                yield from ocr_signals(engines.ocr.read(to_read), engines.matcher.match)
+                ocr_results = engines.ocr.read(to_read)
+                yield from ocr_signals(ocr_results, engines.matcher.match)
         if cfg.qr.enabled:
             for f in chunk:
                 yield from qr.observe(f.t, decode_qr(f.image))
+        yield from synth.observe(chunk, ocr_results)  # loops, synthetic classifiers, disclosure labels
         if progress is not None:
             progress(max(chunk[-1].t - last_t, 0.0))
             last_t = chunk[-1].t
+    yield from synth.finish()
 
 
 def audio_signals(path: Path, engines: Engines, scan: FileScan, progress: Progress | None) -> Iterator[Signal]:
