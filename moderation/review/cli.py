@@ -1,0 +1,179 @@
+"""``moderation review``: serve the reviewer UI/API, import reports, manage users and tokens.
+
+Wire into the main CLI with ``app.add_typer(review_app, name="review")``. With no subcommand it
+serves (``moderation review`` == ``moderation review serve``). First run story: when the queue has
+no admin yet, serving creates user ``admin``, prints its token once and a login URL that carries
+the token in the fragment (browsers never send fragments to the server).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from moderation.review.settings import DEFAULT_QUEUE_URL, ReviewSettings
+from moderation.review.store import ReviewStore
+
+review_app = typer.Typer(add_completion=False, help="Reviewer web UI and API for the review queue.")
+
+QueueOpt = Annotated[str, typer.Option("--queue", help="sqlite:///file.db (default) or postgresql://user@host/db")]
+MediaOpt = Annotated[Path | None, typer.Option("--media", help="Where the queue keeps clips (default: beside the db).")]
+
+
+def _fail(msg: str) -> typer.Exit:
+    typer.echo(f"error: {msg}", err=True)
+    return typer.Exit(2)
+
+
+def _open(queue: str, media: Path | None) -> tuple[ReviewSettings, ReviewStore]:
+    from moderation.review.db import QueueUrlError
+    from moderation.review.migrations import SchemaError
+
+    settings = ReviewSettings(queue_url=queue, media_dir=media)
+    try:
+        return settings, ReviewStore.open(settings)
+    except (QueueUrlError, SchemaError) as exc:
+        raise _fail(str(exc)) from None
+    except Exception as exc:  # connection refused, bad credentials, unwritable file: one line, no trace
+        raise _fail(f"cannot open queue {queue}: {str(exc).splitlines()[0]}") from None
+
+
+def serve(queue: str = DEFAULT_QUEUE_URL, media: Path | None = None, host: str = "127.0.0.1", port: int = 8000,
+          import_report: Path | None = None) -> None:
+    """Open (and migrate) the queue, make sure an admin exists, then run the web server."""
+    import uvicorn
+
+    from moderation.review.api import create_app
+    from moderation.review.auth import Auth
+    from moderation.review.store import Filters
+
+    settings, s = _open(queue, media)
+    settings = ReviewSettings(queue_url=queue, media_dir=media, host=host, port=port)
+    if import_report is not None:
+        do_import(s, import_report)
+    url = f"http://{host}:{port}/"
+    token = Auth(s.engine).ensure_admin()
+    typer.echo(f"review queue: {queue}  (media: {s.media_dir})")
+    if token:
+        typer.echo("first run: created user 'admin' (role admin). Its token is shown ONCE — keep it:")
+        typer.echo(f"  {token}")
+        typer.echo(f"open: {url}login#token={token}")
+        typer.echo("more users: moderation review user NAME [--role admin]")
+    else:
+        typer.echo(f"open: {url}   (log in with your token; a new one: moderation review token NAME)")
+    if s.count(Filters()) == 0:
+        typer.echo("the queue is empty — load a scan: moderation review import demo-out/report.jsonl")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo("warning: serving beyond loopback without TLS; put it behind an HTTPS proxy", err=True)
+    uvicorn.run(create_app(settings, store=s), host=host, port=port, log_level="warning")
+
+
+def do_import(store: ReviewStore, report: Path, base: Path | None = None) -> None:
+    from moderation.review.importer import ImportError_, import_report
+
+    try:
+        res = import_report(store, report, [base] if base else None)
+    except ImportError_ as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"imported {report}: {res.created} new, {res.updated} updated, {res.unchanged} unchanged")
+
+
+@review_app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    queue: QueueOpt = DEFAULT_QUEUE_URL,
+    media: MediaOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    import_report: Annotated[Path | None, typer.Option("--import", help="Import this JSONL report first.")] = None,
+) -> None:
+    """Serve the reviewer UI and API (default http://127.0.0.1:8000)."""
+    if ctx.invoked_subcommand is None:
+        serve(queue, media, host, port, import_report)
+
+
+@review_app.command("serve")
+def serve_cmd(
+    queue: QueueOpt = DEFAULT_QUEUE_URL, media: MediaOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    import_report: Annotated[Path | None, typer.Option("--import", help="Import this JSONL report first.")] = None,
+) -> None:
+    """Serve the reviewer UI and API."""
+    serve(queue, media, host, port, import_report)
+
+
+@review_app.command("import")
+def import_cmd(
+    report: Annotated[Path, typer.Argument(help="JSONL verdict report written by `moderation scan/demo`.")],
+    queue: QueueOpt = DEFAULT_QUEUE_URL, media: MediaOpt = None,
+    base: Annotated[Path | None, typer.Option(help="Folder the report's clip paths are relative to.")] = None,
+) -> None:
+    """Load a scan report and its clips into the queue (idempotent)."""
+    _, s = _open(queue, media)
+    do_import(s, report, base)
+
+
+@review_app.command("user")
+def user_cmd(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option(help="reviewer or admin")] = "reviewer",
+    password: Annotated[bool, typer.Option("--password", help="Also set a password (prompted).")] = False,
+    queue: QueueOpt = DEFAULT_QUEUE_URL,
+) -> None:
+    """Create a user and print a login token for them (shown once)."""
+    from moderation.review.auth import Auth, AuthError
+
+    _, s = _open(queue, None)
+    pw = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
+    auth = Auth(s.engine)
+    try:
+        auth.create_user(name, role, pw)
+        token = auth.create_token(name, "created by CLI")
+    except AuthError as exc:
+        raise _fail(str(exc)) from None
+    s.audit("cli", "user.create", detail={"user": name, "role": role})
+    typer.echo(f"user {name} ({role}) created; token (shown once):\n  {token}")
+
+
+@review_app.command("token")
+def token_cmd(
+    name: Annotated[str, typer.Argument(help="Existing user name.")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Revoke all the user's tokens and sessions.")] = False,
+    queue: QueueOpt = DEFAULT_QUEUE_URL,
+) -> None:
+    """Print a new token for a user (e.g. a lost one), or revoke all their tokens."""
+    from moderation.review.auth import Auth, AuthError
+
+    _, s = _open(queue, None)
+    auth = Auth(s.engine)
+    try:
+        if revoke:
+            typer.echo(f"revoked {auth.revoke_tokens(name)} token(s) of {name}")
+            s.audit("cli", "token.revoke", detail={"user": name})
+            return
+        token = auth.create_token(name, "created by CLI")
+    except AuthError as exc:
+        raise _fail(str(exc)) from None
+    s.audit("cli", "token.create", detail={"user": name})
+    typer.echo(f"token for {name} (shown once):\n  {token}")
+
+
+@review_app.command("purge")
+def purge_cmd(
+    days: Annotated[float, typer.Option(help="Retention period in days.")] = ReviewSettings().retention_days,
+    queue: QueueOpt = DEFAULT_QUEUE_URL, media: MediaOpt = None,
+) -> None:
+    """Delete clips/thumbnails of items decided more than DAYS ago; decisions stay (run daily)."""
+    from moderation.review.retention import purge_expired
+
+    _, s = _open(queue, media)
+    res = purge_expired(s, days)
+    typer.echo(f"purged evidence of {res.items} item(s), {res.files} file(s) deleted")
+
+
+if __name__ == "__main__":
+    review_app(sys.argv[1:])
