@@ -163,9 +163,21 @@ class EvidenceRing:
 
 
 def _start_index(packets: Sequence[EncodedPacket], t_from: float, t_to: float) -> int | None:
+    """Index of the keyframe a clip starts on, within the connection that holds ``t_from``.
+
+    A clip reaching back across a reconnect starts at the new connection's first keyframe
+    (codec parameters may differ; the outage has no media anyway).
+    """
+    epoch: int | None = None
+    for p in packets:
+        if p.t_dts > t_to:
+            break
+        epoch = p.epoch
+        if p.t >= t_from:
+            break
     best: int | None = None
     for i, p in enumerate(packets):
-        if p.kind != "video" or not p.keyframe:
+        if p.kind != "video" or not p.keyframe or p.epoch != epoch:
             continue
         if p.t <= t_from + 1e-6:
             best = i

@@ -51,7 +51,7 @@ from moderation.ingest.source import (
     _classify,
     open_source,
 )
-from moderation.ingest.urlguard import UrlRefused, redact
+from moderation.ingest.urlguard import UrlRefused
 from moderation.messages import AudioWindow, VideoFrame
 from moderation.sample.audio import SAMPLE_RATE, AudioWindower
 from moderation.sample.frames import FpsSampler, scaled_size
@@ -146,7 +146,7 @@ class LiveSource:
             finally:
                 opened.container.close()
             outage_wall = self._wall_last
-            log.warning("%s: %s: %s", self.stream_id, redact(self.url), reason)
+            log.warning("%s: connection lost: %s", self.stream_id, reason)
             yield Disconnected(self.stream_id, self._t_last, _now(), reason)
             if not self.config.reconnect:
                 yield self._end("publisher_left" if eof else "gave_up", reason)

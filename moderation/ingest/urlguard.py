@@ -157,10 +157,10 @@ class UrlGuard:
             return self._check_file(url, Path(url))
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
-        if scheme not in self._schemes():
-            raise UrlRefused(url, f"scheme {scheme!r} not allowed")
         if scheme == "file":
             return self._check_file(url, Path(unquote(parts.path)))
+        if scheme not in self._schemes():
+            raise UrlRefused(url, f"scheme {scheme!r} not allowed")
         try:
             host, port = parts.hostname, parts.port
         except ValueError as exc:
