@@ -1,0 +1,390 @@
+"""Whisper batched ACROSS streams: many windows in, one CTranslate2 encode + generate call out.
+
+A per-stream loop (:class:`moderation.infer.asr.Transcriber`) pays one encoder pass and one
+decoder loop per window. Here every window from every stream that is waiting is handled at once
+(DESIGN.md §2, §7):
+
+1. Silero VAD (``faster_whisper.vad.get_speech_timestamps``) finds the voiced parts of each
+   window, so silence never reaches the model: an all-silent window costs VAD time only.
+2. Voiced parts are merged per window into chunks of at most 30 s (``collect_chunks``, the same
+   merge faster-whisper's ``BatchedInferencePipeline`` uses); chunks never mix streams, so a
+   transcript can never be attributed to the wrong stream.
+3. Mel features of all chunks are stacked and encoded together; the language of every chunk is
+   detected from that same encoder output (one batched ``detect_language`` call) unless forced.
+4. ONE ``generate`` call decodes every chunk, each with its own language token in its prompt.
+5. Tokens are split into timed segments with faster-whisper's own ``_split_segments_by_timestamps``,
+   mapped back through the VAD cut (``SpeechTimestampsMap``) onto the window, then onto the media
+   timeline (``window.start + offset``); hallucinations are dropped with the same rules as the
+   per-window path (:func:`moderation.infer.asr.is_hallucination`) and Chinese is made Simplified.
+
+The library pieces are reused, not re-implemented, so behaviour tracks faster-whisper upgrades.
+Model loading is lazy: nothing is loaded at import or construction.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from moderation.config import AsrConfig
+from moderation.infer.asr import COMPRESSION_MAX, LOGPROB_MIN, NO_SPEECH_MAX, is_hallucination
+from moderation.messages import AudioWindow, TranscriptSegment
+
+if TYPE_CHECKING:
+    from moderation.infer.registry import Registry
+
+__all__ = [
+    "COMPRESSION_MAX",
+    "LOGPROB_MIN",
+    "NO_SPEECH_MAX",
+    "BatchStats",
+    "BatchedTranscriber",
+    "load_batched_transcriber",
+]
+
+SAMPLE_RATE = 16000
+#: Whisper's context: 30 s of audio = 3000 mel frames. Chunks are never longer.
+CHUNK_S = 30
+
+
+@dataclass
+class BatchStats:
+    """What the last :meth:`BatchedTranscriber.transcribe_batch` call did (for tests and benchmarks).
+
+    ``decode_batches`` lists the size of every encode+generate call: it is how a test proves that
+    silent windows never reached the model.
+    """
+
+    windows: int = 0
+    failed: int = 0
+    audio_s: float = 0.0
+    voiced_s: float = 0.0
+    decode_batches: list[int] = field(default_factory=list)
+    vad_s: float = 0.0
+    features_s: float = 0.0
+    encode_s: float = 0.0
+    generate_s: float = 0.0
+
+
+@dataclass
+class _Chunk:
+    """Voiced audio of one window, at most 30 s, with what is needed to map times back."""
+
+    window: int
+    audio: np.ndarray
+    offset: float  # start of this chunk on the window's VAD-compressed timeline, seconds
+    duration: float
+    speech: list[dict[str, int]]  # the window's VAD spans, samples (for SpeechTimestampsMap)
+
+
+def _check_window(window: AudioWindow) -> np.ndarray:
+    """The window's samples as 1-D float32, or a ValueError naming what is wrong with it.
+
+    Checked per window, before batching, so that one broken stream (NaN from a bad decoder,
+    wrong rate) fails only its own result and never the batch it shares with other streams.
+    """
+    if window.sample_rate != SAMPLE_RATE:
+        raise ValueError(f"stream {window.stream}: ASR needs 16 kHz audio, got {window.sample_rate} Hz")
+    audio = np.asarray(window.samples)
+    if audio.ndim != 1:
+        raise ValueError(f"stream {window.stream}: audio must be mono 1-D, got shape {audio.shape}")
+    audio = audio.astype(np.float32, copy=False)
+    if audio.size and not np.isfinite(audio).all():
+        raise ValueError(f"stream {window.stream}: audio window at {window.start:.3f}s contains NaN/inf samples")
+    return audio
+
+
+class BatchedTranscriber:
+    """One faster-whisper model decoding windows of many streams per call.
+
+    ``max_batch`` caps the chunks per encode+generate call (memory: each chunk is a 30 s
+    encoder output). ``vad=False`` (from ``cfg.vad``) sends each whole window as one chunk.
+    ``device``/``compute_type`` override the CPU defaults of ``cfg`` (e.g. ``"cuda"``,
+    ``"float16"`` on a GPU node).
+    """
+
+    def __init__(
+        self,
+        model_dir: Path | str,
+        cfg: AsrConfig,
+        *,
+        model_id: str | None = None,
+        max_batch: int = 32,
+        device: str = "cpu",
+        compute_type: str | None = None,
+        min_silence_ms: int = 2000,
+        encode_batch: int | None = None,
+        bucket_s: float | None = None,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be >= 1, got {max_batch}")
+        if bucket_s is not None and not 1 <= bucket_s <= CHUNK_S:
+            raise ValueError(f"bucket_s must be in [1, {CHUNK_S}], got {bucket_s}")
+        self.model_dir = Path(model_dir)
+        self.cfg = cfg
+        self.model_id = model_id or self.model_dir.name
+        self.max_batch = max_batch
+        self.device = device
+        self.compute_type = compute_type or cfg.compute_type
+        self.min_silence_ms = min_silence_ms
+        # On CPU a big encoder batch is slower per item than batch 1 (16 x 1500x1500 attention
+        # maps per head leave the cache); the decoder is where batching pays. On GPU, encode all.
+        self.encode_batch = encode_batch or (max_batch if device == "cuda" else 1)
+        self.bucket_s = bucket_s
+        self.last_stats = BatchStats()
+        self._model: Any = None
+        self._opencc: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> Any:
+        """The ``WhisperModel`` (created on first use; thread-safe)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    if not (self.model_dir / "model.bin").is_file():
+                        raise FileNotFoundError(f"no model.bin in {self.model_dir}; resolve it via the registry")
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    from faster_whisper import WhisperModel
+
+                    self._model = WhisperModel(
+                        str(self.model_dir),
+                        device=self.device,
+                        compute_type=self.compute_type,
+                        cpu_threads=self.cfg.cpu_threads,
+                        local_files_only=True,
+                    )
+        return self._model
+
+    def warm_up(self) -> None:
+        """Load the model and VAD and run one tiny decode, so the first real batch is not slow."""
+        rng = np.random.default_rng(0)
+        self.transcribe_batch([AudioWindow("warm-up", 0.0, (rng.standard_normal(SAMPLE_RATE) * 0.01).astype("f4"))])
+
+    def _to_simplified(self, text: str) -> str:
+        if self._opencc is None:
+            import opencc
+
+            self._opencc = opencc.OpenCC("t2s")
+        return str(self._opencc.convert(text))
+
+    # -- stage 1: VAD and chunking -------------------------------------------------------------
+
+    def _chunks(self, index: int, audio: np.ndarray) -> tuple[list[_Chunk], float]:
+        """Voiced chunks of one window (empty when silent) and its voiced seconds."""
+        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+        if self.cfg.vad:
+            opts = VadOptions(max_speech_duration_s=CHUNK_S, min_silence_duration_ms=self.min_silence_ms)
+            speech = get_speech_timestamps(audio, opts, sampling_rate=SAMPLE_RATE)
+        else:
+            # Without VAD a window longer than 30 s is cut in 30 s pieces, like the VAD path does.
+            step = CHUNK_S * SAMPLE_RATE
+            speech = [{"start": s, "end": min(s + step, audio.size)} for s in range(0, audio.size, step)]
+        if not speech:
+            return [], 0.0
+        pieces, metas = collect_chunks(audio, speech, sampling_rate=SAMPLE_RATE, max_duration=CHUNK_S)
+        chunks = [
+            _Chunk(index, piece, float(meta["offset"]), float(meta["duration"]), speech)
+            for piece, meta in zip(pieces, metas, strict=True)
+            if piece.size
+        ]
+        return chunks, sum(s["end"] - s["start"] for s in speech) / SAMPLE_RATE
+
+    # -- stage 2: one encode + generate call ---------------------------------------------------
+
+    def _frames(self, chunk: _Chunk) -> int:
+        """Encoder input length (mel frames) for a chunk: 30 s as Whisper was trained, or its bucket."""
+        if self.bucket_s is None:
+            return CHUNK_S * 100
+        return int(min(CHUNK_S, math.ceil(chunk.duration / self.bucket_s) * self.bucket_s) * 100)
+
+    def _encode(self, features: np.ndarray) -> Any:
+        """Encoder output of all chunks, computed in sub-batches of ``encode_batch``."""
+        import ctranslate2
+
+        model = self.load()
+        if len(features) <= self.encode_batch:
+            return model.encode(features)
+        step = self.encode_batch
+        parts = [np.asarray(model.encode(features[i : i + step])) for i in range(0, len(features), step)]
+        return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.concatenate(parts)))
+
+    def _decode(
+        self, chunks: Sequence[_Chunk], frames: int, stats: BatchStats
+    ) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Language and raw segments (window-relative, VAD-compressed times) of each chunk."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+        model = self.load()
+        t0 = time.perf_counter()
+        features = np.stack([pad_or_trim(model.feature_extractor(c.audio)[..., :-1], frames) for c in chunks])
+        t1 = time.perf_counter()
+        encoded = self._encode(features)
+        t2 = time.perf_counter()
+
+        multilingual = bool(model.model.is_multilingual)
+        if not multilingual:
+            langs = ["en"] * len(chunks)
+        elif self.cfg.language:
+            langs = [self.cfg.language] * len(chunks)
+        else:  # per chunk: streams in one batch speak different languages
+            langs = [str(probs[0][0])[2:-2] for probs in model.model.detect_language(encoded)]
+        tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=langs[0])
+        prompt = model.get_prompt(tokenizer, previous_tokens=[], without_timestamps=False)
+        prompts = [list(prompt) for _ in chunks]
+        if multilingual:
+            at = prompt.index(tokenizer.language)
+            for p, lang in zip(prompts, langs, strict=True):
+                p[at] = tokenizer.tokenizer.token_to_id(f"<|{lang}|>")
+        results = model.model.generate(
+            encoded,
+            prompts,
+            beam_size=self.cfg.beam_size,
+            max_length=model.max_length,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=list(get_suppressed_tokens(tokenizer, (-1,)) or ()),
+            max_initial_timestamp_index=round(1.0 / model.time_precision),  # transcribe()'s default
+        )
+        t3 = time.perf_counter()
+        stats.features_s += t1 - t0
+        stats.encode_s += t2 - t1
+        stats.generate_s += t3 - t2
+        stats.decode_batches.append(len(chunks))
+        if len(results) != len(chunks):
+            raise RuntimeError(f"CTranslate2 returned {len(results)} results for {len(chunks)} chunks")
+
+        out: list[tuple[str, list[dict[str, Any]]]] = []
+        for chunk, lang, res in zip(chunks, langs, results, strict=True):
+            tokens = res.sequences_ids[0]
+            avg_logprob = res.scores[0] * len(tokens) / (len(tokens) + 1)  # length_penalty = 1
+            subsegments, _, _ = model._split_segments_by_timestamps(
+                tokenizer=tokenizer,
+                tokens=tokens,
+                time_offset=chunk.offset,
+                segment_size=int(math.ceil(chunk.duration) * model.frames_per_second),
+                segment_duration=chunk.duration,
+                seek=0,
+            )
+            segs = []
+            for sub in subsegments:
+                text = tokenizer.decode([t for t in sub["tokens"] if t < tokenizer.eot])
+                segs.append(
+                    {
+                        "start": float(sub["start"]),
+                        "end": float(sub["end"]),
+                        "text": text,
+                        "avg_logprob": float(avg_logprob),
+                        "no_speech_prob": float(res.no_speech_prob),
+                        "compression_ratio": get_compression_ratio(text) if text else 0.0,
+                    }
+                )
+            out.append((lang, segs))
+        return out
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def transcribe_batch(self, windows: Sequence[AudioWindow]) -> list[list[TranscriptSegment] | Exception]:
+        """Transcripts of many windows (any mix of streams), one result per window, in order.
+
+        A window that cannot be read (NaN, wrong rate, not 1-D) gets its ``ValueError`` in its
+        slot; an empty or silent window gets ``[]``. Shaped for
+        :class:`moderation.infer.batcher.DynamicBatcher`.
+        """
+        stats = BatchStats(windows=len(windows))
+        results: list[list[TranscriptSegment] | Exception] = [[] for _ in windows]
+        chunks: list[_Chunk] = []
+        t0 = time.perf_counter()
+        for i, window in enumerate(windows):
+            try:
+                audio = _check_window(window)
+                stats.audio_s += audio.size / SAMPLE_RATE
+                if audio.size == 0:
+                    continue
+                window_chunks, voiced = self._chunks(i, audio)
+            except Exception as exc:  # one broken window must not fail its neighbours
+                results[i] = exc
+                stats.failed += 1
+                continue
+            stats.voiced_s += voiced
+            chunks.extend(window_chunks)
+        stats.vad_s = time.perf_counter() - t0
+
+        by_frames: dict[int, list[_Chunk]] = {}
+        for chunk in chunks:
+            by_frames.setdefault(self._frames(chunk), []).append(chunk)
+        for frames, group in sorted(by_frames.items()):
+            for b in range(0, len(group), self.max_batch):
+                batch = group[b : b + self.max_batch]
+                self._collect(windows, results, batch, self._decode(batch, frames, stats))
+        for slot in results:
+            if isinstance(slot, list):
+                slot.sort(key=lambda s: (s.start, s.end))
+        self.last_stats = stats
+        return results
+
+    def _collect(
+        self,
+        windows: Sequence[AudioWindow],
+        results: list[list[TranscriptSegment] | Exception],
+        batch: Sequence[_Chunk],
+        decoded: list[tuple[str, list[dict[str, Any]]]],
+    ) -> None:
+        """Add each decoded chunk's segments to its window's result."""
+        from faster_whisper.vad import SpeechTimestampsMap
+
+        for chunk, (lang, segs) in zip(batch, decoded, strict=True):
+            slot = results[chunk.window]
+            if not isinstance(slot, Exception):
+                slot.extend(self._segments(windows[chunk.window], chunk, lang, segs, SpeechTimestampsMap))
+
+    def _segments(
+        self, window: AudioWindow, chunk: _Chunk, lang: str, segs: list[dict[str, Any]], ts_map_cls: Any
+    ) -> list[TranscriptSegment]:
+        """Guarded, simplified, media-timed segments of one decoded chunk."""
+        ts_map = ts_map_cls(chunk.speech, SAMPLE_RATE)
+        simplify = lang in ("zh", "yue")
+        out = []
+        for seg in segs:
+            text = seg["text"].strip()
+            if is_hallucination(text, seg["no_speech_prob"], seg["avg_logprob"], seg["compression_ratio"]):
+                continue
+            if simplify:
+                text = self._to_simplified(text)
+            start = window.start + max(0.0, ts_map.get_original_time(seg["start"]))
+            end = min(window.end, window.start + ts_map.get_original_time(seg["end"], is_end=True))
+            out.append(
+                TranscriptSegment(
+                    stream=window.stream,
+                    start=start,
+                    end=max(start, end),
+                    text=text,
+                    lang=lang,
+                    avg_logprob=seg["avg_logprob"],
+                    no_speech_prob=seg["no_speech_prob"],
+                )
+            )
+        return out
+
+
+def load_batched_transcriber(registry: Registry, cfg: AsrConfig, **kwargs: Any) -> BatchedTranscriber:
+    """A :class:`BatchedTranscriber` for ``cfg.model`` with its files verified (the model loads lazily)."""
+    resolved = registry.resolve(cfg.model, verify=True)
+    if resolved.kind != "whisper":
+        raise ValueError(f"asr.model {cfg.model!r} is a {resolved.kind} model, not kind: whisper")
+    return BatchedTranscriber(resolved.path, cfg, model_id=resolved.id, **kwargs)
