@@ -148,7 +148,8 @@ def queue(request: Request, user: PageUser, offset: int = 0) -> Response:
     size = request.app.state.settings.page_size
     items = store.list_items(f, size, max(0, offset))
     return page(request, "queue.html", user, items=items, total=store.count(f), filters=f, facets=store.facets(),
-                offset=max(0, offset), page_size=size, query=request.url.query)
+                offset=max(0, offset), page_size=size,
+                query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "offset"]))
 
 
 @router.get("/next")

@@ -1,0 +1,69 @@
+"""``moderation review`` commands: import (validated, idempotent), users/tokens, purge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from review_factories import make_evidence, verdict
+from typer.testing import CliRunner
+
+from moderation.review.auth import Auth
+from moderation.review.cli import review_app
+from moderation.review.settings import ReviewSettings
+from moderation.review.store import Filters, ReviewStore
+
+
+@pytest.fixture
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A report laid out like ``moderation demo``: clip paths relative to the directory it ran in."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "demo-out"
+    lines = []
+    for i in range(3):
+        clip, thumbs = make_evidence(tmp_path, f"demo-out/clips/s1/{i:06d}")
+        lines.append(json.dumps(verdict(start=10.0 * i, clip=clip, thumbnails=thumbs), ensure_ascii=False))
+    (out / "report.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out / "report.jsonl"
+
+
+def test_import_is_idempotent_and_finds_clips(demo: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    run = CliRunner().invoke
+    r = run(review_app, ["import", str(demo), "--queue", url])
+    assert r.exit_code == 0, r.output
+    assert "3 new" in r.output
+    r = run(review_app, ["import", str(demo), "--queue", url])
+    assert "0 new, 0 updated, 3 unchanged" in r.output
+    store = ReviewStore.open(ReviewSettings(queue_url=url))
+    items = store.list_items(Filters())
+    assert len(items) == 3 and all(i.clip_path for i in items)
+    assert (tmp_path / "q-media").is_dir()
+
+
+def test_bad_report_imports_nothing(demo: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    with demo.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(verdict(start=99.0, clip="demo-out/clips/missing.mp4")) + "\n")
+    r = CliRunner().invoke(review_app, ["import", str(demo), "--queue", url])
+    assert r.exit_code == 2 and "report.jsonl:4" in r.output and "not found" in r.output
+    assert ReviewStore.open(ReviewSettings(queue_url=url)).count(Filters(status=None)) == 0
+    r = CliRunner().invoke(review_app, ["import", str(demo), "--queue", "mysql://x"])
+    assert r.exit_code == 2 and "unsupported queue URL" in r.output
+
+
+def test_users_and_tokens(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    r = CliRunner().invoke(review_app, ["user", "ann", "--queue", url])
+    assert r.exit_code == 0 and "mrt_" in r.output
+    token = r.output.split()[-1]
+    store = ReviewStore.open(ReviewSettings(queue_url=url))
+    who = Auth(store.engine).by_token(token)
+    assert who and (who.name, who.role) == ("ann", "reviewer")
+    r = CliRunner().invoke(review_app, ["user", "ann", "--queue", url])
+    assert r.exit_code == 2 and "already exists" in r.output
+    assert CliRunner().invoke(review_app, ["token", "ann", "--revoke", "--queue", url]).exit_code == 0
+    assert Auth(store.engine).by_token(token) is None
+    assert Auth(store.engine).ensure_admin() is not None
+    assert Auth(store.engine).ensure_admin() is None  # only the first run prints a token
