@@ -1,0 +1,224 @@
+"""LiveSource on files and on simulated live connections (no network): events, pacing, faults."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from media_factory import corrupt_copy, make_clip, truncate_copy
+
+from moderation.ingest import live
+from moderation.ingest.decode import MediaError
+from moderation.ingest.live import LiveSource
+from moderation.ingest.source import (
+    AudioEvent,
+    Connected,
+    Disconnected,
+    Ended,
+    FrameEvent,
+    Gap,
+    LiveEvent,
+    Opened,
+    PacketEvent,
+    SourceConfig,
+    TransientError,
+)
+from moderation.ingest.urlguard import CheckedUrl, UrlGuard, UrlGuardConfig
+
+FILES = UrlGuardConfig(allow_file=True)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 s, 25 fps, keyframe every 1 s, 440 Hz tone."""
+    return make_clip(tmp_path_factory.mktemp("media") / "clip.mp4", seconds=4.0)
+
+
+@pytest.fixture(scope="module")
+def ts_clip(clip: Path) -> Path:
+    out = clip.with_suffix(".ts")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(clip), "-c", "copy", "-f", "mpegts", str(out)], check=True)
+    return out
+
+
+def _of(events: list[LiveEvent], kind: type) -> list[Any]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_file_events(clip: Path) -> None:
+    src = LiveSource(str(clip), "s1", SourceConfig(guard=FILES, audio_window_s=1.5))
+    events = list(src)
+    assert isinstance(events[0], Connected) and events[0].epoch == 0
+    frames = _of(events, FrameEvent)
+    assert [f.frame.t for f in frames] == pytest.approx([0.0, 1.0, 2.0, 3.0])
+    assert [f.frame.index for f in frames] == [0, 1, 2, 3]
+    assert frames[0].frame.image.shape == (240, 320, 3)
+    assert [a.window.start for a in _of(events, AudioEvent)] == pytest.approx([0.0, 1.5, 3.0])
+    packets = _of(events, PacketEvent)
+    assert {p.packet.kind for p in packets} == {"video", "audio"}
+    assert sum(p.packet.keyframe for p in packets if p.packet.kind == "video") == 4
+    walls = [e.wall for e in frames]
+    assert walls == sorted(walls) and walls[0].tzinfo is not None
+    assert isinstance(events[-1], Ended) and events[-1].reason == "eof" and events[-1].error is None
+    assert src.stats.connects == 1 and src.stats.frames_sampled == 4 and not src.stats.gaps
+
+
+def test_refused_and_unusable_inputs(clip: Path, tmp_path: Path) -> None:
+    with pytest.raises(MediaError, match="local files not allowed"):
+        next(iter(LiveSource(str(clip), "s1")))
+    with pytest.raises(MediaError, match="pixel cap"):
+        next(iter(LiveSource(str(clip), "s1", SourceConfig(guard=FILES, max_frame_pixels=1000))))
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n" * 100)
+    with pytest.raises(MediaError, match="not a"):
+        next(iter(LiveSource(str(text), "s1", SourceConfig(guard=FILES))))
+
+
+def test_realtime_pacing_and_wall_clock(clip: Path) -> None:
+    t0 = time.monotonic()
+    cfg = SourceConfig(guard=FILES, realtime=True, max_duration_s=1.5, audio=False)
+    events = list(LiveSource(str(clip), "s1", cfg))
+    took = time.monotonic() - t0
+    assert 1.3 < took < 3.0
+    frames = _of(events, FrameEvent)
+    assert [f.frame.t for f in frames] == pytest.approx([0.0, 1.0])
+    lag = (frames[1].wall - frames[0].wall).total_seconds()
+    assert lag == pytest.approx(1.0, abs=0.25)  # wall clock follows media time
+    assert isinstance(events[-1], Ended) and events[-1].reason == "max_duration"
+
+
+def test_close_from_another_thread(clip: Path) -> None:
+    src = LiveSource(str(clip), "s1", SourceConfig(guard=FILES, realtime=True))
+    threading.Timer(0.5, src.close).start()
+    events = list(src)
+    assert isinstance(events[-1], Ended) and events[-1].reason == "closed"
+    assert events[-1].t < 2.0
+
+
+def test_corrupt_mpegts_is_skipped_and_counted(ts_clip: Path, tmp_path: Path) -> None:
+    bad = corrupt_copy(ts_clip, tmp_path / "bad.ts", start_frac=0.3, n=20000)
+    src = LiveSource(str(bad), "s1", SourceConfig(guard=FILES))
+    events = list(src)
+    assert isinstance(events[-1], Ended) and events[-1].reason == "eof"
+    frames = _of(events, FrameEvent)
+    assert frames and frames[-1].frame.t >= 3.0  # decoding went on after the damage
+    clean = LiveSource(str(ts_clip), "s1", SourceConfig(guard=FILES))
+    list(clean)
+    # The damage cost packets/frames (dropped by the demuxer or decoder), never the stream.
+    lost = clean.stats.frames_decoded - src.stats.frames_decoded
+    assert lost > 0 or src.stats.corrupt_packets > 0
+
+
+def test_truncated_mpegts_ends_cleanly(ts_clip: Path, tmp_path: Path) -> None:
+    cut = truncate_copy(ts_clip, tmp_path / "cut.ts", 0.5)
+    events = list(LiveSource(str(cut), "s1", SourceConfig(guard=FILES)))
+    assert isinstance(events[-1], Ended) and events[-1].reason == "eof"
+    assert 1 <= len(_of(events, FrameEvent)) <= 3
+
+
+def test_backoff_is_exponential_capped_and_jittered() -> None:
+    src = LiveSource("rtmp://x/live/k", "s", SourceConfig(), rng=random.Random(1))
+    assert src.backoff(1) == 0.0  # first retry is immediate
+    assert 0.375 <= src.backoff(2) <= 0.625
+    assert 0.75 <= src.backoff(3) <= 1.25
+    assert all(6.0 <= src.backoff(n) <= 10.0 for n in range(8, 20))
+    delays = {round(src.backoff(4), 6) for _ in range(10)}
+    assert len(delays) > 1  # jitter spreads reconnecting workers apart
+
+
+class _FakeOrigin:
+    """Plays a file as if it were an RTMP connection; ``script`` says what each open does."""
+
+    def __init__(self, path: Path, script: list[str]) -> None:
+        self.path = path
+        self.script = script
+        self.opens = 0
+
+    def __call__(self, url: str, config: SourceConfig) -> Opened:
+        step = self.script[min(self.opens, len(self.script) - 1)]
+        self.opens += 1
+        if step == "fail":
+            raise TransientError(f"{url}: open failed (connection refused)")
+        checked = CheckedUrl(url, url, "rtmp", "origin", 1935, ("192.0.2.1",))
+        return Opened(av.open(str(self.path)), checked, UrlGuard())
+
+
+def test_live_eof_reconnects_records_gap_then_ends(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    origin = _FakeOrigin(clip, ["ok", "fail", "ok", "fail"])
+    monkeypatch.setattr(live, "open_source", origin)
+    delays: list[float] = []
+    cfg = SourceConfig(max_attempts=3, eof_grace_s=100, audio_window_s=2.0)
+    src = LiveSource("rtmp://origin/live/k", "s1", cfg, sleep=delays.append, rng=random.Random(0))
+    events = list(src)
+    gaps = _of(events, Gap)
+    assert len(gaps) == 1 and gaps[0].attempts == 2
+    gap = gaps[0]
+    assert gap.start_media == pytest.approx(4.0, abs=0.1) and gap.end_media >= gap.start_media
+    assert _of(events, Disconnected)[0].reason == "end of stream (publisher left)"
+    assert [c.epoch for c in _of(events, Connected)] == [0, 1]
+    ts = [f.frame.t for f in _of(events, FrameEvent)]
+    assert ts == sorted(ts) and len(ts) == 8 and ts[4] >= gap.end_media  # one continuous timeline
+    pk = [p.packet for p in _of(events, PacketEvent)]
+    assert {p.epoch for p in pk} == {0, 1} and all(a.t_dts <= b.t_dts + 0.1 for a, b in zip(pk, pk[1:], strict=False))
+    end = events[-1]
+    assert isinstance(end, Ended) and end.reason == "publisher_left" and "connection refused" in (end.error or "")
+    assert delays[0] == 0.0 and 0.375 <= delays[1] <= 0.625
+    assert src.stats.reconnects == 1 and src.stats.failed_attempts == 4 and src.stats.gaps == gaps
+
+
+def test_network_drop_gives_up_after_limit(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "open_source", _FakeOrigin(clip, ["ok", "fail"]))
+
+    def drop_midway(self: Any, packet: Any) -> bool:
+        if self.src._t_last > 2.0:
+            raise live._Drop("read failed (TimeoutError)")
+        return False
+
+    monkeypatch.setattr(live._Conn, "over_duration", drop_midway)
+    cfg = SourceConfig(max_attempts=0, give_up_after_s=3.0, backoff_initial_s=1.0, backoff_jitter=0)
+    src = LiveSource("rtmp://origin/live/k", "s1", cfg, sleep=lambda s: None)
+    events = list(src)
+    end = events[-1]
+    assert isinstance(end, Ended) and end.reason == "gave_up" and "connection refused" in (end.error or "")
+    assert _of(events, Disconnected)[0].reason == "read failed (TimeoutError)"
+    assert src.stats.failed_attempts >= 1
+
+
+class _NewStreamMidway:
+    """A container whose demux raises PyAV's bare IndexError once (new stream mid-demux)."""
+
+    def __init__(self, inner: av.container.InputContainer) -> None:
+        self._inner = inner
+        self._raised = False
+        self._it: Iterator[av.Packet] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def demux(self) -> Iterator[av.Packet]:
+        if self._it is None:
+            self._it = self._inner.demux()
+        for i, p in enumerate(self._it):
+            if i == 10 and not self._raised:
+                self._raised = True
+                raise IndexError("list index out of range")
+            yield p
+
+
+def test_new_stream_indexerror_is_skipped(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_open(url: str, config: SourceConfig) -> Opened:
+        checked = CheckedUrl(url, f"file:{clip}", "file", None, None, ())
+        return Opened(_NewStreamMidway(av.open(str(clip))), checked, UrlGuard())  # type: ignore[arg-type]
+
+    monkeypatch.setattr(live, "open_source", fake_open)
+    src = LiveSource(str(clip), "s1", SourceConfig(guard=FILES))
+    events = list(src)
+    assert src.stats.unknown_stream_packets == 1
+    assert len(_of(events, FrameEvent)) == 4 and isinstance(events[-1], Ended)
