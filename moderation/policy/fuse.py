@@ -89,9 +89,13 @@ def _kofn_ok(st: _State, t: float) -> bool:
 class Fuser:
     """Incremental per-stream fusion. Feed signals in (roughly) media-time order."""
 
-    def __init__(self, stream: str, policy: PolicyConfig) -> None:
+    def __init__(self, stream: str, policy: PolicyConfig, lateness_s: float = 0.0) -> None:
+        """``lateness_s``: how late (in media time) a signal may arrive behind the newest one, e.g.
+        the ASR window length in a live stream, where transcripts trail the frames. Adding a signal
+        only closes episodes up to ``signal.t - lateness_s`` so late evidence still joins them."""
         self.stream = stream
         self.policy = policy
+        self.lateness_s = lateness_s
         self._states: dict[str, _State] = {}
         self._ended: list[tuple[str, _Episode]] = []
         self._suppressors: list[Signal] = []
@@ -110,7 +114,7 @@ class Fuser:
     # ------------------------------------------------------------------ input
     def add(self, signal: Signal) -> list[Verdict]:
         """Add one signal; returns verdicts that media time ``signal.t`` proves finished."""
-        out = self.advance(signal.t)
+        out = self.advance(signal.t - self.lateness_s)
         if kind_matches(signal.kind, self._suppress_kinds):
             self._suppressors.append(signal)
         if signal.category in self.policy.non_verdict_categories:

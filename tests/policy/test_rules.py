@@ -214,3 +214,13 @@ def test_out_of_order_signal_within_the_window_still_counts() -> None:
 def test_extra_category_uses_the_default_policy() -> None:
     (v,) = fuse("s1", [signal(1.0, category="fraud", kind="chat.keyword")], PolicyConfig())
     assert v.category == "fraud"
+
+
+def test_lateness_lets_trailing_transcripts_join_the_open_verdict() -> None:
+    for lateness, expected in ((0.0, 2), (30.0, 1)):
+        f = Fuser("s1", pol(merge_gap_s=5.0), lateness_s=lateness)
+        out = f.add(signal(90.0, kind="ocr.keyword"))
+        out += f.add(signal(100.0, kind="ocr.keyword", category="vulgar"))  # frames run ahead
+        out += f.add(signal(93.0, kind="asr.keyword"))  # the transcript arrives late
+        out += f.finish()
+        assert len([v for v in out if v.category == "gambling"]) == expected
