@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import subprocess
 import threading
@@ -44,7 +45,8 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def ts_clip(clip: Path) -> Path:
     out = clip.with_suffix(".ts")
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(clip), "-c", "copy", "-f", "mpegts", str(out)], check=True)
+    cmd = ["ffmpeg", "-loglevel", "error", "-i", str(clip), "-c", "copy", "-f", "mpegts", str(out)]
+    subprocess.run(cmd, check=True)
     return out
 
 
@@ -166,7 +168,7 @@ def test_live_eof_reconnects_records_gap_then_ends(clip: Path, monkeypatch: pyte
     ts = [f.frame.t for f in _of(events, FrameEvent)]
     assert ts == sorted(ts) and len(ts) == 8 and ts[4] >= gap.end_media  # one continuous timeline
     pk = [p.packet for p in _of(events, PacketEvent)]
-    assert {p.epoch for p in pk} == {0, 1} and all(a.t_dts <= b.t_dts + 0.1 for a, b in zip(pk, pk[1:], strict=False))
+    assert {p.epoch for p in pk} == {0, 1} and all(a.t_dts <= b.t_dts + 0.1 for a, b in itertools.pairwise(pk))
     end = events[-1]
     assert isinstance(end, Ended) and end.reason == "publisher_left" and "connection refused" in (end.error or "")
     assert delays[0] == 0.0 and 0.375 <= delays[1] <= 0.625
