@@ -58,6 +58,9 @@ from moderation.sample.frames import FpsSampler, scaled_size
 
 log = logging.getLogger(__name__)
 
+_BACKWARD_SLACK_S = 0.25
+
+
 class _Drop(Exception):
     """The current connection is over; ``eof`` when it ended cleanly."""
 
@@ -302,8 +305,10 @@ class _Conn:
         self.last[kind] = (t_dts, now)
         if prev is None or not self.opened.live:
             return
+        # Decode timestamps of one stream never go back (a small slack for muxer rounding);
+        # forward, media may run ahead of the wall clock only by buffering (``discontinuity_s``).
         limit = self.src.config.discontinuity_s
-        if t_dts < prev[0] - limit or t_dts > prev[0] + (now - prev[1]) + limit:
+        if t_dts < prev[0] - _BACKWARD_SLACK_S or t_dts > prev[0] + (now - prev[1]) + limit:
             self.src.stats.discontinuities += 1
             raise _Drop(f"timestamp jump {prev[0]:.3f}s -> {t_dts:.3f}s on {kind} (publisher restarted)")
 

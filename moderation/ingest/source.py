@@ -57,7 +57,9 @@ class SourceConfig(BaseModel):
     backoff_factor: float = Field(2.0, ge=1, description="Delay multiplier per failed attempt.")
     backoff_jitter: float = Field(0.25, ge=0, le=1, description="Random ± fraction applied to each delay.")
     discontinuity_s: float = Field(
-        3.0, gt=0, description="A timestamp jump (back, or forward beyond wall time) larger than this is a restart."
+        3.0,
+        gt=0,
+        description="Timestamps running ahead of the wall clock by more than this (or going back) mean a restart.",
     )
     realtime: bool = Field(False, description="Read files at real-time pace (simulate a live stream).")
     fps: float = Field(1.0, gt=0, le=60, description="Frames per second sampled for the vision stages.")
