@@ -99,9 +99,7 @@ class EvidenceRing:
         self._packets.append(packet)
         self.bytes += len(packet.data)
         newest = packet.t_dts
-        while self._packets and (
-            self.bytes > self.max_bytes or newest - self._packets[0].t_dts > self.max_seconds
-        ):
+        while self._packets and (self.bytes > self.max_bytes or newest - self._packets[0].t_dts > self.max_seconds):
             old = self._packets.popleft()
             self.bytes -= len(old.data)
             self.dropped += 1

@@ -289,8 +289,17 @@ class _Conn:
             if c.packets:
                 yield PacketEvent(
                     EncodedPacket(
-                        kind, bytes(packet), packet.pts, packet.dts, packet.duration or 0,
-                        cast(Fraction, packet.time_base), packet.is_keyframe, t, t_dts, wall, src._epoch,
+                        kind,
+                        bytes(packet),
+                        packet.pts,
+                        packet.dts,
+                        packet.duration or 0,
+                        cast(Fraction, packet.time_base),
+                        packet.is_keyframe,
+                        t,
+                        t_dts,
+                        wall,
+                        src._epoch,
                     )
                 )
         if kind == "video":
