@@ -1,0 +1,127 @@
+"""The CTranslate2 half of batched Whisper: stacked mel features in, timed raw segments out.
+
+Split from :mod:`moderation.infer.asr_batch` (which owns VAD, chunking, scheduling and the
+mapping onto media time) so that this file is only "what faster-whisper 1.2.1's
+``BatchedInferencePipeline.generate_segment_batched`` + ``forward`` do", with three differences
+that keep its text identical to ``WhisperModel.transcribe`` on the same audio:
+
+* each chunk's language comes from the batch's own encoder output (one ``detect_language`` call)
+  and goes into that chunk's prompt, so streams in different languages share one call;
+* ``max_initial_timestamp_index`` is ``transcribe()``'s default (1.0 s), not the pipeline's 0;
+* the encoder can run in sub-batches (:func:`encode`): on CPU a big encoder batch is slower
+  per item than batch 1, because 16 x (1500 x 1500) attention maps per head leave the cache.
+
+Everything here runs inside a worker thread; CTranslate2 releases the GIL.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["DecodedPart", "RawSegment", "decode_part", "encode", "raw_segments"]
+
+
+@dataclass(frozen=True)
+class RawSegment:
+    """One Whisper segment before guards: times on the window's VAD-compressed timeline."""
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+
+
+@dataclass(frozen=True)
+class DecodedPart:
+    """What one replica did with its share of a batch."""
+
+    langs: list[str]
+    results: list[Any]  # ctranslate2.models.WhisperGenerationResult, one per chunk
+    encode_s: float
+    generate_s: float
+
+
+def encode(model: Any, features: np.ndarray, encode_batch: int) -> Any:
+    """Encoder output of ``features`` ``[n, n_mels, frames]``, in sub-batches of ``encode_batch``."""
+    import ctranslate2
+
+    if len(features) <= encode_batch:
+        return model.encode(features)
+    step = encode_batch
+    parts = [np.asarray(model.encode(features[i : i + step])) for i in range(0, len(features), step)]
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.concatenate(parts)))
+
+
+def decode_part(
+    model: Any, features: np.ndarray, *, language: str | None, beam_size: int, encode_batch: int
+) -> DecodedPart:
+    """Encode, pick each chunk's language, and generate all chunks in ONE ``generate`` call."""
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    t0 = time.perf_counter()
+    encoded = encode(model, features, encode_batch)
+    t1 = time.perf_counter()
+    multilingual = bool(model.model.is_multilingual)
+    if not multilingual:
+        langs = ["en"] * len(features)
+    elif language:
+        langs = [language] * len(features)
+    else:  # per chunk: streams in one batch speak different languages
+        langs = [str(probs[0][0])[2:-2] for probs in model.model.detect_language(encoded)]
+    tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=langs[0])
+    prompt = model.get_prompt(tokenizer, previous_tokens=[], without_timestamps=False)
+    prompts = [list(prompt) for _ in langs]
+    if multilingual:
+        at = prompt.index(tokenizer.language)
+        for p, lang in zip(prompts, langs, strict=True):
+            p[at] = tokenizer.tokenizer.token_to_id(f"<|{lang}|>")
+    results = model.model.generate(
+        encoded,
+        prompts,
+        beam_size=beam_size,
+        max_length=model.max_length,
+        return_scores=True,
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=list(get_suppressed_tokens(tokenizer, (-1,)) or ()),
+        max_initial_timestamp_index=round(1.0 / model.time_precision),  # transcribe()'s default
+    )
+    return DecodedPart(langs, list(results), t1 - t0, time.perf_counter() - t1)
+
+
+def raw_segments(model: Any, tokenizer: Any, result: Any, offset: float, duration: float) -> list[RawSegment]:
+    """Timed segments of one chunk's tokens, split at timestamp tokens by faster-whisper itself."""
+    from faster_whisper.transcribe import get_compression_ratio
+
+    tokens = result.sequences_ids[0]
+    avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1)  # as the pipeline (length_penalty 1)
+    subsegments, _, _ = model._split_segments_by_timestamps(
+        tokenizer=tokenizer,
+        tokens=tokens,
+        time_offset=offset,
+        segment_size=int(math.ceil(duration) * model.frames_per_second),
+        segment_duration=duration,
+        seek=0,
+    )
+    out = []
+    for sub in subsegments:
+        text = tokenizer.decode([t for t in sub["tokens"] if t < tokenizer.eot])
+        out.append(
+            RawSegment(
+                start=float(sub["start"]),
+                end=float(sub["end"]),
+                text=text,
+                avg_logprob=avg_logprob,
+                no_speech_prob=float(result.no_speech_prob),
+                compression_ratio=get_compression_ratio(text) if text else 0.0,
+            )
+        )
+    return out
