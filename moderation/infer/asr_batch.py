@@ -11,13 +11,15 @@ decoder loop per window. Here every window from every stream that is waiting is 
    transcript can never be attributed to the wrong stream.
 3. Mel features of all chunks are stacked and encoded together; the language of every chunk is
    detected from that same encoder output (one batched ``detect_language`` call) unless forced.
-4. ONE ``generate`` call decodes every chunk, each with its own language token in its prompt.
+4. ONE ``generate`` call decodes every chunk, each with its own language token in its prompt
+   (per replica, see ``workers``). Where Whisper stops short of a chunk's end, the rest is decoded
+   in a further batched round, as ``WhisperModel.transcribe`` does with its seek loop.
 5. Tokens are split into timed segments with faster-whisper's own ``_split_segments_by_timestamps``,
    mapped back through the VAD cut (``SpeechTimestampsMap``) onto the window, then onto the media
    timeline (``window.start + offset``); hallucinations are dropped with the same rules as the
    per-window path (:func:`moderation.infer.asr.is_hallucination`) and Chinese is made Simplified.
 
-The library pieces are reused, not re-implemented, so behaviour tracks faster-whisper upgrades.
+Library pieces are reused, not re-implemented (the CTranslate2 half is :mod:`.asr_decode`).
 Model loading is lazy: nothing is loaded at import or construction.
 """
 
@@ -36,25 +38,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moderation.config import AsrConfig
-from moderation.infer.asr import COMPRESSION_MAX, LOGPROB_MIN, NO_SPEECH_MAX, is_hallucination
+from moderation.infer.asr import is_hallucination
 from moderation.infer.asr_decode import DecodedPart, RawSegment, decode_part, raw_segments
 from moderation.messages import AudioWindow, TranscriptSegment
 
 if TYPE_CHECKING:
     from moderation.infer.registry import Registry
 
-__all__ = [
-    "COMPRESSION_MAX",
-    "LOGPROB_MIN",
-    "NO_SPEECH_MAX",
-    "BatchStats",
-    "BatchedTranscriber",
-    "load_batched_transcriber",
-]
+__all__ = ["BatchStats", "BatchedTranscriber", "load_batched_transcriber"]
 
 SAMPLE_RATE = 16000
 #: Whisper's context: 30 s of audio = 3000 mel frames. Chunks are never longer.
 CHUNK_S = 30
+#: Decode rounds per batch: the first, then the rest of chunks Whisper stopped short on.
+MAX_ROUNDS = 4
 
 
 @dataclass
@@ -73,6 +70,8 @@ class BatchStats:
     decode_batches: list[int] = field(default_factory=list)
     #: Chunks per CTranslate2 generate call (a batch is split across ``workers`` replicas).
     generate_calls: list[int] = field(default_factory=list)
+    #: Decode rounds (2+ when Whisper stopped before the end of some chunk, see MAX_ROUNDS).
+    rounds: int = 0
     vad_s: float = 0.0
     features_s: float = 0.0
     encode_s: float = 0.0
@@ -88,6 +87,8 @@ class _Chunk:
     offset: float  # start of this chunk on the window's VAD-compressed timeline, seconds
     duration: float
     speech: list[dict[str, int]]  # the window's VAD spans, samples (for SpeechTimestampsMap)
+    lang: str | None = None  # forced (config, or found for the start of this chunk)
+    mel: np.ndarray | None = None  # unpadded log-mel of what is left to decode; set on first decode
 
 
 def _check_window(window: AudioWindow) -> np.ndarray:
@@ -105,6 +106,14 @@ def _check_window(window: AudioWindow) -> np.ndarray:
     if audio.size and not np.isfinite(audio).all():
         raise ValueError(f"stream {window.stream}: audio window at {window.start:.3f}s contains NaN/inf samples")
     return audio
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    chunk: _Chunk
+    lang: str
+    segments: list[RawSegment]
+    rest: _Chunk | None
 
 
 class BatchedTranscriber:
@@ -241,25 +250,32 @@ class BatchedTranscriber:
             return CHUNK_S * 100
         return int(min(CHUNK_S, math.ceil(chunk.duration / self.bucket_s) * self.bucket_s) * 100)
 
-    def _decode(self, chunks: Sequence[_Chunk], frames: int, stats: BatchStats) -> list[tuple[str, list[RawSegment]]]:
-        """Language and raw segments of each chunk; the batch is split across the replicas."""
+    def _decode(self, chunks: Sequence[_Chunk], frames: int, stats: BatchStats) -> list[_Decoded]:
+        """Language, raw segments and any left-over continuation of each chunk.
+
+        The batch is split across the replicas, each doing one encode + one generate call.
+        """
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
 
         model = self.load()
         t0 = time.perf_counter()
-        features = np.stack([pad_or_trim(model.feature_extractor(c.audio)[..., :-1], frames) for c in chunks])
+        for c in chunks:
+            if c.mel is None:  # like transcribe(): mel of the whole voiced audio, sliced on seek
+                c.mel = model.feature_extractor(c.audio)[..., :-1]
+        features = np.stack([pad_or_trim(c.mel, frames) for c in chunks if c.mel is not None])
         stats.features_s += time.perf_counter() - t0
         n_parts = min(self.workers, len(chunks))
         bounds = [len(chunks) * k // n_parts for k in range(n_parts + 1)]
-        slices = [features[bounds[k] : bounds[k + 1]] for k in range(n_parts)]
+        work = [(features[bounds[k] : bounds[k + 1]], chunks[bounds[k] : bounds[k + 1]]) for k in range(n_parts)]
 
-        def run(part: np.ndarray) -> DecodedPart:
+        def run(item: tuple[np.ndarray, Sequence[_Chunk]]) -> DecodedPart:
+            langs = [self.cfg.language or c.lang for c in item[1]]
             return decode_part(
-                model, part, language=self.cfg.language, beam_size=self.cfg.beam_size, encode_batch=self.encode_batch
+                model, item[0], languages=langs, beam_size=self.cfg.beam_size, encode_batch=self.encode_batch
             )
 
-        parts = list(self._pool.map(run, slices)) if self._pool and n_parts > 1 else [run(f) for f in slices]
+        parts = list(self._pool.map(run, work)) if self._pool and n_parts > 1 else [run(w) for w in work]
         langs = [lang for p in parts for lang in p.langs]
         results = [r for p in parts for r in p.results]
         stats.encode_s += sum(p.encode_s for p in parts)
@@ -270,10 +286,18 @@ class BatchedTranscriber:
             raise RuntimeError(f"CTranslate2 returned {len(results)} results for {len(chunks)} chunks")
         # Only decoding text and timestamp positions: the language token plays no part there.
         tokenizer = Tokenizer(model.hf_tokenizer, bool(model.model.is_multilingual), task="transcribe", language="en")
-        return [
-            (lang, raw_segments(model, tokenizer, res, c.offset, c.duration))
-            for c, lang, res in zip(chunks, langs, results, strict=True)
-        ]
+        out = []
+        for c, lang, res in zip(chunks, langs, results, strict=True):
+            assert c.mel is not None
+            content = c.mel.shape[-1]
+            segs, seek = raw_segments(model, tokenizer, res, c.offset, content)
+            rest = None
+            if 0 < seek < content:  # Whisper stopped early: decode the rest next round, as transcribe() does
+                step = model.feature_extractor.time_per_frame
+                left = c.mel[:, seek:]
+                rest = _Chunk(c.window, c.audio, c.offset + seek * step, left.shape[-1] * step, c.speech, lang, left)
+            out.append(_Decoded(c, lang, segs, rest))
+        return out
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -302,13 +326,19 @@ class BatchedTranscriber:
             chunks.extend(window_chunks)
         stats.vad_s = time.perf_counter() - t0
 
-        by_frames: dict[int, list[_Chunk]] = {}
-        for chunk in chunks:
-            by_frames.setdefault(self._frames(chunk), []).append(chunk)
-        for frames, group in sorted(by_frames.items()):
-            for b in range(0, len(group), self.max_batch):
-                batch = group[b : b + self.max_batch]
-                self._collect(windows, results, batch, self._decode(batch, frames, stats))
+        for _ in range(MAX_ROUNDS):  # round 2+: the rest of chunks Whisper stopped short on
+            if not chunks:
+                break
+            by_frames: dict[int, list[_Chunk]] = {}
+            for chunk in chunks:
+                by_frames.setdefault(self._frames(chunk), []).append(chunk)
+            chunks = []
+            for frames, group in sorted(by_frames.items()):
+                for b in range(0, len(group), self.max_batch):
+                    decoded = self._decode(group[b : b + self.max_batch], frames, stats)
+                    self._collect(windows, results, decoded)
+                    chunks.extend(d.rest for d in decoded if d.rest is not None)
+            stats.rounds += 1
         for slot in results:
             if isinstance(slot, list):
                 slot.sort(key=lambda s: (s.start, s.end))
@@ -319,22 +349,21 @@ class BatchedTranscriber:
         self,
         windows: Sequence[AudioWindow],
         results: list[list[TranscriptSegment] | Exception],
-        batch: Sequence[_Chunk],
-        decoded: list[tuple[str, list[RawSegment]]],
+        decoded: list[_Decoded],
     ) -> None:
         """Add each decoded chunk's segments to its window's result."""
-        from faster_whisper.vad import SpeechTimestampsMap
-
-        for chunk, (lang, segs) in zip(batch, decoded, strict=True):
-            slot = results[chunk.window]
+        for d in decoded:
+            slot = results[d.chunk.window]
             if not isinstance(slot, Exception):
-                slot.extend(self._segments(windows[chunk.window], chunk, lang, segs, SpeechTimestampsMap))
+                slot.extend(self._segments(windows[d.chunk.window], d.chunk, d.lang, d.segments))
 
     def _segments(
-        self, window: AudioWindow, chunk: _Chunk, lang: str, segs: list[RawSegment], ts_map_cls: Any
+        self, window: AudioWindow, chunk: _Chunk, lang: str, segs: list[RawSegment]
     ) -> list[TranscriptSegment]:
         """Guarded, simplified, media-timed segments of one decoded chunk."""
-        ts_map = ts_map_cls(chunk.speech, SAMPLE_RATE)
+        from faster_whisper.vad import SpeechTimestampsMap
+
+        ts_map = SpeechTimestampsMap(chunk.speech, SAMPLE_RATE)
         simplify = lang in ("zh", "yue")
         out = []
         for seg in segs:

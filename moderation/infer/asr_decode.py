@@ -2,12 +2,15 @@
 
 Split from :mod:`moderation.infer.asr_batch` (which owns VAD, chunking, scheduling and the
 mapping onto media time) so that this file is only "what faster-whisper 1.2.1's
-``BatchedInferencePipeline.generate_segment_batched`` + ``forward`` do", with three differences
+``BatchedInferencePipeline.generate_segment_batched`` + ``forward`` do", with these differences
 that keep its text identical to ``WhisperModel.transcribe`` on the same audio:
 
 * each chunk's language comes from the batch's own encoder output (one ``detect_language`` call)
   and goes into that chunk's prompt, so streams in different languages share one call;
 * ``max_initial_timestamp_index`` is ``transcribe()``'s default (1.0 s), not the pipeline's 0;
+* the seek position is returned: when Whisper stops before the end of a chunk (its last
+  timestamp pair is not at the end), ``transcribe`` decodes the rest in another pass and so does
+  the caller, batched again; the pipeline instead silently loses the window's last words;
 * the encoder can run in sub-batches (:func:`encode`): on CPU a big encoder batch is slower
   per item than batch 1, because 16 x (1500 x 1500) attention maps per head leave the cache.
 
@@ -16,8 +19,8 @@ Everything here runs inside a worker thread; CTranslate2 releases the GIL.
 
 from __future__ import annotations
 
-import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,9 +63,13 @@ def encode(model: Any, features: np.ndarray, encode_batch: int) -> Any:
 
 
 def decode_part(
-    model: Any, features: np.ndarray, *, language: str | None, beam_size: int, encode_batch: int
+    model: Any, features: np.ndarray, *, languages: Sequence[str | None], beam_size: int, encode_batch: int
 ) -> DecodedPart:
-    """Encode, pick each chunk's language, and generate all chunks in ONE ``generate`` call."""
+    """Encode, pick each chunk's language, and generate all chunks in ONE ``generate`` call.
+
+    ``languages[i]`` forces chunk i's language (config, or the language found for the start of
+    the same window); ``None`` detects it from this batch's encoder output.
+    """
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -72,10 +79,11 @@ def decode_part(
     multilingual = bool(model.model.is_multilingual)
     if not multilingual:
         langs = ["en"] * len(features)
-    elif language:
-        langs = [language] * len(features)
+    elif all(languages):
+        langs = [str(lang) for lang in languages]
     else:  # per chunk: streams in one batch speak different languages
-        langs = [str(probs[0][0])[2:-2] for probs in model.model.detect_language(encoded)]
+        found = [str(probs[0][0])[2:-2] for probs in model.model.detect_language(encoded)]
+        langs = [lang or f for lang, f in zip(languages, found, strict=True)]
     tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=langs[0])
     prompt = model.get_prompt(tokenizer, previous_tokens=[], without_timestamps=False)
     prompts = [list(prompt) for _ in langs]
@@ -97,18 +105,22 @@ def decode_part(
     return DecodedPart(langs, list(results), t1 - t0, time.perf_counter() - t1)
 
 
-def raw_segments(model: Any, tokenizer: Any, result: Any, offset: float, duration: float) -> list[RawSegment]:
-    """Timed segments of one chunk's tokens, split at timestamp tokens by faster-whisper itself."""
+def raw_segments(
+    model: Any, tokenizer: Any, result: Any, offset: float, content_frames: int
+) -> tuple[list[RawSegment], int]:
+    """Timed segments of one chunk's tokens, split at timestamp tokens by faster-whisper itself,
+    and how many mel frames they cover (less than ``content_frames``: decode the rest again)."""
     from faster_whisper.transcribe import get_compression_ratio
 
     tokens = result.sequences_ids[0]
     avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1)  # as the pipeline (length_penalty 1)
-    subsegments, _, _ = model._split_segments_by_timestamps(
+    segment_size = min(model.feature_extractor.nb_max_frames, content_frames)  # as generate_segments
+    subsegments, seek, _ = model._split_segments_by_timestamps(
         tokenizer=tokenizer,
         tokens=tokens,
         time_offset=offset,
-        segment_size=int(math.ceil(duration) * model.frames_per_second),
-        segment_duration=duration,
+        segment_size=segment_size,
+        segment_duration=segment_size * model.feature_extractor.time_per_frame,
         seek=0,
     )
     out = []
@@ -124,4 +136,4 @@ def raw_segments(model: Any, tokenizer: Any, result: Any, offset: float, duratio
                 compression_ratio=get_compression_ratio(text) if text else 0.0,
             )
         )
-    return out
+    return out, int(seek)
