@@ -1,0 +1,293 @@
+"""ASR throughput: Whisper batched across streams vs. sequential faster-whisper, same windows.
+
+Why: batching Whisper windows across streams is half of the performance core (DESIGN.md §7).
+The baseline is what a user would otherwise write: faster-whisper's ``WhisperModel.transcribe``
+called once per window (VAD on, ``condition_on_previous_text=False``, same model, beam, compute
+type and device). The batched side is :class:`moderation.infer.asr_batch.BatchedTranscriber`.
+Both get the SAME windows (espeak-ng speech, 10-30 s each, one window per "stream"), in the same
+process, interleaved run by run (seq, batched, batched, seq, ...) so machine noise hits both; the
+median of the repeats is reported, and the word error rate between the two transcripts shows
+that the speed was not bought with different text.
+
+Throughput is audio seconds per wall second (= real-time streams one process keeps up with, if
+all their audio were speech).
+
+    python benchmarks/asr.py [--smoke] [--models whisper-base,whisper-tiny-en] [--windows 16]
+                             [--device cuda --compute-type float16]
+
+Writes ``benchmarks/results/asr.{json,md}`` (``--out DIR``, ``--name NAME`` to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from common import RESULTS, machine, machine_markdown, write_results  # noqa: E402
+
+from moderation.config import AsrConfig  # noqa: E402
+from moderation.infer.asr_batch import BatchedTranscriber  # noqa: E402
+from moderation.infer.registry import Registry  # noqa: E402
+from moderation.messages import AudioWindow  # noqa: E402
+
+SR = 16000
+SENTENCES = (
+    "place your bets now at the online casino and win big money tonight",
+    "the weather today is sunny with a light breeze from the west",
+    "click the link in my profile to get your free red envelope bonus",
+    "welcome back everyone to my live stream, today we are cooking pasta",
+    "add me on wechat for a private chat and a special discount",
+    "send me a rocket gift and I will read your name on stream",
+    "this game is rigged, everybody deposit now before the odds change",
+    "thank you so much for the follow, please share the stream with friends",
+    "the train leaves at seven in the morning from the central station",
+    "my cat is sleeping on the keyboard again, give me a second",
+)
+
+
+@cache
+def _speech(sentence: str, wpm: int) -> np.ndarray:
+    from moderation.samplegen import speak
+
+    return speak(sentence, speed_wpm=wpm)
+
+
+def make_windows(n: int, min_s: float, max_s: float, seed: int = 7) -> list[AudioWindow]:
+    """``n`` windows of espeak speech (sentences, short pauses) from ``n`` different streams."""
+    rng = random.Random(seed)
+    windows = []
+    for i in range(n):
+        target = rng.uniform(min_s, max_s)
+        parts = [np.zeros(int(SR * rng.uniform(0.2, 1.5)), np.float32)]
+        total = parts[0].size
+        while total < target * SR:
+            pcm = _speech(rng.choice(SENTENCES), rng.choice((130, 150, 170)))
+            gap = np.zeros(int(SR * rng.uniform(0.3, 1.0)), np.float32)
+            parts += [pcm, gap]
+            total += pcm.size + gap.size
+        audio = np.concatenate(parts)[: int(target * SR)]
+        windows.append(AudioWindow(f"stream-{i:03d}", round(rng.uniform(0, 3600), 2), audio))
+    return windows
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w']+", text.lower())
+
+
+def wer(refs: list[str], hyps: list[str]) -> float:
+    """Corpus word error rate of ``hyps`` against ``refs`` (word-level Levenshtein)."""
+    errors = total = 0
+    for r_text, h_text in zip(refs, hyps, strict=True):
+        ref, hyp = _words(r_text), _words(h_text)
+        row = list(range(len(hyp) + 1))
+        for i, r in enumerate(ref, 1):
+            diag, row[0] = row[0], i
+            for j, h in enumerate(hyp, 1):
+                diag, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diag + (r != h))
+        errors += row[len(hyp)]
+        total += len(ref)
+    return errors / max(1, total)
+
+
+def run_case(
+    model_id: str, language: str | None, args: argparse.Namespace, windows: list[AudioWindow]
+) -> dict[str, Any]:
+    """Sequential vs batched on ``windows`` for one model; both measured in this process."""
+    from faster_whisper import WhisperModel
+
+    path = Registry.load().resolve(model_id).path
+    cores = os.cpu_count() or 1
+    seq_threads = args.cpu_threads or cores
+    seq_model = WhisperModel(
+        str(path), device=args.device, compute_type=args.compute_type, cpu_threads=seq_threads, local_files_only=True
+    )
+    cfg = AsrConfig(model=model_id, language=language, beam_size=args.beam, compute_type=args.compute_type)
+    batched = BatchedTranscriber(
+        path,
+        cfg,
+        model_id=model_id,
+        device=args.device,
+        compute_type=args.compute_type,
+        max_batch=args.max_batch,
+        workers=args.workers or None,
+        bucket_s=args.bucket_s,
+    )
+
+    def sequential() -> list[str]:
+        out = []
+        for w in windows:
+            segs, _ = seq_model.transcribe(
+                w.samples,
+                language=language,
+                beam_size=args.beam,
+                vad_filter=True,
+                condition_on_previous_text=False,
+            )
+            out.append(" ".join(s.text.strip() for s in segs))
+        return out
+
+    def batch() -> list[str]:
+        results = batched.transcribe_batch(windows)
+        bad = [r for r in results if isinstance(r, Exception)]
+        if bad:
+            raise RuntimeError(f"batched transcription failed: {bad[0]}")
+        return [" ".join(s.text for s in r) for r in results if isinstance(r, list)]
+
+    if not args.smoke:  # warm-up: load both models, VAD, first allocations
+        list(seq_model.transcribe(windows[0].samples, language=language, beam_size=args.beam, vad_filter=True)[0])
+        batched.transcribe_batch(windows[: min(4, len(windows))])
+    seq_times, bat_times = [], []
+    seq_text: list[str] = []
+    bat_text: list[str] = []
+    for r in range(args.repeats):
+        order = (("seq", sequential), ("bat", batch)) if r % 2 == 0 else (("bat", batch), ("seq", sequential))
+        for name, fn in order:
+            t0 = time.perf_counter()
+            texts = fn()
+            dt = time.perf_counter() - t0
+            (seq_times if name == "seq" else bat_times).append(dt)
+            if name == "seq":
+                seq_text = texts
+            else:
+                bat_text = texts
+        print(f"  {model_id} repeat {r + 1}: sequential {seq_times[-1]:.2f} s, batched {bat_times[-1]:.2f} s")
+    audio_s = sum(w.samples.size for w in windows) / SR
+    seq_med, bat_med = statistics.median(seq_times), statistics.median(bat_times)
+    st = batched.last_stats
+    return {
+        "model": model_id,
+        "language": language or "auto",
+        "beam_size": args.beam,
+        "compute_type": args.compute_type,
+        "device": args.device,
+        "windows": len(windows),
+        "audio_s": round(audio_s, 1),
+        "voiced_s": round(st.voiced_s, 1),
+        "sequential": {
+            "cpu_threads": seq_threads,
+            "median_s": round(seq_med, 3),
+            "times_s": [round(t, 3) for t in seq_times],
+            "audio_s_per_s": round(audio_s / seq_med, 2),
+        },
+        "batched": {
+            "workers": batched.workers,
+            "cpu_threads_per_worker": batched.cpu_threads,
+            "max_batch": batched.max_batch,
+            "encode_batch": batched.encode_batch,
+            "bucket_s": batched.bucket_s,
+            "median_s": round(bat_med, 3),
+            "times_s": [round(t, 3) for t in bat_times],
+            "audio_s_per_s": round(audio_s / bat_med, 2),
+            "last_run": {
+                "decode_batches": st.decode_batches,
+                "generate_calls": st.generate_calls,
+                "rounds": st.rounds,
+                "vad_s": round(st.vad_s, 3),
+                "features_s": round(st.features_s, 3),
+                "encode_thread_s": round(st.encode_s, 3),
+                "generate_thread_s": round(st.generate_s, 3),
+            },
+        },
+        "ratio": round(seq_med / bat_med, 2),
+        "ratio_per_repeat": [round(s / b, 2) for s, b in zip(seq_times, bat_times, strict=True)],
+        "wer_batched_vs_sequential": round(wer(seq_text, bat_text), 4),
+    }
+
+
+def markdown(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "# ASR throughput: batched across streams vs sequential faster-whisper",
+        "",
+        f"{result['cases'][0]['windows']} windows of {result['window_s'][0]}-{result['window_s'][1]} s espeak-ng "
+        f"speech, one per stream; VAD on; median of {result['repeats']} interleaved repeats"
+        f"{'' if result.get('smoke') else ' after a warm-up'}. "
+        "Throughput = audio seconds per wall second.",
+        "",
+        "| model | language | beam | compute | device | audio s | sequential | batched | ratio | "
+        "WER batched vs seq | batched: workers × threads |",
+        "|---|---|---:|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for c in result["cases"]:
+        b = c["batched"]
+        lines.append(
+            f"| {c['model']} | {c['language']} | {c['beam_size']} | {c['compute_type']} | {c['device']} "
+            f"| {c['audio_s']} | {c['sequential']['audio_s_per_s']} | {b['audio_s_per_s']} | **{c['ratio']}×** "
+            f"| {c['wer_batched_vs_sequential']:.2%} | {b['workers']} × {b['cpu_threads_per_worker']} |"
+        )
+    lines += [
+        "",
+        "Sequential: `WhisperModel.transcribe` per window, one model with all cores as intra-op threads. "
+        "Batched: `BatchedTranscriber.transcribe_batch` on all windows at once.",
+        "",
+        "Machine:",
+        "",
+        *machine_markdown(result["machine"]),
+    ]
+    if result.get("smoke"):
+        lines += ["", "**Smoke run** (two short windows, a check that the benchmark works; not a measurement)."]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--smoke", action="store_true", help="tiny.en, two ~4 s windows, one repeat: seconds, for CI")
+    ap.add_argument("--models", default="whisper-base,whisper-tiny-en", help="registry ids, comma-separated")
+    ap.add_argument("--language", default=None, help="force a language (default: detect; 'en' for *.en models)")
+    ap.add_argument("--windows", type=int, default=16, help="windows (= streams) per batch")
+    ap.add_argument("--min-s", type=float, default=10.0)
+    ap.add_argument("--max-s", type=float, default=30.0)
+    ap.add_argument("--beam", type=int, default=1)
+    ap.add_argument("--compute-type", default="int8")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    ap.add_argument("--cpu-threads", type=int, default=0, help="sequential baseline threads (0: all cores)")
+    ap.add_argument("--workers", type=int, default=0, help="batched replicas (0: cores on CPU, 1 on CUDA)")
+    ap.add_argument("--max-batch", type=int, default=64)
+    ap.add_argument("--bucket-s", type=float, default=None, help="shorter encoder input (changes text; see docs)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--name", default="asr", help="result file name (without extension)")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+
+    if args.smoke:
+        args.models, args.windows, args.min_s, args.max_s, args.repeats = "whisper-tiny-en", 2, 3.0, 5.0, 1
+    windows = make_windows(args.windows, args.min_s, args.max_s)
+    cases = []
+    for model_id in [m.strip() for m in args.models.split(",") if m.strip()]:
+        language = args.language or ("en" if model_id.endswith("-en") else None)
+        print(f"{model_id}: {len(windows)} windows, {sum(w.samples.size for w in windows) / SR:.0f} s of audio")
+        cases.append(run_case(model_id, language, args, windows))
+    result = {
+        "benchmark": "asr",
+        "smoke": args.smoke,
+        "window_s": [args.min_s, args.max_s],
+        "repeats": args.repeats,
+        "cases": cases,
+        "machine": machine(device=args.device),
+    }
+    path = write_results(args.name, result, markdown(result), args.out)
+    for c in cases:
+        print(
+            f"{c['model']}: sequential {c['sequential']['audio_s_per_s']} audio-s/s, batched "
+            f"{c['batched']['audio_s_per_s']} audio-s/s, ratio {c['ratio']}×, WER {c['wer_batched_vs_sequential']:.2%}"
+        )
+    print(json.dumps({"written": str(path)}))
+    return result
+
+
+if __name__ == "__main__":
+    main()

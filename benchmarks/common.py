@@ -1,0 +1,159 @@
+"""Shared by the benchmarks: what machine this ran on, robust timing, and writing results.
+
+A number without its machine is meaningless (DESIGN.md §7), and on a shared CI box one timing
+is noise, so every benchmark here warms up, repeats, reports the median and records the load
+average it ran under.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ram_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _gpus() -> list[str]:
+    """``name, memory, driver`` of each NVIDIA GPU (empty without nvidia-smi)."""
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return []
+    try:
+        out = subprocess.run(
+            [exe, "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def _version(module: str) -> str | None:
+    try:
+        mod = __import__(module)
+    except ImportError:
+        return None
+    return str(getattr(mod, "__version__", "?"))
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def machine(**extra: Any) -> dict[str, Any]:
+    """The machine and software a result was measured on (``extra``: e.g. providers used)."""
+    info: dict[str, Any] = {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "ram_gib": _ram_gib(),
+        "gpus": _gpus(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": _version("numpy"),
+        "onnxruntime": _version("onnxruntime"),
+        "ctranslate2": _version("ctranslate2"),
+        "faster_whisper": _version("faster_whisper"),
+        "load_avg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "git_commit": _git_commit(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    try:
+        import onnxruntime
+
+        info["onnxruntime_providers"] = list(onnxruntime.get_available_providers())
+    except ImportError:
+        pass
+    try:
+        import ctranslate2
+
+        info["ctranslate2_cuda_devices"] = int(ctranslate2.get_cuda_device_count())
+    except (ImportError, RuntimeError):
+        pass
+    info.update(extra)
+    return info
+
+
+def machine_markdown(m: dict[str, Any]) -> list[str]:
+    """A short Markdown description of :func:`machine`'s result."""
+    gpus = "; ".join(m.get("gpus") or []) or "none"
+    load = m.get("load_avg_start")
+    lines = [
+        f"- CPU: {m['cpu']}, {m['cores']} cores ({m.get('cores_usable')} usable), {m.get('ram_gib')} GiB RAM",
+        f"- GPU: {gpus}",
+        f"- onnxruntime {m.get('onnxruntime')} (providers: {', '.join(m.get('onnxruntime_providers') or [])}), "
+        f"ctranslate2 {m.get('ctranslate2')} (CUDA devices: {m.get('ctranslate2_cuda_devices')}), "
+        f"faster-whisper {m.get('faster_whisper')}, Python {m['python']}",
+        f"- load average at start: {', '.join(f'{x:.2f}' for x in load) if load else 'n/a'}"
+        " (other work on the machine makes timings noisy)",
+        f"- commit {m.get('git_commit')}, {m['date']}",
+    ]
+    return lines
+
+
+def timed(fn: Callable[[], Any], *, repeats: int, warmup: int = 1) -> tuple[float, list[float], Any]:
+    """Median wall seconds of ``fn()`` over ``repeats`` runs after ``warmup`` untimed runs.
+
+    Returns ``(median, all times, last result)``. The median, not the mean or the best, is what
+    a noisy shared machine reports honestly.
+    """
+    result = None
+    for _ in range(warmup):
+        result = fn()
+    times = []
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times, result
+
+
+def write_results(name: str, result: dict[str, Any], markdown: list[str], out_dir: Path | None = None) -> Path:
+    """Write ``<out_dir>/<name>.json`` and ``<name>.md``; returns the JSON path."""
+    out = Path(out_dir) if out_dir is not None else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    if hasattr(os, "getloadavg"):
+        result.setdefault("machine", {})["load_avg_end"] = list(os.getloadavg())
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (out / f"{name}.md").write_text("\n".join(markdown) + "\n")
+    return path
