@@ -51,21 +51,26 @@ def bench_model(
     name: str, model: Any, images: list[np.ndarray], batches: list[int], repeats: int, per_batch: int
 ) -> list[dict[str, Any]]:
     """Rows ``{batch, images_per_s, model_images_per_s, ...}`` for one model."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for b in batches:
         model.batch_size = b
         n = max(b, per_batch) // b * b  # whole batches only, so every run is a batch of ``b``
         imgs = (images * (n // len(images) + 1))[:n]
         run = model.detect if name == "nudenet" else model.score
-        e2e_s, e2e_all, _ = timed(lambda run=run, imgs=imgs: run(imgs), repeats=repeats)
+
+        def end_to_end(run: Any = run, imgs: list[np.ndarray] = imgs) -> Any:
+            return run(imgs)
+
+        e2e_s, e2e_all, _ = timed(end_to_end, repeats=repeats)
         blob = model.preprocess(imgs[:b])
         if isinstance(blob, tuple):  # NudeNet returns (blob, scales)
             blob = blob[0]
         feed = {model.input_name: blob}
-        calls = n // b
-        model_s, model_all, _ = timed(
-            lambda feed=feed, calls=calls: [model.session.run(None, feed) for _ in range(calls)], repeats=repeats
-        )
+
+        def model_only(feed: dict[str, np.ndarray] = feed, calls: int = n // b) -> Any:
+            return [model.session.run(None, feed) for _ in range(calls)]
+
+        model_s, model_all, _ = timed(model_only, repeats=repeats)
         rows.append(
             {
                 "model": name,
