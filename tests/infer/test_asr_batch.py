@@ -241,3 +241,27 @@ def test_base_batched_text_equals_transcribe_with_language_detection(
     score = corpus_wer([" ".join(s.text for s in r) for r in refs], [text(g) for g in got])
     assert score <= 0.02, score
     assert {"online", "casino"} <= set(normalise(text(got[0])))
+
+
+@pytest.mark.slow
+def test_behind_the_dynamic_batcher_streams_share_one_batch(tiny: BatchedTranscriber, clips: list[np.ndarray]) -> None:
+    """What a batcher actor does: concurrent callers (streams) -> one transcribe_batch call."""
+    import asyncio
+
+    from moderation.infer.batcher import DynamicBatcher, in_thread
+
+    async def main() -> list[Any]:
+        batcher: DynamicBatcher[AudioWindow, list[TranscriptSegment]] = DynamicBatcher(
+            in_thread(tiny.transcribe_batch), max_batch=8, max_wait_ms=200
+        )
+        nan = np.full(SR, np.nan, np.float32)
+        windows = [AudioWindow("a", 10.0, clips[0]), AudioWindow("bad", 0.0, nan), AudioWindow("b", 20.0, clips[1])]
+        try:
+            return await asyncio.gather(*(batcher.submit(w) for w in windows), return_exceptions=True)
+        finally:
+            await batcher.close()
+
+    a, bad, b = asyncio.run(main())
+    assert isinstance(bad, ValueError)  # only the broken stream's caller sees an error
+    assert a and all(s.stream == "a" for s in a) and b and all(s.stream == "b" for s in b)
+    assert tiny.last_stats.windows == 3 and tiny.last_stats.decode_batches[0] == 2
