@@ -283,6 +283,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     if args.smoke:
         args.models, args.windows, args.min_s, args.max_s, args.repeats = "whisper-tiny-en", 2, 3.0, 5.0, 1
+    host = machine(device=args.device)  # before the runs: its load average is what they started under
     windows = make_windows(args.windows, args.min_s, args.max_s)
     cases = []
     for model_id in [m.strip() for m in args.models.split(",") if m.strip()]:
@@ -295,7 +296,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "window_s": [args.min_s, args.max_s],
         "repeats": args.repeats,
         "cases": cases,
-        "machine": machine(device=args.device),
+        "machine": host,
     }
     path = write_results(args.name, result, markdown(result), args.out)
     for c in cases:

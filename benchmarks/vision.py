@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     batches = [1, 2] if args.smoke else [int(b) for b in args.batches.split(",")]
     repeats, per_batch = (1, 2) if args.smoke else (args.repeats, args.images)
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
+    host = machine(intra_op_threads=args.threads)  # before the runs: the load average they started under
     reg = Registry.load()
     images = frames(8 if args.smoke else 64)
     nudenet = NudeNetDetector(reg.resolve("nudenet-320n").path, providers, intra_op_threads=args.threads)
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "frame_size": "640x360",
         "repeats": repeats,
         "rows": rows,
-        "machine": machine(providers=used, intra_op_threads=args.threads),
+        "machine": {**host, "providers": used},
     }
     path = write_results("vision", result, markdown(result), args.out)
     print(json.dumps({"written": str(path)}))
