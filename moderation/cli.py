@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -20,8 +20,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from moderation.config import ConfigError, PipelineConfig, load_pipeline
+from moderation.review.cli import review_app
+from moderation.review.settings import DEFAULT_QUEUE_URL
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Live-content moderation worker pool.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Live-content moderation worker pool.",
+)
+app.add_typer(review_app, name="review")
 console = Console()
 err = Console(stderr=True)
 
@@ -35,13 +43,15 @@ class UserError(Exception):
 
 @contextmanager
 def user_errors() -> Iterator[None]:
+    from moderation.errors import InputError
     from moderation.infer.registry import ModelError
     from moderation.ingest.decode import MediaError
-    from moderation.errors import InputError
+    from moderation.samplegen import SampleGenError
+    from moderation.text.lexicon import LexiconError
 
     try:
         yield
-    except (UserError, ConfigError, InputError, MediaError, ModelError) as exc:
+    except (UserError, ConfigError, InputError, MediaError, ModelError, LexiconError, SampleGenError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
@@ -72,15 +82,16 @@ def _scan(inputs: list[str], pipeline: str | None, out: Path | None, clips: Path
 
     cfg = _pipeline(pipeline)
     checked = check_inputs(inputs)  # fail fast, before any model loads
-    total = sum(i.info.duration * ((1 if i.info.has_video else 0) + (1 if i.info.has_audio else 0))
-                for i in checked)
+    total = sum(
+        (i.info.duration or 0.0) * (int(i.info.has_video) + int(i.info.has_audio)) for i in checked
+    )
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
     ) as bar:
         task = bar.add_task("scanning", total=max(total, 1e-6))
 
-        def factory(item: ScanInput):  # type: ignore[no-untyped-def]
+        def factory(item: ScanInput) -> Callable[[float], None]:
             bar.update(task, description=f"scanning {item.stream}")
             return lambda seconds: bar.advance(task, seconds)
 
@@ -95,15 +106,30 @@ def scan(
     pipeline: Annotated[str | None, typer.Option(help="Pipeline preset name or YAML path.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write verdicts as JSONL here.")] = None,
     clips: Annotated[Path | None, typer.Option(help="Write evidence clips and thumbnails here.")] = None,
+    queue: Annotated[
+        str | None, typer.Option(help="Also post the verdicts to this review queue (sqlite:///… or postgresql://…).")
+    ] = None,
 ) -> None:
     """Re-scan recorded media offline and report verdicts (DESIGN.md §4.2)."""
     with user_errors():
         records = _scan(inputs, pipeline, out, clips)
+        if queue is not None and out is None:
+            raise UserError("--queue needs --out (the report is what the queue imports, clips included)")
     console.print(_verdict_table(records))
     if out is not None:
         console.print(f"report: {out} ({len(records)} verdicts)")
     if clips is not None:
         console.print(f"clips:  {clips}/")
+    if queue is not None and out is not None:
+        _post(out, queue)
+
+
+def _post(report: Path, queue: str) -> None:
+    """Load a finished report (and its clips) into the review queue; idempotent on re-runs."""
+    from moderation.review.cli import _open, do_import
+
+    _, store = _open(queue, None)
+    do_import(store, report)
 
 
 @app.command()
@@ -111,6 +137,9 @@ def demo(
     out_dir: Annotated[Path, typer.Option(help="Where the sample, report and clips go.")] = Path("demo-out"),
     duration: Annotated[float, typer.Option(help="Length of the generated sample in seconds.")] = 60.0,
     pipeline: Annotated[str | None, typer.Option(help="Pipeline preset name or YAML path.")] = None,
+    queue: Annotated[str, typer.Option(help="Review queue the verdicts are posted to ('' for none).")] = (
+        DEFAULT_QUEUE_URL
+    ),
 ) -> None:
     """Generate a sample stream with planted violations, scan it, print the verdicts."""
     from moderation.samplegen import generate_sample
@@ -131,6 +160,9 @@ def demo(
     console.print(_verdict_table(records))
     console.print(f"report: {out_dir / 'report.jsonl'} ({len(records)} verdicts)")
     console.print(f"clips and thumbnails: {out_dir / 'clips'}/")
+    if queue:
+        _post(out_dir / "report.jsonl", queue)
+        console.print("review them in the browser: moderation review   (then open the URL it prints)")
 
 
 @app.command()

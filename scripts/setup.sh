@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(espeak-ng fonts-noto-cjk ffmpeg)
+# espeak-ng + fonts-noto-cjk: sample media (speech, CJK overlays); ffmpeg: live-test broadcasters;
+# nginx + libnginx-mod-rtmp: the real RTMP origin of the live tests; postgresql: the production queue
+# backend under test; chromium: the reviewer UI's browser test (Playwright drives /usr/bin/chromium).
+DEBIAN_PACKAGES=(espeak-ng fonts-noto-cjk ffmpeg nginx libnginx-mod-rtmp postgresql chromium)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

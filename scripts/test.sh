@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1
+export MODERATION_NO_SKIP=1
 .venv/bin/ruff check moderation tests benchmarks
 .venv/bin/mypy moderation
 .venv/bin/python -m pytest -q "$@"
