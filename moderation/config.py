@@ -338,6 +338,68 @@ class EvidenceConfig(_Strict):
     post_s: float = Field(2.0, ge=0, le=60, description="Seconds of video kept after a verdict.")
 
 
+class EnforcementConfig(_Strict):
+    """Acting on a live verdict back at the origin (moderation/live/enforce.py).
+
+    ``cut`` drops the publisher through nginx-rtmp's ``rtmp_control``; ``warn`` posts the verdict
+    as JSON to a webhook. A verdict's ``action`` (from the policy) picks which; failures are logged
+    and counted, never fatal to the stream.
+    """
+
+    enabled: bool = Field(False, description="Act on warn/cut verdicts; False = only record them.")
+    control_url: str | None = Field(
+        None, description="nginx-rtmp rtmp_control base, e.g. http://127.0.0.1:8080/control (None: cut disabled)."
+    )
+    warn_webhook: str | None = Field(None, description="URL a warn verdict is POSTed to as JSON (None: warn disabled).")
+    timeout_s: float = Field(5.0, gt=0, description="HTTP timeout of one enforcement call.")
+    on_active: bool = Field(
+        True, description="Enforce as soon as a violation is detected (still open), not only when its verdict closes."
+    )
+
+
+class LiveConfig(_Strict):
+    """Following live streams (``moderation watch`` / ``serve``; moderation/live/)."""
+
+    frame_queue: int = Field(
+        16, ge=1, description="Sampled frames waiting for inference per stream; beyond it the oldest is dropped."
+    )
+    audio_queue: int = Field(4, ge=1, description="Audio windows waiting for ASR per stream (drop-oldest beyond).")
+    frame_batch: int = Field(8, ge=1, description="Most frames one stream sends to the vision batcher at once.")
+    audio_window_s: float = Field(10.0, gt=1, le=30, description="Live ASR window length (shorter = lower latency).")
+    audio_overlap_s: float = Field(
+        2.0, ge=0, description="Overlap of consecutive ASR windows; words at the seam are stitched, not doubled."
+    )
+    ring_s: float = Field(60.0, gt=0, description="Seconds of encoded packets kept per stream for evidence clips.")
+    ring_mb: float = Field(64.0, gt=0, description="Byte cap of that ring (MiB).")
+    clip_wait_s: float = Field(10.0, ge=0, description="How long a verdict waits for the ring to hold its post-roll.")
+    realtime_files: bool = Field(True, description="Read files at real-time pace (simulate a live stream).")
+    max_streams: int = Field(64, ge=1, description="Streams one pool (or one watch process) follows at most.")
+    max_streams_per_node: int = Field(32, ge=1, description="Stream worker actors per Ray node at most.")
+    open_timeout_s: float = Field(10.0, gt=0, description="Seconds an open (connect + probe) may take.")
+    read_timeout_s: float = Field(10.0, gt=0, description="Seconds without data before a stream counts as dropped.")
+    give_up_after_s: float = Field(60.0, gt=0, description="Seconds of continuous outage before a stream is given up.")
+    eof_grace_s: float = Field(10.0, ge=0, description="Seconds a publisher that left cleanly may take to return.")
+    allow_networks: tuple[str, ...] = Field(
+        (), description="Non-public CIDRs streams may come from (e.g. the origin's '10.0.0.0/8'; loopback in tests)."
+    )
+    allow_hosts: tuple[str, ...] = Field(
+        (), description="Host names allowed even when they resolve to private addresses."
+    )
+    allow_files: bool = Field(False, description="Allow local files as stream inputs (tests, simulations).")
+    hook_source: str | None = Field(
+        None,
+        description="Template of the URL to watch for a publish hook, e.g. 'rtmp://127.0.0.1:1935/{app}/{name}'; "
+        "None = the publisher's tcUrl + '/' + name.",
+    )
+    hooks_fail_closed: bool = Field(
+        False, description="Refuse a publish (non-2xx to the origin) when the pool cannot watch it."
+    )
+    api_token: str | None = Field(
+        None, description="Bearer token for the control API (env MODERATION_API_TOKEN overrides); None = open."
+    )
+    enforcement: EnforcementConfig = Field(default_factory=EnforcementConfig, description="warn / cut at the origin.")
+
+
 class PipelineConfig(_Strict):
     """A whole pipeline preset (``pipelines/*.yaml``)."""
 
@@ -350,6 +412,7 @@ class PipelineConfig(_Strict):
     synthetic: SyntheticConfig = SyntheticConfig()
     policy: PolicyConfig = PolicyConfig()
     evidence: EvidenceConfig = EvidenceConfig()
+    live: LiveConfig = LiveConfig()
     lexicon_dir: str | None = Field(None, description="Lexicon folder; None = models/lexicons.")
 
 
