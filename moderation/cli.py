@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.table import Table
 from moderation.config import ConfigError, PipelineConfig, load_pipeline
 from moderation.review.cli import review_app
 from moderation.review.settings import DEFAULT_QUEUE_URL
+
+if TYPE_CHECKING:
+    from moderation.runtime.rescan import RescanOptions, RescanSummary
 
 app = typer.Typer(
     add_completion=False,
@@ -77,51 +80,98 @@ def _verdict_table(records: list[dict[str, object]]) -> Table:
     return table
 
 
-def _scan(inputs: list[str], pipeline: str | None, out: Path | None, clips: Path | None) -> list[dict[str, object]]:
-    from moderation.runtime.local import ScanInput, check_inputs, run_scan
+def _scan(
+    inputs: list[str],
+    pipeline: str | None,
+    out: Path | None,
+    clips: Path | None,
+    opts: RescanOptions | None = None,
+) -> RescanSummary:
+    """Scan files, directories or globs (``runtime/rescan.py``) under a progress bar."""
+    from moderation.runtime.rescan import FileFailure, RescanOptions, RescanProgress, run_rescan
 
     cfg = _pipeline(pipeline)
-    checked = check_inputs(inputs)  # fail fast, before any model loads
-    total = sum(
-        (i.info.duration or 0.0) * (int(i.info.has_video) + int(i.info.has_audio)) for i in checked
+    bar = Progress(
+        TextColumn("[bold]scanning"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("files {task.fields[files]}"), TextColumn("{task.fields[rate]} media-s/s"),
+        TextColumn("{task.fields[note]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err, transient=False,
     )
-    with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False,
-    ) as bar:
-        task = bar.add_task("scanning", total=max(total, 1e-6))
+    task = bar.add_task("scanning", total=1.0, files="0/0", rate="-", note="", start=False)
 
-        def factory(item: ScanInput) -> Callable[[float], None]:
-            bar.update(task, description=f"scanning {item.stream}")
-            return lambda seconds: bar.advance(task, seconds)
+    def on_progress(p: RescanProgress) -> None:  # first call after every input was checked
+        if not bar.live.is_started:
+            bar.start()
+            bar.start_task(task)
+        rate = p.media_s_done / p.elapsed_s if p.elapsed_s > 0 else 0.0
+        note = ", ".join(x for x in (f"{p.skipped} already scanned" if p.skipped else "",
+                                     f"{p.failed} failed" if p.failed else "") if x)
+        bar.update(task, total=max(p.media_s_total, 1e-6), completed=p.media_s_done,
+                   files=f"{p.files_done}/{p.files_total}", rate=f"{rate:.1f}", note=note)
 
-        summary = run_scan([str(i.path) for i in checked], cfg, out, clips, progress_factory=factory)
-        bar.update(task, completed=total)
-    return [v.to_record() for f in summary.files for v in f.verdicts]
+    def on_failure(f: FileFailure) -> None:
+        bar.console.print(f"[yellow]skipped:[/yellow] {f.reason}", highlight=False, soft_wrap=True)
+
+    try:
+        summary = run_rescan(inputs, cfg, out, clips, opts or RescanOptions(), on_progress, on_failure)
+    finally:
+        bar.stop()
+    return summary
 
 
 @app.command()
 def scan(
-    inputs: Annotated[list[str], typer.Argument(help="Media files to scan.", metavar="PATH_OR_URL...")],
+    inputs: Annotated[
+        list[str], typer.Argument(help="Media files, directories or globs to scan.", metavar="PATH_OR_URL...")
+    ],
     pipeline: Annotated[str | None, typer.Option(help="Pipeline preset name or YAML path.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write verdicts as JSONL here.")] = None,
     clips: Annotated[Path | None, typer.Option(help="Write evidence clips and thumbnails here.")] = None,
     queue: Annotated[
         str | None, typer.Option(help="Also post the verdicts to this review queue (sqlite:///… or postgresql://…).")
     ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster to run on ('auto' inside a cluster); default: local Ray.")
+    ] = None,
+    actors: Annotated[
+        int | None, typer.Option(min=0, help="Scan actors (default one per free CPU; 0 = in this process, no Ray).")
+    ] = None,
+    actor_gpus: Annotated[float, typer.Option(min=0, help="GPUs per scan actor (e.g. 0.25 on GPU nodes).")] = 0.0,
+    ledger: Annotated[
+        Path | None, typer.Option(help="Resume ledger (default: REPORT.ledger.sqlite beside --out).")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Skip files already scanned with this pipeline and models.")] = True,
 ) -> None:
-    """Re-scan recorded media offline and report verdicts (DESIGN.md §4.2)."""
+    """Re-scan recorded media offline and report verdicts (DESIGN.md §4.2).
+
+    Exit 0 when every file was scanned, 2 on bad input (nothing written), 3 when the report was
+    written but some files could not be scanned (each named on stderr).
+    """
+    from moderation.runtime.rescan import RescanOptions
+
     with user_errors():
-        records = _scan(inputs, pipeline, out, clips)
         if queue is not None and out is None:
             raise UserError("--queue needs --out (the report is what the queue imports, clips included)")
+        opts = RescanOptions(address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume)
+        summary = _scan(inputs, pipeline, out, clips, opts)
+    records = summary.records
     console.print(_verdict_table(records))
+    where = f"{summary.actors} Ray actors" if summary.used_ray else "in process"
+    console.print(
+        f"files: {summary.files_total} ({summary.scanned} scanned {where}, {summary.skipped} already scanned, "
+        f"{len(summary.failures)} failed) · {summary.media_s:.0f} media-s in {summary.wall_s:.1f} s"
+    )
     if out is not None:
         console.print(f"report: {out} ({len(records)} verdicts)")
     if clips is not None:
         console.print(f"clips:  {clips}/")
     if queue is not None and out is not None:
         _post(out, queue)
+    if summary.failures:
+        err.print(f"[red]{len(summary.failures)} file(s) not scanned:[/red]")
+        for f in summary.failures:
+            err.print(f"  {f.reason}", highlight=False, soft_wrap=True)
+        raise typer.Exit(3)
 
 
 def _post(report: Path, queue: str) -> None:
@@ -156,7 +206,7 @@ def demo(
         for ev in manifest.events:
             planted.add_row(ev.category, ev.kind, f"{ev.start:.1f}", f"{ev.end:.1f}", ev.text)
         console.print(planted)
-        records = _scan([str(sample)], pipeline, out_dir / "report.jsonl", out_dir / "clips")
+        records = _scan([str(sample)], pipeline, out_dir / "report.jsonl", out_dir / "clips").records
     console.print(_verdict_table(records))
     console.print(f"report: {out_dir / 'report.jsonl'} ({len(records)} verdicts)")
     console.print(f"clips and thumbnails: {out_dir / 'clips'}/")

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from moderation.messages import Verdict
 
@@ -34,9 +34,13 @@ class ReportWriter:
         return self
 
     def write(self, verdicts: Iterable[Verdict]) -> None:
+        self.write_records(v.to_record() for v in verdicts)
+
+    def write_records(self, records: Iterable[dict[str, Any]]) -> None:
+        """Records already in the §4.2 shape (a re-scan keeps earlier files' records this way)."""
         assert self._fh is not None, "use ReportWriter as a context manager"
-        for v in verdicts:
-            self._fh.write(json.dumps(v.to_record(), ensure_ascii=False) + "\n")
+        for r in records:
+            self._fh.write(json.dumps(r, ensure_ascii=False) + "\n")
             self.count += 1
         self._fh.flush()
 

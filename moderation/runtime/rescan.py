@@ -1,0 +1,419 @@
+"""Offline re-scan at scale: many files, a directory or a glob, on Ray (DESIGN.md §4.1).
+
+``run_rescan`` expands the inputs, hashes and probes every file (threads, in the driver), skips
+the files the ledger (:mod:`moderation.runtime.ledger`) already holds for this pipeline and these
+models, and scans the rest through a pool of :class:`ScanActor` — each actor builds its
+:class:`~moderation.runtime.graph.Engines` once and scans one file at a time, so models load once
+per actor, not per file. One actor per free CPU slot by default (``actors=N`` to choose).
+
+Where it runs:
+- ``address`` given (``"auto"`` or ``ray://…``/``host:port``): on that Ray cluster. Inputs, the
+  report, the ledger and the clips folder must be on storage every node sees under the same path.
+- otherwise, more than one file: a local ``ray.init`` (or the Ray already initialised in this
+  process), actors on this machine's CPUs.
+- one file and no address, or ``actors=0``: in this process without Ray. Starting Ray costs ~8 s
+  on a small machine, more than scanning a short clip; the stage graph is the same either way.
+
+A file that cannot be scanned (not media, corrupt, a decoder crash that kills its actor twice)
+is reported through ``on_failure`` and in the summary and left out; the batch goes on. Only a
+problem that would fail every file (a model package missing, a bad lexicon) stops the batch.
+A missing path or a glob that matches nothing is a user error before any work starts. With a
+single explicitly named file the old contract holds: any failure is an error, nothing written.
+
+The report lists files in input order (directories and globs sorted), whatever order the actors
+finish in, so a scan on one node and on a cluster give the same report. It is written atomically.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import ray
+from ray.exceptions import RayActorError
+
+from moderation.config import PipelineConfig
+from moderation.errors import InputError
+from moderation.infer.manifest import ModelError
+from moderation.ingest.decode import MediaError, MediaInfo, probe
+from moderation.messages import Verdict
+from moderation.report import ReportWriter
+from moderation.runtime.graph import Engines, scan_file
+from moderation.runtime.ledger import LedgerEntry, ScanLedger, file_sha256, pipeline_key
+from moderation.text.lexicon import LexiconError
+
+MEDIA_SUFFIXES = frozenset((".mp4", ".m4v", ".mkv", ".mov", ".webm", ".flv", ".ts", ".m2ts", ".mts", ".avi", ".wmv",
+                            ".mpg", ".mpeg", ".3gp", ".m4a", ".mp3", ".aac", ".wav", ".flac", ".ogg", ".opus"))
+_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_FATAL = (ModelError, LexiconError)
+
+
+@dataclass(frozen=True)
+class RescanOptions:
+    address: str | None = None  # Ray cluster address; None: local Ray (or none for one file)
+    actors: int | None = None  # None: one per free CPU slot; 0: in this process, no Ray
+    actor_cpus: float = 1.0
+    actor_gpus: float = 0.0
+    ledger: Path | None = None  # default: beside the report; no report and no ledger: no resume
+    resume: bool = True
+    max_attempts: int = 2  # per file, counting attempts that died with their actor
+    poll_s: float = 0.5
+
+
+@dataclass(frozen=True)
+class FileJob:
+    index: int
+    path: Path
+    stream: str
+    info: MediaInfo
+    content_sha: str
+
+    @property
+    def media_s(self) -> float:
+        return self.info.duration or 0.0
+
+
+@dataclass(frozen=True)
+class FileResult:
+    stream: str
+    verdicts: tuple[Verdict, ...]
+    frames: int
+    audio_s: float
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    path: str
+    reason: str
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class RescanProgress:
+    files_total: int
+    files_done: int
+    media_s_total: float
+    media_s_done: float
+    skipped: int
+    failed: int
+    elapsed_s: float
+
+
+@dataclass
+class RescanSummary:
+    report: Path | None
+    files_total: int = 0
+    scanned: int = 0
+    skipped: int = 0
+    failures: list[FileFailure] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    media_s: float = 0.0
+    wall_s: float = 0.0
+    used_ray: bool = False
+    actors: int = 0
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[str]:
+    """Files, directories (media files under them, recursively, sorted) and globs → file paths."""
+    if not inputs:
+        raise InputError("no input given")
+    out: list[str] = []
+    for raw in inputs:
+        if _SCHEME_RE.match(raw):
+            scheme = urlsplit(raw).scheme.lower()
+            if scheme != "file":
+                raise InputError(f"{raw}: unsupported URL scheme '{scheme}' for scan (give a local file path)")
+            raw = urlsplit(raw).path
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
+            if not found:
+                raise InputError(f"{raw}: a directory with no media files in it, not a regular file to scan")
+            out += found
+        elif not path.exists() and glob.has_magic(raw):
+            found = sorted(p for p in glob.glob(raw, recursive=True) if Path(p).is_file())
+            if not found:
+                raise InputError(f"{raw}: no file matches this pattern")
+            out += found
+        elif not path.exists():
+            raise InputError(f"{raw}: no such file")
+        elif not path.is_file():
+            raise InputError(f"{raw}: not a regular file")
+        else:
+            out.append(raw)
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        key = Path(p).resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def _stream_name(path: Path, used: set[str]) -> str:
+    name = re.sub(r"[^0-9A-Za-z_.-]+", "_", path.stem) or "stream"
+    candidate, n = name, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{name}-{n}"
+    used.add(candidate)
+    return candidate
+
+
+def plan_jobs(files: Sequence[str], strict: bool) -> tuple[list[FileJob], list[FileFailure]]:
+    """Probe and hash every file (threads); non-media files become failures (errors if strict)."""
+
+    def inspect(p: str) -> tuple[MediaInfo, str]:
+        return probe(p), file_sha256(Path(p))
+
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(files)))) as pool:
+        futures = [pool.submit(inspect, p) for p in files]
+    jobs: list[FileJob] = []
+    failures: list[FileFailure] = []
+    used: set[str] = set()
+    for i, (p, fut) in enumerate(zip(files, futures, strict=True)):
+        try:
+            info, sha = fut.result()
+        except (MediaError, OSError) as exc:
+            if strict:
+                raise InputError(str(exc) if isinstance(exc, MediaError) else f"{p}: {exc}") from exc
+            failures.append(FileFailure(p, str(exc)))
+            continue
+        jobs.append(FileJob(i, Path(p), _stream_name(Path(p), used), info, sha))
+    return jobs, failures
+
+
+class ScanActor:
+    """One scan worker: loads the models once, scans one file at a time, reports progress.
+
+    Made a Ray actor with ``max_concurrency=2`` so ``progress`` answers while ``scan`` runs.
+    """
+
+    def __init__(self, cfg: PipelineConfig, clips_dir: str | None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.cfg = cfg
+        self.clips_dir = Path(clips_dir) if clips_dir else None
+        self._engines: Engines | None = None
+        self._done = 0.0
+        self.listener: Callable[[float], None] | None = None  # in-process runs: progress as it happens
+
+    def scan(self, path: str, stream: str, raise_errors: bool = False) -> FileResult | FileFailure:
+        self._done = 0.0
+        if raise_errors:  # one named file: errors propagate as before (exit 2, nothing written)
+            self._engines = self._engines or Engines(self.cfg)
+            scan = scan_file(Path(path), stream, self._engines, self.clips_dir, progress=self._advance)
+            return FileResult(stream, tuple(scan.verdicts), scan.frames, scan.audio_s)
+        try:
+            if self._engines is None:
+                self._engines = Engines(self.cfg)
+            scan = scan_file(Path(path), stream, self._engines, self.clips_dir, progress=self._advance)
+        except Exception as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            return FileFailure(path, first if path in first else f"{path}: {first}", isinstance(exc, _FATAL))
+        return FileResult(stream, tuple(scan.verdicts), scan.frames, scan.audio_s)
+
+    def _advance(self, seconds: float) -> None:
+        self._done += seconds
+        if self.listener is not None:
+            self.listener(seconds)
+
+    def progress(self) -> float:
+        """Media seconds (summed over the video and audio passes) of the current file done so far."""
+        return self._done
+
+    def node_id(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
+
+def _passes(info: MediaInfo, cfg: PipelineConfig) -> int:
+    video = info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled)
+    return max(1, int(video) + int(info.has_audio and cfg.asr.enabled))
+
+
+Outcome = FileResult | FileFailure
+OnOutcome = Callable[[FileJob, Outcome], None]
+
+
+def _run_local(jobs: Sequence[FileJob], actor: ScanActor, on_outcome: OnOutcome,
+               on_media: Callable[[float], None], strict: bool) -> None:
+    for job in jobs:
+        passes = _passes(job.info, actor.cfg)
+        actor.listener = lambda s, n=passes: on_media(s / n)
+        outcome = actor.scan(str(job.path), job.stream, raise_errors=strict)
+        if isinstance(outcome, FileResult):
+            on_media(max(job.media_s - actor.progress() / passes, 0.0))
+        on_outcome(job, outcome)
+
+
+def _run_ray(jobs: Sequence[FileJob], cfg: PipelineConfig, clips_dir: Path | None, opts: RescanOptions,
+             on_outcome: OnOutcome, on_media: Callable[[float], None]) -> int:
+    """Scan ``jobs`` through an actor pool; returns the number of actors used."""
+    if opts.actors:
+        n = opts.actors
+    else:
+        free = ray.available_resources().get("CPU", 1.0)
+        n = max(1, int(free // opts.actor_cpus)) if opts.actor_cpus > 0 else 1
+    n = max(1, min(n, len(jobs)))
+    remote_cls: Any = ray.remote(ScanActor).options(
+        num_cpus=opts.actor_cpus, num_gpus=opts.actor_gpus, max_concurrency=2, scheduling_strategy="SPREAD")
+    clips = str(clips_dir) if clips_dir else None
+    pending = list(reversed(jobs))
+    attempts: dict[int, int] = {}
+    idle = [remote_cls.remote(cfg, clips) for _ in range(n)]
+    busy: dict[Any, tuple[Any, FileJob]] = {}
+    seen: dict[int, float] = {}  # job index → media seconds already counted for it
+    try:
+        while pending or busy:
+            while pending and idle:
+                job, actor = pending.pop(), idle.pop()
+                attempts[job.index] = attempts.get(job.index, 0) + 1
+                busy[actor.scan.remote(str(job.path), job.stream)] = (actor, job)
+            ready, _ = ray.wait(list(busy), num_returns=1, timeout=opts.poll_s)
+            for ref in ready:
+                actor, job = busy.pop(ref)
+                try:
+                    outcome: Outcome = ray.get(ref)
+                except RayActorError as exc:  # the process died (decoder crash, OOM, node lost)
+                    actor = remote_cls.remote(cfg, clips)
+                    if attempts[job.index] < opts.max_attempts:
+                        pending.append(job)
+                        idle.append(actor)
+                        continue
+                    outcome = FileFailure(str(job.path), f"{job.path}: scan worker died ({type(exc).__name__})")
+                idle.append(actor)
+                rest = job.media_s - seen.pop(job.index, 0.0)
+                on_media(max(rest, 0.0))
+                on_outcome(job, outcome)
+            _poll_progress(busy, cfg, seen, on_media)
+    finally:
+        for actor in idle + [a for a, _ in busy.values()]:
+            ray.kill(actor)
+    return n
+
+
+def _poll_progress(busy: dict[Any, tuple[Any, FileJob]], cfg: PipelineConfig, seen: dict[int, float],
+                   on_media: Callable[[float], None]) -> None:
+    if not busy:
+        return
+    probes = {a.progress.remote(): job for a, job in busy.values()}
+    ready, not_ready = ray.wait(list(probes), num_returns=len(probes), timeout=1.0)
+    for ref in not_ready:
+        ray.cancel(ref)
+    for ref in ready:
+        job = probes[ref]
+        try:
+            done = min(ray.get(ref) / _passes(job.info, cfg), job.media_s)
+        except RayActorError:
+            continue
+        delta = done - seen.get(job.index, 0.0)
+        if delta > 0:
+            seen[job.index] = done
+            on_media(delta)
+
+
+def run_rescan(
+    inputs: Sequence[str],
+    cfg: PipelineConfig,
+    out: Path | None,
+    clips_dir: Path | None,
+    opts: RescanOptions = RescanOptions(),
+    on_progress: Callable[[RescanProgress], None] | None = None,
+    on_failure: Callable[[FileFailure], None] | None = None,
+) -> RescanSummary:
+    """Scan every input, skip what the ledger holds, write one report; see the module docstring."""
+    t0 = time.monotonic()
+    files = expand_inputs(inputs)
+    strict = len(inputs) == 1 and len(files) == 1 and Path(files[0]) == Path(inputs[0])
+    jobs, failures = plan_jobs(files, strict)
+    summary = RescanSummary(report=out, files_total=len(files), failures=list(failures))
+    for f in failures:
+        if on_failure:
+            on_failure(f)
+    engines = Engines(cfg)  # manifests only; models load lazily and never in the driver for Ray runs
+    key = pipeline_key(cfg, engines.model_versions(), clips_dir)
+    ledger_path = opts.ledger or (ScanLedger.beside(out) if out is not None else None)
+    ledger = ScanLedger(ledger_path) if ledger_path is not None else None
+    by_index: dict[int, list[dict[str, Any]]] = {}
+    todo: list[FileJob] = []
+    for job in jobs:
+        prior = ledger.get(job.content_sha, key) if ledger and opts.resume else None
+        if prior is not None:
+            by_index[job.index] = prior.records_as(job.stream)
+            summary.skipped += 1
+            summary.media_s += job.media_s
+        else:
+            todo.append(job)
+    media_total = sum(j.media_s for j in jobs)
+    state = {"done": summary.skipped + len(failures), "media": summary.media_s}
+
+    def report_progress() -> None:
+        if on_progress:
+            on_progress(RescanProgress(len(files), int(state["done"]), media_total, state["media"],
+                                       summary.skipped, len(summary.failures), time.monotonic() - t0))
+
+    def on_media(seconds: float) -> None:
+        state["media"] += seconds
+        report_progress()
+
+    def on_outcome(job: FileJob, outcome: Outcome) -> None:
+        state["done"] += 1
+        if isinstance(outcome, FileFailure):
+            if outcome.fatal:
+                raise InputError(outcome.reason)  # would fail every file: stop the batch
+            summary.failures.append(outcome)
+            if on_failure:
+                on_failure(outcome)
+        else:
+            records = [v.to_record() for v in outcome.verdicts]
+            by_index[job.index] = records
+            summary.scanned += 1
+            summary.media_s += job.media_s
+            if ledger is not None:
+                ledger.put(LedgerEntry(job.content_sha, key, str(job.path), job.stream, job.media_s, tuple(records)))
+        report_progress()
+
+    report_progress()
+    try:
+        if todo:
+            use_ray = opts.actors != 0 and (opts.address is not None or len(files) > 1)
+            if use_ray:
+                summary.used_ray = True
+                started = _ensure_ray(opts.address)
+                try:
+                    summary.actors = _run_ray(todo, cfg, clips_dir, opts, on_outcome, on_media)
+                finally:
+                    if started:
+                        ray.shutdown()
+            else:
+                summary.actors = 0
+                _run_local(todo, ScanActor(cfg, str(clips_dir) if clips_dir else None), on_outcome, on_media, strict)
+    finally:
+        if ledger is not None:
+            ledger.close()
+    summary.records = [r for i in sorted(by_index) for r in by_index[i]]
+    if out is not None:
+        with ReportWriter(out) as writer:
+            writer.write_records(summary.records)
+    summary.wall_s = time.monotonic() - t0
+    return summary
+
+
+def _ensure_ray(address: str | None) -> bool:
+    """Connect to (or start) Ray; True when this call started it and should shut it down."""
+    if ray.is_initialized():
+        return False
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "WARNING"}
+    ray.init(address=address, **kwargs)
+    return True
+
+
+__all__ = ["FileFailure", "RescanOptions", "RescanProgress", "RescanSummary", "expand_inputs", "run_rescan"]
