@@ -1,0 +1,140 @@
+"""Per-stream stage order for live frames and audio windows (DESIGN.md §2), inference injected.
+
+The offline graph (:mod:`moderation.runtime.graph`) calls loaded models directly; here the same
+signal code runs on results from :class:`moderation.live.clients.InferenceClients`, so inference
+can sit in shared batcher actors. Stateful per-stream parts (OCR rate, QR de-duplication, loop
+detection, transcript stitching) live here, one instance per stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from moderation.config import PipelineConfig
+from moderation.infer.asr_stitch import LiveStitcher
+from moderation.live.clients import InferenceClients
+from moderation.messages import AudioWindow, OcrResult, Signal, VideoFrame, VisionResult
+from moderation.sample.frames import FpsSampler
+from moderation.signals.keywords import ocr_signals, transcript_signals
+from moderation.signals.qr import QrTracker, decode_qr
+from moderation.signals.synthetic import SyntheticTracker
+from moderation.signals.vision import vision_signals
+from moderation.text.matcher import KeywordMatcher
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+@dataclass
+class StageCounts:
+    frames: int = 0
+    ocr_frames: int = 0
+    windows: int = 0
+    errors: int = 0
+    last_error: str | None = None
+
+
+@dataclass
+class FrameResult:
+    signals: list[Signal]
+    #: Frames whose image produced a signal (kept for thumbnails with boxes).
+    signal_frames: list[VideoFrame] = field(default_factory=list)
+
+
+def _ok(results: Sequence[R | Exception], what: str, counts: StageCounts) -> list[R]:
+    good: list[R] = []
+    for r in results:
+        if isinstance(r, Exception):
+            counts.errors += 1
+            counts.last_error = f"{what}: {type(r).__name__}: {r}"
+            log.warning("%s failed: %s", what, r)
+        else:
+            good.append(r)
+    return good
+
+
+class FrameAnalyzer:
+    """Sampled frames → image, OCR, QR and synthetic signals for one stream."""
+
+    def __init__(self, stream: str, cfg: PipelineConfig, clients: InferenceClients, matcher: KeywordMatcher,
+                 resolver: Any = None) -> None:  # fmt: skip
+        self.stream = stream
+        self.cfg = cfg
+        self.clients = clients
+        self.matcher = matcher
+        self.ocr_sampler = FpsSampler(cfg.ocr.fps)
+        self.qr = QrTracker(stream, cfg.qr.blocked_domains, matcher.match if cfg.qr.url_keywords else None)
+        self.synth = SyntheticTracker(stream, cfg.synthetic, matcher.match, resolver=resolver)
+        self.counts = StageCounts()
+
+    async def _call(self, fn: Any, items: Sequence[Any], what: str) -> list[Any]:
+        try:
+            results = await fn(items)
+        except Exception as exc:  # the batcher itself failed: these items are lost, the stream goes on
+            results = [exc] * len(items)
+        return _ok(results, what, self.counts)
+
+    async def analyse(self, frames: Sequence[VideoFrame]) -> FrameResult:
+        cfg = self.cfg
+        self.counts.frames += len(frames)
+        to_read = [f for f in frames if self.ocr_sampler.take(f.t)] if cfg.ocr.enabled else []
+        vision_call = self._call(self.clients.vision, frames, "vision") if cfg.vision.enabled else _none()
+        ocr_call = self._call(self.clients.ocr, to_read, "ocr") if to_read else _none()
+        vision, ocr = await asyncio.gather(vision_call, ocr_call)
+        self.counts.ocr_frames += len(to_read)
+        vision_results: list[VisionResult] = vision
+        ocr_results: list[OcrResult] = ocr
+        signals = list(vision_signals(vision_results, cfg.vision))
+        signals += ocr_signals(ocr_results, self.matcher.match)
+        signals += await asyncio.to_thread(self._local, frames, ocr_results)  # QR + loop hashes: CPU, off the loop
+        hit_times = {s.t for s in signals}
+        return FrameResult(signals, [f for f in frames if f.t in hit_times])
+
+    def _local(self, frames: Sequence[VideoFrame], ocr_results: Sequence[OcrResult]) -> list[Signal]:
+        out: list[Signal] = []
+        if self.cfg.qr.enabled:
+            for f in frames:
+                out += self.qr.observe(f.t, decode_qr(f.image))
+        out += self.synth.observe(frames, ocr_results)
+        return out
+
+    def finish(self) -> list[Signal]:
+        return self.synth.finish()
+
+
+async def _none() -> list[Any]:
+    return []
+
+
+class AudioAnalyzer:
+    """Overlapping audio windows → stitched transcript → keyword signals for one stream."""
+
+    def __init__(self, stream: str, clients: InferenceClients, matcher: KeywordMatcher, overlap_s: float) -> None:
+        self.stream = stream
+        self.clients = clients
+        self.matcher = matcher
+        self.stitcher = LiveStitcher(overlap_s)
+        self.counts = StageCounts()
+
+    async def analyse(self, windows: Sequence[AudioWindow]) -> list[Signal]:
+        self.counts.windows += len(windows)
+        try:
+            results = list(await self.clients.asr(windows))
+        except Exception as exc:
+            results = [exc] * len(windows)
+        signals: list[Signal] = []
+        for w, r in zip(windows, results, strict=True):
+            if isinstance(r, Exception):
+                self.counts.errors += 1
+                self.counts.last_error = f"asr: {type(r).__name__}: {r}"
+                log.warning("%s: ASR of window %.1f-%.1f failed: %s", self.stream, w.start, w.end, r)
+                r = []
+            signals += transcript_signals(self.stitcher.push(w.start, w.end, r), self.matcher.match)
+        return signals
+
+    def finish(self) -> list[Signal]:
+        return transcript_signals(self.stitcher.flush(), self.matcher.match)

@@ -1,0 +1,84 @@
+"""Live evidence helpers: media-time ↔ wall-clock mapping and frames kept for thumbnails.
+
+Why a mapping and not ``start_wall + t``: a live timeline has gaps (reconnects) and the pace of
+arrival is not the pace of media when the origin bursts or stalls. Each arriving frame/window is
+a (media time, arrival wall time) point; a verdict's ``wallclock_start`` and its latency are read
+off these points. The ingest thread writes, the event loop reads: both under one lock.
+
+Thumbnails need a decoded picture, but the evidence ring holds only encoded packets. Frames that
+produced a signal are kept at full size (bounded count) so their boxes can be drawn; every other
+sampled frame is kept small (≤ ``SMALL_SIDE`` px) for speech-only verdicts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import OrderedDict, deque
+from datetime import datetime, timedelta
+
+import cv2
+
+from moderation.messages import VideoFrame
+
+SMALL_SIDE = 480
+
+
+class WallClock:
+    """Arrival wall time of media time ``t`` from the last ``maxlen`` observed points."""
+
+    def __init__(self, maxlen: int = 4096) -> None:
+        self._points: deque[tuple[float, datetime]] = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+
+    def observe(self, t: float, wall: datetime) -> None:
+        with self._lock:
+            if self._points and t < self._points[-1][0]:
+                return  # keep it sorted; late audio starts add nothing the frames did not
+            self._points.append((t, wall))
+
+    def wall_at(self, t: float) -> datetime | None:
+        """Wall time ``t`` arrived: the nearest point at or after ``t`` (media is complete once
+        a later point arrived), else extrapolated from the last one; None before any point."""
+        with self._lock:
+            if not self._points:
+                return None
+            ts = [p[0] for p in self._points]
+            i = bisect.bisect_left(ts, t)
+            if i < len(ts):
+                return self._points[i][1]
+            last_t, last_wall = self._points[-1]
+            return last_wall + timedelta(seconds=t - last_t)
+
+
+class FrameKeeper:
+    """Frames for thumbnails: full-size signal frames (by time) and small recent frames."""
+
+    def __init__(self, signal_frames: int = 16, recent: int = 32) -> None:
+        self._signal: OrderedDict[float, VideoFrame] = OrderedDict()
+        self._recent: deque[tuple[float, VideoFrame, float]] = deque(maxlen=recent)
+        self._max_signal = signal_frames
+
+    def keep_recent(self, frame: VideoFrame) -> None:
+        h, w = frame.image.shape[:2]
+        scale = min(1.0, SMALL_SIDE / max(h, w))
+        image = frame.image
+        if scale < 1.0:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        self._recent.append((frame.t, VideoFrame(frame.stream, frame.t, image, frame.index), scale))
+
+    def keep_signal(self, frame: VideoFrame) -> None:
+        self._signal[frame.t] = frame
+        while len(self._signal) > self._max_signal:
+            self._signal.popitem(last=False)
+
+    def at(self, t: float) -> tuple[VideoFrame, float] | None:
+        """The best frame for time ``t`` and its scale relative to the sampled frame."""
+        exact = self._signal.get(t)
+        if exact is not None:
+            return exact, 1.0
+        if not self._recent:
+            return None
+        best = min(self._recent, key=lambda item: abs(item[0] - t))
+        return best[1], best[2]

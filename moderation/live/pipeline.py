@@ -1,0 +1,395 @@
+"""One live stream, end to end, as a plain-Python object (no Ray): :class:`StreamPipeline`.
+
+    pipe = StreamPipeline(StreamSpec.from_url(url), cfg, clients, sinks=[JsonlSink(path)], clips_dir=d)
+    status = await pipe.run()          # until the stream ends, errors, or pipe.stop()
+    pipe.status(); pipe.metrics()      # any time, from the same event loop or another thread
+
+Inside (DESIGN.md §2, §7, §8):
+
+* an **ingest thread** iterates :class:`moderation.ingest.live.LiveSource` (reconnects, gaps,
+  corrupt packets are its business), pushes encoded packets into the evidence ring and sampled
+  frames / audio windows into bounded :class:`DropOldestQueue` s — it never blocks on inference;
+* **frame** and **audio tasks** on the event loop take what is queued, call the injected
+  :class:`InferenceClients` (local batchers or Ray batcher actors — the same code), and feed the
+  signals into the per-stream :class:`moderation.policy.fuse.Fuser`;
+* a **tick** advances the fuser to the watermark (media time every stage has finished), so
+  verdicts close while the stream goes on;
+* a verdict gets ``wallclock_start`` (arrival time of its first evidence), model versions, an
+  evidence clip remuxed from the ring plus a thumbnail, goes to the sinks, and is enforced
+  (warn/cut) when its policy action says so. Open violations are enforced as soon as detected.
+
+Latency (exported as histograms): frame arrival → inference result; first evidence arrival →
+detection (``alert``); last evidence arrival → sink write (``verdict``).
+Other helpers build on this: ``benchmarks/live_capacity.py`` (many pipelines, one LocalClients)
+and :class:`moderation.runtime.actors.StreamWorker` (one pipeline per Ray actor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Coroutine, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from moderation.config import PipelineConfig
+from moderation.evidence.clip import write_thumbnail
+from moderation.ingest.decode import MediaError
+from moderation.ingest.evidence_ring import EvidenceRing
+from moderation.ingest.live import LiveSource
+from moderation.ingest.source import (
+    AudioEvent,
+    Connected,
+    Disconnected,
+    Ended,
+    FrameEvent,
+    Gap,
+    LiveEvent,
+    PacketEvent,
+    SourceConfig,
+    TransientError,
+)
+from moderation.ingest.urlguard import UrlGuardConfig, UrlRefused
+from moderation.live.analysis import AudioAnalyzer, FrameAnalyzer
+from moderation.live.clients import InferenceClients
+from moderation.live.enforce import Enforcer, Target
+from moderation.live.evidence import FrameKeeper, WallClock
+from moderation.live.metrics import LatencyHistogram, StreamMetrics
+from moderation.live.queues import DropOldestQueue
+from moderation.live.sinks import VerdictSink
+from moderation.live.status import StreamSpec, StreamState, StreamStatus, VerdictBrief
+from moderation.messages import Box, Signal, Verdict
+from moderation.policy.fuse import Fuser
+from moderation.runtime.graph import Engines
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.5
+
+
+def source_config(cfg: PipelineConfig) -> SourceConfig:
+    """How a live stream is opened and sampled, from the pipeline config."""
+    live = cfg.live
+    hop = live.audio_window_s - live.audio_overlap_s if live.audio_overlap_s > 0 else None
+    return SourceConfig(
+        open_timeout_s=live.open_timeout_s, read_timeout_s=live.read_timeout_s, give_up_after_s=live.give_up_after_s,
+        eof_grace_s=live.eof_grace_s, realtime=live.realtime_files, fps=cfg.sampling.fps,
+        max_side=cfg.sampling.max_side, max_frame_pixels=cfg.sampling.max_frame_pixels, audio=cfg.asr.enabled,
+        audio_window_s=live.audio_window_s, audio_hop_s=hop,
+        guard=UrlGuardConfig(allow_file=live.allow_files, allow_hosts=live.allow_hosts,
+                             allow_networks=live.allow_networks),
+    )  # fmt: skip
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z" if dt is not None else None
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class StreamPipeline:
+    """Follow one stream until it ends; see the module docstring."""
+
+    def __init__(
+        self, spec: StreamSpec, cfg: PipelineConfig, clients: InferenceClients, sinks: Sequence[VerdictSink] = (),
+        *, clips_dir: Path | None = None, enforcer: Enforcer | None = None, engines: Engines | None = None,
+        source: SourceConfig | None = None,
+    ) -> None:  # fmt: skip
+        self.spec, self.cfg, self.clients, self.sinks = spec, cfg, clients, list(sinks)
+        self.clips_dir = clips_dir
+        self.enforcer = enforcer
+        self.engines = engines or Engines(cfg)  # lexicon, matcher, registry; models are never touched here
+        self.source_cfg = source or source_config(cfg)
+        live = cfg.live
+        self.ring = EvidenceRing(live.ring_s, int(live.ring_mb * 1024 * 1024))
+        self.frames: DropOldestQueue[FrameEvent] = DropOldestQueue(live.frame_queue)
+        self.audio: DropOldestQueue[AudioEvent] = DropOldestQueue(live.audio_queue)
+        self.clock = WallClock()
+        self.keeper = FrameKeeper()
+        self.fuser = Fuser(spec.stream_id, cfg.policy, lateness_s=live.audio_window_s + live.audio_overlap_s + 5.0)
+        self.verdicts: list[Verdict] = []
+        self.frame_latency, self.verdict_latency, self.alert_latency = (LatencyHistogram() for _ in range(3))
+        self._lock = threading.Lock()  # ring + ingest counters, shared with the ingest thread
+        self._stop = threading.Event()
+        self._source: LiveSource | None = None
+        self._state: StreamState = "starting"
+        self._error: str | None = None
+        self._end_reason: str | None = None
+        self._has_audio = False
+        self._ingested_t = 0.0  # newest frame time ingested
+        self._frames_done_t = 0.0
+        self._audio_done_t = 0.0
+        self._frame_busy = self._audio_busy = False
+        self._ingest_done = False
+        self._gaps: list[Gap] = []
+        self._corrupt = self._reconnects = 0
+        self._alerted: dict[tuple[str, float], float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._enforced: Counter[tuple[str, str]] = Counter()
+        self._verdict_count = 0
+        matcher = self.engines.matcher
+        self._frame_an = FrameAnalyzer(spec.stream_id, cfg, clients, matcher, self.engines.registry)
+        self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
+
+    # ------------------------------------------------------------------ control
+    def stop(self) -> None:
+        """End following (thread-safe); ``run`` finishes the verdicts in flight and returns."""
+        self._stop.set()
+        if self._source is not None:
+            self._source.close()
+
+    async def run(self) -> StreamStatus:
+        loop = asyncio.get_running_loop()
+        self.frames.bind(loop)
+        self.audio.bind(loop)
+        frame_an, audio_an = self._frame_an, self._audio_an
+        ingest_done = loop.create_future()
+        thread = threading.Thread(target=self._ingest, args=(loop, ingest_done), daemon=True,
+                                  name=f"ingest-{self.spec.stream_id}")  # fmt: skip
+        thread.start()
+        workers = [asyncio.create_task(self._frame_loop(frame_an)), asyncio.create_task(self._audio_loop(audio_an))]
+        ticker = asyncio.create_task(self._tick_loop())
+        try:
+            await ingest_done
+            await asyncio.gather(*workers)
+        finally:
+            ticker.cancel()
+            self.stop()
+        self._feed(frame_an.finish() + audio_an.finish())
+        self._emit(self.fuser.finish())
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.to_thread(thread.join, 5.0)
+        return self.status()
+
+    # ------------------------------------------------------------------ ingest (thread)
+    def _ingest(self, loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]) -> None:
+        try:
+            self._follow()
+        except Exception as exc:  # permanent: refused URL, not media, ...
+            self._state, self._error = "error", str(exc)
+            log.error("%s: %s", self.spec.stream_id, exc)
+        finally:
+            self._ingest_done = True
+            self.frames.close()
+            self.audio.close()
+            loop.call_soon_threadsafe(_resolve, done)
+
+    def _follow(self) -> None:
+        """Open (retrying while the origin has nothing yet, e.g. right after on_publish) and follow."""
+        started, attempt = time.monotonic(), 0
+        while not self._stop.is_set():
+            src = self._source = LiveSource(self.spec.url, self.spec.stream_id, self.source_cfg)
+            connected = False
+            try:
+                for ev in src:
+                    connected = connected or isinstance(ev, Connected)
+                    self._on_event(ev)
+                return
+            except UrlRefused:
+                raise
+            except (TransientError, MediaError) as exc:
+                if connected or time.monotonic() - started > self.source_cfg.give_up_after_s:
+                    raise
+                attempt += 1
+                log.info("%s: open attempt %d failed: %s", self.spec.stream_id, attempt, exc)
+                self._stop.wait(src.backoff(attempt + 1))
+            finally:
+                self._count(src)
+        self._state, self._end_reason = "ended", "closed"
+
+    def _count(self, src: LiveSource) -> None:
+        self._corrupt += src.stats.corrupt_packets
+        self._reconnects += src.stats.reconnects
+
+    def _on_event(self, ev: LiveEvent) -> None:
+        if isinstance(ev, PacketEvent):
+            with self._lock:
+                self.ring.push(ev.packet)
+        elif isinstance(ev, FrameEvent):
+            self.clock.observe(ev.frame.t, ev.wall)
+            self._ingested_t = max(self._ingested_t, ev.frame.t)
+            self.frames.put(ev)
+        elif isinstance(ev, AudioEvent):
+            self.clock.observe(ev.window.start, ev.wall_start)
+            self.audio.put(ev)
+        elif isinstance(ev, Connected):
+            with self._lock:
+                self.ring.set_templates(ev.epoch, ev.templates)
+            self._has_audio = ev.templates.audio is not None and self.cfg.asr.enabled
+            self._state = "live"
+        elif isinstance(ev, Disconnected):
+            self._state = "reconnecting"
+        elif isinstance(ev, Gap):
+            self._gaps.append(ev)
+            self._state = "live"
+        elif isinstance(ev, Ended):
+            self._end_reason = ev.reason
+            self._state = "error" if ev.reason == "gave_up" else "ended"
+            self._error = ev.error if ev.reason == "gave_up" else None
+
+    # ------------------------------------------------------------------ inference (event loop)
+    async def _frame_loop(self, an: FrameAnalyzer) -> None:
+        while events := await self.frames.get_batch(self.cfg.live.frame_batch):
+            self._frame_busy = True
+            frames = [e.frame for e in events]
+            result = await an.analyse(frames)
+            now = datetime.now(UTC)
+            for e in events:
+                self.frame_latency.observe((now - e.wall).total_seconds())
+                self.keeper.keep_recent(e.frame)
+            for f in result.signal_frames:
+                self.keeper.keep_signal(f)
+            self._frames_done_t = max(self._frames_done_t, frames[-1].t)
+            self._frame_busy = False
+            self._feed(result.signals)
+
+    async def _audio_loop(self, an: AudioAnalyzer) -> None:
+        while events := await self.audio.get_batch(2):
+            self._audio_busy = True
+            signals = await an.analyse([e.window for e in events])
+            self._audio_done_t = max(self._audio_done_t, events[-1].window.end)
+            self._audio_busy = False
+            self._feed(signals)
+
+    def watermark(self) -> float:
+        """Media time up to which every stage has reported (nothing earlier can still arrive)."""
+        frame_wm = self._frames_done_t if (self._frame_busy or len(self.frames)) else self._ingested_t
+        if not self._has_audio:
+            return frame_wm
+        audio_wm = self._audio_done_t - self.cfg.live.audio_overlap_s - 0.5
+        return min(frame_wm, audio_wm)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            self._emit(self.fuser.advance(self.watermark()))
+
+    def _feed(self, signals: list[Signal]) -> None:
+        for s in sorted(signals, key=lambda s: s.t):
+            self._emit(self.fuser.add(s))
+        now = datetime.now(UTC)
+        for v in self.fuser.active():
+            key = (v.category, round(v.start, 3))
+            if key in self._alerted:
+                continue
+            self._alerted[key] = v.start
+            arrived = self.clock.wall_at(v.start)
+            if arrived is not None:
+                self.alert_latency.observe(max(0.0, (now - arrived).total_seconds()))
+            if self.enforcer is not None and self.cfg.live.enforcement.on_active:
+                self._spawn(self._enforce(self._stamp(v)))
+        if len(self._alerted) > 512:
+            for k in list(self._alerted)[:256]:
+                del self._alerted[k]
+
+    # ------------------------------------------------------------------ verdicts
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _emit(self, verdicts: list[Verdict]) -> None:
+        for v in verdicts:
+            self._spawn(self._finish(v))
+
+    def _stamp(self, v: Verdict) -> Verdict:
+        return replace(v, wallclock_start=_iso(self.clock.wall_at(v.start)),
+                       model_versions=self.engines.model_versions())  # fmt: skip
+
+    async def _finish(self, verdict: Verdict) -> None:
+        v = self._stamp(verdict)
+        if self.clips_dir is not None and self.cfg.evidence.clips:
+            v = await self._evidence(v)
+        for sink in self.sinks:
+            try:
+                await asyncio.to_thread(sink.write, v)
+            except Exception as exc:  # a sink failure must not lose the verdict for the others
+                log.error("%s: sink %s failed for %s: %s", self.spec.stream_id, type(sink).__name__, v.category, exc)
+        arrived = self.clock.wall_at(v.end)
+        if arrived is not None:
+            self.verdict_latency.observe(max(0.0, (datetime.now(UTC) - arrived).total_seconds()))
+        self.verdicts.append(v)
+        del self.verdicts[:-100]
+        self._verdict_count += 1
+        key = (v.category, round(v.start, 3))
+        if self.enforcer is not None and (key not in self._alerted or not self.cfg.live.enforcement.on_active):
+            self._alerted[key] = v.start
+            await self._enforce(v)
+
+    async def _enforce(self, v: Verdict) -> None:
+        assert self.enforcer is not None
+        res = await self.enforcer.enforce(v, Target(self.spec.stream_id, self.spec.app, self.spec.name))
+        if res is not None:
+            self._enforced[(res.action, res.outcome)] += 1
+
+    async def _evidence(self, v: Verdict) -> Verdict:
+        ev, wait = self.cfg.evidence, self.cfg.live.clip_wait_s
+        deadline = time.monotonic() + wait
+        while not self.ring.covers(v.end + ev.post_s) and not self._ingest_done and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert self.clips_dir is not None
+        stem = self.clips_dir / v.stream / f"{int(v.start):06d}-{v.category}"
+        try:
+            info = await asyncio.to_thread(self._clip, v, stem.with_suffix(".mp4"))
+        except Exception as exc:  # evidence failure must not lose the verdict itself
+            log.warning("%s: clip for %s at %.1fs failed: %s", v.stream, v.category, v.start, exc)
+            return v
+        thumbs: tuple[str, ...] = ()
+        first = v.signals[0]
+        picked = self.keeper.at(first.t)
+        if picked is not None:
+            frame, scale = picked
+            boxes: list[Box] = [
+                (s.box[0] * scale, s.box[1] * scale, s.box[2] * scale, s.box[3] * scale)
+                for s in v.signals
+                if s.box is not None and abs(s.t - first.t) < 1e-3
+            ]
+            await asyncio.to_thread(write_thumbnail, frame.image, stem.with_suffix(".jpg"), boxes or None)
+            thumbs = (str(stem.with_suffix(".jpg")),)
+        return replace(v, clip=info, thumbnails=thumbs)
+
+    def _clip(self, v: Verdict, path: Path) -> str:
+        with self._lock:
+            return self.ring.clip(v.start, v.end, path, self.cfg.evidence.pre_s, self.cfg.evidence.post_s).path
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> StreamStatus:
+        last = self.verdicts[-1] if self.verdicts else None
+        src = self._source
+        corrupt = self._corrupt + (src.stats.corrupt_packets if src is not None and not self._ingest_done else 0)
+        reconnects = self._reconnects + (src.stats.reconnects if src is not None and not self._ingest_done else 0)
+        return StreamStatus(
+            stream=self.spec.stream_id, url=StreamStatus.starting("", self.spec.url).url, state=self._state,
+            media_t=self._ingested_t, frames_in=self.frames.put_count,
+            frames_processed=self._frame_an.counts.frames,
+            frames_dropped=self.frames.dropped, audio_windows=self.audio.put_count, audio_dropped=self.audio.dropped,
+            corrupt_packets=corrupt, reconnects=reconnects, gaps=len(self._gaps),
+            gap_s=sum(g.end_media - g.start_media for g in self._gaps), verdicts=self._verdict_count,
+            lag_s=max(0.0, self._ingested_t - self._frames_done_t) if len(self.frames) or self._frame_busy else 0.0,
+            last_verdict=None if last is None else VerdictBrief(last.category, last.severity, last.score, last.start,
+                                                                last.end, last.wallclock_start, last.clip, last.action),
+            end_reason=self._end_reason, error=self._error,
+        )  # fmt: skip
+
+    def metrics(self) -> StreamMetrics:
+        st = self.status()
+        errors = self._frame_an.counts.errors + self._audio_an.counts.errors
+        return StreamMetrics(
+            stream=st.stream, frames_in=st.frames_in, frames_processed=st.frames_processed,
+            frames_dropped=st.frames_dropped, audio_windows=st.audio_windows, audio_dropped=st.audio_dropped,
+            corrupt_packets=st.corrupt_packets, reconnects=st.reconnects, verdicts=st.verdicts,
+            inference_errors=errors, lag_s=st.lag_s if math.isfinite(st.lag_s) else 0.0,
+            enforcements=tuple((a, o, n) for (a, o), n in sorted(self._enforced.items())),
+            frame_latency=self.frame_latency.snapshot(), verdict_latency=self.verdict_latency.snapshot(),
+            alert_latency=self.alert_latency.snapshot(),
+        )  # fmt: skip
