@@ -47,6 +47,17 @@ class VisionConfig(_Strict):
     )
     nsfw_min_score: float = Field(0.8, ge=0, le=1, description="open_nsfw score that is a signal.")
     batch_size: int = Field(16, ge=1, le=256, description="Frames per ONNX Runtime call.")
+    batch_buckets: tuple[int, ...] = Field(
+        (1, 8, 16, 32, 64),
+        description="Batch shapes a session ever sees: a batch is zero-padded to the next bucket so "
+        "TensorRT engines and tuned CUDA kernels are reused instead of rebuilt per batch size.",
+    )
+    providers: tuple[str, ...] | None = Field(
+        None,
+        description="ONNX Runtime providers in order (e.g. ['CUDAExecutionProvider']); None = best "
+        "installed: TensorRT, then CUDA, then CPU.",
+    )
+    fp16: bool = Field(True, description="fp16 on GPU providers where the model allows; ignored on CPU.")
 
 
 class OcrConfig(_Strict):

@@ -81,18 +81,30 @@ def create_session(
     model_path: str | Path,
     providers: Sequence[str] | None = None,
     intra_op_threads: int = 0,
+    fp16: bool = False,
+    cache_dir: Path | None = None,
 ) -> ort.InferenceSession:
     """Open ``model_path`` as an ONNX Runtime session on the best available providers.
 
-    A missing file is reported with its path before ONNX Runtime gets to produce a less
-    readable error.
+    ``fp16`` applies on GPU providers only (see :mod:`moderation.infer.runner`): TensorRT gets
+    ``trt_fp16_enable``; the CUDA provider alone gets an fp16-weight copy of the model, converted
+    once into ``cache_dir``. A missing file is reported with its path before ONNX Runtime gets to
+    produce a less readable error.
     """
+    from moderation.infer.registry import default_cache_dir
+    from moderation.infer.runner import fp16_model, provider_options
+
     path = Path(model_path)
     if not path.is_file():
         raise FileNotFoundError(f"ONNX model not found: {path}")
     chosen = choose_providers(providers)
+    cache = cache_dir or default_cache_dir()
+    if fp16 and "CUDAExecutionProvider" in chosen and "TensorrtExecutionProvider" not in chosen:
+        path = fp16_model(path, cache) or path
     opts = session_options(intra_op_threads)
-    session = ort.InferenceSession(str(path), sess_options=opts, providers=chosen)
+    session = ort.InferenceSession(
+        str(path), sess_options=opts, providers=chosen, provider_options=provider_options(chosen, cache, fp16)
+    )
     log.info("loaded %s on %s", path.name, session.get_providers())
     return session
 

@@ -38,6 +38,7 @@ from PIL import Image
 
 from moderation.config import VisionConfig
 from moderation.infer.onnx import create_session, input_spec
+from moderation.infer.runner import BatchRunner, RunnerOptions
 from moderation.messages import Detection, VideoFrame, VisionResult
 
 #: NudeNet 3.4.2 class labels, index = class id (same as the model's ``names`` metadata).
@@ -125,11 +126,14 @@ class NudeNetDetector:
         input_size: int = 320,
         intra_op_threads: int = 0,
         session: ort.InferenceSession | None = None,
+        runner: RunnerOptions | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model_path = model_path or default_nudenet_path()
-        self.session = session or create_session(self.model_path, providers, intra_op_threads)
+        fp16 = (runner or RunnerOptions()).fp16
+        self.session = session or create_session(self.model_path, providers, intra_op_threads, fp16=fp16)
+        self.runner = BatchRunner(self.session, runner, name="nudenet")
         self.input_name, shape = input_spec(self.session)
         # Graphs exported with a fixed batch of 1 get frames one per run; preprocessing stays
         # batched either way.
@@ -205,7 +209,7 @@ class NudeNetDetector:
         for chunk in _chunks(len(checked), self.batch_size):
             batch = [checked[i] for i in chunk]
             blob, scales = self.preprocess(batch)
-            (raw, *_) = self.session.run(None, {self.input_name: blob})
+            raw = self.runner.run(blob)
             _check_count("nudenet", int(raw.shape[0]), len(batch))
             sizes = [(im.shape[1], im.shape[0]) for im in batch]
             out.extend(self.postprocess(np.asarray(raw), scales, sizes))
@@ -240,11 +244,14 @@ class OpenNsfwClassifier:
         intra_op_threads: int = 0,
         jpeg_roundtrip: bool = True,
         session: ort.InferenceSession | None = None,
+        runner: RunnerOptions | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model_path = model_path or default_open_nsfw_path()
-        self.session = session or create_session(self.model_path, providers, intra_op_threads)
+        fp16 = (runner or RunnerOptions()).fp16
+        self.session = session or create_session(self.model_path, providers, intra_op_threads, fp16=fp16)
+        self.runner = BatchRunner(self.session, runner, name="open_nsfw")
         self.input_name, shape = input_spec(self.session)
         self.batch_size = 1 if shape and shape[0] == 1 else batch_size
         self.jpeg_roundtrip = jpeg_roundtrip
@@ -262,8 +269,7 @@ class OpenNsfwClassifier:
         out = np.empty(len(checked), dtype=np.float32)
         for chunk in _chunks(len(checked), self.batch_size):
             blob = self.preprocess([checked[i] for i in chunk])
-            (probs, *_) = self.session.run(None, {self.input_name: blob})
-            probs = np.asarray(probs)
+            probs = self.runner.run(blob)
             _check_count("open_nsfw", int(probs.shape[0]), len(chunk))
             out[chunk.start : chunk.stop] = probs[:, 1]
         return out
@@ -305,7 +311,8 @@ class VisionModels:
         open_nsfw: OpenNsfwClassifier | None = None,
     ) -> None:
         self.cfg = cfg
-        self.providers = providers
+        self.providers = providers if providers is not None else cfg.providers
+        self.runner_options = RunnerOptions(buckets=cfg.batch_buckets, fp16=cfg.fp16)
         self.intra_op_threads = intra_op_threads
         self.nudenet_path = nudenet_path
         self.open_nsfw_path = open_nsfw_path
@@ -337,7 +344,11 @@ class VisionModels:
     def nudenet(self) -> NudeNetDetector:
         if self._nudenet is None:
             self._nudenet = NudeNetDetector(
-                self.nudenet_path, self.providers, self.cfg.batch_size, intra_op_threads=self.intra_op_threads
+                self.nudenet_path,
+                self.providers,
+                self.cfg.batch_size,
+                intra_op_threads=self.intra_op_threads,
+                runner=self.runner_options,
             )
         return self._nudenet
 
@@ -349,6 +360,7 @@ class VisionModels:
                 self.providers,
                 self.cfg.batch_size,
                 intra_op_threads=self.intra_op_threads,
+                runner=self.runner_options,
             )
         return self._open_nsfw
 

@@ -227,8 +227,8 @@ class _WrongCountSession:
     def __init__(self, real: Any) -> None:
         self.real = real
 
-    def get_inputs(self) -> Any:
-        return self.real.get_inputs()
+    def __getattr__(self, name: str) -> Any:  # get_inputs, get_outputs, get_providers
+        return getattr(self.real, name)
 
     def run(self, names: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         return [out[:-1] for out in self.real.run(names, feeds)]
