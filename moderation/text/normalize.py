@@ -24,37 +24,50 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from functools import cache
-from itertools import chain, repeat
 from typing import Any
+
+from moderation.text.pinyin import HAN_LO as _HAN_LO
+from moderation.text.pinyin import LATIN as _LATIN
+from moderation.text.pinyin import (
+    char_pinyin,
+    is_han,
+    latin_boundaries,
+    term_pinyins,
+)
+from moderation.text.view import HARD, NONE, SOFT, NormalizedText, Offsets, identity_offsets
+
+__all__ = [
+    "HARD",
+    "NONE",
+    "SOFT",
+    "NormalizedText",
+    "Normalizer",
+    "char_pinyin",
+    "is_han",
+    "latin_boundaries",
+    "normalize",
+    "term_pinyins",
+    "to_simplified",
+]
 
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064\u034f\u200e\u200f")
 #: Clause punctuation (after NFKC). A run containing one of these between multi-character words is a
 #: real boundary ("以下，注意" must not become "以下注意"); a run of spaces or symbols is not.
 _CLAUSE = frozenset(",。!?;:、…\n\r\"'()[]{}<>《》「」『』【】“”‘’")
-_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_HAN_RE = re.compile(f"[{_HAN_CLASS}]")
-_W = r"[^\W_]"  # a word character: letter, digit or Han, but not "_"
 #: Separator runs that need a decision. A single space between two ASCII words of two or more
 #: characters is left alone (identity), which keeps ordinary English text off the Python path.
-_GAP_RE = re.compile(
-    r"[\W_]{2,}|[^\w ]|_|(?<![a-z0-9][a-z0-9]) | (?![a-z0-9][a-z0-9])"
-)
-_WORD_RE = re.compile(_W)
-_LATIN = frozenset("abcdefghijklmnopqrstuvwxyz")
+#: Written as one leading character class (then the cases) so the regex engine can skip ahead fast;
+#: equivalent to ``[\W_]{2,}|[^\w ]|_|(?<![a-z0-9][a-z0-9]) | (?![a-z0-9][a-z0-9])``.
+_GAP_RE = re.compile(r"[\W_](?:[\W_]+|(?<! )|(?<![a-z0-9][a-z0-9] )|(?![a-z0-9][a-z0-9]))")
 _ALNUM_ASCII = _LATIN | frozenset("0123456789")
-
-
-def is_han(ch: str) -> bool:
-    """True for a CJK ideograph (the characters that have a pinyin reading)."""
-    return _HAN_RE.match(ch) is not None
 
 
 # --------------------------------------------------------------------------- lazily-built tables
 _lock = threading.Lock()
 _opencc: Any = None
+_CLIB_CONVERT: Any = None
 
 
 def _converter() -> Any:
@@ -65,6 +78,8 @@ def _converter() -> Any:
             if _opencc is None:
                 import opencc
 
+                global _CLIB_CONVERT
+                _CLIB_CONVERT = opencc.opencc_clib._OpenCC.convert
                 _opencc = opencc.OpenCC("t2s")
     return _opencc
 
@@ -83,7 +98,9 @@ def to_simplified(text: str) -> str:
     """
     if text.isascii():
         return text
-    out = str(_converter().convert(text))
+    raw = text.encode("utf-8")
+    cc = _opencc or _converter()
+    out = str(_CLIB_CONVERT(cc, raw, len(raw)))  # the C method, without the wrapper's Python frame
     if len(out) == len(text):
         return out
     return "".join(_t2s_char(ch) for ch in text)
@@ -115,164 +132,6 @@ def _irregular_re(chars: frozenset[str]) -> re.Pattern[str]:
     """A character class of the characters known not to normalise 1:1 (grows rarely; cached)."""
     return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
 
-
-@cache
-def char_pinyin(ch: str) -> str:
-    """Tone-less pinyin of one Han character (its most common reading), "" when unknown."""
-    from pypinyin import lazy_pinyin
-
-    syl = lazy_pinyin(ch, errors="ignore")
-    out = syl[0] if syl else ""
-    return out if out.isascii() and out.isalpha() else ""
-
-
-def term_pinyins(term: str) -> set[str]:
-    """Pinyin keys of a Han term: the phrase-aware reading and the per-character default.
-
-    Text is converted character by character (for speed), so the per-character form must be a
-    key; the phrase reading covers heteronyms a streamer would spell out in latin letters.
-    """
-    from pypinyin import lazy_pinyin
-
-    keys = {"".join(lazy_pinyin(term)), "".join(char_pinyin(c) for c in term)}
-    return {k for k in keys if k.isascii() and k.isalpha()}
-
-
-class _PinyinTable(dict[int, str]):
-    """ord → pinyin-view form: Han → syllable, a–z kept, everything else dropped."""
-
-    def __missing__(self, key: int) -> str:
-        ch = chr(key)
-        out = ch if ch in _LATIN else (char_pinyin(ch) if is_han(ch) else "")
-        self[key] = out
-        return out
-
-
-_PINYIN = _PinyinTable()
-_ASCII_PINYIN = {c: None for c in range(128) if chr(c) not in _LATIN}
-
-
-@cache
-def _syllables() -> frozenset[str]:
-    """All tone-less pinyin syllables that contain a vowel (from pypinyin's character dictionary)."""
-    from pypinyin.contrib.tone_convert import to_normal
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    out = set()
-    for readings in pinyin_dict.values():
-        for r in readings.split(","):
-            s = to_normal(r, v_to_u=False)
-            if s.isascii() and s.isalpha() and any(v in s for v in "aeiouv"):
-                out.add(s)
-    return frozenset(out)
-
-
-@cache
-def latin_boundaries(run: str) -> frozenset[int]:
-    """Offsets inside a latin run where *some* full segmentation into pinyin syllables cuts.
-
-    "baijiale" → {3, 6}. A run that cannot be segmented at all (an English word) has none, so a
-    pinyin key never matches inside it.
-    """
-    syl = _syllables()
-    n = len(run)
-    fwd = [False] * (n + 1)
-    fwd[0] = True
-    for i in range(n):
-        if fwd[i]:
-            for k in range(1, min(6, n - i) + 1):
-                if run[i : i + k] in syl:
-                    fwd[i + k] = True
-    bwd = [False] * (n + 1)
-    bwd[n] = True
-    for i in range(n - 1, -1, -1):
-        bwd[i] = any(bwd[i + k] and run[i : i + k] in syl for k in range(1, min(6, n - i) + 1))
-    return frozenset(p for p in range(1, n) if fwd[p] and bwd[p])
-
-
-# --------------------------------------------------------------------------- result type
-NONE, SOFT, HARD = 0, 1, 2
-
-
-@dataclass
-class NormalizedText:
-    """The character view of a text plus maps back to the original.
-
-    ``starts[i]``/``ends[i]`` give the original ``[start, end)`` that produced ``text[i]``; a span
-    ``[s, e)`` of ``text`` maps to ``original[starts[s]:ends[e - 1]]``. The pinyin view is built on
-    first access.
-    """
-
-    original: str
-    text: str
-    starts: list[int]
-    ends: list[int]
-    _pinyin_map: list[int] | None = field(default=None, repr=False)
-    _pinyin: str | None = field(default=None, repr=False)
-
-    def span(self, s: int, e: int) -> tuple[int, int]:
-        """Original span of character-view span ``[s, e)``."""
-        return self.starts[s], self.ends[e - 1]
-
-    @property
-    def pinyin(self) -> str:
-        """The pinyin view (C-speed ``translate``; its offset map is only built when needed)."""
-        if self._pinyin is None:
-            t = self.text
-            self._pinyin = t.translate(_ASCII_PINYIN) if t.isascii() else t.translate(_PINYIN)
-        return self._pinyin
-
-    @property
-    def pinyin_map(self) -> list[int]:
-        """``pinyin_map[k]`` = character-view index that produced pinyin character ``k``."""
-        if self._pinyin_map is None:
-            lens = map(len, map(_PINYIN.__getitem__, map(ord, self.text)))
-            self._pinyin_map = list(chain.from_iterable(map(repeat, range(len(self.text)), lens)))
-        return self._pinyin_map
-
-    def pinyin_span(self, s: int, e: int) -> tuple[int, int]:
-        """Original span of pinyin-view span ``[s, e)``."""
-        pmap = self.pinyin_map
-        return self.starts[pmap[s]], self.ends[pmap[e - 1]]
-
-    def pinyin_boundary(self, p: int) -> int:
-        """How strong a syllable boundary pinyin position ``p`` is: NONE, SOFT or HARD.
-
-        HARD: text edge, a Han syllable edge, or something (space, digit, symbol) dropped between.
-        SOFT: inside a latin run at a point where it can be segmented into pinyin syllables.
-        """
-        pmap = self.pinyin_map
-        if p <= 0 or p >= len(pmap):
-            return HARD
-        j1, j2 = pmap[p - 1], pmap[p]
-        if j1 == j2:
-            return NONE
-        if j2 != j1 + 1 or is_han(self.text[j1]) or is_han(self.text[j2]):
-            return HARD
-        a = j1
-        while a > 0 and self.text[a - 1] in _LATIN:
-            a -= 1
-        b = j2
-        while b < len(self.text) and self.text[b] in _LATIN:
-            b += 1
-        return SOFT if j2 - a in latin_boundaries(self.text[a:b]) else NONE
-
-    def pinyin_sources(self, s: int, e: int) -> list[str]:
-        """The character-view characters behind pinyin span ``[s, e)`` (one per source char)."""
-        pmap = self.pinyin_map
-        return [self.text[j] for j in sorted(set(pmap[s:e]))]
-
-    def pinyin_crosses_clause(self, s: int, e: int) -> bool:
-        """Whether the span crosses a kept space between two Han characters (a clause boundary such
-        as "以下，注意" that ordinary Chinese would not have inside one term)."""
-        pmap = self.pinyin_map
-        seg = self.text[pmap[s] : pmap[e - 1] + 1]
-        i = seg.find(" ")
-        while i != -1:
-            if 0 < i < len(seg) - 1 and is_han(seg[i - 1]) and is_han(seg[i + 1]):
-                return True
-            i = seg.find(" ", i + 1)
-        return False
 
 
 # --------------------------------------------------------------------------- normaliser
@@ -328,95 +187,137 @@ class Normalizer:
     @staticmethod
     def _base(text: str) -> NormalizedText:
         if text.isascii():  # NFKC is the identity and casefold is lower() for ASCII
-            n = len(text)
-            return _collapse_separators(text, text.lower(), list(range(n)), list(range(1, n + 1)))
+            return _collapse_separators(text, text.lower(), identity_offsets(len(text)))
         conv = to_simplified(text)
         mapped = conv.translate(_CHARS)
         if len(mapped) == len(conv) and (
             not _CHARS.not_one_to_one or _CHARS.not_one_to_one.isdisjoint(conv)
         ):
-            starts = list(range(len(conv)))
-            ends = list(range(1, len(conv) + 1))
-        else:  # expansions or deletions (zero-width, "ß"...): copy 1:1 stretches between them
-            parts: list[str] = []
-            starts, ends = [], []
-            pos = 0
-            for mt in _irregular_re(frozenset(_CHARS.not_one_to_one)).finditer(conv):
-                i = mt.start()
-                parts.append(conv[pos:i].translate(_CHARS))
-                starts.extend(range(pos, i))
-                ends.extend(range(pos + 1, i + 1))
-                m = _CHARS[ord(conv[i])]
-                parts.append(m)
-                starts.extend([i] * len(m))
-                ends.extend([i + 1] * len(m))
-                pos = i + 1
-            parts.append(conv[pos:].translate(_CHARS))
-            starts.extend(range(pos, len(conv)))
-            ends.extend(range(pos + 1, len(conv) + 1))
-            mapped = "".join(parts)
-        return _collapse_separators(text, mapped, starts, ends)
+            return _collapse_separators(text, mapped, identity_offsets(len(conv)))
+        # expansions or deletions (zero-width, "ß"...): copy 1:1 stretches between them
+        parts: list[str] = []
+        irregular: list[tuple[int, int]] = []  # (index in conv, length of its form)
+        pos = 0
+        for mt in _irregular_re(frozenset(_CHARS.not_one_to_one)).finditer(conv):
+            i = mt.start()
+            parts.append(conv[pos:i].translate(_CHARS))
+            m = _CHARS[ord(conv[i])]
+            parts.append(m)
+            irregular.append((i, len(m)))
+            pos = i + 1
+        parts.append(conv[pos:].translate(_CHARS))
+        n = len(conv)
+
+        def offsets() -> Offsets:
+            starts: list[int] = []
+            ends: list[int] = []
+            p = 0
+            for i, k in irregular:
+                starts.extend(range(p, i))
+                ends.extend(range(p + 1, i + 1))
+                starts.extend([i] * k)
+                ends.extend([i + 1] * k)
+                p = i + 1
+            starts.extend(range(p, n))
+            ends.extend(range(p + 1, n + 1))
+            return starts, ends
+
+        return _collapse_separators(text, "".join(parts), offsets)
 
     def _apply_variants(self, nt: NormalizedText, found: list[tuple[int, int]]) -> NormalizedText:
         parts: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
+        reps: list[str] = []
         pos = 0
+        src = nt.text
         for a, b in found:
-            parts.append(nt.text[pos:a])
-            starts.extend(nt.starts[pos:a])
-            ends.extend(nt.ends[pos:a])
-            rep = self.variants[nt.text[a:b]]
+            parts.append(src[pos:a])
+            rep = self.variants[src[a:b]]
             parts.append(rep)
-            if len(rep) == b - a:
-                starts.extend(nt.starts[a:b])
-                ends.extend(nt.ends[a:b])
-            else:
-                starts.extend([nt.starts[a]] * len(rep))
-                ends.extend([nt.ends[b - 1]] * len(rep))
+            reps.append(rep)
             pos = b
-        parts.append(nt.text[pos:])
-        starts.extend(nt.starts[pos:])
-        ends.extend(nt.ends[pos:])
-        return NormalizedText(nt.original, "".join(parts), starts, ends)
+        parts.append(src[pos:])
+
+        def offsets() -> Offsets:
+            st0, en0 = nt.offsets()
+            starts: list[int] = []
+            ends: list[int] = []
+            p = 0
+            for (a, b), rep in zip(found, reps, strict=True):
+                starts.extend(st0[p:a])
+                ends.extend(en0[p:a])
+                if len(rep) == b - a:
+                    starts.extend(st0[a:b])
+                    ends.extend(en0[a:b])
+                else:
+                    starts.extend([st0[a]] * len(rep))
+                    ends.extend([en0[b - 1]] * len(rep))
+                p = b
+            starts.extend(st0[p:])
+            ends.extend(en0[p:])
+            return starts, ends
+
+        return NormalizedText(nt.original, "".join(parts), offsets=offsets)
 
 
 def _lone(m: str, i: int, j: int) -> bool:
     """Whether ``m[i]`` is a one-character token on the side of ``m[j]`` (its neighbour away from the
     gap): the neighbour is outside the string or not a word character; a latin letter next to Han
     also counts, so "们A_I" still treats "A" as a spelled-out letter."""
-    if j < 0 or j >= len(m) or not _WORD_RE.match(m, j):
+    if j < 0 or j >= len(m) or not m[j].isalnum():  # isalnum() is exactly the class [^\W_]
         return True
     return not is_han(m[i]) and is_han(m[j])
 
 
-def _collapse_separators(original: str, m: str, starts: list[int], ends: list[int]) -> NormalizedText:
-    """Remove or collapse separator runs; see the module docstring for the rules."""
+def _collapse_separators(original: str, m: str, base: Callable[[], Offsets]) -> NormalizedText:
+    """Remove or collapse separator runs; see the module docstring for the rules.
+
+    Only the decisions are made here; the offset maps are composed lazily from ``base`` (the
+    offsets of ``m`` in ``original``) when a hit needs them.
+    """
+    gaps: list[tuple[int, int, bool]] = []  # (start, end, keep one space)
     parts: list[str] = []
-    st: list[int] = []
-    en: list[int] = []
-    pos = 0
     n = len(m)
+    pos = 0
     for g in _GAP_RE.finditer(m):
         a, b = g.span()
         parts.append(m[pos:a])
-        st.extend(starts[pos:a])
-        en.extend(ends[pos:a])
         pos = b
         if a == 0 or b == n:  # leading / trailing separators carry nothing
+            gaps.append((a, b, False))
             continue
+        # next to Han: join unless clause punctuation separates real words; latin: only spelled
+        # letters (one-character tokens on both sides) are joined. Cheapest tests first.
         left, right = m[a - 1], m[b]
-        single = _lone(m, a - 1, a - 2) and _lone(m, b, b + 1)
-        # next to Han: join unless clause punctuation separates real words; latin: only spelled letters
-        join = single or ((is_han(left) or is_han(right)) and _CLAUSE.isdisjoint(m[a:b]))
-        if not join:
+        if (
+            (left >= _HAN_LO or right >= _HAN_LO)
+            and _CLAUSE.isdisjoint(m[a:b])
+            and (is_han(left) or is_han(right))
+        ) or (_lone(m, a - 1, a - 2) and _lone(m, b, b + 1)):
+            gaps.append((a, b, False))
+        else:
+            gaps.append((a, b, True))
             parts.append(" ")
-            st.append(starts[a])
-            en.append(ends[b - 1])
+    if not gaps:
+        return NormalizedText(original, m, offsets=base)
     parts.append(m[pos:])
-    st.extend(starts[pos:])
-    en.extend(ends[pos:])
-    return NormalizedText(original, "".join(parts), st, en)
+
+    def offsets() -> Offsets:
+        starts, ends = base()
+        st: list[int] = []
+        en: list[int] = []
+        p = 0
+        for a, b, keep in gaps:
+            st.extend(starts[p:a])
+            en.extend(ends[p:a])
+            if keep:
+                st.append(starts[a])
+                en.append(ends[b - 1])
+            p = b
+        st.extend(starts[p:])
+        en.extend(ends[p:])
+        return st, en
+
+    return NormalizedText(original, "".join(parts), offsets=offsets)
 
 
 _default: Normalizer | None = None
