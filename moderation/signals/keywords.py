@@ -39,6 +39,7 @@ def transcript_signals(segments: Iterable[TranscriptSegment], match: MatchFn) ->
                     term=hit.term,
                     text=seg.text,
                     lang=seg.lang,
+                    end=max(seg.end, _time_in_segment(seg, hit)),  # said during the segment: verdict spans it
                 )
             )
     return out
