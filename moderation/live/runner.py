@@ -1,0 +1,104 @@
+"""Many streams in ONE process, without Ray: :class:`LocalPool`.
+
+Used by ``moderation watch`` (a few URLs on one machine), by the control API in tests, and by
+benchmarks. All pipelines share one :class:`moderation.live.clients.LocalClients`, so their frames
+and audio windows are batched together exactly as the Ray batcher actors would batch them.
+It has the same async interface as :class:`moderation.runtime.pool.WorkerPool` (``add``,
+``remove``, ``list_streams``, ``status``, ``metrics``), which is what the control API needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from moderation.config import PipelineConfig
+from moderation.live.clients import InferenceClients, LocalClients
+from moderation.live.enforce import Enforcer
+from moderation.live.metrics import render_snapshots
+from moderation.live.pipeline import StreamPipeline
+from moderation.live.sinks import VerdictSink
+from moderation.live.status import StreamSpec, StreamStatus
+from moderation.runtime.graph import Engines
+
+log = logging.getLogger(__name__)
+
+
+class PoolFull(Exception):
+    """No room for another stream (``live.max_streams``)."""
+
+
+class DuplicateStream(Exception):
+    """A stream with this id is already being watched."""
+
+
+@dataclass
+class _Entry:
+    pipeline: StreamPipeline
+    task: asyncio.Task[StreamStatus]
+
+
+class LocalPool:
+    """Follow streams as asyncio tasks of the running loop; create it inside that loop."""
+
+    def __init__(
+        self, cfg: PipelineConfig, clients: InferenceClients | None = None, sinks: Sequence[VerdictSink] = (),
+        *, clips_dir: Path | None = None,
+    ) -> None:  # fmt: skip
+        self.cfg = cfg
+        self.clients = clients or LocalClients(cfg)
+        self.sinks = list(sinks)
+        self.clips_dir = clips_dir
+        self.enforcer = Enforcer(cfg.live.enforcement) if cfg.live.enforcement.enabled else None
+        self.engines = Engines(cfg)  # lexicon + matcher built once, shared by every stream
+        self._streams: dict[str, _Entry] = {}
+
+    async def add(self, spec: StreamSpec) -> StreamStatus:
+        old = self._streams.get(spec.stream_id)
+        if old is not None and not old.task.done():
+            raise DuplicateStream(f"stream {spec.stream_id!r} is already watched")
+        active = sum(1 for e in self._streams.values() if not e.task.done())
+        if active >= self.cfg.live.max_streams:
+            raise PoolFull(f"already watching {active} streams (live.max_streams)")
+        pipe = StreamPipeline(spec, self.cfg, self.clients, self.sinks, clips_dir=self.clips_dir,
+                              enforcer=self.enforcer, engines=self.engines)  # fmt: skip
+        self._streams[spec.stream_id] = _Entry(pipe, asyncio.create_task(pipe.run(), name=f"stream-{spec.stream_id}"))
+        return pipe.status()
+
+    async def remove(self, stream_id: str, timeout: float = 15.0) -> StreamStatus | None:
+        entry = self._streams.pop(stream_id, None)
+        if entry is None:
+            return None
+        entry.pipeline.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(entry.task), timeout)
+        return entry.pipeline.status()
+
+    async def list_streams(self) -> list[StreamStatus]:
+        return [e.pipeline.status() for e in self._streams.values()]
+
+    async def status(self, stream_id: str) -> StreamStatus | None:
+        entry = self._streams.get(stream_id)
+        return entry.pipeline.status() if entry is not None else None
+
+    async def metrics(self) -> bytes:
+        return render_snapshots(e.pipeline.metrics() for e in self._streams.values())
+
+    def pipeline(self, stream_id: str) -> StreamPipeline | None:
+        entry = self._streams.get(stream_id)
+        return entry.pipeline if entry is not None else None
+
+    async def wait_all(self) -> list[StreamStatus]:
+        """Until every stream ended (or errored)."""
+        return list(await asyncio.gather(*(e.task for e in self._streams.values())))
+
+    async def close(self) -> None:
+        for sid in list(self._streams):
+            await self.remove(sid)
+        close = getattr(self.clients, "close", None)
+        if close is not None:
+            await close()
