@@ -306,20 +306,45 @@ def run_live_stream(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Scan recordings with the plain loop alone and write where its time goes."""
     import argparse
-    import json
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("files", nargs="+", type=Path)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from common import RESULTS, machine, machine_markdown, write_results
+    from samples import recordings
+
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("files", nargs="*", type=Path, help="media files (default: generated recordings)")
+    ap.add_argument("--smoke", action="store_true", help="one 7 s 320x180 recording, whisper-tiny-en")
+    ap.add_argument("--recordings", type=int, default=1, help="generated 60 s 720p recordings when no files")
     ap.add_argument("--asr-model", default="whisper-base")
+    ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
+    m = machine()
+    if args.smoke:
+        args.asr_model = "whisper-tiny-en"
+        files = [r.path for r in recordings(1, duration=7.0, width=320, height=180, smoke=True)]
+    else:
+        files = args.files or [r.path for r in recordings(args.recordings)]
     models = BaselineModels(args.asr_model)
-    for path in args.files:
+    rows = []
+    for path in files:
         t0 = time.perf_counter()
         scan = scan_file_baseline(path, models)
         wall = time.perf_counter() - t0
-        print(json.dumps({"file": str(path), "media_s": scan.duration, "wall_s": round(wall, 2),
-                          "categories": scan.categories, "times": models.times.as_dict()}))
+        rows.append({"file": path.name, "media_s": scan.duration, "wall_s": round(wall, 3),
+                     "media_s_per_s": round(scan.duration / wall, 3), "categories": scan.categories})
+    media, wall = sum(r["media_s"] for r in rows), sum(r["wall_s"] for r in rows)
+    result = {"benchmark": "baseline", "smoke": args.smoke, "machine": m, "asr_model": args.asr_model,
+              "files": rows, "media_s_per_s": round(media / wall, 3), "stage_s": models.times.as_dict()}
+    md = ["# Plain per-stream loop alone (the baseline of rescan.py and live_capacity.py)", "",
+          f"{len(rows)} file(s), {media:g} media s in {wall:.1f} wall s = **{media / wall:.2f} media-s/s** "
+          "(first file includes model warm-up).", "",
+          "Seconds per stage: " + ", ".join(f"{k} {v}" for k, v in models.times.as_dict().items()), "",
+          "Machine:", "", *machine_markdown(m)]
+    if args.smoke:
+        md += ["", "**Smoke run** (tiny inputs, for CI): the numbers mean nothing."]
+    print(write_results("baseline", result, md, args.out))
     return 0
 
 
