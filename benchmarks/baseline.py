@@ -332,16 +332,37 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         scan = scan_file_baseline(path, models)
         wall = time.perf_counter() - t0
-        rows.append({"file": path.name, "media_s": scan.duration, "wall_s": round(wall, 3),
-                     "media_s_per_s": round(scan.duration / wall, 3), "categories": scan.categories})
+        rows.append(
+            {
+                "file": path.name,
+                "media_s": scan.duration,
+                "wall_s": round(wall, 3),
+                "media_s_per_s": round(scan.duration / wall, 3),
+                "categories": scan.categories,
+            }
+        )
     media, wall = sum(r["media_s"] for r in rows), sum(r["wall_s"] for r in rows)
-    result = {"benchmark": "baseline", "smoke": args.smoke, "machine": m, "asr_model": args.asr_model,
-              "files": rows, "media_s_per_s": round(media / wall, 3), "stage_s": models.times.as_dict()}
-    md = ["# Plain per-stream loop alone (the baseline of rescan.py and live_capacity.py)", "",
-          f"{len(rows)} file(s), {media:g} media s in {wall:.1f} wall s = **{media / wall:.2f} media-s/s** "
-          "(first file includes model warm-up).", "",
-          "Seconds per stage: " + ", ".join(f"{k} {v}" for k, v in models.times.as_dict().items()), "",
-          "Machine:", "", *machine_markdown(m)]
+    result = {
+        "benchmark": "baseline",
+        "smoke": args.smoke,
+        "machine": m,
+        "asr_model": args.asr_model,
+        "files": rows,
+        "media_s_per_s": round(media / wall, 3),
+        "stage_s": models.times.as_dict(),
+    }
+    md = [
+        "# Plain per-stream loop alone (the baseline of rescan.py and live_capacity.py)",
+        "",
+        f"{len(rows)} file(s), {media:g} media s in {wall:.1f} wall s = **{media / wall:.2f} media-s/s** "
+        "(first file includes model warm-up).",
+        "",
+        "Seconds per stage: " + ", ".join(f"{k} {v}" for k, v in models.times.as_dict().items()),
+        "",
+        "Machine:",
+        "",
+        *machine_markdown(m),
+    ]
     if args.smoke:
         md += ["", "**Smoke run** (tiny inputs, for CI): the numbers mean nothing."]
     print(write_results("baseline", result, md, args.out))

@@ -276,8 +276,18 @@ def held(trial: dict[str, Any], args: argparse.Namespace) -> bool:
 
 
 def trial_cmd(args: argparse.Namespace, side: str, n: int) -> list[str]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--trial", side, "--streams", str(n),
-           "--duration", str(args.duration), "--drain-s", str(args.drain_s)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--trial",
+        side,
+        "--streams",
+        str(n),
+        "--duration",
+        str(args.duration),
+        "--drain-s",
+        str(args.drain_s),
+    ]
     if args.smoke:
         cmd.append("--smoke")
     if args.pipeline:
@@ -286,18 +296,22 @@ def trial_cmd(args: argparse.Namespace, side: str, n: int) -> list[str]:
 
 
 def run_trial(args: argparse.Namespace, side: str, n: int) -> dict[str, Any]:
-    proc = subprocess.run(trial_cmd(args, side, n), capture_output=True, text=True,
-                          timeout=args.duration + args.drain_s + 300)
+    proc = subprocess.run(
+        trial_cmd(args, side, n), capture_output=True, text=True, timeout=args.duration + args.drain_s + 300
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"{side} N={n} failed (rc {proc.returncode}): {proc.stderr[-3000:]}")
     trial: dict[str, Any] = json.loads(lines[-1])
     trial["held"] = held(trial, args)
     trial["load_avg_after"] = list(os.getloadavg())
-    print(f"{side:8s} N={n:3d} held={trial['held']!s:5s} drop={trial['drop_rate']:.3f} "
-          f"lag={trial['final_lag_s']:.2f}s growth={trial['lag_growth_s']:.2f}s "
-          f"p95={trial['frame_latency_s']['p95']} cpu={trial['cpu_cores_busy']} rss={trial['peak_rss_mib']}MiB",
-          file=sys.stderr, flush=True)
+    print(
+        f"{side:8s} N={n:3d} held={trial['held']!s:5s} drop={trial['drop_rate']:.3f} "
+        f"lag={trial['final_lag_s']:.2f}s growth={trial['lag_growth_s']:.2f}s "
+        f"p95={trial['frame_latency_s']['p95']} cpu={trial['cpu_cores_busy']} rss={trial['peak_rss_mib']}MiB",
+        file=sys.stderr,
+        flush=True,
+    )
     return trial
 
 
@@ -333,8 +347,10 @@ def markdown(r: dict[str, Any]) -> list[str]:
         if t is None:
             return f"| {name} | 0 | — | — | — | — | — | — |"
         lat = t["frame_latency_s"]
-        return (f"| {name} | **{side['max_streams_held']}** | {lat['p50']} | {lat['p95']} | {lat['p99']} | "
-                f"{t['drop_rate'] * 100:.2f}% | {t['cpu_cores_busy']} | {t['peak_rss_mib']:.0f} |")
+        return (
+            f"| {name} | **{side['max_streams_held']}** | {lat['p50']} | {lat['p95']} | {lat['p99']} | "
+            f"{t['drop_rate'] * 100:.2f}% | {t['cpu_cores_busy']} | {t['peak_rss_mib']:.0f} |"
+        )
 
     lines = [
         "# Live capacity: concurrent real-time streams held",
@@ -361,9 +377,11 @@ def markdown(r: dict[str, Any]) -> list[str]:
     for t in r["trials"]:
         lat = t["frame_latency_s"]
         alert = (t.get("alert_latency_s") or {}).get("p95", "—")
-        lines.append(f"| {t['side']} | {t['streams']} | {'yes' if t['held'] else 'no'} | {t['drop_rate'] * 100:.2f} | "
-                     f"{t['final_lag_s']:.2f} | {t['lag_growth_s']:.2f} | {lat['p50']} / {lat['p95']} / {lat['p99']} | "
-                     f"{alert} | {t['cpu_cores_busy']} | {t['peak_rss_mib']:.0f} |")
+        lines.append(
+            f"| {t['side']} | {t['streams']} | {'yes' if t['held'] else 'no'} | {t['drop_rate'] * 100:.2f} | "
+            f"{t['final_lag_s']:.2f} | {t['lag_growth_s']:.2f} | {lat['p50']} / {lat['p95']} / {lat['p99']} | "
+            f"{alert} | {t['cpu_cores_busy']} | {t['peak_rss_mib']:.0f} |"
+        )
     lines += ["", "Machine:", "", *machine_markdown(r["machine"])]
     if r.get("smoke"):
         lines += ["", "**Smoke run** (tiny inputs, for CI): the numbers mean nothing."]
@@ -396,24 +414,33 @@ def main(argv: list[str] | None = None) -> int:
         cfg = cfg.model_copy(update={"asr": cfg.asr.model_copy(update={"model": "whisper-tiny-en"})})
 
     if args.trial:
-        recs = recordings(args.recordings, duration=7.0 if args.smoke else 60.0, width=size[0], height=size[1],
-                          smoke=args.smoke)
+        recs = recordings(
+            args.recordings, duration=7.0 if args.smoke else 60.0, width=size[0], height=size[1], smoke=args.smoke
+        )
         paths = [r.path for r in recs]
         trial = run_ours(args, cfg, paths) if args.trial == "ours" else run_baseline(args, cfg, paths)
         print(json.dumps(trial))
         return 0
 
     m = machine()
-    recordings(args.recordings, duration=7.0 if args.smoke else 60.0, width=size[0], height=size[1],
-               smoke=args.smoke)  # generate before any timing
+    recordings(
+        args.recordings, duration=7.0 if args.smoke else 60.0, width=size[0], height=size[1], smoke=args.smoke
+    )  # generate before any timing
     sides = args.sides.split(",")
     result: dict[str, Any] = {
-        "benchmark": "live_capacity", "smoke": args.smoke, "machine": m, "duration_s": args.duration,
+        "benchmark": "live_capacity",
+        "smoke": args.smoke,
+        "machine": m,
+        "duration_s": args.duration,
         "recordings": f"{args.recordings} × {size[0]}x{size[1]} 25 fps H.264 + AAC",
-        "vision_fps": cfg.sampling.fps, "ocr_fps": cfg.ocr.fps, "asr_model": cfg.asr.model,
-        "max_lag": args.max_lag, "max_lag_growth": args.max_lag_growth, "trials": [],
+        "vision_fps": cfg.sampling.fps,
+        "ocr_fps": cfg.ocr.fps,
+        "asr_model": cfg.asr.model,
+        "max_lag": args.max_lag,
+        "max_lag_growth": args.max_lag_growth,
+        "trials": [],
         "harness": "ours: moderation.live.StreamPipeline per stream, one LocalClients (DynamicBatcher per model "
-                   "family) shared by all; baseline: benchmarks/baseline.py run_live_stream, one thread per stream",
+        "family) shared by all; baseline: benchmarks/baseline.py run_live_stream, one thread per stream",
     }
     for side in ("baseline", "ours"):
         if side not in sides:

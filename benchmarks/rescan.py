@@ -93,17 +93,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         c0, t = cpu_s(), time.perf_counter()
         scan = scan_file(rec.path, rec.path.stem, engines)
         wall = time.perf_counter() - t
-        ours.append({"file": rec.path.name, "media_s": rec.duration, "wall_s": round(wall, 3),
-                     "cpu_s": round(cpu_s() - c0, 2), "categories": sorted({v.category for v in scan.verdicts}),
-                     "planted": rec.planted_categories, "frames": scan.frames, "ocr_frames": scan.ocr_frames})
+        ours.append(
+            {
+                "file": rec.path.name,
+                "media_s": rec.duration,
+                "wall_s": round(wall, 3),
+                "cpu_s": round(cpu_s() - c0, 2),
+                "categories": sorted({v.category for v in scan.verdicts}),
+                "planted": rec.planted_categories,
+                "frames": scan.frames,
+                "ocr_frames": scan.ocr_frames,
+            }
+        )
 
     def do_plain(rec: Recording) -> None:
         c0, t = cpu_s(), time.perf_counter()
         scan = scan_file_baseline(rec.path, base)
         wall = time.perf_counter() - t
-        plain.append({"file": rec.path.name, "media_s": rec.duration, "wall_s": round(wall, 3),
-                      "cpu_s": round(cpu_s() - c0, 2), "categories": scan.categories,
-                      "planted": rec.planted_categories})
+        plain.append(
+            {
+                "file": rec.path.name,
+                "media_s": rec.duration,
+                "wall_s": round(wall, 3),
+                "cpu_s": round(cpu_s() - c0, 2),
+                "categories": scan.categories,
+                "planted": rec.planted_categories,
+            }
+        )
 
     for i, rec in enumerate(recs):
         order = (do_ours, do_plain) if i % 2 == 0 else (do_plain, do_ours)
@@ -116,9 +132,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         found = sum(len(set(r["planted"]) & set(r["categories"])) for r in rows)
         planted = sum(len(r["planted"]) for r in rows)
         extra = sum(len(set(r["categories"]) - set(r["planted"])) for r in rows)
-        return {"media_s": media, "wall_s": round(wall, 3), "media_s_per_s": round(media / wall, 3),
-                "cpu_s": round(sum(r["cpu_s"] for r in rows), 2), "planted_found": found,
-                "planted_total": planted, "extra_categories": extra}
+        return {
+            "media_s": media,
+            "wall_s": round(wall, 3),
+            "media_s_per_s": round(media / wall, 3),
+            "cpu_s": round(sum(r["cpu_s"] for r in rows), 2),
+            "planted_found": found,
+            "planted_total": planted,
+            "extra_categories": extra,
+        }
 
     ours_t, plain_t = total(ours), total(plain)
     return {
@@ -127,8 +149,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": m,
         "pipeline": args.pipeline or "default",
         "asr_model": cfg.asr.model,
-        "recordings": {"count": len(recs), "duration_s": args.duration, "size": f"{args.width}x{args.height}",
-                       "fps": 25, "codec": "H.264 (x264 veryfast, 2 s GOP) + AAC 48 kHz mono"},
+        "recordings": {
+            "count": len(recs),
+            "duration_s": args.duration,
+            "size": f"{args.width}x{args.height}",
+            "fps": 25,
+            "codec": "H.264 (x264 veryfast, 2 s GOP) + AAC 48 kHz mono",
+        },
         "warmup_s": round(warmup_s, 2),
         "ours": {**ours_t, "files": ours, "stage_s": {k: round(v, 3) for k, v in timer.seconds.items()}},
         "baseline": {**plain_t, "files": plain, "stage_s": base.times.as_dict()},
@@ -169,8 +196,10 @@ def markdown(r: dict[str, Any]) -> list[str]:
         "|---|---:|---|---:|---|---|",
     ]
     for fo, fb in zip(o["files"], b["files"], strict=True):
-        lines.append(f"| {fo['file']} | {fo['wall_s']:.1f} | {', '.join(fo['categories']) or '—'} | "
-                     f"{fb['wall_s']:.1f} | {', '.join(fb['categories']) or '—'} | {', '.join(fo['planted'])} |")
+        lines.append(
+            f"| {fo['file']} | {fo['wall_s']:.1f} | {', '.join(fo['categories']) or '—'} | "
+            f"{fb['wall_s']:.1f} | {', '.join(fb['categories']) or '—'} | {', '.join(fo['planted'])} |"
+        )
     lines += ["", "Machine:", "", *machine_markdown(r["machine"]), f"- peak RSS {r['peak_rss_mib']} MiB"]
     if r.get("smoke"):
         lines += ["", "**Smoke run** (tiny inputs, for CI): the numbers mean nothing."]
