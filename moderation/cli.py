@@ -22,6 +22,7 @@ from rich.table import Table
 from moderation.config import ConfigError, PipelineConfig, load_pipeline
 from moderation.review.cli import review_app
 from moderation.review.settings import DEFAULT_QUEUE_URL
+from moderation.runtime.live_cli import serve, watch
 
 if TYPE_CHECKING:
     from moderation.runtime.rescan import RescanOptions, RescanSummary
@@ -33,6 +34,8 @@ app = typer.Typer(
     help="Live-content moderation worker pool.",
 )
 app.add_typer(review_app, name="review")
+app.command("watch")(watch)  # live commands: moderation/runtime/live_cli.py (heavy imports stay lazy)
+app.command("serve")(serve)
 console = Console()
 err = Console(stderr=True)
 

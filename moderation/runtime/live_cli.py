@@ -1,0 +1,160 @@
+"""``moderation watch`` and ``moderation serve`` (registered in :mod:`moderation.cli`).
+
+Heavy imports (PyAV, models, Ray, FastAPI) happen inside the commands so ``moderation --help``
+and the other commands stay fast. ``watch`` follows streams in this process (one shared set of
+batchers, no Ray start-up cost) until Ctrl-C or every stream ended; ``serve`` runs the Ray
+worker pool (``--local`` for the in-process pool) behind the control API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from moderation.config import PipelineConfig
+    from moderation.live.status import StreamSpec, StreamStatus
+    from moderation.messages import Verdict
+
+AllowNet = Annotated[
+    list[str] | None,
+    typer.Option("--allow-network", help="Non-public CIDR streams may come from, e.g. 127.0.0.0/8 (repeatable)."),
+]
+
+
+def _config(pipeline: str | None, allow_network: list[str] | None, allow_files: bool = False) -> PipelineConfig:
+    from moderation.config import load_pipeline
+
+    cfg = load_pipeline(pipeline)
+    live = cfg.live
+    update: dict[str, object] = {}
+    if allow_network:
+        update["allow_networks"] = (*live.allow_networks, *allow_network)
+    if allow_files:
+        update["allow_files"] = True
+    return cfg.model_copy(update={"live": live.model_copy(update=update)}) if update else cfg
+
+
+def _line(v: Verdict) -> str:
+    kinds = ", ".join(sorted({f"{s.kind}:{s.term or s.label or ''}".rstrip(":") for s in v.signals}))
+    return (f"{v.wallclock_start or '-'}  {v.stream}  {v.category} ({v.severity}, {v.score:.2f})  "
+            f"{v.start:.1f}-{v.end:.1f}s  [{kinds}]  clip: {v.clip or '-'}")  # fmt: skip
+
+
+def watch(
+    urls: Annotated[list[str], typer.Argument(help="Stream URLs (rtmp, HLS, rtsp, udp, files).", metavar="URL...")],
+    pipeline: Annotated[str | None, typer.Option(help="Pipeline preset name or YAML path.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Append verdicts to this JSONL report as they come.")] = None,
+    clips: Annotated[Path | None, typer.Option(help="Write evidence clips and thumbnails here.")] = None,
+    queue: Annotated[str | None, typer.Option(help="Also upsert verdicts into this review queue URL.")] = None,
+    allow_network: AllowNet = None,
+    allow_files: Annotated[bool, typer.Option(help="Allow local files (read at real-time pace).")] = False,
+) -> None:
+    """Follow live streams until Ctrl-C or all ended, printing verdicts as they are decided."""
+    from moderation.cli import console, err, user_errors
+    from moderation.ingest.urlguard import UrlGuard
+    from moderation.live.hooks import guard_config
+    from moderation.live.status import StreamSpec
+
+    with user_errors():
+        cfg = _config(pipeline, allow_network, allow_files)
+        for url in urls:  # refuse bad URLs before any model loads
+            UrlGuard(guard_config(cfg.live)).check(url)
+        specs, seen = [], set()
+        for url in urls:
+            spec = StreamSpec.from_url(url)
+            n, sid = 1, spec.stream_id
+            while sid in seen:
+                n += 1
+                sid = f"{spec.stream_id}-{n}"
+            seen.add(sid)
+            specs.append(StreamSpec(sid, spec.url, spec.app, spec.name))
+        show = lambda v: console.print(_line(v), highlight=False)  # noqa: E731
+        statuses = asyncio.run(_watch(specs, cfg, out, clips, queue, show))
+    bad = [s for s in statuses if s.state == "error"]
+    for s in statuses:
+        err.print(f"{s.stream}: {s.state} ({s.end_reason or s.error or ''}); frames {s.frames_in}, "
+                  f"dropped {s.frames_dropped}, gaps {s.gaps}, verdicts {s.verdicts}", highlight=False)  # fmt: skip
+    if bad:
+        raise typer.Exit(1)
+
+
+async def _watch(specs: list[StreamSpec], cfg: PipelineConfig, out: Path | None, clips: Path | None,
+                 queue: str | None, show: Callable[[Verdict], None]) -> list[StreamStatus]:  # fmt: skip
+    from moderation.cli import err
+    from moderation.live.clients import LocalClients
+    from moderation.live.runner import LocalPool
+    from moderation.live.sinks import CallbackSink, JsonlSink, ReviewSink, VerdictSink
+
+    sinks: list[VerdictSink] = [CallbackSink(show)]
+    if out is not None:
+        sinks.append(JsonlSink(out))
+    if queue is not None:
+        sinks.append(ReviewSink(queue))
+    clients = LocalClients(cfg)
+    pool = LocalPool(cfg, clients, sinks, clips_dir=clips)
+    err.print("loading models…")
+    await clients.warm_up()
+    loop = asyncio.get_running_loop()
+
+    def stop_all() -> None:
+        err.print("stopping…")
+        for s in specs:
+            p = pool.pipeline(s.stream_id)
+            if p is not None:
+                p.stop()
+
+    loop.add_signal_handler(signal.SIGINT, stop_all)
+    loop.add_signal_handler(signal.SIGTERM, stop_all)
+    for s in specs:
+        await pool.add(s)
+        err.print(f"watching {s.stream_id}: {s.url}")
+    try:
+        return await pool.wait_all()
+    finally:
+        await clients.close()
+        for sink in sinks:
+            sink.close()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address the control API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the control API.")] = 8090,
+    pipeline: Annotated[str | None, typer.Option(help="Pipeline preset name or YAML path.")] = None,
+    queue: Annotated[str | None, typer.Option(help="Review queue URL verdicts are upserted into.")] = None,
+    clips: Annotated[Path | None, typer.Option(help="Where evidence clips and thumbnails go.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also append verdicts to this JSONL report.")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (default: start Ray locally).")] = None,
+    local: Annotated[bool, typer.Option(help="Run streams in this process instead of Ray actors.")] = False,
+    allow_network: AllowNet = None,
+) -> None:
+    """Run the worker pool with its control API (streams, publish hooks, /metrics)."""
+    from moderation.cli import user_errors
+
+    with user_errors():
+        cfg = _config(pipeline, allow_network)
+    import uvicorn
+
+    from moderation.runtime.service import create_app
+
+    if local:
+        from moderation.live.runner import LocalPool
+        from moderation.live.sinks import JsonlSink, ReviewSink, VerdictSink
+
+        sinks: list[VerdictSink] = ([JsonlSink(out)] if out else []) + ([ReviewSink(queue)] if queue else [])
+        uvicorn.run(create_app(LocalPool(cfg, sinks=sinks, clips_dir=clips), cfg), host=host, port=port)
+        return
+    from moderation.runtime.pool import WorkerPool
+
+    pool = WorkerPool(cfg, address=address, clips_dir=clips, report=out, queue_url=queue)
+    pool.start()
+    try:
+        uvicorn.run(create_app(pool, cfg), host=host, port=port)
+    finally:
+        pool.shutdown()

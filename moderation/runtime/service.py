@@ -1,0 +1,162 @@
+"""The worker pool as a service: a small FastAPI control API (``moderation serve``).
+
+    POST   /streams                     {"url": ..., "stream": optional id, "app"/"name": optional}
+    GET    /streams                     statuses of every stream
+    GET    /streams/{id}                one status (404 if unknown)
+    DELETE /streams/{id}                stop watching
+    GET    /metrics                     Prometheus text (the pool's own registry)
+    POST   /hooks/nginx/on_publish      nginx-rtmp form post → start watching (2xx = allow publish)
+    POST   /hooks/nginx/on_publish_done nginx-rtmp form post → stop watching
+    POST   /hooks/publish               generic JSON hook (see moderation/live/hooks.py)
+    GET    /healthz
+
+The control routes take an optional bearer token (``live.api_token`` or env
+``MODERATION_API_TOKEN``); the nginx hooks cannot send headers, so they are instead protected by
+the URL guard on what they may make the pool open, and by binding the service to an internal
+address. The pool is anything with the async ``add/remove/list_streams/status/metrics`` interface:
+:class:`moderation.runtime.pool.WorkerPool` (Ray) or :class:`moderation.live.runner.LocalPool`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+from typing import Any, Protocol
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from moderation.config import PipelineConfig
+from moderation.ingest.urlguard import UrlGuard, UrlRefused
+from moderation.live.hooks import HookError, PublishEvent, guard_config, parse_json, parse_nginx
+from moderation.live.runner import DuplicateStream, PoolFull
+from moderation.live.status import StreamSpec, StreamStatus
+
+log = logging.getLogger(__name__)
+
+
+class Pool(Protocol):
+    async def add(self, spec: StreamSpec) -> StreamStatus: ...
+
+    async def remove(self, stream_id: str, timeout: float = 15.0) -> StreamStatus | None: ...
+
+    async def list_streams(self) -> list[StreamStatus]: ...
+
+    async def status(self, stream_id: str) -> StreamStatus | None: ...
+
+    async def metrics(self) -> bytes: ...
+
+
+class AddStream(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="Stream URL (checked by the URL guard).")
+    stream: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]{1,128}$", description="Id (default from the URL).")
+    app: str | None = Field(None, description="nginx-rtmp application, for cut (default from an rtmp URL).")
+    name: str | None = Field(None, description="Stream key at the origin, for cut (default from an rtmp URL).")
+
+
+def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> FastAPI:
+    """The control API over ``pool``; ``token`` overrides config and environment."""
+    live = cfg.live
+    secret = token or os.environ.get("MODERATION_API_TOKEN") or live.api_token
+    app = FastAPI(title="moderation worker pool", version="1")
+
+    def auth(request: Request) -> None:
+        if not secret:
+            return
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
+            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    async def start(spec: StreamSpec) -> StreamStatus:
+        try:
+            return await pool.add(spec)
+        except DuplicateStream as exc:
+            raise HTTPException(409, str(exc)) from exc
+        except PoolFull as exc:
+            raise HTTPException(503, str(exc)) from exc
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/streams", status_code=201, dependencies=[Depends(auth)])
+    async def add_stream(body: AddStream) -> dict[str, Any]:
+        try:
+            UrlGuard(guard_config(live)).check(body.url)
+        except UrlRefused as exc:
+            raise HTTPException(400, str(exc)) from exc
+        base = StreamSpec.from_url(body.url, body.stream)
+        spec = StreamSpec(base.stream_id, base.url, body.app or base.app, body.name or base.name)
+        return (await start(spec)).to_dict()
+
+    @app.get("/streams", dependencies=[Depends(auth)])
+    async def list_streams() -> list[dict[str, Any]]:
+        return [s.to_dict() for s in await pool.list_streams()]
+
+    @app.get("/streams/{stream_id}", dependencies=[Depends(auth)])
+    async def get_stream(stream_id: str) -> dict[str, Any]:
+        st = await pool.status(stream_id)
+        if st is None:
+            raise HTTPException(404, f"no stream {stream_id!r}")
+        return st.to_dict()
+
+    @app.delete("/streams/{stream_id}", dependencies=[Depends(auth)])
+    async def delete_stream(stream_id: str) -> dict[str, Any]:
+        st = await pool.remove(stream_id)
+        if st is None:
+            raise HTTPException(404, f"no stream {stream_id!r}")
+        return st.to_dict()
+
+    @app.get("/metrics", dependencies=[Depends(auth)])
+    async def metrics() -> Response:
+        return Response(await pool.metrics(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def act(ev: PublishEvent) -> Response:
+        if ev.event == "publish_done":
+            st = await pool.remove(ev.spec.stream_id)
+            log.info("publish_done %s: %s", ev.spec.stream_id, "stopped" if st else "was not watched")
+            return PlainTextResponse("ok")
+        try:
+            st = await pool.add(ev.spec)
+        except DuplicateStream:
+            return PlainTextResponse("already watched")
+        except PoolFull as exc:  # the pool is full: let the stream go on unwatched unless failing closed
+            log.error("publish %s not watched: %s", ev.spec.stream_id, exc)
+            if live.hooks_fail_closed:
+                return PlainTextResponse(str(exc), status_code=503)
+            return PlainTextResponse("not watched: pool full")
+        log.info("publish %s from %s: watching %s", ev.spec.stream_id, ev.addr, st.url)
+        return PlainTextResponse("ok")
+
+    def refused(exc: HookError) -> Response:
+        log.warning("publish hook refused: %s", exc)
+        return PlainTextResponse(str(exc), status_code=403 if live.hooks_fail_closed else 200)
+
+    @app.post("/hooks/nginx/on_publish")
+    async def on_publish(request: Request) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        try:
+            return await act(parse_nginx(form, live, "publish"))
+        except HookError as exc:
+            return refused(exc)
+
+    @app.post("/hooks/nginx/on_publish_done")
+    async def on_publish_done(request: Request) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        try:
+            return await act(parse_nginx(form, live, "publish_done"))
+        except HookError as exc:
+            return refused(exc)
+
+    @app.post("/hooks/publish", dependencies=[Depends(auth)])
+    async def publish_hook(request: Request) -> Response:
+        try:
+            return await act(parse_json(await request.json(), live))
+        except HookError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    return app
