@@ -60,10 +60,36 @@ class VisionConfig(_Strict):
     fp16: bool = Field(True, description="fp16 on GPU providers where the model allows; ignored on CPU.")
 
 
+class OcrGateConfig(_Strict):
+    """Which sampled frames are worth OCR (``moderation/sample/ocr_gate.py``): text-like and changed."""
+
+    enabled: bool = Field(True, description="False: every frame due at the OCR rate is read.")
+    side: int = Field(320, ge=32, le=1280, description="Longer side of the grey copy the gate looks at.")
+    cell: int = Field(16, ge=4, le=64, description="Grid cell (pixels of the grey copy) for text density.")
+    edge_threshold: int = Field(
+        40, ge=1, le=255, description="Grey step between neighbouring pixels that counts as a glyph edge."
+    )
+    min_cell_density: float = Field(
+        0.08, gt=0, le=1, description="Share of edge pixels that makes a cell text-like."
+    )
+    min_text_cells: int = Field(2, ge=1, description="Text-like cells a frame needs to be worth OCR.")
+    change_grid: int = Field(32, ge=4, le=128, description="Side of the block-mean thumbnail compared for change.")
+    change_delta: int = Field(
+        12, ge=1, le=255, description="Grey change of a thumbnail cell that counts as changed."
+    )
+    min_changed_share: float = Field(
+        0.01, ge=0, le=1, description="Share of changed thumbnail cells that makes a frame new since the last OCR."
+    )
+    refresh_s: float | None = Field(
+        10.0, gt=0, description="Re-read an unchanged text-like frame after this long; None = never."
+    )
+
+
 class OcrConfig(_Strict):
     enabled: bool = True
     fps: float = Field(0.5, gt=0, le=10, description="OCR rate; lower than vision (OCR is costly).")
     min_score: float = Field(0.5, ge=0, le=1, description="Text lines below this confidence are ignored.")
+    gate: OcrGateConfig = Field(default_factory=OcrGateConfig, description="Text-likely / change gate.")
 
 
 class AsrConfig(_Strict):
@@ -83,6 +109,36 @@ class QrConfig(_Strict):
         (), description="Domains (and their subdomains) whose URLs are gambling evidence."
     )
     url_keywords: bool = Field(True, description="Also match lexicon terms inside decoded URLs.")
+    url_patterns: tuple[str, ...] = Field(
+        (), description="Regular expressions (case-insensitive, searched in the whole URL) that make a "
+        "decoded URL gambling evidence, e.g. '/(bet|casino)/register'."
+    )
+    gap_s: float = Field(
+        10.0, gt=0, description="A code seen again within this many seconds is the same appearance (one signal)."
+    )
+
+    @field_validator("url_patterns")
+    @classmethod
+    def _patterns_compile(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"url_patterns: {p!r} is not a valid regular expression: {exc}") from exc
+        return v
+
+
+class ChatConfig(_Strict):
+    """Chat / danmaku input (``moderation/ingest/chat.py``): JSONL ``{"t", "user", "text"}`` lines."""
+
+    dedup_window_s: float = Field(
+        10.0, gt=0, description="The same message (per user, and across users) is one signal per window."
+    )
+    max_line_bytes: int = Field(16384, ge=64, description="Longer lines are skipped as bad input.")
+    max_bad_lines_logged: int = Field(20, ge=0, description="Bad lines logged one by one; the rest only counted.")
+    timeout_s: float = Field(10.0, gt=0, description="Connect/read timeout of an HTTP(S) chat feed.")
 
 
 class SignalRule(_Strict):
@@ -420,6 +476,7 @@ class PipelineConfig(_Strict):
     ocr: OcrConfig = OcrConfig()
     asr: AsrConfig = AsrConfig()
     qr: QrConfig = QrConfig()
+    chat: ChatConfig = ChatConfig()
     synthetic: SyntheticConfig = SyntheticConfig()
     policy: PolicyConfig = PolicyConfig()
     evidence: EvidenceConfig = EvidenceConfig()

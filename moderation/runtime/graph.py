@@ -27,7 +27,7 @@ from moderation.infer.vision import VisionModels
 from moderation.ingest.decode import MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
 from moderation.messages import OcrResult, Signal, Verdict, VideoFrame
 from moderation.policy.fuse import fuse
-from moderation.sample.frames import FpsSampler
+from moderation.sample.ocr_gate import OcrGate
 from moderation.signals.keywords import ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
 from moderation.signals.synthetic import SyntheticTracker
@@ -99,6 +99,7 @@ class FileScan:
     verdicts: list[Verdict] = field(default_factory=list)
     frames: int = 0
     ocr_frames: int = 0
+    ocr_gated: int = 0  # frames due at the OCR rate that the gate kept from OCR (no text / unchanged)
     audio_s: float = 0.0
 
 
@@ -106,9 +107,10 @@ def video_signals(
     frames: Iterator[VideoFrame], engines: Engines, scan: FileScan, progress: Progress | None
 ) -> Iterator[Signal]:
     cfg = engines.cfg
-    ocr_sampler = FpsSampler(cfg.ocr.fps)
+    ocr_gate = OcrGate(cfg.ocr)  # OCR rate + text-likely + changed-since-last-OCR
     qr = QrTracker(scan.stream, cfg.qr.blocked_domains,
-                   engines.matcher.match if cfg.qr.url_keywords else None)
+                   engines.matcher.match if cfg.qr.url_keywords else None,
+                   gap_s=cfg.qr.gap_s, url_patterns=cfg.qr.url_patterns)
     synth = SyntheticTracker(scan.stream, cfg.synthetic, engines.matcher.match, resolver=engines.registry)
     last_t = 0.0
     for chunk in batched(frames, cfg.vision.batch_size):
@@ -117,7 +119,8 @@ def video_signals(
             yield from vision_signals(engines.vision.analyse(chunk), cfg.vision)
         ocr_results: list[OcrResult] = []
         if cfg.ocr.enabled:
-            to_read = [f for f in chunk if ocr_sampler.take(f.t)]
+            to_read = ocr_gate.select(chunk)
+            scan.ocr_gated = ocr_gate.stats.gated
             if to_read:
                 scan.ocr_frames += len(to_read)
                 ocr_results = engines.ocr.read(to_read)

@@ -1,7 +1,8 @@
 """QR codes in frames → URLs → ``qr.url`` signals.
 
 Gambling rooms put a QR code on screen that leads to a betting site. We decode every QR code in
-the sampled frames with OpenCV, judge the URL against configured domain rules and the lexicon,
+the sampled frames with OpenCV, judge the URL against configured rules (blocked domains and their
+subdomains, URL regular expressions) and the lexicon,
 and report a code that stays on screen for many frames as one signal, not one per frame.
 """
 
@@ -85,9 +86,12 @@ class QrTracker:
         blocked_domains: Sequence[str] = (),
         match_text: Callable[[str], list[KeywordHit]] | None = None,
         gap_s: float = 10.0,
+        url_patterns: Sequence[str] = (),
     ) -> None:
         self.stream = stream
         self.blocked_domains = tuple(blocked_domains)
+        #: regular expressions searched (case-insensitively) in the whole payload (``QrConfig.url_patterns``)
+        self.url_patterns = tuple(re.compile(p, re.IGNORECASE) for p in url_patterns)
         self.match_text = match_text
         self.gap_s = gap_s
         self._last_seen: dict[str, float] = {}
@@ -99,6 +103,9 @@ class QrTracker:
             hit = domain_blocked(host, self.blocked_domains)
             if hit is not None:
                 return ("gambling", 1.0, hit)
+        for pattern in self.url_patterns:
+            if pattern.search(data):
+                return ("gambling", 1.0, pattern.pattern)
         if self.match_text is not None:
             hits = self.match_text(url_words(data))
             if hits:
