@@ -27,6 +27,7 @@ and :class:`moderation.runtime.actors.StreamWorker` (one pipeline per Ray actor)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import threading
@@ -122,6 +123,7 @@ class StreamPipeline:
         self._stop = threading.Event()
         self._source: LiveSource | None = None
         self._state: StreamState = "starting"
+        self._final: StreamState = "ended"  # the state once run() has finished everything in flight
         self._error: str | None = None
         self._end_reason: str | None = None
         self._has_audio = False
@@ -169,6 +171,7 @@ class StreamPipeline:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.to_thread(thread.join, 5.0)
+        self._state = self._final
         return self.status()
 
     # ------------------------------------------------------------------ ingest (thread)
@@ -176,13 +179,14 @@ class StreamPipeline:
         try:
             self._follow()
         except Exception as exc:  # permanent: refused URL, not media, ...
-            self._state, self._error = "error", str(exc)
+            self._final, self._error = "error", str(exc)
             log.error("%s: %s", self.spec.stream_id, exc)
         finally:
             self._ingest_done = True
             self.frames.close()
             self.audio.close()
-            loop.call_soon_threadsafe(_resolve, done)
+            with contextlib.suppress(RuntimeError):  # the loop is gone (process shutting down)
+                loop.call_soon_threadsafe(_resolve, done)
 
     def _follow(self) -> None:
         """Open (retrying while the origin has nothing yet, e.g. right after on_publish) and follow."""
@@ -205,7 +209,7 @@ class StreamPipeline:
                 self._stop.wait(src.backoff(attempt + 1))
             finally:
                 self._count(src)
-        self._state, self._end_reason = "ended", "closed"
+        self._final, self._end_reason = "ended", "closed"
 
     def _count(self, src: LiveSource) -> None:
         self._corrupt += src.stats.corrupt_packets
@@ -234,7 +238,7 @@ class StreamPipeline:
             self._state = "live"
         elif isinstance(ev, Ended):
             self._end_reason = ev.reason
-            self._state = "error" if ev.reason == "gave_up" else "ended"
+            self._final = "error" if ev.reason == "gave_up" else "ended"
             self._error = ev.error if ev.reason == "gave_up" else None
 
     # ------------------------------------------------------------------ inference (event loop)

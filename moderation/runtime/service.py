@@ -19,9 +19,11 @@ address. The pool is anything with the async ``add/remove/list_streams/status/me
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import os
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -62,7 +64,15 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
     """The control API over ``pool``; ``token`` overrides config and environment."""
     live = cfg.live
     secret = token or os.environ.get("MODERATION_API_TOKEN") or live.api_token
-    app = FastAPI(title="moderation worker pool", version="1")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        close = getattr(pool, "close", None)  # stop following streams when the service stops
+        if close is not None:
+            await close()
+
+    app = FastAPI(title="moderation worker pool", version="1", lifespan=lifespan)
 
     def auth(request: Request) -> None:
         if not secret:

@@ -1,0 +1,93 @@
+"""Control API over the in-process LocalPool with fake inference (no Ray, no models)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from media_factory import make_clip
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live_pool"))
+from fakes import FakeClients
+
+from moderation.config import PipelineConfig
+from moderation.live.runner import LocalPool
+from moderation.runtime.service import create_app
+
+CFG = PipelineConfig.model_validate({"live": {"allow_files": True, "allow_networks": ["127.0.0.0/8"],
+                                              "max_streams": 2, "audio_window_s": 2.0, "audio_overlap_s": 0.5,
+                                              "open_timeout_s": 1.0}})  # fmt: skip
+AUTH = {"Authorization": "Bearer s3cret"}
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("svc") / "room.mp4", seconds=4.0, gop_s=0.5)
+
+
+def _wait(client: TestClient, sid: str, states: set[str], timeout: float = 15) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = client.get(f"/streams/{sid}", headers=AUTH).json()
+        if st["state"] in states:
+            return st  # type: ignore[no-any-return]
+        time.sleep(0.2)
+    raise AssertionError(f"{sid} never reached {states}: {st}")
+
+
+def test_streams_crud_metrics_and_token(clip: Path) -> None:
+    app = create_app(LocalPool(CFG, FakeClients(ocr_span=(0.0, 3.0))), CFG, token="s3cret")
+    with TestClient(app) as client:
+        assert client.get("/streams").status_code == 401
+        assert client.get("/streams", headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert client.get("/healthz").json() == {"status": "ok"}
+        r = client.post("/streams", json={"url": str(clip)}, headers=AUTH)
+        assert r.status_code == 201, r.text
+        assert r.json()["stream"] == "room"
+        assert client.post("/streams", json={"url": str(clip)}, headers=AUTH).status_code == 409
+        assert client.post("/streams", json={"url": "rtmp://10.1.2.3/live/x"}, headers=AUTH).status_code == 400
+        assert client.post("/streams", json={"url": str(clip), "bad": 1}, headers=AUTH).status_code == 422
+        st = _wait(client, "room", {"live"})
+        assert st["url"].endswith("room.mp4")
+        assert [s["stream"] for s in client.get("/streams", headers=AUTH).json()] == ["room"]
+        st = _wait(client, "room", {"ended"})
+        assert st["end_reason"] == "eof" and st["frames_in"] >= 3 and st["verdicts"] == 1
+        assert st["last_verdict"]["category"] == "gambling"
+        text = client.get("/metrics", headers=AUTH).text
+        assert 'moderation_live_verdicts_total{stream="room"} 1.0' in text
+        assert client.delete("/streams/room", headers=AUTH).json()["state"] == "ended"
+        assert client.get("/streams/room", headers=AUTH).status_code == 404
+        assert client.delete("/streams/room", headers=AUTH).status_code == 404
+
+
+def test_hooks_start_and_stop_watching(clip: Path) -> None:
+    app = create_app(LocalPool(CFG, FakeClients()), CFG)
+    with TestClient(app) as client:
+        form = {"call": "publish", "app": "live", "name": "k1", "tcurl": "rtmp://127.0.0.1:9/live"}
+        assert client.post("/hooks/nginx/on_publish", data=form).status_code == 200
+        assert client.get("/streams/k1").json()["state"] in ("starting", "live")
+        assert client.post("/hooks/nginx/on_publish", data=form).text == "already watched"
+        assert client.post("/hooks/nginx/on_publish_done", data={"app": "live", "name": "k1"}).status_code == 200
+        assert client.get("/streams/k1").status_code == 404
+        # refused URL: fail-open by default (2xx so the origin lets the publisher go on), nothing watched
+        r = client.post("/hooks/nginx/on_publish", data={**form, "tcurl": "rtmp://10.9.9.9/live"})
+        assert r.status_code == 200 and "refused" in r.text and client.get("/streams").json() == []
+        r = client.post("/hooks/publish", json={"event": "publish", "url": str(clip), "stream": "j1"})
+        assert r.status_code == 200 and client.get("/streams/j1").status_code == 200
+        assert client.post("/hooks/publish", json={"event": "publish"}).status_code == 400
+        r = client.post("/hooks/publish", json={"event": "publish_done", "stream": "j1"})
+        assert r.status_code == 200 and client.get("/streams/j1").status_code == 404
+
+
+def test_pool_cap_and_fail_closed() -> None:
+    cfg = CFG.model_copy(update={"live": CFG.live.model_copy(update={"max_streams": 1, "hooks_fail_closed": True})})
+    app = create_app(LocalPool(cfg, FakeClients()), cfg)
+    with TestClient(app) as client:
+        form = {"app": "live", "name": "a", "tcurl": "rtmp://127.0.0.1:9/live"}
+        assert client.post("/hooks/nginx/on_publish", data=form).status_code == 200
+        assert client.post("/hooks/nginx/on_publish", data={**form, "name": "b"}).status_code == 503
+        assert client.post("/streams", json={"url": "rtmp://127.0.0.1:9/live/c"}).status_code == 503
+        assert client.post("/hooks/nginx/on_publish", data={**form, "tcurl": "rtmp://10.0.0.1/x"}).status_code == 403
