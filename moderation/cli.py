@@ -83,6 +83,22 @@ def _verdict_table(records: list[dict[str, object]]) -> Table:
     return table
 
 
+def _scan_chat(inputs: list[str], pipeline: str | None, out: Path | None, clips: Path | None,
+               chat: str) -> RescanSummary:
+    """One recording plus its chat feed, in process (``runtime/local.py``, no ledger: chat changes results)."""
+    import time
+
+    from moderation.runtime.local import run_scan
+    from moderation.runtime.rescan import RescanSummary
+
+    t0 = time.monotonic()
+    f = run_scan(inputs, _pipeline(pipeline), out, clips, chat=chat).files[0]
+    if f.chat is not None:
+        err.print(f"chat: {f.chat.messages} messages, {f.chat.bad} bad lines skipped", highlight=False)
+    return RescanSummary(report=out, files_total=1, scanned=1, records=[v.to_record() for v in f.verdicts],
+                         media_s=f.info.duration or 0.0, wall_s=time.monotonic() - t0)
+
+
 def _scan(
     inputs: list[str],
     pipeline: str | None,
@@ -144,6 +160,11 @@ def scan(
         Path | None, typer.Option(help="Resume ledger (default: REPORT.ledger.sqlite beside --out).")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Skip files already scanned with this pipeline and models.")] = True,
+    chat: Annotated[
+        str | None,
+        typer.Option(help="Chat/danmaku feed of the one input: JSONL lines {t, user, text}, a file or http(s) URL; "
+                     "its chat.keyword signals are fused with the media's (in process)."),
+    ] = None,
 ) -> None:
     """Re-scan recorded media offline and report verdicts (DESIGN.md §4.2).
 
@@ -156,7 +177,8 @@ def scan(
         if queue is not None and out is None:
             raise UserError("--queue needs --out (the report is what the queue imports, clips included)")
         opts = RescanOptions(address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume)
-        summary = _scan(inputs, pipeline, out, clips, opts)
+        summary = _scan(inputs, pipeline, out, clips, opts) if chat is None else _scan_chat(
+            inputs, pipeline, out, clips, chat)
     records = summary.records
     console.print(_verdict_table(records))
     where = f"{summary.actors} Ray actors" if summary.used_ray else "in process"

@@ -87,6 +87,16 @@ class OcrResult:
 
 
 @dataclass(frozen=True)
+class ChatMessage:
+    """One chat / danmaku message; ``t`` is seconds on the stream's media timeline."""
+
+    stream: str
+    t: float
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
 class TranscriptSegment:
     """A span of recognised speech on the media timeline."""
 
@@ -136,10 +146,11 @@ class Signal:
     label: str | None = None
     url: str | None = None
     end: float | None = None
+    user: str | None = None  # chat.keyword: who wrote the message
 
     def to_record(self) -> dict[str, Any]:
         rec: dict[str, Any] = {"kind": self.kind, "t": round(self.t, 3), "score": round(self.score, 4)}
-        for name in ("term", "text", "lang", "label", "url"):
+        for name in ("term", "text", "lang", "label", "url", "user"):
             value = getattr(self, name)
             if value is not None:
                 rec[name] = value

@@ -24,10 +24,12 @@ from moderation.infer.asr import Transcriber, load_transcriber
 from moderation.infer.ocr import OcrEngine, load_ocr
 from moderation.infer.registry import Registry
 from moderation.infer.vision import VisionModels
+from moderation.ingest.chat import ChatStats, iter_chat
 from moderation.ingest.decode import MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
 from moderation.messages import OcrResult, Signal, Verdict, VideoFrame
 from moderation.policy.fuse import fuse
 from moderation.sample.ocr_gate import OcrGate
+from moderation.signals.chat import chat_signals
 from moderation.signals.keywords import ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
 from moderation.signals.synthetic import SyntheticTracker
@@ -100,6 +102,7 @@ class FileScan:
     frames: int = 0
     ocr_frames: int = 0
     ocr_gated: int = 0  # frames due at the OCR rate that the gate kept from OCR (no text / unchanged)
+    chat: ChatStats | None = None  # lines / messages / bad lines of the chat feed, when one was given
     audio_s: float = 0.0
 
 
@@ -150,8 +153,13 @@ def scan_file(
     engines: Engines,
     clips_dir: Path | None = None,
     progress: Progress | None = None,
+    chat: str | None = None,
 ) -> FileScan:
-    """Run the whole pipeline over one recorded file and return its verdicts with evidence."""
+    """Run the whole pipeline over one recorded file and return its verdicts with evidence.
+
+    ``chat``: a chat feed (JSONL file or HTTP(S) URL, :mod:`moderation.ingest.chat`) on the same
+    media timeline; its ``chat.keyword`` signals are fused with the media's.
+    """
     cfg = engines.cfg
     info = probe(path)
     scan = FileScan(stream=stream, path=path, info=info)
@@ -161,6 +169,10 @@ def scan_file(
         scan.signals.extend(video_signals(frames, engines, scan, progress))
     if info.has_audio and cfg.asr.enabled:
         scan.signals.extend(audio_signals(path, engines, scan, progress))
+    if chat is not None:
+        scan.chat = ChatStats()
+        messages = iter_chat(chat, stream, cfg.chat, stats=scan.chat)
+        scan.signals.extend(chat_signals(messages, engines.matcher.match, cfg.chat.dedup_window_s))
     verdicts = fuse(stream, scan.signals, cfg.policy)
     versions = engines.model_versions()
     scan.verdicts = [replace(v, model_versions=versions) for v in verdicts]

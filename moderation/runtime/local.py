@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from moderation.config import PipelineConfig
 from moderation.errors import InputError
+from moderation.ingest.chat import check_chat_source
 from moderation.ingest.decode import MediaError, MediaInfo, probe
 from moderation.report import ReportWriter
 from moderation.runtime.graph import Engines, FileScan, Progress, scan_file
@@ -82,14 +83,22 @@ def run_scan(
     clips_dir: Path | None,
     engines: Engines | None = None,
     progress_factory: Callable[[ScanInput], Progress | None] | None = None,
+    chat: str | None = None,
 ) -> ScanSummary:
-    """Scan files one after another; write the JSONL report atomically when all succeeded."""
+    """Scan files one after another; write the JSONL report atomically when all succeeded.
+
+    ``chat``: a chat feed (JSONL file or HTTP(S) URL) fused with the one input it belongs to.
+    """
     checked = check_inputs(inputs)
+    if chat is not None:
+        if len(checked) != 1:
+            raise InputError(f"--chat belongs to one recording, but {len(checked)} inputs were given")
+        check_chat_source(chat, cfg.chat)
     engines = engines or Engines(cfg)
     summary = ScanSummary(report=out, clips_dir=clips_dir)
     for item in checked:
         progress = progress_factory(item) if progress_factory else None
-        summary.files.append(scan_file(item.path, item.stream, engines, clips_dir, progress))
+        summary.files.append(scan_file(item.path, item.stream, engines, clips_dir, progress, chat=chat))
     if out is not None:
         with ReportWriter(out) as writer:
             for f in summary.files:

@@ -1,0 +1,57 @@
+"""chat.keyword signals: same matcher as speech/OCR, user and text kept, spam de-duplicated."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation.config import PipelineConfig, load_pipeline, project_root
+from moderation.messages import ChatMessage
+from moderation.policy.rules import rule_for
+from moderation.signals.chat import ChatSignals, chat_signals
+from moderation.text.lexicon import Lexicon
+from moderation.text.matcher import KeywordMatcher
+
+
+@pytest.fixture(scope="module")
+def match() -> KeywordMatcher:
+    return KeywordMatcher(Lexicon.load())
+
+
+def msg(t: float, user: str, text: str) -> ChatMessage:
+    return ChatMessage("s", t, user, text)
+
+
+def test_signal_carries_user_and_text(match: KeywordMatcher) -> None:
+    (sig,) = chat_signals([msg(3.0, "bob", "来玩百家樂，稳赚")], match)
+    assert (sig.kind, sig.category, sig.term, sig.user, sig.t) == ("chat.keyword", "gambling", "百家乐", "bob", 3.0)
+    rec = sig.to_record()
+    assert rec["user"] == "bob" and rec["text"] == "来玩百家樂，稳赚"
+    assert chat_signals([msg(1.0, "amy", "今天的菜真好吃"), msg(2.0, "amy", "")], match) == []
+
+
+def test_spam_is_one_signal_per_window(match: KeywordMatcher) -> None:
+    spam = [msg(float(t), "bot", "百家乐 加微信") for t in range(0, 30)]  # one user, every second
+    sigs = chat_signals(spam, match, dedup_window_s=10.0)
+    assert sorted({s.t for s in sigs}) == [0.0, 10.0, 20.0]
+    swarm = [msg(5.0 + i * 0.1, f"user{i}", "百家乐  加微信") for i in range(40)]  # many users, same line
+    assert {s.t for s in chat_signals(swarm, match)} == {5.0}
+    variants = [msg(1.0, "eve", "百家乐!!"), msg(2.0, "eve", "百 家 乐???")]  # one user, reworded
+    assert len([s for s in chat_signals(variants, match) if s.term == "百家乐"]) == 1
+
+
+def test_distinct_users_and_messages_stay_distinct(match: KeywordMatcher) -> None:
+    tracker = ChatSignals(match.match, dedup_window_s=10.0)
+    a = tracker.observe(msg(1.0, "a", "百家乐开始了"))
+    b = tracker.observe(msg(1.5, "b", "百家乐来下注"))
+    c = tracker.observe(msg(2.0, "a", "百家乐开始了"))
+    assert a and b and not c and tracker.suppressed >= 1
+
+
+@pytest.mark.parametrize("preset", sorted(p.stem for p in (project_root() / "pipelines").glob("*.yaml")))
+def test_chat_keyword_counts_for_gambling_and_tipping_in_every_preset(preset: str) -> None:
+    cfg: PipelineConfig = load_pipeline(preset)
+    for category in ("gambling", "tipping_inducement"):
+        policy = cfg.policy.categories[category]
+        if policy.enabled:
+            rule = rule_for(policy, "chat.keyword")
+            assert rule is not None and rule.weight > 0, (preset, category)
