@@ -18,7 +18,7 @@ from moderation.config import PipelineConfig
 from moderation.infer.asr_stitch import LiveStitcher
 from moderation.live.clients import InferenceClients
 from moderation.messages import AudioWindow, OcrResult, Signal, VideoFrame, VisionResult
-from moderation.sample.frames import FpsSampler
+from moderation.sample.ocr_gate import OcrGate
 from moderation.signals.keywords import ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
 from moderation.signals.synthetic import SyntheticTracker
@@ -66,7 +66,7 @@ class FrameAnalyzer:
         self.cfg = cfg
         self.clients = clients
         self.matcher = matcher
-        self.ocr_sampler = FpsSampler(cfg.ocr.fps)
+        self.ocr_gate = OcrGate(cfg.ocr)  # OCR rate + text-likely + changed since last read (as offline)
         self.qr = QrTracker(stream, cfg.qr.blocked_domains, matcher.match if cfg.qr.url_keywords else None)
         self.synth = SyntheticTracker(stream, cfg.synthetic, matcher.match, resolver=resolver)
         self.counts = StageCounts()
@@ -81,7 +81,7 @@ class FrameAnalyzer:
     async def analyse(self, frames: Sequence[VideoFrame]) -> FrameResult:
         cfg = self.cfg
         self.counts.frames += len(frames)
-        to_read = [f for f in frames if self.ocr_sampler.take(f.t)] if cfg.ocr.enabled else []
+        to_read = self.ocr_gate.select(list(frames)) if cfg.ocr.enabled else []
         vision_call = self._call(self.clients.vision, frames, "vision") if cfg.vision.enabled else _none()
         ocr_call = self._call(self.clients.ocr, to_read, "ocr") if to_read else _none()
         vision, ocr = await asyncio.gather(vision_call, ocr_call)

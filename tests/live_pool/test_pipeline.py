@@ -23,7 +23,8 @@ from moderation.messages import Verdict
 def _cfg(**live: object) -> PipelineConfig:
     base = {"allow_files": True, "audio_window_s": 2.0, "audio_overlap_s": 0.5, "clip_wait_s": 3.0}
     return PipelineConfig.model_validate({
-        "sampling": {"fps": 2.0}, "ocr": {"fps": 2.0}, "evidence": {"pre_s": 0.5, "post_s": 0.5},
+        "sampling": {"fps": 2.0}, "evidence": {"pre_s": 0.5, "post_s": 0.5},
+        "ocr": {"fps": 2.0, "gate": {"enabled": False}},  # the fake OCR "reads" text on text-less frames
         "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
         "live": {**base, **live},
     })  # fmt: skip
