@@ -116,6 +116,8 @@ class QrTracker:
     def observe(self, t: float, codes: Sequence[QrCode]) -> list[Signal]:
         """Signals for codes that newly appeared at media time ``t``."""
         out: list[Signal] = []
+        if len(self._last_seen) > 4096:  # a long live stream with many codes: forget ended appearances
+            self._last_seen = {d: s for d, s in self._last_seen.items() if t - s <= self.gap_s}
         for code in codes:
             last = self._last_seen.get(code.data)
             self._last_seen[code.data] = t

@@ -79,3 +79,24 @@ def test_evasion_recall_at_least_95_percent() -> None:
     recall, total, misses = evasion_recall()
     print(f"evasion recall {recall:.4f} over {total} variants; misses: {misses[:20]}")
     assert recall >= 0.95, misses[:50]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(_ZH_PINYIN),
+    st.sampled_from(["", " ", "-", "'", ".", "_", "  "]),
+    st.lists(st.sampled_from(["lower", "upper", "title"]), min_size=1, max_size=4),
+    st.booleans(),
+    st.booleans(),
+)
+def test_zh_terms_survive_full_pinyin_rewriting(term: str, sep: str, cases: list[str], tones: bool, full: bool) -> None:
+    """The whole term written in pinyin: any separator, per-syllable case, tone digits, full-width."""
+    syl = [char_pinyin(c) for c in term]
+    forms = [getattr(s, cases[i % len(cases)])() for i, s in enumerate(syl)]
+    if tones:
+        forms = [f"{s}{(i % 4) + 1}" for i, s in enumerate(forms)]
+    text = sep.join(forms)
+    if full:
+        text = fullwidth(text)
+    hits = _M.match(f"快来{text}吧")
+    assert any(h.term == term or h.category == _CAT[term] for h in hits), (term, text, hits)
