@@ -74,3 +74,12 @@ def test_asr_benchmark_smoke(tmp_path: Path) -> None:
     assert case["batched"]["last_run"]["decode_batches"][0] == 2  # both windows in one batch
     assert case["wer_batched_vs_sequential"] <= 0.02
     check_machine(data["machine"])
+
+
+def test_text_matcher_benchmark_smoke(tmp_path: Path) -> None:
+    data = run_benchmark("text_matcher.py", tmp_path)
+    assert data["mb_per_s_lines"] > 0 and data["mb_per_s_lines_cpu"] > 0 and data["hits_per_pass"] > 0
+    q = data["quality"]
+    assert isinstance(q, dict)
+    assert q["evasion_recall"] >= 0.95 and q["benign_false_positives"] == 0 and q["benign_sentences"] >= 2000
+    check_machine(data["machine"])
