@@ -136,6 +136,10 @@ def video_signals(
             progress(max(chunk[-1].t - last_t, 0.0))
             last_t = chunk[-1].t
     yield from synth.finish()
+    st = ocr_gate.stats
+    if cfg.ocr.enabled:
+        log.info("%s: OCR read %d frames, gate skipped %d (no text %d, unchanged %d), rate skipped %d",
+                 scan.stream, st.ocr, st.gated, st.no_text, st.unchanged, st.rate_skipped)
 
 
 def audio_signals(path: Path, engines: Engines, scan: FileScan, progress: Progress | None) -> Iterator[Signal]:
