@@ -19,9 +19,11 @@ result in the pipeline; ``alert`` is first evidence arrival → open verdict det
 plain synchronous loop (every frame decoded, 1 fps full-size BGR → NudeDetector, open_nsfw,
 RapidOCR one image at a time; faster-whisper ``transcribe`` per 10 s chunk), models shared.
 
-A side *holds* N streams when: dropped + unfinished items ≤ 1 % of what was sampled, and ingest
+A side *holds* N streams when: dropped + unfinished items ≤ 1 % of what was sampled; the ingest
 lag (wall time minus media time since the stream started) ends ≤ ``--max-lag`` seconds and did not
-grow by more than ``--max-lag-growth`` from the first to the last quarter of the run.
+grow by more than ``--max-lag-growth`` from the first to the last quarter of the run; and the same
+holds for each stream's frame arrival → result latency (a queue that grows without dropping is
+falling behind too).
 
     python benchmarks/live_capacity.py [--smoke] [--duration 40] [--max-streams 24] [--out DIR]
 
@@ -186,6 +188,7 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
         "unfinished": unfinished,
         "drop_rate": round((dropped_f + dropped_a + unfinished) / max(1, sampled + windows), 4),
         "frame_latency_s": percentiles([x for p in pipes for x in p.latencies]),
+        "result_lag": lag_summary([list(enumerate(p.latencies)) for p in pipes]),
         "alert_latency_s": merged("alert_latency"),
         "verdict_latency_s": merged("verdict_latency"),
         **lag_summary([p.lags for p in pipes]),
@@ -244,6 +247,7 @@ def run_baseline(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path
         "unfinished_media_s": round(unfinished_media, 1),
         "drop_rate": round(unfinished_media / max(1.0, args.duration * args.streams), 4),
         "frame_latency_s": percentiles([x for r in res for x in r.latencies]),
+        "result_lag": lag_summary([list(enumerate(r.latencies)) for r in res]),
         **lag_summary([r.lags for r in res]),
         "cpu_cores_busy": round(cpu / wall, 2),
         "peak_rss_mib": _rss_mib(),
@@ -267,11 +271,15 @@ def _rss_mib() -> float:
 
 
 def held(trial: dict[str, Any], args: argparse.Namespace) -> bool:
+    """Kept up: few drops, and neither the ingest lag nor the result latency ended high or grew."""
+    res = trial["result_lag"]
     return (
         not trial.get("errors")
         and trial["drop_rate"] <= 0.01
         and trial["final_lag_s"] <= args.max_lag
         and trial["lag_growth_s"] <= args.max_lag_growth
+        and res["final_lag_s"] <= args.max_lag
+        and res["lag_growth_s"] <= args.max_lag_growth
     )
 
 
@@ -316,18 +324,23 @@ def run_trial(args: argparse.Namespace, side: str, n: int) -> dict[str, Any]:
 
 
 def ramp(args: argparse.Namespace, side: str, start: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-    """Largest N held: grow geometrically until a failure, then bisect between held and failed."""
+    """Largest N held: grow geometrically until a failure (or, if ``start`` fails, halve until one
+    is held), then bisect between the largest held and the smallest failed N."""
     trials: list[dict[str, Any]] = []
     best, failed, n = 0, None, start
-    while n <= limit:
+    while 1 <= n <= limit:
         t = run_trial(args, side, n)
         trials.append(t)
         if t["held"]:
             best = n
+            if failed is not None:
+                break
             n = max(n + 1, int(n * args.growth))
         else:
-            failed = n
-            break
+            failed = n if failed is None else min(failed, n)
+            if best:
+                break
+            n = n // 2
     if failed is not None and best > 0:
         lo, hi = best, failed
         while hi - lo > max(1, lo // 8):
@@ -370,17 +383,22 @@ def markdown(r: dict[str, Any]) -> list[str]:
         "",
         "All trials:",
         "",
-        "| side | N | held | drop % | final lag s | lag growth s | frame p50 / p95 / p99 s | alert p95 s | CPU"
-        " | RSS MiB |",
-        "|---|---:|---|---:|---:|---:|---|---:|---:|---:|",
+        "| side | N | held | drop % | ingest lag end / growth s | result lag end / growth s "
+        "| frame→result p50 / p95 / p99 s | alert p95 s | CPU cores | RSS MiB | load avg after |",
+        "|---|---:|---|---:|---|---|---|---:|---:|---:|---:|",
     ]
     for t in r["trials"]:
         lat = t["frame_latency_s"]
         alert = (t.get("alert_latency_s") or {}).get("p95", "—")
+        rl = t["result_lag"]
+        load = t.get("load_avg_after")
         lines.append(
             f"| {t['side']} | {t['streams']} | {'yes' if t['held'] else 'no'} | {t['drop_rate'] * 100:.2f} | "
-            f"{t['final_lag_s']:.2f} | {t['lag_growth_s']:.2f} | {lat['p50']} / {lat['p95']} / {lat['p99']} | "
-            f"{alert} | {t['cpu_cores_busy']} | {t['peak_rss_mib']:.0f} |"
+            f"{t['final_lag_s']:.2f} / {t['lag_growth_s']:.2f} | {rl['final_lag_s']:.2f} / {rl['lag_growth_s']:.2f} | "
+            f"{lat['p50']} / {lat['p95']} / {lat['p99']} | {alert} | {t['cpu_cores_busy']} | "
+            f"{t['peak_rss_mib']:.0f} | {load[0]:.1f} |"
+            if load
+            else ""
         )
     lines += ["", "Machine:", "", *machine_markdown(r["machine"])]
     if r.get("smoke"):
