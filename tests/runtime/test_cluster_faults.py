@@ -30,7 +30,13 @@ from moderation.config import PipelineConfig
 from moderation.messages import VideoFrame
 from moderation.review.settings import ReviewSettings
 from moderation.review.store import ReviewStore
-from moderation.runtime.manager import NAMESPACE, ManagerSettings, batcher_name, get_or_create_manager
+from moderation.runtime.manager import (
+    NAMESPACE,
+    ManagerSettings,
+    batcher_name,
+    get_or_create_manager,
+    worker_name,
+)
 from moderation.runtime.placement import Assignment, StreamRequest
 from moderation.runtime.rescan import RescanOptions, run_rescan
 from moderation.samplegen import generate_sample
@@ -52,7 +58,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     if ray.is_initialized():
         ray.shutdown()
     c = Cluster(initialize_head=True, connect=False,
-                head_node_args={"num_cpus": 1, "resources": {"moderation_head": 1}, "include_dashboard": False})
+                head_node_args={"num_cpus": 1, "resources": {"moderation_head": 1}, "include_dashboard": False,
+                                "_system_config": {"health_check_period_ms": 500,
+                                                   "health_check_failure_threshold": 4}})
     workers = [c.add_node(num_cpus=1, resources={"stream_slots": 4}) for _ in range(2)]
     c.wait_for_nodes()
     ray.init(address=c.address, namespace=NAMESPACE, log_to_driver=False, logging_level="WARNING")
@@ -143,7 +151,7 @@ def test_node_loss_streams_resume_elsewhere_with_same_verdicts(cluster: dict[str
         victim_id = max(by_node, key=lambda n: by_node[n])
         victim = next(n for n in cluster["workers"] if n.node_id == victim_id)
         t0 = time.monotonic()
-        c.remove_node(victim)
+        c.remove_node(victim, allow_graceful=False)  # the node's raylet is killed, as in a crash
         cluster["workers"].remove(victim)
         lost = [sid for sid, a in running.items() if a.node_id == victim_id]
 
@@ -154,10 +162,11 @@ def test_node_loss_streams_resume_elsewhere_with_same_verdicts(cluster: dict[str
 
         _until(resumed, 30, "streams to resume on another node")
         moved["s"] = time.monotonic() - t0
+        print(f"node removed: {len(lost)} stream(s) resumed on another node in {moved['s']:.1f} s")
         cluster["workers"].append(c.add_node(num_cpus=1, resources={"stream_slots": 4}))  # for the next tests
 
     fault_queue, mgr = _run_streams(cluster, "fault", files, during=kill_a_node)
-    assert moved["s"] < 30
+    assert moved["s"] < 20, moved  # 2-3 s here: health checks every 0.5 s, manager polls every 0.25 s
     assert _verdicts(fault_queue) == expected
     ray.get(mgr.close.remote())
 
@@ -211,6 +220,25 @@ def test_killed_manager_recovers_its_assignments(cluster: dict[str, Any]) -> Non
         b = seen["assign"][sid]
         assert (b.node_id, b.restarts, b.moves) == (a.node_id, a.restarts, a.moves)
     assert {v[0] for v in _verdicts(queue)} == set(files)
+    ray.get(mgr.close.remote())
+
+
+def test_crashed_worker_is_restarted_with_backoff(cluster: dict[str, Any]) -> None:
+    d = cluster["dir"]
+    files = {"crash0": _media(d, "crash0", 6.0, 1.0, seed=300)}
+    seen: dict[str, Any] = {}
+
+    def crash(mgr: Any, running: dict[str, Assignment]) -> None:
+        time.sleep(1.5)
+        a = running["crash0"]
+        worker = ray.get_actor(worker_name("mgr-crash", a), namespace=NAMESPACE)
+        ray.kill(worker, no_restart=True)  # the process dies; the manager, not Ray, restarts the stream
+        seen["after"] = _until(lambda: (lambda b: b if b.restarts == 1 and b.state == "running" else None)(
+            ray.get(mgr.assignments.remote())["crash0"]), 30, "restart after the crash")
+
+    queue, mgr = _run_streams(cluster, "crash", files, during=crash)
+    assert "worker died" in (seen["after"].last_error or "")
+    assert {v[0] for v in _verdicts(queue)} == {"crash0"}
     ray.get(mgr.close.remote())
 
 
