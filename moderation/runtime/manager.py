@@ -50,7 +50,8 @@ from ray.actor import ActorHandle
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from moderation.config import PipelineConfig, load_pipeline
-from moderation.live.status import StreamSpec
+from moderation.live.metrics import StreamMetrics
+from moderation.live.status import StreamSpec, StreamStatus
 from moderation.runtime import resources
 from moderation.runtime.actors import BatcherActor, StreamWorker
 from moderation.runtime.placement import (
@@ -109,7 +110,7 @@ class StreamManager:
         self._lock = threading.RLock()
         self._state: dict[str, Assignment] = self.ckpt.load()
         self._waits: dict[str, Any] = {}  # stream_id → ObjectRef of worker.wait()
-        self._handles: dict[str, ActorHandle] = {}
+        self._handles: dict[str, Any] = {}
         self._batchers: dict[str, dict[str, ActorHandle]] = {}
         self._nodes: list[NodeView] = []
         self.recovered = self._reattach()
@@ -150,9 +151,26 @@ class StreamManager:
         with self._lock:
             return dict(self._state)
 
-    def status(self, stream_id: str) -> Any:
+    def status(self, stream_id: str) -> StreamStatus | None:
+        """The worker's status; None while the stream has no running worker (pending, ended)."""
         handle = self._handles.get(stream_id)
-        return None if handle is None else ray.get(handle.status.remote(), timeout=10)
+        if handle is None:
+            return None
+        try:
+            st: StreamStatus = ray.get(handle.status.remote(), timeout=10)
+        except Exception:
+            return None
+        return st
+
+    def snapshots(self) -> list[StreamMetrics]:
+        """Metrics of every running worker (for ``GET /metrics``)."""
+        refs: list[Any] = [h.metrics.remote() for h in list(self._handles.values())]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=10) if refs else ([], [])
+        out: list[StreamMetrics] = []
+        for ref in ready:
+            with contextlib.suppress(Exception):
+                out.append(ray.get(ref))
+        return out
 
     def close(self) -> None:
         """Stop the health loop (workers keep running; a new manager re-attaches)."""

@@ -242,6 +242,36 @@ def test_crashed_worker_is_restarted_with_backoff(cluster: dict[str, Any]) -> No
     ray.get(mgr.close.remote())
 
 
+def test_control_api_over_the_manager_outlives_the_service(cluster: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+
+    from moderation.config import load_pipeline
+    from moderation.runtime.managed_pool import ManagedPool
+    from moderation.runtime.service import create_app
+
+    d = cluster["dir"]
+    a0, a1 = _media(d, "api0", 8.0, 1.0, seed=400), _media(d, "api1", 8.0, 1.0, seed=401)
+    settings = ManagerSettings(checkpoint=str(d / "api.ckpt.sqlite"), name="mgr-api", pipeline=cluster["pipeline"],
+                               queue_url=f"sqlite:///{d / 'api.db'}", poll_s=0.25)
+    pool = ManagedPool(settings)
+    pool.start()
+    with TestClient(create_app(pool, load_pipeline(cluster["pipeline"]))) as api:
+        assert api.post("/streams", json={"url": str(a0), "stream": "api0"}).status_code == 201
+        assert api.post("/streams", json={"url": str(a1), "stream": "api1"}).status_code == 201
+        assert api.post("/streams", json={"url": str(a0), "stream": "api0"}).status_code == 409
+        _until(lambda: api.get("/streams/api0").json()["state"] == "live", 60, "api0 live")
+        assert {s["stream"] for s in api.get("/streams").json()} == {"api0", "api1"}
+        assert api.get("/metrics").status_code == 200
+        assert api.delete("/streams/api0").status_code == 200
+        assert api.get("/streams/nope").status_code == 404
+    # the service is gone; the manager still follows api1 to its end
+    mgr = ray.get_actor("mgr-api", namespace=NAMESPACE)
+    now = ray.get(mgr.assignments.remote())
+    assert now["api0"].state == "stopped" and now["api1"].state in ("running", "ended")
+    _until(lambda: ray.get(mgr.assignments.remote())["api1"].state == "ended", 60, "api1 ended")
+    ray.get(mgr.close.remote())
+
+
 def _try(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
