@@ -87,3 +87,31 @@ class ManagedPool:
 
     async def metrics(self) -> bytes:
         return render_snapshots(await self.mgr.snapshots.remote())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m moderation.runtime.managed_pool``: the control API over the stream manager."""
+    import argparse
+
+    import uvicorn
+
+    from moderation.config import load_pipeline
+    from moderation.runtime.service import create_app
+
+    p = argparse.ArgumentParser(prog="python -m moderation.runtime.managed_pool", description=main.__doc__)
+    p.add_argument("--checkpoint", required=True, help="Manager checkpoint (SQLite on storage all nodes see).")
+    p.add_argument("--address", default="auto", help="Ray cluster address (default: auto).")
+    p.add_argument("--pipeline", default=None, help="Pipeline preset name or YAML path.")
+    p.add_argument("--queue", default=None, help="Review queue URL verdicts are upserted into.")
+    p.add_argument("--clips", default=None, help="Evidence clips folder (shared storage).")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8090)
+    a = p.parse_args(argv)
+    settings = ManagerSettings(checkpoint=a.checkpoint, pipeline=a.pipeline, queue_url=a.queue)
+    pool = ManagedPool(settings, clips_dir=a.clips)
+    pool.start(a.address)
+    uvicorn.run(create_app(pool, load_pipeline(a.pipeline)), host=a.host, port=a.port)
+
+
+if __name__ == "__main__":
+    main()
