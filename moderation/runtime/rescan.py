@@ -255,7 +255,7 @@ def _run_local(jobs: Sequence[FileJob], actor: ScanActor, on_outcome: OnOutcome,
 
 
 def _run_ray(jobs: Sequence[FileJob], cfg: PipelineConfig, clips_dir: Path | None, opts: RescanOptions,
-             on_outcome: OnOutcome, on_media: Callable[[float], None]) -> int:
+             on_outcome: OnOutcome, on_media: Callable[[float], None], actor_cls: type[ScanActor]) -> int:
     """Scan ``jobs`` through an actor pool; returns the number of actors used."""
     if opts.actors:
         n = opts.actors
@@ -263,7 +263,7 @@ def _run_ray(jobs: Sequence[FileJob], cfg: PipelineConfig, clips_dir: Path | Non
         free = ray.available_resources().get("CPU", 1.0)
         n = max(1, int(free // opts.actor_cpus)) if opts.actor_cpus > 0 else 1
     n = max(1, min(n, len(jobs)))
-    remote_cls: Any = ray.remote(ScanActor).options(
+    remote_cls: Any = ray.remote(actor_cls).options(
         num_cpus=opts.actor_cpus, num_gpus=opts.actor_gpus, max_concurrency=2, scheduling_strategy="SPREAD")
     clips = str(clips_dir) if clips_dir else None
     pending = list(reversed(jobs))
@@ -328,6 +328,7 @@ def run_rescan(
     opts: RescanOptions = RescanOptions(),
     on_progress: Callable[[RescanProgress], None] | None = None,
     on_failure: Callable[[FileFailure], None] | None = None,
+    actor_cls: type[ScanActor] = ScanActor,
 ) -> RescanSummary:
     """Scan every input, skip what the ledger holds, write one report; see the module docstring."""
     t0 = time.monotonic()
@@ -389,7 +390,7 @@ def run_rescan(
                 summary.used_ray = True
                 started = _ensure_ray(opts.address)
                 try:
-                    summary.actors = _run_ray(todo, cfg, clips_dir, opts, on_outcome, on_media)
+                    summary.actors = _run_ray(todo, cfg, clips_dir, opts, on_outcome, on_media, actor_cls)
                 finally:
                     if started:
                         ray.shutdown()

@@ -6,18 +6,20 @@ OCR/ASR) keep this module to a few seconds of work plus one local Ray start shar
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import ray
+from ray import cloudpickle
 
 from moderation.config import PipelineConfig
 from moderation.errors import InputError
 from moderation.report import read_report
 from moderation.runtime.ledger import ScanLedger
-from moderation.runtime.rescan import RescanOptions, RescanProgress, expand_inputs, run_rescan
+from moderation.runtime.rescan import RescanOptions, RescanProgress, ScanActor, expand_inputs, run_rescan
 from moderation.samplegen import generate_sample
 from moderation.samplegen.sample import GAMBLING_URL, PlantedEvent
 
@@ -105,6 +107,27 @@ def test_resume_skips_files_scanned_with_same_pipeline_and_models(
     assert streams == ["f00", "f02"]  # f01 and f03 have no QR; prior verdicts kept in the new report
     changed = run_rescan([str(d)], light_cfg(qr={"enabled": False}), out, None, RescanOptions(actors=0))
     assert (changed.scanned, changed.skipped) == (4, 0) and changed.records == []  # new pipeline: scan again
+
+
+class CrashOnBadName(ScanActor):
+    """A scan actor whose process dies on files named *crash* (as a decoder segfault would)."""
+
+    def scan(self, path: str, stream: str, raise_errors: bool = False):  # type: ignore[no-untyped-def]
+        if "crash" in Path(path).name:
+            os._exit(1)
+        return super().scan(path, stream, raise_errors)
+
+
+def test_actor_that_dies_is_replaced_and_its_file_failed_after_retries(tmp_path: Path, local_ray: object) -> None:
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import test modules
+    d = tmp_path / "in"
+    make_files(d, 3)
+    (d / "f01.mp4").rename(d / "f01-crash.mp4")
+    failed: list[str] = []
+    res = run_rescan([str(d)], light_cfg(), tmp_path / "r.jsonl", None, RescanOptions(actors=2),
+                     on_failure=lambda f: failed.append(f.reason), actor_cls=CrashOnBadName)
+    assert res.scanned == 2 and [r["stream"] for r in res.records] == ["f00", "f02"]
+    assert len(failed) == 1 and "f01-crash.mp4: scan worker died" in failed[0]
 
 
 def test_cli_directory_exit_3_lists_the_bad_file_and_writes_report(media: Path, tmp_path: Path) -> None:
