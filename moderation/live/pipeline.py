@@ -116,7 +116,10 @@ class StreamPipeline:
         self.audio: DropOldestQueue[AudioEvent] = DropOldestQueue(live.audio_queue)
         self.clock = WallClock()
         self.keeper = FrameKeeper()
-        self.fuser = Fuser(spec.stream_id, cfg.policy, lateness_s=live.audio_window_s + live.audio_overlap_s + 5.0)
+        # Signals reach the fuser in media-time order (held until the watermark passes them), so live
+        # decisions equal offline ones; lateness only absorbs small disorder (loop/segment times).
+        self.fuser = Fuser(spec.stream_id, cfg.policy, lateness_s=1.0)
+        self._held: list[Signal] = []
         self.verdicts: list[Verdict] = []
         self.frame_latency, self.verdict_latency, self.alert_latency = (LatencyHistogram() for _ in range(3))
         self._lock = threading.Lock()  # ring + ingest counters, shared with the ingest thread
@@ -166,7 +169,7 @@ class StreamPipeline:
         finally:
             ticker.cancel()
             self.stop()
-        self._feed(frame_an.finish() + audio_an.finish())
+        self._feed(frame_an.finish() + audio_an.finish(), final=True)
         self._emit(self.fuser.finish())
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -261,7 +264,7 @@ class StreamPipeline:
         while events := await self.audio.get_batch(2):
             self._audio_busy = True
             signals = await an.analyse([e.window for e in events])
-            self._audio_done_t = max(self._audio_done_t, events[-1].window.end)
+            self._audio_done_t = max(self._audio_done_t, events[-1].window.start)
             self._audio_busy = False
             self._feed(signals)
 
@@ -270,17 +273,28 @@ class StreamPipeline:
         frame_wm = self._frames_done_t if (self._frame_busy or len(self.frames)) else self._ingested_t
         if not self._has_audio:
             return frame_wm
-        audio_wm = self._audio_done_t - self.cfg.live.audio_overlap_s - 0.5
-        return min(frame_wm, audio_wm)
+        # Transcripts of later windows (and segments the stitcher holds) start at or after the start
+        # of the last window transcribed.
+        return min(frame_wm, self._audio_done_t)
 
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(TICK_S)
-            self._emit(self.fuser.advance(self.watermark()))
+            self._release()
 
-    def _feed(self, signals: list[Signal]) -> None:
-        for s in sorted(signals, key=lambda s: s.t):
+    def _feed(self, signals: list[Signal], final: bool = False) -> None:
+        self._held.extend(signals)
+        self._release(final)
+
+    def _release(self, final: bool = False) -> None:
+        """Give the fuser every held signal up to the watermark, in media-time order."""
+        wm = math.inf if final else self.watermark()
+        ready = sorted((s for s in self._held if s.t <= wm), key=lambda s: s.t)
+        self._held = [s for s in self._held if s.t > wm]
+        for s in ready:
             self._emit(self.fuser.add(s))
+        if not final:
+            self._emit(self.fuser.advance(wm))
         now = datetime.now(UTC)
         for v in self.fuser.active():
             key = (v.category, round(v.start, 3))

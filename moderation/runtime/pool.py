@@ -66,7 +66,8 @@ class WorkerPool:
         if not ray.is_initialized():
             # The project root travels with the workers so they import the same code and manifests.
             env = {"env_vars": {k: v for k, v in os.environ.items() if k.startswith(("MODERATION_", "HF_HUB"))}}
-            ray.init(address=self.address, num_cpus=self.num_cpus if self.address is None else None,
+            # address=None means a fresh local Ray ("local"), never whatever cluster happens to run here.
+            ray.init(address=self.address or "local", num_cpus=self.num_cpus if self.address is None else None,
                      include_dashboard=False, ignore_reinit_error=True, runtime_env=env,
                      log_to_driver=True, configure_logging=False)  # fmt: skip
         enabled = {"vision": self.cfg.vision.enabled, "ocr": self.cfg.ocr.enabled, "asr": self.cfg.asr.enabled}

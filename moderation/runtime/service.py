@@ -19,6 +19,7 @@ address. The pool is anything with the async ``add/remove/list_streams/status/me
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import logging
@@ -37,6 +38,15 @@ from moderation.live.runner import DuplicateStream, PoolFull
 from moderation.live.status import StreamSpec, StreamStatus
 
 log = logging.getLogger(__name__)
+
+
+#: Seconds a publish hook waits for the stream to start before answering the origin anyway.
+HOOK_WAIT_S = 3.0
+
+
+def _log_late_start(task: asyncio.Task[StreamStatus]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("publish hook: stream did not start: %s", task.exception())
 
 
 class Pool(Protocol):
@@ -130,8 +140,13 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
             st = await pool.remove(ev.spec.stream_id)
             log.info("publish_done %s: %s", ev.spec.stream_id, "stopped" if st else "was not watched")
             return PlainTextResponse("ok")
+        task = asyncio.ensure_future(pool.add(ev.spec))
         try:
-            st = await pool.add(ev.spec)
+            # The origin holds the publisher until we answer: do not make it wait for a slow actor start.
+            st = await asyncio.wait_for(asyncio.shield(task), HOOK_WAIT_S)
+        except TimeoutError:
+            task.add_done_callback(_log_late_start)
+            return PlainTextResponse("ok (starting)")
         except DuplicateStream:
             return PlainTextResponse("already watched")
         except PoolFull as exc:  # the pool is full: let the stream go on unwatched unless failing closed
