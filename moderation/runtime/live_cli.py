@@ -75,12 +75,13 @@ def watch(
                 sid = f"{spec.stream_id}-{n}"
             seen.add(sid)
             specs.append(StreamSpec(sid, spec.url, spec.app, spec.name))
-        show = lambda v: console.print(_line(v), highlight=False)  # noqa: E731
+        show = lambda v: console.print(_line(v), highlight=False, soft_wrap=True, markup=False)  # noqa: E731
         statuses = asyncio.run(_watch(specs, cfg, out, clips, queue, show))
     bad = [s for s in statuses if s.state == "error"]
     for s in statuses:
         err.print(f"{s.stream}: {s.state} ({s.end_reason or s.error or ''}); frames {s.frames_in}, "
-                  f"dropped {s.frames_dropped}, gaps {s.gaps}, verdicts {s.verdicts}", highlight=False)  # fmt: skip
+                  f"dropped {s.frames_dropped}, gaps {s.gaps}, verdicts {s.verdicts}", highlight=False,
+                  soft_wrap=True)  # fmt: skip
     if bad:
         raise typer.Exit(1)
 

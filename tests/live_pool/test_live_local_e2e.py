@@ -1,0 +1,97 @@
+"""In-process live pool (no Ray) against a real nginx-rtmp: a publish hook starts watching, a
+verdict whose policy action is ``cut`` makes the pipeline drop the publisher through rtmp_control,
+and the origin's on_publish_done stops the stream; plus ``moderation watch`` on a file."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from fakes import FakeClients
+from origin import Broadcaster, free_port, hooked_origin, serving
+from typer.testing import CliRunner
+
+from moderation.cli import app as cli_app
+from moderation.config import PipelineConfig
+from moderation.live.runner import LocalPool
+from moderation.live.sinks import JsonlSink
+from moderation.runtime.service import create_app
+from moderation.samplegen import Background, paste, qr_image, write_video
+
+
+def _qr_sample(path: Path, seconds: float = 5.0) -> Path:
+    code = qr_image("https://bet-casino-888.example/register", size=200)
+    bg = Background(480, 270, 1)
+
+    def frames(_: int, t: float) -> np.ndarray:
+        img = bg.frame(t)
+        if 1.0 <= t < 3.5:
+            paste(img, code, 140, 35)
+        return img
+
+    return write_video(path, frames, seconds, None, width=480, height=270, gop_s=0.5)
+
+
+@pytest.fixture(scope="module")
+def qr_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _qr_sample(tmp_path_factory.mktemp("qr") / "qr.mp4")
+
+
+def _until(fn: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if got := fn():
+            return got
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def local_stack(tmp_path: Path, qr_clip: Path) -> Iterator[dict[str, Any]]:
+    api_port = free_port()
+    with hooked_origin(tmp_path, api_port) as origin:
+        cfg = PipelineConfig.model_validate({
+            "policy": {"categories": {"gambling": {"actions": {"high": "cut"}}}},
+            "live": {"allow_networks": ["127.0.0.0/8"], "audio_window_s": 2.0, "audio_overlap_s": 0.5,
+                     "enforcement": {"enabled": True, "control_url": origin.control_url}},
+        })  # fmt: skip
+        sink = JsonlSink(tmp_path / "live.jsonl")
+        pool = LocalPool(cfg, FakeClients(ocr_span=(1.0, 30.0)), [sink], clips_dir=tmp_path / "clips")
+        with serving(create_app(pool, cfg), api_port) as api:
+            yield {"api": api, "origin": origin, "dir": tmp_path}
+        sink.close()
+
+
+def test_verdict_with_cut_action_drops_the_publisher(local_stack: dict[str, Any], qr_clip: Path) -> None:
+    api, origin = local_stack["api"], local_stack["origin"]
+    b = Broadcaster(qr_clip, origin.url("cutme")).start()
+    try:
+        _until(lambda: httpx.get(f"{api}/streams/cutme").status_code == 200, 20, "on_publish to start watching")
+        _until(lambda: b.proc is not None and b.proc.poll() is not None, 40, "the cut to drop ffmpeg")
+        _until(lambda: httpx.get(f"{api}/streams/cutme").status_code == 404, 30, "on_publish_done to stop watching")
+    finally:
+        b.kill()
+    lines = [json.loads(x) for x in (local_stack["dir"] / "live.jsonl").read_text().splitlines()]
+    assert lines and lines[0]["stream"] == "cutme" and lines[0]["category"] == "gambling"
+    assert lines[0]["clip"] and Path(lines[0]["clip"]).is_file()
+
+
+def test_watch_command_prints_verdicts_from_a_file(qr_clip: Path, tmp_path: Path) -> None:
+    preset = tmp_path / "qr_only.yaml"
+    preset.write_text("name: qr_only\nvision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\n"
+                      "synthetic: {enabled: false}\n", encoding="utf-8")  # fmt: skip
+    out = tmp_path / "w.jsonl"
+    res = CliRunner().invoke(cli_app, ["watch", str(qr_clip), "--allow-files", "--pipeline", str(preset),
+                                       "--out", str(out), "--clips", str(tmp_path / "clips")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "gambling" in res.output and "qr.url" in res.output
+    rec = json.loads(out.read_text().splitlines()[0])
+    assert rec["category"] == "gambling" and rec["wallclock_start"] and Path(rec["clip"]).is_file()
+    bad = CliRunner().invoke(cli_app, ["watch", "rtmp://10.0.0.1/live/x"])
+    assert bad.exit_code == 2 and "refused" in bad.output
