@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from moderation.samplegen import PlantedEvent, SampleManifest, generate_sample, manifest_path
-from moderation.samplegen.sample import GAMBLING_OVERLAY, GAMBLING_SPEECH
+from moderation.samplegen.sample import GAMBLING_OVERLAY, GAMBLING_SPEECH, default_plan
 
 DEFAULT_CACHE = Path(os.environ.get("MODERATION_BENCH_CACHE", Path(tempfile.gettempdir()) / "moderation-bench"))
 
@@ -42,6 +42,18 @@ def smoke_plan() -> list[PlantedEvent]:
     ]
 
 
+def shifted_plan(seed: int, duration: float = 60.0) -> list[PlantedEvent]:
+    """The default plan with its event times rotated by a per-seed offset, so concurrent streams do
+    not all show a caption (and need OCR) or speak in the same second, as real streams do not."""
+    span = duration - 10.0  # events start in [0, span): every planted event (≤ 7 s) still fits
+    offset = (seed * 13.0) % span
+    out = []
+    for ev in default_plan():
+        start = (ev.start + offset) % span
+        out.append(replace(ev, start=round(start, 3), end=round(start + ev.end - ev.start, 3)))
+    return sorted(out, key=lambda e: e.start)
+
+
 def recordings(
     count: int,
     *,
@@ -52,19 +64,25 @@ def recordings(
     smoke: bool = False,
     cache: Path | None = None,
 ) -> list[Recording]:
-    """``count`` recordings with seeds 0..count-1 (the default 60 s plan, or :func:`smoke_plan`)."""
+    """``count`` recordings with seeds 0..count-1 (:func:`shifted_plan`, or :func:`smoke_plan`)."""
     folder = Path(cache or DEFAULT_CACHE)
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for seed in range(count):
-        tag = "smoke" if smoke else "plan"
+        tag = "smoke" if smoke else "shifted"
         path = folder / f"{tag}-{width}x{height}-{fps}fps-{duration:g}s-seed{seed}.mp4"
         mpath = manifest_path(path)
         if path.is_file() and mpath.is_file():
             manifest = SampleManifest.from_json(mpath.read_text(encoding="utf-8"))
         else:
             manifest = generate_sample(
-                path, duration, plan=smoke_plan() if smoke else None, seed=seed, width=width, height=height, fps=fps
+                path,
+                duration,
+                plan=smoke_plan() if smoke else shifted_plan(seed, duration),
+                seed=seed,
+                width=width,
+                height=height,
+                fps=fps,
             )
         out.append(Recording(path, manifest))
     return out
