@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from dataclasses import replace
@@ -86,13 +87,14 @@ class ManagerSettings(BaseModel):
     backoff_initial_s: float = Field(0.5, gt=0, description="First restart delay after a worker failure.")
     backoff_max_s: float = Field(10.0, gt=0, description="Restart delay cap.")
     max_restarts: int = Field(10, ge=0, description="Failures in a row before a stream is marked failed (0 = never).")
+    healthy_s: float = Field(60.0, gt=0, description="A worker up this long resets the failures-in-a-row count.")
     streams_per_cpu: float = Field(4.0, gt=0, description="Stream slots per CPU on nodes without `stream_slots`.")
     worker_stop_s: float = Field(10.0, gt=0, description="Seconds a removed stream may take to finish.")
 
 
 def worker_name(manager: str, a: Assignment) -> str:
     """Unique per start of a stream, so a replacement never waits for a dead worker's name."""
-    return f"{manager}/stream-{a.stream_id}-g{a.restarts}-m{a.moves}"
+    return f"{manager}/stream-{a.stream_id}-g{a.generation}"
 
 
 def batcher_name(family: str, node_id: str) -> str:
@@ -120,8 +122,8 @@ class StreamManager:
 
     # ------------------------------------------------------------------ API (actor methods)
     def ping(self) -> dict[str, Any]:
-        return {"node_id": ray.get_runtime_context().get_node_id(), "recovered": self.recovered,
-                "streams": len(self._state)}
+        return {"node_id": ray.get_runtime_context().get_node_id(), "pid": os.getpid(),
+                "recovered": self.recovered, "streams": len(self._state)}
 
     def add_stream(self, request: StreamRequest) -> Assignment:
         with self._lock:
@@ -183,19 +185,30 @@ class StreamManager:
         self.ckpt.save(a)
 
     def _reattach(self) -> int:
-        """After a restart: find the workers the checkpoint says are running."""
-        n = 0
+        """After a restart: find the workers the checkpoint says are running (all probed at once)."""
+        probes: dict[str, tuple[Any, Any]] = {}
         for a in list(self._state.values()):
             if a.state != "running":
                 continue
             try:
                 handle = ray.get_actor(worker_name(self.s.name, a), namespace=NAMESPACE)
-                ray.get(handle.status.remote(), timeout=10)
+                probes[a.stream_id] = (handle, handle.status.remote())
+            except ValueError:  # no such actor: it never started, or died with its node
+                self._put(replace(a, state="pending", last_error="lost while the manager was down"))
+        refs = [ref for _, ref in probes.values()]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=10) if refs else ([], [])
+        alive = set(ready)
+        n = 0
+        for sid, (handle, ref) in probes.items():
+            try:
+                ok = ref in alive and ray.get(ref) is not None
             except Exception:
-                self._put(replace(a, state="pending", node_id=None, last_error="lost while the manager was down"))
+                ok = False
+            if not ok:
+                self._put(replace(self._state[sid], state="pending", last_error="lost while the manager was down"))
                 continue
-            self._handles[a.stream_id] = handle
-            self._waits[a.stream_id] = handle.wait.remote()
+            self._handles[sid] = handle
+            self._waits[sid] = handle.wait.remote()
             n += 1
         return n
 
@@ -251,7 +264,8 @@ class StreamManager:
         if handle is not None:
             with contextlib.suppress(Exception):
                 ray.kill(handle, no_restart=True)
-        restarts = a.restarts + 1
+        healthy = a.started_at > 0 and time.time() - a.started_at >= self.s.healthy_s
+        restarts = 1 if healthy else a.restarts + 1
         if not node_lost and self.s.max_restarts and restarts > self.s.max_restarts:
             self._put(replace(a, state="failed", last_error=why, restarts=restarts))
             return
@@ -268,7 +282,7 @@ class StreamManager:
             self._put(replace(a, last_error="no node with a free stream slot"))
             return
         moves = a.moves + (a.node_id is not None and a.node_id != node)
-        a = replace(a, state="running", node_id=node, moves=moves)
+        a = replace(a, state="running", node_id=node, moves=moves, generation=a.generation + 1, started_at=time.time())
         self._put(a)  # write-ahead: a restarted manager looks for this worker by name
         cfg = self._pipeline(a.request.pipeline)
         try:

@@ -46,7 +46,9 @@ class Assignment:
     request: StreamRequest
     state: AssignmentState = "pending"
     node_id: str | None = None
-    restarts: int = 0  # restarts after failures (node loss, crash), in a row
+    restarts: int = 0  # failures (crash, error, node loss) in a row; reset after a healthy run
+    generation: int = 0  # worker starts so far; names each worker uniquely
+    started_at: float = 0.0  # wall time the current worker was started
     not_before: float = 0.0  # monotonic-free: wall time before which a restart is not tried
     last_error: str | None = None
     moves: int = 0  # times the stream changed node

@@ -26,16 +26,13 @@ finish in, so a scan on one node and on a cluster give the same report. It is wr
 
 from __future__ import annotations
 
-import glob
+import contextlib
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import ray
 from ray.exceptions import RayActorError
@@ -43,16 +40,14 @@ from ray.exceptions import RayActorError
 from moderation.config import PipelineConfig
 from moderation.errors import InputError
 from moderation.infer.manifest import ModelError
-from moderation.ingest.decode import MediaError, MediaInfo, probe
+from moderation.ingest.decode import MediaInfo
 from moderation.messages import Verdict
 from moderation.report import ReportWriter
 from moderation.runtime.graph import Engines, scan_file
-from moderation.runtime.ledger import LedgerEntry, ScanLedger, file_sha256, pipeline_key
+from moderation.runtime.inputs import FileFailure, FileJob, expand_inputs, plan_jobs
+from moderation.runtime.ledger import LedgerEntry, ScanLedger, pipeline_key
 from moderation.text.lexicon import LexiconError
 
-MEDIA_SUFFIXES = frozenset((".mp4", ".m4v", ".mkv", ".mov", ".webm", ".flv", ".ts", ".m2ts", ".mts", ".avi", ".wmv",
-                            ".mpg", ".mpeg", ".3gp", ".m4a", ".mp3", ".aac", ".wav", ".flac", ".ogg", ".opus"))
-_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _FATAL = (ModelError, LexiconError)
 
 
@@ -69,31 +64,11 @@ class RescanOptions:
 
 
 @dataclass(frozen=True)
-class FileJob:
-    index: int
-    path: Path
-    stream: str
-    info: MediaInfo
-    content_sha: str
-
-    @property
-    def media_s(self) -> float:
-        return self.info.duration or 0.0
-
-
-@dataclass(frozen=True)
 class FileResult:
     stream: str
     verdicts: tuple[Verdict, ...]
     frames: int
     audio_s: float
-
-
-@dataclass(frozen=True)
-class FileFailure:
-    path: str
-    reason: str
-    fatal: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,77 +94,6 @@ class RescanSummary:
     wall_s: float = 0.0
     used_ray: bool = False
     actors: int = 0
-
-
-def expand_inputs(inputs: Sequence[str]) -> list[str]:
-    """Files, directories (media files under them, recursively, sorted) and globs → file paths."""
-    if not inputs:
-        raise InputError("no input given")
-    out: list[str] = []
-    for raw in inputs:
-        if _SCHEME_RE.match(raw):
-            scheme = urlsplit(raw).scheme.lower()
-            if scheme != "file":
-                raise InputError(f"{raw}: unsupported URL scheme '{scheme}' for scan (give a local file path)")
-            raw = urlsplit(raw).path
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
-            if not found:
-                raise InputError(f"{raw}: a directory with no media files in it, not a regular file to scan")
-            out += found
-        elif not path.exists() and glob.has_magic(raw):
-            found = sorted(p for p in glob.glob(raw, recursive=True) if Path(p).is_file())
-            if not found:
-                raise InputError(f"{raw}: no file matches this pattern")
-            out += found
-        elif not path.exists():
-            raise InputError(f"{raw}: no such file")
-        elif not path.is_file():
-            raise InputError(f"{raw}: not a regular file")
-        else:
-            out.append(raw)
-    seen: set[Path] = set()
-    unique = []
-    for p in out:
-        key = Path(p).resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique
-
-
-def _stream_name(path: Path, used: set[str]) -> str:
-    name = re.sub(r"[^0-9A-Za-z_.-]+", "_", path.stem) or "stream"
-    candidate, n = name, 1
-    while candidate in used:
-        n += 1
-        candidate = f"{name}-{n}"
-    used.add(candidate)
-    return candidate
-
-
-def plan_jobs(files: Sequence[str], strict: bool) -> tuple[list[FileJob], list[FileFailure]]:
-    """Probe and hash every file (threads); non-media files become failures (errors if strict)."""
-
-    def inspect(p: str) -> tuple[MediaInfo, str]:
-        return probe(p), file_sha256(Path(p))
-
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(files)))) as pool:
-        futures = [pool.submit(inspect, p) for p in files]
-    jobs: list[FileJob] = []
-    failures: list[FileFailure] = []
-    used: set[str] = set()
-    for i, (p, fut) in enumerate(zip(files, futures, strict=True)):
-        try:
-            info, sha = fut.result()
-        except (MediaError, OSError) as exc:
-            if strict:
-                raise InputError(str(exc) if isinstance(exc, MediaError) else f"{p}: {exc}") from exc
-            failures.append(FileFailure(p, str(exc)))
-            continue
-        jobs.append(FileJob(i, Path(p), _stream_name(Path(p), used), info, sha))
-    return jobs, failures
 
 
 class ScanActor:
@@ -307,7 +211,8 @@ def _poll_progress(busy: dict[Any, tuple[Any, FileJob]], cfg: PipelineConfig, se
     probes = {a.progress.remote(): job for a, job in busy.values()}
     ready, not_ready = ray.wait(list(probes), num_returns=len(probes), timeout=1.0)
     for ref in not_ready:
-        ray.cancel(ref)
+        with contextlib.suppress(Exception):
+            ray.cancel(ref)
     for ref in ready:
         job = probes[ref]
         try:

@@ -1,0 +1,119 @@
+"""Inputs of a re-scan: files, directories and globs → probed, hashed, named file jobs.
+
+A missing path or a glob that matches nothing is a user error (:class:`InputError`) before any
+work starts; a file that exists but is not media becomes a :class:`FileFailure` of the batch
+(or an error, when ``strict``: one explicitly named file keeps the single-file contract).
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from moderation.errors import InputError
+from moderation.ingest.decode import MediaError, MediaInfo, probe
+from moderation.runtime.ledger import file_sha256
+
+MEDIA_SUFFIXES = frozenset((".mp4", ".m4v", ".mkv", ".mov", ".webm", ".flv", ".ts", ".m2ts", ".mts", ".avi", ".wmv",
+                            ".mpg", ".mpeg", ".3gp", ".m4a", ".mp3", ".aac", ".wav", ".flac", ".ogg", ".opus"))
+_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+@dataclass(frozen=True)
+
+
+class FileJob:
+    index: int
+    path: Path
+    stream: str
+    info: MediaInfo
+    content_sha: str
+
+    @property
+    def media_s(self) -> float:
+        return self.info.duration or 0.0
+
+
+@dataclass(frozen=True)
+
+
+class FileFailure:
+    path: str
+    reason: str
+    fatal: bool = False
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[str]:
+    """Files, directories (media files under them, recursively, sorted) and globs → file paths."""
+    if not inputs:
+        raise InputError("no input given")
+    out: list[str] = []
+    for raw in inputs:
+        if _SCHEME_RE.match(raw):
+            scheme = urlsplit(raw).scheme.lower()
+            if scheme != "file":
+                raise InputError(f"{raw}: unsupported URL scheme '{scheme}' for scan (give a local file path)")
+            raw = urlsplit(raw).path
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
+            if not found:
+                raise InputError(f"{raw}: a directory with no media files in it, not a regular file to scan")
+            out += found
+        elif not path.exists() and glob.has_magic(raw):
+            found = sorted(p for p in glob.glob(raw, recursive=True) if Path(p).is_file())
+            if not found:
+                raise InputError(f"{raw}: no file matches this pattern")
+            out += found
+        elif not path.exists():
+            raise InputError(f"{raw}: no such file")
+        elif not path.is_file():
+            raise InputError(f"{raw}: not a regular file")
+        else:
+            out.append(raw)
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        key = Path(p).resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def _stream_name(path: Path, used: set[str]) -> str:
+    name = re.sub(r"[^0-9A-Za-z_.-]+", "_", path.stem) or "stream"
+    candidate, n = name, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{name}-{n}"
+    used.add(candidate)
+    return candidate
+
+
+def plan_jobs(files: Sequence[str], strict: bool) -> tuple[list[FileJob], list[FileFailure]]:
+    """Probe and hash every file (threads); non-media files become failures (errors if strict)."""
+
+    def inspect(p: str) -> tuple[MediaInfo, str]:
+        return probe(p), file_sha256(Path(p))
+
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(files)))) as pool:
+        futures = [pool.submit(inspect, p) for p in files]
+    jobs: list[FileJob] = []
+    failures: list[FileFailure] = []
+    used: set[str] = set()
+    for i, (p, fut) in enumerate(zip(files, futures, strict=True)):
+        try:
+            info, sha = fut.result()
+        except (MediaError, OSError) as exc:
+            if strict:
+                raise InputError(str(exc) if isinstance(exc, MediaError) else f"{p}: {exc}") from exc
+            failures.append(FileFailure(p, str(exc)))
+            continue
+        jobs.append(FileJob(i, Path(p), _stream_name(Path(p), used), info, sha))
+    return jobs, failures
