@@ -73,12 +73,18 @@ class OcrGateConfig(_Strict):
         0.08, gt=0, le=1, description="Share of edge pixels that makes a cell text-like."
     )
     min_text_cells: int = Field(2, ge=1, description="Text-like cells a frame needs to be worth OCR.")
-    change_grid: int = Field(32, ge=4, le=128, description="Side of the block-mean thumbnail compared for change.")
+    change_grid: int = Field(
+        32, ge=4, le=128, description="Side of the block-mean thumbnail (of the glyph-edge map) compared for change."
+    )
     change_delta: int = Field(
-        12, ge=1, le=255, description="Grey change of a thumbnail cell that counts as changed."
+        12, ge=1, le=255, description="Change of a thumbnail cell (edge share × 255) that counts as changed."
     )
     min_changed_share: float = Field(
-        0.01, ge=0, le=1, description="Share of changed thumbnail cells that makes a frame new since the last OCR."
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of changed thumbnail cells (of the glyph-edge map, where text is) that makes a frame "
+        "new since the last OCR.",
     )
     refresh_s: float | None = Field(
         10.0, gt=0, description="Re-read an unchanged text-like frame after this long; None = never."

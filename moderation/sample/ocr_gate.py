@@ -10,9 +10,11 @@ the frame OCR already read. :class:`OcrGate` looks at a small grey copy of each 
    the first frame showing it is read, not the next slot's;
 2. **text-likely** — enough grid cells of the downscaled frame are dense in sharp intensity
    steps (strokes of glyphs); flat colour, smooth gradients and blurred objects have none;
-3. **changed** — the frame differs from the last frame OCR read for this stream (a small
-   block-mean thumbnail, compared cell by cell), or ``refresh_s`` passed since that read, so a
-   caption that stays on screen is still re-read now and then and keeps its verdict alive.
+3. **changed** — the frame's text differs from the last frame OCR read for this stream (a small
+   block-mean thumbnail of the glyph-edge map, compared cell by cell *where either frame has
+   text-like cells*: a caption that stays put over a moving or panning scene is not new text), or ``refresh_s``
+   passed since that read, so a caption that stays on screen is still re-read now and then and
+   keeps its verdict alive.
 
 The gate keeps counters (``stats``) so a scan can report how much OCR it saved, and each decision
 carries the text-likely regions (``(x, y, w, h)`` in frame pixels) for debugging and the UI; the
@@ -76,15 +78,21 @@ def _gray_small(image: np.ndarray, side: int) -> np.ndarray:
     return gray
 
 
-def _text_cells(gray: np.ndarray, cfg: OcrConfig) -> np.ndarray:
-    """Boolean grid: cells whose share of sharp-step pixels reaches ``gate.min_cell_density``."""
-    g = cfg.gate
+def _edges(gray: np.ndarray, cfg: OcrConfig) -> np.ndarray:
+    """Pixels with a sharp grey step to their right or lower neighbour (glyph strokes)."""
     a = gray.astype(np.int16)
     edges = np.zeros(a.shape, bool)
-    edges[:, 1:] |= np.abs(np.diff(a, axis=1)) >= g.edge_threshold
-    edges[1:, :] |= np.abs(np.diff(a, axis=0)) >= g.edge_threshold
+    edges[:, 1:] |= np.abs(np.diff(a, axis=1)) >= cfg.gate.edge_threshold
+    edges[1:, :] |= np.abs(np.diff(a, axis=0)) >= cfg.gate.edge_threshold
+    return edges
+
+
+def _text_cells(gray: np.ndarray, cfg: OcrConfig, edges: np.ndarray | None = None) -> np.ndarray:
+    """Boolean grid: cells whose share of sharp-step pixels reaches ``gate.min_cell_density``."""
+    g = cfg.gate
+    edges = _edges(gray, cfg) if edges is None else edges
     c = g.cell
-    rows, cols = a.shape[0] // c, a.shape[1] // c
+    rows, cols = edges.shape[0] // c, edges.shape[1] // c
     if rows == 0 or cols == 0:  # smaller than one cell: judge the whole image as one cell
         return np.array([[edges.mean() >= g.min_cell_density]])
     density = edges[: rows * c, : cols * c].reshape(rows, c, cols, c).mean(axis=(1, 3))
@@ -121,6 +129,7 @@ class OcrGate:
         self._last_t: float | None = None
         self._last_read_t: float | None = None
         self._last_thumb: np.ndarray | None = None
+        self._last_mask: np.ndarray | None = None
 
     def _count(self, d: GateDecision) -> GateDecision:
         s = self.stats
@@ -150,16 +159,23 @@ class OcrGate:
             self._last_slot = slot
             return self._count(GateDecision(t, True, "ungated"))
         gray = _gray_small(frame.image, g.side)
-        cells = _text_cells(gray, self.cfg)
+        edges = _edges(gray, self.cfg)
+        cells = _text_cells(gray, self.cfg, edges)
         n_cells = int(cells.sum())
         scale = max(frame.image.shape[:2]) / max(gray.shape[:2])
         regions = text_regions(cells, g.cell * scale)
         if n_cells < g.min_text_cells:
             return self._count(GateDecision(t, False, "no_text", n_cells, 0.0, regions))
-        thumb = _thumbnail(gray, g.change_grid)
+        # Compared: the thumbnail of the glyph-edge map (not of the grey image), only where text is
+        # now or was in the last frame read. A caption that stays put keeps its edges while the
+        # scene pans or an object moves behind it (smooth, no edges), so it is not read again
+        # and again; new or different text moves the edges.
+        thumb = _thumbnail(edges.astype(np.uint8) * 255, g.change_grid)
+        mask = self._text_mask(cells, gray.shape, g.cell, g.change_grid)
         changed = 1.0
-        if self._last_thumb is not None:
-            changed = float((np.abs(thumb - self._last_thumb) >= g.change_delta).mean())
+        if self._last_thumb is not None and self._last_mask is not None:
+            where = mask | self._last_mask
+            changed = float((np.abs(thumb - self._last_thumb) >= g.change_delta)[where].mean())
         reason = "ocr"
         if changed < g.min_changed_share:
             due = g.refresh_s is not None and self._last_read_t is not None and t - self._last_read_t >= g.refresh_s
@@ -169,7 +185,20 @@ class OcrGate:
         self._last_slot = slot
         self._last_read_t = t
         self._last_thumb = thumb
+        self._last_mask = mask
         return self._count(GateDecision(t, True, reason, n_cells, changed, regions))
+
+    @staticmethod
+    def _text_mask(cells: np.ndarray, shape: tuple[int, ...], cell: int, grid: int) -> np.ndarray:
+        """Text-like cells (grid over the cell-aligned part of the grey copy) as a ``grid`` × ``grid``
+        boolean mask over the whole grey copy, the thumbnail's geometry; never empty."""
+        h, w = shape[:2]
+        full = np.zeros((h, w), np.uint8)
+        rows, cols = cells.shape
+        if rows * cell <= h and cols * cell <= w and cells.any():
+            full[: rows * cell, : cols * cell] = np.kron(cells.astype(np.uint8), np.ones((cell, cell), np.uint8))
+        mask = cv2.resize(full.astype(np.float32), (grid, grid), interpolation=cv2.INTER_AREA) > 0
+        return mask if mask.any() else np.ones((grid, grid), bool)
 
     def select(self, frames: list[VideoFrame]) -> list[VideoFrame]:
         """The frames of a batch that go to OCR, in order."""

@@ -107,3 +107,24 @@ def test_gate_is_cheap(size: tuple[int, int]) -> None:
     for i in range(20):
         g.decide(frame(img, i * 0.1))
     assert (time.perf_counter() - t0) / 20 < 0.02  # far below one OCR call (≈100+ ms on CPU)
+
+
+def scene(cx: int, shift: int) -> np.ndarray:
+    """A panning gradient with a blurred disc at ``cx``: a moving scene without text."""
+    xs = (150 + 50 * np.sin(2 * np.pi * (np.arange(W) + shift) / W)).astype(np.float32)  # seamless pan
+    img = np.repeat(np.repeat(xs[None, :, None], H, 0), 3, 2)
+    disc = np.zeros((H, W), np.float32)
+    cv2.circle(disc, (cx, 45), 30, 1.0, -1)
+    disc = cv2.GaussianBlur(disc, (0, 0), 10)[:, :, None]
+    return (img * (1 - disc) + 250 * disc).astype(np.uint8)
+
+
+def test_static_caption_over_a_moving_scene_is_not_new_text() -> None:
+    g = gate(refresh_s=10.0)
+    reasons = [g.decide(frame(with_text(base=scene(60 + 40 * i, 15 * i), y=160), float(i))).reason for i in range(6)]
+    assert reasons == ["ocr"] + ["unchanged"] * 5
+    # ...but a different caption in the same place over the same moving scene is read
+    d = g.decide(frame(with_text("JOIN VIP 666", base=scene(300, 90), y=160), 6.0))
+    assert d.run and d.reason == "ocr"
+    # and the whole frame changing where there was no text does not count either: only the scene moved
+    assert g.decide(frame(with_text("JOIN VIP 666", base=scene(100, 150), y=160), 7.0)).reason == "unchanged"
