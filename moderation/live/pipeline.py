@@ -92,6 +92,13 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z" if dt is not None else None
 
 
+def _trim(seen: dict[Any, float], keep: int = 256) -> None:
+    """Bound the memory of per-violation bookkeeping on a stream that runs for days."""
+    if len(seen) > 2 * keep:
+        for k in list(seen)[:-keep]:
+            del seen[k]
+
+
 def _resolve(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
@@ -137,7 +144,8 @@ class StreamPipeline:
         self._ingest_done = False
         self._gaps: list[Gap] = []
         self._corrupt = self._reconnects = 0
-        self._alerted: dict[tuple[str, float], float] = {}
+        self._alerted: dict[tuple[str, float], float] = {}  # violations seen open (alert latency taken)
+        self._acted: dict[tuple[str, float, str], float] = {}  # (category, start, action) enforced
         self._tasks: set[asyncio.Task[None]] = set()
         self._enforced: Counter[tuple[str, str]] = Counter()
         self._verdict_count = 0
@@ -298,17 +306,15 @@ class StreamPipeline:
         now = datetime.now(UTC)
         for v in self.fuser.active():
             key = (v.category, round(v.start, 3))
-            if key in self._alerted:
-                continue
-            self._alerted[key] = v.start
-            arrived = self.clock.wall_at(v.start)
-            if arrived is not None:
-                self.alert_latency.observe(max(0.0, (now - arrived).total_seconds()))
-            if self.enforcer is not None and self.cfg.live.enforcement.on_active:
-                self._spawn(self._enforce(self._stamp(v)))
-        if len(self._alerted) > 512:
-            for k in list(self._alerted)[:256]:
-                del self._alerted[k]
+            if key not in self._alerted:
+                self._alerted[key] = v.start
+                arrived = self.clock.wall_at(v.start)
+                if arrived is not None:
+                    self.alert_latency.observe(max(0.0, (now - arrived).total_seconds()))
+            if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
+                self._maybe_enforce(v)
+        _trim(self._alerted)
+        _trim(self._acted)
 
     # ------------------------------------------------------------------ verdicts
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -339,10 +345,15 @@ class StreamPipeline:
         self.verdicts.append(v)
         del self.verdicts[:-100]
         self._verdict_count += 1
-        key = (v.category, round(v.start, 3))
-        if self.enforcer is not None and (key not in self._alerted or not self.cfg.live.enforcement.on_active):
-            self._alerted[key] = v.start
-            await self._enforce(v)
+        self._maybe_enforce(v)
+
+    def _maybe_enforce(self, v: Verdict) -> None:
+        """Enforce ``v.action`` once per violation and action (warn, then cut if it escalates)."""
+        key = (v.category, round(v.start, 3), v.action)
+        if self.enforcer is None or v.action not in ("warn", "cut") or key in self._acted:
+            return
+        self._acted[key] = v.start
+        self._spawn(self._enforce(self._stamp(v) if v.wallclock_start is None else v))
 
     async def _enforce(self, v: Verdict) -> None:
         assert self.enforcer is not None

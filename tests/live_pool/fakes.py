@@ -16,11 +16,12 @@ class FakeClients:
 
     def __init__(self, ocr_text: str = "百家乐 在线下注", ocr_span: tuple[float, float] = (1.0, 3.0),
                  speech: str = "place your bets now at our online casino", speech_t: float | None = None,
-                 delay_s: float = 0.0, fail_vision: bool = False) -> None:  # fmt: skip
+                 delay_s: float = 0.0, fail_vision: bool = False, period: float | None = None) -> None:  # fmt: skip
         self.ocr_text, self.ocr_span = ocr_text, ocr_span
         self.speech, self.speech_t = speech, speech_t
         self.delay_s = delay_s
         self.fail_vision = fail_vision
+        self.period = period  # OCR span repeats every `period` media seconds
         self.calls: dict[str, int] = {"vision": 0, "ocr": 0, "asr": 0}
         self.frames_seen: list[float] = []
 
@@ -37,8 +38,9 @@ class FakeClients:
         self.calls["ocr"] += 1
         lo, hi = self.ocr_span
         return [
-            OcrResult(f.stream, f.t, (TextLine(self.ocr_text, 0.95, (10.0, 10.0, 100.0, 20.0)),) if lo <= f.t <= hi
-                      else (), (f.image.shape[1], f.image.shape[0]))
+            OcrResult(f.stream, f.t, (TextLine(self.ocr_text, 0.95, (10.0, 10.0, 100.0, 20.0)),)
+                      if lo <= (f.t % self.period if self.period else f.t) <= hi else (),
+                      (f.image.shape[1], f.image.shape[0]))
             for f in frames
         ]  # fmt: skip
 

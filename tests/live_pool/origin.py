@@ -76,14 +76,18 @@ class Origin:
 
 
 @contextmanager
-def hooked_origin(root: Path, api_port: int) -> Iterator[Origin]:
-    """nginx-rtmp with publish hooks to ``api_port``; fails (never skips) without nginx-rtmp."""
+def hooked_origin(root: Path, api_port: int | None) -> Iterator[Origin]:
+    """nginx-rtmp with publish hooks to ``api_port`` (None: no hooks); fails (never skips) without
+    nginx-rtmp."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     module = next(p for p in live_conftest.RTMP_MODULE_PATHS if p.exists())
     origin = Origin(free_port(), free_port(), root)
     conf = root / "nginx.conf"
-    conf.write_text(HOOKED_CONF.format(module=module, root=root, rtmp_port=origin.rtmp_port,
-                                       http_port=origin.http_port, api_port=api_port))  # fmt: skip
+    text = HOOKED_CONF.format(module=module, root=root, rtmp_port=origin.rtmp_port, http_port=origin.http_port,
+                              api_port=api_port or 0)
+    if api_port is None:
+        text = "\n".join(line for line in text.splitlines() if "on_publish" not in line)
+    conf.write_text(text)
     log = (root / "stdout.log").open("wb")
     proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(root), "-e", str(root / "error.log")], stdout=log,
                             stderr=subprocess.STDOUT)  # fmt: skip

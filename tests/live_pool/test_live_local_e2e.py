@@ -57,6 +57,7 @@ def local_stack(tmp_path: Path, qr_clip: Path) -> Iterator[dict[str, Any]]:
     api_port = free_port()
     with hooked_origin(tmp_path, api_port) as origin:
         cfg = PipelineConfig.model_validate({
+            "ocr": {"gate": {"enabled": False}},  # fake OCR: no text-likely gate
             "policy": {"categories": {"gambling": {"actions": {"high": "cut"}}}},
             "live": {"allow_networks": ["127.0.0.0/8"], "audio_window_s": 2.0, "audio_overlap_s": 0.5,
                      "enforcement": {"enabled": True, "control_url": origin.control_url}},
@@ -95,3 +96,48 @@ def test_watch_command_prints_verdicts_from_a_file(qr_clip: Path, tmp_path: Path
     assert rec["category"] == "gambling" and rec["wallclock_start"] and Path(rec["clip"]).is_file()
     bad = CliRunner().invoke(cli_app, ["watch", "rtmp://10.0.0.1/live/x"])
     assert bad.exit_code == 2 and "refused" in bad.output
+
+
+def test_broadcaster_restart_reconnects_and_verdicts_continue(tmp_path: Path, qr_clip: Path) -> None:
+    import asyncio
+
+    from moderation.live.pipeline import StreamPipeline
+    from moderation.live.status import StreamSpec
+
+    cfg = PipelineConfig.model_validate({
+        "ocr": {"fps": 1.0, "gate": {"enabled": False}}, "synthetic": {"enabled": False},
+        "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+        "live": {"allow_networks": ["127.0.0.0/8"], "audio_window_s": 2.0, "audio_overlap_s": 0.5,
+                 "read_timeout_s": 2.0, "clip_wait_s": 2.0},
+    })  # fmt: skip
+    with hooked_origin(tmp_path, None) as origin:
+        b = Broadcaster(qr_clip, origin.url("restart")).start()
+        time.sleep(0.5)
+
+        async def go() -> tuple[Any, list[Any]]:
+            fake = FakeClients(ocr_span=(0.0, 1.0), period=3.0)
+            pipe = StreamPipeline(StreamSpec.from_url(origin.url("restart")), cfg, fake, clips_dir=tmp_path / "clips")
+            task = asyncio.create_task(pipe.run())
+            deadline = time.monotonic() + 40
+            while pipe.status().verdicts < 1 and time.monotonic() < deadline:
+                await asyncio.sleep(0.3)
+            b.kill()
+            await asyncio.sleep(1.0)
+            b.start()
+            while time.monotonic() < deadline:
+                st = pipe.status()
+                if st.gaps >= 1 and any(v.start > pipe._gaps[0].end_media and v.category == "gambling"
+                                        for v in pipe.verdicts):
+                    break
+                await asyncio.sleep(0.3)
+            pipe.stop()
+            return await task, pipe.verdicts
+
+        try:
+            status, verdicts = asyncio.run(go())
+        finally:
+            b.kill()
+    assert status.gaps >= 1 and status.reconnects >= 1 and status.state == "ended"
+    gambling = [v for v in verdicts if v.category == "gambling"]
+    assert len(gambling) >= 2 and gambling[0].clip
+    assert gambling[-1].start > gambling[0].end  # the timeline went on after the restart

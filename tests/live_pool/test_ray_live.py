@@ -146,3 +146,18 @@ def test_cut_drops_the_publisher_through_rtmp_control(stack: dict[str, Any], sam
         _until(lambda: httpx.get(f"{api}/streams/room2").status_code == 404, 30, "on_publish_done to remove room2")
     finally:
         b.kill()
+
+
+def test_batcher_actor_fails_only_the_bad_item(stack: dict[str, Any]) -> None:
+    import ray
+
+    from moderation.messages import VideoFrame
+
+    h = stack["pool"].batchers["vision"]
+    good = VideoFrame("x", 0.0, np.zeros((64, 64, 3), np.uint8))
+    bad = VideoFrame("x", 1.0, np.zeros((64, 64), np.float32))
+    res = ray.get(h.infer.remote([good, bad, good]), timeout=120)
+    assert [isinstance(r, Exception) for r in res] == [False, True, False]
+    assert res[0].stream == "x" and "frame x@1.000" in str(res[1])
+    stats = ray.get(h.stats.remote(), timeout=30)
+    assert stats["items"] >= 3 and stats["batches"] >= 1
