@@ -56,36 +56,25 @@ from moderation.ingest.source import (
     SourceConfig,
     TransientError,
 )
-from moderation.ingest.urlguard import UrlGuardConfig, UrlRefused
+from moderation.ingest.urlguard import UrlRefused
 from moderation.live.analysis import AudioAnalyzer, FrameAnalyzer
 from moderation.live.clients import InferenceClients
 from moderation.live.enforce import Enforcer, Target
 from moderation.live.evidence import FrameKeeper, WallClock
 from moderation.live.metrics import LatencyHistogram, StreamMetrics
 from moderation.live.queues import DropOldestQueue
+from moderation.live.settings import source_config
 from moderation.live.sinks import VerdictSink
 from moderation.live.status import StreamSpec, StreamState, StreamStatus, VerdictBrief
 from moderation.messages import Box, Signal, Verdict
 from moderation.policy.fuse import Fuser
 from moderation.runtime.graph import Engines
 
+__all__ = ["StreamPipeline", "source_config"]
+
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5
-
-
-def source_config(cfg: PipelineConfig) -> SourceConfig:
-    """How a live stream is opened and sampled, from the pipeline config."""
-    live = cfg.live
-    hop = live.audio_window_s - live.audio_overlap_s if live.audio_overlap_s > 0 else None
-    return SourceConfig(
-        open_timeout_s=live.open_timeout_s, read_timeout_s=live.read_timeout_s, give_up_after_s=live.give_up_after_s,
-        eof_grace_s=live.eof_grace_s, realtime=live.realtime_files, fps=cfg.sampling.fps,
-        max_side=cfg.sampling.max_side, max_frame_pixels=cfg.sampling.max_frame_pixels, audio=cfg.asr.enabled,
-        audio_window_s=live.audio_window_s, audio_hop_s=hop,
-        guard=UrlGuardConfig(allow_file=live.allow_files, allow_hosts=live.allow_hosts,
-                             allow_networks=live.allow_networks),
-    )  # fmt: skip
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -305,12 +294,7 @@ class StreamPipeline:
             self._emit(self.fuser.advance(wm))
         now = datetime.now(UTC)
         for v in self.fuser.active():
-            key = (v.category, round(v.start, 3))
-            if key not in self._alerted:
-                self._alerted[key] = v.start
-                arrived = self.clock.wall_at(v.start)
-                if arrived is not None:
-                    self.alert_latency.observe(max(0.0, (now - arrived).total_seconds()))
+            self._alert(v, now)
             if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
                 self._maybe_enforce(v)
         _trim(self._alerted)
@@ -330,7 +314,17 @@ class StreamPipeline:
         return replace(v, wallclock_start=_iso(self.clock.wall_at(v.start)),
                        model_versions=self.engines.model_versions())  # fmt: skip
 
+    def _alert(self, v: Verdict, now: datetime) -> None:
+        """First time a violation is known (open, or decided in one step): its detection latency."""
+        key = (v.category, round(v.start, 3))
+        if key not in self._alerted:
+            self._alerted[key] = v.start
+            arrived = self.clock.wall_at(v.start)
+            if arrived is not None:
+                self.alert_latency.observe(max(0.0, (now - arrived).total_seconds()))
+
     async def _finish(self, verdict: Verdict) -> None:
+        self._alert(verdict, datetime.now(UTC))
         v = self._stamp(verdict)
         if self.clips_dir is not None and self.cfg.evidence.clips:
             v = await self._evidence(v)

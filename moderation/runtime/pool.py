@@ -132,6 +132,11 @@ class WorkerPool:
         w = self._workers.get(stream_id)
         return await self._poll(w) if w is not None else None
 
+    def worker(self, stream_id: str) -> ActorHandle | None:
+        """The StreamWorker actor of a stream (for a manager that supervises actors itself)."""
+        w = self._workers.get(stream_id)
+        return w.actor if w is not None else None
+
     async def verdicts(self, stream_id: str) -> list[dict[str, Any]]:
         w = self._workers.get(stream_id)
         return list(await w.actor.verdicts.remote()) if w is not None else []

@@ -123,7 +123,12 @@ def test_publish_hook_watches_and_verdict_with_clip_lands_in_review_queue(stack:
         metrics = httpx.get(f"{api}/metrics").text
         assert 'moderation_live_frames_total{stream="room1"}' in metrics
         assert "moderation_live_alert_latency_seconds_count" in metrics
-        print(f"ray pool start {stack['start_s']:.1f}s; first verdict in queue after {took:.1f}s live; {live}")
+        import ray
+
+        m = ray.get(stack["pool"].worker("room1").metrics.remote(), timeout=30)
+        print(f"\nray pool start {stack['start_s']:.1f}s; first verdict in queue {took:.1f}s after going live; "
+              f"frame latency p50 {m.frame_latency.percentile(50):.2f}s p95 {m.frame_latency.percentile(95):.2f}s; "
+              f"alert latency {m.alert_latency.recent}; verdict latency {m.verdict_latency.recent}; {live}")
     finally:
         b.kill()
     # the publisher left: nginx calls on_publish_done and the pool stops watching
