@@ -13,7 +13,8 @@ event loop and sharing one :class:`moderation.live.clients.LocalClients` — a
 :class:`moderation.infer.batcher.DynamicBatcher` per model family, so vision (NudeNet + open_nsfw
 at 1 fps), OCR (at ``ocr.fps``) and Whisper (batched across streams, VAD first: only voiced audio
 costs) are batched across streams. Latency is a frame's arrival (its packet read) → its inference
-result in the pipeline; ``alert`` is first evidence arrival → open verdict detected.
+result in the pipeline (vision and, when the gate let it through, OCR); ``alert`` is first evidence
+arrival → verdict open in the fuser, split into visual evidence (OCR, QR, vision) and speech.
 
 **Baseline** (``run_baseline``): one thread per stream doing ``baseline.run_live_stream`` — the
 plain synchronous loop (every frame decoded, 1 fps full-size BGR → NudeDetector, open_nsfw,
@@ -26,7 +27,7 @@ grow by more than ``--max-lag-growth`` from the first to the last quarter of the
 holds for each stream's frame arrival → result latency (a queue that grows without dropping is
 falling behind too).
 
-    python benchmarks/live_capacity.py [--smoke] [--duration 40] [--max-streams 24] [--out DIR]
+    python benchmarks/live_capacity.py [--smoke] [--duration 45] [--max-streams 24] [--out DIR]
 
 Writes ``benchmarks/results/live_capacity.{json,md}``.
 """
@@ -44,6 +45,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,25 @@ def make_pipeline_class() -> type:
                 observe(value)
 
             self.frame_latency.observe = record  # type: ignore[method-assign]
+            # first evidence arrival → verdict open in the fuser, split by what the evidence was
+            self.alerts: dict[str, list[float]] = {"visual": [], "speech": []}
+            seen: set[tuple[str, float]] = set()
+            active = self.fuser.active
+
+            def watch_active() -> Any:
+                verdicts = active()
+                now = datetime.now(UTC)
+                for v in verdicts:
+                    key = (v.category, round(v.start, 3))
+                    arrived = self.clock.wall_at(v.start)
+                    if key in seen or arrived is None:
+                        continue
+                    seen.add(key)
+                    speech = all(sig.kind.startswith("asr.") for sig in v.signals)
+                    self.alerts["speech" if speech else "visual"].append((now - arrived).total_seconds())
+                return verdicts
+
+            self.fuser.active = watch_active  # type: ignore[method-assign]
 
         def _on_event(self, ev: Any) -> None:
             if isinstance(ev, FrameEvent):
@@ -192,6 +213,8 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
         "frame_latency_s": percentiles([x for p in pipes for x in p.latencies]),
         "result_lag": lag_summary([list(enumerate(p.latencies)) for p in pipes]),
         "alert_latency_s": merged("alert_latency"),
+        "visual_alert_latency_s": percentiles([x for p in pipes for x in p.alerts["visual"]]),
+        "speech_alert_latency_s": percentiles([x for p in pipes for x in p.alerts["speech"]]),
         "verdict_latency_s": merged("verdict_latency"),
         **lag_summary([p.lags for p in pipes]),
         "cpu_cores_busy": round(cpu / wall, 2),
@@ -386,12 +409,13 @@ def markdown(r: dict[str, Any]) -> list[str]:
         "All trials:",
         "",
         "| side | N | held | drop % | ingest lag end / growth s | result lag end / growth s "
-        "| frame→result p50 / p95 / p99 s | alert p95 s | CPU cores | RSS MiB | load avg after |",
+        "| frame→result p50 / p95 / p99 s | alert p50 / p95 s, visual · speech | CPU cores | RSS MiB | load after |",
         "|---|---:|---|---:|---|---|---|---:|---:|---:|---:|",
     ]
     for t in r["trials"]:
         lat = t["frame_latency_s"]
-        alert = (t.get("alert_latency_s") or {}).get("p95", "—")
+        va, sa = t.get("visual_alert_latency_s") or {}, t.get("speech_alert_latency_s") or {}
+        alert = f"{va.get('p50', '—')} / {va.get('p95', '—')} · {sa.get('p50', '—')} / {sa.get('p95', '—')}"
         rl = t["result_lag"]
         load = t.get("load_avg_after")
         lines.append(
