@@ -211,6 +211,7 @@ def _select(packets: Sequence[EncodedPacket], epoch: int, t_to: float, t0: float
 def _write_mp4(tmp: Path, templates: CodecTemplates, packets: Sequence[EncodedPacket], t0: float) -> float:
     """Mux packets into a faststart MP4 with timestamps rebased to the clip start."""
     last_end = t0
+    last_dts: dict[str, int] = {}
     with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as dst:
         assert templates.video is not None
         vout = dst.add_stream_from_template(templates.video)
@@ -224,6 +225,13 @@ def _write_mp4(tmp: Path, templates: CodecTemplates, packets: Sequence[EncodedPa
             # Rebase on the timeline (continuous across reconnects), in the packet's own time base.
             pkt.pts = round((p.t - t0) / tb)
             pkt.dts = round((p.t_dts - t0) / tb)
+            prev = last_dts.get(p.kind)
+            if prev is not None and pkt.dts <= prev:
+                # Live publishers repeat a timestamp now and then (ffmpeg -stream_loop at the wrap, a
+                # splice); the MP4 muxer refuses the clip for it (EINVAL), so nudge it forward one tick.
+                pkt.dts = prev + 1
+                pkt.pts = max(pkt.pts, pkt.dts)
+            last_dts[p.kind] = pkt.dts
             pkt.duration = p.duration
             pkt.time_base = tb
             pkt.is_keyframe = p.keyframe
