@@ -450,6 +450,10 @@ class LiveConfig(_Strict):
     max_streams_per_node: int = Field(32, ge=1, description="Stream worker actors per Ray node at most.")
     open_timeout_s: float = Field(10.0, gt=0, description="Seconds an open (connect + probe) may take.")
     read_timeout_s: float = Field(10.0, gt=0, description="Seconds without data before a stream counts as dropped.")
+    analyzeduration_s: float = Field(
+        4.0, gt=0, description="Seconds of live input probed on open; must exceed the publisher's keyframe interval "
+        "(RTMP subscribers get video from the next keyframe; probed too briefly, the stream opens audio-only).",
+    )
     give_up_after_s: float = Field(60.0, gt=0, description="Seconds of continuous outage before a stream is given up.")
     eof_grace_s: float = Field(10.0, ge=0, description="Seconds a publisher that left cleanly may take to return.")
     allow_networks: tuple[str, ...] = Field(

@@ -15,7 +15,8 @@ def source_config(cfg: PipelineConfig) -> SourceConfig:
     live = cfg.live
     hop = live.audio_window_s - live.audio_overlap_s if live.audio_overlap_s > 0 else None
     return SourceConfig(
-        open_timeout_s=live.open_timeout_s, read_timeout_s=live.read_timeout_s, give_up_after_s=live.give_up_after_s,
+        open_timeout_s=live.open_timeout_s, read_timeout_s=live.read_timeout_s,
+        analyzeduration_s=live.analyzeduration_s, give_up_after_s=live.give_up_after_s,
         eof_grace_s=live.eof_grace_s, realtime=live.realtime_files, fps=cfg.sampling.fps,
         max_side=cfg.sampling.max_side, max_frame_pixels=cfg.sampling.max_frame_pixels, audio=cfg.asr.enabled,
         audio_window_s=live.audio_window_s, audio_hop_s=hop,
