@@ -10,16 +10,21 @@ Inside (DESIGN.md §2, §7, §8):
   corrupt packets are its business), pushes encoded packets into the evidence ring and sampled
   frames / audio windows into bounded :class:`DropOldestQueue` s — it never blocks on inference;
 * **frame** and **audio tasks** on the event loop take what is queued, call the injected
-  :class:`InferenceClients` (local batchers or Ray batcher actors — the same code), and feed the
-  signals into the per-stream :class:`moderation.policy.fuse.Fuser`;
-* a **tick** advances the fuser to the watermark (media time every stage has finished), so
-  verdicts close while the stream goes on;
+  :class:`InferenceClients` (local batchers or Ray batcher actors — the same code) and hand their
+  signals to the per-stream :class:`moderation.policy.fuse.Fuser` in media-time order: a signal is
+  held until the **watermark** (the media time every stage has finished: frames done, and the
+  start of the last transcribed audio window) passes it, so live decisions equal offline ones even
+  though transcripts trail frames by an audio window;
+* a **tick** releases held signals and advances the fuser to the watermark, so verdicts close
+  while the stream goes on;
 * a verdict gets ``wallclock_start`` (arrival time of its first evidence), model versions, an
   evidence clip remuxed from the ring plus a thumbnail, goes to the sinks, and is enforced
   (warn/cut) when its policy action says so. Open violations are enforced as soon as detected.
 
 Latency (exported as histograms): frame arrival → inference result; first evidence arrival →
-detection (``alert``); last evidence arrival → sink write (``verdict``).
+detection (``alert``, includes waiting for the watermark); last evidence arrival → sink write
+(``verdict``, includes the policy's ``merge_gap_s``). ``status()`` and ``metrics()`` may be
+called at any time from the pipeline's event loop.
 Other helpers build on this: ``benchmarks/live_capacity.py`` (many pipelines, one LocalClients)
 and :class:`moderation.runtime.actors.StreamWorker` (one pipeline per Ray actor).
 """

@@ -94,3 +94,34 @@ def test_pool_cap_and_fail_closed() -> None:
         assert client.post("/hooks/nginx/on_publish", data={**form, "name": "b"}).status_code == 503
         assert client.post("/streams", json={"url": "rtmp://127.0.0.1:9/live/c"}).status_code == 503
         assert client.post("/hooks/nginx/on_publish", data={**form, "tcurl": "rtmp://10.0.0.1/x"}).status_code == 403
+
+
+def test_serve_command_local(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import subprocess
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("moderation")
+    proc = subprocess.Popen([str(exe), "serve", "--local", "--port", str(port), "--allow-network", "127.0.0.0/8"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert httpx.post(f"{base}/streams", json={"url": "rtmp://10.0.0.1/live/x"}).status_code == 400
+        assert httpx.get(f"{base}/streams").json() == []
+        assert httpx.get(f"{base}/metrics").status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
