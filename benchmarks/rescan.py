@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     timer = StageTimer()
     timer.wrap(engines.vision, "analyse", "vision")
     timer.wrap(engines.ocr, "read", "ocr")
-    timer.wrap(engines.asr, "transcribe", "asr")
+    timer.wrap(engines.asr_batch, "transcribe_batch", "asr")
     base = BaselineModels(cfg.asr.model, beam_size=cfg.asr.beam_size, compute_type=cfg.asr.compute_type)
 
     # Warm-up (untimed): load every model and run each once, on a short small recording.

@@ -1,0 +1,54 @@
+"""A scan transcribes its audio windows in batches through the batched transcriber."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moderation.config import PipelineConfig
+from moderation.messages import AudioWindow, TranscriptSegment
+from moderation.runtime.graph import ASR_SCAN_BATCH, Engines, FileScan, audio_signals
+from moderation.samplegen import write_video
+
+
+class FakeBatched:
+    def __init__(self, fail_at: float | None = None) -> None:
+        self.calls: list[list[float]] = []
+        self.fail_at = fail_at
+
+    def transcribe_batch(self, windows: Sequence[AudioWindow]) -> list[list[TranscriptSegment] | Exception]:
+        self.calls.append([w.start for w in windows])
+        out: list[list[TranscriptSegment] | Exception] = []
+        for w in windows:
+            if self.fail_at is not None and w.start == self.fail_at:
+                out.append(RuntimeError("decoder broke"))
+            else:
+                seg = TranscriptSegment(w.stream, w.start, w.start + 1, "place your bets now online casino", "en")
+                out.append([seg])
+        return out
+
+
+def _scan(tmp_path: Path, fake: FakeBatched) -> tuple[FileScan, list[float]]:
+    path = write_video(tmp_path / "a.mp4", None, 20.0, np.zeros(20 * 16000, np.float32), audio_rate=16000)
+    cfg = PipelineConfig.model_validate({"asr": {"window_s": 2.0}})
+    engines = Engines(cfg)
+    engines.asr_batch = fake  # type: ignore[assignment]  # cached_property: an instance attribute wins
+    scan = FileScan(stream="a", path=path, info=None)  # type: ignore[arg-type]
+    times = [s.t for s in audio_signals(path, engines, scan, None)]
+    return scan, times
+
+
+def test_windows_go_to_the_batched_transcriber_in_batches(tmp_path: Path) -> None:
+    fake = FakeBatched()
+    scan, times = _scan(tmp_path, fake)
+    assert [len(c) for c in fake.calls] == [ASR_SCAN_BATCH, 10 - ASR_SCAN_BATCH]
+    assert times == sorted(times) and len(times) >= 10  # every window's keyword hits, in media order
+    assert scan.audio_s == pytest.approx(20.0, abs=0.1)
+
+
+def test_a_failed_window_fails_the_scan(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="decoder broke"):
+        _scan(tmp_path, FakeBatched(fail_at=4.0))
