@@ -166,3 +166,25 @@ def test_batcher_actor_fails_only_the_bad_item(stack: dict[str, Any]) -> None:
     assert res[0].stream == "x" and "frame x@1.000" in str(res[1])
     stats = ray.get(h.stats.remote(), timeout=30)
     assert stats["items"] >= 3 and stats["batches"] >= 1
+
+
+def test_killed_stream_worker_is_restarted_and_resumes(stack: dict[str, Any], sample: Path) -> None:
+    import ray
+
+    origin: Origin = stack["origin"]
+    api: str = stack["api"]
+    b = Broadcaster(sample, origin.url("room3")).start()
+    try:
+        def frames() -> int:
+            r = httpx.get(f"{api}/streams/room3")
+            return int(r.json()["frames_in"]) if r.status_code == 200 else 0
+
+        before = _until(lambda: frames() >= 4 and frames(), 30, "room3 to be followed")
+        ray.kill(stack["pool"].worker("room3"), no_restart=False)  # the process dies; Ray restarts the actor
+        # A fresh pipeline (counters from zero) follows the stream again after the next status poll.
+        _until(lambda: frames() < before, 60, "a restarted worker")
+        _until(lambda: (r := httpx.get(f"{api}/streams/room3")).json()["state"] == "live"
+               and r.json()["frames_in"] >= 2, 60, "the restarted worker to resume")  # fmt: skip
+    finally:
+        b.kill()
+    _until(lambda: httpx.get(f"{api}/streams/room3").status_code == 404, 30, "on_publish_done to remove room3")
