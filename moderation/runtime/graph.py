@@ -11,7 +11,9 @@ Nothing here imports Ray: the Ray actors in :mod:`moderation.runtime.actors` wra
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import islice
@@ -168,6 +170,17 @@ def audio_signals(path: Path, engines: Engines, scan: FileScan, progress: Progre
                 progress(window.end - window.start)
 
 
+def _serialised(progress: Progress) -> Progress:
+    """``progress`` made safe to call from the video and the audio branch at once."""
+    lock = threading.Lock()
+
+    def report(seconds: float) -> None:
+        with lock:
+            progress(seconds)
+
+    return report
+
+
 def scan_file(
     path: Path,
     stream: str,
@@ -184,12 +197,29 @@ def scan_file(
     cfg = engines.cfg
     info = probe(path)
     scan = FileScan(stream=stream, path=path, info=info)
-    if info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled):
-        frames = iter_frames(path, stream, cfg.sampling.fps, max_side=cfg.sampling.max_side,
-                             max_frame_pixels=cfg.sampling.max_frame_pixels)
-        scan.signals.extend(video_signals(frames, engines, scan, progress))
-    if info.has_audio and cfg.asr.enabled:
-        scan.signals.extend(audio_signals(path, engines, scan, progress))
+    do_video = info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled)
+    do_audio = info.has_audio and cfg.asr.enabled
+    # The audio branch (its own demux, VAD, Whisper) runs beside the video branch in one more
+    # thread: both spend their time in native code that releases the GIL (PyAV, ONNX Runtime,
+    # CTranslate2), so a scan keeps a second core busy instead of doing one branch after the other.
+    report = _serialised(progress) if progress is not None and do_video and do_audio else progress
+    pool = ThreadPoolExecutor(1, thread_name_prefix=f"asr-{stream}") if do_video and do_audio else None
+    try:
+        audio_job = None
+        if pool is not None:
+            engines.matcher  # noqa: B018  # built once here, not raced for by the two branches
+            audio_job = pool.submit(lambda: list(audio_signals(path, engines, scan, report)))
+        if do_video:
+            frames = iter_frames(path, stream, cfg.sampling.fps, max_side=cfg.sampling.max_side,
+                                 max_frame_pixels=cfg.sampling.max_frame_pixels)
+            scan.signals.extend(video_signals(frames, engines, scan, report))
+        if audio_job is not None:
+            scan.signals.extend(audio_job.result())
+        elif do_audio:
+            scan.signals.extend(audio_signals(path, engines, scan, report))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     if chat is not None:
         scan.chat = ChatStats()
         messages = iter_chat(chat, stream, cfg.chat, stats=scan.chat)

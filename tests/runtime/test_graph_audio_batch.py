@@ -52,3 +52,34 @@ def test_windows_go_to_the_batched_transcriber_in_batches(tmp_path: Path) -> Non
 def test_a_failed_window_fails_the_scan(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="decoder broke"):
         _scan(tmp_path, FakeBatched(fail_at=4.0))
+
+
+def test_scan_runs_the_audio_branch_beside_the_video_branch(tmp_path: Path) -> None:
+    import threading
+
+    from moderation.runtime.graph import scan_file
+
+    threads: list[str] = []
+
+    class Recording(FakeBatched):
+        def transcribe_batch(self, windows: Sequence[AudioWindow]) -> list[list[TranscriptSegment] | Exception]:
+            threads.append(threading.current_thread().name)
+            return super().transcribe_batch(windows)
+
+    def frames(_: int, t: float) -> np.ndarray:
+        return np.full((64, 96, 3), int(40 + 10 * t), np.uint8)
+
+    path = write_video(tmp_path / "av.mp4", frames, 6.0, np.zeros(6 * 16000, np.float32), width=96, height=64,
+                       audio_rate=16000)  # fmt: skip
+    cfg = PipelineConfig.model_validate({
+        "asr": {"window_s": 2.0}, "vision": {"enabled": False}, "ocr": {"enabled": False},
+        "synthetic": {"enabled": False},
+    })  # fmt: skip
+    engines = Engines(cfg)
+    engines.asr_batch = Recording()  # type: ignore[assignment]
+    seen: list[float] = []
+    scan = scan_file(path, "av", engines, progress=seen.append)
+    assert threads and all(name.startswith("asr-av") for name in threads)
+    assert scan.frames >= 5 and scan.audio_s == pytest.approx(6.0, abs=0.1)
+    assert [v.category for v in scan.verdicts] == ["gambling"]
+    assert sum(seen) == pytest.approx(6.0 + 5.0, abs=1.1)  # video (last frame time) + audio seconds
