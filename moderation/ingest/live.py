@@ -90,7 +90,13 @@ class LiveSource:
         *,
         sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
+        start_at: float = 0.0,
     ) -> None:
+        """``start_at``: timeline time of the first packet. A stream worker restarted mid-stream
+        passes the seconds since the stream's timeline began, so verdicts after the restart never
+        reuse the media times (and review-queue keys) of verdicts from before it."""
+        if start_at < 0:
+            raise ValueError(f"start_at must be >= 0, got {start_at}")
         self.url = url
         self.stream_id = stream_id
         self.config = config or SourceConfig()
@@ -99,7 +105,7 @@ class LiveSource:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._epoch = -1
-        self._t_last = 0.0  # newest timeline time seen (seconds)
+        self._t_last = float(start_at)  # newest timeline time seen (seconds)
         self._wall_last = _now()
         self._t_first: float | None = None
         self._sampler = FpsSampler(self.config.fps)

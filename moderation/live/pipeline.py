@@ -197,7 +197,9 @@ class StreamPipeline:
         """Open (retrying while the origin has nothing yet, e.g. right after on_publish) and follow."""
         started, attempt = time.monotonic(), 0
         while not self._stop.is_set():
-            src = self._source = LiveSource(self.spec.url, self.spec.stream_id, self.source_cfg)
+            src = self._source = LiveSource(
+                self.spec.url, self.spec.stream_id, self.source_cfg, start_at=self.spec.resume_at(time.time())
+            )
             connected = False
             try:
                 for ev in src:

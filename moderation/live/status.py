@@ -7,7 +7,8 @@ control API's JSON) unchanged.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -38,6 +39,23 @@ class StreamSpec:
     url: str
     app: str | None = None
     name: str | None = None
+    timeline_origin: float | None = None
+    """Unix time at which this stream's media timeline is 0 (set once, when the pool first starts
+    the stream). A worker restarted later resumes the timeline at ``now - timeline_origin`` instead
+    of at 0, so its verdicts cannot collide with (and overwrite) earlier review items of the same
+    stream. Ignored for files, which replay from their start and so reproduce the same verdicts."""
+
+    def with_origin(self) -> StreamSpec:
+        """This spec with ``timeline_origin`` fixed to now if it was not set yet."""
+        if self.timeline_origin is not None:
+            return self
+        return replace(self, timeline_origin=time.time())
+
+    def resume_at(self, now: float) -> float:
+        """Timeline time a (re)started worker begins at: 0 for files and fresh streams."""
+        if self.timeline_origin is None or is_file_url(self.url):
+            return 0.0
+        return max(0.0, now - self.timeline_origin)
 
     @classmethod
     def from_url(cls, url: str, stream_id: str | None = None) -> StreamSpec:
@@ -48,6 +66,12 @@ class StreamSpec:
             if len(segs) >= 2:
                 app, name = segs[0], "/".join(segs[1:])
         return cls(stream_id or stream_id_for(url), url, app, name)
+
+
+def is_file_url(url: str) -> bool:
+    """A local recording (path or ``file:`` URL) rather than a live network stream."""
+    scheme = urlsplit(url).scheme.lower()
+    return scheme in ("", "file") or len(scheme) == 1  # "c:" on Windows paths
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,13 @@ def batcher_actor(family: Family, cfg: PipelineConfig, *, num_cpus: float = 0, n
 def stream_worker(spec: StreamSpec, cfg: PipelineConfig, batchers: dict[str, ActorHandle], *,
                   clips_dir: str | None = None, report: str | None = None, queue_url: str | None = None,
                   max_restarts: int = 3) -> ActorHandle:  # fmt: skip
-    """Start the actor that owns ``spec``'s stream (call ``start`` on it)."""
+    """Start the actor that owns ``spec``'s stream (call ``start`` on it).
+
+    The spec's timeline origin is fixed here, before the actor exists: Ray re-runs ``__init__``
+    with these same arguments when it restarts the actor, so the restarted worker continues the
+    stream's timeline instead of starting again at 0.
+    """
+    spec = spec.with_origin()
     cls: Any = ray.remote(StreamWorker)
     handle: ActorHandle = cls.options(num_cpus=0, max_restarts=max_restarts, max_concurrency=64,
                                       name=f"stream-{spec.stream_id}",

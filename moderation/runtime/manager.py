@@ -130,6 +130,8 @@ class StreamManager:
             old = self._state.get(request.stream_id)
             if old is not None and old.state in ACTIVE:
                 return old
+            if request.timeline_origin is None:
+                request = replace(request, timeline_origin=time.time())
             a = Assignment(request)
             self._put(a)
             self._tick_locked()
@@ -295,9 +297,10 @@ class StreamManager:
             if self._offers(node, resources.STREAM_SLOTS):
                 opts["resources"] = {resources.STREAM_SLOTS: 1}
             r = a.request
+            spec = replace(StreamSpec.from_url(r.url, r.stream_id), timeline_origin=r.timeline_origin)
             cls: Any = ray.remote(StreamWorker)
             handle = cls.options(**opts).remote(
-                StreamSpec.from_url(r.url, r.stream_id), cfg, batchers, clips_dir=r.clips_dir, report=r.report,
+                spec, cfg, batchers, clips_dir=r.clips_dir, report=r.report,
                 queue_url=r.queue_url or self.s.queue_url)
             handle.start.remote()
         except Exception as exc:

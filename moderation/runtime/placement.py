@@ -39,6 +39,7 @@ class StreamRequest:
     clips_dir: str | None = None  # shared storage for evidence clips
     report: str | None = None  # optional JSONL of the worker's verdicts
     needs_gpu: bool = False
+    timeline_origin: float | None = None  # unix time of media t=0; fixed on add, kept across moves/restarts
 
 
 @dataclass(frozen=True)
