@@ -133,6 +133,11 @@ def serve(
     out: Annotated[Path | None, typer.Option(help="Also append verdicts to this JSONL report.")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (default: start Ray locally).")] = None,
     local: Annotated[bool, typer.Option(help="Run streams in this process instead of Ray actors.")] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="Cluster mode: place streams through the stream manager actor, which keeps its "
+                     "assignments in this SQLite checkpoint (on storage every node sees) and survives restarts."),
+    ] = None,
     allow_network: AllowNet = None,
 ) -> None:
     """Run the worker pool with its control API (streams, publish hooks, /metrics)."""
@@ -150,6 +155,15 @@ def serve(
 
         sinks: list[VerdictSink] = ([JsonlSink(out)] if out else []) + ([ReviewSink(queue)] if queue else [])
         uvicorn.run(create_app(LocalPool(cfg, sinks=sinks, clips_dir=clips), cfg), host=host, port=port)
+        return
+    if checkpoint is not None:
+        from moderation.runtime.managed_pool import ManagedPool
+        from moderation.runtime.manager import ManagerSettings
+
+        managed = ManagedPool(ManagerSettings(checkpoint=str(checkpoint), pipeline=pipeline, queue_url=queue),
+                              clips_dir=str(clips) if clips else None, report=str(out) if out else None)
+        managed.start(address)
+        uvicorn.run(create_app(managed, cfg), host=host, port=port)  # streams outlive this API process
         return
     from moderation.runtime.pool import WorkerPool
 
