@@ -186,8 +186,8 @@ def markdown(r: dict[str, Any]) -> list[str]:
         "",
         f"**Ratio ours / baseline: {r['ratio']:.2f}×** (target ≥ 3×).",
         "",
-        "Where the time went (seconds inside each stage's calls; the rest of the wall time is decode, QR, "
-        "signals and fusion):",
+        "Where the time went (seconds inside each stage's calls; ours runs its audio branch beside the video branch, "
+        "so its stages overlap in wall time; the rest is decode, QR, signals and fusion):",
         "",
         f"- ours: {', '.join(f'{k} {v:.1f}' for k, v in o['stage_s'].items())}; OCR read "
         f"{sum(f['ocr_frames'] for f in o['files'])} of {sum(f['frames'] for f in o['files'])} sampled frames "
