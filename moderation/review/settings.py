@@ -1,7 +1,7 @@
 """Settings of the review service, in one frozen object passed to ``create_app`` and the store.
 
 Defaults live here and nowhere else in ``moderation.review``. The worker pool's pydantic config
-tree (``moderation/config.py``) does not own these yet; see the report on issue 7.
+tree (``moderation/config/``) does not own these yet; see the report on issue 7.
 """
 
 from __future__ import annotations

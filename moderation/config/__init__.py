@@ -1,0 +1,66 @@
+"""The one configuration tree: pipeline YAML validated by pydantic.
+
+Defaults live here and nowhere else. Every model forbids unknown keys, so a misspelt option in a
+pipeline file is an error naming the key and its line instead of a silently ignored setting.
+Split by subsystem — :mod:`.media` (sampling and the models each stage runs), :mod:`.policy`
+(categories, fusion rules, risk tiers), :mod:`.pipeline` (synthetic, evidence, live, the root
+:class:`PipelineConfig` and :func:`load_pipeline`) — but imported from here as one tree.
+"""
+
+from moderation.config.media import (
+    AsrConfig,
+    ChatConfig,
+    OcrConfig,
+    OcrGateConfig,
+    QrConfig,
+    SamplingConfig,
+    VisionConfig,
+)
+from moderation.config.pipeline import (
+    ConfigError,
+    DisclosureConfig,
+    EnforcementConfig,
+    EvidenceConfig,
+    LiveConfig,
+    LoopConfig,
+    PipelineConfig,
+    SyntheticConfig,
+    load_pipeline,
+    project_root,
+    resolve_pipeline_path,
+)
+from moderation.config.policy import (
+    CategoryPolicy,
+    KOfN,
+    PolicyConfig,
+    RiskConfig,
+    RiskTier,
+    SignalRule,
+)
+
+__all__ = [
+    "AsrConfig",
+    "CategoryPolicy",
+    "ChatConfig",
+    "ConfigError",
+    "DisclosureConfig",
+    "EnforcementConfig",
+    "EvidenceConfig",
+    "KOfN",
+    "LiveConfig",
+    "LoopConfig",
+    "OcrConfig",
+    "OcrGateConfig",
+    "PipelineConfig",
+    "PolicyConfig",
+    "QrConfig",
+    "RiskConfig",
+    "RiskTier",
+    "SamplingConfig",
+    "SignalRule",
+    "SyntheticConfig",
+    "VisionConfig",
+    "load_pipeline",
+    "project_root",
+    "resolve_pipeline_path",
+]

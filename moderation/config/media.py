@@ -1,0 +1,131 @@
+"""What each stage samples and runs: frames, vision, OCR (and its gate), ASR, QR, chat."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from moderation.config._base import _Strict
+
+
+class SamplingConfig(_Strict):
+    fps: float = Field(1.0, gt=0, le=60, description="Frames per second sent to the vision models.")
+    max_side: int = Field(1280, ge=64, description="Frames are downscaled so their longer side is at most this.")
+    max_frame_pixels: int = Field(
+        4096 * 4096, description="Frames larger than this are refused (decompression-bomb guard)."
+    )
+
+
+class VisionConfig(_Strict):
+    enabled: bool = True
+    nudenet: bool = Field(True, description="Run the NudeNet 320n detector.")
+    open_nsfw: bool = Field(True, description="Run the Yahoo open_nsfw classifier.")
+    nudenet_min_score: float = Field(0.5, ge=0, le=1, description="Exposed-body detections below this are not signals.")
+    nudenet_labels: tuple[str, ...] = Field(
+        (
+            "FEMALE_GENITALIA_EXPOSED",
+            "MALE_GENITALIA_EXPOSED",
+            "FEMALE_BREAST_EXPOSED",
+            "ANUS_EXPOSED",
+            "BUTTOCKS_EXPOSED",
+        ),
+        description="NudeNet classes that count as vulgar evidence.",
+    )
+    nsfw_min_score: float = Field(0.8, ge=0, le=1, description="open_nsfw score that is a signal.")
+    batch_size: int = Field(16, ge=1, le=256, description="Frames per ONNX Runtime call.")
+    batch_buckets: tuple[int, ...] = Field(
+        (1, 8, 16, 32, 64),
+        description="Batch shapes a session ever sees: a batch is zero-padded to the next bucket so "
+        "TensorRT engines and tuned CUDA kernels are reused instead of rebuilt per batch size.",
+    )
+    providers: tuple[str, ...] | None = Field(
+        None,
+        description="ONNX Runtime providers in order (e.g. ['CUDAExecutionProvider']); None = best "
+        "installed: TensorRT, then CUDA, then CPU.",
+    )
+    fp16: bool = Field(True, description="fp16 on GPU providers where the model allows; ignored on CPU.")
+
+
+class OcrGateConfig(_Strict):
+    """Which sampled frames are worth OCR (``moderation/sample/ocr_gate.py``): text-like and changed."""
+
+    enabled: bool = Field(True, description="False: every frame due at the OCR rate is read.")
+    side: int = Field(320, ge=32, le=1280, description="Longer side of the grey copy the gate looks at.")
+    cell: int = Field(16, ge=4, le=64, description="Grid cell (pixels of the grey copy) for text density.")
+    edge_threshold: int = Field(
+        40, ge=1, le=255, description="Grey step between neighbouring pixels that counts as a glyph edge."
+    )
+    min_cell_density: float = Field(0.08, gt=0, le=1, description="Share of edge pixels that makes a cell text-like.")
+    min_text_cells: int = Field(2, ge=1, description="Text-like cells a frame needs to be worth OCR.")
+    change_grid: int = Field(
+        32, ge=4, le=128, description="Side of the block-mean thumbnail (of the glyph-edge map) compared for change."
+    )
+    change_delta: int = Field(
+        12, ge=1, le=255, description="Change of a thumbnail cell (edge share × 255) that counts as changed."
+    )
+    min_changed_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of changed thumbnail cells (of the glyph-edge map, where text is) that makes a frame "
+        "new since the last OCR.",
+    )
+    refresh_s: float | None = Field(
+        10.0, gt=0, description="Re-read an unchanged text-like frame after this long; None = never."
+    )
+
+
+class OcrConfig(_Strict):
+    enabled: bool = True
+    fps: float = Field(0.5, gt=0, le=10, description="OCR rate; lower than vision (OCR is costly).")
+    min_score: float = Field(0.5, ge=0, le=1, description="Text lines below this confidence are ignored.")
+    gate: OcrGateConfig = Field(default_factory=OcrGateConfig, description="Text-likely / change gate.")
+
+
+class AsrConfig(_Strict):
+    enabled: bool = True
+    model: str = Field("whisper-base", description="Model id from models/*.yaml (kind: whisper).")
+    language: str | None = Field(None, description="Force a language ('zh', 'en'); None = detect.")
+    vad: bool = Field(True, description="Skip silence with Silero VAD before decoding.")
+    window_s: float = Field(30.0, gt=1, le=30, description="Audio window sent to Whisper.")
+    beam_size: int = Field(1, ge=1, le=10)
+    compute_type: str = Field("int8", description="CTranslate2 compute type on CPU.")
+    cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 choose.")
+
+
+class QrConfig(_Strict):
+    enabled: bool = True
+    blocked_domains: tuple[str, ...] = Field(
+        (), description="Domains (and their subdomains) whose URLs are gambling evidence."
+    )
+    url_keywords: bool = Field(True, description="Also match lexicon terms inside decoded URLs.")
+    url_patterns: tuple[str, ...] = Field(
+        (),
+        description="Regular expressions (case-insensitive, searched in the whole URL) that make a "
+        "decoded URL gambling evidence, e.g. '/(bet|casino)/register'.",
+    )
+    gap_s: float = Field(
+        10.0, gt=0, description="A code seen again within this many seconds is the same appearance (one signal)."
+    )
+
+    @field_validator("url_patterns")
+    @classmethod
+    def _patterns_compile(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"url_patterns: {p!r} is not a valid regular expression: {exc}") from exc
+        return v
+
+
+class ChatConfig(_Strict):
+    """Chat / danmaku input (``moderation/ingest/chat.py``): JSONL ``{"t", "user", "text"}`` lines."""
+
+    dedup_window_s: float = Field(
+        10.0, gt=0, description="The same message (per user, and across users) is one signal per window."
+    )
+    max_line_bytes: int = Field(16384, ge=64, description="Longer lines are skipped as bad input.")
+    max_bad_lines_logged: int = Field(20, ge=0, description="Bad lines logged one by one; the rest only counted.")
+    timeout_s: float = Field(10.0, gt=0, description="Connect/read timeout of an HTTP(S) chat feed.")

@@ -1,0 +1,222 @@
+"""Synthetic-content, evidence and live settings; the root :class:`PipelineConfig` and its loader."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from pydantic import Field, ValidationError
+
+from moderation.config._base import _Strict
+from moderation.config.media import AsrConfig, ChatConfig, OcrConfig, QrConfig, SamplingConfig, VisionConfig
+from moderation.config.policy import PolicyConfig
+
+
+class LoopConfig(_Strict):
+    """Loop/replay detection: perceptual hashes of sampled frames against the stream's own history."""
+
+    enabled: bool = True
+    hash_size: int = Field(8, ge=4, le=32, description="pHash side; the hash has hash_size² bits.")
+    match_bits: int = Field(8, ge=0, description="Hamming distance at or below which two frames are the same picture.")
+    min_lag_s: float = Field(
+        2.0, gt=0, description="Matches closer in time than this are ordinary continuity, not a replay."
+    )
+    history_s: float = Field(300.0, gt=0, description="How far back a replay is looked for.")
+    confirm_s: float = Field(6.0, gt=0, description="Span of recent frames that must replay consistently.")
+    min_matched: float = Field(
+        0.7, gt=0, le=1, description="Share of frames in confirm_s that must match at one consistent lag."
+    )
+    lag_tolerance_s: float = Field(1.0, ge=0, description="How far matched lags may differ and still agree.")
+    min_distinct: int = Field(
+        3, ge=2, description="Distinct pictures the replayed span must hold: a static scene is not a loop."
+    )
+    signal_every_s: float = Field(5.0, gt=0, description="One synthetic.loop signal per this many seconds of loop.")
+
+
+class DisclosureConfig(_Strict):
+    """Disclosure labels (AI生成, 数字人, 虚拟主播…) read by OCR; they suppress synthetic_unlabeled."""
+
+    enabled: bool = True
+    min_share: float = Field(
+        0.003,
+        ge=0,
+        le=1,
+        description="Smallest share of the frame area the label's text box must cover to count as prominent.",
+    )
+    min_score: float = Field(0.5, ge=0, le=1, description="Label hits (weight × OCR confidence) below are ignored.")
+
+
+class SyntheticConfig(_Strict):
+    """Synthetic-content evidence (POLICY.md: deep-learning content must be labelled prominently)."""
+
+    enabled: bool = True
+    loop: LoopConfig = LoopConfig()
+    disclosure: DisclosureConfig = DisclosureConfig()
+    classifiers: tuple[str, ...] = Field(
+        (), description="Model ids (models/<id>.yaml, kind onnx-classifier) scoring frames as synthetic."
+    )
+    classifier_min_score: float = Field(
+        0.8, ge=0, le=1, description="Classifier score at or above which a synthetic.model.<id> signal is made."
+    )
+
+
+class EvidenceConfig(_Strict):
+    clips: bool = True
+    pre_s: float = Field(3.0, ge=0, le=60, description="Seconds of video kept before a verdict.")
+    post_s: float = Field(2.0, ge=0, le=60, description="Seconds of video kept after a verdict.")
+
+
+class EnforcementConfig(_Strict):
+    """Acting on a live verdict back at the origin (moderation/live/enforce.py).
+
+    ``cut`` drops the publisher through nginx-rtmp's ``rtmp_control``; ``warn`` posts the verdict
+    as JSON to a webhook. A verdict's ``action`` (from the policy) picks which; failures are logged
+    and counted, never fatal to the stream.
+    """
+
+    enabled: bool = Field(False, description="Act on warn/cut verdicts; False = only record them.")
+    control_url: str | None = Field(
+        None, description="nginx-rtmp rtmp_control base, e.g. http://127.0.0.1:8080/control (None: cut disabled)."
+    )
+    warn_webhook: str | None = Field(None, description="URL a warn verdict is POSTed to as JSON (None: warn disabled).")
+    timeout_s: float = Field(5.0, gt=0, description="HTTP timeout of one enforcement call.")
+    on_active: bool = Field(
+        True, description="Enforce as soon as a violation is detected (still open), not only when its verdict closes."
+    )
+
+
+class LiveConfig(_Strict):
+    """Following live streams (``moderation watch`` / ``serve``; moderation/live/)."""
+
+    frame_queue: int = Field(
+        16, ge=1, description="Sampled frames waiting for inference per stream; beyond it the oldest is dropped."
+    )
+    audio_queue: int = Field(4, ge=1, description="Audio windows waiting for ASR per stream (drop-oldest beyond).")
+    frame_batch: int = Field(8, ge=1, description="Most frames one stream sends to the vision batcher at once.")
+    audio_window_s: float = Field(10.0, gt=1, le=30, description="Live ASR window length (shorter = lower latency).")
+    audio_overlap_s: float = Field(
+        2.0, ge=0, description="Overlap of consecutive ASR windows; words at the seam are stitched, not doubled."
+    )
+    ring_s: float = Field(60.0, gt=0, description="Seconds of encoded packets kept per stream for evidence clips.")
+    ring_mb: float = Field(64.0, gt=0, description="Byte cap of that ring (MiB).")
+    clip_wait_s: float = Field(10.0, ge=0, description="How long a verdict waits for the ring to hold its post-roll.")
+    realtime_files: bool = Field(True, description="Read files at real-time pace (simulate a live stream).")
+    max_streams: int = Field(64, ge=1, description="Streams one pool (or one watch process) follows at most.")
+    max_streams_per_node: int = Field(32, ge=1, description="Stream worker actors per Ray node at most.")
+    open_timeout_s: float = Field(10.0, gt=0, description="Seconds an open (connect + probe) may take.")
+    read_timeout_s: float = Field(10.0, gt=0, description="Seconds without data before a stream counts as dropped.")
+    analyzeduration_s: float = Field(
+        4.0,
+        gt=0,
+        description="Seconds of live input probed on open; must exceed the publisher's keyframe interval "
+        "(RTMP subscribers get video from the next keyframe; probed too briefly, the stream opens audio-only).",
+    )
+    give_up_after_s: float = Field(60.0, gt=0, description="Seconds of continuous outage before a stream is given up.")
+    eof_grace_s: float = Field(10.0, ge=0, description="Seconds a publisher that left cleanly may take to return.")
+    allow_networks: tuple[str, ...] = Field(
+        (), description="Non-public CIDRs streams may come from (e.g. the origin's '10.0.0.0/8'; loopback in tests)."
+    )
+    allow_hosts: tuple[str, ...] = Field(
+        (), description="Host names allowed even when they resolve to private addresses."
+    )
+    allow_files: bool = Field(False, description="Allow local files as stream inputs (tests, simulations).")
+    hook_source: str | None = Field(
+        None,
+        description="Template of the URL to watch for a publish hook, e.g. 'rtmp://127.0.0.1:1935/{app}/{name}'; "
+        "None = the publisher's tcUrl + '/' + name.",
+    )
+    hooks_fail_closed: bool = Field(
+        False, description="Refuse a publish (non-2xx to the origin) when the pool cannot watch it."
+    )
+    api_token: str | None = Field(
+        None, description="Bearer token for the control API (env MODERATION_API_TOKEN overrides); None = open."
+    )
+    enforcement: EnforcementConfig = Field(default_factory=EnforcementConfig, description="warn / cut at the origin.")
+
+
+class PipelineConfig(_Strict):
+    """A whole pipeline preset (``pipelines/*.yaml``)."""
+
+    name: str = "default"
+    sampling: SamplingConfig = SamplingConfig()
+    vision: VisionConfig = VisionConfig()
+    ocr: OcrConfig = OcrConfig()
+    asr: AsrConfig = AsrConfig()
+    qr: QrConfig = QrConfig()
+    chat: ChatConfig = ChatConfig()
+    synthetic: SyntheticConfig = SyntheticConfig()
+    policy: PolicyConfig = PolicyConfig()
+    evidence: EvidenceConfig = EvidenceConfig()
+    live: LiveConfig = LiveConfig()
+    lexicon_dir: str | None = Field(None, description="Lexicon folder; None = models/lexicons.")
+
+
+class ConfigError(ValueError):
+    """A pipeline file that cannot be used; the message names the file, key and line."""
+
+
+def project_root() -> Path:
+    """Folder holding ``models/`` and ``pipelines/``.
+
+    ``MODERATION_HOME`` overrides; otherwise the source checkout the package was installed from
+    (the README installs it editable).
+    """
+    env = os.environ.get("MODERATION_HOME")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2]
+
+
+def resolve_pipeline_path(name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    return project_root() / "pipelines" / f"{name_or_path}.yaml"
+
+
+def _line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
+    """Best-effort line number of a key path in YAML source, for error messages."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == str(key):
+                    node = v
+                    break
+            else:
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def load_pipeline(name_or_path: str | None = None) -> PipelineConfig:
+    """Load and validate a pipeline preset by name (``default``) or path."""
+    if name_or_path is None:
+        name_or_path = "default"
+    path = resolve_pipeline_path(name_or_path)
+    if not path.is_file():
+        raise ConfigError(f"pipeline not found: {name_or_path} (looked for {path})")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        line = _line_of(text, loc)
+        where = ".".join(str(x) for x in loc) or "(top level)"
+        at = f" (line {line})" if line else ""
+        more = f" and {len(exc.errors()) - 1} more" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"{path}: {where}{at}: {err['msg']}{more}") from exc

@@ -1,0 +1,223 @@
+"""Policy: which signals count for which category, thresholds, smoothing, severity, risk tiers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from moderation.config._base import _Strict
+
+
+class SignalRule(_Strict):
+    """How one signal kind counts towards a category (``policy.categories.<c>.signals.<kind>``)."""
+
+    weight: float = Field(
+        1.0, ge=0, le=1, description="Multiplies the signal score: a weak source counts for less than a strong one."
+    )
+    min_score: float = Field(0.0, ge=0, le=1, description="Signals of this kind scoring below are ignored.")
+
+
+class KOfN(_Strict):
+    """Temporal smoothing: a verdict may open only when evidence is present in ``k`` of the last ``n``
+    time bins of ``bin_s`` seconds, so a single-frame fluke cannot open one."""
+
+    k: int = Field(2, ge=1, description="Bins with evidence needed.")
+    n: int = Field(3, ge=1, description="Bins looked at (the current one and the n-1 before it).")
+    bin_s: float = Field(1.0, gt=0, description="Bin length in media seconds.")
+    min_score: float = Field(
+        0.0, ge=0, le=1, description="A bin counts when the noisy-OR of its weighted scores is at least this."
+    )
+
+    @model_validator(mode="after")
+    def _k_le_n(self) -> KOfN:
+        if self.k > self.n:
+            raise ValueError(f"k ({self.k}) must not exceed n ({self.n})")
+        return self
+
+
+Action = Literal["review", "warn", "cut"]
+
+
+class CategoryPolicy(_Strict):
+    """Rules turning the signals of one category into verdicts (see moderation/policy/fuse.py).
+
+    The fused score at time t is the noisy-OR of the weighted scores of the category's signals in
+    ``(t - window_s, t]``. A verdict opens when it reaches ``threshold`` (and ``k_of_n`` holds),
+    stays open while the score keeps reaching ``close_threshold`` with gaps of at most
+    ``merge_gap_s`` (hysteresis), and is kept when it lasted ``min_duration_s`` with at least
+    ``min_signals`` signals and no suppressing signal was seen around it.
+    """
+
+    enabled: bool = Field(True, description="False: this category never produces verdicts.")
+    signals: dict[str, SignalRule] = Field(
+        default_factory=dict,
+        description="Signal kinds that count (fnmatch patterns such as 'image.model.*') with weights; "
+        "empty = every kind carrying this category counts at weight 1.",
+    )
+    threshold: float = Field(0.5, ge=0, le=1, description="Fused score needed to open a verdict.")
+    close_threshold: float | None = Field(
+        None, ge=0, le=1, description="Score that keeps an open verdict alive (hysteresis); None = threshold."
+    )
+    window_s: float = Field(10.0, gt=0, description="Sliding window over which signal scores are fused.")
+    k_of_n: KOfN | None = Field(None, description="Temporal smoothing before opening; None = off.")
+    merge_gap_s: float = Field(5.0, ge=0, description="Signals closer than this join one verdict.")
+    min_duration_s: float = Field(0.0, ge=0, description="Verdicts shorter than this are dropped.")
+    min_signals: int = Field(1, ge=1, description="Signals needed before a verdict is emitted.")
+    high_score: float = Field(
+        0.9, ge=0, le=1, description="Fused score at or above is 'high' severity (when severity is not given)."
+    )
+    severity: dict[str, float] | None = Field(
+        None,
+        description="Severity levels as name → lowest fused score, e.g. {low: 0, medium: 0.75, high: 0.9}; "
+        "None = low / medium (halfway from threshold to high_score) / high (high_score).",
+    )
+    action: Action = Field("review", description="Suggested action for this category's verdicts.")
+    actions: dict[str, Action] = Field(
+        default_factory=dict, description="Per-severity action overriding `action`, e.g. {high: cut}."
+    )
+    suppressed_by: tuple[str, ...] = Field(
+        (), description="Signal kinds (patterns) whose presence near a verdict cancels it, e.g. disclosure.label."
+    )
+    suppress_window_s: float = Field(
+        60.0, ge=0, description="A suppressing signal counts within this many seconds of the verdict."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CategoryPolicy:
+        if self.close_threshold is not None and self.close_threshold > self.threshold:
+            raise ValueError(f"close_threshold ({self.close_threshold}) must not exceed threshold ({self.threshold})")
+        if self.severity is not None:
+            if not self.severity:
+                raise ValueError("severity needs at least one level")
+            for name, score in self.severity.items():
+                if not 0 <= score <= 1:
+                    raise ValueError(f"severity level {name!r}: score {score} is not within 0..1")
+        unknown = set(self.actions) - {name for name, _ in self.severity_levels()}
+        if unknown:
+            raise ValueError(f"actions for unknown severity levels {sorted(unknown)}")
+        return self
+
+    @property
+    def open_threshold(self) -> float:
+        return self.threshold
+
+    @property
+    def keep_threshold(self) -> float:
+        return self.threshold if self.close_threshold is None else self.close_threshold
+
+    def severity_levels(self) -> list[tuple[str, float]]:
+        """Levels sorted by their lowest score, ascending."""
+        if self.severity is not None:
+            return sorted(self.severity.items(), key=lambda kv: kv[1])
+        mid = (self.threshold + self.high_score) / 2
+        return [("low", 0.0), ("medium", mid), ("high", self.high_score)]
+
+
+_KEYWORDS = {"asr.keyword": SignalRule(), "ocr.keyword": SignalRule(), "chat.keyword": SignalRule()}
+
+
+def _default_categories() -> dict[str, CategoryPolicy]:
+    return {
+        "vulgar": CategoryPolicy(
+            threshold=0.6,
+            signals={
+                "image.nudenet": SignalRule(),
+                "image.nsfw": SignalRule(),
+                "image.model.*": SignalRule(),
+                **_KEYWORDS,
+            },
+        ),
+        "gambling": CategoryPolicy(
+            signals={**_KEYWORDS, "qr.url": SignalRule(), "image.model.*": SignalRule()},
+        ),
+        "synthetic_unlabeled": CategoryPolicy(
+            signals={"synthetic.loop": SignalRule(), "synthetic.model.*": SignalRule()},
+            min_signals=2,
+            merge_gap_s=10.0,
+            window_s=20.0,
+            suppressed_by=("disclosure.label",),
+        ),
+        "tipping_inducement": CategoryPolicy(signals=dict(_KEYWORDS)),
+    }
+
+
+class RiskTier(_Strict):
+    """One streamer risk tier and what it buys: sampling density and pipeline preset."""
+
+    name: str = Field(description="Tier id stored with the review data, e.g. 'elevated'.")
+    min_score: float = Field(
+        ge=0, description="Lowest risk score (confirmed weight minus dismissed weight) in this tier."
+    )
+    fps: float = Field(gt=0, le=60, description="Frames per second sampled from this streamer's streams.")
+    preset: str = Field("default", description="Pipeline preset (pipelines/<preset>.yaml) used for them.")
+
+
+def _default_tiers() -> tuple[RiskTier, ...]:
+    return (
+        RiskTier(name="low", min_score=0.0, fps=0.5, preset="default"),
+        RiskTier(name="normal", min_score=1.0, fps=1.0, preset="default"),
+        RiskTier(name="elevated", min_score=3.0, fps=2.0, preset="strict"),
+        RiskTier(name="high", min_score=6.0, fps=4.0, preset="strict"),
+    )
+
+
+class RiskConfig(_Strict):
+    """Graded streamer management (POLICY.md 分类分级管理): review decisions → tier → sampling."""
+
+    confirmed_weight: float = Field(1.0, ge=0, description="Risk added by each confirmed violation.")
+    dismissed_weight: float = Field(
+        0.25, ge=0, description="Risk removed by each dismissed flag (a false positive for this streamer)."
+    )
+    new_streamer_score: float = Field(
+        1.0, ge=0, description="Risk score of a streamer with no decisions (lands in the 'normal' tier)."
+    )
+    tiers: tuple[RiskTier, ...] = Field(default_factory=_default_tiers, description="Ordered by min_score.")
+
+    @model_validator(mode="after")
+    def _tiers_ok(self) -> RiskConfig:
+        if not self.tiers:
+            raise ValueError("at least one risk tier is needed")
+        names = [t.name for t in self.tiers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tier names must be unique, got {names}")
+        if [t.min_score for t in self.tiers] != sorted(t.min_score for t in self.tiers):
+            raise ValueError("tiers must be ordered by min_score")
+        if self.tiers[0].min_score != 0:
+            raise ValueError("the first tier must start at min_score 0")
+        return self
+
+
+class PolicyConfig(_Strict):
+    """Fusion rules per category. A category given in YAML is merged key by key onto its built-in
+    default, so ``gambling: {threshold: 0.4}`` keeps the default signal table; give ``signals`` to
+    replace that table as a whole."""
+
+    categories: dict[str, CategoryPolicy] = Field(
+        default_factory=_default_categories, description="Category id → rules (merged onto the defaults)."
+    )
+    default: CategoryPolicy = Field(
+        default_factory=CategoryPolicy,
+        description="Rules for categories not listed (extra lexicon categories).",
+    )
+    non_verdict_categories: tuple[str, ...] = Field(
+        ("disclosure",), description="Categories whose signals only suppress others and never become verdicts."
+    )
+    risk: RiskConfig = Field(default_factory=RiskConfig, description="Streamer risk tiers.")
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _merge_defaults(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, object] = {k: v.model_dump(exclude_unset=True) for k, v in _default_categories().items()}
+        for name, given in value.items():
+            base = merged.get(name)
+            if isinstance(given, dict) and isinstance(base, dict):
+                merged[name] = {**base, **given}
+            else:
+                merged[name] = given
+        return merged
+
+    def category(self, name: str) -> CategoryPolicy:
+        return self.categories.get(name) or self.default
