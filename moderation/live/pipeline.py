@@ -117,9 +117,13 @@ class StreamPipeline:
         self.audio: DropOldestQueue[AudioEvent] = DropOldestQueue(live.audio_queue)
         self.clock = WallClock()
         self.keeper = FrameKeeper()
-        # Signals reach the fuser in media-time order (held until the watermark passes them), so live
-        # decisions equal offline ones; lateness only absorbs small disorder (loop/segment times).
-        self.fuser = Fuser(spec.stream_id, cfg.policy, lateness_s=1.0)
+        # Transcripts trail frames by about one audio window. Visual signals go to the fuser as soon
+        # as the frames are done, up to `lead_s` ahead of the audio watermark, so a visual violation
+        # opens (alert, enforcement) without waiting for speech; the fuser's lateness equals that
+        # lead, so a transcript arriving afterwards still joins the verdict it belongs to, and
+        # verdicts only close once every stage has passed them (same decisions as offline).
+        self.lead_s = live.audio_window_s + 5.0
+        self.fuser = Fuser(spec.stream_id, cfg.policy, lateness_s=self.lead_s + 1.0)
         self._held: list[Signal] = []
         self.verdicts: list[Verdict] = []
         self.frame_latency, self.verdict_latency, self.alert_latency = (LatencyHistogram() for _ in range(3))
@@ -274,12 +278,16 @@ class StreamPipeline:
 
     def watermark(self) -> float:
         """Media time up to which every stage has reported (nothing earlier can still arrive)."""
-        frame_wm = self._frames_done_t if (self._frame_busy or len(self.frames)) else self._ingested_t
+        frame_wm = self._frame_watermark()
         if not self._has_audio:
             return frame_wm
         # Transcripts of later windows (and segments the stitcher holds) start at or after the start
         # of the last window transcribed.
         return min(frame_wm, self._audio_done_t)
+
+    def _frame_watermark(self) -> float:
+        """Media time up to which the frame stages (vision, OCR, QR, loop) have reported."""
+        return self._frames_done_t if (self._frame_busy or len(self.frames)) else self._ingested_t
 
     async def _tick_loop(self) -> None:
         while True:
@@ -293,8 +301,13 @@ class StreamPipeline:
     def _release(self, final: bool = False) -> None:
         """Give the fuser every held signal up to the watermark, in media-time order."""
         wm = math.inf if final else self.watermark()
-        ready = sorted((s for s in self._held if s.t <= wm), key=lambda s: s.t)
-        self._held = [s for s in self._held if s.t > wm]
+        visual_wm = wm if final or not self._has_audio else min(self._frame_watermark(), wm + self.lead_s)
+
+        def ready_now(s: Signal) -> bool:
+            return s.t <= (wm if s.kind.startswith("asr.") else visual_wm)
+
+        ready = sorted((s for s in self._held if ready_now(s)), key=lambda s: s.t)
+        self._held = [s for s in self._held if not ready_now(s)]
         for s in ready:
             self._emit(self.fuser.add(s))
         if not final:

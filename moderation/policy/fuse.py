@@ -125,6 +125,14 @@ class Fuser:
         weight = contribution(signal, st.policy)
         if weight is None:
             return out
+        ep = st.episode
+        if ep is not None and signal.t - ep.last_hot > st.policy.merge_gap_s:
+            # Nothing received bridges the gap up to this signal, so the open episode is over even
+            # if lateness kept `advance` from closing it yet (live: visual signals run ahead of
+            # transcripts). A transcript arriving later inside the gap starts its own verdict.
+            st.episode = None
+            st.consumed_until = ep.end
+            self._ended.append((signal.category, ep))
         bisect.insort(st.recent, _Entry(signal.t, weight, signal))
         horizon = max(self._now, signal.t) - st.lookback
         while st.recent and st.recent[0].t <= horizon:
