@@ -24,6 +24,7 @@ import numpy as np
 
 from moderation.config import AsrConfig
 from moderation.messages import AudioWindow, TranscriptSegment
+from moderation.text.normalize import to_simplified  # Whisper often writes Traditional
 
 if TYPE_CHECKING:
     from moderation.infer.registry import Registry
@@ -86,6 +87,18 @@ def is_hallucination(text: str, no_speech_prob: float, avg_logprob: float, compr
     return not canon or canon in _CANON_PHRASES
 
 
+
+def load_whisper(model_dir: Path, **kwargs: Any) -> Any:
+    """A faster-whisper ``WhisperModel`` from a local folder (never the hub); kwargs go to it."""
+    if not (Path(model_dir) / "model.bin").is_file():
+        raise FileNotFoundError(f"no model.bin in {model_dir}; resolve it via the registry")
+    # A local folder never needs the hub; make sure nothing in the stack tries.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(model_dir), local_files_only=True, **kwargs)
+
+
 class Transcriber:
     """One faster-whisper model on the CPU; thread-safe lazy load, one window per call."""
 
@@ -94,7 +107,6 @@ class Transcriber:
         self.cfg = cfg
         self.model_id = model_id or self.model_dir.name
         self._model: Any = None
-        self._opencc: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -106,27 +118,14 @@ class Transcriber:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    if not (self.model_dir / "model.bin").is_file():
-                        raise FileNotFoundError(f"no model.bin in {self.model_dir}; resolve it via the registry")
-                    # A local folder never needs the hub; make sure nothing in the stack tries.
-                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                    from faster_whisper import WhisperModel
-
-                    self._model = WhisperModel(
-                        str(self.model_dir),
-                        device="cpu",
-                        compute_type=self.cfg.compute_type,
+                    self._model = load_whisper(
+                        self.model_dir, device="cpu", compute_type=self.cfg.compute_type,
                         cpu_threads=self.cfg.cpu_threads,
-                        local_files_only=True,
                     )
         return self._model
 
     def _to_simplified(self, text: str) -> str:
-        if self._opencc is None:
-            import opencc
-
-            self._opencc = opencc.OpenCC("t2s")  # opencc 1.1+ accepts "t2s" and "t2s.json"
-        return str(self._opencc.convert(text))
+        return to_simplified(text)
 
     def transcribe(self, window: AudioWindow) -> list[TranscriptSegment]:
         """Recognised speech of one window, on the stream's media timeline.

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moderation.config import AsrConfig
-from moderation.infer.asr import is_hallucination
+from moderation.infer.asr import is_hallucination, load_whisper, to_simplified
 from moderation.infer.asr_decode import DecodedPart, RawSegment, decode_part, raw_segments
 from moderation.messages import AudioWindow, TranscriptSegment
 
@@ -170,7 +170,6 @@ class BatchedTranscriber:
         self._pool: ThreadPoolExecutor | None = None
         self.last_stats = BatchStats()
         self._model: Any = None
-        self._opencc: Any = None
         self._lock = threading.Lock()
 
     @property
@@ -182,18 +181,9 @@ class BatchedTranscriber:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    if not (self.model_dir / "model.bin").is_file():
-                        raise FileNotFoundError(f"no model.bin in {self.model_dir}; resolve it via the registry")
-                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                    from faster_whisper import WhisperModel
-
-                    self._model = WhisperModel(
-                        str(self.model_dir),
-                        device=self.device,
-                        compute_type=self.compute_type,
-                        cpu_threads=self.cpu_threads,
-                        num_workers=self.workers,
-                        local_files_only=True,
+                    self._model = load_whisper(
+                        self.model_dir, device=self.device, compute_type=self.compute_type,
+                        cpu_threads=self.cpu_threads, num_workers=self.workers,
                     )
                     if self.workers > 1:
                         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="asr-batch")
@@ -205,11 +195,7 @@ class BatchedTranscriber:
         self.transcribe_batch([AudioWindow("warm-up", 0.0, (rng.standard_normal(SAMPLE_RATE) * 0.01).astype("f4"))])
 
     def _to_simplified(self, text: str) -> str:
-        if self._opencc is None:
-            import opencc
-
-            self._opencc = opencc.OpenCC("t2s")
-        return str(self._opencc.convert(text))
+        return to_simplified(text)
 
     # -- stage 1: VAD and chunking -------------------------------------------------------------
 
