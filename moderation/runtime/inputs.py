@@ -25,8 +25,6 @@ _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
-
-
 class FileJob:
     index: int
     path: Path
@@ -40,12 +38,21 @@ class FileJob:
 
 
 @dataclass(frozen=True)
-
-
 class FileFailure:
     path: str
     reason: str
     fatal: bool = False
+
+
+def local_path(raw: str) -> str:
+    """The local path an input names: a plain path as given, or a ``file:`` URL's path; any other
+    URL is refused."""
+    if _SCHEME_RE.match(raw):
+        scheme = urlsplit(raw).scheme.lower()
+        if scheme != "file":
+            raise InputError(f"{raw}: unsupported URL scheme '{scheme}' for scan (give a local file path)")
+        return urlsplit(raw).path
+    return raw
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
@@ -53,12 +60,8 @@ def expand_inputs(inputs: Sequence[str]) -> list[str]:
     if not inputs:
         raise InputError("no input given")
     out: list[str] = []
-    for raw in inputs:
-        if _SCHEME_RE.match(raw):
-            scheme = urlsplit(raw).scheme.lower()
-            if scheme != "file":
-                raise InputError(f"{raw}: unsupported URL scheme '{scheme}' for scan (give a local file path)")
-            raw = urlsplit(raw).path
+    for given in inputs:
+        raw = local_path(given)
         path = Path(raw)
         if path.is_dir():
             found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
@@ -86,7 +89,8 @@ def expand_inputs(inputs: Sequence[str]) -> list[str]:
     return unique
 
 
-def _stream_name(path: Path, used: set[str]) -> str:
+def stream_name(path: Path, used: set[str]) -> str:
+    """A report-friendly stream id from the file name, made unique among ``used`` (and added to it)."""
     name = re.sub(r"[^0-9A-Za-z_.-]+", "_", path.stem) or "stream"
     candidate, n = name, 1
     while candidate in used:
@@ -115,5 +119,5 @@ def plan_jobs(files: Sequence[str], strict: bool) -> tuple[list[FileJob], list[F
                 raise InputError(str(exc) if isinstance(exc, MediaError) else f"{p}: {exc}") from exc
             failures.append(FileFailure(p, str(exc)))
             continue
-        jobs.append(FileJob(i, Path(p), _stream_name(Path(p), used), info, sha))
+        jobs.append(FileJob(i, Path(p), stream_name(Path(p), used), info, sha))
     return jobs, failures

@@ -7,11 +7,9 @@ complete or not there.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from moderation.config import PipelineConfig
 from moderation.errors import InputError
@@ -19,8 +17,7 @@ from moderation.ingest.chat import check_chat_source
 from moderation.ingest.decode import MediaError, MediaInfo, probe
 from moderation.report import ReportWriter
 from moderation.runtime.graph import Engines, FileScan, Progress, scan_file
-
-_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+from moderation.runtime.inputs import local_path, stream_name
 
 
 @dataclass(frozen=True)
@@ -47,12 +44,8 @@ def check_inputs(inputs: Sequence[str]) -> list[ScanInput]:
         raise InputError("no input given")
     out: list[ScanInput] = []
     used: set[str] = set()
-    for raw in inputs:
-        if _SCHEME_RE.match(raw):
-            scheme = urlsplit(raw).scheme.lower()
-            if scheme != "file":
-                raise InputError(f"{raw}: unsupported URL scheme '{scheme}' for scan (give a local file path)")
-            raw = urlsplit(raw).path
+    for given in inputs:
+        raw = local_path(given)
         path = Path(raw)
         if not path.exists():
             raise InputError(f"{raw}: no such file")
@@ -62,18 +55,9 @@ def check_inputs(inputs: Sequence[str]) -> list[ScanInput]:
             info = probe(path)
         except MediaError as exc:
             raise InputError(str(exc)) from exc
-        stream = _unique(re.sub(r"[^0-9A-Za-z_.-]+", "_", path.stem) or "stream", used)
+        stream = stream_name(path, used)
         out.append(ScanInput(path=path, stream=stream, info=info))
     return out
-
-
-def _unique(name: str, used: set[str]) -> str:
-    candidate, n = name, 1
-    while candidate in used:
-        n += 1
-        candidate = f"{name}-{n}"
-    used.add(candidate)
-    return candidate
 
 
 def run_scan(
