@@ -130,9 +130,7 @@ class Fuser:
             # Nothing received bridges the gap up to this signal, so the open episode is over even
             # if lateness kept `advance` from closing it yet (live: visual signals run ahead of
             # transcripts). A transcript arriving later inside the gap starts its own verdict.
-            st.episode = None
-            st.consumed_until = ep.end
-            self._ended.append((signal.category, ep))
+            self._close(signal.category, st)
         bisect.insort(st.recent, _Entry(signal.t, weight, signal))
         horizon = max(self._now, signal.t) - st.lookback
         while st.recent and st.recent[0].t <= horizon:
@@ -163,9 +161,7 @@ class Fuser:
         for category, st in self._states.items():
             ep = st.episode
             if ep is not None and now - ep.last_hot > st.policy.merge_gap_s:
-                st.episode = None
-                st.consumed_until = ep.end
-                self._ended.append((category, ep))
+                self._close(category, st)
         out: list[Verdict] = []
         waiting: list[tuple[str, _Episode]] = []
         for category, ep in self._ended:
@@ -182,12 +178,18 @@ class Fuser:
         """Close everything (end of stream)."""
         for category, st in self._states.items():
             if st.episode is not None:
-                self._ended.append((category, st.episode))
-                st.consumed_until = st.episode.end
-                st.episode = None
+                self._close(category, st)
         out = [v for category, ep in self._ended for v in self._verdict(category, ep)]
         self._ended = []
         return out
+
+    def _close(self, category: str, st: _State) -> None:
+        """End ``st``'s open episode: its evidence is consumed and it waits in ``_ended`` to be decided."""
+        ep = st.episode
+        assert ep is not None
+        st.episode = None
+        st.consumed_until = ep.end
+        self._ended.append((category, ep))
 
     def active(self) -> list[Verdict]:
         """Provisional verdicts of violations still going on (for live warn/cut before they end)."""
