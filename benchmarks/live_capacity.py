@@ -45,7 +45,6 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -123,25 +122,6 @@ def make_pipeline_class() -> type:
                 observe(value)
 
             self.frame_latency.observe = record  # type: ignore[method-assign]
-            # first evidence arrival → verdict open in the fuser, split by what the evidence was
-            self.alerts: dict[str, list[float]] = {"visual": [], "speech": []}
-            seen: set[tuple[str, float]] = set()
-            active = self.fuser.active
-
-            def watch_active() -> Any:
-                verdicts = active()
-                now = datetime.now(UTC)
-                for v in verdicts:
-                    key = (v.category, round(v.start, 3))
-                    arrived = self.clock.wall_at(v.start)
-                    if key in seen or arrived is None:
-                        continue
-                    seen.add(key)
-                    speech = all(sig.kind.startswith("asr.") for sig in v.signals)
-                    self.alerts["speech" if speech else "visual"].append((now - arrived).total_seconds())
-                return verdicts
-
-            self.fuser.active = watch_active  # type: ignore[method-assign]
 
         def _on_event(self, ev: Any) -> None:
             if isinstance(ev, FrameEvent):
@@ -224,8 +204,11 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
         "frame_latency_s": percentiles([x for p in pipes for x in p.latencies]),
         "result_lag": lag_summary([list(enumerate(p.latencies)) for p in pipes]),
         "alert_latency_s": merged("alert_latency"),
-        "visual_alert_latency_s": percentiles([x for p in pipes for x in p.alerts["visual"]]),
-        "speech_alert_latency_s": percentiles([x for p in pipes for x in p.alerts["speech"]]),
+        # first evidence arrival → violation known (preview or fuser), by what the evidence was
+        "visual_alert_latency_s": percentiles([a.latency_s for p in pipes for a in p.alerts
+                                               if a.visual and a.latency_s is not None]),
+        "speech_alert_latency_s": percentiles([a.latency_s for p in pipes for a in p.alerts
+                                               if not a.visual and a.latency_s is not None]),
         "verdict_latency_s": merged("verdict_latency"),
         **lag_summary([p.lags for p in pipes]),
         "cpu_cores_busy": round(cpu / wall, 2),

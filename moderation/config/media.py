@@ -90,6 +90,14 @@ class AsrConfig(_Strict):
     beam_size: int = Field(1, ge=1, le=10)
     compute_type: str = Field("int8", description="CTranslate2 compute type on CPU.")
     cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 choose.")
+    cpu_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Live, on CPU: niceness added to the threads running Whisper, so frames (wanted "
+        "within a second) get the cores first and transcripts (already an audio window behind) the "
+        "rest. 0 = same priority as everything else.",
+    )
 
 
 class QrConfig(_Strict):

@@ -168,6 +168,19 @@ class LiveStitcher:
         self._prev_end = window_end
         return self._emit(out)
 
+    @property
+    def horizon(self) -> float:
+        """Media time before which no segment emitted from now on can start (a live watermark).
+
+        Later output is made of held words and of words of windows still to come, which start at
+        or after the next window's start (this window's end minus the overlap). Without it, the
+        watermark would have to be the last window's *start*, a whole window further back.
+        """
+        if self._prev_end is None:
+            return 0.0
+        nxt = self._prev_end - self.overlap_s
+        return min([nxt, *(w.start for w in self._pending)])
+
     def flush(self) -> list[TranscriptSegment]:
         """Everything still held (call at the end of the stream)."""
         out, self._pending = self._pending, []

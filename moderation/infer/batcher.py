@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -160,11 +161,13 @@ class DynamicBatcher(Generic[In, Out]):
             fut.cancel()
 
 
-def in_thread(fn: Callable[[Sequence[In]], Sequence[Out | Exception]]) -> BatchFn[In, Out]:
+def in_thread(
+    fn: Callable[[Sequence[In]], Sequence[Out | Exception]], executor: Executor | None = None
+) -> BatchFn[In, Out]:
     """Adapt a blocking batch function (an ONNX or CTranslate2 call) so the event loop keeps
-    accepting submissions while it runs."""
+    accepting submissions while it runs; ``executor`` (default: the loop's) is where it runs."""
 
     async def run(items: Sequence[In]) -> Sequence[Out | Exception]:
-        return await asyncio.to_thread(fn, items)
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, items)
 
     return run

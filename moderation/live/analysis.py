@@ -84,22 +84,24 @@ class FrameAnalyzer:
         to_read = self.ocr_gate.select(list(frames)) if cfg.ocr.enabled else []
         vision_call = self._call(self.clients.vision, frames, "vision") if cfg.vision.enabled else _none()
         ocr_call = self._call(self.clients.ocr, to_read, "ocr") if to_read else _none()
-        vision, ocr = await asyncio.gather(vision_call, ocr_call)
+        # QR decoding needs no model: it runs (off the loop) while the batchers work, so a QR code
+        # is not held up behind OCR.
+        qr_call = asyncio.to_thread(self._qr, frames) if cfg.qr.enabled else _none()
+        vision, ocr, qr = await asyncio.gather(vision_call, ocr_call, qr_call)
         self.counts.ocr_frames += len(to_read)
         vision_results: list[VisionResult] = vision
         ocr_results: list[OcrResult] = ocr
         signals = list(vision_signals(vision_results, cfg.vision))
         signals += ocr_signals(ocr_results, self.matcher.match)
-        signals += await asyncio.to_thread(self._local, frames, ocr_results)  # QR + loop hashes: CPU, off the loop
+        signals += qr
+        signals += await asyncio.to_thread(self.synth.observe, frames, ocr_results)  # loop hashes: CPU, off the loop
         hit_times = {s.t for s in signals}
         return FrameResult(signals, [f for f in frames if f.t in hit_times])
 
-    def _local(self, frames: Sequence[VideoFrame], ocr_results: Sequence[OcrResult]) -> list[Signal]:
+    def _qr(self, frames: Sequence[VideoFrame]) -> list[Signal]:
         out: list[Signal] = []
-        if self.cfg.qr.enabled:
-            for f in frames:
-                out += self.qr.observe(f.t, decode_qr(f.image))
-        out += self.synth.observe(frames, ocr_results)
+        for f in frames:
+            out += self.qr.observe(f.t, decode_qr(f.image))
         return out
 
     def finish(self) -> list[Signal]:
@@ -135,6 +137,12 @@ class AudioAnalyzer:
                 r = []
             signals += transcript_signals(self.stitcher.push(w.start, w.end, r), self.matcher.match)
         return signals
+
+    @property
+    def watermark(self) -> float:
+        """No keyword signal reported from now on lies before this media time (see
+        :attr:`LiveStitcher.horizon`); keyword times never precede their segment's start."""
+        return self.stitcher.horizon
 
     def finish(self) -> list[Signal]:
         return transcript_signals(self.stitcher.flush(), self.matcher.match)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from moderation.config import PipelineConfig, project_root
 from moderation.infer.batcher import DynamicBatcher, QueueFull, in_thread
+from moderation.infer.priority import background_executor
 from moderation.messages import AudioWindow, OcrResult, TranscriptSegment, VideoFrame, VisionResult
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,20 @@ class BatchFamily:
     warm_up: Callable[[], None]
     max_batch: int
     max_wait_ms: float
+    #: Where ``fn`` and ``warm_up`` run; None = the event loop's default executor. ASR on CPU gets
+    #: its own lower-priority thread (:mod:`moderation.infer.priority`).
+    executor: Executor | None = None
+
+    def batcher(self, max_queue: int) -> DynamicBatcher[Any, Any]:
+        return DynamicBatcher(in_thread(self.fn, self.executor), self.max_batch, self.max_wait_ms, max_queue)
+
+    async def warm(self) -> None:
+        """Load the models and run one tiny call, on the thread that will run the batches."""
+        await asyncio.get_running_loop().run_in_executor(self.executor, self.warm_up)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False)
 
 
 def per_item(fn: Callable[[Sequence[T]], Sequence[R]]) -> Callable[[Sequence[T]], list[R | Exception]]:
@@ -108,7 +124,8 @@ def build_family(family: Family, cfg: PipelineConfig, registry: Any = None, *, d
     from moderation.infer.asr_batch import load_batched_transcriber
 
     bt = load_batched_transcriber(reg, cfg.asr, device=device)
-    return BatchFamily(family, bt.transcribe_batch, bt.warm_up, 8, 200.0)
+    executor = background_executor(cfg.asr.cpu_nice if device == "cpu" else 0, "asr")
+    return BatchFamily(family, bt.transcribe_batch, bt.warm_up, 8, 200.0, executor)
 
 
 async def submit_all(batcher: DynamicBatcher[Any, Any], items: Sequence[Any]) -> list[Any]:
@@ -150,9 +167,7 @@ class LocalClients:
     def batcher(self, family: Family) -> DynamicBatcher[Any, Any]:
         b = self._batchers.get(family)
         if b is None:
-            fam = self.family(family)
-            b = DynamicBatcher(in_thread(fam.fn), fam.max_batch, fam.max_wait_ms, self.max_queue)
-            self._batchers[family] = b
+            b = self._batchers[family] = self.family(family).batcher(self.max_queue)
         return b
 
     def stats(self) -> dict[str, float]:
@@ -164,7 +179,7 @@ class LocalClients:
         enabled = {"vision": self.cfg.vision.enabled, "ocr": self.cfg.ocr.enabled, "asr": self.cfg.asr.enabled}
         for f in families:
             if enabled[f]:
-                await asyncio.to_thread(self.family(f).warm_up)
+                await self.family(f).warm()
 
     async def vision(self, frames: Sequence[VideoFrame]) -> Sequence[VisionResult | Exception]:
         return await submit_all(self.batcher("vision"), frames)
@@ -178,3 +193,5 @@ class LocalClients:
     async def close(self) -> None:
         for b in self._batchers.values():
             await b.close()
+        for fam in self._families.values():
+            fam.close()

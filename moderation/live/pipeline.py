@@ -13,18 +13,22 @@ Inside (DESIGN.md §2, §7, §8):
   :class:`InferenceClients` (local batchers or Ray batcher actors — the same code) and hand their
   signals to the per-stream :class:`moderation.policy.fuse.Fuser` in media-time order: a signal is
   held until the **watermark** (the media time every stage has finished: frames done, and the
-  start of the last transcribed audio window) passes it, so live decisions equal offline ones even
-  though transcripts trail frames by an audio window;
-* a **tick** releases held signals and advances the fuser to the watermark, so verdicts close
-  while the stream goes on;
+  stitcher's horizon behind the last transcribed audio window) passes it, so live verdicts equal
+  offline ones even though transcripts trail frames by an audio window;
+* frame signals also go straight to a **preview** fuser, which opens a visual violation (alert,
+  enforcement of open violations) as soon as its frames are done instead of an audio window
+  later; :class:`moderation.live.alerts.ViolationLog` makes the preview's sighting and the
+  authoritative verdict one violation, alerted and enforced once;
+* a **tick** releases held signals and advances both fusers, so verdicts close while the stream
+  goes on;
 * a verdict gets ``wallclock_start`` (arrival time of its first evidence), model versions, an
   evidence clip remuxed from the ring plus a thumbnail, goes to the sinks, and is enforced
   (warn/cut) when its policy action says so. Open violations are enforced as soon as detected.
 
 Latency (exported as histograms): frame arrival → inference result; first evidence arrival →
-detection (``alert``, includes waiting for the watermark); last evidence arrival → sink write
-(``verdict``, includes the policy's ``merge_gap_s``). ``status()`` and ``metrics()`` may be
-called at any time from the pipeline's event loop.
+detection (``alert``: preview or authoritative fuser, whichever knew first); last evidence
+arrival → sink write (``verdict``, includes the policy's ``merge_gap_s`` and the watermark).
+``status()`` and ``metrics()`` may be called at any time from the pipeline's event loop.
 Other helpers build on this: ``benchmarks/live_capacity.py`` (many pipelines, one LocalClients)
 and :class:`moderation.runtime.actors.StreamWorker` (one pipeline per Ray actor).
 """
@@ -37,7 +41,7 @@ import logging
 import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -62,6 +66,7 @@ from moderation.ingest.source import (
     TransientError,
 )
 from moderation.ingest.urlguard import UrlRefused
+from moderation.live.alerts import Alert, ViolationLog
 from moderation.live.analysis import AudioAnalyzer, FrameAnalyzer
 from moderation.live.clients import InferenceClients
 from moderation.live.enforce import Enforcer, Target
@@ -84,13 +89,6 @@ TICK_S = 0.5
 
 def _iso(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z" if dt is not None else None
-
-
-def _trim(seen: dict[Any, float], keep: int = 256) -> None:
-    """Bound the memory of per-violation bookkeeping on a stream that runs for days."""
-    if len(seen) > 2 * keep:
-        for k in list(seen)[:-keep]:
-            del seen[k]
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:
@@ -117,13 +115,10 @@ class StreamPipeline:
         self.audio: DropOldestQueue[AudioEvent] = DropOldestQueue(live.audio_queue)
         self.clock = WallClock()
         self.keeper = FrameKeeper()
-        # Transcripts trail frames by about one audio window. Visual signals go to the fuser as soon
-        # as the frames are done, up to `lead_s` ahead of the audio watermark, so a visual violation
-        # opens (alert, enforcement) without waiting for speech; the fuser's lateness equals that
-        # lead, so a transcript arriving afterwards still joins the verdict it belongs to, and
-        # verdicts only close once every stage has passed them (same decisions as offline).
-        self.lead_s = live.audio_window_s + 5.0
-        self.fuser = Fuser(spec.stream_id, cfg.policy, lateness_s=self.lead_s + 1.0)
+        # The authoritative fuser gets every signal in media-time order behind the watermark (same
+        # verdicts as offline); the preview gets frame signals at once, for early alerts only.
+        self.fuser = Fuser(spec.stream_id, cfg.policy)
+        self.preview = Fuser(spec.stream_id, cfg.policy)
         self._held: list[Signal] = []
         self.verdicts: list[Verdict] = []
         self.frame_latency, self.verdict_latency, self.alert_latency = (LatencyHistogram() for _ in range(3))
@@ -142,8 +137,10 @@ class StreamPipeline:
         self._ingest_done = False
         self._gaps: list[Gap] = []
         self._corrupt = self._reconnects = 0
-        self._alerted: dict[tuple[str, float], float] = {}  # violations seen open (alert latency taken)
-        self._acted: dict[tuple[str, float, str], float] = {}  # (category, start, action) enforced
+        gap = lambda category: cfg.policy.category(category).merge_gap_s  # noqa: E731
+        self._alerted = ViolationLog(gap)  # violations known (alert latency taken), by category
+        self._acted = ViolationLog(gap)  # violations enforced, by (category, action)
+        self.alerts: deque[Alert] = deque(maxlen=256)  # the latest, for status and benchmarks
         self._tasks: set[asyncio.Task[None]] = set()
         self._enforced: Counter[tuple[str, str]] = Counter()
         self._verdict_count = 0
@@ -266,13 +263,14 @@ class StreamPipeline:
                 self.keeper.keep_signal(f)
             self._frames_done_t = max(self._frames_done_t, frames[-1].t)
             self._frame_busy = False
+            self._preview_feed(result.signals)
             self._feed(result.signals)
 
     async def _audio_loop(self, an: AudioAnalyzer) -> None:
         while events := await self.audio.get_batch(2):
             self._audio_busy = True
             signals = await an.analyse([e.window for e in events])
-            self._audio_done_t = max(self._audio_done_t, events[-1].window.start)
+            self._audio_done_t = max(self._audio_done_t, an.watermark)
             self._audio_busy = False
             self._feed(signals)
 
@@ -281,8 +279,8 @@ class StreamPipeline:
         frame_wm = self._frame_watermark()
         if not self._has_audio:
             return frame_wm
-        # Transcripts of later windows (and segments the stitcher holds) start at or after the start
-        # of the last window transcribed.
+        # Transcripts still to come (later windows, segments the stitcher holds) start at or after
+        # the stitcher's horizon: about the last transcribed window's end minus the overlap.
         return min(frame_wm, self._audio_done_t)
 
     def _frame_watermark(self) -> float:
@@ -292,7 +290,18 @@ class StreamPipeline:
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(TICK_S)
+            self._preview_feed([])
             self._release()
+
+    def _preview_feed(self, signals: list[Signal]) -> None:
+        """Frame signals → the preview fuser at once: alerts and enforcement of open violations."""
+        now = datetime.now(UTC)
+        seen = [v for s in sorted(signals, key=lambda s: s.t) for v in self.preview.add(s)]
+        seen += self.preview.advance(self._frame_watermark())
+        for v in [*seen, *self.preview.active()]:
+            self._alert(v, now, early=True)
+            if self.cfg.live.enforcement.on_active:
+                self._maybe_enforce(v)
 
     def _feed(self, signals: list[Signal], final: bool = False) -> None:
         self._held.extend(signals)
@@ -301,13 +310,8 @@ class StreamPipeline:
     def _release(self, final: bool = False) -> None:
         """Give the fuser every held signal up to the watermark, in media-time order."""
         wm = math.inf if final else self.watermark()
-        visual_wm = wm if final or not self._has_audio else min(self._frame_watermark(), wm + self.lead_s)
-
-        def ready_now(s: Signal) -> bool:
-            return s.t <= (wm if s.kind.startswith("asr.") else visual_wm)
-
-        ready = sorted((s for s in self._held if ready_now(s)), key=lambda s: s.t)
-        self._held = [s for s in self._held if not ready_now(s)]
+        ready = sorted((s for s in self._held if s.t <= wm), key=lambda s: s.t)
+        self._held = [s for s in self._held if s.t > wm]
         for s in ready:
             self._emit(self.fuser.add(s))
         if not final:
@@ -317,8 +321,6 @@ class StreamPipeline:
             self._alert(v, now)
             if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
                 self._maybe_enforce(v)
-        _trim(self._alerted)
-        _trim(self._acted)
 
     # ------------------------------------------------------------------ verdicts
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -334,14 +336,16 @@ class StreamPipeline:
         return replace(v, wallclock_start=_iso(self.clock.wall_at(v.start)),
                        model_versions=self.engines.model_versions())  # fmt: skip
 
-    def _alert(self, v: Verdict, now: datetime) -> None:
+    def _alert(self, v: Verdict, now: datetime, early: bool = False) -> None:
         """First time a violation is known (open, or decided in one step): its detection latency."""
-        key = (v.category, round(v.start, 3))
-        if key not in self._alerted:
-            self._alerted[key] = v.start
-            arrived = self.clock.wall_at(v.start)
-            if arrived is not None:
-                self.alert_latency.observe(max(0.0, (now - arrived).total_seconds()))
+        if not self._alerted.first((v.category,), v.start, v.end):
+            return
+        arrived = self.clock.wall_at(v.start)
+        latency = max(0.0, (now - arrived).total_seconds()) if arrived is not None else None
+        if latency is not None:
+            self.alert_latency.observe(latency)
+        visual = any(not sig.kind.startswith("asr.") for sig in v.signals)
+        self.alerts.append(Alert(v.category, v.start, latency, early, visual))
 
     async def _finish(self, verdict: Verdict) -> None:
         self._alert(verdict, datetime.now(UTC))
@@ -363,10 +367,10 @@ class StreamPipeline:
 
     def _maybe_enforce(self, v: Verdict) -> None:
         """Enforce ``v.action`` once per violation and action (warn, then cut if it escalates)."""
-        key = (v.category, round(v.start, 3), v.action)
-        if self.enforcer is None or v.action not in ("warn", "cut") or key in self._acted:
+        if self.enforcer is None or v.action not in ("warn", "cut"):
             return
-        self._acted[key] = v.start
+        if not self._acted.first((v.category, v.action), v.start, v.end):
+            return
         self._spawn(self._enforce(self._stamp(v) if v.wallclock_start is None else v))
 
     async def _enforce(self, v: Verdict) -> None:

@@ -29,7 +29,7 @@ import ray
 from ray.actor import ActorHandle
 
 from moderation.config import PipelineConfig
-from moderation.infer.batcher import DynamicBatcher, in_thread
+from moderation.infer.batcher import DynamicBatcher
 from moderation.live.clients import BatchFamily, Family, Transcript, build_family, submit_all
 from moderation.live.enforce import Enforcer
 from moderation.live.metrics import StreamMetrics
@@ -50,14 +50,13 @@ class BatcherActor:
 
     def _get(self) -> DynamicBatcher[Any, Any]:
         if self._batcher is None:
-            self._batcher = DynamicBatcher(in_thread(self.fam.fn), self.fam.max_batch, self.fam.max_wait_ms,
-                                           self.max_queue)  # fmt: skip
+            self._batcher = self.fam.batcher(self.max_queue)
         return self._batcher
 
     async def warm_up(self) -> float:
         """Load the models and run one tiny call; returns the seconds it took."""
         t0 = time.perf_counter()
-        await asyncio.to_thread(self.fam.warm_up)
+        await self.fam.warm()
         return time.perf_counter() - t0
 
     async def infer(self, items: Sequence[Any]) -> list[Any]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from moderation.messages import AudioWindow, OcrResult, TextLine, TranscriptSegment, VideoFrame, VisionResult
 
@@ -16,12 +17,14 @@ class FakeClients:
 
     def __init__(self, ocr_text: str = "百家乐 在线下注", ocr_span: tuple[float, float] = (1.0, 3.0),
                  speech: str = "place your bets now at our online casino", speech_t: float | None = None,
-                 delay_s: float = 0.0, fail_vision: bool = False, period: float | None = None) -> None:  # fmt: skip
+                 delay_s: float = 0.0, fail_vision: bool = False, period: float | None = None,
+                 asr_until: Callable[[], bool] | None = None) -> None:  # fmt: skip
         self.ocr_text, self.ocr_span = ocr_text, ocr_span
         self.speech, self.speech_t = speech, speech_t
         self.delay_s = delay_s
         self.fail_vision = fail_vision
         self.period = period  # OCR span repeats every `period` media seconds
+        self.asr_until = asr_until  # ASR holds its results until this is true (10 s at most)
         self.calls: dict[str, int] = {"vision": 0, "ocr": 0, "asr": 0}
         self.frames_seen: list[float] = []
 
@@ -46,6 +49,9 @@ class FakeClients:
 
     async def asr(self, windows: Sequence[AudioWindow]) -> Sequence[list[TranscriptSegment] | Exception]:
         self.calls["asr"] += 1
+        deadline = time.monotonic() + 10.0
+        while self.asr_until is not None and not self.asr_until() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         out: list[list[TranscriptSegment] | Exception] = []
         for w in windows:
             t = self.speech_t

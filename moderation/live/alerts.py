@@ -1,0 +1,60 @@
+"""Which live violations were already alerted or enforced, so each is acted on once.
+
+A live stream sees one violation through two fusers (:mod:`moderation.live.pipeline`): a *preview*
+fed with frame signals the moment the frames are done (alerts and enforcement within about a
+second, without waiting for transcripts), and the authoritative fuser fed every signal in
+media-time order behind the watermark (the verdicts that reach the review queue, identical to an
+offline scan). The two may place the same violation a little differently — the authoritative one
+can start earlier when speech came before the picture, or end later — so a violation's identity
+is its category and media-time interval, and two intervals closer than the category's
+``merge_gap_s`` are the same violation, not an equal ``start``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Alert", "ViolationLog"]
+
+
+@dataclass(frozen=True)
+class Alert:
+    """The first moment a violation was known (open, or decided in one step)."""
+
+    category: str
+    start: float  # media time of its first evidence
+    latency_s: float | None  # first evidence arrival → known; None when the arrival is unknown
+    early: bool  # known from frame signals alone (the preview), before transcripts were in
+    visual: bool  # some of its evidence came from frames (not only from speech)
+
+
+@dataclass
+class _Seen:
+    key: tuple[str, ...]
+    start: float
+    end: float
+
+
+class ViolationLog:
+    """Per-key media intervals already acted on; bounded, for streams that run for days."""
+
+    def __init__(self, gap_for: Callable[[str], float], keep: int = 256) -> None:
+        """``gap_for(category)``: how far apart two sightings may be and still be one violation."""
+        self._gap_for = gap_for
+        self._seen: deque[_Seen] = deque(maxlen=keep)
+
+    def first(self, key: tuple[str, ...], start: float, end: float) -> bool:
+        """True (and remembered) when nothing under ``key`` overlaps ``[start, end]`` within the
+        gap of ``key[0]`` (the category); otherwise the known interval grows to cover it."""
+        gap = self._gap_for(key[0])
+        for s in self._seen:
+            if s.key == key and start <= s.end + gap and end >= s.start - gap:
+                s.start, s.end = min(s.start, start), max(s.end, end)
+                return False
+        self._seen.append(_Seen(key, start, end))
+        return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
