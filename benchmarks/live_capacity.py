@@ -25,7 +25,9 @@ lag (wall time minus media time since the stream started; median of the last qua
 ends ≤ ``--max-lag`` seconds and did not
 grow by more than ``--max-lag-growth`` from the first to the last quarter of the run; and the same
 holds for each stream's frame arrival → result latency (a queue that grows without dropping is
-falling behind too).
+falling behind too). For ours, whose transcripts run beside the frames, also: a window's transcript
+comes back within ``--max-asr-lag`` of the window's end and that lag does not grow by more than
+``--max-asr-lag-growth`` (all voiced audio transcribed in real time).
 
     python benchmarks/live_capacity.py [--smoke] [--duration 45] [--max-streams 24] [--out DIR]
 
@@ -45,6 +47,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +125,21 @@ def make_pipeline_class() -> type:
                 observe(value)
 
             self.frame_latency.observe = record  # type: ignore[method-assign]
+            # transcript lag: a window's last sample arrived → its transcript is back
+            self.asr_lags: list[tuple[float, float]] = []
+            analyse = self._audio_an.analyse
+
+            async def timed(windows: Any) -> Any:
+                out = await analyse(windows)
+                now = datetime.now(UTC)
+                for w in windows:
+                    arrived = self.clock.wall_at(w.start)
+                    if arrived is not None:
+                        lag = (now - arrived).total_seconds() - (w.end - w.start)
+                        self.asr_lags.append((time.monotonic(), lag))
+                return out
+
+            self._audio_an.analyse = timed  # type: ignore[method-assign]
 
         def _on_event(self, ev: Any) -> None:
             if isinstance(ev, FrameEvent):
@@ -203,6 +221,8 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
         "drop_rate": round((dropped_f + dropped_a + unfinished) / max(1, sampled + windows), 4),
         "frame_latency_s": percentiles([x for p in pipes for x in p.latencies]),
         "result_lag": lag_summary([list(enumerate(p.latencies)) for p in pipes]),
+        "asr_lag": {**lag_summary([sorted(x for p in pipes for x in p.asr_lags)]),
+                    **percentiles([x for p in pipes for _, x in p.asr_lags])},
         "alert_latency_s": merged("alert_latency"),
         # first evidence arrival → violation known (preview or fuser), by what the evidence was
         "visual_alert_latency_s": percentiles([a.latency_s for p in pipes for a in p.alerts
@@ -300,7 +320,17 @@ def held(trial: dict[str, Any], args: argparse.Namespace) -> bool:
         and trial["lag_growth_s"] <= args.max_lag_growth
         and res["final_lag_s"] <= args.max_lag
         and res["lag_growth_s"] <= args.max_lag_growth
+        and _asr_ok(trial, args)
     )
+
+
+def _asr_ok(trial: dict[str, Any], args: argparse.Namespace) -> bool:
+    """Ours only (the baseline transcribes inline, so falling behind shows in its ingest lag):
+    transcripts come back within ``--max-asr-lag`` of their window's end and that lag does not grow."""
+    a = trial.get("asr_lag")
+    if not a or a.get("p50") is None:
+        return True
+    return bool(a["final_lag_s"] <= args.max_asr_lag and a["lag_growth_s"] <= args.max_asr_lag_growth)
 
 
 def trial_cmd(args: argparse.Namespace, side: str, n: int) -> list[str]:
@@ -400,25 +430,32 @@ def markdown(r: dict[str, Any]) -> list[str]:
         "",
         f"**Ratio: {r['ratio']}×** streams held (target ≥ 3×); the plain loop at N=1 processed "
         f"{r.get('baseline_realtime_streams_at_1')} streams' worth of real time (ours held / that: "
-        f"{r.get('ratio_vs_baseline_realtime')}×); ours vision p95 at its largest N: "
-        f"{(o.get('best_trial') or {}).get('frame_latency_s', {}).get('p95')} s (target ≤ 2 s).",
+        f"{r.get('ratio_vs_baseline_realtime')}×). Ours at its largest N: frame → vision result p95 "
+        f"{(o.get('best_trial') or {}).get('frame_latency_s', {}).get('p95')} s; first visual evidence → "
+        f"violation known (alert, from the preview fuser) p95 "
+        f"{((o.get('best_trial') or {}).get('visual_alert_latency_s') or {}).get('p95')} s (target ≤ 2 s).",
         "",
         "All trials:",
         "",
         "| side | N | held | drop % | ingest lag end / growth s | result lag end / growth s "
-        "| frame→result p50 / p95 / p99 s | alert p50 / p95 s, visual · speech | CPU cores | RSS MiB | load after |",
-        "|---|---:|---|---:|---|---|---|---:|---:|---:|---:|",
+        "| frame→result p50 / p95 / p99 s | alert p50 / p95 / p99 s, visual · speech | window end→transcript "
+        "p50 / p95, end / growth s | CPU cores | RSS MiB | load after |",
+        "|---|---:|---|---:|---|---|---|---|---|---:|---:|---:|",
     ]
     for t in r["trials"]:
         lat = t["frame_latency_s"]
         va, sa = t.get("visual_alert_latency_s") or {}, t.get("speech_alert_latency_s") or {}
-        alert = f"{va.get('p50', '—')} / {va.get('p95', '—')} · {sa.get('p50', '—')} / {sa.get('p95', '—')}"
+        alert = (f"{va.get('p50', '—')} / {va.get('p95', '—')} / {va.get('p99', '—')} · "
+                 f"{sa.get('p50', '—')} / {sa.get('p95', '—')} / {sa.get('p99', '—')}")  # fmt: skip
+        al = t.get("asr_lag") or {}
+        asr = (f"{al.get('p50')} / {al.get('p95')}, {al.get('final_lag_s')} / {al.get('lag_growth_s')}"
+               if al.get("p50") is not None else "—")  # fmt: skip
         rl = t["result_lag"]
         load = t.get("load_avg_after")
         lines.append(
             f"| {t['side']} | {t['streams']} | {'yes' if t['held'] else 'no'} | {t['drop_rate'] * 100:.2f} | "
             f"{t['final_lag_s']:.2f} / {t['lag_growth_s']:.2f} | {rl['final_lag_s']:.2f} / {rl['lag_growth_s']:.2f} | "
-            f"{lat['p50']} / {lat['p95']} / {lat['p99']} | {alert} | {t['cpu_cores_busy']} | "
+            f"{lat['p50']} / {lat['p95']} / {lat['p99']} | {alert} | {asr} | {t['cpu_cores_busy']} | "
             f"{t['peak_rss_mib']:.0f} | {load[0]:.1f} |"
             if load
             else ""
@@ -439,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--growth", type=float, default=1.5, help="N grows by this factor while held")
     ap.add_argument("--max-lag", type=float, default=3.0)
     ap.add_argument("--max-lag-growth", type=float, default=1.5)
+    ap.add_argument("--max-asr-lag", type=float, default=10.0, help="ours: window end → transcript, s")
+    ap.add_argument("--max-asr-lag-growth", type=float, default=3.0)
     ap.add_argument("--drain-s", type=float, default=15.0, help="grace after the last media second for results")
     ap.add_argument("--sides", default="ours,baseline")
     ap.add_argument("--pipeline", default=None)
