@@ -15,9 +15,10 @@ Per category, a small state machine driven by media time:
   label) was seen within ``suppress_window_s`` of it. Suppressible categories wait until that
   window has passed before they are emitted, so live and offline runs decide the same way.
 
-:class:`Fuser` is incremental for live streams: call :meth:`Fuser.add` per signal and
-:meth:`Fuser.advance` with a watermark (the oldest media time any stage may still report, e.g.
-``now - ASR window`` when transcripts lag). :func:`fuse` is the offline wrapper over a finished list.
+:class:`Fuser` is incremental for live streams: call :meth:`Fuser.add` per signal, in media-time
+order, and :meth:`Fuser.advance` with a watermark (the oldest media time any stage may still
+report); the live pipeline holds signals until the watermark passes them, so it feeds the fuser
+exactly what an offline scan would. :func:`fuse` is the offline wrapper over a finished list.
 """
 
 from __future__ import annotations
@@ -89,13 +90,9 @@ def _kofn_ok(st: _State, t: float) -> bool:
 class Fuser:
     """Incremental per-stream fusion. Feed signals in (roughly) media-time order."""
 
-    def __init__(self, stream: str, policy: PolicyConfig, lateness_s: float = 0.0) -> None:
-        """``lateness_s``: how late (in media time) a signal may arrive behind the newest one, e.g.
-        the ASR window length in a live stream, where transcripts trail the frames. Adding a signal
-        only closes episodes up to ``signal.t - lateness_s`` so late evidence still joins them."""
+    def __init__(self, stream: str, policy: PolicyConfig) -> None:
         self.stream = stream
         self.policy = policy
-        self.lateness_s = lateness_s
         self._states: dict[str, _State] = {}
         self._ended: list[tuple[str, _Episode]] = []
         self._suppressors: list[Signal] = []
@@ -114,7 +111,7 @@ class Fuser:
     # ------------------------------------------------------------------ input
     def add(self, signal: Signal) -> list[Verdict]:
         """Add one signal; returns verdicts that media time ``signal.t`` proves finished."""
-        out = self.advance(signal.t - self.lateness_s)
+        out = self.advance(signal.t)
         if kind_matches(signal.kind, self._suppress_kinds):
             self._suppressors.append(signal)
         if signal.category in self.policy.non_verdict_categories:
@@ -125,12 +122,6 @@ class Fuser:
         weight = contribution(signal, st.policy)
         if weight is None:
             return out
-        ep = st.episode
-        if ep is not None and signal.t - ep.last_hot > st.policy.merge_gap_s:
-            # Nothing received bridges the gap up to this signal, so the open episode is over even
-            # if lateness kept `advance` from closing it yet (live: visual signals run ahead of
-            # transcripts). A transcript arriving later inside the gap starts its own verdict.
-            self._close(signal.category, st)
         bisect.insort(st.recent, _Entry(signal.t, weight, signal))
         horizon = max(self._now, signal.t) - st.lookback
         while st.recent and st.recent[0].t <= horizon:

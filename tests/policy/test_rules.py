@@ -214,25 +214,3 @@ def test_out_of_order_signal_within_the_window_still_counts() -> None:
 def test_extra_category_uses_the_default_policy() -> None:
     (v,) = fuse("s1", [signal(1.0, category="fraud", kind="chat.keyword")], PolicyConfig())
     assert v.category == "fraud"
-
-
-def test_lateness_lets_trailing_transcripts_join_the_open_verdict() -> None:
-    for lateness, expected in ((0.0, 2), (30.0, 1)):
-        f = Fuser("s1", pol(merge_gap_s=5.0), lateness_s=lateness)
-        out = f.add(signal(90.0, kind="ocr.keyword"))
-        out += f.add(signal(100.0, kind="ocr.keyword", category="vulgar"))  # frames run ahead
-        out += f.add(signal(93.0, kind="asr.keyword"))  # the transcript arrives late
-        out += f.finish()
-        assert len([v for v in out if v.category == "gambling"]) == expected
-
-
-def test_lateness_never_merges_signals_of_one_category_across_a_gap() -> None:
-    """Visual signals may run ahead of transcripts by up to the lateness; two of them further apart
-    than the merge gap are still two violations, as offline."""
-    f = Fuser("s1", pol(merge_gap_s=1.0), lateness_s=10.0)
-    out = f.add(signal(10.0, kind="ocr.keyword"))
-    out += f.add(signal(13.0, kind="ocr.keyword"))
-    out += f.add(signal(16.0, kind="ocr.keyword"))
-    out += f.finish()
-    assert [(v.start, v.end) for v in out] == [(10.0, 10.0), (13.0, 13.0), (16.0, 16.0)]
-    assert out == fuse("s1", [signal(t, kind="ocr.keyword") for t in (10.0, 13.0, 16.0)], pol(merge_gap_s=1.0))
