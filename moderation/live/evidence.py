@@ -1,4 +1,5 @@
-"""Live evidence helpers: media-time ↔ wall-clock mapping and frames kept for thumbnails.
+"""Live evidence: media-time ↔ wall-clock mapping, frames kept for thumbnails, and the writer
+that gives a verdict its clip and thumbnail.
 
 Why a mapping and not ``start_wall + t``: a live timeline has gaps (reconnects) and the pace of
 arrival is not the pace of media when the origin bursts or stalls. Each arriving frame/window is
@@ -12,14 +13,25 @@ sampled frame is kept small (≤ ``SMALL_SIDE`` px) for speech-only verdicts.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import logging
 import threading
+import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import cv2
 
-from moderation.messages import VideoFrame
+from moderation.config import EvidenceConfig
+from moderation.evidence.clip import write_thumbnail
+from moderation.ingest.evidence_ring import EvidenceRing
+from moderation.messages import Box, Verdict, VideoFrame
+
+log = logging.getLogger(__name__)
 
 SMALL_SIDE = 480
 
@@ -82,3 +94,45 @@ class FrameKeeper:
             return None
         best = min(self._recent, key=lambda item: abs(item[0] - t))
         return best[1], best[2]
+
+
+class EvidenceWriter:
+    """A verdict's clip, remuxed from the stream's evidence ring, and a thumbnail with its boxes.
+
+    A verdict can be decided before its post-roll has arrived, so the writer waits (at most
+    ``wait_s``) until the ring covers ``end + post_s`` or ingest ended. Evidence failures are
+    logged and the verdict goes on without it: losing a clip must not lose the verdict.
+    """
+
+    def __init__(self, ring: EvidenceRing, lock: threading.Lock, keeper: FrameKeeper, cfg: EvidenceConfig,
+                 clips_dir: Path, wait_s: float) -> None:  # fmt: skip
+        self.ring, self.lock, self.keeper, self.cfg = ring, lock, keeper, cfg
+        self.clips_dir, self.wait_s = clips_dir, wait_s
+
+    async def attach(self, v: Verdict, ingest_done: Callable[[], bool]) -> Verdict:
+        deadline = time.monotonic() + self.wait_s
+        while not self.ring.covers(v.end + self.cfg.post_s) and not ingest_done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        stem = self.clips_dir / v.stream / f"{int(v.start):06d}-{v.category}"
+        try:
+            info = await asyncio.to_thread(self._clip, v, stem.with_suffix(".mp4"))
+        except Exception as exc:  # evidence failure must not lose the verdict itself
+            log.warning("%s: clip for %s at %.1fs failed: %s", v.stream, v.category, v.start, exc)
+            return v
+        thumbs: tuple[str, ...] = ()
+        first = v.signals[0]
+        picked = self.keeper.at(first.t)
+        if picked is not None:
+            frame, scale = picked
+            boxes: list[Box] = [
+                (s.box[0] * scale, s.box[1] * scale, s.box[2] * scale, s.box[3] * scale)
+                for s in v.signals
+                if s.box is not None and abs(s.t - first.t) < 1e-3
+            ]
+            await asyncio.to_thread(write_thumbnail, frame.image, stem.with_suffix(".jpg"), boxes or None)
+            thumbs = (str(stem.with_suffix(".jpg")),)
+        return replace(v, clip=info, thumbnails=thumbs)
+
+    def _clip(self, v: Verdict, path: Path) -> str:
+        with self.lock:
+            return self.ring.clip(v.start, v.end, path, self.cfg.pre_s, self.cfg.post_s).path

@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import Any
 
 from moderation.config import PipelineConfig
-from moderation.evidence.clip import write_thumbnail
 from moderation.ingest.decode import MediaError
 from moderation.ingest.evidence_ring import EvidenceRing
 from moderation.ingest.live import LiveSource
@@ -70,13 +69,13 @@ from moderation.live.alerts import Alert, ViolationLog
 from moderation.live.analysis import AudioAnalyzer, FrameAnalyzer
 from moderation.live.clients import InferenceClients
 from moderation.live.enforce import Enforcer, Target
-from moderation.live.evidence import FrameKeeper, WallClock
+from moderation.live.evidence import EvidenceWriter, FrameKeeper, WallClock
 from moderation.live.metrics import LatencyHistogram, StreamMetrics
 from moderation.live.queues import DropOldestQueue
 from moderation.live.settings import source_config
 from moderation.live.sinks import VerdictSink
 from moderation.live.status import StreamSpec, StreamState, StreamStatus, VerdictBrief
-from moderation.messages import Box, Signal, Verdict
+from moderation.messages import Signal, Verdict
 from moderation.policy.fuse import Fuser
 from moderation.runtime.graph import Engines
 
@@ -123,6 +122,8 @@ class StreamPipeline:
         self.verdicts: list[Verdict] = []
         self.frame_latency, self.verdict_latency, self.alert_latency = (LatencyHistogram() for _ in range(3))
         self._lock = threading.Lock()  # ring + ingest counters, shared with the ingest thread
+        self._evidence = (EvidenceWriter(self.ring, self._lock, self.keeper, cfg.evidence, clips_dir, live.clip_wait_s)
+                          if clips_dir is not None and cfg.evidence.clips else None)  # fmt: skip
         self._stop = threading.Event()
         self._source: LiveSource | None = None
         self._state: StreamState = "starting"
@@ -350,8 +351,8 @@ class StreamPipeline:
     async def _finish(self, verdict: Verdict) -> None:
         self._alert(verdict, datetime.now(UTC))
         v = self._stamp(verdict)
-        if self.clips_dir is not None and self.cfg.evidence.clips:
-            v = await self._evidence(v)
+        if self._evidence is not None:
+            v = await self._evidence.attach(v, lambda: self._ingest_done)
         for sink in self.sinks:
             try:
                 await asyncio.to_thread(sink.write, v)
@@ -378,36 +379,6 @@ class StreamPipeline:
         res = await self.enforcer.enforce(v, Target(self.spec.stream_id, self.spec.app, self.spec.name))
         if res is not None:
             self._enforced[(res.action, res.outcome)] += 1
-
-    async def _evidence(self, v: Verdict) -> Verdict:
-        ev, wait = self.cfg.evidence, self.cfg.live.clip_wait_s
-        deadline = time.monotonic() + wait
-        while not self.ring.covers(v.end + ev.post_s) and not self._ingest_done and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        assert self.clips_dir is not None
-        stem = self.clips_dir / v.stream / f"{int(v.start):06d}-{v.category}"
-        try:
-            info = await asyncio.to_thread(self._clip, v, stem.with_suffix(".mp4"))
-        except Exception as exc:  # evidence failure must not lose the verdict itself
-            log.warning("%s: clip for %s at %.1fs failed: %s", v.stream, v.category, v.start, exc)
-            return v
-        thumbs: tuple[str, ...] = ()
-        first = v.signals[0]
-        picked = self.keeper.at(first.t)
-        if picked is not None:
-            frame, scale = picked
-            boxes: list[Box] = [
-                (s.box[0] * scale, s.box[1] * scale, s.box[2] * scale, s.box[3] * scale)
-                for s in v.signals
-                if s.box is not None and abs(s.t - first.t) < 1e-3
-            ]
-            await asyncio.to_thread(write_thumbnail, frame.image, stem.with_suffix(".jpg"), boxes or None)
-            thumbs = (str(stem.with_suffix(".jpg")),)
-        return replace(v, clip=info, thumbnails=thumbs)
-
-    def _clip(self, v: Verdict, path: Path) -> str:
-        with self._lock:
-            return self.ring.clip(v.start, v.end, path, self.cfg.evidence.pre_s, self.cfg.evidence.post_s).path
 
     # ------------------------------------------------------------------ status
     def status(self) -> StreamStatus:
