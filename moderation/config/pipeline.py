@@ -126,6 +126,12 @@ class LiveConfig(_Strict):
         description="Template of the URL to watch for a publish hook, e.g. 'rtmp://127.0.0.1:1935/{app}/{name}'; "
         "None = the publisher's tcUrl + '/' + name.",
     )
+    chat_source: str | None = Field(
+        None,
+        description="Template of each stream's chat / danmaku feed (JSONL over HTTP(S), lines with 'ts' Unix "
+        "seconds or 't' media seconds, 'user', 'text'), e.g. 'https://chat.internal/{app}/{name}.jsonl'; "
+        "placeholders {stream}, {app}, {name}. A stream's own 'chat' wins. None = no chat.",
+    )
     hooks_fail_closed: bool = Field(
         False, description="Refuse a publish (non-2xx to the origin) when the pool cannot watch it."
     )

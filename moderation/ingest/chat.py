@@ -2,8 +2,10 @@
 HTTP(S) endpoint that streams lines.
 
 ``t`` is seconds on the stream's media timeline (the same clock as the frames and audio of the
-recording or live stream the chat belongs to). ``user`` may be a string or a number; other keys
-are ignored. Chat comes from viewers, so every line is untrusted:
+recording or live stream the chat belongs to). A live platform's chat service knows when a message
+was sent, not the media time, so a live feed may give ``"ts"`` (Unix seconds) instead; the live
+pipeline maps it onto the media timeline (``wall_to_media``). ``user`` may be a string or a number;
+other keys are ignored. Chat comes from viewers, so every line is untrusted:
 
 * a line that is not JSON, not an object, lacks a finite non-negative ``t`` or a string ``text``,
   or is longer than ``ChatConfig.max_line_bytes`` is **skipped and counted** (``ChatStats``); the
@@ -21,7 +23,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -56,16 +58,39 @@ class ChatStats:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
-def parse_chat_line(line: bytes | str, stream: str) -> ChatMessage | str:
-    """A :class:`ChatMessage`, or the reason (a short string) why the line is bad."""
+WallToMedia = Callable[[float], float | None]
+
+
+def _number(v: object) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+        return None
+    return float(v)
+
+
+def parse_chat_line(line: bytes | str, stream: str, wall_to_media: WallToMedia | None = None) -> ChatMessage | str:
+    """A :class:`ChatMessage`, or the reason (a short string) why the line is bad.
+
+    ``wall_to_media`` (live streams) maps a ``ts`` (Unix seconds) to media time, None when the
+    stream has no media yet; without it only ``t`` is accepted."""
     try:
         obj = json.loads(line)
     except (ValueError, UnicodeDecodeError) as exc:
         return f"not JSON ({exc.__class__.__name__})"
     if not isinstance(obj, dict):
         return f"not a JSON object ({type(obj).__name__})"
-    t = obj.get("t")
-    if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+    if "t" not in obj and "ts" in obj:
+        ts = _number(obj["ts"])
+        if ts is None:
+            return "'ts' must be Unix seconds (a finite number >= 0)"
+        if wall_to_media is None:
+            return "'ts' (wall-clock time) needs a live stream; give 't' (media seconds)"
+        mapped = wall_to_media(ts)
+        if mapped is None:
+            return "sent before the stream's first frame"
+        t: float | None = mapped
+    else:
+        t = _number(obj.get("t"))
+    if t is None:
         return "'t' must be a finite number of seconds >= 0"
     text = obj.get("text")
     if not isinstance(text, str):
@@ -73,7 +98,7 @@ def parse_chat_line(line: bytes | str, stream: str) -> ChatMessage | str:
     user = obj.get("user", "")
     if isinstance(user, bool) or not isinstance(user, str | int):
         return "'user' must be a string or a number"
-    return ChatMessage(stream=stream, t=float(t), user=str(user), text=text)
+    return ChatMessage(stream=stream, t=t, user=str(user), text=text)
 
 
 def _is_url(source: str) -> bool:
@@ -155,6 +180,7 @@ def iter_chat(
     *,
     stats: ChatStats | None = None,
     guard: UrlGuard | None = None,
+    wall_to_media: WallToMedia | None = None,
 ) -> Iterator[ChatMessage]:
     """Messages of a chat feed (file path, ``file:`` URL or HTTP(S) URL) in feed order.
 
@@ -170,7 +196,8 @@ def iter_chat(
                 continue
             st.lines += 1
             parsed: ChatMessage | str = (
-                f"line longer than {cfg.max_line_bytes} bytes" if raw is None else parse_chat_line(raw, stream)
+                f"line longer than {cfg.max_line_bytes} bytes" if raw is None
+                else parse_chat_line(raw, stream, wall_to_media)
             )
             if isinstance(parsed, str):
                 st.bad += 1

@@ -62,6 +62,23 @@ class WallClock:
             last_t, last_wall = self._points[-1]
             return last_wall + timedelta(seconds=t - last_t)
 
+    def media_at(self, wall: datetime) -> float | None:
+        """Media time that was arriving at ``wall`` (e.g. a chat message's send time): from the last
+        point at or before it, plus the time since, but never past the next point (a reconnect gap
+        maps to where media resumed); from the first point when ``wall`` is earlier (floored at 0).
+        None before any point."""
+        with self._lock:
+            if not self._points:
+                return None
+            walls = [p[1] for p in self._points]
+            i = bisect.bisect_right(walls, wall) - 1
+            if i < 0:
+                t0, w0 = self._points[0]
+                return max(0.0, t0 - (w0 - wall).total_seconds())
+            t, w = self._points[i]
+            t += (wall - w).total_seconds()
+            return min(t, self._points[i + 1][0]) if i + 1 < len(self._points) else t
+
 
 class FrameKeeper:
     """Frames for thumbnails: full-size signal frames (by time) and small recent frames."""

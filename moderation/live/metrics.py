@@ -80,6 +80,8 @@ class StreamMetrics:
     reconnects: int = 0
     verdicts: int = 0
     inference_errors: int = 0
+    chat_messages: int = 0
+    chat_bad_lines: int = 0
     lag_s: float = 0.0
     enforcements: tuple[tuple[str, str, int], ...] = ()  # (action, outcome, count)
     frame_latency: HistogramSnapshot = field(default_factory=HistogramSnapshot)
@@ -97,6 +99,8 @@ _COUNTERS: tuple[tuple[str, str, str], ...] = (
     ("reconnects", "reconnects", "Reconnections after a drop or a publisher restart."),
     ("verdicts", "verdicts", "Verdicts written to the sinks."),
     ("inference_errors", "inference_errors", "Inference calls or items that failed."),
+    ("chat_messages", "chat_messages", "Chat messages read from the stream's chat feed."),
+    ("chat_bad_lines", "chat_bad_lines", "Chat feed lines skipped as bad input."),
 )
 
 

@@ -15,7 +15,9 @@ Inside (DESIGN.md §2, §7, §8):
   held until the **watermark** (the media time every stage has finished: frames done, and the
   stitcher's horizon behind the last transcribed audio window) passes it, so live verdicts equal
   offline ones even though transcripts trail frames by an audio window;
-* frame signals also go straight to a **preview** fuser, which opens a visual violation (alert,
+* an optional **chat thread** (:class:`moderation.live.chat.ChatFollower`) follows the stream's
+  chat feed; its ``chat.keyword`` signals join the rest;
+* frame and chat signals also go straight to a **preview** fuser, which opens a visual violation (alert,
   enforcement of open violations) as soon as its frames are done instead of an audio window
   later; :class:`moderation.live.alerts.ViolationLog` makes the preview's sighting and the
   authoritative verdict one violation, alerted and enforced once;
@@ -67,6 +69,7 @@ from moderation.ingest.source import (
 from moderation.ingest.urlguard import UrlRefused
 from moderation.live.alerts import Alert, ViolationLog
 from moderation.live.analysis import AudioAnalyzer, FrameAnalyzer
+from moderation.live.chat import ChatFollower, chat_source
 from moderation.live.clients import InferenceClients
 from moderation.live.enforce import Enforcer, Target
 from moderation.live.evidence import EvidenceWriter, FrameKeeper, WallClock
@@ -75,9 +78,10 @@ from moderation.live.queues import DropOldestQueue
 from moderation.live.settings import source_config
 from moderation.live.sinks import VerdictSink
 from moderation.live.status import StreamSpec, StreamState, StreamStatus, VerdictBrief
-from moderation.messages import Signal, Verdict
+from moderation.messages import ChatMessage, Signal, Verdict
 from moderation.policy.fuse import Fuser
 from moderation.runtime.graph import Engines
+from moderation.signals.chat import ChatSignals
 
 __all__ = ["StreamPipeline", "source_config"]
 
@@ -148,6 +152,10 @@ class StreamPipeline:
         matcher = self.engines.matcher
         self._frame_an = FrameAnalyzer(spec.stream_id, cfg, clients, matcher, self.engines.registry)
         self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
+        self._chat_signals = ChatSignals(matcher.match, cfg.chat.dedup_window_s)
+        chat = chat_source(spec, cfg)
+        self._chat = ChatFollower(chat, spec, cfg, self.clock, self._chat_message) if chat else None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
@@ -167,12 +175,17 @@ class StreamPipeline:
         thread.start()
         workers = [asyncio.create_task(self._frame_loop(frame_an)), asyncio.create_task(self._audio_loop(audio_an))]
         ticker = asyncio.create_task(self._tick_loop())
+        self._loop = loop
+        if self._chat is not None:
+            self._chat.start()
         try:
             await ingest_done
             await asyncio.gather(*workers)
         finally:
             ticker.cancel()
             self.stop()
+            if self._chat is not None:
+                self._chat.stop()
         self._feed(frame_an.finish() + audio_an.finish(), final=True)
         self._emit(self.fuser.finish())
         if self._tasks:
@@ -294,8 +307,20 @@ class StreamPipeline:
             self._preview_feed([])
             self._release()
 
+    def _chat_message(self, msg: ChatMessage) -> None:
+        """From the chat thread: hand the message to the event loop."""
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: the stream has ended
+                self._loop.call_soon_threadsafe(self._on_chat, msg)
+
+    def _on_chat(self, msg: ChatMessage) -> None:
+        signals = self._chat_signals.observe(msg)
+        if signals:
+            self._preview_feed(signals)
+            self._feed(signals)
+
     def _preview_feed(self, signals: list[Signal]) -> None:
-        """Frame signals → the preview fuser at once: alerts and enforcement of open violations."""
+        """Frame and chat signals → the preview fuser at once: alerts and enforcement of open violations."""
         now = datetime.now(UTC)
         seen = [v for s in sorted(signals, key=lambda s: s.t) for v in self.preview.add(s)]
         seen += self.preview.advance(self._frame_watermark())
@@ -397,6 +422,8 @@ class StreamPipeline:
             last_verdict=None if last is None else VerdictBrief(last.category, last.severity, last.score, last.start,
                                                                 last.end, last.wallclock_start, last.clip, last.action),
             end_reason=self._end_reason, error=self._error,
+            chat_messages=self._chat.status.messages if self._chat else 0,
+            chat_error=self._chat.status.error if self._chat else None,
         )  # fmt: skip
 
     def metrics(self) -> StreamMetrics:
@@ -407,6 +434,7 @@ class StreamPipeline:
             frames_dropped=st.frames_dropped, audio_windows=st.audio_windows, audio_dropped=st.audio_dropped,
             corrupt_packets=st.corrupt_packets, reconnects=st.reconnects, verdicts=st.verdicts,
             inference_errors=errors, lag_s=st.lag_s if math.isfinite(st.lag_s) else 0.0,
+            chat_messages=st.chat_messages, chat_bad_lines=self._chat.stats.bad if self._chat else 0,
             enforcements=tuple((a, o, n) for (a, o), n in sorted(self._enforced.items())),
             frame_latency=self.frame_latency.snapshot(), verdict_latency=self.verdict_latency.snapshot(),
             alert_latency=self.alert_latency.snapshot(),

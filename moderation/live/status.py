@@ -44,6 +44,8 @@ class StreamSpec:
     the stream). A worker restarted later resumes the timeline at ``now - timeline_origin`` instead
     of at 0, so its verdicts cannot collide with (and overwrite) earlier review items of the same
     stream. Ignored for files, which replay from their start and so reproduce the same verdicts."""
+    chat: str | None = None
+    """This stream's chat feed (overrides ``live.chat_source``); None = the template or no chat."""
 
     def with_origin(self) -> StreamSpec:
         """This spec with ``timeline_origin`` fixed to now if it was not set yet."""
@@ -108,6 +110,8 @@ class StreamStatus:
     last_verdict: VerdictBrief | None = None
     end_reason: str | None = None
     error: str | None = None
+    chat_messages: int = 0
+    chat_error: str | None = None
 
     @classmethod
     def starting(cls, stream: str, url: str) -> StreamStatus:

@@ -28,7 +28,8 @@ AllowNet = Annotated[
 ]
 
 
-def _config(pipeline: str | None, allow_network: list[str] | None, allow_files: bool = False) -> PipelineConfig:
+def _config(pipeline: str | None, allow_network: list[str] | None, allow_files: bool = False,
+            chat: str | None = None) -> PipelineConfig:  # fmt: skip
     from moderation.config import load_pipeline
 
     cfg = load_pipeline(pipeline)
@@ -38,6 +39,8 @@ def _config(pipeline: str | None, allow_network: list[str] | None, allow_files: 
         update["allow_networks"] = (*live.allow_networks, *allow_network)
     if allow_files:
         update["allow_files"] = True
+    if chat:
+        update["chat_source"] = chat
     return cfg.model_copy(update={"live": live.model_copy(update=update)}) if update else cfg
 
 
@@ -55,6 +58,10 @@ def watch(
     queue: Annotated[str | None, typer.Option(help="Also upsert verdicts into this review queue URL.")] = None,
     allow_network: AllowNet = None,
     allow_files: Annotated[bool, typer.Option(help="Allow local files (read at real-time pace).")] = False,
+    chat: Annotated[
+        str | None,
+        typer.Option(help="Chat feed of each stream (JSONL over HTTP(S); {stream}, {app}, {name} are filled in)."),
+    ] = None,
 ) -> None:
     """Follow live streams until Ctrl-C or all ended, printing verdicts as they are decided."""
     from moderation.cli import console, err, user_errors
@@ -63,7 +70,7 @@ def watch(
     from moderation.live.status import StreamSpec
 
     with user_errors():
-        cfg = _config(pipeline, allow_network, allow_files)
+        cfg = _config(pipeline, allow_network, allow_files, chat)
         for url in urls:  # refuse bad URLs before any model loads
             UrlGuard(guard_config(cfg.live)).check(url)
         specs, seen = [], set()

@@ -68,6 +68,7 @@ class AddStream(BaseModel):
     stream: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]{1,128}$", description="Id (default from the URL).")
     app: str | None = Field(None, description="nginx-rtmp application, for cut (default from an rtmp URL).")
     name: str | None = Field(None, description="Stream key at the origin, for cut (default from an rtmp URL).")
+    chat: str | None = Field(None, description="Chat feed of this stream (default: live.chat_source).")
 
 
 def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> FastAPI:
@@ -107,10 +108,12 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
     async def add_stream(body: AddStream) -> dict[str, Any]:
         try:
             UrlGuard(guard_config(live)).check(body.url)
+            if body.chat:
+                UrlGuard(guard_config(live).model_copy(update={"allowed_schemes": ("http", "https")})).check(body.chat)
         except UrlRefused as exc:
             raise HTTPException(400, str(exc)) from exc
         base = StreamSpec.from_url(body.url, body.stream)
-        spec = StreamSpec(base.stream_id, base.url, body.app or base.app, body.name or base.name)
+        spec = StreamSpec(base.stream_id, base.url, body.app or base.app, body.name or base.name, chat=body.chat)
         return (await start(spec)).to_dict()
 
     @app.get("/streams", dependencies=[Depends(auth)])

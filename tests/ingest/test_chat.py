@@ -40,6 +40,23 @@ def test_parse_good_and_bad_lines() -> None:
         assert isinstance(out, str) and reason in out, (line, out)
 
 
+def test_wall_clock_stamps_need_a_live_mapping() -> None:
+    """``ts`` (Unix seconds, what a live chat service knows) is mapped onto media time; offline it
+    is refused with a reason, and a message sent before the stream had media is skipped."""
+    to_media = lambda ts: None if ts < 1000.0 else ts - 1000.0  # noqa: E731
+    got = parse_chat_line('{"ts": 1012.5, "user": "u", "text": "x"}', "s", to_media)
+    assert got == ChatMessage("s", 12.5, "u", "x")
+    assert parse_chat_line('{"t": 3, "ts": 1012.5, "text": "x"}', "s", to_media) == ChatMessage("s", 3.0, "", "x")
+    for line, mapping, reason in [
+        ('{"ts": 1012.5, "text": "x"}', None, "needs a live stream"),
+        ('{"ts": 999, "text": "x"}', to_media, "before the stream's first frame"),
+        ('{"ts": "soon", "text": "x"}', to_media, "'ts'"),
+        ('{"ts": -5, "text": "x"}', to_media, "'ts'"),
+    ]:
+        out = parse_chat_line(line, "s", mapping)
+        assert isinstance(out, str) and reason in out, (line, out)
+
+
 def test_file_with_bad_lines_is_read_and_bad_lines_counted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     p = tmp_path / "chat.jsonl"
     lines = [json.dumps(GOOD[0]), "garbage {", "", "   ", json.dumps(GOOD[1], ensure_ascii=False),

@@ -52,6 +52,9 @@ def test_streams_crud_metrics_and_token(clip: Path) -> None:
         assert r.json()["stream"] == "room"
         assert client.post("/streams", json={"url": str(clip)}, headers=AUTH).status_code == 409
         assert client.post("/streams", json={"url": "rtmp://10.1.2.3/live/x"}, headers=AUTH).status_code == 400
+        for chat in ("http://169.254.169.254/latest", "rtmp://chat.example/x"):  # metadata host; not http(s)
+            r = client.post("/streams", json={"url": str(clip), "stream": "c2", "chat": chat}, headers=AUTH)
+            assert r.status_code == 400 and "refused" in r.text.lower(), r.text
         assert client.post("/streams", json={"url": str(clip), "bad": 1}, headers=AUTH).status_code == 422
         st = _wait(client, "room", {"live"})
         assert st["url"].endswith("room.mp4")

@@ -1,0 +1,130 @@
+"""A live stream's chat / danmaku feed, followed beside its media (no Ray).
+
+:class:`ChatFollower` runs in its own thread for as long as the stream is followed: it reads the
+feed with :func:`moderation.ingest.chat.iter_chat` (JSONL over HTTP(S), or a file where
+``live.allow_files`` allows it), maps each message's send time (``ts``, Unix seconds) onto the
+stream's media timeline through the pipeline's :class:`~moderation.live.evidence.WallClock`, and
+hands messages to a callback. Chat is optional evidence, so it never ends the stream:
+
+* a feed that ends or breaks is reopened with backoff (a chat service restarting, a proxy timing
+  out an idle stream); a feed should send a blank line as keep-alive within ``chat.timeout_s``;
+* a source the URL guard refuses (scheme, private address, file without ``allow_files``) is a
+  permanent error: logged once, reported in the stream's status, and the stream goes on without chat;
+* bad lines are skipped and counted by the reader (``ChatStats``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from moderation.config import PipelineConfig
+from moderation.errors import InputError
+from moderation.ingest.chat import ChatStats, iter_chat
+from moderation.ingest.urlguard import UrlGuard, UrlGuardConfig, UrlRefused, redact
+from moderation.live.evidence import WallClock
+from moderation.live.status import StreamSpec, is_file_url
+from moderation.messages import ChatMessage
+
+__all__ = ["ChatFollower", "chat_source"]
+
+log = logging.getLogger(__name__)
+
+
+def chat_source(spec: StreamSpec, cfg: PipelineConfig) -> str | None:
+    """The stream's chat feed: its own ``spec.chat``, else ``live.chat_source`` filled in with
+    ``{stream}``, ``{app}`` and ``{name}``; None = no chat."""
+    if spec.chat:
+        return spec.chat
+    template = cfg.live.chat_source
+    if not template:
+        return None
+    return template.format(stream=spec.stream_id, app=spec.app or "", name=spec.name or spec.stream_id)
+
+
+@dataclass
+class ChatFeedStatus:
+    messages: int = 0
+    bad_lines: int = 0
+    reopened: int = 0
+    error: str | None = None  # permanent: the feed was refused and is not followed
+
+
+class ChatFollower:
+    """Follow one chat feed until :meth:`stop`; ``on_message`` is called from this thread."""
+
+    def __init__(self, source: str, spec: StreamSpec, cfg: PipelineConfig, clock: WallClock,
+                 on_message: Callable[[ChatMessage], None], *, backoff_s: float = 1.0,
+                 max_backoff_s: float = 30.0) -> None:  # fmt: skip
+        self.source, self.spec, self.cfg, self.clock = source, spec, cfg, clock
+        self.on_message = on_message
+        self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
+        self.status = ChatFeedStatus()
+        self.stats = ChatStats()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        live = cfg.live
+        self.guard = UrlGuard(UrlGuardConfig(
+            allowed_schemes=("http", "https"), http_timeout_s=cfg.chat.timeout_s, allow_file=live.allow_files,
+            allow_hosts=live.allow_hosts, allow_networks=live.allow_networks,
+        ))  # fmt: skip
+
+    def start(self) -> ChatFollower:
+        self._thread = threading.Thread(target=self.run, daemon=True, name=f"chat-{self.spec.stream_id}")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop following (a read in progress ends within ``chat.timeout_s``; the thread is a daemon)."""
+        self._stop.set()
+
+    def _wall_to_media(self, ts: float) -> float | None:
+        return self.clock.media_at(datetime.fromtimestamp(ts, UTC))
+
+    def _refused(self) -> str | None:
+        if is_file_url(self.source):
+            return None if self.cfg.live.allow_files else "files are not allowed as chat feeds (live.allow_files)"
+        try:
+            self.guard.check(self.source)
+        except UrlRefused as exc:
+            return str(exc)
+        return None
+
+    def run(self) -> None:
+        name = redact(self.source)
+        refused = self._refused()
+        if refused is not None:
+            self.status.error = f"chat feed refused: {refused}"
+            log.error("%s: %s", self.spec.stream_id, self.status.error)
+            return
+        attempt = 0
+        while not self._stop.is_set():
+            got = 0
+            try:
+                for msg in iter_chat(self.source, self.spec.stream_id, self.cfg.chat, stats=self.stats,
+                                     guard=self.guard, wall_to_media=self._wall_to_media):  # fmt: skip
+                    if self._stop.is_set():
+                        return
+                    got += 1
+                    self.status.messages += 1
+                    self.on_message(msg)
+            except InputError as exc:
+                if isinstance(exc.__cause__, UrlRefused):  # a redirect to a refused place: permanent
+                    self.status.error = str(exc)
+                    log.error("%s: %s", self.spec.stream_id, exc)
+                    return
+                log.warning("%s: chat feed %s: %s", self.spec.stream_id, name, exc)
+            except Exception as exc:  # a broken read must not take the stream down
+                log.warning("%s: chat feed %s failed: %s", self.spec.stream_id, name, exc)
+            finally:
+                self.status.bad_lines = self.stats.bad
+            attempt = 1 if got else attempt + 1
+            if self._stop.is_set() or is_file_url(self.source):  # a file has been read: nothing more comes
+                return
+            self.status.reopened += 1
+            delay = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+            self._stop.wait(delay * random.uniform(0.8, 1.2))

@@ -1,0 +1,132 @@
+"""A live stream's chat feed: wall-clock stamps mapped onto media time, fused with the stream,
+re-opened when it ends, and refused (without harm to the stream) when the URL guard says no."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakes import FakeClients
+from media_factory import make_clip
+
+from moderation.config import PipelineConfig
+from moderation.live.chat import chat_source
+from moderation.live.pipeline import StreamPipeline
+from moderation.live.sinks import CallbackSink
+from moderation.live.status import StreamSpec
+from moderation.messages import Verdict
+
+
+def _cfg(chat: str | None) -> PipelineConfig:
+    return PipelineConfig.model_validate({
+        "sampling": {"fps": 2.0}, "evidence": {"pre_s": 0.5, "post_s": 0.5},
+        "ocr": {"fps": 2.0, "gate": {"enabled": False}},
+        "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+        "live": {"allow_files": True, "audio_window_s": 2.0, "audio_overlap_s": 0.5, "clip_wait_s": 3.0,
+                 "allow_networks": ["127.0.0.0/8"], "chat_source": chat},
+    })  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def clip6(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("chat") / "c.mp4", seconds=6.0, gop_s=0.5)
+
+
+class ChatServer:
+    """Streams JSONL: keep-alive blank lines, and at ``send_after`` s after the first request two
+    viewers posting the same gambling line (one signal, not two), stamped with the send time."""
+
+    def __init__(self, send_after: float = 2.0, open_for: float = 3.5) -> None:
+        self.requests: list[str] = []
+        self.first: float | None = None
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                outer.requests.append(self.path)
+                outer.first = outer.first or time.time()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                sent = len(outer.requests) > 1  # a re-opened feed only keeps alive
+                end = time.time() + open_for
+                while time.time() < end:
+                    lines = "\n"
+                    if not sent and time.time() >= outer.first + send_after:
+                        msg = {"ts": time.time(), "text": "百家乐 在线下注 加我"}
+                        lines = "".join(json.dumps({**msg, "user": u}, ensure_ascii=False) + "\n" for u in ("v1", "v2"))
+                        sent = True
+                    data = lines.encode()
+                    try:
+                        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    time.sleep(0.2)
+                self.wfile.write(b"0\r\n\r\n")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}"
+
+    def __enter__(self) -> ChatServer:
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+@pytest.fixture
+def chat_server() -> Iterator[ChatServer]:
+    with ChatServer() as srv:
+        yield srv
+
+
+def test_chat_feed_joins_the_stream_and_is_reopened(clip6: Path, chat_server: ChatServer) -> None:
+    got: list[Verdict] = []
+    cfg = _cfg(chat_server.url + "/chat/{stream}")
+    pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s1"), cfg, FakeClients(ocr_span=(100.0, 101.0)),
+                          [CallbackSink(got.append)])  # fmt: skip
+    status = asyncio.run(pipe.run())
+    assert status.state == "ended" and status.chat_error is None
+    assert status.chat_messages == 2
+    assert chat_server.requests[0] == "/chat/s1"
+    (v,) = got
+    assert v.category == "gambling" and {s.kind for s in v.signals} == {"chat.keyword"}
+    terms = [s.term for s in v.signals]
+    assert len(terms) == len(set(terms)) >= 1  # each term once: the second viewer's copy is a repeat
+    assert {s.user for s in v.signals} == {"v1"} and 1.0 <= v.start <= 3.5  # sent ~2 s after the start
+    assert pipe.alerts[0].early  # known when the message came, not an audio window later
+    assert pipe.metrics().chat_messages == 2
+    if status.media_t > 4.0:  # the 3.5 s feed ended while the 6 s stream went on: it was reopened
+        assert len(chat_server.requests) >= 2
+
+
+def test_refused_chat_feed_is_reported_and_the_stream_goes_on(clip6: Path) -> None:
+    pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s1", ), _cfg("http://169.254.169.254/latest/chat"),
+                          FakeClients(ocr_span=(1.0, 2.0)))  # fmt: skip
+    status = asyncio.run(pipe.run())
+    assert status.state == "ended" and status.frames_processed >= 10 and status.verdicts == 1
+    assert status.chat_error is not None and "refused" in status.chat_error and status.chat_messages == 0
+
+
+def test_chat_source_template_and_own_feed() -> None:
+    cfg = _cfg("https://chat.example/{app}/{name}.jsonl")
+    spec = StreamSpec.from_url("rtmp://origin/live/room42")
+    assert chat_source(spec, cfg) == "https://chat.example/live/room42.jsonl"
+    own = StreamSpec("room42", spec.url, "live", "room42", chat="https://other.example/x")
+    assert chat_source(own, cfg) == "https://other.example/x"
+    assert chat_source(spec, _cfg(None)) is None
