@@ -58,7 +58,7 @@ class ManagedPool:
         if old is not None and old.state in ACTIVE:
             raise DuplicateStream(f"stream {spec.stream_id!r} is already watched")
         req = StreamRequest(spec.stream_id, spec.url, queue_url=self.settings.queue_url, clips_dir=self.clips_dir,
-                            report=self.report)
+                            report=self.report, chat=spec.chat)
         a: Assignment = await self.mgr.add_stream.remote(req)
         if a.state == "pending" and a.last_error == _NO_SLOT:
             await self.mgr.remove_stream.remote(spec.stream_id)

@@ -297,7 +297,7 @@ class StreamManager:
             if self._offers(node, resources.STREAM_SLOTS):
                 opts["resources"] = {resources.STREAM_SLOTS: 1}
             r = a.request
-            spec = replace(StreamSpec.from_url(r.url, r.stream_id), timeline_origin=r.timeline_origin)
+            spec = replace(StreamSpec.from_url(r.url, r.stream_id), timeline_origin=r.timeline_origin, chat=r.chat)
             cls: Any = ray.remote(StreamWorker)
             handle = cls.options(**opts).remote(
                 spec, cfg, batchers, clips_dir=r.clips_dir, report=r.report,

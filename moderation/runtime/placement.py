@@ -40,6 +40,7 @@ class StreamRequest:
     report: str | None = None  # optional JSONL of the worker's verdicts
     needs_gpu: bool = False
     timeline_origin: float | None = None  # unix time of media t=0; fixed on add, kept across moves/restarts
+    chat: str | None = None  # the stream's own chat feed (else live.chat_source)
 
 
 @dataclass(frozen=True)

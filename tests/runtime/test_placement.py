@@ -57,7 +57,8 @@ def test_backoff_doubles_to_cap() -> None:
 def test_checkpoint_round_trip_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "shared" / "manager.sqlite"
     ck = Checkpoint(path)
-    a = Assignment(StreamRequest("s1", "rtmp://origin/live/s1", queue_url="sqlite:///q.db"), state="running",
+    a = Assignment(StreamRequest("s1", "rtmp://origin/live/s1", queue_url="sqlite:///q.db", chat="https://c/s1"),
+                   state="running",
                    node_id="n1", restarts=2, moves=1, last_error="node n0 left")
     ck.save(a)
     ck.save(Assignment(StreamRequest("s2", "rtmp://origin/live/s2")))
