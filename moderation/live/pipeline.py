@@ -321,13 +321,9 @@ class StreamPipeline:
 
     def _preview_feed(self, signals: list[Signal]) -> None:
         """Frame and chat signals → the preview fuser at once: alerts and enforcement of open violations."""
-        now = datetime.now(UTC)
         seen = [v for s in sorted(signals, key=lambda s: s.t) for v in self.preview.add(s)]
         seen += self.preview.advance(self._frame_watermark())
-        for v in [*seen, *self.preview.active()]:
-            self._alert(v, now, early=True)
-            if self.cfg.live.enforcement.on_active:
-                self._maybe_enforce(v)
+        self._open([*seen, *self.preview.active()], early=True)
 
     def _feed(self, signals: list[Signal], final: bool = False) -> None:
         self._held.extend(signals)
@@ -342,9 +338,13 @@ class StreamPipeline:
             self._emit(self.fuser.add(s))
         if not final:
             self._emit(self.fuser.advance(wm))
+        self._open(self.fuser.active(), early=False)
+
+    def _open(self, verdicts: list[Verdict], early: bool) -> None:
+        """Violations known to be going on: alert (once each) and enforce while open."""
         now = datetime.now(UTC)
-        for v in self.fuser.active():
-            self._alert(v, now)
+        for v in verdicts:
+            self._alert(v, now, early)
             if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
                 self._maybe_enforce(v)
 
