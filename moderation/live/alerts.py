@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Alert", "ViolationLog"]
+__all__ = ["Alert", "ViolationLog", "evidence_source"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,18 @@ class Alert:
     category: str
     start: float  # media time of its first evidence
     latency_s: float | None  # first evidence arrival → known; None when the arrival is unknown
-    early: bool  # known from frame signals alone (the preview), before transcripts were in
-    visual: bool  # some of its evidence came from frames (not only from speech)
+    early: bool  # known by the preview (frame and chat signals), before transcripts were in
+    sources: tuple[str, ...]  # where its evidence came from: "frames", "speech", "chat"
+
+    @property
+    def visual(self) -> bool:
+        """Some of its evidence came from frames."""
+        return "frames" in self.sources
+
+
+def evidence_source(kind: str) -> str:
+    """``asr.*`` → speech, ``chat.*`` → chat, anything else (image, OCR, QR, synthetic) → frames."""
+    return {"asr": "speech", "chat": "chat"}.get(kind.split(".", 1)[0], "frames")
 
 
 @dataclass

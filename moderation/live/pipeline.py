@@ -44,7 +44,7 @@ import math
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,7 +67,7 @@ from moderation.ingest.source import (
     TransientError,
 )
 from moderation.ingest.urlguard import UrlRefused
-from moderation.live.alerts import Alert, ViolationLog
+from moderation.live.alerts import Alert, ViolationLog, evidence_source
 from moderation.live.analysis import AudioAnalyzer, FrameAnalyzer
 from moderation.live.chat import ChatFollower, chat_source
 from moderation.live.clients import InferenceClients
@@ -105,7 +105,7 @@ class StreamPipeline:
     def __init__(
         self, spec: StreamSpec, cfg: PipelineConfig, clients: InferenceClients, sinks: Sequence[VerdictSink] = (),
         *, clips_dir: Path | None = None, enforcer: Enforcer | None = None, engines: Engines | None = None,
-        source: SourceConfig | None = None,
+        source: SourceConfig | None = None, on_alert: Callable[[Alert], None] | None = None,
     ) -> None:  # fmt: skip
         self.spec, self.cfg, self.clients, self.sinks = spec, cfg, clients, list(sinks)
         self.clips_dir = clips_dir
@@ -146,6 +146,8 @@ class StreamPipeline:
         self._alerted = ViolationLog(gap)  # violations known (alert latency taken), by category
         self._acted = ViolationLog(gap)  # violations enforced, by (category, action)
         self.alerts: deque[Alert] = deque(maxlen=256)  # the latest, for status and benchmarks
+        self._alert_count = 0
+        self.on_alert = on_alert  # called on the event loop when a violation is first known
         self._tasks: set[asyncio.Task[None]] = set()
         self._enforced: Counter[tuple[str, str]] = Counter()
         self._verdict_count = 0
@@ -370,8 +372,15 @@ class StreamPipeline:
         latency = max(0.0, (now - arrived).total_seconds()) if arrived is not None else None
         if latency is not None:
             self.alert_latency.observe(latency)
-        visual = any(not sig.kind.startswith("asr.") for sig in v.signals)
-        self.alerts.append(Alert(v.category, v.start, latency, early, visual))
+        sources = tuple(sorted({evidence_source(sig.kind) for sig in v.signals}))
+        alert = Alert(v.category, v.start, latency, early, sources)
+        self.alerts.append(alert)
+        self._alert_count += 1
+        if self.on_alert is not None:
+            try:
+                self.on_alert(alert)
+            except Exception as exc:  # a listener's failure must not stop the stream
+                log.warning("%s: alert listener failed: %s", self.spec.stream_id, exc)
 
     async def _finish(self, verdict: Verdict) -> None:
         self._alert(verdict, datetime.now(UTC))
@@ -424,6 +433,7 @@ class StreamPipeline:
             end_reason=self._end_reason, error=self._error,
             chat_messages=self._chat.status.messages if self._chat else 0,
             chat_error=self._chat.status.error if self._chat else None,
+            alerts=self._alert_count, last_alert=self.alerts[-1] if self.alerts else None,
         )  # fmt: skip
 
     def metrics(self) -> StreamMetrics:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from moderation.config import PipelineConfig
+from moderation.live.alerts import Alert
 from moderation.live.clients import InferenceClients, LocalClients
 from moderation.live.enforce import Enforcer
 from moderation.live.metrics import render_snapshots
@@ -47,12 +48,13 @@ class LocalPool:
 
     def __init__(
         self, cfg: PipelineConfig, clients: InferenceClients | None = None, sinks: Sequence[VerdictSink] = (),
-        *, clips_dir: Path | None = None,
+        *, clips_dir: Path | None = None, on_alert: Callable[[str, Alert], None] | None = None,
     ) -> None:  # fmt: skip
         self.cfg = cfg
         self.clients = clients or LocalClients(cfg)
         self.sinks = list(sinks)
         self.clips_dir = clips_dir
+        self.on_alert = on_alert  # (stream id, alert) when a violation is first known
         self.enforcer = Enforcer(cfg.live.enforcement) if cfg.live.enforcement.enabled else None
         self.engines = Engines(cfg)  # lexicon + matcher built once, shared by every stream
         self._streams: dict[str, _Entry] = {}
@@ -64,8 +66,10 @@ class LocalPool:
         active = sum(1 for e in self._streams.values() if not e.task.done())
         if active >= self.cfg.live.max_streams:
             raise PoolFull(f"already watching {active} streams (live.max_streams)")
+        listen = self.on_alert
         pipe = StreamPipeline(spec, self.cfg, self.clients, self.sinks, clips_dir=self.clips_dir,
-                              enforcer=self.enforcer, engines=self.engines)  # fmt: skip
+                              enforcer=self.enforcer, engines=self.engines,
+                              on_alert=(lambda a: listen(spec.stream_id, a)) if listen else None)  # fmt: skip
         self._streams[spec.stream_id] = _Entry(pipe, asyncio.create_task(pipe.run(), name=f"stream-{spec.stream_id}"))
         return pipe.status()
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from moderation.ingest.urlguard import redact
+from moderation.live.alerts import Alert
 
 StreamState = Literal["starting", "live", "reconnecting", "ended", "error"]
 
@@ -112,6 +113,8 @@ class StreamStatus:
     error: str | None = None
     chat_messages: int = 0
     chat_error: str | None = None
+    alerts: int = 0  # violations known so far (each once)
+    last_alert: Alert | None = None  # the latest: a violation may still be going on
 
     @classmethod
     def starting(cls, stream: str, url: str) -> StreamStatus:

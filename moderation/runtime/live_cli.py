@@ -96,6 +96,7 @@ def watch(
 async def _watch(specs: list[StreamSpec], cfg: PipelineConfig, out: Path | None, clips: Path | None,
                  queue: str | None, show: Callable[[Verdict], None]) -> list[StreamStatus]:  # fmt: skip
     from moderation.cli import err
+    from moderation.live.alerts import Alert
     from moderation.live.clients import LocalClients
     from moderation.live.runner import LocalPool
     from moderation.live.sinks import CallbackSink, JsonlSink, ReviewSink, VerdictSink
@@ -106,7 +107,13 @@ async def _watch(specs: list[StreamSpec], cfg: PipelineConfig, out: Path | None,
     if queue is not None:
         sinks.append(ReviewSink(queue))
     clients = LocalClients(cfg)
-    pool = LocalPool(cfg, clients, sinks, clips_dir=clips)
+    def alerted(stream: str, a: Alert) -> None:
+        known = f"{a.latency_s:.1f} s after its first evidence" if a.latency_s is not None else "now"
+        err.print(f"open  {stream}  {a.category}  from {a.start:.1f}s  (known {known}, from "
+                  f"{' + '.join(a.sources)})",
+                  highlight=False, soft_wrap=True)  # fmt: skip
+
+    pool = LocalPool(cfg, clients, sinks, clips_dir=clips, on_alert=alerted)
     err.print("loading models…")
     await clients.warm_up()
     loop = asyncio.get_running_loop()

@@ -109,7 +109,7 @@ def test_chat_feed_joins_the_stream_and_is_reopened(clip6: Path, chat_server: Ch
     terms = [s.term for s in v.signals]
     assert len(terms) == len(set(terms)) >= 1  # each term once: the second viewer's copy is a repeat
     assert {s.user for s in v.signals} == {"v1"} and 1.0 <= v.start <= 3.5  # sent ~2 s after the start
-    assert pipe.alerts[0].early  # known when the message came, not an audio window later
+    assert pipe.alerts[0].early and pipe.alerts[0].sources == ("chat",)  # known when it came, not a window later
     assert pipe.metrics().chat_messages == 2
     if status.media_t > 4.0:  # the 3.5 s feed ended while the 6 s stream went on: it was reopened
         assert len(chat_server.requests) >= 2

@@ -92,6 +92,7 @@ def test_watch_command_prints_verdicts_from_a_file(qr_clip: Path, tmp_path: Path
                                        "--out", str(out), "--clips", str(tmp_path / "clips")])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "gambling" in res.output and "qr.url" in res.output
+    assert "open  qr" in res.output and "from frames" in res.output  # the alert, before the verdict
     rec = json.loads(out.read_text().splitlines()[0])
     assert rec["category"] == "gambling" and rec["wallclock_start"] and Path(rec["clip"]).is_file()
     bad = CliRunner().invoke(cli_app, ["watch", "rtmp://10.0.0.1/live/x"])

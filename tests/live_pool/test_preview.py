@@ -10,7 +10,7 @@ from fakes import FakeClients
 from media_factory import make_clip
 
 from moderation.config import EnforcementConfig, PipelineConfig
-from moderation.live.alerts import ViolationLog
+from moderation.live.alerts import Alert, ViolationLog, evidence_source
 from moderation.live.enforce import EnforcementResult, Enforcer, Target
 from moderation.live.pipeline import StreamPipeline
 from moderation.live.sinks import CallbackSink
@@ -60,14 +60,17 @@ def test_caption_is_alerted_before_any_transcript_and_acted_on_once(clip6: Path)
 
     clients = FakeClients(ocr_span=(3.0, 4.0), speech_t=0.5, asr_until=alerted)
     got: list[Verdict] = []
+    heard: list[Alert] = []
     enforcer = RecordingEnforcer()
     pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s1"), _cfg(), clients, [CallbackSink(got.append)],
-                          enforcer=enforcer)  # fmt: skip
+                          enforcer=enforcer, on_alert=heard.append)  # fmt: skip
     status = asyncio.run(pipe.run())
     assert status.state == "ended"
 
     first = pipe.alerts[0]
-    assert first.category == "gambling" and first.early and first.visual and 2.9 <= first.start <= 3.6
+    assert first.category == "gambling" and first.early and first.sources == ("frames",)
+    assert 2.9 <= first.start <= 3.6
+    assert heard == list(pipe.alerts) and status.alerts == 2 and status.last_alert == pipe.alerts[-1]
     assert asr_blocked_at_alert == [True]
     # two violations (speech at 0.5 s, caption 3–4 s), each alerted once
     assert sorted((a.visual, a.early) for a in pipe.alerts) == [(False, False), (True, True)]
@@ -99,3 +102,9 @@ def test_violation_log_is_bounded() -> None:
     for k in range(10):
         assert log.first(("vulgar",), float(k * 10), float(k * 10))
     assert len(log) == 4
+
+
+def test_evidence_sources() -> None:
+    assert [evidence_source(k) for k in ("asr.keyword", "chat.keyword", "ocr.keyword", "qr.url",
+                                         "image.nudenet", "synthetic.loop")] == [
+        "speech", "chat", "frames", "frames", "frames", "frames"]  # fmt: skip
