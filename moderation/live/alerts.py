@@ -12,11 +12,17 @@ is its category and media-time interval, and two intervals closer than the categ
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-__all__ = ["Alert", "ViolationLog", "evidence_source"]
+from moderation.messages import Verdict
+
+__all__ = ["Alert", "AlertTracker", "ViolationLog", "evidence_source"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,3 +74,34 @@ class ViolationLog:
 
     def __len__(self) -> int:
         return len(self._seen)
+
+
+class AlertTracker:
+    """The first sighting of each violation of one stream: an :class:`Alert` with its detection
+    latency, kept (the latest ``keep``), counted, and passed to ``listener``."""
+
+    def __init__(self, gap_for: Callable[[str], float], wall_at: Callable[[float], datetime | None],
+                 listener: Callable[[Alert], None] | None = None, keep: int = 256) -> None:  # fmt: skip
+        """``wall_at(t)``: when media time ``t`` arrived (the latency is measured from there)."""
+        self._seen = ViolationLog(gap_for, keep)
+        self._wall_at = wall_at
+        self.listener = listener
+        self.recent: deque[Alert] = deque(maxlen=keep)
+        self.count = 0
+
+    def see(self, v: Verdict, now: datetime, early: bool) -> Alert | None:
+        """The new alert when ``v`` (open, or decided in one step) is a violation not seen before."""
+        if not self._seen.first((v.category,), v.start, v.end):
+            return None
+        arrived = self._wall_at(v.start)
+        latency = max(0.0, (now - arrived).total_seconds()) if arrived is not None else None
+        sources = tuple(sorted({evidence_source(sig.kind) for sig in v.signals}))
+        alert = Alert(v.category, v.start, latency, early, sources)
+        self.recent.append(alert)
+        self.count += 1
+        if self.listener is not None:
+            try:
+                self.listener(alert)
+            except Exception as exc:  # a listener's failure must not stop the stream
+                log.warning("%s: alert listener failed: %s", v.stream, exc)
+        return alert

@@ -4,7 +4,8 @@
 feed with :func:`moderation.ingest.chat.iter_chat` (JSONL over HTTP(S), or a file where
 ``live.allow_files`` allows it), maps each message's send time (``ts``, Unix seconds) onto the
 stream's media timeline through the pipeline's :class:`~moderation.live.evidence.WallClock`, and
-hands messages to a callback. Chat is optional evidence, so it never ends the stream:
+turns them into de-duplicated ``chat.keyword`` signals (:class:`moderation.signals.chat.ChatSignals`)
+for a callback. Chat is optional evidence, so it never ends the stream:
 
 * a feed that ends or breaks is reopened with backoff (a chat service restarting, a proxy timing
   out an idle stream); a feed should send a blank line as keep-alive within ``chat.timeout_s``;
@@ -28,7 +29,8 @@ from moderation.ingest.chat import ChatStats, iter_chat
 from moderation.ingest.urlguard import UrlGuard, UrlGuardConfig, UrlRefused, redact
 from moderation.live.evidence import WallClock
 from moderation.live.status import StreamSpec, is_file_url
-from moderation.messages import ChatMessage
+from moderation.messages import Signal
+from moderation.signals.chat import ChatSignals, MatchFn
 
 __all__ = ["ChatFollower", "chat_source"]
 
@@ -55,13 +57,14 @@ class ChatFeedStatus:
 
 
 class ChatFollower:
-    """Follow one chat feed until :meth:`stop`; ``on_message`` is called from this thread."""
+    """Follow one chat feed until :meth:`stop`; ``on_signals`` is called from this thread."""
 
-    def __init__(self, source: str, spec: StreamSpec, cfg: PipelineConfig, clock: WallClock,
-                 on_message: Callable[[ChatMessage], None], *, backoff_s: float = 1.0,
+    def __init__(self, source: str, spec: StreamSpec, cfg: PipelineConfig, clock: WallClock, match: MatchFn,
+                 on_signals: Callable[[list[Signal]], None], *, backoff_s: float = 1.0,
                  max_backoff_s: float = 30.0) -> None:  # fmt: skip
         self.source, self.spec, self.cfg, self.clock = source, spec, cfg, clock
-        self.on_message = on_message
+        self.tracker = ChatSignals(match, cfg.chat.dedup_window_s)
+        self.on_signals = on_signals
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.status = ChatFeedStatus()
         self.stats = ChatStats()
@@ -111,7 +114,9 @@ class ChatFollower:
                         return
                     got += 1
                     self.status.messages += 1
-                    self.on_message(msg)
+                    signals = self.tracker.observe(msg)
+                    if signals:
+                        self.on_signals(signals)
             except InputError as exc:
                 if isinstance(exc.__cause__, UrlRefused):  # a redirect to a refused place: permanent
                     self.status.error = str(exc)

@@ -43,7 +43,7 @@ import logging
 import math
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -67,7 +67,7 @@ from moderation.ingest.source import (
     TransientError,
 )
 from moderation.ingest.urlguard import UrlRefused
-from moderation.live.alerts import Alert, ViolationLog, evidence_source
+from moderation.live.alerts import Alert, AlertTracker, ViolationLog
 from moderation.live.analysis import AudioAnalyzer, FrameAnalyzer
 from moderation.live.chat import ChatFollower, chat_source
 from moderation.live.clients import InferenceClients
@@ -78,10 +78,9 @@ from moderation.live.queues import DropOldestQueue
 from moderation.live.settings import source_config
 from moderation.live.sinks import VerdictSink
 from moderation.live.status import StreamSpec, StreamState, StreamStatus, VerdictBrief
-from moderation.messages import ChatMessage, Signal, Verdict
+from moderation.messages import Signal, Verdict
 from moderation.policy.fuse import Fuser
 from moderation.runtime.graph import Engines
-from moderation.signals.chat import ChatSignals
 
 __all__ = ["StreamPipeline", "source_config"]
 
@@ -143,20 +142,17 @@ class StreamPipeline:
         self._gaps: list[Gap] = []
         self._corrupt = self._reconnects = 0
         gap = lambda category: cfg.policy.category(category).merge_gap_s  # noqa: E731
-        self._alerted = ViolationLog(gap)  # violations known (alert latency taken), by category
+        self._alerts = AlertTracker(gap, self.clock.wall_at, on_alert)  # violations known, each once
+        self.alerts = self._alerts.recent  # the latest, for status and benchmarks
         self._acted = ViolationLog(gap)  # violations enforced, by (category, action)
-        self.alerts: deque[Alert] = deque(maxlen=256)  # the latest, for status and benchmarks
-        self._alert_count = 0
-        self.on_alert = on_alert  # called on the event loop when a violation is first known
         self._tasks: set[asyncio.Task[None]] = set()
         self._enforced: Counter[tuple[str, str]] = Counter()
         self._verdict_count = 0
         matcher = self.engines.matcher
         self._frame_an = FrameAnalyzer(spec.stream_id, cfg, clients, matcher, self.engines.registry)
         self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
-        self._chat_signals = ChatSignals(matcher.match, cfg.chat.dedup_window_s)
         chat = chat_source(spec, cfg)
-        self._chat = ChatFollower(chat, spec, cfg, self.clock, self._chat_message) if chat else None
+        self._chat = ChatFollower(chat, spec, cfg, self.clock, matcher.match, self._from_chat) if chat else None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ control
@@ -309,17 +305,15 @@ class StreamPipeline:
             self._preview_feed([])
             self._release()
 
-    def _chat_message(self, msg: ChatMessage) -> None:
-        """From the chat thread: hand the message to the event loop."""
+    def _from_chat(self, signals: list[Signal]) -> None:
+        """From the chat thread: chat signals go to both fusers, on the event loop."""
         if self._loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop is gone: the stream has ended
-                self._loop.call_soon_threadsafe(self._on_chat, msg)
+                self._loop.call_soon_threadsafe(self._on_chat, signals)
 
-    def _on_chat(self, msg: ChatMessage) -> None:
-        signals = self._chat_signals.observe(msg)
-        if signals:
-            self._preview_feed(signals)
-            self._feed(signals)
+    def _on_chat(self, signals: list[Signal]) -> None:
+        self._preview_feed(signals)
+        self._feed(signals)
 
     def _preview_feed(self, signals: list[Signal]) -> None:
         """Frame and chat signals → the preview fuser at once: alerts and enforcement of open violations."""
@@ -366,21 +360,9 @@ class StreamPipeline:
 
     def _alert(self, v: Verdict, now: datetime, early: bool = False) -> None:
         """First time a violation is known (open, or decided in one step): its detection latency."""
-        if not self._alerted.first((v.category,), v.start, v.end):
-            return
-        arrived = self.clock.wall_at(v.start)
-        latency = max(0.0, (now - arrived).total_seconds()) if arrived is not None else None
-        if latency is not None:
-            self.alert_latency.observe(latency)
-        sources = tuple(sorted({evidence_source(sig.kind) for sig in v.signals}))
-        alert = Alert(v.category, v.start, latency, early, sources)
-        self.alerts.append(alert)
-        self._alert_count += 1
-        if self.on_alert is not None:
-            try:
-                self.on_alert(alert)
-            except Exception as exc:  # a listener's failure must not stop the stream
-                log.warning("%s: alert listener failed: %s", self.spec.stream_id, exc)
+        alert = self._alerts.see(v, now, early)
+        if alert is not None and alert.latency_s is not None:
+            self.alert_latency.observe(alert.latency_s)
 
     async def _finish(self, verdict: Verdict) -> None:
         self._alert(verdict, datetime.now(UTC))
@@ -433,7 +415,7 @@ class StreamPipeline:
             end_reason=self._end_reason, error=self._error,
             chat_messages=self._chat.status.messages if self._chat else 0,
             chat_error=self._chat.status.error if self._chat else None,
-            alerts=self._alert_count, last_alert=self.alerts[-1] if self.alerts else None,
+            alerts=self._alerts.count, last_alert=self.alerts[-1] if self.alerts else None,
         )  # fmt: skip
 
     def metrics(self) -> StreamMetrics:
