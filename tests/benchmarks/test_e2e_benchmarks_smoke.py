@@ -84,6 +84,9 @@ def test_live_capacity_smoke(tmp_path: Path, cache: Path) -> None:
         assert not t["errors"]
     ours = [t for t in trials if t["side"] == "ours"]
     assert all(t["frames_done"] > 0 and t["frames_dropped"] == 0 and t["inference_errors"] == 0 for t in ours)
+    # the planted caption is alerted (preview fuser) in every stream, and its latency recorded
+    alerts = [t["visual_alert_latency_s"] for t in ours]
+    assert all(a["n"] == t["streams"] for a, t in zip(alerts, ours, strict=True)), alerts
     assert isinstance(data["ours"], dict) and isinstance(data["baseline"], dict)
     # whether N was "held" depends on the load of the CI machine; only the shape is checked here
     assert isinstance(data["ours"]["max_streams_held"], int) and isinstance(data["baseline"]["max_streams_held"], int)
