@@ -76,7 +76,13 @@ class ChatFollower:
             allow_hosts=live.allow_hosts, allow_networks=live.allow_networks,
         ))  # fmt: skip
 
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
     def start(self) -> ChatFollower:
+        """Follow in a daemon thread; the pipeline starts it at the stream's first frame, so every
+        send time maps onto the media timeline."""
         self._thread = threading.Thread(target=self.run, daemon=True, name=f"chat-{self.spec.stream_id}")
         self._thread.start()
         return self

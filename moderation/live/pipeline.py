@@ -174,8 +174,6 @@ class StreamPipeline:
         workers = [asyncio.create_task(self._frame_loop(frame_an)), asyncio.create_task(self._audio_loop(audio_an))]
         ticker = asyncio.create_task(self._tick_loop())
         self._loop = loop
-        if self._chat is not None:
-            self._chat.start()
         try:
             await ingest_done
             await asyncio.gather(*workers)
@@ -243,6 +241,8 @@ class StreamPipeline:
             self.clock.observe(ev.frame.t, ev.wall)
             self._ingested_t = max(self._ingested_t, ev.frame.t)
             self.frames.put(ev)
+            if self._chat is not None and not self._chat.started:  # send times now map onto media time
+                self._chat.start()
         elif isinstance(ev, AudioEvent):
             self.clock.observe(ev.window.start, ev.wall_start)
             self.audio.put(ev)
