@@ -165,6 +165,11 @@ def scan(
         typer.Option(help="Chat/danmaku feed of the one input: JSONL lines {t, user, text}, a file or http(s) URL; "
                      "its chat.keyword signals are fused with the media's (in process)."),
     ] = None,
+    chat_logs: Annotated[
+        bool,
+        typer.Option("--chat-logs", help="Fuse each recording's stored chat log beside it (room.mp4 → "
+                     "room.chat.jsonl, lines {t, user, text}) when there is one; any number of inputs, on Ray."),
+    ] = False,
 ) -> None:
     """Re-scan recorded media offline and report verdicts (DESIGN.md §4.2).
 
@@ -176,7 +181,11 @@ def scan(
     with user_errors():
         if queue is not None and out is None:
             raise UserError("--queue needs --out (the report is what the queue imports, clips included)")
-        opts = RescanOptions(address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume)
+        if chat is not None and chat_logs:
+            raise UserError("--chat names one feed for one recording; --chat-logs finds each recording's own: "
+                            "give one of them")
+        opts = RescanOptions(address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume,
+                             chat_sidecars=chat_logs)
         summary = _scan(inputs, pipeline, out, clips, opts) if chat is None else _scan_chat(
             inputs, pipeline, out, clips, chat)
     records = summary.records
@@ -185,6 +194,7 @@ def scan(
     console.print(
         f"files: {summary.files_total} ({summary.scanned} scanned {where}, {summary.skipped} already scanned, "
         f"{len(summary.failures)} failed) · {summary.media_s:.0f} media-s in {summary.wall_s:.1f} s"
+        + (f" · {summary.chat_logs} with their chat log" if chat_logs else "")
     )
     if out is not None:
         console.print(f"report: {out} ({len(records)} verdicts)")

@@ -8,6 +8,7 @@ work starts; a file that exists but is not media becomes a :class:`FileFailure` 
 from __future__ import annotations
 
 import glob
+import hashlib
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,8 @@ class FileJob:
     path: Path
     stream: str
     info: MediaInfo
-    content_sha: str
+    content_sha: str  # of the file, and of its chat log when one is fused (so a changed log re-scans)
+    chat: Path | None = None  # the recording's chat log (``chat_sidecar``), fused with it
 
     @property
     def media_s(self) -> float:
@@ -100,11 +102,27 @@ def stream_name(path: Path, used: set[str]) -> str:
     return candidate
 
 
-def plan_jobs(files: Sequence[str], strict: bool) -> tuple[list[FileJob], list[FileFailure]]:
-    """Probe and hash every file (threads); non-media files become failures (errors if strict)."""
+CHAT_SIDECAR = ".chat.jsonl"
 
-    def inspect(p: str) -> tuple[MediaInfo, str]:
-        return probe(p), file_sha256(Path(p))
+
+def chat_sidecar(path: Path) -> Path | None:
+    """A stored recording's chat log beside it (``room.mp4`` → ``room.chat.jsonl``), if there is one."""
+    side = path.with_suffix(CHAT_SIDECAR)
+    return side if side.is_file() else None
+
+
+def plan_jobs(
+    files: Sequence[str], strict: bool, chat_sidecars: bool = False
+) -> tuple[list[FileJob], list[FileFailure]]:
+    """Probe and hash every file (threads); non-media files become failures (errors if strict).
+    With ``chat_sidecars``, a recording's chat log (:func:`chat_sidecar`) goes with it."""
+
+    def inspect(p: str) -> tuple[MediaInfo, str, Path | None]:
+        info, sha = probe(p), file_sha256(Path(p))
+        chat = chat_sidecar(Path(p)) if chat_sidecars else None
+        if chat is not None:
+            sha = hashlib.sha256(f"{sha}+chat:{file_sha256(chat)}".encode()).hexdigest()
+        return info, sha, chat
 
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(files)))) as pool:
         futures = [pool.submit(inspect, p) for p in files]
@@ -113,11 +131,11 @@ def plan_jobs(files: Sequence[str], strict: bool) -> tuple[list[FileJob], list[F
     used: set[str] = set()
     for i, (p, fut) in enumerate(zip(files, futures, strict=True)):
         try:
-            info, sha = fut.result()
+            info, sha, chat = fut.result()
         except (MediaError, OSError) as exc:
             if strict:
                 raise InputError(str(exc) if isinstance(exc, MediaError) else f"{p}: {exc}") from exc
             failures.append(FileFailure(p, str(exc)))
             continue
-        jobs.append(FileJob(i, Path(p), stream_name(Path(p), used), info, sha))
+        jobs.append(FileJob(i, Path(p), stream_name(Path(p), used), info, sha, chat))
     return jobs, failures

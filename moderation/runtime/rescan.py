@@ -20,6 +20,10 @@ problem that would fail every file (a model package missing, a bad lexicon) stop
 A missing path or a glob that matches nothing is a user error before any work starts. With a
 single explicitly named file the old contract holds: any failure is an error, nothing written.
 
+With ``chat_sidecars``, a recording's stored chat log beside it (``room.mp4`` → ``room.chat.jsonl``,
+:func:`moderation.runtime.inputs.chat_sidecar`) is fused with it, and its bytes are part of the
+file's ledger key, so a changed log is scanned again.
+
 The report lists files in input order (directories and globs sorted), whatever order the actors
 finish in, so a scan on one node and on a cluster give the same report. It is written atomically.
 """
@@ -60,6 +64,7 @@ class RescanOptions:
     ledger: Path | None = None  # default: beside the report; no report and no ledger: no resume
     resume: bool = True
     max_attempts: int = 2  # per file, counting attempts that died with their actor
+    chat_sidecars: bool = False  # fuse each recording's chat log beside it (room.mp4 → room.chat.jsonl)
     poll_s: float = 0.5
 
 
@@ -94,6 +99,7 @@ class RescanSummary:
     wall_s: float = 0.0
     used_ray: bool = False
     actors: int = 0
+    chat_logs: int = 0  # recordings fused with their chat log
 
 
 class ScanActor:
@@ -110,16 +116,18 @@ class ScanActor:
         self._done = 0.0
         self.listener: Callable[[float], None] | None = None  # in-process runs: progress as it happens
 
-    def scan(self, path: str, stream: str, raise_errors: bool = False) -> FileResult | FileFailure:
+    def scan(self, path: str, stream: str, raise_errors: bool = False, chat: str | None = None
+             ) -> FileResult | FileFailure:  # fmt: skip
+        """``chat``: the recording's chat log, fused with it."""
         self._done = 0.0
         if raise_errors:  # one named file: errors propagate as before (exit 2, nothing written)
             self._engines = self._engines or Engines(self.cfg)
-            scan = scan_file(Path(path), stream, self._engines, self.clips_dir, progress=self._advance)
+            scan = scan_file(Path(path), stream, self._engines, self.clips_dir, progress=self._advance, chat=chat)
             return FileResult(stream, tuple(scan.verdicts), scan.frames, scan.audio_s)
         try:
             if self._engines is None:
                 self._engines = Engines(self.cfg)
-            scan = scan_file(Path(path), stream, self._engines, self.clips_dir, progress=self._advance)
+            scan = scan_file(Path(path), stream, self._engines, self.clips_dir, progress=self._advance, chat=chat)
         except Exception as exc:
             first = (str(exc).splitlines() or [type(exc).__name__])[0]
             return FileFailure(path, first if path in first else f"{path}: {first}", isinstance(exc, _FATAL))
@@ -143,6 +151,10 @@ def _passes(info: MediaInfo, cfg: PipelineConfig) -> int:
     return max(1, int(video) + int(info.has_audio and cfg.asr.enabled))
 
 
+def _chat(job: FileJob) -> str | None:
+    return str(job.chat) if job.chat is not None else None
+
+
 Outcome = FileResult | FileFailure
 OnOutcome = Callable[[FileJob, Outcome], None]
 
@@ -152,7 +164,7 @@ def _run_local(jobs: Sequence[FileJob], actor: ScanActor, on_outcome: OnOutcome,
     for job in jobs:
         passes = _passes(job.info, actor.cfg)
         actor.listener = lambda s, n=passes: on_media(s / n)
-        outcome = actor.scan(str(job.path), job.stream, raise_errors=strict)
+        outcome = actor.scan(str(job.path), job.stream, raise_errors=strict, chat=_chat(job))
         if isinstance(outcome, FileResult):
             on_media(max(job.media_s - actor.progress() / passes, 0.0))
         on_outcome(job, outcome)
@@ -180,7 +192,7 @@ def _run_ray(jobs: Sequence[FileJob], cfg: PipelineConfig, clips_dir: Path | Non
             while pending and idle:
                 job, actor = pending.pop(), idle.pop()
                 attempts[job.index] = attempts.get(job.index, 0) + 1
-                busy[actor.scan.remote(str(job.path), job.stream)] = (actor, job)
+                busy[actor.scan.remote(str(job.path), job.stream, False, _chat(job))] = (actor, job)
             ready, _ = ray.wait(list(busy), num_returns=1, timeout=opts.poll_s)
             for ref in ready:
                 actor, job = busy.pop(ref)
@@ -239,8 +251,9 @@ def run_rescan(
     t0 = time.monotonic()
     files = expand_inputs(inputs)
     strict = len(inputs) == 1 and len(files) == 1 and Path(files[0]) == Path(inputs[0])
-    jobs, failures = plan_jobs(files, strict)
-    summary = RescanSummary(report=out, files_total=len(files), failures=list(failures))
+    jobs, failures = plan_jobs(files, strict, opts.chat_sidecars)
+    summary = RescanSummary(report=out, files_total=len(files), failures=list(failures),
+                            chat_logs=sum(1 for j in jobs if j.chat is not None))
     for f in failures:
         if on_failure:
             on_failure(f)

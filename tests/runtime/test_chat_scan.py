@@ -72,3 +72,6 @@ def test_cli_scan_with_chat(media: tuple[Path, Path, Path], tmp_path: Path) -> N
     bad = subprocess.run([sys.executable, "-m", "moderation", "scan", str(clip), "--chat", str(tmp_path / "x.jsonl"),
                           "--out", str(tmp_path / "r2.jsonl")], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
+    both = subprocess.run([sys.executable, "-m", "moderation", "scan", str(clip), "--chat", str(chat), "--chat-logs"],
+                          capture_output=True, text=True, timeout=120)
+    assert both.returncode == 2 and "give one of them" in both.stderr and "Traceback" not in both.stderr

@@ -6,6 +6,7 @@ OCR/ASR) keep this module to a few seconds of work plus one local Ray start shar
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -109,13 +110,41 @@ def test_resume_skips_files_scanned_with_same_pipeline_and_models(
     assert (changed.scanned, changed.skipped) == (4, 0) and changed.records == []  # new pipeline: scan again
 
 
+def test_chat_logs_beside_recordings_are_fused_and_keyed(tmp_path: Path, local_ray: object) -> None:
+    """room.mp4 + room.chat.jsonl: the log's chat.keyword signals join the recording's verdicts, on
+    Ray as in process; the log is part of the ledger key, so editing it scans that file again."""
+    d = tmp_path / "in"
+    make_files(d, 2)  # f00 has a QR code, f01 nothing
+    log = d / "f01.chat.jsonl"
+    log.write_text(json.dumps({"t": 2.0, "user": "v1", "text": "百家乐 在线下注"}, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    out = tmp_path / "r.jsonl"
+    plain = run_rescan([str(d)], light_cfg(), tmp_path / "plain.jsonl", None, RescanOptions(actors=0))
+    assert [r["stream"] for r in plain.records] == ["f00"] and plain.chat_logs == 0
+    on_ray = run_rescan([str(d)], light_cfg(), out, None, RescanOptions(actors=2, chat_sidecars=True))
+    assert on_ray.used_ray and on_ray.chat_logs == 1 and on_ray.scanned == 2
+    by_stream = {r["stream"]: r for r in on_ray.records}
+    assert set(by_stream) == {"f00", "f01"}
+    assert [(s["kind"], s["user"]) for s in by_stream["f01"]["signals"]] == [("chat.keyword", "v1")] * len(
+        by_stream["f01"]["signals"])
+    inproc = run_rescan([str(d)], light_cfg(), tmp_path / "local.jsonl", None,
+                        RescanOptions(actors=0, chat_sidecars=True))  # fmt: skip
+    assert inproc.records == on_ray.records
+    again = run_rescan([str(d)], light_cfg(), out, None, RescanOptions(actors=0, chat_sidecars=True))
+    assert (again.scanned, again.skipped) == (0, 2)
+    log.write_text(log.read_text(encoding="utf-8") + json.dumps({"t": 3.0, "user": "v2", "text": "hi"}) + "\n",
+                   encoding="utf-8")
+    edited = run_rescan([str(d)], light_cfg(), out, None, RescanOptions(actors=0, chat_sidecars=True))
+    assert (edited.scanned, edited.skipped) == (1, 1)
+
+
 class CrashOnBadName(ScanActor):
     """A scan actor whose process dies on files named *crash* (as a decoder segfault would)."""
 
-    def scan(self, path: str, stream: str, raise_errors: bool = False):  # type: ignore[no-untyped-def]
+    def scan(self, path: str, stream: str, raise_errors: bool = False, chat: str | None = None):  # type: ignore[no-untyped-def]
         if "crash" in Path(path).name:
             os._exit(1)
-        return super().scan(path, stream, raise_errors)
+        return super().scan(path, stream, raise_errors, chat)
 
 
 def test_actor_that_dies_is_replaced_and_its_file_failed_after_retries(tmp_path: Path, local_ray: object) -> None:
