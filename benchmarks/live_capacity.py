@@ -109,7 +109,6 @@ def lag_summary(lags: list[list[tuple[float, float]]]) -> dict[str, float]:
 def make_pipeline_class() -> type:
     """:class:`moderation.live.StreamPipeline`, plus the ingest lag (wall minus media time since
     the stream's first frame) and every frame's arrival → result latency recorded for this report."""
-    from moderation.ingest.source import FrameEvent
     from moderation.live.pipeline import StreamPipeline
 
     class MeasuredPipeline(StreamPipeline):  # type: ignore[misc]
@@ -141,14 +140,13 @@ def make_pipeline_class() -> type:
 
             self._audio_an.analyse = timed  # type: ignore[method-assign]
 
-        def _on_event(self, ev: Any) -> None:
-            if isinstance(ev, FrameEvent):
-                now = time.monotonic()
-                if self._t0 is None:
-                    self._t0 = (ev.frame.t, now)
-                since = now - self._t0[1]
-                self.lags.append((since, since - (ev.frame.t - self._t0[0])))
-            super()._on_event(ev)
+        def _frame_arrived(self, ev: Any) -> None:
+            now = time.monotonic()
+            if self._t0 is None:
+                self._t0 = (ev.frame.t, now)
+            since = now - self._t0[1]
+            self.lags.append((since, since - (ev.frame.t - self._t0[0])))
+            super()._frame_arrived(ev)
 
     return MeasuredPipeline
 

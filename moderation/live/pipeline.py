@@ -6,9 +6,10 @@
 
 Inside (DESIGN.md §2, §7, §8):
 
-* an **ingest thread** iterates :class:`moderation.ingest.live.LiveSource` (reconnects, gaps,
-  corrupt packets are its business), pushes encoded packets into the evidence ring and sampled
-  frames / audio windows into bounded :class:`DropOldestQueue` s — it never blocks on inference;
+* an **ingest thread** (:class:`moderation.live.ingest.StreamIngest`) iterates
+  :class:`moderation.ingest.live.LiveSource` (reconnects, gaps, corrupt packets are its business),
+  pushes encoded packets into the evidence ring and sampled frames / audio windows into bounded
+  :class:`DropOldestQueue` s — it never blocks on inference;
 * **frame** and **audio tasks** on the event loop take what is queued, call the injected
   :class:`InferenceClients` (local batchers or Ray batcher actors — the same code) and hand their
   signals to the per-stream :class:`moderation.policy.fuse.Fuser` in media-time order: a signal is
@@ -42,7 +43,6 @@ import contextlib
 import logging
 import math
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
@@ -51,33 +51,18 @@ from pathlib import Path
 from typing import Any
 
 from moderation.config import PipelineConfig
-from moderation.ingest.decode import MediaError
-from moderation.ingest.evidence_ring import EvidenceRing
-from moderation.ingest.live import LiveSource
-from moderation.ingest.source import (
-    AudioEvent,
-    Connected,
-    Disconnected,
-    Ended,
-    FrameEvent,
-    Gap,
-    LiveEvent,
-    PacketEvent,
-    SourceConfig,
-    TransientError,
-)
-from moderation.ingest.urlguard import UrlRefused
+from moderation.ingest.source import FrameEvent, SourceConfig
 from moderation.live.alerts import Alert, AlertTracker, ViolationLog
 from moderation.live.analysis import AudioAnalyzer, FrameAnalyzer
 from moderation.live.chat import ChatFollower, chat_source
 from moderation.live.clients import InferenceClients
 from moderation.live.enforce import Enforcer, Target
-from moderation.live.evidence import EvidenceWriter, FrameKeeper, WallClock
+from moderation.live.evidence import EvidenceWriter, FrameKeeper
+from moderation.live.ingest import StreamIngest
 from moderation.live.metrics import LatencyHistogram, StreamMetrics
-from moderation.live.queues import DropOldestQueue
 from moderation.live.settings import source_config
 from moderation.live.sinks import VerdictSink
-from moderation.live.status import StreamSpec, StreamState, StreamStatus, VerdictBrief
+from moderation.live.status import StreamSpec, StreamStatus, VerdictBrief
 from moderation.messages import Signal, Verdict
 from moderation.policy.fuse import Fuser
 from moderation.runtime.graph import Engines
@@ -91,11 +76,6 @@ TICK_S = 0.5
 
 def _iso(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z" if dt is not None else None
-
-
-def _resolve(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
 
 
 class StreamPipeline:
@@ -112,10 +92,9 @@ class StreamPipeline:
         self.engines = engines or Engines(cfg)  # lexicon, matcher, registry; models are never touched here
         self.source_cfg = source or source_config(cfg)
         live = cfg.live
-        self.ring = EvidenceRing(live.ring_s, int(live.ring_mb * 1024 * 1024))
-        self.frames: DropOldestQueue[FrameEvent] = DropOldestQueue(live.frame_queue)
-        self.audio: DropOldestQueue[AudioEvent] = DropOldestQueue(live.audio_queue)
-        self.clock = WallClock()
+        self.ingest = StreamIngest(spec, cfg, self.source_cfg, on_frame=self._frame_arrived)
+        self.ring, self.frames, self.audio, self.clock = (self.ingest.ring, self.ingest.frames, self.ingest.audio,
+                                                          self.ingest.clock)  # fmt: skip
         self.keeper = FrameKeeper()
         # The authoritative fuser gets every signal in media-time order behind the watermark (same
         # verdicts as offline); the preview gets frame signals at once, for early alerts only.
@@ -124,23 +103,11 @@ class StreamPipeline:
         self._held: list[Signal] = []
         self.verdicts: list[Verdict] = []
         self.frame_latency, self.verdict_latency, self.alert_latency = (LatencyHistogram() for _ in range(3))
-        self._lock = threading.Lock()  # ring + ingest counters, shared with the ingest thread
-        self._evidence = (EvidenceWriter(self.ring, self._lock, self.keeper, cfg.evidence, clips_dir, live.clip_wait_s)
-                          if clips_dir is not None and cfg.evidence.clips else None)  # fmt: skip
-        self._stop = threading.Event()
-        self._source: LiveSource | None = None
-        self._state: StreamState = "starting"
-        self._final: StreamState = "ended"  # the state once run() has finished everything in flight
-        self._error: str | None = None
-        self._end_reason: str | None = None
-        self._has_audio = False
-        self._ingested_t = 0.0  # newest frame time ingested
+        self._evidence = (EvidenceWriter(self.ring, self.ingest.lock, self.keeper, cfg.evidence, clips_dir,
+                                         live.clip_wait_s) if clips_dir is not None and cfg.evidence.clips else None)
         self._frames_done_t = 0.0
         self._audio_done_t = 0.0
         self._frame_busy = self._audio_busy = False
-        self._ingest_done = False
-        self._gaps: list[Gap] = []
-        self._corrupt = self._reconnects = 0
         gap = lambda category: cfg.policy.category(category).merge_gap_s  # noqa: E731
         self._alerts = AlertTracker(gap, self.clock.wall_at, on_alert)  # violations known, each once
         self.alerts = self._alerts.recent  # the latest, for status and benchmarks
@@ -158,9 +125,12 @@ class StreamPipeline:
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
         """End following (thread-safe); ``run`` finishes the verdicts in flight and returns."""
-        self._stop.set()
-        if self._source is not None:
-            self._source.close()
+        self.ingest.stop()
+
+    def _frame_arrived(self, ev: FrameEvent) -> None:
+        """Ingest thread, after each sampled frame is queued."""
+        if self._chat is not None and not self._chat.started:  # send times now map onto media time
+            self._chat.start()
 
     async def run(self) -> StreamStatus:
         loop = asyncio.get_running_loop()
@@ -168,7 +138,7 @@ class StreamPipeline:
         self.audio.bind(loop)
         frame_an, audio_an = self._frame_an, self._audio_an
         ingest_done = loop.create_future()
-        thread = threading.Thread(target=self._ingest, args=(loop, ingest_done), daemon=True,
+        thread = threading.Thread(target=self.ingest.run, args=(loop, ingest_done), daemon=True,
                                   name=f"ingest-{self.spec.stream_id}")  # fmt: skip
         thread.start()
         workers = [asyncio.create_task(self._frame_loop(frame_an)), asyncio.create_task(self._audio_loop(audio_an))]
@@ -187,79 +157,8 @@ class StreamPipeline:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.to_thread(thread.join, 5.0)
-        self._state = self._final
+        self.ingest.state = self.ingest.final
         return self.status()
-
-    # ------------------------------------------------------------------ ingest (thread)
-    def _ingest(self, loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]) -> None:
-        try:
-            self._follow()
-        except Exception as exc:  # permanent: refused URL, not media, ...
-            self._final, self._error = "error", str(exc)
-            log.error("%s: %s", self.spec.stream_id, exc)
-        finally:
-            self._ingest_done = True
-            self.frames.close()
-            self.audio.close()
-            with contextlib.suppress(RuntimeError):  # the loop is gone (process shutting down)
-                loop.call_soon_threadsafe(_resolve, done)
-
-    def _follow(self) -> None:
-        """Open (retrying while the origin has nothing yet, e.g. right after on_publish) and follow."""
-        started, attempt = time.monotonic(), 0
-        while not self._stop.is_set():
-            src = self._source = LiveSource(
-                self.spec.url, self.spec.stream_id, self.source_cfg, start_at=self.spec.resume_at(time.time())
-            )
-            connected = False
-            try:
-                for ev in src:
-                    connected = connected or isinstance(ev, Connected)
-                    self._on_event(ev)
-                return
-            except UrlRefused:
-                raise
-            except (TransientError, MediaError) as exc:
-                if connected or time.monotonic() - started > self.source_cfg.give_up_after_s:
-                    raise
-                attempt += 1
-                log.info("%s: open attempt %d failed: %s", self.spec.stream_id, attempt, exc)
-                self._stop.wait(src.backoff(attempt + 1))
-            finally:
-                self._count(src)
-        self._final, self._end_reason = "ended", "closed"
-
-    def _count(self, src: LiveSource) -> None:
-        self._corrupt += src.stats.corrupt_packets
-        self._reconnects += src.stats.reconnects
-
-    def _on_event(self, ev: LiveEvent) -> None:
-        if isinstance(ev, PacketEvent):
-            with self._lock:
-                self.ring.push(ev.packet)
-        elif isinstance(ev, FrameEvent):
-            self.clock.observe(ev.frame.t, ev.wall)
-            self._ingested_t = max(self._ingested_t, ev.frame.t)
-            self.frames.put(ev)
-            if self._chat is not None and not self._chat.started:  # send times now map onto media time
-                self._chat.start()
-        elif isinstance(ev, AudioEvent):
-            self.clock.observe(ev.window.start, ev.wall_start)
-            self.audio.put(ev)
-        elif isinstance(ev, Connected):
-            with self._lock:
-                self.ring.set_templates(ev.epoch, ev.templates)
-            self._has_audio = ev.templates.audio is not None and self.cfg.asr.enabled
-            self._state = "live"
-        elif isinstance(ev, Disconnected):
-            self._state = "reconnecting"
-        elif isinstance(ev, Gap):
-            self._gaps.append(ev)
-            self._state = "live"
-        elif isinstance(ev, Ended):
-            self._end_reason = ev.reason
-            self._final = "error" if ev.reason == "gave_up" else "ended"
-            self._error = ev.error if ev.reason == "gave_up" else None
 
     # ------------------------------------------------------------------ inference (event loop)
     async def _frame_loop(self, an: FrameAnalyzer) -> None:
@@ -289,7 +188,7 @@ class StreamPipeline:
     def watermark(self) -> float:
         """Media time up to which every stage has reported (nothing earlier can still arrive)."""
         frame_wm = self._frame_watermark()
-        if not self._has_audio:
+        if not self.ingest.has_audio:
             return frame_wm
         # Transcripts still to come (later windows, segments the stitcher holds) start at or after
         # the stitcher's horizon: about the last transcribed window's end minus the overlap.
@@ -297,7 +196,7 @@ class StreamPipeline:
 
     def _frame_watermark(self) -> float:
         """Media time up to which the frame stages (vision, OCR, QR, loop) have reported."""
-        return self._frames_done_t if (self._frame_busy or len(self.frames)) else self._ingested_t
+        return self._frames_done_t if (self._frame_busy or len(self.frames)) else self.ingest.ingested_t
 
     async def _tick_loop(self) -> None:
         while True:
@@ -368,7 +267,7 @@ class StreamPipeline:
         self._alert(verdict, datetime.now(UTC))
         v = self._stamp(verdict)
         if self._evidence is not None:
-            v = await self._evidence.attach(v, lambda: self._ingest_done)
+            v = await self._evidence.attach(v, lambda: self.ingest.done)
         for sink in self.sinks:
             try:
                 await asyncio.to_thread(sink.write, v)
@@ -399,20 +298,18 @@ class StreamPipeline:
     # ------------------------------------------------------------------ status
     def status(self) -> StreamStatus:
         last = self.verdicts[-1] if self.verdicts else None
-        src = self._source
-        corrupt = self._corrupt + (src.stats.corrupt_packets if src is not None and not self._ingest_done else 0)
-        reconnects = self._reconnects + (src.stats.reconnects if src is not None and not self._ingest_done else 0)
+        ing = self.ingest
         return StreamStatus(
-            stream=self.spec.stream_id, url=StreamStatus.starting("", self.spec.url).url, state=self._state,
-            media_t=self._ingested_t, frames_in=self.frames.put_count,
+            stream=self.spec.stream_id, url=StreamStatus.starting("", self.spec.url).url, state=ing.state,
+            media_t=ing.ingested_t, frames_in=self.frames.put_count,
             frames_processed=self._frame_an.counts.frames,
             frames_dropped=self.frames.dropped, audio_windows=self.audio.put_count, audio_dropped=self.audio.dropped,
-            corrupt_packets=corrupt, reconnects=reconnects, gaps=len(self._gaps),
-            gap_s=sum(g.end_media - g.start_media for g in self._gaps), verdicts=self._verdict_count,
-            lag_s=max(0.0, self._ingested_t - self._frames_done_t) if len(self.frames) or self._frame_busy else 0.0,
+            corrupt_packets=ing.corrupt_packets, reconnects=ing.reconnects, gaps=len(ing.gaps),
+            gap_s=sum(g.end_media - g.start_media for g in ing.gaps), verdicts=self._verdict_count,
+            lag_s=max(0.0, ing.ingested_t - self._frames_done_t) if len(self.frames) or self._frame_busy else 0.0,
             last_verdict=None if last is None else VerdictBrief(last.category, last.severity, last.score, last.start,
                                                                 last.end, last.wallclock_start, last.clip, last.action),
-            end_reason=self._end_reason, error=self._error,
+            end_reason=ing.end_reason, error=ing.error,
             chat_messages=self._chat.status.messages if self._chat else 0,
             chat_error=self._chat.status.error if self._chat else None,
             alerts=self._alerts.count, last_alert=self.alerts[-1] if self.alerts else None,

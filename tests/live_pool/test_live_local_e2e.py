@@ -127,7 +127,7 @@ def test_broadcaster_restart_reconnects_and_verdicts_continue(tmp_path: Path, qr
             b.start()
             while time.monotonic() < deadline:
                 st = pipe.status()
-                if st.gaps >= 1 and any(v.start > pipe._gaps[0].end_media and v.category == "gambling"
+                if st.gaps >= 1 and any(v.start > pipe.ingest.gaps[0].end_media and v.category == "gambling"
                                         for v in pipe.verdicts):
                     break
                 await asyncio.sleep(0.3)
