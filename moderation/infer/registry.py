@@ -25,7 +25,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from moderation.config import project_root
 from moderation.infer.manifest import (
@@ -46,11 +46,6 @@ from moderation.infer.manifest import (
     load_manifest,
 )
 
-if TYPE_CHECKING:
-    from rich.table import Table
-
-    from moderation.infer.models_report import ModelStatus
-
 __all__ = [
     "FileCheck",
     "HashMismatchError",
@@ -65,8 +60,6 @@ __all__ = [
     "ResolvedModel",
     "UnknownModelError",
     "default_cache_dir",
-    "list_models",
-    "models_table",
 ]
 
 _CHUNK = 4 * 1024 * 1024
@@ -403,16 +396,3 @@ class Registry:
             marker[name] = {"sha256": sha, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
         (tmp / _MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
 
-
-def list_models(registry: Registry | None = None, *, verify: bool = True) -> list[ModelStatus]:
-    """Rows for ``moderation models`` (see :mod:`moderation.infer.models_report`)."""
-    from moderation.infer.models_report import list_models as _list_models
-
-    return _list_models(registry, verify=verify)
-
-
-def models_table(rows: list[ModelStatus]) -> Table:
-    """A rich Table of :func:`list_models` rows."""
-    from moderation.infer.models_report import format_table
-
-    return format_table(rows)

