@@ -24,6 +24,21 @@ def test_bad_value_names_key(tmp_path: Path) -> None:
         load_pipeline(str(p))
 
 
+@pytest.mark.parametrize(("body", "where"), [
+    ("live:\n  chat_source: 'https://chat/{nmae}.jsonl'\n", r"live\.chat_source \(line 2\).*nmae.*\{stream\}"),
+    ("live:\n  hook_source: 'rtmp://o/{stream}'\n", r"live\.hook_source \(line 2\).*stream.*\{app\}, \{name\}"),
+    ("live:\n  chat_source: 'https://chat/{'\n", r"live\.chat_source \(line 2\).*Single '\{'"),
+])
+def test_url_templates_are_checked_when_the_config_loads(tmp_path: Path, body: str, where: str) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text(body)
+    with pytest.raises(ConfigError, match=where):
+        load_pipeline(str(p))
+    ok = PipelineConfig.model_validate({"live": {"chat_source": "https://chat/{app}/{name}-{stream}.jsonl",
+                                                 "hook_source": "rtmp://o/{app}/{name}"}})  # fmt: skip
+    assert ok.live.chat_source and ok.live.hook_source
+
+
 def test_not_yaml_and_not_mapping(tmp_path: Path) -> None:
     p = tmp_path / "x.yaml"
     p.write_text("a: [1, 2\n")

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from moderation.config._base import _Strict
 from moderation.config.media import AsrConfig, ChatConfig, OcrConfig, QrConfig, SamplingConfig, VisionConfig
@@ -139,6 +139,21 @@ class LiveConfig(_Strict):
         None, description="Bearer token for the control API (env MODERATION_API_TOKEN overrides); None = open."
     )
     enforcement: EnforcementConfig = Field(default_factory=EnforcementConfig, description="warn / cut at the origin.")
+
+    @field_validator("hook_source", "chat_source")
+    @classmethod
+    def _template_ok(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """A typo in a placeholder fails when the config loads, not when the first stream starts."""
+        if v is None:
+            return v
+        allowed = {"app": "a", "name": "n"} if info.field_name == "hook_source" else {
+            "stream": "s", "app": "a", "name": "n"}  # fmt: skip
+        try:
+            v.format(**allowed)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"bad template {v!r} ({type(exc).__name__}: {exc}); placeholders: "
+                             f"{', '.join('{' + k + '}' for k in allowed)}") from exc  # fmt: skip
+        return v
 
 
 class PipelineConfig(_Strict):

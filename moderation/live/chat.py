@@ -51,7 +51,6 @@ def chat_source(spec: StreamSpec, cfg: PipelineConfig) -> str | None:
 @dataclass
 class ChatFeedStatus:
     messages: int = 0
-    bad_lines: int = 0
     reopened: int = 0
     error: str | None = None  # permanent: the feed was refused and is not followed
 
@@ -131,8 +130,6 @@ class ChatFollower:
                 log.warning("%s: chat feed %s: %s", self.spec.stream_id, name, exc)
             except Exception as exc:  # a broken read must not take the stream down
                 log.warning("%s: chat feed %s failed: %s", self.spec.stream_id, name, exc)
-            finally:
-                self.status.bad_lines = self.stats.bad
             attempt = 1 if got else attempt + 1
             if self._stop.is_set() or is_file_url(self.source):  # a file has been read: nothing more comes
                 return
