@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,13 @@ from fakes import FakeClients
 from media_factory import make_clip
 
 from moderation.config import PipelineConfig
-from moderation.live.chat import chat_source
+from moderation.live.chat import ChatFollower, chat_source
+from moderation.live.evidence import WallClock
 from moderation.live.pipeline import StreamPipeline
 from moderation.live.sinks import CallbackSink
 from moderation.live.status import StreamSpec
-from moderation.messages import Verdict
+from moderation.messages import Signal, Verdict
+from moderation.runtime.graph import Engines
 
 
 def _cfg(chat: str | None) -> PipelineConfig:
@@ -130,3 +133,21 @@ def test_chat_source_template_and_own_feed() -> None:
     own = StreamSpec("room42", spec.url, "live", "room42", chat="https://other.example/x")
     assert chat_source(own, cfg) == "https://other.example/x"
     assert chat_source(spec, _cfg(None)) is None
+
+
+def test_follower_reopens_a_feed_that_ends_and_stops_when_told() -> None:
+    clock = WallClock()
+    clock.observe(0.0, datetime.now(UTC))
+    got: list[list[Signal]] = []
+    with ChatServer(send_after=0.1, open_for=0.4) as srv:
+        cfg = _cfg(None)
+        follower = ChatFollower(srv.url + "/c", StreamSpec("s1", "rtmp://o/live/s1"), cfg, clock,
+                                Engines(cfg).matcher.match, got.append, backoff_s=0.05)  # fmt: skip
+        follower.start()
+        deadline = time.monotonic() + 10
+        while follower.status.reopened < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        follower.stop()
+    assert follower.status.reopened >= 3 and len(srv.requests) >= 3  # each end → a new request
+    assert follower.status.messages == 2 and follower.status.error is None
+    assert [s.user for batch in got for s in batch] and {s.user for batch in got for s in batch} == {"v1"}
