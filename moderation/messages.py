@@ -123,7 +123,13 @@ class KeywordHit:
     weight: float
     span: tuple[int, int]
     matched: str
-    via: str = "text"  # "text" | "pinyin"
+    via: str = "text"  # "text" | "pinyin" | "pattern"
+    #: How the surrounding words frame the term, so fusion can tell evidence from mentions:
+    #: "plain" (counts at ``weight``), "ambiguous" (a term with benign readings and nothing else in
+    #: the text to corroborate it; ``weight`` is reduced), "counter" (inside a regulatory, news,
+    #: reporting or negated clause) and "nominal" (the term names a thing, e.g. 打赏记录): those two
+    #: carry weight 0 and never count as a violation.
+    context: str = "plain"
 
 
 @dataclass(frozen=True)
@@ -177,10 +183,20 @@ class Verdict:
     thumbnails: tuple[str, ...] = ()
     model_versions: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     action: str = "review"
+    #: Media time the clip file starts at (its second 0), when the clip has gaps to place.
+    clip_start: float | None = None
+    #: Media-time spans inside the clip with no media (a live publisher's outage).
+    clip_gaps: tuple[tuple[float, float], ...] = ()
+    #: Why there is no clip although one was asked for (one line).
+    clip_error: str | None = None
 
     def to_record(self) -> dict[str, Any]:
-        """The JSONL / review-queue record of DESIGN.md §4.2."""
-        return {
+        """The JSONL / review-queue record of DESIGN.md §4.2.
+
+        ``clip_start``, ``clip_gaps`` and ``clip_error`` appear only when set, so a record
+        without them reads as before.
+        """
+        rec: dict[str, Any] = {
             "stream": self.stream,
             "category": self.category,
             "severity": self.severity,
@@ -193,3 +209,10 @@ class Verdict:
             "thumbnails": list(self.thumbnails),
             "model_versions": dict(self.model_versions),
         }
+        if self.clip_gaps:
+            if self.clip_start is not None:
+                rec["clip_start"] = round(self.clip_start, 3)
+            rec["clip_gaps"] = [[round(a, 3), round(b, 3)] for a, b in self.clip_gaps]
+        if self.clip_error is not None:
+            rec["clip_error"] = self.clip_error
+        return rec
