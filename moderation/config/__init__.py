@@ -16,6 +16,7 @@ from moderation.config.media import (
     SamplingConfig,
     VisionConfig,
 )
+from moderation.config.overrides import with_overrides
 from moderation.config.pipeline import (
     ConfigError,
     DisclosureConfig,
@@ -63,4 +64,5 @@ __all__ = [
     "load_pipeline",
     "project_root",
     "resolve_pipeline_path",
+    "with_overrides",
 ]

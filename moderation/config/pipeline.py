@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -138,7 +139,26 @@ class LiveConfig(_Strict):
     api_token: str | None = Field(
         None, description="Bearer token for the control API (env MODERATION_API_TOKEN overrides); None = open."
     )
+    hook_secret: str | None = Field(
+        None,
+        description="Secret the origin's publish hooks carry in their URL query ('?secret=...'; env "
+        "MODERATION_HOOK_SECRET overrides); None = the API token. With neither, hooks are open (loopback only).",
+    )
+    hook_allow_from: tuple[str, ...] = Field(
+        (), description="CIDRs publish hooks may come from (the origin's addresses); empty = any address."
+    )
     enforcement: EnforcementConfig = Field(default_factory=EnforcementConfig, description="warn / cut at the origin.")
+
+    @field_validator("allow_networks", "hook_allow_from")
+    @classmethod
+    def _cidrs_ok(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        """A bad CIDR fails when the config loads, not as a 500 on the first stream or hook."""
+        for net in v:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"{net!r} is not an IP network (a CIDR such as '10.0.0.0/8')") from None
+        return v
 
     @field_validator("hook_source", "chat_source")
     @classmethod

@@ -41,9 +41,11 @@ class PublishEvent:
     addr: str | None = None
 
 
-def guard_config(live: LiveConfig) -> UrlGuardConfig:
-    return UrlGuardConfig(allow_file=live.allow_files, allow_hosts=live.allow_hosts,
-                          allow_networks=live.allow_networks)  # fmt: skip
+def guard_config(live: LiveConfig, schemes: tuple[str, ...] | None = None) -> UrlGuardConfig:
+    """The URL guard's settings from the live config (``schemes`` narrows the allowed schemes)."""
+    extra: dict[str, object] = {"allowed_schemes": schemes} if schemes is not None else {}
+    return UrlGuardConfig.model_validate({"allow_file": live.allow_files, "allow_hosts": live.allow_hosts,
+                                          "allow_networks": live.allow_networks, **extra})  # fmt: skip
 
 
 def _key(field: str, value: str | None) -> str:

@@ -28,9 +28,14 @@ AllowNet = Annotated[
 ]
 
 
+#: Which command-line option set a ``live`` field, for the one-line error when it is invalid.
+_OPTIONS = {"allow_networks": "--allow-network", "allow_files": "--allow-files", "chat_source": "--chat"}
+
+
 def _config(pipeline: str | None, allow_network: list[str] | None, allow_files: bool = False,
             chat: str | None = None) -> PipelineConfig:  # fmt: skip
-    from moderation.config import load_pipeline
+    """The pipeline with the command-line overrides merged in and validated (before any model loads)."""
+    from moderation.config import load_pipeline, with_overrides
 
     cfg = load_pipeline(pipeline)
     live = cfg.live
@@ -41,7 +46,7 @@ def _config(pipeline: str | None, allow_network: list[str] | None, allow_files: 
         update["allow_files"] = True
     if chat:
         update["chat_source"] = chat
-    return cfg.model_copy(update={"live": live.model_copy(update=update)}) if update else cfg
+    return with_overrides(cfg, "live", update, _OPTIONS)
 
 
 def _line(v: Verdict) -> str:
@@ -157,11 +162,13 @@ def serve(
     """Run the worker pool with its control API (streams, publish hooks, /metrics)."""
     from moderation.cli import user_errors
 
+    from moderation.runtime.service import check_bind, create_app
+
     with user_errors():
         cfg = _config(pipeline, allow_network)
+        check_bind(host, cfg.live)  # before Ray or any model starts
     import uvicorn
 
-    from moderation.runtime.service import create_app
 
     if local:
         from moderation.live.runner import LocalPool

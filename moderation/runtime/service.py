@@ -8,12 +8,18 @@
     POST   /hooks/nginx/on_publish      nginx-rtmp form post → start watching (2xx = allow publish)
     POST   /hooks/nginx/on_publish_done nginx-rtmp form post → stop watching
     POST   /hooks/publish               generic JSON hook (see moderation/live/hooks.py)
+    GET    /openapi.json                the OpenAPI schema
     GET    /healthz
 
-The control routes take an optional bearer token (``live.api_token`` or env
-``MODERATION_API_TOKEN``); the nginx hooks cannot send headers, so they are instead protected by
-the URL guard on what they may make the pool open, and by binding the service to an internal
-address. The pool is anything with the async ``add/remove/list_streams/status/metrics`` interface:
+The control routes take a bearer token (``live.api_token`` or env ``MODERATION_API_TOKEN``).
+The nginx hooks cannot send headers, so they carry a secret in the hook URL's query string
+(``?secret=...``; ``live.hook_secret`` or env ``MODERATION_HOOK_SECRET``, else the API token),
+compared in constant time; ``live.hook_allow_from`` optionally limits them to the origin's
+addresses. What a hook may make the pool open is still checked by the URL guard.
+:func:`check_bind` refuses to serve a non-loopback address without a token. The OpenAPI schema
+is at ``/openapi.json`` behind the same token; there is no ``/docs`` page, as Swagger UI would
+load its scripts from a CDN (like the review service's ``/api/openapi.json``). The pool is anything with the async
+``add/remove/list_streams/status/metrics`` interface:
 :class:`moderation.runtime.pool.WorkerPool` (Ray) or :class:`moderation.live.runner.LocalPool`.
 """
 
@@ -22,8 +28,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -31,7 +39,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from moderation.config import PipelineConfig
+from moderation.config import ConfigError, LiveConfig, PipelineConfig
 from moderation.ingest.urlguard import UrlGuard, UrlRefused
 from moderation.live.hooks import HookError, PublishEvent, guard_config, parse_json, parse_nginx
 from moderation.live.runner import DuplicateStream, PoolFull
@@ -44,9 +52,58 @@ log = logging.getLogger(__name__)
 HOOK_WAIT_S = 3.0
 
 
+def api_token(live: LiveConfig, token: str | None = None) -> str | None:
+    """The control API's bearer token: ``token``, else env ``MODERATION_API_TOKEN``, else config."""
+    return token or os.environ.get("MODERATION_API_TOKEN") or live.api_token
+
+
+def hook_secret(live: LiveConfig, token: str | None = None) -> str | None:
+    """The publish hooks' secret: env ``MODERATION_HOOK_SECRET``, else config, else the API token."""
+    return os.environ.get("MODERATION_HOOK_SECRET") or live.hook_secret or api_token(live, token)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost may resolve anywhere
+        return False
+
+
+def check_bind(host: str, live: LiveConfig, token: str | None = None) -> None:
+    """Refuse to serve the control API and hooks beyond loopback with no token to protect them."""
+    if not _is_loopback(host) and not api_token(live, token):
+        raise ConfigError(f"--host {host} is not a loopback address: set MODERATION_API_TOKEN (or live.api_token) "
+                          "so the control API and publish hooks are not open to the network")  # fmt: skip
+
+
+class _RedactSecret(logging.Filter):
+    """Keeps the hook secret out of uvicorn's access log (it travels in the hook URL's query)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "secret=" in a for a in record.args):
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _redact(text: str) -> str:
+    return re.sub(r"(secret=)[^&\s]*", r"\1***", text)
+
+
 def _log_late_start(task: asyncio.Task[StreamStatus]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("publish hook: stream did not start: %s", task.exception())
+
+
+def _first_values(form: Any) -> dict[str, str]:
+    """Each form field's first value. nginx-rtmp writes its own fields (``app``, ``name``,
+    ``addr``…) before the publisher's URL arguments, so a publisher pushing to
+    ``live/key?name=other`` must not get to rename the stream it is watched (or stopped) as."""
+    out: dict[str, str] = {}
+    for k, v in form.multi_items():
+        out.setdefault(k, str(v))
+    return out
 
 
 class Pool(Protocol):
@@ -74,7 +131,12 @@ class AddStream(BaseModel):
 def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> FastAPI:
     """The control API over ``pool``; ``token`` overrides config and environment."""
     live = cfg.live
-    secret = token or os.environ.get("MODERATION_API_TOKEN") or live.api_token
+    secret = api_token(live, token)
+    hook_key = hook_secret(live, token)
+    hook_nets = [ipaddress.ip_network(n, strict=False) for n in live.hook_allow_from]
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _RedactSecret) for f in access_log.filters):
+        access_log.addFilter(_RedactSecret())
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -83,7 +145,8 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
         if close is not None:
             await close()
 
-    app = FastAPI(title="moderation worker pool", version="1", lifespan=lifespan)
+    app = FastAPI(title="moderation worker pool", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)  # fmt: skip
 
     def auth(request: Request) -> None:
         if not secret:
@@ -92,6 +155,25 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
         if not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
             raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
+    def hook_auth(request: Request) -> None:
+        """An origin's hook: from an allowed address and carrying the hook secret in its query."""
+        if hook_nets:
+            client = request.client.host if request.client else ""
+            try:
+                addr = ipaddress.ip_address(client)
+            except ValueError:
+                addr = None
+            if addr is None or not any(addr in net for net in hook_nets):
+                log.warning("publish hook refused: %s is not in live.hook_allow_from", client or "unknown client")
+                raise HTTPException(403, "hook not allowed from this address")
+        if not hook_key:
+            return
+        given = request.query_params.getlist("secret")
+        if len(given) != 1 or not hmac.compare_digest(given[0].encode(), hook_key.encode()):
+            log.warning("publish hook refused: missing or wrong secret (from %s)",
+                        request.client.host if request.client else "unknown client")  # fmt: skip
+            raise HTTPException(403, "missing or wrong hook secret")
+
     async def start(spec: StreamSpec) -> StreamStatus:
         try:
             return await pool.add(spec)
@@ -99,6 +181,17 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
             raise HTTPException(409, str(exc)) from exc
         except PoolFull as exc:
             raise HTTPException(503, str(exc)) from exc
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(auth)])
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    def json_hook_auth(request: Request) -> None:
+        """The JSON hook: the bearer token (a caller that can send headers) or the hook secret."""
+        if "secret" in request.query_params:
+            hook_auth(request)
+        else:
+            auth(request)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -109,7 +202,7 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
         try:
             UrlGuard(guard_config(live)).check(body.url)
             if body.chat:
-                UrlGuard(guard_config(live).model_copy(update={"allowed_schemes": ("http", "https")})).check(body.chat)
+                UrlGuard(guard_config(live, schemes=("http", "https"))).check(body.chat)
         except UrlRefused as exc:
             raise HTTPException(400, str(exc)) from exc
         base = StreamSpec.from_url(body.url, body.stream)
@@ -164,23 +257,23 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
         log.warning("publish hook refused: %s", exc)
         return PlainTextResponse(str(exc), status_code=403 if live.hooks_fail_closed else 200)
 
-    @app.post("/hooks/nginx/on_publish")
+    @app.post("/hooks/nginx/on_publish", dependencies=[Depends(hook_auth)])
     async def on_publish(request: Request) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        form = _first_values(await request.form())
         try:
             return await act(parse_nginx(form, live, "publish"))
         except HookError as exc:
             return refused(exc)
 
-    @app.post("/hooks/nginx/on_publish_done")
+    @app.post("/hooks/nginx/on_publish_done", dependencies=[Depends(hook_auth)])
     async def on_publish_done(request: Request) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        form = _first_values(await request.form())
         try:
             return await act(parse_nginx(form, live, "publish_done"))
         except HookError as exc:
             return refused(exc)
 
-    @app.post("/hooks/publish", dependencies=[Depends(auth)])
+    @app.post("/hooks/publish", dependencies=[Depends(json_hook_auth)])
     async def publish_hook(request: Request) -> Response:
         try:
             return await act(parse_json(await request.json(), live))
