@@ -24,13 +24,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlsplit
 
 import av
 import av.container
 import numpy as np
 
 from moderation.config import SamplingConfig
+from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.messages import AudioWindow, VideoFrame
 from moderation.sample.audio import SAMPLE_RATE, AudioWindower
 from moderation.sample.frames import FpsSampler, scaled_size
@@ -70,21 +71,60 @@ class DecodeStats:
     frames_decoded: int = 0
     frames_sampled: int = 0
     demux_errors: int = 0
+    end_t: float | None = None  # media time where the last decoded frame ends (None: nothing decoded)
+
+    def reached(self, t: float) -> None:
+        """Note that decoded media reaches media time ``t`` (the span check of a recording)."""
+        if self.end_t is None or t > self.end_t:
+            self.end_t = t
+
+
+_LOCAL_HOSTS = frozenset({"", "localhost"})
+
+
+def is_file_url(text: str) -> bool:
+    """``file:`` in any of its spellings (``file:/x``, ``file:///x``, ``file://localhost/x``)."""
+    return text[:5].lower() == "file:"
+
+
+def file_url_path(url: str) -> str:
+    """The local path a ``file:`` URL names, percent-decoded, or MediaError.
+
+    ``file:/x``, ``file:///x`` and ``file://localhost/x`` name the same file (as the live URL guard
+    reads them); ``file://host/x`` names a file on another machine, which a scan cannot read, so it
+    is refused rather than silently read from this one.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file":
+        raise MediaError(f"{url}: not a file: URL")
+    host = (parts.netloc.rsplit("@", 1)[-1]).lower()
+    if host not in _LOCAL_HOSTS:
+        raise MediaError(f"{url}: file URL names host {parts.netloc!r}; only local files "
+                         "(file:///path or file://localhost/path) can be scanned")
+    if parts.query or parts.fragment:
+        raise MediaError(f"{url}: a file URL with a query or fragment is not a local file path")
+    path = unquote(parts.path)
+    if not path:
+        raise MediaError(f"{url}: file URL names no path")
+    return path
 
 
 def resolve_local_path(path: str | Path) -> Path:
-    """Turn a path or ``file://`` URL into an existing local file, or raise MediaError.
+    """Turn a path or ``file:`` URL into an existing local file, or raise MediaError.
 
-    Network sources (rtmp, hls, ...) go through the guarded opener in ``ingest/source.py``;
-    refusing them here keeps this module from ever touching the network by accident.
+    A :class:`~pathlib.Path` is always a path, whatever its name looks like; only a string is read
+    as a URL. Network sources (rtmp, hls, ...) go through the guarded opener in
+    ``ingest/source.py``; refusing them here keeps this module from ever touching the network.
     """
-    text = str(path)
-    if "://" in text:
-        parsed = urlparse(text)
-        if parsed.scheme.lower() != "file":
-            raise MediaError(f"{text}: unsupported URL scheme {parsed.scheme!r} (only local files here)")
-        text = unquote(parsed.path)
-    p = Path(text)
+    if isinstance(path, Path):
+        p = path
+    else:
+        text = str(path)
+        if is_file_url(text):
+            text = file_url_path(text)
+        elif "://" in text:
+            raise MediaError(f"{text}: unsupported URL scheme {urlsplit(text).scheme!r} (only local files here)")
+        p = Path(text)
     if not p.exists():
         raise MediaError(f"{p}: no such file")
     if not p.is_file():
@@ -93,10 +133,14 @@ def resolve_local_path(path: str | Path) -> Path:
 
 
 def open_media(path: str | Path) -> av.container.InputContainer:
-    """Open a local media file that has at least one audio or video stream."""
+    """Open a local media file that has at least one audio or video stream.
+
+    FFmpeg is given ``file:`` + the absolute path, so a file *named* like a protocol
+    (``concat:a.mp4|b.mp4``, ``http:host:80.mp4``) is read as itself, never as that protocol.
+    """
     p = resolve_local_path(path)
     try:
-        container = av.open(str(p), mode="r")
+        container = av.open(ffmpeg_file_url(p), mode="r")
     except av.FFmpegError as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise MediaError(f"{p}: not a readable media file ({reason})") from exc
@@ -111,6 +155,24 @@ def open_media(path: str | Path) -> av.container.InputContainer:
         container.close()
         raise
     return container
+
+
+TRUNCATION_SLACK_S = 1.0  # decoded span may end this much (or 2 %) short of the declared duration
+
+
+def missing_span(duration: float | None, passes: list[DecodeStats]) -> float:
+    """Seconds of the container's declared ``duration`` that none of the decode ``passes`` reached.
+
+    A truncated recording (a faststart MP4 cut short keeps its full-length index) decodes without
+    an error up to where its bytes end, so "no error" does not mean "all of it was scanned"; this
+    compares where decoding got to with what the container says. 0.0 when the span is complete
+    (within ``TRUNCATION_SLACK_S`` or 2 %), when the duration is unknown, or when no pass ran.
+    """
+    if duration is None or duration <= 0 or not passes:
+        return 0.0
+    end = max((s.end_t for s in passes if s.end_t is not None), default=0.0)
+    short = duration - end
+    return short if short > max(TRUNCATION_SLACK_S, 0.02 * duration) else 0.0
 
 
 def media_origin(container: av.container.InputContainer) -> float:
@@ -226,6 +288,7 @@ def iter_frames(
                 else:
                     t = last_t + frame_step
                 last_t = t
+                stats.reached(t + frame_step)
                 if not sampler.take(t):
                     continue
                 _check_pixels(path, frame.width, frame.height, max_frame_pixels)
@@ -299,6 +362,8 @@ def iter_audio_windows(
         def emit(frames: list[av.AudioFrame]) -> Iterator[AudioWindow]:
             for rf in frames:
                 t = rf.time - origin if rf.time is not None else None
+                if t is not None and rf.sample_rate:
+                    stats.reached(t + rf.samples / rf.sample_rate)
                 for w in windower.push(rf.to_ndarray().reshape(-1), t):
                     yield AudioWindow(stream=stream_id, start=w.start, samples=w.samples)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.samplegen.writer import SampleGenError
 
 
@@ -30,7 +31,7 @@ def read_audio(path: str | Path, sample_rate: int) -> np.ndarray:
     """Decode any audio file to float32 mono at ``sample_rate``."""
     resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
     parts: list[np.ndarray] = []
-    with av.open(str(path)) as c:
+    with av.open(ffmpeg_file_url(path)) as c:  # a name like 'concat:…' is still this one file
         for frame in c.decode(audio=0):
             parts.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
     parts.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))

@@ -15,6 +15,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from moderation.ingest.localfile import ffmpeg_file_url
+
 FrameFn = Callable[[int, float], np.ndarray]
 """``frames_fn(index, t) -> BGR uint8 (height, width, 3)`` for the frame shown at ``t``."""
 
@@ -64,7 +66,7 @@ def write_video(
         pcm[: src.size] = np.clip(src, -1.0, 1.0)
     options = {"movflags": "+faststart"} if faststart else {}
     try:
-        with av.open(str(tmp), mode="w", format="mp4", options=options) as out:
+        with av.open(ffmpeg_file_url(tmp), mode="w", format="mp4", options=options) as out:
             vstream = None
             if frames_fn is not None:
                 gop = max(1, round(gop_s * fps))

@@ -17,6 +17,7 @@ from moderation.ingest.decode import (
     iter_audio_windows,
     iter_frames,
     iter_sampled_frames,
+    missing_span,
     probe,
 )
 
@@ -179,3 +180,58 @@ def test_channel_order_is_bgr(tmp_path: Path) -> None:
     img = next(iter_frames(p, "s1", fps=1.0)).image
     b, g, r = (float(img[..., c].mean()) for c in range(3))
     assert r > 180 and b < 40 and g < 40
+
+
+def test_protocol_like_file_names_are_read_as_the_files_themselves(
+    clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import socket
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copyfile(clip, tmp_path / "benign.mp4")
+    concat = Path("concat:benign.mp4|benign.mp4")  # as a directory listing gives it: relative
+    concat.write_bytes(b"\x00not media" * 200)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        http = Path(f"http:127.0.0.1:{port}.mp4")
+        shutil.copyfile(clip, http)
+        with pytest.raises(MediaError, match="not a"):
+            probe(concat)  # FFmpeg's concat protocol would have read benign.mp4 twice
+        assert probe(http).duration == pytest.approx(4.0, abs=0.1)
+        assert len(list(iter_frames(http, "s1", fps=1.0))) == 4
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nothing tried to fetch http://127.0.0.1:port
+
+
+def test_file_url_spellings(clip: Path) -> None:
+    for url in (f"file:{clip}", f"file://{clip}", f"file://localhost{clip}", clip.as_uri()):
+        assert probe(url).has_video, url
+    with pytest.raises(MediaError, match="names host 'example.org'"):
+        probe(f"file://example.org{clip}")
+
+
+def test_found_file_named_like_a_file_url_is_that_file(clip: Path, tmp_path: Path) -> None:
+    import shutil
+
+    odd = tmp_path / "file:x.mp4"
+    shutil.copyfile(clip, odd)
+    assert probe(odd).has_video  # a Path is a path: never parsed as a URL
+
+
+def test_missing_span_flags_a_truncated_faststart_mp4(tmp_path: Path) -> None:
+    src = make_clip(tmp_path / "long.mp4", seconds=8.0)
+    cut = truncate_copy(src, tmp_path / "cut.mp4", 0.3)
+    for path, truncated in ((src, False), (cut, True)):
+        video, audio = DecodeStats(), DecodeStats()
+        list(iter_frames(path, "s1", fps=1.0, stats=video))
+        list(iter_audio_windows(path, "s1", stats=audio))
+        duration = probe(path).duration
+        assert duration == pytest.approx(8.0, abs=0.1)  # the cut file's index still says 8 s
+        short = missing_span(duration, [video, audio])
+        assert (short > 3.0) if truncated else short == 0.0, (path, short, video, audio)
+    assert missing_span(None, [DecodeStats()]) == 0.0
+    assert missing_span(8.0, []) == 0.0
