@@ -69,8 +69,9 @@ class _State:
 
 
 def _score_at(st: _State, t: float) -> float:
-    """Fused score at media time ``t``: noisy-OR over the window ending there."""
-    return noisy_or(e.weight for e in st.recent if t - st.policy.window_s < e.t <= t)
+    """Fused score at media time ``t``: noisy-OR over the window ending there (which holds ``t``
+    itself even where ``t - window_s == t`` in floating point)."""
+    return noisy_or(e.weight for e in st.recent if t - st.policy.window_s < e.t <= t or e.t == t)
 
 
 def _kofn_ok(st: _State, t: float) -> bool:
@@ -97,6 +98,7 @@ class Fuser:
         self._ended: list[tuple[str, _Episode]] = []
         self._suppressors: list[Signal] = []
         self._now = -math.inf
+        self.late_dropped = 0  # signals that came after their look-back had passed
         policies = [*policy.categories.values(), policy.default]
         self._suppress_kinds = tuple({p for c in policies for p in c.suppressed_by})
         self._longest_suppress = max((c.suppress_window_s for c in policies if c.suppressed_by), default=0.0)
@@ -110,7 +112,14 @@ class Fuser:
 
     # ------------------------------------------------------------------ input
     def add(self, signal: Signal) -> list[Verdict]:
-        """Add one signal; returns verdicts that media time ``signal.t`` proves finished."""
+        """Add one signal; returns verdicts that media time ``signal.t`` proves finished.
+
+        Any finite time is accepted. A signal older than its category's look-back behind the
+        newest time seen (a late chat message, or one so far ahead that ``t - lookback == t`` in
+        floating point) cannot change any score, so it only moves the clock; a non-finite time
+        is a caller's bug and raises :class:`ValueError`."""
+        if not math.isfinite(signal.t) or (signal.end is not None and not math.isfinite(signal.end)):
+            raise ValueError(f"signal {signal.kind} of {signal.stream}: media time must be finite, got {signal.t}")
         out = self.advance(signal.t)
         if kind_matches(signal.kind, self._suppress_kinds):
             self._suppressors.append(signal)
@@ -122,9 +131,14 @@ class Fuser:
         weight = contribution(signal, st.policy)
         if weight is None:
             return out
+        newest = max(self._now, signal.t)
+        # Below ``newest`` even where ``newest - lookback == newest`` (huge times): the newest stays.
+        horizon = min(newest - st.lookback, math.nextafter(newest, -math.inf))
+        if signal.t <= horizon:  # outside every window still open: it cannot count any more
+            self.late_dropped += 1
+            return out
         bisect.insort(st.recent, _Entry(signal.t, weight, signal))
-        horizon = max(self._now, signal.t) - st.lookback
-        while st.recent and st.recent[0].t <= horizon:
+        while st.recent[0].t <= horizon:  # stops at the signal just added, which is past the horizon
             st.recent.pop(0)
         t = signal.t
         score = _score_at(st, t)
@@ -148,6 +162,8 @@ class Fuser:
     # ------------------------------------------------------------------ time
     def advance(self, now: float) -> list[Verdict]:
         """Close what nothing can extend at media time ``now``; emit what is decided."""
+        if math.isnan(now):
+            raise ValueError("fusion watermark must be a number, got NaN")
         self._now = max(self._now, now)
         for category, st in self._states.items():
             ep = st.episode
