@@ -23,13 +23,19 @@ import av.container
 import cv2
 import numpy as np
 
-from moderation.ingest.decode import MediaError, media_origin, open_media
+from moderation.ingest.decode import MediaError, media_origin, open_media, resolve_local_path
+from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.messages import Box
 
 
 @dataclass(frozen=True)
 class ClipInfo:
-    """Where a clip came from: ``start``/``end`` are source media times it covers (seconds)."""
+    """Where a clip came from: ``start``/``end`` are source media times it covers (seconds).
+
+    ``gaps`` are media-time spans between ``start`` and ``end`` that the clip has no media for
+    (a live publisher's outage): the file keeps its parts at their own times, so a player
+    pauses over a gap, and the verdict record names the gaps so a reviewer knows why.
+    """
 
     path: str
     start: float
@@ -38,6 +44,7 @@ class ClipInfo:
     video_codec: str | None
     has_audio: bool
     packets: int
+    gaps: tuple[tuple[float, float], ...] = ()
 
 
 def _sec(value: int | None, time_base: Fraction | None) -> float | None:
@@ -66,7 +73,7 @@ def cut_clip(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        with open_media(src_path) as src:
+        with _open_source(src_path) as src:
             info = _remux(src, src_path, tmp, max(0.0, start - pre_s), end + post_s)
         os.replace(tmp, out)
     finally:
@@ -83,6 +90,13 @@ def cut_clip(
     )
 
 
+def _open_source(src_path: str | Path) -> av.container.InputContainer:
+    """The source as a local file only. A path is resolved first and then opened as a ``Path``,
+    which ``open_media`` hands to FFmpeg as ``file:`` + absolute path: a name that looks like an
+    FFmpeg protocol (``concat:a.mp4|b.mp4``, ``http:host:80.mp4``) is read as that file."""
+    return open_media(resolve_local_path(src_path))
+
+
 def _remux(
     src: av.container.InputContainer, src_path: str | Path, tmp: Path, t_from: float, t_to: float
 ) -> tuple[float, float, str | None, bool, int]:
@@ -95,7 +109,7 @@ def _remux(
     assert vin.time_base is not None
     src.seek(int((t_from + origin) / vin.time_base), stream=vin, backward=True, any_frame=False)
 
-    with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as dst:
+    with av.open(ffmpeg_file_url(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as dst:
         vout = dst.add_stream_from_template(vin)
         aout = dst.add_stream_from_template(ain) if ain is not None else None
         clip_t0: float | None = None  # source seconds (absolute) of the first keyframe copied

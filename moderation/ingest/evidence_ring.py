@@ -14,6 +14,7 @@ reconnect. The codec parameters a muxer needs (H.264 SPS/PPS, AAC config) are ke
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
 from collections import deque
@@ -30,6 +31,7 @@ import av.stream
 
 from moderation.evidence.clip import ClipInfo, write_thumbnail
 from moderation.ingest.decode import MediaError
+from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.messages import Box, VideoFrame
 
 Kind = Literal["video", "audio"]
@@ -50,6 +52,18 @@ class CodecTemplates:
         self.audio = self._holder.add_stream_from_template(audio) if audio is not None else None
         self.video_codec = video.codec_context.name if video is not None else None
         self.audio_codec = audio.codec_context.name if audio is not None else None
+        self.signature = (_params(video), _params(audio))
+
+
+def _params(stream: av.stream.Stream | None) -> tuple[object, ...] | None:
+    """What must match for two connections' packets to share one MP4 track."""
+    if stream is None:
+        return None
+    cc = stream.codec_context
+    extradata = bytes(cc.extradata) if cc.extradata else b""
+    if stream.type == "video":
+        return ("video", cc.name, getattr(cc, "width", None), getattr(cc, "height", None), extradata)
+    return (stream.type, cc.name, getattr(cc, "sample_rate", None), getattr(cc, "channels", None), extradata)
 
 
 @dataclass(frozen=True)
@@ -75,7 +89,12 @@ class EncodedPacket:
 
 
 class EvidenceRing:
-    """The last ``max_seconds`` (and at most ``max_bytes``) of a stream's packets."""
+    """The last ``max_seconds`` of media (and at most ``max_bytes``) of a stream's packets.
+
+    ``max_seconds`` counts media held, not timeline time: an outage between two connections
+    holds no packets, so it does not push the evidence from before it out of the ring (a
+    violation that spans a publisher restart still has its first half).
+    """
 
     def __init__(self, max_seconds: float = 30.0, max_bytes: int = 64 * 1024 * 1024) -> None:
         if max_seconds <= 0 or max_bytes <= 0:
@@ -84,6 +103,7 @@ class EvidenceRing:
         self.max_bytes = max_bytes
         self._packets: deque[EncodedPacket] = deque()
         self._templates: dict[int, CodecTemplates] = {}
+        self._outages: deque[tuple[float, float]] = deque()  # timeline spans between connections
         self.bytes = 0
         self.dropped = 0
 
@@ -96,16 +116,28 @@ class EvidenceRing:
 
     def push(self, packet: EncodedPacket) -> None:
         """Add a packet and trim the oldest beyond the time or byte bound."""
+        if self._packets and packet.epoch != self._packets[-1].epoch:
+            last = self._packets[-1].t_dts
+            if packet.t_dts > last:
+                self._outages.append((last, packet.t_dts))
         self._packets.append(packet)
         self.bytes += len(packet.data)
-        newest = packet.t_dts
-        while self._packets and (self.bytes > self.max_bytes or newest - self._packets[0].t_dts > self.max_seconds):
+        while self._packets and (self.bytes > self.max_bytes or self._held_s(packet.t_dts) > self.max_seconds):
             old = self._packets.popleft()
             self.bytes -= len(old.data)
             self.dropped += 1
         live = {p.epoch for p in (self._packets[0], self._packets[-1])} if self._packets else set()
         for epoch in [e for e in self._templates if e < min(live, default=packet.epoch)]:
             del self._templates[epoch]
+
+    def _held_s(self, newest: float) -> float:
+        """Seconds of media between the oldest packet and ``newest``, outages left out."""
+        if not self._packets:
+            return 0.0
+        oldest = self._packets[0].t_dts
+        while self._outages and self._outages[0][0] < oldest:
+            self._outages.popleft()  # the ring no longer reaches back to this outage
+        return newest - oldest - sum(b - a for a, b in self._outages)
 
     @property
     def span(self) -> tuple[float, float] | None:
@@ -120,35 +152,40 @@ class EvidenceRing:
         return span is not None and span[1] >= t
 
     def clip(self, start: float, end: float, out_path: str | Path, pre_s: float = 0.0, post_s: float = 0.0) -> ClipInfo:
-        """Remux ``[keyframe ≤ start - pre_s, end + post_s]`` from the ring into an MP4.
+        """Remux ``[keyframe ≤ start - pre_s, end + post_s]`` from the ring into one MP4.
 
-        Starts on the last video keyframe at or before ``start - pre_s`` (or the first one held
-        if the ring no longer reaches back that far) and stays within that keyframe's connection.
+        Each connection the range touches contributes a part that starts on one of its video
+        keyframes (the last at or before ``start - pre_s``, else its first one in range) and runs
+        to ``end + post_s``. Parts keep their timeline times, so the file shows the outage between
+        them as a pause where it happened, and ``ClipInfo.gaps`` names each such span (timeline
+        seconds) for the record. Parts whose codec parameters differ cannot share one MP4 track:
+        the set covering most of ``[start, end]`` is kept and the rest become gaps too.
         ``ClipInfo.start``/``end`` are timeline seconds the clip covers; the file starts at 0.
-        Raises MediaError when the ring holds no keyframe for the range.
+        Raises MediaError (with what the ring holds) when no part can be made.
         """
         if not (math.isfinite(start) and math.isfinite(end)) or end < start:
             raise ValueError(f"invalid clip range [{start}, {end}]")
         t_from, t_to = start - pre_s, end + post_s
         packets = list(self._packets)
-        first = _start_index(packets, t_from, t_to)
-        if first is None:
-            raise MediaError(f"evidence ring holds no keyframe for [{t_from:.3f}, {t_to:.3f}]")
-        epoch = packets[first].epoch
-        templates = self._templates.get(epoch)
-        if templates is None or templates.video is None:
-            raise MediaError(f"evidence ring has no codec parameters for connection {epoch}")
-        chosen = _select(packets[first:], epoch, t_to, packets[first].t)
+        parts = [part for part in _parts(packets, t_from, t_to) if part[0].epoch in self._templates]
+        if not parts:
+            held = "nothing" if not packets else f"[{packets[0].t_dts:.3f}, {packets[-1].t_dts:.3f}]"
+            raise MediaError(f"evidence ring holds no keyframe for [{t_from:.3f}, {t_to:.3f}] (it holds {held})")
+        parts = self._compatible(parts, start, end)
+        templates = self._templates[parts[0][0].epoch]
+        if templates.video is None:
+            raise MediaError(f"evidence ring has no video codec parameters for connection {parts[0][0].epoch}")
+        chosen = [p for part in parts for p in part]
+        t0 = parts[0][0].t
         out = Path(out_path)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
-            last_end = _write_mp4(tmp, templates, chosen, packets[first].t)
+            last_end = _write_mp4(tmp, templates, chosen, t0)
             os.replace(tmp, out)
         finally:
             if tmp.exists():
                 tmp.unlink()
-        t0 = packets[first].t
         return ClipInfo(
             path=str(out),
             start=t0,
@@ -157,33 +194,73 @@ class EvidenceRing:
             video_codec=templates.video_codec,
             has_audio=templates.audio is not None and any(p.kind == "audio" for p in chosen),
             packets=len(chosen),
+            gaps=_gaps(parts),
         )
+
+    def _compatible(self, parts: list[list[EncodedPacket]], start: float, end: float) -> list[list[EncodedPacket]]:
+        """The parts sharing one set of codec parameters that cover most of ``[start, end]``."""
+        groups: dict[tuple[object, ...], list[list[EncodedPacket]]] = {}
+        for part in parts:
+            groups.setdefault(self._templates[part[0].epoch].signature, []).append(part)
+
+        def covered(group: list[list[EncodedPacket]]) -> float:
+            return sum(max(0.0, min(end, _part_end(p)) - max(start, p[0].t)) for p in group)
+
+        return max(groups.values(), key=lambda g: (covered(g), -g[0][0].t))
+
+
+def _parts(packets: Sequence[EncodedPacket], t_from: float, t_to: float) -> list[list[EncodedPacket]]:
+    """Per connection that overlaps ``[t_from, t_to]``, the packets a clip copies from it.
+
+    A connection's part starts on its last video keyframe at or before ``t_from``, or — when it
+    has none that early (it began later, or the ring no longer reaches back) — on its first
+    keyframe before ``t_to``. A connection with no usable keyframe gives no part.
+    """
+    runs: list[list[EncodedPacket]] = []
+    for p in packets:
+        if runs and runs[-1][0].epoch == p.epoch:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    parts: list[list[EncodedPacket]] = []
+    for run in runs:
+        if run[0].t_dts > t_to or max(p.t for p in run) < t_from:
+            continue
+        first = _start_index(run, t_from, t_to)
+        if first is not None:
+            parts.append(_select(run[first:], run[first].epoch, t_to, run[first].t))
+    return parts
 
 
 def _start_index(packets: Sequence[EncodedPacket], t_from: float, t_to: float) -> int | None:
-    """Index of the keyframe a clip starts on, within the connection that holds ``t_from``.
-
-    A clip reaching back across a reconnect starts at the new connection's first keyframe
-    (codec parameters may differ; the outage has no media anyway).
-    """
-    epoch: int | None = None
-    for p in packets:
-        if p.t_dts > t_to:
-            break
-        epoch = p.epoch
-        if p.t >= t_from:
-            break
+    """Index of the keyframe a part starts on, within one connection's packets."""
     best: int | None = None
     for i, p in enumerate(packets):
-        if p.kind != "video" or not p.keyframe or p.epoch != epoch:
+        if p.kind != "video" or not p.keyframe:
             continue
         if p.t <= t_from + 1e-6:
             best = i
         elif best is None and p.t <= t_to:
-            return i  # the ring no longer reaches back to t_from: start as early as it can
+            return i  # the connection does not reach back to t_from: start as early as it can
         else:
             break
     return best
+
+
+def _part_end(part: Sequence[EncodedPacket]) -> float:
+    """Timeline time where a part's video ends (its last shown frame plus that frame's duration)."""
+    ends = [p.t + float(p.duration * p.time_base) for p in part if p.kind == "video"]
+    return max(ends, default=part[0].t)
+
+
+def _gaps(parts: Sequence[Sequence[EncodedPacket]]) -> tuple[tuple[float, float], ...]:
+    """Timeline spans inside the clip that no kept part covers (outages, parts left out)."""
+    gaps: list[tuple[float, float]] = []
+    for before, after in itertools.pairwise(parts):
+        a, b = _part_end(before), after[0].t
+        if b - a > 1e-3:
+            gaps.append((round(a, 3), round(b, 3)))
+    return tuple(gaps)
 
 
 def _select(packets: Sequence[EncodedPacket], epoch: int, t_to: float, t0: float) -> list[EncodedPacket]:
@@ -212,7 +289,7 @@ def _write_mp4(tmp: Path, templates: CodecTemplates, packets: Sequence[EncodedPa
     """Mux packets into a faststart MP4 with timestamps rebased to the clip start."""
     last_end = t0
     last_dts: dict[str, int] = {}
-    with av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as dst:
+    with av.open(ffmpeg_file_url(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as dst:
         assert templates.video is not None
         vout = dst.add_stream_from_template(templates.video)
         aout = dst.add_stream_from_template(templates.audio) if templates.audio is not None else None

@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 
 from moderation.config import EvidenceConfig
-from moderation.evidence.clip import write_thumbnail
+from moderation.evidence.clip import ClipInfo, write_thumbnail
 from moderation.ingest.evidence_ring import EvidenceRing
 from moderation.messages import Box, Verdict, VideoFrame
 
@@ -135,7 +135,7 @@ class EvidenceWriter:
             info = await asyncio.to_thread(self._clip, v, stem.with_suffix(".mp4"))
         except Exception as exc:  # evidence failure must not lose the verdict itself
             log.warning("%s: clip for %s at %.1fs failed: %s", v.stream, v.category, v.start, exc)
-            return v
+            return replace(v, clip_error=clip_error_text(exc))
         thumbs: tuple[str, ...] = ()
         first = v.signals[0]
         picked = self.keeper.at(first.t)
@@ -148,8 +148,16 @@ class EvidenceWriter:
             ]
             await asyncio.to_thread(write_thumbnail, frame.image, stem.with_suffix(".jpg"), boxes or None)
             thumbs = (str(stem.with_suffix(".jpg")),)
-        return replace(v, clip=info, thumbnails=thumbs)
+        return replace(
+            v, clip=info.path, clip_start=info.start, clip_gaps=info.gaps, clip_error=None, thumbnails=thumbs
+        )
 
-    def _clip(self, v: Verdict, path: Path) -> str:
+    def _clip(self, v: Verdict, path: Path) -> ClipInfo:
         with self.lock:
-            return self.ring.clip(v.start, v.end, path, self.cfg.pre_s, self.cfg.post_s).path
+            return self.ring.clip(v.start, v.end, path, self.cfg.pre_s, self.cfg.post_s)
+
+
+def clip_error_text(exc: BaseException) -> str:
+    """One line for the record's ``clip_error``: what failed, never a traceback."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:299] + "…"

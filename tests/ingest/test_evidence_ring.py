@@ -102,8 +102,8 @@ def test_clip_after_reconnect_uses_new_connection(src: Path, tmp_path: Path) -> 
     info = ring.clip(11.2, 12.0, tmp_path / "after.mp4", pre_s=3.0)
     assert info.start == pytest.approx(10.0)  # not a keyframe of the first connection
     assert probe(tmp_path / "after.mp4").duration == pytest.approx(2.0, abs=0.15)
-    before = ring.clip(4.2, 4.5, tmp_path / "before.mp4", post_s=10.0)
-    assert before.start == pytest.approx(4.0) and before.end <= 6.1  # stops at the first connection's end
+    inside = ring.clip(4.2, 4.5, tmp_path / "inside.mp4", post_s=1.0)
+    assert inside.start == pytest.approx(4.0) and inside.end <= 6.1 and inside.gaps == ()
 
 
 def test_thumbnail_from_frame(src: Path, tmp_path: Path) -> None:
