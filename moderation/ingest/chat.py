@@ -8,7 +8,9 @@ pipeline maps it onto the media timeline (``wall_to_media``). ``user`` may be a 
 other keys are ignored. Chat comes from viewers, so every line is untrusted:
 
 * a line that is not JSON, not an object, lacks a finite non-negative ``t`` or a string ``text``,
-  or is longer than ``ChatConfig.max_line_bytes`` is **skipped and counted** (``ChatStats``); the
+  has a time past the media it belongs to (beyond ``ChatConfig.live_ahead_s`` of a live stream's
+  clock, or ``ChatConfig.recording_slack_s`` after a recording's end), or is longer than
+  ``ChatConfig.max_line_bytes`` is **skipped and counted** (``ChatStats``); the
   first ``max_bad_lines_logged`` are logged with their line number and reason, the rest only
   counted — a bad line never ends the feed;
 * a URL goes through :class:`~moderation.ingest.urlguard.UrlGuard` (allowed schemes, no private or
@@ -34,7 +36,7 @@ from moderation.errors import InputError
 from moderation.ingest.urlguard import UrlGuard, UrlGuardConfig, UrlRefused, redact
 from moderation.messages import ChatMessage
 
-__all__ = ["ChatStats", "check_chat_source", "iter_chat", "parse_chat_line"]
+__all__ = ["MAX_TS", "ChatStats", "MaxTime", "check_chat_source", "iter_chat", "parse_chat_line"]
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +63,35 @@ class ChatStats:
 WallToMedia = Callable[[float], float | None]
 
 
+#: Latest ``ts`` accepted (Unix seconds, the end of year 9999): later ones cannot be a date.
+MAX_TS = 253402300799.0
+
+#: A chat message's media time may be at most this (seconds; None = unbounded), asked per line.
+MaxTime = Callable[[], float | None]
+
+
 def _number(v: object) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+    if isinstance(v, bool) or not isinstance(v, int | float):
         return None
-    return float(v)
+    try:
+        f = float(v)  # an int beyond a float's range raises OverflowError
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) and f >= 0 else None
 
 
-def parse_chat_line(line: bytes | str, stream: str, wall_to_media: WallToMedia | None = None) -> ChatMessage | str:
-    """A :class:`ChatMessage`, or the reason (a short string) why the line is bad.
+def parse_chat_line(
+    line: bytes | str, stream: str, wall_to_media: WallToMedia | None = None, max_t: MaxTime | None = None
+) -> ChatMessage | str:
+    """A :class:`ChatMessage`, or the reason (a short string) why the line is bad; never raises.
 
     ``wall_to_media`` (live streams) maps a ``ts`` (Unix seconds) to media time, None when the
-    stream has no media yet; without it only ``t`` is accepted."""
+    stream has no media yet; without it only ``t`` is accepted. ``max_t`` bounds the media time
+    (the live stream's clock, or the recording's end, plus a slack): a message from the far
+    future would move the stream's fusion clock past every real signal."""
     try:
         obj = json.loads(line)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: deeply nested
         return f"not JSON ({exc.__class__.__name__})"
     if not isinstance(obj, dict):
         return f"not a JSON object ({type(obj).__name__})"
@@ -82,9 +99,14 @@ def parse_chat_line(line: bytes | str, stream: str, wall_to_media: WallToMedia |
         ts = _number(obj["ts"])
         if ts is None:
             return "'ts' must be Unix seconds (a finite number >= 0)"
+        if ts > MAX_TS:
+            return "'ts' is beyond the year 9999"
         if wall_to_media is None:
             return "'ts' (wall-clock time) needs a live stream; give 't' (media seconds)"
-        mapped = wall_to_media(ts)
+        try:
+            mapped = wall_to_media(ts)
+        except (ValueError, OverflowError, OSError):  # not a representable date on this platform
+            return "'ts' is not a representable time"
         if mapped is None:
             return "sent before the stream's first frame"
         t: float | None = mapped
@@ -92,6 +114,9 @@ def parse_chat_line(line: bytes | str, stream: str, wall_to_media: WallToMedia |
         t = _number(obj.get("t"))
     if t is None:
         return "'t' must be a finite number of seconds >= 0"
+    limit = max_t() if max_t is not None else None
+    if limit is not None and t > limit:
+        return "time is past the media (beyond the allowed slack)"
     text = obj.get("text")
     if not isinstance(text, str):
         return "'text' must be a string"
@@ -173,6 +198,16 @@ def _lines(reader: _Readable, max_bytes: int, name: str) -> Iterator[bytes | Non
         yield buf
 
 
+def _parse(raw: bytes, stream: str, wall_to_media: WallToMedia | None, max_t: MaxTime | None) -> ChatMessage | str:
+    """:func:`parse_chat_line`, with any failure it did not foresee (a mapping callback's bug)
+    turned into a bad line: one line must never end the feed and lose the lines after it."""
+    try:
+        return parse_chat_line(raw, stream, wall_to_media, max_t)
+    except Exception as exc:
+        log.debug("chat line failed to parse", exc_info=True)
+        return f"unreadable line ({exc.__class__.__name__})"
+
+
 def iter_chat(
     source: str,
     stream: str,
@@ -181,10 +216,12 @@ def iter_chat(
     stats: ChatStats | None = None,
     guard: UrlGuard | None = None,
     wall_to_media: WallToMedia | None = None,
+    max_t: MaxTime | None = None,
 ) -> Iterator[ChatMessage]:
     """Messages of a chat feed (file path, ``file:`` URL or HTTP(S) URL) in feed order.
 
-    Opening failures raise :class:`InputError`; bad lines are skipped and counted in ``stats``.
+    Opening failures raise :class:`InputError`; bad lines (see :func:`parse_chat_line` for
+    ``wall_to_media`` and ``max_t``) are skipped and counted in ``stats``.
     """
     cfg = cfg or ChatConfig()
     st = stats if stats is not None else ChatStats()
@@ -195,10 +232,8 @@ def iter_chat(
             if raw is not None and not raw.strip():
                 continue
             st.lines += 1
-            parsed: ChatMessage | str = (
-                f"line longer than {cfg.max_line_bytes} bytes" if raw is None
-                else parse_chat_line(raw, stream, wall_to_media)
-            )
+            parsed = (f"line longer than {cfg.max_line_bytes} bytes" if raw is None
+                      else _parse(raw, stream, wall_to_media, max_t))  # fmt: skip
             if isinstance(parsed, str):
                 st.bad += 1
                 st.reasons[parsed] = st.reasons.get(parsed, 0) + 1
