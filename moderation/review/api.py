@@ -26,6 +26,7 @@ from moderation.review.auth import Auth
 from moderation.review.deps import LoginRequired
 from moderation.review.settings import ReviewSettings
 from moderation.review.store import Conflict, Invalid, NotFound, QueueError, ReviewStore
+from moderation.review.throttle import LoginThrottle
 
 UI_DIR = Path(__file__).parent / "ui"
 
@@ -121,6 +122,10 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.auth = Auth(store.engine, store.clock)
+    app.state.login_throttle = LoginThrottle(
+        free=settings.login_free_failures, backoff_s=settings.login_backoff_s, max_s=settings.login_backoff_max_s,
+        max_keys=settings.login_track_max,
+    )
 
     from moderation.review import api_routes, web
 

@@ -11,22 +11,31 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from moderation.review import media
 from moderation.review.auth import Auth, AuthError, Principal
 from moderation.review.deps import api_admin, api_user
-from moderation.review.records import RecordError
+from moderation.review.records import CATEGORY_PATTERN, RecordError, VerdictRecord
 from moderation.review.retention import purge_expired
-from moderation.review.store import Filters, ReviewStore
+from moderation.review.store import MAX_ID, Filters, ReviewStore
 
 router = APIRouter(prefix="/api", tags=["review"])
 AnyUser = Depends(api_user)
 Admin = Depends(api_admin)
 User = Annotated[Principal, AnyUser]
 AdminUser = Annotated[Principal, Admin]
-ItemId = Annotated[int, Field(ge=1, le=2**62)]
+ItemId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="Item id.")]
+Text200 = Annotated[str | None, Query(max_length=200)]
+
+
+def _no_nul(v: str | None) -> str | None:
+    if v is not None and "\0" in v:
+        raise ValueError("contains a NUL character")
+    return v
 
 
 def _store(request: Request) -> ReviewStore:
@@ -37,9 +46,12 @@ def _store(request: Request) -> ReviewStore:
 class DecisionIn(BaseModel):
     action: Literal["confirm", "dismiss", "escalate"]
     category: str | None = Field(
-        default=None, max_length=64, description="Confirm as this category (default: the verdict's)."
+        default=None, max_length=64, pattern=CATEGORY_PATTERN,
+        description="Confirm as this category (default: the verdict's); one of the policy's categories.",
     )
     note: str | None = Field(default=None, max_length=2000)
+
+    _text = field_validator("note")(_no_nul)
 
 
 class BulkIn(DecisionIn):
@@ -47,9 +59,11 @@ class BulkIn(DecisionIn):
 
 
 class FiltersIn(BaseModel):
-    category: str | None = None
-    stream: str | None = None
-    streamer: str | None = None
+    category: str | None = Field(default=None, max_length=200)
+    stream: str | None = Field(default=None, max_length=200)
+    streamer: str | None = Field(default=None, max_length=200)
+
+    _text = field_validator("category", "stream", "streamer")(_no_nul)
 
 
 class UserIn(BaseModel):
@@ -62,13 +76,16 @@ class TokenIn(BaseModel):
     user: str = Field(min_length=1, max_length=100)
     label: str = Field(default="", max_length=200)
 
+    _text = field_validator("user", "label")(_no_nul)
+
 
 @router.get("/items", summary="List items in queue order (severity, then age)")
 def list_items(
     request: Request, _: User,
-    status: Annotated[str | None, Query(description="open, escalated, confirmed, dismissed or 'all'")] = "open",
-    category: str | None = None, stream: str | None = None, streamer: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    status: Annotated[str | None, Query(max_length=20, description="open, escalated, confirmed, dismissed or 'all'")
+                      ] = "open",
+    category: Text200 = None, stream: Text200 = None, streamer: Text200 = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     store = _store(request)
     f = Filters(None if status == "all" else status, category, stream, streamer)
@@ -77,7 +94,7 @@ def list_items(
 
 
 @router.get("/items/{item_id}", summary="One item with its signals")
-def get_item(request: Request, item_id: int, _: User) -> dict[str, Any]:
+def get_item(request: Request, item_id: PathId, _: User) -> dict[str, Any]:
     store = _store(request)
     return store.get(item_id).public(store.clock())
 
@@ -91,20 +108,20 @@ def claim_next(request: Request, user: User, body: FiltersIn | None = None) -> A
 
 
 @router.post("/items/{item_id}/claim", summary="Claim or renew the lease on an item (409 if someone else holds it)")
-def claim(request: Request, item_id: int, user: User) -> dict[str, Any]:
+def claim(request: Request, item_id: PathId, user: User) -> dict[str, Any]:
     store = _store(request)
     return store.claim(item_id, user.name).public(store.clock())
 
 
 @router.post("/items/{item_id}/release", summary="Return a claimed item to the queue")
-def release(request: Request, item_id: int, user: User) -> dict[str, Any]:
+def release(request: Request, item_id: PathId, user: User) -> dict[str, Any]:
     store = _store(request)
     store.release(item_id, user.name)
     return store.get(item_id).public(store.clock())
 
 
 @router.post("/items/{item_id}/decision", summary="Confirm, dismiss (false positive) or escalate")
-def decide(request: Request, item_id: int, body: DecisionIn, user: User) -> dict[str, Any]:
+def decide(request: Request, item_id: PathId, body: DecisionIn, user: User) -> dict[str, Any]:
     store = _store(request)
     item = store.decide(item_id, user.name, body.action, category=body.category, note=body.note, admin=user.is_admin)
     return item.public(store.clock())
@@ -124,13 +141,13 @@ def _file(path: Path | None, kind: str, media_type: str) -> FileResponse:
 
 
 @router.get("/items/{item_id}/clip", summary="The item's MP4 evidence clip", response_class=FileResponse)
-def clip(request: Request, item_id: int, _: User) -> FileResponse:
+def clip(request: Request, item_id: PathId, _: User) -> FileResponse:
     store = _store(request)
     return _file(media.resolve(store.media_dir, store.get(item_id).clip_path), "clip", "video/mp4")
 
 
 @router.get("/items/{item_id}/thumbnails/{index}", summary="One thumbnail of the item", response_class=FileResponse)
-def thumbnail(request: Request, item_id: int, index: Annotated[int, Field(ge=0, le=100)], _: User) -> FileResponse:
+def thumbnail(request: Request, item_id: PathId, index: Annotated[int, PathParam(ge=0, le=100)], _: User) -> FileResponse:
     store = _store(request)
     thumbs = store.get(item_id).thumb_paths
     rel = thumbs[index] if index < len(thumbs) else None
@@ -147,7 +164,8 @@ def timeline(request: Request, stream: Annotated[str, Query(min_length=1, max_le
 
 @router.get("/audit", summary="Audit log, newest first")
 def audit(
-    request: Request, _: User, item_id: int | None = None, actor: str | None = None,
+    request: Request, _: User, item_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    actor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     return [e.__dict__ for e in _store(request).audit_log(item_id=item_id, limit=limit, actor=actor)]
@@ -167,13 +185,13 @@ def me(user: User) -> dict[str, Any]:
 
 
 @router.post("/verdicts", summary="Upsert a verdict record (DESIGN.md §4.2) without media [admin]")
-def post_verdict(request: Request, record: dict[str, Any], user: AdminUser) -> dict[str, Any]:
-    if record.get("clip") or record.get("thumbnails"):
+def post_verdict(request: Request, record: VerdictRecord, user: AdminUser) -> dict[str, Any]:
+    if record.clip or record.thumbnails:
         raise HTTPException(
             422, "clip/thumbnails cannot be sent over HTTP; import the report with `moderation review import`"
         )
     try:
-        res = _store(request).upsert_verdict(record, actor=user.name)
+        res = _store(request).upsert_verdict(record.stored(), actor=user.name)
     except RecordError as exc:
         raise HTTPException(422, str(exc)) from None
     return {"id": res.item_id, "created": res.created, "changed": res.changed}

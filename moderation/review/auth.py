@@ -48,18 +48,31 @@ def sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _scrypt(password: str, salt: bytes) -> bytes:
+    """The one slow hash; every password check, real or dummy, goes through it."""
+    return hashlib.scrypt(password.encode(errors="surrogatepass"), salt=salt, **_SCRYPT)
+
+
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    dk = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
-    return f"scrypt${salt.hex()}${dk.hex()}"
+    return f"scrypt${salt.hex()}${_scrypt(password, salt).hex()}"
 
 
 def verify_password(password: str, stored: str | None) -> bool:
     if not stored or not stored.startswith("scrypt$"):
         return False
     _, salt, want = stored.split("$", 2)
-    dk = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
-    return hmac.compare_digest(dk.hex(), want)
+    return hmac.compare_digest(_scrypt(password, bytes.fromhex(salt)).hex(), want)
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash no password matches, made once, so rejecting an unknown user costs one scrypt too."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(32)))
+    return _DUMMY_HASH[0]
 
 
 class Auth:
@@ -87,6 +100,8 @@ class Auth:
                 disabled=False, created_at=self.clock()).returning(u.c.id)).scalar_one())
 
     def user_id(self, name: str) -> int:
+        if "\0" in name or len(name) > 100:
+            raise AuthError(f"no user {name[:100]!r}")
         with self.engine.connect() as conn:
             uid = conn.execute(sa.select(schema.users.c.id).where(schema.users.c.name == name)).scalar()
         if uid is None:
@@ -95,6 +110,8 @@ class Auth:
 
     def create_token(self, user: str, label: str = "") -> str:
         """A new API/login token for ``user``; the plaintext is returned once and never stored."""
+        if "\0" in label or len(label) > 200:
+            raise AuthError("token label must be at most 200 characters, without NUL")
         uid = self.user_id(user)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
@@ -154,10 +171,19 @@ class Auth:
             return self._principal(conn, row.user_id)
 
     def by_password(self, name: str, password: str) -> Principal | None:
+        """Check a password; unknown, disabled and password-less users cost the same scrypt.
+
+        Without the dummy hash an unknown name is rejected several times faster than a wrong
+        password, which tells an attacker which accounts exist.
+        """
         u = schema.users
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(u).where(u.c.name == name, u.c.disabled.is_(False))).first()
-        if row is None or not verify_password(password, row.password_hash):
+        row = None
+        if "\0" not in name and len(name) <= 100:
+            with self.engine.connect() as conn:
+                row = conn.execute(sa.select(u).where(u.c.name == name, u.c.disabled.is_(False))).first()
+        real = row is not None and bool(row.password_hash)
+        ok = verify_password(password[:1000], row.password_hash if real and row is not None else _dummy_hash())
+        if row is None or not real or not ok:
             return None
         return Principal(row.id, row.name, row.role)
 

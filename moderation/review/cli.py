@@ -72,13 +72,19 @@ def serve(queue: str = DEFAULT_QUEUE_URL, media: Path | None = None, host: str =
 
 
 def do_import(store: ReviewStore, report: Path, base: Path | None = None) -> None:
+    """Import a report; exit 2 when it is not a report, 3 after importing the rest when items were refused."""
     from moderation.review.importer import ImportError_, import_report
 
     try:
         res = import_report(store, report, [base] if base else None)
     except ImportError_ as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"imported {report}: {res.created} new, {res.updated} updated, {res.unchanged} unchanged")
+    typer.echo(f"imported {report}: {res.created} new, {res.updated} updated, {res.unchanged} unchanged"
+               + (f", {len(res.refused)} refused" if res.refused else ""))
+    if res.refused:
+        for line in res.refused:
+            typer.echo(f"refused: {line}", err=True)
+        raise typer.Exit(3)
 
 
 @review_app.callback(invoke_without_command=True)

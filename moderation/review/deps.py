@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from moderation.review.auth import Auth, Principal, csrf_ok
+from moderation.review.throttle import LoginThrottle
 
 SESSION_COOKIE = "mod_session"
 LOGIN_CSRF_COOKIE = "mod_login_csrf"
@@ -28,14 +29,41 @@ def _auth(request: Request) -> Auth:
     return auth
 
 
+def _throttle(request: Request) -> LoginThrottle:
+    t: LoginThrottle = request.app.state.login_throttle
+    return t
+
+
+def address_key(request: Request) -> str:
+    """Throttle key of the client address (the proxy's, unless uvicorn trusts its headers)."""
+    return f"addr:{request.client.host if request.client else 'unknown'}"
+
+
+def throttled(request: Request, keys: list[str]) -> HTTPException | None:
+    """A 429 to raise when any of ``keys`` is backing off, else ``None``."""
+    wait = _throttle(request).retry_after(keys)
+    if wait <= 0:
+        return None
+    return HTTPException(429, f"too many failed logins; try again in {wait} s", headers={"Retry-After": str(wait)})
+
+
+def record_failure(request: Request, keys: list[str]) -> None:
+    settings = request.app.state.settings
+    _throttle(request).failure(keys, {"addr": settings.login_free_failures_address})
+
+
 def authenticate(request: Request) -> tuple[Principal, str | None] | None:
     """``(principal, csrf)``; csrf is ``None`` for bearer auth. ``None`` when unauthenticated."""
     header = request.headers.get("authorization", "")
     if header:
+        keys = [address_key(request)]
+        blocked = throttled(request, keys)
+        if blocked is not None:
+            raise blocked
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return None
-        p = _auth(request).by_token(token.strip())
+        p = _auth(request).by_token(token.strip()) if scheme.lower() == "bearer" and token else None
+        if p is None:
+            record_failure(request, keys)
         return (p, None) if p else None
     sid = request.cookies.get(SESSION_COOKIE)
     return _auth(request).by_session(sid) if sid else None

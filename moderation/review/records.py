@@ -12,13 +12,72 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+#: Canonical categories of DESIGN.md §4.2; a policy may define more (``ReviewSettings.categories``).
+CANONICAL_CATEGORIES: tuple[str, ...] = (
+    "vulgar", "gambling", "synthetic_unlabeled", "tipping_inducement", "tipping_abnormal", "minors",
+)
+#: Category ids, as lexicon files define them (``moderation/text/lexicon.py``).
+CATEGORY_PATTERN = r"^[a-z][a-z0-9_]*$"
+#: Media times are bounded so ``window_ms`` always fits a 64-bit column (±1e9 s is ~31 years).
+MAX_MEDIA_S = 1e9
 
 
 class RecordError(ValueError):
     """A verdict record is malformed; the message names the field."""
+
+
+def _finite(v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError("must be a finite number")
+    return v
+
+
+def find_nul(value: Any, where: str = "record") -> str | None:
+    """Where a NUL character hides in a JSON value (keys included); ``None`` if nowhere.
+
+    PostgreSQL text columns cannot hold NUL, and no legitimate verdict needs one.
+    """
+    if isinstance(value, str):
+        return where if "\0" in value else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(k, str) and "\0" in k:
+                return f"{where} key"
+            found = find_nul(v, f"{where}.{k}" if where != "record" else str(k))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = find_nul(v, f"{where}.{i}")
+            if found:
+                return found
+    return None
+
+
+MediaTime = Annotated[float, Field(ge=-MAX_MEDIA_S, le=MAX_MEDIA_S), AfterValidator(_finite)]
+Finite = Annotated[float, AfterValidator(_finite)]
+
+
+class SignalRecord(BaseModel):
+    """One piece of evidence in a verdict (DESIGN.md §4.3); unknown fields are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str = Field(min_length=1, max_length=100)
+    t: MediaTime
+    score: Finite = 1.0
+    end: MediaTime | None = None
+    term: str | None = Field(default=None, max_length=500)
+    text: str | None = Field(default=None, max_length=20_000)
+    lang: str | None = Field(default=None, max_length=20)
+    label: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=4000)
+    user: str | None = Field(default=None, max_length=200)
+    box: list[Finite] | None = Field(default=None, min_length=4, max_length=4)
 
 
 class VerdictRecord(BaseModel):
@@ -27,38 +86,51 @@ class VerdictRecord(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     stream: str = Field(min_length=1, max_length=200)
-    category: str = Field(min_length=1, max_length=64)
+    category: str = Field(min_length=1, max_length=64, pattern=CATEGORY_PATTERN)
     severity: str = Field(min_length=1, max_length=16)
-    score: float
-    start: float
-    end: float
+    score: Finite
+    start: MediaTime
+    end: MediaTime
     wallclock_start: str | None = Field(default=None, max_length=40)
-    signals: list[dict[str, Any]] = Field(default_factory=list)
-    clip: str | None = None
-    thumbnails: list[str] = Field(default_factory=list)
+    signals: list[SignalRecord] = Field(default_factory=list, max_length=10_000)
+    clip: str | None = Field(default=None, max_length=4000)
+    thumbnails: list[Annotated[str, Field(max_length=4000)]] = Field(default_factory=list, max_length=100)
     model_versions: dict[str, Any] = Field(default_factory=dict)
     #: Not in the §4.2 contract yet: the account behind the stream (defaults to ``stream``).
-    streamer: str | None = Field(default=None, max_length=200)
+    streamer: str | None = Field(default=None, min_length=1, max_length=200)
 
-    @field_validator("score", "start", "end")
+    @model_validator(mode="before")
     @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("must be a finite number")
-        return v
+    def _no_nul(cls, data: Any) -> Any:
+        where = find_nul(data)
+        if where:
+            raise ValueError(f"{where}: contains a NUL character")
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> VerdictRecord:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """The record as stored and hashed: signals keep exactly the fields they were given."""
+        raw = self.model_dump(mode="json", exclude_none=False)
+        raw["signals"] = [s.model_dump(mode="json", exclude_unset=True) for s in self.signals]
+        if self.streamer is None:
+            raw.pop("streamer", None)
+        return raw
 
 
 def parse_record(data: Any) -> VerdictRecord:
     """Validate one record; raise ``RecordError`` with a one-line reason."""
     try:
-        rec = VerdictRecord.model_validate(data)
+        return VerdictRecord.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "record"
-        raise RecordError(f"{where}: {first['msg']}") from None
-    if rec.end < rec.start:
-        raise RecordError(f"end ({rec.end}) is before start ({rec.start})")
-    return rec
+        where = ".".join(str(p) for p in first["loc"])
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise RecordError(f"{where}: {msg}" if where else msg) from None
 
 
 def record_hash(data: dict[str, Any]) -> str:

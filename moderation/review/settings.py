@@ -38,6 +38,19 @@ class ReviewSettings:
     secure_cookies: bool = False
     #: Items shown per queue page.
     page_size: int = 100
+    #: Categories the policy defines beyond DESIGN.md §4.2's canonical ones; reviewers may confirm
+    #: an item only as its own category or one of these (see ``store.allowed_categories``).
+    categories: tuple[str, ...] = ()
+    #: Login throttling: failed attempts allowed per account before backoff starts ...
+    login_free_failures: int = 5
+    #: ... and per client address (higher: reviewers behind one proxy share an address).
+    login_free_failures_address: int = 20
+    #: First backoff (seconds) once the free failures are used; doubles per further failure.
+    login_backoff_s: float = 1.0
+    #: Longest backoff (seconds).
+    login_backoff_max_s: float = 900.0
+    #: Accounts/addresses tracked at once (oldest forgotten first), so memory stays bounded.
+    login_track_max: int = 10_000
 
     def resolved_media_dir(self) -> Path:
         """The media directory actually used (see class docstring)."""

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from moderation.review import media, risk, schema
 from moderation.review.db import insert_for, make_engine
 from moderation.review.migrations import migrate
-from moderation.review.records import AuditEntry, Item, parse_record, record_hash, window_ms
+from moderation.review.records import CANONICAL_CATEGORIES, AuditEntry, Item, parse_record, record_hash, window_ms
 from moderation.review.settings import ReviewSettings
 
 I = schema.items  # noqa: E741 - short alias keeps the query code readable
@@ -44,6 +44,18 @@ class Invalid(QueueError):
     pass
 
 
+#: Largest item id / offset the store accepts: ids are 32-bit on PostgreSQL, so anything larger
+#: cannot exist and is answered "not found" instead of reaching the database as an overflow.
+MAX_ID = 2**31 - 1
+
+
+def no_nul(**fields: str | None) -> None:
+    """Refuse text with a NUL character (PostgreSQL cannot store or even compare it)."""
+    for name, value in fields.items():
+        if value is not None and "\0" in value:
+            raise Invalid(f"{name} contains a NUL character")
+
+
 @dataclass(frozen=True)
 class Filters:
     """Queue filters; ``status=None`` means any status."""
@@ -53,6 +65,13 @@ class Filters:
     stream: str | None = None
     streamer: str | None = None
 
+    def __post_init__(self) -> None:
+        no_nul(status=self.status, category=self.category, stream=self.stream, streamer=self.streamer)
+        for name in ("status", "category", "stream", "streamer"):
+            value = getattr(self, name)
+            if value is not None and len(value) > 200:
+                raise Invalid(f"filter {name} is longer than 200 characters")
+
     def where(self) -> list[sa.ColumnElement[bool]]:
         conds: list[sa.ColumnElement[bool]] = []
         for name in ("status", "category", "stream", "streamer"):
@@ -60,6 +79,19 @@ class Filters:
             if value:
                 conds.append(I.c[name] == value)
         return conds
+
+
+def allowed_categories(extra: Iterable[str] = ()) -> frozenset[str]:
+    """Categories a reviewer may choose: DESIGN.md §4.2's, the default policy's, and ``extra``.
+
+    ``extra`` is for the categories a deployment's policy files add (``ReviewSettings.categories``).
+    Free text is never a category: it would feed the streamer risk tiers unchecked.
+    """
+    from moderation.config.policy import PolicyConfig
+
+    policy = PolicyConfig()
+    defined = set(policy.categories) - set(policy.non_verdict_categories)
+    return frozenset(CANONICAL_CATEGORIES) | defined | set(extra)
 
 
 @dataclass(frozen=True)
@@ -82,9 +114,12 @@ class ReviewStore:
     """Queue operations over one engine; ``clock`` is injectable so tests can expire leases."""
 
     def __init__(
-        self, engine: sa.Engine, media_dir: Path, *, lease_s: float = 300.0, clock: Callable[[], float] = time.time
+        self, engine: sa.Engine, media_dir: Path, *, lease_s: float = 300.0, clock: Callable[[], float] = time.time,
+        categories: Iterable[str] = (),
     ) -> None:
         self.engine = engine
+        #: Categories a reviewer may confirm an item as (besides the item's own).
+        self.categories = allowed_categories(categories)
         self.media_dir = media_dir
         self.lease_s = lease_s
         self.clock = clock
@@ -97,7 +132,7 @@ class ReviewStore:
         migrate(engine)
         media_dir = settings.resolved_media_dir()
         media_dir.mkdir(parents=True, exist_ok=True)
-        return cls(engine, media_dir, lease_s=settings.lease_s, clock=clock)
+        return cls(engine, media_dir, lease_s=settings.lease_s, clock=clock, categories=settings.categories)
 
     # -- writes from the pipeline / importer -------------------------------------------------
 
@@ -111,9 +146,7 @@ class ReviewStore:
         file that is not there. The decision of an already-decided item is never changed.
         """
         rec = parse_record(dict(data))
-        raw = rec.model_dump(mode="json", exclude_none=False)
-        if rec.streamer is None:
-            raw.pop("streamer", None)
+        raw = rec.stored()
         h = record_hash(raw)
         win = window_ms(rec.start)
         key = (I.c.stream == rec.stream) & (I.c.category == rec.category) & (I.c.window_ms == win)
@@ -150,6 +183,8 @@ class ReviewStore:
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, item_id: int) -> Item:
+        if not 1 <= item_id <= MAX_ID:
+            raise NotFound(f"item {item_id} does not exist")
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(I).where(I.c.id == item_id)).first()
         if row is None:
@@ -158,6 +193,8 @@ class ReviewStore:
 
     def list_items(self, filters: Filters = Filters(), limit: int = 100, offset: int = 0) -> list[Item]:
         """Items in queue order: severity (highest first), then age (oldest first)."""
+        if not (0 <= offset <= MAX_ID and 0 <= limit <= MAX_ID):
+            raise Invalid(f"offset and limit must be between 0 and {MAX_ID}")
         q = sa.select(I).where(*filters.where()).order_by(*QUEUE_ORDER).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [Item(**r._mapping) for r in conn.execute(q)]
@@ -187,12 +224,16 @@ class ReviewStore:
 
     def timeline(self, stream: str) -> list[Item]:
         """All verdicts of one stream in media-time order."""
+        no_nul(stream=stream)
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(I).where(I.c.stream == stream).order_by(I.c.t_start, I.c.id))
             return [Item(**r._mapping) for r in rows]
 
     def audit_log(self, item_id: int | None = None, limit: int = 200, actor: str | None = None) -> list[AuditEntry]:
         """Newest first."""
+        no_nul(actor=actor)
+        if item_id is not None and not 1 <= item_id <= MAX_ID:
+            return []
         a = schema.audit
         q = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit)
         if item_id is not None:
@@ -217,6 +258,7 @@ class ReviewStore:
 
     def claim(self, item_id: int, user: str) -> Item:
         """Take (or renew) the lease on one open item; ``Conflict`` if someone else holds it."""
+        self.get(item_id)  # NotFound for ids that cannot exist
         now = self.clock()
         with self.engine.begin() as conn:
             res = conn.execute(
@@ -264,6 +306,7 @@ class ReviewStore:
 
     def release(self, item_id: int, user: str) -> None:
         """Give an item back to the queue before its lease runs out (no-op if not ours)."""
+        self.get(item_id)
         now = self.clock()
         with self.engine.begin() as conn:
             res = conn.execute(
@@ -311,6 +354,9 @@ class ReviewStore:
             raise Invalid(f"unknown decision {action!r}; use one of {', '.join(ACTIONS)}")
         if note is not None and len(note) > 2000:
             raise Invalid("note is longer than 2000 characters")
+        no_nul(note=note, category=category)
+        if not 1 <= item_id <= MAX_ID:
+            raise NotFound(f"item {item_id} does not exist")
         now = self.clock()
         row = conn.execute(sa.select(I).where(I.c.id == item_id)).first()
         if row is None:
@@ -321,6 +367,9 @@ class ReviewStore:
             raise Conflict(f"item {item_id} is already {item.status}")
         if item.claimed_by_other(user, now):
             raise Conflict(f"item {item_id} is being reviewed by {item.claimed_by}")
+        if action == "confirm" and category and category != item.category and category not in self.categories:
+            raise Invalid(f"unknown category {category[:64]!r}; confirm as the item's own ({item.category}) "
+                          f"or one of {', '.join(sorted(self.categories))}")
         decided_cat = (category or item.category) if action == "confirm" else None
         res = conn.execute(
             sa.update(I)

@@ -20,7 +20,15 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from moderation.review.auth import Auth, Principal, csrf_ok
-from moderation.review.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_form_csrf, page_user
+from moderation.review.deps import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    address_key,
+    check_form_csrf,
+    page_user,
+    record_failure,
+    throttled,
+)
 from moderation.review.records import Item
 from moderation.review.schema import STATUSES
 from moderation.review.store import Conflict, Filters, ReviewStore
@@ -78,7 +86,7 @@ def page(request: Request, name: str, user: Principal | None, status: int = 200,
 def render_error(request: Request, status: int, message: str) -> Response:
     """HTML error page (used by the app's exception handlers for non-API paths)."""
     titles = {401: "Not logged in", 403: "Not allowed", 404: "Not found", 409: "Conflict", 413: "Too large",
-              422: "Invalid request"}
+              422: "Invalid request", 429: "Too many attempts"}
     return page(request, "error.html", None, status=status, title=titles.get(status, "Error"), message=message,
                 code=status)
 
@@ -111,9 +119,15 @@ def login(
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         return _redirect("/login?" + urlencode({"next": _safe_next(next), "error": "Login form expired; try again."}))
     auth: Auth = request.app.state.auth
+    keys = [address_key(request)] + ([f"user:{username[:100]}"] if username and not token.strip() else [])
+    blocked = throttled(request, keys)
+    if blocked is not None:
+        raise blocked
     who = auth.by_token(token.strip()) if token.strip() else auth.by_password(username, password) if username else None
     if who is None:
+        record_failure(request, keys)
         return _redirect("/login?" + urlencode({"next": _safe_next(next), "error": "Wrong token or password."}))
+    request.app.state.login_throttle.success(keys[1:])
     settings = request.app.state.settings
     sid, _ = auth.create_session(who, settings.session_ttl_s)
     _store(request).audit(who.name, "login", detail={"via": "token" if token.strip() else "password"})
@@ -174,7 +188,8 @@ def item_page(request: Request, item_id: int, user: PageUser) -> Response:
     prev_id, next_id = store.neighbours(item_id)
     return page(request, "item.html", user, item=item, notice=notice, prev_id=prev_id, next_id=next_id,
                 risk=store.streamer_risk(item.streamer), audit=store.audit_log(item_id=item_id, limit=50),
-                can_decide=_can_decide(item, user, store.clock()), texts=_texts(item))
+                can_decide=_can_decide(item, user, store.clock()), texts=_texts(item),
+                categories=sorted(store.categories | {item.category}))
 
 
 def _can_decide(item: Item, user: Principal, now: float) -> bool:
@@ -210,7 +225,8 @@ def release(request: Request, item_id: int, user: PageUser) -> Response:
 async def bulk(request: Request, user: PageUser) -> Response:
     form = await request.form()
     action = str(form.get("action", ""))
-    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit()][:500]
+    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 12]
+    ids = ids[:500]
     if not ids:
         return _redirect("/?" + urlencode({"msg": "Select items first (x toggles the highlighted row)."}))
     res = _store(request).decide_many(ids, user.name, action, admin=user.is_admin)

@@ -42,15 +42,51 @@ def test_import_is_idempotent_and_finds_clips(demo: Path, tmp_path: Path) -> Non
     assert (tmp_path / "q-media").is_dir()
 
 
-def test_bad_report_imports_nothing(demo: Path, tmp_path: Path) -> None:
+def test_malformed_report_imports_nothing(demo: Path, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'q.db'}"
     with demo.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(verdict(start=99.0, clip="demo-out/clips/missing.mp4")) + "\n")
+        fh.write(json.dumps(verdict(start=99.0, signals=[{"kind": "asr.keyword", "t": "soon"}])) + "\n")
     r = CliRunner().invoke(review_app, ["import", str(demo), "--queue", url])
-    assert r.exit_code == 2 and "report.jsonl:4" in r.output and "not found" in r.output
+    assert r.exit_code == 2 and "report.jsonl:4" in r.output and "signals.0.t" in r.output
     assert ReviewStore.open(ReviewSettings(queue_url=url)).count(Filters(status=None)) == 0
     r = CliRunner().invoke(review_app, ["import", str(demo), "--queue", "mysql://x"])
     assert r.exit_code == 2 and "unsupported queue URL" in r.output
+
+
+def test_bad_evidence_refuses_only_its_item(demo: Path, tmp_path: Path) -> None:
+    """A symlinked, escaping, missing or fake clip is refused by line; the other items go in."""
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    secret = tmp_path / "secret.mp4"
+    secret.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"TOP SECRET" * 10)  # real MP4 magic, outside the report
+    clips = demo.parent / "clips"
+    (clips / "evil.mp4").symlink_to(secret)
+    (clips / "evil.jpg").symlink_to(tmp_path / "demo-out/clips/s1/000000.jpg")
+    (clips / "linkdir").symlink_to(tmp_path, target_is_directory=True)
+    (clips / "fake.mp4").write_text("not a video at all")
+    (clips / "fake.jpg").write_bytes(b"\x89PNG\r\n\x1a\n" + b"png, not jpeg, is fine")
+    bad = [
+        ("demo-out/clips/evil.mp4", [], "symbolic link"),
+        (None, ["demo-out/clips/evil.jpg"], "symbolic link"),
+        ("demo-out/clips/linkdir/secret.mp4", [], "outside"),
+        ("demo-out/../secret.mp4", [], "outside"),
+        ("demo-out/clips/fake.mp4", [], "not MP4 data"),
+        ("demo-out/clips/missing.mp4", [], "not found"),
+    ]
+    with demo.open("a", encoding="utf-8") as fh:
+        for i, (clip, thumbs, _) in enumerate(bad):
+            fh.write(json.dumps(verdict(start=100.0 + i, clip=clip, thumbnails=thumbs)) + "\n")
+        fh.write(json.dumps(verdict(start=200.0, thumbnails=["demo-out/clips/fake.jpg"])) + "\n")
+    r = CliRunner().invoke(review_app, ["import", str(demo), "--queue", url])
+    assert r.exit_code == 3, r.output
+    assert "4 new" in r.output and f"{len(bad)} refused" in r.output
+    for n, (_, _, reason) in enumerate(bad, 4):
+        line = next(x for x in r.output.splitlines() if f"report.jsonl:{n}:" in x)
+        assert reason in line, line
+    store = ReviewStore.open(ReviewSettings(queue_url=url))
+    assert store.count(Filters(status=None)) == 4
+    stored = [p for p in (tmp_path / "q-media").rglob("*") if p.is_file()]
+    assert stored and not any(b"TOP SECRET" in p.read_bytes() for p in stored)
+    assert any(p.name == "thumb-0.png" for p in stored)  # stored under the type its bytes prove
 
 
 def test_users_and_tokens(tmp_path: Path) -> None:
