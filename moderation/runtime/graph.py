@@ -11,6 +11,7 @@ Nothing here imports Ray: the Ray actors in :mod:`moderation.runtime.actors` wra
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -222,7 +223,8 @@ def scan_file(
             pool.shutdown(wait=True, cancel_futures=True)
     if chat is not None:
         scan.chat = ChatStats()
-        messages = iter_chat(chat, stream, cfg.chat, stats=scan.chat)
+        limit = _chat_limit(scan, cfg.chat.recording_slack_s)
+        messages = iter_chat(chat, stream, cfg.chat, stats=scan.chat, max_t=lambda: limit)
         scan.signals.extend(chat_signals(messages, engines.matcher.match, cfg.chat.dedup_window_s))
     verdicts = fuse(stream, scan.signals, cfg.policy)
     versions = engines.model_versions()
@@ -230,6 +232,15 @@ def scan_file(
     if clips_dir is not None and cfg.evidence.clips and info.has_video:
         scan.verdicts = [attach_evidence(v, path, clips_dir, engines) for v in scan.verdicts]
     return scan
+
+
+def _chat_limit(scan: FileScan, slack_s: float) -> float:
+    """Latest media time a chat message of this recording may have: its end plus ``slack_s``.
+    The end is the container's duration, or (when it has none) the latest decoded media."""
+    dur = scan.info.duration
+    if dur is None or not math.isfinite(dur) or dur < 0:
+        dur = max([scan.audio_s, *(s.end if s.end is not None else s.t for s in scan.signals)])
+    return dur + slack_s
 
 
 def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engines) -> Verdict:
