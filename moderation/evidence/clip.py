@@ -47,6 +47,12 @@ class ClipInfo:
     gaps: tuple[tuple[float, float], ...] = ()
 
 
+def clip_error_text(exc: BaseException) -> str:
+    """One line for a verdict record's ``clip_error``: why no clip was made, never a traceback."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
 def _sec(value: int | None, time_base: Fraction | None) -> float | None:
     if value is None or time_base is None:
         return None

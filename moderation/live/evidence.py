@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 
 from moderation.config import EvidenceConfig
-from moderation.evidence.clip import ClipInfo, write_thumbnail
+from moderation.evidence.clip import ClipInfo, clip_error_text, write_thumbnail
 from moderation.ingest.evidence_ring import EvidenceRing
 from moderation.messages import Box, Verdict, VideoFrame
 
@@ -155,9 +155,3 @@ class EvidenceWriter:
     def _clip(self, v: Verdict, path: Path) -> ClipInfo:
         with self.lock:
             return self.ring.clip(v.start, v.end, path, self.cfg.pre_s, self.cfg.post_s)
-
-
-def clip_error_text(exc: BaseException) -> str:
-    """One line for the record's ``clip_error``: what failed, never a traceback."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 300 else text[:299] + "…"
