@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from moderation.config import PipelineConfig, project_root
-from moderation.evidence.clip import cut_clip, write_thumbnail
+from moderation.evidence.clip import clip_error_text, cut_clip, write_thumbnail
 from moderation.infer.asr import Transcriber, load_transcriber
 from moderation.infer.asr_batch import BatchedTranscriber, load_batched_transcriber
 from moderation.infer.ocr import OcrEngine, load_ocr
@@ -254,7 +254,7 @@ def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engin
         cut_clip(src, clip_path, verdict.start, verdict.end, ev.pre_s, ev.post_s)
     except Exception as exc:  # evidence failure must not lose the verdict itself
         log.warning("clip for %s %s at %.1fs failed: %s", verdict.stream, verdict.category, verdict.start, exc)
-        return verdict
+        return replace(verdict, clip_error=clip_error_text(exc))
     thumbs: Sequence[str] = ()
     first = verdict.signals[0]
     image = frame_at(src, first.t, max_side=engines.cfg.sampling.max_side)
