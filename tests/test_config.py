@@ -134,3 +134,35 @@ def test_risk_tiers_validated(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"policy\.risk \(line 3\).*ordered by min_score"):
         load_pipeline(str(p))
+
+
+def test_overrides_are_validated_like_the_yaml() -> None:
+    from moderation.config import with_overrides
+
+    cfg = load_pipeline("default")
+    assert with_overrides(cfg, "live", {}) is cfg
+    got = with_overrides(cfg, "live", {"allow_networks": ("10.0.0.0/8", "fd00::/8"), "allow_files": True})
+    assert got.live.allow_networks == ("10.0.0.0/8", "fd00::/8") and got.live.allow_files
+    assert got.model_dump(exclude={"live"}) == cfg.model_dump(exclude={"live"})
+    with pytest.raises(ConfigError, match=r"^--allow-network: '10\.0\.0\.0/33' is not an IP network"):
+        with_overrides(cfg, "live", {"allow_networks": ("10.0.0.0/33",)}, {"allow_networks": "--allow-network"})
+    with pytest.raises(ConfigError, match=r"^live\.chat_source: bad template"):
+        with_overrides(cfg, "live", {"chat_source": "http://h/{bogus}.jsonl"})
+    with pytest.raises(ConfigError, match=r"live\.nope.*Extra inputs"):
+        with_overrides(cfg, "live", {"nope": 1})
+
+
+@pytest.mark.parametrize("preset", sorted(p.stem for p in (Path(__file__).parents[1] / "pipelines").glob("*.yaml")))
+def test_every_preset_survives_an_override_round_trip(preset: str) -> None:
+    from moderation.config import with_overrides
+
+    cfg = load_pipeline(preset)
+    assert with_overrides(cfg, "live", {"allow_files": cfg.live.allow_files}) == cfg
+
+
+@pytest.mark.parametrize("key", ["allow_networks", "hook_allow_from"])
+def test_bad_cidr_in_the_yaml_names_the_key(tmp_path: Path, key: str) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text(f"live:\n  {key}: ['127.0.0.0/8', 'notacidr']\n")
+    with pytest.raises(ConfigError, match=rf"live\.{key}.*'notacidr' is not an IP network"):
+        load_pipeline(str(p))

@@ -161,14 +161,12 @@ def serve(
 ) -> None:
     """Run the worker pool with its control API (streams, publish hooks, /metrics)."""
     from moderation.cli import user_errors
-
     from moderation.runtime.service import check_bind, create_app
 
     with user_errors():
         cfg = _config(pipeline, allow_network)
         check_bind(host, cfg.live)  # before Ray or any model starts
     import uvicorn
-
 
     if local:
         from moderation.live.runner import LocalPool

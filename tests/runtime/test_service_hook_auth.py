@@ -13,6 +13,7 @@ from moderation.live.runner import PoolFull
 from moderation.live.status import StreamSpec, StreamStatus
 from moderation.runtime.service import check_bind, create_app
 
+FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
 FORM = {"call": "publish", "app": "live", "name": "k1", "tcurl": "rtmp://127.0.0.1:9/live", "addr": "127.0.0.1"}
 
 
@@ -115,13 +116,12 @@ def test_publisher_arguments_cannot_rename_the_stream() -> None:
     pool = RecordingPool()
     with TestClient(create_app(pool, _cfg())) as client:
         spoof = [*FORM.items(), ("name", "victim"), ("app", "other"), ("call", "publish_done")]
-        assert client.post("/hooks/nginx/on_publish", content=_urlencode(spoof),
-                           headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 200
+        r = client.post("/hooks/nginx/on_publish", content=_urlencode(spoof), headers=FORM_TYPE)
+        assert r.status_code == 200
         assert list(pool.streams) == ["k1"] and pool.streams["k1"].url.endswith("/live/k1")
         pool.streams["victim"] = StreamSpec("victim", "rtmp://127.0.0.1:9/live/victim")
         done = [("app", "live"), ("name", "k1"), ("name", "victim")]
-        client.post("/hooks/nginx/on_publish_done", content=_urlencode(done),
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        client.post("/hooks/nginx/on_publish_done", content=_urlencode(done), headers=FORM_TYPE)
         assert pool.removed == ["k1"] and "victim" in pool.streams
 
 
@@ -156,7 +156,7 @@ def test_loopback_bind_needs_no_token(host: str) -> None:
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.5", "origin.internal"])
 def test_non_loopback_bind_needs_a_token(host: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ConfigError, match="not a loopback address.*MODERATION_API_TOKEN"):
+    with pytest.raises(ConfigError, match=r"not a loopback address.*MODERATION_API_TOKEN"):
         check_bind(host, _cfg().live)
     check_bind(host, _cfg(api_token="t").live)
     monkeypatch.setenv("MODERATION_API_TOKEN", "e")
