@@ -52,12 +52,14 @@ def user_errors() -> Iterator[None]:
     from moderation.errors import InputError
     from moderation.infer.registry import ModelError
     from moderation.ingest.decode import MediaError
+    from moderation.report import OutputPathError
     from moderation.samplegen import SampleGenError
     from moderation.text.lexicon import LexiconError
 
     try:
         yield
-    except (UserError, ConfigError, InputError, MediaError, ModelError, LexiconError, SampleGenError) as exc:
+    except (UserError, ConfigError, InputError, MediaError, ModelError, LexiconError, SampleGenError,
+            OutputPathError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
@@ -89,14 +91,33 @@ def _scan_chat(inputs: list[str], pipeline: str | None, out: Path | None, clips:
     import time
 
     from moderation.runtime.local import run_scan
-    from moderation.runtime.rescan import RescanSummary
+    from moderation.runtime.rescan import FileResult, Incomplete, RescanSummary
 
     t0 = time.monotonic()
     f = run_scan(inputs, _pipeline(pipeline), out, clips, chat=chat).files[0]
     if f.chat is not None:
         err.print(f"chat: {f.chat.messages} messages, {f.chat.bad} bad lines skipped", highlight=False)
+    result = FileResult.of(f)
+    duration = f.info.duration or 0.0
+    gaps = [Incomplete(str(f.path), result.missing_s, duration)] if result.missing_s > 0 else []
     return RescanSummary(report=out, files_total=1, scanned=1, records=[v.to_record() for v in f.verdicts],
-                         media_s=f.info.duration or 0.0, wall_s=time.monotonic() - t0)
+                         media_s=max(duration - result.missing_s, 0.0), wall_s=time.monotonic() - t0,
+                         incomplete=gaps, corrupt_packets=result.corrupt_packets)
+
+
+def _check_outputs(out: Path | None, clips: Path | None, ledger: Path | None, chat: bool) -> None:
+    """Every path the scan will write, checked before any work (OutputPathError: one line, exit 2)."""
+    from moderation.report import check_output_dir, check_output_file
+    from moderation.runtime.ledger import ScanLedger
+
+    if out is not None:
+        check_output_file(out, "--out")
+    if clips is not None:
+        check_output_dir(clips, "--clips")
+    if ledger is not None and not chat:
+        check_output_file(ledger, "--ledger")
+    elif out is not None and not chat:
+        check_output_file(ScanLedger.beside(out), "ledger (beside --out)")
 
 
 def _scan(
@@ -173,8 +194,9 @@ def scan(
 ) -> None:
     """Re-scan recorded media offline and report verdicts (DESIGN.md §4.2).
 
-    Exit 0 when every file was scanned, 2 on bad input (nothing written), 3 when the report was
-    written but some files could not be scanned (each named on stderr).
+    Exit 0 when every file was scanned, 2 on bad input or an output path that cannot be written
+    (nothing written), 3 when the report was written but some files could not be scanned or were
+    truncated and scanned only in part (each named on stderr).
     """
     from moderation.runtime.rescan import RescanOptions
 
@@ -184,6 +206,7 @@ def scan(
         if chat is not None and chat_logs:
             raise UserError("--chat names one feed for one recording; --chat-logs finds each recording's own: "
                             "give one of them")
+        _check_outputs(out, clips, ledger, chat is not None)
         opts = RescanOptions(address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume,
                              chat_sidecars=chat_logs)
         summary = _scan(inputs, pipeline, out, clips, opts) if chat is None else _scan_chat(
@@ -195,6 +218,7 @@ def scan(
         f"files: {summary.files_total} ({summary.scanned} scanned {where}, {summary.skipped} already scanned, "
         f"{len(summary.failures)} failed) · {summary.media_s:.0f} media-s in {summary.wall_s:.1f} s"
         + (f" · {summary.chat_logs} with their chat log" if chat_logs else "")
+        + (f" · {summary.corrupt_packets} corrupt packets skipped" if summary.corrupt_packets else "")
     )
     if out is not None:
         console.print(f"report: {out} ({len(records)} verdicts)")
@@ -202,10 +226,15 @@ def scan(
         console.print(f"clips:  {clips}/")
     if queue is not None and out is not None:
         _post(out, queue)
+    if summary.incomplete:
+        err.print(f"[yellow]{len(summary.incomplete)} file(s) scanned only in part:[/yellow]")
+        for gap in summary.incomplete:
+            err.print(f"  {gap.reason}", highlight=False, soft_wrap=True)
     if summary.failures:
         err.print(f"[red]{len(summary.failures)} file(s) not scanned:[/red]")
         for f in summary.failures:
             err.print(f"  {f.reason}", highlight=False, soft_wrap=True)
+    if summary.failures or summary.incomplete:
         raise typer.Exit(3)
 
 

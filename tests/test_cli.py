@@ -50,3 +50,36 @@ def test_models_lists_every_manifest_with_ok_hashes() -> None:
     for model_id in ("nudenet-320n", "open-nsfw", "rapidocr-ppocrv4", "whisper-base", "whisper-tiny-en"):
         assert model_id in res.stdout
     assert res.stdout.count(" ok ") >= 5
+
+
+UNWRITABLE = Path("/proc/self/moderation-out")  # no user can create files there, root included
+
+
+@pytest.mark.parametrize(
+    ("option", "make", "expect"),
+    [
+        ("--out", lambda d: d / "existing-dir", "is a directory"),
+        ("--out", lambda d: d / "plain.txt" / "report.jsonl", "is a regular file, not a directory"),
+        ("--out", lambda d: UNWRITABLE / "report.jsonl", "cannot write in"),
+        ("--clips", lambda d: d / "plain.txt", "is a file, not a directory"),
+        ("--clips", lambda d: d / "plain.txt" / "clips", "is a regular file, not a directory"),
+        ("--ledger", lambda d: d / "existing-dir", "is a directory"),
+    ],
+)
+def test_bad_output_path_exits_2_before_any_work(tmp_path: Path, option: str, make, expect: str) -> None:  # type: ignore[no-untyped-def]
+    from media_factory import make_clip
+
+    clip = make_clip(tmp_path / "in" / "clip.mp4", seconds=1.0)
+    (tmp_path / "existing-dir").mkdir()
+    (tmp_path / "plain.txt").write_text("x\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    target = make(tmp_path)
+    args = ["scan", str(clip), option, str(target)]
+    if option != "--out":
+        args += ["--out", str(tmp_path / "report.jsonl")]
+    res = moderation(*args)
+    assert res.returncode == 2, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and option in lines[0] and str(target) in lines[0] and expect in lines[0], res.stderr
+    assert "Traceback" not in res.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # no report, ledger, .partial

@@ -11,7 +11,6 @@ Nothing here imports Ray: the Ray actors in :mod:`moderation.runtime.actors` wra
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,14 +21,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from moderation.config import PipelineConfig, project_root
-from moderation.evidence.clip import clip_error_text, cut_clip, write_thumbnail
+from moderation.evidence.clip import cut_clip, write_thumbnail
 from moderation.infer.asr import Transcriber, load_transcriber
 from moderation.infer.asr_batch import BatchedTranscriber, load_batched_transcriber
 from moderation.infer.ocr import OcrEngine, load_ocr
 from moderation.infer.registry import Registry
 from moderation.infer.vision import VisionModels
 from moderation.ingest.chat import ChatStats, iter_chat
-from moderation.ingest.decode import MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
+from moderation.ingest.decode import DecodeStats, MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
 from moderation.messages import OcrResult, Signal, Verdict, VideoFrame
 from moderation.policy.fuse import fuse
 from moderation.sample.ocr_gate import OcrGate
@@ -117,6 +116,7 @@ class FileScan:
     ocr_gated: int = 0  # frames due at the OCR rate that the gate kept from OCR (no text / unchanged)
     chat: ChatStats | None = None  # lines / messages / bad lines of the chat feed, when one was given
     audio_s: float = 0.0
+    decode: list[DecodeStats] = field(default_factory=list)  # one per decode pass run (span, corrupt packets)
 
 
 def video_signals(
@@ -159,7 +159,9 @@ def audio_signals(path: Path, engines: Engines, scan: FileScan, progress: Progre
     """Windows of ``asr.window_s`` transcribed ``ASR_SCAN_BATCH`` at a time by the batched
     transcriber (about 2.3x the throughput of one ``transcribe`` call per window on CPU)."""
     cfg = engines.cfg.asr
-    windows = iter_audio_windows(path, scan.stream, window_s=cfg.window_s)
+    stats = DecodeStats()
+    scan.decode.append(stats)
+    windows = iter_audio_windows(path, scan.stream, window_s=cfg.window_s, stats=stats)
     for chunk in batched(windows, ASR_SCAN_BATCH):
         results = engines.asr_batch.transcribe_batch(chunk)
         for window, result in zip(chunk, results, strict=True):
@@ -211,8 +213,9 @@ def scan_file(
             engines.matcher  # noqa: B018  # built once here, not raced for by the two branches
             audio_job = pool.submit(lambda: list(audio_signals(path, engines, scan, report)))
         if do_video:
+            scan.decode.append(video_stats := DecodeStats())
             frames = iter_frames(path, stream, cfg.sampling.fps, max_side=cfg.sampling.max_side,
-                                 max_frame_pixels=cfg.sampling.max_frame_pixels)
+                                 max_frame_pixels=cfg.sampling.max_frame_pixels, stats=video_stats)
             scan.signals.extend(video_signals(frames, engines, scan, report))
         if audio_job is not None:
             scan.signals.extend(audio_job.result())
@@ -223,8 +226,7 @@ def scan_file(
             pool.shutdown(wait=True, cancel_futures=True)
     if chat is not None:
         scan.chat = ChatStats()
-        limit = _chat_limit(scan, cfg.chat.recording_slack_s)
-        messages = iter_chat(chat, stream, cfg.chat, stats=scan.chat, max_t=lambda: limit)
+        messages = iter_chat(chat, stream, cfg.chat, stats=scan.chat)
         scan.signals.extend(chat_signals(messages, engines.matcher.match, cfg.chat.dedup_window_s))
     verdicts = fuse(stream, scan.signals, cfg.policy)
     versions = engines.model_versions()
@@ -232,15 +234,6 @@ def scan_file(
     if clips_dir is not None and cfg.evidence.clips and info.has_video:
         scan.verdicts = [attach_evidence(v, path, clips_dir, engines) for v in scan.verdicts]
     return scan
-
-
-def _chat_limit(scan: FileScan, slack_s: float) -> float:
-    """Latest media time a chat message of this recording may have: its end plus ``slack_s``.
-    The end is the container's duration, or (when it has none) the latest decoded media."""
-    dur = scan.info.duration
-    if dur is None or not math.isfinite(dur) or dur < 0:
-        dur = max([scan.audio_s, *(s.end if s.end is not None else s.t for s in scan.signals)])
-    return dur + slack_s
 
 
 def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engines) -> Verdict:
@@ -254,7 +247,7 @@ def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engin
         cut_clip(src, clip_path, verdict.start, verdict.end, ev.pre_s, ev.post_s)
     except Exception as exc:  # evidence failure must not lose the verdict itself
         log.warning("clip for %s %s at %.1fs failed: %s", verdict.stream, verdict.category, verdict.start, exc)
-        return replace(verdict, clip_error=clip_error_text(exc))
+        return verdict
     thumbs: Sequence[str] = ()
     first = verdict.signals[0]
     image = frame_at(src, first.t, max_side=engines.cfg.sampling.max_side)

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from moderation.errors import InputError
-from moderation.ingest.decode import MediaError, MediaInfo, probe
+from moderation.ingest.decode import MediaError, MediaInfo, file_url_path, is_file_url, probe
 from moderation.runtime.ledger import file_sha256
 
 MEDIA_SUFFIXES = frozenset((".mp4", ".m4v", ".mkv", ".mov", ".webm", ".flv", ".ts", ".m2ts", ".mts", ".avi", ".wmv",
@@ -48,12 +48,20 @@ class FileFailure:
 
 def local_path(raw: str) -> str:
     """The local path an input names: a plain path as given, or a ``file:`` URL's path; any other
-    URL is refused."""
+    URL is refused.
+
+    ``file:`` URLs are read as the live URL guard reads them (``file:/x``, ``file:///x`` and
+    ``file://localhost/x`` are ``/x``, percent-decoded); ``file://host/x`` is refused, since a file
+    on another host cannot be scanned here. A plain path is never a URL, whatever it holds.
+    """
+    if is_file_url(raw):
+        try:
+            return file_url_path(raw)
+        except MediaError as exc:
+            raise InputError(str(exc)) from exc
     if _SCHEME_RE.match(raw):
         scheme = urlsplit(raw).scheme.lower()
-        if scheme != "file":
-            raise InputError(f"{raw}: unsupported URL scheme '{scheme}' for scan (give a local file path)")
-        return urlsplit(raw).path
+        raise InputError(f"{raw}: unsupported URL scheme '{scheme}' for scan (give a local file path)")
     return raw
 
 
@@ -118,7 +126,8 @@ def plan_jobs(
     With ``chat_sidecars``, a recording's chat log (:func:`chat_sidecar`) goes with it."""
 
     def inspect(p: str) -> tuple[MediaInfo, str, Path | None]:
-        info, sha = probe(p), file_sha256(Path(p))
+        # A Path, not the string: a found file named 'file:x.mp4' is that file, not a URL.
+        info, sha = probe(Path(p)), file_sha256(Path(p))
         chat = chat_sidecar(Path(p)) if chat_sidecars else None
         if chat is not None:
             sha = hashlib.sha256(f"{sha}+chat:{file_sha256(chat)}".encode()).hexdigest()

@@ -17,6 +17,9 @@ Where it runs:
 A file that cannot be scanned (not media, corrupt, a decoder crash that kills its actor twice)
 is reported through ``on_failure`` and in the summary and left out; the batch goes on. Only a
 problem that would fail every file (a model package missing, a bad lexicon) stops the batch.
+A file that decodes without an error but ends well before the duration its container declares
+(a truncated recording) is scanned as far as it goes, named in ``summary.incomplete`` and not put
+in the ledger, so the next run scans it again; decoder-skipped corrupt packets are counted.
 A missing path or a glob that matches nothing is a user error before any work starts. With a
 single explicitly named file the old contract holds: any failure is an error, nothing written.
 
@@ -31,6 +34,7 @@ finish in, so a scan on one node and on a cluster give the same report. It is wr
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -44,15 +48,16 @@ from ray.exceptions import RayActorError
 from moderation.config import PipelineConfig
 from moderation.errors import InputError
 from moderation.infer.manifest import ModelError
-from moderation.ingest.decode import MediaInfo
+from moderation.ingest.decode import MediaInfo, missing_span
 from moderation.messages import Verdict
 from moderation.report import ReportWriter
-from moderation.runtime.graph import Engines, scan_file
-from moderation.runtime.inputs import FileFailure, FileJob, expand_inputs, plan_jobs
+from moderation.runtime.graph import Engines, FileScan, scan_file
+from moderation.runtime.inputs import FileFailure, FileJob, expand_inputs, local_path, plan_jobs
 from moderation.runtime.ledger import LedgerEntry, ScanLedger, pipeline_key
 from moderation.text.lexicon import LexiconError
 
 _FATAL = (ModelError, LexiconError)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,27 @@ class FileResult:
     verdicts: tuple[Verdict, ...]
     frames: int
     audio_s: float
+    corrupt_packets: int = 0  # skipped by the decoder (damaged stretches), summed over the passes
+    missing_s: float = 0.0  # of the container's duration that decoding never reached (truncated file)
+
+    @classmethod
+    def of(cls, scan: FileScan) -> FileResult:
+        return cls(scan.stream, tuple(scan.verdicts), scan.frames, scan.audio_s,
+                   sum(s.corrupt_packets for s in scan.decode), missing_span(scan.info.duration, scan.decode))
+
+
+@dataclass(frozen=True)
+class Incomplete:
+    """A file that scanned without an error but not to its end: reported, never marked done."""
+
+    path: str
+    missing_s: float
+    duration_s: float
+
+    @property
+    def reason(self) -> str:
+        return (f"{self.path}: truncated — decoding ended {self.missing_s:.1f} s before the "
+                f"{self.duration_s:.1f} s the container declares; scanned what is there, not marked done")
 
 
 @dataclass(frozen=True)
@@ -100,6 +126,8 @@ class RescanSummary:
     used_ray: bool = False
     actors: int = 0
     chat_logs: int = 0  # recordings fused with their chat log
+    incomplete: list[Incomplete] = field(default_factory=list)  # truncated: scanned in part, not in the ledger
+    corrupt_packets: int = 0  # skipped by the decoder over the files scanned in this run
 
 
 class ScanActor:
@@ -123,7 +151,7 @@ class ScanActor:
         if raise_errors:  # one named file: errors propagate as before (exit 2, nothing written)
             self._engines = self._engines or Engines(self.cfg)
             scan = scan_file(Path(path), stream, self._engines, self.clips_dir, progress=self._advance, chat=chat)
-            return FileResult(stream, tuple(scan.verdicts), scan.frames, scan.audio_s)
+            return FileResult.of(scan)
         try:
             if self._engines is None:
                 self._engines = Engines(self.cfg)
@@ -131,7 +159,7 @@ class ScanActor:
         except Exception as exc:
             first = (str(exc).splitlines() or [type(exc).__name__])[0]
             return FileFailure(path, first if path in first else f"{path}: {first}", isinstance(exc, _FATAL))
-        return FileResult(stream, tuple(scan.verdicts), scan.frames, scan.audio_s)
+        return FileResult.of(scan)
 
     def _advance(self, seconds: float) -> None:
         self._done += seconds
@@ -250,7 +278,8 @@ def run_rescan(
     """Scan every input, skip what the ledger holds, write one report; see the module docstring."""
     t0 = time.monotonic()
     files = expand_inputs(inputs)
-    strict = len(inputs) == 1 and len(files) == 1 and Path(files[0]) == Path(inputs[0])
+    # One file named on its own (as a path or a file: URL) keeps the single-file contract.
+    strict = len(inputs) == 1 and len(files) == 1 and Path(files[0]) == Path(local_path(inputs[0]))
     jobs, failures = plan_jobs(files, strict, opts.chat_sidecars)
     summary = RescanSummary(report=out, files_total=len(files), failures=list(failures),
                             chat_logs=sum(1 for j in jobs if j.chat is not None))
@@ -295,8 +324,13 @@ def run_rescan(
             records = [v.to_record() for v in outcome.verdicts]
             by_index[job.index] = records
             summary.scanned += 1
-            summary.media_s += job.media_s
-            if ledger is not None:
+            summary.corrupt_packets += outcome.corrupt_packets
+            summary.media_s += max(job.media_s - outcome.missing_s, 0.0)
+            if outcome.missing_s > 0:  # a truncated file is scanned again next time, not resumed
+                gap = Incomplete(str(job.path), outcome.missing_s, job.media_s)
+                log.warning("%s", gap.reason)
+                summary.incomplete.append(gap)
+            elif ledger is not None:
                 ledger.put(LedgerEntry(job.content_sha, key, str(job.path), job.stream, job.media_s, tuple(records)))
         report_progress()
 
@@ -335,4 +369,5 @@ def _ensure_ray(address: str | None) -> bool:
     return True
 
 
-__all__ = ["FileFailure", "RescanOptions", "RescanProgress", "RescanSummary", "expand_inputs", "run_rescan"]
+__all__ = ["FileFailure", "Incomplete", "RescanOptions", "RescanProgress", "RescanSummary", "expand_inputs",
+           "run_rescan"]

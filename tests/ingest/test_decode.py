@@ -210,7 +210,7 @@ def test_protocol_like_file_names_are_read_as_the_files_themselves(
 def test_file_url_spellings(clip: Path) -> None:
     for url in (f"file:{clip}", f"file://{clip}", f"file://localhost{clip}", clip.as_uri()):
         assert probe(url).has_video, url
-    with pytest.raises(MediaError, match="names host 'example.org'"):
+    with pytest.raises(MediaError, match=r"names host 'example\.org'"):
         probe(f"file://example.org{clip}")
 
 
