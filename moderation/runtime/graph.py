@@ -11,6 +11,7 @@ Nothing here imports Ray: the Ray actors in :mod:`moderation.runtime.actors` wra
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from moderation.config import PipelineConfig, project_root
-from moderation.evidence.clip import cut_clip, write_thumbnail
+from moderation.evidence.clip import clip_error_text, cut_clip, write_thumbnail
 from moderation.infer.asr import Transcriber, load_transcriber
 from moderation.infer.asr_batch import BatchedTranscriber, load_batched_transcriber
 from moderation.infer.ocr import OcrEngine, load_ocr
@@ -226,7 +227,8 @@ def scan_file(
             pool.shutdown(wait=True, cancel_futures=True)
     if chat is not None:
         scan.chat = ChatStats()
-        messages = iter_chat(chat, stream, cfg.chat, stats=scan.chat)
+        limit = _chat_limit(scan, cfg.chat.recording_slack_s)
+        messages = iter_chat(chat, stream, cfg.chat, stats=scan.chat, max_t=lambda: limit)
         scan.signals.extend(chat_signals(messages, engines.matcher.match, cfg.chat.dedup_window_s))
     verdicts = fuse(stream, scan.signals, cfg.policy)
     versions = engines.model_versions()
@@ -234,6 +236,15 @@ def scan_file(
     if clips_dir is not None and cfg.evidence.clips and info.has_video:
         scan.verdicts = [attach_evidence(v, path, clips_dir, engines) for v in scan.verdicts]
     return scan
+
+
+def _chat_limit(scan: FileScan, slack_s: float) -> float:
+    """Latest media time a chat message of this recording may have: its end plus ``slack_s``.
+    The end is the container's duration, or (when it has none) the latest decoded media."""
+    dur = scan.info.duration
+    if dur is None or not math.isfinite(dur) or dur < 0:
+        dur = max([scan.audio_s, *(s.end if s.end is not None else s.t for s in scan.signals)])
+    return dur + slack_s
 
 
 def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engines) -> Verdict:
@@ -247,7 +258,7 @@ def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engin
         cut_clip(src, clip_path, verdict.start, verdict.end, ev.pre_s, ev.post_s)
     except Exception as exc:  # evidence failure must not lose the verdict itself
         log.warning("clip for %s %s at %.1fs failed: %s", verdict.stream, verdict.category, verdict.start, exc)
-        return verdict
+        return replace(verdict, clip_error=clip_error_text(exc))
     thumbs: Sequence[str] = ()
     first = verdict.signals[0]
     image = frame_at(src, first.t, max_side=engines.cfg.sampling.max_side)
