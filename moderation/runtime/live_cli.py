@@ -161,11 +161,15 @@ def serve(
 ) -> None:
     """Run the worker pool with its control API (streams, publish hooks, /metrics)."""
     from moderation.cli import user_errors
+    from moderation.config import ConfigError
     from moderation.runtime.service import check_bind, create_app
 
     with user_errors():
         cfg = _config(pipeline, allow_network)
         check_bind(host, cfg.live)  # before Ray or any model starts
+        if checkpoint is not None and allow_network:  # the manager's workers load --pipeline themselves
+            raise ConfigError("--allow-network does not reach the stream manager's workers (--checkpoint): "
+                              "set live.allow_networks in the --pipeline YAML instead")  # fmt: skip
     import uvicorn
 
     if local:

@@ -19,6 +19,7 @@ def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
      "--chat: bad template"),
     (["serve", "--allow-network", "10.0.0.0/33"], "--allow-network: '10.0.0.0/33' is not an IP"),
     (["serve", "--host", "0.0.0.0"], "--host 0.0.0.0 is not a loopback address"),
+    (["serve", "--checkpoint", "m.sqlite", "--allow-network", "10.0.0.0/8"], "does not reach the stream manager"),
 ])  # fmt: skip
 def test_bad_option_is_one_line_and_exit_2(args: list[str], says: str) -> None:
     res = CliRunner().invoke(app, args)
