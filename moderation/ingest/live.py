@@ -219,6 +219,9 @@ class LiveSource:
             try:
                 packet = next(it)
             except StopIteration:
+                if opened.live and opened.io is not None and opened.io.read_errors:
+                    # The guarded reader ended the body because a read broke off: a drop, not an end.
+                    raise _Drop(f"read failed: {opened.io.read_errors[-1]}") from None
                 if opened.live:
                     raise _Drop("end of stream (publisher left)", eof=True) from None
                 yield from conn.flush()

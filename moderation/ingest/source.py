@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from moderation.ingest.decode import _TEXT_CODECS, _TEXT_FORMATS, DEFAULT_MAX_FRAME_PIXELS, DecodeStats, MediaError
 from moderation.ingest.evidence_ring import CodecTemplates, EncodedPacket
+from moderation.ingest.guarded_io import FFmpegIO
 from moderation.ingest.urlguard import PROTOCOL_WHITELIST, CheckedUrl, UrlGuard, UrlGuardConfig, UrlRefused, redact
 from moderation.messages import AudioWindow, VideoFrame
 
@@ -76,11 +77,12 @@ class SourceConfig(BaseModel):
 
 @dataclass(frozen=True)
 class Opened:
-    """An open container plus what the guard decided about its URL."""
+    """An open container plus what the guard decided about its URL (``io``: its guarded opener)."""
 
     container: av.container.InputContainer
     checked: CheckedUrl
     guard: UrlGuard
+    io: FFmpegIO | None = None
 
     @property
     def live(self) -> bool:
@@ -191,9 +193,18 @@ def open_source(url: str, config: SourceConfig) -> Opened:
     guard = UrlGuard(config.guard)
     checked = guard.check(url)
     options: dict[str, str] = {}
-    io_open = None
+    ffio: FFmpegIO | None = None
+    fmt: str | None = None
     if checked.scheme in ("http", "https", "file"):
-        io_open = guard.io_open  # every nested open (HLS segments, keys, redirects) is checked
+        # Every nested open (HLS playlists, segments, keys, redirects) is checked; the top-level
+        # body is fetched first so a playlist is known as one whatever its URL looks like.
+        ffio = FFmpegIO(guard)
+        try:
+            fmt = "hls" if ffio.prepare(checked.ffmpeg_url) else None
+        except UrlRefused:
+            raise
+        except Exception as exc:
+            raise _classify(url, checked, exc, "open") from exc
         # HLS keep-alive reuses FFmpeg's own HTTP context, which a custom io_open does not have.
         options.update(http_persistent="0", http_multiple="0")
     else:
@@ -205,16 +216,21 @@ def open_source(url: str, config: SourceConfig) -> Opened:
         container = av.open(
             checked.ffmpeg_url,
             mode="r",
+            format=fmt,
             options=options,
             timeout=(config.open_timeout_s, config.read_timeout_s),
-            io_open=io_open,
+            io_open=ffio,
         )
     except UrlRefused:
         raise
     except Exception as exc:
         if guard.refusals:
             raise guard.refusals[0] from exc
-        raise _classify(url, checked, exc, "open") from exc
+        failures = ffio.failures + ffio.read_errors if ffio is not None else []
+        raise _classify(url, checked, exc, "open", failures[0] if failures else None) from exc
+    finally:
+        if ffio is not None:
+            ffio.close()
     try:
         if guard.refusals:
             raise guard.refusals[0]
@@ -222,15 +238,20 @@ def open_source(url: str, config: SourceConfig) -> Opened:
     except BaseException:
         container.close()
         raise
-    return Opened(container, checked, guard)
+    return Opened(container, checked, guard, ffio)
 
 
-def _classify(url: str, checked: CheckedUrl, exc: Exception, what: str) -> Exception:
-    """Map an open/read failure to MediaError (permanent) or TransientError (retry)."""
+def _classify(url: str, checked: CheckedUrl, exc: Exception, what: str, cause: str | None = None) -> Exception:
+    """Map an open/read failure to MediaError (permanent) or TransientError (retry).
+
+    ``cause``: what the guarded opener saw fail (FFmpeg then only reports "invalid data").
+    """
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     where = redact(url)
     if checked.scheme == "file":
-        return MediaError(f"{where}: not a readable media file ({reason})")
+        return MediaError(f"{where}: not a readable media file ({cause or reason})")
+    if cause is not None:
+        return TransientError(f"{where}: {what} failed ({cause})")
     if isinstance(exc, av.error.InvalidDataError) and checked.scheme not in ("rtmp", "rtmps"):
         # Garbage from a server that answers: still worth a retry (a restarting origin can
         # send an empty playlist), but say what it was.

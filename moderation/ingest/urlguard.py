@@ -29,7 +29,7 @@ import ipaddress
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -38,6 +38,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from moderation.ingest.decode import MediaError
+from moderation.ingest.localfile import ffmpeg_file_url
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Sequence[str]]
@@ -113,12 +114,32 @@ def _default_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(addr: IpAddress) -> tuple[str, ipaddress.IPv4Address, bool] | None:
+    """The IPv4 address an IPv6 address carries: (kind, address, whether the IPv6 form is only a
+    spelling of it). Mapped, compatible and NAT64 addresses *are* their IPv4 address; 6to4 and
+    Teredo reach it through a relay, so both the tunnel address and the embedded one are checked."""
+    if not isinstance(addr, ipaddress.IPv6Address):
+        return None
+    if addr.ipv4_mapped is not None:
+        return "IPv4-mapped", addr.ipv4_mapped, True
+    if addr in _NAT64:
+        return "NAT64", ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF), True
+    if int(addr) >> 32 == 0 and int(addr) > 1:  # ::a.b.c.d (deprecated); '::' and '::1' are themselves
+        return "IPv4-compatible", ipaddress.IPv4Address(int(addr)), True
+    if addr.sixtofour is not None:
+        return "6to4", addr.sixtofour, False
+    if addr.teredo is not None:
+        return "Teredo", addr.teredo[1], False  # the client; ipaddress undoes the XOR
+    return None
+
+
 def _restricted(addr: IpAddress) -> str | None:
-    """Why an address is not a public destination, or None when it is."""
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    for name in ("loopback", "link_local", "multicast", "unspecified", "private", "reserved"):
-        if getattr(addr, f"is_{name}"):
+    """Why an address (itself, not what it embeds) is not a public destination, or None."""
+    for name in ("loopback", "link_local", "site_local", "multicast", "unspecified", "private", "reserved"):
+        if getattr(addr, f"is_{name}", False):
             return name.replace("_", "-")
     if not addr.is_global:
         return "non-global"
@@ -144,10 +165,10 @@ class UrlGuard:
         schemes = {s.lower() for s in self.config.allowed_schemes}
         return schemes | {"file"} if self.config.allow_file else schemes - {"file"}
 
-    def check(self, url: str) -> CheckedUrl:
-        """Check one URL; raise UrlRefused naming the rule it breaks."""
-        if any(ord(ch) < 0x21 or ch in "\\\x7f" for ch in url):
-            raise UrlRefused(url, "control characters, spaces or backslashes in URL")
+    def check(self, url: str, *, resolve: Resolver | None = None) -> CheckedUrl:
+        """Check one URL; raise UrlRefused naming the rule it breaks (``resolve``: a memo, see check_all)."""
+        if "\0" in url:
+            raise UrlRefused(url, "NUL byte in URL")
         head = url.split(":", 1)[0].lower() if ":" in url else ""
         if "://" not in url and head != "file":
             # FFmpeg reads 'concat:', 'subfile,,...', 'pipe:0', 'data:...' or a bare path as
@@ -155,9 +176,17 @@ class UrlGuard:
             if head and head.isalpha() and len(head) > 1 and head not in self._schemes():
                 raise UrlRefused(url, f"scheme {head!r} not allowed")
             return self._check_file(url, Path(url))
+        if head == "file" and not url[5:].startswith("//"):
+            # 'file:' + path (ffmpeg_file_url's form, and what FFmpeg builds for a local
+            # playlist's entries): the rest is the path as is, like FFmpeg's file protocol reads it.
+            return self._check_file(url, Path(url[5:]))
+        if any(ord(ch) < 0x21 or ch in "\\\x7f" for ch in url):
+            raise UrlRefused(url, "control characters, spaces or backslashes in URL")
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "file":
+            if parts.netloc.lower() not in ("", "localhost"):
+                raise UrlRefused(url, f"file URL names a host ({parts.netloc!r}); only local paths are allowed")
             return self._check_file(url, Path(unquote(parts.path)))
         if scheme not in self._schemes():
             raise UrlRefused(url, f"scheme {scheme!r} not allowed")
@@ -170,32 +199,62 @@ class UrlGuard:
         if not host:
             raise UrlRefused(url, "no host")
         port = port or _DEFAULT_PORTS.get(scheme, 0)
-        addresses = self._check_host(url, host, port)
+        addresses = self._check_host(url, host, port, resolve or self._resolve)
         return CheckedUrl(url, self._pin(parts, scheme, addresses[0]), scheme, host, port, tuple(addresses))
 
     def _check_file(self, url: str, path: Path) -> CheckedUrl:
         if not self.config.allow_file:
             raise UrlRefused(url, "local files not allowed (allow_file is off)")
-        if not path.is_absolute():
-            path = path.resolve()
-        # 'file:' forces FFmpeg's file protocol whatever the path looks like ('subfile,...').
-        return CheckedUrl(url, f"file:{path}", "file", None, None, ())
+        # 'file:' + absolute path forces FFmpeg's file protocol whatever the name looks like.
+        return CheckedUrl(url, ffmpeg_file_url(path), "file", None, None, ())
 
-    def _check_host(self, url: str, host: str, port: int) -> list[str]:
+    def _check_host(self, url: str, host: str, port: int, resolve: Resolver) -> list[str]:
         allowed_name = host.lower().rstrip(".") in self._hosts
         try:
-            addresses = list(self._resolve(host, port))
+            addresses = list(resolve(host, port))
         except (OSError, UnicodeError) as exc:
             raise UrlRefused(url, f"host {host!r} does not resolve ({exc})") from exc
         if not addresses:
             raise UrlRefused(url, f"host {host!r} does not resolve")
+        if allowed_name:
+            return addresses
         for text in addresses:
             addr = ipaddress.ip_address(text.split("%", 1)[0])
-            why = _restricted(addr)
-            if why is None or allowed_name or any(addr in net for net in self._networks):
-                continue
-            raise UrlRefused(url, f"destination {addr} is {why} and not allow-listed")
+            embedded = _embedded_ipv4(addr)
+            if embedded is None or not embedded[2]:
+                why = _restricted(addr)
+                if why is not None and not self._listed(addr):
+                    raise UrlRefused(url, f"destination {addr} is {why} and not allow-listed")
+            if embedded is not None:
+                kind, inner, _ = embedded
+                why = _restricted(inner)
+                if why is not None and not self._listed(inner):
+                    raise UrlRefused(url, f"destination {addr} is {kind} for {inner}, which is {why}, not allow-listed")
         return addresses
+
+    def _listed(self, addr: IpAddress) -> bool:
+        return any(addr in net for net in self._networks)
+
+    def check_all(self, urls: Iterable[str], *, max_hosts: int = 32) -> None:
+        """Check many URLs (a playlist's entries) resolving each host once; the first refusal is
+        recorded and raised. More than ``max_hosts`` distinct hosts is itself refused."""
+        memo: dict[tuple[str, int], Sequence[str]] = {}
+
+        def resolve(host: str, port: int) -> Sequence[str]:
+            key = (host.lower(), port)
+            if key not in memo:
+                if len(memo) >= max_hosts:
+                    raise UrlRefused(host, f"more than {max_hosts} distinct hosts in one playlist")
+                memo[key] = self._resolve(host, port)
+            return memo[key]
+
+        for url in urls:
+            try:
+                self.check(url, resolve=resolve)
+            except UrlRefused as exc:
+                if exc.url != url:
+                    exc = UrlRefused(url, exc.rule)
+                raise self.record(exc) from None
 
     @staticmethod
     def _pin(parts: Any, scheme: str, address: str) -> str:
@@ -209,7 +268,10 @@ class UrlGuard:
         return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
 
     def _refuse(self, url: str, rule: str) -> UrlRefused:
-        err = UrlRefused(url, rule)
+        return self.record(UrlRefused(url, rule))
+
+    def record(self, err: UrlRefused) -> UrlRefused:
+        """Remember a refusal (a demuxer may swallow the error it got) and return it."""
         with self._lock:
             self.refusals.append(err)
         return err
@@ -228,9 +290,7 @@ class UrlGuard:
         try:
             checked = self.check(url)
         except UrlRefused as exc:
-            with self._lock:
-                self.refusals.append(exc)
-            raise
+            raise self.record(exc) from None
         with self._lock:
             self.opened.append(url)
         if checked.scheme == "file":
@@ -268,8 +328,7 @@ class _HttpReader:
                 try:
                     checked = guard.check(url)
                 except UrlRefused as exc:
-                    guard.refusals.append(exc)
-                    raise
+                    raise guard.record(exc) from None
                 if checked.scheme not in ("http", "https"):
                     raise guard._refuse(url, f"redirect to scheme {checked.scheme!r}")
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from moderation.ingest.decode import MediaError
-from moderation.ingest.source import SourceConfig, TransientError, open_source
+from moderation.ingest.source import SourceConfig, open_source
 from moderation.ingest.urlguard import UrlGuard, UrlGuardConfig, UrlRefused, redact
 
 LOOPBACK_OK = UrlGuardConfig(allow_networks=("127.0.0.1/32",))
@@ -69,6 +70,67 @@ def test_allow_lists() -> None:
     assert UrlGuard(UrlGuardConfig(allow_file=True)).check("subfile,,x").ffmpeg_url.startswith("file:/")
     with pytest.raises(UrlRefused, match="scheme 'rtmp' not allowed"):
         UrlGuard(UrlGuardConfig(allowed_schemes=("https",))).check("rtmp://8.8.8.8/live/k")
+
+
+def _literal(host: str, port: int) -> list[str]:
+    """Resolve only address literals: these tests never look anything up or connect."""
+    return [host.strip("[]")]
+
+
+@pytest.mark.parametrize(
+    ("host", "rule"),
+    [
+        ("2002:7f00:1::", "6to4 for 127.0.0.1, which is loopback"),
+        ("2002:a9fe:a9fe::", "6to4 for 169.254.169.254, which is link-local"),
+        ("2002:c0a8:101::1", "6to4 for 192.168.1.1, which is private"),
+        ("64:ff9b::7f00:1", "NAT64 for 127.0.0.1, which is loopback"),
+        ("64:ff9b::a9fe:a9fe", "NAT64 for 169.254.169.254, which is link-local"),
+        ("::7f00:1", "IPv4-compatible for 127.0.0.1, which is loopback"),
+        ("::ffff:a00:1", "IPv4-mapped for 10.0.0.1, which is private"),
+        ("fec0::1", "fec0::1 is site-local"),
+        # Teredo: the client is the last 32 bits XOR 0xffffffff (here 127.0.0.1).
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "is private"),
+    ],
+)
+def test_ipv6_embedding_a_restricted_ipv4_refused(host: str, rule: str) -> None:
+    with pytest.raises(UrlRefused, match=re.escape(rule)):
+        UrlGuard(resolver=_literal).check(f"http://[{host}]/x.m3u8")
+    # A public name resolving to such an address is refused the same way.
+    with pytest.raises(UrlRefused, match=re.escape(rule)):
+        UrlGuard(resolver=lambda h, p: [host]).check("https://cdn.example/x.m3u8")
+
+
+def test_embedded_ipv4_checked_even_when_the_tunnel_prefix_is_allowed() -> None:
+    teredo = UrlGuard(UrlGuardConfig(allow_networks=("2001::/32",)), resolver=_literal)
+    with pytest.raises(UrlRefused, match=r"Teredo for 127\.0\.0\.1, which is loopback"):
+        teredo.check("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/")
+    with pytest.raises(UrlRefused, match=r"Teredo for 10\.0\.0\.1, which is private"):
+        teredo.check("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/")
+
+
+def test_embedded_ipv4_follows_the_same_allow_list_and_public_addresses_pass() -> None:
+    public = UrlGuard(resolver=_literal)
+    for host in ("2002:808:808::1", "64:ff9b::808:808", "::ffff:8.8.8.8"):
+        assert public.check(f"http://[{host}]/x").addresses == (host,)
+    loop = UrlGuard(UrlGuardConfig(allow_networks=("127.0.0.0/8",)), resolver=_literal)
+    for host in ("2002:7f00:1::", "64:ff9b::7f00:1", "::ffff:127.0.0.1"):
+        assert loop.check(f"http://[{host}]/x").host == host
+
+
+def test_file_urls_name_exactly_one_local_path(tmp_path: Path) -> None:
+    guard = UrlGuard(UrlGuardConfig(allow_file=True))
+    with pytest.raises(UrlRefused, match="file URL names a host"):
+        guard.check("file://fileserver/share/x.mp4")
+    assert guard.check("file://localhost/tmp/x.mp4").ffmpeg_url == "file:/tmp/x.mp4"
+    # 'file:' + path is read as is (FFmpeg's file protocol decodes nothing): '%', '?', '#', spaces.
+    for name in ("50%25 off.mp4", "a?b.mp4", "c#d.mp4"):
+        path = tmp_path / name
+        path.write_bytes(b"x")
+        checked = guard.check(f"file:{path}")
+        assert checked.ffmpeg_url == f"file:{path}"
+        with guard.io_open(checked.ffmpeg_url, 1, {}) as f:  # type: ignore[union-attr]
+            assert f.read() == b"x"
+    assert guard.check("rel/x.mp4").ffmpeg_url == f"file:{Path.cwd() / 'rel/x.mp4'}"
 
 
 def test_public_dns_name_checked_on_every_address() -> None:
@@ -152,11 +214,9 @@ def test_hls_segment_to_other_destination_refused_via_io_open(http_base: str) ->
 
 
 def test_hls_segment_to_file_never_opened(http_base: str) -> None:
-    # FFmpeg 8 itself rejects a file: entry in an http playlist before asking io_open; either
-    # way the open fails and /etc/passwd is never read.
-    cfg = _cfg()
-    with pytest.raises((UrlRefused, TransientError, MediaError)):
-        open_source(f"{http_base}/file_seg.m3u8", cfg)
+    # The playlist is checked before FFmpeg sees it: refused with the rule, not "invalid data".
+    with pytest.raises(UrlRefused, match=r"file:///etc/passwd: refused \(an HTTP playlist may only list"):
+        open_source(f"{http_base}/file_seg.m3u8", _cfg(allow_file=True))
 
 
 def test_local_playlist_with_metadata_segment_refused(hls_dir: Path) -> None:
