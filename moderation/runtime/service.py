@@ -163,6 +163,8 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
                 addr = ipaddress.ip_address(client)
             except ValueError:
                 addr = None
+            if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:  # a dual-stack listener's IPv4 peer
+                addr = addr.ipv4_mapped
             if addr is None or not any(addr in net for net in hook_nets):
                 log.warning("publish hook refused: %s is not in live.hook_allow_from", client or "unknown client")
                 raise HTTPException(403, "hook not allowed from this address")

@@ -105,6 +105,11 @@ def test_hooks_only_from_allowed_addresses() -> None:
     with TestClient(create_app(pool, cfg), client=("10.2.0.7", 4000)) as outsider:
         r = outsider.post("/hooks/nginx/on_publish?secret=h00k", data=FORM)
         assert r.status_code == 403 and "address" in r.text and pool.streams == {}
+    with TestClient(create_app(pool, cfg), client=("::ffff:10.2.0.7", 4000)) as outsider:
+        assert outsider.post("/hooks/nginx/on_publish?secret=h00k", data=FORM).status_code == 403
+    with TestClient(create_app(pool, cfg), client=("::ffff:10.1.3.4", 4000)) as dual_stack:
+        r = dual_stack.post("/hooks/nginx/on_publish?secret=h00k", data={**FORM, "name": "k0"})
+        assert r.status_code == 200 and pool.streams.pop("k0")
     with TestClient(create_app(pool, cfg), client=("10.1.3.4", 4000)) as origin:
         assert origin.post("/hooks/nginx/on_publish?secret=wrong", data=FORM).status_code == 403
         assert origin.post("/hooks/nginx/on_publish?secret=h00k", data=FORM).status_code == 200
