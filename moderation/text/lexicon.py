@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 log = logging.getLogger(__name__)
 
 VARIANTS_FILE = "variants.yaml"
+CONTEXT_FILE = "context.yaml"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "models" / "lexicons"
 
 
@@ -47,6 +49,18 @@ class TermModel(BaseModel):
     weight: float = Field(ge=0.0, le=1.0)
     pinyin: bool | None = None
     allow_context: list[str] = Field(default_factory=list)
+    ambiguous: bool = False
+    word: bool | None = None
+    note: str | None = None
+
+
+class PatternModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")
+    regex: str = Field(min_length=1)
+    weight: float = Field(ge=0.0, le=1.0)
+    ambiguous: bool = False
     note: str | None = None
 
 
@@ -57,6 +71,7 @@ class LexiconFileModel(BaseModel):
     description: str = ""
     allow_context: list[str] = Field(default_factory=list)
     terms: list[TermModel]
+    patterns: list[PatternModel] = Field(default_factory=list)
 
 
 class VariantsFileModel(BaseModel):
@@ -64,6 +79,22 @@ class VariantsFileModel(BaseModel):
 
     description: str = ""
     variants: dict[str, str]
+    emoji: dict[str, str] = Field(default_factory=dict)
+
+
+class ContextFileModel(BaseModel):
+    """Clause-level framing cues (see :mod:`moderation.text.context`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    frames: list[str] = Field(default_factory=list)
+    frames_en: list[str] = Field(default_factory=list)
+    negations: list[str] = Field(default_factory=list)
+    negations_en: list[str] = Field(default_factory=list)
+    negation_breakers: list[str] = Field(default_factory=list)
+    nominal_suffixes: list[str] = Field(default_factory=list)
+    lures: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -77,6 +108,20 @@ class LexiconEntry:
     pinyin: bool | None
     allow_context: tuple[str, ...]
     source: str
+    ambiguous: bool = False
+    word: bool | None = None
+
+
+@dataclass(frozen=True)
+class PatternEntry:
+    """One regular-expression rule of one category, run on the normalised character view."""
+
+    name: str
+    category: str
+    regex: re.Pattern[str]
+    weight: float
+    ambiguous: bool
+    source: str
 
 
 @dataclass(frozen=True)
@@ -84,6 +129,9 @@ class _Data:
     entries: tuple[LexiconEntry, ...]
     category_context: dict[str, tuple[str, ...]]
     variants: dict[str, str]
+    patterns: tuple[PatternEntry, ...] = ()
+    emoji: tuple[tuple[str, str], ...] = ()
+    context: ContextFileModel = field(default_factory=ContextFileModel)
 
 
 def _describe(exc: ValidationError, raw: object) -> str:
@@ -106,10 +154,39 @@ def _read(path: Path) -> object:
         raise LexiconError(f"{path}: invalid YAML: {exc}") from exc
 
 
+def _where(path: Path, needle: str) -> str:
+    """``file:line`` of the first line mentioning ``needle`` (YAML loading drops line numbers)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return str(path)
+    for i, line in enumerate(lines, 1):
+        if needle and needle in line:
+            return f"{path}:{i}"
+    return str(path)
+
+
+def _validate(model: type[BaseModel], path: Path, raw: object) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise LexiconError(f"{path}: {_describe(exc, raw)}") from exc
+
+
+def _compile(path: Path, p: PatternModel) -> re.Pattern[str]:
+    try:
+        return re.compile(p.regex)
+    except re.error as exc:
+        raise LexiconError(f"{_where(path, p.name)}: pattern {p.name!r}: invalid regex: {exc}") from exc
+
+
 def _load_dir(directory: Path) -> _Data:
     entries: list[LexiconEntry] = []
+    patterns: list[PatternEntry] = []
     category_context: dict[str, tuple[str, ...]] = {}
     variants: dict[str, str] = {}
+    emoji: dict[str, str] = {}
+    context = ContextFileModel()
     seen: dict[tuple[str, str], str] = {}
     files = sorted(directory.glob("*.yaml"))
     if not files:
@@ -117,27 +194,26 @@ def _load_dir(directory: Path) -> _Data:
     for path in files:
         raw = _read(path)
         if path.name == VARIANTS_FILE:
-            try:
-                variants.update(VariantsFileModel.model_validate(raw).variants)
-            except ValidationError as exc:
-                raise LexiconError(f"{path}: {_describe(exc, raw)}") from exc
+            vmodel = _validate(VariantsFileModel, path, raw)
+            variants.update(vmodel.variants)
+            emoji.update(vmodel.emoji)
             continue
-        try:
-            model = LexiconFileModel.model_validate(raw)
-        except ValidationError as exc:
-            raise LexiconError(f"{path}: {_describe(exc, raw)}") from exc
+        if path.name == CONTEXT_FILE:
+            context = _validate(ContextFileModel, path, raw)
+            continue
+        model = _validate(LexiconFileModel, path, raw)
         ctx = category_context.get(model.category, ()) + tuple(model.allow_context)
         category_context[model.category] = ctx
         for t in model.terms:
             key = (model.category, t.term.casefold())
             if key in seen:
-                raise LexiconError(f"{path}: term {t.term!r} duplicated (also in {seen[key]})")
+                raise LexiconError(f"{_where(path, t.term)}: term {t.term!r} duplicated (also in {seen[key]})")
             seen[key] = path.name
             for phrase in t.allow_context:
                 if t.term.casefold() not in phrase.casefold():
                     raise LexiconError(
-                        f"{path}: term {t.term!r}: allow_context {phrase!r} does not contain the term "
-                        "(it could never cancel a hit)"
+                        f"{_where(path, phrase)}: term {t.term!r}: allow_context {phrase!r} does not contain "
+                        "the term (it could never cancel a hit)"
                     )
             entries.append(
                 LexiconEntry(
@@ -148,9 +224,17 @@ def _load_dir(directory: Path) -> _Data:
                     pinyin=t.pinyin,
                     allow_context=tuple(t.allow_context),
                     source=path.name,
+                    ambiguous=t.ambiguous,
+                    word=t.word,
                 )
             )
-    return _Data(tuple(entries), category_context, variants)
+        for p in model.patterns:
+            rx = _compile(path, p)
+            patterns.append(PatternEntry(p.name, model.category, rx, p.weight, p.ambiguous, path.name))
+    for k in emoji:
+        if len(k) != 1:
+            raise LexiconError(f"{directory / VARIANTS_FILE}: emoji key {k!r} must be one character")
+    return _Data(tuple(entries), category_context, variants, tuple(patterns), tuple(emoji.items()), context)
 
 
 def _snapshot(directory: Path) -> tuple[tuple[str, int, int], ...]:
@@ -191,6 +275,19 @@ class Lexicon:
     @property
     def variants(self) -> dict[str, str]:
         return dict(self._data.variants)
+
+    @property
+    def emoji(self) -> dict[str, str]:
+        """Gift and contact emoji → the word they stand for (🚀 → 火箭), applied while normalising."""
+        return dict(self._data.emoji)
+
+    @property
+    def patterns(self) -> tuple[PatternEntry, ...]:
+        return self._data.patterns
+
+    @property
+    def context(self) -> ContextFileModel:
+        return self._data.context
 
     @property
     def categories(self) -> tuple[str, ...]:

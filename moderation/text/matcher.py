@@ -17,6 +17,7 @@ overlap and are all kept, because each feeds a different verdict.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +25,15 @@ from typing import Any
 import ahocorasick
 
 from moderation.messages import KeywordHit
-from moderation.text.lexicon import Lexicon, LexiconEntry
+from moderation.text import segment
+from moderation.text.context import AMBIGUOUS, PLAIN, ContextRules, clause_bounds
+from moderation.text.lexicon import Lexicon
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han, term_pinyins
 
 _TERM, _CTX = 0, 1
+#: digits and symbols read as letters inside latin words ("ca5ino", "p0rn", "b0cai")
+_LEET = str.maketrans("0134579@$", "oieastgas")
+_MIXED_RE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9]*[a-z])[a-z0-9]*[0-9@$][a-z0-9@$]*")
 
 
 def _wordish(c: str) -> bool:
@@ -42,8 +48,41 @@ def _edges_ok(text: str, s: int, e: int) -> bool:
     return not (_wordish(text[e - 1]) and e < len(text) and _wordish(text[e]))
 
 
+def _fold_leet(view: str) -> str:
+    """Same-length copy of ``view`` with leetspeak folded inside words that mix letters and digits."""
+    return _MIXED_RE.sub(lambda m: m.group().translate(_LEET), view)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A term or a pattern, as the resolver needs it."""
+
+    term: str
+    category: str
+    weight: float
+    ambiguous: bool
+    word: bool  # only as a whole word of the jieba segmentation
+    allow_context: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Cand:
+    start: int  # original span
+    end: int
+    vs: int  # character-view span
+    ve: int
+    rule: int
+    via: str
+    homophone: bool = False
+
+
 class KeywordMatcher:
-    """Finds lexicon terms in text; ``match`` is safe to call from one thread at a time per instance."""
+    """Finds lexicon terms in text; ``match`` is safe to call from one thread at a time per instance.
+
+    Ambiguous terms (``ambiguous: true`` in the lexicon) keep their weight only when something else
+    in the same text corroborates them (another hit, a lure); alone they are reported with
+    ``context="ambiguous"`` and ``weight * ambiguous_weight``.
+    """
 
     def __init__(
         self,
@@ -51,19 +90,24 @@ class KeywordMatcher:
         *,
         min_homophone_syllables: int = 3,
         pinyin_weight: float = 0.9,
+        ambiguous_weight: float = 0.2,
     ) -> None:
         self.lexicon = lexicon
         self.min_homophone_syllables = min_homophone_syllables
         self.pinyin_weight = pinyin_weight
+        self.ambiguous_weight = ambiguous_weight
         self._build()
 
     def _build(self) -> None:
         lex = self.lexicon
         self._version = lex.version
-        self.normalizer = Normalizer(lex.variants)
-        self.entries: list[LexiconEntry] = list(lex.entries)
+        self.normalizer = Normalizer(lex.variants, lex.emoji)
+        self.entries = list(lex.entries)
+        self.context = ContextRules(lex.context, lambda x: self.normalizer(x).text)
+        rules: list[_Rule] = []
         char_keys: dict[str, list[tuple[Any, ...]]] = {}
         pin_keys: dict[str, list[tuple[int, int]]] = {}
+        word_keys: set[str] = set()
 
         def add_ctx(phrase: str, category: str, term: str | None) -> None:
             key = self.normalizer(phrase).text
@@ -73,17 +117,22 @@ class KeywordMatcher:
         norm_terms = {self.normalizer(e.term).text for e in self.entries}
         for i, ent in enumerate(self.entries):
             key = self.normalizer(ent.term).text
+            all_han = bool(key) and all(is_han(c) for c in key)
+            word = ent.word if ent.word is not None else (ent.lang == "zh" and all_han and len(key) <= 3)
+            rules.append(_Rule(ent.term, ent.category, ent.weight, ent.ambiguous, word, ent.allow_context))
+            if all_han:
+                word_keys.add(key)
             if not key:
                 continue
             keys = {key}
-            plural = key + "s"
-            if ent.lang == "en" and key[-1].isalpha() and key[-1] != "s" and plural not in norm_terms:
-                keys.add(key + "s")  # plurals: "slot machines", "place your bets"
+            if ent.lang == "en":
+                if key[-1].isalpha() and key[-1] != "s" and key + "s" not in norm_terms:
+                    keys.add(key + "s")  # plurals: "slot machines", "place your bets"
+                keys |= {k.replace(" ", "") for k in keys}  # OCR drops spaces: "onlinecasino"
             for k in keys:
                 char_keys.setdefault(k, []).append((_TERM, i, len(k)))
             for phrase in ent.allow_context:
                 add_ctx(phrase, ent.category, ent.term)
-            all_han = all(is_han(c) for c in key)
             use_pinyin = ent.pinyin if ent.pinyin is not None else (all_han and len(key) >= 2)
             if use_pinyin and ent.lang == "zh" and all_han and len(key) >= 2:
                 for pk in term_pinyins(key):
@@ -91,6 +140,12 @@ class KeywordMatcher:
         for cat in lex.categories:
             for phrase in lex.category_context(cat):
                 add_ctx(phrase, cat, None)
+        segment.register_terms(word_keys)
+        self._pattern_base = len(rules)
+        self.patterns = list(lex.patterns)
+        for p in self.patterns:
+            rules.append(_Rule(p.name, p.category, p.weight, p.ambiguous, False, ()))
+        self.rules = rules
         self._char = self._automaton(char_keys)
         # pyahocorasick searches a node's children linearly, and the root of the full automaton has
         # every first character of every zh and en key; ASCII text (English chat, pinyin) can only
@@ -121,34 +176,57 @@ class KeywordMatcher:
         return self.match(text)
 
     def match(self, text: str) -> list[KeywordHit]:
-        """All lexicon hits in ``text``, spans in ``text``'s own indices, sorted by start."""
+        """All lexicon hits in ``text``, spans in ``text``'s own indices, sorted by start.
+
+        Hits in a counter-speech or nominal frame are kept with weight 0 and their ``context``, so a
+        caller can show why nothing was flagged; only ``weight > 0`` hits are evidence.
+        """
         if not text:
             return []
         nt = self.normalizer.normalize(text)
-        if not nt.text:
-            return []
-        cands: list[tuple[int, int, int, str]] = []  # (orig start, orig end, entry, via)
-        ctxs: list[tuple[int, int, str, str | None]] = []
         view = nt.text
-        automaton = self._char_ascii if view.isascii() else self._char
-        if automaton is not None:
-            for end, (key, vals) in automaton.iter(view):
-                s, e = end - len(key) + 1, end + 1
-                if not _edges_ok(view, s, e):
-                    continue
-                os_, oe = nt.span(s, e)
-                for v in vals:
-                    if v[0] == _TERM:
-                        cands.append((os_, oe, v[1], "text"))
-                    else:
-                        ctxs.append((os_, oe, v[1], v[2]))
+        if not view:
+            return []
+        cands: list[_Cand] = []
+        ctxs: list[tuple[int, int, str, str | None]] = []
+        self._match_chars(nt, view, cands, ctxs)
+        if any(c.isdigit() or c in "@$" for c in view):
+            folded = _fold_leet(view)
+            if folded != view:
+                self._match_chars(nt, folded, cands, None)
+        for k, p in enumerate(self.patterns):
+            for m in p.regex.finditer(view):
+                if m.end() > m.start():
+                    os_, oe = nt.span(m.start(), m.end())
+                    cands.append(_Cand(os_, oe, m.start(), m.end(), self._pattern_base + k, "pattern"))
         if self._pinyin is not None:
             self._match_pinyin(nt, cands)
         if not cands:
             return []
-        return self._resolve(text, cands, ctxs)
+        return self._resolve(text, view, cands, ctxs)
 
-    def _match_pinyin(self, nt: NormalizedText, cands: list[tuple[int, int, int, str]]) -> None:
+    def _match_chars(
+        self,
+        nt: NormalizedText,
+        view: str,
+        cands: list[_Cand],
+        ctxs: list[tuple[int, int, str, str | None]] | None,
+    ) -> None:
+        automaton = self._char_ascii if view.isascii() else self._char
+        if automaton is None:
+            return
+        for end, (key, vals) in automaton.iter(view):
+            s, e = end - len(key) + 1, end + 1
+            if not _edges_ok(view, s, e):
+                continue
+            os_, oe = nt.span(s, e)
+            for v in vals:
+                if v[0] == _TERM:
+                    cands.append(_Cand(os_, oe, s, e, v[1], "text"))
+                elif ctxs is not None:
+                    ctxs.append((os_, oe, v[1], v[2]))
+
+    def _match_pinyin(self, nt: NormalizedText, cands: list[_Cand]) -> None:
         py = nt.pinyin
         if not py:
             return
@@ -160,39 +238,81 @@ class KeywordMatcher:
                 continue
             all_han = all(is_han(c) for c in nt.pinyin_sources(s, e))
             os_, oe = nt.pinyin_span(s, e)
+            pmap = nt.pinyin_map
+            vs, ve = pmap[s], pmap[e - 1] + 1
             for idx, nsyl in vals:
                 if all_han and nsyl < self.min_homophone_syllables:
                     continue
-                if nsyl < 3 and (bs != HARD or be != HARD):
+                # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
+                # into syllables at both ends; ambiguous terms need hard edges
+                if nsyl < 3 and not (
+                    (bs == HARD or nt.pinyin_cut_required(s)) and (be == HARD or nt.pinyin_cut_required(e))
+                ):
                     continue
-                cands.append((os_, oe, idx, "pinyin"))
+                cands.append(_Cand(os_, oe, vs, ve, idx, "pinyin", homophone=all_han))
+
+    def _is_word(self, view: str, c: _Cand) -> bool:
+        """Whether a Han candidate is a word of its clause (not part of 快三点), and a homophone
+        reads better as the term than as what is written (白家乐, not 实时菜价)."""
+        a, b = clause_bounds(view, c.vs, c.ve)
+        clause = view[a:b]
+        if c.homophone:
+            term = self.normalizer(self.rules[c.rule].term).text
+            return segment.reads_as(clause, c.vs - a, c.ve - a, term)
+        return segment.is_word(clause, c.vs - a, c.ve - a)
 
     def _resolve(
         self,
         text: str,
-        cands: list[tuple[int, int, int, str]],
+        view: str,
+        cands: list[_Cand],
         ctxs: list[tuple[int, int, str, str | None]],
     ) -> list[KeywordHit]:
-        kept: list[tuple[int, int, int, str]] = []
-        order = sorted(set(cands), key=lambda c: (-(c[1] - c[0]), c[3] != "text", c[0], c[2]))
-        for s, e, idx, via in order:
-            ent = self.entries[idx]
+        rules = self.rules
+        kept: list[_Cand] = []
+        order = sorted(set(cands), key=lambda c: (-(c.end - c.start), c.via != "text", c.start, c.rule))
+        for c in order:
+            r = rules[c.rule]
             if any(
-                cs <= s and e <= ce and ccat == ent.category and (cterm is None or cterm == ent.term)
+                cs <= c.start and c.end <= ce and ccat == r.category and (cterm is None or cterm == r.term)
                 for cs, ce, ccat, cterm in ctxs
             ):
-                continue  # counter-speech / known benign phrase around the hit
-            if any(
-                self.entries[k].category == ent.category and s < ke and ks < e for ks, ke, k, _ in kept
-            ):
+                continue  # a known benign phrase around the hit
+            if any(rules[k.rule].category == r.category and c.start < k.end and k.start < c.end for k in kept):
                 continue  # same category, overlaps a longer (or text-view) hit
-            kept.append((s, e, idx, via))
+            if ((r.word and c.via == "text") or c.homophone) and not self._is_word(view, c):
+                continue
+            kept.append(c)
+        lure = self.context.has_lure(view)
+        framed = {id(c): self.context.classify(view, c.vs, c.ve, lure=lure) for c in kept}
+        evidence = [c for c in kept if framed[id(c)] == PLAIN]
         hits = []
-        for s, e, idx, via in sorted(kept):
-            ent = self.entries[idx]
-            weight = ent.weight * (self.pinyin_weight if via == "pinyin" else 1.0)
-            hits.append(KeywordHit(ent.term, ent.category, round(weight, 4), (s, e), text[s:e], via))
+        for c in sorted(kept, key=lambda c: (c.start, c.end, c.rule)):
+            r = rules[c.rule]
+            weight = r.weight * (self.pinyin_weight if c.via == "pinyin" else 1.0)
+            context = framed[id(c)]
+            if context != PLAIN:
+                weight = 0.0
+            elif r.ambiguous and not lure and not self._corroborated(c, evidence):
+                context, weight = AMBIGUOUS, weight * self.ambiguous_weight
+            hits.append(
+                KeywordHit(
+                    r.term, r.category, round(weight, 4), (c.start, c.end), text[c.start : c.end], c.via, context
+                )
+            )
         return hits
+
+    def _corroborated(self, c: _Cand, evidence: list[_Cand]) -> bool:
+        """Another plain hit in the text: any unambiguous one, or a different ambiguous term of the
+        same category (上分 with 下分)."""
+        r = self.rules[c.rule]
+        for o in evidence:
+            if o is c:
+                continue
+            ro = self.rules[o.rule]
+            if not ro.ambiguous or (ro.category == r.category and ro.term != r.term):
+                return True
+        return False
 
 
 @dataclass(frozen=True)

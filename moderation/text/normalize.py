@@ -118,10 +118,32 @@ class _CharTable(dict[int, str]):
         ch = chr(key)
         out = "" if ch in _ZERO_WIDTH else unicodedata.normalize("NFKC", ch).casefold()
         out = "".join(c for c in out if c not in _ZERO_WIDTH)
+        if len(out) == 1 and not out.isascii():
+            out = _fold_tone(out)
         if len(out) != 1:
             self.not_one_to_one.add(ch)
         self[key] = out
         return out
+
+    def with_words(self, words: Mapping[str, str]) -> _CharTable:
+        """A table that also spells some symbols as words (🚀 → 火箭), for one normaliser."""
+        table = _CharTable()
+        for ch, word in words.items():
+            table[ord(ch)] = word
+            if len(word) != 1:
+                table.not_one_to_one.add(ch)
+        return table
+
+
+def _fold_tone(ch: str) -> str:
+    """Latin letter with tone marks or other diacritics → the bare letter ("ǎ" → "a", "ü" → "v",
+    the way pinyin is typed), so tone-marked pinyin matches like plain pinyin."""
+    if ch in "üǖǘǚǜ":
+        return "v"
+    base = unicodedata.normalize("NFD", ch)
+    if len(base) > 1 and base[0] in _LATIN and all(unicodedata.combining(c) for c in base[1:]):
+        return base[0]
+    return ch
 
 
 _CHARS = _CharTable()
@@ -133,7 +155,6 @@ def _irregular_re(chars: frozenset[str]) -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
 
 
-
 # --------------------------------------------------------------------------- normaliser
 class Normalizer:
     """Builds :class:`NormalizedText`; holds the compiled variant map (e.g. 薇信 → 微信).
@@ -141,7 +162,8 @@ class Normalizer:
     Variant keys and values are themselves normalised, so the table can be written in any form.
     """
 
-    def __init__(self, variants: Mapping[str, str] | None = None) -> None:
+    def __init__(self, variants: Mapping[str, str] | None = None, emoji: Mapping[str, str] | None = None) -> None:
+        self._chars = _CHARS.with_words(emoji) if emoji else _CHARS
         self.variants: dict[str, str] = {}
         for k, v in (variants or {}).items():
             nk, nv = self._base(k).text, self._base(v).text
@@ -161,7 +183,7 @@ class Normalizer:
 
     def normalize(self, text: str) -> NormalizedText:
         """Character view of ``text`` with offsets into ``text``."""
-        nt = self._base(text)
+        nt = self._base(text, self._chars)
         if self._variant_ac is not None:
             found = self._variants_in(nt.text)
             if found:
@@ -185,27 +207,25 @@ class Normalizer:
         return out
 
     @staticmethod
-    def _base(text: str) -> NormalizedText:
+    def _base(text: str, chars: _CharTable = _CHARS) -> NormalizedText:
         if text.isascii():  # NFKC is the identity and casefold is lower() for ASCII
             return _collapse_separators(text, text.lower(), identity_offsets(len(text)))
         conv = to_simplified(text)
-        mapped = conv.translate(_CHARS)
-        if len(mapped) == len(conv) and (
-            not _CHARS.not_one_to_one or _CHARS.not_one_to_one.isdisjoint(conv)
-        ):
+        mapped = conv.translate(chars)
+        if len(mapped) == len(conv) and (not chars.not_one_to_one or chars.not_one_to_one.isdisjoint(conv)):
             return _collapse_separators(text, mapped, identity_offsets(len(conv)))
         # expansions or deletions (zero-width, "ß"...): copy 1:1 stretches between them
         parts: list[str] = []
         irregular: list[tuple[int, int]] = []  # (index in conv, length of its form)
         pos = 0
-        for mt in _irregular_re(frozenset(_CHARS.not_one_to_one)).finditer(conv):
+        for mt in _irregular_re(frozenset(chars.not_one_to_one)).finditer(conv):
             i = mt.start()
-            parts.append(conv[pos:i].translate(_CHARS))
-            m = _CHARS[ord(conv[i])]
+            parts.append(conv[pos:i].translate(chars))
+            m = chars[ord(conv[i])]
             parts.append(m)
             irregular.append((i, len(m)))
             pos = i + 1
-        parts.append(conv[pos:].translate(_CHARS))
+        parts.append(conv[pos:].translate(chars))
         n = len(conv)
 
         def offsets() -> Offsets:
@@ -289,9 +309,7 @@ def _collapse_separators(original: str, m: str, base: Callable[[], Offsets]) -> 
         # letters (one-character tokens on both sides) are joined. Cheapest tests first.
         left, right = m[a - 1], m[b]
         if (
-            (left >= _HAN_LO or right >= _HAN_LO)
-            and _CLAUSE.isdisjoint(m[a:b])
-            and (is_han(left) or is_han(right))
+            (left >= _HAN_LO or right >= _HAN_LO) and _CLAUSE.isdisjoint(m[a:b]) and (is_han(left) or is_han(right))
         ) or (_lone(m, a - 1, a - 2) and _lone(m, b, b + 1)):
             gaps.append((a, b, False))
         else:

@@ -94,3 +94,27 @@ def latin_boundaries(run: str) -> frozenset[int]:
     for i in range(n - 1, -1, -1):
         bwd[i] = any(bwd[i + k] and run[i : i + k] in syl for k in range(1, min(6, n - i) + 1))
     return frozenset(p for p in range(1, n) if fwd[p] and bwd[p])
+
+
+@cache
+def latin_required_cuts(run: str) -> frozenset[int]:
+    """Offsets inside a latin run where *every* segmentation into pinyin syllables cuts.
+
+    "zhaowoxiazhu" → includes 6 (zhaowo|xiazhu); "xiazhuang" has no cut at 6 (xia|zhuang also
+    segments it), so a two-syllable key must not be read out of it.
+    """
+    syl = _syllables()
+    n = len(run)
+    fwd = [0] * (n + 1)
+    fwd[0] = 1
+    for i in range(n):
+        if fwd[i]:
+            for k in range(1, min(6, n - i) + 1):
+                if run[i : i + k] in syl:
+                    fwd[i + k] += fwd[i]
+    bwd = [0] * (n + 1)
+    bwd[n] = 1
+    for i in range(n - 1, -1, -1):
+        bwd[i] = sum(bwd[i + k] for k in range(1, min(6, n - i) + 1) if run[i : i + k] in syl)
+    total = fwd[n]
+    return frozenset(p for p in range(1, n) if total and fwd[p] * bwd[p] == total)

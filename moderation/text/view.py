@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import chain, repeat
 
-from moderation.text.pinyin import ASCII_DROP, LATIN, PINYIN_TABLE, is_han, latin_boundaries
+from moderation.text.pinyin import ASCII_DROP, LATIN, PINYIN_TABLE, is_han, latin_boundaries, latin_required_cuts
 
 # --------------------------------------------------------------------------- result type
 NONE, SOFT, HARD = 0, 1, 2
@@ -121,6 +121,23 @@ class NormalizedText:
         while b < len(self.text) and self.text[b] in LATIN:
             b += 1
         return SOFT if j2 - a in latin_boundaries(self.text[a:b]) else NONE
+
+    def pinyin_cut_required(self, p: int) -> bool:
+        """Whether every pinyin segmentation of the latin run around ``p`` cuts there (run-on
+        pinyin such as "zhaowoxiazhu" read without guessing)."""
+        pmap = self.pinyin_map
+        if p <= 0 or p >= len(pmap):
+            return True
+        j1, j2 = pmap[p - 1], pmap[p]
+        if j2 != j1 + 1 or self.text[j1] not in LATIN or self.text[j2] not in LATIN:
+            return self.pinyin_boundary(p) == HARD
+        a = j1
+        while a > 0 and self.text[a - 1] in LATIN:
+            a -= 1
+        b = j2
+        while b < len(self.text) and self.text[b] in LATIN:
+            b += 1
+        return j2 - a in latin_required_cuts(self.text[a:b])
 
     def pinyin_sources(self, s: int, e: int) -> list[str]:
         """The character-view characters behind pinyin span ``[s, e)`` (one per source char)."""

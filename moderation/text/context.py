@@ -1,0 +1,89 @@
+"""How the clause around a hit frames it: evidence, a mention, or a name for a thing.
+
+A platform-rules announcement ("不得组织赌博"), a news report ("警方破获网络赌博案"), a warning
+("远离网赌") and a settings label ("打赏记录") contain the same words as spam but are not spam. The
+rules work on clauses (text between clause punctuation), not on fixed phrases, so an inserted word
+does not defeat them:
+
+* **frame** cues (不得, 严禁, 打击, 查处, 破获, 专项行动, "crackdown", "banned" ...) anywhere in the clause
+  mark every hit in it ``counter``;
+* **negation** cues (拒绝, 远离, 不要, "never" ...) before the hit, with no *breaker* (错过, 犹豫 ...)
+  between them, mark it ``counter`` ("不要错过百家乐" stays evidence);
+* a **nominal suffix** right after the term (打赏 + 记录 / 服务 / 额度) marks it ``nominal``;
+* a **lure** anywhere in the text (a contact handle, 加微信, a link) overrides both: spam dressed up
+  as a warning still carries its call to action.
+
+The cue lists are data (``models/lexicons/context.yaml``), normalised like the text they are
+matched against.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from moderation.text.lexicon import ContextFileModel
+
+#: Clause punctuation in the normalised character view (NFKC has turned full-width forms to ASCII).
+CLAUSE_RE = re.compile(r"[,.!?;:\n\r…。、\"'()\[\]{}<>《》「」『』【】“”‘’|]+")
+
+PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
+
+
+def clause_bounds(view: str, s: int, e: int) -> tuple[int, int]:
+    """``[a, b)`` of the clause of ``view`` holding ``[s, e)`` (a span across punctuation widens it)."""
+    a = 0
+    for m in CLAUSE_RE.finditer(view, 0, s):
+        a = m.end()
+    m2 = CLAUSE_RE.search(view, e)
+    return a, (m2.start() if m2 else len(view))
+
+
+def _en_regex(words: list[str]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alts = sorted({re.escape(w.casefold()) for w in words if w.strip()}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + r")(?![a-z0-9])")
+
+
+class ContextRules:
+    """Compiled cue lists; :meth:`classify` decides one hit, :meth:`has_lure` one text."""
+
+    def __init__(self, model: ContextFileModel, norm: Callable[[str], str]) -> None:
+        def zh(words: list[str]) -> tuple[str, ...]:
+            return tuple(sorted({w for w in (norm(x) for x in words) if w}, key=len, reverse=True))
+
+        self.frames = zh(model.frames)
+        self.negations = zh(model.negations)
+        self.breakers = zh(model.negation_breakers)
+        self.nominal = zh(model.nominal_suffixes)
+        self.lures = zh(model.lures)
+        self._frames_en = _en_regex(model.frames_en)
+        self._neg_en = _en_regex(model.negations_en)
+
+    def has_lure(self, view: str) -> bool:
+        """Whether the text carries a call to contact or visit (corroborates and overrides framing)."""
+        return any(w in view for w in self.lures)
+
+    def classify(self, view: str, s: int, e: int, *, lure: bool) -> str:
+        """``plain``, ``counter`` or ``nominal`` for the hit at view span ``[s, e)``."""
+        if any(view.startswith(w, e) for w in self.nominal):
+            return NOMINAL
+        if lure:
+            return PLAIN
+        a, b = clause_bounds(view, s, e)
+        clause = view[a:b]
+        if any(w in clause for w in self.frames):
+            return COUNTER
+        if self._frames_en is not None and self._frames_en.search(clause):
+            return COUNTER
+        before = view[a:s]
+        for w in self.negations:
+            i = before.rfind(w)
+            if i >= 0 and not any(k in before[i + len(w) :] for k in self.breakers):
+                return COUNTER
+        if self._neg_en is not None:
+            found = list(self._neg_en.finditer(before))
+            if found and not any(k in before[found[-1].end() :] for k in self.breakers):
+                return COUNTER
+        return PLAIN

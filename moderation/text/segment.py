@@ -1,0 +1,88 @@
+"""Chinese word boundaries from jieba's dictionary, so ambiguous terms match only as words.
+
+Substring matching finds 快三 inside 快三点 and 刷火箭 inside 刷火箭队; a homophone key finds 实时彩
+inside 实时菜价. A segmenter knows these are ordinary words. jieba ships its dictionary in its PyPI
+package; the tokenizer is created on first use (loading the dictionary costs about a second, once per
+process) and only clauses that contain a candidate hit are segmented, so the matcher keeps its
+Aho–Corasick speed on text with no hits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import lru_cache
+from typing import Any
+
+_lock = threading.RLock()
+_tokenizer: Any = None
+_terms: set[str] = set()
+
+
+def register_terms(terms: set[str]) -> None:
+    """Make lexicon terms dictionary words, so a term is one word where the text allows it
+    ("返水吧" → 返水/吧, not 返/水吧) yet still loses to a longer real word (刷/火箭队). Each gets the
+    lowest frequency that keeps it whole on its own. Cheap before the tokenizer is loaded."""
+    with _lock:
+        new = terms - _terms
+        _terms.update(new)
+        if _tokenizer is not None and new:
+            _add(_tokenizer, new)
+
+
+def _add(tok: Any, terms: set[str]) -> None:
+    for t in sorted(terms):
+        tok.add_word(t, max(tok.FREQ.get(t) or 0, tok.suggest_freq(t)))
+    word_edges.cache_clear()
+
+
+def tokenizer() -> Any:
+    """The process-wide jieba tokenizer (dictionary mode, no HMM guessing of new words)."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                tok.initialize()
+                _add(tok, _terms)
+                _tokenizer = tok
+    return _tokenizer
+
+
+@lru_cache(maxsize=8192)
+def word_edges(clause: str) -> frozenset[int]:
+    """Offsets in ``clause`` where a dictionary word starts or ends (0 and ``len(clause)`` included)."""
+    edges = {0}
+    pos = 0
+    for w in tokenizer().cut(clause, HMM=False):
+        pos += len(w)
+        edges.add(pos)
+    return frozenset(edges)
+
+
+def is_word(clause: str, start: int, end: int) -> bool:
+    """Whether ``clause[start:end]`` begins and ends on word edges (no word runs across them)."""
+    edges = word_edges(clause)
+    return start in edges and end in edges
+
+
+def _log_prob(tok: Any, sentence: str) -> float:
+    """Log-probability of the best segmentation under jieba's unigram model."""
+    route: dict[int, tuple[float, int]] = {}
+    tok.calc(sentence, tok.get_DAG(sentence), route)
+    return float(route[0][0])
+
+
+def reads_as(clause: str, start: int, end: int, term: str, margin: float = 2.0) -> bool:
+    """Whether ``clause`` reads better with ``clause[start:end]`` replaced by ``term``.
+
+    A homophone written to dodge a filter (白家乐 for 百家乐) is nonsense as it stands and makes
+    sense once replaced; ordinary words that happen to sound like a term (实时菜价 ~ 时时彩) read
+    at least as well as they are. ``margin`` is in natural-log units of the unigram model.
+    """
+    tok = tokenizer()
+    swapped = clause[:start] + term + clause[end:]
+    return _log_prob(tok, swapped) >= _log_prob(tok, clause) + margin
