@@ -169,6 +169,8 @@ class EvidenceRing:
         packets = list(self._packets)
         parts = [part for part in _parts(packets, t_from, t_to) if part[0].epoch in self._templates]
         if not parts:
+            if packets and not any(p.kind == "video" for p in packets):
+                raise MediaError("the stream sends no video (audio only): there is nothing to clip")
             held = "nothing" if not packets else f"[{packets[0].t_dts:.3f}, {packets[-1].t_dts:.3f}]"
             raise MediaError(f"evidence ring holds no keyframe for [{t_from:.3f}, {t_to:.3f}] (it holds {held})")
         parts = self._compatible(parts, start, end)

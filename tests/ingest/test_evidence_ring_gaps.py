@@ -112,3 +112,15 @@ def test_no_part_says_what_the_ring_holds(media: dict[str, Path], tmp_path: Path
     ring = _restarted(media["a"], media["b"], shift=10.0)
     with pytest.raises(MediaError, match=r"no keyframe for \[20\.000, 21\.000\] \(it holds \[-?0\.0\d+, 13\.9\d+\]\)"):
         ring.clip(20.0, 21.0, tmp_path / "none.mp4")
+
+
+def test_audio_only_stream_says_so(tmp_path: Path) -> None:
+    ring = EvidenceRing()
+    for ev in LiveSource(str(make_clip(tmp_path / "a.m4a", seconds=1.0, with_video=False)), "s1", FILES):
+        if isinstance(ev, Connected):
+            ring.set_templates(ev.epoch, ev.templates)
+        elif isinstance(ev, PacketEvent):
+            ring.push(ev.packet)
+    assert len(ring) > 0
+    with pytest.raises(MediaError, match=r"no video \(audio only\)"):
+        ring.clip(0.2, 0.5, tmp_path / "x.mp4")
