@@ -33,15 +33,23 @@ def available_providers() -> list[str]:
     return list(ort.get_available_providers())
 
 
+def known_providers() -> list[str]:
+    """Every execution provider name onnxruntime knows of, installed here or not."""
+    return list(ort.get_all_providers())
+
+
 def choose_providers(providers: Sequence[str] | None = None) -> list[str]:
     """Pick the execution providers for a session, best first.
 
     With ``providers=None`` this is every provider of :data:`PREFERRED_PROVIDERS` that is
     installed, ending with the CPU provider so ONNX Runtime can place operators a GPU provider
     does not support. An explicit list is an override (e.g. force CPU on a GPU node for a
-    benchmark baseline): its unavailable entries are dropped with a warning rather than left to
-    ONNX Runtime, which would fail or fall back silently; if none is available it is an error
-    naming what was asked for and what exists.
+    benchmark baseline, or ask for CUDA): its unavailable entries are dropped with one warning
+    line naming them rather than left to ONNX Runtime, which would fail or fall back silently. If
+    none of them is available here (a GPU provider asked for on a machine without one), the
+    session runs on the CPU provider after that same warning: a config written for a GPU node
+    still works on a laptop or in CI. A name onnxruntime does not know at all is a typo, not a
+    missing GPU, and is an error naming it.
     """
     have = available_providers()
     if providers is None:
@@ -50,12 +58,19 @@ def choose_providers(providers: Sequence[str] | None = None) -> list[str]:
     wanted = list(providers)
     if not wanted:
         raise ValueError("providers override is empty; pass None to choose automatically")
+    known = set(known_providers()) | set(have)
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise ValueError(
+            f"none of the requested onnxruntime providers {wanted} is available: unknown provider(s) "
+            f"{unknown} (known: {sorted(known)})"
+        )
     chosen = [p for p in wanted if p in have]
     dropped = [p for p in wanted if p not in have]
-    if dropped:
-        log.warning("onnxruntime providers not available here, skipped: %s (have %s)", dropped, have)
     if not chosen:
-        raise ValueError(f"none of the requested onnxruntime providers {wanted} is available; have {have}")
+        chosen = ["CPUExecutionProvider"]
+    if dropped:
+        log.warning("onnxruntime provider(s) %s not available here; running on %s", ", ".join(dropped), chosen)
     return chosen
 
 
@@ -90,14 +105,19 @@ def create_session(
     intra_op_threads: int = 0,
     fp16: bool = False,
     cache_dir: Path | None = None,
+    fuse: str | None = None,
 ) -> ort.InferenceSession:
     """Open ``model_path`` as an ONNX Runtime session on the best available providers.
 
     ``fp16`` applies on GPU providers only (see :mod:`moderation.infer.runner`): TensorRT gets
     ``trt_fp16_enable``; the CUDA provider alone gets an fp16-weight copy of the model, converted
-    once into ``cache_dir``. A missing file is reported with its path before ONNX Runtime gets to
-    produce a less readable error.
+    once into ``cache_dir``. ``fuse`` (``"nudenet"`` / ``"open_nsfw"``) puts that model's
+    preprocessing in front of it (:mod:`moderation.infer.fused`; uint8 frames in), also cached.
+    A missing file is reported with its path before ONNX Runtime gets to produce a less readable
+    error. If a GPU provider that is installed cannot start (no device, missing CUDA libraries),
+    ONNX Runtime runs the session on the CPU; that is said in one warning line naming it.
     """
+    from moderation.infer.fused import fused_model_path
     from moderation.infer.registry import default_cache_dir
     from moderation.infer.runner import fp16_model, provider_options
 
@@ -108,10 +128,20 @@ def create_session(
     cache = cache_dir or default_cache_dir()
     if fp16 and "CUDAExecutionProvider" in chosen and "TensorrtExecutionProvider" not in chosen:
         path = fp16_model(path, cache) or path
+    if fuse is not None:
+        path = fused_model_path(path, fuse, cache)  # type: ignore[arg-type]
     opts = session_options(intra_op_threads)
     session = ort.InferenceSession(
         str(path), sess_options=opts, providers=chosen, provider_options=provider_options(chosen, cache, fp16)
     )
+    lost = [p for p in chosen if p not in session.get_providers()]
+    if lost:
+        log.warning(
+            "onnxruntime provider(s) %s could not start; %s runs on %s",
+            ", ".join(lost),
+            path.name,
+            session.get_providers(),
+        )
     log.info("loaded %s on %s", path.name, session.get_providers())
     return session
 

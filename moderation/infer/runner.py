@@ -23,7 +23,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,10 @@ class RunnerOptions:
     cost nothing to change and padded rows would be real wasted work."""
     fp16: bool = True
     """Use fp16 on GPU providers (TensorRT per-layer, CUDA via a converted model); ignored on CPU."""
+    fused_preprocess: bool | None = None
+    """Run the preprocessing inside the session (:mod:`moderation.infer.fused`: uint8 frames in).
+    None: on when a GPU provider is chosen — there the CPU resize is the bottleneck; on the CPU
+    provider cv2/PIL are faster than the graph's matrix-product resize."""
 
     def __post_init__(self) -> None:
         if not self.buckets or any(b < 1 for b in self.buckets) or list(self.buckets) != sorted(set(self.buckets)):
@@ -141,19 +145,26 @@ class BatchRunner:
         self.buckets = (1,) if shape and shape[0] == 1 else self.options.buckets
         self.pad = self.on_gpu if self.options.pad is None else self.options.pad
         self.shapes_seen: set[tuple[int, ...]] = set()
+        # Side inputs (e.g. resize weights) copied to the device once: id -> (array, device value).
+        self._on_device: dict[int, tuple[np.ndarray, ort.OrtValue]] = {}
 
-    def run(self, blob: np.ndarray) -> np.ndarray:
-        """First model output for ``blob`` (batch first), computed in bucket-shaped runs."""
+    def run(self, blob: np.ndarray, extra: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """First model output for ``blob`` (batch first), computed in bucket-shaped runs.
+
+        ``extra``: further inputs that are not batched (the same for every run), such as the
+        fused preprocessing's resize weights. Read-only arrays among them are copied to the GPU
+        once and reused, so a run moves only the batch."""
         n = int(blob.shape[0])
         if n == 0:
             raise ValueError("empty batch")
-        parts = [self._run_bucket(blob[r.start : r.stop]) for r in split_for_buckets(n, self.buckets)]
+        side = dict(extra or {})
+        parts = [self._run_bucket(blob[r.start : r.stop], side) for r in split_for_buckets(n, self.buckets)]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts)
         if out.shape[0] != n:
             raise RuntimeError(f"{self.name}: model returned {out.shape[0]} results for a batch of {n}")
         return out
 
-    def _run_bucket(self, blob: np.ndarray) -> np.ndarray:
+    def _run_bucket(self, blob: np.ndarray, extra: dict[str, np.ndarray]) -> np.ndarray:
         n = int(blob.shape[0])
         size = bucket_for(n, self.buckets)
         if size > n and self.pad:
@@ -162,20 +173,34 @@ class BatchRunner:
         blob = np.ascontiguousarray(blob)
         self.shapes_seen.add(tuple(blob.shape))
         if self.io_binding:
-            out = self._run_bound(blob)
+            out = self._run_bound(blob, extra)
         else:
-            (out, *_) = self.session.run([self.output_name], {self.input_name: blob})
+            (out, *_) = self.session.run([self.output_name], {self.input_name: blob, **extra})
         out = np.asarray(out)
         if out.shape[0] != blob.shape[0]:
             raise RuntimeError(f"{self.name}: model returned {out.shape[0]} results for a batch of {blob.shape[0]}")
         return out[:n]
 
-    def _run_bound(self, blob: np.ndarray) -> np.ndarray:
+    def _device_value(self, array: np.ndarray) -> ort.OrtValue:
+        """``array`` on the GPU; cached when read-only (a writeable array could change under us)."""
+        if array.flags.writeable:
+            return ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(array), "cuda", 0)
+        hit = self._on_device.get(id(array))
+        if hit is None or hit[0] is not array:
+            hit = (array, ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(array), "cuda", 0))
+            self._on_device[id(array)] = hit
+        return hit[1]
+
+    def _run_bound(self, blob: np.ndarray, extra: dict[str, np.ndarray]) -> np.ndarray:
         binding = self.session.io_binding()
         if self.device == "cuda":
             binding.bind_ortvalue_input(self.input_name, ort.OrtValue.ortvalue_from_numpy(blob, "cuda", 0))
+            for name, value in extra.items():
+                binding.bind_ortvalue_input(name, self._device_value(value))
         else:
             binding.bind_cpu_input(self.input_name, blob)
+            for name, value in extra.items():
+                binding.bind_cpu_input(name, np.ascontiguousarray(value))
         binding.bind_output(self.output_name, self.device)
         self.session.run_with_iobinding(binding)
         return np.asarray(binding.copy_outputs_to_cpu()[0])

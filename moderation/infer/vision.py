@@ -37,7 +37,8 @@ import onnxruntime as ort
 from PIL import Image
 
 from moderation.config import VisionConfig
-from moderation.infer.onnx import create_session, input_spec
+from moderation.infer.fused import fused_batches, is_fused, open_session
+from moderation.infer.onnx import input_spec
 from moderation.infer.runner import BatchRunner, RunnerOptions
 from moderation.messages import Detection, VideoFrame, VisionResult
 
@@ -131,8 +132,9 @@ class NudeNetDetector:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model_path = model_path or default_nudenet_path()
-        fp16 = (runner or RunnerOptions()).fp16
-        self.session = session or create_session(self.model_path, providers, intra_op_threads, fp16=fp16)
+        opts = runner or RunnerOptions()
+        self.session = session or open_session(self.model_path, "nudenet", providers, intra_op_threads, opts)
+        self.fused = is_fused(self.session)  # uint8 frames in, preprocessing in the graph
         self.runner = BatchRunner(self.session, runner, name="nudenet")
         self.input_name, shape = input_spec(self.session)
         # Graphs exported with a fixed batch of 1 get frames one per run; preprocessing stays
@@ -205,6 +207,15 @@ class NudeNetDetector:
         """Detections for each BGR ``uint8`` image, in input order; boxes ``(x, y, w, h)`` in the
         image's own pixels. Images may differ in size; ``batch_size`` images go per run."""
         checked = [check_image(im, f"image {i}") for i, im in enumerate(images)]
+        if self.fused:
+            found: list[list[Detection]] = [[] for _ in checked]
+            for idx, raw in fused_batches(self.runner, "nudenet", checked, self.batch_size):
+                _check_count("nudenet", int(raw.shape[0]), len(idx))
+                h, w = checked[idx[0]].shape[:2]
+                scales = np.full(len(idx), max(h, w) / self.input_size, dtype=np.float32)
+                for i, dets in zip(idx, self.postprocess(raw, scales, [(w, h)] * len(idx)), strict=True):
+                    found[i] = dets
+            return found
         out: list[list[Detection]] = []
         for chunk in _chunks(len(checked), self.batch_size):
             batch = [checked[i] for i in chunk]
@@ -249,8 +260,9 @@ class OpenNsfwClassifier:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model_path = model_path or default_open_nsfw_path()
-        fp16 = (runner or RunnerOptions()).fp16
-        self.session = session or create_session(self.model_path, providers, intra_op_threads, fp16=fp16)
+        opts = runner or RunnerOptions()
+        self.session = session or open_session(self.model_path, "open_nsfw", providers, intra_op_threads, opts)
+        self.fused = is_fused(self.session)  # no JPEG round trip then (see moderation.infer.fused)
         self.runner = BatchRunner(self.session, runner, name="open_nsfw")
         self.input_name, shape = input_spec(self.session)
         self.batch_size = 1 if shape and shape[0] == 1 else batch_size
@@ -267,6 +279,11 @@ class OpenNsfwClassifier:
         """P(NSFW) per image, float32 array of ``len(images)``."""
         checked = [check_image(im, f"image {i}") for i, im in enumerate(images)]
         out = np.empty(len(checked), dtype=np.float32)
+        if self.fused:
+            for idx, probs in fused_batches(self.runner, "open_nsfw", checked, self.batch_size):
+                _check_count("open_nsfw", int(probs.shape[0]), len(idx))
+                out[idx] = probs[:, 1]
+            return out
         for chunk in _chunks(len(checked), self.batch_size):
             blob = self.preprocess([checked[i] for i in chunk])
             probs = self.runner.run(blob)
