@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 
 #: Largest playlist read into memory (a day of 2 s segments is ~5 MB).
 PLAYLIST_MAX_BYTES = 32 * 1024 * 1024
+#: FFmpeg's ``allowed_segment_extensions`` (libavformat/hls.c): it refuses other segment names.
+SEGMENT_EXTENSIONS = frozenset((
+    "3gp", "aac", "avi", "ac3", "eac3", "flac", "mkv", "m3u8", "m4a", "m4s", "m4v", "mpg", "mov", "mp2", "mp3",
+    "mp4", "mpeg", "mpegts", "ogg", "ogv", "oga", "ts", "vob", "vtt", "wav", "webvtt", "cmfv", "cmfa", "ec3", "fmp4",
+))  # fmt: skip
 _MAGIC = b"#EXTM3U"
 _BOM = b"\xef\xbb\xbf"
 _URI_ATTR = re.compile(r'URI="([^"]*)"')
@@ -63,15 +68,19 @@ class _Stream:
         self._head = head
         self._owner = owner
         self._url = url
+        self._broken = False
 
     def read(self, n: int = -1) -> bytes:
         if self._head:
             cut = len(self._head) if n < 0 else n
             out, self._head = self._head[:cut], self._head[cut:]
             return out
+        if self._broken:
+            return b""
         try:
             return self._inner.read(n)
         except Exception as exc:  # a stashed exception would resurface elsewhere as a traceback
+            self._broken = True
             msg = f"{redact(self._url)}: read failed ({type(exc).__name__}: {exc})"
             self._owner.read_errors.append(msg)
             log.warning("%s", msg)
@@ -161,11 +170,13 @@ class FFmpegIO:
             return target
 
         out: list[str] = []
+        variant_next = False  # the URI line after #EXT-X-STREAM-INF is a playlist, not a segment
         for line in lines:
             stripped = line.strip()
             if not stripped:
                 out.append(line)
             elif stripped.startswith("#"):
+                variant_next = variant_next or stripped.startswith("#EXT-X-STREAM-INF")
                 is_key = stripped.startswith(("#EXT-X-KEY", "#EXT-X-SESSION-KEY"))
                 method = _METHOD_ATTR.search(stripped) if is_key else None
                 if method and method.group(1).upper() != "NONE":
@@ -173,11 +184,24 @@ class FFmpegIO:
                     raise self.guard.record(UrlRefused(url, rule))
                 out.append(_URI_ATTR.sub(lambda m: f'URI="{absolute(m.group(1))}"', line))
             else:
-                out.append(absolute(stripped) + line[len(line.rstrip("\r\n")) :])
+                target = absolute(stripped)
+                if not variant_next:
+                    self._check_segment_name(target)
+                variant_next = False
+                out.append(target + line[len(line.rstrip("\r\n")) :])
         self.guard.check_all(targets)
         if base == url:
             return body
         return "".join(out).encode("utf-8", "surrogateescape")
+
+    def _check_segment_name(self, target: str) -> None:
+        """FFmpeg's HLS demuxer refuses a segment without a media extension (as "invalid data",
+        which would look worth retrying): refuse it here, naming the rule."""
+        name = urlsplit(target).path.rsplit("/", 1)[-1] if "://" in target else target.rsplit("/", 1)[-1]
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if ext not in SEGMENT_EXTENSIONS:
+            rule = f"segment extension {ext or '(none)'!r} is not one FFmpeg's HLS demuxer accepts"
+            raise self.guard.record(UrlRefused(target, rule))
 
 
 def _read_at_least(reader: _Readable, n: int, deadline: float) -> bytes:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from functools import partial
 from http.server import HTTPServer, SimpleHTTPRequestHandler
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -40,6 +41,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "real" / "file_first.m3u8").write_text(text.replace("ok0.ts", "file:///etc/passwd"))
     (d / "real" / "meta_last.m3u8").write_text(text.replace("ok2.ts", "http://169.254.169.254/ok2.ts"))
     (d / "real" / "enc.m3u8").write_text(text.replace("#EXTINF", '#EXT-X-KEY:METHOD=AES-128,URI="key.bin"\n#EXTINF', 1))
+    (d / "real" / "noext.m3u8").write_text(text.replace("ok1.ts", "ok1"))
+    (d / "real" / "token.m3u8").write_text(text.replace(".ts", ".ts?token=abc"))
     (d / "master.m3u8").write_text("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=100000\nvariant/index.m3u8\n")
     return d
 
@@ -47,8 +50,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class _Handler(SimpleHTTPRequestHandler):
     """Static files plus CDN-style redirects and a tokenised, extension-less playlist URL."""
 
-    requests: list[tuple[str, int]]
-    base: str
+    requests: ClassVar[list[tuple[str, int]]]
+    base: ClassVar[str]
 
     def send_response(self, code: int, message: str | None = None) -> None:
         self.requests.append((self.path, code))
@@ -85,20 +88,21 @@ class _Handler(SimpleHTTPRequestHandler):
 
 @pytest.fixture()
 def server(site: Path) -> Iterator[tuple[str, list[tuple[str, int]]]]:
-    requests: list[tuple[str, int]] = []
-    handler = type("H", (_Handler,), {"requests": requests})
-    httpd = HTTPServer(("127.0.0.1", 0), partial(handler, directory=str(site)))
-    handler.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    class Handler(_Handler):
+        requests: ClassVar[list[tuple[str, int]]] = []
+
+    httpd = HTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(site)))
+    Handler.base = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield handler.base, requests
+    yield Handler.base, Handler.requests
     httpd.shutdown()
     httpd.server_close()
 
 
 def _cfg(**source: object) -> SourceConfig:
     guard = UrlGuardConfig(allow_networks=("127.0.0.1/32",), http_timeout_s=5)
-    return SourceConfig(guard=guard, open_timeout_s=10, **source)  # type: ignore[arg-type]
+    return SourceConfig(guard=guard, open_timeout_s=10, **source)
 
 
 def _packets(url: str) -> tuple[int, UrlGuard]:
@@ -110,10 +114,11 @@ def _packets(url: str) -> tuple[int, UrlGuard]:
 
 
 def _segments(requests: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    return [(p, code) for p, code in requests if p.endswith(".ts")]
+    paths = [(p.split("?", 1)[0], code) for p, code in requests]
+    return [(p, code) for p, code in paths if p.endswith(".ts")]
 
 
-@pytest.mark.parametrize("path", ["/cdn/live.m3u8", "/watch", "/master.m3u8"])
+@pytest.mark.parametrize("path", ["/cdn/live.m3u8", "/watch", "/master.m3u8", "/real/token.m3u8"])
 def test_redirected_and_extensionless_hls_play_every_segment(
     server: tuple[str, list[tuple[str, int]]], path: str
 ) -> None:
@@ -122,7 +127,8 @@ def test_redirected_and_extensionless_hls_play_every_segment(
     assert n > 20
     assert _segments(requests) == [(f"/real/ok{i}.ts", 200) for i in range(3)]
     # Segments were opened through the guard at the URL they really live at.
-    assert [u for u in guard.opened if u.endswith(".ts")] == [f"{base}/real/ok{i}.ts" for i in range(3)]
+    opened = [u.split("?", 1)[0] for u in guard.opened[1:]]
+    assert [u for u in opened if u.endswith(".ts")] == [f"{base}/real/ok{i}.ts" for i in range(3)]
 
 
 def test_redirect_hop_of_a_segment_is_still_checked(
@@ -157,6 +163,7 @@ def test_failed_nested_opens_log_one_line_each_and_no_traceback(
         ("file_first.m3u8", r"file:///etc/passwd: refused \(an HTTP playlist may only list http\(s\) URLs"),
         ("meta_last.m3u8", r"169\.254\.169\.254 is link-local"),
         ("enc.m3u8", r"encrypted HLS \(METHOD=AES-128\)"),
+        ("noext.m3u8", r"/real/ok1: refused \(segment extension '\(none\)' is not one FFmpeg's HLS demuxer accepts"),
     ],
 )
 def test_playlist_with_forbidden_entry_is_refused_not_retried(
@@ -179,3 +186,30 @@ def test_playlist_rewrite_only_when_redirected() -> None:
     moved = io.check_playlist("http://127.0.0.1/a/x", "http://127.0.0.1/b/c/x.m3u8", body).decode()
     assert 'URI="http://127.0.0.1/b/c/init.mp4"' in moved
     assert "\nhttp://127.0.0.1/b/c/seg0.m4s\r\n" in moved and "\nhttp://127.0.0.1/abs/seg1.m4s\n" in moved
+
+
+class _Breaks:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def read(self, n: int = -1) -> bytes:
+        self.calls += 1
+        if self.calls > 1:
+            raise TimeoutError("timed out")
+        return b"0123456789"
+
+    def close(self) -> None:
+        pass
+
+
+def test_stream_read_error_ends_the_body_with_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    guard = UrlGuard(UrlGuardConfig(allow_networks=("127.0.0.1/32",)))
+    io = FFmpegIO(guard)
+    guard.io_open = lambda url, flags, options: _Breaks()  # type: ignore[assignment,method-assign,return-value]
+    with caplog.at_level(logging.WARNING):
+        assert io.prepare("http://127.0.0.1/live.flv") is False
+        body = io("http://127.0.0.1/live.flv", 1, {})
+        got = [body.read(4), body.read(100), body.read(100), body.read(100)]
+    assert got == [b"0123", b"456789", b"", b""]
+    assert io.read_errors == ["http://127.0.0.1/live.flv: read failed (TimeoutError: timed out)"]
+    assert [r.getMessage() for r in caplog.records] == io.read_errors

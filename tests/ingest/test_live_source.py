@@ -18,6 +18,7 @@ from media_factory import corrupt_copy, make_clip, truncate_copy
 from moderation.ingest import live
 from moderation.ingest.decode import MediaError
 from moderation.ingest.live import LiveSource
+from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.ingest.source import (
     AudioEvent,
     Connected,
@@ -149,7 +150,7 @@ class _FakeOrigin:
         if step == "fail":
             raise TransientError(f"{url}: open failed (connection refused)")
         checked = CheckedUrl(url, url, "rtmp", "origin", 1935, ("192.0.2.1",))
-        return Opened(av.open(str(self.path)), checked, UrlGuard())
+        return Opened(av.open(ffmpeg_file_url(self.path)), checked, UrlGuard())
 
 
 def test_live_eof_reconnects_records_gap_then_ends(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,11 +217,20 @@ class _NewStreamMidway:
 
 def test_new_stream_indexerror_is_skipped(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def fake_open(url: str, config: SourceConfig) -> Opened:
-        checked = CheckedUrl(url, f"file:{clip}", "file", None, None, ())
-        return Opened(_NewStreamMidway(av.open(str(clip))), checked, UrlGuard())  # type: ignore[arg-type]
+        checked = CheckedUrl(url, ffmpeg_file_url(clip), "file", None, None, ())
+        return Opened(_NewStreamMidway(av.open(ffmpeg_file_url(clip))), checked, UrlGuard())  # type: ignore[arg-type]
 
     monkeypatch.setattr(live, "open_source", fake_open)
     src = LiveSource(str(clip), "s1", SourceConfig(guard=FILES))
     events = list(src)
     assert src.stats.unknown_stream_packets == 1
     assert len(_of(events, FrameEvent)) == 4 and isinstance(events[-1], Ended)
+
+
+@pytest.mark.parametrize("name", ["concat:clip.mp4|clip.mp4", "http:127.0.0.1:9.mp4", "50%25 a?b#c.mp4"])
+def test_protocol_like_file_names_are_read_as_that_file(clip: Path, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(clip.read_bytes())
+    src = LiveSource(str(path), "s1", SourceConfig(guard=FILES, audio=False))
+    events = list(src)
+    assert len(_of(events, FrameEvent)) == 4 and isinstance(events[-1], Ended) and events[-1].reason == "eof"
