@@ -219,6 +219,8 @@ class LiveSource:
             try:
                 packet = next(it)
             except StopIteration:
+                if guard.refusals:  # e.g. a reloaded live playlist now lists a forbidden entry
+                    raise guard.refusals[0] from None
                 if opened.live and opened.io is not None and opened.io.read_errors:
                     # The guarded reader ended the body because a read broke off: a drop, not an end.
                     raise _Drop(f"read failed: {opened.io.read_errors[-1]}") from None

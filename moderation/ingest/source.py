@@ -2,11 +2,12 @@
 
 Why it is separate from the read loop (``ingest/live.py``): opening is where untrusted input
 meets FFmpeg, so every open goes through one function that applies the URL guard
-(``ingest/urlguard.py``), open/read timeouts (PyAV's interrupt callback, which works for every
-protocol, plus FFmpeg's ``rw_timeout`` where a protocol honours it), short probing for live
-input (a live open otherwise waits ~2.5 s analysing the stream) and the same "is this media at
-all" checks as file decoding. It also sorts failures into *permanent* ones (refused URL, not
-media, frame over the cap: retrying cannot help) and *transient* ones (network: reconnect).
+(``ingest/urlguard.py``, whose FFmpeg side is ``ingest/guarded_io.py``), open/read timeouts
+(PyAV's interrupt callback, which works for every protocol, plus FFmpeg's ``rw_timeout`` where a
+protocol honours it), short probing for live input (a live open otherwise waits ~2.5 s analysing
+the stream) and the same "is this media at all" checks as file decoding. It also sorts failures
+into *permanent* ones (refused URL, not media, frame over the cap: retrying cannot help) and
+*transient* ones (network: reconnect).
 """
 
 from __future__ import annotations

@@ -8,18 +8,23 @@ at 169.254.169.254). So:
 
 * the top-level URL must use an allowed scheme and resolve only to allowed addresses. The check
   resolves the name (so ``http://2130706433/``, ``0x7f.1`` and names pointing at 127.0.0.1 are
-  caught), and every resolved address must pass; loopback, private, link-local, multicast,
-  reserved and unspecified ranges are refused unless allow-listed by CIDR or host name;
+  caught), and every resolved address must pass; loopback, private, link-local, site-local,
+  multicast, reserved and unspecified ranges are refused unless allow-listed by CIDR or host
+  name. An IPv6 address that carries an IPv4 one is judged by it too: IPv4-mapped, -compatible
+  and NAT64 (``64:ff9b::/96``) addresses *are* that IPv4 address; 6to4 (``2002::/16``) and Teredo
+  (``2001::/32``, client XOR 0xffffffff) relay to it, so both must pass;
 * for HTTP(S) and local playlists, FFmpeg's ``io_open`` hook is set, so FFmpeg asks *us* to open
-  the top-level URL and every nested one. We check each and do the HTTP ourselves, connecting to
-  the address we checked (no second DNS lookup to rebind) and re-checking every redirect;
+  the top-level URL and every nested one (``ingest/guarded_io.py``, which also checks playlists
+  entry by entry). We check each and do the HTTP ourselves, connecting to the address we checked
+  (no second DNS lookup to rebind) and re-checking every redirect;
 * for RTMP/RTSP/UDP/SRT (protocols that open no nested URLs through ``io_open``) the checked
   address is pinned into the URL handed to FFmpeg and ``protocol_whitelist`` bounds the
   sub-protocols it may use.
 
-A refusal raises :class:`UrlRefused` naming the URL and the rule. Refusals inside FFmpeg
-callbacks may be swallowed by a demuxer (HLS skips a segment it cannot open), so the guard also
-records them in :attr:`UrlGuard.refusals`; the source checks that list and raises the first.
+A refusal raises :class:`UrlRefused` naming the URL and the rule. Inside FFmpeg a refusal
+cannot travel as an exception (a demuxer skips what it cannot open; PyAV would print the stashed
+exception), so the guard records it in :attr:`UrlGuard.refusals`; the source checks that list and
+raises the first.
 """
 
 from __future__ import annotations
