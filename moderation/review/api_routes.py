@@ -147,7 +147,9 @@ def clip(request: Request, item_id: PathId, _: User) -> FileResponse:
 
 
 @router.get("/items/{item_id}/thumbnails/{index}", summary="One thumbnail of the item", response_class=FileResponse)
-def thumbnail(request: Request, item_id: PathId, index: Annotated[int, PathParam(ge=0, le=100)], _: User) -> FileResponse:
+def thumbnail(
+    request: Request, item_id: PathId, index: Annotated[int, PathParam(ge=0, le=100)], _: User
+) -> FileResponse:
     store = _store(request)
     thumbs = store.get(item_id).thumb_paths
     rel = thumbs[index] if index < len(thumbs) else None

@@ -98,6 +98,11 @@ class VerdictRecord(BaseModel):
     model_versions: dict[str, Any] = Field(default_factory=dict)
     #: Not in the §4.2 contract yet: the account behind the stream (defaults to ``stream``).
     streamer: str | None = Field(default=None, min_length=1, max_length=200)
+    #: Evidence notes the item page shows: where the clip starts on the stream's timeline, the
+    #: stream-time spans it has no media for (publisher outage), and why there is no clip.
+    clip_start: MediaTime | None = None
+    clip_gaps: list[tuple[MediaTime, MediaTime]] | None = Field(default=None, max_length=1000)
+    clip_error: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="before")
     @classmethod
@@ -117,9 +122,15 @@ class VerdictRecord(BaseModel):
         """The record as stored and hashed: signals keep exactly the fields they were given."""
         raw = self.model_dump(mode="json", exclude_none=False)
         raw["signals"] = [s.model_dump(mode="json", exclude_unset=True) for s in self.signals]
-        if self.streamer is None:
-            raw.pop("streamer", None)
+        for name in _ONLY_WHEN_GIVEN:
+            if getattr(self, name) is None:
+                raw.pop(name, None)
         return raw
+
+
+#: Optional fields beyond §4.2 that are stored only when a record carries them, so records
+#: without them keep the shape (and hash) they always had.
+_ONLY_WHEN_GIVEN = ("streamer", "clip_start", "clip_gaps", "clip_error")
 
 
 def parse_record(data: Any) -> VerdictRecord:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
@@ -31,7 +31,7 @@ from moderation.review.deps import (
 )
 from moderation.review.records import Item
 from moderation.review.schema import STATUSES
-from moderation.review.store import Conflict, Filters, ReviewStore
+from moderation.review.store import MAX_ID, Conflict, Filters, ReviewStore
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "ui" / "templates"))
@@ -67,7 +67,15 @@ def highlight(text: str | None, term: str | None) -> Markup:
     return Markup("").join(out)
 
 
-templates.env.filters.update(ts=_ts, ago=_ago)
+def _num(value: Any, fmt: str = "%.1f") -> str:
+    """Format a number from a stored record; anything else (records stored before signals were
+    typed may hold strings) is shown as text instead of failing the whole page."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return fmt % value
+    return "—" if value is None else str(value)
+
+
+templates.env.filters.update(ts=_ts, ago=_ago, num=_num)
 templates.env.globals.update(highlight=highlight, STATUSES=STATUSES)
 
 
@@ -199,7 +207,9 @@ def _can_decide(item: Item, user: Principal, now: float) -> bool:
 
 def _texts(item: Item) -> list[dict[str, Any]]:
     """Signals that carry text (ASR transcript, OCR, chat), for the highlighted evidence panel."""
-    return [s for s in item.record.get("signals", []) if isinstance(s, dict) and s.get("text")]
+    signals = item.record.get("signals")
+    return [s for s in signals if isinstance(s, dict) and s.get("text") and isinstance(s["text"], str)
+            and isinstance(s.get("term") or "", str)] if isinstance(signals, list) else []
 
 
 @router.post("/items/{item_id}/decide", dependencies=[CsrfChecked])
@@ -245,7 +255,10 @@ def stream_page(request: Request, name: str, user: PageUser) -> Response:
 
 
 @router.get("/audit")
-def audit_page(request: Request, user: PageUser, item_id: int | None = None, actor: str | None = None) -> Response:
+def audit_page(
+    request: Request, user: PageUser, item_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    actor: str | None = None,
+) -> Response:
     entries = _store(request).audit_log(item_id=item_id, limit=500, actor=actor or None)
     return page(request, "audit.html", user, entries=entries, item_id=item_id, actor=actor)
 
