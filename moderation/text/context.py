@@ -5,8 +5,8 @@ A platform-rules announcement ("不得组织赌博"), a news report ("警方破�
 rules work on clauses (text between clause punctuation), not on fixed phrases, so an inserted word
 does not defeat them:
 
-* **frame** cues (不得, 严禁, 打击, 查处, 破获, 专项行动, "crackdown", "banned" ...) anywhere in the clause
-  mark every hit in it ``counter``;
+* **frame** cues (不得, 严禁, 打击, 查处, 破获, 专项行动, "crackdown", "banned" ...) anywhere in the
+  sentence mark every hit in it ``counter``;
 * **negation** cues (拒绝, 远离, 不要, "never" ...) before the hit, with no *breaker* (错过, 犹豫 ...)
   between them, mark it ``counter`` ("不要错过百家乐" stays evidence);
 * a **nominal suffix** right after the term (打赏 + 记录 / 服务 / 额度) marks it ``nominal``;
@@ -27,15 +27,19 @@ from moderation.text.lexicon import ContextFileModel
 #: Clause punctuation in the normalised character view (NFKC has turned full-width forms to ASCII).
 CLAUSE_RE = re.compile(r"[,.!?;:\n\r…。、\"'()\[\]{}<>《》「」『』【】“”‘’|]+")
 
+#: Sentence ends: a regulatory or news frame covers its whole sentence ("公安机关破获一起案件，涉案
+#:人员组织网络赌博"), a negation only its clause.
+SENTENCE_RE = re.compile(r"[.!?;\n\r…。]+")
+
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
 
 
-def clause_bounds(view: str, s: int, e: int) -> tuple[int, int]:
+def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) -> tuple[int, int]:
     """``[a, b)`` of the clause of ``view`` holding ``[s, e)`` (a span across punctuation widens it)."""
     a = 0
-    for m in CLAUSE_RE.finditer(view, 0, s):
+    for m in rx.finditer(view, 0, s):
         a = m.end()
-    m2 = CLAUSE_RE.search(view, e)
+    m2 = rx.search(view, e)
     return a, (m2.start() if m2 else len(view))
 
 
@@ -71,12 +75,13 @@ class ContextRules:
             return NOMINAL
         if lure:
             return PLAIN
-        a, b = clause_bounds(view, s, e)
-        clause = view[a:b]
-        if any(w in clause for w in self.frames):
+        sa, sb = clause_bounds(view, s, e, SENTENCE_RE)
+        sentence = view[sa:sb]
+        if any(w in sentence for w in self.frames):
             return COUNTER
-        if self._frames_en is not None and self._frames_en.search(clause):
+        if self._frames_en is not None and self._frames_en.search(sentence):
             return COUNTER
+        a, _ = clause_bounds(view, s, e)
         before = view[a:s]
         for w in self.negations:
             i = before.rfind(w)

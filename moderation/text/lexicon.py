@@ -61,6 +61,7 @@ class PatternModel(BaseModel):
     regex: str = Field(min_length=1)
     weight: float = Field(ge=0.0, le=1.0)
     ambiguous: bool = False
+    word: bool = False
     note: str | None = None
 
 
@@ -122,6 +123,7 @@ class PatternEntry:
     weight: float
     ambiguous: bool
     source: str
+    word: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,7 @@ def _load_dir(directory: Path) -> _Data:
             )
         for p in model.patterns:
             rx = _compile(path, p)
-            patterns.append(PatternEntry(p.name, model.category, rx, p.weight, p.ambiguous, path.name))
+            patterns.append(PatternEntry(p.name, model.category, rx, p.weight, p.ambiguous, path.name, p.word))
     for k in emoji:
         if len(k) != 1:
             raise LexiconError(f"{directory / VARIANTS_FILE}: emoji key {k!r} must be one character")

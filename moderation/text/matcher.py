@@ -144,7 +144,7 @@ class KeywordMatcher:
         self._pattern_base = len(rules)
         self.patterns = list(lex.patterns)
         for p in self.patterns:
-            rules.append(_Rule(p.name, p.category, p.weight, p.ambiguous, False, ()))
+            rules.append(_Rule(p.name, p.category, p.weight, p.ambiguous, p.word, ()))
         self.rules = rules
         self._char = self._automaton(char_keys)
         # pyahocorasick searches a node's children linearly, and the root of the full automaton has
@@ -194,6 +194,8 @@ class KeywordMatcher:
             folded = _fold_leet(view)
             if folded != view:
                 self._match_chars(nt, folded, cands, None)
+                if self._pinyin is not None:  # "b0cai"
+                    self._match_pinyin(NormalizedText(nt.original, folded, offsets=nt.offsets), cands)
         for k, p in enumerate(self.patterns):
             for m in p.regex.finditer(view):
                 if m.end() > m.start():
@@ -280,7 +282,7 @@ class KeywordMatcher:
                 continue  # a known benign phrase around the hit
             if any(rules[k.rule].category == r.category and c.start < k.end and k.start < c.end for k in kept):
                 continue  # same category, overlaps a longer (or text-view) hit
-            if ((r.word and c.via == "text") or c.homophone) and not self._is_word(view, c):
+            if ((r.word and c.via != "pinyin") or c.homophone) and not self._is_word(view, c):
                 continue
             kept.append(c)
         lure = self.context.has_lure(view)
