@@ -1,8 +1,9 @@
 """Chat / danmaku messages → ``chat.keyword`` signals (DESIGN.md §4.3), de-duplicated.
 
 Every message goes through the same matcher as speech and on-screen text (normalisation, pinyin,
-allow-contexts). Chat is spammed: one user repeating a line, or a bot swarm posting the same
-line under many names, must not become hundreds of signals. Within ``dedup_window_s`` (per stream):
+allow-contexts, clause context); mentions with weight 0 (counter-speech, nominal uses) are
+dropped. Chat is spammed: one user repeating a line, or a bot swarm posting the same line under
+many names, must not become hundreds of signals. Within ``dedup_window_s`` (per stream):
 
 * a user is reported **once per (category, term)** however many times they repeat it, and
 * a message text (compared after case-folding and whitespace collapsing) is reported **once per
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from moderation.messages import ChatMessage, KeywordHit, Signal
+from moderation.signals.keywords import evidence
 
 __all__ = ["ChatSignals", "chat_signals"]
 
@@ -51,7 +53,7 @@ class ChatSignals:
 
     def observe(self, msg: ChatMessage) -> list[Signal]:
         """Signals for one message (empty when nothing matched or it repeats a recent one)."""
-        hits = self.match(msg.text) if msg.text.strip() else []
+        hits = evidence(self.match(msg.text)) if msg.text.strip() else []
         if not hits:
             return []
         self._prune(msg.t)

@@ -1,7 +1,9 @@
 """Recognised text (speech, on-screen text) → ``*.keyword`` signals.
 
 The matcher is passed in as a plain callable so this module does not care how matching is done
-(normalisation, pinyin, allow-contexts live in :mod:`moderation.text`).
+(normalisation, pinyin, allow-contexts live in :mod:`moderation.text`). Hits the matcher framed as
+mentions (``context`` "counter" or "nominal", weight 0: a rules announcement, a news report, 打赏记录)
+are not evidence and become no signal.
 """
 
 from __future__ import annotations
@@ -11,6 +13,11 @@ from collections.abc import Callable, Iterable
 from moderation.messages import KeywordHit, OcrResult, Signal, TranscriptSegment
 
 MatchFn = Callable[[str], list[KeywordHit]]
+
+
+def evidence(hits: Iterable[KeywordHit]) -> list[KeywordHit]:
+    """The hits that count as evidence (weight above 0); mentions are dropped."""
+    return [h for h in hits if h.weight > 0.0]
 
 
 def _time_in_segment(seg: TranscriptSegment, hit: KeywordHit) -> float:
@@ -28,7 +35,7 @@ def _time_in_segment(seg: TranscriptSegment, hit: KeywordHit) -> float:
 def transcript_signals(segments: Iterable[TranscriptSegment], match: MatchFn) -> list[Signal]:
     out: list[Signal] = []
     for seg in segments:
-        for hit in match(seg.text):
+        for hit in evidence(match(seg.text)):
             out.append(
                 Signal(
                     kind="asr.keyword",
@@ -49,7 +56,7 @@ def ocr_signals(results: Iterable[OcrResult], match: MatchFn) -> list[Signal]:
     out: list[Signal] = []
     for res in results:
         for line in res.lines:
-            for hit in match(line.text):
+            for hit in evidence(match(line.text)):
                 out.append(
                     Signal(
                         kind="ocr.keyword",

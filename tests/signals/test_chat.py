@@ -55,3 +55,14 @@ def test_chat_keyword_counts_for_gambling_and_tipping_in_every_preset(preset: st
         if policy.enabled:
             rule = rule_for(policy, "chat.keyword")
             assert rule is not None and rule.weight > 0, (preset, category)
+
+
+def test_news_and_rules_quoted_in_chat_are_not_evidence(match: KeywordMatcher) -> None:
+    feed = [
+        msg(1.0, "amy", "新闻说警方破获了一个跨境网络赌博团伙"),
+        msg(2.0, "bob", "直播间规定：不得诱导未成年人打赏"),
+        msg(3.0, "cat", "打赏记录在哪里看啊"),
+    ]
+    assert chat_signals(feed, match) == []
+    (sig,) = [s for s in chat_signals([msg(4.0, "dan", "百家乐加微信 zz88661 带你回血")], match) if s.term == "百家乐"]
+    assert sig.score > 0.5
