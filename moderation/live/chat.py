@@ -11,7 +11,10 @@ for a callback. Chat is optional evidence, so it never ends the stream:
   out an idle stream); a feed should send a blank line as keep-alive within ``chat.timeout_s``;
 * a source the URL guard refuses (scheme, private address, file without ``allow_files``) is a
   permanent error: logged once, reported in the stream's status, and the stream goes on without chat;
-* bad lines are skipped and counted by the reader (``ChatStats``).
+* bad lines are skipped and counted by the reader (``ChatStats``), among them a message whose time
+  is more than ``chat.live_ahead_s`` ahead of the stream's media clock or whose ``ts`` is no date;
+* a message whose handling raises is skipped and counted (:class:`~moderation.live.failures.TaskFailures`),
+  and the feed goes on with the next one.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from moderation.errors import InputError
 from moderation.ingest.chat import ChatStats, iter_chat
 from moderation.ingest.urlguard import UrlGuard, UrlGuardConfig, UrlRefused, redact
 from moderation.live.evidence import WallClock
+from moderation.live.failures import TaskFailures
 from moderation.live.status import StreamSpec, is_file_url
-from moderation.messages import Signal
+from moderation.messages import ChatMessage, Signal
 from moderation.signals.chat import ChatSignals, MatchFn
 
 __all__ = ["ChatFollower", "chat_source"]
@@ -60,13 +64,14 @@ class ChatFollower:
 
     def __init__(self, source: str, spec: StreamSpec, cfg: PipelineConfig, clock: WallClock, match: MatchFn,
                  on_signals: Callable[[list[Signal]], None], *, backoff_s: float = 1.0,
-                 max_backoff_s: float = 30.0) -> None:  # fmt: skip
+                 max_backoff_s: float = 30.0, failures: TaskFailures | None = None) -> None:  # fmt: skip
         self.source, self.spec, self.cfg, self.clock = source, spec, cfg, clock
         self.tracker = ChatSignals(match, cfg.chat.dedup_window_s)
         self.on_signals = on_signals
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.status = ChatFeedStatus()
         self.stats = ChatStats()
+        self.failures = failures or TaskFailures(spec.stream_id)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         live = cfg.live
@@ -93,6 +98,21 @@ class ChatFollower:
     def _wall_to_media(self, ts: float) -> float | None:
         return self.clock.media_at(datetime.fromtimestamp(ts, UTC))
 
+    def _max_t(self) -> float | None:
+        """Latest media time a message may have now: the stream's media clock plus ``chat.live_ahead_s``
+        (a message from the future would move the stream's fusion clock past every real signal)."""
+        now = self.clock.media_at(datetime.now(UTC))
+        return (now or 0.0) + self.cfg.chat.live_ahead_s
+
+    def _observe(self, msg: ChatMessage) -> None:
+        """One message → signals → the pipeline; a failure costs this message only."""
+        try:
+            signals = self.tracker.observe(msg)
+            if signals:
+                self.on_signals(signals)
+        except Exception as exc:
+            self.failures.item("chat", exc)
+
     def _refused(self) -> str | None:
         if is_file_url(self.source):
             return None if self.cfg.live.allow_files else "files are not allowed as chat feeds (live.allow_files)"
@@ -114,22 +134,21 @@ class ChatFollower:
             got = 0
             try:
                 for msg in iter_chat(self.source, self.spec.stream_id, self.cfg.chat, stats=self.stats,
-                                     guard=self.guard, wall_to_media=self._wall_to_media):  # fmt: skip
+                                     guard=self.guard, wall_to_media=self._wall_to_media,
+                                     max_t=self._max_t):  # fmt: skip
                     if self._stop.is_set():
                         return
                     got += 1
                     self.status.messages += 1
-                    signals = self.tracker.observe(msg)
-                    if signals:
-                        self.on_signals(signals)
+                    self._observe(msg)
             except InputError as exc:
                 if isinstance(exc.__cause__, UrlRefused):  # a redirect to a refused place: permanent
                     self.status.error = str(exc)
                     log.error("%s: %s", self.spec.stream_id, exc)
                     return
                 log.warning("%s: chat feed %s: %s", self.spec.stream_id, name, exc)
-            except Exception as exc:  # a broken read must not take the stream down
-                log.warning("%s: chat feed %s failed: %s", self.spec.stream_id, name, exc)
+            except Exception as exc:  # a broken read must not take the stream down: counted, reopened
+                self.failures.item("chat", exc)
             attempt = 1 if got else attempt + 1
             if self._stop.is_set() or is_file_url(self.source):  # a file has been read: nothing more comes
                 return

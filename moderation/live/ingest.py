@@ -35,6 +35,7 @@ from moderation.ingest.source import (
 )
 from moderation.ingest.urlguard import UrlRefused
 from moderation.live.evidence import WallClock
+from moderation.live.failures import TaskFailures
 from moderation.live.queues import DropOldestQueue
 from moderation.live.status import StreamSpec, StreamState
 
@@ -52,9 +53,12 @@ class StreamIngest:
     """Source → evidence ring, frame and audio queues, wall clock, state; run in its own thread."""
 
     def __init__(self, spec: StreamSpec, cfg: PipelineConfig, source_cfg: SourceConfig,
-                 on_frame: Callable[[FrameEvent], None] | None = None) -> None:  # fmt: skip
-        """``on_frame`` is called (in the ingest thread) for every sampled frame after it is queued."""
+                 on_frame: Callable[[FrameEvent], None] | None = None,
+                 failures: TaskFailures | None = None) -> None:  # fmt: skip
+        """``on_frame`` is called (in the ingest thread) for every sampled frame after it is queued;
+        an event whose handling raises is skipped and recorded in ``failures``."""
         self.spec, self.cfg, self.source_cfg = spec, cfg, source_cfg
+        self.failures = failures or TaskFailures(spec.stream_id)
         live = cfg.live
         self.ring = EvidenceRing(live.ring_s, int(live.ring_mb * 1024 * 1024))
         self.lock = threading.Lock()  # the ring, shared with evidence writers on the event loop
@@ -115,7 +119,10 @@ class StreamIngest:
             try:
                 for ev in src:
                     connected = connected or isinstance(ev, Connected)
-                    self.on_event(ev)
+                    try:
+                        self.on_event(ev)
+                    except Exception as exc:  # one event's failure must not end the stream
+                        self.failures.item("ingest", exc)
                 return
             except UrlRefused:
                 raise

@@ -24,6 +24,10 @@ Inside (DESIGN.md §2, §7, §8):
   authoritative verdict one violation, alerted and enforced once;
 * a **tick** releases held signals and advances both fusers, so verdicts close while the stream
   goes on;
+* every one of these tasks isolates its items (a frame batch, an audio batch, a chat line, a
+  signal, a verdict): one that raises is skipped, logged once per distinct failure and counted
+  (:class:`moderation.live.failures.TaskFailures`, ``task_errors`` in status and metrics); a task
+  that dies anyway is restarted and shown in the status (``task_failure``, ``task_restarts``);
 * a verdict gets ``wallclock_start`` (arrival time of its first evidence), model versions, an
   evidence clip remuxed from the ring plus a thumbnail, goes to the sinks, and is enforced
   (warn/cut) when its policy action says so. Open violations are enforced as soon as detected.
@@ -58,8 +62,10 @@ from moderation.live.chat import ChatFollower, chat_source
 from moderation.live.clients import InferenceClients
 from moderation.live.enforce import Enforcer, Target
 from moderation.live.evidence import EvidenceWriter, FrameKeeper
+from moderation.live.failures import TaskFailures, supervise
 from moderation.live.ingest import StreamIngest
 from moderation.live.metrics import LatencyHistogram, StreamMetrics
+from moderation.live.queues import DropOldestQueue
 from moderation.live.settings import source_config
 from moderation.live.sinks import VerdictSink
 from moderation.live.status import StreamSpec, StreamStatus, VerdictBrief
@@ -92,7 +98,8 @@ class StreamPipeline:
         self.engines = engines or Engines(cfg)  # lexicon, matcher, registry; models are never touched here
         self.source_cfg = source or source_config(cfg)
         live = cfg.live
-        self.ingest = StreamIngest(spec, cfg, self.source_cfg, on_frame=self._frame_arrived)
+        self.failures = TaskFailures(spec.stream_id)  # what each task survived; in status and metrics
+        self.ingest = StreamIngest(spec, cfg, self.source_cfg, on_frame=self._frame_arrived, failures=self.failures)
         self.ring, self.frames, self.audio, self.clock = (self.ingest.ring, self.ingest.frames, self.ingest.audio,
                                                           self.ingest.clock)  # fmt: skip
         self.keeper = FrameKeeper()
@@ -109,7 +116,7 @@ class StreamPipeline:
         self._audio_done_t = 0.0
         self._frame_busy = self._audio_busy = False
         gap = lambda category: cfg.policy.category(category).merge_gap_s  # noqa: E731
-        self._alerts = AlertTracker(gap, self.clock.wall_at, on_alert)  # violations known, each once
+        self._alerts = AlertTracker(gap, self._wall_at, on_alert)  # violations known, each once
         self.alerts = self._alerts.recent  # the latest, for status and benchmarks
         self._acted = ViolationLog(gap)  # violations enforced, by (category, action)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -119,7 +126,8 @@ class StreamPipeline:
         self._frame_an = FrameAnalyzer(spec.stream_id, cfg, clients, matcher, self.engines.registry)
         self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
         chat = chat_source(spec, cfg)
-        self._chat = ChatFollower(chat, spec, cfg, self.clock, matcher.match, self._from_chat) if chat else None
+        self._chat = (ChatFollower(chat, spec, cfg, self.clock, matcher.match, self._from_chat,
+                                   failures=self.failures) if chat else None)  # fmt: skip
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ control
@@ -141,8 +149,12 @@ class StreamPipeline:
         thread = threading.Thread(target=self.ingest.run, args=(loop, ingest_done), daemon=True,
                                   name=f"ingest-{self.spec.stream_id}")  # fmt: skip
         thread.start()
-        workers = [asyncio.create_task(self._frame_loop(frame_an)), asyncio.create_task(self._audio_loop(audio_an))]
-        ticker = asyncio.create_task(self._tick_loop())
+        fail = self.failures
+        workers = [asyncio.create_task(supervise("frame", lambda: self._frame_loop(frame_an), fail,
+                                                 self._pending(self.frames))),
+                   asyncio.create_task(supervise("audio", lambda: self._audio_loop(audio_an), fail,
+                                                 self._pending(self.audio)))]  # fmt: skip
+        ticker = asyncio.create_task(supervise("tick", self._tick_loop, fail, lambda: True))
         self._loop = loop
         try:
             await ingest_done
@@ -152,8 +164,17 @@ class StreamPipeline:
             self.stop()
             if self._chat is not None:
                 self._chat.stop()
-        self._feed(frame_an.finish() + audio_an.finish(), final=True)
-        self._emit(self.fuser.finish())
+        rest: list[Signal] = []
+        for name, finish in (("frame", frame_an.finish), ("audio", audio_an.finish)):
+            try:
+                rest += finish()
+            except Exception as exc:
+                self.failures.item(name, exc)
+        self._feed(rest, final=True)
+        try:
+            self._emit(self.fuser.finish())
+        except Exception as exc:
+            self.failures.item("fusion", exc)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.to_thread(thread.join, 5.0)
@@ -161,26 +182,44 @@ class StreamPipeline:
         return self.status()
 
     # ------------------------------------------------------------------ inference (event loop)
+    def _pending(self, queue: DropOldestQueue[Any]) -> Callable[[], bool]:
+        """Whether more may still come through ``queue`` (a dead task is restarted only then)."""
+        return lambda: not (self.ingest.done and queue.closed and not len(queue))
+
     async def _frame_loop(self, an: FrameAnalyzer) -> None:
         while events := await self.frames.get_batch(self.cfg.live.frame_batch):
             self._frame_busy = True
-            frames = [e.frame for e in events]
-            result = await an.analyse(frames)
-            now = datetime.now(UTC)
-            for e in events:
-                self.frame_latency.observe((now - e.wall).total_seconds())
-                self.keeper.keep_recent(e.frame)
-            for f in result.signal_frames:
-                self.keeper.keep_signal(f)
-            self._frames_done_t = max(self._frames_done_t, frames[-1].t)
-            self._frame_busy = False
-            self._preview_feed(result.signals)
-            self._feed(result.signals)
+            try:
+                await self._frame_batch(an, events)
+            except Exception as exc:  # this batch is lost; the stream's next frames are not
+                self.failures.item("frame", exc)
+            finally:
+                self._frames_done_t = max(self._frames_done_t, events[-1].frame.t)
+                self._frame_busy = False
+
+    async def _frame_batch(self, an: FrameAnalyzer, events: list[FrameEvent]) -> None:
+        frames = [e.frame for e in events]
+        result = await an.analyse(frames)
+        now = datetime.now(UTC)
+        for e in events:
+            self.frame_latency.observe((now - e.wall).total_seconds())
+            self.keeper.keep_recent(e.frame)
+        for f in result.signal_frames:
+            self.keeper.keep_signal(f)
+        self._frames_done_t = max(self._frames_done_t, frames[-1].t)
+        self._frame_busy = False
+        self._preview_feed(result.signals)
+        self._feed(result.signals)
 
     async def _audio_loop(self, an: AudioAnalyzer) -> None:
         while events := await self.audio.get_batch(2):
             self._audio_busy = True
-            signals = await an.analyse([e.window for e in events])
+            try:
+                signals = await an.analyse([e.window for e in events])
+            except Exception as exc:  # these windows are lost; transcripts resume at the next ones
+                self.failures.item("audio", exc)
+                signals = []
+                self._audio_done_t = max(self._audio_done_t, events[-1].window.start)
             self._audio_done_t = max(self._audio_done_t, an.watermark)
             self._audio_busy = False
             self._feed(signals)
@@ -202,7 +241,7 @@ class StreamPipeline:
         while True:
             await asyncio.sleep(TICK_S)
             self._preview_feed([])
-            self._release()
+            self._release()  # both isolate their items
 
     def _from_chat(self, signals: list[Signal]) -> None:
         """From the chat thread: chat signals go to both fusers, on the event loop."""
@@ -216,9 +255,18 @@ class StreamPipeline:
 
     def _preview_feed(self, signals: list[Signal]) -> None:
         """Frame and chat signals → the preview fuser at once: alerts and enforcement of open violations."""
-        seen = [v for s in sorted(signals, key=lambda s: s.t) for v in self.preview.add(s)]
-        seen += self.preview.advance(self._frame_watermark())
-        self._open([*seen, *self.preview.active()], early=True)
+        seen: list[Verdict] = []
+        for s in sorted(signals, key=lambda s: s.t):
+            try:
+                seen += self.preview.add(s)
+            except Exception as exc:  # one signal's failure costs that signal only
+                self.failures.item("preview", exc)
+        try:
+            seen += self.preview.advance(self._frame_watermark())
+            seen += self.preview.active()
+        except Exception as exc:
+            self.failures.item("preview", exc)
+        self._open(seen, early=True)
 
     def _feed(self, signals: list[Signal], final: bool = False) -> None:
         self._held.extend(signals)
@@ -230,18 +278,29 @@ class StreamPipeline:
         ready = sorted((s for s in self._held if s.t <= wm), key=lambda s: s.t)
         self._held = [s for s in self._held if s.t > wm]
         for s in ready:
-            self._emit(self.fuser.add(s))
-        if not final:
-            self._emit(self.fuser.advance(wm))
-        self._open(self.fuser.active(), early=False)
+            try:
+                self._emit(self.fuser.add(s))
+            except Exception as exc:  # one signal's failure costs that signal only
+                self.failures.item("fusion", exc)
+        try:
+            if not final:
+                self._emit(self.fuser.advance(wm))
+            active = self.fuser.active()
+        except Exception as exc:
+            self.failures.item("fusion", exc)
+            active = []
+        self._open(active, early=False)
 
     def _open(self, verdicts: list[Verdict], early: bool) -> None:
         """Violations known to be going on: alert (once each) and enforce while open."""
         now = datetime.now(UTC)
         for v in verdicts:
-            self._alert(v, now, early)
-            if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
-                self._maybe_enforce(v)
+            try:
+                self._alert(v, now, early)
+                if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
+                    self._maybe_enforce(v)
+            except Exception as exc:
+                self.failures.item("alert", exc)
 
     # ------------------------------------------------------------------ verdicts
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -253,8 +312,15 @@ class StreamPipeline:
         for v in verdicts:
             self._spawn(self._finish(v))
 
+    def _wall_at(self, t: float) -> datetime | None:
+        """When media time ``t`` arrived; None when unknown or beyond any date."""
+        try:
+            return self.clock.wall_at(t)
+        except (OverflowError, ValueError):
+            return None
+
     def _stamp(self, v: Verdict) -> Verdict:
-        return replace(v, wallclock_start=_iso(self.clock.wall_at(v.start)),
+        return replace(v, wallclock_start=_iso(self._wall_at(v.start)),
                        model_versions=self.engines.model_versions())  # fmt: skip
 
     def _alert(self, v: Verdict, now: datetime, early: bool = False) -> None:
@@ -264,16 +330,25 @@ class StreamPipeline:
             self.alert_latency.observe(alert.latency_s)
 
     async def _finish(self, verdict: Verdict) -> None:
+        try:
+            await self._finish_one(verdict)
+        except Exception as exc:  # spawned: nobody awaits it until the stream ends, so never silent
+            self.failures.item("verdict", exc)
+
+    async def _finish_one(self, verdict: Verdict) -> None:
         self._alert(verdict, datetime.now(UTC))
         v = self._stamp(verdict)
         if self._evidence is not None:
-            v = await self._evidence.attach(v, lambda: self.ingest.done)
+            try:
+                v = await self._evidence.attach(v, lambda: self.ingest.done)
+            except Exception as exc:  # evidence failure must not lose the verdict itself
+                self.failures.item("evidence", exc)
         for sink in self.sinks:
             try:
                 await asyncio.to_thread(sink.write, v)
             except Exception as exc:  # a sink failure must not lose the verdict for the others
                 log.error("%s: sink %s failed for %s: %s", self.spec.stream_id, type(sink).__name__, v.category, exc)
-        arrived = self.clock.wall_at(v.end)
+        arrived = self._wall_at(v.end)
         if arrived is not None:
             self.verdict_latency.observe(max(0.0, (datetime.now(UTC) - arrived).total_seconds()))
         self.verdicts.append(v)
@@ -291,7 +366,11 @@ class StreamPipeline:
 
     async def _enforce(self, v: Verdict) -> None:
         assert self.enforcer is not None
-        res = await self.enforcer.enforce(v, Target(self.spec.stream_id, self.spec.app, self.spec.name))
+        try:
+            res = await self.enforcer.enforce(v, Target(self.spec.stream_id, self.spec.app, self.spec.name))
+        except Exception as exc:
+            self.failures.item("enforce", exc)
+            return
         if res is not None:
             self._enforced[(res.action, res.outcome)] += 1
 
@@ -313,6 +392,8 @@ class StreamPipeline:
             chat_messages=self._chat.status.messages if self._chat else 0,
             chat_error=self._chat.status.error if self._chat else None,
             alerts=self._alerts.count, last_alert=self.alerts[-1] if self.alerts else None,
+            task_errors=self.failures.errors, task_restarts=self.failures.restarts,
+            task_failure=self.failures.failure,
         )  # fmt: skip
 
     def metrics(self) -> StreamMetrics:
@@ -324,6 +405,7 @@ class StreamPipeline:
             corrupt_packets=st.corrupt_packets, reconnects=st.reconnects, verdicts=st.verdicts,
             inference_errors=errors, lag_s=st.lag_s if math.isfinite(st.lag_s) else 0.0,
             chat_messages=st.chat_messages, chat_bad_lines=self._chat.stats.bad if self._chat else 0,
+            task_errors=st.task_errors, task_restarts=st.task_restarts,
             enforcements=tuple((a, o, n) for (a, o), n in sorted(self._enforced.items())),
             frame_latency=self.frame_latency.snapshot(), verdict_latency=self.verdict_latency.snapshot(),
             alert_latency=self.alert_latency.snapshot(),

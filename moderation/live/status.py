@@ -115,6 +115,9 @@ class StreamStatus:
     chat_error: str | None = None
     alerts: int = 0  # violations known so far (each once)
     last_alert: Alert | None = None  # the latest: a violation may still be going on
+    task_errors: int = 0  # items (a frame batch, a chat line, a signal) that raised and were skipped
+    task_restarts: int = 0  # per-stream tasks that died and were restarted
+    task_failure: str | None = None  # the latest task death: the stream ran without that stage meanwhile
 
     @classmethod
     def starting(cls, stream: str, url: str) -> StreamStatus:
