@@ -79,6 +79,17 @@ class OcrConfig(_Strict):
     fps: float = Field(0.5, gt=0, le=10, description="OCR rate; lower than vision (OCR is costly).")
     min_score: float = Field(0.5, ge=0, le=1, description="Text lines below this confidence are ignored.")
     gate: OcrGateConfig = Field(default_factory=OcrGateConfig, description="Text-likely / change gate.")
+    model: str = Field(
+        "ppocrv5-rec",
+        description="Model id from models/*.yaml (kind: ocr): 'ppocrv5-rec' reads Simplified and Traditional "
+        "Chinese; 'rapidocr-ppocrv4' (Simplified + English only) is the earlier recogniser.",
+    )
+    batched: bool = Field(
+        True,
+        description="Read the frames of one call together: one detector run per group of similar-sized frames, "
+        "one recogniser run per width bucket of all their lines. False: RapidOCR frame by frame.",
+    )
+    rec_max_batch: int = Field(32, ge=1, le=512, description="Most text lines per recogniser (and classifier) run.")
 
 
 class AsrConfig(_Strict):

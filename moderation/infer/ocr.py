@@ -1,10 +1,15 @@
-"""On-screen text with RapidOCR (PP-OCRv4 det + rec, mobile direction classifier, ONNX Runtime).
+"""On-screen text with RapidOCR (PP-OCRv4 det, PP-OCRv5 or v4 rec, mobile direction classifier, ONNX Runtime).
 
 RapidOCR is used for its tested pre/post-processing (DB box extraction, crop rectification, CTC
 decoding) but is always given the model files the registry verified, never the copies it would
 pick by itself, so ``moderation models`` tells the truth about what read the screen. Lines come
 back as axis-aligned ``(x, y, w, h)`` boxes in original-frame pixels, the shape every signal and
 the review UI use; RapidOCR's four-point polygons are reduced to their bounding box.
+
+Which recogniser reads is ``OcrConfig.model``: ``ppocrv5-rec`` (default) reads Simplified and
+Traditional Chinese in one model, ``rapidocr-ppocrv4`` drops Traditional-only glyphs (賭 註 賞).
+Frames of one call are read together (:mod:`moderation.infer.ocr_batch`) unless
+``OcrConfig.batched`` is off, in which case RapidOCR reads them one by one.
 
 The engine is created on first use (three ONNX sessions, ~0.5 s), never at import.
 """
@@ -19,15 +24,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moderation.config import OcrConfig
+from moderation.infer.ocr_batch import BatchedReader
 from moderation.messages import Box, OcrResult, TextLine, VideoFrame
 
 if TYPE_CHECKING:
     from moderation.infer.registry import Registry
 
-__all__ = ["OCR_MODEL_ID", "OcrEngine", "load_ocr", "load_ocr_engine", "polygon_to_box"]
+__all__ = ["OCR_MODEL_ID", "OCR_V4_MODEL_ID", "OcrEngine", "load_ocr", "load_ocr_engine", "polygon_to_box"]
 
-#: Manifest id of the OCR models; its files are named ``det``, ``rec`` and ``cls``.
-OCR_MODEL_ID = "rapidocr-ppocrv4"
+#: Default manifest id (``OcrConfig.model``); OCR manifests name their files ``det``, ``rec``,
+#: ``cls`` and, when the recogniser has no dictionary in its ONNX metadata, ``keys``.
+OCR_MODEL_ID = "ppocrv5-rec"
+#: The earlier PP-OCRv4 recogniser (Simplified + English), still selectable.
+OCR_V4_MODEL_ID = "rapidocr-ppocrv4"
 
 
 def polygon_to_box(points: Any, width: int, height: int) -> Box:
@@ -52,18 +61,26 @@ class OcrEngine:
         *,
         intra_op_threads: int = 0,
         use_cls: bool = True,
+        rec_keys: Path | None = None,
     ):
         """``intra_op_threads=0`` lets ONNX Runtime pick; give a slice of cores when actors share a node.
 
         ``use_cls`` runs the 0/180° classifier: captions are upright, so turning it off saves a
-        little time, but flipped overlays (an evasion trick) are then misread.
+        little time, but flipped overlays (an evasion trick) are then misread. ``rec_keys`` is the
+        recogniser's dictionary file when its ONNX metadata has none (PP-OCRv5).
         """
         self.cfg = cfg
         self.model_paths = {"det": Path(det_model), "rec": Path(rec_model), "cls": Path(cls_model)}
+        if rec_keys is not None:
+            self.model_paths["keys"] = Path(rec_keys)
         self.intra_op_threads = intra_op_threads
         self.use_cls = use_cls
         self._engine: Any = None
+        self._batched: BatchedReader | None = None
         self._lock = threading.Lock()
+        # One RapidOCR instance is not safe to run from two threads at once (its detector keeps
+        # per-call state); the batcher calls from one thread, this keeps other callers correct.
+        self._run_lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
@@ -79,27 +96,33 @@ class OcrEngine:
                             raise FileNotFoundError(f"OCR {role} model not found: {path}")
                     from rapidocr_onnxruntime import RapidOCR
 
-                    self._engine = RapidOCR(
+                    keys = self.model_paths.get("keys")
+                    extra = {"rec_keys_path": str(keys)} if keys is not None else {}
+                    engine = RapidOCR(
                         det_model_path=str(self.model_paths["det"]),
                         rec_model_path=str(self.model_paths["rec"]),
                         cls_model_path=str(self.model_paths["cls"]),
                         intra_op_num_threads=self.intra_op_threads if self.intra_op_threads > 0 else -1,
                         text_score=self.cfg.min_score,
                         print_verbose=False,
+                        **extra,
                     )
+                    self._batched = BatchedReader(engine, rec_max_batch=self.cfg.rec_max_batch)
+                    self._engine = engine
         return self._engine
 
-    def read_frame(self, frame: VideoFrame) -> OcrResult:
-        """Text lines of one frame, top-to-bottom, lines under ``cfg.min_score`` dropped."""
+    @staticmethod
+    def _check(frame: VideoFrame) -> None:
         image = frame.image
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(
                 f"stream {frame.stream} t={frame.t}: OCR needs a BGR uint8 (H, W, 3) frame, "
                 f"got {image.dtype} {image.shape}"
             )
-        height, width = image.shape[:2]
-        engine = self.load()
-        raw, _elapsed = engine(np.ascontiguousarray(image), use_cls=self.use_cls)
+
+    def _result(self, frame: VideoFrame, raw: Any) -> OcrResult:
+        """``raw``: ``(points, text, score)`` items, as RapidOCR or the batched reader give them."""
+        height, width = frame.image.shape[:2]
         lines: list[TextLine] = []
         for item in raw or ():
             points, text, score = item[0], str(item[1]).strip(), float(item[2])
@@ -108,28 +131,60 @@ class OcrEngine:
             lines.append(TextLine(text=text, score=score, box=polygon_to_box(points, width, height)))
         return OcrResult(stream=frame.stream, t=frame.t, lines=tuple(lines), frame_size=(width, height))
 
+    def read_frame(self, frame: VideoFrame) -> OcrResult:
+        """Text lines of one frame through RapidOCR's own per-image pipeline, top-to-bottom."""
+        self._check(frame)
+        engine = self.load()
+        with self._run_lock:
+            raw, _elapsed = engine(np.ascontiguousarray(frame.image), use_cls=self.use_cls)
+        return self._result(frame, raw)
+
     def read(self, frames: Sequence[VideoFrame]) -> list[OcrResult]:
         """One :class:`OcrResult` per frame, in order (frames without text give empty ``lines``).
 
-        RapidOCR works frame by frame (boxes differ in size per frame, so det cannot be batched
-        across frames without padding waste); recognition inside a frame is batched by RapidOCR.
+        With ``cfg.batched`` all frames go through the detector and recogniser together (see
+        :mod:`moderation.infer.ocr_batch`); every frame is checked before any is read.
         """
-        return [self.read_frame(f) for f in frames]
+        for f in frames:
+            self._check(f)
+        if not frames:
+            return []
+        if not self.cfg.batched:
+            return [self.read_frame(f) for f in frames]
+        self.load()
+        assert self._batched is not None
+        with self._run_lock:
+            per_frame = self._batched.read([f.image for f in frames], use_cls=self.use_cls)
+        return [
+            self._result(f, [(line.points, line.text, line.score) for line in lines])
+            for f, lines in zip(frames, per_frame, strict=True)
+        ]
 
 
 def load_ocr_engine(
-    registry: Registry, cfg: OcrConfig, *, intra_op_threads: int = 0, model_id: str = OCR_MODEL_ID
+    registry: Registry, cfg: OcrConfig, *, intra_op_threads: int = 0, model_id: str | None = None
 ) -> OcrEngine:
-    """An :class:`OcrEngine` with its three model files located and hash-checked by the registry.
+    """An :class:`OcrEngine` with its model files located and hash-checked by the registry.
 
-    The engine (ONNX sessions) still loads lazily on the first frame.
+    ``model_id`` defaults to ``cfg.model``. The engine (ONNX sessions) still loads lazily on the
+    first frame.
     """
+    model_id = model_id or cfg.model
     resolved = registry.resolve(model_id, verify=True)
+    if resolved.kind != "ocr":
+        raise ValueError(f"ocr.model {model_id!r} is a {resolved.kind} model, not an OCR one (kind: ocr)")
     missing = [role for role in ("det", "rec", "cls") if role not in resolved.files]
     if missing:
         raise ValueError(f"OCR manifest {model_id} has no file named {', '.join(missing)}")
     files = resolved.files
-    return OcrEngine(cfg, files["det"], files["rec"], files["cls"], intra_op_threads=intra_op_threads)
+    return OcrEngine(
+        cfg,
+        files["det"],
+        files["rec"],
+        files["cls"],
+        intra_op_threads=intra_op_threads,
+        rec_keys=files.get("keys"),
+    )
 
 
 #: The name the pipeline graph uses.

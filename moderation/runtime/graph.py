@@ -97,7 +97,7 @@ class Engines:
             ids += [m for m, on in (("nudenet-320n", self.cfg.vision.nudenet),
                                     ("open-nsfw", self.cfg.vision.open_nsfw)) if on]
         if self.cfg.ocr.enabled:
-            ids.append("rapidocr-ppocrv4")
+            ids.append(self.cfg.ocr.model)
         if self.cfg.asr.enabled:
             ids.append(self.cfg.asr.model)
         return tuple((i, self.registry.version_of(i)) for i in ids)
