@@ -166,20 +166,19 @@ class NudeNetDetector:
     ) -> list[list[Detection]]:
         """Turn raw ``[N, 4 + classes, anchors]`` output into per-image detections.
 
-        Thresholding, box conversion, scaling and clipping are vectorised over the batch; only
-        NMS (``cv2.dnn.NMSBoxes``, exactly as NudeNet calls it) runs per image.
+        The best class score of every anchor is reduced for the whole batch at once, in the
+        output's own layout (no transposed copy); box conversion, clipping and NMS
+        (``cv2.dnn.NMSBoxes``, exactly as NudeNet calls it) touch only each image's candidates.
         """
-        preds = output.transpose(0, 2, 1)  # (N, anchors, 4 + classes)
-        class_scores = preds[:, :, 4:]
-        best = class_scores.max(axis=2)
-        best_id = class_scores.argmax(axis=2)
+        class_scores = output[:, 4:, :]  # (N, classes, anchors): reduce in place, no transpose copy
+        best = class_scores.max(axis=1)
         results: list[list[Detection]] = []
         for i, (w_img, h_img) in enumerate(sizes):
             keep = np.flatnonzero(best[i] >= NUDENET_CANDIDATE_SCORE)
             if keep.size == 0:
                 results.append([])
                 continue
-            cx, cy, bw, bh = preds[i, keep, :4].T
+            cx, cy, bw, bh = output[i, :4][:, keep]
             k = scales[i]
             x = (cx - bw / 2) * k
             y = (cy - bh / 2) * k
@@ -190,7 +189,7 @@ class NudeNetDetector:
             boxes = np.stack([x, y, bw, bh], axis=1).astype(np.float64)
             scores = best[i, keep].astype(np.float64)
             idx = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), NUDENET_NMS_SCORE, NUDENET_NMS_IOU)
-            ids = best_id[i, keep]
+            ids = class_scores[i][:, keep].argmax(axis=0)
             results.append(
                 [
                     Detection(
