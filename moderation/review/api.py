@@ -30,8 +30,10 @@ from moderation.review.throttle import LoginThrottle
 
 UI_DIR = Path(__file__).parent / "ui"
 
-_CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; script-src 'self'; style-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self'; script-src 'self'; style-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class _TooLarge(Exception):
@@ -49,8 +51,13 @@ class BodyLimit:
 
     async def _reject(self, send: Send) -> None:
         body = json.dumps({"detail": f"request body larger than {self.limit} bytes"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,13 +124,17 @@ def create_app(
         version="1",
         description="Flagged verdicts from the moderation pipeline, their evidence, and human decisions. "
         "Authenticate with `Authorization: Bearer <token>` (create tokens with `moderation review token`).",
-        docs_url=None, redoc_url=None, openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.store = store
     app.state.auth = Auth(store.engine, store.clock)
     app.state.login_throttle = LoginThrottle(
-        free=settings.login_free_failures, backoff_s=settings.login_backoff_s, max_s=settings.login_backoff_max_s,
+        free=settings.login_free_failures,
+        backoff_s=settings.login_backoff_s,
+        max_s=settings.login_backoff_max_s,
         max_keys=settings.login_track_max,
     )
 

@@ -46,7 +46,9 @@ def _store(request: Request) -> ReviewStore:
 class DecisionIn(BaseModel):
     action: Literal["confirm", "dismiss", "escalate"]
     category: str | None = Field(
-        default=None, max_length=64, pattern=CATEGORY_PATTERN,
+        default=None,
+        max_length=64,
+        pattern=CATEGORY_PATTERN,
         description="Confirm as this category (default: the verdict's); one of the policy's categories.",
     )
     note: str | None = Field(default=None, max_length=2000)
@@ -81,11 +83,16 @@ class TokenIn(BaseModel):
 
 @router.get("/items", summary="List items in queue order (severity, then age)")
 def list_items(
-    request: Request, _: User,
-    status: Annotated[str | None, Query(max_length=20, description="open, escalated, confirmed, dismissed or 'all'")
-                      ] = "open",
-    category: Text200 = None, stream: Text200 = None, streamer: Text200 = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    request: Request,
+    _: User,
+    status: Annotated[
+        str | None, Query(max_length=20, description="open, escalated, confirmed, dismissed or 'all'")
+    ] = "open",
+    category: Text200 = None,
+    stream: Text200 = None,
+    streamer: Text200 = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     store = _store(request)
     f = Filters(None if status == "all" else status, category, stream, streamer)
@@ -129,8 +136,9 @@ def decide(request: Request, item_id: PathId, body: DecisionIn, user: User) -> d
 
 @router.post("/decisions/bulk", summary="Apply one decision to many items; held items are skipped")
 def bulk(request: Request, body: BulkIn, user: User) -> dict[str, Any]:
-    res = _store(request).decide_many(body.ids, user.name, body.action, category=body.category, note=body.note,
-                                      admin=user.is_admin)
+    res = _store(request).decide_many(
+        body.ids, user.name, body.action, category=body.category, note=body.note, admin=user.is_admin
+    )
     return {"done": res.done, "skipped": {str(k): v for k, v in res.skipped.items()}}
 
 
@@ -166,7 +174,9 @@ def timeline(request: Request, stream: Annotated[str, Query(min_length=1, max_le
 
 @router.get("/audit", summary="Audit log, newest first")
 def audit(
-    request: Request, _: User, item_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    request: Request,
+    _: User,
+    item_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     actor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:

@@ -95,9 +95,19 @@ class Auth:
         with self.engine.begin() as conn:
             if conn.execute(sa.select(u.c.id).where(u.c.name == name)).first() is not None:
                 raise AuthError(f"user {name!r} already exists")
-            return int(conn.execute(sa.insert(u).values(
-                name=name, role=role, password_hash=hash_password(password) if password else None,
-                disabled=False, created_at=self.clock()).returning(u.c.id)).scalar_one())
+            return int(
+                conn.execute(
+                    sa.insert(u)
+                    .values(
+                        name=name,
+                        role=role,
+                        password_hash=hash_password(password) if password else None,
+                        disabled=False,
+                        created_at=self.clock(),
+                    )
+                    .returning(u.c.id)
+                ).scalar_one()
+            )
 
     def user_id(self, name: str) -> int:
         if "\0" in name or len(name) > 100:
@@ -115,16 +125,20 @@ class Auth:
         uid = self.user_id(user)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
-            conn.execute(sa.insert(schema.tokens).values(
-                user_id=uid, token_hash=sha256(token), label=label or "token", created_at=self.clock()))
+            conn.execute(
+                sa.insert(schema.tokens).values(
+                    user_id=uid, token_hash=sha256(token), label=label or "token", created_at=self.clock()
+                )
+            )
         return token
 
     def revoke_tokens(self, user: str) -> int:
         uid = self.user_id(user)
         t = schema.tokens
         with self.engine.begin() as conn:
-            res = conn.execute(sa.update(t).where(t.c.user_id == uid, t.c.revoked_at.is_(None))
-                               .values(revoked_at=self.clock()))
+            res = conn.execute(
+                sa.update(t).where(t.c.user_id == uid, t.c.revoked_at.is_(None)).values(revoked_at=self.clock())
+            )
             conn.execute(sa.delete(schema.sessions).where(schema.sessions.c.user_id == uid))
         return int(res.rowcount)
 
@@ -148,8 +162,12 @@ class Auth:
     def list_users(self) -> list[dict[str, object]]:
         u = schema.users
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                sa.select(u.c.id, u.c.name, u.c.role, u.c.disabled, u.c.created_at).order_by(u.c.name))]
+            return [
+                dict(r._mapping)
+                for r in conn.execute(
+                    sa.select(u.c.id, u.c.name, u.c.role, u.c.disabled, u.c.created_at).order_by(u.c.name)
+                )
+            ]
 
     # -- verification ------------------------------------------------------------------------
 
@@ -163,8 +181,9 @@ class Auth:
             return None
         t = schema.tokens
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(t.c.id, t.c.user_id).where(
-                t.c.token_hash == sha256(token), t.c.revoked_at.is_(None))).first()
+            row = conn.execute(
+                sa.select(t.c.id, t.c.user_id).where(t.c.token_hash == sha256(token), t.c.revoked_at.is_(None))
+            ).first()
             if row is None:
                 return None
             conn.execute(sa.update(t).where(t.c.id == row.id).values(last_used_at=self.clock()))
@@ -196,8 +215,11 @@ class Auth:
         s = schema.sessions
         with self.engine.begin() as conn:
             conn.execute(sa.delete(s).where(s.c.expires_at < now))
-            conn.execute(sa.insert(s).values(id_hash=sha256(sid), user_id=principal.user_id, csrf=csrf,
-                                             created_at=now, expires_at=now + ttl_s))
+            conn.execute(
+                sa.insert(s).values(
+                    id_hash=sha256(sid), user_id=principal.user_id, csrf=csrf, created_at=now, expires_at=now + ttl_s
+                )
+            )
         return sid, csrf
 
     def by_session(self, sid: str) -> tuple[Principal, str] | None:

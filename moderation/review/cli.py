@@ -41,8 +41,13 @@ def _open(queue: str, media: Path | None) -> tuple[ReviewSettings, ReviewStore]:
         raise _fail(f"cannot open queue {queue}: {str(exc).splitlines()[0]}") from None
 
 
-def serve(queue: str = DEFAULT_QUEUE_URL, media: Path | None = None, host: str = "127.0.0.1", port: int = 8000,
-          import_report: Path | None = None) -> None:
+def serve(
+    queue: str = DEFAULT_QUEUE_URL,
+    media: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    import_report: Path | None = None,
+) -> None:
     """Open (and migrate) the queue, make sure an admin exists, then run the web server."""
     import uvicorn
 
@@ -79,8 +84,10 @@ def do_import(store: ReviewStore, report: Path, base: Path | None = None) -> Non
         res = import_report(store, report, [base] if base else None)
     except ImportError_ as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"imported {report}: {res.created} new, {res.updated} updated, {res.unchanged} unchanged"
-               + (f", {len(res.refused)} refused" if res.refused else ""))
+    typer.echo(
+        f"imported {report}: {res.created} new, {res.updated} updated, {res.unchanged} unchanged"
+        + (f", {len(res.refused)} refused" if res.refused else "")
+    )
     if res.refused:
         for line in res.refused:
             typer.echo(f"refused: {line}", err=True)
@@ -103,7 +110,8 @@ def main(
 
 @review_app.command("serve")
 def serve_cmd(
-    queue: QueueOpt = DEFAULT_QUEUE_URL, media: MediaOpt = None,
+    queue: QueueOpt = DEFAULT_QUEUE_URL,
+    media: MediaOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     import_report: Annotated[Path | None, typer.Option("--import", help="Import this JSONL report first.")] = None,
@@ -115,7 +123,8 @@ def serve_cmd(
 @review_app.command("import")
 def import_cmd(
     report: Annotated[Path, typer.Argument(help="JSONL verdict report written by `moderation scan/demo`.")],
-    queue: QueueOpt = DEFAULT_QUEUE_URL, media: MediaOpt = None,
+    queue: QueueOpt = DEFAULT_QUEUE_URL,
+    media: MediaOpt = None,
     base: Annotated[Path | None, typer.Option(help="Folder the report's clip paths are relative to.")] = None,
 ) -> None:
     """Load a scan report and its clips into the queue (idempotent)."""
@@ -171,7 +180,8 @@ def token_cmd(
 @review_app.command("purge")
 def purge_cmd(
     days: Annotated[float, typer.Option(help="Retention period in days.")] = ReviewSettings().retention_days,
-    queue: QueueOpt = DEFAULT_QUEUE_URL, media: MediaOpt = None,
+    queue: QueueOpt = DEFAULT_QUEUE_URL,
+    media: MediaOpt = None,
 ) -> None:
     """Delete clips/thumbnails of items decided more than DAYS ago; decisions stay (run daily)."""
     from moderation.review.retention import purge_expired

@@ -21,7 +21,7 @@ def normalise_url(url: str) -> str:
     """Accept ``postgresql://`` / ``postgres://`` and use the psycopg 3 driver for them."""
     for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     if url.startswith(("sqlite://", "postgresql+psycopg://")):
         return url
     raise QueueUrlError(f"unsupported queue URL {url!r}: use sqlite:///path/to/file.db or postgresql://user@host/db")
@@ -35,9 +35,7 @@ def make_engine(url: str) -> sa.Engine:
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30.0}, pool_pre_ping=False
-        )
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30.0}, pool_pre_ping=False)
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:

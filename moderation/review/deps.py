@@ -73,8 +73,9 @@ def api_user(request: Request) -> Principal:
     """Dependency for JSON routes: 401 without credentials, 403 on a missing CSRF token."""
     got = authenticate(request)
     if got is None:
-        raise HTTPException(401, "authentication required: send Authorization: Bearer <token>",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "authentication required: send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
+        )
     principal, csrf = got
     if csrf is not None and request.method not in _SAFE and not csrf_ok(csrf, request.headers.get("x-csrf-token")):
         raise HTTPException(403, "missing or wrong X-CSRF-Token header for a session-authenticated write")

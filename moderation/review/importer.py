@@ -43,8 +43,9 @@ def default_bases(report: Path) -> list[Path]:
     return [report.parent, report.parent.parent, Path.cwd()]
 
 
-def import_report(store: ReviewStore, report: Path, bases: list[Path] | None = None,
-                  actor: str = "import") -> ImportResult:
+def import_report(
+    store: ReviewStore, report: Path, bases: list[Path] | None = None, actor: str = "import"
+) -> ImportResult:
     bases = bases or default_bases(report)
     if not report.is_file():
         raise ImportError_(f"{report}: no such report file")
@@ -60,8 +61,9 @@ def import_report(store: ReviewStore, report: Path, bases: list[Path] | None = N
                 except json.JSONDecodeError as exc:
                     raise ImportError_(f"{report}:{n}: not JSON ({exc.msg})") from None
                 except (RecordError, RecursionError) as exc:
-                    raise ImportError_(f"{report}:{n}: {exc if isinstance(exc, RecordError) else 'nested too deeply'}"
-                                       ) from None
+                    raise ImportError_(
+                        f"{report}:{n}: {exc if isinstance(exc, RecordError) else 'nested too deeply'}"
+                    ) from None
                 records.append((n, data))
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{report}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None

@@ -18,7 +18,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 #: Canonical categories of DESIGN.md §4.2; a policy may define more (``ReviewSettings.categories``).
 CANONICAL_CATEGORIES: tuple[str, ...] = (
-    "vulgar", "gambling", "synthetic_unlabeled", "tipping_inducement", "tipping_abnormal", "minors",
+    "vulgar",
+    "gambling",
+    "synthetic_unlabeled",
+    "tipping_inducement",
+    "tipping_abnormal",
+    "minors",
 )
 #: Category ids, as lexicon files define them (``moderation/text/lexicon.py``).
 CATEGORY_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -36,23 +41,37 @@ def _finite(v: float) -> float:
     return v
 
 
-def find_nul(value: Any, where: str = "record") -> str | None:
-    """Where a NUL character hides in a JSON value (keys included); ``None`` if nowhere.
+def _bad_text(text: str) -> str | None:
+    if "\0" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate (not valid Unicode text)"
+    return None
 
-    PostgreSQL text columns cannot hold NUL, and no legitimate verdict needs one.
+
+def find_bad_text(value: Any, where: str = "record") -> str | None:
+    """``"<where>: <why>"`` for the first string (key or value) no database can store, else ``None``.
+
+    PostgreSQL text cannot hold NUL, and a lone surrogate cannot be encoded as UTF-8 at all; no
+    legitimate verdict needs either.
     """
     if isinstance(value, str):
-        return where if "\0" in value else None
+        why = _bad_text(value)
+        return f"{where}: {why}" if why else None
     if isinstance(value, dict):
         for k, v in value.items():
-            if isinstance(k, str) and "\0" in k:
-                return f"{where} key"
-            found = find_nul(v, f"{where}.{k}" if where != "record" else str(k))
+            sub = str(k) if where == "record" else f"{where}.{k}"
+            why = _bad_text(k) if isinstance(k, str) else None
+            if why:
+                return f"{where} key: {why}"
+            found = find_bad_text(v, sub)
             if found:
                 return found
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            found = find_nul(v, f"{where}.{i}")
+            found = find_bad_text(v, f"{where}.{i}")
             if found:
                 return found
     return None
@@ -106,10 +125,10 @@ class VerdictRecord(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        where = find_nul(data)
-        if where:
-            raise ValueError(f"{where}: contains a NUL character")
+    def _storable_text(cls, data: Any) -> Any:
+        found = find_bad_text(data)
+        if found:
+            raise ValueError(found)
         return data
 
     @model_validator(mode="after")
@@ -193,15 +212,29 @@ class Item:
         """JSON view for the API: no filesystem paths, lease shown only while it is live."""
         live = bool(self.claimed_by and (self.lease_until or 0) > now)
         return {
-            "id": self.id, "stream": self.stream, "streamer": self.streamer, "category": self.category,
-            "severity": self.severity, "score": self.score, "start": self.t_start, "end": self.t_end,
-            "wallclock_start": self.wallclock_start, "status": self.status,
-            "claimed_by": self.claimed_by if live else None, "lease_until": self.lease_until if live else None,
-            "decision_category": self.decision_category, "decided_by": self.decided_by,
-            "decided_at": self.decided_at, "note": self.note, "created_at": self.created_at,
-            "updated_at": self.updated_at, "has_clip": self.clip_path is not None,
-            "thumbnails": len(self.thumb_paths), "media_purged": self.media_purged_at is not None,
-            "signals": self.record.get("signals", []), "model_versions": self.record.get("model_versions", {}),
+            "id": self.id,
+            "stream": self.stream,
+            "streamer": self.streamer,
+            "category": self.category,
+            "severity": self.severity,
+            "score": self.score,
+            "start": self.t_start,
+            "end": self.t_end,
+            "wallclock_start": self.wallclock_start,
+            "status": self.status,
+            "claimed_by": self.claimed_by if live else None,
+            "lease_until": self.lease_until if live else None,
+            "decision_category": self.decision_category,
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at,
+            "note": self.note,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "has_clip": self.clip_path is not None,
+            "thumbnails": len(self.thumb_paths),
+            "media_purged": self.media_purged_at is not None,
+            "signals": self.record.get("signals", []),
+            "model_versions": self.record.get("model_versions", {}),
         }
 
 

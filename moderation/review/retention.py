@@ -34,9 +34,11 @@ def purge_expired(store: ReviewStore, retention_days: float, actor: str = "reten
         with store.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(I.c.id, I.c.clip_path, I.c.thumb_paths)
-                .where(I.c.status.in_(("confirmed", "dismissed")), I.c.decided_at < cutoff,
-                       I.c.media_purged_at.is_(None))
-                .order_by(I.c.id).limit(batch)
+                .where(
+                    I.c.status.in_(("confirmed", "dismissed")), I.c.decided_at < cutoff, I.c.media_purged_at.is_(None)
+                )
+                .order_by(I.c.id)
+                .limit(batch)
             ).all()
         if not rows:
             return PurgeResult(items, files)
@@ -45,9 +47,11 @@ def purge_expired(store: ReviewStore, retention_days: float, actor: str = "reten
             # Mark first, then delete: a crash in between leaves orphan files (harmless, found by
             # the next purge of the key dir) rather than an item pointing at deleted evidence.
             with store.engine.begin() as conn:
-                conn.execute(sa.update(I).where(I.c.id == row.id).values(
-                    media_purged_at=now, clip_path=None, thumb_paths=[], revision=I.c.revision + 1))
-                store._audit(conn, actor, "purge", row.id, {"files": len(rels), "retention_days": retention_days},
-                             now)
+                conn.execute(
+                    sa.update(I)
+                    .where(I.c.id == row.id)
+                    .values(media_purged_at=now, clip_path=None, thumb_paths=[], revision=I.c.revision + 1)
+                )
+                store._audit(conn, actor, "purge", row.id, {"files": len(rels), "retention_days": retention_days}, now)
             files += media.remove(store.media_dir, rels)
             items += 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,91 +19,25 @@ import sqlalchemy as sa
 from moderation.review import media, risk, schema
 from moderation.review.db import insert_for, make_engine
 from moderation.review.migrations import migrate
-from moderation.review.records import CANONICAL_CATEGORIES, AuditEntry, Item, parse_record, record_hash, window_ms
+from moderation.review.queue_types import (
+    MAX_ID,
+    BulkResult,
+    Conflict,
+    Filters,
+    Invalid,
+    NotFound,
+    QueueError,
+    UpsertResult,
+    allowed_categories,
+    no_nul,
+)
+from moderation.review.records import AuditEntry, Item, parse_record, record_hash, window_ms
 from moderation.review.settings import ReviewSettings
 
 I = schema.items  # noqa: E741 - short alias keeps the query code readable
 ACTIONS = ("confirm", "dismiss", "escalate")
 _DECIDED = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
-
-
-class QueueError(Exception):
-    """Base of errors the API maps to 4xx responses."""
-
-
-class NotFound(QueueError):
-    pass
-
-
-class Conflict(QueueError):
-    """Someone else holds the item, or it was already decided."""
-
-
-class Invalid(QueueError):
-    pass
-
-
-#: Largest item id / offset the store accepts: ids are 32-bit on PostgreSQL, so anything larger
-#: cannot exist and is answered "not found" instead of reaching the database as an overflow.
-MAX_ID = 2**31 - 1
-
-
-def no_nul(**fields: str | None) -> None:
-    """Refuse text with a NUL character (PostgreSQL cannot store or even compare it)."""
-    for name, value in fields.items():
-        if value is not None and "\0" in value:
-            raise Invalid(f"{name} contains a NUL character")
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Queue filters; ``status=None`` means any status."""
-
-    status: str | None = "open"
-    category: str | None = None
-    stream: str | None = None
-    streamer: str | None = None
-
-    def __post_init__(self) -> None:
-        no_nul(status=self.status, category=self.category, stream=self.stream, streamer=self.streamer)
-        for name in ("status", "category", "stream", "streamer"):
-            value = getattr(self, name)
-            if value is not None and len(value) > 200:
-                raise Invalid(f"filter {name} is longer than 200 characters")
-
-    def where(self) -> list[sa.ColumnElement[bool]]:
-        conds: list[sa.ColumnElement[bool]] = []
-        for name in ("status", "category", "stream", "streamer"):
-            value = getattr(self, name)
-            if value:
-                conds.append(I.c[name] == value)
-        return conds
-
-
-def allowed_categories(extra: Iterable[str] = ()) -> frozenset[str]:
-    """Categories a reviewer may choose: DESIGN.md §4.2's, the default policy's, and ``extra``.
-
-    ``extra`` is for the categories a deployment's policy files add (``ReviewSettings.categories``).
-    Free text is never a category: it would feed the streamer risk tiers unchecked.
-    """
-    from moderation.config.policy import PolicyConfig
-
-    policy = PolicyConfig()
-    defined = set(policy.categories) - set(policy.non_verdict_categories)
-    return frozenset(CANONICAL_CATEGORIES) | defined | set(extra)
-
-
-@dataclass(frozen=True)
-class UpsertResult:
-    item_id: int
-    created: bool
-    changed: bool
-
-
-@dataclass
-class BulkResult:
-    done: list[int] = field(default_factory=list)
-    skipped: dict[int, str] = field(default_factory=dict)
+_OPEN = Filters()
 
 
 QUEUE_ORDER = (I.c.severity_rank.desc(), I.c.created_at.asc(), I.c.id.asc())
@@ -114,7 +47,12 @@ class ReviewStore:
     """Queue operations over one engine; ``clock`` is injectable so tests can expire leases."""
 
     def __init__(
-        self, engine: sa.Engine, media_dir: Path, *, lease_s: float = 300.0, clock: Callable[[], float] = time.time,
+        self,
+        engine: sa.Engine,
+        media_dir: Path,
+        *,
+        lease_s: float = 300.0,
+        clock: Callable[[], float] = time.time,
         categories: Iterable[str] = (),
     ) -> None:
         self.engine = engine
@@ -159,15 +97,35 @@ class ReviewStore:
         )
         now = self.clock()
         evidence = {
-            "severity": rec.severity, "severity_rank": schema.SEVERITY_RANK.get(rec.severity, 0),
-            "score": rec.score, "t_start": rec.start, "t_end": rec.end, "wallclock_start": rec.wallclock_start,
-            "record": raw, "record_hash": h, "clip_path": clip, "thumb_paths": thumbs, "updated_at": now,
+            "severity": rec.severity,
+            "severity_rank": schema.SEVERITY_RANK.get(rec.severity, 0),
+            "score": rec.score,
+            "t_start": rec.start,
+            "t_end": rec.end,
+            "wallclock_start": rec.wallclock_start,
+            "record": raw,
+            "record_hash": h,
+            "clip_path": clip,
+            "thumb_paths": thumbs,
+            "updated_at": now,
         }
         with self.engine.begin() as conn:
-            ins = self._insert(I).values(
-                stream=rec.stream, streamer=rec.streamer or rec.stream, category=rec.category, window_ms=win,
-                status="open", created_at=now, revision=0, media_purged_at=None, **evidence,
-            ).on_conflict_do_nothing(index_elements=[I.c.stream, I.c.category, I.c.window_ms]).returning(I.c.id)
+            ins = (
+                self._insert(I)
+                .values(
+                    stream=rec.stream,
+                    streamer=rec.streamer or rec.stream,
+                    category=rec.category,
+                    window_ms=win,
+                    status="open",
+                    created_at=now,
+                    revision=0,
+                    media_purged_at=None,
+                    **evidence,
+                )
+                .on_conflict_do_nothing(index_elements=[I.c.stream, I.c.category, I.c.window_ms])
+                .returning(I.c.id)
+            )
             new_id = conn.execute(ins).scalar()
             created = new_id is not None
             item_id = new_id if new_id is not None else conn.execute(sa.select(I.c.id).where(key)).scalar_one()
@@ -176,8 +134,14 @@ class ReviewStore:
                 upd = sa.update(I).where(I.c.id == item_id, I.c.record_hash != h)
                 changed = conn.execute(upd.values(revision=I.c.revision + 1, **evidence)).rowcount == 1
             if changed:
-                self._audit(conn, actor, "create" if created else "update", item_id,
-                            {"score": rec.score, "end": rec.end, "severity": rec.severity}, now)
+                self._audit(
+                    conn,
+                    actor,
+                    "create" if created else "update",
+                    item_id,
+                    {"score": rec.score, "end": rec.end, "severity": rec.severity},
+                    now,
+                )
         return UpsertResult(item_id, created, changed)
 
     # -- reads -------------------------------------------------------------------------------
@@ -191,7 +155,7 @@ class ReviewStore:
             raise NotFound(f"item {item_id} does not exist")
         return Item(**row._mapping)
 
-    def list_items(self, filters: Filters = Filters(), limit: int = 100, offset: int = 0) -> list[Item]:
+    def list_items(self, filters: Filters = _OPEN, limit: int = 100, offset: int = 0) -> list[Item]:
         """Items in queue order: severity (highest first), then age (oldest first)."""
         if not (0 <= offset <= MAX_ID and 0 <= limit <= MAX_ID):
             raise Invalid(f"offset and limit must be between 0 and {MAX_ID}")
@@ -199,15 +163,16 @@ class ReviewStore:
         with self.engine.connect() as conn:
             return [Item(**r._mapping) for r in conn.execute(q)]
 
-    def count(self, filters: Filters = Filters()) -> int:
+    def count(self, filters: Filters = _OPEN) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(I).where(*filters.where())).scalar_one())
 
-    def neighbours(self, item_id: int, filters: Filters = Filters()) -> tuple[int | None, int | None]:
+    def neighbours(self, item_id: int, filters: Filters = _OPEN) -> tuple[int | None, int | None]:
         """Previous and next item ids around ``item_id`` in queue order (for j/k navigation)."""
         with self.engine.connect() as conn:
-            ids = list(conn.execute(sa.select(I.c.id).where(*filters.where()).order_by(*QUEUE_ORDER).limit(5000))
-                       .scalars())
+            ids = list(
+                conn.execute(sa.select(I.c.id).where(*filters.where()).order_by(*QUEUE_ORDER).limit(5000)).scalars()
+            )
         if item_id not in ids:
             return None, (ids[0] if ids else None)
         i = ids.index(item_id)
@@ -275,7 +240,7 @@ class ReviewStore:
             raise Conflict(f"item {item_id} is being reviewed by {item.claimed_by}")
         return self.get(item_id)
 
-    def claim_next(self, user: str, filters: Filters = Filters(), attempts: int = 50) -> Item | None:
+    def claim_next(self, user: str, filters: Filters = _OPEN, attempts: int = 50) -> Item | None:
         """Claim the first free item in queue order; ``None`` when nothing is free.
 
         Losing a race (another reviewer claimed the candidate first) just moves on to the next
@@ -286,18 +251,27 @@ class ReviewStore:
             now = self.clock()
             with self.engine.connect() as conn:
                 cand = conn.execute(
-                    sa.select(I.c.id, I.c.revision).where(*f.where(), self._claimable(user, now))
-                    .order_by(*QUEUE_ORDER).limit(1)
+                    sa.select(I.c.id, I.c.revision)
+                    .where(*f.where(), self._claimable(user, now))
+                    .order_by(*QUEUE_ORDER)
+                    .limit(1)
                 ).first()
             if cand is None:
                 return None
             with self.engine.begin() as conn:
-                won = conn.execute(
-                    sa.update(I)
-                    .where(I.c.id == cand.id, I.c.revision == cand.revision, I.c.status == "open",
-                           self._claimable(user, now))
-                    .values(claimed_by=user, lease_until=now + self.lease_s, revision=I.c.revision + 1)
-                ).rowcount == 1
+                won = (
+                    conn.execute(
+                        sa.update(I)
+                        .where(
+                            I.c.id == cand.id,
+                            I.c.revision == cand.revision,
+                            I.c.status == "open",
+                            self._claimable(user, now),
+                        )
+                        .values(claimed_by=user, lease_until=now + self.lease_s, revision=I.c.revision + 1)
+                    ).rowcount
+                    == 1
+                )
                 if won:
                     self._audit(conn, user, "claim", cand.id, {"lease_until": now + self.lease_s}, now)
             if won:
@@ -310,7 +284,8 @@ class ReviewStore:
         now = self.clock()
         with self.engine.begin() as conn:
             res = conn.execute(
-                sa.update(I).where(I.c.id == item_id, I.c.claimed_by == user, I.c.status == "open")
+                sa.update(I)
+                .where(I.c.id == item_id, I.c.claimed_by == user, I.c.status == "open")
                 .values(claimed_by=None, lease_until=None, revision=I.c.revision + 1)
             )
             if res.rowcount == 1:
@@ -319,7 +294,13 @@ class ReviewStore:
     # -- decisions ---------------------------------------------------------------------------
 
     def decide(
-        self, item_id: int, user: str, action: str, *, category: str | None = None, note: str | None = None,
+        self,
+        item_id: int,
+        user: str,
+        action: str,
+        *,
+        category: str | None = None,
+        note: str | None = None,
         admin: bool = False,
     ) -> Item:
         """Confirm (optionally re-categorised), dismiss as false positive, or escalate an item.
@@ -332,8 +313,14 @@ class ReviewStore:
         return self.get(item_id)
 
     def decide_many(
-        self, item_ids: Iterable[int], user: str, action: str, *, category: str | None = None,
-        note: str | None = None, admin: bool = False,
+        self,
+        item_ids: Iterable[int],
+        user: str,
+        action: str,
+        *,
+        category: str | None = None,
+        note: str | None = None,
+        admin: bool = False,
     ) -> BulkResult:
         """Apply one decision to many items; items someone else holds are skipped, not failed."""
         out = BulkResult()
@@ -347,8 +334,15 @@ class ReviewStore:
         return out
 
     def _decide(
-        self, conn: sa.Connection, item_id: int, user: str, action: str, category: str | None,
-        note: str | None, admin: bool, bulk: bool = False,
+        self,
+        conn: sa.Connection,
+        item_id: int,
+        user: str,
+        action: str,
+        category: str | None,
+        note: str | None,
+        admin: bool,
+        bulk: bool = False,
     ) -> None:
         if action not in ACTIONS:
             raise Invalid(f"unknown decision {action!r}; use one of {', '.join(ACTIONS)}")
@@ -368,14 +362,24 @@ class ReviewStore:
         if item.claimed_by_other(user, now):
             raise Conflict(f"item {item_id} is being reviewed by {item.claimed_by}")
         if action == "confirm" and category and category != item.category and category not in self.categories:
-            raise Invalid(f"unknown category {category[:64]!r}; confirm as the item's own ({item.category}) "
-                          f"or one of {', '.join(sorted(self.categories))}")
+            raise Invalid(
+                f"unknown category {category[:64]!r}; confirm as the item's own ({item.category}) "
+                f"or one of {', '.join(sorted(self.categories))}"
+            )
         decided_cat = (category or item.category) if action == "confirm" else None
         res = conn.execute(
             sa.update(I)
             .where(I.c.id == item_id, I.c.revision == item.revision)
-            .values(status=_DECIDED[action], decision_category=decided_cat, decided_by=user, decided_at=now,
-                    note=note, claimed_by=None, lease_until=None, revision=I.c.revision + 1)
+            .values(
+                status=_DECIDED[action],
+                decision_category=decided_cat,
+                decided_by=user,
+                decided_at=now,
+                note=note,
+                claimed_by=None,
+                lease_until=None,
+                revision=I.c.revision + 1,
+            )
         )
         if res.rowcount != 1:
             raise Conflict(f"item {item_id} changed while deciding; reload it")
@@ -390,11 +394,19 @@ class ReviewStore:
     # -- audit -------------------------------------------------------------------------------
 
     def _audit(
-        self, conn: sa.Connection, actor: str, action: str, item_id: int | None, detail: dict[str, Any],
+        self,
+        conn: sa.Connection,
+        actor: str,
+        action: str,
+        item_id: int | None,
+        detail: dict[str, Any],
         now: float | None = None,
     ) -> None:
-        conn.execute(sa.insert(schema.audit).values(
-            at=self.clock() if now is None else now, actor=actor, action=action, item_id=item_id, detail=detail))
+        conn.execute(
+            sa.insert(schema.audit).values(
+                at=self.clock() if now is None else now, actor=actor, action=action, item_id=item_id, detail=detail
+            )
+        )
 
     def audit(self, actor: str, action: str, item_id: int | None = None, detail: dict[str, Any] | None = None) -> None:
         """Record an action that is not a queue transition (user created, purge run, ...)."""

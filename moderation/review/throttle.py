@@ -33,7 +33,12 @@ class LoginThrottle:
     """Failure counts and backoff per key (thread-safe; the API runs sync routes in threads)."""
 
     def __init__(
-        self, *, free: int = 5, backoff_s: float = 1.0, max_s: float = 900.0, max_keys: int = 10_000,
+        self,
+        *,
+        free: int = 5,
+        backoff_s: float = 1.0,
+        max_s: float = 900.0,
+        max_keys: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.free, self.backoff_s, self.max_s, self.max_keys = free, backoff_s, max_s, max_keys

@@ -61,7 +61,7 @@ def highlight(text: str | None, term: str | None) -> Markup:
         return escape(text)
     out, low, t, i = [], text.lower(), term.lower(), 0
     while (j := low.find(t, i)) >= 0:
-        out += [escape(text[i:j]), Markup("<mark>"), escape(text[j:j + len(term)]), Markup("</mark>")]
+        out += [escape(text[i:j]), Markup("<mark>"), escape(text[j : j + len(term)]), Markup("</mark>")]
         i = j + len(term)
     out.append(escape(text[i:]))
     return Markup("").join(out)
@@ -93,10 +93,18 @@ def page(request: Request, name: str, user: Principal | None, status: int = 200,
 
 def render_error(request: Request, status: int, message: str) -> Response:
     """HTML error page (used by the app's exception handlers for non-API paths)."""
-    titles = {401: "Not logged in", 403: "Not allowed", 404: "Not found", 409: "Conflict", 413: "Too large",
-              422: "Invalid request", 429: "Too many attempts"}
-    return page(request, "error.html", None, status=status, title=titles.get(status, "Error"), message=message,
-                code=status)
+    titles = {
+        401: "Not logged in",
+        403: "Not allowed",
+        404: "Not found",
+        409: "Conflict",
+        413: "Too large",
+        422: "Invalid request",
+        429: "Too many attempts",
+    }
+    return page(
+        request, "error.html", None, status=status, title=titles.get(status, "Error"), message=message, code=status
+    )
 
 
 def _safe_next(target: str | None) -> str:
@@ -114,15 +122,25 @@ def _redirect(url: str) -> RedirectResponse:
 def login_form(request: Request, next: str = "/", error: str | None = None) -> Response:
     token = secrets.token_urlsafe(24)
     resp = page(request, "login.html", None, login_csrf=token, next=_safe_next(next), error=error)
-    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                    secure=request.app.state.settings.secure_cookies, max_age=3600)
+    resp.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.secure_cookies,
+        max_age=3600,
+    )
     return resp
 
 
 @router.post("/login")
 def login(
-    request: Request, csrf_token: Annotated[str, Form()] = "", token: Annotated[str, Form()] = "",
-    username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/",
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    token: Annotated[str, Form()] = "",
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         return _redirect("/login?" + urlencode({"next": _safe_next(next), "error": "Login form expired; try again."}))
@@ -140,8 +158,14 @@ def login(
     sid, _ = auth.create_session(who, settings.session_ttl_s)
     _store(request).audit(who.name, "login", detail={"via": "token" if token.strip() else "password"})
     resp = _redirect(_safe_next(next))
-    resp.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict", secure=settings.secure_cookies,
-                    max_age=int(settings.session_ttl_s))
+    resp.set_cookie(
+        SESSION_COOKIE,
+        sid,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        max_age=int(settings.session_ttl_s),
+    )
     resp.delete_cookie(LOGIN_CSRF_COOKIE)
     return resp
 
@@ -159,8 +183,12 @@ def logout(request: Request, user: PageUser) -> Response:
 def _filters(request: Request) -> Filters:
     q = request.query_params
     status = q.get("status", "open")
-    return Filters(None if status == "all" else status or None, q.get("category") or None, q.get("stream") or None,
-                   q.get("streamer") or None)
+    return Filters(
+        None if status == "all" else status or None,
+        q.get("category") or None,
+        q.get("stream") or None,
+        q.get("streamer") or None,
+    )
 
 
 @router.get("/")
@@ -169,9 +197,18 @@ def queue(request: Request, user: PageUser, offset: int = 0) -> Response:
     f = _filters(request)
     size = request.app.state.settings.page_size
     items = store.list_items(f, size, max(0, offset))
-    return page(request, "queue.html", user, items=items, total=store.count(f), filters=f, facets=store.facets(),
-                offset=max(0, offset), page_size=size,
-                query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "offset"]))
+    return page(
+        request,
+        "queue.html",
+        user,
+        items=items,
+        total=store.count(f),
+        filters=f,
+        facets=store.facets(),
+        offset=max(0, offset),
+        page_size=size,
+        query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "offset"]),
+    )
 
 
 @router.get("/next")
@@ -194,10 +231,20 @@ def item_page(request: Request, item_id: int, user: PageUser) -> Response:
         except Conflict as exc:
             notice = f"Read-only: {exc}."
     prev_id, next_id = store.neighbours(item_id)
-    return page(request, "item.html", user, item=item, notice=notice, prev_id=prev_id, next_id=next_id,
-                risk=store.streamer_risk(item.streamer), audit=store.audit_log(item_id=item_id, limit=50),
-                can_decide=_can_decide(item, user, store.clock()), texts=_texts(item),
-                categories=sorted(store.categories | {item.category}))
+    return page(
+        request,
+        "item.html",
+        user,
+        item=item,
+        notice=notice,
+        prev_id=prev_id,
+        next_id=next_id,
+        risk=store.streamer_risk(item.streamer),
+        audit=store.audit_log(item_id=item_id, limit=50),
+        can_decide=_can_decide(item, user, store.clock()),
+        texts=_texts(item),
+        categories=sorted(store.categories | {item.category}),
+    )
 
 
 def _can_decide(item: Item, user: Principal, now: float) -> bool:
@@ -208,18 +255,31 @@ def _can_decide(item: Item, user: Principal, now: float) -> bool:
 def _texts(item: Item) -> list[dict[str, Any]]:
     """Signals that carry text (ASR transcript, OCR, chat), for the highlighted evidence panel."""
     signals = item.record.get("signals")
-    return [s for s in signals if isinstance(s, dict) and s.get("text") and isinstance(s["text"], str)
-            and isinstance(s.get("term") or "", str)] if isinstance(signals, list) else []
+    return (
+        [
+            s
+            for s in signals
+            if isinstance(s, dict)
+            and s.get("text")
+            and isinstance(s["text"], str)
+            and isinstance(s.get("term") or "", str)
+        ]
+        if isinstance(signals, list)
+        else []
+    )
 
 
 @router.post("/items/{item_id}/decide", dependencies=[CsrfChecked])
 def decide(
-    request: Request, item_id: int, user: PageUser, action: Annotated[str, Form()],
-    category: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
+    request: Request,
+    item_id: int,
+    user: PageUser,
+    action: Annotated[str, Form()],
+    category: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
 ) -> Response:
     store = _store(request)
-    store.decide(item_id, user.name, action, category=category or None, note=note.strip() or None,
-                 admin=user.is_admin)
+    store.decide(item_id, user.name, action, category=category or None, note=note.strip() or None, admin=user.is_admin)
     nxt = store.claim_next(user.name)
     msg = f"Item #{item_id}: {action} recorded."
     return _redirect(f"/items/{nxt.id}?" + urlencode({"msg": msg}) if nxt else "/?" + urlencode({"msg": msg}))
@@ -240,8 +300,9 @@ async def bulk(request: Request, user: PageUser) -> Response:
     if not ids:
         return _redirect("/?" + urlencode({"msg": "Select items first (x toggles the highlighted row)."}))
     res = _store(request).decide_many(ids, user.name, action, admin=user.is_admin)
-    msg = f"{action}: {len(res.done)} done" + (f", {len(res.skipped)} skipped ({next(iter(res.skipped.values()))})"
-                                               if res.skipped else "")
+    msg = f"{action}: {len(res.done)} done" + (
+        f", {len(res.skipped)} skipped ({next(iter(res.skipped.values()))})" if res.skipped else ""
+    )
     return _redirect("/?" + urlencode({"msg": msg}))
 
 
@@ -250,13 +311,16 @@ def stream_page(request: Request, name: str, user: PageUser) -> Response:
     store = _store(request)
     items = store.timeline(name)
     span = max([i.t_end for i in items] + [1.0])
-    return page(request, "stream.html", user, stream=name, items=items, span=span,
-                streamer=items[0].streamer if items else None)
+    return page(
+        request, "stream.html", user, stream=name, items=items, span=span, streamer=items[0].streamer if items else None
+    )
 
 
 @router.get("/audit")
 def audit_page(
-    request: Request, user: PageUser, item_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    request: Request,
+    user: PageUser,
+    item_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     actor: str | None = None,
 ) -> Response:
     entries = _store(request).audit_log(item_id=item_id, limit=500, actor=actor or None)

@@ -75,8 +75,9 @@ def pg_server() -> Iterator[PgServer]:
     try:
         yield PgServer(port)
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -103,6 +104,7 @@ def store(queue_url: str, tmp_path: Path, clock: Clock) -> Iterator[ReviewStore]
 @pytest.fixture
 def evidence(tmp_path: Path) -> Callable[..., tuple[str, list[str]]]:
     """Write a real small MP4 + JPEG thumbnail under ``tmp_path/scan``; return their paths."""
+
     def make(name: str = "s1/000012", seconds: float = 2.0) -> tuple[str, list[str]]:
         return make_evidence(tmp_path / "scan", name, seconds)
 

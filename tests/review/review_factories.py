@@ -28,7 +28,7 @@ def make_mp4(path: Path, seconds: float = 2.0, size: tuple[int, int] = (160, 120
         n = round(seconds * 44100)
         tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / 44100)).astype(np.float32)
         for start in range(0, n, 1024):
-            chunk = tone[start:start + 1024]
+            chunk = tone[start : start + 1024]
             frame = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
             frame.sample_rate = 44100
             frame.pts = start
@@ -69,15 +69,34 @@ class Clock:
 def verdict(**over: Any) -> dict[str, Any]:
     """A §4.2 verdict record with sensible defaults."""
     rec: dict[str, Any] = {
-        "stream": "s1", "category": "gambling", "severity": "high", "score": 0.97, "start": 12.0, "end": 18.5,
+        "stream": "s1",
+        "category": "gambling",
+        "severity": "high",
+        "score": 0.97,
+        "start": 12.0,
+        "end": 18.5,
         "wallclock_start": "2026-11-22T08:00:12Z",
         "signals": [
-            {"kind": "asr.keyword", "t": 13.2, "score": 1.0, "term": "百家乐",
-             "text": "现在开始下注百家乐", "lang": "zh"},
-            {"kind": "ocr.keyword", "t": 14.0, "score": 0.99, "term": "下注",
-             "text": "立即下注", "box": [40, 30, 120, 40]},
+            {
+                "kind": "asr.keyword",
+                "t": 13.2,
+                "score": 1.0,
+                "term": "百家乐",
+                "text": "现在开始下注百家乐",
+                "lang": "zh",
+            },
+            {
+                "kind": "ocr.keyword",
+                "t": 14.0,
+                "score": 0.99,
+                "term": "下注",
+                "text": "立即下注",
+                "box": [40, 30, 120, 40],
+            },
         ],
-        "clip": None, "thumbnails": [], "model_versions": {"asr": "whisper-base"},
+        "clip": None,
+        "thumbnails": [],
+        "model_versions": {"asr": "whisper-base"},
     }
     rec.update(over)
     if "start" in over and "end" not in over:

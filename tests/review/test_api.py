@@ -55,8 +55,14 @@ def login(env: Env, token: str) -> str:
 
 
 def test_every_route_needs_auth(env: Env) -> None:
-    for path in ("/api/items", f"/api/items/{env.item}", f"/api/items/{env.item}/clip", "/api/audit",
-                 "/api/openapi.json", "/api/risk"):
+    for path in (
+        "/api/items",
+        f"/api/items/{env.item}",
+        f"/api/items/{env.item}/clip",
+        "/api/audit",
+        "/api/openapi.json",
+        "/api/risk",
+    ):
         r = env.client.get(path)
         assert r.status_code == 401, path
         assert r.headers["www-authenticate"] == "Bearer"
@@ -87,14 +93,16 @@ def test_decisions_over_api_and_conflicts(env: Env) -> None:
     assert r.status_code == 409 and "ann" in r.json()["detail"]
     r = env.client.post(f"/api/items/{env.item}/decision", json={"action": "nuke"}, headers=env.h(env.reviewer))
     assert r.status_code == 422 and "action" in r.json()["detail"]
-    r = env.client.post(f"/api/items/{env.item}/decision", json={"action": "confirm", "note": "ok"},
-                        headers=env.h(env.reviewer))
+    r = env.client.post(
+        f"/api/items/{env.item}/decision", json={"action": "confirm", "note": "ok"}, headers=env.h(env.reviewer)
+    )
     assert r.status_code == 200 and r.json()["status"] == "confirmed"
     assert env.client.get("/api/audit", headers=env.h(env.reviewer)).json()[0]["action"] == "confirm"
     assert env.client.post("/api/items/claim-next", headers=env.h(env.reviewer)).status_code == 204
     assert env.client.get("/api/items/999", headers=env.h(env.reviewer)).status_code == 404
-    r = env.client.post("/api/decisions/bulk", json={"ids": [env.item, 77], "action": "dismiss"},
-                        headers=env.h(env.reviewer))
+    r = env.client.post(
+        "/api/decisions/bulk", json={"ids": [env.item, 77], "action": "dismiss"}, headers=env.h(env.reviewer)
+    )
     assert r.json()["done"] == [] and set(r.json()["skipped"]) == {str(env.item), "77"}
 
 
@@ -105,10 +113,16 @@ def test_clip_served_by_id_only(env: Env) -> None:
     r = env.client.get(f"/api/items/{env.item}/clip", headers={**h, "Range": "bytes=0-99"})
     assert r.status_code == 206 and len(r.content) == 100
     assert env.client.get(f"/api/items/{env.item}/thumbnails/0", headers=h).headers["content-type"] == "image/jpeg"
-    for path in ("/api/items/../../etc/passwd/clip", "/api/items/..%2F..%2Fetc%2Fpasswd/clip",
-                 "/api/items/%2e%2e%2f%2e%2e%2fetc%2fpasswd/clip", "/api/items/1%2F..%2F..%2Fetc/clip",
-                 "/api/items/abc/clip", f"/api/items/{env.item}/thumbnails/..%2F..%2Fq.db",
-                 f"/api/items/{env.item}/thumbnails/-1", f"/api/items/{env.item}/thumbnails/9"):
+    for path in (
+        "/api/items/../../etc/passwd/clip",
+        "/api/items/..%2F..%2Fetc%2Fpasswd/clip",
+        "/api/items/%2e%2e%2f%2e%2e%2fetc%2fpasswd/clip",
+        "/api/items/1%2F..%2F..%2Fetc/clip",
+        "/api/items/abc/clip",
+        f"/api/items/{env.item}/thumbnails/..%2F..%2Fq.db",
+        f"/api/items/{env.item}/thumbnails/-1",
+        f"/api/items/{env.item}/thumbnails/9",
+    ):
         r = env.client.get(path, headers=h)
         assert r.status_code in (404, 422), path
         assert b"root:" not in r.content and b"SQLite" not in r.content
@@ -149,14 +163,22 @@ def test_password_login_and_open_redirect(env: Env) -> None:
     page = env.client.get("/login?next=//evil.example/x")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert csrf and 'value="/"' in page.text
-    r = env.client.post("/login", data={"csrf_token": csrf.group(1), "username": "ann", "password": "wrong one!!",
-                                        "next": "/"})
+    r = env.client.post(
+        "/login", data={"csrf_token": csrf.group(1), "username": "ann", "password": "wrong one!!", "next": "/"}
+    )
     assert "Wrong" in r.headers["location"]
     page = env.client.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert csrf
-    r = env.client.post("/login", data={"csrf_token": csrf.group(1), "username": "ann",
-                                        "password": "correct horse battery", "next": "https://evil.example/"})
+    r = env.client.post(
+        "/login",
+        data={
+            "csrf_token": csrf.group(1),
+            "username": "ann",
+            "password": "correct horse battery",
+            "next": "https://evil.example/",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == "/"
     assert "s1" in env.client.get("/").text
 

@@ -22,9 +22,17 @@ from moderation.review.settings import ReviewSettings
 from moderation.review.store import Filters, ReviewStore
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--autoplay-policy=no-user-gesture-required"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")
 
@@ -47,8 +55,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, ReviewStore]]:
         store.upsert_verdict(verdict(severity=sev, start=start, clip=clip, thumbnails=thumbs), bases=[scan])
     token = Auth(store.engine).ensure_admin()
     assert token
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=settings.port,
-                                        log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=settings.port, log_level="warning")
+    )
     th = threading.Thread(target=srv.run, daemon=True)
     th.start()
     deadline = time.time() + 20
@@ -82,7 +91,9 @@ def test_review_an_item_in_chromium(server: tuple[str, str, ReviewStore]) -> Non
             page.wait_for_selector("video#clip")
             page.wait_for_function(
                 "() => { const v = document.getElementById('clip'); return v && v.readyState >= 1"
-                " && Number.isFinite(v.duration) && v.duration > 0; }", timeout=20_000)
+                " && Number.isFinite(v.duration) && v.duration > 0; }",
+                timeout=20_000,
+            )
             duration = page.evaluate("() => document.getElementById('clip').duration")
             assert 1.5 < duration < 3.0
             page.evaluate("() => { const v = document.getElementById('clip'); v.muted = true; return v.play(); }")

@@ -44,8 +44,13 @@ def env(queue_url: str, tmp_path: Path) -> Iterator[Env]:
     auth.create_user("ann", "reviewer", password="correct horse battery")
     item = store.upsert_verdict(verdict()).item_id
     with TestClient(create_app(settings, store=store), follow_redirects=False) as client:
-        yield Env(client, store, {"Authorization": f"Bearer {auth.create_token('boss')}"},
-                  {"Authorization": f"Bearer {auth.create_token('ann')}"}, item)
+        yield Env(
+            client,
+            store,
+            {"Authorization": f"Bearer {auth.create_token('boss')}"},
+            {"Authorization": f"Bearer {auth.create_token('ann')}"},
+            item,
+        )
     store.engine.dispose()
 
 
@@ -67,11 +72,16 @@ def _four(r: object, *, path: str) -> None:
 
 def test_huge_integers_answer_4xx(env: Env) -> None:
     h = env.reviewer
-    for n in [*HUGE, -2 ** 63 - 1]:
-        for method, path in (("get", f"/api/items/{n}"), ("post", f"/api/items/{n}/claim"),
-                             ("post", f"/api/items/{n}/release"), ("get", f"/api/items/{n}/clip"),
-                             ("get", f"/api/items/{n}/thumbnails/0"), ("get", f"/api/items?offset={n}"),
-                             ("get", f"/api/audit?item_id={n}")):
+    for n in [*HUGE, -(2**63) - 1]:
+        for method, path in (
+            ("get", f"/api/items/{n}"),
+            ("post", f"/api/items/{n}/claim"),
+            ("post", f"/api/items/{n}/release"),
+            ("get", f"/api/items/{n}/clip"),
+            ("get", f"/api/items/{n}/thumbnails/0"),
+            ("get", f"/api/items?offset={n}"),
+            ("get", f"/api/audit?item_id={n}"),
+        ):
             _four(getattr(env.client, method)(path, headers=h), path=path)
         r = env.client.post(f"/api/items/{n}/decision", json={"action": "dismiss"}, headers=h)
         _four(r, path="decision")
@@ -82,8 +92,9 @@ def test_huge_integers_answer_4xx(env: Env) -> None:
     for n in HUGE:
         for path in (f"/items/{n}", f"/?offset={n}", f"/audit?item_id={n}"):
             _four(env.client.get(path), path=path)
-    r = env.client.post("/bulk", data={"csrf_token": csrf, "action": "dismiss",
-                                       "ids": [str(2**63), "9" * 5000, "²", str(env.item)]})
+    r = env.client.post(
+        "/bulk", data={"csrf_token": csrf, "action": "dismiss", "ids": [str(2**63), "9" * 5000, "²", str(env.item)]}
+    )
     assert r.status_code == 303
     assert env.store.get(env.item).status == "dismissed"
     with pytest.raises(NotFound):
@@ -105,18 +116,26 @@ def test_nul_characters_answer_4xx(env: Env) -> None:
     _four(r, path="token user")
     r = env.client.post("/api/admin/users", json={"name": "e\x00ve"}, headers=env.admin)
     _four(r, path="user name")
-    for rec in (verdict(stream="s\x001"), verdict(streamer="x\x00"), verdict(category="gam\x00bling"),
-                verdict(signals=[{"kind": "asr.keyword", "t": 1.0, "text": "a\x00"}]),
-                verdict(model_versions={"a\x00": "1"})):
+    for rec in (
+        verdict(stream="s\x001"),
+        verdict(streamer="x\x00"),
+        verdict(category="gam\x00bling"),
+        verdict(signals=[{"kind": "asr.keyword", "t": 1.0, "text": "a\x00"}]),
+        verdict(model_versions={"a\x00": "1"}),
+    ):
         r = env.client.post("/api/verdicts", json=rec, headers=env.admin)
         assert r.status_code == 422 and "NUL" in r.json()["detail"], r.text
+    for rec in (verdict(model_versions={"asr": "\ud800"}), verdict(extra_note=["\udcff"])):
+        with pytest.raises(RecordError, match="unpaired surrogate"):
+            env.store.upsert_verdict(rec)
     csrf = _login(env)
     for path in ("/?category=%00", "/?stream=a%00", "/stream?name=s%001", "/audit?actor=%00", "/next?streamer=%00"):
         _four(env.client.get(path), path=path)
     r = env.client.post(f"/items/{env.item}/decide", data={"csrf_token": csrf, "action": "confirm", "note": "\x00"})
     _four(r, path="decide note")
-    r = env.client.post(f"/items/{env.item}/decide", data={"csrf_token": csrf, "action": "confirm",
-                                                           "category": "gam\x00"})
+    r = env.client.post(
+        f"/items/{env.item}/decide", data={"csrf_token": csrf, "action": "confirm", "category": "gam\x00"}
+    )
     _four(r, path="decide category")
     env.client.cookies.clear()
     page = env.client.get("/login")
@@ -154,8 +173,14 @@ def test_records_are_typed_and_bounded(env: Env) -> None:
     item = env.store.get(r.json()["id"])
     assert item.record["signals"] == [{**sig, "t": 3.0}]
     # a record stored before signals were typed still renders (claimed and shown, not a 500)
-    legacy = {**item.record, "signals": [{"kind": "x", "t": "soon", "score": None, "text": 5, "box": 7},
-                                         {"kind": "y", "t": 2.0, "text": "ok", "term": ["list"]}, "junk"]}
+    legacy = {
+        **item.record,
+        "signals": [
+            {"kind": "x", "t": "soon", "score": None, "text": 5, "box": 7},
+            {"kind": "y", "t": 2.0, "text": "ok", "term": ["list"]},
+            "junk",
+        ],
+    }
     with env.store.engine.begin() as conn:
         conn.execute(sa.update(schema.items).where(schema.items.c.id == item.id).values(record=legacy))
     _login(env)
@@ -167,25 +192,27 @@ def test_records_are_typed_and_bounded(env: Env) -> None:
 def test_confirm_only_as_a_policy_category(env: Env) -> None:
     h = env.reviewer
     for cat in ("<b>made-up</b>", "made_up", "Gambling"):
-        r = env.client.post(f"/api/items/{env.item}/decision", json={"action": "confirm", "category": cat},
-                            headers=h)
+        r = env.client.post(f"/api/items/{env.item}/decision", json={"action": "confirm", "category": cat}, headers=h)
         assert r.status_code == 422, (cat, r.text)
     with pytest.raises(Invalid, match="unknown category 'made_up'"):
         env.store.decide(env.item, "ann", "confirm", category="made_up")
-    r = env.client.post("/api/decisions/bulk", json={"ids": [env.item], "action": "confirm",
-                                                     "category": "made_up"}, headers=h)
+    r = env.client.post(
+        "/api/decisions/bulk", json={"ids": [env.item], "action": "confirm", "category": "made_up"}, headers=h
+    )
     assert r.json()["done"] == [] and "unknown category" in r.json()["skipped"][str(env.item)]
     csrf = _login(env)
     page = env.client.get(f"/items/{env.item}").text
     options = re.findall(r'<option value="([^"]+)"', page)
     assert {"vulgar", "gambling", "minors", "tipping_abnormal", "drugs"} <= set(options)
-    r = env.client.post(f"/items/{env.item}/decide", data={"csrf_token": csrf, "action": "confirm",
-                                                           "category": "made_up"})
+    r = env.client.post(
+        f"/items/{env.item}/decide", data={"csrf_token": csrf, "action": "confirm", "category": "made_up"}
+    )
     assert r.status_code == 422 and "unknown category" in r.text
     assert env.store.get(env.item).status == "open"
     assert env.store.streamer_risk("s1").tier == 0
     # the policy's extra category (from the settings) and the item's own are accepted
-    r = env.client.post(f"/items/{env.item}/decide", data={"csrf_token": csrf, "action": "confirm",
-                                                           "category": "drugs"})
+    r = env.client.post(
+        f"/items/{env.item}/decide", data={"csrf_token": csrf, "action": "confirm", "category": "drugs"}
+    )
     assert r.status_code == 303
     assert env.store.get(env.item).decision_category == "drugs"

@@ -31,8 +31,13 @@ class Env:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    settings = ReviewSettings(queue_url=f"sqlite:///{tmp_path / 'q.db'}", login_free_failures=3,
-                              login_free_failures_address=8, login_backoff_s=10.0, login_backoff_max_s=300.0)
+    settings = ReviewSettings(
+        queue_url=f"sqlite:///{tmp_path / 'q.db'}",
+        login_free_failures=3,
+        login_free_failures_address=8,
+        login_backoff_s=10.0,
+        login_backoff_max_s=300.0,
+    )
     store = ReviewStore.open(settings, clock=Clock())
     auth = Auth(store.engine)
     auth.create_user("ann", "reviewer", password=PASSWORD)

@@ -74,8 +74,9 @@ def test_bad_records_are_refused_with_reason(store: ReviewStore) -> None:
 
 def test_queue_order_severity_then_age_and_filters(store: ReviewStore, clock: Clock) -> None:
     ids = {}
-    for i, (sev, cat, stream) in enumerate([("medium", "vulgar", "a"), ("high", "gambling", "b"),
-                                             ("medium", "gambling", "a"), ("critical", "vulgar", "c")]):
+    for i, (sev, cat, stream) in enumerate(
+        [("medium", "vulgar", "a"), ("high", "gambling", "b"), ("medium", "gambling", "a"), ("critical", "vulgar", "c")]
+    ):
         clock.advance(1)
         ids[i] = store.upsert_verdict(verdict(stream=stream, category=cat, severity=sev, start=float(i))).item_id
     order = [it.id for it in store.list_items()]
@@ -153,8 +154,11 @@ def test_decisions_audit_and_risk(store: ReviewStore, clock: Clock) -> None:
     assert store.streamer_risk("alice").tier == MAX_TIER  # +1 (medium) then +2 (high), capped
     assert sampling_multiplier(MAX_TIER) > sampling_multiplier(0)
     log = store.audit_log()
-    assert [(e.actor, e.action, e.item_id) for e in log[:3]] == [("boss", "confirm", c), ("ann", "escalate", c),
-                                                                ("ann", "dismiss", b)]
+    assert [(e.actor, e.action, e.item_id) for e in log[:3]] == [
+        ("boss", "confirm", c),
+        ("ann", "escalate", c),
+        ("ann", "dismiss", b),
+    ]
     assert all(e.at == clock.t for e in log)
     with pytest.raises(Invalid):
         store.decide(b, "ann", "delete")
