@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from moderation.config import PipelineConfig
@@ -97,8 +97,17 @@ class LocalPool:
         return entry.pipeline if entry is not None else None
 
     async def wait_all(self) -> list[StreamStatus]:
-        """Until every stream ended (or errored)."""
-        return list(await asyncio.gather(*(e.task for e in self._streams.values())))
+        """Until every stream ended (or errored). A stream whose task raised is reported in state
+        ``error`` once the others have finished (so they still flush their open violations)."""
+        entries = list(self._streams.values())
+        results = await asyncio.gather(*(e.task for e in entries), return_exceptions=True)
+        out: list[StreamStatus] = []
+        for e, r in zip(entries, results, strict=True):
+            if isinstance(r, BaseException):
+                log.error("%s: stream task failed: %s: %s", e.pipeline.spec.stream_id, type(r).__name__, r)
+                r = replace(e.pipeline.status(), state="error", error=f"stream task failed: {type(r).__name__}: {r}")
+            out.append(r)
+        return out
 
     async def close(self) -> None:
         for sid in list(self._streams):

@@ -136,11 +136,16 @@ async def _watch(specs: list[StreamSpec], cfg: PipelineConfig, out: Path | None,
         await pool.add(s)
         err.print(f"watching {s.stream_id}: {s.url}")
     try:
-        return await pool.wait_all()
+        return await pool.wait_all()  # a stream that failed is reported, after the others flushed
     finally:
-        await clients.close()
-        for sink in sinks:
-            sink.close()
+        closers: list[tuple[str, Callable[[], object]]] = [(type(s).__name__, s.close) for s in sinks]
+        for name, close in [("inference clients", clients.close), *closers]:
+            try:  # one failing close must not skip the others (a report or queue not flushed)
+                done = close()
+                if asyncio.iscoroutine(done):
+                    await done
+            except Exception as exc:
+                err.print(f"closing {name} failed: {exc}", highlight=False, soft_wrap=True)
 
 
 def serve(

@@ -1,0 +1,67 @@
+"""`watch` at Ctrl-C: every stream is stopped and reported, and a stream's open violation is
+flushed as a verdict even when another stream's task failed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+from fakes import FakeClients
+from media_factory import make_clip
+
+import moderation.live.clients as live_clients
+from moderation.config import PipelineConfig
+from moderation.live.pipeline import StreamPipeline
+from moderation.live.status import StreamSpec, StreamStatus
+from moderation.messages import Verdict
+from moderation.runtime.live_cli import _watch
+
+
+class _Clients(FakeClients):
+    def __init__(self, cfg: PipelineConfig) -> None:
+        super().__init__(ocr_span=(1.0, 1000.0))  # a violation that is still open at Ctrl-C
+
+    async def warm_up(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+def test_ctrl_c_reports_every_stream_and_flushes_open_violations(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    clip = make_clip(tmp_path / "c.mp4", seconds=30.0, gop_s=0.5, size=(160, 120))
+    cfg = PipelineConfig.model_validate({
+        "sampling": {"fps": 2.0}, "ocr": {"fps": 2.0, "gate": {"enabled": False}}, "evidence": {"clips": False},
+        "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+        "live": {"allow_files": True, "audio_window_s": 2.0, "audio_overlap_s": 0.5},
+    })  # fmt: skip
+    monkeypatch.setattr(live_clients, "LocalClients", _Clients)
+    run = StreamPipeline.run
+
+    async def failing_run(self: StreamPipeline) -> StreamStatus:
+        if self.spec.stream_id == "bad":
+            await asyncio.sleep(0.5)
+            raise RuntimeError("stream task bug")
+        return await run(self)
+
+    monkeypatch.setattr(StreamPipeline, "run", failing_run)
+    shown: list[Verdict] = []
+    timer = threading.Timer(4.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        specs = [StreamSpec("bad", str(clip)), StreamSpec("good", str(clip))]
+        statuses = asyncio.run(_watch(specs, cfg, tmp_path / "r.jsonl", None, None, shown.append))
+    finally:
+        timer.cancel()
+    by = {s.stream: s for s in statuses}
+    assert set(by) == {"bad", "good"}
+    assert by["bad"].state == "error" and "stream task bug" in (by["bad"].error or "")
+    assert by["good"].state == "ended" and by["good"].media_t < 20.0  # stopped by Ctrl-C, not at the end
+    (v,) = shown  # the violation open at Ctrl-C was closed and written
+    assert v.stream == "good" and v.category == "gambling" and v.end > v.start
+    assert (tmp_path / "r.jsonl").read_text().count("\n") == 1
