@@ -20,6 +20,12 @@ from moderation.review.store import ReviewStore
 review_app = typer.Typer(add_completion=False, help="Reviewer web UI and API for the review queue.")
 
 QueueOpt = Annotated[str, typer.Option("--queue", help="sqlite:///file.db (default) or postgresql://user@host/db")]
+CategoryOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--category", help="A category your policy adds beyond DESIGN.md's (repeat); reviewers may confirm as it."
+    ),
+]
 MediaOpt = Annotated[Path | None, typer.Option("--media", help="Where the queue keeps clips (default: beside the db).")]
 
 
@@ -28,11 +34,17 @@ def _fail(msg: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _open(queue: str, media: Path | None) -> tuple[ReviewSettings, ReviewStore]:
+def _open(queue: str, media: Path | None, categories: list[str] | None = None) -> tuple[ReviewSettings, ReviewStore]:
+    import re
+
     from moderation.review.db import QueueUrlError
     from moderation.review.migrations import SchemaError
+    from moderation.review.records import CATEGORY_PATTERN
 
-    settings = ReviewSettings(queue_url=queue, media_dir=media)
+    for c in categories or []:
+        if not re.match(CATEGORY_PATTERN, c) or len(c) > 64:
+            raise _fail(f"--category {c!r}: use lower-case letters, digits and '_' (like 'gambling'), at most 64")
+    settings = ReviewSettings(queue_url=queue, media_dir=media, categories=tuple(categories or ()))
     try:
         return settings, ReviewStore.open(settings)
     except (QueueUrlError, SchemaError) as exc:
@@ -47,6 +59,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     import_report: Path | None = None,
+    categories: list[str] | None = None,
 ) -> None:
     """Open (and migrate) the queue, make sure an admin exists, then run the web server."""
     import uvicorn
@@ -55,8 +68,10 @@ def serve(
     from moderation.review.auth import Auth
     from moderation.review.store import Filters
 
-    settings, s = _open(queue, media)
-    settings = ReviewSettings(queue_url=queue, media_dir=media, host=host, port=port)
+    settings, s = _open(queue, media, categories)
+    settings = ReviewSettings(
+        queue_url=queue, media_dir=media, host=host, port=port, categories=tuple(categories or ())
+    )
     if import_report is not None:
         do_import(s, import_report)
     url = f"http://{host}:{port}/"
@@ -76,12 +91,14 @@ def serve(
     uvicorn.run(create_app(settings, store=s), host=host, port=port, log_level="warning")
 
 
-def do_import(store: ReviewStore, report: Path, base: Path | None = None) -> None:
+def do_import(
+    store: ReviewStore, report: Path, base: Path | None = None, extra_bases: list[Path] | None = None
+) -> None:
     """Import a report; exit 2 when it is not a report, 3 after importing the rest when items were refused."""
     from moderation.review.importer import ImportError_, import_report
 
     try:
-        res = import_report(store, report, [base] if base else None)
+        res = import_report(store, report, [base] if base else None, extra_bases=extra_bases)
     except ImportError_ as exc:
         raise _fail(str(exc)) from None
     typer.echo(
@@ -102,10 +119,11 @@ def main(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     import_report: Annotated[Path | None, typer.Option("--import", help="Import this JSONL report first.")] = None,
+    category: CategoryOpt = None,
 ) -> None:
     """Serve the reviewer UI and API (default http://127.0.0.1:8000)."""
     if ctx.invoked_subcommand is None:
-        serve(queue, media, host, port, import_report)
+        serve(queue, media, host, port, import_report, category)
 
 
 @review_app.command("serve")
@@ -115,9 +133,10 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     import_report: Annotated[Path | None, typer.Option("--import", help="Import this JSONL report first.")] = None,
+    category: CategoryOpt = None,
 ) -> None:
     """Serve the reviewer UI and API."""
-    serve(queue, media, host, port, import_report)
+    serve(queue, media, host, port, import_report, category)
 
 
 @review_app.command("import")

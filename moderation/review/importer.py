@@ -44,9 +44,16 @@ def default_bases(report: Path) -> list[Path]:
 
 
 def import_report(
-    store: ReviewStore, report: Path, bases: list[Path] | None = None, actor: str = "import"
+    store: ReviewStore,
+    report: Path,
+    bases: list[Path] | None = None,
+    actor: str = "import",
+    extra_bases: list[Path] | None = None,
 ) -> ImportResult:
-    bases = bases or default_bases(report)
+    """Import ``report``; relative evidence paths are looked up in ``bases`` (default: see
+    ``default_bases``) and then ``extra_bases`` (e.g. the ``--clips`` folder of the scan that
+    wrote it), and must stay inside the folder they were found in."""
+    bases = (bases or default_bases(report)) + list(extra_bases or [])
     if not report.is_file():
         raise ImportError_(f"{report}: no such report file")
     records: list[tuple[int, dict[str, Any]]] = []

@@ -103,3 +103,13 @@ def test_users_and_tokens(tmp_path: Path) -> None:
     assert Auth(store.engine).by_token(token) is None
     assert Auth(store.engine).ensure_admin() is not None
     assert Auth(store.engine).ensure_admin() is None  # only the first run prints a token
+
+
+def test_policy_categories_from_the_command_line(tmp_path: Path) -> None:
+    from moderation.review.cli import _open
+
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    r = CliRunner().invoke(review_app, ["serve", "--queue", url, "--category", "<b>Bad</b>"])
+    assert r.exit_code == 2 and "--category '<b>Bad</b>'" in r.output
+    settings, store = _open(url, None, ["drugs"])
+    assert settings.categories == ("drugs",) and {"drugs", "gambling", "minors"} <= store.categories
