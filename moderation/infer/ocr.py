@@ -107,7 +107,6 @@ class OcrEngine:
                         print_verbose=False,
                         **extra,
                     )
-                    self._batched = BatchedReader(engine, rec_max_batch=self.cfg.rec_max_batch)
                     self._engine = engine
         return self._engine
 
@@ -151,9 +150,10 @@ class OcrEngine:
             return []
         if not self.cfg.batched:
             return [self.read_frame(f) for f in frames]
-        self.load()
-        assert self._batched is not None
+        engine = self.load()
         with self._run_lock:
+            if self._batched is None or self._batched.engine is not engine:
+                self._batched = BatchedReader(engine, rec_max_batch=self.cfg.rec_max_batch)
             per_frame = self._batched.read([f.image for f in frames], use_cls=self.use_cls)
         return [
             self._result(f, [(line.points, line.text, line.score) for line in lines])
