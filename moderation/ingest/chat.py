@@ -123,7 +123,22 @@ def parse_chat_line(
     user = obj.get("user", "")
     if isinstance(user, bool) or not isinstance(user, str | int):
         return "'user' must be a string or a number"
-    return ChatMessage(stream=stream, t=t, user=str(user), text=text)
+    user = str(user)
+    if not (_writable(text) and _writable(user)):
+        return "'text' or 'user' holds a NUL or an unpaired surrogate"
+    return ChatMessage(stream=stream, t=t, user=user, text=text)
+
+
+def _writable(s: str) -> bool:
+    """Text that reports, sinks and the review store can hold: JSON's ``\\ud800`` (an unpaired
+    surrogate) cannot be written as UTF-8 and ``\\u0000`` not stored in PostgreSQL text."""
+    if "\0" in s:
+        return False
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_url(source: str) -> bool:

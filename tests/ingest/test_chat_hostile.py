@@ -44,6 +44,9 @@ def _to_media(ts: float) -> float | None:
         ('{"a":' * 5000 + "1" + "}" * 5000, "not JSON"),
         ("1" * 5000, "not JSON"),  # an int beyond Python's digit limit
         ('"just a string"', "not a JSON object"),
+        ('{"t": 1, "text": "\\ud800 百家乐"}', "unpaired surrogate"),  # cannot be written as UTF-8
+        ('{"t": 1, "text": "x", "user": "\\udfff"}', "unpaired surrogate"),
+        ('{"t": 1, "text": "a\\u0000b"}', "NUL"),
     ],
 )
 def test_hostile_values_are_bad_lines_not_exceptions(line: str, reason: str) -> None:

@@ -34,7 +34,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
         {"t": 5.5, "user": "x", "text": SPAM},  # past it
         {"t": 1e9, "user": "x", "text": SPAM},
     ]
-    chat.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n")
+    unwritable = '{"t": 2.0, "user": "x", "text": "\\ud800 百家樂"}'  # no UTF-8 for the report: a bad line
+    chat.write_text("\n".join([*(json.dumps(x, ensure_ascii=False) for x in lines), unwritable]) + "\n")
     pipe = d / "nomodels.yaml"
     pipe.write_text(NO_MODELS)
     return clip, chat, pipe
@@ -46,7 +47,7 @@ def test_chat_beyond_the_recording_is_counted_and_the_scan_reports(media: tuple[
     out = tmp_path / "r.jsonl"
     summary = run_scan([str(clip)], load_pipeline(str(pipe)), out, None, chat=str(chat))
     scan = summary.files[0]
-    assert scan.chat is not None and (scan.chat.messages, scan.chat.bad) == (3, 4)
+    assert scan.chat is not None and (scan.chat.messages, scan.chat.bad) == (3, 5)
     assert scan.chat.reasons["time is past the media (beyond the allowed slack)"] == 3
     (rec,) = read_report(out)
     assert rec["category"] == "gambling" and rec["start"] == 1.0
@@ -56,8 +57,9 @@ def test_chat_beyond_the_recording_is_counted_and_the_scan_reports(media: tuple[
 def test_cli_scan_with_far_future_chat_exits_0_with_a_report(media: tuple[Path, Path, Path], tmp_path: Path) -> None:
     clip, chat, pipe = media
     out = tmp_path / "r.jsonl"
-    res = subprocess.run([sys.executable, "-m", "moderation", "scan", str(clip), "--chat", str(chat),
-                          "--pipeline", str(pipe), "--out", str(out)], capture_output=True, text=True, timeout=120)  # fmt: skip
+    cmd = [sys.executable, "-m", "moderation", "scan", str(clip), "--chat", str(chat), "--pipeline", str(pipe),
+           "--out", str(out)]  # fmt: skip
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    assert "Traceback" not in res.stderr and "3 messages, 4 bad lines skipped" in res.stderr
+    assert "Traceback" not in res.stderr and "3 messages, 5 bad lines skipped" in res.stderr
     assert [r["category"] for r in read_report(out)] == ["gambling"]
