@@ -183,9 +183,10 @@ class Verdict:
     thumbnails: tuple[str, ...] = ()
     model_versions: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     action: str = "review"
-    #: Media time the clip file starts at (its second 0), when the clip has gaps to place.
+    #: Media time the clip file starts at (its second 0).
     clip_start: float | None = None
-    #: Media-time spans inside the clip with no media (a live publisher's outage).
+    #: Media-time spans the clip has no media for (a live publisher's outage). The file cuts
+    #: across each: its second ``s`` is media time ``clip_start + s`` plus the gaps before it.
     clip_gaps: tuple[tuple[float, float], ...] = ()
     #: Why there is no clip although one was asked for (one line).
     clip_error: str | None = None
@@ -193,7 +194,7 @@ class Verdict:
     def to_record(self) -> dict[str, Any]:
         """The JSONL / review-queue record of DESIGN.md §4.2.
 
-        ``clip_start``, ``clip_gaps`` and ``clip_error`` appear only when set, so a record
+        ``clip_gaps`` (with ``clip_start``) and ``clip_error`` appear only when set, so a record
         without them reads as before.
         """
         rec: dict[str, Any] = {

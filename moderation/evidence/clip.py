@@ -29,12 +29,21 @@ from moderation.messages import Box
 
 
 @dataclass(frozen=True)
+class ClipGap:
+    """Media time ``[start, end]`` a clip has no media for (a live publisher's outage); the file
+    cuts from before it to after it at ``clip_at`` seconds into the clip."""
+
+    start: float
+    end: float
+    clip_at: float
+
+
+@dataclass(frozen=True)
 class ClipInfo:
     """Where a clip came from: ``start``/``end`` are source media times it covers (seconds).
 
-    ``gaps`` are media-time spans between ``start`` and ``end`` that the clip has no media for
-    (a live publisher's outage): the file keeps its parts at their own times, so a player
-    pauses over a gap, and the verdict record names the gaps so a reviewer knows why.
+    ``gaps`` are the spans between ``start`` and ``end`` the clip has no media for; the parts
+    either side follow each other in the file, so ``duration`` is ``end - start`` less the gaps.
     """
 
     path: str
@@ -44,7 +53,7 @@ class ClipInfo:
     video_codec: str | None
     has_audio: bool
     packets: int
-    gaps: tuple[tuple[float, float], ...] = ()
+    gaps: tuple[ClipGap, ...] = ()
 
 
 def clip_error_text(exc: BaseException) -> str:

@@ -29,7 +29,7 @@ import av
 import av.container
 import av.stream
 
-from moderation.evidence.clip import ClipInfo, write_thumbnail
+from moderation.evidence.clip import ClipGap, ClipInfo, write_thumbnail
 from moderation.ingest.decode import MediaError
 from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.messages import Box, VideoFrame
@@ -156,11 +156,12 @@ class EvidenceRing:
 
         Each connection the range touches contributes a part that starts on one of its video
         keyframes (the last at or before ``start - pre_s``, else its first one in range) and runs
-        to ``end + post_s``. Parts keep their timeline times, so the file shows the outage between
-        them as a pause where it happened, and ``ClipInfo.gaps`` names each such span (timeline
-        seconds) for the record. Parts whose codec parameters differ cannot share one MP4 track:
-        the set covering most of ``[start, end]`` is kept and the rest become gaps too.
-        ``ClipInfo.start``/``end`` are timeline seconds the clip covers; the file starts at 0.
+        to ``end + post_s``. The parts follow each other in the file (an outage is a cut, however
+        long it was) and ``ClipInfo.gaps`` names each cut: the timeline span left out and the
+        file second it is at. Parts whose codec parameters differ cannot share one MP4 track: the
+        set covering most of ``[start, end]`` is kept and the rest become gaps too.
+        ``ClipInfo.start``/``end`` are timeline seconds the clip covers; the file starts at 0 and
+        lasts ``ClipInfo.duration`` (``end - start`` less the gaps).
         Raises MediaError (with what the ring holds) when no part can be made.
         """
         if not (math.isfinite(start) and math.isfinite(end)) or end < start:
@@ -178,21 +179,20 @@ class EvidenceRing:
         if templates.video is None:
             raise MediaError(f"evidence ring has no video codec parameters for connection {parts[0][0].epoch}")
         chosen = [p for part in parts for p in part]
-        t0 = parts[0][0].t
         out = Path(out_path)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
-            last_end = _write_mp4(tmp, templates, chosen, t0)
+            duration = _write_mp4(tmp, templates, parts)
             os.replace(tmp, out)
         finally:
             if tmp.exists():
                 tmp.unlink()
         return ClipInfo(
             path=str(out),
-            start=t0,
-            end=last_end,
-            duration=last_end - t0,
+            start=parts[0][0].t,
+            end=_part_end(parts[-1]),
+            duration=duration,
             video_codec=templates.video_codec,
             has_audio=templates.audio is not None and any(p.kind == "audio" for p in chosen),
             packets=len(chosen),
@@ -250,18 +250,19 @@ def _start_index(packets: Sequence[EncodedPacket], t_from: float, t_to: float) -
 
 
 def _part_end(part: Sequence[EncodedPacket]) -> float:
-    """Timeline time where a part's video ends (its last shown frame plus that frame's duration)."""
-    ends = [p.t + float(p.duration * p.time_base) for p in part if p.kind == "video"]
-    return max(ends, default=part[0].t)
+    """Timeline time where a part's media ends (its last packet shown, plus that packet's duration)."""
+    return max(p.t + float(p.duration * p.time_base) for p in part)
 
 
-def _gaps(parts: Sequence[Sequence[EncodedPacket]]) -> tuple[tuple[float, float], ...]:
-    """Timeline spans inside the clip that no kept part covers (outages, parts left out)."""
-    gaps: list[tuple[float, float]] = []
+def _gaps(parts: Sequence[Sequence[EncodedPacket]]) -> tuple[ClipGap, ...]:
+    """The timeline spans between kept parts (outages, parts left out) and where the file cuts."""
+    gaps: list[ClipGap] = []
+    at = 0.0
     for before, after in itertools.pairwise(parts):
+        at += _part_end(before) - before[0].t
         a, b = _part_end(before), after[0].t
         if b - a > 1e-3:
-            gaps.append((round(a, 3), round(b, 3)))
+            gaps.append(ClipGap(start=a, end=b, clip_at=at))
     return tuple(gaps)
 
 
@@ -287,38 +288,45 @@ def _select(packets: Sequence[EncodedPacket], epoch: int, t_to: float, t0: float
     return chosen
 
 
-def _write_mp4(tmp: Path, templates: CodecTemplates, packets: Sequence[EncodedPacket], t0: float) -> float:
-    """Mux packets into a faststart MP4 with timestamps rebased to the clip start."""
-    last_end = t0
+def _write_mp4(tmp: Path, templates: CodecTemplates, parts: Sequence[Sequence[EncodedPacket]]) -> float:
+    """Mux the parts back to back into a faststart MP4; returns its duration in seconds.
+
+    Within a part, timestamps keep their timeline spacing (rebased to where the part starts in
+    the file); the next part starts where the previous one's media ends, so an outage is a cut,
+    not minutes of frozen picture.
+    """
     last_dts: dict[str, int] = {}
+    at = 0.0  # where the current part starts in the file (seconds)
     with av.open(ffmpeg_file_url(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as dst:
         assert templates.video is not None
         vout = dst.add_stream_from_template(templates.video)
         aout = dst.add_stream_from_template(templates.audio) if templates.audio is not None else None
-        for p in packets:
-            out_stream = vout if p.kind == "video" else aout
-            if out_stream is None:
-                continue
-            tb = p.time_base
-            pkt = av.Packet(p.data)
-            # Rebase on the timeline (continuous across reconnects), in the packet's own time base.
-            pkt.pts = round((p.t - t0) / tb)
-            pkt.dts = round((p.t_dts - t0) / tb)
-            prev = last_dts.get(p.kind)
-            if prev is not None and pkt.dts <= prev:
-                # Live publishers repeat a timestamp now and then (ffmpeg -stream_loop at the wrap, a
-                # splice); the MP4 muxer refuses the clip for it (EINVAL), so nudge it forward one tick.
-                pkt.dts = prev + 1
-                pkt.pts = max(pkt.pts, pkt.dts)
-            last_dts[p.kind] = pkt.dts
-            pkt.duration = p.duration
-            pkt.time_base = tb
-            pkt.is_keyframe = p.keyframe
-            pkt.stream = out_stream
-            dst.mux(pkt)
-            if p.kind == "video":
-                last_end = max(last_end, p.t + float(p.duration * tb))
-    return last_end
+        for part in parts:
+            shift = at - part[0].t
+            for p in part:
+                out_stream = vout if p.kind == "video" else aout
+                if out_stream is None:
+                    continue
+                tb = p.time_base
+                pkt = av.Packet(p.data)
+                # Rebase on the timeline (continuous across reconnects), in the packet's own time base.
+                pkt.pts = round((p.t + shift) / tb)
+                pkt.dts = round((p.t_dts + shift) / tb)
+                prev = last_dts.get(p.kind)
+                if prev is not None and pkt.dts <= prev:
+                    # Live publishers repeat a timestamp now and then (ffmpeg -stream_loop at the wrap,
+                    # a splice), and a part's first packets may overlap the previous part's last ones;
+                    # the MP4 muxer refuses that (EINVAL), so nudge it forward one tick.
+                    pkt.dts = prev + 1
+                    pkt.pts = max(pkt.pts, pkt.dts)
+                last_dts[p.kind] = pkt.dts
+                pkt.duration = p.duration
+                pkt.time_base = tb
+                pkt.is_keyframe = p.keyframe
+                pkt.stream = out_stream
+                dst.mux(pkt)
+            at += _part_end(part) - part[0].t
+    return at
 
 
 def write_frame_thumbnail(frame: VideoFrame, out_path: str | Path, boxes: Sequence[Box] | None = None) -> Path:

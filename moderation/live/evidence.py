@@ -149,7 +149,12 @@ class EvidenceWriter:
             await asyncio.to_thread(write_thumbnail, frame.image, stem.with_suffix(".jpg"), boxes or None)
             thumbs = (str(stem.with_suffix(".jpg")),)
         return replace(
-            v, clip=info.path, clip_start=info.start, clip_gaps=info.gaps, clip_error=None, thumbnails=thumbs
+            v,
+            clip=info.path,
+            clip_start=info.start,
+            clip_gaps=tuple((g.start, g.end) for g in info.gaps),
+            clip_error=None,
+            thumbnails=thumbs,
         )
 
     def _clip(self, v: Verdict, path: Path) -> ClipInfo:

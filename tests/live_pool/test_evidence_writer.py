@@ -52,8 +52,9 @@ def test_verdict_across_a_restart_gets_one_clip_with_the_gap(tmp_path: Path) -> 
     v = _attach(ring, _verdict(3.0, 11.0), tmp_path / "clips")
     assert v.clip is not None and Path(v.clip).is_file() and v.clip_error is None
     rec = json.loads(json.dumps(v.to_record()))
-    assert rec["clip"] == v.clip and rec["clip_start"] == pytest.approx(2.0)
-    assert rec["clip_gaps"] == [[pytest.approx(4.0), pytest.approx(10.0)]]
+    assert rec["clip"] == v.clip
+    assert rec["clip_start"] == pytest.approx(2.0)
+    assert rec["clip_gaps"] == [[pytest.approx(4.0, abs=0.05), pytest.approx(10.0)]]
     assert "clip_error" not in rec
 
 

@@ -21,7 +21,7 @@ def test_item_page_names_clip_gaps_and_clip_errors(tmp_path: Path) -> None:
     auth.create_user("ann", "reviewer")
     token = auth.create_token("ann")
     clip, thumbs = make_evidence(tmp_path / "scan", "s1/000012")
-    gapped = verdict(clip=clip, thumbnails=thumbs, clip_start=10.5, clip_gaps=[[14.0, 20.0]])
+    gapped = verdict(clip=clip, thumbnails=thumbs, clip_start=10.5, clip_gaps=[[14.0, 20.0], [22.0, 30.0]])
     with_gaps = store.upsert_verdict(gapped, bases=[tmp_path / "scan"]).item_id
     failed = verdict(start=40.0, end=41.0, clip_error="evidence ring holds no keyframe for [37.000, 43.000]")
     no_clip = store.upsert_verdict(failed, bases=[tmp_path / "scan"]).item_id
@@ -31,6 +31,7 @@ def test_item_page_names_clip_gaps_and_clip_errors(tmp_path: Path) -> None:
         assert csrf
         client.post("/login", data={"csrf_token": csrf.group(1), "token": token, "next": "/"})
         text = client.get(f"/items/{with_gaps}").text
-        assert "publisher outage" in text and "14.0–20.0 s" in text and "stream time 10.5 s" in text
+        assert "At 3.5 s the clip cuts across a publisher outage (no media from 14.0 to 20.0 s" in text
+        assert "At 5.5 s the clip cuts across a publisher outage (no media from 22.0 to 30.0 s" in text
         text = client.get(f"/items/{no_clip}").text
         assert "No clip: evidence ring holds no keyframe for [37.000, 43.000]" in text
