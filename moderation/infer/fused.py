@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import onnxruntime as ort
 
+from moderation.infer.fused_i420 import CHROMA_COLS, CHROMA_ROWS, chroma_weights, i420_size, i420_to_bgr_nodes
+
 from moderation.infer.runner import GPU_PROVIDERS, BatchRunner, RunnerOptions
 
 if TYPE_CHECKING:  # onnx comes with the gpu/dev extras; imported where a graph is built
@@ -45,6 +47,10 @@ if TYPE_CHECKING:  # onnx comes with the gpu/dev extras; imported where a graph 
 
 Kind = Literal["nudenet", "open_nsfw"]
 KINDS: tuple[Kind, ...] = ("nudenet", "open_nsfw")
+Layout = Literal["bgr", "i420"]
+"""Frames into the fused graph: ``bgr`` ``[N, H, W, 3]``, or ``i420`` ``[N, H*3/2, W]``
+(:mod:`moderation.infer.fused_i420`)."""
+LAYOUTS: tuple[Layout, ...] = ("bgr", "i420")
 
 FRAMES = "frames"
 """Name of the fused graph's frame input: ``uint8 [N, H, W, 3]`` BGR."""
@@ -128,7 +134,7 @@ def resize_weights(kind: Kind, height: int, width: int) -> tuple[np.ndarray, np.
     return rows, cols_t
 
 
-def _preprocess_nodes(kind: Kind, out: str) -> list[NodeProto]:
+def _preprocess_nodes(kind: Kind, out: str, layout: Layout = "bgr") -> list[NodeProto]:
     """Nodes from :data:`FRAMES` / :data:`ROWS` / :data:`COLS` to the model input ``out``."""
     from onnx import TensorProto, helper
 
@@ -143,7 +149,21 @@ def _preprocess_nodes(kind: Kind, out: str) -> list[NodeProto]:
             helper.make_node("Floor", [dst + "_h"], [dst]),
         ]
 
-    nodes: list[NodeProto] = [
+    if layout == "i420":  # resized BGR as whole numbers, NHWC; then the model's own layout
+        nodes = i420_to_bgr_nodes(FRAMES, ROWS, COLS, "pre/u8")
+        if kind == "nudenet":
+            return [
+                *nodes,
+                helper.make_node("Transpose", ["pre/u8"], ["pre/nchw8"], perm=[0, 3, 1, 2]),
+                const("pre/scale", [1.0 / 255.0], []),
+                helper.make_node("Mul", ["pre/nchw8", "pre/scale"], [out]),
+            ]
+        return [
+            *nodes,
+            const("pre/mean", OPEN_NSFW_MEAN_BGR, [3]),
+            helper.make_node("Sub", ["pre/u8", "pre/mean"], [out]),
+        ]
+    nodes = [
         const("pre/half", [0.5], []),
         helper.make_node("Cast", [FRAMES], ["pre/f"], to=TensorProto.FLOAT),
         helper.make_node("Transpose", ["pre/f"], ["pre/nchw"], perm=[0, 3, 1, 2]),
@@ -167,15 +187,16 @@ def _preprocess_nodes(kind: Kind, out: str) -> list[NodeProto]:
     return nodes
 
 
-def fuse_preprocessing(model: ModelProto, kind: Kind) -> ModelProto:
+def fuse_preprocessing(model: ModelProto, kind: Kind, layout: Layout = "bgr") -> ModelProto:
     """A copy of ``model`` (an ``onnx.ModelProto`` with one image input) whose input is replaced by
-    :data:`FRAMES`, :data:`ROWS` and :data:`COLS` and the preprocessing of ``kind``; outputs and
-    opset unchanged. The graph is checked with ``onnx.checker``."""
+    :data:`FRAMES` in ``layout``, the resize weights (:data:`ROWS`, :data:`COLS`, and the chroma
+    ones for I420) and the preprocessing of ``kind``; outputs and opset unchanged. The graph is
+    checked with ``onnx.checker``."""
     import onnx
     from onnx import TensorProto, helper
 
-    if kind not in KINDS:
-        raise ValueError(f"unknown preprocessing kind {kind!r}; expected one of {KINDS}")
+    if kind not in KINDS or layout not in LAYOUTS:
+        raise ValueError(f"unknown preprocessing {kind!r} / {layout!r}; expected one of {KINDS} / {LAYOUTS}")
     fused = onnx.ModelProto()
     fused.CopyFrom(model)
     graph = fused.graph
@@ -185,20 +206,26 @@ def fuse_preprocessing(model: ModelProto, kind: Kind) -> ModelProto:
         raise ValueError(f"expected a model with one image input, got {[i.name for i in real_inputs]}")
     image_input = real_inputs[0].name
     taken = {n for node in graph.node for n in (*node.input, *node.output)} | inits
-    clash = {FRAMES, ROWS, COLS} & taken | {n for n in taken if n.startswith("pre/")}
+    clash = {FRAMES, ROWS, COLS, CHROMA_ROWS, CHROMA_COLS} & taken | {n for n in taken if n[:4] in ("pre/", "yuv/")}
     if clash:
         raise ValueError(f"model already uses names {sorted(clash)}; cannot fuse preprocessing")
     kept = [i for i in graph.input if i.name != image_input]
     del graph.input[:]
+    frame_shape: list[str | int] = ["batch", "height", "width", 3] if layout == "bgr" else ["batch", "rows", "width"]
+    chroma = [
+        helper.make_tensor_value_info(CHROMA_ROWS, TensorProto.FLOAT, ["out_h", "half_height"]),
+        helper.make_tensor_value_info(CHROMA_COLS, TensorProto.FLOAT, ["half_width", "out_w"]),
+    ]
     graph.input.extend(
         [
-            helper.make_tensor_value_info(FRAMES, TensorProto.UINT8, ["batch", "height", "width", 3]),
+            helper.make_tensor_value_info(FRAMES, TensorProto.UINT8, frame_shape),
             helper.make_tensor_value_info(ROWS, TensorProto.FLOAT, ["out_h", "height"]),
             helper.make_tensor_value_info(COLS, TensorProto.FLOAT, ["width", "out_w"]),
+            *(chroma if layout == "i420" else []),
             *kept,
         ]
     )
-    pre = _preprocess_nodes(kind, image_input)
+    pre = _preprocess_nodes(kind, image_input, layout)
     nodes = list(graph.node)
     del graph.node[:]
     graph.node.extend([*pre, *nodes])
@@ -206,18 +233,18 @@ def fuse_preprocessing(model: ModelProto, kind: Kind) -> ModelProto:
     return fused
 
 
-def fused_model_path(model_path: Path, kind: Kind, cache_dir: Path) -> Path:
+def fused_model_path(model_path: Path, kind: Kind, cache_dir: Path, layout: Layout = "bgr") -> Path:
     """``model_path`` with ``kind``'s preprocessing fused in front, built once and cached in
     ``cache_dir`` (the name carries a hash of the source model; written to a temporary name and
     renamed, so a half-written file is never loaded)."""
     import onnx
 
     digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:12]
-    target = cache_dir / f"{model_path.stem}-fused-{kind}-{digest}.onnx"
+    target = cache_dir / f"{model_path.stem}-fused-{kind}-{layout}-{digest}.onnx"
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    fused = fuse_preprocessing(onnx.load(str(model_path)), kind)
+    fused = fuse_preprocessing(onnx.load(str(model_path)), kind, layout)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".partial")
     os.close(fd)
     try:
@@ -238,9 +265,12 @@ def group_by_size(images: Sequence[np.ndarray]) -> list[list[int]]:
     return list(groups.values())
 
 
-def is_fused(session: ort.InferenceSession) -> bool:
-    """True when ``session`` runs a fused graph (its first input is :data:`FRAMES`)."""
-    return bool(session.get_inputs()) and session.get_inputs()[0].name == FRAMES
+def fused_layout(session: ort.InferenceSession) -> Layout | None:
+    """The frame layout a fused ``session`` takes (its first input is :data:`FRAMES`), else None."""
+    names = [i.name for i in session.get_inputs()]
+    if not names or names[0] != FRAMES:
+        return None
+    return "i420" if CHROMA_ROWS in names else "bgr"
 
 
 def open_session(
@@ -251,25 +281,43 @@ def open_session(
     options: RunnerOptions,
 ) -> ort.InferenceSession:
     """The session a vision model runs on: fused preprocessing when ``options.fused_preprocess``
-    says so, or (None) when a GPU provider was chosen; fp16 per ``options``."""
+    says so, or (None) when a GPU provider was chosen, or always for I420 input; fp16 per
+    ``options``."""
     from moderation.infer.onnx import choose_providers, create_session
 
     chosen = choose_providers(providers)
     fuse = options.fused_preprocess
     if fuse is None:
-        fuse = any(p in GPU_PROVIDERS for p in chosen)
-    return create_session(model_path, chosen, intra_op_threads, fp16=options.fp16, fuse=kind if fuse else None)
+        fuse = options.fused_input == "i420" or any(p in GPU_PROVIDERS for p in chosen)
+    spec = f"{kind}:{options.fused_input}" if fuse else None
+    return create_session(model_path, chosen, intra_op_threads, fp16=options.fp16, fuse=spec)
+
+
+@lru_cache(maxsize=32)
+def _i420_weights(kind: Kind, height: int, width: int) -> dict[str, np.ndarray]:
+    rows, cols = resize_weights(kind, height, width)
+    c_rows, c_cols = chroma_weights(rows, cols)
+    return {ROWS: rows, COLS: cols, CHROMA_ROWS: c_rows, CHROMA_COLS: c_cols}
+
+
+def frame_size(frame: np.ndarray, layout: Layout) -> tuple[int, int]:
+    """``(height, width)`` of the picture in ``frame`` (already checked for ``bgr``)."""
+    return (int(frame.shape[0]), int(frame.shape[1])) if layout == "bgr" else i420_size(frame)
 
 
 def fused_batches(
-    runner: BatchRunner, kind: Kind, images: Sequence[np.ndarray], batch_size: int
+    runner: BatchRunner, kind: Kind, images: Sequence[np.ndarray], batch_size: int, layout: Layout = "bgr"
 ) -> Iterator[tuple[list[int], np.ndarray]]:
     """``(indices, first output)`` per run of up to ``batch_size`` same-size frames from ``images``
-    (checked BGR uint8), stacked as they are: the graph does the rest."""
+    (checked), stacked as they are: the graph does the rest."""
     for group in group_by_size(images):
-        h, w = images[group[0]].shape[:2]
-        rows, cols = resize_weights(kind, h, w)
+        h, w = frame_size(images[group[0]], layout)
+        if layout == "i420":
+            weights = _i420_weights(kind, h, w)
+        else:
+            rows, cols = resize_weights(kind, h, w)
+            weights = {ROWS: rows, COLS: cols}
         for start in range(0, len(group), batch_size):
             idx = group[start : start + batch_size]
             frames = np.stack([images[i] for i in idx])
-            yield idx, runner.run(frames, {ROWS: rows, COLS: cols})
+            yield idx, runner.run(frames, weights)

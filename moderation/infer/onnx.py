@@ -63,7 +63,7 @@ def choose_providers(providers: Sequence[str] | None = None) -> list[str]:
     if unknown:
         raise ValueError(
             f"none of the requested onnxruntime providers {wanted} is available: unknown provider(s) "
-            f"{unknown} (known: {sorted(known)})"
+            f"{unknown}; available here: {have}"
         )
     chosen = [p for p in wanted if p in have]
     dropped = [p for p in wanted if p not in have]
@@ -111,8 +111,9 @@ def create_session(
 
     ``fp16`` applies on GPU providers only (see :mod:`moderation.infer.runner`): TensorRT gets
     ``trt_fp16_enable``; the CUDA provider alone gets an fp16-weight copy of the model, converted
-    once into ``cache_dir``. ``fuse`` (``"nudenet"`` / ``"open_nsfw"``) puts that model's
-    preprocessing in front of it (:mod:`moderation.infer.fused`; uint8 frames in), also cached.
+    once into ``cache_dir``. ``fuse`` (``"nudenet:bgr"``, ``"open_nsfw:i420"``, ...) puts that
+    model's preprocessing for that frame layout in front of it (:mod:`moderation.infer.fused`;
+    uint8 frames in), also cached.
     A missing file is reported with its path before ONNX Runtime gets to produce a less readable
     error. If a GPU provider that is installed cannot start (no device, missing CUDA libraries),
     ONNX Runtime runs the session on the CPU; that is said in one warning line naming it.
@@ -129,7 +130,8 @@ def create_session(
     if fp16 and "CUDAExecutionProvider" in chosen and "TensorrtExecutionProvider" not in chosen:
         path = fp16_model(path, cache) or path
     if fuse is not None:
-        path = fused_model_path(path, fuse, cache)  # type: ignore[arg-type]
+        kind, _, layout = fuse.partition(":")
+        path = fused_model_path(path, kind, cache, layout or "bgr")  # type: ignore[arg-type]
     opts = session_options(intra_op_threads)
     session = ort.InferenceSession(
         str(path), sess_options=opts, providers=chosen, provider_options=provider_options(chosen, cache, fp16)

@@ -54,8 +54,13 @@ class RunnerOptions:
     """Run the preprocessing inside the session (:mod:`moderation.infer.fused`: uint8 frames in).
     None: on when a GPU provider is chosen — there the CPU resize is the bottleneck; on the CPU
     provider cv2/PIL are faster than the graph's matrix-product resize."""
+    fused_input: str = "bgr"
+    """Frames the fused graph takes: ``bgr`` ``(H, W, 3)`` or ``i420`` ``(H*3/2, W)``, the planes
+    a decoder produces (half the bytes, no CPU colour conversion; implies fused preprocessing)."""
 
     def __post_init__(self) -> None:
+        if self.fused_input not in ("bgr", "i420"):
+            raise ValueError(f"fused_input must be 'bgr' or 'i420', got {self.fused_input!r}")
         if not self.buckets or any(b < 1 for b in self.buckets) or list(self.buckets) != sorted(set(self.buckets)):
             raise ValueError(f"buckets must be increasing positive batch sizes, got {self.buckets}")
 

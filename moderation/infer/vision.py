@@ -37,7 +37,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from moderation.config import VisionConfig
-from moderation.infer.fused import fused_batches, is_fused, open_session
+from moderation.infer.fused import Layout, frame_size, fused_batches, fused_layout, i420_size, open_session
 from moderation.infer.onnx import input_spec
 from moderation.infer.runner import BatchRunner, RunnerOptions
 from moderation.messages import Detection, VideoFrame, VisionResult
@@ -108,6 +108,13 @@ def _check_count(model: str, got: int, expected: int) -> None:
         raise RuntimeError(f"{model}: model returned {got} results for a batch of {expected} images")
 
 
+def _checked(images: Sequence[np.ndarray], layout: Layout | None) -> list[np.ndarray]:
+    """``images`` checked for the layout the session takes (BGR unless fused for I420)."""
+    if layout == "i420":
+        return [im for i, im in enumerate(images) if i420_size(im, f"image {i}")]
+    return [check_image(im, f"image {i}") for i, im in enumerate(images)]
+
+
 def _chunks(n: int, size: int) -> list[range]:
     return [range(i, min(i + size, n)) for i in range(0, n, size)]
 
@@ -134,7 +141,7 @@ class NudeNetDetector:
         self.model_path = model_path or default_nudenet_path()
         opts = runner or RunnerOptions()
         self.session = session or open_session(self.model_path, "nudenet", providers, intra_op_threads, opts)
-        self.fused = is_fused(self.session)  # uint8 frames in, preprocessing in the graph
+        self.fused = fused_layout(self.session)  # uint8 frames in, preprocessing in the graph
         self.runner = BatchRunner(self.session, runner, name="nudenet")
         self.input_name, shape = input_spec(self.session)
         # Graphs exported with a fixed batch of 1 get frames one per run; preprocessing stays
@@ -203,14 +210,15 @@ class NudeNetDetector:
         return results
 
     def detect(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
-        """Detections for each BGR ``uint8`` image, in input order; boxes ``(x, y, w, h)`` in the
-        image's own pixels. Images may differ in size; ``batch_size`` images go per run."""
-        checked = [check_image(im, f"image {i}") for i, im in enumerate(images)]
+        """Detections for each BGR ``uint8`` image (I420 planes if the session was fused for
+        them), in input order; boxes ``(x, y, w, h)`` in the image's own pixels. Images may
+        differ in size; ``batch_size`` images go per run."""
+        checked = _checked(images, self.fused)
         if self.fused:
             found: list[list[Detection]] = [[] for _ in checked]
-            for idx, raw in fused_batches(self.runner, "nudenet", checked, self.batch_size):
+            for idx, raw in fused_batches(self.runner, "nudenet", checked, self.batch_size, self.fused):
                 _check_count("nudenet", int(raw.shape[0]), len(idx))
-                h, w = checked[idx[0]].shape[:2]
+                h, w = frame_size(checked[idx[0]], self.fused)
                 scales = np.full(len(idx), max(h, w) / self.input_size, dtype=np.float32)
                 for i, dets in zip(idx, self.postprocess(raw, scales, [(w, h)] * len(idx)), strict=True):
                     found[i] = dets
@@ -261,7 +269,7 @@ class OpenNsfwClassifier:
         self.model_path = model_path or default_open_nsfw_path()
         opts = runner or RunnerOptions()
         self.session = session or open_session(self.model_path, "open_nsfw", providers, intra_op_threads, opts)
-        self.fused = is_fused(self.session)  # no JPEG round trip then (see moderation.infer.fused)
+        self.fused = fused_layout(self.session)  # no JPEG round trip then (see moderation.infer.fused)
         self.runner = BatchRunner(self.session, runner, name="open_nsfw")
         self.input_name, shape = input_spec(self.session)
         self.batch_size = 1 if shape and shape[0] == 1 else batch_size
@@ -275,11 +283,11 @@ class OpenNsfwClassifier:
         return np.ascontiguousarray(np.subtract(crop, OPEN_NSFW_MEAN_BGR, dtype=np.float32))
 
     def score(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        """P(NSFW) per image, float32 array of ``len(images)``."""
-        checked = [check_image(im, f"image {i}") for i, im in enumerate(images)]
+        """P(NSFW) per image (BGR, or I420 if so fused), float32 array of ``len(images)``."""
+        checked = _checked(images, self.fused)
         out = np.empty(len(checked), dtype=np.float32)
         if self.fused:
-            for idx, probs in fused_batches(self.runner, "open_nsfw", checked, self.batch_size):
+            for idx, probs in fused_batches(self.runner, "open_nsfw", checked, self.batch_size, self.fused):
                 _check_count("open_nsfw", int(probs.shape[0]), len(idx))
                 out[idx] = probs[:, 1]
             return out

@@ -164,3 +164,69 @@ def test_gpu_provider_on_a_cpu_machine_falls_back_with_one_warning(
 def test_unknown_provider_is_an_error_naming_it() -> None:
     with pytest.raises(ValueError, match="CudaProvider"):
         choose_providers(["CudaProvider"])
+
+
+def _i420(bgr: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+
+
+@pytest.fixture(scope="module")
+def even_frames(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """The frames whose sides are even (I420 needs that)."""
+    return [f for f in frames if f.shape[0] % 2 == 0 and f.shape[1] % 2 == 0]
+
+
+@pytest.mark.slow
+def test_i420_nudenet_equals_cpu_path_on_the_converted_frames(even_frames: list[np.ndarray]) -> None:
+    """Fused I420 in ≈ OpenCV's I420→BGR conversion, then the CPU path (letterbox padding black)."""
+    cpu = NudeNetDetector(providers=["CPUExecutionProvider"], intra_op_threads=1)
+    fused = NudeNetDetector(
+        providers=["CPUExecutionProvider"], intra_op_threads=1, runner=RunnerOptions(fused_input="i420")
+    )
+    assert fused.fused == "i420"
+    planes = [_i420(f) for f in even_frames]
+    want = cpu.detect([cv2.cvtColor(p, cv2.COLOR_YUV2BGR_I420) for p in planes])
+    got = fused.detect(planes)
+    assert sum(len(d) for d in want) >= 3
+    for a, b in zip(want, got, strict=True):
+        # Two detections with scores 0.006 apart may swap places; compare them in box order.
+        a, b = (sorted(d, key=lambda x: (x.label, x.box[0])) for d in (a, b))
+        assert [d.label for d in a] == [d.label for d in b]
+        for x, y in zip(a, b, strict=True):
+            assert abs(x.score - y.score) <= 0.02
+            assert np.max(np.abs(np.array(x.box) - np.array(y.box))) <= 3.0
+
+
+@pytest.mark.slow
+def test_i420_open_nsfw_close_to_cpu_path(even_frames: list[np.ndarray]) -> None:
+    plain = OpenNsfwClassifier(providers=["CPUExecutionProvider"], intra_op_threads=1, jpeg_roundtrip=False)
+    fused = OpenNsfwClassifier(
+        providers=["CPUExecutionProvider"], intra_op_threads=1, runner=RunnerOptions(fused_input="i420")
+    )
+    planes = [_i420(f) for f in even_frames]
+    want = plain.score([cv2.cvtColor(p, cv2.COLOR_YUV2BGR_I420) for p in planes])
+    got = fused.score(planes)
+    np.testing.assert_allclose(got, want, atol=0.02)
+    assert got.max() - got.min() > 0.2
+
+
+def test_i420_frames_are_checked() -> None:
+    from moderation.infer.fused_i420 import i420_size
+
+    assert i420_size(np.zeros((1080, 1280), np.uint8)) == (720, 1280)
+    with pytest.raises(ValueError, match="frame 3"):
+        i420_size(np.zeros((720, 1280, 3), np.uint8), "frame 3")
+    with pytest.raises(ValueError, match="even"):
+        i420_size(np.zeros((1080, 1281), np.uint8))
+    with pytest.raises(ValueError, match="even"):
+        i420_size(np.zeros((1082, 1280), np.uint8))
+
+
+def test_chroma_weights_equal_resizing_2x2_repeated_chroma() -> None:
+    from moderation.infer.fused_i420 import chroma_weights
+
+    rows, cols = resize_weights("nudenet", 240, 440)
+    c_rows, c_cols = chroma_weights(rows, cols)
+    plane = np.random.default_rng(3).random((120, 220)).astype(np.float32)
+    repeated = np.repeat(np.repeat(plane, 2, axis=0), 2, axis=1)
+    np.testing.assert_allclose(c_rows @ plane @ c_cols, rows @ repeated @ cols, rtol=1e-5, atol=1e-4)
