@@ -3,6 +3,9 @@
 * Tokens and session ids are random 256-bit strings; only their SHA-256 is stored, so a leaked
   database does not leak working credentials (high-entropy secrets need no slow hash).
 * Passwords (optional; tokens are the primary credential) use scrypt from the standard library.
+  Rejecting an unknown, disabled or password-less user costs the same scrypt as a wrong password
+  (a dummy hash), so response time does not reveal which accounts exist. Failed attempts are
+  throttled per account and per client address by ``throttle.LoginThrottle`` (wired in ``deps``).
 * Roles: ``reviewer`` (queue work) and ``admin`` (also users, tokens, bulk import, retention,
   escalated items).
 * Browser sessions carry a per-session CSRF token that every form post and cookie-authenticated

@@ -1,7 +1,7 @@
 """Settings of the review service, in one frozen object passed to ``create_app`` and the store.
 
 Defaults live here and nowhere else in ``moderation.review``. The worker pool's pydantic config
-tree (``moderation/config/``) does not own these yet; see the report on issue 7.
+tree (``moderation/config/``) does not own these yet.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ class ReviewSettings:
     secure_cookies: bool = False
     #: Items shown per queue page.
     page_size: int = 100
-    #: Categories the policy defines beyond DESIGN.md §4.2's canonical ones; reviewers may confirm
-    #: an item only as its own category or one of these (see ``store.allowed_categories``).
+    #: Categories the policy defines beyond DESIGN.md §4.2's canonical ones. Reviewers may confirm
+    #: an item as its own category, a canonical one or one of these, nothing else
+    #: (see ``queue_types.allowed_categories``).
     categories: tuple[str, ...] = ()
     #: Login throttling: failed attempts allowed per account before backoff starts ...
     login_free_failures: int = 5

@@ -3,8 +3,9 @@
 Each key (``user:<name>`` or ``addr:<ip>``) may fail ``free`` times; every failure after that
 blocks the key for ``backoff_s`` doubled per extra failure, up to ``max_s``. A key forgets its
 failures once it has been quiet for ``max_s``. Memory is bounded: at most ``max_keys`` keys are
-kept and the least recently failed is dropped first (an attacker spraying fresh keys can only
-evict their own oldest entries' worth of state, never grow the process).
+kept and the least recently failed is dropped first, so a flood of fresh names cannot grow the
+process (it can push old entries out, but the flooding address is itself blocked after its own
+free failures).
 
 Only failures are recorded; a successful login clears its account key but not the address (or
 one valid account would let an address reset its own counter between guesses). Blocked keys are
