@@ -21,6 +21,7 @@ Writes ``benchmarks/results/asr.{json,md}`` (``--out DIR``, ``--name NAME`` to c
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -49,6 +50,7 @@ from moderation.messages import AudioWindow  # noqa: E402
 SR = 16000
 #: faster-whisper's default temperature schedule (``WhisperModel.transcribe(temperature=...)``).
 FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+SIDES = ("sequential", "sequential_t0", "batched", "pipeline_clips", "pipeline_per_window")
 SENTENCES = (
     "place your bets now at the online casino and win big money tonight",
     "the weather today is sunny with a light breeze from the west",
@@ -152,24 +154,72 @@ def run_case(
             raise RuntimeError(f"batched transcription failed: {bad[0]}")
         return [" ".join(s.text for s in r) for r in results if isinstance(r, list)]
 
+    from faster_whisper import BatchedInferencePipeline
+
+    pipe = BatchedInferencePipeline(seq_model)
+    # The library batches the chunks of ONE audio. To batch across streams it is given all windows
+    # back to back with one clip per window (clip_timestamps: no chunk mixes two streams; its VAD
+    # is then off, so it decodes the windows' silence too). Its own defaults otherwise: text
+    # tokens only (no timestamps), the first temperature only.
+    starts = np.cumsum([0] + [w.samples.size for w in windows]) / SR
+    concat = np.concatenate([w.samples for w in windows]).astype(np.float32)
+    clips = [{"start": float(a), "end": float(b)} for a, b in itertools.pairwise(starts)]
+
+    def pipeline_clips() -> list[str]:
+        segs, _ = pipe.transcribe(
+            concat,
+            language=language,
+            beam_size=args.beam,
+            clip_timestamps=clips,
+            batch_size=args.max_batch,
+            temperature=0.0,
+        )
+        out: list[list[str]] = [[] for _ in windows]
+        for s in segs:
+            out[int(np.searchsorted(starts, s.start + 1e-3, side="right")) - 1].append(s.text.strip())
+        return [" ".join(t) for t in out]
+
+    def pipeline_per_window() -> list[str]:
+        out = []
+        for w in windows:
+            segs, _ = pipe.transcribe(
+                w.samples,
+                language=language,
+                beam_size=args.beam,
+                vad_filter=True,
+                batch_size=args.max_batch,
+                temperature=0.0,
+            )
+            out.append(" ".join(s.text.strip() for s in segs))
+        return out
+
     runners: dict[str, Callable[[], list[str]]] = {
         # faster-whisper's defaults: on a poor decode, re-decode at T = 0.2 ... 1.0 with best_of=5 sampling
         "sequential": lambda: sequential(FALLBACK_TEMPERATURES),
         # like-for-like with the batched path, which decodes once at T = 0 (greedy/beam, no fallback)
         "sequential_t0": lambda: sequential(0.0),
         "batched": batch,
+        "pipeline_clips": pipeline_clips,
+        "pipeline_per_window": pipeline_per_window,
     }
+    if args.no_defaults:
+        del runners["sequential"]
     if not args.smoke:  # warm-up: load both models, VAD, first allocations
         list(seq_model.transcribe(windows[0].samples, language=language, beam_size=args.beam, vad_filter=True)[0])
         batched.transcribe_batch(windows[: min(4, len(windows))])
     times: dict[str, list[float]] = {k: [] for k in runners}
+    cpu: dict[str, list[float]] = {k: [] for k in runners}
+    loads: list[float] = []
     texts: dict[str, list[str]] = {}
     names = list(runners)
     for r in range(args.repeats):
-        for name in names[r % 3 :] + names[: r % 3]:  # rotate the order: noise hits every side
-            t0 = time.perf_counter()
+        k = r % len(names)
+        for name in names[k:] + names[:k]:  # rotate the order: noise hits every side
+            t0, c0 = time.perf_counter(), time.process_time()
             texts[name] = runners[name]()
             times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+            loads.append(os.getloadavg()[0])
         print(f"  {model_id} repeat {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
     audio_s = sum(w.samples.size for w in windows) / SR
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -180,9 +230,20 @@ def run_case(
             "median_s": round(med[name], 3),
             "times_s": [round(t, 3) for t in times[name]],
             "audio_s_per_s": round(audio_s / med[name], 2),
+            "cpu_s": round(statistics.median(cpu[name]), 3),
         }
 
     st = batched.last_stats
+
+    def vs(base: str, other: str) -> dict[str, Any]:
+        """``base`` time / ``other`` time: the median, per repeat, and WER of ``other`` against ``base``."""
+        return {
+            "ratio": round(med[base] / med[other], 2),
+            "per_repeat": [round(a / b, 2) for a, b in zip(times[base], times[other], strict=True)],
+            "wer": round(wer(texts[base], texts[other]), 4),
+        }
+
+    has_defaults = "sequential" in runners
     return {
         "model": model_id,
         "language": language or "auto",
@@ -192,7 +253,11 @@ def run_case(
         "windows": len(windows),
         "audio_s": round(audio_s, 1),
         "voiced_s": round(st.voiced_s, 1),
-        "sequential": side("sequential", cpu_threads=seq_threads, temperature=list(FALLBACK_TEMPERATURES)),
+        **(
+            {"sequential": side("sequential", cpu_threads=seq_threads, temperature=list(FALLBACK_TEMPERATURES))}
+            if has_defaults
+            else {}
+        ),
         "sequential_t0": side("sequential_t0", cpu_threads=seq_threads, temperature=[0.0]),
         "batched": side(
             "batched",
@@ -211,13 +276,17 @@ def run_case(
                 "generate_thread_s": round(st.generate_s, 3),
             },
         ),
-        "ratio": round(med["sequential"] / med["batched"], 2),
+        "pipeline_clips": side("pipeline_clips", batch_size=args.max_batch, vad=False, timestamps=False),
+        "pipeline_per_window": side("pipeline_per_window", batch_size=args.max_batch, vad=True, timestamps=False),
+        "batched_vs_t0": vs("sequential_t0", "batched"),
+        "pipeline_clips_vs_t0": vs("sequential_t0", "pipeline_clips"),
+        "pipeline_per_window_vs_t0": vs("sequential_t0", "pipeline_per_window"),
+        "batched_vs_pipeline_clips": round(med["pipeline_clips"] / med["batched"], 2),
+        "load_avg_1min_during": [round(min(loads), 2), round(max(loads), 2)],
+        # kept under their old names, so older result files compare
+        "ratio": round(med["sequential"] / med["batched"], 2) if has_defaults else None,
         "ratio_vs_t0": round(med["sequential_t0"] / med["batched"], 2),
-        "ratio_per_repeat": [round(s / b, 2) for s, b in zip(times["sequential"], times["batched"], strict=True)],
-        "ratio_vs_t0_per_repeat": [
-            round(s / b, 2) for s, b in zip(times["sequential_t0"], times["batched"], strict=True)
-        ],
-        "wer_batched_vs_sequential": round(wer(texts["sequential"], texts["batched"]), 4),
+        "wer_batched_vs_sequential": round(wer(texts["sequential"], texts["batched"]), 4) if has_defaults else None,
         "wer_batched_vs_sequential_t0": round(wer(texts["sequential_t0"], texts["batched"]), 4),
     }
 
@@ -231,26 +300,45 @@ def markdown(result: dict[str, Any]) -> list[str]:
         f"{'' if result.get('smoke') else ' after a warm-up'}. "
         "Throughput = audio seconds per wall second.",
         "",
-        "| model | language | beam | compute | device | audio s | sequential, defaults | sequential, T=0 only "
-        "| batched | ratio vs defaults | ratio vs T=0 | WER vs defaults | WER vs T=0 | batched: workers × threads |",
-        "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| model | language | audio s | sequential, defaults | sequential, T=0 | **batched (ours)** "
+        "| pipeline, clips | pipeline, per window | ours ÷ T=0 | clips ÷ T=0 | per window ÷ T=0 "
+        "| ours ÷ clips | WER ours | WER clips | load (1 min) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    for c in result["cases"]:
+        seq = c.get("sequential")
+        load = c["load_avg_1min_during"]
+        lines.append(
+            f"| {c['model']} | {c['language']} | {c['audio_s']} | {seq['audio_s_per_s'] if seq else '-'} "
+            f"| {c['sequential_t0']['audio_s_per_s']} | **{c['batched']['audio_s_per_s']}** "
+            f"| {c['pipeline_clips']['audio_s_per_s']} | {c['pipeline_per_window']['audio_s_per_s']} "
+            f"| **{c['batched_vs_t0']['ratio']}×** {c['batched_vs_t0']['per_repeat']} "
+            f"| {c['pipeline_clips_vs_t0']['ratio']}× | {c['pipeline_per_window_vs_t0']['ratio']}× "
+            f"| {c['batched_vs_pipeline_clips']}× | {c['batched_vs_t0']['wer']:.2%} "
+            f"| {c['pipeline_clips_vs_t0']['wer']:.2%} | {load[0]}-{load[1]} |"
+        )
     for c in result["cases"]:
         b = c["batched"]
         lines.append(
-            f"| {c['model']} | {c['language']} | {c['beam_size']} | {c['compute_type']} | {c['device']} "
-            f"| {c['audio_s']} | {c['sequential']['audio_s_per_s']} | {c['sequential_t0']['audio_s_per_s']} "
-            f"| {b['audio_s_per_s']} | {c['ratio']}× | **{c['ratio_vs_t0']}×** "
-            f"| {c['wer_batched_vs_sequential']:.2%} | {c['wer_batched_vs_sequential_t0']:.2%} "
-            f"| {b['workers']} × {b['cpu_threads_per_worker']} |"
+            f"\n{c['model']}: beam {c['beam_size']}, {c['compute_type']} on {c['device']}; ours runs "
+            f"{b['workers']} replicas × {b['cpu_threads_per_worker']} threads, the sequential loop and the "
+            f"pipeline one model × {c['sequential_t0']['cpu_threads']} threads. CPU seconds (process, median): "
+            + ", ".join(f"{k} {c[k]['cpu_s']}" for k in SIDES if k in c)
+            + "."
         )
     lines += [
         "",
         "Sequential: `WhisperModel.transcribe` per window, one model with all cores as intra-op threads; "
         "*defaults* re-decodes a poor result at temperatures 0.2-1.0 with best_of=5 sampling (what a plain "
         "loop gets), *T=0 only* decodes once like the batched path, so **ratio vs T=0** is the like-for-like "
-        "number. Batched: `BatchedTranscriber.transcribe_batch` on all windows at once. Throughput columns "
-        "are audio seconds per wall second.",
+        "number. Batched (ours): `BatchedTranscriber.transcribe_batch` on all windows at once (VAD, "
+        "timestamps, per-stream language). *Pipeline*: faster-whisper's own `BatchedInferencePipeline` on the "
+        "same model, T=0, its defaults (text tokens only, no timestamps inside a chunk): *clips* gets all "
+        "windows back to back with one `clip_timestamps` clip per window, so it batches across streams without "
+        "mixing them (its VAD is then off); *per window* is one `transcribe(vad_filter=True)` call per window "
+        "(it can batch only the chunks of one window). Ratios are median times; the list is per repeat. "
+        "WER is against the sequential T=0 text. Load: the 1-minute load average seen between sides, lowest-"
+        "highest (2 cores: above 2 the sides share the cores with other work, and wall-time ratios are noisy).",
         "",
         "Machine:",
         "",
@@ -277,6 +365,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--max-batch", type=int, default=64)
     ap.add_argument("--bucket-s", type=float, default=None, help="shorter encoder input (changes text; see docs)")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-defaults", action="store_true", help="skip the sequential run at default temperatures")
     ap.add_argument("--name", default="asr", help="result file name (without extension)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
@@ -301,9 +390,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     path = write_results(args.name, result, markdown(result), args.out)
     for c in cases:
         print(
-            f"{c['model']}: sequential {c['sequential']['audio_s_per_s']} audio-s/s, batched "
-            f"{c['batched']['audio_s_per_s']} audio-s/s, ratio {c['ratio']}× (vs T=0 only: {c['ratio_vs_t0']}×), "
-            f"WER {c['wer_batched_vs_sequential']:.2%} / {c['wer_batched_vs_sequential_t0']:.2%}"
+            f"{c['model']}: T=0 loop {c['sequential_t0']['audio_s_per_s']}, ours {c['batched']['audio_s_per_s']}, "
+            f"pipeline clips {c['pipeline_clips']['audio_s_per_s']}, per window "
+            f"{c['pipeline_per_window']['audio_s_per_s']} audio-s/s; ours {c['batched_vs_t0']['ratio']}× the loop "
+            f"(WER {c['batched_vs_t0']['wer']:.2%}), {c['batched_vs_pipeline_clips']}× the pipeline"
         )
     print(json.dumps({"written": str(path)}))
     return result
