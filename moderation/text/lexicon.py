@@ -62,6 +62,7 @@ class PatternModel(BaseModel):
     weight: float = Field(ge=0.0, le=1.0)
     ambiguous: bool = False
     word: bool = False
+    anchors: list[str] = Field(default_factory=list)
     note: str | None = None
 
 
@@ -124,6 +125,7 @@ class PatternEntry:
     ambiguous: bool
     source: str
     word: bool = False
+    anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,9 @@ def _load_dir(directory: Path) -> _Data:
             )
         for p in model.patterns:
             rx = _compile(path, p)
-            patterns.append(PatternEntry(p.name, model.category, rx, p.weight, p.ambiguous, path.name, p.word))
+            patterns.append(
+                PatternEntry(p.name, model.category, rx, p.weight, p.ambiguous, path.name, p.word, tuple(p.anchors))
+            )
     for k in emoji:
         if len(k) != 1:
             raise LexiconError(f"{directory / VARIANTS_FILE}: emoji key {k!r} must be one character")

@@ -30,9 +30,10 @@ from moderation.text.context import AMBIGUOUS, PLAIN, ContextRules, clause_bound
 from moderation.text.lexicon import Lexicon
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han, term_pinyins
 
-_TERM, _CTX = 0, 1
+_TERM, _CTX, _ANCHOR = 0, 1, 2
 #: digits and symbols read as letters inside latin words ("ca5ino", "p0rn", "b0cai")
 _LEET = str.maketrans("0134579@$", "oieastgas")
+_MIXED_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
 _MIXED_RE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9]*[a-z])[a-z0-9]*[0-9@$][a-z0-9@$]*")
 
 
@@ -90,7 +91,7 @@ class KeywordMatcher:
         *,
         min_homophone_syllables: int = 3,
         pinyin_weight: float = 0.9,
-        ambiguous_weight: float = 0.2,
+        ambiguous_weight: float = 0.05,
     ) -> None:
         self.lexicon = lexicon
         self.min_homophone_syllables = min_homophone_syllables
@@ -125,12 +126,16 @@ class KeywordMatcher:
             if not key:
                 continue
             keys = {key}
+            if ent.lang == "en" and key[-1].isalpha() and key[-1] != "s" and key + "s" not in norm_terms:
+                keys.add(key + "s")  # plurals: "slot machines", "place your bets"
+            ent_keys = set(keys)
             if ent.lang == "en":
-                if key[-1].isalpha() and key[-1] != "s" and key + "s" not in norm_terms:
-                    keys.add(key + "s")  # plurals: "slot machines", "place your bets"
                 keys |= {k.replace(" ", "") for k in keys}  # OCR drops spaces: "onlinecasino"
             for k in keys:
-                char_keys.setdefault(k, []).append((_TERM, i, len(k)))
+                # OCR runs words together ("bestonlinecasino"): a long space-less form of a
+                # multi-word term may sit inside a longer latin run
+                loose = ent.lang == "en" and k not in ent_keys and len(k) >= 8
+                char_keys.setdefault(k, []).append((_TERM, i, loose))
             for phrase in ent.allow_context:
                 add_ctx(phrase, ent.category, ent.term)
             use_pinyin = ent.pinyin if ent.pinyin is not None else (all_han and len(key) >= 2)
@@ -146,6 +151,13 @@ class KeywordMatcher:
         for p in self.patterns:
             rules.append(_Rule(p.name, p.category, p.weight, p.ambiguous, p.word, ()))
         self.rules = rules
+        # a pattern with anchors runs only on text where the automaton saw one of them
+        self._always = [k for k, p in enumerate(self.patterns) if not p.anchors]
+        for k, p in enumerate(self.patterns):
+            for a in p.anchors:
+                key = self.normalizer(a).text
+                if key:
+                    char_keys.setdefault(key, []).append((_ANCHOR, k))
         self._char = self._automaton(char_keys)
         # pyahocorasick searches a node's children linearly, and the root of the full automaton has
         # every first character of every zh and en key; ASCII text (English chat, pinyin) can only
@@ -189,15 +201,16 @@ class KeywordMatcher:
             return []
         cands: list[_Cand] = []
         ctxs: list[tuple[int, int, str, str | None]] = []
-        self._match_chars(nt, view, cands, ctxs)
-        if any(c.isdigit() or c in "@$" for c in view):
+        anchored: set[int] = set()
+        self._match_chars(nt, view, cands, ctxs, anchored)
+        if _MIXED_HINT.search(view):
             folded = _fold_leet(view)
             if folded != view:
-                self._match_chars(nt, folded, cands, None)
+                self._match_chars(nt, folded, cands, None, anchored)
                 if self._pinyin is not None:  # "b0cai"
                     self._match_pinyin(NormalizedText(nt.original, folded, offsets=nt.offsets), cands)
-        for k, p in enumerate(self.patterns):
-            for m in p.regex.finditer(view):
+        for k in sorted(anchored.union(self._always)):
+            for m in self.patterns[k].regex.finditer(view):
                 if m.end() > m.start():
                     os_, oe = nt.span(m.start(), m.end())
                     cands.append(_Cand(os_, oe, m.start(), m.end(), self._pattern_base + k, "pattern"))
@@ -213,19 +226,24 @@ class KeywordMatcher:
         view: str,
         cands: list[_Cand],
         ctxs: list[tuple[int, int, str, str | None]] | None,
+        anchored: set[int],
     ) -> None:
         automaton = self._char_ascii if view.isascii() else self._char
         if automaton is None:
             return
         for end, (key, vals) in automaton.iter(view):
             s, e = end - len(key) + 1, end + 1
-            if not _edges_ok(view, s, e):
-                continue
-            os_, oe = nt.span(s, e)
+            if vals[-1][0] == _ANCHOR:
+                anchored.update(v[1] for v in vals if v[0] == _ANCHOR)
+            edges = _edges_ok(view, s, e)
             for v in vals:
+                if not edges and not (v[0] == _TERM and v[2]):
+                    continue
                 if v[0] == _TERM:
+                    os_, oe = nt.span(s, e)
                     cands.append(_Cand(os_, oe, s, e, v[1], "text"))
-                elif ctxs is not None:
+                elif v[0] == _CTX and ctxs is not None:
+                    os_, oe = nt.span(s, e)
                     ctxs.append((os_, oe, v[1], v[2]))
 
     def _match_pinyin(self, nt: NormalizedText, cands: list[_Cand]) -> None:

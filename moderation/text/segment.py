@@ -76,7 +76,7 @@ def _log_prob(tok: Any, sentence: str) -> float:
     return float(route[0][0])
 
 
-def reads_as(clause: str, start: int, end: int, term: str, margin: float = 2.0) -> bool:
+def reads_as(clause: str, start: int, end: int, term: str, margin: float = 1.0) -> bool:
     """Whether ``clause`` reads better with ``clause[start:end]`` replaced by ``term``.
 
     A homophone written to dodge a filter (白家乐 for 百家乐) is nonsense as it stands and makes

@@ -1,0 +1,253 @@
+"""Text moderation quality on a labelled chat corpus: per-category and per-evasion recall and
+precision, the false-verdict rate of dense benign feeds through the real fusion, matcher speed.
+
+Corpus: ``benchmarks/data/text_{benign,violating}.jsonl`` (written by
+``benchmarks/data/text_corpus_gen.py``; ``split`` is ``dev`` or ``heldout``, reported apart).
+
+* **Per message** — each message alone, as one viewer's chat line, goes through the matcher, the
+  chat signal stage (:mod:`moderation.signals.chat`) and the fusion of the default pipeline
+  (:func:`moderation.policy.fuse.fuse`). A violating message is *caught* when that produces a verdict
+  of its category; a benign message is a false verdict when it produces any verdict.
+* **Dense feeds** — all benign messages of a split (and each context on its own), shuffled, one
+  every 0.5 s from a pool of viewers, as one stream: the share of benign messages whose signals end
+  up in a verdict. This is what a reviewer would see on a busy, harmless room.
+* **Throughput** — single-thread matcher MB/s (UTF-8 bytes) over the whole corpus.
+
+Run: ``python benchmarks/text_quality.py`` (``--smoke`` for a tiny CI run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+from benchmarks.common import machine, machine_markdown, write_results  # noqa: E402
+from moderation.config import load_pipeline  # noqa: E402
+from moderation.messages import ChatMessage  # noqa: E402
+from moderation.policy.fuse import fuse  # noqa: E402
+from moderation.signals.chat import chat_signals  # noqa: E402
+from moderation.text.lexicon import Lexicon  # noqa: E402
+from moderation.text.matcher import KeywordMatcher  # noqa: E402
+
+DATA = ROOT / "benchmarks" / "data"
+CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
+TARGET_RECALL, TARGET_FALSE_VERDICT, TARGET_MBPS = 0.95, 0.005, 5.0
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    with (DATA / name).open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def verdict_categories(text: str, match: KeywordMatcher, policy: Any) -> set[str]:
+    sigs = chat_signals([ChatMessage("bench", 0.0, "viewer", text)], match)
+    return {v.category for v in fuse("bench", sigs, policy)}
+
+
+def dense_feed(texts: list[str], match: KeywordMatcher, policy: Any, seed: int) -> dict[str, Any]:
+    """Benign messages 0.5 s apart from 40 viewers: how many end up inside a verdict."""
+    rng = random.Random(seed)
+    order = texts[:]
+    rng.shuffle(order)
+    msgs = [ChatMessage("feed", 0.5 * i, f"viewer{rng.randrange(40)}", t) for i, t in enumerate(order)]
+    verdicts = fuse("feed", chat_signals(msgs, match), policy)
+    in_verdict = {(s.user, s.t) for v in verdicts for s in v.signals}
+    return {
+        "messages": len(msgs),
+        "verdicts": len(verdicts),
+        "messages_in_verdicts": len(in_verdict),
+        "false_verdict_rate": len(in_verdict) / max(1, len(msgs)),
+        "examples": sorted({s.text or "" for v in verdicts for s in v.signals})[:10],
+    }
+
+
+def per_message(
+    rows: list[dict[str, Any]], benign: list[dict[str, Any]], match: KeywordMatcher, policy: Any
+) -> dict[str, Any]:
+    by_cat: dict[str, Counter[str]] = defaultdict(Counter)
+    by_ev: dict[str, Counter[str]] = defaultdict(Counter)
+    flagged: dict[str, Counter[str]] = defaultdict(Counter)  # category -> right / wrong flags
+    missed: list[dict[str, Any]] = []
+    for r in rows:
+        cats = verdict_categories(r["text"], match, policy)
+        ok = r["category"] in cats
+        by_cat[r["category"]]["n"] += 1
+        by_cat[r["category"]]["caught"] += ok
+        by_ev[r["evasion"]]["n"] += 1
+        by_ev[r["evasion"]]["caught"] += ok
+        for c in cats:
+            flagged[c]["right" if c == r["category"] else "wrong"] += 1
+        if not ok:
+            missed.append({"text": r["text"], "category": r["category"], "evasion": r["evasion"], "got": sorted(cats)})
+    false_benign: list[dict[str, Any]] = []
+    for b in benign:
+        cats = verdict_categories(b["text"], match, policy)
+        for c in cats:
+            flagged[c]["wrong"] += 1
+        if cats:
+            false_benign.append({"text": b["text"], "context": b["context"], "got": sorted(cats)})
+    cat_rows = {}
+    for c in CATEGORIES:
+        n, caught = by_cat[c]["n"], by_cat[c]["caught"]
+        right, wrong = flagged[c]["right"], flagged[c]["wrong"]
+        cat_rows[c] = {
+            "violating": n,
+            "recall": caught / n if n else None,
+            "precision": right / (right + wrong) if right + wrong else None,
+        }
+    ev_rows = {e: {"n": v["n"], "recall": v["caught"] / v["n"]} for e, v in sorted(by_ev.items())}
+    return {
+        "categories": cat_rows,
+        "evasion": ev_rows,
+        "benign_messages": len(benign),
+        "benign_single_message_verdicts": len(false_benign),
+        "missed": missed[:40],
+        "missed_count": len(missed),
+        "false_benign": false_benign[:40],
+    }
+
+
+def throughput(texts: list[str], match: KeywordMatcher, seconds: float) -> dict[str, Any]:
+    data = sum(len(t.encode("utf-8")) for t in texts)
+    for t in texts[:200]:
+        match.match(t)  # warm lazy tables (pinyin, jieba, OpenCC)
+    loops, t0 = 0, time.perf_counter()
+    while True:
+        for t in texts:
+            match.match(t)
+        loops += 1
+        el = time.perf_counter() - t0
+        if el >= seconds:
+            break
+    return {"bytes_per_pass": data, "passes": loops, "seconds": el, "mb_per_s_per_core": data * loops / el / 1e6}
+
+
+def run(smoke: bool, seconds: float) -> dict[str, Any]:
+    benign, bad = load("text_benign.jsonl"), load("text_violating.jsonl")
+    if smoke:
+        rng = random.Random(0)
+        benign, bad = rng.sample(benign, 60), rng.sample(bad, 40)
+    match = KeywordMatcher(Lexicon.load())
+    policy = load_pipeline("default").policy
+    out: dict[str, Any] = {"benchmark": "text_quality", "smoke": smoke, "splits": {}}
+    for split in ("dev", "heldout", "all"):
+        b = [r for r in benign if split in ("all", r["split"])]
+        v = [r for r in bad if split in ("all", r["split"])]
+        res = per_message(v, b, match, policy)
+        res["dense_feed"] = dense_feed([r["text"] for r in b], match, policy, seed=1)
+        res["dense_feed_by_context"] = {
+            c: dense_feed([r["text"] for r in b if r["context"] == c], match, policy, seed=2)
+            for c in sorted({r["context"] for r in b})
+        }
+        out["splits"][split] = res
+    out["throughput"] = throughput([r["text"] for r in benign + bad], match, 0.3 if smoke else seconds)
+    allr = out["splits"]["all"]
+    out["targets"] = {
+        "recall_per_category": TARGET_RECALL,
+        "dense_feed_false_verdict_rate": TARGET_FALSE_VERDICT,
+        "mb_per_s_per_core": TARGET_MBPS,
+        "met": {
+            "recall": all((r["recall"] or 0) >= TARGET_RECALL for r in allr["categories"].values()),
+            "false_verdicts": allr["dense_feed"]["false_verdict_rate"] <= TARGET_FALSE_VERDICT,
+            "throughput": out["throughput"]["mb_per_s_per_core"] >= TARGET_MBPS,
+        },
+    }
+    out["machine"] = machine()
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f} %"
+
+
+def markdown(res: dict[str, Any]) -> list[str]:
+    lines = ["# Text moderation quality", ""]
+    if res["smoke"]:
+        lines += ["**Smoke run on a small sample — not a measurement.**", ""]
+    sp = res["splits"]
+    lines += [
+        "| category | recall (dev) | recall (held-out) | recall (all) | precision (all) | violating msgs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in CATEGORIES:
+        d, h, a = (sp[s]["categories"][c] for s in ("dev", "heldout", "all"))
+        lines.append(
+            f"| {c} | {_pct(d['recall'])} | {_pct(h['recall'])} | {_pct(a['recall'])} | "
+            f"{_pct(a['precision'])} | {a['violating']} |"
+        )
+    lines += ["", "| evasion class | recall (dev) | recall (held-out) | messages |", "|---|---|---|---|"]
+    for e, r in sp["all"]["evasion"].items():
+        d = sp["dev"]["evasion"].get(e, {}).get("recall")
+        h = sp["heldout"]["evasion"].get(e, {}).get("recall")
+        lines.append(f"| {e} | {_pct(d)} | {_pct(h)} | {r['n']} |")
+    lines += ["", "| benign | dev | held-out | all |", "|---|---|---|---|"]
+    lines.append("| messages | " + " | ".join(str(sp[s]["benign_messages"]) for s in ("dev", "heldout", "all")) + " |")
+    lines.append(
+        "| single-message verdicts | "
+        + " | ".join(str(sp[s]["benign_single_message_verdicts"]) for s in ("dev", "heldout", "all"))
+        + " |"
+    )
+    lines.append(
+        "| dense feed (0.5 s apart): messages in a verdict | "
+        + " | ".join(
+            f"{sp[s]['dense_feed']['messages_in_verdicts']} ({_pct(sp[s]['dense_feed']['false_verdict_rate'])})"
+            for s in ("dev", "heldout", "all")
+        )
+        + " |"
+    )
+    lines += [
+        "",
+        "Dense benign feed per context (all splits): "
+        + ", ".join(f"{c} {_pct(r['false_verdict_rate'])}" for c, r in sp["all"]["dense_feed_by_context"].items()),
+    ]
+    tp = res["throughput"]
+    lines += [
+        "",
+        f"Matcher throughput: **{tp['mb_per_s_per_core']:.2f} MB/s per core** (single thread, "
+        f"{tp['bytes_per_pass']} bytes × {tp['passes']} passes)",
+        "",
+    ]
+    met = res["targets"]["met"]
+    lines += [
+        f"Targets (recall ≥ 95 % per category, ≤ 0.5 % benign in verdicts, ≥ 5 MB/s): "
+        f"recall {'met' if met['recall'] else 'NOT met'}, false verdicts "
+        f"{'met' if met['false_verdicts'] else 'NOT met'}, throughput {'met' if met['throughput'] else 'NOT met'}",
+        "",
+    ]
+    lines += ["## Machine", "", *machine_markdown(res["machine"]), ""]
+    miss = res["splits"]["all"]["missed"]
+    if miss:
+        lines += ["## Missed violating messages (first 40)", ""] + [
+            f"- [{m['category']}/{m['evasion']}] {m['text']}" for m in miss
+        ]
+    fb = res["splits"]["all"]["false_benign"]
+    if fb:
+        lines += ["", "## Benign messages that alone open a verdict", ""] + [
+            f"- [{m['context']}] {m['text']} → {', '.join(m['got'])}" for m in fb
+        ]
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--smoke", action="store_true", help="tiny sample, a fraction of a second of timing (CI)")
+    ap.add_argument("--seconds", type=float, default=5.0, help="how long to time the matcher")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = ap.parse_args()
+    res = run(args.smoke, args.seconds)
+    md = markdown(res)
+    write_results("text_quality", res, md, args.out)
+    print("\n".join(md[:40]))
+
+
+if __name__ == "__main__":
+    main()
