@@ -180,7 +180,9 @@ def _passes(info: MediaInfo, cfg: PipelineConfig) -> int:
 
 
 def _chat(job: FileJob) -> str | None:
-    return str(job.chat) if job.chat is not None else None
+    """The chat log as an absolute path: the chat reader takes URLs too, and a log found beside a
+    recording named ``file:x.mp4`` must stay that file, not become the URL ``file:x.chat.jsonl``."""
+    return os.path.abspath(job.chat) if job.chat is not None else None
 
 
 Outcome = FileResult | FileFailure

@@ -3,6 +3,7 @@ and damaged recordings. In process (``actors=0``), tiny generated clips, a light
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -73,6 +74,19 @@ def test_directory_with_protocol_like_names_reads_only_those_files(
         (http.name, file_sha256(http)),
     ]  # keyed on the bytes that were scanned
     assert rows[1][2] == "[]"  # the colour ramp's own (empty) verdicts, not another file's
+
+
+def test_chat_log_beside_a_file_named_like_a_url_is_that_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = tmp_path / "in"
+    d.mkdir()
+    make_clip(d / "file:room.mp4", seconds=4.0)
+    line = json.dumps({"t": 2.0, "user": "v1", "text": "百家乐 在线下注"}, ensure_ascii=False)
+    (d / "file:room.chat.jsonl").write_text(line + "\n", encoding="utf-8")
+    (d / "room.chat.jsonl").write_text(json.dumps({"t": 2.0, "user": "v2", "text": "hello"}) + "\n")  # decoy
+    monkeypatch.chdir(d)
+    res = run_rescan(["."], light_cfg(), None, None, RescanOptions(actors=0, chat_sidecars=True))
+    assert res.scanned == 1 and res.chat_logs == 1
+    assert {(s["kind"], s["user"]) for r in res.records for s in r["signals"]} == {("chat.keyword", "v1")}
 
 
 def test_file_urls_are_read_like_paths(tmp_path: Path) -> None:
