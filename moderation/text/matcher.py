@@ -33,6 +33,7 @@ from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han, 
 _TERM, _CTX, _ANCHOR = 0, 1, 2
 #: digits and symbols read as letters inside latin words ("ca5ino", "p0rn", "b0cai")
 _LEET = str.maketrans("0134579@$", "oieastgas")
+_DIGITISH = re.compile(r"[0-9@$]")
 _MIXED_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
 _MIXED_RE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9]*[a-z])[a-z0-9]*[0-9@$][a-z0-9@$]*")
 
@@ -203,13 +204,13 @@ class KeywordMatcher:
         ctxs: list[tuple[int, int, str, str | None]] = []
         anchored: set[int] = set()
         self._match_chars(nt, view, cands, ctxs, anchored)
-        if _MIXED_HINT.search(view):
+        if _DIGITISH.search(view) and _MIXED_HINT.search(view):
             folded = _fold_leet(view)
             if folded != view:
                 self._match_chars(nt, folded, cands, None, anchored)
                 if self._pinyin is not None:  # "b0cai"
                     self._match_pinyin(NormalizedText(nt.original, folded, offsets=nt.offsets), cands)
-        for k in sorted(anchored.union(self._always)):
+        for k in sorted(anchored.union(self._always)) if anchored or self._always else ():
             for m in self.patterns[k].regex.finditer(view):
                 if m.end() > m.start():
                     os_, oe = nt.span(m.start(), m.end())

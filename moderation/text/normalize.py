@@ -163,7 +163,10 @@ class Normalizer:
     """
 
     def __init__(self, variants: Mapping[str, str] | None = None, emoji: Mapping[str, str] | None = None) -> None:
-        self._chars = _CHARS.with_words(emoji) if emoji else _CHARS
+        # symbols spelled as words (🚀 → 火箭) take the slower offset-tracking path, so that table is
+        # used only for texts that contain one of them
+        self._emoji_chars = _CHARS.with_words(emoji) if emoji else None
+        self._emoji_re = re.compile("[" + "".join(re.escape(c) for c in emoji) + "]") if emoji else None
         self.variants: dict[str, str] = {}
         for k, v in (variants or {}).items():
             nk, nv = self._base(k).text, self._base(v).text
@@ -183,7 +186,11 @@ class Normalizer:
 
     def normalize(self, text: str) -> NormalizedText:
         """Character view of ``text`` with offsets into ``text``."""
-        nt = self._base(text, self._chars)
+        chars = _CHARS
+        if self._emoji_re is not None and not text.isascii() and self._emoji_re.search(text):
+            assert self._emoji_chars is not None
+            chars = self._emoji_chars
+        nt = self._base(text, chars)
         if self._variant_ac is not None:
             found = self._variants_in(nt.text)
             if found:
