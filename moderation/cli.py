@@ -256,9 +256,11 @@ def demo(
     ),
 ) -> None:
     """Generate a sample stream with planted violations, scan it, print the verdicts."""
+    from moderation.report import check_output_dir
     from moderation.samplegen import generate_sample
 
     with user_errors():
+        check_output_dir(out_dir, "--out-dir")
         out_dir.mkdir(parents=True, exist_ok=True)
         sample = out_dir / "sample.mp4"
         err.print(f"generating a {duration:.0f} s sample stream: {sample}")

@@ -83,3 +83,13 @@ def test_bad_output_path_exits_2_before_any_work(tmp_path: Path, option: str, ma
     assert len(lines) == 1 and option in lines[0] and str(target) in lines[0] and expect in lines[0], res.stderr
     assert "Traceback" not in res.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # no report, ledger, .partial
+
+
+def test_demo_out_dir_naming_a_file_exits_2(tmp_path: Path) -> None:
+    target = tmp_path / "plain.txt"
+    target.write_text("x\n")
+    res = moderation("demo", "--out-dir", str(target), "--duration", "2", "--queue", "")
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and f"--out-dir {target}: is a file, not a directory" in lines[0], res.stderr
+    assert target.read_text() == "x\n"
