@@ -1,0 +1,138 @@
+"""Word-aware matching, clause context, corroboration and the evasion classes, on the real lexicon."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from moderation.text.lexicon import DEFAULT_DIR, Lexicon, LexiconError
+from moderation.text.matcher import KeywordMatcher
+
+
+def _ctx(matcher: KeywordMatcher, text: str) -> list[tuple[str, str]]:
+    return [(h.term, h.context) for h in matcher.match(text)]
+
+
+def _evidence(matcher: KeywordMatcher, text: str) -> set[str]:
+    """Categories with a hit that counts at full weight."""
+    return {h.category for h in matcher.match(text) if h.context == "plain" and h.weight >= 0.5}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "比赛快三分钟就结束了",  # 快三 inside 快三分钟
+        "昨晚刷火箭队的集锦到两点",  # 刷火箭 inside 火箭队
+        "我们小区的实时菜价公告",  # homophone of 时时彩 inside ordinary words
+    ],
+)
+def test_terms_inside_other_words_do_not_match(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+def test_terms_still_match_as_words(matcher: KeywordMatcher) -> None:
+    assert "gambling" in _evidence(matcher, "今晚快三开奖，跟我买")
+    assert "tipping_inducement" in _evidence(matcher, "家人们刷火箭啊")
+    assert "gambling" in _evidence(matcher, "一起玩石石彩吧")  # homophone that only reads as the term
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "平台将依法从严查处组织网络赌博的直播间",
+        "主播不得以任何方式诱导未成年人打赏",
+        "警方昨日捣毁一个利用直播间招嫖的团伙",
+        "公安机关破获一起案件，涉案人员在境外开设百家乐网站",
+        "Regulators banned online casino ads on live streams",
+    ],
+)
+def test_rules_and_news_are_counter_context(matcher: KeywordMatcher, text: str) -> None:
+    hits = matcher.match(text)
+    assert hits and all(h.context in ("counter", "nominal") and h.weight == 0.0 for h in hits), hits
+
+
+def test_negation_applies_before_the_term_unless_broken(matcher: KeywordMatcher) -> None:
+    assert _ctx(matcher, "大家千万不要碰百家乐") == [("百家乐", "counter")]
+    assert _ctx(matcher, "不要错过今晚的百家乐") == [("百家乐", "plain")]
+    assert _ctx(matcher, "百家乐真好玩，不要走") == [("百家乐", "plain")]  # negation after the term
+
+
+def test_nominal_use_is_not_evidence(matcher: KeywordMatcher) -> None:
+    assert _ctx(matcher, "我的打赏明细在哪看") == [("打赏", "nominal")]
+
+
+def test_a_lure_overrides_a_counter_frame(matcher: KeywordMatcher) -> None:
+    (hit,) = [h for h in matcher.match("严禁外传：百家乐内部群，加微 abc12345") if h.term == "百家乐"]
+    assert hit.context == "plain" and hit.weight > 0.5
+
+
+def test_ambiguous_terms_need_corroboration(matcher: KeywordMatcher) -> None:
+    (alone,) = matcher.match("谁来带我上分，今晚冲王者")
+    assert (alone.term, alone.context) == ("上分", "ambiguous") and alone.weight < 0.1
+    both = {h.term: h for h in matcher.match("上分下分找客服")}
+    assert both["上分"].context == "plain" and both["上分"].weight >= 0.5  # 下分 corroborates
+    lured = {h.term: h for h in matcher.match("上分加我 vx: zz88661")}
+    assert lured["上分"].context == "plain"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("w w w . 7 7 7 c a s i n o . c o m 注册就送", "gambling"),  # spaced letters
+        ("入口：www点bet8899点cc", "gambling"),  # 点 for dots
+        ("ca5ino bonus for everyone", "gambling"),  # leetspeak
+        ("free p0rn here", "vulgar"),
+        ("b0cai平台", "gambling"),  # leetspeak into pinyin
+        ("bó cǎi 平台来了", "gambling"),  # tone marks
+        ("kuailaixiazhu", "gambling"),  # run-on pinyin
+        ("nmsl", "vulgar"),  # initialism
+        ("加拿大28计划群", "gambling"),  # lottery product
+        ("刷個穿云箭吧", "tipping_inducement"),  # 刷个 + gift, Traditional
+        ("刷🚀🚀🚀", "tipping_inducement"),  # gift emoji
+        ("扣扣 88889999 私聊", "tipping_inducement"),  # contact lure with a handle
+        ("BESTONLINECASINOBONUS", "gambling"),  # OCR dropped the spaces
+    ],
+)
+def test_evasion_classes(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in _evidence(matcher, text), matcher.match(text)
+
+
+def test_run_on_pinyin_needs_certain_syllable_cuts(matcher: KeywordMatcher) -> None:
+    assert _evidence(matcher, "xiazhuang") == set()  # xia|zhuang, not xiazhu|ang
+
+
+def test_english_spaceless_form_needs_a_long_key(matcher: KeywordMatcher) -> None:
+    assert _evidence(matcher, "betnowhere") == set()  # "bet now" is too short to match inside a run
+
+
+def test_invalid_pattern_names_file_line_and_reason(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text(
+        "category: x\npatterns:\n  - name: broken\n    regex: '(unclosed'\n    weight: 0.5\nterms: []\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LexiconError, match=r"x\.yaml:3: pattern 'broken': invalid regex"):
+        Lexicon.load(tmp_path)
+
+
+def test_context_file_is_strict(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text("category: x\nterms: []\n", encoding="utf-8")
+    (tmp_path / "context.yaml").write_text("framez: [不得]\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"context\.yaml: framez"):
+        Lexicon.load(tmp_path)
+
+
+def test_segmenter_is_loaded_lazily() -> None:
+    code = (
+        "import sys\n"
+        "from moderation.text.lexicon import Lexicon\n"
+        "from moderation.text.matcher import KeywordMatcher\n"
+        f"m = KeywordMatcher(Lexicon.load({str(DEFAULT_DIR)!r}))\n"
+        "m.match('今天天气不错')\n"
+        "assert 'jieba' not in sys.modules, 'jieba loaded without a candidate'\n"
+        "m.match('快三开奖了')\n"
+        "assert 'jieba' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
