@@ -153,12 +153,12 @@ class KeywordMatcher:
             rules.append(_Rule(p.name, p.category, p.weight, p.ambiguous, p.word, ()))
         self.rules = rules
         # a pattern with anchors runs only on text where the automaton saw one of them
-        self._always = [k for k, p in enumerate(self.patterns) if not p.anchors]
-        for k, p in enumerate(self.patterns):
+        self._always = [n for n, p in enumerate(self.patterns) if not p.anchors]
+        for n, p in enumerate(self.patterns):
             for a in p.anchors:
                 key = self.normalizer(a).text
                 if key:
-                    char_keys.setdefault(key, []).append((_ANCHOR, k))
+                    char_keys.setdefault(key, []).append((_ANCHOR, n))
         self._char = self._automaton(char_keys)
         # pyahocorasick searches a node's children linearly, and the root of the full automaton has
         # every first character of every zh and en key; ASCII text (English chat, pinyin) can only
