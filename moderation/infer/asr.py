@@ -29,9 +29,13 @@ from moderation.text.normalize import to_simplified  # Whisper often writes Trad
 if TYPE_CHECKING:
     from moderation.infer.registry import Registry
 
+#: Whisper's input rate.
+_SAMPLE_RATE = 16000
+
 __all__ = [
     "HALLUCINATION_PHRASES",
     "Transcriber",
+    "check_window",
     "is_hallucination",
     "load_transcriber",
 ]
@@ -87,6 +91,22 @@ def is_hallucination(text: str, no_speech_prob: float, avg_logprob: float, compr
     return not canon or canon in _CANON_PHRASES
 
 
+def check_window(window: AudioWindow) -> np.ndarray:
+    """The window's samples as 1-D float32, or a ValueError naming what is wrong with it.
+
+    Checked per window, before batching, so that one broken stream (NaN from a bad decoder,
+    wrong rate) fails only its own result and never the batch it shares with other streams.
+    """
+    if window.sample_rate != _SAMPLE_RATE:
+        raise ValueError(f"stream {window.stream}: ASR needs 16 kHz audio, got {window.sample_rate} Hz")
+    audio = np.asarray(window.samples)
+    if audio.ndim != 1:
+        raise ValueError(f"stream {window.stream}: audio must be mono 1-D, got shape {audio.shape}")
+    audio = audio.astype(np.float32, copy=False)
+    if audio.size and not np.isfinite(audio).all():
+        raise ValueError(f"stream {window.stream}: audio window at {window.start:.3f}s contains NaN/inf samples")
+    return audio
+
 
 def load_whisper(model_dir: Path, **kwargs: Any) -> Any:
     """A faster-whisper ``WhisperModel`` from a local folder (never the hub); kwargs go to it."""
@@ -119,7 +139,9 @@ class Transcriber:
             with self._lock:
                 if self._model is None:
                     self._model = load_whisper(
-                        self.model_dir, device="cpu", compute_type=self.cfg.compute_type,
+                        self.model_dir,
+                        device="cpu",
+                        compute_type=self.cfg.compute_type,
                         cpu_threads=self.cfg.cpu_threads,
                     )
         return self._model

@@ -9,11 +9,13 @@ decoder loop per window. Here every window from every stream that is waiting is 
 2. Voiced parts are merged per window into chunks of at most 30 s (``collect_chunks``, the same
    merge faster-whisper's ``BatchedInferencePipeline`` uses); chunks never mix streams, so a
    transcript can never be attributed to the wrong stream.
-3. Mel features of all chunks are stacked and encoded together; the language of every chunk is
-   detected from that same encoder output (one batched ``detect_language`` call) unless forced.
-4. ONE ``generate`` call decodes every chunk, each with its own language token in its prompt
-   (per replica, see ``workers``). Where Whisper stops short of a chunk's end, the rest is decoded
-   in a further batched round, as ``WhisperModel.transcribe`` does with its seek loop.
+3. The chunks are dealt out to the replicas (``workers``) in equal numbers and similar speech
+   time; each replica computes its chunks' mel features, encodes them, detects the language of
+   every chunk from that same encoder output (one batched ``detect_language`` call) unless forced.
+4. ONE ``generate`` call per replica decodes all its chunks, each with its own language token in
+   its prompt. Where Whisper stops short of a chunk's end, the rest is decoded in a further
+   batched round, as ``WhisperModel.transcribe`` does with its seek loop (a rest too short to
+   hold a word is not, see ``MIN_REST_S``).
 5. Tokens are split into timed segments with faster-whisper's own ``_split_segments_by_timestamps``,
    mapped back through the VAD cut (``SpeechTimestampsMap``) onto the window, then onto the media
    timeline (``window.start + offset``); hallucinations are dropped with the same rules as the
@@ -38,20 +40,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moderation.config import AsrConfig
-from moderation.infer.asr import is_hallucination, load_whisper, to_simplified
-from moderation.infer.asr_decode import DecodedPart, RawSegment, decode_part, raw_segments
+from moderation.infer.asr import check_window, is_hallucination, load_whisper, to_simplified
+from moderation.infer.asr_decode import DecodedPart, RawSegment, balanced_parts, decode_part, raw_segments
 from moderation.messages import AudioWindow, TranscriptSegment
 
 if TYPE_CHECKING:
     from moderation.infer.registry import Registry
 
-__all__ = ["BatchStats", "BatchedTranscriber", "load_batched_transcriber"]
+__all__ = ["MIN_REST_S", "BatchStats", "BatchedTranscriber", "load_batched_transcriber"]
 
 SAMPLE_RATE = 16000
 #: Whisper's context: 30 s of audio = 3000 mel frames. Chunks are never longer.
 CHUNK_S = 30
 #: Decode rounds per batch: the first, then the rest of chunks Whisper stopped short on.
 MAX_ROUNDS = 4
+#: A rest (audio after Whisper's last timestamp) shorter than this is not decoded again. Every
+#: re-decode costs a full 30 s encoder pass, as much as the whole chunk did; a rest under half a
+#: second lies inside the 400 ms padding VAD puts after speech and holds no word, and what
+#: Whisper makes of such a sliver is a lone hallucination ("you"). ``min_rest_s=0`` decodes
+#: every rest, exactly as ``WhisperModel.transcribe`` does.
+MIN_REST_S = 0.5
 
 
 @dataclass
@@ -72,6 +80,9 @@ class BatchStats:
     generate_calls: list[int] = field(default_factory=list)
     #: Decode rounds (2+ when Whisper stopped before the end of some chunk, see MAX_ROUNDS).
     rounds: int = 0
+    #: Chunks Whisper stopped short on whose rest was decoded again / dropped as too short.
+    rests: int = 0
+    rests_skipped: int = 0
     vad_s: float = 0.0
     features_s: float = 0.0
     encode_s: float = 0.0
@@ -89,23 +100,6 @@ class _Chunk:
     speech: list[dict[str, int]]  # the window's VAD spans, samples (for SpeechTimestampsMap)
     lang: str | None = None  # forced (config, or found for the start of this chunk)
     mel: np.ndarray | None = None  # unpadded log-mel of what is left to decode; set on first decode
-
-
-def _check_window(window: AudioWindow) -> np.ndarray:
-    """The window's samples as 1-D float32, or a ValueError naming what is wrong with it.
-
-    Checked per window, before batching, so that one broken stream (NaN from a bad decoder,
-    wrong rate) fails only its own result and never the batch it shares with other streams.
-    """
-    if window.sample_rate != SAMPLE_RATE:
-        raise ValueError(f"stream {window.stream}: ASR needs 16 kHz audio, got {window.sample_rate} Hz")
-    audio = np.asarray(window.samples)
-    if audio.ndim != 1:
-        raise ValueError(f"stream {window.stream}: audio must be mono 1-D, got shape {audio.shape}")
-    audio = audio.astype(np.float32, copy=False)
-    if audio.size and not np.isfinite(audio).all():
-        raise ValueError(f"stream {window.stream}: audio window at {window.start:.3f}s contains NaN/inf samples")
-    return audio
 
 
 @dataclass(frozen=True)
@@ -148,6 +142,7 @@ class BatchedTranscriber:
         encode_batch: int | None = None,
         bucket_s: float | None = None,
         workers: int | None = None,
+        min_rest_s: float = MIN_REST_S,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
@@ -164,6 +159,9 @@ class BatchedTranscriber:
         # maps per head leave the cache); the decoder is where batching pays. On GPU, encode all.
         self.encode_batch = encode_batch or (max_batch if device == "cuda" else 1)
         self.bucket_s = bucket_s
+        if min_rest_s < 0:
+            raise ValueError(f"min_rest_s must be >= 0, got {min_rest_s}")
+        self.min_rest_s = min_rest_s
         cores = os.cpu_count() or 1
         self.workers = workers or (1 if device == "cuda" else max(1, min(cores, max_batch)))
         self.cpu_threads = cfg.cpu_threads or max(1, cores // self.workers)
@@ -182,8 +180,11 @@ class BatchedTranscriber:
             with self._lock:
                 if self._model is None:
                     self._model = load_whisper(
-                        self.model_dir, device=self.device, compute_type=self.compute_type,
-                        cpu_threads=self.cpu_threads, num_workers=self.workers,
+                        self.model_dir,
+                        device=self.device,
+                        compute_type=self.compute_type,
+                        cpu_threads=self.cpu_threads,
+                        num_workers=self.workers,
                     )
                     if self.workers > 1:
                         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="asr-batch")
@@ -225,7 +226,7 @@ class BatchedTranscriber:
     def _vad_window(self, index: int, window: AudioWindow) -> tuple[list[_Chunk], float] | Exception:
         """Checked, VAD-cut chunks of one window, or the error that fails only this window."""
         try:
-            audio = _check_window(window)
+            audio = check_window(window)
             return self._chunks(index, audio) if audio.size else ([], 0.0)
         except Exception as exc:
             return exc
@@ -239,37 +240,44 @@ class BatchedTranscriber:
     def _decode(self, chunks: Sequence[_Chunk], frames: int, stats: BatchStats) -> list[_Decoded]:
         """Language, raw segments and any left-over continuation of each chunk.
 
-        The batch is split across the replicas, each doing one encode + one generate call.
+        The batch is split across the replicas (:func:`balanced_parts`), each computing the mel
+        features of its own chunks (NumPy's FFT and matmul release the GIL, so this runs on all
+        cores instead of one) and doing one encode + one generate call.
         """
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
 
         model = self.load()
-        t0 = time.perf_counter()
-        for c in chunks:
-            if c.mel is None:  # like transcribe(): mel of the whole voiced audio, sliced on seek
-                c.mel = model.feature_extractor(c.audio)[..., :-1]
-        features = np.stack([pad_or_trim(c.mel, frames) for c in chunks if c.mel is not None])
-        stats.features_s += time.perf_counter() - t0
-        n_parts = min(self.workers, len(chunks))
-        bounds = [len(chunks) * k // n_parts for k in range(n_parts + 1)]
-        work = [(features[bounds[k] : bounds[k + 1]], chunks[bounds[k] : bounds[k + 1]]) for k in range(n_parts)]
+        parts_of = balanced_parts([c.duration for c in chunks], min(self.workers, len(chunks)))
 
-        def run(item: tuple[np.ndarray, Sequence[_Chunk]]) -> DecodedPart:
-            langs = [self.cfg.language or c.lang for c in item[1]]
-            return decode_part(
-                model, item[0], languages=langs, beam_size=self.cfg.beam_size, encode_batch=self.encode_batch
+        def run(indices: list[int]) -> tuple[DecodedPart, float]:
+            t0 = time.perf_counter()
+            mine = [chunks[i] for i in indices]
+            for c in mine:
+                if c.mel is None:  # like transcribe(): mel of the whole voiced audio, sliced on seek
+                    c.mel = model.feature_extractor(c.audio)[..., :-1]
+            features = np.stack([pad_or_trim(c.mel, frames) for c in mine if c.mel is not None])
+            t1 = time.perf_counter()
+            langs = [self.cfg.language or c.lang for c in mine]
+            part = decode_part(
+                model, features, languages=langs, beam_size=self.cfg.beam_size, encode_batch=self.encode_batch
             )
+            return part, t1 - t0
 
-        parts = list(self._pool.map(run, work)) if self._pool and n_parts > 1 else [run(w) for w in work]
-        langs = [lang for p in parts for lang in p.langs]
-        results = [r for p in parts for r in p.results]
+        done = list((self._pool.map if self._pool and len(parts_of) > 1 else map)(run, parts_of))
+        parts = [d[0] for d in done]
+        by_index: dict[int, tuple[str, Any]] = {}
+        for indices, part in zip(parts_of, parts, strict=True):
+            if len(part.results) != len(indices):
+                raise RuntimeError(f"CTranslate2 returned {len(part.results)} results for {len(indices)} chunks")
+            by_index.update(zip(indices, zip(part.langs, part.results, strict=True), strict=True))
+        langs = [by_index[i][0] for i in range(len(chunks))]
+        results = [by_index[i][1] for i in range(len(chunks))]
+        stats.features_s += sum(d[1] for d in done)
         stats.encode_s += sum(p.encode_s for p in parts)
         stats.generate_s += sum(p.generate_s for p in parts)
         stats.decode_batches.append(len(chunks))
         stats.generate_calls.extend(len(p.langs) for p in parts)
-        if len(results) != len(chunks):
-            raise RuntimeError(f"CTranslate2 returned {len(results)} results for {len(chunks)} chunks")
         # Only decoding text and timestamp positions: the language token plays no part there.
         tokenizer = Tokenizer(model.hf_tokenizer, bool(model.model.is_multilingual), task="transcribe", language="en")
         out = []
@@ -278,10 +286,15 @@ class BatchedTranscriber:
             content = c.mel.shape[-1]
             segs, seek = raw_segments(model, tokenizer, res, c.offset, content)
             rest = None
-            if 0 < seek < content:  # Whisper stopped early: decode the rest next round, as transcribe() does
-                step = model.feature_extractor.time_per_frame
+            step = model.feature_extractor.time_per_frame
+            # Whisper stopped early: decode the rest next round, as transcribe() does, unless the
+            # rest is too short to hold a word (see ``min_rest_s``).
+            if 0 < seek < content and (content - seek) * step >= self.min_rest_s:
+                stats.rests += 1
                 left = c.mel[:, seek:]
                 rest = _Chunk(c.window, c.audio, c.offset + seek * step, left.shape[-1] * step, c.speech, lang, left)
+            elif 0 < seek < content:
+                stats.rests_skipped += 1
             out.append(_Decoded(c, lang, segs, rest))
         return out
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DecodedPart", "RawSegment", "decode_part", "encode", "raw_segments"]
+__all__ = ["DecodedPart", "RawSegment", "balanced_parts", "decode_part", "encode", "raw_segments"]
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,21 @@ def raw_segments(
             )
         )
     return out, int(seek)
+
+
+def balanced_parts(durations: Sequence[float], n: int) -> list[list[int]]:
+    """Split chunk indices into ``n`` parts of equal size (±1) and similar total duration.
+
+    Every chunk costs one encoder pass of the same 30 s input, so the counts must match; the
+    decode loop's cost grows with the speech in a chunk, so the longest chunks are dealt out in
+    a snake order (0, 1, …, n-1, n-1, …, 0, …) to spread them. Each part lists its indices in
+    ascending order.
+    """
+    if n < 1:
+        raise ValueError(f"need at least one part, got {n}")
+    order = sorted(range(len(durations)), key=lambda i: -durations[i])
+    parts: list[list[int]] = [[] for _ in range(n)]
+    for rank, i in enumerate(order):
+        lap, pos = divmod(rank, n)
+        parts[pos if lap % 2 == 0 else n - 1 - pos].append(i)
+    return [sorted(p) for p in parts if p]
