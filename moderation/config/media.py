@@ -101,6 +101,14 @@ class AsrConfig(_Strict):
     beam_size: int = Field(1, ge=1, le=10)
     compute_type: str = Field("int8", description="CTranslate2 compute type on CPU.")
     cpu_threads: int = Field(0, ge=0, description="0 lets CTranslate2 choose.")
+    min_rest_s: float = Field(
+        0.5,
+        ge=0,
+        le=30,
+        description="Batched: where Whisper stops before the end of a chunk, a rest shorter than this is "
+        "not decoded again (each re-decode costs a full 30 s encoder pass; a rest under 0.5 s is VAD "
+        "padding, not words). 0 = decode every rest, as faster-whisper's transcribe does.",
+    )
     cpu_nice: int = Field(
         10,
         ge=0,

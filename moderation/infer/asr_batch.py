@@ -58,7 +58,7 @@ MAX_ROUNDS = 4
 #: re-decode costs a full 30 s encoder pass, as much as the whole chunk did; a rest under half a
 #: second lies inside the 400 ms padding VAD puts after speech and holds no word, and what
 #: Whisper makes of such a sliver is a lone hallucination ("you"). ``min_rest_s=0`` decodes
-#: every rest, exactly as ``WhisperModel.transcribe`` does.
+#: every rest, exactly as ``WhisperModel.transcribe`` does. The default of ``asr.min_rest_s``.
 MIN_REST_S = 0.5
 
 
@@ -142,7 +142,7 @@ class BatchedTranscriber:
         encode_batch: int | None = None,
         bucket_s: float | None = None,
         workers: int | None = None,
-        min_rest_s: float = MIN_REST_S,
+        min_rest_s: float | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
@@ -159,9 +159,9 @@ class BatchedTranscriber:
         # maps per head leave the cache); the decoder is where batching pays. On GPU, encode all.
         self.encode_batch = encode_batch or (max_batch if device == "cuda" else 1)
         self.bucket_s = bucket_s
-        if min_rest_s < 0:
-            raise ValueError(f"min_rest_s must be >= 0, got {min_rest_s}")
-        self.min_rest_s = min_rest_s
+        self.min_rest_s = cfg.min_rest_s if min_rest_s is None else min_rest_s
+        if self.min_rest_s < 0:
+            raise ValueError(f"min_rest_s must be >= 0, got {self.min_rest_s}")
         cores = os.cpu_count() or 1
         self.workers = workers or (1 if device == "cuda" else max(1, min(cores, max_batch)))
         self.cpu_threads = cfg.cpu_threads or max(1, cores // self.workers)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 import moderation.infer.asr_batch as asr_batch
 from moderation.config import AsrConfig, project_root
@@ -46,7 +47,12 @@ def test_fewer_chunks_than_parts_and_bad_count() -> None:
         balanced_parts([1.0], 0)
 
 
-def test_negative_min_rest_is_refused() -> None:
+def test_min_rest_comes_from_config_unless_given_and_negative_is_refused() -> None:
+    assert BatchedTranscriber(Path("/nonexistent"), AsrConfig()).min_rest_s == MIN_REST_S
+    assert BatchedTranscriber(Path("/nonexistent"), AsrConfig(min_rest_s=1.5)).min_rest_s == 1.5
+    assert BatchedTranscriber(Path("/nonexistent"), AsrConfig(min_rest_s=1.5), min_rest_s=0).min_rest_s == 0
+    with pytest.raises(ValidationError, match="min_rest_s"):
+        AsrConfig(min_rest_s=-1)
     with pytest.raises(ValueError, match="min_rest_s"):
         BatchedTranscriber(Path("/nonexistent"), AsrConfig(), min_rest_s=-1)
 
