@@ -138,7 +138,7 @@ def create_app(
         max_keys=settings.login_track_max,
     )
 
-    from moderation.review import api_routes, web
+    from moderation.review import api_routes, web, web_item  # noqa: F401 - web_item adds its routes to web.router
 
     app.include_router(api_routes.router)
     app.include_router(web.router)

@@ -18,9 +18,10 @@ from pydantic import BaseModel, Field, field_validator
 from moderation.review import media
 from moderation.review.auth import Auth, AuthError, Principal
 from moderation.review.deps import api_admin, api_user
+from moderation.review.queue_query import DEFAULT_SORT, check_sort, cursor_of, queue_filters
 from moderation.review.records import CATEGORY_PATTERN, RecordError, VerdictRecord
 from moderation.review.retention import purge_expired
-from moderation.review.store import MAX_ID, Filters, ReviewStore
+from moderation.review.store import MAX_ID, Filters, Invalid, ReviewStore
 
 router = APIRouter(prefix="/api", tags=["review"])
 AnyUser = Depends(api_user)
@@ -52,8 +53,11 @@ class DecisionIn(BaseModel):
         description="Confirm as this category (default: the verdict's); one of the policy's categories.",
     )
     note: str | None = Field(default=None, max_length=2000)
+    sub_label: str | None = Field(
+        default=None, max_length=64, description="Sub-label of a confirmation (ReviewSettings.sub_labels)."
+    )
 
-    _text = field_validator("note")(_no_nul)
+    _text = field_validator("note", "sub_label")(_no_nul)
 
 
 class BulkIn(DecisionIn):
@@ -81,23 +85,28 @@ class TokenIn(BaseModel):
     _text = field_validator("user", "label")(_no_nul)
 
 
-@router.get("/items", summary="List items in queue order (severity, then age)")
-def list_items(
-    request: Request,
-    _: User,
-    status: Annotated[
-        str | None, Query(max_length=20, description="open, escalated, confirmed, dismissed or 'all'")
-    ] = "open",
-    category: Text200 = None,
-    stream: Text200 = None,
-    streamer: Text200 = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-) -> dict[str, Any]:
+@router.get("/items", summary="List items in queue order (default: severity, then age); keyset paging via 'after'")
+def list_items(request: Request, _: User) -> dict[str, Any]:
+    """Query parameters as on the queue page: ``status`` (or ``all``), ``category``, ``stream``,
+    ``streamer``, ``severity``, ``subject``, ``tier``, ``age``, ``sort``, ``after`` (the ``next``
+    cursor of the previous page), ``limit`` (1-1000) and ``offset``. Unknown ones are a 422."""
+    q = request.query_params
     store = _store(request)
-    f = Filters(None if status == "all" else status, category, stream, streamer)
+    f = queue_filters(q)
+    sort = check_sort(q.get("sort") or DEFAULT_SORT)
+    limit, offset = _bounded(q.get("limit"), "limit", 100, 1, 1000), _bounded(q.get("offset"), "offset", 0, 0, MAX_ID)
+    items = store.list_items(f, limit, offset, sort=sort, after=q.get("after") or None)
     now = store.clock()
-    return {"total": store.count(f), "items": [i.public(now) for i in store.list_items(f, limit, offset)]}
+    nxt = cursor_of(items[-1], sort) if len(items) == limit else None
+    return {"total": store.count(f), "items": [i.public(now) for i in items], "next": nxt}
+
+
+def _bounded(raw: str | None, name: str, default: int, lo: int, hi: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and lo <= int(raw) <= hi):
+        raise Invalid(f"{name} must be a whole number from {lo} to {hi}")
+    return int(raw)
 
 
 @router.get("/items/{item_id}", summary="One item with its signals")
@@ -130,7 +139,15 @@ def release(request: Request, item_id: PathId, user: User) -> dict[str, Any]:
 @router.post("/items/{item_id}/decision", summary="Confirm, dismiss (false positive) or escalate")
 def decide(request: Request, item_id: PathId, body: DecisionIn, user: User) -> dict[str, Any]:
     store = _store(request)
-    item = store.decide(item_id, user.name, body.action, category=body.category, note=body.note, admin=user.is_admin)
+    item = store.decide(
+        item_id,
+        user.name,
+        body.action,
+        category=body.category,
+        note=body.note,
+        admin=user.is_admin,
+        sub_label=body.sub_label,
+    )
     return item.public(store.clock())
 
 
@@ -140,6 +157,29 @@ def bulk(request: Request, body: BulkIn, user: User) -> dict[str, Any]:
         body.ids, user.name, body.action, category=body.category, note=body.note, admin=user.is_admin
     )
     return {"done": res.done, "skipped": {str(k): v for k, v in res.skipped.items()}}
+
+
+class QaIn(BaseModel):
+    action: Literal["confirm", "dismiss", "escalate"]
+    category: str | None = Field(default=None, max_length=64, pattern=CATEGORY_PATTERN)
+
+
+@router.post("/items/{item_id}/qa", summary="Second review of a decision in the QA sample (another reviewer)")
+def qa_review(request: Request, item_id: PathId, body: QaIn, user: User) -> dict[str, Any]:
+    return _store(request).qa_review(item_id, user.name, body.action, body.category)
+
+
+@router.get("/qa", summary="QA sample agreement, overall and per first reviewer [admin]")
+def qa_stats(request: Request, _: AdminUser) -> dict[str, Any]:
+    st = _store(request).qa_stats()
+    return {
+        "sampled": st.sampled,
+        "reviewed": st.reviewed,
+        "agreed": st.agreed,
+        "agreement": st.agreement,
+        "by_reviewer": {k: {"reviewed": n, "agreed": a} for k, (n, a) in st.by_reviewer.items()},
+        "pending": [p["item_id"] for p in st.pending],
+    }
 
 
 def _file(path: Path | None, kind: str, media_type: str) -> FileResponse:

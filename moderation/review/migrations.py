@@ -123,10 +123,45 @@ def _v1(conn: sa.Connection) -> None:
     md.create_all(conn)
 
 
+def _v2(conn: sa.Connection) -> None:
+    """Queue columns (subject, trigger, tier, violation key, sub-label), their indexes, QA table."""
+    for ddl in (
+        "ALTER TABLE review_items ADD COLUMN subject VARCHAR(16) DEFAULT 'streamer' NOT NULL",
+        "ALTER TABLE review_items ADD COLUMN trigger_term VARCHAR(200)",
+        "ALTER TABLE review_items ADD COLUMN tier INTEGER DEFAULT 0 NOT NULL",
+        "ALTER TABLE review_items ADD COLUMN violation_key VARCHAR(200)",
+        "ALTER TABLE review_items ADD COLUMN sub_label VARCHAR(64)",
+        "CREATE INDEX ix_review_items_age ON review_items (status, created_at, id)",
+        "CREATE INDEX ix_review_items_cat ON review_items (status, category, severity_rank, created_at)",
+        "CREATE INDEX ix_review_items_tier ON review_items (status, tier, severity_rank, created_at)",
+        "CREATE UNIQUE INDEX ix_review_items_violation ON review_items (stream, violation_key)",
+        "UPDATE review_items SET tier = COALESCE((SELECT r.tier FROM streamer_risk r"
+        " WHERE r.streamer = review_items.streamer), 0)",
+    ):
+        conn.execute(sa.text(ddl))
+    md = sa.MetaData()
+    qa = sa.Table(
+        "review_qa",
+        md,
+        sa.Column("item_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("first_action", sa.String(16), nullable=False),
+        sa.Column("first_category", sa.String(64)),
+        sa.Column("first_by", sa.String(100), nullable=False),
+        sa.Column("first_at", sa.Float, nullable=False),
+        sa.Column("second_action", sa.String(16)),
+        sa.Column("second_category", sa.String(64)),
+        sa.Column("second_by", sa.String(100)),
+        sa.Column("second_at", sa.Float),
+    )
+    sa.Index("ix_review_qa_pending", qa.c.second_at, qa.c.first_at)
+    md.create_all(conn)
+
+
 Migration = tuple[int, str, Callable[[sa.Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "initial review queue tables", _v1),
+    (2, "queue columns, indexes and the QA sample table", _v2),
 ]
 
 #: The version a fully migrated database has.

@@ -9,7 +9,7 @@ exception.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 
@@ -47,28 +47,60 @@ def no_nul(**fields: str | None) -> None:
             raise Invalid(f"{name} contains a NUL character")
 
 
+#: Subjects a verdict can be about (``subject`` in the record; ``streamer`` when absent).
+SUBJECTS: tuple[str, ...] = ("streamer", "viewer", "room")
+#: Age filter values: only items flagged within this many seconds.
+AGES: dict[str, float] = {"1h": 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}
+_TEXT_FILTERS = ("status", "category", "stream", "streamer", "severity", "subject")
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Queue filters; ``status=None`` means any status."""
+    """Queue filters; ``status=None`` means any status. Values are checked here, so an unknown
+    severity, subject, tier or age is a one-line ``Invalid`` naming the filter, not an empty queue."""
 
     status: str | None = "open"
     category: str | None = None
     stream: str | None = None
     streamer: str | None = None
+    severity: str | None = None
+    subject: str | None = None
+    tier: int | None = None
+    age: str | None = None
 
     def __post_init__(self) -> None:
-        no_nul(status=self.status, category=self.category, stream=self.stream, streamer=self.streamer)
-        for name in ("status", "category", "stream", "streamer"):
+        no_nul(**{n: getattr(self, n) for n in (*_TEXT_FILTERS, "age")})
+        for name in _TEXT_FILTERS:
             value = getattr(self, name)
             if value is not None and len(value) > 200:
                 raise Invalid(f"filter {name} is longer than 200 characters")
+        if self.status is not None and self.status not in schema.STATUSES:
+            raise Invalid(f"unknown status {self.status[:40]!r}; use one of {', '.join(schema.STATUSES)} or all")
+        if self.severity is not None and self.severity not in schema.SEVERITY_RANK:
+            raise Invalid(f"unknown severity {self.severity[:40]!r}; use one of {', '.join(schema.SEVERITY_RANK)}")
+        if self.subject is not None and self.subject not in SUBJECTS:
+            raise Invalid(f"unknown subject {self.subject[:40]!r}; use one of {', '.join(SUBJECTS)}")
+        if self.age is not None and self.age not in AGES:
+            raise Invalid(f"unknown age {self.age[:40]!r}; use one of {', '.join(AGES)}")
+        if self.tier is not None and not 0 <= self.tier <= 99:
+            raise Invalid("filter tier must be a number from 0 to 99")
 
-    def where(self) -> list[sa.ColumnElement[bool]]:
+    def open_only(self) -> Filters:
+        """The same filters restricted to open items (what a claim may take)."""
+        return replace(self, status="open")
+
+    def where(self, now: float = 0.0) -> list[sa.ColumnElement[bool]]:
         conds: list[sa.ColumnElement[bool]] = []
-        for name in ("status", "category", "stream", "streamer"):
+        for name in _TEXT_FILTERS:
             value = getattr(self, name)
             if value:
                 conds.append(I.c[name] == value)
+        if self.severity:  # the rank is indexed with status; the name narrows unknown names ranked 0
+            conds.append(I.c.severity_rank == schema.SEVERITY_RANK[self.severity])
+        if self.tier is not None:
+            conds.append(I.c.tier == self.tier)
+        if self.age:
+            conds.append(I.c.created_at >= now - AGES[self.age])
         return conds
 
 

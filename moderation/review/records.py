@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -122,6 +122,12 @@ class VerdictRecord(BaseModel):
     clip_start: MediaTime | None = None
     clip_gaps: list[tuple[MediaTime, MediaTime]] | None = Field(default=None, max_length=1000)
     clip_error: str | None = Field(default=None, max_length=2000)
+    #: Whose behaviour the verdict is about: the streamer (default), a viewer (chat), or the room.
+    subject: Literal["streamer", "viewer", "room"] | None = None
+    #: A stable id of the violation across its provisional (live, still open) and final records:
+    #: when given, the queue keys the item by ``(stream, violation_id)`` instead of its start, so the
+    #: final record updates the provisional item in place (same id, no duplicate).
+    violation_id: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="before")
     @classmethod
@@ -149,7 +155,7 @@ class VerdictRecord(BaseModel):
 
 #: Optional fields beyond §4.2 that are stored only when a record carries them, so records
 #: without them keep the shape (and hash) they always had.
-_ONLY_WHEN_GIVEN = ("streamer", "clip_start", "clip_gaps", "clip_error")
+_ONLY_WHEN_GIVEN = ("streamer", "clip_start", "clip_gaps", "clip_error", "subject", "violation_id")
 
 
 def parse_record(data: Any) -> VerdictRecord:
@@ -203,6 +209,11 @@ class Item:
     created_at: float
     updated_at: float
     revision: int
+    subject: str = "streamer"
+    trigger_term: str | None = None
+    tier: int = 0
+    violation_key: str | None = None
+    sub_label: str | None = None
 
     def claimed_by_other(self, user: str, now: float) -> bool:
         """Whether someone else holds a live lease on this item."""
@@ -233,6 +244,11 @@ class Item:
             "has_clip": self.clip_path is not None,
             "thumbnails": len(self.thumb_paths),
             "media_purged": self.media_purged_at is not None,
+            "subject": self.subject,
+            "trigger": self.trigger_term,
+            "tier": self.tier,
+            "sub_label": self.sub_label,
+            "provisional": bool(self.record.get("provisional")),
             "signals": self.record.get("signals", []),
             "model_versions": self.record.get("model_versions", {}),
         }

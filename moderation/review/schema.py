@@ -57,9 +57,19 @@ items = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("revision", sa.Integer, nullable=False),
+    # Added in migration 2: queue columns (filter/sort without reading the JSON record).
+    sa.Column("subject", sa.String(16), nullable=False, server_default="streamer"),
+    sa.Column("trigger_term", sa.String(200)),
+    sa.Column("tier", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("violation_key", sa.String(200)),
+    sa.Column("sub_label", sa.String(64)),
     sa.UniqueConstraint("stream", "category", "window_ms", name="uq_review_items_key"),
 )
 sa.Index("ix_review_items_queue", items.c.status, items.c.severity_rank, items.c.created_at)
+sa.Index("ix_review_items_age", items.c.status, items.c.created_at, items.c.id)
+sa.Index("ix_review_items_cat", items.c.status, items.c.category, items.c.severity_rank, items.c.created_at)
+sa.Index("ix_review_items_tier", items.c.status, items.c.tier, items.c.severity_rank, items.c.created_at)
+sa.Index("ix_review_items_violation", items.c.stream, items.c.violation_key, unique=True)
 sa.Index("ix_review_items_stream", items.c.stream, items.c.t_start)
 sa.Index("ix_review_items_streamer", items.c.streamer)
 
@@ -107,6 +117,22 @@ sessions = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
+
+#: Second-review (QA) sample: a share of decisions is reviewed again by another reviewer.
+qa = sa.Table(
+    "review_qa",
+    metadata,
+    sa.Column("item_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("first_action", sa.String(16), nullable=False),
+    sa.Column("first_category", sa.String(64)),
+    sa.Column("first_by", sa.String(100), nullable=False),
+    sa.Column("first_at", sa.Float, nullable=False),
+    sa.Column("second_action", sa.String(16)),
+    sa.Column("second_category", sa.String(64)),
+    sa.Column("second_by", sa.String(100)),
+    sa.Column("second_at", sa.Float),
+)
+sa.Index("ix_review_qa_pending", qa.c.second_at, qa.c.first_at)
 
 streamer_risk = sa.Table(
     "streamer_risk",

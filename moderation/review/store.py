@@ -10,13 +10,13 @@ re-checked after a row lock wait) and under SQLite's single writer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from moderation.review import media, risk, schema
+from moderation.review import decisions, item_view, media, qa, queue_query, risk, schema
 from moderation.review.db import insert_for, make_engine
 from moderation.review.migrations import migrate
 from moderation.review.queue_types import (
@@ -35,12 +35,18 @@ from moderation.review.records import AuditEntry, Item, parse_record, record_has
 from moderation.review.settings import ReviewSettings
 
 I = schema.items  # noqa: E741 - short alias keeps the query code readable
-ACTIONS = ("confirm", "dismiss", "escalate")
-_DECIDED = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
+ACTIONS = decisions.ACTIONS
 _OPEN = Filters()
 
 
 QUEUE_ORDER = (I.c.severity_rank.desc(), I.c.created_at.asc(), I.c.id.asc())
+
+
+def _opts(opts: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(opts) - {"category", "note", "admin", "sub_label"}
+    if unknown:
+        raise TypeError(f"unknown decision options {sorted(unknown)}")
+    return {"category": None, "note": None, "admin": False, "sub_label": None, **opts}
 
 
 class ReviewStore:
@@ -54,8 +60,14 @@ class ReviewStore:
         lease_s: float = 300.0,
         clock: Callable[[], float] = time.time,
         categories: Iterable[str] = (),
+        sub_labels: Mapping[str, Sequence[str]] | None = None,
+        qa_rate: float = 0.0,
     ) -> None:
         self.engine = engine
+        #: Sub-labels a confirmation may carry, per category (``ReviewSettings.sub_labels``).
+        self.sub_labels: Mapping[str, Sequence[str]] = dict(sub_labels or {})
+        #: Share of decisions sampled for a second review (``ReviewSettings.qa_sample_rate``).
+        self.qa_rate = qa_rate
         #: Categories a reviewer may confirm an item as (besides the item's own).
         self.categories = allowed_categories(categories)
         self.media_dir = media_dir
@@ -70,7 +82,15 @@ class ReviewStore:
         migrate(engine)
         media_dir = settings.resolved_media_dir()
         media_dir.mkdir(parents=True, exist_ok=True)
-        return cls(engine, media_dir, lease_s=settings.lease_s, clock=clock, categories=settings.categories)
+        return cls(
+            engine,
+            media_dir,
+            lease_s=settings.lease_s,
+            clock=clock,
+            categories=settings.categories,
+            sub_labels=settings.sub_labels,
+            qa_rate=settings.qa_sample_rate,
+        )
 
     # -- writes from the pipeline / importer -------------------------------------------------
 
@@ -81,15 +101,22 @@ class ReviewStore:
 
         A write identical to what is stored changes nothing (no audit line, no revision bump).
         Evidence files are copied into the media directory first, so an item never points at a
-        file that is not there. The decision of an already-decided item is never changed.
+        file that is not there. The decision of an already-decided item is never changed. A record
+        with a ``violation_id`` is keyed by ``(stream, violation_id)`` instead, so a provisional
+        (live) item and its final record are one item even when the final start differs.
         """
         rec = parse_record(dict(data))
         raw = rec.stored()
         h = record_hash(raw)
         win = window_ms(rec.start)
         key = (I.c.stream == rec.stream) & (I.c.category == rec.category) & (I.c.window_ms == win)
+        if rec.violation_id is not None:
+            key = (I.c.stream == rec.stream) & (I.c.violation_key == rec.violation_id)
         with self.engine.connect() as conn:
-            prev = conn.execute(sa.select(I.c.id, I.c.record_hash).where(key)).first()
+            prev = conn.execute(sa.select(I.c.id, I.c.record_hash, I.c.window_ms).where(key)).first()
+            tier = risk.get_risk(conn, rec.streamer or rec.stream).tier
+        if prev is not None:
+            win = prev.window_ms  # media keys and the window stay those of the first record
         if prev is not None and prev.record_hash == h:
             return UpsertResult(prev.id, created=False, changed=False)
         clip, thumbs = media.ingest(
@@ -108,6 +135,8 @@ class ReviewStore:
             "clip_path": clip,
             "thumb_paths": thumbs,
             "updated_at": now,
+            "subject": rec.subject or "streamer",
+            "trigger_term": item_view.trigger_of(rec.signals),
         }
         with self.engine.begin() as conn:
             ins = (
@@ -121,14 +150,18 @@ class ReviewStore:
                     created_at=now,
                     revision=0,
                     media_purged_at=None,
+                    tier=tier,
+                    violation_key=rec.violation_id,
                     **evidence,
                 )
-                .on_conflict_do_nothing(index_elements=[I.c.stream, I.c.category, I.c.window_ms])
+                .on_conflict_do_nothing()
                 .returning(I.c.id)
             )
             new_id = conn.execute(ins).scalar()
             created = new_id is not None
-            item_id = new_id if new_id is not None else conn.execute(sa.select(I.c.id).where(key)).scalar_one()
+            item_id = new_id if new_id is not None else conn.execute(sa.select(I.c.id).where(key)).scalar()
+            if item_id is None:  # a violation id new to us, at the start of another item's window
+                raise Conflict(f"stream {rec.stream} already has a {rec.category} item starting at {rec.start} s")
             changed = created
             if not created:
                 upd = sa.update(I).where(I.c.id == item_id, I.c.record_hash != h)
@@ -155,23 +188,44 @@ class ReviewStore:
             raise NotFound(f"item {item_id} does not exist")
         return Item(**row._mapping)
 
-    def list_items(self, filters: Filters = _OPEN, limit: int = 100, offset: int = 0) -> list[Item]:
-        """Items in queue order: severity (highest first), then age (oldest first)."""
+    def list_items(
+        self,
+        filters: Filters = _OPEN,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        sort: str = queue_query.DEFAULT_SORT,
+        after: str | None = None,
+    ) -> list[Item]:
+        """Items in ``sort`` order (default: severity, highest first, then oldest first).
+
+        ``after`` is a cursor from ``queue_query.cursor_of`` (keyset paging, fast at any depth);
+        ``offset`` still works for API clients that page by number.
+        """
         if not (0 <= offset <= MAX_ID and 0 <= limit <= MAX_ID):
             raise Invalid(f"offset and limit must be between 0 and {MAX_ID}")
-        q = sa.select(I).where(*filters.where()).order_by(*QUEUE_ORDER).limit(limit).offset(offset)
+        q = (
+            sa.select(I)
+            .where(*filters.where(self.clock()), *queue_query.after(after, sort))
+            .order_by(*queue_query.order_by(sort))
+            .limit(limit)
+            .offset(offset)
+        )
         with self.engine.connect() as conn:
             return [Item(**r._mapping) for r in conn.execute(q)]
 
     def count(self, filters: Filters = _OPEN) -> int:
+        q = sa.select(sa.func.count()).select_from(I).where(*filters.where(self.clock()))
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(I).where(*filters.where())).scalar_one())
+            return int(conn.execute(q).scalar_one())
 
     def neighbours(self, item_id: int, filters: Filters = _OPEN) -> tuple[int | None, int | None]:
         """Previous and next item ids around ``item_id`` in queue order (for j/k navigation)."""
         with self.engine.connect() as conn:
             ids = list(
-                conn.execute(sa.select(I.c.id).where(*filters.where()).order_by(*QUEUE_ORDER).limit(5000)).scalars()
+                conn.execute(
+                    sa.select(I.c.id).where(*filters.where(self.clock())).order_by(*QUEUE_ORDER).limit(5000)
+                ).scalars()
             )
         if item_id not in ids:
             return None, (ids[0] if ids else None)
@@ -246,13 +300,13 @@ class ReviewStore:
         Losing a race (another reviewer claimed the candidate first) just moves on to the next
         candidate; the revision check makes the claim exact even if the row changed meanwhile.
         """
-        f = Filters("open", filters.category, filters.stream, filters.streamer)
+        f = filters.open_only()
         for _ in range(attempts):
             now = self.clock()
             with self.engine.connect() as conn:
                 cand = conn.execute(
                     sa.select(I.c.id, I.c.revision)
-                    .where(*f.where(), self._claimable(user, now))
+                    .where(*f.where(now), self._claimable(user, now))
                     .order_by(*QUEUE_ORDER)
                     .limit(1)
                 ).first()
@@ -293,103 +347,62 @@ class ReviewStore:
 
     # -- decisions ---------------------------------------------------------------------------
 
-    def decide(
-        self,
-        item_id: int,
-        user: str,
-        action: str,
-        *,
-        category: str | None = None,
-        note: str | None = None,
-        admin: bool = False,
-    ) -> Item:
-        """Confirm (optionally re-categorised), dismiss as false positive, or escalate an item.
-
-        Reviewers decide open items; admins also decide escalated ones. The decision, its audit
-        line and the streamer-risk update commit together or not at all.
+    def decide(self, item_id: int, user: str, action: str, **opts: Any) -> Item:
+        """Confirm (optionally re-categorised, with a ``sub_label``), dismiss as false positive, or
+        escalate an item (options: ``category``, ``note``, ``admin``, ``sub_label``). Reviewers
+        decide open items; admins also decide escalated ones. Dismissing a high or critical item
+        needs a reason in ``note``. The decision, its audit line, the streamer-risk update and the
+        QA sample entry commit together or not at all (``decisions.decide_in``).
         """
         with self.engine.begin() as conn:
-            self._decide(conn, item_id, user, action, category, note, admin)
+            decisions.decide_in(conn, store=self, item_id=item_id, user=user, action=action, **_opts(opts))
         return self.get(item_id)
 
-    def decide_many(
-        self,
-        item_ids: Iterable[int],
-        user: str,
-        action: str,
-        *,
-        category: str | None = None,
-        note: str | None = None,
-        admin: bool = False,
-    ) -> BulkResult:
-        """Apply one decision to many items; items someone else holds are skipped, not failed."""
+    def decide_many(self, item_ids: Iterable[int], user: str, action: str, **opts: Any) -> BulkResult:
+        """Apply one decision to many items; items someone else holds (or a high item dismissed
+        without a reason) are skipped with the reason, not failed."""
         out = BulkResult()
         for item_id in dict.fromkeys(item_ids):
             try:
                 with self.engine.begin() as conn:
-                    self._decide(conn, item_id, user, action, category, note, admin, bulk=True)
+                    decisions.decide_in(
+                        conn, store=self, item_id=item_id, user=user, action=action, bulk=True, **_opts(opts)
+                    )
                 out.done.append(item_id)
             except QueueError as exc:
                 out.skipped[item_id] = str(exc)
         return out
 
-    def _decide(
-        self,
-        conn: sa.Connection,
-        item_id: int,
-        user: str,
-        action: str,
-        category: str | None,
-        note: str | None,
-        admin: bool,
-        bulk: bool = False,
-    ) -> None:
-        if action not in ACTIONS:
-            raise Invalid(f"unknown decision {action!r}; use one of {', '.join(ACTIONS)}")
-        if note is not None and len(note) > 2000:
-            raise Invalid("note is longer than 2000 characters")
-        no_nul(note=note, category=category)
-        if not 1 <= item_id <= MAX_ID:
-            raise NotFound(f"item {item_id} does not exist")
+    # -- second review (QA) and context ------------------------------------------------------
+
+    def qa_entry(self, item_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            return qa.get(conn, item_id)
+
+    def qa_review(self, item_id: int, user: str, action: str, category: str | None = None) -> dict[str, Any]:
+        """Record a second reviewer's decision on a sampled item (the item itself is unchanged)."""
+        no_nul(category=category)
         now = self.clock()
-        row = conn.execute(sa.select(I).where(I.c.id == item_id)).first()
-        if row is None:
-            raise NotFound(f"item {item_id} does not exist")
-        item = Item(**row._mapping)
-        sources = ["open", "escalated"] if admin and action != "escalate" else ["open"]
-        if item.status not in sources:
-            raise Conflict(f"item {item_id} is already {item.status}")
-        if item.claimed_by_other(user, now):
-            raise Conflict(f"item {item_id} is being reviewed by {item.claimed_by}")
-        if action == "confirm" and category and category != item.category and category not in self.categories:
-            raise Invalid(
-                f"unknown category {category[:64]!r}; confirm as the item's own ({item.category}) "
-                f"or one of {', '.join(sorted(self.categories))}"
-            )
-        decided_cat = (category or item.category) if action == "confirm" else None
-        res = conn.execute(
-            sa.update(I)
-            .where(I.c.id == item_id, I.c.revision == item.revision)
-            .values(
-                status=_DECIDED[action],
-                decision_category=decided_cat,
-                decided_by=user,
-                decided_at=now,
-                note=note,
-                claimed_by=None,
-                lease_until=None,
-                revision=I.c.revision + 1,
-            )
-        )
-        if res.rowcount != 1:
-            raise Conflict(f"item {item_id} changed while deciding; reload it")
-        new_risk = risk.apply_decision(conn, self._insert, item.streamer, action, item.severity, now)
-        detail: dict[str, Any] = {"from": item.status, "category": decided_cat, "tier": new_risk.tier}
-        if note:
-            detail["note"] = note
-        if bulk:
-            detail["bulk"] = True
-        self._audit(conn, user, action, item_id, detail, now)
+        with self.engine.begin() as conn:
+            row = qa.second(conn, item_id, user, action, category, now)
+            self._audit(conn, user, "qa", item_id, {"action": action, "agrees": qa.agrees(row)}, now)
+        return row
+
+    def qa_stats(self) -> qa.QaStats:
+        with self.engine.connect() as conn:
+            return qa.stats(conn)
+
+    def context(self, item: Item, radius_s: float = 30.0) -> list[item_view.ContextLine]:
+        """Transcript and chat lines of the same stream within ``radius_s`` of the item."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(I.c.id, I.c.record)
+                .where(I.c.stream == item.stream, I.c.t_start <= item.t_end + radius_s)
+                .where(I.c.t_end >= item.t_start - radius_s)
+                .order_by(I.c.t_start)
+                .limit(200)
+            ).all()
+        return item_view.context_lines(item, [(r.id, r.record) for r in rows], radius_s)
 
     # -- audit -------------------------------------------------------------------------------
 

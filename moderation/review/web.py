@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from moderation.review import i18n
 from moderation.review.auth import Auth, Principal, csrf_ok
 from moderation.review.deps import (
     LOGIN_CSRF_COOKIE,
@@ -29,9 +30,11 @@ from moderation.review.deps import (
     record_failure,
     throttled,
 )
-from moderation.review.records import Item
-from moderation.review.schema import STATUSES
-from moderation.review.store import MAX_ID, Conflict, Filters, ReviewStore
+from moderation.review.i18n import _
+from moderation.review.queue_query import DEFAULT_SORT, QUEUE_PARAMS, SORTS, check_sort, cursor_of, queue_filters
+from moderation.review.queue_types import AGES, SUBJECTS, Invalid
+from moderation.review.schema import SEVERITY_RANK, STATUSES
+from moderation.review.store import MAX_ID, ReviewStore
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "ui" / "templates"))
@@ -47,10 +50,13 @@ def _ago(value: float | None, now: float | None = None) -> str:
     if not value:
         return "—"
     s = max(0, int((now or time.time()) - value))
-    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= n:
-            return f"{s // n}{unit} ago"
-    return f"{s}s ago"
+    if s >= 86400:
+        return _("%(n)sd ago", n=s // 86400)
+    if s >= 3600:
+        return _("%(n)sh ago", n=s // 3600)
+    if s >= 60:
+        return _("%(n)sm ago", n=s // 60)
+    return _("%(n)ss ago", n=s)
 
 
 def highlight(text: str | None, term: str | None) -> Markup:
@@ -76,7 +82,16 @@ def _num(value: Any, fmt: str = "%.1f") -> str:
 
 
 templates.env.filters.update(ts=_ts, ago=_ago, num=_num)
-templates.env.globals.update(highlight=highlight, STATUSES=STATUSES)
+templates.env.globals.update(
+    highlight=highlight,
+    STATUSES=STATUSES,
+    SEVERITIES=tuple(reversed(SEVERITY_RANK)),
+    SUBJECTS=SUBJECTS,
+    AGES=tuple(AGES),
+    SORTS=tuple(SORTS),
+    LANGUAGES=i18n.LANGUAGES,
+)
+i18n.install(templates.env)
 
 
 def _store(request: Request) -> ReviewStore:
@@ -87,23 +102,35 @@ def _store(request: Request) -> ReviewStore:
 def page(request: Request, name: str, user: Principal | None, status: int = 200, **ctx: Any) -> HTMLResponse:
     store = _store(request)
     csrf = getattr(request.state, "csrf", "")
-    ctx.update(user=user, csrf=csrf, now=store.clock(), msg=request.query_params.get("msg"))
+    lang = i18n.request_lang(request)
+    i18n.use(lang)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    ctx.update(
+        user=user,
+        csrf=csrf,
+        now=store.clock(),
+        msg=request.query_params.get("msg"),
+        lang=lang,
+        html_lang=i18n.HTML_LANG[lang],
+        here=here if request.method == "GET" else "/",
+    )
     return templates.TemplateResponse(request, name, ctx, status_code=status)
 
 
 def render_error(request: Request, status: int, message: str) -> Response:
     """HTML error page (used by the app's exception handlers for non-API paths)."""
+    i18n.use(i18n.request_lang(request))
     titles = {
-        401: "Not logged in",
-        403: "Not allowed",
-        404: "Not found",
-        409: "Conflict",
-        413: "Too large",
-        422: "Invalid request",
-        429: "Too many attempts",
+        401: _("Not logged in"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        409: _("Conflict"),
+        413: _("Too large"),
+        422: _("Invalid request"),
+        429: _("Too many attempts"),
     }
     return page(
-        request, "error.html", None, status=status, title=titles.get(status, "Error"), message=message, code=status
+        request, "error.html", None, status=status, title=titles.get(status, _("Error")), message=message, code=status
     )
 
 
@@ -142,8 +169,11 @@ def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    i18n.use(i18n.request_lang(request))
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
-        return _redirect("/login?" + urlencode({"next": _safe_next(next), "error": "Login form expired; try again."}))
+        return _redirect(
+            "/login?" + urlencode({"next": _safe_next(next), "error": _("Login form expired; try again.")})
+        )
     auth: Auth = request.app.state.auth
     keys = [address_key(request)] + ([f"user:{username[:100]}"] if username and not token.strip() else [])
     blocked = throttled(request, keys)
@@ -152,10 +182,10 @@ def login(
     who = auth.by_token(token.strip()) if token.strip() else auth.by_password(username, password) if username else None
     if who is None:
         record_failure(request, keys)
-        return _redirect("/login?" + urlencode({"next": _safe_next(next), "error": "Wrong token or password."}))
+        return _redirect("/login?" + urlencode({"next": _safe_next(next), "error": _("Wrong token or password.")}))
     request.app.state.login_throttle.success(keys[1:])
     settings = request.app.state.settings
-    sid, _ = auth.create_session(who, settings.session_ttl_s)
+    sid, _token = auth.create_session(who, settings.session_ttl_s)
     _store(request).audit(who.name, "login", detail={"via": "token" if token.strip() else "password"})
     resp = _redirect(_safe_next(next))
     resp.set_cookie(
@@ -180,130 +210,72 @@ def logout(request: Request, user: PageUser) -> Response:
     return resp
 
 
-def _filters(request: Request) -> Filters:
-    q = request.query_params
-    status = q.get("status", "open")
-    return Filters(
-        None if status == "all" else status or None,
-        q.get("category") or None,
-        q.get("stream") or None,
-        q.get("streamer") or None,
-    )
+@router.post("/lang")
+def set_lang(lang: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    """Switch the UI language (a cookie; no queue state, so no login or CSRF token needed)."""
+    resp = _redirect(_safe_next(next))
+    if lang in i18n.LANGUAGES:
+        resp.set_cookie(i18n.LANG_COOKIE, lang, samesite="strict", max_age=365 * 86400)
+    return resp
 
 
 @router.get("/")
-def queue(request: Request, user: PageUser, offset: int = 0) -> Response:
+def queue(request: Request, user: PageUser) -> Response:
     store = _store(request)
-    f = _filters(request)
+    q = request.query_params
+    f = queue_filters(q)
+    sort = check_sort(q.get("sort") or DEFAULT_SORT)
+    view = "grid" if q.get("view") == "grid" else "list"
     size = request.app.state.settings.page_size
-    items = store.list_items(f, size, max(0, offset))
+    raw_offset = q.get("offset") or "0"
+    if not (raw_offset.isascii() and raw_offset.isdigit() and len(raw_offset) <= 10 and int(raw_offset) <= MAX_ID):
+        raise Invalid(f"offset must be a whole number from 0 to {MAX_ID}")
+    items = store.list_items(f, size, int(raw_offset), sort=sort, after=q.get("after") or None)
+    keep = [(k, v) for k, v in q.multi_items() if k not in ("after", "msg", "view", "offset") and v]
+    more = urlencode([*keep, ("view", view), ("after", cursor_of(items[-1], sort))]) if len(items) == size else ""
     return page(
         request,
         "queue.html",
         user,
         items=items,
         total=store.count(f),
-        filters=f,
+        sel={k: q.get(k) or ("open" if k == "status" else "") for k in QUEUE_PARAMS} | {"sort": sort},
         facets=store.facets(),
-        offset=max(0, offset),
-        page_size=size,
-        query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "offset"]),
+        view=view,
+        more=more,
+        list_query=urlencode(keep),
+        grid_query=urlencode([*keep, ("view", "grid")]),
     )
 
 
-@router.get("/next")
+@router.post("/next", dependencies=[CsrfChecked])
 def next_item(request: Request, user: PageUser) -> Response:
-    """Claim the next free item (with the current filters) and open it."""
-    item = _store(request).claim_next(user.name, _filters(request))
+    """Claim the next free item and open it (a POST: claiming changes the queue)."""
+    i18n.use(i18n.request_lang(request))
+    item = _store(request).claim_next(user.name)
     if item is None:
-        return _redirect("/?" + urlencode({"msg": "Nothing left to review with these filters."}))
+        return _redirect("/?" + urlencode({"msg": _("Nothing left to review with these filters.")}))
     return _redirect(f"/items/{item.id}")
-
-
-@router.get("/items/{item_id}")
-def item_page(request: Request, item_id: int, user: PageUser) -> Response:
-    store = _store(request)
-    item = store.get(item_id)
-    notice = None
-    if item.status == "open":
-        try:
-            item = store.claim(item_id, user.name)
-        except Conflict as exc:
-            notice = f"Read-only: {exc}."
-    prev_id, next_id = store.neighbours(item_id)
-    return page(
-        request,
-        "item.html",
-        user,
-        item=item,
-        notice=notice,
-        prev_id=prev_id,
-        next_id=next_id,
-        risk=store.streamer_risk(item.streamer),
-        audit=store.audit_log(item_id=item_id, limit=50),
-        can_decide=_can_decide(item, user, store.clock()),
-        texts=_texts(item),
-        categories=sorted(store.categories | {item.category}),
-    )
-
-
-def _can_decide(item: Item, user: Principal, now: float) -> bool:
-    allowed = ("open", "escalated") if user.is_admin else ("open",)
-    return item.status in allowed and not item.claimed_by_other(user.name, now)
-
-
-def _texts(item: Item) -> list[dict[str, Any]]:
-    """Signals that carry text (ASR transcript, OCR, chat), for the highlighted evidence panel."""
-    signals = item.record.get("signals")
-    return (
-        [
-            s
-            for s in signals
-            if isinstance(s, dict)
-            and s.get("text")
-            and isinstance(s["text"], str)
-            and isinstance(s.get("term") or "", str)
-        ]
-        if isinstance(signals, list)
-        else []
-    )
-
-
-@router.post("/items/{item_id}/decide", dependencies=[CsrfChecked])
-def decide(
-    request: Request,
-    item_id: int,
-    user: PageUser,
-    action: Annotated[str, Form()],
-    category: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
-) -> Response:
-    store = _store(request)
-    store.decide(item_id, user.name, action, category=category or None, note=note.strip() or None, admin=user.is_admin)
-    nxt = store.claim_next(user.name)
-    msg = f"Item #{item_id}: {action} recorded."
-    return _redirect(f"/items/{nxt.id}?" + urlencode({"msg": msg}) if nxt else "/?" + urlencode({"msg": msg}))
-
-
-@router.post("/items/{item_id}/release", dependencies=[CsrfChecked])
-def release(request: Request, item_id: int, user: PageUser) -> Response:
-    _store(request).release(item_id, user.name)
-    return _redirect("/?" + urlencode({"msg": f"Item #{item_id} returned to the queue."}))
 
 
 @router.post("/bulk", dependencies=[CsrfChecked])
 async def bulk(request: Request, user: PageUser) -> Response:
+    i18n.use(i18n.request_lang(request))
     form = await request.form()
     action = str(form.get("action", ""))
+    note = str(form.get("note", "")).strip() or None
+    back = _safe_next(str(form.get("back", "/")))
+    back = back if back.startswith("/?") or back == "/" else "/"
+    sep = "&" if "?" in back else "?"
     ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 12]
     ids = ids[:500]
     if not ids:
-        return _redirect("/?" + urlencode({"msg": "Select items first (x toggles the highlighted row)."}))
-    res = _store(request).decide_many(ids, user.name, action, admin=user.is_admin)
-    msg = f"{action}: {len(res.done)} done" + (
-        f", {len(res.skipped)} skipped ({next(iter(res.skipped.values()))})" if res.skipped else ""
-    )
-    return _redirect("/?" + urlencode({"msg": msg}))
+        return _redirect(back + sep + urlencode({"msg": _("Select items first (x toggles the highlighted row).")}))
+    res = _store(request).decide_many(ids, user.name, action, admin=user.is_admin, note=note)
+    msg = _("%(action)s: %(n)s done", action=_(action), n=len(res.done))
+    if res.skipped:
+        msg += _(", %(n)s skipped (%(why)s)", n=len(res.skipped), why=next(iter(res.skipped.values())))
+    return _redirect(back + sep + urlencode({"msg": msg}))
 
 
 @router.get("/stream")
@@ -330,3 +302,12 @@ def audit_page(
 @router.get("/risk")
 def risk_page(request: Request, user: PageUser) -> Response:
     return page(request, "risk.html", user, risks=_store(request).streamer_risks())
+
+
+@router.get("/qa")
+def qa_page(request: Request, user: PageUser) -> Response:
+    """Admin page: the QA sample's agreement, overall and per reviewer, and what awaits review."""
+    if not user.is_admin:
+        return render_error(request, 403, _("The QA page needs the admin role."))
+    store = _store(request)
+    return page(request, "qa.html", user, stats=store.qa_stats(), rate=store.qa_rate)

@@ -31,7 +31,7 @@ class Env:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    settings = ReviewSettings(queue_url=f"sqlite:///{tmp_path / 'q.db'}", max_body_bytes=50_000)
+    settings = ReviewSettings(queue_url=f"sqlite:///{tmp_path / 'q.db'}", max_body_bytes=50_000, default_lang="en")
     store = ReviewStore.open(settings, clock=Clock())
     auth = Auth(store.engine)
     auth.create_user("boss", "admin")
@@ -153,7 +153,9 @@ def test_csrf_on_forms_and_cookie_api_writes(env: Env) -> None:
     r = env.client.post(f"/api/items/{env.item}/claim")  # cookie only, no X-CSRF-Token header
     assert r.status_code == 403 and "X-CSRF-Token" in r.json()["detail"]
     assert env.client.post(f"/api/items/{env.item}/claim", headers={"X-CSRF-Token": csrf}).status_code == 200
-    r = env.client.post(f"/items/{env.item}/decide", data={"action": "dismiss", "csrf_token": csrf})
+    r = env.client.post(
+        f"/items/{env.item}/decide", data={"action": "dismiss", "note": "false positive", "csrf_token": csrf}
+    )
     assert r.status_code == 303 and env.store.get(env.item).status == "dismissed"
     r = env.client.post(f"/items/{env.item}/decide", data={"action": "confirm", "csrf_token": csrf})
     assert r.status_code == 409 and "already dismissed" in r.text
@@ -199,12 +201,15 @@ def test_request_size_limit(env: Env) -> None:
 
 
 def test_pages_render(env: Env) -> None:
-    login(env, env.reviewer)
+    csrf = login(env, env.reviewer)
     q = env.client.get("/?category=gambling")
     assert q.status_code == 200 and f'data-id="{env.item}"' in q.text
     item = env.client.get(f"/items/{env.item}")
     assert item.status_code == 200
-    assert "<mark>百家乐</mark>" in item.text and f'src="/api/items/{env.item}/clip"' in item.text
+    assert '<mark class="hit">百家乐</mark>' in item.text and f'src="/api/items/{env.item}/clip#t=' in item.text
+    assert env.store.get(env.item).claimed_by is None  # opening an item (a GET) claims nothing
+    assert 'data-claim="yes"' in item.text  # ... the page's script claims it with a POST
+    env.client.post(f"/items/{env.item}/claim", data={"csrf_token": csrf})
     assert env.store.get(env.item).claimed_by == "ann"
     assert env.client.get("/stream?name=s1").status_code == 200
     assert "claim" in env.client.get("/audit").text

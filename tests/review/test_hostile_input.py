@@ -37,7 +37,7 @@ class Env:
 
 @pytest.fixture
 def env(queue_url: str, tmp_path: Path) -> Iterator[Env]:
-    settings = ReviewSettings(queue_url=queue_url, media_dir=tmp_path / "media", categories=("drugs",))
+    settings = ReviewSettings(queue_url=queue_url, media_dir=tmp_path / "media", categories=("drugs",), default_lang="en")
     store = ReviewStore.open(settings, clock=Clock())
     auth = Auth(store.engine)
     auth.create_user("boss", "admin")
@@ -93,7 +93,13 @@ def test_huge_integers_answer_4xx(env: Env) -> None:
         for path in (f"/items/{n}", f"/?offset={n}", f"/audit?item_id={n}"):
             _four(env.client.get(path), path=path)
     r = env.client.post(
-        "/bulk", data={"csrf_token": csrf, "action": "dismiss", "ids": [str(2**63), "9" * 5000, "²", str(env.item)]}
+        "/bulk",
+        data={
+            "csrf_token": csrf,
+            "action": "dismiss",
+            "note": "not gambling",
+            "ids": [str(2**63), "9" * 5000, "²", str(env.item)],
+        },
     )
     assert r.status_code == 303
     assert env.store.get(env.item).status == "dismissed"
@@ -172,7 +178,7 @@ def test_records_are_typed_and_bounded(env: Env) -> None:
     assert r.status_code == 200, r.text
     item = env.store.get(r.json()["id"])
     assert item.record["signals"] == [{**sig, "t": 3.0}]
-    # a record stored before signals were typed still renders (claimed and shown, not a 500)
+    # a record stored before signals were typed still renders (shown, not a 500)
     legacy = {
         **item.record,
         "signals": [
@@ -186,7 +192,7 @@ def test_records_are_typed_and_bounded(env: Env) -> None:
     _login(env)
     page = env.client.get(f"/items/{item.id}")
     assert page.status_code == 200 and "soon" in page.text
-    assert env.store.get(item.id).claimed_by == "ann"
+    assert env.store.get(item.id).claimed_by is None  # shown; a GET claims nothing
 
 
 def test_confirm_only_as_a_policy_category(env: Env) -> None:

@@ -15,7 +15,7 @@ from moderation.review.store import ReviewStore
 
 
 def test_item_page_names_clip_gaps_and_clip_errors(tmp_path: Path) -> None:
-    settings = ReviewSettings(queue_url=f"sqlite:///{tmp_path / 'q.db'}")
+    settings = ReviewSettings(queue_url=f"sqlite:///{tmp_path / 'q.db'}", default_lang="en")
     store = ReviewStore.open(settings, clock=Clock())
     auth = Auth(store.engine)
     auth.create_user("ann", "reviewer")

@@ -37,6 +37,7 @@ def env(tmp_path: Path) -> Iterator[Env]:
         login_free_failures_address=8,
         login_backoff_s=10.0,
         login_backoff_max_s=300.0,
+        default_lang="en",
     )
     store = ReviewStore.open(settings, clock=Clock())
     auth = Auth(store.engine)

@@ -101,7 +101,7 @@ def test_many_concurrent_claimers_never_share_an_item(store: ReviewStore) -> Non
             barrier.wait()
             while (item := store.claim_next(name)) is not None:
                 mine.append(item.id)
-                store.decide(item.id, name, "dismiss")
+                store.decide(item.id, name, "dismiss", note="false positive")
         except BaseException as exc:  # surfaced below
             errors.append(exc)
         got[name] = mine
@@ -144,7 +144,7 @@ def test_decisions_audit_and_risk(store: ReviewStore, clock: Clock) -> None:
     assert store.streamer_risk("alice").tier == 1
     with pytest.raises(Conflict, match="already confirmed"):
         store.decide(a, "ann", "dismiss")
-    store.decide(b, "ann", "dismiss")
+    store.decide(b, "ann", "dismiss", note="false positive")
     r = store.streamer_risk("alice")
     assert (r.dismissed, r.fp_weight) == (1, pytest.approx(0.9))
     store.decide(c, "ann", "escalate")
@@ -169,7 +169,7 @@ def test_decisions_audit_and_risk(store: ReviewStore, clock: Clock) -> None:
 def test_bulk_decision_skips_items_held_by_others(store: ReviewStore) -> None:
     ids = [store.upsert_verdict(verdict(start=float(i))).item_id for i in range(4)]
     store.claim(ids[1], "bob")
-    res = store.decide_many([*ids, 999], "ann", "dismiss")
+    res = store.decide_many([*ids, 999], "ann", "dismiss", note="false positive")
     assert res.done == [ids[0], ids[2], ids[3]]
     assert set(res.skipped) == {ids[1], 999} and "bob" in res.skipped[ids[1]]
     assert all(e.detail.get("bulk") for e in store.audit_log(actor="ann"))
