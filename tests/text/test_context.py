@@ -76,6 +76,8 @@ def test_ambiguous_terms_need_corroboration(matcher: KeywordMatcher) -> None:
     assert both["上分"].context == "plain" and both["上分"].weight >= 0.5  # 下分 corroborates
     lured = {h.term: h for h in matcher.match("上分加我 vx: zz88661")}
     assert lured["上分"].context == "plain"
+    (linked,) = matcher.match("https bet casino 888 example register")  # a QR payload's words
+    assert (linked.term, linked.context, linked.weight) == ("casino", "plain", 0.5)
 
 
 @pytest.mark.parametrize(
