@@ -132,6 +132,27 @@ class KeywordHit:
     context: str = "plain"
 
 
+SubjectKind = str
+"""``"streamer"`` (their frames, speech, captions), ``"viewer"`` (their chat) or ``"room"``
+(title, cover, avatar, introduction)."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whose behaviour a verdict is about (DESIGN.md §4.2).
+
+    A viewer's chat is never the streamer's violation: fusion keeps one state per subject, so a
+    viewer spamming gambling ads is flagged as that viewer, and the review queue does not count
+    viewer verdicts against the streamer's risk tier.
+    """
+
+    kind: SubjectKind
+    id: str
+
+    def to_record(self) -> dict[str, str]:
+        return {"kind": self.kind, "id": self.id}
+
+
 @dataclass(frozen=True)
 class Signal:
     """One piece of evidence that a category may be violated (DESIGN.md §4.3).
@@ -153,6 +174,18 @@ class Signal:
     url: str | None = None
     end: float | None = None
     user: str | None = None  # chat.keyword: who wrote the message
+    #: Framing of a keyword hit (``KeywordHit.context``): "ambiguous" evidence never opens a
+    #: verdict alone. None = not a keyword signal, or plain.
+    context: str | None = None
+    #: Fingerprint of the frame's model outputs (vision signals): identical frames (a still image
+    #: sampled twice) share it and count as one observation.
+    frame: str | None = None
+    #: The other vision model's score on the same frame (open_nsfw for a NudeNet box, the best
+    #: counted NudeNet box for open_nsfw), so policy can require the two models to agree.
+    support: float | None = None
+    #: Whose behaviour this is; None = derived from the kind (chat with a user → that viewer,
+    #: everything else → the streamer). See :func:`moderation.policy.rules.subject_of`.
+    subject: Subject | None = None
 
     def to_record(self) -> dict[str, Any]:
         rec: dict[str, Any] = {"kind": self.kind, "t": round(self.t, 3), "score": round(self.score, 4)}
@@ -164,6 +197,10 @@ class Signal:
             rec["box"] = [round(v, 1) for v in self.box]
         if self.end is not None:
             rec["end"] = round(self.end, 3)
+        if self.context is not None and self.context != "plain":
+            rec["context"] = self.context
+        if self.support is not None:
+            rec["support"] = round(self.support, 4)
         return rec
 
 
@@ -190,13 +227,17 @@ class Verdict:
     clip_gaps: tuple[tuple[float, float], ...] = ()
     #: Why there is no clip although one was asked for (one line).
     clip_error: str | None = None
+    #: Whose behaviour it is; None = the streamer of ``stream`` (records written before subjects).
+    subject: Subject | None = None
 
     def to_record(self) -> dict[str, Any]:
         """The JSONL / review-queue record of DESIGN.md §4.2.
 
         ``clip_gaps`` (with ``clip_start``) and ``clip_error`` appear only when set, so a record
-        without them reads as before.
+        without them reads as before. ``subject`` is always written: the streamer of ``stream``
+        unless the verdict names another.
         """
+        subject = self.subject or Subject("streamer", self.stream)
         rec: dict[str, Any] = {
             "stream": self.stream,
             "category": self.category,
@@ -209,6 +250,7 @@ class Verdict:
             "clip": self.clip,
             "thumbnails": list(self.thumbnails),
             "model_versions": dict(self.model_versions),
+            "subject": subject.to_record(),
         }
         if self.clip_gaps:
             if self.clip_start is not None:

@@ -16,6 +16,26 @@ class SignalRule(_Strict):
         1.0, ge=0, le=1, description="Multiplies the signal score: a weak source counts for less than a strong one."
     )
     min_score: float = Field(0.0, ge=0, le=1, description="Signals of this kind scoring below are ignored.")
+    labels: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per-label score a signal needs to count on its own (e.g. per NudeNet class); "
+        "labels not listed use min_score.",
+    )
+    agree_score: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="A signal below its label's score still counts when the other model on the same frame "
+        "scores at least this (NudeNet box + open_nsfw agreement); None = never.",
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _label_scores(cls, value: dict[str, float]) -> dict[str, float]:
+        for label, score in value.items():
+            if not 0 <= score <= 1:
+                raise ValueError(f"label {label!r}: score {score} is not within 0..1")
+        return value
 
 
 class KOfN(_Strict):
@@ -42,8 +62,12 @@ Action = Literal["review", "warn", "cut"]
 class CategoryPolicy(_Strict):
     """Rules turning the signals of one category into verdicts (see moderation/policy/fuse.py).
 
-    The fused score at time t is the noisy-OR of the weighted scores of the category's signals in
-    ``(t - window_s, t]``. A verdict opens when it reaches ``threshold`` (and ``k_of_n`` holds),
+    Fusion runs per subject (the streamer, each viewer, the room). The fused score at time t is
+    the noisy-OR over the distinct *observations* among the subject's signals of the category in
+    ``(t - window_s, t]``: correlated signals (a user repeating a term, one caption read on many
+    frames, identical frames) are one observation at their best weighted score
+    (:func:`moderation.policy.rules.observation_key`), and ambiguous keyword hits never open a
+    verdict without another observation. A verdict opens when it reaches ``threshold`` (and ``k_of_n`` holds),
     stays open while the score keeps reaching ``close_threshold`` with gaps of at most
     ``merge_gap_s`` (hysteresis), and is kept when it lasted ``min_duration_s`` with at least
     ``min_signals`` signals and no suppressing signal was seen around it.
@@ -116,17 +140,33 @@ class CategoryPolicy(_Strict):
 
 _KEYWORDS = {"asr.keyword": SignalRule(), "ocr.keyword": SignalRule(), "chat.keyword": SignalRule()}
 
+#: Per-class NudeNet scores that count without open_nsfw agreeing. Buttocks fire on swimwear and
+#: sports footage far more often than the other classes, so they need more.
+_NUDENET_LABELS = {
+    "FEMALE_GENITALIA_EXPOSED": 0.6,
+    "MALE_GENITALIA_EXPOSED": 0.6,
+    "ANUS_EXPOSED": 0.6,
+    "FEMALE_BREAST_EXPOSED": 0.6,
+    "BUTTOCKS_EXPOSED": 0.7,
+}
+
+
+def _vision_rules() -> dict[str, SignalRule]:
+    """NudeNet boxes count alone at their class score, or from 0.5 when open_nsfw on the same frame
+    reaches 0.3 (a lone weak box on a harmless photo has open_nsfw near 0); open_nsfw counts from
+    the vision stage's gate, at its own score."""
+    return {
+        "image.nudenet": SignalRule(min_score=0.5, labels=dict(_NUDENET_LABELS), agree_score=0.3),
+        "image.nsfw": SignalRule(),
+        "image.model.*": SignalRule(),
+    }
+
 
 def _default_categories() -> dict[str, CategoryPolicy]:
     return {
         "vulgar": CategoryPolicy(
             threshold=0.6,
-            signals={
-                "image.nudenet": SignalRule(),
-                "image.nsfw": SignalRule(),
-                "image.model.*": SignalRule(),
-                **_KEYWORDS,
-            },
+            signals={**_vision_rules(), **_KEYWORDS},
         ),
         "gambling": CategoryPolicy(
             signals={**_KEYWORDS, "qr.url": SignalRule(), "image.model.*": SignalRule()},

@@ -12,7 +12,12 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from moderation.config import CategoryPolicy, SignalRule
-from moderation.messages import Signal
+from moderation.messages import Signal, Subject
+
+#: Keyword kinds whose hits are keyed by term: the same term on the same channel is one observation.
+_TERM_KINDS = ("ocr.keyword", "asr.keyword")
+
+ObservationKey = tuple[object, ...]
 
 
 def noisy_or(scores: Iterable[float]) -> float:
@@ -50,11 +55,61 @@ def rule_for(policy: CategoryPolicy, kind: str) -> SignalRule | None:
     return None
 
 
+def subject_of(signal: Signal) -> Subject:
+    """Whose behaviour a signal shows: its own ``subject``, else a chat signal with a user is that
+    viewer's, a ``room.*`` signal the room's, and everything else (frames, speech, captions, QR
+    codes on screen) the streamer's."""
+    if signal.subject is not None:
+        return signal.subject
+    if signal.kind.startswith("chat.") and signal.user is not None:
+        return Subject("viewer", signal.user)
+    if signal.kind.startswith("room."):
+        return Subject("room", signal.stream)
+    return Subject("streamer", signal.stream)
+
+
+def observation_key(signal: Signal) -> ObservationKey:
+    """What makes two signals the *same* observation, which fusion counts once (at its best score).
+
+    * chat: the same user writing the same term (repeats, floods);
+    * OCR and speech: the same term on the same channel — one caption read on many frames, or
+      twice within one line, or a phrase said again, is one piece of evidence;
+    * vision: the same frame fingerprint — identical frames (a still image sampled repeatedly) are
+      one observation, and the models' scores on one frame are one observation too;
+    * QR: the same decoded URL.
+
+    Everything else (and a keyword signal without a term) is keyed by its own time, so distinct
+    moments stay distinct. Distinct keys are
+    independent evidence and corroborate (noisy-OR); across channels (chat, OCR, speech, vision)
+    keys always differ.
+    """
+    if signal.kind == "chat.keyword" and signal.term is not None:
+        return (signal.kind, signal.user, signal.term)
+    if signal.kind in _TERM_KINDS and signal.term is not None:
+        return (signal.kind, signal.term)
+    if signal.frame is not None:
+        return ("frame", signal.frame)
+    if signal.kind == "qr.url":
+        return (signal.kind, signal.url)
+    return (signal.kind, signal.label, signal.term, signal.url, signal.t)
+
+
 def contribution(signal: Signal, policy: CategoryPolicy) -> float | None:
-    """Weighted score a signal adds to its category, or None when it does not count at all."""
+    """Weighted score a signal adds to its category, or None when it does not count at all.
+
+    A rule may give per-label thresholds (``labels``: NudeNet classes differ in how often they
+    fire on harmless images). A signal below its label's threshold still counts when the other
+    model on the same frame agrees (``support`` at least ``agree_score``); otherwise it does not
+    count at all.
+    """
     rule = rule_for(policy, signal.kind)
     if rule is None or signal.score < rule.min_score:
         return None
+    need = rule.labels.get(signal.label, rule.min_score) if signal.label is not None else rule.min_score
+    if signal.score < need:
+        agreed = rule.agree_score is not None and signal.support is not None and signal.support >= rule.agree_score
+        if not agreed:
+            return None
     return min(max(signal.score * rule.weight, 0.0), 1.0)
 
 

@@ -76,6 +76,7 @@ class ChatSignals:
                     term=hit.term,
                     text=msg.text,
                     user=msg.user,
+                    context=hit.context,
                 )
             )
         return out

@@ -4,6 +4,11 @@ The matcher is passed in as a plain callable so this module does not care how ma
 (normalisation, pinyin, allow-contexts live in :mod:`moderation.text`). Hits the matcher framed as
 mentions (``context`` "counter" or "nominal", weight 0: a rules announcement, a news report, 打赏记录)
 are not evidence and become no signal.
+
+Scores are on one scale across channels: a keyword signal scores the lexicon weight of its hit,
+whether the words were chatted, shown or said. Recognition confidence gates what is read at all
+(``ocr.min_score``, the ASR segment filters) instead of scaling the weight down, which used to
+make a term at its category's threshold open a verdict in chat and never on screen.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ def transcript_signals(segments: Iterable[TranscriptSegment], match: MatchFn) ->
                     term=hit.term,
                     text=seg.text,
                     lang=seg.lang,
+                    context=hit.context,
                     end=max(seg.end, _time_in_segment(seg, hit)),  # said during the segment: verdict spans it
                 )
             )
@@ -62,11 +68,12 @@ def ocr_signals(results: Iterable[OcrResult], match: MatchFn) -> list[Signal]:
                         kind="ocr.keyword",
                         stream=res.stream,
                         t=res.t,
-                        score=hit.weight * line.score,
+                        score=hit.weight,
                         category=hit.category,
                         term=hit.term,
                         text=line.text,
                         box=line.box,
+                        context=hit.context,
                     )
                 )
     return out
