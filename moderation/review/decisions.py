@@ -92,7 +92,7 @@ def decide_in(
     )
     if res.rowcount != 1:
         raise Conflict(f"item {item_id} changed while deciding; reload it")
-    new_risk = risk.apply_decision(conn, store._insert, item.streamer, action, item.severity, now)
+    new_risk = risk.apply_decision(conn, store._insert, item.streamer, action, item.severity, now, item.subject)
     if new_risk.tier != item.tier:
         conn.execute(sa.update(I).where(I.c.streamer == item.streamer, I.c.status == "open").values(tier=new_risk.tier))
     detail: dict[str, Any] = {"from": item.status, "category": decided_cat, "tier": new_risk.tier}

@@ -135,7 +135,7 @@ class VerdictRecord(BaseModel):
         found = find_bad_text(data)
         if found:
             raise ValueError(found)
-        return data
+        return _subject_kind(data)
 
     @model_validator(mode="after")
     def _ordered(self) -> VerdictRecord:
@@ -151,6 +151,21 @@ class VerdictRecord(BaseModel):
             if getattr(self, name) is None:
                 raw.pop(name, None)
         return raw
+
+
+def _subject_kind(data: Any) -> Any:
+    """The pipeline writes ``subject`` as ``{"kind": ..., "id": ...}`` (§4.2); the queue keys on the
+    kind and keeps the id as ``subject_id``."""
+    subject = data.get("subject") if isinstance(data, dict) else None
+    if not isinstance(subject, dict):
+        return data
+    sid = subject.get("id", "")
+    if set(subject) - {"kind", "id"} or not isinstance(sid, str) or len(sid) > 200:
+        raise ValueError("subject must be {kind, id} with an id of at most 200 characters")
+    out = {**data, "subject": subject.get("kind")}
+    if "id" in subject:
+        out["subject_id"] = subject["id"]
+    return out
 
 
 #: Optional fields beyond §4.2 that are stored only when a record carries them, so records

@@ -9,6 +9,8 @@ Deliberately simple and monotone so a reviewer can predict it:
   believed. Each **dismissed** (false-positive) verdict multiplies it by ``FP_DECAY`` down to
   ``FP_FLOOR``; a confirmation restores one step (divides by ``FP_DECAY``, capped at 1.0).
 * **escalations** are counted only.
+* Decisions on **viewer** verdicts (a viewer's chat, ``subject.kind == "viewer"``) never change
+  the streamer's risk: the streamer is not answerable for what their audience writes.
 
 The pipeline reads ``sampling_multiplier(tier)`` to give riskier streams denser sampling
 (DESIGN.md §2: "riskier streams get more GPU").
@@ -67,15 +69,31 @@ def get_risk(conn: sa.Connection, streamer: str) -> StreamerRisk:
     return StreamerRisk(**row._mapping) if row else StreamerRisk(streamer)
 
 
+def counts_against_streamer(subject: str | None) -> bool:
+    """Whether a decision on a verdict about ``subject`` (its kind) changes the streamer's risk."""
+    return subject != "viewer"
+
+
 def apply_decision(
-    conn: sa.Connection, insert: Any, streamer: str, action: str, severity: str, now: float
+    conn: sa.Connection,
+    insert: Any,
+    streamer: str,
+    action: str,
+    severity: str,
+    now: float,
+    subject: str | None = "streamer",
 ) -> StreamerRisk:
     """Update ``streamer_risk`` inside the decision's transaction and return the new row.
+
+    A decision on a viewer verdict (:func:`counts_against_streamer`) changes nothing and returns
+    the streamer's current risk.
 
     ``insert`` is the dialect's ``insert`` (``db.insert_for``). The row is created if missing
     (``ON CONFLICT DO NOTHING``), then locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
     already holds the write lock here) so concurrent decisions never lose a count.
     """
+    if not counts_against_streamer(subject):
+        return get_risk(conn, streamer)
     t = schema.streamer_risk
     conn.execute(
         insert(t)
