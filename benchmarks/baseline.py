@@ -87,7 +87,7 @@ class BaselineModels:
 
         from moderation.config import PipelineConfig
         from moderation.infer.registry import Registry
-        from moderation.runtime.graph import Engines
+        from moderation.pipeline.graph import Engines
 
         self.nudenet = NudeDetector()
         self.nsfw = Classifier()

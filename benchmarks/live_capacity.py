@@ -6,10 +6,10 @@ read at real-time pace, as a live origin would deliver them, for ``--duration`` 
 held is reported with frame-arrival → result latency (p50/p95/p99), drops, CPU and peak memory.
 Each (side, N) runs in a fresh subprocess, so memory and warm state do not leak between trials.
 
-**Ours** (``run_ours``): one :class:`moderation.live.pipeline.StreamPipeline` per stream (the
+**Ours** (``run_ours``): one :class:`moderation.pipeline.stream.StreamPipeline` per stream (the
 same object ``moderation watch`` runs: LiveSource ingest thread with the evidence ring, drop-oldest
 queues, frame and audio tasks, QR / synthetic checks, fusion, verdicts with clips), all in one
-event loop and sharing one :class:`moderation.live.clients.LocalClients` — a
+event loop and sharing one :class:`moderation.pipeline.clients.LocalClients` — a
 :class:`moderation.infer.batcher.DynamicBatcher` per model family, so vision (NudeNet + open_nsfw
 at 1 fps), OCR (at ``ocr.fps``) and Whisper (batched across streams, VAD first: only voiced audio
 costs) are batched across streams. Latency is a frame's arrival (its packet read) → its inference
@@ -109,7 +109,7 @@ def lag_summary(lags: list[list[tuple[float, float]]]) -> dict[str, float]:
 def make_pipeline_class() -> type:
     """:class:`moderation.live.StreamPipeline`, plus the ingest lag (wall minus media time since
     the stream's first frame) and every frame's arrival → result latency recorded for this report."""
-    from moderation.live.pipeline import StreamPipeline
+    from moderation.pipeline.stream import StreamPipeline
 
     class MeasuredPipeline(StreamPipeline):  # type: ignore[misc]
         def __init__(self, *a: Any, **k: Any) -> None:
@@ -155,9 +155,9 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
     """N :class:`StreamPipeline` s in one event loop sharing one :class:`LocalClients`."""
     import tempfile
 
-    from moderation.live.clients import LocalClients
-    from moderation.live.pipeline import source_config
-    from moderation.live.status import StreamSpec
+    from moderation.pipeline.clients import LocalClients
+    from moderation.pipeline.status import StreamSpec
+    from moderation.pipeline.stream import source_config
 
     cfg = cfg.model_copy(update={"live": cfg.live.model_copy(update={"allow_files": True, "realtime_files": True})})
     src_cfg = source_config(cfg).model_copy(update={"max_duration_s": args.duration})

@@ -2,7 +2,7 @@
 
 Throughput is media seconds processed per wall second over a set of generated recordings
 (720p / 25 fps H.264 + AAC, moving background, espeak speech, on-screen text and QR at known
-times; see ``samples.py``). Ours is :func:`moderation.runtime.graph.scan_file` with the default
+times; see ``samples.py``). Ours is :func:`moderation.pipeline.graph.scan_file` with the default
 pipeline (what ``moderation scan FILE`` runs in-process: vision at 1 fps batched, OCR at its own
 rate, QR, synthetic-media checks, Whisper per window, fusion); the baseline is
 ``baseline.scan_file_baseline`` (PyAV decode, NudeDetector / open_nsfw / RapidOCR one frame at a
@@ -35,7 +35,7 @@ from common import RESULTS, machine, machine_markdown, write_results  # noqa: E4
 from samples import Recording, recordings  # noqa: E402
 
 from moderation.config import PipelineConfig, load_pipeline  # noqa: E402
-from moderation.runtime.graph import Engines, scan_file  # noqa: E402
+from moderation.pipeline.graph import Engines, scan_file  # noqa: E402
 
 
 class StageTimer:

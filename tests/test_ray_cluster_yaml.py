@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from moderation.runtime import resources
+from moderation.cluster import resources
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -69,7 +69,7 @@ class EvidenceConfig(_Strict):
 
 
 class EnforcementConfig(_Strict):
-    """Acting on a live verdict back at the origin (moderation/live/enforce.py).
+    """Acting on a live verdict back at the origin (moderation/pipeline/enforce.py).
 
     ``cut`` drops the publisher through nginx-rtmp's ``rtmp_control``; ``warn`` posts the verdict
     as JSON to a webhook. A verdict's ``action`` (from the policy) picks which; failures are logged

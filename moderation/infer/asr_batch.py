@@ -100,6 +100,7 @@ class _Chunk:
     speech: list[dict[str, int]]  # the window's VAD spans, samples (for SpeechTimestampsMap)
     lang: str | None = None  # forced (config, or found for the start of this chunk)
     mel: np.ndarray | None = None  # unpadded log-mel of what is left to decode; set on first decode
+    rest: bool = False  # the part of a chunk Whisper stopped short of, decoded in a later round
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,13 @@ class BatchedTranscriber:
         bucket_s: float | None = None,
         workers: int | None = None,
         min_rest_s: float | None = None,
+        rest_bucket_s: float | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
-        if bucket_s is not None and not 1 <= bucket_s <= CHUNK_S:
-            raise ValueError(f"bucket_s must be in [1, {CHUNK_S}], got {bucket_s}")
+        for name, b in (("bucket_s", bucket_s), ("rest_bucket_s", rest_bucket_s)):
+            if b is not None and not 1 <= b <= CHUNK_S:
+                raise ValueError(f"{name} must be in [1, {CHUNK_S}], got {b}")
         self.model_dir = Path(model_dir)
         self.cfg = cfg
         self.model_id = model_id or self.model_dir.name
@@ -159,6 +162,7 @@ class BatchedTranscriber:
         # maps per head leave the cache); the decoder is where batching pays. On GPU, encode all.
         self.encode_batch = encode_batch or (max_batch if device == "cuda" else 1)
         self.bucket_s = bucket_s
+        self.rest_bucket_s = rest_bucket_s
         self.min_rest_s = cfg.min_rest_s if min_rest_s is None else min_rest_s
         if self.min_rest_s < 0:
             raise ValueError(f"min_rest_s must be >= 0, got {self.min_rest_s}")
@@ -233,9 +237,10 @@ class BatchedTranscriber:
 
     def _frames(self, chunk: _Chunk) -> int:
         """Encoder input length (mel frames) for a chunk: 30 s as Whisper was trained, or its bucket."""
-        if self.bucket_s is None:
+        bucket = self.rest_bucket_s if chunk.rest and self.rest_bucket_s else self.bucket_s
+        if bucket is None:
             return CHUNK_S * 100
-        return int(min(CHUNK_S, math.ceil(chunk.duration / self.bucket_s) * self.bucket_s) * 100)
+        return int(min(CHUNK_S, math.ceil(chunk.duration / bucket) * bucket) * 100)
 
     def _decode(self, chunks: Sequence[_Chunk], frames: int, stats: BatchStats) -> list[_Decoded]:
         """Language, raw segments and any left-over continuation of each chunk.
@@ -292,7 +297,9 @@ class BatchedTranscriber:
             if 0 < seek < content and (content - seek) * step >= self.min_rest_s:
                 stats.rests += 1
                 left = c.mel[:, seek:]
-                rest = _Chunk(c.window, c.audio, c.offset + seek * step, left.shape[-1] * step, c.speech, lang, left)
+                rest = _Chunk(
+                    c.window, c.audio, c.offset + seek * step, left.shape[-1] * step, c.speech, lang, left, True
+                )
             elif 0 < seek < content:
                 stats.rests_skipped += 1
             out.append(_Decoded(c, lang, segs, rest))

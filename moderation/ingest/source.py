@@ -22,8 +22,8 @@ import av.container
 from pydantic import BaseModel, ConfigDict, Field
 
 from moderation.ingest.decode import _TEXT_CODECS, _TEXT_FORMATS, DEFAULT_MAX_FRAME_PIXELS, DecodeStats, MediaError
-from moderation.ingest.evidence_ring import CodecTemplates, EncodedPacket
 from moderation.ingest.guarded_io import FFmpegIO
+from moderation.ingest.packets import CodecTemplates, EncodedPacket
 from moderation.ingest.urlguard import PROTOCOL_WHITELIST, CheckedUrl, UrlGuard, UrlGuardConfig, UrlRefused, redact
 from moderation.messages import AudioWindow, VideoFrame
 

@@ -310,7 +310,7 @@ class Fuser:
                 start=start,
                 end=end,
                 signals=signals,
-                action=action_for(severity, pol),
+                action=action_for(severity, pol, subject),
                 subject=subject,
             )
         ]

@@ -45,6 +45,10 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # 64 MiB page cache (default 2 MiB): a queue page reads 100 rows scattered over a
+            # table of 100,000 JSON records; from the cache that is milliseconds, not disk reads.
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA mmap_size=268435456")
             cur.close()
 
         return engine

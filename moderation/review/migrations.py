@@ -124,16 +124,20 @@ def _v1(conn: sa.Connection) -> None:
 
 
 def _v2(conn: sa.Connection) -> None:
-    """Queue columns (subject, trigger, tier, violation key, sub-label), their indexes, QA table."""
+    """Queue columns (subject, trigger, tier, violation key, sub-label), indexes matching each
+    queue sort's directions (the v1 queue index is rebuilt that way), and the QA table."""
     for ddl in (
         "ALTER TABLE review_items ADD COLUMN subject VARCHAR(16) DEFAULT 'streamer' NOT NULL",
         "ALTER TABLE review_items ADD COLUMN trigger_term VARCHAR(200)",
         "ALTER TABLE review_items ADD COLUMN tier INTEGER DEFAULT 0 NOT NULL",
         "ALTER TABLE review_items ADD COLUMN violation_key VARCHAR(200)",
         "ALTER TABLE review_items ADD COLUMN sub_label VARCHAR(64)",
+        "DROP INDEX ix_review_items_queue",
+        "CREATE INDEX ix_review_items_queue ON review_items (status, severity_rank DESC, created_at, id)",
         "CREATE INDEX ix_review_items_age ON review_items (status, created_at, id)",
-        "CREATE INDEX ix_review_items_cat ON review_items (status, category, severity_rank, created_at)",
-        "CREATE INDEX ix_review_items_tier ON review_items (status, tier, severity_rank, created_at)",
+        "CREATE INDEX ix_review_items_cat ON review_items (status, category, severity_rank DESC, created_at, id)",
+        "CREATE INDEX ix_review_items_score ON review_items (status, score DESC, id)",
+        "CREATE INDEX ix_review_items_tier ON review_items (status, tier DESC, severity_rank DESC, created_at, id)",
         "CREATE UNIQUE INDEX ix_review_items_violation ON review_items (stream, violation_key)",
         "UPDATE review_items SET tier = COALESCE((SELECT r.tier FROM streamer_risk r"
         " WHERE r.streamer = review_items.streamer), 0)",

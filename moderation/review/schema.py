@@ -65,10 +65,29 @@ items = sa.Table(
     sa.Column("sub_label", sa.String(64)),
     sa.UniqueConstraint("stream", "category", "window_ms", name="uq_review_items_key"),
 )
-sa.Index("ix_review_items_queue", items.c.status, items.c.severity_rank, items.c.created_at)
+# Queue orders (queue_query.SORTS): each index matches its sort's directions, so the first page
+# is read in order from the index instead of sorting every open row.
+sa.Index("ix_review_items_queue", items.c.status, items.c.severity_rank.desc(), items.c.created_at, items.c.id)
+sa.Index("ix_review_items_stream", items.c.stream, items.c.t_start)
+sa.Index("ix_review_items_streamer", items.c.streamer)
 sa.Index("ix_review_items_age", items.c.status, items.c.created_at, items.c.id)
-sa.Index("ix_review_items_cat", items.c.status, items.c.category, items.c.severity_rank, items.c.created_at)
-sa.Index("ix_review_items_tier", items.c.status, items.c.tier, items.c.severity_rank, items.c.created_at)
+sa.Index(
+    "ix_review_items_cat",
+    items.c.status,
+    items.c.category,
+    items.c.severity_rank.desc(),
+    items.c.created_at,
+    items.c.id,
+)
+sa.Index("ix_review_items_score", items.c.status, items.c.score.desc(), items.c.id)
+sa.Index(
+    "ix_review_items_tier",
+    items.c.status,
+    items.c.tier.desc(),
+    items.c.severity_rank.desc(),
+    items.c.created_at,
+    items.c.id,
+)
 sa.Index("ix_review_items_violation", items.c.stream, items.c.violation_key, unique=True)
 sa.Index("ix_review_items_stream", items.c.stream, items.c.t_start)
 sa.Index("ix_review_items_streamer", items.c.streamer)

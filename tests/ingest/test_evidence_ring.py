@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from media_factory import make_clip
 
+from moderation.evidence.ring import EvidenceRing, write_frame_thumbnail
 from moderation.ingest.decode import MediaError, iter_frames, probe
-from moderation.ingest.evidence_ring import EncodedPacket, EvidenceRing, write_frame_thumbnail
-from moderation.ingest.live import LiveSource
+from moderation.ingest.live_source import LiveSource
+from moderation.ingest.packets import EncodedPacket
 from moderation.ingest.source import Connected, FrameEvent, PacketEvent, SourceConfig
 from moderation.ingest.urlguard import UrlGuardConfig
 

@@ -10,9 +10,10 @@ import av
 import pytest
 from media_factory import make_clip
 
+from moderation.evidence.ring import EvidenceRing
 from moderation.ingest.decode import MediaError
-from moderation.ingest.evidence_ring import EncodedPacket, EvidenceRing
-from moderation.ingest.live import LiveSource
+from moderation.ingest.live_source import LiveSource
+from moderation.ingest.packets import EncodedPacket
 from moderation.ingest.source import Connected, PacketEvent, SourceConfig
 from moderation.ingest.urlguard import UrlGuardConfig
 

@@ -17,7 +17,7 @@ from typing import ClassVar
 import pytest
 
 from moderation.ingest.guarded_io import FFmpegIO
-from moderation.ingest.live import LiveSource
+from moderation.ingest.live_source import LiveSource
 from moderation.ingest.source import SourceConfig, TransientError, open_source
 from moderation.ingest.urlguard import UrlGuard, UrlGuardConfig, UrlRefused
 

@@ -15,9 +15,9 @@ import av
 import pytest
 from media_factory import corrupt_copy, make_clip, truncate_copy
 
-from moderation.ingest import live
+from moderation.ingest import live_source as live
 from moderation.ingest.decode import MediaError
-from moderation.ingest.live import LiveSource
+from moderation.ingest.live_source import LiveSource
 from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.ingest.source import (
     AudioEvent,

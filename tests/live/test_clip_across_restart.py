@@ -13,8 +13,8 @@ import av
 import pytest
 from rtmp_origin import Broadcaster
 
-from moderation.ingest.evidence_ring import EvidenceRing
-from moderation.ingest.live import LiveSource
+from moderation.evidence.ring import EvidenceRing
+from moderation.ingest.live_source import LiveSource
 from moderation.ingest.source import Connected, Ended, FrameEvent, Gap, PacketEvent, SourceConfig
 from moderation.ingest.urlguard import UrlGuardConfig
 

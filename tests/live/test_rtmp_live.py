@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from rtmp_origin import Broadcaster
 
-from moderation.ingest.evidence_ring import EvidenceRing
-from moderation.ingest.live import LiveSource
+from moderation.evidence.ring import EvidenceRing
+from moderation.ingest.live_source import LiveSource
 from moderation.ingest.source import (
     AudioEvent,
     Connected,

@@ -8,9 +8,9 @@ import numpy as np
 from fakes import FakeClients
 
 from moderation.config import PipelineConfig
-from moderation.live.analysis import FrameAnalyzer
 from moderation.messages import VideoFrame
-from moderation.runtime.graph import Engines
+from moderation.pipeline.analysis import FrameAnalyzer
+from moderation.pipeline.graph import Engines
 from moderation.samplegen import paste, render_text
 
 

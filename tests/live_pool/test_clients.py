@@ -9,8 +9,8 @@ import numpy as np
 
 from moderation.config import PipelineConfig
 from moderation.infer.batcher import DynamicBatcher, QueueFull
-from moderation.live.clients import BatchFamily, LocalClients, per_item, submit_all
 from moderation.messages import VideoFrame, VisionResult
+from moderation.pipeline.clients import BatchFamily, LocalClients, per_item, submit_all
 
 
 def _frames(stream: str, n: int) -> list[VideoFrame]:

@@ -12,8 +12,8 @@ import pytest
 from factories import signal
 
 from moderation.config import EnforcementConfig
-from moderation.live.enforce import Enforcer, Target
 from moderation.messages import Verdict
+from moderation.pipeline.enforce import Enforcer, Target
 
 SEEN: list[tuple[str, str, bytes]] = []
 

@@ -12,11 +12,12 @@ import pytest
 from media_factory import make_clip
 
 from moderation.config import EvidenceConfig
-from moderation.ingest.evidence_ring import EncodedPacket, EvidenceRing
-from moderation.ingest.live import LiveSource
+from moderation.evidence.ring import EvidenceRing
+from moderation.evidence.writer import EvidenceWriter, FrameKeeper
+from moderation.ingest.live_source import LiveSource
+from moderation.ingest.packets import EncodedPacket
 from moderation.ingest.source import Connected, PacketEvent, SourceConfig
 from moderation.ingest.urlguard import UrlGuardConfig
-from moderation.live.evidence import EvidenceWriter, FrameKeeper
 from moderation.messages import Signal, Verdict
 
 FILES = SourceConfig(guard=UrlGuardConfig(allow_file=True), audio=False)

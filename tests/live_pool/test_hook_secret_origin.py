@@ -14,8 +14,8 @@ from media_factory import make_clip
 from origin import Broadcaster, Origin, free_port, hooked_origin, serving
 
 from moderation.config import PipelineConfig
-from moderation.live.status import StreamSpec, StreamStatus
-from moderation.runtime.service import create_app
+from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.service.api import create_app
 
 SECRET = "s3cr-et_42"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from moderation.config import LiveConfig
-from moderation.live.hooks import HookError, parse_json, parse_nginx
+from moderation.service.hooks import HookError, parse_json, parse_nginx
 
 LOOP = LiveConfig(allow_networks=("127.0.0.0/8",))
 FORM = {"call": "publish", "app": "live", "name": "room42", "addr": "10.0.0.9", "clientid": "7",

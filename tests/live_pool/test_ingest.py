@@ -12,12 +12,12 @@ import pytest
 from media_factory import make_clip
 
 from moderation.config import PipelineConfig
-from moderation.ingest.evidence_ring import CodecTemplates
+from moderation.ingest.packets import CodecTemplates
 from moderation.ingest.source import AudioEvent, Connected, Disconnected, Ended, FrameEvent, Gap
-from moderation.live.ingest import StreamIngest
-from moderation.live.settings import source_config
-from moderation.live.status import StreamSpec
 from moderation.messages import AudioWindow, VideoFrame
+from moderation.pipeline.settings import source_config
+from moderation.pipeline.status import StreamSpec
+from moderation.pipeline.stream_ingest import StreamIngest
 
 T0 = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 CFG = PipelineConfig.model_validate({"live": {"allow_files": True}})

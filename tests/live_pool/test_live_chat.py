@@ -17,13 +17,13 @@ from fakes import FakeClients
 from media_factory import make_clip
 
 from moderation.config import PipelineConfig
-from moderation.live.chat import ChatFollower, chat_source
-from moderation.live.evidence import WallClock
-from moderation.live.pipeline import StreamPipeline
-from moderation.live.sinks import CallbackSink
-from moderation.live.status import StreamSpec
 from moderation.messages import Signal, Verdict
-from moderation.runtime.graph import Engines
+from moderation.pipeline.chat_follower import ChatFollower, chat_source
+from moderation.pipeline.clock import WallClock
+from moderation.pipeline.graph import Engines
+from moderation.pipeline.sinks import CallbackSink
+from moderation.pipeline.status import StreamSpec
+from moderation.pipeline.stream import StreamPipeline
 
 
 def _cfg(chat: str | None) -> PipelineConfig:

@@ -17,12 +17,12 @@ from fakes import FakeClients
 from origin import Broadcaster, free_port, hooked_origin, serving
 from typer.testing import CliRunner
 
-from moderation.cli import app as cli_app
+from moderation.cli.main import app as cli_app
 from moderation.config import PipelineConfig
-from moderation.live.runner import LocalPool
-from moderation.live.sinks import JsonlSink
-from moderation.runtime.service import create_app
+from moderation.pipeline.pool import LocalPool
+from moderation.pipeline.sinks import JsonlSink
 from moderation.samplegen import Background, paste, qr_image, write_video
+from moderation.service.api import create_app
 
 
 def _qr_sample(path: Path, seconds: float = 5.0) -> Path:
@@ -102,8 +102,8 @@ def test_watch_command_prints_verdicts_from_a_file(qr_clip: Path, tmp_path: Path
 def test_broadcaster_restart_reconnects_and_verdicts_continue(tmp_path: Path, qr_clip: Path) -> None:
     import asyncio
 
-    from moderation.live.pipeline import StreamPipeline
-    from moderation.live.status import StreamSpec
+    from moderation.pipeline.status import StreamSpec
+    from moderation.pipeline.stream import StreamPipeline
 
     cfg = PipelineConfig.model_validate({
         "ocr": {"fps": 1.0, "gate": {"enabled": False}}, "synthetic": {"enabled": False},

@@ -13,11 +13,11 @@ from fakes import FakeClients
 from media_factory import make_clip
 
 from moderation.config import PipelineConfig
-from moderation.live.metrics import render_snapshots
-from moderation.live.pipeline import StreamPipeline
-from moderation.live.sinks import CallbackSink, JsonlSink
-from moderation.live.status import StreamSpec
 from moderation.messages import Verdict
+from moderation.pipeline.metrics import render_snapshots
+from moderation.pipeline.sinks import CallbackSink, JsonlSink
+from moderation.pipeline.status import StreamSpec
+from moderation.pipeline.stream import StreamPipeline
 
 
 def _cfg(**live: object) -> PipelineConfig:

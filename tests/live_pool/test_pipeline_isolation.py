@@ -17,14 +17,14 @@ from fakes import FakeClients
 from media_factory import make_clip
 
 from moderation.config import PipelineConfig
-from moderation.live.chat import ChatFollower
-from moderation.live.evidence import WallClock
-from moderation.live.metrics import render_snapshots
-from moderation.live.pipeline import StreamPipeline
-from moderation.live.sinks import CallbackSink
-from moderation.live.status import StreamSpec
 from moderation.messages import ChatMessage, Signal, Verdict
-from moderation.runtime.graph import Engines
+from moderation.pipeline.chat_follower import ChatFollower
+from moderation.pipeline.clock import WallClock
+from moderation.pipeline.graph import Engines
+from moderation.pipeline.metrics import render_snapshots
+from moderation.pipeline.sinks import CallbackSink
+from moderation.pipeline.status import StreamSpec
+from moderation.pipeline.stream import StreamPipeline
 
 SPAM = "百家乐 在线下注 加我"
 

@@ -10,12 +10,12 @@ from fakes import FakeClients
 from media_factory import make_clip
 
 from moderation.config import EnforcementConfig, PipelineConfig
-from moderation.live.alerts import Alert, ViolationLog, evidence_source
-from moderation.live.enforce import EnforcementResult, Enforcer, Target
-from moderation.live.pipeline import StreamPipeline
-from moderation.live.sinks import CallbackSink
-from moderation.live.status import StreamSpec
 from moderation.messages import Verdict
+from moderation.pipeline.alerts import Alert, ViolationLog, evidence_source
+from moderation.pipeline.enforce import EnforcementResult, Enforcer, Target
+from moderation.pipeline.sinks import CallbackSink
+from moderation.pipeline.status import StreamSpec
+from moderation.pipeline.stream import StreamPipeline
 from moderation.policy.fuse import fuse
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from moderation.live.queues import DropOldestQueue
+from moderation.pipeline.queues import DropOldestQueue
 
 
 def test_drops_oldest_and_counts() -> None:

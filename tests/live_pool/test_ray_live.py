@@ -24,8 +24,8 @@ import pytest
 from origin import Broadcaster, Origin, free_port, hooked_origin, serving
 
 from moderation.config import PipelineConfig
-from moderation.live.enforce import Enforcer, Target
 from moderation.messages import Verdict
+from moderation.pipeline.enforce import Enforcer, Target
 from moderation.review.settings import ReviewSettings
 from moderation.review.store import ReviewStore
 from moderation.samplegen import Background, paste, render_text, speak, write_video
@@ -70,8 +70,8 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from moderation.runtime.pool import WorkerPool
-    from moderation.runtime.service import create_app
+    from moderation.cluster.pool import WorkerPool
+    from moderation.service.api import create_app
 
     d = tmp_path_factory.mktemp("raypool")
     queue = f"sqlite:///{d / 'queue.db'}"

@@ -9,8 +9,9 @@ from pathlib import Path
 import av
 from media_factory import make_clip
 
-from moderation.ingest.evidence_ring import EncodedPacket, EvidenceRing
-from moderation.ingest.live import LiveSource
+from moderation.evidence.ring import EvidenceRing
+from moderation.ingest.live_source import LiveSource
+from moderation.ingest.packets import EncodedPacket
 from moderation.ingest.source import Connected, PacketEvent, SourceConfig
 from moderation.ingest.urlguard import UrlGuardConfig
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from moderation.ingest.live import LiveSource
+from moderation.ingest.live_source import LiveSource
 from moderation.ingest.source import SourceConfig
 from moderation.ingest.urlguard import UrlGuardConfig
-from moderation.live.status import StreamSpec, is_file_url
+from moderation.pipeline.status import StreamSpec, is_file_url
 
 
 def test_spec_origin_fixed_once_and_resume_for_live_urls_only() -> None:

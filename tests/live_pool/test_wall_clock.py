@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from moderation.live.evidence import WallClock
+from moderation.pipeline.clock import WallClock
 
 T0 = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 

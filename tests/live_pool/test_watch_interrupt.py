@@ -14,12 +14,12 @@ import pytest
 from fakes import FakeClients
 from media_factory import make_clip
 
-import moderation.live.clients as live_clients
+import moderation.pipeline.clients as live_clients
+from moderation.cli.live import _watch
 from moderation.config import PipelineConfig
-from moderation.live.pipeline import StreamPipeline
-from moderation.live.status import StreamSpec, StreamStatus
 from moderation.messages import Verdict
-from moderation.runtime.live_cli import _watch
+from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.pipeline.stream import StreamPipeline
 
 
 class _Clients(FakeClients):

@@ -55,8 +55,13 @@ def test_viewers_are_fused_apart_from_each_other_and_from_the_streamer() -> None
         signal(1.0, kind="chat.keyword", score=0.9, term="百家乐", user="bot"),
         signal(1.5, kind="asr.keyword", score=0.9, term="下注"),
     ]
-    got = {(v.subject.kind, v.subject.id, len(v.signals)) for v in fuse("s1", sigs, pol()) if v.subject}
-    assert got == {("viewer", "bot", 1), ("streamer", "s1", 1)}
+    got = {
+        (v.subject.kind, v.subject.id, len(v.signals), v.action)
+        for v in fuse("s1", sigs, pol(action="cut"))
+        if v.subject
+    }
+    # warn / cut act on the stream: a viewer's chat never cuts the streamer off
+    assert got == {("viewer", "bot", 1, "review"), ("streamer", "s1", 1, "cut")}
 
 
 def test_ambiguous_hit_never_opens_alone_but_joins_other_evidence() -> None:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from moderation.config import PipelineConfig
 from moderation.messages import Signal, Verdict
-from moderation.runtime.graph import attach_evidence
+from moderation.pipeline.graph import attach_evidence
 
 
 def test_failed_clip_is_named_in_the_record(tmp_path: Path) -> None:

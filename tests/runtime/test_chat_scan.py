@@ -16,8 +16,8 @@ from media_factory import make_clip
 
 from moderation.config import load_pipeline
 from moderation.errors import InputError
+from moderation.pipeline.scan import run_scan
 from moderation.report import read_report
-from moderation.runtime.local import run_scan
 
 NO_MODELS = "vision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\nqr: {enabled: false}\n" \
             "synthetic: {enabled: false}\n"

@@ -12,8 +12,8 @@ import pytest
 from media_factory import make_clip
 
 from moderation.config import load_pipeline
+from moderation.pipeline.scan import run_scan
 from moderation.report import read_report
-from moderation.runtime.local import run_scan
 
 NO_MODELS = "vision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\nqr: {enabled: false}\n" \
             "synthetic: {enabled: false}\nchat: {recording_slack_s: 2.0}\n"  # fmt: skip

@@ -26,19 +26,19 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from moderation.config import PipelineConfig
-from moderation.messages import VideoFrame
-from moderation.review.settings import ReviewSettings
-from moderation.review.store import ReviewStore
-from moderation.runtime.manager import (
+from moderation.cluster.manager import (
     NAMESPACE,
     ManagerSettings,
     batcher_name,
     get_or_create_manager,
     worker_name,
 )
-from moderation.runtime.placement import Assignment, StreamRequest
-from moderation.runtime.rescan import RescanOptions, run_rescan
+from moderation.cluster.placement import Assignment, StreamRequest
+from moderation.cluster.rescan import RescanOptions, run_rescan
+from moderation.config import PipelineConfig
+from moderation.messages import VideoFrame
+from moderation.review.settings import ReviewSettings
+from moderation.review.store import ReviewStore
 from moderation.samplegen import generate_sample
 from moderation.samplegen.sample import GAMBLING_URL, PlantedEvent
 
@@ -253,9 +253,9 @@ def test_crashed_worker_is_restarted_with_backoff(cluster: dict[str, Any]) -> No
 def test_control_api_over_the_manager_outlives_the_service(cluster: dict[str, Any]) -> None:
     from fastapi.testclient import TestClient
 
+    from moderation.cluster.managed_pool import ManagedPool
     from moderation.config import load_pipeline
-    from moderation.runtime.managed_pool import ManagedPool
-    from moderation.runtime.service import create_app
+    from moderation.service.api import create_app
 
     d = cluster["dir"]
     a0, a1 = _media(d, "api0", 8.0, 1.0, seed=400), _media(d, "api1", 8.0, 1.0, seed=401)

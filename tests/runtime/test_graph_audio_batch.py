@@ -10,7 +10,7 @@ import pytest
 
 from moderation.config import PipelineConfig
 from moderation.messages import AudioWindow, TranscriptSegment
-from moderation.runtime.graph import ASR_SCAN_BATCH, Engines, FileScan, audio_signals
+from moderation.pipeline.graph import ASR_SCAN_BATCH, Engines, FileScan, audio_signals
 from moderation.samplegen import write_video
 
 
@@ -57,7 +57,7 @@ def test_a_failed_window_fails_the_scan(tmp_path: Path) -> None:
 def test_scan_runs_the_audio_branch_beside_the_video_branch(tmp_path: Path) -> None:
     import threading
 
-    from moderation.runtime.graph import scan_file
+    from moderation.pipeline.graph import scan_file
 
     threads: list[str] = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from moderation.cli import app
+from moderation.cli.main import app
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from moderation.runtime.placement import (
+from moderation.cluster.placement import (
     Assignment,
     Checkpoint,
     NodeView,
@@ -71,6 +71,6 @@ def test_checkpoint_round_trip_survives_reopen(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("state", ["pending", "running"])
 def test_active_states_are_what_a_restarted_manager_resumes(state: str) -> None:
-    from moderation.runtime.placement import ACTIVE
+    from moderation.cluster.placement import ACTIVE
 
     assert state in ACTIVE and "ended" not in ACTIVE and "failed" not in ACTIVE

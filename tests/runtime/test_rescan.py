@@ -16,11 +16,11 @@ import pytest
 import ray
 from ray import cloudpickle
 
+from moderation.cluster.rescan import RescanOptions, RescanProgress, ScanActor, expand_inputs, run_rescan
 from moderation.config import PipelineConfig
 from moderation.errors import InputError
+from moderation.pipeline.ledger import ScanLedger
 from moderation.report import read_report
-from moderation.runtime.ledger import ScanLedger
-from moderation.runtime.rescan import RescanOptions, RescanProgress, ScanActor, expand_inputs, run_rescan
 from moderation.samplegen import generate_sample
 from moderation.samplegen.sample import GAMBLING_URL, PlantedEvent
 

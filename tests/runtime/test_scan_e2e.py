@@ -13,8 +13,8 @@ import pytest
 
 from moderation.config import load_pipeline
 from moderation.ingest.decode import probe
+from moderation.pipeline.scan import run_scan
 from moderation.report import read_report
-from moderation.runtime.local import run_scan
 from moderation.samplegen import SampleManifest, generate_sample
 
 pytestmark = pytest.mark.slow

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from media_factory import corrupt_copy, make_clip, truncate_copy
 
+from moderation.cluster.rescan import RescanOptions, expand_inputs, run_rescan
 from moderation.config import PipelineConfig
 from moderation.errors import InputError
-from moderation.runtime.ledger import ScanLedger, file_sha256
-from moderation.runtime.rescan import RescanOptions, expand_inputs, run_rescan
+from moderation.pipeline.ledger import ScanLedger, file_sha256
 from moderation.samplegen import generate_sample
 from moderation.samplegen.sample import GAMBLING_URL, PlantedEvent
 

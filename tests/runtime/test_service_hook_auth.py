@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from moderation.config import ConfigError, PipelineConfig
-from moderation.live.runner import PoolFull
-from moderation.live.status import StreamSpec, StreamStatus
-from moderation.runtime.service import check_bind, create_app
+from moderation.pipeline.pool import PoolFull
+from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.service.api import check_bind, create_app
 
 FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
 FORM = {"call": "publish", "app": "live", "name": "k1", "tcurl": "rtmp://127.0.0.1:9/live", "addr": "127.0.0.1"}

@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live_pool"))
 from fakes import FakeClients
 
 from moderation.config import PipelineConfig
-from moderation.live.runner import LocalPool
-from moderation.runtime.service import create_app
+from moderation.pipeline.pool import LocalPool
+from moderation.service.api import create_app
 
 # The fake OCR "reads" text on text-less frames: the text-likely gate would skip them.
 CFG = PipelineConfig.model_validate({

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from moderation.config import AsrConfig, PipelineConfig, QrConfig, VisionConfig
-from moderation.runtime.graph import Engines, FileScan, scan_file
+from moderation.pipeline.graph import Engines, FileScan, scan_file
 from moderation.samplegen import Background, paste, render_text, write_video
 
 pytestmark = pytest.mark.slow

@@ -59,6 +59,14 @@
     if (btn) btn.click();
   };
 
+  // Enter in the reason field dismisses the selection (the reason is for dismissing), instead of
+  // the form's implicit submission with its first button (confirm).
+  const bulkNote = $("bulk-note");
+  if (bulkNote) bulkNote.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { ev.preventDefault(); batch("dismiss"); }
+    if (ev.key === "Escape") bulkNote.blur();
+  });
+
   // Stream timeline segments and evidence markers are positioned by script (CSP forbids inline styles).
   document.querySelectorAll(".timeline .seg").forEach((s) => {
     s.style.left = s.dataset.l + "%"; s.style.width = s.dataset.w + "%";

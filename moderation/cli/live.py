@@ -1,0 +1,205 @@
+"""``moderation watch`` and ``moderation serve`` (registered in :mod:`moderation.cli.main`).
+
+Heavy imports (PyAV, models, Ray, FastAPI) happen inside the commands so ``moderation --help``
+and the other commands stay fast. ``watch`` follows streams in this process (one shared set of
+batchers, no Ray start-up cost) until Ctrl-C or every stream ended; ``serve`` runs the Ray
+worker pool (``--local`` for the in-process pool) behind the control API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from moderation.config import PipelineConfig
+    from moderation.messages import Verdict
+    from moderation.pipeline.status import StreamSpec, StreamStatus
+
+AllowNet = Annotated[
+    list[str] | None,
+    typer.Option("--allow-network", help="Non-public CIDR streams may come from, e.g. 127.0.0.0/8 (repeatable)."),
+]
+
+
+#: Which command-line option set a ``live`` field, for the one-line error when it is invalid.
+_OPTIONS = {"allow_networks": "--allow-network", "allow_files": "--allow-files", "chat_source": "--chat"}
+
+
+def _config(pipeline: str | None, allow_network: list[str] | None, allow_files: bool = False,
+            chat: str | None = None) -> PipelineConfig:  # fmt: skip
+    """The pipeline with the command-line overrides merged in and validated (before any model loads)."""
+    from moderation.config import load_pipeline, with_overrides
+
+    cfg = load_pipeline(pipeline)
+    live = cfg.live
+    update: dict[str, object] = {}
+    if allow_network:
+        update["allow_networks"] = (*live.allow_networks, *allow_network)
+    if allow_files:
+        update["allow_files"] = True
+    if chat:
+        update["chat_source"] = chat
+    return with_overrides(cfg, "live", update, _OPTIONS)
+
+
+def _line(v: Verdict) -> str:
+    kinds = ", ".join(sorted({f"{s.kind}:{s.term or s.label or ''}".rstrip(":") for s in v.signals}))
+    return (f"{v.wallclock_start or '-'}  {v.stream}  {v.category} ({v.severity}, {v.score:.2f})  "
+            f"{v.start:.1f}-{v.end:.1f}s  [{kinds}]  clip: {v.clip or '-'}")  # fmt: skip
+
+
+def watch(
+    urls: Annotated[list[str], typer.Argument(help="Stream URLs (rtmp, HLS, rtsp, udp, files).", metavar="URL...")],
+    pipeline: Annotated[str | None, typer.Option(help="Pipeline preset name or YAML path.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Append verdicts to this JSONL report as they come.")] = None,
+    clips: Annotated[Path | None, typer.Option(help="Write evidence clips and thumbnails here.")] = None,
+    queue: Annotated[str | None, typer.Option(help="Also upsert verdicts into this review queue URL.")] = None,
+    allow_network: AllowNet = None,
+    allow_files: Annotated[bool, typer.Option(help="Allow local files (read at real-time pace).")] = False,
+    chat: Annotated[
+        str | None,
+        typer.Option(help="Chat feed of each stream (JSONL over HTTP(S); {stream}, {app}, {name} are filled in)."),
+    ] = None,
+) -> None:
+    """Follow live streams until Ctrl-C or all ended, printing verdicts as they are decided."""
+    from moderation.cli.common import console, err, user_errors
+    from moderation.ingest.urlguard import UrlGuard
+    from moderation.pipeline.status import StreamSpec
+    from moderation.service.hooks import guard_config
+
+    with user_errors():
+        cfg = _config(pipeline, allow_network, allow_files, chat)
+        for url in urls:  # refuse bad URLs before any model loads
+            UrlGuard(guard_config(cfg.live)).check(url)
+        specs, seen = [], set()
+        for url in urls:
+            spec = StreamSpec.from_url(url)
+            n, sid = 1, spec.stream_id
+            while sid in seen:
+                n += 1
+                sid = f"{spec.stream_id}-{n}"
+            seen.add(sid)
+            specs.append(StreamSpec(sid, spec.url, spec.app, spec.name))
+        show = lambda v: console.print(_line(v), highlight=False, soft_wrap=True, markup=False)  # noqa: E731
+        statuses = asyncio.run(_watch(specs, cfg, out, clips, queue, show))
+    bad = [s for s in statuses if s.state == "error"]
+    for s in statuses:
+        err.print(f"{s.stream}: {s.state} ({s.end_reason or s.error or ''}); frames {s.frames_in}, "
+                  f"dropped {s.frames_dropped}, gaps {s.gaps}, verdicts {s.verdicts}", highlight=False,
+                  soft_wrap=True)  # fmt: skip
+    if bad:
+        raise typer.Exit(1)
+
+
+async def _watch(specs: list[StreamSpec], cfg: PipelineConfig, out: Path | None, clips: Path | None,
+                 queue: str | None, show: Callable[[Verdict], None]) -> list[StreamStatus]:  # fmt: skip
+    from moderation.cli.common import err
+    from moderation.pipeline.alerts import Alert
+    from moderation.pipeline.clients import LocalClients
+    from moderation.pipeline.pool import LocalPool
+    from moderation.pipeline.sinks import CallbackSink, JsonlSink, VerdictSink
+    from moderation.review.sink import ReviewSink
+
+    sinks: list[VerdictSink] = [CallbackSink(show)]
+    if out is not None:
+        sinks.append(JsonlSink(out))
+    if queue is not None:
+        sinks.append(ReviewSink(queue))
+    clients = LocalClients(cfg)
+    def alerted(stream: str, a: Alert) -> None:
+        known = f"{a.latency_s:.1f} s after its first evidence" if a.latency_s is not None else "now"
+        err.print(f"open  {stream}  {a.category}  from {a.start:.1f}s  (known {known}, from "
+                  f"{' + '.join(a.sources)})",
+                  highlight=False, soft_wrap=True)  # fmt: skip
+
+    pool = LocalPool(cfg, clients, sinks, clips_dir=clips, on_alert=alerted)
+    err.print("loading models…")
+    await clients.warm_up()
+    loop = asyncio.get_running_loop()
+
+    def stop_all() -> None:
+        err.print("stopping…")
+        for s in specs:
+            p = pool.pipeline(s.stream_id)
+            if p is not None:
+                p.stop()
+
+    loop.add_signal_handler(signal.SIGINT, stop_all)
+    loop.add_signal_handler(signal.SIGTERM, stop_all)
+    for s in specs:
+        await pool.add(s)
+        err.print(f"watching {s.stream_id}: {s.url}")
+    try:
+        return await pool.wait_all()  # a stream that failed is reported, after the others flushed
+    finally:
+        closers: list[tuple[str, Callable[[], object]]] = [(type(s).__name__, s.close) for s in sinks]
+        for name, close in [("inference clients", clients.close), *closers]:
+            try:  # one failing close must not skip the others (a report or queue not flushed)
+                done = close()
+                if asyncio.iscoroutine(done):
+                    await done
+            except Exception as exc:
+                err.print(f"closing {name} failed: {exc}", highlight=False, soft_wrap=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address the control API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the control API.")] = 8090,
+    pipeline: Annotated[str | None, typer.Option(help="Pipeline preset name or YAML path.")] = None,
+    queue: Annotated[str | None, typer.Option(help="Review queue URL verdicts are upserted into.")] = None,
+    clips: Annotated[Path | None, typer.Option(help="Where evidence clips and thumbnails go.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also append verdicts to this JSONL report.")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (default: start Ray locally).")] = None,
+    local: Annotated[bool, typer.Option(help="Run streams in this process instead of Ray actors.")] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="Cluster mode: place streams through the stream manager actor, which keeps its "
+                     "assignments in this SQLite checkpoint (on storage every node sees) and survives restarts."),
+    ] = None,
+    allow_network: AllowNet = None,
+) -> None:
+    """Run the worker pool with its control API (streams, publish hooks, /metrics)."""
+    from moderation.cli.common import user_errors
+    from moderation.config import ConfigError
+    from moderation.service.api import check_bind, create_app
+
+    with user_errors():
+        cfg = _config(pipeline, allow_network)
+        check_bind(host, cfg.live)  # before Ray or any model starts
+        if checkpoint is not None and allow_network:  # the manager's workers load --pipeline themselves
+            raise ConfigError("--allow-network does not reach the stream manager's workers (--checkpoint): "
+                              "set live.allow_networks in the --pipeline YAML instead")  # fmt: skip
+    import uvicorn
+
+    if local:
+        from moderation.pipeline.pool import LocalPool
+        from moderation.pipeline.sinks import JsonlSink, VerdictSink
+        from moderation.review.sink import ReviewSink
+
+        sinks: list[VerdictSink] = ([JsonlSink(out)] if out else []) + ([ReviewSink(queue)] if queue else [])
+        uvicorn.run(create_app(LocalPool(cfg, sinks=sinks, clips_dir=clips), cfg), host=host, port=port)
+        return
+    if checkpoint is not None:
+        from moderation.cluster.managed_pool import ManagedPool
+        from moderation.cluster.manager import ManagerSettings
+
+        managed = ManagedPool(ManagerSettings(checkpoint=str(checkpoint), pipeline=pipeline, queue_url=queue),
+                              clips_dir=str(clips) if clips else None, report=str(out) if out else None)
+        managed.start(address)
+        uvicorn.run(create_app(managed, cfg), host=host, port=port)  # streams outlive this API process
+        return
+    from moderation.cluster.pool import WorkerPool
+
+    pool = WorkerPool(cfg, address=address, clips_dir=clips, report=out, queue_url=queue)
+    pool.start()
+    try:
+        uvicorn.run(create_app(pool, cfg), host=host, port=port)
+    finally:
+        pool.shutdown()

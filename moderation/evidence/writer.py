@@ -1,0 +1,116 @@
+"""Live evidence: media-time ↔ wall-clock mapping, frames kept for thumbnails, and the writer
+that gives a verdict its clip and thumbnail.
+
+Why a mapping and not ``start_wall + t``: a live timeline has gaps (reconnects) and the pace of
+arrival is not the pace of media when the origin bursts or stalls. Each arriving frame/window is
+a (media time, arrival wall time) point; a verdict's ``wallclock_start`` and its latency are read
+off these points. The ingest thread writes, the event loop reads: both under one lock.
+
+Thumbnails need a decoded picture, but the evidence ring holds only encoded packets. Frames that
+produced a signal are kept at full size (bounded count) so their boxes can be drawn; every other
+sampled frame is kept small (≤ ``SMALL_SIDE`` px) for speech-only verdicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+
+from moderation.config import EvidenceConfig
+from moderation.evidence.clip import ClipInfo, clip_error_text, write_thumbnail
+from moderation.evidence.ring import EvidenceRing
+from moderation.messages import Box, Verdict, VideoFrame
+
+log = logging.getLogger(__name__)
+
+SMALL_SIDE = 480
+
+
+class FrameKeeper:
+    """Frames for thumbnails: full-size signal frames (by time) and small recent frames."""
+
+    def __init__(self, signal_frames: int = 16, recent: int = 32) -> None:
+        self._signal: OrderedDict[float, VideoFrame] = OrderedDict()
+        self._recent: deque[tuple[float, VideoFrame, float]] = deque(maxlen=recent)
+        self._max_signal = signal_frames
+
+    def keep_recent(self, frame: VideoFrame) -> None:
+        h, w = frame.image.shape[:2]
+        scale = min(1.0, SMALL_SIDE / max(h, w))
+        image = frame.image
+        if scale < 1.0:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        self._recent.append((frame.t, VideoFrame(frame.stream, frame.t, image, frame.index), scale))
+
+    def keep_signal(self, frame: VideoFrame) -> None:
+        self._signal[frame.t] = frame
+        while len(self._signal) > self._max_signal:
+            self._signal.popitem(last=False)
+
+    def at(self, t: float) -> tuple[VideoFrame, float] | None:
+        """The best frame for time ``t`` and its scale relative to the sampled frame."""
+        exact = self._signal.get(t)
+        if exact is not None:
+            return exact, 1.0
+        if not self._recent:
+            return None
+        best = min(self._recent, key=lambda item: abs(item[0] - t))
+        return best[1], best[2]
+
+
+class EvidenceWriter:
+    """A verdict's clip, remuxed from the stream's evidence ring, and a thumbnail with its boxes.
+
+    A verdict can be decided before its post-roll has arrived, so the writer waits (at most
+    ``wait_s``) until the ring covers ``end + post_s`` or ingest ended. Evidence failures are
+    logged and the verdict goes on without it: losing a clip must not lose the verdict.
+    """
+
+    def __init__(self, ring: EvidenceRing, lock: threading.Lock, keeper: FrameKeeper, cfg: EvidenceConfig,
+                 clips_dir: Path, wait_s: float) -> None:  # fmt: skip
+        self.ring, self.lock, self.keeper, self.cfg = ring, lock, keeper, cfg
+        self.clips_dir, self.wait_s = clips_dir, wait_s
+
+    async def attach(self, v: Verdict, ingest_done: Callable[[], bool]) -> Verdict:
+        deadline = time.monotonic() + self.wait_s
+        while not self.ring.covers(v.end + self.cfg.post_s) and not ingest_done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        stem = self.clips_dir / v.stream / f"{int(v.start):06d}-{v.category}"
+        try:
+            info = await asyncio.to_thread(self._clip, v, stem.with_suffix(".mp4"))
+        except Exception as exc:  # evidence failure must not lose the verdict itself
+            log.warning("%s: clip for %s at %.1fs failed: %s", v.stream, v.category, v.start, exc)
+            return replace(v, clip_error=clip_error_text(exc))
+        thumbs: tuple[str, ...] = ()
+        first = v.signals[0]
+        picked = self.keeper.at(first.t)
+        if picked is not None:
+            frame, scale = picked
+            boxes: list[Box] = [
+                (s.box[0] * scale, s.box[1] * scale, s.box[2] * scale, s.box[3] * scale)
+                for s in v.signals
+                if s.box is not None and abs(s.t - first.t) < 1e-3
+            ]
+            await asyncio.to_thread(write_thumbnail, frame.image, stem.with_suffix(".jpg"), boxes or None)
+            thumbs = (str(stem.with_suffix(".jpg")),)
+        return replace(
+            v,
+            clip=info.path,
+            clip_start=info.start,
+            clip_gaps=tuple((g.start, g.end) for g in info.gaps),
+            clip_error=None,
+            thumbnails=thumbs,
+        )
+
+    def _clip(self, v: Verdict, path: Path) -> ClipInfo:
+        with self.lock:
+            return self.ring.clip(v.start, v.end, path, self.cfg.pre_s, self.cfg.post_s)

@@ -1,0 +1,385 @@
+"""Follow a live stream (or a file at real-time pace) as a sequence of typed events.
+
+Why it is one generator with a connection loop inside:
+
+* A live stream drops, stalls and restarts; the stream worker above must not care. A drop
+  (network error, read timeout) reconnects with exponential backoff and jitter; a publisher that
+  restarts on the same connection (nginx-rtmp keeps subscribers while its clock jumps back) is
+  detected by the timestamp jump and reopened so codec parameters are fresh. Either way a
+  :class:`Gap` is recorded and the timeline stays continuous: the next connection starts at
+  ``last media time + wall-clock outage``, so verdict times never go backwards or collide.
+* The end is an event, not an error loop: a file's EOF is :class:`Ended` ``"eof"``; a live
+  stream whose publisher left (EOF) gets ``eof_grace_s`` to come back, then ``"publisher_left"``;
+  an outage beyond the attempt/time limits is ``"gave_up"`` with the last error.
+* Decode is per packet (PyAV 18's ``container.decode()`` dies for good on one InvalidDataError)
+  and a packet of a stream that appeared mid-demux (PyAV raises a bare IndexError) is skipped;
+  both are counted in :class:`LiveStats`, never fatal.
+* Each event carries the UTC wall-clock time its data arrived, next to its media time, so a
+  verdict can carry both and frame-to-verdict latency can be measured.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import Literal, cast
+
+import av
+import av.container
+
+from moderation.ingest.decode import MediaError, _decode_packet, _resampler, media_origin
+from moderation.ingest.packets import CodecTemplates, EncodedPacket
+from moderation.ingest.source import (
+    AudioEvent,
+    Connected,
+    Disconnected,
+    Ended,
+    EndReason,
+    FrameEvent,
+    Gap,
+    LiveEvent,
+    LiveStats,
+    Opened,
+    PacketEvent,
+    SourceConfig,
+    TransientError,
+    _classify,
+    open_source,
+)
+from moderation.ingest.urlguard import UrlRefused
+from moderation.messages import AudioWindow, VideoFrame
+from moderation.sample.audio import SAMPLE_RATE, AudioWindower
+from moderation.sample.frames import FpsSampler, scaled_size
+
+log = logging.getLogger(__name__)
+
+_BACKWARD_SLACK_S = 0.25
+
+
+class _Drop(Exception):
+    """The current connection is over; ``eof`` when it ended cleanly."""
+
+    def __init__(self, reason: str, *, eof: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.eof = eof
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LiveSource:
+    """Iterate ``LiveSource(url, "s1", config)`` for events; ``close()`` ends it from another thread.
+
+    Permanent problems (refused URL, not media, frame over the cap) raise from the first
+    ``next()``; a refusal met later (an HLS segment, a redirect) raises when it happens.
+    Everything else ends in exactly one :class:`Ended` event.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        stream_id: str,
+        config: SourceConfig | None = None,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        rng: random.Random | None = None,
+        start_at: float = 0.0,
+    ) -> None:
+        """``start_at``: timeline time of the first packet. A stream worker restarted mid-stream
+        passes the seconds since the stream's timeline began, so verdicts after the restart never
+        reuse the media times (and review-queue keys) of verdicts from before it."""
+        if start_at < 0:
+            raise ValueError(f"start_at must be >= 0, got {start_at}")
+        self.url = url
+        self.stream_id = stream_id
+        self.config = config or SourceConfig()
+        self.stats = LiveStats()
+        self._stop = threading.Event()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._epoch = -1
+        self._t_last = float(start_at)  # newest timeline time seen (seconds)
+        self._wall_last = _now()
+        self._t_first: float | None = None
+        self._sampler = FpsSampler(self.config.fps)
+        self._windower = AudioWindower(self.config.audio_window_s, self.config.audio_hop_s, SAMPLE_RATE)
+        self._frame_index = 0
+
+    def close(self) -> None:
+        """Stop at the next packet or backoff wait (then Ended 'closed' is yielded)."""
+        self._stop.set()
+
+    def wall_at(self, t: float) -> datetime:
+        """Estimated UTC time at which timeline time ``t`` arrived (linear from the newest packet)."""
+        return self._wall_last - timedelta(seconds=self._t_last - t)
+
+    def backoff(self, attempt: int) -> float:
+        """Delay before reconnect attempt ``attempt`` (1-based): the first is immediate (the
+        origin is often fine and the publisher already back), then exponential, capped, jittered."""
+        c = self.config
+        if attempt <= 1:
+            return 0.0
+        base = min(c.backoff_max_s, c.backoff_initial_s * c.backoff_factor ** (attempt - 2))
+        return max(0.0, base * (1 + self._rng.uniform(-c.backoff_jitter, c.backoff_jitter)))
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep; True when close() was called meanwhile."""
+        if self._sleep is not None:
+            self._sleep(seconds)
+            return self._stop.is_set()
+        return self._stop.wait(seconds)
+
+    def _end(self, reason: EndReason, error: str | None = None) -> Ended:
+        return Ended(self.stream_id, reason, self._t_last, _now(), error)
+
+    def __iter__(self) -> Iterator[LiveEvent]:
+        opened = open_source(self.url, self.config)
+        attempts = 1
+        while True:
+            self._epoch += 1
+            self.stats.connects += 1
+            if self._epoch:
+                self.stats.reconnects += 1
+            try:
+                yield from self._follow(opened, attempts)
+                return  # _follow yielded Ended
+            except _Drop as drop:
+                reason, eof = drop.reason, drop.eof
+            finally:
+                opened.container.close()
+            outage_wall = self._wall_last
+            log.warning("%s: connection lost: %s", self.stream_id, reason)
+            yield Disconnected(self.stream_id, self._t_last, _now(), reason)
+            if not self.config.reconnect:
+                yield self._end("publisher_left" if eof else "gave_up", reason)
+                return
+            result = self._reconnect(reason, eof)
+            if isinstance(result, Ended):
+                yield result
+                return
+            opened, attempts = result
+            wall_end = _now()
+            gap_end = self._t_last + max(0.0, (wall_end - outage_wall).total_seconds())
+            gap = Gap(self.stream_id, self._t_last, gap_end, outage_wall, wall_end, attempts, reason)
+            self.stats.gaps.append(gap)
+            log.info("%s: reconnected after %.2fs (%d attempts)", self.stream_id, gap.wall_s, attempts)
+            self._t_last, self._wall_last = gap_end, wall_end
+            yield gap
+
+    def _reconnect(self, reason: str, eof: bool) -> tuple[Opened, int] | Ended:
+        """Reopen until it works or the limits say stop; UrlRefused still propagates."""
+        c = self.config
+        limit = c.eof_grace_s if eof else c.give_up_after_s
+        started = time.monotonic()
+        last_error = reason
+        attempt = 0
+        while True:
+            attempt += 1
+            delay = self.backoff(attempt)
+            over_attempts = c.max_attempts and attempt > c.max_attempts
+            if over_attempts or time.monotonic() - started + delay > limit:
+                if eof:
+                    return self._end("publisher_left", last_error)
+                spent = time.monotonic() - started
+                return self._end("gave_up", f"{attempt - 1} attempts in {spent:.1f}s: {last_error}")
+            if self._wait(delay):
+                return self._end("closed")
+            try:
+                return open_source(self.url, c), attempt
+            except UrlRefused:
+                raise
+            except (TransientError, MediaError) as exc:  # a restarting origin may answer with nothing yet
+                self.stats.failed_attempts += 1
+                last_error = str(exc)
+                log.info("%s: reconnect attempt %d failed: %s", self.stream_id, attempt, exc)
+
+    def _follow(self, opened: Opened, attempts: int) -> Iterator[LiveEvent]:
+        """Events of one connection; raises _Drop when it is lost (live) — Ended otherwise."""
+        c, container, guard = self.config, opened.container, opened.guard
+        video = container.streams.video[0] if container.streams.video else None
+        audio = container.streams.audio[0] if container.streams.audio else None
+        if video is not None:
+            video.codec_context.thread_type = "AUTO"
+            if c.keyframes_only:
+                video.codec_context.skip_frame = "NONKEY"
+        yield Connected(self.stream_id, self._epoch, self._t_last, _now(), attempts, CodecTemplates(video, audio))
+        conn = _Conn(self, opened, video, audio)
+        it = container.demux()
+        while True:
+            if self._stop.is_set():
+                yield self._end("closed")
+                return
+            try:
+                packet = next(it)
+            except StopIteration:
+                if guard.refusals:  # e.g. a reloaded live playlist now lists a forbidden entry
+                    raise guard.refusals[0] from None
+                if opened.live and opened.io is not None and opened.io.read_errors:
+                    # The guarded reader ended the body because a read broke off: a drop, not an end.
+                    raise _Drop(f"read failed: {opened.io.read_errors[-1]}") from None
+                if opened.live:
+                    raise _Drop("end of stream (publisher left)", eof=True) from None
+                yield from conn.flush()
+                yield self._end("eof")
+                return
+            except IndexError:  # PyAV 18: packet of a stream that appeared after open
+                self.stats.unknown_stream_packets += 1
+                it = container.demux()
+                continue
+            except UrlRefused:
+                raise
+            except Exception as exc:
+                if guard.refusals:
+                    raise guard.refusals[0] from exc
+                if not opened.live:  # truncated file: keep what was read, end cleanly
+                    self.stats.demux_errors += 1
+                    yield from conn.flush()
+                    yield self._end("eof", f"demux stopped early: {exc}")
+                    return
+                raise _Drop(str(_classify(self.url, opened.checked, exc, "read"))) from exc
+            if guard.refusals:
+                raise guard.refusals[0]
+            if conn.over_duration(packet):
+                yield self._end("max_duration")
+                return
+            yield from conn.packet(packet)
+
+
+class _Conn:
+    """Per-connection state: timeline origin, discontinuity check, decoders, pacing."""
+
+    def __init__(self, src: LiveSource, opened: Opened, video: av.VideoStream | None, audio: av.AudioStream | None):
+        self.src = src
+        self.opened = opened
+        self.video = video
+        self.audio = audio
+        start = opened.container.start_time
+        self.origin: float | None = media_origin(opened.container) if start is not None else None
+        self.offset = src._t_last
+        self.last: dict[str, tuple[float, float]] = {}  # kind -> (t_dts, monotonic arrival)
+        self.pace0: tuple[float, float] | None = None  # (t_dts, monotonic) for real-time reading
+        self.resampler = _resampler()
+
+    def _times(self, packet: av.Packet) -> tuple[float, float] | None:
+        tb = packet.time_base
+        pts = packet.pts if packet.pts is not None else packet.dts
+        dts = packet.dts if packet.dts is not None else packet.pts
+        if pts is None or dts is None or tb is None:
+            return None
+        if self.origin is None:
+            self.origin = float(dts * tb)
+        return float(pts * tb) - self.origin + self.offset, float(dts * tb) - self.origin + self.offset
+
+    def over_duration(self, packet: av.Packet) -> bool:
+        cap = self.src.config.max_duration_s
+        return cap is not None and self.src._t_first is not None and self.src._t_last - self.src._t_first >= cap
+
+    def packet(self, packet: av.Packet) -> Iterator[LiveEvent]:
+        src, c = self.src, self.src.config
+        stream = packet.stream
+        if stream is not self.video and stream is not self.audio:
+            return
+        kind: Literal["video", "audio"] = "video" if stream is self.video else "audio"
+        times = self._times(packet) if packet.size else None
+        if times is not None:
+            t, t_dts = times
+            self._check_jump(kind, t_dts)
+            if c.realtime:
+                self._pace(t_dts)
+            wall = _now()
+            if src._t_first is None:
+                src._t_first = t_dts
+            src._t_last, src._wall_last = max(src._t_last, t_dts), wall
+            if c.packets:
+                yield PacketEvent(
+                    EncodedPacket(
+                        kind,
+                        bytes(packet),
+                        packet.pts,
+                        packet.dts,
+                        packet.duration or 0,
+                        cast(Fraction, packet.time_base),
+                        packet.is_keyframe,
+                        t,
+                        t_dts,
+                        wall,
+                        src._epoch,
+                    )
+                )
+        if kind == "video":
+            yield from self._frames(packet)
+        elif c.audio:
+            yield from self._audio(packet)
+
+    def _check_jump(self, kind: str, t_dts: float) -> None:
+        """A live clock that jumps means the publisher restarted: reopen for fresh codec state."""
+        now = time.monotonic()
+        prev = self.last.get(kind)
+        self.last[kind] = (t_dts, now)
+        if prev is None or not self.opened.live:
+            return
+        # Decode timestamps of one stream never go back (a small slack for muxer rounding);
+        # forward, media may run ahead of the wall clock only by buffering (``discontinuity_s``).
+        limit = self.src.config.discontinuity_s
+        if t_dts < prev[0] - _BACKWARD_SLACK_S or t_dts > prev[0] + (now - prev[1]) + limit:
+            self.src.stats.discontinuities += 1
+            raise _Drop(f"timestamp jump {prev[0]:.3f}s -> {t_dts:.3f}s on {kind} (publisher restarted)")
+
+    def _pace(self, t_dts: float) -> None:
+        if self.pace0 is None:
+            self.pace0 = (t_dts, time.monotonic())
+            return
+        ahead = (t_dts - self.pace0[0]) - (time.monotonic() - self.pace0[1])
+        if ahead > 0:
+            self.src._wait(ahead)
+
+    def _frames(self, packet: av.Packet) -> Iterator[LiveEvent]:
+        src, c, stats = self.src, self.src.config, self.src.stats
+        for frame in cast(list[av.VideoFrame], _decode_packet(src.url, packet, stats)):
+            stats.frames_decoded += 1
+            if frame.time is None or self.origin is None:
+                continue
+            t = frame.time - self.origin + self.offset
+            if not src._sampler.take(t):
+                continue
+            if frame.width * frame.height > c.max_frame_pixels:
+                stats.oversized_frames += 1
+                continue
+            size = scaled_size(frame.width, frame.height, c.max_side)
+            image = frame.to_ndarray(width=size.width, height=size.height, format="bgr24")
+            stats.frames_sampled += 1
+            yield FrameEvent(VideoFrame(src.stream_id, t, image, src._frame_index), src._wall_last)
+            src._frame_index += 1
+
+    def _audio(self, packet: av.Packet) -> Iterator[LiveEvent]:
+        for frame in cast(list[av.AudioFrame], _decode_packet(self.src.url, packet, self.src.stats)):
+            self.src.stats.frames_decoded += 1
+            try:
+                out = self.resampler.resample(frame)
+            except ValueError:  # layout/rate changed mid-stream: drain, start a new resampler
+                out = self.resampler.resample(None)
+                self.resampler = _resampler()
+                out += self.resampler.resample(frame)
+            yield from self._windows(out)
+
+    def _windows(self, frames: list[av.AudioFrame]) -> Iterator[LiveEvent]:
+        src = self.src
+        for rf in frames:
+            t = rf.time - self.origin + self.offset if rf.time is not None and self.origin is not None else None
+            for w in src._windower.push(rf.to_ndarray().reshape(-1), t):
+                window = AudioWindow(src.stream_id, w.start, w.samples)
+                yield AudioEvent(window, src._wall_last, src.wall_at(w.start))
+
+    def flush(self) -> Iterator[LiveEvent]:
+        """End of a file: drain the resampler and the last partial audio window."""
+        src = self.src
+        yield from self._windows(self.resampler.resample(None))
+        for w in src._windower.flush():
+            yield AudioEvent(AudioWindow(src.stream_id, w.start, w.samples), src._wall_last, src.wall_at(w.start))

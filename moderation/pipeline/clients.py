@@ -1,0 +1,197 @@
+"""Inference as the stream pipeline sees it: three async calls, wherever the models run.
+
+:class:`InferenceClients` is the only thing :class:`moderation.pipeline.stream.StreamPipeline` knows
+about models. Two implementations share the same batch functions (:func:`build_family`):
+
+* :class:`LocalClients` — :class:`moderation.infer.batcher.DynamicBatcher` per model family in
+  this process; every pipeline in the process shares them, so frames of many streams are batched
+  together (``moderation watch``, benchmarks, tests).
+* ``RayClients`` in :mod:`moderation.cluster.actors` — the same batchers inside Ray actors.
+
+Results are per item: a slot holds the result or the ``Exception`` that item raised, so one bad
+frame (or a full batcher queue) fails only itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
+
+import numpy as np
+
+from moderation.config import PipelineConfig, project_root
+from moderation.infer.batcher import DynamicBatcher, QueueFull, in_thread
+from moderation.infer.priority import background_executor
+from moderation.messages import AudioWindow, OcrResult, TranscriptSegment, VideoFrame, VisionResult
+
+log = logging.getLogger(__name__)
+
+Family = Literal["vision", "ocr", "asr"]
+FAMILIES: tuple[Family, ...] = ("vision", "ocr", "asr")
+T = TypeVar("T")
+R = TypeVar("R")
+
+Transcript = list[TranscriptSegment]
+
+
+class InferenceClients(Protocol):
+    """Async inference for one stream; each returns one slot per input, in order."""
+
+    async def vision(self, frames: Sequence[VideoFrame]) -> Sequence[VisionResult | Exception]: ...
+
+    async def ocr(self, frames: Sequence[VideoFrame]) -> Sequence[OcrResult | Exception]: ...
+
+    async def asr(self, windows: Sequence[AudioWindow]) -> Sequence[Transcript | Exception]: ...
+
+
+@dataclass
+class BatchFamily:
+    """A blocking batch function (one slot per input) and its warm-up."""
+
+    family: Family
+    fn: Callable[[Sequence[Any]], Sequence[Any]]
+    warm_up: Callable[[], None]
+    max_batch: int
+    max_wait_ms: float
+    #: Where ``fn`` and ``warm_up`` run; None = the event loop's default executor. ASR on CPU gets
+    #: its own lower-priority thread (:mod:`moderation.infer.priority`).
+    executor: Executor | None = None
+
+    def batcher(self, max_queue: int) -> DynamicBatcher[Any, Any]:
+        return DynamicBatcher(in_thread(self.fn, self.executor), self.max_batch, self.max_wait_ms, max_queue)
+
+    async def warm(self) -> None:
+        """Load the models and run one tiny call, on the thread that will run the batches."""
+        await asyncio.get_running_loop().run_in_executor(self.executor, self.warm_up)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False)
+
+
+def per_item(fn: Callable[[Sequence[T]], Sequence[R]]) -> Callable[[Sequence[T]], list[R | Exception]]:
+    """Run ``fn`` on the batch; if it raises, retry item by item so only the bad ones fail."""
+
+    def run(items: Sequence[T]) -> list[R | Exception]:
+        try:
+            return list(fn(items))
+        except Exception:
+            if len(items) == 1:
+                raise
+        out: list[R | Exception] = []
+        for item in items:
+            try:
+                out.extend(fn([item]))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    return run
+
+
+def _blank(stream: str = "warm-up") -> VideoFrame:
+    return VideoFrame(stream, 0.0, np.zeros((64, 64, 3), np.uint8))
+
+
+def _warm(fn: Callable[[Sequence[VideoFrame]], Sequence[Any]]) -> Callable[[], None]:
+    def run() -> None:
+        fn([_blank()])
+
+    return run
+
+
+def build_family(family: Family, cfg: PipelineConfig, registry: Any = None, *, device: str = "cpu") -> BatchFamily:
+    """The batch function of one model family, models resolved (hash-checked) but loaded lazily."""
+    from moderation.infer.registry import Registry
+
+    reg = registry or Registry.load(project_root() / "models")
+    if family == "vision":
+        from moderation.infer.vision import VisionModels
+
+        models = VisionModels.from_registry(reg, cfg.vision)
+        fn = per_item(models.analyse)
+        return BatchFamily(family, fn, _warm(fn), max(1, cfg.vision.batch_size), 20.0)
+    if family == "ocr":
+        from moderation.infer.ocr import load_ocr
+
+        engine = load_ocr(reg, cfg.ocr)
+        fn_ocr = per_item(engine.read)
+        return BatchFamily(family, fn_ocr, _warm(fn_ocr), 4, 20.0)
+    from moderation.infer.asr_batch import load_batched_transcriber
+
+    bt = load_batched_transcriber(reg, cfg.asr, device=device)
+    executor = background_executor(cfg.asr.cpu_nice if device == "cpu" else 0, "asr")
+    return BatchFamily(family, bt.transcribe_batch, bt.warm_up, 8, 200.0, executor)
+
+
+async def submit_all(batcher: DynamicBatcher[Any, Any], items: Sequence[Any]) -> list[Any]:
+    """Submit every item without waiting for room (a full queue fails that item with QueueFull)."""
+    futs: list[asyncio.Future[Any]] = []
+    out: list[Any] = [None] * len(items)
+    slots: list[int] = []
+    for i, item in enumerate(items):
+        try:
+            futs.append(batcher.try_submit(item))
+            slots.append(i)
+        except QueueFull as exc:
+            out[i] = exc
+    for i, res in zip(slots, await asyncio.gather(*futs, return_exceptions=True), strict=True):
+        out[i] = res if not isinstance(res, BaseException) or isinstance(res, Exception) else RuntimeError(str(res))
+    return out
+
+
+class LocalClients:
+    """In-process DynamicBatchers per family, created on first use in the running event loop.
+
+    ``families`` lets tests or callers inject ready :class:`BatchFamily` objects (e.g. fakes);
+    otherwise :func:`build_family` builds them from ``cfg`` the first time a family is needed.
+    """
+
+    def __init__(
+        self, cfg: PipelineConfig, families: dict[Family, BatchFamily] | None = None, max_queue: int = 256
+    ) -> None:
+        self.cfg = cfg
+        self.max_queue = max_queue
+        self._families: dict[Family, BatchFamily] = dict(families or {})
+        self._batchers: dict[Family, DynamicBatcher[Any, Any]] = {}
+
+    def family(self, family: Family) -> BatchFamily:
+        if family not in self._families:
+            self._families[family] = build_family(family, self.cfg)
+        return self._families[family]
+
+    def batcher(self, family: Family) -> DynamicBatcher[Any, Any]:
+        b = self._batchers.get(family)
+        if b is None:
+            b = self._batchers[family] = self.family(family).batcher(self.max_queue)
+        return b
+
+    def stats(self) -> dict[str, float]:
+        """Mean batch size per family (how much cross-stream batching happened)."""
+        return {f: b.stats.mean_batch for f, b in self._batchers.items()}
+
+    async def warm_up(self, families: Sequence[Family] = FAMILIES) -> None:
+        """Load the models of the enabled families and run one tiny call each."""
+        enabled = {"vision": self.cfg.vision.enabled, "ocr": self.cfg.ocr.enabled, "asr": self.cfg.asr.enabled}
+        for f in families:
+            if enabled[f]:
+                await self.family(f).warm()
+
+    async def vision(self, frames: Sequence[VideoFrame]) -> Sequence[VisionResult | Exception]:
+        return await submit_all(self.batcher("vision"), frames)
+
+    async def ocr(self, frames: Sequence[VideoFrame]) -> Sequence[OcrResult | Exception]:
+        return await submit_all(self.batcher("ocr"), frames)
+
+    async def asr(self, windows: Sequence[AudioWindow]) -> Sequence[Transcript | Exception]:
+        return await submit_all(self.batcher("asr"), windows)
+
+    async def close(self) -> None:
+        for b in self._batchers.values():
+            await b.close()
+        for fam in self._families.values():
+            fam.close()

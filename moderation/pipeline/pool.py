@@ -1,0 +1,117 @@
+"""Many streams in ONE process, without Ray: :class:`LocalPool`.
+
+Used by ``moderation watch`` (a few URLs on one machine), by the control API in tests, and by
+benchmarks. All pipelines share one :class:`moderation.pipeline.clients.LocalClients`, so their frames
+and audio windows are batched together exactly as the Ray batcher actors would batch them.
+It has the same async interface as :class:`moderation.cluster.pool.WorkerPool` (``add``,
+``remove``, ``list_streams``, ``status``, ``metrics``), which is what the control API needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from moderation.config import PipelineConfig
+from moderation.pipeline.alerts import Alert
+from moderation.pipeline.clients import InferenceClients, LocalClients
+from moderation.pipeline.enforce import Enforcer
+from moderation.pipeline.graph import Engines
+from moderation.pipeline.metrics import render_snapshots
+from moderation.pipeline.sinks import VerdictSink
+from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.pipeline.stream import StreamPipeline
+
+log = logging.getLogger(__name__)
+
+
+class PoolFull(Exception):
+    """No room for another stream (``live.max_streams``)."""
+
+
+class DuplicateStream(Exception):
+    """A stream with this id is already being watched."""
+
+
+@dataclass
+class _Entry:
+    pipeline: StreamPipeline
+    task: asyncio.Task[StreamStatus]
+
+
+class LocalPool:
+    """Follow streams as asyncio tasks of the running loop; create it inside that loop."""
+
+    def __init__(
+        self, cfg: PipelineConfig, clients: InferenceClients | None = None, sinks: Sequence[VerdictSink] = (),
+        *, clips_dir: Path | None = None, on_alert: Callable[[str, Alert], None] | None = None,
+    ) -> None:  # fmt: skip
+        self.cfg = cfg
+        self.clients = clients or LocalClients(cfg)
+        self.sinks = list(sinks)
+        self.clips_dir = clips_dir
+        self.on_alert = on_alert  # (stream id, alert) when a violation is first known
+        self.enforcer = Enforcer(cfg.live.enforcement) if cfg.live.enforcement.enabled else None
+        self.engines = Engines(cfg)  # lexicon + matcher built once, shared by every stream
+        self._streams: dict[str, _Entry] = {}
+
+    async def add(self, spec: StreamSpec) -> StreamStatus:
+        old = self._streams.get(spec.stream_id)
+        if old is not None and not old.task.done():
+            raise DuplicateStream(f"stream {spec.stream_id!r} is already watched")
+        active = sum(1 for e in self._streams.values() if not e.task.done())
+        if active >= self.cfg.live.max_streams:
+            raise PoolFull(f"already watching {active} streams (live.max_streams)")
+        listen = self.on_alert
+        pipe = StreamPipeline(spec, self.cfg, self.clients, self.sinks, clips_dir=self.clips_dir,
+                              enforcer=self.enforcer, engines=self.engines,
+                              on_alert=(lambda a: listen(spec.stream_id, a)) if listen else None)  # fmt: skip
+        self._streams[spec.stream_id] = _Entry(pipe, asyncio.create_task(pipe.run(), name=f"stream-{spec.stream_id}"))
+        return pipe.status()
+
+    async def remove(self, stream_id: str, timeout: float = 15.0) -> StreamStatus | None:
+        entry = self._streams.pop(stream_id, None)
+        if entry is None:
+            return None
+        entry.pipeline.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(entry.task), timeout)
+        return entry.pipeline.status()
+
+    async def list_streams(self) -> list[StreamStatus]:
+        return [e.pipeline.status() for e in self._streams.values()]
+
+    async def status(self, stream_id: str) -> StreamStatus | None:
+        entry = self._streams.get(stream_id)
+        return entry.pipeline.status() if entry is not None else None
+
+    async def metrics(self) -> bytes:
+        return render_snapshots(e.pipeline.metrics() for e in self._streams.values())
+
+    def pipeline(self, stream_id: str) -> StreamPipeline | None:
+        entry = self._streams.get(stream_id)
+        return entry.pipeline if entry is not None else None
+
+    async def wait_all(self) -> list[StreamStatus]:
+        """Until every stream ended (or errored). A stream whose task raised is reported in state
+        ``error`` once the others have finished (so they still flush their open violations)."""
+        entries = list(self._streams.values())
+        results = await asyncio.gather(*(e.task for e in entries), return_exceptions=True)
+        out: list[StreamStatus] = []
+        for e, r in zip(entries, results, strict=True):
+            if isinstance(r, BaseException):
+                log.error("%s: stream task failed: %s: %s", e.pipeline.spec.stream_id, type(r).__name__, r)
+                r = replace(e.pipeline.status(), state="error", error=f"stream task failed: {type(r).__name__}: {r}")
+            out.append(r)
+        return out
+
+    async def close(self) -> None:
+        for sid in list(self._streams):
+            await self.remove(sid)
+        close = getattr(self.clients, "close", None)
+        if close is not None:
+            await close()

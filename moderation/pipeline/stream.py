@@ -1,0 +1,412 @@
+"""One live stream, end to end, as a plain-Python object (no Ray): :class:`StreamPipeline`.
+
+    pipe = StreamPipeline(StreamSpec.from_url(url), cfg, clients, sinks=[JsonlSink(path)], clips_dir=d)
+    status = await pipe.run()          # until the stream ends, errors, or pipe.stop()
+    pipe.status(); pipe.metrics()      # any time, from the same event loop or another thread
+
+Inside (DESIGN.md §2, §7, §8):
+
+* an **ingest thread** (:class:`moderation.pipeline.stream_ingest.StreamIngest`) iterates
+  :class:`moderation.ingest.live_source.LiveSource` (reconnects, gaps, corrupt packets are its business),
+  pushes encoded packets into the evidence ring and sampled frames / audio windows into bounded
+  :class:`DropOldestQueue` s — it never blocks on inference;
+* **frame** and **audio tasks** on the event loop take what is queued, call the injected
+  :class:`InferenceClients` (local batchers or Ray batcher actors — the same code) and hand their
+  signals to the per-stream :class:`moderation.policy.fuse.Fuser` in media-time order: a signal is
+  held until the **watermark** (the media time every stage has finished: frames done, and the
+  stitcher's horizon behind the last transcribed audio window) passes it, so live verdicts equal
+  offline ones even though transcripts trail frames by an audio window;
+* an optional **chat thread** (:class:`moderation.pipeline.chat_follower.ChatFollower`) follows the stream's
+  chat feed; its ``chat.keyword`` signals join the rest;
+* frame and chat signals also go straight to a **preview** fuser, which opens a visual violation (alert,
+  enforcement of open violations) as soon as its frames are done instead of an audio window
+  later; :class:`moderation.pipeline.alerts.ViolationLog` makes the preview's sighting and the
+  authoritative verdict one violation, alerted and enforced once;
+* a **tick** releases held signals and advances both fusers, so verdicts close while the stream
+  goes on;
+* every one of these tasks isolates its items (a frame batch, an audio batch, a chat line, a
+  signal, a verdict): one that raises is skipped, logged once per distinct failure and counted
+  (:class:`moderation.pipeline.failures.TaskFailures`, ``task_errors`` in status and metrics); a task
+  that dies anyway is restarted and shown in the status (``task_failure``, ``task_restarts``);
+* a verdict gets ``wallclock_start`` (arrival time of its first evidence), model versions, an
+  evidence clip remuxed from the ring plus a thumbnail, goes to the sinks, and is enforced
+  (warn/cut) when its policy action says so. Open violations are enforced as soon as detected.
+
+Latency (exported as histograms): frame arrival → inference result; first evidence arrival →
+detection (``alert``: preview or authoritative fuser, whichever knew first); last evidence
+arrival → sink write (``verdict``, includes the policy's ``merge_gap_s`` and the watermark).
+``status()`` and ``metrics()`` may be called at any time from the pipeline's event loop.
+Other helpers build on this: ``benchmarks/live_capacity.py`` (many pipelines, one LocalClients)
+and :class:`moderation.cluster.actors.StreamWorker` (one pipeline per Ray actor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from moderation.config import PipelineConfig
+from moderation.evidence.writer import EvidenceWriter, FrameKeeper
+from moderation.ingest.source import FrameEvent, SourceConfig
+from moderation.messages import Signal, Verdict
+from moderation.pipeline.alerts import Alert, AlertTracker, ViolationLog
+from moderation.pipeline.analysis import AudioAnalyzer, FrameAnalyzer
+from moderation.pipeline.chat_follower import ChatFollower, chat_source
+from moderation.pipeline.clients import InferenceClients
+from moderation.pipeline.enforce import Enforcer, Target
+from moderation.pipeline.failures import TaskFailures, supervise
+from moderation.pipeline.graph import Engines
+from moderation.pipeline.metrics import LatencyHistogram, StreamMetrics
+from moderation.pipeline.queues import DropOldestQueue
+from moderation.pipeline.settings import source_config
+from moderation.pipeline.sinks import VerdictSink
+from moderation.pipeline.status import StreamSpec, StreamStatus, VerdictBrief
+from moderation.pipeline.stream_ingest import StreamIngest
+from moderation.policy.fuse import Fuser
+
+__all__ = ["StreamPipeline", "source_config"]
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.5
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z" if dt is not None else None
+
+
+class StreamPipeline:
+    """Follow one stream until it ends; see the module docstring."""
+
+    def __init__(
+        self, spec: StreamSpec, cfg: PipelineConfig, clients: InferenceClients, sinks: Sequence[VerdictSink] = (),
+        *, clips_dir: Path | None = None, enforcer: Enforcer | None = None, engines: Engines | None = None,
+        source: SourceConfig | None = None, on_alert: Callable[[Alert], None] | None = None,
+    ) -> None:  # fmt: skip
+        self.spec, self.cfg, self.clients, self.sinks = spec, cfg, clients, list(sinks)
+        self.clips_dir = clips_dir
+        self.enforcer = enforcer
+        self.engines = engines or Engines(cfg)  # lexicon, matcher, registry; models are never touched here
+        self.source_cfg = source or source_config(cfg)
+        live = cfg.live
+        self.failures = TaskFailures(spec.stream_id)  # what each task survived; in status and metrics
+        self.ingest = StreamIngest(spec, cfg, self.source_cfg, on_frame=self._frame_arrived, failures=self.failures)
+        self.ring, self.frames, self.audio, self.clock = (self.ingest.ring, self.ingest.frames, self.ingest.audio,
+                                                          self.ingest.clock)  # fmt: skip
+        self.keeper = FrameKeeper()
+        # The authoritative fuser gets every signal in media-time order behind the watermark (same
+        # verdicts as offline); the preview gets frame signals at once, for early alerts only.
+        self.fuser = Fuser(spec.stream_id, cfg.policy)
+        self.preview = Fuser(spec.stream_id, cfg.policy)
+        self._held: list[Signal] = []
+        self.verdicts: list[Verdict] = []
+        self.frame_latency, self.verdict_latency, self.alert_latency = (LatencyHistogram() for _ in range(3))
+        self._evidence = (EvidenceWriter(self.ring, self.ingest.lock, self.keeper, cfg.evidence, clips_dir,
+                                         live.clip_wait_s) if clips_dir is not None and cfg.evidence.clips else None)
+        self._frames_done_t = 0.0
+        self._audio_done_t = 0.0
+        self._frame_busy = self._audio_busy = False
+        gap = lambda category: cfg.policy.category(category).merge_gap_s  # noqa: E731
+        self._alerts = AlertTracker(gap, self._wall_at, on_alert)  # violations known, each once
+        self.alerts = self._alerts.recent  # the latest, for status and benchmarks
+        self._acted = ViolationLog(gap)  # violations enforced, by (category, action)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._enforced: Counter[tuple[str, str]] = Counter()
+        self._verdict_count = 0
+        matcher = self.engines.matcher
+        self._frame_an = FrameAnalyzer(spec.stream_id, cfg, clients, matcher, self.engines.registry)
+        self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
+        chat = chat_source(spec, cfg)
+        self._chat = (ChatFollower(chat, spec, cfg, self.clock, matcher.match, self._from_chat,
+                                   failures=self.failures) if chat else None)  # fmt: skip
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ------------------------------------------------------------------ control
+    def stop(self) -> None:
+        """End following (thread-safe); ``run`` finishes the verdicts in flight and returns."""
+        self.ingest.stop()
+
+    def _frame_arrived(self, ev: FrameEvent) -> None:
+        """Ingest thread, after each sampled frame is queued."""
+        if self._chat is not None and not self._chat.started:  # send times now map onto media time
+            self._chat.start()
+
+    async def run(self) -> StreamStatus:
+        loop = asyncio.get_running_loop()
+        self.frames.bind(loop)
+        self.audio.bind(loop)
+        frame_an, audio_an = self._frame_an, self._audio_an
+        ingest_done = loop.create_future()
+        thread = threading.Thread(target=self.ingest.run, args=(loop, ingest_done), daemon=True,
+                                  name=f"ingest-{self.spec.stream_id}")  # fmt: skip
+        thread.start()
+        fail = self.failures
+        workers = [asyncio.create_task(supervise("frame", lambda: self._frame_loop(frame_an), fail,
+                                                 self._pending(self.frames))),
+                   asyncio.create_task(supervise("audio", lambda: self._audio_loop(audio_an), fail,
+                                                 self._pending(self.audio)))]  # fmt: skip
+        ticker = asyncio.create_task(supervise("tick", self._tick_loop, fail, lambda: True))
+        self._loop = loop
+        try:
+            await ingest_done
+            await asyncio.gather(*workers)
+        finally:
+            ticker.cancel()
+            self.stop()
+            if self._chat is not None:
+                self._chat.stop()
+        rest: list[Signal] = []
+        for name, finish in (("frame", frame_an.finish), ("audio", audio_an.finish)):
+            try:
+                rest += finish()
+            except Exception as exc:
+                self.failures.item(name, exc)
+        self._feed(rest, final=True)
+        try:
+            self._emit(self.fuser.finish())
+        except Exception as exc:
+            self.failures.item("fusion", exc)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.to_thread(thread.join, 5.0)
+        self.ingest.state = self.ingest.final
+        return self.status()
+
+    # ------------------------------------------------------------------ inference (event loop)
+    def _pending(self, queue: DropOldestQueue[Any]) -> Callable[[], bool]:
+        """Whether more may still come through ``queue`` (a dead task is restarted only then)."""
+        return lambda: not (self.ingest.done and queue.closed and not len(queue))
+
+    async def _frame_loop(self, an: FrameAnalyzer) -> None:
+        while events := await self.frames.get_batch(self.cfg.live.frame_batch):
+            self._frame_busy = True
+            try:
+                await self._frame_batch(an, events)
+            except Exception as exc:  # this batch is lost; the stream's next frames are not
+                self.failures.item("frame", exc)
+            finally:
+                self._frames_done_t = max(self._frames_done_t, events[-1].frame.t)
+                self._frame_busy = False
+
+    async def _frame_batch(self, an: FrameAnalyzer, events: list[FrameEvent]) -> None:
+        frames = [e.frame for e in events]
+        result = await an.analyse(frames)
+        now = datetime.now(UTC)
+        for e in events:
+            self.frame_latency.observe((now - e.wall).total_seconds())
+            self.keeper.keep_recent(e.frame)
+        for f in result.signal_frames:
+            self.keeper.keep_signal(f)
+        self._frames_done_t = max(self._frames_done_t, frames[-1].t)
+        self._frame_busy = False
+        self._preview_feed(result.signals)
+        self._feed(result.signals)
+
+    async def _audio_loop(self, an: AudioAnalyzer) -> None:
+        while events := await self.audio.get_batch(2):
+            self._audio_busy = True
+            try:
+                signals = await an.analyse([e.window for e in events])
+            except Exception as exc:  # these windows are lost; transcripts resume at the next ones
+                self.failures.item("audio", exc)
+                signals = []
+                self._audio_done_t = max(self._audio_done_t, events[-1].window.start)
+            self._audio_done_t = max(self._audio_done_t, an.watermark)
+            self._audio_busy = False
+            self._feed(signals)
+
+    def watermark(self) -> float:
+        """Media time up to which every stage has reported (nothing earlier can still arrive)."""
+        frame_wm = self._frame_watermark()
+        if not self.ingest.has_audio:
+            return frame_wm
+        # Transcripts still to come (later windows, segments the stitcher holds) start at or after
+        # the stitcher's horizon: about the last transcribed window's end minus the overlap.
+        return min(frame_wm, self._audio_done_t)
+
+    def _frame_watermark(self) -> float:
+        """Media time up to which the frame stages (vision, OCR, QR, loop) have reported."""
+        return self._frames_done_t if (self._frame_busy or len(self.frames)) else self.ingest.ingested_t
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            self._preview_feed([])
+            self._release()  # both isolate their items
+
+    def _from_chat(self, signals: list[Signal]) -> None:
+        """From the chat thread: chat signals go to both fusers, on the event loop."""
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: the stream has ended
+                self._loop.call_soon_threadsafe(self._on_chat, signals)
+
+    def _on_chat(self, signals: list[Signal]) -> None:
+        self._preview_feed(signals)
+        self._feed(signals)
+
+    def _preview_feed(self, signals: list[Signal]) -> None:
+        """Frame and chat signals → the preview fuser at once: alerts and enforcement of open violations."""
+        seen: list[Verdict] = []
+        for s in sorted(signals, key=lambda s: s.t):
+            try:
+                seen += self.preview.add(s)
+            except Exception as exc:  # one signal's failure costs that signal only
+                self.failures.item("preview", exc)
+        try:
+            seen += self.preview.advance(self._frame_watermark())
+            seen += self.preview.active()
+        except Exception as exc:
+            self.failures.item("preview", exc)
+        self._open(seen, early=True)
+
+    def _feed(self, signals: list[Signal], final: bool = False) -> None:
+        self._held.extend(signals)
+        self._release(final)
+
+    def _release(self, final: bool = False) -> None:
+        """Give the fuser every held signal up to the watermark, in media-time order."""
+        wm = math.inf if final else self.watermark()
+        ready = sorted((s for s in self._held if s.t <= wm), key=lambda s: s.t)
+        self._held = [s for s in self._held if s.t > wm]
+        for s in ready:
+            try:
+                self._emit(self.fuser.add(s))
+            except Exception as exc:  # one signal's failure costs that signal only
+                self.failures.item("fusion", exc)
+        try:
+            if not final:
+                self._emit(self.fuser.advance(wm))
+            active = self.fuser.active()
+        except Exception as exc:
+            self.failures.item("fusion", exc)
+            active = []
+        self._open(active, early=False)
+
+    def _open(self, verdicts: list[Verdict], early: bool) -> None:
+        """Violations known to be going on: alert (once each) and enforce while open."""
+        now = datetime.now(UTC)
+        for v in verdicts:
+            try:
+                self._alert(v, now, early)
+                if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
+                    self._maybe_enforce(v)
+            except Exception as exc:
+                self.failures.item("alert", exc)
+
+    # ------------------------------------------------------------------ verdicts
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _emit(self, verdicts: list[Verdict]) -> None:
+        for v in verdicts:
+            self._spawn(self._finish(v))
+
+    def _wall_at(self, t: float) -> datetime | None:
+        """When media time ``t`` arrived; None when unknown or beyond any date."""
+        try:
+            return self.clock.wall_at(t)
+        except (OverflowError, ValueError):
+            return None
+
+    def _stamp(self, v: Verdict) -> Verdict:
+        return replace(v, wallclock_start=_iso(self._wall_at(v.start)),
+                       model_versions=self.engines.model_versions())  # fmt: skip
+
+    def _alert(self, v: Verdict, now: datetime, early: bool = False) -> None:
+        """First time a violation is known (open, or decided in one step): its detection latency."""
+        alert = self._alerts.see(v, now, early)
+        if alert is not None and alert.latency_s is not None:
+            self.alert_latency.observe(alert.latency_s)
+
+    async def _finish(self, verdict: Verdict) -> None:
+        try:
+            await self._finish_one(verdict)
+        except Exception as exc:  # spawned: nobody awaits it until the stream ends, so never silent
+            self.failures.item("verdict", exc)
+
+    async def _finish_one(self, verdict: Verdict) -> None:
+        self._alert(verdict, datetime.now(UTC))
+        v = self._stamp(verdict)
+        if self._evidence is not None:
+            try:
+                v = await self._evidence.attach(v, lambda: self.ingest.done)
+            except Exception as exc:  # evidence failure must not lose the verdict itself
+                self.failures.item("evidence", exc)
+        for sink in self.sinks:
+            try:
+                await asyncio.to_thread(sink.write, v)
+            except Exception as exc:  # a sink failure must not lose the verdict for the others
+                log.error("%s: sink %s failed for %s: %s", self.spec.stream_id, type(sink).__name__, v.category, exc)
+        arrived = self._wall_at(v.end)
+        if arrived is not None:
+            self.verdict_latency.observe(max(0.0, (datetime.now(UTC) - arrived).total_seconds()))
+        self.verdicts.append(v)
+        del self.verdicts[:-100]
+        self._verdict_count += 1
+        self._maybe_enforce(v)
+
+    def _maybe_enforce(self, v: Verdict) -> None:
+        """Enforce ``v.action`` once per violation and action (warn, then cut if it escalates)."""
+        if self.enforcer is None or v.action not in ("warn", "cut"):
+            return
+        if not self._acted.first((v.category, v.action), v.start, v.end):
+            return
+        self._spawn(self._enforce(self._stamp(v) if v.wallclock_start is None else v))
+
+    async def _enforce(self, v: Verdict) -> None:
+        assert self.enforcer is not None
+        try:
+            res = await self.enforcer.enforce(v, Target(self.spec.stream_id, self.spec.app, self.spec.name))
+        except Exception as exc:
+            self.failures.item("enforce", exc)
+            return
+        if res is not None:
+            self._enforced[(res.action, res.outcome)] += 1
+
+    # ------------------------------------------------------------------ status
+    def status(self) -> StreamStatus:
+        last = self.verdicts[-1] if self.verdicts else None
+        ing = self.ingest
+        return StreamStatus(
+            stream=self.spec.stream_id, url=StreamStatus.starting("", self.spec.url).url, state=ing.state,
+            media_t=ing.ingested_t, frames_in=self.frames.put_count,
+            frames_processed=self._frame_an.counts.frames,
+            frames_dropped=self.frames.dropped, audio_windows=self.audio.put_count, audio_dropped=self.audio.dropped,
+            corrupt_packets=ing.corrupt_packets, reconnects=ing.reconnects, gaps=len(ing.gaps),
+            gap_s=sum(g.end_media - g.start_media for g in ing.gaps), verdicts=self._verdict_count,
+            lag_s=max(0.0, ing.ingested_t - self._frames_done_t) if len(self.frames) or self._frame_busy else 0.0,
+            last_verdict=None if last is None else VerdictBrief(last.category, last.severity, last.score, last.start,
+                                                                last.end, last.wallclock_start, last.clip, last.action),
+            end_reason=ing.end_reason, error=ing.error,
+            chat_messages=self._chat.status.messages if self._chat else 0,
+            chat_error=self._chat.status.error if self._chat else None,
+            alerts=self._alerts.count, last_alert=self.alerts[-1] if self.alerts else None,
+            task_errors=self.failures.errors, task_restarts=self.failures.restarts,
+            task_failure=self.failures.failure,
+        )  # fmt: skip
+
+    def metrics(self) -> StreamMetrics:
+        st = self.status()
+        errors = self._frame_an.counts.errors + self._audio_an.counts.errors
+        return StreamMetrics(
+            stream=st.stream, frames_in=st.frames_in, frames_processed=st.frames_processed,
+            frames_dropped=st.frames_dropped, audio_windows=st.audio_windows, audio_dropped=st.audio_dropped,
+            corrupt_packets=st.corrupt_packets, reconnects=st.reconnects, verdicts=st.verdicts,
+            inference_errors=errors, lag_s=st.lag_s if math.isfinite(st.lag_s) else 0.0,
+            chat_messages=st.chat_messages, chat_bad_lines=self._chat.stats.bad if self._chat else 0,
+            task_errors=st.task_errors, task_restarts=st.task_restarts,
+            enforcements=tuple((a, o, n) for (a, o), n in sorted(self._enforced.items())),
+            frame_latency=self.frame_latency.snapshot(), verdict_latency=self.verdict_latency.snapshot(),
+            alert_latency=self.alert_latency.snapshot(),
+        )  # fmt: skip

@@ -1,0 +1,166 @@
+"""The ingest side of one live stream: a thread that follows the source and never waits on inference.
+
+:class:`StreamIngest` iterates :class:`moderation.ingest.live_source.LiveSource` (reconnects, gaps and
+corrupt packets are the source's business), pushes encoded packets into the evidence ring and
+sampled frames / audio windows into bounded :class:`DropOldestQueue` s, and records the stream's
+state and counters. It opens with retries while the origin has nothing yet (right after an
+``on_publish`` hook) and gives up after ``give_up_after_s``; a refused URL or non-media input is
+permanent. :class:`moderation.pipeline.stream.StreamPipeline` reads what it records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from moderation.config import PipelineConfig
+from moderation.evidence.ring import EvidenceRing
+from moderation.ingest.decode import MediaError
+from moderation.ingest.live_source import LiveSource
+from moderation.ingest.source import (
+    AudioEvent,
+    Connected,
+    Disconnected,
+    Ended,
+    FrameEvent,
+    Gap,
+    LiveEvent,
+    PacketEvent,
+    SourceConfig,
+    TransientError,
+)
+from moderation.ingest.urlguard import UrlRefused
+from moderation.pipeline.clock import WallClock
+from moderation.pipeline.failures import TaskFailures
+from moderation.pipeline.queues import DropOldestQueue
+from moderation.pipeline.status import StreamSpec, StreamState
+
+__all__ = ["StreamIngest"]
+
+log = logging.getLogger(__name__)
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class StreamIngest:
+    """Source → evidence ring, frame and audio queues, wall clock, state; run in its own thread."""
+
+    def __init__(self, spec: StreamSpec, cfg: PipelineConfig, source_cfg: SourceConfig,
+                 on_frame: Callable[[FrameEvent], None] | None = None,
+                 failures: TaskFailures | None = None) -> None:  # fmt: skip
+        """``on_frame`` is called (in the ingest thread) for every sampled frame after it is queued;
+        an event whose handling raises is skipped and recorded in ``failures``."""
+        self.spec, self.cfg, self.source_cfg = spec, cfg, source_cfg
+        self.failures = failures or TaskFailures(spec.stream_id)
+        live = cfg.live
+        self.ring = EvidenceRing(live.ring_s, int(live.ring_mb * 1024 * 1024))
+        self.lock = threading.Lock()  # the ring, shared with evidence writers on the event loop
+        self.frames: DropOldestQueue[FrameEvent] = DropOldestQueue(live.frame_queue)
+        self.audio: DropOldestQueue[AudioEvent] = DropOldestQueue(live.audio_queue)
+        self.clock = WallClock()
+        self.on_frame = on_frame
+        self.state: StreamState = "starting"
+        self.final: StreamState = "ended"  # the state once everything in flight has finished
+        self.error: str | None = None
+        self.end_reason: str | None = None
+        self.has_audio = False  # the stream has audio and ASR is on
+        self.ingested_t = 0.0  # newest frame time ingested
+        self.done = False
+        self.gaps: list[Gap] = []
+        self._corrupt = self._reconnects = 0
+        self._stop = threading.Event()
+        self._source: LiveSource | None = None
+
+    def stop(self) -> None:
+        """End following (thread-safe)."""
+        self._stop.set()
+        if self._source is not None:
+            self._source.close()
+
+    @property
+    def corrupt_packets(self) -> int:
+        src = self._source
+        return self._corrupt + (src.stats.corrupt_packets if src is not None and not self.done else 0)
+
+    @property
+    def reconnects(self) -> int:
+        src = self._source
+        return self._reconnects + (src.stats.reconnects if src is not None and not self.done else 0)
+
+    def run(self, loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]) -> None:
+        """Thread body: follow until the stream ends, then close the queues and resolve ``done``."""
+        try:
+            self._follow()
+        except Exception as exc:  # permanent: refused URL, not media, ...
+            self.final, self.error = "error", str(exc)
+            log.error("%s: %s", self.spec.stream_id, exc)
+        finally:
+            self.done = True
+            self.frames.close()
+            self.audio.close()
+            with contextlib.suppress(RuntimeError):  # the loop is gone (process shutting down)
+                loop.call_soon_threadsafe(_resolve, done)
+
+    def _follow(self) -> None:
+        """Open (retrying while the origin has nothing yet, e.g. right after on_publish) and follow."""
+        started, attempt = time.monotonic(), 0
+        while not self._stop.is_set():
+            src = self._source = LiveSource(
+                self.spec.url, self.spec.stream_id, self.source_cfg, start_at=self.spec.resume_at(time.time())
+            )
+            connected = False
+            try:
+                for ev in src:
+                    connected = connected or isinstance(ev, Connected)
+                    try:
+                        self.on_event(ev)
+                    except Exception as exc:  # one event's failure must not end the stream
+                        self.failures.item("ingest", exc)
+                return
+            except UrlRefused:
+                raise
+            except (TransientError, MediaError) as exc:
+                if connected or time.monotonic() - started > self.source_cfg.give_up_after_s:
+                    raise
+                attempt += 1
+                log.info("%s: open attempt %d failed: %s", self.spec.stream_id, attempt, exc)
+                self._stop.wait(src.backoff(attempt + 1))
+            finally:
+                self._corrupt += src.stats.corrupt_packets
+                self._reconnects += src.stats.reconnects
+        self.final, self.end_reason = "ended", "closed"
+
+    def on_event(self, ev: LiveEvent) -> None:
+        if isinstance(ev, PacketEvent):
+            with self.lock:
+                self.ring.push(ev.packet)
+        elif isinstance(ev, FrameEvent):
+            self.clock.observe(ev.frame.t, ev.wall)
+            self.ingested_t = max(self.ingested_t, ev.frame.t)
+            self.frames.put(ev)
+            if self.on_frame is not None:
+                self.on_frame(ev)
+        elif isinstance(ev, AudioEvent):
+            self.clock.observe(ev.window.start, ev.wall_start)
+            self.audio.put(ev)
+        elif isinstance(ev, Connected):
+            with self.lock:
+                self.ring.set_templates(ev.epoch, ev.templates)
+            self.has_audio = ev.templates.audio is not None and self.cfg.asr.enabled
+            self.state = "live"
+        elif isinstance(ev, Disconnected):
+            self.state = "reconnecting"
+        elif isinstance(ev, Gap):
+            self.gaps.append(ev)
+            self.state = "live"
+        elif isinstance(ev, Ended):
+            self.end_reason = ev.reason
+            self.final = "error" if ev.reason == "gave_up" else "ended"
+            self.error = ev.error if ev.reason == "gave_up" else None

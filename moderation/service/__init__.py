@@ -1,0 +1,1 @@
+"""The worker pool as a service: control API, authenticated publish hooks."""

@@ -1,0 +1,285 @@
+"""The worker pool as a service: a small FastAPI control API (``moderation serve``).
+
+    POST   /streams                     {"url": ..., "stream": optional id, "app"/"name": optional}
+    GET    /streams                     statuses of every stream
+    GET    /streams/{id}                one status (404 if unknown)
+    DELETE /streams/{id}                stop watching
+    GET    /metrics                     Prometheus text (the pool's own registry)
+    POST   /hooks/nginx/on_publish      nginx-rtmp form post → start watching (2xx = allow publish)
+    POST   /hooks/nginx/on_publish_done nginx-rtmp form post → stop watching
+    POST   /hooks/publish               generic JSON hook (see moderation/service/hooks.py)
+    GET    /openapi.json                the OpenAPI schema
+    GET    /healthz
+
+The control routes take a bearer token (``live.api_token`` or env ``MODERATION_API_TOKEN``).
+The nginx hooks cannot send headers, so they carry a secret in the hook URL's query string
+(``?secret=...``; ``live.hook_secret`` or env ``MODERATION_HOOK_SECRET``, else the API token),
+compared in constant time; ``live.hook_allow_from`` optionally limits them to the origin's
+addresses. What a hook may make the pool open is still checked by the URL guard.
+:func:`check_bind` refuses to serve a non-loopback address without a token. The OpenAPI schema
+is at ``/openapi.json`` behind the same token; there is no ``/docs`` page, as Swagger UI would
+load its scripts from a CDN (like the review service's ``/api/openapi.json``). The pool is anything with the async
+``add/remove/list_streams/status/metrics`` interface:
+:class:`moderation.cluster.pool.WorkerPool` (Ray) or :class:`moderation.pipeline.pool.LocalPool`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import ipaddress
+import logging
+import os
+import re
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from moderation.config import ConfigError, LiveConfig, PipelineConfig
+from moderation.ingest.urlguard import UrlGuard, UrlRefused
+from moderation.pipeline.pool import DuplicateStream, PoolFull
+from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.service.hooks import HookError, PublishEvent, guard_config, parse_json, parse_nginx
+
+log = logging.getLogger(__name__)
+
+
+#: Seconds a publish hook waits for the stream to start before answering the origin anyway.
+HOOK_WAIT_S = 3.0
+
+
+def api_token(live: LiveConfig, token: str | None = None) -> str | None:
+    """The control API's bearer token: ``token``, else env ``MODERATION_API_TOKEN``, else config."""
+    return token or os.environ.get("MODERATION_API_TOKEN") or live.api_token
+
+
+def hook_secret(live: LiveConfig, token: str | None = None) -> str | None:
+    """The publish hooks' secret: env ``MODERATION_HOOK_SECRET``, else config, else the API token."""
+    return os.environ.get("MODERATION_HOOK_SECRET") or live.hook_secret or api_token(live, token)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost may resolve anywhere
+        return False
+
+
+def check_bind(host: str, live: LiveConfig, token: str | None = None) -> None:
+    """Refuse to serve the control API and hooks beyond loopback with no token to protect them."""
+    if not _is_loopback(host) and not api_token(live, token):
+        raise ConfigError(f"--host {host} is not a loopback address: set MODERATION_API_TOKEN (or live.api_token) "
+                          "so the control API and publish hooks are not open to the network")  # fmt: skip
+
+
+class _RedactSecret(logging.Filter):
+    """Keeps the hook secret out of uvicorn's access log (it travels in the hook URL's query)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "secret=" in a for a in record.args):
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _redact(text: str) -> str:
+    return re.sub(r"(secret=)[^&\s]*", r"\1***", text)
+
+
+def _log_late_start(task: asyncio.Task[StreamStatus]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("publish hook: stream did not start: %s", task.exception())
+
+
+def _first_values(form: Any) -> dict[str, str]:
+    """Each form field's first value. nginx-rtmp writes its own fields (``app``, ``name``,
+    ``addr``…) before the publisher's URL arguments, so a publisher pushing to
+    ``live/key?name=other`` must not get to rename the stream it is watched (or stopped) as."""
+    out: dict[str, str] = {}
+    for k, v in form.multi_items():
+        out.setdefault(k, str(v))
+    return out
+
+
+class Pool(Protocol):
+    async def add(self, spec: StreamSpec) -> StreamStatus: ...
+
+    async def remove(self, stream_id: str, timeout: float = 15.0) -> StreamStatus | None: ...
+
+    async def list_streams(self) -> list[StreamStatus]: ...
+
+    async def status(self, stream_id: str) -> StreamStatus | None: ...
+
+    async def metrics(self) -> bytes: ...
+
+
+class AddStream(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="Stream URL (checked by the URL guard).")
+    stream: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]{1,128}$", description="Id (default from the URL).")
+    app: str | None = Field(None, description="nginx-rtmp application, for cut (default from an rtmp URL).")
+    name: str | None = Field(None, description="Stream key at the origin, for cut (default from an rtmp URL).")
+    chat: str | None = Field(None, description="Chat feed of this stream (default: live.chat_source).")
+
+
+def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> FastAPI:
+    """The control API over ``pool``; ``token`` overrides config and environment."""
+    live = cfg.live
+    secret = api_token(live, token)
+    hook_key = hook_secret(live, token)
+    hook_nets = [ipaddress.ip_network(n, strict=False) for n in live.hook_allow_from]
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _RedactSecret) for f in access_log.filters):
+        access_log.addFilter(_RedactSecret())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        close = getattr(pool, "close", None)  # stop following streams when the service stops
+        if close is not None:
+            await close()
+
+    app = FastAPI(title="moderation worker pool", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)  # fmt: skip
+
+    def auth(request: Request) -> None:
+        if not secret:
+            return
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {secret}".encode()):
+            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    def hook_auth(request: Request) -> None:
+        """An origin's hook: from an allowed address and carrying the hook secret in its query."""
+        if hook_nets:
+            client = request.client.host if request.client else ""
+            try:
+                addr = ipaddress.ip_address(client)
+            except ValueError:
+                addr = None
+            if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:  # a dual-stack listener's IPv4 peer
+                addr = addr.ipv4_mapped
+            if addr is None or not any(addr in net for net in hook_nets):
+                log.warning("publish hook refused: %s is not in live.hook_allow_from", client or "unknown client")
+                raise HTTPException(403, "hook not allowed from this address")
+        if not hook_key:
+            return
+        given = request.query_params.getlist("secret")
+        if len(given) != 1 or not hmac.compare_digest(given[0].encode(), hook_key.encode()):
+            log.warning("publish hook refused: missing or wrong secret (from %s)",
+                        request.client.host if request.client else "unknown client")  # fmt: skip
+            raise HTTPException(403, "missing or wrong hook secret")
+
+    async def start(spec: StreamSpec) -> StreamStatus:
+        try:
+            return await pool.add(spec)
+        except DuplicateStream as exc:
+            raise HTTPException(409, str(exc)) from exc
+        except PoolFull as exc:
+            raise HTTPException(503, str(exc)) from exc
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(auth)])
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    def json_hook_auth(request: Request) -> None:
+        """The JSON hook: the bearer token (a caller that can send headers) or the hook secret."""
+        if "secret" in request.query_params:
+            hook_auth(request)
+        else:
+            auth(request)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/streams", status_code=201, dependencies=[Depends(auth)])
+    async def add_stream(body: AddStream) -> dict[str, Any]:
+        try:
+            UrlGuard(guard_config(live)).check(body.url)
+            if body.chat:
+                UrlGuard(guard_config(live, schemes=("http", "https"))).check(body.chat)
+        except UrlRefused as exc:
+            raise HTTPException(400, str(exc)) from exc
+        base = StreamSpec.from_url(body.url, body.stream)
+        spec = StreamSpec(base.stream_id, base.url, body.app or base.app, body.name or base.name, chat=body.chat)
+        return (await start(spec)).to_dict()
+
+    @app.get("/streams", dependencies=[Depends(auth)])
+    async def list_streams() -> list[dict[str, Any]]:
+        return [s.to_dict() for s in await pool.list_streams()]
+
+    @app.get("/streams/{stream_id}", dependencies=[Depends(auth)])
+    async def get_stream(stream_id: str) -> dict[str, Any]:
+        st = await pool.status(stream_id)
+        if st is None:
+            raise HTTPException(404, f"no stream {stream_id!r}")
+        return st.to_dict()
+
+    @app.delete("/streams/{stream_id}", dependencies=[Depends(auth)])
+    async def delete_stream(stream_id: str) -> dict[str, Any]:
+        st = await pool.remove(stream_id)
+        if st is None:
+            raise HTTPException(404, f"no stream {stream_id!r}")
+        return st.to_dict()
+
+    @app.get("/metrics", dependencies=[Depends(auth)])
+    async def metrics() -> Response:
+        return Response(await pool.metrics(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def act(ev: PublishEvent) -> Response:
+        if ev.event == "publish_done":
+            st = await pool.remove(ev.spec.stream_id)
+            log.info("publish_done %s: %s", ev.spec.stream_id, "stopped" if st else "was not watched")
+            return PlainTextResponse("ok")
+        task = asyncio.ensure_future(pool.add(ev.spec))
+        try:
+            # The origin holds the publisher until we answer: do not make it wait for a slow actor start.
+            st = await asyncio.wait_for(asyncio.shield(task), HOOK_WAIT_S)
+        except TimeoutError:
+            task.add_done_callback(_log_late_start)
+            return PlainTextResponse("ok (starting)")
+        except DuplicateStream:
+            return PlainTextResponse("already watched")
+        except PoolFull as exc:  # the pool is full: let the stream go on unwatched unless failing closed
+            log.error("publish %s not watched: %s", ev.spec.stream_id, exc)
+            if live.hooks_fail_closed:
+                return PlainTextResponse(str(exc), status_code=503)
+            return PlainTextResponse("not watched: pool full")
+        log.info("publish %s from %s: watching %s", ev.spec.stream_id, ev.addr, st.url)
+        return PlainTextResponse("ok")
+
+    def refused(exc: HookError) -> Response:
+        log.warning("publish hook refused: %s", exc)
+        return PlainTextResponse(str(exc), status_code=403 if live.hooks_fail_closed else 200)
+
+    @app.post("/hooks/nginx/on_publish", dependencies=[Depends(hook_auth)])
+    async def on_publish(request: Request) -> Response:
+        form = _first_values(await request.form())
+        try:
+            return await act(parse_nginx(form, live, "publish"))
+        except HookError as exc:
+            return refused(exc)
+
+    @app.post("/hooks/nginx/on_publish_done", dependencies=[Depends(hook_auth)])
+    async def on_publish_done(request: Request) -> Response:
+        form = _first_values(await request.form())
+        try:
+            return await act(parse_nginx(form, live, "publish_done"))
+        except HookError as exc:
+            return refused(exc)
+
+    @app.post("/hooks/publish", dependencies=[Depends(json_hook_auth)])
+    async def publish_hook(request: Request) -> Response:
+        try:
+            return await act(parse_json(await request.json(), live))
+        except HookError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    return app
