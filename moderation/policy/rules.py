@@ -123,6 +123,12 @@ def severity_for(score: float, policy: CategoryPolicy) -> str:
     return chosen
 
 
-def action_for(severity: str, policy: CategoryPolicy) -> str:
-    """Suggested action: a per-severity override, else the category's action."""
+def action_for(severity: str, policy: CategoryPolicy, subject: Subject | None = None) -> str:
+    """Suggested action: a per-severity override, else the category's action.
+
+    A viewer's verdict is always ``review``: warn and cut act on the stream, and the streamer is
+    not to be warned or cut off for what a viewer writes (muting a viewer is the chat platform's).
+    """
+    if subject is not None and subject.kind == "viewer":
+        return "review"
     return policy.actions.get(severity, policy.action)
