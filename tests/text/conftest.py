@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 # text_corpus / text_evasion are plain helper modules beside these tests (pytest runs with importlib mode).
-sys.path.insert(0, str(Path(__file__).parent))
-
 from moderation.text.lexicon import Lexicon
 from moderation.text.matcher import KeywordMatcher
 

@@ -7,11 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes import FakeClients
 from fastapi.testclient import TestClient
 from media_factory import make_clip
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live_pool"))
-from fakes import FakeClients
 
 from moderation.config import PipelineConfig
 from moderation.pipeline.pool import LocalPool

@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import uvicorn
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "live"))
 from rtmp_origin import Broadcaster, Origin, free_port, run_origin
 
 __all__ = ["Broadcaster", "Origin", "free_port", "hooked_origin", "serving"]

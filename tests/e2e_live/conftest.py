@@ -8,13 +8,10 @@ itself is :func:`rtmp_origin.run_origin`, shared with tests/live_pool.
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from media_factory import make_clip
 from rtmp_origin import Broadcaster, Origin, nginx_binary, rtmp_module, run_origin
 
