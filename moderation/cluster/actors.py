@@ -43,10 +43,10 @@ from moderation.review.sink import ReviewSink
 class BatcherActor:
     """One model family, batched across every stream that calls it."""
 
-    def __init__(self, family: Family, cfg: PipelineConfig, max_queue: int = 256, device: str = "cpu") -> None:
+    def __init__(self, family: Family, cfg: PipelineConfig, max_queue: int | None = None, device: str = "cpu") -> None:
         self.family_name = family
         self.fam: BatchFamily = build_family(family, cfg, device=device)
-        self.max_queue = max_queue
+        self.max_queue = max_queue or getattr(cfg.batching, family).max_queue
         self._batcher: DynamicBatcher[Any, Any] | None = None
 
     def _get(self) -> DynamicBatcher[Any, Any]:
@@ -145,7 +145,7 @@ class StreamWorker:
 
 
 def batcher_actor(family: Family, cfg: PipelineConfig, *, num_cpus: float = 0, num_gpus: float = 0,
-                  max_queue: int = 256, max_concurrency: int = 1000) -> ActorHandle:  # fmt: skip
+                  max_queue: int | None = None, max_concurrency: int = 1000) -> ActorHandle:  # fmt: skip
     """Start a batcher actor (restarted by Ray if its process dies)."""
     device = "cuda" if num_gpus else "cpu"
     cls: Any = ray.remote(BatcherActor)

@@ -70,7 +70,6 @@ log = logging.getLogger(__name__)
 
 MANAGER_NAME = "stream-manager"
 NAMESPACE = "moderation"
-_GPU_SHARE = {"vision": 0.4, "ocr": 0.2, "asr": 0.4}  # of one GPU, on GPU nodes
 _RESOURCE = {"vision": resources.VISION_BATCHER, "asr": resources.ASR_BATCHER}
 
 
@@ -331,7 +330,7 @@ class StreamManager:
             if not on:
                 continue
             res = _RESOURCE.get(family)
-            gpus = _GPU_SHARE[family] if view.gpus > 0 else 0.0
+            gpus = getattr(self.cfg.batching, family).gpu_share if view.gpus > 0 else 0.0
             cls: Any = ray.remote(BatcherActor)
             handles[family] = cls.options(
                 name=batcher_name(family, node_id), namespace=NAMESPACE, get_if_exists=True, lifetime="detached",

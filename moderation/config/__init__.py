@@ -3,10 +3,12 @@
 Defaults live here and nowhere else. Every model forbids unknown keys, so a misspelt option in a
 pipeline file is an error naming the key and its line instead of a silently ignored setting.
 Split by subsystem — :mod:`.media` (sampling and the models each stage runs), :mod:`.policy`
-(categories, fusion rules, risk tiers), :mod:`.pipeline` (synthetic, evidence, live, the root
-:class:`PipelineConfig` and :func:`load_pipeline`) — but imported from here as one tree.
+(categories, fusion rules, risk tiers), :mod:`.batching` (per-family batchers), :mod:`.pipeline`
+(synthetic, evidence, live, the root :class:`PipelineConfig` and :func:`load_pipeline`) — but
+imported from here as one tree.
 """
 
+from moderation.config.batching import BatchingConfig, FamilyBatching
 from moderation.config.media import (
     AsrConfig,
     ChatConfig,
@@ -41,12 +43,14 @@ from moderation.config.policy import (
 
 __all__ = [
     "AsrConfig",
+    "BatchingConfig",
     "CategoryPolicy",
     "ChatConfig",
     "ConfigError",
     "DisclosureConfig",
     "EnforcementConfig",
     "EvidenceConfig",
+    "FamilyBatching",
     "KOfN",
     "LiveConfig",
     "LoopConfig",

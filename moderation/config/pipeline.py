@@ -10,6 +10,7 @@ import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from moderation.config._base import _Strict
+from moderation.config.batching import BatchingConfig
 from moderation.config.media import AsrConfig, ChatConfig, OcrConfig, QrConfig, SamplingConfig, VisionConfig
 from moderation.config.policy import PolicyConfig
 
@@ -190,6 +191,7 @@ class PipelineConfig(_Strict):
     policy: PolicyConfig = PolicyConfig()
     evidence: EvidenceConfig = EvidenceConfig()
     live: LiveConfig = LiveConfig()
+    batching: BatchingConfig = BatchingConfig()
     lexicon_dir: str | None = Field(None, description="Lexicon folder; None = models/lexicons.")
 
 

@@ -114,18 +114,21 @@ def build_family(family: Family, cfg: PipelineConfig, registry: Any = None, *, d
 
         models = VisionModels.from_registry(reg, cfg.vision)
         fn = per_item(models.analyse)
-        return BatchFamily(family, fn, _warm(fn), max(1, cfg.vision.batch_size), 20.0)
+        b = cfg.batching.vision
+        return BatchFamily(family, fn, _warm(fn), b.max_batch, b.max_wait_ms)
     if family == "ocr":
         from moderation.infer.ocr import load_ocr
 
         engine = load_ocr(reg, cfg.ocr)
         fn_ocr = per_item(engine.read)
-        return BatchFamily(family, fn_ocr, _warm(fn_ocr), 4, 20.0)
+        b = cfg.batching.ocr
+        return BatchFamily(family, fn_ocr, _warm(fn_ocr), b.max_batch, b.max_wait_ms)
     from moderation.infer.asr_batch import load_batched_transcriber
 
     bt = load_batched_transcriber(reg, cfg.asr, device=device)
     executor = background_executor(cfg.asr.cpu_nice if device == "cpu" else 0, "asr")
-    return BatchFamily(family, bt.transcribe_batch, bt.warm_up, 8, 200.0, executor)
+    b = cfg.batching.asr
+    return BatchFamily(family, bt.transcribe_batch, bt.warm_up, b.max_batch, b.max_wait_ms, executor)
 
 
 async def submit_all(batcher: DynamicBatcher[Any, Any], items: Sequence[Any]) -> list[Any]:
@@ -152,7 +155,7 @@ class LocalClients:
     """
 
     def __init__(
-        self, cfg: PipelineConfig, families: dict[Family, BatchFamily] | None = None, max_queue: int = 256
+        self, cfg: PipelineConfig, families: dict[Family, BatchFamily] | None = None, max_queue: int | None = None
     ) -> None:
         self.cfg = cfg
         self.max_queue = max_queue
@@ -167,7 +170,8 @@ class LocalClients:
     def batcher(self, family: Family) -> DynamicBatcher[Any, Any]:
         b = self._batchers.get(family)
         if b is None:
-            b = self._batchers[family] = self.family(family).batcher(self.max_queue)
+            bound = self.max_queue or getattr(self.cfg.batching, family).max_queue  # None: batching.<family>
+            b = self._batchers[family] = self.family(family).batcher(bound)
         return b
 
     def stats(self) -> dict[str, float]:
