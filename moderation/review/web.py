@@ -81,7 +81,7 @@ def _num(value: Any, fmt: str = "%.1f") -> str:
     return "—" if value is None else str(value)
 
 
-templates.env.filters.update(ts=_ts, ago=_ago, num=_num)
+templates.env.filters.update(ts=_ts, ago=_ago, num=_num, t=lambda v: _(str(v)))  # |t: a value's translation
 templates.env.globals.update(
     highlight=highlight,
     STATUSES=STATUSES,
@@ -219,6 +219,15 @@ def set_lang(lang: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "
     return resp
 
 
+#: Filtered queue counts stop here ("1000+"): an exact count of a filter no index covers reads
+#: every matching row. The status-only count is answered from the queue index and stays exact.
+COUNT_CAP = 1000
+
+
+def _status_only(f: Any) -> bool:
+    return not any((f.category, f.stream, f.streamer, f.severity, f.subject, f.age)) and f.tier is None
+
+
 @router.get("/")
 def queue(request: Request, user: PageUser) -> Response:
     store = _store(request)
@@ -238,9 +247,10 @@ def queue(request: Request, user: PageUser) -> Response:
         "queue.html",
         user,
         items=items,
-        total=store.count(f),
+        total=store.count(f, cap=None if _status_only(f) else COUNT_CAP),
+        count_cap=COUNT_CAP,
         sel={k: q.get(k) or ("open" if k == "status" else "") for k in QUEUE_PARAMS} | {"sort": sort},
-        facets=store.facets(),
+        categories=sorted(store.categories),
         view=view,
         more=more,
         list_query=urlencode(keep),

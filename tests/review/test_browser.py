@@ -47,7 +47,7 @@ def _port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[str, str, ReviewStore]]:
     import uvicorn
 
-    settings = ReviewSettings(queue_url=f"sqlite:///{tmp_path / 'q.db'}", port=_port())
+    settings = ReviewSettings(queue_url=f"sqlite:///{tmp_path / 'q.db'}", port=_port(), default_lang="en")
     store = ReviewStore.open(settings)
     scan = tmp_path / "scan"
     for i, (sev, start) in enumerate([("high", 12.0), ("medium", 40.0)]):

@@ -37,7 +37,9 @@ class Env:
 
 @pytest.fixture
 def env(queue_url: str, tmp_path: Path) -> Iterator[Env]:
-    settings = ReviewSettings(queue_url=queue_url, media_dir=tmp_path / "media", categories=("drugs",), default_lang="en")
+    settings = ReviewSettings(
+        queue_url=queue_url, media_dir=tmp_path / "media", categories=("drugs",), default_lang="en"
+    )
     store = ReviewStore.open(settings, clock=Clock())
     auth = Auth(store.engine)
     auth.create_user("boss", "admin")
