@@ -152,11 +152,12 @@ _NUDENET_LABELS = {
 
 
 def _vision_rules() -> dict[str, SignalRule]:
-    """NudeNet boxes count alone at their class score, or from 0.5 when open_nsfw on the same frame
-    reaches 0.3 (a lone weak box on a harmless photo has open_nsfw near 0); open_nsfw counts from
-    the vision stage's gate, at its own score."""
+    """NudeNet boxes count alone at their class score, or from the vision stage's gate
+    (``vision.nudenet_min_score``) when open_nsfw on the same frame reaches 0.3 (a lone weak box on
+    a harmless photo has open_nsfw near 0); open_nsfw counts from its gate, at its own score.
+    ``benchmarks/policy_calibration.py`` sweeps these on generated cases."""
     return {
-        "image.nudenet": SignalRule(min_score=0.5, labels=dict(_NUDENET_LABELS), agree_score=0.3),
+        "image.nudenet": SignalRule(labels=dict(_NUDENET_LABELS), agree_score=0.3),
         "image.nsfw": SignalRule(),
         "image.model.*": SignalRule(),
     }
