@@ -194,8 +194,6 @@ def scan(
         console.print(f"report: {out} ({len(records)} verdicts)")
     if clips is not None:
         console.print(f"clips:  {clips}/")
-    if queue is not None and out is not None:
-        _post(out, queue)
     if summary.incomplete:
         err.print(f"[yellow]{len(summary.incomplete)} file(s) scanned only in part:[/yellow]")
         for gap in summary.incomplete:
@@ -204,16 +202,19 @@ def scan(
         err.print(f"[red]{len(summary.failures)} file(s) not scanned:[/red]")
         for f in summary.failures:
             err.print(f"  {f.reason}", highlight=False, soft_wrap=True)
+    if queue is not None and out is not None:  # after the summary: a refused item exits 3 from here
+        _post(out, queue, clips)
     if summary.failures or summary.incomplete:
         raise typer.Exit(3)
 
 
-def _post(report: Path, queue: str) -> None:
-    """Load a finished report (and its clips) into the review queue; idempotent on re-runs."""
+def _post(report: Path, queue: str, clips: Path | None = None) -> None:
+    """Load a finished report (and its clips) into the review queue; idempotent on re-runs. The
+    clips folder of the scan is an evidence folder the import may read from."""
     from moderation.review.cli import _open, do_import
 
     _, store = _open(queue, None)
-    do_import(store, report)
+    do_import(store, report, extra_bases=[clips.resolve()] if clips is not None else None)
 
 
 @app.command()
@@ -247,7 +248,7 @@ def demo(
     console.print(f"report: {out_dir / 'report.jsonl'} ({len(records)} verdicts)")
     console.print(f"clips and thumbnails: {out_dir / 'clips'}/")
     if queue:
-        _post(out_dir / "report.jsonl", queue)
+        _post(out_dir / "report.jsonl", queue, out_dir / "clips")
         console.print("review them in the browser: moderation review   (then open the URL it prints)")
 
 

@@ -147,6 +147,9 @@ class KeywordMatcher:
             for phrase in lex.category_context(cat):
                 add_ctx(phrase, cat, None)
         segment.register_terms(word_keys)
+        # Load jieba's dictionary now (about a second, once per process), not on the first message
+        # of a live stream, which would then be seconds late.
+        segment.tokenizer()
         self._pattern_base = len(rules)
         self.patterns = list(lex.patterns)
         for p in self.patterns:
