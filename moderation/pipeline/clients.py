@@ -1,11 +1,13 @@
-"""Inference as the stream pipeline sees it: three async calls, wherever the models run.
+"""Inference as the stream analyser sees it: one async call per model family, wherever the models run.
 
-:class:`InferenceClients` is the only thing :class:`moderation.pipeline.stream.StreamPipeline` knows
-about models. Two implementations share the same batch functions (:func:`build_family`):
+:class:`InferenceClients` is the only thing the stream analyser (:mod:`moderation.pipeline.analysis`)
+knows about models, live or offline. Two implementations share the same batch functions
+(:func:`build_family`):
 
 * :class:`LocalClients` — :class:`moderation.infer.batcher.DynamicBatcher` per model family in
-  this process; every pipeline in the process shares them, so frames of many streams are batched
-  together (``moderation watch``, benchmarks, tests).
+  this process; every stream and every file scanned in the process shares them, so frames of
+  many streams (or files) are batched together (``moderation watch``, ``moderation scan``, a scan
+  actor, benchmarks, tests). Live streams drop an item when a queue is full; a scan waits for room.
 * ``RayClients`` in :mod:`moderation.cluster.actors` — the same batchers inside Ray actors.
 
 Results are per item: a slot holds the result or the ``Exception`` that item raised, so one bad
@@ -27,11 +29,15 @@ from moderation.config import PipelineConfig, project_root
 from moderation.infer.batcher import DynamicBatcher, QueueFull, in_thread
 from moderation.infer.priority import background_executor
 from moderation.messages import AudioWindow, OcrResult, TranscriptSegment, VideoFrame, VisionResult
+from moderation.signals.synthetic import FrameScores, SyntheticScorer, scoring_enabled
 
 log = logging.getLogger(__name__)
 
-Family = Literal["vision", "ocr", "asr"]
+Family = Literal["vision", "ocr", "asr", "synthetic"]
+#: Families every pool starts a batcher for when enabled in the pipeline.
 FAMILIES: tuple[Family, ...] = ("vision", "ocr", "asr")
+#: ... and the synthetic-content classifiers, called only when some are configured.
+ALL_FAMILIES: tuple[Family, ...] = (*FAMILIES, "synthetic")
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -46,6 +52,19 @@ class InferenceClients(Protocol):
     async def ocr(self, frames: Sequence[VideoFrame]) -> Sequence[OcrResult | Exception]: ...
 
     async def asr(self, windows: Sequence[AudioWindow]) -> Sequence[Transcript | Exception]: ...
+
+    async def synthetic(self, frames: Sequence[VideoFrame]) -> Sequence[FrameScores | Exception]: ...
+
+
+def enabled_families(cfg: PipelineConfig) -> list[Family]:
+    """The model families ``cfg`` calls at all."""
+    on = {
+        "vision": cfg.vision.enabled,
+        "ocr": cfg.ocr.enabled,
+        "asr": cfg.asr.enabled,
+        "synthetic": scoring_enabled(cfg.synthetic),
+    }
+    return [f for f in ALL_FAMILIES if on[f]]
 
 
 @dataclass
@@ -123,6 +142,11 @@ def build_family(family: Family, cfg: PipelineConfig, registry: Any = None, *, d
         fn_ocr = per_item(engine.read)
         b = cfg.batching.ocr
         return BatchFamily(family, fn_ocr, _warm(fn_ocr), b.max_batch, b.max_wait_ms)
+    if family == "synthetic":
+        scorer = SyntheticScorer(cfg.synthetic, reg)
+        fn_syn = per_item(scorer.score)
+        b = cfg.batching.synthetic
+        return BatchFamily(family, fn_syn, _warm(fn_syn), b.max_batch, b.max_wait_ms)
     from moderation.infer.asr_batch import load_batched_transcriber
 
     bt = load_batched_transcriber(reg, cfg.asr, device=device)
@@ -131,8 +155,14 @@ def build_family(family: Family, cfg: PipelineConfig, registry: Any = None, *, d
     return BatchFamily(family, bt.transcribe_batch, bt.warm_up, b.max_batch, b.max_wait_ms, executor)
 
 
-async def submit_all(batcher: DynamicBatcher[Any, Any], items: Sequence[Any]) -> list[Any]:
-    """Submit every item without waiting for room (a full queue fails that item with QueueFull)."""
+async def submit_all(batcher: DynamicBatcher[Any, Any], items: Sequence[Any], *, wait: bool = False) -> list[Any]:
+    """Submit every item; a full queue fails that item with QueueFull, or with ``wait`` the call
+    waits for room (backpressure: an offline scan slows its decoding instead of losing frames)."""
+    if wait:
+        results = await asyncio.gather(*(batcher.submit(item) for item in items), return_exceptions=True)
+        return [
+            r if not isinstance(r, BaseException) or isinstance(r, Exception) else RuntimeError(str(r)) for r in results
+        ]
     futs: list[asyncio.Future[Any]] = []
     out: list[Any] = [None] * len(items)
     slots: list[int] = []
@@ -151,20 +181,38 @@ class LocalClients:
     """In-process DynamicBatchers per family, created on first use in the running event loop.
 
     ``families`` lets tests or callers inject ready :class:`BatchFamily` objects (e.g. fakes);
-    otherwise :func:`build_family` builds them from ``cfg`` the first time a family is needed.
+    otherwise :func:`build_family` builds them from ``cfg`` (and ``registry``) the first time a family
+    is needed. ``shared``: a dict of families kept by the caller across event loops (a scan
+    process's loaded models, :class:`moderation.pipeline.graph.Engines`); families built here are
+    added to it and left open by :meth:`close`. ``backpressure``: wait for queue room instead of
+    failing an item at once (offline scans).
     """
 
     def __init__(
-        self, cfg: PipelineConfig, families: dict[Family, BatchFamily] | None = None, max_queue: int | None = None
+        self,
+        cfg: PipelineConfig,
+        families: dict[Family, BatchFamily] | None = None,
+        max_queue: int | None = None,
+        *,
+        registry: Any = None,
+        shared: dict[Family, BatchFamily] | None = None,
+        backpressure: bool = False,
     ) -> None:
         self.cfg = cfg
         self.max_queue = max_queue
+        self.registry = registry
+        self.backpressure = backpressure
+        self._shared = shared
         self._families: dict[Family, BatchFamily] = dict(families or {})
         self._batchers: dict[Family, DynamicBatcher[Any, Any]] = {}
 
     def family(self, family: Family) -> BatchFamily:
         if family not in self._families:
-            self._families[family] = build_family(family, self.cfg)
+            if self._shared is not None:
+                if family not in self._shared:
+                    self._shared[family] = build_family(family, self.cfg, self.registry)
+                return self._shared[family]
+            self._families[family] = build_family(family, self.cfg, self.registry)
         return self._families[family]
 
     def batcher(self, family: Family) -> DynamicBatcher[Any, Any]:
@@ -178,21 +226,27 @@ class LocalClients:
         """Mean batch size per family (how much cross-stream batching happened)."""
         return {f: b.stats.mean_batch for f, b in self._batchers.items()}
 
-    async def warm_up(self, families: Sequence[Family] = FAMILIES) -> None:
+    async def warm_up(self, families: Sequence[Family] = ALL_FAMILIES) -> None:
         """Load the models of the enabled families and run one tiny call each."""
-        enabled = {"vision": self.cfg.vision.enabled, "ocr": self.cfg.ocr.enabled, "asr": self.cfg.asr.enabled}
+        enabled = enabled_families(self.cfg)
         for f in families:
-            if enabled[f]:
+            if f in enabled:
                 await self.family(f).warm()
 
+    async def _submit(self, family: Family, items: Sequence[Any]) -> list[Any]:
+        return await submit_all(self.batcher(family), items, wait=self.backpressure)
+
     async def vision(self, frames: Sequence[VideoFrame]) -> Sequence[VisionResult | Exception]:
-        return await submit_all(self.batcher("vision"), frames)
+        return await self._submit("vision", frames)
 
     async def ocr(self, frames: Sequence[VideoFrame]) -> Sequence[OcrResult | Exception]:
-        return await submit_all(self.batcher("ocr"), frames)
+        return await self._submit("ocr", frames)
 
     async def asr(self, windows: Sequence[AudioWindow]) -> Sequence[Transcript | Exception]:
-        return await submit_all(self.batcher("asr"), windows)
+        return await self._submit("asr", windows)
+
+    async def synthetic(self, frames: Sequence[VideoFrame]) -> Sequence[FrameScores | Exception]:
+        return await self._submit("synthetic", frames)
 
     async def close(self) -> None:
         for b in self._batchers.values():

@@ -1,66 +1,61 @@
-"""The one place that knows stage order (DESIGN.md §2) for a recorded file.
+"""An offline scan: the stream analyser (:mod:`moderation.pipeline.analysis`) over a file source.
 
-decode → (vision | OCR at a lower rate | QR) on sampled frames, audio windows → ASR; every result
-→ signals → per-stream fusion → verdicts → evidence clips and thumbnails.
+A recorded file goes through the same per-stream stage graph as a live stream, with the same
+trackers and the same :class:`~moderation.pipeline.clients.InferenceClients` calls; what differs is
+the source. Frames and audio windows are decoded as fast as the batchers take them (no clock, no
+dropping: a full batcher queue makes decoding wait), the audio windows are back to back, and
+evidence is remuxed from the file (:class:`RemuxFromFile`; a live stream cuts it from its ring,
+:mod:`moderation.evidence.writer`).
 
-:class:`Engines` holds the loaded models of one process; they are built lazily from the registry
-on first use, never at import time, so a worker that only needs vision never loads Whisper.
-Nothing here imports Ray: the Ray actors in :mod:`moderation.cluster.actors` wrap these objects.
+Many files are scanned at once over ONE set of batchers (:func:`scan_files`): the frames and
+windows of every file in flight are batched together, and the models of a process load once
+(:class:`Engines` keeps them across event loops). Nothing here imports Ray: a scan actor in
+:mod:`moderation.cluster.rescan` runs :func:`scan_files`' per-file coroutine in its own loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from moderation.config import PipelineConfig, project_root
 from moderation.evidence.clip import clip_error_text, cut_clip, write_thumbnail
-from moderation.infer.asr import Transcriber, load_transcriber
-from moderation.infer.asr_batch import BatchedTranscriber, load_batched_transcriber
-from moderation.infer.ocr import OcrEngine, load_ocr
 from moderation.infer.registry import Registry
-from moderation.infer.vision import VisionModels
 from moderation.ingest.chat import ChatStats, iter_chat
 from moderation.ingest.decode import DecodeStats, MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
-from moderation.messages import OcrResult, Signal, Verdict, VideoFrame
+from moderation.messages import Signal, Verdict
+from moderation.pipeline.analysis import StreamAnalyser
+from moderation.pipeline.clients import BatchFamily, Family, LocalClients
 from moderation.policy.fuse import fuse
-from moderation.sample.ocr_gate import OcrGate
 from moderation.signals.chat import chat_signals
-from moderation.signals.keywords import ocr_signals, transcript_signals
-from moderation.signals.qr import QrTracker, decode_qr
-from moderation.signals.synthetic import SyntheticTracker
-from moderation.signals.vision import vision_signals
 from moderation.text.lexicon import Lexicon
 from moderation.text.matcher import KeywordMatcher
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-#: Audio windows a scan transcribes per call (8 × 30 s: ~15 MB of samples, a few decode rounds).
-ASR_SCAN_BATCH = 8
 Progress = Callable[[float], None]
 """Called with media seconds newly processed, for progress bars."""
 
 
-def batched(items: Iterator[T], n: int) -> Iterator[list[T]]:
-    while chunk := list(islice(items, n)):
-        yield chunk
-
-
 class Engines:
-    """Models and matchers of one process, loaded on first use."""
+    """What one process loads once for every scan and stream in it: lexicon, matcher, registry,
+    and the model families behind its batchers (built on first use, never at import time)."""
 
     def __init__(self, cfg: PipelineConfig, registry: Registry | None = None) -> None:
         self.cfg = cfg
         self.registry = registry or Registry.load(project_root() / "models")
+        #: Loaded model families, kept across event loops (each scan call gets fresh batchers).
+        self.families: dict[Family, BatchFamily] = {}
 
     @cached_property
     def lexicon(self) -> Lexicon:
@@ -71,36 +66,33 @@ class Engines:
     def matcher(self) -> KeywordMatcher:
         return KeywordMatcher(self.lexicon)
 
-    @cached_property
-    def vision(self) -> VisionModels:
-        return VisionModels.from_registry(self.registry, self.cfg.vision)
-
-    @cached_property
-    def ocr(self) -> OcrEngine:
-        return load_ocr(self.registry, self.cfg.ocr)
-
-    @cached_property
-    def asr(self) -> Transcriber:
-        """One window per call (faster-whisper ``transcribe``); kept for callers that need it."""
-        return load_transcriber(self.registry, self.cfg.asr)
-
-    @cached_property
-    def asr_batch(self) -> BatchedTranscriber:
-        """Whisper over several windows per call (VAD first, one decoder pass, replicas per core):
-        what a scan uses; the same transcriber the live batchers use."""
-        return load_batched_transcriber(self.registry, self.cfg.asr, max_batch=ASR_SCAN_BATCH)
+    def clients(self) -> LocalClients:
+        """In-process batchers for the running event loop, over this process's loaded models;
+        they wait for queue room (a scan is never dropped)."""
+        return LocalClients(self.cfg, registry=self.registry, shared=self.families, backpressure=True)
 
     def model_versions(self) -> tuple[tuple[str, str], ...]:
         """Model ids and pinned versions that produced a verdict (kept with the evidence)."""
         ids: list[str] = []
         if self.cfg.vision.enabled:
-            ids += [m for m, on in (("nudenet-320n", self.cfg.vision.nudenet),
-                                    ("open-nsfw", self.cfg.vision.open_nsfw)) if on]
+            ids += [
+                m
+                for m, on in (("nudenet-320n", self.cfg.vision.nudenet), ("open-nsfw", self.cfg.vision.open_nsfw))
+                if on
+            ]
         if self.cfg.ocr.enabled:
             ids.append(self.cfg.ocr.model)
         if self.cfg.asr.enabled:
             ids.append(self.cfg.asr.model)
+        if self.cfg.synthetic.enabled:
+            ids += list(self.cfg.synthetic.classifiers)
         return tuple((i, self.registry.version_of(i)) for i in ids)
+
+    def close(self) -> None:
+        """Stop the families' own threads (the ASR executor); the models are dropped with this object."""
+        for fam in self.families.values():
+            fam.close()
+        self.families.clear()
 
 
 @dataclass
@@ -120,58 +112,111 @@ class FileScan:
     decode: list[DecodeStats] = field(default_factory=list)  # one per decode pass run (span, corrupt packets)
 
 
-def video_signals(
-    frames: Iterator[VideoFrame], engines: Engines, scan: FileScan, progress: Progress | None
-) -> Iterator[Signal]:
-    cfg = engines.cfg
-    ocr_gate = OcrGate(cfg.ocr)  # OCR rate + text-likely + changed-since-last-OCR
-    qr = QrTracker(scan.stream, cfg.qr.blocked_domains,
-                   engines.matcher.match if cfg.qr.url_keywords else None,
-                   gap_s=cfg.qr.gap_s, url_patterns=cfg.qr.url_patterns)
-    synth = SyntheticTracker(scan.stream, cfg.synthetic, engines.matcher.match, resolver=engines.registry)
+@dataclass(frozen=True)
+class FileTask:
+    """One file to scan: ``chat`` is a chat feed (JSONL file or HTTP(S) URL) on its media timeline."""
+
+    path: Path
+    stream: str
+    chat: str | None = None
+    progress: Progress | None = None
+    info: MediaInfo | None = None  # already probed (saves opening the file again)
+
+
+class _Chunks(Generic[T]):
+    """Chunks of ``n`` items of a blocking iterator (a decoder), decoded on ``executor`` one chunk
+    ahead of the consumer, so decoding overlaps inference; the next chunk waits for the consumer
+    (backpressure)."""
+
+    def __init__(self, items: Iterator[T], n: int, executor: Executor | None) -> None:
+        self.items, self.n, self.executor = items, n, executor
+        self._next: asyncio.Future[list[T]] | None = None
+
+    def _fetch(self) -> asyncio.Future[list[T]]:
+        return asyncio.get_running_loop().run_in_executor(self.executor, lambda: list(islice(self.items, self.n)))
+
+    async def next(self) -> list[T]:
+        fut = self._next or self._fetch()
+        chunk = await fut
+        self._next = self._fetch() if chunk else None
+        return chunk
+
+    async def close(self) -> None:
+        """Let a read-ahead in flight finish before the decoder is dropped (never close it mid-read)."""
+        if self._next is not None:
+            await asyncio.gather(self._next, return_exceptions=True)
+            self._next = None
+
+
+async def _video(
+    task: FileTask,
+    an: StreamAnalyser,
+    cfg: PipelineConfig,
+    scan: FileScan,
+    progress: Progress | None,
+    executor: Executor | None,
+) -> list[Signal]:
+    scan.decode.append(stats := DecodeStats())
+    frames = iter_frames(
+        task.path,
+        task.stream,
+        cfg.sampling.fps,
+        max_side=cfg.sampling.max_side,
+        max_frame_pixels=cfg.sampling.max_frame_pixels,
+        stats=stats,
+    )
+    chunks = _Chunks(frames, cfg.vision.batch_size, executor)
+    out: list[Signal] = []
     last_t = 0.0
-    for chunk in batched(frames, cfg.vision.batch_size):
-        scan.frames += len(chunk)
-        if cfg.vision.enabled:
-            yield from vision_signals(engines.vision.analyse(chunk), cfg.vision)
-        ocr_results: list[OcrResult] = []
-        if cfg.ocr.enabled:
-            to_read = ocr_gate.select(chunk)
-            scan.ocr_gated = ocr_gate.stats.gated
-            if to_read:
-                scan.ocr_frames += len(to_read)
-                ocr_results = engines.ocr.read(to_read)
-                yield from ocr_signals(ocr_results, engines.matcher.match)
-        if cfg.qr.enabled:
-            for f in chunk:
-                yield from qr.observe(f.t, decode_qr(f.image))
-        yield from synth.observe(chunk, ocr_results)  # loops, synthetic classifiers, disclosure labels
-        if progress is not None:
-            progress(max(chunk[-1].t - last_t, 0.0))
-            last_t = chunk[-1].t
-    yield from synth.finish()
-    st = ocr_gate.stats
-    if cfg.ocr.enabled:
-        log.info("%s: OCR read %d frames, gate skipped %d (no text %d, unchanged %d), rate skipped %d",
-                 scan.stream, st.ocr, st.gated, st.no_text, st.unchanged, st.rate_skipped)
-
-
-def audio_signals(path: Path, engines: Engines, scan: FileScan, progress: Progress | None) -> Iterator[Signal]:
-    """Windows of ``asr.window_s`` transcribed ``ASR_SCAN_BATCH`` at a time by the batched
-    transcriber (about 2.3x the throughput of one ``transcribe`` call per window on CPU)."""
-    cfg = engines.cfg.asr
-    stats = DecodeStats()
-    scan.decode.append(stats)
-    windows = iter_audio_windows(path, scan.stream, window_s=cfg.window_s, stats=stats)
-    for chunk in batched(windows, ASR_SCAN_BATCH):
-        results = engines.asr_batch.transcribe_batch(chunk)
-        for window, result in zip(chunk, results, strict=True):
-            if isinstance(result, Exception):
-                raise result
-            scan.audio_s += window.end - window.start
-            yield from transcript_signals(result, engines.matcher.match)
+    try:
+        while chunk := await chunks.next():
+            out += (await an.frames.analyse(chunk)).signals
+            scan.frames = an.frames.counts.frames
+            scan.ocr_frames = an.frames.counts.ocr_frames
+            scan.ocr_gated = an.frames.ocr_gate.stats.gated
             if progress is not None:
-                progress(window.end - window.start)
+                progress(max(chunk[-1].t - last_t, 0.0))
+                last_t = chunk[-1].t
+    finally:
+        await chunks.close()
+    out += an.frames.finish()
+    st = an.frames.ocr_gate.stats
+    if cfg.ocr.enabled:
+        log.info(
+            "%s: OCR read %d frames, gate skipped %d (no text %d, unchanged %d), rate skipped %d",
+            task.stream,
+            st.ocr,
+            st.gated,
+            st.no_text,
+            st.unchanged,
+            st.rate_skipped,
+        )
+    return out
+
+
+async def _audio(
+    task: FileTask,
+    an: StreamAnalyser,
+    cfg: PipelineConfig,
+    scan: FileScan,
+    progress: Progress | None,
+    executor: Executor | None,
+) -> list[Signal]:
+    """Back-to-back windows of ``asr.window_s``, handed to the ASR batcher a batch at a time."""
+    scan.decode.append(stats := DecodeStats())
+    windows = iter_audio_windows(task.path, task.stream, window_s=cfg.asr.window_s, stats=stats)
+    chunks = _Chunks(windows, cfg.batching.asr.max_batch, executor)
+    out: list[Signal] = []
+    try:
+        while chunk := await chunks.next():
+            out += await an.audio.analyse(chunk)
+            for w in chunk:
+                scan.audio_s += w.end - w.start
+                if progress is not None:
+                    progress(w.end - w.start)
+    finally:
+        await chunks.close()
+    return out + an.audio.finish()
 
 
 def _serialised(progress: Progress) -> Progress:
@@ -185,6 +230,98 @@ def _serialised(progress: Progress) -> Progress:
     return report
 
 
+async def scan_one(
+    task: FileTask,
+    engines: Engines,
+    clients: LocalClients | None = None,
+    clips_dir: Path | None = None,
+    executor: Executor | None = None,
+) -> FileScan:
+    """Run the whole pipeline over one recorded file and return its verdicts with evidence.
+
+    The video and audio branches run side by side (the batchers work while the next chunk is
+    decoded on ``executor``); ``clients`` are shared with every other file scanned in this loop.
+    """
+    cfg = engines.cfg
+    info: MediaInfo = task.info if task.info is not None else await asyncio.to_thread(probe, task.path)
+    scan = FileScan(stream=task.stream, path=task.path, info=info)
+    do_video = info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled)
+    do_audio = info.has_audio and cfg.asr.enabled
+    progress = _serialised(task.progress) if task.progress is not None else None
+    own = clients is None
+    clients = clients or engines.clients()
+    an = StreamAnalyser.build(task.stream, cfg, clients, engines.matcher, offline=True)
+    try:
+        branches = []
+        if do_video:
+            branches.append(_video(task, an, cfg, scan, progress, executor))
+        if do_audio:
+            branches.append(_audio(task, an, cfg, scan, progress, executor))
+        results = await asyncio.gather(*branches, return_exceptions=True)
+    finally:
+        if own:
+            await clients.close()
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+        scan.signals.extend(r)
+    if task.chat is not None:
+        scan.signals.extend(await asyncio.to_thread(_chat_signals, task.chat, scan, engines))
+    verdicts = fuse(task.stream, scan.signals, cfg.policy)
+    versions = engines.model_versions()
+    scan.verdicts = [replace(v, model_versions=versions) for v in verdicts]
+    if clips_dir is not None and cfg.evidence.clips and info.has_video:
+        scan.verdicts = await asyncio.to_thread(RemuxFromFile(task.path, clips_dir, engines).attach, scan.verdicts)
+    return scan
+
+
+def _chat_signals(chat: str, scan: FileScan, engines: Engines) -> list[Signal]:
+    cfg = engines.cfg
+    scan.chat = ChatStats()
+    limit = _chat_limit(scan, cfg.chat.recording_slack_s)
+    messages = iter_chat(chat, scan.stream, cfg.chat, stats=scan.chat, max_t=lambda: limit)
+    return list(chat_signals(messages, engines.matcher.match, cfg.chat.dedup_window_s))
+
+
+async def scan_files(
+    tasks: Sequence[FileTask],
+    engines: Engines,
+    clips_dir: Path | None = None,
+    *,
+    concurrency: int = 2,
+    clients: LocalClients | None = None,
+    on_done: Callable[[int, FileScan | Exception], None] | None = None,
+) -> list[FileScan | Exception]:
+    """Scan ``tasks`` with up to ``concurrency`` files in flight over ONE set of batchers.
+
+    Returns one slot per task, in order: its :class:`FileScan` or the exception that failed it (one
+    bad file never stops the others). ``on_done(index, outcome)`` is called as each file finishes.
+    """
+    own = clients is None
+    clients = clients or engines.clients()
+    engines.matcher  # noqa: B018  # built once here, not raced for by the files
+    gate = asyncio.Semaphore(max(1, concurrency))
+    out: list[FileScan | Exception] = [RuntimeError("not scanned")] * len(tasks)
+    decode = ThreadPoolExecutor(max(2, 2 * concurrency), thread_name_prefix="scan-decode")
+
+    async def one(i: int, task: FileTask) -> None:
+        async with gate:
+            try:
+                out[i] = await scan_one(task, engines, clients, clips_dir, decode)
+            except Exception as exc:
+                out[i] = exc
+            if on_done is not None:
+                on_done(i, out[i])
+
+    try:
+        await asyncio.gather(*(one(i, t) for i, t in enumerate(tasks)))
+    finally:
+        decode.shutdown(wait=False, cancel_futures=True)
+        if own:
+            await clients.close()
+    return out
+
+
 def scan_file(
     path: Path,
     stream: str,
@@ -193,49 +330,11 @@ def scan_file(
     progress: Progress | None = None,
     chat: str | None = None,
 ) -> FileScan:
-    """Run the whole pipeline over one recorded file and return its verdicts with evidence.
-
-    ``chat``: a chat feed (JSONL file or HTTP(S) URL, :mod:`moderation.ingest.chat`) on the same
-    media timeline; its ``chat.keyword`` signals are fused with the media's.
-    """
-    cfg = engines.cfg
-    info = probe(path)
-    scan = FileScan(stream=stream, path=path, info=info)
-    do_video = info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled)
-    do_audio = info.has_audio and cfg.asr.enabled
-    # The audio branch (its own demux, VAD, Whisper) runs beside the video branch in one more
-    # thread: both spend their time in native code that releases the GIL (PyAV, ONNX Runtime,
-    # CTranslate2), so a scan keeps a second core busy instead of doing one branch after the other.
-    report = _serialised(progress) if progress is not None and do_video and do_audio else progress
-    pool = ThreadPoolExecutor(1, thread_name_prefix=f"asr-{stream}") if do_video and do_audio else None
-    try:
-        audio_job = None
-        if pool is not None:
-            engines.matcher  # noqa: B018  # built once here, not raced for by the two branches
-            audio_job = pool.submit(lambda: list(audio_signals(path, engines, scan, report)))
-        if do_video:
-            scan.decode.append(video_stats := DecodeStats())
-            frames = iter_frames(path, stream, cfg.sampling.fps, max_side=cfg.sampling.max_side,
-                                 max_frame_pixels=cfg.sampling.max_frame_pixels, stats=video_stats)
-            scan.signals.extend(video_signals(frames, engines, scan, report))
-        if audio_job is not None:
-            scan.signals.extend(audio_job.result())
-        elif do_audio:
-            scan.signals.extend(audio_signals(path, engines, scan, report))
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    if chat is not None:
-        scan.chat = ChatStats()
-        limit = _chat_limit(scan, cfg.chat.recording_slack_s)
-        messages = iter_chat(chat, stream, cfg.chat, stats=scan.chat, max_t=lambda: limit)
-        scan.signals.extend(chat_signals(messages, engines.matcher.match, cfg.chat.dedup_window_s))
-    verdicts = fuse(stream, scan.signals, cfg.policy)
-    versions = engines.model_versions()
-    scan.verdicts = [replace(v, model_versions=versions) for v in verdicts]
-    if clips_dir is not None and cfg.evidence.clips and info.has_video:
-        scan.verdicts = [attach_evidence(v, path, clips_dir, engines) for v in scan.verdicts]
-    return scan
+    """Scan one file in a fresh event loop (see :func:`scan_one`); its errors propagate."""
+    (res,) = asyncio.run(scan_files([FileTask(path, stream, chat, progress)], engines, clips_dir, concurrency=1))
+    if isinstance(res, Exception):
+        raise res
+    return res
 
 
 def _chat_limit(scan: FileScan, slack_s: float) -> float:
@@ -245,6 +344,16 @@ def _chat_limit(scan: FileScan, slack_s: float) -> float:
     if dur is None or not math.isfinite(dur) or dur < 0:
         dur = max([scan.audio_s, *(s.end if s.end is not None else s.t for s in scan.signals)])
     return dur + slack_s
+
+
+class RemuxFromFile:
+    """Offline evidence: clips cut from the scanned file itself (the live strategy cuts from the ring)."""
+
+    def __init__(self, src: Path, clips_dir: Path, engines: Engines) -> None:
+        self.src, self.clips_dir, self.engines = src, clips_dir, engines
+
+    def attach(self, verdicts: Sequence[Verdict]) -> list[Verdict]:
+        return [attach_evidence(v, self.src, self.clips_dir, self.engines) for v in verdicts]
 
 
 def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engines) -> Verdict:

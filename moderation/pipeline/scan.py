@@ -1,4 +1,8 @@
-"""Offline scan in this process: the same stage graph as the Ray actors, without Ray.
+"""Offline scan in this process: the same stage graph as live streams and the Ray scan actors.
+
+The files are scanned concurrently over one set of in-process batchers
+(:func:`moderation.pipeline.graph.scan_files`), so their frames and audio windows are batched
+together and every model loads once.
 
 Inputs are all checked before any work starts, so a typo in the fifth path fails in a second
 instead of after four files were scanned, and the report is written atomically: it is either
@@ -7,6 +11,7 @@ complete or not there.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +20,7 @@ from moderation.config import PipelineConfig
 from moderation.errors import InputError
 from moderation.ingest.chat import check_chat_source
 from moderation.ingest.decode import MediaError, MediaInfo, probe
-from moderation.pipeline.graph import Engines, FileScan, Progress, scan_file
+from moderation.pipeline.graph import Engines, FileScan, FileTask, Progress, scan_files
 from moderation.pipeline.inputs import local_path, stream_name
 from moderation.report import ReportWriter
 
@@ -68,8 +73,10 @@ def run_scan(
     engines: Engines | None = None,
     progress_factory: Callable[[ScanInput], Progress | None] | None = None,
     chat: str | None = None,
+    concurrency: int = 2,
 ) -> ScanSummary:
-    """Scan files one after another; write the JSONL report atomically when all succeeded.
+    """Scan the files (``concurrency`` at a time over shared batchers); write the JSONL report
+    atomically when all succeeded, else raise the first failure in input order.
 
     ``chat``: a chat feed (JSONL file or HTTP(S) URL) fused with the one input it belongs to.
     """
@@ -80,9 +87,14 @@ def run_scan(
         check_chat_source(chat, cfg.chat)
     engines = engines or Engines(cfg)
     summary = ScanSummary(report=out, clips_dir=clips_dir)
-    for item in checked:
-        progress = progress_factory(item) if progress_factory else None
-        summary.files.append(scan_file(item.path, item.stream, engines, clips_dir, progress, chat=chat))
+    tasks = [
+        FileTask(item.path, item.stream, chat, progress_factory(item) if progress_factory else None, item.info)
+        for item in checked
+    ]
+    for res in asyncio.run(scan_files(tasks, engines, clips_dir, concurrency=concurrency)):
+        if isinstance(res, Exception):
+            raise res
+        summary.files.append(res)
     if out is not None:
         with ReportWriter(out) as writer:
             for f in summary.files:

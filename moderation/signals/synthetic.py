@@ -10,13 +10,17 @@ POLICY.md: content made with deep learning must be labelled prominently. Three s
 * ``disclosure.label`` — a prominent "AI生成"-style label read by OCR
   (:mod:`moderation.signals.disclosure`); fusion uses it to suppress the category.
 
-:class:`SyntheticTracker` is what the stage graph calls once per frame batch. Models are loaded on
-first use, never at import time.
+:class:`SyntheticTracker` is the per-stream state the stream analyser calls once per frame batch
+(loops, disclosure labels). The classifiers are not in it: :class:`SyntheticScorer` is the batch
+function of the ``synthetic`` model family, run by the node's batcher like vision, OCR and ASR, so
+one loaded copy scores the frames of every stream and every file on the node; the tracker turns
+the per-frame scores it is handed into signals. Models are loaded on first use, never at import time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import cv2
@@ -131,52 +135,93 @@ class ManifestClassifier:
         return self._scores(np.asarray(raw))
 
 
-class SyntheticTracker:
-    """Per-stream synthetic-content state: ``observe(frames, ocr_results) -> signals`` per batch.
+@dataclass(frozen=True)
+class ClassifierScore:
+    """One configured classifier's score for one frame."""
 
-    ``classifiers`` may be given already loaded (a worker shares them across streams); otherwise
-    the ids in ``cfg.classifiers`` are loaded from ``resolver`` on the first batch.
+    model: str
+    category: str
+    score: float
+
+
+FrameScores = tuple[ClassifierScore, ...]
+
+
+class SyntheticScorer:
+    """The ``synthetic`` family's batch function: every configured classifier over a batch of frames.
+
+    Built once per node (by the batcher of the family); the classifiers are loaded from
+    ``resolver`` on the first call, on the thread that runs the batches.
     """
 
     def __init__(
-        self,
-        stream: str,
-        cfg: SyntheticConfig,
-        match: MatchFn | None = None,
-        *,
-        resolver: Resolver | None = None,
-        classifiers: Sequence[ManifestClassifier] | None = None,
+        self, cfg: SyntheticConfig, resolver: Resolver | None, classifiers: Sequence[ManifestClassifier] | None = None
     ) -> None:
-        self.stream = stream
+        if cfg.classifiers and resolver is None and classifiers is None:
+            raise ModelError("synthetic.classifiers are configured but no model registry was given")
         self.cfg = cfg
-        self.match = match
         self.resolver = resolver
         self._classifiers = list(classifiers) if classifiers is not None else None
-        self.loop = LoopDetector(stream, cfg.loop, SYNTHETIC_CATEGORY)
 
     def classifiers(self) -> list[ManifestClassifier]:
         if self._classifiers is None:
             resolver = self.resolver
-            if self.cfg.classifiers and resolver is None:
-                raise ModelError("synthetic.classifiers are configured but no model registry was given")
             self._classifiers = [ManifestClassifier.load(resolver, m) for m in self.cfg.classifiers] if resolver else []
         return self._classifiers
 
-    def observe(self, frames: Sequence[VideoFrame], ocr_results: Sequence[OcrResult] = ()) -> list[Signal]:
-        """Signals from one batch of sampled frames (and the OCR results of any of them)."""
+    def score(self, frames: Sequence[VideoFrame]) -> list[FrameScores]:
+        """One tuple of scores per frame, one score per classifier."""
+        per_model = [(clf, clf.score([f.image for f in frames])) for clf in self.classifiers() if frames]
+        return [
+            tuple(ClassifierScore(clf.id, clf.category, float(s[i])) for clf, s in per_model)
+            for i in range(len(frames))
+        ]
+
+
+def scoring_enabled(cfg: SyntheticConfig) -> bool:
+    """Whether frames go to the ``synthetic`` family at all (no classifier configured: no calls)."""
+    return cfg.enabled and bool(cfg.classifiers)
+
+
+class SyntheticTracker:
+    """Per-stream synthetic-content state: ``observe(frames, ocr_results, scores) -> signals`` per batch.
+
+    ``scores`` are the ``synthetic`` family's results for ``frames`` (one :data:`FrameScores` per
+    frame, or an empty tuple for a frame whose scoring failed).
+    """
+
+    def __init__(self, stream: str, cfg: SyntheticConfig, match: MatchFn | None = None) -> None:
+        self.stream = stream
+        self.cfg = cfg
+        self.match = match
+        self.loop = LoopDetector(stream, cfg.loop, SYNTHETIC_CATEGORY)
+
+    def observe(
+        self, frames: Sequence[VideoFrame], ocr_results: Sequence[OcrResult] = (), scores: Sequence[FrameScores] = ()
+    ) -> list[Signal]:
+        """Signals from one batch of sampled frames (and the OCR results and classifier scores of any of them)."""
         if not self.cfg.enabled:
             return []
         out: list[Signal] = []
         if self.cfg.loop.enabled:
             for f in frames:
                 out.extend(self.loop.observe(f.t, f.image))
-        for clf in self.classifiers():
-            if not frames:
-                break
-            for f, s in zip(frames, clf.score([f.image for f in frames]), strict=True):
-                if s >= self.cfg.classifier_min_score:
-                    out.append(Signal(kind=f"synthetic.model.{clf.id}", stream=self.stream, t=f.t,
-                                      score=float(s), category=clf.category))
+        if scores:
+            by_model: dict[str, list[Signal]] = {}
+            for f, frame_scores in zip(frames, scores, strict=True):
+                for sc in frame_scores:
+                    if sc.score >= self.cfg.classifier_min_score:
+                        by_model.setdefault(sc.model, []).append(
+                            Signal(
+                                kind=f"synthetic.model.{sc.model}",
+                                stream=self.stream,
+                                t=f.t,
+                                score=sc.score,
+                                category=sc.category,
+                            )
+                        )
+            for sigs in by_model.values():
+                out.extend(sigs)
         if self.cfg.disclosure.enabled and self.match is not None and ocr_results:
             out.extend(disclosure_signals(ocr_results, self.match, self.cfg.disclosure))
         return out

@@ -1,4 +1,4 @@
-"""A scan transcribes its audio windows in batches through the batched transcriber."""
+"""A scan transcribes its audio windows in batches through the ASR batcher (the batched transcriber)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 
 from moderation.config import PipelineConfig
 from moderation.messages import AudioWindow, TranscriptSegment
-from moderation.pipeline.graph import ASR_SCAN_BATCH, Engines, FileScan, audio_signals
+from moderation.pipeline.clients import BatchFamily
+from moderation.pipeline.graph import Engines, FileScan, scan_file
 from moderation.samplegen import write_video
 
 
@@ -35,16 +36,16 @@ def _scan(tmp_path: Path, fake: FakeBatched) -> tuple[FileScan, list[float]]:
     path = write_video(tmp_path / "a.mp4", None, 20.0, np.zeros(20 * 16000, np.float32), audio_rate=16000)
     cfg = PipelineConfig.model_validate({"asr": {"window_s": 2.0}})
     engines = Engines(cfg)
-    engines.asr_batch = fake  # type: ignore[assignment]  # cached_property: an instance attribute wins
-    scan = FileScan(stream="a", path=path, info=None)  # type: ignore[arg-type]
-    times = [s.t for s in audio_signals(path, engines, scan, None)]
+    engines.families["asr"] = BatchFamily("asr", fake.transcribe_batch, lambda: None, 8, 0.0)
+    scan = scan_file(path, "a", engines)
+    times = [s.t for s in scan.signals]
     return scan, times
 
 
 def test_windows_go_to_the_batched_transcriber_in_batches(tmp_path: Path) -> None:
     fake = FakeBatched()
     scan, times = _scan(tmp_path, fake)
-    assert [len(c) for c in fake.calls] == [ASR_SCAN_BATCH, 10 - ASR_SCAN_BATCH]
+    assert [len(c) for c in fake.calls] == [8, 2]  # batching.asr.max_batch
     assert times == sorted(times) and len(times) >= 10  # every window's keyword hits, in media order
     assert scan.audio_s == pytest.approx(20.0, abs=0.1)
 
@@ -56,8 +57,6 @@ def test_a_failed_window_fails_the_scan(tmp_path: Path) -> None:
 
 def test_scan_runs_the_audio_branch_beside_the_video_branch(tmp_path: Path) -> None:
     import threading
-
-    from moderation.pipeline.graph import scan_file
 
     threads: list[str] = []
 
@@ -76,10 +75,11 @@ def test_scan_runs_the_audio_branch_beside_the_video_branch(tmp_path: Path) -> N
         "synthetic": {"enabled": False},
     })  # fmt: skip
     engines = Engines(cfg)
-    engines.asr_batch = Recording()  # type: ignore[assignment]
+    rec = Recording()
+    engines.families["asr"] = BatchFamily("asr", rec.transcribe_batch, lambda: None, 8, 0.0)
     seen: list[float] = []
     scan = scan_file(path, "av", engines, progress=seen.append)
-    assert threads and all(name.startswith("asr-av") for name in threads)
+    assert threads and threading.main_thread().name not in threads  # off the loop, beside the video branch
     assert scan.frames >= 5 and scan.audio_s == pytest.approx(6.0, abs=0.1)
     assert [v.category for v in scan.verdicts] == ["gambling"]
     assert sum(seen) == pytest.approx(6.0 + 5.0, abs=1.1)  # video (last frame time) + audio seconds

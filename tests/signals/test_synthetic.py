@@ -17,7 +17,7 @@ from moderation.infer.manifest import ModelError
 from moderation.infer.registry import Registry
 from moderation.messages import KeywordHit, OcrResult, TextLine, VideoFrame
 from moderation.samplegen import Background
-from moderation.signals.synthetic import ManifestClassifier, SyntheticTracker
+from moderation.signals.synthetic import ManifestClassifier, SyntheticScorer, SyntheticTracker
 
 
 def tiny_classifier(path: Path, dynamic_batch: bool = True) -> Path:
@@ -79,8 +79,11 @@ def test_wrong_kind_is_refused(tmp_path: Path) -> None:
 
 def test_tracker_emits_model_signals_above_the_configured_score(tmp_path: Path) -> None:
     cfg = SyntheticConfig(classifiers=("tiny-synth",), classifier_min_score=0.8)
-    tracker = SyntheticTracker("s1", cfg, resolver=registry_with(tmp_path))
-    sigs = tracker.observe([frame(0.0, 20), frame(1.0, 240), frame(2.0, 250)])
+    frames = [frame(0.0, 20), frame(1.0, 240), frame(2.0, 250)]
+    scores = SyntheticScorer(cfg, registry_with(tmp_path)).score(frames)
+    assert [[(s.model, round(s.score, 2)) for s in f] for f in scores] == [
+        [("tiny-synth", 0.08)], [("tiny-synth", 0.94)], [("tiny-synth", 0.98)]]
+    sigs = SyntheticTracker("s1", cfg).observe(frames, scores=scores)
     assert [(s.kind, s.t, s.category) for s in sigs] == [
         ("synthetic.model.tiny-synth", 1.0, "synthetic_unlabeled"),
         ("synthetic.model.tiny-synth", 2.0, "synthetic_unlabeled"),
@@ -89,9 +92,8 @@ def test_tracker_emits_model_signals_above_the_configured_score(tmp_path: Path) 
 
 
 def test_classifiers_without_a_registry_are_an_error() -> None:
-    tracker = SyntheticTracker("s1", SyntheticConfig(classifiers=("x",)))
     with pytest.raises(ModelError, match="no model registry"):
-        tracker.observe([frame(0.0, 10)])
+        SyntheticScorer(SyntheticConfig(classifiers=("x",)), None)
 
 
 def test_tracker_finds_loops_and_reports_the_tail_at_finish() -> None:
