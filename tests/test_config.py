@@ -24,11 +24,14 @@ def test_bad_value_names_key(tmp_path: Path) -> None:
         load_pipeline(str(p))
 
 
-@pytest.mark.parametrize(("body", "where"), [
-    ("live:\n  chat_source: 'https://chat/{nmae}.jsonl'\n", r"live\.chat_source \(line 2\).*nmae.*\{stream\}"),
-    ("live:\n  hook_source: 'rtmp://o/{stream}'\n", r"live\.hook_source \(line 2\).*stream.*\{app\}, \{name\}"),
-    ("live:\n  chat_source: 'https://chat/{'\n", r"live\.chat_source \(line 2\).*Single '\{'"),
-])
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ("live:\n  chat_source: 'https://chat/{nmae}.jsonl'\n", r"live\.chat_source \(line 2\).*nmae.*\{stream\}"),
+        ("live:\n  hook_source: 'rtmp://o/{stream}'\n", r"live\.hook_source \(line 2\).*stream.*\{app\}, \{name\}"),
+        ("live:\n  chat_source: 'https://chat/{'\n", r"live\.chat_source \(line 2\).*Single '\{'"),
+    ],
+)
 def test_url_templates_are_checked_when_the_config_loads(tmp_path: Path, body: str, where: str) -> None:
     p = tmp_path / "bad.yaml"
     p.write_text(body)
@@ -166,3 +169,64 @@ def test_bad_cidr_in_the_yaml_names_the_key(tmp_path: Path, key: str) -> None:
     p.write_text(f"live:\n  {key}: ['127.0.0.0/8', 'notacidr']\n")
     with pytest.raises(ConfigError, match=rf"live\.{key}.*'notacidr' is not an IP network"):
         load_pipeline(str(p))
+
+
+def test_stage_configs_have_the_pipeline_defaults() -> None:
+    from moderation.config import LiveConfig, SamplingConfig, StreamOpenConfig, source_config
+    from moderation.ingest.source import SourceConfig
+
+    bare, live, sampling = SourceConfig(), LiveConfig(), SamplingConfig()
+    for name in StreamOpenConfig.model_fields:
+        assert getattr(bare, name) == getattr(live, name), name
+    for name in SamplingConfig.model_fields:
+        assert getattr(bare, name) == getattr(sampling, name), name
+    assert bare.analyzeduration_s == live.analyzeduration_s == 4.0
+    assert bare.audio_window_s == live.audio_window_s
+    # a pipeline's source differs from a bare one only where the pipeline says so
+    derived = source_config(PipelineConfig())
+    assert derived == SourceConfig(realtime=True, audio_hop_s=live.audio_window_s - live.audio_overlap_s)
+
+
+def test_one_mapping_from_live_to_the_url_guard(tmp_path: Path) -> None:
+    from moderation.config import guard_config, source_config
+    from moderation.ingest.urlguard import UrlGuardConfig
+
+    p = tmp_path / "p.yaml"
+    live = "  allow_files: true\n  allow_hosts: [origin.internal]\n  allow_networks: ['10.0.0.0/8']\n"
+    p.write_text(f"live:\n{live}  analyzeduration_s: 2.5\n")
+    cfg = load_pipeline(str(p))
+    guard = guard_config(cfg.live)
+    assert isinstance(guard, UrlGuardConfig)
+    assert (guard.allow_file, guard.allow_hosts, guard.allow_networks) == (True, ("origin.internal",), ("10.0.0.0/8",))
+    assert source_config(cfg).guard == guard and source_config(cfg).analyzeduration_s == 2.5
+    chat = guard_config(cfg.live, ("http", "https"), 3.0)
+    assert chat.allowed_schemes == ("http", "https") and chat.http_timeout_s == 3.0
+    assert chat.allow_networks == guard.allow_networks
+
+
+def test_url_guard_config_refuses_a_bad_cidr() -> None:
+    from pydantic import ValidationError
+
+    from moderation.ingest.urlguard import UrlGuardConfig
+
+    with pytest.raises(ValidationError, match=r"'10\.0\.0\.0/33' is not an IP network"):
+        UrlGuardConfig(allow_networks=("10.0.0.0/33",))
+
+
+def test_one_settings_root_holds_pipeline_cluster_and_review() -> None:
+    from pydantic import ValidationError
+
+    from moderation.settings import Settings
+
+    s = Settings.model_validate({"pipeline": "strict", "cluster": {"poll_s": 2}, "review": {"port": 8123}})
+    assert s.pipeline == load_pipeline("strict") and s.cluster.poll_s == 2 and s.review.port == 8123
+    assert s.cluster.in_memory and Settings().pipeline == PipelineConfig()
+    bad_keys = [
+        ({"cluster": {"pol_s": 1}}, "cluster.pol_s"),
+        ({"review": {"prot": 1}}, "review.prot"),
+        ({"pipeline": {"live": {"nope": 1}}}, "pipeline.live.nope"),
+        ({"extra": {}}, "extra"),
+    ]
+    for bad, where in bad_keys:
+        with pytest.raises(ValidationError, match=where.replace(".", r"\.")):
+            Settings.model_validate(bad)

@@ -70,9 +70,9 @@ def watch(
 ) -> None:
     """Follow live streams until Ctrl-C or all ended, printing verdicts as they are decided."""
     from moderation.cli.common import console, err, user_errors
+    from moderation.config import guard_config
     from moderation.ingest.urlguard import UrlGuard
     from moderation.pipeline.status import StreamSpec
-    from moderation.service.hooks import guard_config
 
     with user_errors():
         cfg = _config(pipeline, allow_network, allow_files, chat)
@@ -113,6 +113,7 @@ async def _watch(specs: list[StreamSpec], cfg: PipelineConfig, out: Path | None,
     if queue is not None:
         sinks.append(ReviewSink(queue))
     clients = LocalClients(cfg)
+
     def alerted(stream: str, a: Alert) -> None:
         known = f"{a.latency_s:.1f} s after its first evidence" if a.latency_s is not None else "now"
         err.print(f"open  {stream}  {a.category}  from {a.start:.1f}s  (known {known}, from "
@@ -160,8 +161,10 @@ def serve(
     local: Annotated[bool, typer.Option(help="Run streams in this process instead of Ray actors.")] = False,
     checkpoint: Annotated[
         Path | None,
-        typer.Option(help="Cluster mode: place streams through the stream manager actor, which keeps its "
-                     "assignments in this SQLite checkpoint (on storage every node sees) and survives restarts."),
+        typer.Option(
+            help="Cluster mode: place streams through the stream manager actor, which keeps its "
+            "assignments in this SQLite checkpoint (on storage every node sees) and survives restarts."
+        ),
     ] = None,
     allow_network: AllowNet = None,
 ) -> None:
@@ -190,8 +193,11 @@ def serve(
         from moderation.cluster.managed_pool import ManagedPool
         from moderation.cluster.manager import ManagerSettings
 
-        managed = ManagedPool(ManagerSettings(checkpoint=str(checkpoint), pipeline=pipeline, queue_url=queue),
-                              clips_dir=str(clips) if clips else None, report=str(out) if out else None)
+        managed = ManagedPool(
+            ManagerSettings(checkpoint=str(checkpoint), pipeline=pipeline, queue_url=queue),
+            clips_dir=str(clips) if clips else None,
+            report=str(out) if out else None,
+        )
         managed.start(address)
         uvicorn.run(create_app(managed, cfg), host=host, port=port)  # streams outlive this API process
         return

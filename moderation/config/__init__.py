@@ -2,13 +2,18 @@
 
 Defaults live here and nowhere else. Every model forbids unknown keys, so a misspelt option in a
 pipeline file is an error naming the key and its line instead of a silently ignored setting.
-Split by subsystem — :mod:`.media` (sampling and the models each stage runs), :mod:`.policy`
-(categories, fusion rules, risk tiers), :mod:`.batching` (per-family batchers), :mod:`.pipeline`
+Split by subsystem — :mod:`.media` (sampling and the models each stage runs), :mod:`.ingest`
+(opening streams, the URL guard; :mod:`.derive` maps a pipeline onto them), :mod:`.policy`
+(categories, fusion rules, risk tiers), :mod:`.batching` (per-family batchers), :mod:`.cluster`
+(the stream manager on Ray), :mod:`.pipeline`
 (synthetic, evidence, live, the root :class:`PipelineConfig` and :func:`load_pipeline`) — but
 imported from here as one tree.
 """
 
 from moderation.config.batching import BatchingConfig, FamilyBatching
+from moderation.config.cluster import ClusterConfig
+from moderation.config.derive import guard_config, source_config
+from moderation.config.ingest import AllowList, SourceConfig, StreamOpenConfig, UrlGuardConfig
 from moderation.config.media import (
     AsrConfig,
     ChatConfig,
@@ -42,10 +47,12 @@ from moderation.config.policy import (
 )
 
 __all__ = [
+    "AllowList",
     "AsrConfig",
     "BatchingConfig",
     "CategoryPolicy",
     "ChatConfig",
+    "ClusterConfig",
     "ConfigError",
     "DisclosureConfig",
     "EnforcementConfig",
@@ -63,10 +70,15 @@ __all__ = [
     "RiskTier",
     "SamplingConfig",
     "SignalRule",
+    "SourceConfig",
+    "StreamOpenConfig",
     "SyntheticConfig",
+    "UrlGuardConfig",
     "VisionConfig",
+    "guard_config",
     "load_pipeline",
     "project_root",
     "resolve_pipeline_path",
+    "source_config",
     "with_overrides",
 ]

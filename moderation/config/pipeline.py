@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from moderation.config._base import _Strict
 from moderation.config.batching import BatchingConfig
+from moderation.config.ingest import AUDIO_WINDOW_S, AllowList, StreamOpenConfig, check_cidrs
 from moderation.config.media import AsrConfig, ChatConfig, OcrConfig, QrConfig, SamplingConfig, VisionConfig
 from moderation.config.policy import PolicyConfig
 
@@ -88,15 +88,21 @@ class EnforcementConfig(_Strict):
     )
 
 
-class LiveConfig(_Strict):
-    """Following live streams (``moderation watch`` / ``serve``; moderation/live/)."""
+class LiveConfig(StreamOpenConfig, AllowList):
+    """Following live streams (``moderation watch`` / ``serve``; ``moderation/pipeline/``).
+
+    Open timeouts and the allow-list are declared in :mod:`moderation.config.ingest` (inherited here),
+    so a stream source and the URL guard built from this config have the same defaults as the file.
+    """
 
     frame_queue: int = Field(
         16, ge=1, description="Sampled frames waiting for inference per stream; beyond it the oldest is dropped."
     )
     audio_queue: int = Field(4, ge=1, description="Audio windows waiting for ASR per stream (drop-oldest beyond).")
     frame_batch: int = Field(8, ge=1, description="Most frames one stream sends to the vision batcher at once.")
-    audio_window_s: float = Field(10.0, gt=1, le=30, description="Live ASR window length (shorter = lower latency).")
+    audio_window_s: float = Field(
+        AUDIO_WINDOW_S, gt=1, le=30, description="Live ASR window length (shorter = lower latency)."
+    )
     audio_overlap_s: float = Field(
         2.0, ge=0, description="Overlap of consecutive ASR windows; words at the seam are stitched, not doubled."
     )
@@ -106,22 +112,6 @@ class LiveConfig(_Strict):
     realtime_files: bool = Field(True, description="Read files at real-time pace (simulate a live stream).")
     max_streams: int = Field(64, ge=1, description="Streams one pool (or one watch process) follows at most.")
     max_streams_per_node: int = Field(32, ge=1, description="Stream worker actors per Ray node at most.")
-    open_timeout_s: float = Field(10.0, gt=0, description="Seconds an open (connect + probe) may take.")
-    read_timeout_s: float = Field(10.0, gt=0, description="Seconds without data before a stream counts as dropped.")
-    analyzeduration_s: float = Field(
-        4.0,
-        gt=0,
-        description="Seconds of live input probed on open; must exceed the publisher's keyframe interval "
-        "(RTMP subscribers get video from the next keyframe; probed too briefly, the stream opens audio-only).",
-    )
-    give_up_after_s: float = Field(60.0, gt=0, description="Seconds of continuous outage before a stream is given up.")
-    eof_grace_s: float = Field(10.0, ge=0, description="Seconds a publisher that left cleanly may take to return.")
-    allow_networks: tuple[str, ...] = Field(
-        (), description="Non-public CIDRs streams may come from (e.g. the origin's '10.0.0.0/8'; loopback in tests)."
-    )
-    allow_hosts: tuple[str, ...] = Field(
-        (), description="Host names allowed even when they resolve to private addresses."
-    )
     allow_files: bool = Field(False, description="Allow local files as stream inputs (tests, simulations).")
     hook_source: str | None = Field(
         None,
@@ -150,16 +140,11 @@ class LiveConfig(_Strict):
     )
     enforcement: EnforcementConfig = Field(default_factory=EnforcementConfig, description="warn / cut at the origin.")
 
-    @field_validator("allow_networks", "hook_allow_from")
+    @field_validator("hook_allow_from")
     @classmethod
     def _cidrs_ok(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        """A bad CIDR fails when the config loads, not as a 500 on the first stream or hook."""
-        for net in v:
-            try:
-                ipaddress.ip_network(net, strict=False)
-            except ValueError:
-                raise ValueError(f"{net!r} is not an IP network (a CIDR such as '10.0.0.0/8')") from None
-        return v
+        """A bad CIDR fails when the config loads, not as a 500 on the first hook."""
+        return check_cidrs(v)
 
     @field_validator("hook_source", "chat_source")
     @classmethod

@@ -19,61 +19,18 @@ from typing import Literal
 
 import av
 import av.container
-from pydantic import BaseModel, ConfigDict, Field
 
-from moderation.ingest.decode import _TEXT_CODECS, _TEXT_FORMATS, DEFAULT_MAX_FRAME_PIXELS, DecodeStats, MediaError
+from moderation.config.ingest import SourceConfig
+from moderation.ingest.decode import _TEXT_CODECS, _TEXT_FORMATS, DecodeStats, MediaError
 from moderation.ingest.guarded_io import FFmpegIO
 from moderation.ingest.packets import CodecTemplates, EncodedPacket
-from moderation.ingest.urlguard import PROTOCOL_WHITELIST, CheckedUrl, UrlGuard, UrlGuardConfig, UrlRefused, redact
+from moderation.ingest.urlguard import PROTOCOL_WHITELIST, CheckedUrl, UrlGuard, UrlRefused, redact
 from moderation.messages import AudioWindow, VideoFrame
 
 log = logging.getLogger(__name__)
 
 #: Schemes whose data arrives live (a drop is reconnected); everything else is a file.
 LIVE_SCHEMES = frozenset({"rtmp", "rtmps", "rtsp", "rtsps", "udp", "srt", "http", "https"})
-
-
-class SourceConfig(BaseModel):
-    """How one stream is opened and followed (move under the pipeline's ``ingest`` key later).
-
-    Defaults are for live streams on a LAN/datacenter origin: open fails after 10 s, a stream
-    silent for 10 s is treated as dropped, reconnects back off from 0.5 s to 8 s with ±25 %
-    jitter, and a stream that cannot be reopened for 60 s (or 20 tries) is given up.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    open_timeout_s: float = Field(10.0, gt=0, description="Seconds an open (connect + probe) may take.")
-    read_timeout_s: float = Field(10.0, gt=0, description="Seconds without data before a live stream is dropped.")
-    analyzeduration_s: float = Field(
-        1.0, gt=0, description="Seconds of live input FFmpeg analyses on open (its default 5 s delays start)."
-    )
-    reconnect: bool = Field(True, description="Reconnect live streams that drop (files never reconnect).")
-    max_attempts: int = Field(20, ge=0, description="Reconnect attempts per outage before giving up (0 = no limit).")
-    give_up_after_s: float = Field(60.0, gt=0, description="Seconds of continuous outage before giving up.")
-    eof_grace_s: float = Field(
-        10.0, ge=0, description="After a clean end of a live stream (publisher left), seconds to wait for it to return."
-    )
-    backoff_initial_s: float = Field(0.5, gt=0, description="First reconnect delay.")
-    backoff_max_s: float = Field(8.0, gt=0, description="Reconnect delay cap.")
-    backoff_factor: float = Field(2.0, ge=1, description="Delay multiplier per failed attempt.")
-    backoff_jitter: float = Field(0.25, ge=0, le=1, description="Random ± fraction applied to each delay.")
-    discontinuity_s: float = Field(
-        3.0,
-        gt=0,
-        description="Timestamps running ahead of the wall clock by more than this (or going back) mean a restart.",
-    )
-    realtime: bool = Field(False, description="Read files at real-time pace (simulate a live stream).")
-    fps: float = Field(1.0, gt=0, le=60, description="Frames per second sampled for the vision stages.")
-    max_side: int = Field(1280, ge=64, description="Sampled frames are downscaled to this longer side.")
-    max_frame_pixels: int = Field(DEFAULT_MAX_FRAME_PIXELS, gt=0, description="Larger frames are refused.")
-    keyframes_only: bool = Field(False, description="Decode keyframes only (when 1/fps ≥ the GOP).")
-    audio: bool = Field(True, description="Decode audio into 16 kHz windows.")
-    audio_window_s: float = Field(10.0, gt=0, description="Audio window length for ASR.")
-    audio_hop_s: float | None = Field(None, description="Audio window hop (default: the window length).")
-    packets: bool = Field(True, description="Emit encoded packets (for the evidence ring).")
-    max_duration_s: float | None = Field(None, gt=0, description="Stop after this much media time (None: no cap).")
-    guard: UrlGuardConfig = Field(default_factory=UrlGuardConfig, description="Which URLs may be opened.")
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from moderation.config.ingest import UrlGuardConfig
 from moderation.ingest.decode import MediaError
 from moderation.ingest.localfile import ffmpeg_file_url
 
@@ -58,27 +57,9 @@ PROTOCOL_WHITELIST: dict[str, str] = {
     "udp": "udp",
     "srt": "srt",
 }
+__all__ = ["PROTOCOL_WHITELIST", "CheckedUrl", "UrlGuard", "UrlGuardConfig", "UrlRefused", "redact"]
+
 _DEFAULT_PORTS = {"http": 80, "https": 443, "rtmp": 1935, "rtmps": 443, "rtsp": 554, "rtsps": 322}
-
-
-class UrlGuardConfig(BaseModel):
-    """Which URLs a source may open (move under the pipeline's ``ingest`` config later)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    allowed_schemes: tuple[str, ...] = Field(
-        ("rtmp", "rtmps", "http", "https", "rtsp", "rtsps", "udp", "srt"),
-        description="Schemes a stream URL (and any URL nested in it) may use. 'file' is added by allow_file.",
-    )
-    allow_file: bool = Field(False, description="Allow local files and file: URLs (offline scans, tests).")
-    allow_hosts: tuple[str, ...] = Field(
-        (), description="Host names allowed even when they resolve to loopback/private/link-local addresses."
-    )
-    allow_networks: tuple[str, ...] = Field(
-        (), description="CIDRs (e.g. '127.0.0.0/8', '10.1.0.0/16') allowed despite being non-public."
-    )
-    max_redirects: int = Field(5, ge=0, le=20, description="HTTP redirects followed; each target is re-checked.")
-    http_timeout_s: float = Field(10.0, gt=0, description="Connect/read timeout of HTTP requests made by the guard.")
 
 
 class UrlRefused(MediaError):

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from moderation.config import PipelineConfig
+from moderation.config import PipelineConfig, guard_config
 from moderation.errors import InputError
 from moderation.ingest.chat import ChatStats, iter_chat
-from moderation.ingest.urlguard import UrlGuard, UrlGuardConfig, UrlRefused, redact
+from moderation.ingest.urlguard import UrlGuard, UrlRefused, redact
 from moderation.messages import ChatMessage, Signal
 from moderation.pipeline.clock import WallClock
 from moderation.pipeline.failures import TaskFailures
@@ -74,11 +74,7 @@ class ChatFollower:
         self.failures = failures or TaskFailures(spec.stream_id)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        live = cfg.live
-        self.guard = UrlGuard(UrlGuardConfig(
-            allowed_schemes=("http", "https"), http_timeout_s=cfg.chat.timeout_s, allow_file=live.allow_files,
-            allow_hosts=live.allow_hosts, allow_networks=live.allow_networks,
-        ))  # fmt: skip
+        self.guard = UrlGuard(guard_config(cfg.live, ("http", "https"), cfg.chat.timeout_s))
 
     @property
     def started(self) -> bool:

@@ -39,11 +39,11 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from moderation.config import ConfigError, LiveConfig, PipelineConfig
+from moderation.config import ConfigError, LiveConfig, PipelineConfig, guard_config
 from moderation.ingest.urlguard import UrlGuard, UrlRefused
 from moderation.pipeline.pool import DuplicateStream, PoolFull
 from moderation.pipeline.status import StreamSpec, StreamStatus
-from moderation.service.hooks import HookError, PublishEvent, guard_config, parse_json, parse_nginx
+from moderation.service.hooks import HookError, PublishEvent, parse_json, parse_nginx
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from moderation.config import LiveConfig
-from moderation.ingest.urlguard import UrlGuard, UrlGuardConfig, UrlRefused
+from moderation.config import LiveConfig, guard_config
+from moderation.ingest.urlguard import UrlGuard, UrlRefused
 from moderation.pipeline.status import StreamSpec
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
@@ -39,13 +39,6 @@ class PublishEvent:
     event: Literal["publish", "publish_done"]
     spec: StreamSpec
     addr: str | None = None
-
-
-def guard_config(live: LiveConfig, schemes: tuple[str, ...] | None = None) -> UrlGuardConfig:
-    """The URL guard's settings from the live config (``schemes`` narrows the allowed schemes)."""
-    extra: dict[str, object] = {"allowed_schemes": schemes} if schemes is not None else {}
-    return UrlGuardConfig.model_validate({"allow_file": live.allow_files, "allow_hosts": live.allow_hosts,
-                                          "allow_networks": live.allow_networks, **extra})  # fmt: skip
 
 
 def _key(field: str, value: str | None) -> str:
