@@ -131,11 +131,11 @@ def test_risk_tiers_validated(tmp_path: Path) -> None:
     p = tmp_path / "bad.yaml"
     p.write_text(
         "policy:\n  risk:\n    tiers:\n"
-        "      - {name: a, min_score: 0, fps: 1}\n      - {name: b, min_score: 5, fps: 2}\n"
-        "      - {name: c, min_score: 2, fps: 3}\n",
+        "      - {name: a, sampling: 1}\n      - {name: b, sampling: 3}\n"
+        "      - {name: c, sampling: 2}\n",
         encoding="utf-8",
     )
-    with pytest.raises(ConfigError, match=r"policy\.risk \(line 3\).*ordered by min_score"):
+    with pytest.raises(ConfigError, match=r"policy\.risk \(line 3\).*ordered by sampling"):
         load_pipeline(str(p))
 
 

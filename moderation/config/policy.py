@@ -184,36 +184,43 @@ def _default_categories() -> dict[str, CategoryPolicy]:
 
 
 class RiskTier(_Strict):
-    """One streamer risk tier and what it buys: sampling density and pipeline preset."""
+    """One streamer risk tier and what it buys: denser sampling and a stricter pipeline profile."""
 
-    name: str = Field(description="Tier id stored with the review data, e.g. 'elevated'.")
-    min_score: float = Field(
-        ge=0, description="Lowest risk score (confirmed weight minus dismissed weight) in this tier."
+    name: str = Field(description="Tier label shown to reviewers, e.g. 'elevated'.")
+    sampling: float = Field(
+        1.0, gt=0, le=10, description="Multiplier of the sampling rates (frames, OCR) for this streamer's streams."
     )
-    fps: float = Field(gt=0, le=60, description="Frames per second sampled from this streamer's streams.")
-    preset: str = Field("default", description="Pipeline preset (pipelines/<preset>.yaml) used for them.")
+    preset: str = Field("default", description="Pipeline profile (pipelines/<preset>.yaml) for those streams.")
 
 
 def _default_tiers() -> tuple[RiskTier, ...]:
     return (
-        RiskTier(name="low", min_score=0.0, fps=0.5, preset="default"),
-        RiskTier(name="normal", min_score=1.0, fps=1.0, preset="default"),
-        RiskTier(name="elevated", min_score=3.0, fps=2.0, preset="strict"),
-        RiskTier(name="high", min_score=6.0, fps=4.0, preset="strict"),
+        RiskTier(name="normal", sampling=1.0, preset="default"),
+        RiskTier(name="watched", sampling=1.5, preset="default"),
+        RiskTier(name="elevated", sampling=2.0, preset="strict"),
+        RiskTier(name="high", sampling=3.0, preset="strict"),
     )
 
 
 class RiskConfig(_Strict):
-    """Graded streamer management (POLICY.md 分类分级管理): review decisions → tier → sampling."""
+    """Graded streamer management (POLICY.md 分类分级管理): review decisions → tier → sampling.
 
-    confirmed_weight: float = Field(1.0, ge=0, description="Risk added by each confirmed violation.")
-    dismissed_weight: float = Field(
-        0.25, ge=0, description="Risk removed by each dismissed flag (a false positive for this streamer)."
+    Tiers are numbered from 0 (every new streamer) to ``len(tiers) - 1``. A confirmed violation
+    raises the tier (more for a severe one); tiers never drop by themselves. A dismissed flag
+    lowers how much the streamer's automatic flags are believed (``fp_weight``), a confirmation
+    restores one step of it. ``moderation/policy/risk.py`` applies these rules.
+    """
+
+    confirm_step: int = Field(1, ge=0, description="Tiers a confirmed violation raises the streamer by.")
+    severe_step: int = Field(2, ge=0, description="Tiers a confirmed violation of a severe severity raises by.")
+    severe: tuple[str, ...] = Field(("high", "critical"), description="Severities that count as severe.")
+    fp_decay: float = Field(
+        0.9, gt=0, le=1, description="fp_weight is multiplied by this per dismissed flag (divided per confirmation)."
     )
-    new_streamer_score: float = Field(
-        1.0, ge=0, description="Risk score of a streamer with no decisions (lands in the 'normal' tier)."
+    fp_floor: float = Field(0.5, ge=0, le=1, description="Lowest fp_weight a streamer's flags fall to.")
+    tiers: tuple[RiskTier, ...] = Field(
+        default_factory=_default_tiers, description="Tier 0 first; sampling must not fall as the tier rises."
     )
-    tiers: tuple[RiskTier, ...] = Field(default_factory=_default_tiers, description="Ordered by min_score.")
 
     @model_validator(mode="after")
     def _tiers_ok(self) -> RiskConfig:
@@ -222,10 +229,8 @@ class RiskConfig(_Strict):
         names = [t.name for t in self.tiers]
         if len(set(names)) != len(names):
             raise ValueError(f"tier names must be unique, got {names}")
-        if [t.min_score for t in self.tiers] != sorted(t.min_score for t in self.tiers):
-            raise ValueError("tiers must be ordered by min_score")
-        if self.tiers[0].min_score != 0:
-            raise ValueError("the first tier must start at min_score 0")
+        if [t.sampling for t in self.tiers] != sorted(t.sampling for t in self.tiers):
+            raise ValueError("tiers must be ordered by sampling (a riskier tier is never sampled less)")
         return self
 
 

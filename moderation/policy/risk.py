@@ -1,176 +1,118 @@
-"""Streamer risk tiers (POLICY.md 分类分级管理, 信用评价体系): review decisions → tier → sampling.
+"""Streamer risk tiers (POLICY.md 分类分级管理, 信用评价体系): review decisions → tier → profile.
 
-Confirmed violations raise a streamer's risk score; dismissed flags (false positives for that
-streamer) lower it. The score picks a tier from ``PolicyConfig.risk.tiers``, and the tier says how
-densely that streamer's streams are sampled and with which pipeline preset, so riskier streams get
-more GPU time and the quiet majority gets less.
+The one risk model. Deliberately simple and monotone so a reviewer can predict it, and driven by
+``policy.risk`` (:class:`moderation.config.RiskConfig`):
 
-The logic here is store-agnostic. Persistence goes through :class:`RiskStore`, two methods the
-review store (``moderation/review/``) implements over its own decisions table::
+* ``tier`` starts at 0. Each **confirmed** violation raises it by ``confirm_step``; one whose
+  severity is in ``severe`` by ``severe_step``; capped at the last configured tier. Tiers never
+  drop automatically — lowering a tier is an admin decision outside this module.
+* ``fp_weight`` (1.0 = trust the detectors fully) is how much a streamer's automatic flags are
+  believed. Each **dismissed** (false-positive) verdict multiplies it by ``fp_decay`` down to
+  ``fp_floor``; a confirmation restores one step (divides by ``fp_decay``, capped at 1.0).
+* **escalations** are counted only.
+* Decisions on **viewer** verdicts (a viewer's chat, subject kind ``viewer``) never change the
+  streamer's risk: the streamer is not answerable for what their audience writes.
 
-    class RiskStore(Protocol):
-        def decision_counts(self, streamer: str) -> DecisionCounts: ...
-        def record_decision(self, streamer: str, confirmed: bool) -> None: ...
-
-``record_decision`` must be idempotent per review item on the review side (call it once per
-final decision, not per retry). :class:`MemoryRiskStore` (tests, single process) and
-:class:`SqliteRiskStore` (a SQLite file in WAL mode) are the defaults.
+Plain Python with no store: the review package keeps the per-streamer rows and calls
+:meth:`RiskModel.next_risk` inside each decision's transaction. What a tier buys is read from the
+same config through :meth:`RiskModel.profile_for` (the pipeline profile) and
+:meth:`RiskModel.sampling_multiplier` — the one place where sampling is steered by risk.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Protocol
 
 from moderation.config import RiskConfig, RiskTier
 
-
-@dataclass(frozen=True)
-class DecisionCounts:
-    """Final review decisions on one streamer's verdicts."""
-
-    confirmed: int = 0
-    dismissed: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.confirmed + self.dismissed
-
-    @property
-    def false_positive_rate(self) -> float:
-        """Share of this streamer's flags that reviewers dismissed (0 when none were reviewed)."""
-        return self.dismissed / self.total if self.total else 0.0
+__all__ = [
+    "MAX_TIER",
+    "RiskModel",
+    "StreamerRisk",
+    "counts_against_streamer",
+    "next_risk",
+    "profile_for",
+    "sampling_multiplier",
+]
 
 
 @dataclass(frozen=True)
-class TierAssignment:
-    """What the worker pool needs to know to watch one streamer."""
+class StreamerRisk:
+    """One streamer's risk after the decisions so far."""
 
     streamer: str
-    tier: str
-    score: float
-    fps: float
-    preset: str
-    counts: DecisionCounts
+    tier: int = 0
+    confirmed: int = 0
+    dismissed: int = 0
+    escalated: int = 0
+    fp_weight: float = 1.0
+    updated_at: float = 0.0
 
 
-class RiskStore(Protocol):
-    """Persistence of decision counts; implemented by the review store."""
-
-    def decision_counts(self, streamer: str) -> DecisionCounts: ...
-
-    def record_decision(self, streamer: str, confirmed: bool) -> None: ...
+def counts_against_streamer(subject: str | None) -> bool:
+    """Whether a decision on a verdict about ``subject`` (its kind) changes the streamer's risk."""
+    return subject != "viewer"
 
 
-class RiskPolicy:
-    """Pure mapping: decision counts → risk score → tier → sampling fps and preset."""
+class RiskModel:
+    """The rules of :class:`RiskConfig`: one decision → the next risk; a tier → what it buys."""
 
-    def __init__(self, cfg: RiskConfig) -> None:
-        self.cfg = cfg
+    def __init__(self, cfg: RiskConfig | None = None) -> None:
+        self.cfg = cfg or RiskConfig()
 
-    def score(self, counts: DecisionCounts) -> float:
-        raw = (
-            self.cfg.new_streamer_score
-            + counts.confirmed * self.cfg.confirmed_weight
-            - counts.dismissed * self.cfg.dismissed_weight
-        )
-        return max(raw, 0.0)
+    @property
+    def max_tier(self) -> int:
+        return len(self.cfg.tiers) - 1
 
-    def tier(self, score: float) -> RiskTier:
-        chosen = self.cfg.tiers[0]
-        for tier in self.cfg.tiers:
-            if score >= tier.min_score:
-                chosen = tier
-        return chosen
+    def tier(self, tier: int) -> RiskTier:
+        """The configured tier ``tier`` (clamped to the configured range)."""
+        return self.cfg.tiers[max(0, min(self.max_tier, tier))]
 
-    def assign(self, streamer: str, counts: DecisionCounts) -> TierAssignment:
-        score = self.score(counts)
-        tier = self.tier(score)
-        return TierAssignment(streamer, tier.name, score, tier.fps, tier.preset, counts)
+    def sampling_multiplier(self, tier: int) -> float:
+        """Frame/OCR sampling-rate multiplier for a stream of this tier."""
+        return self.tier(tier).sampling
 
+    def profile_for(self, tier: int) -> str:
+        """The pipeline profile (preset name) a stream of this tier is watched with."""
+        return self.tier(tier).preset
 
-class RiskTracker:
-    """Glue for the review side: record a decision, get the streamer's (new) assignment."""
-
-    def __init__(self, cfg: RiskConfig, store: RiskStore) -> None:
-        self.policy = RiskPolicy(cfg)
-        self.store = store
-
-    def assignment(self, streamer: str) -> TierAssignment:
-        return self.policy.assign(streamer, self.store.decision_counts(streamer))
-
-    def record(self, streamer: str, confirmed: bool) -> TierAssignment:
-        """Store one final decision and return the tier it leads to (it may have changed)."""
-        self.store.record_decision(streamer, confirmed)
-        return self.assignment(streamer)
+    def next_risk(self, cur: StreamerRisk, action: str, severity: str, now: float) -> StreamerRisk:
+        """The risk after one decision (``confirm``, ``dismiss``, ``escalate``; see the module docstring)."""
+        c = self.cfg
+        tier, fp = cur.tier, cur.fp_weight
+        confirmed, dismissed, escalated = cur.confirmed, cur.dismissed, cur.escalated
+        if action == "confirm":
+            step = c.severe_step if severity in c.severe else c.confirm_step
+            tier = min(self.max_tier, tier + step)
+            fp = min(1.0, fp / c.fp_decay)
+            confirmed += 1
+        elif action == "dismiss":
+            fp = max(c.fp_floor, fp * c.fp_decay)
+            dismissed += 1
+        elif action == "escalate":
+            escalated += 1
+        return StreamerRisk(cur.streamer, tier, confirmed, dismissed, escalated, round(fp, 6), now)
 
 
-class MemoryRiskStore:
-    """In-process store: tests and single-process runs."""
-
-    def __init__(self) -> None:
-        self._counts: dict[str, DecisionCounts] = {}
-        self._lock = threading.Lock()
-
-    def decision_counts(self, streamer: str) -> DecisionCounts:
-        return self._counts.get(streamer, DecisionCounts())
-
-    def record_decision(self, streamer: str, confirmed: bool) -> None:
-        with self._lock:
-            c = self._counts.get(streamer, DecisionCounts())
-            self._counts[streamer] = DecisionCounts(c.confirmed + int(confirmed), c.dismissed + int(not confirmed))
+_DEFAULT = RiskModel()
+#: Highest tier of the default config (the review store's tiers without a pipeline at hand).
+MAX_TIER = _DEFAULT.max_tier
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS streamer_risk (
-    streamer   TEXT PRIMARY KEY,
-    confirmed  INTEGER NOT NULL DEFAULT 0,
-    dismissed  INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL
-)
-"""
+def _model(cfg: RiskConfig | None) -> RiskModel:
+    return _DEFAULT if cfg is None else RiskModel(cfg)
 
 
-class SqliteRiskStore:
-    """Decision counts in a SQLite file (WAL, one atomic upsert per decision).
+def next_risk(cur: StreamerRisk, action: str, severity: str, now: float, cfg: RiskConfig | None = None) -> StreamerRisk:
+    """:meth:`RiskModel.next_risk` under ``cfg`` (the default ``policy.risk`` when None)."""
+    return _model(cfg).next_risk(cur, action, severity, now)
 
-    For when the review store is not at hand; a deployment with the review database lets that
-    store implement :class:`RiskStore` over its own tables instead.
-    """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
+def sampling_multiplier(tier: int, cfg: RiskConfig | None = None) -> float:
+    """:meth:`RiskModel.sampling_multiplier` under ``cfg`` (the default ``policy.risk`` when None)."""
+    return _model(cfg).sampling_multiplier(tier)
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30.0)
 
-    def decision_counts(self, streamer: str) -> DecisionCounts:
-        db = self._connect()
-        try:
-            sql = "SELECT confirmed, dismissed FROM streamer_risk WHERE streamer = ?"
-            row = db.execute(sql, (streamer,)).fetchone()
-        finally:
-            db.close()
-        return DecisionCounts(int(row[0]), int(row[1])) if row else DecisionCounts()
-
-    def record_decision(self, streamer: str, confirmed: bool) -> None:
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        db = self._connect()
-        try:
-            with db:
-                db.execute(
-                    "INSERT INTO streamer_risk (streamer, confirmed, dismissed, updated_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(streamer) DO UPDATE SET confirmed = confirmed + excluded.confirmed, "
-                    "dismissed = dismissed + excluded.dismissed, updated_at = excluded.updated_at",
-                    (streamer, int(confirmed), int(not confirmed), now),
-                )
-        finally:
-            db.close()
+def profile_for(tier: int, cfg: RiskConfig | None = None) -> str:
+    """:meth:`RiskModel.profile_for` under ``cfg`` (the default ``policy.risk`` when None)."""
+    return _model(cfg).profile_for(tier)

@@ -1,61 +1,91 @@
-"""Streamer risk tiers: decisions → score → tier → sampling fps and preset; both stores."""
+"""Streamer risk tiers: decisions → tier and fp_weight → sampling and pipeline profile, from config."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from moderation.config import RiskConfig, load_pipeline
+from moderation.config import RiskConfig, RiskTier, load_pipeline
 from moderation.policy.risk import (
-    DecisionCounts,
-    MemoryRiskStore,
-    RiskPolicy,
-    RiskStore,
-    RiskTracker,
-    SqliteRiskStore,
+    MAX_TIER,
+    RiskModel,
+    StreamerRisk,
+    counts_against_streamer,
+    next_risk,
+    profile_for,
+    sampling_multiplier,
 )
 
 
-def test_new_streamer_is_normal_and_confirmations_raise_the_tier() -> None:
-    policy = RiskPolicy(RiskConfig())
-    assert policy.assign("a", DecisionCounts()).tier == "normal"
-    tiers = [policy.assign("a", DecisionCounts(confirmed=n)).tier for n in (0, 2, 5, 10)]
-    assert tiers == ["normal", "elevated", "high", "high"]
+def _apply(model: RiskModel, steps: list[tuple[str, str]]) -> StreamerRisk:
+    r = StreamerRisk("alice")
+    for i, (action, severity) in enumerate(steps):
+        r = model.next_risk(r, action, severity, float(i))
+    return r
 
 
-def test_dismissals_lower_the_score_but_not_below_zero() -> None:
-    policy = RiskPolicy(RiskConfig())
-    assert policy.assign("a", DecisionCounts(dismissed=4)).tier == "low"
-    assert policy.score(DecisionCounts(dismissed=100)) == 0.0
-    # four false positives cancel one confirmed violation at the default weights
-    assert policy.score(DecisionCounts(confirmed=3, dismissed=4)) == policy.score(DecisionCounts(confirmed=2))
-    assert DecisionCounts(confirmed=1, dismissed=3).false_positive_rate == 0.75
+def test_confirmations_raise_the_tier_severe_ones_twice_and_it_is_capped() -> None:
+    m = RiskModel()
+    assert _apply(m, [("confirm", "medium")]).tier == 1
+    assert _apply(m, [("confirm", "high")]).tier == 2
+    assert _apply(m, [("confirm", "critical")] * 5).tier == MAX_TIER == 3
 
 
-def test_tier_maps_to_sampling_and_an_existing_preset() -> None:
-    cfg = RiskConfig()
-    fps = [t.fps for t in cfg.tiers]
-    assert fps == sorted(fps)  # riskier streams get denser sampling
-    for tier in cfg.tiers:
-        load_pipeline(tier.preset)
-    a = RiskPolicy(cfg).assign("a", DecisionCounts(confirmed=9))
-    assert (a.fps, a.preset) == (4.0, "strict")
+def test_dismissals_lower_trust_to_a_floor_and_never_the_tier() -> None:
+    m = RiskModel()
+    r = _apply(m, [("confirm", "medium"), *[("dismiss", "medium")] * 20])
+    assert r.tier == 1 and r.dismissed == 20 and r.fp_weight == 0.5
+    one = _apply(m, [("dismiss", "low")])
+    assert one.fp_weight == 0.9
+    back = m.next_risk(one, "confirm", "low", 9.0)
+    assert back.fp_weight == 1.0 and back.confirmed == 1 and back.updated_at == 9.0
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-def test_tracker_records_decisions_and_moves_the_tier(tmp_path: Path, kind: str) -> None:
-    store: RiskStore = MemoryRiskStore() if kind == "memory" else SqliteRiskStore(tmp_path / "risk.db")
-    tracker = RiskTracker(RiskConfig(), store)
-    assert tracker.assignment("alice").tier == "normal"
-    for _ in range(2):
-        last = tracker.record("alice", confirmed=True)
-    assert (last.tier, last.counts) == ("elevated", DecisionCounts(2, 0))
-    assert tracker.record("alice", confirmed=False).counts == DecisionCounts(2, 1)
-    assert tracker.assignment("bob").counts == DecisionCounts()
+def test_escalations_are_counted_only() -> None:
+    r = _apply(RiskModel(), [("escalate", "high")] * 2)
+    assert (r.tier, r.escalated, r.fp_weight) == (0, 2, 1.0)
 
 
-def test_sqlite_store_persists_across_instances(tmp_path: Path) -> None:
-    SqliteRiskStore(tmp_path / "r.db").record_decision("s", True)
-    SqliteRiskStore(tmp_path / "r.db").record_decision("s", False)
-    assert SqliteRiskStore(tmp_path / "r.db").decision_counts("s") == DecisionCounts(1, 1)
+def test_viewer_verdicts_do_not_count_against_the_streamer() -> None:
+    assert not counts_against_streamer("viewer")
+    assert counts_against_streamer("streamer") and counts_against_streamer(None)
+
+
+def test_rules_and_what_a_tier_buys_come_from_config() -> None:
+    cfg = RiskConfig(
+        confirm_step=0,
+        severe_step=1,
+        severe=("critical",),
+        fp_decay=0.5,
+        fp_floor=0.2,
+        tiers=(RiskTier(name="base", sampling=1.0), RiskTier(name="hot", sampling=4.0, preset="strict")),
+    )
+    m = RiskModel(cfg)
+    assert _apply(m, [("confirm", "high")] * 3).tier == 0
+    assert _apply(m, [("confirm", "critical")] * 3).tier == 1 == m.max_tier
+    assert _apply(m, [("dismiss", "low")] * 5).fp_weight == 0.2
+    assert [m.profile_for(t) for t in (-1, 0, 1, 7)] == ["default", "default", "strict", "strict"]
+    assert [m.sampling_multiplier(t) for t in (0, 1, 9)] == [1.0, 4.0, 4.0]
+    assert next_risk(StreamerRisk("a"), "confirm", "critical", 0.0, cfg).tier == 1
+    assert profile_for(1, cfg) == "strict" and sampling_multiplier(1, cfg) == 4.0
+
+
+def test_default_tiers_sample_riskier_streams_denser_with_presets_that_exist() -> None:
+    m = RiskModel()
+    rates = [sampling_multiplier(t) for t in range(MAX_TIER + 1)]
+    assert rates == sorted(rates) and rates[0] == 1.0 and rates[-1] > rates[0]
+    for t in range(MAX_TIER + 1):
+        assert load_pipeline(m.profile_for(t)).name == profile_for(t)
+    assert profile_for(0) == "default" and profile_for(MAX_TIER) == "strict"
+
+
+@pytest.mark.parametrize(
+    ("tiers", "says"),
+    [
+        ((), "at least one risk tier"),
+        ((RiskTier(name="a"), RiskTier(name="a", sampling=2)), "unique"),
+        ((RiskTier(name="a", sampling=2), RiskTier(name="b", sampling=1)), "ordered by sampling"),
+    ],
+)
+def test_bad_tiers_are_refused(tiers: tuple[RiskTier, ...], says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        RiskConfig(tiers=tiers)
