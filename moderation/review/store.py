@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from moderation.review import decisions, item_view, media, qa, queue_query, risk, schema
+from moderation.review import decisions, item_view, media, queue_query, risk, schema
 from moderation.review.db import insert_for, make_engine
 from moderation.review.migrations import migrate
 from moderation.review.queue_types import (
@@ -31,8 +31,9 @@ from moderation.review.queue_types import (
     allowed_categories,
     no_nul,
 )
-from moderation.review.records import AuditEntry, Item, parse_record, record_hash, window_ms
+from moderation.review.records import Item, parse_record, record_hash, window_ms
 from moderation.review.settings import ReviewSettings
+from moderation.review.store_reads import StoreReads
 
 I = schema.items  # noqa: E741 - short alias keeps the query code readable
 ACTIONS = decisions.ACTIONS
@@ -49,7 +50,7 @@ def _opts(opts: dict[str, Any]) -> dict[str, Any]:
     return {"category": None, "note": None, "admin": False, "sub_label": None, **opts}
 
 
-class ReviewStore:
+class ReviewStore(StoreReads):
     """Queue operations over one engine; ``clock`` is injectable so tests can expire leases."""
 
     def __init__(
@@ -239,43 +240,12 @@ class ReviewStore:
         i = ids.index(item_id)
         return (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)
 
-    def facets(self) -> dict[str, list[str]]:
-        """Distinct values for the queue's filter drop-downs."""
-        out: dict[str, list[str]] = {}
-        with self.engine.connect() as conn:
-            for name in ("category", "stream", "streamer"):
-                col = I.c[name]
-                out[name] = list(conn.execute(sa.select(col).distinct().order_by(col).limit(1000)).scalars())
-        return out
-
     def timeline(self, stream: str) -> list[Item]:
         """All verdicts of one stream in media-time order."""
         no_nul(stream=stream)
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(I).where(I.c.stream == stream).order_by(I.c.t_start, I.c.id))
             return [Item(**r._mapping) for r in rows]
-
-    def audit_log(self, item_id: int | None = None, limit: int = 200, actor: str | None = None) -> list[AuditEntry]:
-        """Newest first."""
-        no_nul(actor=actor)
-        if item_id is not None and not 1 <= item_id <= MAX_ID:
-            return []
-        a = schema.audit
-        q = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit)
-        if item_id is not None:
-            q = q.where(a.c.item_id == item_id)
-        if actor is not None:
-            q = q.where(a.c.actor == actor)
-        with self.engine.connect() as conn:
-            return [AuditEntry(**r._mapping) for r in conn.execute(q)]
-
-    def streamer_risk(self, streamer: str) -> risk.StreamerRisk:
-        with self.engine.connect() as conn:
-            return risk.get_risk(conn, streamer)
-
-    def streamer_risks(self) -> list[risk.StreamerRisk]:
-        with self.engine.connect() as conn:
-            return risk.list_risk(conn)
 
     # -- claims ------------------------------------------------------------------------------
 
@@ -379,37 +349,6 @@ class ReviewStore:
             except QueueError as exc:
                 out.skipped[item_id] = str(exc)
         return out
-
-    # -- second review (QA) and context ------------------------------------------------------
-
-    def qa_entry(self, item_id: int) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            return qa.get(conn, item_id)
-
-    def qa_review(self, item_id: int, user: str, action: str, category: str | None = None) -> dict[str, Any]:
-        """Record a second reviewer's decision on a sampled item (the item itself is unchanged)."""
-        no_nul(category=category)
-        now = self.clock()
-        with self.engine.begin() as conn:
-            row = qa.second(conn, item_id, user, action, category, now)
-            self._audit(conn, user, "qa", item_id, {"action": action, "agrees": qa.agrees(row)}, now)
-        return row
-
-    def qa_stats(self) -> qa.QaStats:
-        with self.engine.connect() as conn:
-            return qa.stats(conn)
-
-    def context(self, item: Item, radius_s: float = 30.0) -> list[item_view.ContextLine]:
-        """Transcript and chat lines of the same stream within ``radius_s`` of the item."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(I.c.id, I.c.record)
-                .where(I.c.stream == item.stream, I.c.t_start <= item.t_end + radius_s)
-                .where(I.c.t_end >= item.t_start - radius_s)
-                .order_by(I.c.t_start)
-                .limit(200)
-            ).all()
-        return item_view.context_lines(item, [(r.id, r.record) for r in rows], radius_s)
 
     # -- audit -------------------------------------------------------------------------------
 

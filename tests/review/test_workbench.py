@@ -277,3 +277,34 @@ def test_catalogue_translates_every_message() -> None:
         if ident and zh.gettext(ident) == ident:
             missing.append(ident)
     assert seen > 150 and not missing, missing
+
+
+def test_upgrade_from_v1_keeps_items_and_fills_the_new_columns(queue_url: str) -> None:
+    import sqlalchemy as sa
+
+    from moderation.review import migrations, schema
+    from moderation.review.db import make_engine
+
+    engine = make_engine(queue_url)
+    with engine.begin() as conn:
+        schema.schema_version.create(conn)
+        migrations._v1(conn)
+        conn.execute(sa.insert(schema.schema_version).values(version=1, description="v1", applied_at=0.0))
+        conn.execute(
+            sa.text(
+                "INSERT INTO review_items (stream, streamer, category, window_ms, severity, severity_rank, score,"
+                " t_start, t_end, record, record_hash, thumb_paths, status, created_at, updated_at, revision)"
+                " VALUES ('s', 'zed', 'gambling', 0, 'high', 3, 0.9, 0, 1, '{}', 'h', '[]', 'open', 1, 1, 0)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO streamer_risk (streamer, tier, confirmed, dismissed, escalated, fp_weight, updated_at)"
+                " VALUES ('zed', 2, 1, 0, 0, 1.0, 1)"
+            )
+        )
+    assert migrations.migrate(engine) == [2]
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(schema.items)).one()
+    assert (row.subject, row.tier, row.trigger_term) == ("streamer", 2, None)
+    engine.dispose()
