@@ -137,6 +137,13 @@ def test_item_opens_at_the_evidence_with_markers_speed_qr_and_spans(env: dict[st
 
 def test_language_switch(env: dict[str, Any], page: Any) -> None:
     assert page.get_attribute("html", "lang") == "zh-Hans" and "审核队列" in page.inner_text("header")
+    # severity colours the badge only: rows keep the page's background, the badge is red
+    paint = page.evaluate(
+        """() => { const r = document.querySelector('#queue tr.row[data-sev="high"]'), s = getComputedStyle;
+                   return [s(r).backgroundColor, s(r.querySelector('.sev')).backgroundColor,
+                           r.querySelector('.trigger').textContent, !!r.querySelector('.qthumb img')]; }"""
+    )
+    assert paint[0] != "rgb(198, 40, 40)" and paint[1:] == ["rgb(198, 40, 40)", "百家乐", True]
     with page.expect_navigation():
         page.click("#lang-en")
     assert page.get_attribute("html", "lang") == "en" and "Review queue" in page.inner_text("header")
