@@ -19,9 +19,7 @@ def frame_fingerprint(r: VisionResult) -> str:
     Fusion counts signals with one fingerprint as one observation, so identical frames (a still
     image, a frozen stream) are not independent evidence however often they are sampled.
     """
-    dets = sorted(
-        (d.label, round(d.score / _SCORE_STEP), *(round(v / _BOX_STEP) for v in d.box)) for d in r.detections
-    )
+    dets = sorted((d.label, round(d.score / _SCORE_STEP), *(round(v / _BOX_STEP) for v in d.box)) for d in r.detections)
     scores = sorted((name, round(score / _SCORE_STEP)) for name, score in r.scores)
     return hashlib.blake2b(repr((dets, scores)).encode(), digest_size=8).hexdigest()
 
