@@ -1,7 +1,7 @@
 """Thin Ray actors around the plain-Python live stages (DESIGN.md §2: one stream, one worker;
-shared batchers per model family). Only :mod:`moderation.runtime` imports Ray.
+shared batchers per model family). Only :mod:`moderation.cluster` imports Ray.
 
-* :class:`BatcherActor` (``family`` = ``vision`` | ``ocr`` | ``asr``): an async actor holding one
+* :class:`BatcherActor` (``family`` = ``vision`` | ``ocr`` | ``asr`` | ``synthetic``): an async actor holding one
   :class:`moderation.infer.batcher.DynamicBatcher` over the family's batch function. ``infer``
   takes a caller's items, returns one slot per item (result or the Exception of that item).
   Its input queue is bounded: when full, items fail at once with ``QueueFull`` (the stream counts
@@ -31,13 +31,14 @@ from ray.actor import ActorHandle
 from moderation.config import PipelineConfig
 from moderation.infer.batcher import DynamicBatcher
 from moderation.messages import AudioWindow, OcrResult, VideoFrame, VisionResult
-from moderation.pipeline.clients import BatchFamily, Family, Transcript, build_family, submit_all
+from moderation.pipeline.clients import BatchFamily, Family, Transcript, build_family, enabled_families, submit_all
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.metrics import StreamMetrics
 from moderation.pipeline.sinks import JsonlSink, VerdictSink
 from moderation.pipeline.status import StreamSpec, StreamStatus
 from moderation.pipeline.stream import StreamPipeline
 from moderation.review.sink import ReviewSink
+from moderation.signals.synthetic import FrameScores
 
 
 class BatcherActor:
@@ -92,6 +93,9 @@ class RayClients:
     async def asr(self, windows: Sequence[AudioWindow]) -> Sequence[Transcript | Exception]:
         return await self._call("asr", windows)
 
+    async def synthetic(self, frames: Sequence[VideoFrame]) -> Sequence[FrameScores | Exception]:
+        return await self._call("synthetic", frames)
+
 
 class StreamWorker:
     """One stream in one actor: the pipeline runs as a task of the actor's event loop."""
@@ -107,6 +111,9 @@ class StreamWorker:
             sinks.append(ReviewSink(queue_url))
         self.sinks = sinks
         enforcer = Enforcer(cfg.live.enforcement) if cfg.live.enforcement.enabled else None
+        if "synthetic" in enabled_families(cfg) and "synthetic" not in batchers:
+            # classifiers configured but the pool started no batcher for them: one per cluster
+            batchers = {**batchers, "synthetic": batcher_actor("synthetic", cfg)}
         self.pipeline = StreamPipeline(spec, cfg, RayClients(batchers), sinks,
                                        clips_dir=Path(clips_dir) if clips_dir else None, enforcer=enforcer)  # fmt: skip
         self._task: asyncio.Task[StreamStatus] | None = None

@@ -2,17 +2,19 @@
 
 ``run_rescan`` expands the inputs, hashes and probes every file (threads, in the driver), skips
 the files the ledger (:mod:`moderation.pipeline.ledger`) already holds for this pipeline and these
-models, and scans the rest through a pool of :class:`ScanActor` — each actor builds its
-:class:`~moderation.pipeline.graph.Engines` once and scans one file at a time, so models load once
-per actor, not per file. One actor per free CPU slot by default (``actors=N`` to choose).
+models, and scans the rest through :class:`ScanActor` — one per node by default (``actors=N`` to
+choose), each loading the models once and scanning as many files at a time as its node has CPUs
+over ONE set of batchers, so the frames and audio windows of those files are batched together
+(the stage graph is :mod:`moderation.pipeline.analysis`, fed from a file).
 
 Where it runs:
 - ``address`` given (``"auto"`` or ``ray://…``/``host:port``): on that Ray cluster. Inputs, the
   report, the ledger and the clips folder must be on storage every node sees under the same path.
 - otherwise, more than one file: a local ``ray.init`` (or the Ray already initialised in this
   process), actors on this machine's CPUs.
-- one file and no address, or ``actors=0``: in this process without Ray. Starting Ray costs ~8 s
-  on a small machine, more than scanning a short clip; the stage graph is the same either way.
+- one file and no address, or ``actors=0``: in this process without Ray, ``files_per_actor`` (2)
+  files at a time over one set of batchers. Starting Ray costs ~8 s on a small machine, more than
+  scanning a short clip; the stage graph is the same either way.
 
 A file that cannot be scanned (not media, corrupt, a decoder crash that kills its actor twice)
 is reported through ``on_failure`` and in the summary and left out; the batch goes on. Only a
@@ -33,9 +35,7 @@ finish in, so a scan on one node and on a cluster give the same report. It is wr
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,14 +43,12 @@ from pathlib import Path
 from typing import Any
 
 import ray
-from ray.exceptions import RayActorError
 
+from moderation.cluster.scan_actor import FileResult, Outcome, ScanActor, run_local, run_ray
 from moderation.config import PipelineConfig
 from moderation.errors import InputError
 from moderation.infer.manifest import ModelError
-from moderation.ingest.decode import MediaInfo, missing_span
-from moderation.messages import Verdict
-from moderation.pipeline.graph import Engines, FileScan, scan_file
+from moderation.pipeline.graph import Engines
 from moderation.pipeline.inputs import FileFailure, FileJob, expand_inputs, local_path, plan_jobs
 from moderation.pipeline.ledger import LedgerEntry, ScanLedger, pipeline_key
 from moderation.report import ReportWriter
@@ -63,29 +61,17 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RescanOptions:
     address: str | None = None  # Ray cluster address; None: local Ray (or none for one file)
-    actors: int | None = None  # None: one per free CPU slot; 0: in this process, no Ray
+    actors: int | None = None  # None: one per node; 0: in this process, no Ray
     actor_cpus: float = 1.0
     actor_gpus: float = 0.0
     ledger: Path | None = None  # default: beside the report; no report and no ledger: no resume
     resume: bool = True
+    files_per_actor: int | None = (
+        None  # files in flight per actor (and in process); None: the node's CPUs (2 in process)
+    )
     max_attempts: int = 2  # per file, counting attempts that died with their actor
     chat_sidecars: bool = False  # fuse each recording's chat log beside it (room.mp4 → room.chat.jsonl)
     poll_s: float = 0.5
-
-
-@dataclass(frozen=True)
-class FileResult:
-    stream: str
-    verdicts: tuple[Verdict, ...]
-    frames: int
-    audio_s: float
-    corrupt_packets: int = 0  # skipped by the decoder (damaged stretches), summed over the passes
-    missing_s: float = 0.0  # of the container's duration that decoding never reached (truncated file)
-
-    @classmethod
-    def of(cls, scan: FileScan) -> FileResult:
-        return cls(scan.stream, tuple(scan.verdicts), scan.frames, scan.audio_s,
-                   sum(s.corrupt_packets for s in scan.decode), missing_span(scan.info.duration, scan.decode))
 
 
 @dataclass(frozen=True)
@@ -98,8 +84,10 @@ class Incomplete:
 
     @property
     def reason(self) -> str:
-        return (f"{self.path}: truncated — decoding ended {self.missing_s:.1f} s before the "
-                f"{self.duration_s:.1f} s the container declares; scanned what is there, not marked done")
+        return (
+            f"{self.path}: truncated — decoding ended {self.missing_s:.1f} s before the "
+            f"{self.duration_s:.1f} s the container declares; scanned what is there, not marked done"
+        )
 
 
 @dataclass(frozen=True)
@@ -130,143 +118,6 @@ class RescanSummary:
     corrupt_packets: int = 0  # skipped by the decoder over the files scanned in this run
 
 
-class ScanActor:
-    """One scan worker: loads the models once, scans one file at a time, reports progress.
-
-    Made a Ray actor with ``max_concurrency=2`` so ``progress`` answers while ``scan`` runs.
-    """
-
-    def __init__(self, cfg: PipelineConfig, clips_dir: str | None) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self.cfg = cfg
-        self.clips_dir = Path(clips_dir) if clips_dir else None
-        self._engines: Engines | None = None
-        self._done = 0.0
-        self.listener: Callable[[float], None] | None = None  # in-process runs: progress as it happens
-
-    def scan(self, path: str, stream: str, raise_errors: bool = False, chat: str | None = None
-             ) -> FileResult | FileFailure:  # fmt: skip
-        """``chat``: the recording's chat log, fused with it."""
-        self._done = 0.0
-        if raise_errors:  # one named file: errors propagate as before (exit 2, nothing written)
-            self._engines = self._engines or Engines(self.cfg)
-            scan = scan_file(Path(path), stream, self._engines, self.clips_dir, progress=self._advance, chat=chat)
-            return FileResult.of(scan)
-        try:
-            if self._engines is None:
-                self._engines = Engines(self.cfg)
-            scan = scan_file(Path(path), stream, self._engines, self.clips_dir, progress=self._advance, chat=chat)
-        except Exception as exc:
-            first = (str(exc).splitlines() or [type(exc).__name__])[0]
-            return FileFailure(path, first if path in first else f"{path}: {first}", isinstance(exc, _FATAL))
-        return FileResult.of(scan)
-
-    def _advance(self, seconds: float) -> None:
-        self._done += seconds
-        if self.listener is not None:
-            self.listener(seconds)
-
-    def progress(self) -> float:
-        """Media seconds (summed over the video and audio passes) of the current file done so far."""
-        return self._done
-
-    def node_id(self) -> str:
-        return ray.get_runtime_context().get_node_id()
-
-
-def _passes(info: MediaInfo, cfg: PipelineConfig) -> int:
-    video = info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled)
-    return max(1, int(video) + int(info.has_audio and cfg.asr.enabled))
-
-
-def _chat(job: FileJob) -> str | None:
-    """The chat log as an absolute path: the chat reader takes URLs too, and a log found beside a
-    recording named ``file:x.mp4`` must stay that file, not become the URL ``file:x.chat.jsonl``."""
-    return os.path.abspath(job.chat) if job.chat is not None else None
-
-
-Outcome = FileResult | FileFailure
-OnOutcome = Callable[[FileJob, Outcome], None]
-
-
-def _run_local(jobs: Sequence[FileJob], actor: ScanActor, on_outcome: OnOutcome,
-               on_media: Callable[[float], None], strict: bool) -> None:
-    for job in jobs:
-        passes = _passes(job.info, actor.cfg)
-        actor.listener = lambda s, n=passes: on_media(s / n)
-        outcome = actor.scan(str(job.path), job.stream, raise_errors=strict, chat=_chat(job))
-        if isinstance(outcome, FileResult):
-            on_media(max(job.media_s - actor.progress() / passes, 0.0))
-        on_outcome(job, outcome)
-
-
-def _run_ray(jobs: Sequence[FileJob], cfg: PipelineConfig, clips_dir: Path | None, opts: RescanOptions,
-             on_outcome: OnOutcome, on_media: Callable[[float], None], actor_cls: type[ScanActor]) -> int:
-    """Scan ``jobs`` through an actor pool; returns the number of actors used."""
-    if opts.actors:
-        n = opts.actors
-    else:
-        free = ray.available_resources().get("CPU", 1.0)
-        n = max(1, int(free // opts.actor_cpus)) if opts.actor_cpus > 0 else 1
-    n = max(1, min(n, len(jobs)))
-    remote_cls: Any = ray.remote(actor_cls).options(
-        num_cpus=opts.actor_cpus, num_gpus=opts.actor_gpus, max_concurrency=2, scheduling_strategy="SPREAD")
-    clips = str(clips_dir) if clips_dir else None
-    pending = list(reversed(jobs))
-    attempts: dict[int, int] = {}
-    idle = [remote_cls.remote(cfg, clips) for _ in range(n)]
-    busy: dict[Any, tuple[Any, FileJob]] = {}
-    seen: dict[int, float] = {}  # job index → media seconds already counted for it
-    try:
-        while pending or busy:
-            while pending and idle:
-                job, actor = pending.pop(), idle.pop()
-                attempts[job.index] = attempts.get(job.index, 0) + 1
-                busy[actor.scan.remote(str(job.path), job.stream, False, _chat(job))] = (actor, job)
-            ready, _ = ray.wait(list(busy), num_returns=1, timeout=opts.poll_s)
-            for ref in ready:
-                actor, job = busy.pop(ref)
-                try:
-                    outcome: Outcome = ray.get(ref)
-                except RayActorError as exc:  # the process died (decoder crash, OOM, node lost)
-                    actor = remote_cls.remote(cfg, clips)
-                    if attempts[job.index] < opts.max_attempts:
-                        pending.append(job)
-                        idle.append(actor)
-                        continue
-                    outcome = FileFailure(str(job.path), f"{job.path}: scan worker died ({type(exc).__name__})")
-                idle.append(actor)
-                rest = job.media_s - seen.pop(job.index, 0.0)
-                on_media(max(rest, 0.0))
-                on_outcome(job, outcome)
-            _poll_progress(busy, cfg, seen, on_media)
-    finally:
-        for actor in idle + [a for a, _ in busy.values()]:
-            ray.kill(actor)
-    return n
-
-
-def _poll_progress(busy: dict[Any, tuple[Any, FileJob]], cfg: PipelineConfig, seen: dict[int, float],
-                   on_media: Callable[[float], None]) -> None:
-    if not busy:
-        return
-    probes = {a.progress.remote(): job for a, job in busy.values()}
-    ready, not_ready = ray.wait(list(probes), num_returns=len(probes), timeout=1.0)
-    for ref in not_ready:
-        with contextlib.suppress(Exception):
-            ray.cancel(ref)
-    for ref in ready:
-        job = probes[ref]
-        try:
-            done = min(ray.get(ref) / _passes(job.info, cfg), job.media_s)
-        except RayActorError:
-            continue
-        delta = done - seen.get(job.index, 0.0)
-        if delta > 0:
-            seen[job.index] = done
-            on_media(delta)
-
-
 def run_rescan(
     inputs: Sequence[str],
     cfg: PipelineConfig,
@@ -283,8 +134,12 @@ def run_rescan(
     # One file named on its own (as a path or a file: URL) keeps the single-file contract.
     strict = len(inputs) == 1 and len(files) == 1 and Path(files[0]) == Path(local_path(inputs[0]))
     jobs, failures = plan_jobs(files, strict, opts.chat_sidecars)
-    summary = RescanSummary(report=out, files_total=len(files), failures=list(failures),
-                            chat_logs=sum(1 for j in jobs if j.chat is not None))
+    summary = RescanSummary(
+        report=out,
+        files_total=len(files),
+        failures=list(failures),
+        chat_logs=sum(1 for j in jobs if j.chat is not None),
+    )
     for f in failures:
         if on_failure:
             on_failure(f)
@@ -307,8 +162,17 @@ def run_rescan(
 
     def report_progress() -> None:
         if on_progress:
-            on_progress(RescanProgress(len(files), int(state["done"]), media_total, state["media"],
-                                       summary.skipped, len(summary.failures), time.monotonic() - t0))
+            on_progress(
+                RescanProgress(
+                    len(files),
+                    int(state["done"]),
+                    media_total,
+                    state["media"],
+                    summary.skipped,
+                    len(summary.failures),
+                    time.monotonic() - t0,
+                )
+            )
 
     def on_media(seconds: float) -> None:
         state["media"] += seconds
@@ -344,13 +208,13 @@ def run_rescan(
                 summary.used_ray = True
                 started = _ensure_ray(opts.address)
                 try:
-                    summary.actors = _run_ray(todo, cfg, clips_dir, opts, on_outcome, on_media, actor_cls)
+                    summary.actors = run_ray(todo, cfg, clips_dir, opts, on_outcome, on_media, actor_cls)
                 finally:
                     if started:
                         ray.shutdown()
             else:
                 summary.actors = 0
-                _run_local(todo, ScanActor(cfg, str(clips_dir) if clips_dir else None), on_outcome, on_media, strict)
+                run_local(todo, cfg, clips_dir, opts.files_per_actor or 2, on_outcome, on_media, strict)
     finally:
         if ledger is not None:
             ledger.close()
@@ -371,5 +235,14 @@ def _ensure_ray(address: str | None) -> bool:
     return True
 
 
-__all__ = ["FileFailure", "Incomplete", "RescanOptions", "RescanProgress", "RescanSummary", "expand_inputs",
-           "run_rescan"]
+__all__ = [
+    "FileFailure",
+    "FileResult",
+    "Incomplete",
+    "RescanOptions",
+    "RescanProgress",
+    "RescanSummary",
+    "ScanActor",
+    "expand_inputs",
+    "run_rescan",
+]

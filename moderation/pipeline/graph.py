@@ -34,7 +34,7 @@ from moderation.ingest.chat import ChatStats, iter_chat
 from moderation.ingest.decode import DecodeStats, MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
 from moderation.messages import Signal, Verdict
 from moderation.pipeline.analysis import StreamAnalyser
-from moderation.pipeline.clients import BatchFamily, Family, LocalClients
+from moderation.pipeline.clients import BatchFamily, Family, InferenceClients, LocalClients
 from moderation.policy.fuse import fuse
 from moderation.signals.chat import chat_signals
 from moderation.text.lexicon import Lexicon
@@ -233,7 +233,7 @@ def _serialised(progress: Progress) -> Progress:
 async def scan_one(
     task: FileTask,
     engines: Engines,
-    clients: LocalClients | None = None,
+    clients: InferenceClients | None = None,
     clips_dir: Path | None = None,
     executor: Executor | None = None,
 ) -> FileScan:
@@ -248,9 +248,8 @@ async def scan_one(
     do_video = info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled)
     do_audio = info.has_audio and cfg.asr.enabled
     progress = _serialised(task.progress) if task.progress is not None else None
-    own = clients is None
-    clients = clients or engines.clients()
-    an = StreamAnalyser.build(task.stream, cfg, clients, engines.matcher, offline=True)
+    local = engines.clients() if clients is None else None
+    an = StreamAnalyser.build(task.stream, cfg, clients or local, engines.matcher, offline=True)  # type: ignore[arg-type]
     try:
         branches = []
         if do_video:
@@ -259,8 +258,8 @@ async def scan_one(
             branches.append(_audio(task, an, cfg, scan, progress, executor))
         results = await asyncio.gather(*branches, return_exceptions=True)
     finally:
-        if own:
-            await clients.close()
+        if local is not None:
+            await local.close()
     for r in results:
         if isinstance(r, BaseException):
             raise r
@@ -289,7 +288,7 @@ async def scan_files(
     clips_dir: Path | None = None,
     *,
     concurrency: int = 2,
-    clients: LocalClients | None = None,
+    clients: InferenceClients | None = None,
     on_done: Callable[[int, FileScan | Exception], None] | None = None,
 ) -> list[FileScan | Exception]:
     """Scan ``tasks`` with up to ``concurrency`` files in flight over ONE set of batchers.
@@ -297,8 +296,8 @@ async def scan_files(
     Returns one slot per task, in order: its :class:`FileScan` or the exception that failed it (one
     bad file never stops the others). ``on_done(index, outcome)`` is called as each file finishes.
     """
-    own = clients is None
-    clients = clients or engines.clients()
+    local = engines.clients() if clients is None else None
+    shared: InferenceClients = clients if clients is not None else local  # type: ignore[assignment]
     engines.matcher  # noqa: B018  # built once here, not raced for by the files
     gate = asyncio.Semaphore(max(1, concurrency))
     out: list[FileScan | Exception] = [RuntimeError("not scanned")] * len(tasks)
@@ -307,7 +306,7 @@ async def scan_files(
     async def one(i: int, task: FileTask) -> None:
         async with gate:
             try:
-                out[i] = await scan_one(task, engines, clients, clips_dir, decode)
+                out[i] = await scan_one(task, engines, shared, clips_dir, decode)
             except Exception as exc:
                 out[i] = exc
             if on_done is not None:
@@ -317,8 +316,8 @@ async def scan_files(
         await asyncio.gather(*(one(i, t) for i, t in enumerate(tasks)))
     finally:
         decode.shutdown(wait=False, cancel_futures=True)
-        if own:
-            await clients.close()
+        if local is not None:
+            await local.close()
     return out
 
 
