@@ -97,6 +97,23 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class GiftEvent:
+    """One gift / tip sent in a room; ``t`` is seconds on the stream's media timeline.
+
+    ``value`` is in the feed's ``currency`` and ``amount`` in the base unit of the gift limits
+    (``GiftsConfig.rates``), so per-user and per-room totals add like with like.
+    """
+
+    stream: str
+    t: float
+    user: str
+    gift: str
+    value: float
+    currency: str
+    amount: float
+
+
+@dataclass(frozen=True)
 class TranscriptSegment:
     """A span of recognised speech on the media timeline."""
 

@@ -45,8 +45,10 @@ from moderation.config.policy import (
     RiskTier,
     SignalRule,
 )
+from moderation.config.viewers import AgeConfig, GiftsConfig, ReplayIndexConfig
 
 __all__ = [
+    "AgeConfig",
     "AllowList",
     "AsrConfig",
     "BatchingConfig",
@@ -58,6 +60,7 @@ __all__ = [
     "EnforcementConfig",
     "EvidenceConfig",
     "FamilyBatching",
+    "GiftsConfig",
     "KOfN",
     "LiveConfig",
     "LoopConfig",
@@ -66,6 +69,7 @@ __all__ = [
     "PipelineConfig",
     "PolicyConfig",
     "QrConfig",
+    "ReplayIndexConfig",
     "RiskConfig",
     "RiskTier",
     "SamplingConfig",

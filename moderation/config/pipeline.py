@@ -13,6 +13,7 @@ from moderation.config.batching import BatchingConfig
 from moderation.config.ingest import AUDIO_WINDOW_S, AllowList, StreamOpenConfig, check_cidrs
 from moderation.config.media import AsrConfig, ChatConfig, OcrConfig, QrConfig, SamplingConfig, VisionConfig
 from moderation.config.policy import PolicyConfig
+from moderation.config.viewers import AgeConfig, GiftsConfig, ReplayIndexConfig
 
 
 class LoopConfig(_Strict):
@@ -172,6 +173,9 @@ class PipelineConfig(_Strict):
     asr: AsrConfig = AsrConfig()
     qr: QrConfig = QrConfig()
     chat: ChatConfig = ChatConfig()
+    gifts: GiftsConfig = GiftsConfig()
+    age: AgeConfig = AgeConfig()
+    replay_index: ReplayIndexConfig = ReplayIndexConfig()
     synthetic: SyntheticConfig = SyntheticConfig()
     policy: PolicyConfig = PolicyConfig()
     evidence: EvidenceConfig = EvidenceConfig()
