@@ -214,7 +214,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
         "CPU time is this process's (all its threads); on a shared machine it moves less than wall time. "
         "On CPU the detector costs per pixel whether frames run one by one or stacked, and it is most of "
         "the time (frames are scaled to a 736-pixel shorter side), so batching saves mainly recogniser, "
-        "classifier and per-call overhead here; the larger gain is expected on GPU providers.",
+        "classifier and per-call overhead here (the OCR sessions run on ONNX Runtime's CPU provider).",
     ]
     return md
 
