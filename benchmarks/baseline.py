@@ -1,4 +1,4 @@
-"""The plain per-stream loop a user would write instead of this project (issue 9's baseline).
+"""The plain per-stream loop a user would write instead of this project: the benchmarks' baseline.
 
 Per stream, one thing at a time, with each package's own public API:
 
@@ -17,7 +17,7 @@ found" compares detection, not lexicons. A hit is a category found; there is no 
 (what a plain loop does).
 
 Used by ``rescan.py`` (:func:`scan_file_baseline`) and ``live_capacity.py``
-(:func:`run_live_stream`: one thread per stream, reading the file at real-time pace).
+(:func:`run_live_stream`, from ``live_trials.py``: one thread per stream, reading the file at real-time pace).
 Run directly to scan files: ``python benchmarks/baseline.py FILE...``.
 """
 
@@ -43,7 +43,7 @@ import av  # noqa: E402
 from moderation.config import VisionConfig  # noqa: E402
 from moderation.text.matcher import KeywordMatcher  # noqa: E402
 
-#: Audio chunk the plain loop transcribes at a time (issue 9).
+#: Audio chunk the plain loop transcribes at a time.
 CHUNK_S = 10.0
 SR = 16000
 VISION_DEFAULTS = VisionConfig()
@@ -307,18 +307,14 @@ def run_live_stream(
 
 def main(argv: list[str] | None = None) -> int:
     """Scan recordings with the plain loop alone and write where its time goes."""
-    import argparse
-
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from common import RESULTS, machine, machine_markdown, write_results
+    from common import machine, machine_markdown, parser, smoke_note, write_results
     from samples import recordings
 
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap = parser(__doc__, "baseline", "one 7 s 320x180 recording, whisper-tiny-en")
     ap.add_argument("files", nargs="*", type=Path, help="media files (default: generated recordings)")
-    ap.add_argument("--smoke", action="store_true", help="one 7 s 320x180 recording, whisper-tiny-en")
     ap.add_argument("--recordings", type=int, default=1, help="generated 60 s 720p recordings when no files")
     ap.add_argument("--asr-model", default="whisper-base")
-    ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     m = machine()
     if args.smoke:
@@ -362,10 +358,9 @@ def main(argv: list[str] | None = None) -> int:
         "Machine:",
         "",
         *machine_markdown(m),
+        *smoke_note(args.smoke),
     ]
-    if args.smoke:
-        md += ["", "**Smoke run** (tiny inputs, for CI): the numbers mean nothing."]
-    print(write_results("baseline", result, md, args.out))
+    print(write_results(args.name, result, md, args.out))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Shared by the benchmarks: what machine this ran on, robust timing, and writing results.
+"""Shared by the benchmarks: what machine this ran on, robust timing, arguments, tables, results.
 
 A number without its machine is meaningless (DESIGN.md §7), and on a shared CI box one timing
 is noise, so every benchmark here warms up, repeats, reports the median and records the load
@@ -7,14 +7,16 @@ average it ran under.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -157,3 +159,60 @@ def write_results(name: str, result: dict[str, Any], markdown: list[str], out_di
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     (out / f"{name}.md").write_text("\n".join(markdown) + "\n")
     return path
+
+
+def parser(doc: str | None, name: str, smoke: str, *, pipeline: bool = False) -> argparse.ArgumentParser:
+    """The options every benchmark takes: ``--smoke`` (what it shrinks to: ``smoke``), ``--out``,
+    ``--name`` (result file name, default ``name``) and, with ``pipeline``, ``--pipeline``."""
+    ap = argparse.ArgumentParser(description=(doc or name).strip().split("\n\n")[0].splitlines()[0])
+    ap.add_argument("--smoke", action="store_true", help=f"{smoke}: seconds, for CI; the numbers mean nothing")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    ap.add_argument("--name", default=name, help="result file name (without extension)")
+    if pipeline:
+        ap.add_argument("--pipeline", default=None, help="pipeline preset or YAML (default: the default preset)")
+    return ap
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float | None]:
+    """p50 / p95 / p99 / max (rounded to ms) and the count; None values when there are none."""
+    if not values:
+        return {"p50": None, "p95": None, "p99": None, "max": None, "n": 0}
+    ordered = sorted(float(v) for v in values)
+
+    def at(q: float) -> float:  # linear interpolation, as numpy's default
+        pos = q / 100 * (len(ordered) - 1)
+        lo = int(pos)
+        hi = min(lo + 1, len(ordered) - 1)
+        return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+    return {
+        "p50": round(at(50), 3),
+        "p95": round(at(95), 3),
+        "p99": round(at(99), 3),
+        "max": round(ordered[-1], 3),
+        "n": len(ordered),
+    }
+
+
+def cpu_s() -> float:
+    """CPU seconds (user + system) this process has used so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (MiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> list[str]:
+    """A Markdown table; ``align`` has one letter per column (``l`` left, ``r`` right; default left)."""
+    marks = ["---:" if (align[i : i + 1] or "l") == "r" else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(marks) + "|"]
+    lines += ["| " + " | ".join("—" if c is None else str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def smoke_note(smoke: bool) -> list[str]:
+    """The line every smoke result ends with."""
+    return ["", "**Smoke run** (tiny inputs, for CI): the numbers mean nothing."] if smoke else []

@@ -2,8 +2,9 @@
 
 Why snapshots plus a custom collector instead of module-level ``Counter`` objects: a stream's
 counters live wherever its pipeline runs — in this process (``watch``) or in a Ray actor process
-(``serve``). Each :class:`StreamPipeline` keeps plain counters and hands out a frozen
-:class:`StreamMetrics`; :class:`LiveMetrics` renders the snapshots it is given at scrape time into
+(``serve``). Each :class:`StreamPipeline` keeps plain counters (its latencies through a
+:class:`LatencyObserver`, one of its observers) and hands out a frozen :class:`StreamMetrics`;
+:class:`LiveMetrics` renders the snapshots it is given at scrape time into
 its OWN ``CollectorRegistry`` (never the global one, so several pools or tests in one process never
 collide). The pool gathers snapshots from its actors and calls :meth:`LiveMetrics.render`.
 """
@@ -17,6 +18,9 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from moderation.pipeline.alerts import Alert
+from moderation.pipeline.observe import FrameBatchDone, NullObserver, VerdictWritten
 
 #: Seconds; covers in-batch frame latency (~0.1 s) up to slow closed verdicts (minutes).
 LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
@@ -64,6 +68,31 @@ class HistogramSnapshot:
             acc += c
             out.append((le, float(acc)))
         return out
+
+
+class LatencyObserver(NullObserver):
+    """One stream's latency histograms, fed by its pipeline's observer callbacks.
+
+    ``frame``: frame arrival → inference result (failed batches are not latencies);
+    ``verdict``: last evidence arrival → written to the sinks; ``alert``: first evidence arrival →
+    violation known.
+    """
+
+    def __init__(self) -> None:
+        self.frame, self.verdict, self.alert = LatencyHistogram(), LatencyHistogram(), LatencyHistogram()
+
+    def on_frame_batch(self, ev: FrameBatchDone) -> None:
+        if not ev.failed:
+            for s in ev.latencies():
+                self.frame.observe(s)
+
+    def on_verdict(self, ev: VerdictWritten) -> None:
+        if ev.latency_s is not None:
+            self.verdict.observe(ev.latency_s)
+
+    def on_alert(self, stream: str, alert: Alert) -> None:
+        if alert.latency_s is not None:
+            self.alert.observe(alert.latency_s)
 
 
 @dataclass(frozen=True)

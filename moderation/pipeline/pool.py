@@ -3,8 +3,10 @@
 Used by ``moderation watch`` (a few URLs on one machine), by the control API in tests, and by
 benchmarks. All pipelines share one :class:`moderation.pipeline.clients.LocalClients`, so their frames
 and audio windows are batched together exactly as the Ray batcher actors would batch them.
-It has the same async interface as :class:`moderation.cluster.pool.WorkerPool` (``add``,
+It has the same async interface as :class:`moderation.cluster.managed_pool.ManagedPool` (``add``,
 ``remove``, ``list_streams``, ``status``, ``metrics``), which is what the control API needs.
+``observers`` (:mod:`moderation.pipeline.observe`) are given to every stream's pipeline; their
+callbacks name the stream, so one observer watches the whole pool.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from moderation.pipeline.clients import InferenceClients, LocalClients
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.graph import Engines
 from moderation.pipeline.metrics import render_snapshots
+from moderation.pipeline.observe import PipelineObserver
 from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import StreamSpec, StreamStatus
 from moderation.pipeline.stream import StreamPipeline
@@ -49,12 +52,14 @@ class LocalPool:
     def __init__(
         self, cfg: PipelineConfig, clients: InferenceClients | None = None, sinks: Sequence[VerdictSink] = (),
         *, clips_dir: Path | None = None, on_alert: Callable[[str, Alert], None] | None = None,
+        observers: Sequence[PipelineObserver] = (),
     ) -> None:  # fmt: skip
         self.cfg = cfg
         self.clients = clients or LocalClients(cfg)
         self.sinks = list(sinks)
         self.clips_dir = clips_dir
         self.on_alert = on_alert  # (stream id, alert) when a violation is first known
+        self.observers = list(observers)
         self.enforcer = Enforcer(cfg.live.enforcement) if cfg.live.enforcement.enabled else None
         self.engines = Engines(cfg)  # lexicon + matcher built once, shared by every stream
         self._streams: dict[str, _Entry] = {}
@@ -68,7 +73,7 @@ class LocalPool:
             raise PoolFull(f"already watching {active} streams (live.max_streams)")
         listen = self.on_alert
         pipe = StreamPipeline(spec, self.cfg, self.clients, self.sinks, clips_dir=self.clips_dir,
-                              enforcer=self.enforcer, engines=self.engines,
+                              enforcer=self.enforcer, engines=self.engines, observers=self.observers,
                               on_alert=(lambda a: listen(spec.stream_id, a)) if listen else None)  # fmt: skip
         self._streams[spec.stream_id] = _Entry(pipe, asyncio.create_task(pipe.run(), name=f"stream-{spec.stream_id}"))
         return pipe.status()

@@ -32,12 +32,15 @@ Inside (DESIGN.md §2, §7, §8):
   evidence clip remuxed from the ring plus a thumbnail, goes to the sinks, and is enforced
   (warn/cut) when its policy action says so. Open violations are enforced as soon as detected.
 
-Latency (exported as histograms): frame arrival → inference result; first evidence arrival →
-detection (``alert``: preview or authoritative fuser, whichever knew first); last evidence
-arrival → sink write (``verdict``, includes the policy's ``merge_gap_s`` and the watermark).
-``status()`` and ``metrics()`` may be called at any time from the pipeline's event loop.
-Other helpers build on this: ``benchmarks/live_capacity.py`` (many pipelines, one LocalClients)
-and :class:`moderation.cluster.actors.StreamWorker` (one pipeline per Ray actor).
+Every moment worth timing — a frame queued, a frame batch's results back, an audio window
+transcribed, a verdict written, a violation first known — goes to the pipeline's
+**observers** (:mod:`moderation.pipeline.observe`). Its own latency histograms are one
+(:class:`moderation.pipeline.metrics.LatencyObserver`): frame arrival → inference result; first
+evidence arrival → detection (``alert``: preview or authoritative fuser, whichever knew first);
+last evidence arrival → sink write (``verdict``, includes the policy's ``merge_gap_s`` and the
+watermark). ``benchmarks/live_capacity.py`` adds its own. ``status()`` and ``metrics()`` may be
+called at any time from the pipeline's event loop. :class:`moderation.cluster.actors.StreamWorker`
+runs one pipeline per Ray actor.
 """
 
 from __future__ import annotations
@@ -47,9 +50,7 @@ import contextlib
 import logging
 import math
 import threading
-from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,14 +59,16 @@ from moderation.config import PipelineConfig
 from moderation.evidence.writer import EvidenceWriter, FrameKeeper
 from moderation.ingest.source import FrameEvent, SourceConfig
 from moderation.messages import Signal, Verdict
-from moderation.pipeline.alerts import Alert, AlertTracker, ViolationLog
+from moderation.pipeline.alerts import Alert, AlertTracker
 from moderation.pipeline.analysis import AudioAnalyzer, FrameAnalyzer
 from moderation.pipeline.chat_follower import ChatFollower, chat_source
 from moderation.pipeline.clients import InferenceClients
-from moderation.pipeline.enforce import Enforcer, Target
+from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.failures import TaskFailures, supervise
 from moderation.pipeline.graph import Engines
-from moderation.pipeline.metrics import LatencyHistogram, StreamMetrics
+from moderation.pipeline.metrics import LatencyObserver, StreamMetrics
+from moderation.pipeline.observe import AudioWindowDone, FrameArrived, FrameBatchDone, PipelineObserver
+from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.queues import DropOldestQueue
 from moderation.pipeline.settings import source_config
 from moderation.pipeline.sinks import VerdictSink
@@ -80,10 +83,6 @@ log = logging.getLogger(__name__)
 TICK_S = 0.5
 
 
-def _iso(dt: datetime | None) -> str | None:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z" if dt is not None else None
-
-
 class StreamPipeline:
     """Follow one stream until it ends; see the module docstring."""
 
@@ -91,6 +90,7 @@ class StreamPipeline:
         self, spec: StreamSpec, cfg: PipelineConfig, clients: InferenceClients, sinks: Sequence[VerdictSink] = (),
         *, clips_dir: Path | None = None, enforcer: Enforcer | None = None, engines: Engines | None = None,
         source: SourceConfig | None = None, on_alert: Callable[[Alert], None] | None = None,
+        observers: Sequence[PipelineObserver] = (),
     ) -> None:  # fmt: skip
         self.spec, self.cfg, self.clients, self.sinks = spec, cfg, clients, list(sinks)
         self.clips_dir = clips_dir
@@ -108,20 +108,22 @@ class StreamPipeline:
         self.fuser = Fuser(spec.stream_id, cfg.policy)
         self.preview = Fuser(spec.stream_id, cfg.policy)
         self._held: list[Signal] = []
-        self.verdicts: list[Verdict] = []
-        self.frame_latency, self.verdict_latency, self.alert_latency = (LatencyHistogram() for _ in range(3))
-        self._evidence = (EvidenceWriter(self.ring, self.ingest.lock, self.keeper, cfg.evidence, clips_dir,
-                                         live.clip_wait_s) if clips_dir is not None and cfg.evidence.clips else None)
+        self.latency = LatencyObserver()  # the histograms of metrics(); more observers may be given
+        self.observers: list[PipelineObserver] = [self.latency, *observers]
+        self._on_alert = on_alert
+        evidence = (EvidenceWriter(self.ring, self.ingest.lock, self.keeper, cfg.evidence, clips_dir, live.clip_wait_s)
+                    if clips_dir is not None and cfg.evidence.clips else None)  # fmt: skip
         self._frames_done_t = 0.0
         self._audio_done_t = 0.0
         self._frame_busy = self._audio_busy = False
         gap = lambda category: cfg.policy.category(category).merge_gap_s  # noqa: E731
-        self._alerts = AlertTracker(gap, self._wall_at, on_alert)  # violations known, each once
+        self._alerts = AlertTracker(gap, self._wall_at, self._alerted)  # violations known, each once
         self.alerts = self._alerts.recent  # the latest, for status and benchmarks
-        self._acted = ViolationLog(gap)  # violations enforced, by (category, action)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._enforced: Counter[tuple[str, str]] = Counter()
-        self._verdict_count = 0
+        self.outlet = VerdictOutlet(
+            spec, sinks, evidence=evidence, enforcer=enforcer, gap_for=gap, failures=self.failures,
+            wall_at=self._wall_at, model_versions=self.engines.model_versions, ingest_done=lambda: self.ingest.done,
+            seen=self._alert, notify=lambda ev: self._notify("on_verdict", ev))  # fmt: skip
+        self.verdicts = self.outlet.verdicts  # the latest, stamped and with their clips
         matcher = self.engines.matcher
         self._frame_an = FrameAnalyzer(spec.stream_id, cfg, clients, matcher, self.engines.registry)
         self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
@@ -139,6 +141,20 @@ class StreamPipeline:
         """Ingest thread, after each sampled frame is queued."""
         if self._chat is not None and not self._chat.started:  # send times now map onto media time
             self._chat.start()
+        self._notify("on_frame", FrameArrived(self.spec.stream_id, ev.frame.t, ev.wall))
+
+    def _notify(self, callback: str, *args: Any) -> None:
+        """Tell every observer; one that raises is counted and the others still hear it."""
+        for obs in self.observers:
+            try:
+                getattr(obs, callback)(*args)
+            except Exception as exc:
+                self.failures.item("observer", exc)
+
+    def _alerted(self, alert: Alert) -> None:
+        self._notify("on_alert", self.spec.stream_id, alert)
+        if self._on_alert is not None:  # the tracker logs a listener that raises
+            self._on_alert(alert)
 
     async def run(self) -> StreamStatus:
         loop = asyncio.get_running_loop()
@@ -172,11 +188,10 @@ class StreamPipeline:
                 self.failures.item(name, exc)
         self._feed(rest, final=True)
         try:
-            self._emit(self.fuser.finish())
+            self.outlet.emit(self.fuser.finish())
         except Exception as exc:
             self.failures.item("fusion", exc)
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.outlet.drain()
         await asyncio.to_thread(thread.join, 5.0)
         self.ingest.state = self.ingest.final
         return self.status()
@@ -193,16 +208,17 @@ class StreamPipeline:
                 await self._frame_batch(an, events)
             except Exception as exc:  # this batch is lost; the stream's next frames are not
                 self.failures.item("frame", exc)
+                self._batch_done(events, 0, failed=True)
             finally:
                 self._frames_done_t = max(self._frames_done_t, events[-1].frame.t)
                 self._frame_busy = False
 
     async def _frame_batch(self, an: FrameAnalyzer, events: list[FrameEvent]) -> None:
         frames = [e.frame for e in events]
+        ocr_before = an.counts.ocr_frames
         result = await an.analyse(frames)
-        now = datetime.now(UTC)
+        self._batch_done(events, an.counts.ocr_frames - ocr_before)
         for e in events:
-            self.frame_latency.observe((now - e.wall).total_seconds())
             self.keeper.keep_recent(e.frame)
         for f in result.signal_frames:
             self.keeper.keep_signal(f)
@@ -211,15 +227,27 @@ class StreamPipeline:
         self._preview_feed(result.signals)
         self._feed(result.signals)
 
+    def _batch_done(self, events: list[FrameEvent], ocr_frames: int, failed: bool = False) -> None:
+        t, arrived = tuple(e.frame.t for e in events), tuple(e.wall for e in events)
+        done = datetime.now(UTC)
+        self._notify("on_frame_batch", FrameBatchDone(self.spec.stream_id, t, arrived, done, ocr_frames, failed))
+
     async def _audio_loop(self, an: AudioAnalyzer) -> None:
         while events := await self.audio.get_batch(2):
             self._audio_busy = True
+            failed = False
             try:
                 signals = await an.analyse([e.window for e in events])
             except Exception as exc:  # these windows are lost; transcripts resume at the next ones
                 self.failures.item("audio", exc)
-                signals = []
+                signals, failed = [], True
                 self._audio_done_t = max(self._audio_done_t, events[-1].window.start)
+            now = datetime.now(UTC)
+            for w in (e.window for e in events):
+                arrived = self._wall_at(w.start)
+                self._notify(
+                    "on_audio_window", AudioWindowDone(self.spec.stream_id, w.start, w.end, arrived, now, failed)
+                )
             self._audio_done_t = max(self._audio_done_t, an.watermark)
             self._audio_busy = False
             self._feed(signals)
@@ -279,12 +307,12 @@ class StreamPipeline:
         self._held = [s for s in self._held if s.t > wm]
         for s in ready:
             try:
-                self._emit(self.fuser.add(s))
+                self.outlet.emit(self.fuser.add(s))
             except Exception as exc:  # one signal's failure costs that signal only
                 self.failures.item("fusion", exc)
         try:
             if not final:
-                self._emit(self.fuser.advance(wm))
+                self.outlet.emit(self.fuser.advance(wm))
             active = self.fuser.active()
         except Exception as exc:
             self.failures.item("fusion", exc)
@@ -298,20 +326,11 @@ class StreamPipeline:
             try:
                 self._alert(v, now, early)
                 if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
-                    self._maybe_enforce(v)
+                    self.outlet.maybe_enforce(v)
             except Exception as exc:
                 self.failures.item("alert", exc)
 
     # ------------------------------------------------------------------ verdicts
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _emit(self, verdicts: list[Verdict]) -> None:
-        for v in verdicts:
-            self._spawn(self._finish(v))
-
     def _wall_at(self, t: float) -> datetime | None:
         """When media time ``t`` arrived; None when unknown or beyond any date."""
         try:
@@ -319,60 +338,9 @@ class StreamPipeline:
         except (OverflowError, ValueError):
             return None
 
-    def _stamp(self, v: Verdict) -> Verdict:
-        return replace(v, wallclock_start=_iso(self._wall_at(v.start)),
-                       model_versions=self.engines.model_versions())  # fmt: skip
-
     def _alert(self, v: Verdict, now: datetime, early: bool = False) -> None:
-        """First time a violation is known (open, or decided in one step): its detection latency."""
-        alert = self._alerts.see(v, now, early)
-        if alert is not None and alert.latency_s is not None:
-            self.alert_latency.observe(alert.latency_s)
-
-    async def _finish(self, verdict: Verdict) -> None:
-        try:
-            await self._finish_one(verdict)
-        except Exception as exc:  # spawned: nobody awaits it until the stream ends, so never silent
-            self.failures.item("verdict", exc)
-
-    async def _finish_one(self, verdict: Verdict) -> None:
-        self._alert(verdict, datetime.now(UTC))
-        v = self._stamp(verdict)
-        if self._evidence is not None:
-            try:
-                v = await self._evidence.attach(v, lambda: self.ingest.done)
-            except Exception as exc:  # evidence failure must not lose the verdict itself
-                self.failures.item("evidence", exc)
-        for sink in self.sinks:
-            try:
-                await asyncio.to_thread(sink.write, v)
-            except Exception as exc:  # a sink failure must not lose the verdict for the others
-                log.error("%s: sink %s failed for %s: %s", self.spec.stream_id, type(sink).__name__, v.category, exc)
-        arrived = self._wall_at(v.end)
-        if arrived is not None:
-            self.verdict_latency.observe(max(0.0, (datetime.now(UTC) - arrived).total_seconds()))
-        self.verdicts.append(v)
-        del self.verdicts[:-100]
-        self._verdict_count += 1
-        self._maybe_enforce(v)
-
-    def _maybe_enforce(self, v: Verdict) -> None:
-        """Enforce ``v.action`` once per violation and action (warn, then cut if it escalates)."""
-        if self.enforcer is None or v.action not in ("warn", "cut"):
-            return
-        if not self._acted.first((v.category, v.action), v.start, v.end):
-            return
-        self._spawn(self._enforce(self._stamp(v) if v.wallclock_start is None else v))
-
-    async def _enforce(self, v: Verdict) -> None:
-        assert self.enforcer is not None
-        try:
-            res = await self.enforcer.enforce(v, Target(self.spec.stream_id, self.spec.app, self.spec.name))
-        except Exception as exc:
-            self.failures.item("enforce", exc)
-            return
-        if res is not None:
-            self._enforced[(res.action, res.outcome)] += 1
+        """First time a violation is known (open, or decided in one step): observers hear of it."""
+        self._alerts.see(v, now, early)
 
     # ------------------------------------------------------------------ status
     def status(self) -> StreamStatus:
@@ -384,7 +352,7 @@ class StreamPipeline:
             frames_processed=self._frame_an.counts.frames,
             frames_dropped=self.frames.dropped, audio_windows=self.audio.put_count, audio_dropped=self.audio.dropped,
             corrupt_packets=ing.corrupt_packets, reconnects=ing.reconnects, gaps=len(ing.gaps),
-            gap_s=sum(g.end_media - g.start_media for g in ing.gaps), verdicts=self._verdict_count,
+            gap_s=sum(g.end_media - g.start_media for g in ing.gaps), verdicts=self.outlet.count,
             lag_s=max(0.0, ing.ingested_t - self._frames_done_t) if len(self.frames) or self._frame_busy else 0.0,
             last_verdict=None if last is None else VerdictBrief(last.category, last.severity, last.score, last.start,
                                                                 last.end, last.wallclock_start, last.clip, last.action),
@@ -406,7 +374,7 @@ class StreamPipeline:
             inference_errors=errors, lag_s=st.lag_s if math.isfinite(st.lag_s) else 0.0,
             chat_messages=st.chat_messages, chat_bad_lines=self._chat.stats.bad if self._chat else 0,
             task_errors=st.task_errors, task_restarts=st.task_restarts,
-            enforcements=tuple((a, o, n) for (a, o), n in sorted(self._enforced.items())),
-            frame_latency=self.frame_latency.snapshot(), verdict_latency=self.verdict_latency.snapshot(),
-            alert_latency=self.alert_latency.snapshot(),
+            enforcements=tuple((a, o, n) for (a, o), n in sorted(self.outlet.enforced.items())),
+            frame_latency=self.latency.frame.snapshot(), verdict_latency=self.latency.verdict.snapshot(),
+            alert_latency=self.latency.alert.snapshot(),
         )  # fmt: skip

@@ -1,0 +1,124 @@
+"""Observers of a running :class:`~moderation.pipeline.stream.StreamPipeline`: what happened, when.
+
+Why a hook: metrics, benchmarks and tests all want the same moments — a frame arrived, a frame
+batch's inference came back, an audio window was transcribed, a verdict was written, a violation
+was first known — with their wall-clock times. The pipeline reports each moment to every
+observer it was given instead of each consumer patching the pipeline's internals. The latency
+histograms behind ``/metrics`` are one such observer (:class:`moderation.pipeline.metrics.LatencyObserver`).
+
+Callbacks run on the pipeline's event loop (``on_frame`` on its ingest thread) and must be quick;
+one that raises is counted in the stream's ``task_errors`` (task ``observer``) and never stops it.
+Each payload names its stream, so one observer can watch every stream of a pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from moderation.messages import Verdict
+from moderation.pipeline.alerts import Alert
+
+__all__ = [
+    "AudioWindowDone",
+    "FrameArrived",
+    "FrameBatchDone",
+    "NullObserver",
+    "PipelineObserver",
+    "VerdictWritten",
+]
+
+
+@dataclass(frozen=True)
+class FrameArrived:
+    """A sampled frame was queued for inference (its packet was read at ``arrived``)."""
+
+    stream: str
+    t: float  # media time
+    arrived: datetime
+
+
+@dataclass(frozen=True)
+class FrameBatchDone:
+    """One batch of a stream's frames went through the frame stages (vision, OCR, QR, synthetic)."""
+
+    stream: str
+    t: tuple[float, ...]  # media time of each frame
+    arrived: tuple[datetime, ...]  # when each frame's packet was read
+    done: datetime  # when the batch's results were back
+    ocr_frames: int = 0  # frames of the batch the OCR gate let through
+    failed: bool = False  # the batch raised: its frames produced nothing
+
+    def latencies(self) -> list[float]:
+        """Arrival → result of each frame, in seconds."""
+        return [(self.done - a).total_seconds() for a in self.arrived]
+
+
+@dataclass(frozen=True)
+class AudioWindowDone:
+    """One audio window was transcribed (or failed to be)."""
+
+    stream: str
+    start: float  # media time
+    end: float
+    arrived: datetime | None  # when the window's first sample arrived (None when unknown)
+    done: datetime
+    failed: bool = False
+
+    @property
+    def lag_s(self) -> float | None:
+        """Window end → transcript back, in seconds (None when the arrival is unknown)."""
+        if self.arrived is None:
+            return None
+        return (self.done - self.arrived).total_seconds() - (self.end - self.start)
+
+
+@dataclass(frozen=True)
+class VerdictWritten:
+    """A closed verdict was stamped, got its evidence and went to every sink."""
+
+    stream: str
+    verdict: Verdict
+    evidence_arrived: datetime | None  # when its last evidence arrived (None when unknown)
+    written: datetime
+
+    @property
+    def latency_s(self) -> float | None:
+        """Last evidence arrival → written, in seconds (None when the arrival is unknown)."""
+        if self.evidence_arrived is None:
+            return None
+        return max(0.0, (self.written - self.evidence_arrived).total_seconds())
+
+
+class PipelineObserver(Protocol):
+    """What a pipeline reports; implement the callbacks you need (or subclass :class:`NullObserver`)."""
+
+    def on_frame(self, ev: FrameArrived) -> None: ...
+
+    def on_frame_batch(self, ev: FrameBatchDone) -> None: ...
+
+    def on_audio_window(self, ev: AudioWindowDone) -> None: ...
+
+    def on_verdict(self, ev: VerdictWritten) -> None: ...
+
+    def on_alert(self, stream: str, alert: Alert) -> None: ...
+
+
+class NullObserver:
+    """Every callback does nothing: a base for observers that need only some of them."""
+
+    def on_frame(self, ev: FrameArrived) -> None:
+        """A frame was queued."""
+
+    def on_frame_batch(self, ev: FrameBatchDone) -> None:
+        """A frame batch's inference is back."""
+
+    def on_audio_window(self, ev: AudioWindowDone) -> None:
+        """An audio window was transcribed."""
+
+    def on_verdict(self, ev: VerdictWritten) -> None:
+        """A verdict was written to the sinks."""
+
+    def on_alert(self, stream: str, alert: Alert) -> None:
+        """A violation was first known."""

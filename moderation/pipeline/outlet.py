@@ -1,0 +1,128 @@
+"""Where a live stream's verdicts go: stamped, given evidence, written, enforced — each isolated.
+
+Split from :mod:`moderation.pipeline.stream` because it is the pipeline's one side effect on
+the world and has its own failure rules: a verdict is finished in its own task (a slow clip never
+holds the fusers back); an evidence failure loses the clip, not the verdict; a sink that raises
+loses the verdict for that sink only; ``warn``/``cut`` are enforced once per violation and action
+(warn, then cut if it escalates). Everything it survives is counted in the stream's
+:class:`~moderation.pipeline.failures.TaskFailures`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from moderation.evidence.writer import EvidenceWriter
+from moderation.messages import Verdict
+from moderation.pipeline.alerts import ViolationLog
+from moderation.pipeline.enforce import Enforcer, Target
+from moderation.pipeline.failures import TaskFailures
+from moderation.pipeline.observe import VerdictWritten
+from moderation.pipeline.sinks import VerdictSink
+from moderation.pipeline.status import StreamSpec
+
+__all__ = ["VerdictOutlet"]
+
+log = logging.getLogger(__name__)
+
+#: Verdicts kept for status and tests (the sinks hold them all).
+KEEP = 100
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z" if dt is not None else None
+
+
+class VerdictOutlet:
+    """Finishes the verdicts of one stream; ``drain()`` awaits those still in flight."""
+
+    def __init__(
+        self,
+        spec: StreamSpec,
+        sinks: Sequence[VerdictSink],
+        *,
+        evidence: EvidenceWriter | None,
+        enforcer: Enforcer | None,
+        gap_for: Callable[[str], float],
+        failures: TaskFailures,
+        wall_at: Callable[[float], datetime | None],
+        model_versions: Callable[[], tuple[tuple[str, str], ...]],
+        ingest_done: Callable[[], bool],
+        seen: Callable[[Verdict, datetime], None],
+        notify: Callable[[VerdictWritten], None],
+    ) -> None:
+        self.spec, self.sinks, self.evidence, self.enforcer = spec, list(sinks), evidence, enforcer
+        self.failures, self._wall_at, self._versions = failures, wall_at, model_versions
+        self._ingest_done, self._seen, self._notify = ingest_done, seen, notify
+        self.verdicts: list[Verdict] = []  # the latest KEEP, stamped and with their clips
+        self.count = 0
+        self.enforced: Counter[tuple[str, str]] = Counter()  # (action, outcome)
+        self._acted = ViolationLog(gap_for)  # violations enforced, by (category, action)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def emit(self, verdicts: list[Verdict]) -> None:
+        """Finish each closed verdict in its own task."""
+        for v in verdicts:
+            self._spawn(self._finish(v))
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def stamp(self, v: Verdict) -> Verdict:
+        """``v`` with its wall-clock start and the model versions that made it."""
+        return replace(v, wallclock_start=_iso(self._wall_at(v.start)), model_versions=self._versions())
+
+    async def _finish(self, verdict: Verdict) -> None:
+        try:
+            await self._finish_one(verdict)
+        except Exception as exc:  # spawned: nobody awaits it until the stream ends, so never silent
+            self.failures.item("verdict", exc)
+
+    async def _finish_one(self, verdict: Verdict) -> None:
+        self._seen(verdict, datetime.now(UTC))
+        v = self.stamp(verdict)
+        if self.evidence is not None:
+            try:
+                v = await self.evidence.attach(v, self._ingest_done)
+            except Exception as exc:  # evidence failure must not lose the verdict itself
+                self.failures.item("evidence", exc)
+        for sink in self.sinks:
+            try:
+                await asyncio.to_thread(sink.write, v)
+            except Exception as exc:  # a sink failure must not lose the verdict for the others
+                log.error("%s: sink %s failed for %s: %s", self.spec.stream_id, type(sink).__name__, v.category, exc)
+        self._notify(VerdictWritten(self.spec.stream_id, v, self._wall_at(v.end), datetime.now(UTC)))
+        self.verdicts.append(v)
+        del self.verdicts[:-KEEP]
+        self.count += 1
+        self.maybe_enforce(v)
+
+    def maybe_enforce(self, v: Verdict) -> None:
+        """Enforce ``v.action`` once per violation and action (warn, then cut if it escalates)."""
+        if self.enforcer is None or v.action not in ("warn", "cut"):
+            return
+        if not self._acted.first((v.category, v.action), v.start, v.end):
+            return
+        self._spawn(self._enforce(self.stamp(v) if v.wallclock_start is None else v))
+
+    async def _enforce(self, v: Verdict) -> None:
+        assert self.enforcer is not None
+        try:
+            res = await self.enforcer.enforce(v, Target(self.spec.stream_id, self.spec.app, self.spec.name))
+        except Exception as exc:
+            self.failures.item("enforce", exc)
+            return
+        if res is not None:
+            self.enforced[(res.action, res.outcome)] += 1
