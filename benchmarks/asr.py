@@ -131,6 +131,7 @@ def run_case(
         max_batch=args.max_batch,
         workers=args.workers or None,
         bucket_s=args.bucket_s,
+        rest_bucket_s=args.rest_bucket_s,
     )
 
     def sequential(temperature: float | tuple[float, ...]) -> list[str]:
@@ -266,10 +267,14 @@ def run_case(
             max_batch=batched.max_batch,
             encode_batch=batched.encode_batch,
             bucket_s=batched.bucket_s,
+            rest_bucket_s=batched.rest_bucket_s,
+            min_rest_s=batched.min_rest_s,
             last_run={
                 "decode_batches": st.decode_batches,
                 "generate_calls": st.generate_calls,
                 "rounds": st.rounds,
+                "rests_decoded": st.rests,
+                "rests_skipped": st.rests_skipped,
                 "vad_s": round(st.vad_s, 3),
                 "features_s": round(st.features_s, 3),
                 "encode_thread_s": round(st.encode_s, 3),
@@ -344,6 +349,15 @@ def markdown(result: dict[str, Any]) -> list[str]:
         "",
         *machine_markdown(result["machine"]),
     ]
+    cores = result["machine"].get("cores_usable") or os.cpu_count() or 1
+    worst = max(c["load_avg_1min_during"][1] for c in result["cases"])
+    if worst > cores:
+        lines[1:1] = [
+            "",
+            f"**Measured under load**: the 1-minute load average reached {worst} on {cores} cores during the "
+            "run, so every side shared the cores with other work; the ratios are noisy and not comparable "
+            "with a quiet run.",
+        ]
     if result.get("smoke"):
         lines += ["", "**Smoke run** (two short windows, a check that the benchmark works; not a measurement)."]
     return lines
@@ -364,6 +378,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--workers", type=int, default=0, help="batched replicas (0: cores on CPU, 1 on CUDA)")
     ap.add_argument("--max-batch", type=int, default=64)
     ap.add_argument("--bucket-s", type=float, default=None, help="shorter encoder input (changes text; see docs)")
+    ap.add_argument(
+        "--rest-bucket-s", type=float, default=None, help="shorter encoder input for left-over rests only (see docs)"
+    )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-defaults", action="store_true", help="skip the sequential run at default temperatures")
     ap.add_argument("--name", default="asr", help="result file name (without extension)")

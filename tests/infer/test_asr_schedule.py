@@ -57,6 +57,22 @@ def test_min_rest_comes_from_config_unless_given_and_negative_is_refused() -> No
         BatchedTranscriber(Path("/nonexistent"), AsrConfig(), min_rest_s=-1)
 
 
+def test_rest_bucket_shortens_only_the_encoder_input_of_rests() -> None:
+    from moderation.infer.asr_batch import _Chunk
+
+    audio = np.zeros(SR * 4, np.float32)
+    first = _Chunk(0, audio, 0.0, 3.6, [])
+    rest = _Chunk(0, audio, 20.0, 3.6, [], "en", np.zeros((80, 360), np.float32), True)
+    plain = BatchedTranscriber(Path("/nonexistent"), AsrConfig())
+    assert plain._frames(first) == plain._frames(rest) == 3000  # Whisper's 30 s, as transcribe()
+    short = BatchedTranscriber(Path("/nonexistent"), AsrConfig(), rest_bucket_s=10)
+    assert short._frames(first) == 3000 and short._frames(rest) == 1000
+    long_rest = _Chunk(0, audio, 5.0, 24.0, [], "en", None, True)
+    assert short._frames(long_rest) == 3000
+    with pytest.raises(ValueError, match="rest_bucket_s"):
+        BatchedTranscriber(Path("/nonexistent"), AsrConfig(), rest_bucket_s=0.5)
+
+
 # ----------------------------------------------------------------------- real model
 
 
