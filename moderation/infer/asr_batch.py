@@ -54,11 +54,10 @@ SAMPLE_RATE = 16000
 CHUNK_S = 30
 #: Decode rounds per batch: the first, then the rest of chunks Whisper stopped short on.
 MAX_ROUNDS = 4
-#: A rest (audio after Whisper's last timestamp) shorter than this is not decoded again. Every
-#: re-decode costs a full 30 s encoder pass, as much as the whole chunk did; a rest under half a
-#: second lies inside the 400 ms padding VAD puts after speech and holds no word, and what
-#: Whisper makes of such a sliver is a lone hallucination ("you"). ``min_rest_s=0`` decodes
-#: every rest, exactly as ``WhisperModel.transcribe`` does. The default of ``asr.min_rest_s``.
+#: Default ``asr.min_rest_s``: a rest (audio after Whisper's last timestamp) shorter than this is
+#: not decoded again. A re-decode costs a full 30 s encoder pass; a rest under 0.5 s is mostly the
+#: 400 ms padding VAD puts after speech, and Whisper makes a lone hallucination ("you") of it.
+#: ``min_rest_s=0`` decodes every rest, exactly as ``WhisperModel.transcribe`` does.
 MIN_REST_S = 0.5
 
 
@@ -66,9 +65,8 @@ MIN_REST_S = 0.5
 class BatchStats:
     """What the last :meth:`BatchedTranscriber.transcribe_batch` call did (for tests and benchmarks).
 
-    ``decode_batches`` lists the size of every encode+generate call: it is how a test proves that
-    silent windows never reached the model. ``encode_s``/``generate_s`` are summed over the
-    parallel replicas (thread-seconds), so they can exceed the wall time.
+    ``decode_batches`` lists the size of every encode+generate round: it is how a test proves that
+    silent windows never reached the model. Times are summed over the replicas (thread-seconds).
     """
 
     windows: int = 0
