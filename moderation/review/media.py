@@ -30,9 +30,14 @@ class MediaError(ValueError):
     """A verdict's clip or thumbnail is missing, not a regular file, or of the wrong type."""
 
 
-def key_dir(stream: str, category: str, window_ms: int) -> str:
-    """A directory name for an item key that is safe whatever the stream name contains."""
-    digest = hashlib.sha256(f"{stream}\0{category}\0{window_ms}".encode()).hexdigest()[:20]
+def key_dir(stream: str, category: str, window_ms: int, subject_key: str = "") -> str:
+    """A directory name for an item key that is safe whatever the stream name contains.
+
+    The streamer's key (``subject_key == ""``) hashes as it did before subjects were part of the
+    key, so a re-ingested older item writes to the folder it already has.
+    """
+    key = f"{stream}\0{category}\0{window_ms}" + (f"\0{subject_key}" if subject_key else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
     return f"{digest[:2]}/{digest}"
 
 

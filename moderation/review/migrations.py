@@ -161,11 +161,128 @@ def _v2(conn: sa.Connection) -> None:
     md.create_all(conn)
 
 
+#: Review-item indexes as of version 3; the SQLite rebuild in ``_v3`` creates them anew.
+_V3_ITEM_INDEXES: tuple[str, ...] = (
+    "CREATE INDEX ix_review_items_queue ON review_items (status, severity_rank DESC, created_at, id)",
+    "CREATE INDEX ix_review_items_stream ON review_items (stream, t_start)",
+    "CREATE INDEX ix_review_items_streamer ON review_items (streamer)",
+    "CREATE INDEX ix_review_items_age ON review_items (status, created_at, id)",
+    "CREATE INDEX ix_review_items_cat ON review_items (status, category, severity_rank DESC, created_at, id)",
+    "CREATE INDEX ix_review_items_score ON review_items (status, score DESC, id)",
+    "CREATE INDEX ix_review_items_tier ON review_items (status, tier DESC, severity_rank DESC, created_at, id)",
+    "CREATE UNIQUE INDEX ix_review_items_violation ON review_items (stream, violation_key)",
+)
+
+#: Columns of ``review_items`` at version 2, in table order (all copied by the SQLite rebuild).
+_V2_ITEM_COLUMNS = (
+    "id, stream, streamer, category, window_ms, severity, severity_rank, score, t_start, t_end,"
+    " wallclock_start, record, record_hash, clip_path, thumb_paths, media_purged_at, status, claimed_by,"
+    " lease_until, decision_category, decided_by, decided_at, note, created_at, updated_at, revision,"
+    " subject, trigger_term, tier, violation_key, sub_label"
+)
+
+
+def _v3_items_table(md: sa.MetaData, name: str) -> sa.Table:
+    """``review_items`` as of version 3 (a frozen snapshot, like ``_v1``'s)."""
+    return sa.Table(
+        name,
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("stream", sa.String(200), nullable=False),
+        sa.Column("streamer", sa.String(200), nullable=False),
+        sa.Column("category", sa.String(64), nullable=False),
+        sa.Column("window_ms", sa.BigInteger, nullable=False),
+        sa.Column("severity", sa.String(16), nullable=False),
+        sa.Column("severity_rank", sa.Integer, nullable=False),
+        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("t_start", sa.Float, nullable=False),
+        sa.Column("t_end", sa.Float, nullable=False),
+        sa.Column("wallclock_start", sa.String(40)),
+        sa.Column("record", sa.JSON, nullable=False),
+        sa.Column("record_hash", sa.String(64), nullable=False),
+        sa.Column("clip_path", sa.Text),
+        sa.Column("thumb_paths", sa.JSON, nullable=False),
+        sa.Column("media_purged_at", sa.Float),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("claimed_by", sa.String(100)),
+        sa.Column("lease_until", sa.Float),
+        sa.Column("decision_category", sa.String(64)),
+        sa.Column("decided_by", sa.String(100)),
+        sa.Column("decided_at", sa.Float),
+        sa.Column("note", sa.Text),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column("subject", sa.String(16), nullable=False, server_default="streamer"),
+        sa.Column("trigger_term", sa.String(200)),
+        sa.Column("tier", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("violation_key", sa.String(200)),
+        sa.Column("sub_label", sa.String(64)),
+        sa.Column("subject_key", sa.String(210), nullable=False, server_default=""),
+        sa.UniqueConstraint("stream", "category", "window_ms", "subject_key", name="uq_review_items_key"),
+    )
+
+
+def _v3_subject_key(kind: str, subject_id: object, stream: str) -> str:
+    """``VerdictRecord.subject_key`` as of version 3, for rows stored before it existed."""
+    if kind == "streamer":
+        return ""
+    if isinstance(subject_id, str):
+        return f"{kind}:{subject_id}"
+    return f"{kind}:{stream if kind == 'room' else ''}"
+
+
+def _v3(conn: sa.Connection) -> None:
+    """The subject in the item key: ``subject_key`` joins ``uq_review_items_key``.
+
+    PostgreSQL swaps the constraint in place. SQLite cannot change an inline constraint, so the
+    table is rebuilt (create, copy with ids, drop, rename, indexes) in one transaction; the audit
+    log and the QA sample refer to items by id, which the copy keeps. Streamer rows keep the key
+    ``""``; viewer and room rows get theirs from the stored record's ``subject_id``.
+    """
+    if conn.dialect.name == "sqlite":
+        # pysqlite opens its transaction at the first DML statement only; this no-op UPDATE opens
+        # it before the DDL, so a failure anywhere below leaves version 2 as it was.
+        conn.execute(sa.text("UPDATE schema_version SET version = version WHERE 1 = 0"))
+        _v3_items_table(sa.MetaData(), "review_items_v3").create(conn)
+        cols = _V2_ITEM_COLUMNS
+        for ddl in (
+            f"INSERT INTO review_items_v3 ({cols}) SELECT {cols} FROM review_items",
+            "DROP TABLE review_items",
+            "ALTER TABLE review_items_v3 RENAME TO review_items",
+            *_V3_ITEM_INDEXES,
+        ):
+            conn.execute(sa.text(ddl))
+    else:
+        for ddl in (
+            "ALTER TABLE review_items ADD COLUMN subject_key VARCHAR(210) DEFAULT '' NOT NULL",
+            "ALTER TABLE review_items DROP CONSTRAINT uq_review_items_key",
+            "ALTER TABLE review_items ADD CONSTRAINT uq_review_items_key"
+            " UNIQUE (stream, category, window_ms, subject_key)",
+        ):
+            conn.execute(sa.text(ddl))
+    t = sa.table(
+        "review_items",
+        sa.column("id", sa.Integer),
+        sa.column("stream", sa.String),
+        sa.column("subject", sa.String),
+        sa.column("record", sa.JSON),
+        sa.column("subject_key", sa.String),
+    )
+    keys = [
+        {"row_id": r.id, "key": _v3_subject_key(r.subject, (r.record or {}).get("subject_id"), r.stream)}
+        for r in conn.execute(sa.select(t.c.id, t.c.stream, t.c.subject, t.c.record).where(t.c.subject != "streamer"))
+    ]
+    if keys:
+        conn.execute(sa.update(t).where(t.c.id == sa.bindparam("row_id")).values(subject_key=sa.bindparam("key")), keys)
+
+
 Migration = tuple[int, str, Callable[[sa.Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "initial review queue tables", _v1),
     (2, "queue columns, indexes and the QA sample table", _v2),
+    (3, "the verdict's subject in the item key", _v3),
 ]
 
 #: The version a fully migrated database has.

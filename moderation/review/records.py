@@ -124,6 +124,9 @@ class VerdictRecord(BaseModel):
     clip_error: str | None = Field(default=None, max_length=2000)
     #: Whose behaviour the verdict is about: the streamer (default), a viewer (chat), or the room.
     subject: Literal["streamer", "viewer", "room"] | None = None
+    #: Who the subject is (a viewer's account, the room's stream); the pipeline writes it as
+    #: ``subject.id`` and ``_subject_kind`` moves it here.
+    subject_id: str | None = Field(default=None, max_length=200)
     #: A stable id of the violation across its provisional (live, still open) and final records:
     #: when given, the queue keys the item by ``(stream, violation_id)`` instead of its start, so the
     #: final record updates the provisional item in place (same id, no duplicate).
@@ -142,6 +145,18 @@ class VerdictRecord(BaseModel):
         if self.end < self.start:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
         return self
+
+    def subject_key(self) -> str:
+        """The subject part of the item key (with stream, category and window).
+
+        ``""`` for the stream's streamer, whether named or not: a stream has one streamer, and
+        records written before subjects existed keep the key they always had. Otherwise
+        ``"<kind>:<id>"``; a room without an id is the stream's room.
+        """
+        if self.subject in (None, "streamer"):
+            return ""
+        sid = self.subject_id if self.subject_id is not None else (self.stream if self.subject == "room" else "")
+        return f"{self.subject}:{sid}"
 
     def stored(self) -> dict[str, Any]:
         """The record as stored and hashed: signals keep exactly the fields they were given."""
@@ -170,7 +185,7 @@ def _subject_kind(data: Any) -> Any:
 
 #: Optional fields beyond §4.2 that are stored only when a record carries them, so records
 #: without them keep the shape (and hash) they always had.
-_ONLY_WHEN_GIVEN = ("streamer", "clip_start", "clip_gaps", "clip_error", "subject", "violation_id")
+_ONLY_WHEN_GIVEN = ("streamer", "clip_start", "clip_gaps", "clip_error", "subject", "subject_id", "violation_id")
 
 
 def parse_record(data: Any) -> VerdictRecord:
@@ -229,6 +244,8 @@ class Item:
     tier: int = 0
     violation_key: str | None = None
     sub_label: str | None = None
+    #: ``VerdictRecord.subject_key`` of the record that created the item (part of its key).
+    subject_key: str = ""
 
     def claimed_by_other(self, user: str, now: float) -> bool:
         """Whether someone else holds a live lease on this item."""

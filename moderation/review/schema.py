@@ -63,7 +63,10 @@ items = sa.Table(
     sa.Column("tier", sa.Integer, nullable=False, server_default="0"),
     sa.Column("violation_key", sa.String(200)),
     sa.Column("sub_label", sa.String(64)),
-    sa.UniqueConstraint("stream", "category", "window_ms", name="uq_review_items_key"),
+    # Added in migration 3: whose verdict the item is (``VerdictRecord.subject_key``; "" for the
+    # streamer), so a viewer's and the streamer's verdicts starting together are two items.
+    sa.Column("subject_key", sa.String(210), nullable=False, server_default=""),
+    sa.UniqueConstraint("stream", "category", "window_ms", "subject_key", name="uq_review_items_key"),
 )
 # Queue orders (queue_query.SORTS): each index matches its sort's directions, so the first page
 # is read in order from the index instead of sorting every open row.
@@ -89,8 +92,6 @@ sa.Index(
     items.c.id,
 )
 sa.Index("ix_review_items_violation", items.c.stream, items.c.violation_key, unique=True)
-sa.Index("ix_review_items_stream", items.c.stream, items.c.t_start)
-sa.Index("ix_review_items_streamer", items.c.streamer)
 
 audit = sa.Table(
     "review_audit",

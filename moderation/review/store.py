@@ -98,30 +98,39 @@ class ReviewStore(StoreReads):
     def upsert_verdict(
         self, data: Mapping[str, Any], *, bases: Iterable[Path] = (), actor: str = "ingest"
     ) -> UpsertResult:
-        """Insert a verdict, or update its item when the same (stream, category, window) grows.
+        """Insert a verdict, or update its item when the same (stream, category, window, subject)
+        grows.
 
         A write identical to what is stored changes nothing (no audit line, no revision bump).
         Evidence files are copied into the media directory first, so an item never points at a
         file that is not there. The decision of an already-decided item is never changed. A record
         with a ``violation_id`` is keyed by ``(stream, violation_id)`` instead, so a provisional
-        (live) item and its final record are one item even when the final start differs.
+        (live) item and its final record are one item even when the final start differs. The
+        subject is part of the key (``VerdictRecord.subject_key``), so a viewer's chat verdict and
+        the streamer's verdict starting in the same millisecond are two items.
         """
         rec = parse_record(dict(data))
         raw = rec.stored()
         h = record_hash(raw)
         win = window_ms(rec.start)
-        key = (I.c.stream == rec.stream) & (I.c.category == rec.category) & (I.c.window_ms == win)
+        subj = rec.subject_key()
+        key = (
+            (I.c.stream == rec.stream)
+            & (I.c.category == rec.category)
+            & (I.c.window_ms == win)
+            & (I.c.subject_key == subj)
+        )
         if rec.violation_id is not None:
             key = (I.c.stream == rec.stream) & (I.c.violation_key == rec.violation_id)
         with self.engine.connect() as conn:
-            prev = conn.execute(sa.select(I.c.id, I.c.record_hash, I.c.window_ms).where(key)).first()
+            prev = conn.execute(sa.select(I.c.id, I.c.record_hash, I.c.window_ms, I.c.subject_key).where(key)).first()
             tier = risk.get_risk(conn, rec.streamer or rec.stream).tier
-        if prev is not None:
-            win = prev.window_ms  # media keys and the window stay those of the first record
+        if prev is not None:  # media keys, the window and the subject stay those of the first record
+            win, subj = prev.window_ms, prev.subject_key
         if prev is not None and prev.record_hash == h:
             return UpsertResult(prev.id, created=False, changed=False)
         clip, thumbs = media.ingest(
-            self.media_dir, media.key_dir(rec.stream, rec.category, win), rec.clip, rec.thumbnails, list(bases)
+            self.media_dir, media.key_dir(rec.stream, rec.category, win, subj), rec.clip, rec.thumbnails, list(bases)
         )
         now = self.clock()
         evidence = {
@@ -153,6 +162,7 @@ class ReviewStore(StoreReads):
                     media_purged_at=None,
                     tier=tier,
                     violation_key=rec.violation_id,
+                    subject_key=subj,
                     **evidence,
                 )
                 .on_conflict_do_nothing()
@@ -162,7 +172,8 @@ class ReviewStore(StoreReads):
             created = new_id is not None
             item_id = new_id if new_id is not None else conn.execute(sa.select(I.c.id).where(key)).scalar()
             if item_id is None:  # a violation id new to us, at the start of another item's window
-                raise Conflict(f"stream {rec.stream} already has a {rec.category} item starting at {rec.start} s")
+                who = f" for {subj}" if subj else ""
+                raise Conflict(f"stream {rec.stream} already has a {rec.category} item{who} starting at {rec.start} s")
             changed = created
             if not created:
                 upd = sa.update(I).where(I.c.id == item_id, I.c.record_hash != h)

@@ -27,6 +27,16 @@ def test_migrations_idempotent_and_match_schema(store: ReviewStore) -> None:
         for table in schema.metadata.sorted_tables:
             got = {c["name"] for c in insp.get_columns(table.name)}
             assert got == {c.name for c in table.columns}, table.name
+            indexes = {(i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(table.name)}
+            want = {(i.name, tuple(c.name for c in i.columns), bool(i.unique)) for i in table.indexes}
+            assert {i for i in indexes if i[0] in {w[0] for w in want}} == want, table.name
+            uniques = {(u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table.name)}
+            want_uq = {
+                (u.name, tuple(c.name for c in u.columns))
+                for u in table.constraints
+                if isinstance(u, sa.UniqueConstraint) and u.name
+            }
+            assert want_uq <= uniques, table.name
 
 
 def test_upsert_is_idempotent_and_growing_verdict_updates(store: ReviewStore, clock: Clock) -> None:

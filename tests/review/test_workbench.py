@@ -303,7 +303,7 @@ def test_upgrade_from_v1_keeps_items_and_fills_the_new_columns(queue_url: str) -
                 " VALUES ('zed', 2, 1, 0, 0, 1.0, 1)"
             )
         )
-    assert migrations.migrate(engine) == [2]
+    assert migrations.migrate(engine) == [2, 3]
     with engine.connect() as conn:
         row = conn.execute(sa.select(schema.items)).one()
     assert (row.subject, row.tier, row.trigger_term) == ("streamer", 2, None)
