@@ -180,6 +180,16 @@ def _default_categories() -> dict[str, CategoryPolicy]:
             suppressed_by=("disclosure.label",),
         ),
         "tipping_inducement": CategoryPolicy(signals=dict(_KEYWORDS)),
+        # A minor disclosing their age, on camera or tipping: always high severity (POLICY.md puts
+        # minors' protection first); one plain disclosure or one consistent face estimate opens it.
+        "minors": CategoryPolicy(
+            signals={**_KEYWORDS, "gift.minor": SignalRule(), "image.age": SignalRule()},
+            severity={"high": 0.0},
+            window_s=30.0,
+        ),
+        # Gift records: totals over limits, bursts, tipping on inducement, minors' gifts
+        # (moderation/signals/gifts.py); the tracker already applies the limits.
+        "tipping_abnormal": CategoryPolicy(signals={"gift.*": SignalRule()}, window_s=60.0, merge_gap_s=60.0),
     }
 
 
