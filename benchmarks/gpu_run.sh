@@ -36,8 +36,8 @@ case "${1:-}" in
     export PYTHONUNBUFFERED=1 MODERATION_CACHE=${MODERATION_CACHE:-/tmp/moderation-cache}
     set -o pipefail
     "$py" benchmarks/vision.py --providers CUDAExecutionProvider --frame 1280x720 \
-      --batches 1,8,32,64,128,256 --cpu-e2e-batches 1,32,256 --preprocess cpu,fused \
-      --precisions fp32,fp16 --io-binding on,off --workers 1,4 --min-time 0.25 --repeats 3 \
+      --batches 1,8,32,64,128,256 --cpu-e2e-batches 1,32,256 --preprocess cpu,fused,fused_i420 \
+      --precisions fp32,fp16 --io-binding on,off --workers 1,4 --min-time 0.15 --repeats 3 \
       --name vision_gpu --out "$out" "$@" 2>&1 | tee "$out/vision_gpu.log"
     ;;
   *)

@@ -111,11 +111,24 @@ def fp16_model(model_path: Path, cache_dir: Path) -> Path | None:
         log.warning("onnxconverter-common not installed; running %s in fp32", model_path.name)
         return None
     digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:12]
-    target = cache_dir / f"{model_path.stem}-fp16-{digest}.onnx"
+    target = cache_dir / f"{model_path.stem}-fp16v2-{digest}.onnx"
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    converted = float16.convert_float_to_float16(onnx.load(str(model_path)), keep_io_types=True)
+    source = onnx.load(str(model_path))
+    own_casts = {n.name for n in source.graph.node if n.op_type == "Cast"}
+    converted = float16.convert_float_to_float16(source, keep_io_types=True)
+    # The converter makes every float tensor fp16 but leaves the model's own Cast-to-float nodes
+    # (and the shape-inference types recorded for their outputs) at float, and ONNX Runtime then
+    # refuses the graph (NudeNet 320n, open_nsfw). Those casts become casts to fp16, and the
+    # stale recorded types go; the casts the converter inserted itself (around the graph's fp32
+    # inputs/outputs and around operators it keeps in fp32) are left alone.
+    for node in converted.graph.node:
+        if node.op_type == "Cast" and node.name in own_casts:
+            for attr in node.attribute:
+                if attr.name == "to" and attr.i == onnx.TensorProto.FLOAT:
+                    attr.i = onnx.TensorProto.FLOAT16
+    converted.graph.ClearField("value_info")
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".partial")
     os.close(fd)
     try:

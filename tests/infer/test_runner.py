@@ -24,8 +24,10 @@ def _affine_model(path: Path, batch: int | str = "N") -> Path:
         "affine",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 3])],
-        initializer=[helper.make_tensor("W", TensorProto.FLOAT, w.shape, w.flatten()),
-                     helper.make_tensor("b", TensorProto.FLOAT, b.shape, b)],
+        initializer=[
+            helper.make_tensor("W", TensorProto.FLOAT, w.shape, w.flatten()),
+            helper.make_tensor("b", TensorProto.FLOAT, b.shape, b),
+        ],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -115,3 +117,27 @@ def test_nudenet_padded_equals_unpadded() -> None:
     blob, _ = plain.preprocess(images)
     np.testing.assert_allclose(padded.runner.run(blob), plain.runner.run(blob), rtol=1e-4, atol=1e-3)
     assert padded.runner.shapes_seen == {(8, 3, 320, 320)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["nudenet", "open_nsfw"])
+def test_fp16_copies_of_the_real_models_load_and_agree(tmp_path: Path, which: str) -> None:
+    """The converter leaves the models' own Cast-to-float nodes behind; ONNX Runtime refused the
+    result before fp16_model fixed them. The fp16 copy must load and give the fp32 model's output."""
+    from moderation.infer.fused import fused_model_path
+    from moderation.infer.vision import default_nudenet_path, default_open_nsfw_path
+
+    src = default_nudenet_path() if which == "nudenet" else default_open_nsfw_path()
+    out = fp16_model(src, tmp_path)
+    assert out is not None
+    shape, scale = ([2, 3, 320, 320], 1.0) if which == "nudenet" else ([2, 224, 224, 3], 100.0)
+    x = np.random.default_rng(0).random(shape, dtype=np.float32) * scale
+    fp16 = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    fp32 = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"])
+    name = fp32.get_inputs()[0].name
+    got, want = fp16.run(None, {name: x})[0], fp32.run(None, {name: x})[0]
+    assert got.dtype == np.float32
+    # NudeNet's output is box pixels (0..320) and class scores; open_nsfw's probabilities.
+    np.testing.assert_allclose(got, want, atol=0.5 if which == "nudenet" else 1e-3)
+    # The fused graph builds on the fp16 copy too (what a GPU node with fp16 on loads).
+    ort.InferenceSession(str(fused_model_path(out, which, tmp_path)), providers=["CPUExecutionProvider"])  # type: ignore[arg-type]
