@@ -173,7 +173,11 @@ def _default_categories() -> dict[str, CategoryPolicy]:
             signals={**_KEYWORDS, "qr.url": SignalRule(), "image.model.*": SignalRule()},
         ),
         "synthetic_unlabeled": CategoryPolicy(
-            signals={"synthetic.loop": SignalRule(), "synthetic.model.*": SignalRule()},
+            signals={
+                "synthetic.loop": SignalRule(),
+                "synthetic.replay": SignalRule(),
+                "synthetic.model.*": SignalRule(),
+            },
             min_signals=2,
             merge_gap_s=10.0,
             window_s=20.0,
