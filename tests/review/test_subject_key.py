@@ -46,6 +46,15 @@ def test_same_ms_viewer_and_streamer_verdicts_are_two_items(store: ReviewStore) 
     assert store.get(streamer.item_id).t_end == 18.5 and store.get(viewer.item_id).t_end == 30.0
 
 
+def test_provisional_viewer_verdict_beside_streamer_item_is_not_refused(store: ReviewStore) -> None:
+    streamer = store.upsert_verdict(verdict())
+    live = store.upsert_verdict(_viewer(violation_id="v-1", provisional=True, end=13.0))
+    assert live.created and live.item_id != streamer.item_id
+    final = store.upsert_verdict(_viewer(violation_id="v-1", start=11.5, end=20.0))
+    assert (final.item_id, final.created, final.changed) == (live.item_id, False, True)
+    assert store.get(streamer.item_id).subject_key == "" and store.get(live.item_id).subject_key == "viewer:spam_bot"
+
+
 def test_record_without_subject_is_the_streamers_item(store: ReviewStore) -> None:
     old = store.upsert_verdict(verdict())
     named = store.upsert_verdict(verdict(subject={"kind": "streamer", "id": "s1"}))
