@@ -14,6 +14,7 @@ from moderation.config.batching import BatchingConfig, FamilyBatching
 from moderation.config.cluster import ClusterConfig
 from moderation.config.derive import guard_config, source_config
 from moderation.config.ingest import AllowList, SourceConfig, StreamOpenConfig, UrlGuardConfig
+from moderation.config.intent import IntentConfig
 from moderation.config.media import (
     AsrConfig,
     ChatConfig,
@@ -61,6 +62,7 @@ __all__ = [
     "EvidenceConfig",
     "FamilyBatching",
     "GiftsConfig",
+    "IntentConfig",
     "KOfN",
     "LiveConfig",
     "LoopConfig",

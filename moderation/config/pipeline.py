@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from moderation.config._base import _Strict
 from moderation.config.batching import BatchingConfig
 from moderation.config.ingest import AUDIO_WINDOW_S, AllowList, StreamOpenConfig, check_cidrs
+from moderation.config.intent import IntentConfig
 from moderation.config.media import AsrConfig, ChatConfig, OcrConfig, QrConfig, SamplingConfig, VisionConfig
 from moderation.config.policy import PolicyConfig
 from moderation.config.viewers import AgeConfig, GiftsConfig, ReplayIndexConfig
@@ -173,6 +174,7 @@ class PipelineConfig(_Strict):
     asr: AsrConfig = AsrConfig()
     qr: QrConfig = QrConfig()
     chat: ChatConfig = ChatConfig()
+    intent: IntentConfig = IntentConfig()
     gifts: GiftsConfig = GiftsConfig()
     age: AgeConfig = AgeConfig()
     replay_index: ReplayIndexConfig = ReplayIndexConfig()

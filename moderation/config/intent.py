@@ -1,0 +1,55 @@
+"""Chat intent classifier settings (``intent:`` in a pipeline file).
+
+The classifier (:mod:`moderation.infer.intent`) gives every chat line class probabilities; these
+settings turn them into ``text.intent`` signals (:mod:`moderation.signals.intent`). Thresholds are
+per category because the classes are not equally separable: ``benchmarks/text_quality.py --intent``
+reports recall and benign false positives per class, so a deployment can move one category's bar
+without touching the others.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from moderation.config._base import _Strict
+
+
+class IntentConfig(_Strict):
+    """When a classifier probability becomes evidence, and when it speaks against the rules."""
+
+    enabled: bool = Field(
+        False, description="Run the classifier on chat (about 15-50 ms of one core per line, batched)."
+    )
+    min_score: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="P(category) at or above which a line yields a text.intent signal for that category.",
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="Per-category overrides of min_score, e.g. {vulgar: 0.8}."
+    )
+    veto_score: float | None = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="P(benign) at or above which a line also yields a counter-evidence signal (None: never).",
+    )
+    veto_category: str = Field(
+        "intent_benign",
+        min_length=1,
+        description="Category of counter-evidence signals; fusion lists it as non-verdict and lets it "
+        "veto keyword hits of the same line.",
+    )
+    batch_size: int = Field(64, ge=1, le=4096, description="Most lines embedded in one encoder call.")
+
+    @model_validator(mode="after")
+    def _thresholds_ok(self) -> IntentConfig:
+        for cat, thr in self.thresholds.items():
+            if not 0.0 < thr <= 1.0:
+                raise ValueError(f"intent threshold for {cat!r} must be in (0, 1], got {thr}")
+        return self
+
+    def threshold(self, category: str) -> float:
+        """The probability a line needs to count as evidence for ``category``."""
+        return self.thresholds.get(category, self.min_score)

@@ -1,0 +1,85 @@
+"""Intent classifier probabilities → ``text.intent`` signals, one more channel for fusion.
+
+The keyword rules and the classifier fail differently: rules miss wording no lexicon lists
+(pressure to tip, innuendo, abuse, implicit solicitation, new slang); the classifier misses
+obfuscated terms the normaliser folds (pinyin, separators, leetspeak) and is less sure on any one
+line. So the classifier's output is evidence beside the rules, not a replacement:
+
+* a line whose probability for a category reaches that category's threshold
+  (``IntentConfig.threshold``) yields a ``text.intent`` signal of that category, ``score`` = the
+  probability, ``label`` = the category. Fusion combines it with keyword hits like any channel.
+* a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``) yields a
+  counter-evidence signal in ``veto_category`` (``label`` "benign"). Fusion lists that category as
+  non-verdict and lets it veto weak keyword hits of the same line (same stream, user and time):
+  counter-speech that a clause rule missed names the topic but reads as harmless.
+  :func:`vetoed_lines` gives the lines, for code that applies the veto itself.
+
+Signals carry ``user`` and the line's ``text``, so a viewer's line stays that viewer's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from moderation.config.intent import IntentConfig
+from moderation.messages import ChatMessage, Signal
+
+__all__ = ["BENIGN_LABEL", "KIND", "intent_signals", "vetoed_lines"]
+
+KIND = "text.intent"
+BENIGN_LABEL = "benign"
+
+LineKey = tuple[str, str, float]  # (stream, user, t)
+
+
+def intent_signals(
+    messages: Sequence[ChatMessage], probs: Sequence[Mapping[str, float]], cfg: IntentConfig
+) -> list[Signal]:
+    """One signal per category a line reaches, plus a counter-evidence signal for confident-benign lines.
+
+    ``probs[i]`` is :func:`moderation.infer.intent.classify_batch`'s output for ``messages[i]``.
+    """
+    if len(messages) != len(probs):
+        raise ValueError(f"intent_signals: {len(messages)} messages but {len(probs)} probability rows")
+    out: list[Signal] = []
+    for msg, row in zip(messages, probs, strict=True):
+        for category, p in row.items():
+            if category == BENIGN_LABEL:
+                continue
+            if p >= cfg.threshold(category):
+                out.append(
+                    Signal(
+                        kind=KIND,
+                        stream=msg.stream,
+                        t=msg.t,
+                        score=float(p),
+                        category=category,
+                        label=category,
+                        text=msg.text,
+                        user=msg.user,
+                    )
+                )
+        benign = row.get(BENIGN_LABEL)
+        if cfg.veto_score is not None and benign is not None and benign >= cfg.veto_score:
+            out.append(
+                Signal(
+                    kind=KIND,
+                    stream=msg.stream,
+                    t=msg.t,
+                    score=float(benign),
+                    category=cfg.veto_category,
+                    label=BENIGN_LABEL,
+                    text=msg.text,
+                    user=msg.user,
+                )
+            )
+    return out
+
+
+def vetoed_lines(signals: Iterable[Signal], cfg: IntentConfig) -> set[LineKey]:
+    """``(stream, user, t)`` of every line the classifier called confidently harmless."""
+    return {
+        (s.stream, s.user or "", s.t)
+        for s in signals
+        if s.kind == KIND and s.category == cfg.veto_category and s.label == BENIGN_LABEL
+    }

@@ -1,0 +1,52 @@
+"""Intent probabilities → text.intent signals: thresholds per category, counter-evidence, errors."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from moderation.config import IntentConfig, PipelineConfig
+from moderation.messages import ChatMessage
+from moderation.signals.intent import BENIGN_LABEL, KIND, intent_signals, vetoed_lines
+
+
+def _msgs(*texts: str) -> list[ChatMessage]:
+    return [ChatMessage("s1", float(i), f"u{i}", t) for i, t in enumerate(texts)]
+
+
+def test_signal_per_category_over_its_threshold() -> None:
+    cfg = IntentConfig(min_score=0.7, thresholds={"vulgar": 0.9}, veto_score=None)
+    probs = [
+        {"benign": 0.1, "gambling": 0.75, "tipping_inducement": 0.1, "vulgar": 0.05},
+        {"benign": 0.15, "gambling": 0.0, "tipping_inducement": 0.0, "vulgar": 0.85},  # below vulgar's 0.9
+        {"benign": 0.3, "gambling": 0.0, "tipping_inducement": 0.7, "vulgar": 0.0},  # at the bar counts
+    ]
+    sigs = intent_signals(_msgs("a", "b", "c"), probs, cfg)
+    assert [(s.kind, s.category, s.user, s.t) for s in sigs] == [
+        (KIND, "gambling", "u0", 0.0),
+        (KIND, "tipping_inducement", "u2", 2.0),
+    ]
+    assert sigs[0].score == pytest.approx(0.75) and sigs[0].text == "a" and sigs[0].label == "gambling"
+
+
+def test_confident_benign_is_counter_evidence_not_a_category() -> None:
+    cfg = IntentConfig(veto_score=0.8)
+    probs = [{"benign": 0.9, "gambling": 0.1}, {"benign": 0.79, "gambling": 0.21}]
+    sigs = intent_signals(_msgs("禁止网络赌博", "随便聊聊"), probs, cfg)
+    assert [(s.category, s.label, s.user) for s in sigs] == [("intent_benign", BENIGN_LABEL, "u0")]
+    assert vetoed_lines(sigs, cfg) == {("s1", "u0", 0.0)}
+    assert vetoed_lines(sigs, IntentConfig(veto_category="other")) == set()
+
+
+def test_length_mismatch_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="2 messages but 1 probability rows"):
+        intent_signals(_msgs("a", "b"), [{"benign": 1.0}], IntentConfig())
+
+
+def test_config_rejects_bad_thresholds_and_unknown_keys() -> None:
+    with pytest.raises(ValidationError, match="threshold for 'vulgar'"):
+        IntentConfig(thresholds={"vulgar": 1.5})
+    with pytest.raises(ValidationError):
+        PipelineConfig.model_validate({"intent": {"min_scor": 0.5}})
+    cfg = PipelineConfig.model_validate({"intent": {"enabled": True, "thresholds": {"gambling": 0.6}}}).intent
+    assert cfg.enabled and cfg.threshold("gambling") == 0.6 and cfg.threshold("vulgar") == cfg.min_score
