@@ -258,12 +258,47 @@ def markdown(res: dict[str, Any]) -> list[str]:
     return lines
 
 
+def intent_main(smoke: bool, out: Path) -> None:
+    """The learned intent classifier beside the rules (see ``benchmarks/text_quality_intent.py``)."""
+    from benchmarks import text_quality_intent as ti
+
+    benign, bad = load("text_benign.jsonl"), load("text_violating.jsonl")
+    heldout = [r for r in bad + benign if r["split"] == "heldout"]
+    fresh = ti.load_fresh(DATA)
+    if smoke:
+        rng = random.Random(0)
+        heldout, fresh = rng.sample(heldout, 30), rng.sample(fresh, 20)
+    match = KeywordMatcher(Lexicon.load())
+    policy = load_pipeline("default").policy
+    res = ti.run_intent(
+        {"held-out split": heldout, "fresh (written apart from the lexicon)": fresh},
+        lambda text: verdict_categories(text, match, policy),
+        load_pipeline("default").intent.model_copy(update={"enabled": True}),
+    )
+    res.update(benchmark="text_quality_intent", smoke=smoke, machine=machine())
+    md = ["# Text moderation quality: intent classifier", ""]
+    if smoke:
+        md += ["**Smoke run on a small sample — not a measurement.**", ""]
+    md += [*ti.markdown(res), "## Machine", "", *machine_markdown(res["machine"]), ""]
+    write_results("text_quality_intent", res, md, out)
+    print("\n".join(md))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sample, a fraction of a second of timing (CI)")
     ap.add_argument("--seconds", type=float, default=5.0, help="how long to time the matcher")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument(
+        "--intent",
+        action="store_true",
+        help="only the intent classifier section (rules vs rules + intent on the held-out split and "
+        "text_intent_fresh.jsonl); writes text_quality_intent.{json,md}",
+    )
     args = ap.parse_args()
+    if args.intent:
+        intent_main(args.smoke, args.out)
+        return
     res = run(args.smoke, args.seconds)
     md = markdown(res)
     write_results("text_quality", res, md, args.out)
