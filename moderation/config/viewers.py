@@ -70,13 +70,21 @@ class AgeConfig(_Strict):
     face_labels: tuple[str, ...] = Field(("FACE_FEMALE", "FACE_MALE"), description="NudeNet classes that are faces.")
     min_face_score: float = Field(0.4, ge=0, le=1, description="Face detections below this are not estimated.")
     min_face_px: int = Field(40, ge=8, description="Faces smaller than this (shorter side, pixels) are skipped.")
-    padding: float = Field(0.2, ge=0, le=1, description="Context added around the face box on each side (share).")
+    padding: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Context added around NudeNet's face box on each side (share of its size). NudeNet's boxes "
+        "already hold about the context of dlib's aligned chips: 0 came closest to the package's own estimates.",
+    )
     minor_age: float = Field(
         16.0, gt=0, lt=30, description="An estimate below this counts toward minors (the model errs by years)."
     )
     k: int = Field(4, ge=1, description="Frames with a face estimated under minor_age needed among the last n.")
     n: int = Field(6, ge=1, description="Frames (with a face) looked at for the k-of-n rule.")
     max_batch: int = Field(32, ge=1, le=256, description="Faces per ONNX Runtime call.")
+    history_s: float = Field(60.0, gt=0, description="Face frames older than this leave the k-of-n history.")
+    signal_every_s: float = Field(10.0, gt=0, description="While the k-of-n rule holds, one signal this often.")
 
 
 class ReplayIndexConfig(_Strict):
