@@ -1,0 +1,35 @@
+"""The intent section's scoring: rules, intent, their union and the veto, counted per class."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.text_quality_intent import _score
+from moderation.config import IntentConfig
+
+ROWS = [
+    {"text": "a", "category": "gambling", "evasion": "plain"},  # rules catch it
+    {"text": "b", "category": "gambling", "evasion": "slang"},  # only the classifier does
+    {"text": "c", "category": "vulgar", "evasion": "implicit"},  # nobody does
+    {"text": "d"},  # benign, a rule fires but the classifier is sure it is harmless
+    {"text": "e"},  # benign, quiet
+]
+RULES = [{"gambling"}, set(), set(), {"gambling"}, set()]
+PROBS = [
+    {"benign": 0.5, "gambling": 0.4, "vulgar": 0.1},
+    {"benign": 0.1, "gambling": 0.85, "vulgar": 0.05},
+    {"benign": 0.6, "gambling": 0.0, "vulgar": 0.4},
+    {"benign": 0.95, "gambling": 0.05, "vulgar": 0.0},
+    {"benign": 0.7, "gambling": 0.1, "vulgar": 0.2},
+]
+
+
+def test_modes_count_what_each_channel_adds() -> None:
+    res = _score(ROWS, RULES, PROBS, IntentConfig(min_score=0.7, veto_score=0.9))
+    assert res["rules"]["recall"] == {"gambling": 0.5, "vulgar": 0.0}
+    assert res["rules"]["benign_fp_rate"] == pytest.approx(0.5)
+    assert res["intent"]["recall"]["gambling"] == 0.5 and res["intent"]["benign_fp_rate"] == 0.0
+    assert res["rules+intent"]["recall"]["gambling"] == 1.0
+    assert res["rules+intent"]["recall_by_evasion"] == {"implicit": 0.0, "plain": 1.0, "slang": 1.0}
+    veto = res["rules+intent+veto"]
+    assert veto["benign_fp_rate"] == 0.0 and veto["recall"]["gambling"] == 1.0
