@@ -12,8 +12,10 @@ collide). The pool gathers snapshots from its actors and calls :meth:`LiveMetric
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -21,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from moderation.pipeline.alerts import Alert
 from moderation.pipeline.observe import FrameBatchDone, NullObserver, VerdictWritten
+from moderation.pipeline.status import StreamStatus
 
 #: Seconds; covers in-batch frame latency (~0.1 s) up to slow closed verdicts (minutes).
 LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
@@ -119,6 +122,37 @@ class StreamMetrics:
     verdict_latency: HistogramSnapshot = field(default_factory=HistogramSnapshot)
     alert_latency: HistogramSnapshot = field(default_factory=HistogramSnapshot)
 
+    @classmethod
+    def of(cls, st: StreamStatus, latency: LatencyObserver, **more: Any) -> StreamMetrics:
+        """The counters a stream's status already holds, its latency histograms, and ``more``."""
+        shared = {f: getattr(st, f) for f in _FROM_STATUS}
+        lag = st.lag_s if math.isfinite(st.lag_s) else 0.0
+        return cls(
+            stream=st.stream,
+            lag_s=lag,
+            frame_latency=latency.frame.snapshot(),
+            verdict_latency=latency.verdict.snapshot(),
+            alert_latency=latency.alert.snapshot(),
+            **shared,
+            **more,
+        )
+
+
+#: Fields of :class:`StreamMetrics` copied from :class:`~moderation.pipeline.status.StreamStatus`.
+_FROM_STATUS = (
+    "frames_in",
+    "frames_processed",
+    "frames_dropped",
+    "audio_windows",
+    "audio_dropped",
+    "corrupt_packets",
+    "reconnects",
+    "verdicts",
+    "chat_messages",
+    "task_errors",
+    "task_restarts",
+)
+
 
 _COUNTERS: tuple[tuple[str, str, str], ...] = (
     ("frames", "frames_in", "Sampled frames that arrived from the stream."),
@@ -154,8 +188,9 @@ class _SnapshotCollector(Collector):
         for s in snaps:
             lag.add_metric([s.stream], s.lag_s)
         yield lag
-        enf = CounterMetricFamily(f"{p}_enforcements", "Enforcements (warn/cut) by outcome.",
-                                  labels=["stream", "action", "outcome"])  # fmt: skip
+        enf = CounterMetricFamily(
+            f"{p}_enforcements", "Enforcements (warn/cut) by outcome.", labels=["stream", "action", "outcome"]
+        )
         for s in snaps:
             for action, outcome, n in s.enforcements:
                 enf.add_metric([s.stream, action, outcome], float(n))

@@ -13,6 +13,7 @@ Each payload names its stream, so one observer can watch every stream of a pool.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -25,6 +26,7 @@ __all__ = [
     "FrameArrived",
     "FrameBatchDone",
     "NullObserver",
+    "Observers",
     "PipelineObserver",
     "VerdictWritten",
 ]
@@ -122,3 +124,35 @@ class NullObserver:
 
     def on_alert(self, stream: str, alert: Alert) -> None:
         """A violation was first known."""
+
+
+class Observers:
+    """Every observer of one pipeline behind one :class:`PipelineObserver`: each call reaches all of
+    them, and one that raises is reported to ``failed`` (counted by the stream) without stopping
+    the others or the pipeline."""
+
+    def __init__(self, observers: Sequence[PipelineObserver], failed: Callable[[Exception], None]) -> None:
+        self.observers = list(observers)
+        self._failed = failed
+
+    def _each(self, call: Callable[[PipelineObserver], None]) -> None:
+        for obs in self.observers:
+            try:
+                call(obs)
+            except Exception as exc:
+                self._failed(exc)
+
+    def on_frame(self, ev: FrameArrived) -> None:
+        self._each(lambda o: o.on_frame(ev))
+
+    def on_frame_batch(self, ev: FrameBatchDone) -> None:
+        self._each(lambda o: o.on_frame_batch(ev))
+
+    def on_audio_window(self, ev: AudioWindowDone) -> None:
+        self._each(lambda o: o.on_audio_window(ev))
+
+    def on_verdict(self, ev: VerdictWritten) -> None:
+        self._each(lambda o: o.on_verdict(ev))
+
+    def on_alert(self, stream: str, alert: Alert) -> None:
+        self._each(lambda o: o.on_alert(stream, alert))

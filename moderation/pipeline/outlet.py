@@ -54,7 +54,7 @@ class VerdictOutlet:
         wall_at: Callable[[float], datetime | None],
         model_versions: Callable[[], tuple[tuple[str, str], ...]],
         ingest_done: Callable[[], bool],
-        seen: Callable[[Verdict, datetime], None],
+        seen: Callable[[Verdict, datetime, bool], object],
         notify: Callable[[VerdictWritten], None],
     ) -> None:
         self.spec, self.sinks, self.evidence, self.enforcer = spec, list(sinks), evidence, enforcer
@@ -91,7 +91,7 @@ class VerdictOutlet:
             self.failures.item("verdict", exc)
 
     async def _finish_one(self, verdict: Verdict) -> None:
-        self._seen(verdict, datetime.now(UTC))
+        self._seen(verdict, datetime.now(UTC), False)  # known now, if the preview did not know it first
         v = self.stamp(verdict)
         if self.evidence is not None:
             try:

@@ -50,10 +50,15 @@ class LocalPool:
     """Follow streams as asyncio tasks of the running loop; create it inside that loop."""
 
     def __init__(
-        self, cfg: PipelineConfig, clients: InferenceClients | None = None, sinks: Sequence[VerdictSink] = (),
-        *, clips_dir: Path | None = None, on_alert: Callable[[str, Alert], None] | None = None,
+        self,
+        cfg: PipelineConfig,
+        clients: InferenceClients | None = None,
+        sinks: Sequence[VerdictSink] = (),
+        *,
+        clips_dir: Path | None = None,
+        on_alert: Callable[[str, Alert], None] | None = None,
         observers: Sequence[PipelineObserver] = (),
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.cfg = cfg
         self.clients = clients or LocalClients(cfg)
         self.sinks = list(sinks)
@@ -72,9 +77,17 @@ class LocalPool:
         if active >= self.cfg.live.max_streams:
             raise PoolFull(f"already watching {active} streams (live.max_streams)")
         listen = self.on_alert
-        pipe = StreamPipeline(spec, self.cfg, self.clients, self.sinks, clips_dir=self.clips_dir,
-                              enforcer=self.enforcer, engines=self.engines, observers=self.observers,
-                              on_alert=(lambda a: listen(spec.stream_id, a)) if listen else None)  # fmt: skip
+        pipe = StreamPipeline(
+            spec,
+            self.cfg,
+            self.clients,
+            self.sinks,
+            clips_dir=self.clips_dir,
+            enforcer=self.enforcer,
+            engines=self.engines,
+            observers=self.observers,
+            on_alert=(lambda a: listen(spec.stream_id, a)) if listen else None,
+        )
         self._streams[spec.stream_id] = _Entry(pipe, asyncio.create_task(pipe.run(), name=f"stream-{spec.stream_id}"))
         return pipe.status()
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from moderation.ingest.urlguard import redact
+from moderation.messages import Verdict
 from moderation.pipeline.alerts import Alert
 
 StreamState = Literal["starting", "live", "reconnecting", "ended", "error"]
@@ -87,6 +88,13 @@ class VerdictBrief:
     wallclock_start: str | None
     clip: str | None
     action: str
+
+    @classmethod
+    def of(cls, v: Verdict | None) -> VerdictBrief | None:
+        """The brief of a verdict (None for none)."""
+        if v is None:
+            return None
+        return cls(v.category, v.severity, v.score, v.start, v.end, v.wallclock_start, v.clip, v.action)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.failures import TaskFailures, supervise
 from moderation.pipeline.graph import Engines
 from moderation.pipeline.metrics import LatencyObserver, StreamMetrics
-from moderation.pipeline.observe import AudioWindowDone, FrameArrived, FrameBatchDone, PipelineObserver
+from moderation.pipeline.observe import AudioWindowDone, FrameArrived, FrameBatchDone, Observers, PipelineObserver
 from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.queues import DropOldestQueue
 from moderation.pipeline.settings import source_config
@@ -87,11 +87,19 @@ class StreamPipeline:
     """Follow one stream until it ends; see the module docstring."""
 
     def __init__(
-        self, spec: StreamSpec, cfg: PipelineConfig, clients: InferenceClients, sinks: Sequence[VerdictSink] = (),
-        *, clips_dir: Path | None = None, enforcer: Enforcer | None = None, engines: Engines | None = None,
-        source: SourceConfig | None = None, on_alert: Callable[[Alert], None] | None = None,
+        self,
+        spec: StreamSpec,
+        cfg: PipelineConfig,
+        clients: InferenceClients,
+        sinks: Sequence[VerdictSink] = (),
+        *,
+        clips_dir: Path | None = None,
+        enforcer: Enforcer | None = None,
+        engines: Engines | None = None,
+        source: SourceConfig | None = None,
+        on_alert: Callable[[Alert], None] | None = None,
         observers: Sequence[PipelineObserver] = (),
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.spec, self.cfg, self.clients, self.sinks = spec, cfg, clients, list(sinks)
         self.clips_dir = clips_dir
         self.enforcer = enforcer
@@ -100,8 +108,8 @@ class StreamPipeline:
         live = cfg.live
         self.failures = TaskFailures(spec.stream_id)  # what each task survived; in status and metrics
         self.ingest = StreamIngest(spec, cfg, self.source_cfg, on_frame=self._frame_arrived, failures=self.failures)
-        self.ring, self.frames, self.audio, self.clock = (self.ingest.ring, self.ingest.frames, self.ingest.audio,
-                                                          self.ingest.clock)  # fmt: skip
+        ing = self.ingest
+        self.ring, self.frames, self.audio, self.clock = ing.ring, ing.frames, ing.audio, ing.clock
         self.keeper = FrameKeeper()
         # The authoritative fuser gets every signal in media-time order behind the watermark (same
         # verdicts as offline); the preview gets frame signals at once, for early alerts only.
@@ -109,10 +117,13 @@ class StreamPipeline:
         self.preview = Fuser(spec.stream_id, cfg.policy)
         self._held: list[Signal] = []
         self.latency = LatencyObserver()  # the histograms of metrics(); more observers may be given
-        self.observers: list[PipelineObserver] = [self.latency, *observers]
+        self.observed = Observers([self.latency, *observers], lambda exc: self.failures.item("observer", exc))
         self._on_alert = on_alert
-        evidence = (EvidenceWriter(self.ring, self.ingest.lock, self.keeper, cfg.evidence, clips_dir, live.clip_wait_s)
-                    if clips_dir is not None and cfg.evidence.clips else None)  # fmt: skip
+        evidence = (
+            EvidenceWriter(self.ring, self.ingest.lock, self.keeper, cfg.evidence, clips_dir, live.clip_wait_s)
+            if clips_dir is not None and cfg.evidence.clips
+            else None
+        )
         self._frames_done_t = 0.0
         self._audio_done_t = 0.0
         self._frame_busy = self._audio_busy = False
@@ -120,16 +131,28 @@ class StreamPipeline:
         self._alerts = AlertTracker(gap, self._wall_at, self._alerted)  # violations known, each once
         self.alerts = self._alerts.recent  # the latest, for status and benchmarks
         self.outlet = VerdictOutlet(
-            spec, sinks, evidence=evidence, enforcer=enforcer, gap_for=gap, failures=self.failures,
-            wall_at=self._wall_at, model_versions=self.engines.model_versions, ingest_done=lambda: self.ingest.done,
-            seen=self._alert, notify=lambda ev: self._notify("on_verdict", ev))  # fmt: skip
+            spec,
+            sinks,
+            evidence=evidence,
+            enforcer=enforcer,
+            gap_for=gap,
+            failures=self.failures,
+            wall_at=self._wall_at,
+            model_versions=self.engines.model_versions,
+            ingest_done=lambda: self.ingest.done,
+            seen=self._alerts.see,
+            notify=self.observed.on_verdict,
+        )
         self.verdicts = self.outlet.verdicts  # the latest, stamped and with their clips
         matcher = self.engines.matcher
         self._frame_an = FrameAnalyzer(spec.stream_id, cfg, clients, matcher, self.engines.registry)
         self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
         chat = chat_source(spec, cfg)
-        self._chat = (ChatFollower(chat, spec, cfg, self.clock, matcher.match, self._from_chat,
-                                   failures=self.failures) if chat else None)  # fmt: skip
+        self._chat = (
+            ChatFollower(chat, spec, cfg, self.clock, matcher.match, self._from_chat, failures=self.failures)
+            if chat
+            else None
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ control
@@ -141,18 +164,10 @@ class StreamPipeline:
         """Ingest thread, after each sampled frame is queued."""
         if self._chat is not None and not self._chat.started:  # send times now map onto media time
             self._chat.start()
-        self._notify("on_frame", FrameArrived(self.spec.stream_id, ev.frame.t, ev.wall))
-
-    def _notify(self, callback: str, *args: Any) -> None:
-        """Tell every observer; one that raises is counted and the others still hear it."""
-        for obs in self.observers:
-            try:
-                getattr(obs, callback)(*args)
-            except Exception as exc:
-                self.failures.item("observer", exc)
+        self.observed.on_frame(FrameArrived(self.spec.stream_id, ev.frame.t, ev.wall))
 
     def _alerted(self, alert: Alert) -> None:
-        self._notify("on_alert", self.spec.stream_id, alert)
+        self.observed.on_alert(self.spec.stream_id, alert)
         if self._on_alert is not None:  # the tracker logs a listener that raises
             self._on_alert(alert)
 
@@ -162,14 +177,19 @@ class StreamPipeline:
         self.audio.bind(loop)
         frame_an, audio_an = self._frame_an, self._audio_an
         ingest_done = loop.create_future()
-        thread = threading.Thread(target=self.ingest.run, args=(loop, ingest_done), daemon=True,
-                                  name=f"ingest-{self.spec.stream_id}")  # fmt: skip
+        thread = threading.Thread(
+            target=self.ingest.run, args=(loop, ingest_done), daemon=True, name=f"ingest-{self.spec.stream_id}"
+        )
         thread.start()
         fail = self.failures
-        workers = [asyncio.create_task(supervise("frame", lambda: self._frame_loop(frame_an), fail,
-                                                 self._pending(self.frames))),
-                   asyncio.create_task(supervise("audio", lambda: self._audio_loop(audio_an), fail,
-                                                 self._pending(self.audio)))]  # fmt: skip
+        workers = [
+            asyncio.create_task(
+                supervise("frame", lambda: self._frame_loop(frame_an), fail, self._pending(self.frames))
+            ),
+            asyncio.create_task(
+                supervise("audio", lambda: self._audio_loop(audio_an), fail, self._pending(self.audio))
+            ),
+        ]
         ticker = asyncio.create_task(supervise("tick", self._tick_loop, fail, lambda: True))
         self._loop = loop
         try:
@@ -230,7 +250,7 @@ class StreamPipeline:
     def _batch_done(self, events: list[FrameEvent], ocr_frames: int, failed: bool = False) -> None:
         t, arrived = tuple(e.frame.t for e in events), tuple(e.wall for e in events)
         done = datetime.now(UTC)
-        self._notify("on_frame_batch", FrameBatchDone(self.spec.stream_id, t, arrived, done, ocr_frames, failed))
+        self.observed.on_frame_batch(FrameBatchDone(self.spec.stream_id, t, arrived, done, ocr_frames, failed))
 
     async def _audio_loop(self, an: AudioAnalyzer) -> None:
         while events := await self.audio.get_batch(2):
@@ -244,10 +264,8 @@ class StreamPipeline:
                 self._audio_done_t = max(self._audio_done_t, events[-1].window.start)
             now = datetime.now(UTC)
             for w in (e.window for e in events):
-                arrived = self._wall_at(w.start)
-                self._notify(
-                    "on_audio_window", AudioWindowDone(self.spec.stream_id, w.start, w.end, arrived, now, failed)
-                )
+                at = self._wall_at(w.start)
+                self.observed.on_audio_window(AudioWindowDone(self.spec.stream_id, w.start, w.end, at, now, failed))
             self._audio_done_t = max(self._audio_done_t, an.watermark)
             self._audio_busy = False
             self._feed(signals)
@@ -324,7 +342,7 @@ class StreamPipeline:
         now = datetime.now(UTC)
         for v in verdicts:
             try:
-                self._alert(v, now, early)
+                self._alerts.see(v, now, early)  # first time a violation is known: observers hear of it
                 if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
                     self.outlet.maybe_enforce(v)
             except Exception as exc:
@@ -338,43 +356,42 @@ class StreamPipeline:
         except (OverflowError, ValueError):
             return None
 
-    def _alert(self, v: Verdict, now: datetime, early: bool = False) -> None:
-        """First time a violation is known (open, or decided in one step): observers hear of it."""
-        self._alerts.see(v, now, early)
-
     # ------------------------------------------------------------------ status
     def status(self) -> StreamStatus:
         last = self.verdicts[-1] if self.verdicts else None
         ing = self.ingest
         return StreamStatus(
-            stream=self.spec.stream_id, url=StreamStatus.starting("", self.spec.url).url, state=ing.state,
-            media_t=ing.ingested_t, frames_in=self.frames.put_count,
+            stream=self.spec.stream_id,
+            url=StreamStatus.starting("", self.spec.url).url,
+            state=ing.state,
+            media_t=ing.ingested_t,
+            frames_in=self.frames.put_count,
             frames_processed=self._frame_an.counts.frames,
-            frames_dropped=self.frames.dropped, audio_windows=self.audio.put_count, audio_dropped=self.audio.dropped,
-            corrupt_packets=ing.corrupt_packets, reconnects=ing.reconnects, gaps=len(ing.gaps),
-            gap_s=sum(g.end_media - g.start_media for g in ing.gaps), verdicts=self.outlet.count,
+            frames_dropped=self.frames.dropped,
+            audio_windows=self.audio.put_count,
+            audio_dropped=self.audio.dropped,
+            corrupt_packets=ing.corrupt_packets,
+            reconnects=ing.reconnects,
+            gaps=len(ing.gaps),
+            gap_s=sum(g.end_media - g.start_media for g in ing.gaps),
+            verdicts=self.outlet.count,
             lag_s=max(0.0, ing.ingested_t - self._frames_done_t) if len(self.frames) or self._frame_busy else 0.0,
-            last_verdict=None if last is None else VerdictBrief(last.category, last.severity, last.score, last.start,
-                                                                last.end, last.wallclock_start, last.clip, last.action),
-            end_reason=ing.end_reason, error=ing.error,
+            last_verdict=VerdictBrief.of(last),
+            end_reason=ing.end_reason,
+            error=ing.error,
             chat_messages=self._chat.status.messages if self._chat else 0,
             chat_error=self._chat.status.error if self._chat else None,
-            alerts=self._alerts.count, last_alert=self.alerts[-1] if self.alerts else None,
-            task_errors=self.failures.errors, task_restarts=self.failures.restarts,
+            alerts=self._alerts.count,
+            last_alert=self.alerts[-1] if self.alerts else None,
+            task_errors=self.failures.errors,
+            task_restarts=self.failures.restarts,
             task_failure=self.failures.failure,
-        )  # fmt: skip
+        )
 
     def metrics(self) -> StreamMetrics:
-        st = self.status()
         errors = self._frame_an.counts.errors + self._audio_an.counts.errors
-        return StreamMetrics(
-            stream=st.stream, frames_in=st.frames_in, frames_processed=st.frames_processed,
-            frames_dropped=st.frames_dropped, audio_windows=st.audio_windows, audio_dropped=st.audio_dropped,
-            corrupt_packets=st.corrupt_packets, reconnects=st.reconnects, verdicts=st.verdicts,
-            inference_errors=errors, lag_s=st.lag_s if math.isfinite(st.lag_s) else 0.0,
-            chat_messages=st.chat_messages, chat_bad_lines=self._chat.stats.bad if self._chat else 0,
-            task_errors=st.task_errors, task_restarts=st.task_restarts,
-            enforcements=tuple((a, o, n) for (a, o), n in sorted(self.outlet.enforced.items())),
-            frame_latency=self.latency.frame.snapshot(), verdict_latency=self.latency.verdict.snapshot(),
-            alert_latency=self.latency.alert.snapshot(),
-        )  # fmt: skip
+        enforcements = tuple((a, o, n) for (a, o), n in sorted(self.outlet.enforced.items()))
+        bad_chat = self._chat.stats.bad if self._chat else 0
+        return StreamMetrics.of(
+            self.status(), self.latency, inference_errors=errors, chat_bad_lines=bad_chat, enforcements=enforcements
+        )

@@ -52,9 +52,14 @@ def _resolve(fut: asyncio.Future[None]) -> None:
 class StreamIngest:
     """Source → evidence ring, frame and audio queues, wall clock, state; run in its own thread."""
 
-    def __init__(self, spec: StreamSpec, cfg: PipelineConfig, source_cfg: SourceConfig,
-                 on_frame: Callable[[FrameEvent], None] | None = None,
-                 failures: TaskFailures | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        spec: StreamSpec,
+        cfg: PipelineConfig,
+        source_cfg: SourceConfig,
+        on_frame: Callable[[FrameEvent], None] | None = None,
+        failures: TaskFailures | None = None,
+    ) -> None:
         """``on_frame`` is called (in the ingest thread) for every sampled frame after it is queued;
         an event whose handling raises is skipped and recorded in ``failures``."""
         self.spec, self.cfg, self.source_cfg = spec, cfg, source_cfg
