@@ -37,8 +37,9 @@ def test_url_templates_are_checked_when_the_config_loads(tmp_path: Path, body: s
     p.write_text(body)
     with pytest.raises(ConfigError, match=where):
         load_pipeline(str(p))
-    ok = PipelineConfig.model_validate({"live": {"chat_source": "https://chat/{app}/{name}-{stream}.jsonl",
-                                                 "hook_source": "rtmp://o/{app}/{name}"}})  # fmt: skip
+    ok = PipelineConfig.model_validate(
+        {"live": {"chat_source": "https://chat/{app}/{name}-{stream}.jsonl", "hook_source": "rtmp://o/{app}/{name}"}}
+    )
     assert ok.live.chat_source and ok.live.hook_source
 
 

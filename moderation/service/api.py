@@ -20,7 +20,8 @@ addresses. What a hook may make the pool open is still checked by the URL guard.
 is at ``/openapi.json`` behind the same token; there is no ``/docs`` page, as Swagger UI would
 load its scripts from a CDN (like the review service's ``/api/openapi.json``). The pool is anything with the async
 ``add/remove/list_streams/status/metrics`` interface:
-:class:`moderation.cluster.pool.WorkerPool` (Ray) or :class:`moderation.pipeline.pool.LocalPool`.
+:class:`moderation.cluster.managed_pool.ManagedPool` (Ray, through the stream manager) or
+:class:`moderation.pipeline.pool.LocalPool`.
 """
 
 from __future__ import annotations
@@ -74,8 +75,10 @@ def _is_loopback(host: str) -> bool:
 def check_bind(host: str, live: LiveConfig, token: str | None = None) -> None:
     """Refuse to serve the control API and hooks beyond loopback with no token to protect them."""
     if not _is_loopback(host) and not api_token(live, token):
-        raise ConfigError(f"--host {host} is not a loopback address: set MODERATION_API_TOKEN (or live.api_token) "
-                          "so the control API and publish hooks are not open to the network")  # fmt: skip
+        raise ConfigError(
+            f"--host {host} is not a loopback address: set MODERATION_API_TOKEN (or live.api_token) "
+            "so the control API and publish hooks are not open to the network"
+        )
 
 
 class _RedactSecret(logging.Filter):
@@ -145,8 +148,9 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
         if close is not None:
             await close()
 
-    app = FastAPI(title="moderation worker pool", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)  # fmt: skip
+    app = FastAPI(
+        title="moderation worker pool", version="1", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
 
     def auth(request: Request) -> None:
         if not secret:
@@ -172,8 +176,10 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
             return
         given = request.query_params.getlist("secret")
         if len(given) != 1 or not hmac.compare_digest(given[0].encode(), hook_key.encode()):
-            log.warning("publish hook refused: missing or wrong secret (from %s)",
-                        request.client.host if request.client else "unknown client")  # fmt: skip
+            log.warning(
+                "publish hook refused: missing or wrong secret (from %s)",
+                request.client.host if request.client else "unknown client",
+            )
             raise HTTPException(403, "missing or wrong hook secret")
 
     async def start(spec: StreamSpec) -> StreamStatus:

@@ -110,8 +110,9 @@ def parse_json(data: object, live: LiveConfig) -> PublishEvent:
         return PublishEvent("publish_done", StreamSpec(sid, "", hook.app, hook.name))
     if hook.url:
         base = StreamSpec.from_url(_checked(hook.url, live), stream)
-        return PublishEvent("publish", StreamSpec(base.stream_id, base.url, hook.app or base.app,
-                                                  hook.name or base.name))  # fmt: skip
+        return PublishEvent(
+            "publish", StreamSpec(base.stream_id, base.url, hook.app or base.app, hook.name or base.name)
+        )
     if hook.app and hook.name:
         spec = spec_for(hook.app, hook.name, None, live)
         return PublishEvent("publish", StreamSpec(stream or spec.stream_id, spec.url, spec.app, spec.name))

@@ -22,12 +22,15 @@ from moderation.pipeline.stream import StreamPipeline
 
 def _cfg(**live: object) -> PipelineConfig:
     base = {"allow_files": True, "audio_window_s": 2.0, "audio_overlap_s": 0.5, "clip_wait_s": 3.0}
-    return PipelineConfig.model_validate({
-        "sampling": {"fps": 2.0}, "evidence": {"pre_s": 0.5, "post_s": 0.5},
-        "ocr": {"fps": 2.0, "gate": {"enabled": False}},  # the fake OCR "reads" text on text-less frames
-        "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
-        "live": {**base, **live},
-    })  # fmt: skip
+    return PipelineConfig.model_validate(
+        {
+            "sampling": {"fps": 2.0},
+            "evidence": {"pre_s": 0.5, "post_s": 0.5},
+            "ocr": {"fps": 2.0, "gate": {"enabled": False}},  # the fake OCR "reads" text on text-less frames
+            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+            "live": {**base, **live},
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +42,13 @@ def test_realtime_file_gives_verdicts_with_clip_wallclock_and_latency(clip6: Pat
     got: list[Verdict] = []
     jsonl = JsonlSink(tmp_path / "r.jsonl")
     clients = FakeClients(ocr_span=(1.0, 2.0), speech_t=4.2)
-    pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s1"), _cfg(), clients,
-                          [jsonl, CallbackSink(got.append)], clips_dir=tmp_path / "clips")  # fmt: skip
+    pipe = StreamPipeline(
+        StreamSpec.from_url(str(clip6), "s1"),
+        _cfg(),
+        clients,
+        [jsonl, CallbackSink(got.append)],
+        clips_dir=tmp_path / "clips",
+    )
     t0 = time.monotonic()
     status = asyncio.run(pipe.run())
     elapsed = time.monotonic() - t0

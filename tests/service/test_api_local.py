@@ -16,11 +16,19 @@ from moderation.pipeline.pool import LocalPool
 from moderation.service.api import create_app
 
 # The fake OCR "reads" text on text-less frames: the text-likely gate would skip them.
-CFG = PipelineConfig.model_validate({
-    "ocr": {"gate": {"enabled": False}},
-    "live": {"allow_files": True, "allow_networks": ["127.0.0.0/8"], "max_streams": 2, "audio_window_s": 2.0,
-             "audio_overlap_s": 0.5, "open_timeout_s": 1.0},
-})  # fmt: skip
+CFG = PipelineConfig.model_validate(
+    {
+        "ocr": {"gate": {"enabled": False}},
+        "live": {
+            "allow_files": True,
+            "allow_networks": ["127.0.0.0/8"],
+            "max_streams": 2,
+            "audio_window_s": 2.0,
+            "audio_overlap_s": 0.5,
+            "open_timeout_s": 1.0,
+        },
+    }
+)
 AUTH = {"Authorization": "Bearer s3cret"}
 
 
@@ -108,8 +116,12 @@ def test_serve_command_local(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = Path(sys.executable).with_name("moderation")
-    proc = subprocess.Popen([str(exe), "serve", "--local", "--port", str(port), "--allow-network", "127.0.0.0/8"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)  # fmt: skip
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--local", "--port", str(port), "--allow-network", "127.0.0.0/8"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

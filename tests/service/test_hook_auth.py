@@ -60,9 +60,13 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_nginx_hooks_need_the_secret_in_their_query() -> None:
     pool = RecordingPool()
     with TestClient(create_app(pool, _cfg(hook_secret="h00k"), token="t0ken")) as client:
-        for url in ("/hooks/nginx/on_publish", "/hooks/nginx/on_publish?secret=wrong",
-                    "/hooks/nginx/on_publish?secret=t0ken", "/hooks/nginx/on_publish?secret=h00k&secret=h00k",
-                    "/hooks/nginx/on_publish?secret=h00k0"):  # fmt: skip
+        for url in (
+            "/hooks/nginx/on_publish",
+            "/hooks/nginx/on_publish?secret=wrong",
+            "/hooks/nginx/on_publish?secret=t0ken",
+            "/hooks/nginx/on_publish?secret=h00k&secret=h00k",
+            "/hooks/nginx/on_publish?secret=h00k0",
+        ):
             r = client.post(url, data=FORM)
             assert r.status_code == 403 and "secret" in r.text, (url, r.text)
         assert pool.streams == {}
@@ -172,6 +176,7 @@ def test_access_log_does_not_show_the_hook_secret(caplog: pytest.LogCaptureFixtu
     create_app(RecordingPool(), _cfg(hook_secret="h00k"))
     logger = logging.getLogger("uvicorn.access")
     with caplog.at_level(logging.INFO, logger="uvicorn.access"):
-        logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "POST", "/hooks/nginx/on_publish?secret=h00k&x=1",
-                    "1.1", 200)  # fmt: skip
+        logger.info(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "POST", "/hooks/nginx/on_publish?secret=h00k&x=1", "1.1", 200
+        )
     assert "h00k" not in caplog.text and "secret=***&x=1" in caplog.text

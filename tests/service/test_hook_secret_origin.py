@@ -77,8 +77,9 @@ def _until(cond: object, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_right_secret_watches_and_stops_the_published_key(tmp_path: Path, clip: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_right_secret_watches_and_stops_the_published_key(
+    tmp_path: Path, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with stack(tmp_path, SECRET, monkeypatch) as (origin, pool):
         b = Broadcaster(clip, origin.url("mine") + "?name=victim&app=other").start()
         try:
@@ -91,8 +92,9 @@ def test_right_secret_watches_and_stops_the_published_key(tmp_path: Path, clip: 
         assert pool.removed == ["mine"]
 
 
-def test_wrong_secret_makes_nginx_refuse_the_publisher(tmp_path: Path, clip: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_wrong_secret_makes_nginx_refuse_the_publisher(
+    tmp_path: Path, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with stack(tmp_path, "not-the-secret", monkeypatch) as (origin, pool):
         b = Broadcaster(clip, origin.url("mine")).start()
         try:

@@ -8,15 +8,25 @@ from moderation.config import LiveConfig
 from moderation.service.hooks import HookError, parse_json, parse_nginx
 
 LOOP = LiveConfig(allow_networks=("127.0.0.0/8",))
-FORM = {"call": "publish", "app": "live", "name": "room42", "addr": "10.0.0.9", "clientid": "7",
-        "tcurl": "rtmp://127.0.0.1:1935/live"}  # fmt: skip
+FORM = {
+    "call": "publish",
+    "app": "live",
+    "name": "room42",
+    "addr": "10.0.0.9",
+    "clientid": "7",
+    "tcurl": "rtmp://127.0.0.1:1935/live",
+}
 
 
 def test_nginx_publish_watches_tcurl_plus_name() -> None:
     ev = parse_nginx(FORM, LOOP, "publish")
     assert ev.event == "publish" and ev.addr == "10.0.0.9"
     assert (ev.spec.stream_id, ev.spec.url, ev.spec.app, ev.spec.name) == (
-        "room42", "rtmp://127.0.0.1:1935/live/room42", "live", "room42")
+        "room42",
+        "rtmp://127.0.0.1:1935/live/room42",
+        "live",
+        "room42",
+    )
 
 
 def test_nginx_tcUrl_spelling_and_template_and_other_app() -> None:
