@@ -411,8 +411,3 @@ class VisionModels:
             for f, d, s in zip(frames, dets, scores, strict=True)
         ]
 
-
-def analyse(frames: Sequence[VideoFrame], cfg: VisionConfig, models: VisionModels | None = None) -> list[VisionResult]:
-    """Run the enabled vision models on ``frames``; pass ``models`` to reuse loaded sessions
-    (without it every call loads the models, which is only fine for one-off scans and tests)."""
-    return (models or VisionModels(cfg)).analyse(frames)

@@ -23,7 +23,6 @@ from moderation.infer.vision import (
     NudeNetDetector,
     OpenNsfwClassifier,
     VisionModels,
-    analyse,
 )
 from moderation.messages import Detection, VideoFrame
 
@@ -249,7 +248,7 @@ def test_analyse_returns_one_result_per_frame(
     frames = [VideoFrame(stream=f"s{i % 2}", t=float(i), image=im, index=i) for i, im in enumerate(images)]
     cfg = VisionConfig(batch_size=4)
     models = VisionModels(cfg, nudenet=detector, open_nsfw=classifier)
-    results = analyse(frames, cfg, models)
+    results = models.analyse(frames)
     assert [(r.stream, r.t) for r in results] == [(f.stream, f.t) for f in frames]
     assert [list(r.detections) for r in results] == detector.detect(images)
     assert [dict(r.scores)["open_nsfw"] for r in results] == pytest.approx(classifier.score(images).tolist())

@@ -31,7 +31,7 @@ def _frames(times: Sequence[float], stream: str = "s") -> list[VideoFrame]:
 
 
 def test_live_frame_analyser_uses_the_configured_qr_gap_and_url_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A payload only a configured URL pattern flags is reported, and again once it was gone longer than ``qr.gap_s``."""
+    """A payload only a URL pattern flags is reported, and again once gone for longer than ``qr.gap_s``."""
     monkeypatch.setattr(
         analysis, "decode_qr", lambda _image: [QrCode("https://promo.example/r/BET-123", (0.0, 0.0, 10.0, 10.0))]
     )
