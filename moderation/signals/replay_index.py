@@ -184,8 +184,8 @@ class ReplayIndex:
         if last is not None and 0 <= t - last < self.cfg.every_s:
             return []
         self._last_key[stream] = t
-        grey = image if image.ndim == 2 else image.mean(axis=2)
-        if float(grey[::4, ::4].std()) < _FLAT_STD:
+        thumb = image[::8, ::8].reshape(-1, image.shape[2] if image.ndim == 3 else 1)
+        if float(thumb.std(axis=0).max()) < _FLAT_STD:  # every channel flat: a solid card
             return self._age_runs(stream, t)
         return self.observe_hash(stream, t, pack_hash(frame_hash(image, 8)), t if now is None else now)
 

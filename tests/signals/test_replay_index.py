@@ -53,6 +53,7 @@ def test_unrelated_static_and_flat_footage_do_not_match() -> None:
     ix = ReplayIndex(ReplayIndexConfig(every_s=2.0))
     still = scene(9, 0)
     black = np.zeros((120, 160, 3), np.uint8)
+    black[:, :, 2] = 200  # a solid red card: flat, though its channels differ
     feed(ix, "a", [(2.0 * k, f) for k, f in enumerate(footage(1, 0, 30))], 0.0)
     feed(ix, "still", [(2.0 * k, still) for k in range(30)], 0.0)
     feed(ix, "dark", [(2.0 * k, black) for k in range(30)], 0.0)
