@@ -38,18 +38,99 @@ def test_blocked_domain_matches_subdomains_only_on_label_boundary() -> None:
     assert tr.judge("https://notcasino.example/x") is None
 
 
-def test_same_code_on_consecutive_frames_is_one_signal() -> None:
-    def match(text: str) -> list[KeywordHit]:
-        i = text.find("casino")
-        return [KeywordHit("casino", "gambling", 0.8, (i, i + 6), "casino")] if i >= 0 else []
+def _match_casino(text: str) -> list[KeywordHit]:
+    i = text.find("casino")
+    return [KeywordHit("casino", "gambling", 0.8, (i, i + 6), "casino")] if i >= 0 else []
 
-    tr = QrTracker("s1", match_text=match, gap_s=5.0)
+
+def _assert_tiles(sigs: list, first: float, last: float, extend_s: float) -> None:  # type: ignore[type-arg]
+    """The signals of one appearance: a first sighting, then spans tiling [first, last] in order."""
+    assert sigs[0].t == sigs[0].end == first
+    spans = sigs[1:]
+    assert [s.t for s in spans] == ([first, *(s.end for s in spans[:-1])] if spans else [])
+    assert (spans[-1].end if spans else first) == last
+    assert all(s.end - s.t <= extend_s + 5.0 for s in spans)
+    assert len({(s.url, s.score, s.category) for s in sigs}) == 1
+
+
+def test_a_code_on_screen_is_reported_at_once_then_spans_its_seconds() -> None:
+    tr = QrTracker("s1", match_text=_match_casino, gap_s=5.0, extend_s=2.0)
     (code,) = decode_qr(frame_with_qr(URL))
-    sigs = [s for t in range(10) for s in tr.observe(float(t), [code])]
-    assert len(sigs) == 1
+    first = tr.observe(0.0, [code])
+    assert len(first) == 1 and first[0].t == first[0].end == 0.0  # the alert needs no second frame
+    sigs = first + [s for t in range(1, 10) for s in tr.observe(float(t), [code])]
+    sigs += tr.observe(10.0, []) + tr.observe(11.0, [])  # gone: the rest is flushed after extend_s
     assert sigs[0].kind == "qr.url" and sigs[0].url == URL and sigs[0].category == "gambling"
-    # gone for longer than the gap, then back: reported again
-    assert len(tr.observe(30.0, [code])) == 1
+    _assert_tiles(sigs, 0.0, 9.0, 2.0)
+    assert len(sigs) <= 1 + 9 / 2.0 + 1
+    assert tr.finish() == []  # nothing left to report
+    # gone for longer than the gap, then back: a new appearance, reported again at once
+    (again,) = tr.observe(30.0, [code])
+    assert again.t == again.end == 30.0
+
+
+def test_finish_reports_the_seconds_of_a_code_still_on_screen() -> None:
+    tr = QrTracker("s1", match_text=_match_casino, extend_s=5.0)
+    (code,) = decode_qr(frame_with_qr(URL))
+    sigs = [s for t in (0.0, 1.0, 2.0, 3.0) for s in tr.observe(t, [code])]
+    assert len(sigs) == 1
+    (tail,) = tr.finish()
+    assert (tail.t, tail.end) == (0.0, 3.0)
+
+
+def test_score_is_the_urls_evidence() -> None:
+    from moderation.text.lexicon import Lexicon
+    from moderation.text.matcher import KeywordMatcher
+
+    tr = QrTracker("s1", match_text=KeywordMatcher(Lexicon.load()).match)
+    category, score, term = tr.judge(URL)  # type: ignore[misc]
+    assert (category, term) == ("gambling", "casino") and score >= 0.9  # the site is named after it
+    path_only = tr.judge("https://shop.example/search?q=casino")
+    assert path_only is not None and path_only[1] < 0.9  # a mention in a query: its lexicon weight
+    assert tr.judge("https://cooking.example/recipes/noodles") is None
+
+
+def test_terms_corroborate_and_counter_mentions_do_not_count() -> None:
+    def match(text: str) -> list[KeywordHit]:
+        hits = []
+        for term, ctx in (("slots", "plain"), ("bonus", "plain"), ("gamble", "counter")):
+            i = text.find(term)
+            if i >= 0:
+                hits.append(
+                    KeywordHit(
+                        term, "gambling", 0.0 if ctx == "counter" else 0.5, (i, i + len(term)), term, context=ctx
+                    )
+                )
+        return hits
+
+    tr = QrTracker("s1", match_text=match, host_term_score=0.9)
+    assert tr.judge("https://a.example/slots")[1] == 0.5  # type: ignore[index]
+    assert abs(tr.judge("https://a.example/slots/bonus")[1] - 0.75) < 1e-9  # type: ignore[index]
+    assert tr.judge("https://a.example/no-gamble") is None
+
+
+def test_demo_qr_fuses_into_one_high_verdict_spanning_its_display() -> None:
+    from moderation.config import load_pipeline
+    from moderation.policy.fuse import fuse
+    from moderation.text.lexicon import Lexicon
+    from moderation.text.matcher import KeywordMatcher
+
+    tr = QrTracker("s1", match_text=KeywordMatcher(Lexicon.load()).match)
+    (code,) = decode_qr(frame_with_qr(URL))
+    sigs = [s for t in range(60) for s in tr.observe(float(t), [code] if 40 <= t < 47 else [])]
+    sigs += tr.finish()
+    (v,) = fuse("s1", sigs, load_pipeline("default").policy)
+    assert (v.category, v.severity) == ("gambling", "high")
+    assert (v.start, v.end) == (40.0, 46.0)
+
+
+def test_bad_tracker_settings_are_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="extend_s"):
+        QrTracker("s1", extend_s=0)
+    with pytest.raises(ValueError, match="host_term_score"):
+        QrTracker("s1", host_term_score=1.5)
 
 
 def test_url_patterns_are_configurable_and_checked() -> None:
@@ -79,28 +160,35 @@ def test_qr_rules_reach_the_tracker_from_pipeline_yaml(tmp_path) -> None:  # typ
     assert tr.gap_s == 3.0
 
 
-def test_property_a_code_on_screen_is_one_signal_per_appearance() -> None:
+def test_property_a_code_on_screen_is_one_appearance_spanning_its_sightings() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
     (code,) = decode_qr(frame_with_qr(URL))
 
     @settings(max_examples=100, deadline=None)
-    @given(st.lists(st.floats(0.04, 4.9), min_size=1, max_size=60), st.floats(5.01, 100.0),
-           st.lists(st.floats(0.04, 4.9), max_size=20))
+    @given(
+        st.lists(st.floats(0.04, 4.9), min_size=1, max_size=60),
+        st.floats(5.01, 100.0),
+        st.lists(st.floats(0.04, 4.9), max_size=20),
+    )
     def run(steps: list[float], absence: float, steps2: list[float]) -> None:
-        tr = QrTracker("s1", blocked_domains=["example"], gap_s=5.0)
+        tr = QrTracker("s1", blocked_domains=["example"], gap_s=5.0, extend_s=2.0)
         t, sigs = 0.0, tr.observe(0.0, [code])
         for dt in steps:  # consecutive sampled frames, each within the gap of the previous one
             t += dt
             sigs += tr.observe(t, [code])
             sigs += tr.observe(t, [])  # frames in between where decoding missed it do not reset it
-        assert len(sigs) == 1
+        last = t
         t += absence  # gone longer than the gap, then back: a new appearance
         sigs += tr.observe(t, [code])
+        _assert_tiles(sigs[:-1], 0.0, last, 2.0)
+        assert sum(1 for s in sigs if s.t == s.end) == 2  # one first sighting per appearance
+        start = t
         for dt in steps2:
             t += dt
             sigs += tr.observe(t, [code])
-        assert len(sigs) == 2
+        sigs += tr.finish()
+        _assert_tiles([s for s in sigs if s.t >= start], start, t, 2.0)
 
     run()
