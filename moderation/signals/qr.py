@@ -207,14 +207,14 @@ class QrTracker:
             if away > self.gap_s:  # this appearance is over (if it is back, that is a new one)
                 del self._seen[data]
         for data, code in present.items():
-            app = self._seen.get(data)
-            if app is None:
-                app = self._seen[data] = _Appearance(self.judge(data), code.box, t, t)
-                out.append(self._signal(data, app, t, t))
+            cur = self._seen.get(data)
+            if cur is None:
+                cur = self._seen[data] = _Appearance(self.judge(data), code.box, t, t)
+                out.append(self._signal(data, cur, t, t))
                 continue
-            app.last, app.box = max(app.last, t), code.box
-            if app.last - app.reported >= self.extend_s:
-                out.append(self._flush(data, app))
+            cur.last, cur.box = max(cur.last, t), code.box
+            if cur.last - cur.reported >= self.extend_s:
+                out.append(self._flush(data, cur))
         return sorted((s for s in out if s is not None), key=lambda s: s.t)
 
     def finish(self) -> list[Signal]:
