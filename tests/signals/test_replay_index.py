@@ -56,7 +56,9 @@ def test_unrelated_static_and_flat_footage_do_not_match() -> None:
     black[:, :, 2] = 200  # a solid red card: flat, though its channels differ
     feed(ix, "a", [(2.0 * k, f) for k, f in enumerate(footage(1, 0, 30))], 0.0)
     feed(ix, "still", [(2.0 * k, still) for k in range(30)], 0.0)
+    n = len(ix)
     feed(ix, "dark", [(2.0 * k, black) for k in range(30)], 0.0)
+    assert len(ix) == n  # flat frames are never indexed
     assert feed(ix, "b", [(2.0 * k, f) for k, f in enumerate(footage(2, 0, 30))], 100.0) == []
     assert feed(ix, "still2", [(2.0 * k, still) for k in range(30)], 100.0) == []  # one picture: no replay
     assert feed(ix, "dark2", [(2.0 * k, black) for k in range(30)], 100.0) == []
