@@ -410,4 +410,3 @@ class VisionModels:
             VisionResult(stream=f.stream, t=f.t, detections=tuple(d), scores=s)
             for f, d, s in zip(frames, dets, scores, strict=True)
         ]
-
