@@ -39,7 +39,6 @@ import numpy as np
 import onnxruntime as ort
 
 from moderation.infer.fused_i420 import CHROMA_COLS, CHROMA_ROWS, chroma_weights, i420_size, i420_to_bgr_nodes
-
 from moderation.infer.runner import GPU_PROVIDERS, BatchRunner, RunnerOptions
 
 if TYPE_CHECKING:  # onnx comes with the gpu/dev extras; imported where a graph is built
@@ -294,10 +293,38 @@ def open_session(
 
 
 @lru_cache(maxsize=32)
-def _i420_weights(kind: Kind, height: int, width: int) -> dict[str, np.ndarray]:
+def fused_weights(kind: Kind, layout: Layout, height: int, width: int) -> dict[str, np.ndarray]:
+    """The weight inputs of a fused graph for pictures of ``height`` x ``width`` (read-only, so
+    the runner keeps them on the device)."""
     rows, cols = resize_weights(kind, height, width)
+    if layout == "bgr":
+        return {ROWS: rows, COLS: cols}
     c_rows, c_cols = chroma_weights(rows, cols)
     return {ROWS: rows, COLS: cols, CHROMA_ROWS: c_rows, CHROMA_COLS: c_cols}
+
+
+def check_image(image: object, where: str = "image") -> np.ndarray:
+    """Return ``image`` if it is a non-empty BGR ``uint8`` array ``(H, W, 3)``, else raise.
+
+    Checked up front, per image, so a bad frame from one stream is named in the error instead of
+    surfacing as an opaque OpenCV or ONNX Runtime failure for a whole cross-stream batch.
+    """
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"{where}: expected a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"{where}: expected dtype uint8 (BGR), got {image.dtype}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"{where}: expected shape (H, W, 3) BGR, got {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"{where}: empty image of shape {image.shape}")
+    return image
+
+
+def check_frames(images: Sequence[np.ndarray], layout: Layout | None) -> list[np.ndarray]:
+    """``images`` checked for the frames a session takes: BGR unless it was fused for I420."""
+    if layout == "i420":
+        return [im for i, im in enumerate(images) if i420_size(im, f"image {i}")]
+    return [check_image(im, f"image {i}") for i, im in enumerate(images)]
 
 
 def frame_size(frame: np.ndarray, layout: Layout) -> tuple[int, int]:
@@ -311,12 +338,7 @@ def fused_batches(
     """``(indices, first output)`` per run of up to ``batch_size`` same-size frames from ``images``
     (checked), stacked as they are: the graph does the rest."""
     for group in group_by_size(images):
-        h, w = frame_size(images[group[0]], layout)
-        if layout == "i420":
-            weights = _i420_weights(kind, h, w)
-        else:
-            rows, cols = resize_weights(kind, h, w)
-            weights = {ROWS: rows, COLS: cols}
+        weights = fused_weights(kind, layout, *frame_size(images[group[0]], layout))
         for start in range(0, len(group), batch_size):
             idx = group[start : start + batch_size]
             frames = np.stack([images[i] for i in idx])

