@@ -3,7 +3,8 @@
 Heavy imports (PyAV, models, Ray, FastAPI) happen inside the commands so ``moderation --help``
 and the other commands stay fast. ``watch`` follows streams in this process (one shared set of
 batchers, no Ray start-up cost) until Ctrl-C or every stream ended; ``serve`` runs the Ray
-worker pool (``--local`` for the in-process pool) behind the control API.
+worker pool behind the control API: streams placed and supervised by the stream manager on Ray
+(``--local``: the in-process pool instead).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ AllowNet = Annotated[
 _OPTIONS = {"allow_networks": "--allow-network", "allow_files": "--allow-files", "chat_source": "--chat"}
 
 
-def _config(pipeline: str | None, allow_network: list[str] | None, allow_files: bool = False,
-            chat: str | None = None) -> PipelineConfig:  # fmt: skip
+def _config(
+    pipeline: str | None, allow_network: list[str] | None, allow_files: bool = False, chat: str | None = None
+) -> PipelineConfig:
     """The pipeline with the command-line overrides merged in and validated (before any model loads)."""
     from moderation.config import load_pipeline, with_overrides
 
@@ -51,8 +53,10 @@ def _config(pipeline: str | None, allow_network: list[str] | None, allow_files: 
 
 def _line(v: Verdict) -> str:
     kinds = ", ".join(sorted({f"{s.kind}:{s.term or s.label or ''}".rstrip(":") for s in v.signals}))
-    return (f"{v.wallclock_start or '-'}  {v.stream}  {v.category} ({v.severity}, {v.score:.2f})  "
-            f"{v.start:.1f}-{v.end:.1f}s  [{kinds}]  clip: {v.clip or '-'}")  # fmt: skip
+    return (
+        f"{v.wallclock_start or '-'}  {v.stream}  {v.category} ({v.severity}, {v.score:.2f})  "
+        f"{v.start:.1f}-{v.end:.1f}s  [{kinds}]  clip: {v.clip or '-'}"
+    )
 
 
 def watch(
@@ -91,15 +95,24 @@ def watch(
         statuses = asyncio.run(_watch(specs, cfg, out, clips, queue, show))
     bad = [s for s in statuses if s.state == "error"]
     for s in statuses:
-        err.print(f"{s.stream}: {s.state} ({s.end_reason or s.error or ''}); frames {s.frames_in}, "
-                  f"dropped {s.frames_dropped}, gaps {s.gaps}, verdicts {s.verdicts}", highlight=False,
-                  soft_wrap=True)  # fmt: skip
+        err.print(
+            f"{s.stream}: {s.state} ({s.end_reason or s.error or ''}); frames {s.frames_in}, "
+            f"dropped {s.frames_dropped}, gaps {s.gaps}, verdicts {s.verdicts}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if bad:
         raise typer.Exit(1)
 
 
-async def _watch(specs: list[StreamSpec], cfg: PipelineConfig, out: Path | None, clips: Path | None,
-                 queue: str | None, show: Callable[[Verdict], None]) -> list[StreamStatus]:  # fmt: skip
+async def _watch(
+    specs: list[StreamSpec],
+    cfg: PipelineConfig,
+    out: Path | None,
+    clips: Path | None,
+    queue: str | None,
+    show: Callable[[Verdict], None],
+) -> list[StreamStatus]:
     from moderation.cli.common import err
     from moderation.pipeline.alerts import Alert
     from moderation.pipeline.clients import LocalClients
@@ -116,9 +129,11 @@ async def _watch(specs: list[StreamSpec], cfg: PipelineConfig, out: Path | None,
 
     def alerted(stream: str, a: Alert) -> None:
         known = f"{a.latency_s:.1f} s after its first evidence" if a.latency_s is not None else "now"
-        err.print(f"open  {stream}  {a.category}  from {a.start:.1f}s  (known {known}, from "
-                  f"{' + '.join(a.sources)})",
-                  highlight=False, soft_wrap=True)  # fmt: skip
+        err.print(
+            f"open  {stream}  {a.category}  from {a.start:.1f}s  (known {known}, from {' + '.join(a.sources)})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     pool = LocalPool(cfg, clients, sinks, clips_dir=clips, on_alert=alerted)
     err.print("loading models…")
@@ -177,8 +192,10 @@ def serve(
         cfg = _config(pipeline, allow_network)
         check_bind(host, cfg.live)  # before Ray or any model starts
         if checkpoint is not None and allow_network:  # the manager's workers load --pipeline themselves
-            raise ConfigError("--allow-network does not reach the stream manager's workers (--checkpoint): "
-                              "set live.allow_networks in the --pipeline YAML instead")  # fmt: skip
+            raise ConfigError(
+                "--allow-network does not reach the stream manager's workers (--checkpoint): "
+                "set live.allow_networks in the --pipeline YAML instead"
+            )
     import uvicorn
 
     if local:
@@ -189,23 +206,14 @@ def serve(
         sinks: list[VerdictSink] = ([JsonlSink(out)] if out else []) + ([ReviewSink(queue)] if queue else [])
         uvicorn.run(create_app(LocalPool(cfg, sinks=sinks, clips_dir=clips), cfg), host=host, port=port)
         return
-    if checkpoint is not None:
-        from moderation.cluster.managed_pool import ManagedPool
-        from moderation.cluster.manager import ManagerSettings
+    from moderation.cluster.managed_pool import ManagedPool
+    from moderation.config import ClusterConfig
 
-        managed = ManagedPool(
-            ManagerSettings(checkpoint=str(checkpoint), pipeline=pipeline, queue_url=queue),
-            clips_dir=str(clips) if clips else None,
-            report=str(out) if out else None,
-        )
-        managed.start(address)
-        uvicorn.run(create_app(managed, cfg), host=host, port=port)  # streams outlive this API process
-        return
-    from moderation.cluster.pool import WorkerPool
-
-    pool = WorkerPool(cfg, address=address, clips_dir=clips, report=out, queue_url=queue)
-    pool.start()
+    # One control plane on Ray: the stream manager, its checkpoint in memory unless --checkpoint.
+    cluster = ClusterConfig(checkpoint=str(checkpoint) if checkpoint else None, pipeline=pipeline, queue_url=queue)
+    pool = ManagedPool(cluster, cfg, clips_dir=str(clips) if clips else None, report=str(out) if out else None)
+    pool.start(address)
     try:
-        uvicorn.run(create_app(pool, cfg), host=host, port=port)
+        uvicorn.run(create_app(pool, cfg), host=host, port=port)  # with --checkpoint, streams outlive it
     finally:
-        pool.shutdown()
+        pool.shutdown()  # in memory: streams, batchers and manager stop with the service

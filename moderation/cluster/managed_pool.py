@@ -1,41 +1,77 @@
-"""The control API's pool interface over the stream manager (``moderation serve`` on a cluster).
+"""The control API's pool on Ray: every stream goes through the stream manager (one control plane).
 
 :class:`ManagedPool` has the async ``add/remove/list_streams/status/metrics`` interface of
-:class:`moderation.cluster.pool.WorkerPool` and :class:`moderation.pipeline.pool.LocalPool`, so
-:func:`moderation.service.api.create_app` serves it unchanged; but streams are owned by the
-detached :class:`~moderation.cluster.manager.StreamManager`, not by the service process. The
-service can be restarted (or run twice behind a load balancer) without stopping a stream, and a
-stream keeps its placement, restarts and node moves. Stopping the service stops nothing.
+:class:`moderation.pipeline.pool.LocalPool`, so :func:`moderation.service.api.create_app` serves
+either unchanged; but streams are owned by the :class:`~moderation.cluster.manager.StreamManager`
+(placement, co-located batchers, restarts with backoff, node moves), not by the service process.
+
+* With a checkpoint file (``cluster.checkpoint``, ``moderation serve --checkpoint``) the manager
+  is detached: the service can be restarted (or run twice behind a load balancer) without
+  stopping a stream, and :meth:`shutdown` stops nothing.
+* Without one the manager keeps its assignments in memory under a name of its own, and it, its
+  batchers and its workers end with this process; :meth:`shutdown` stops them at once.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+from dataclasses import replace
 from typing import Any
 
 import ray
 from ray.actor import ActorHandle
 
-from moderation.cluster.manager import ManagerSettings, get_or_create_manager
+from moderation.cluster.manager import get_or_create_manager
 from moderation.cluster.placement import ACTIVE, Assignment, StreamRequest
+from moderation.config import ClusterConfig, PipelineConfig, load_pipeline
 from moderation.pipeline.metrics import render_snapshots
 from moderation.pipeline.pool import DuplicateStream, PoolFull
 from moderation.pipeline.status import StreamSpec, StreamStatus
+
+__all__ = ["DuplicateStream", "ManagedPool", "PoolFull"]
 
 _NO_SLOT = "no node with a free stream slot"
 
 
 class ManagedPool:
-    """``ManagedPool(settings)`` after ``ray.init`` (``start(address)`` does both)."""
+    """``ManagedPool(cluster, cfg)``, then :meth:`start` (connects to Ray and finds or makes the manager)."""
 
-    def __init__(self, settings: ManagerSettings, *, clips_dir: str | None = None, report: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: ClusterConfig,
+        cfg: PipelineConfig | None = None,
+        *,
+        clips_dir: str | None = None,
+        report: str | None = None,
+    ) -> None:
+        if settings.in_memory:  # nobody re-attaches to it: a name of its own, never another's manager
+            settings = settings.model_copy(update={"name": f"{settings.name}-{socket.gethostname()}-{os.getpid()}"})
         self.settings = settings
+        self.cfg = cfg if cfg is not None else load_pipeline(settings.pipeline)
         self.clips_dir, self.report = clips_dir, report
         self._mgr: ActorHandle | None = None
+        self._started_ray = False
 
-    def start(self, address: str | None = None) -> None:
+    def start(self, address: str | None = None, *, num_cpus: int | None = None, warm_up: bool = True) -> None:
+        """Connect to Ray at ``address`` (None: start a fresh local Ray, never whatever runs here),
+        find or create the manager and, with ``warm_up``, load the batchers' models on every node."""
         if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False, configure_logging=False)
-        self._mgr = get_or_create_manager(self.settings)
+            # The project's settings travel with the workers so they find the same models.
+            env = {"env_vars": {k: v for k, v in os.environ.items() if k.startswith(("MODERATION_", "HF_HUB"))}}
+            ray.init(
+                address=address or "local",
+                num_cpus=num_cpus if address is None else None,
+                include_dashboard=False,
+                ignore_reinit_error=True,
+                runtime_env=env,
+                log_to_driver=True,
+                configure_logging=False,
+            )
+            self._started_ray = True
+        self._mgr = get_or_create_manager(self.settings, self.cfg)
+        if warm_up:
+            ray.get(self._mgr.warm_up.remote())
 
     @property
     def mgr(self) -> ActorHandle:
@@ -51,31 +87,44 @@ class ManagedPool:
     @staticmethod
     def _placeholder(a: Assignment) -> StreamStatus:
         state: Any = {"pending": "starting", "running": "starting", "ended": "ended"}.get(a.state, "error")
-        return StreamStatus(stream=a.stream_id, url=a.request.url, state=state, error=a.last_error)
+        return replace(StreamStatus.starting(a.stream_id, a.request.url), state=state, error=a.last_error)
 
     async def add(self, spec: StreamSpec) -> StreamStatus:
-        old = (await self._assignments()).get(spec.stream_id)
+        known = await self._assignments()
+        old = known.get(spec.stream_id)
         if old is not None and old.state in ACTIVE:
             raise DuplicateStream(f"stream {spec.stream_id!r} is already watched")
-        req = StreamRequest(spec.stream_id, spec.url, queue_url=self.settings.queue_url, clips_dir=self.clips_dir,
-                            report=self.report, chat=spec.chat)
+        active = sum(1 for a in known.values() if a.state in ACTIVE)
+        if active >= self.cfg.live.max_streams:
+            raise PoolFull(f"already watching {active} streams (live.max_streams)")
+        req = StreamRequest(
+            spec.stream_id,
+            spec.url,
+            queue_url=self.settings.queue_url,
+            clips_dir=self.clips_dir,
+            report=self.report,
+            chat=spec.chat,
+        )
         a: Assignment = await self.mgr.add_stream.remote(req)
         if a.state == "pending" and a.last_error == _NO_SLOT:
             await self.mgr.remove_stream.remote(spec.stream_id)
             raise PoolFull(f"no node has a free stream slot for {spec.stream_id!r}")
-        return await self.status(spec.stream_id) or self._placeholder(a)
+        return self._placeholder(a)  # at once: a publish hook waits on this, and its worker is only starting
 
     async def remove(self, stream_id: str, timeout: float = 15.0) -> StreamStatus | None:
         last = await self.status(stream_id)
-        a: Assignment | None = await self.mgr.remove_stream.remote(stream_id)
-        return None if a is None else last or self._placeholder(a)
+        if last is None:
+            return None
+        await self.mgr.remove_stream.remote(stream_id)
+        return last
 
     async def status(self, stream_id: str) -> StreamStatus | None:
+        """The stream's status; None for a stream never added or already removed."""
         st: StreamStatus | None = await self.mgr.status.remote(stream_id)
         if st is not None:
             return st
         a = (await self._assignments()).get(stream_id)
-        return None if a is None else self._placeholder(a)
+        return None if a is None or a.state == "stopped" else self._placeholder(a)
 
     async def list_streams(self) -> list[StreamStatus]:
         out = []
@@ -87,3 +136,30 @@ class ManagedPool:
 
     async def metrics(self) -> bytes:
         return render_snapshots(await self.mgr.snapshots.remote())
+
+    def worker(self, stream_id: str) -> ActorHandle | None:
+        """The stream's running worker actor (None while it has none)."""
+        handle: Any = ray.get(self.mgr.worker.remote(stream_id))
+        return handle if isinstance(handle, ActorHandle) else None
+
+    def batchers(self) -> dict[str, dict[str, ActorHandle]]:
+        """The batcher actors, by node and model family."""
+        got: Any = ray.get(self.mgr.batchers.remote())
+        return dict(got)
+
+    def shutdown(self) -> None:
+        """In memory: stop every stream, batcher and the manager, and the Ray this pool started.
+        With a checkpoint file: nothing stops (the manager owns the streams); only disconnect."""
+        if self._mgr is not None and self.settings.in_memory:
+            try:
+                ray.get(self._mgr.shutdown.remote(), timeout=60)
+            finally:
+                ray.kill(self._mgr, no_restart=True)
+        self._mgr = None
+        if self._started_ray:
+            ray.shutdown()
+            self._started_ray = False
+
+    async def close(self) -> None:
+        """What the control API calls when it stops (see :meth:`shutdown`)."""
+        self.shutdown()

@@ -1,19 +1,22 @@
-"""The stream manager: a detached, named Ray actor that places streams on nodes and keeps them running.
+"""The stream manager: a named Ray actor that places streams on nodes and keeps them running.
 
-    mgr = get_or_create_manager(ManagerSettings(checkpoint="/mnt/moderation/manager.sqlite",
-                                                queue_url="postgresql://…"))
+    mgr = get_or_create_manager(ClusterConfig(checkpoint="/mnt/moderation/manager.sqlite",
+                                              queue_url="postgresql://…"), cfg)
     ray.get(mgr.add_stream.remote(StreamRequest("s1", "rtmp://origin/live/s1")))
     ray.get(mgr.assignments.remote())     # {stream_id: Assignment}
     ray.get(mgr.remove_stream.remote("s1"))
 
-What it does (DESIGN.md §2, §8; issue 8 items 1-2):
+It is the one control plane on Ray: ``moderation serve`` (through
+:class:`~moderation.cluster.managed_pool.ManagedPool`) always runs its streams here. Settings are
+:class:`moderation.config.ClusterConfig`; ``cfg`` (the pipeline, command-line overrides
+included) is what its batchers and streams run, ``cluster.pipeline`` loaded when none is given.
+
+What it does (DESIGN.md §2, §8):
 
 * **placement** — a new stream goes to the alive node with the most free stream slots (then most
   GPUs; never the head while a worker node has room), :func:`moderation.cluster.placement.choose_node`.
 * **co-location** — on that node it makes sure one :class:`~moderation.cluster.actors.BatcherActor`
-  per enabled model family runs (named ``batcher-<family>-<node>``, pinned with
-  ``NodeAffinitySchedulingStrategy``, asking for the node's ``vision_batcher``/``asr_batcher``
-  resource where the node offers it), and starts the stream's
+  per enabled model family runs (:mod:`moderation.cluster.colocate`), and starts the stream's
   :class:`~moderation.cluster.actors.StreamWorker` pinned to the same node with those handles, so
   frames and audio never cross the network for inference.
 * **restarts** — a worker that dies (process crash) or ends in ``error`` is restarted with
@@ -32,7 +35,9 @@ What it does (DESIGN.md §2, §8; issue 8 items 1-2):
   on storage every node reaches, written *before* a worker is created (write-ahead), so a
   restarted manager (Ray restarts it: ``max_restarts=-1``; or a new one made with the same name)
   re-attaches to the workers still running (they are detached, named ``stream-<id>-g<gen>``) and
-  restarts the rest.
+  restarts the rest. Without a checkpoint file (``cluster.checkpoint`` None) the checkpoint is in
+  memory and the manager, its batchers and workers are ordinary (non-detached) actors: they end
+  with the process that made the manager, as nothing could re-attach to them.
 """
 
 from __future__ import annotations
@@ -46,14 +51,15 @@ from dataclasses import replace
 from typing import Any
 
 import ray
-from pydantic import BaseModel, ConfigDict, Field
 from ray.actor import ActorHandle
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from moderation.cluster import resources
-from moderation.cluster.actors import BatcherActor, StreamWorker
+from moderation.cluster.actors import StreamWorker
+from moderation.cluster.colocate import batcher_name, node_batchers, offers
 from moderation.cluster.placement import (
     ACTIVE,
+    MEMORY,
     Assignment,
     Checkpoint,
     NodeView,
@@ -62,33 +68,16 @@ from moderation.cluster.placement import (
     choose_node,
     node_views,
 )
-from moderation.config import PipelineConfig, load_pipeline
+from moderation.config import ClusterConfig, PipelineConfig, load_pipeline
+from moderation.config.cluster import MANAGER_NAME
 from moderation.pipeline.metrics import StreamMetrics
 from moderation.pipeline.status import StreamSpec, StreamStatus
 
 log = logging.getLogger(__name__)
 
-MANAGER_NAME = "stream-manager"
 NAMESPACE = "moderation"
-_RESOURCE = {"vision": resources.VISION_BATCHER, "asr": resources.ASR_BATCHER}
-
-
-class ManagerSettings(BaseModel):
-    """How the manager runs (one pydantic tree, ``extra="forbid"``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    checkpoint: str = Field(description="SQLite file on storage every node can reach (assignments).")
-    name: str = Field(MANAGER_NAME, description="Actor name (one manager per name; workers are prefixed by it).")
-    pipeline: str | None = Field(None, description="Pipeline preset/YAML for batchers and streams without one.")
-    queue_url: str | None = Field(None, description="Review queue verdicts are upserted into (default per stream).")
-    poll_s: float = Field(0.5, gt=0, description="Seconds between health checks of nodes and workers.")
-    backoff_initial_s: float = Field(0.5, gt=0, description="First restart delay after a worker failure.")
-    backoff_max_s: float = Field(10.0, gt=0, description="Restart delay cap.")
-    max_restarts: int = Field(10, ge=0, description="Failures in a row before a stream is marked failed (0 = never).")
-    healthy_s: float = Field(60.0, gt=0, description="A worker up this long resets the failures-in-a-row count.")
-    streams_per_cpu: float = Field(4.0, gt=0, description="Stream slots per CPU on nodes without `stream_slots`.")
-    worker_stop_s: float = Field(10.0, gt=0, description="Seconds a removed stream may take to finish.")
+#: Seconds a status request waits for a worker before answering with its last known status.
+STATUS_WAIT_S = 2.0
 
 
 def worker_name(manager: str, a: Assignment) -> str:
@@ -96,22 +85,20 @@ def worker_name(manager: str, a: Assignment) -> str:
     return f"{manager}/stream-{a.stream_id}-g{a.generation}"
 
 
-def batcher_name(family: str, node_id: str) -> str:
-    return f"batcher-{family}-{node_id[:16]}"
-
-
 class StreamManager:
     """The actor body; create it with :func:`get_or_create_manager`."""
 
-    def __init__(self, settings: ManagerSettings) -> None:
+    def __init__(self, settings: ClusterConfig, cfg: PipelineConfig | None = None) -> None:
         self.s = settings
-        self.cfg: PipelineConfig = load_pipeline(settings.pipeline)
+        self.cfg: PipelineConfig = cfg if cfg is not None else load_pipeline(settings.pipeline)
         self._cfgs: dict[str | None, PipelineConfig] = {None: self.cfg, settings.pipeline: self.cfg}
-        self.ckpt = Checkpoint(settings.checkpoint)
+        self.ckpt = Checkpoint(settings.checkpoint or MEMORY)
+        self._lifetime = None if settings.in_memory else "detached"  # in memory: ends with its owner
         self._lock = threading.RLock()
         self._state: dict[str, Assignment] = self.ckpt.load()
         self._waits: dict[str, Any] = {}  # stream_id → ObjectRef of worker.wait()
         self._handles: dict[str, Any] = {}
+        self._last: dict[str, tuple[Any, StreamStatus]] = {}  # stream → (worker, its last status)
         self._batchers: dict[str, dict[str, ActorHandle]] = {}
         self._nodes: list[NodeView] = []
         self.recovered = self._reattach()
@@ -121,8 +108,12 @@ class StreamManager:
 
     # ------------------------------------------------------------------ API (actor methods)
     def ping(self) -> dict[str, Any]:
-        return {"node_id": ray.get_runtime_context().get_node_id(), "pid": os.getpid(),
-                "recovered": self.recovered, "streams": len(self._state)}
+        return {
+            "node_id": ray.get_runtime_context().get_node_id(),
+            "pid": os.getpid(),
+            "recovered": self.recovered,
+            "streams": len(self._state),
+        }
 
     def add_stream(self, request: StreamRequest) -> Assignment:
         with self._lock:
@@ -131,7 +122,7 @@ class StreamManager:
                 return old
             if request.timeline_origin is None:
                 request = replace(request, timeline_origin=time.time())
-            a = Assignment(request)
+            a = Assignment(request, generation=old.generation if old is not None else 0)  # names stay unique
             self._put(a)
             self._tick_locked()
             return self._state[request.stream_id]
@@ -155,14 +146,20 @@ class StreamManager:
             return dict(self._state)
 
     def status(self, stream_id: str) -> StreamStatus | None:
-        """The worker's status; None while the stream has no running worker (pending, ended)."""
+        """The worker's status; None while the stream has no running worker (pending, ended).
+
+        A worker still starting (or too busy to answer within ``STATUS_WAIT_S``) gives its last
+        known status, so the control API answers at once instead of waiting on one stream.
+        """
         handle = self._handles.get(stream_id)
         if handle is None:
             return None
         try:
-            st: StreamStatus = ray.get(handle.status.remote(), timeout=10)
+            st: StreamStatus = ray.get(handle.status.remote(), timeout=STATUS_WAIT_S)
         except Exception:
-            return None
+            last = self._last.get(stream_id)
+            return last[1] if last is not None and last[0] is handle else None
+        self._last[stream_id] = (handle, st)
         return st
 
     def snapshots(self) -> list[StreamMetrics]:
@@ -179,6 +176,39 @@ class StreamManager:
         """Stop the health loop (workers keep running; a new manager re-attaches)."""
         self._closing.set()
         self._thread.join(timeout=5)
+
+    def warm_up(self) -> dict[str, dict[str, float]]:
+        """Start the batchers on every alive node and load their models (seconds per family and node)."""
+        with self._lock:
+            self._nodes = node_views(ray.nodes(), self.s.streams_per_cpu)
+            handles = {n.node_id: self._node_batchers(n.node_id) for n in self._nodes}
+        out: dict[str, dict[str, float]] = {}
+        for node, fams in handles.items():
+            took: list[float] = ray.get([h.warm_up.remote() for h in fams.values()])
+            out[node] = dict(zip(fams, took, strict=True))
+        return out
+
+    def batchers(self) -> dict[str, dict[str, ActorHandle]]:
+        """The batcher actors by node and family."""
+        with self._lock:
+            return {node: dict(fams) for node, fams in self._batchers.items()}
+
+    def worker(self, stream_id: str) -> ActorHandle | None:
+        """The running worker of a stream (None while it has none)."""
+        return self._handles.get(stream_id)
+
+    def shutdown(self) -> None:
+        """Stop every stream and batcher (an in-memory manager's end; nothing would re-attach)."""
+        self.close()
+        for sid in list(self._state):
+            if self._state[sid].state in ACTIVE:
+                self.remove_stream(sid)
+        with self._lock:
+            for fams in self._batchers.values():
+                for h in fams.values():
+                    with contextlib.suppress(Exception):
+                        ray.kill(h, no_restart=True)
+            self._batchers.clear()
 
     # ------------------------------------------------------------------ internals
     def _put(self, a: Assignment) -> None:
@@ -247,8 +277,9 @@ class StreamManager:
         try:
             status = ray.get(ref)
         except Exception as exc:  # the worker process died (crash, OOM, its node left)
-            self._failed(a, f"worker died: {type(exc).__name__}", node_lost=a.node_id not in {
-                n.node_id for n in self._nodes})
+            self._failed(
+                a, f"worker died: {type(exc).__name__}", node_lost=a.node_id not in {n.node_id for n in self._nodes}
+            )
             return
         handle = self._handles.pop(a.stream_id, None)
         if status.state == "error":
@@ -289,18 +320,22 @@ class StreamManager:
         try:
             batchers = self._node_batchers(node)
             opts: dict[str, Any] = {
-                "name": worker_name(self.s.name, a), "namespace": NAMESPACE, "lifetime": "detached", "num_cpus": 0,
-                "max_restarts": 0, "max_concurrency": 64,
+                "name": worker_name(self.s.name, a),
+                "namespace": NAMESPACE,
+                "lifetime": self._lifetime,
+                "num_cpus": 0,
+                "max_restarts": 0,
+                "max_concurrency": 64,
                 "scheduling_strategy": NodeAffinitySchedulingStrategy(node, soft=False),
             }
-            if self._offers(node, resources.STREAM_SLOTS):
+            if offers(node, resources.STREAM_SLOTS):
                 opts["resources"] = {resources.STREAM_SLOTS: 1}
             r = a.request
             spec = replace(StreamSpec.from_url(r.url, r.stream_id), timeline_origin=r.timeline_origin, chat=r.chat)
             cls: Any = ray.remote(StreamWorker)
             handle = cls.options(**opts).remote(
-                spec, cfg, batchers, clips_dir=r.clips_dir, report=r.report,
-                queue_url=r.queue_url or self.s.queue_url)
+                spec, cfg, batchers, clips_dir=r.clips_dir, report=r.report, queue_url=r.queue_url or self.s.queue_url
+            )
             handle.start.remote()
         except Exception as exc:
             self._failed(a, f"start failed: {exc}", node_lost=False)
@@ -308,50 +343,46 @@ class StreamManager:
         self._handles[a.stream_id] = handle
         self._waits[a.stream_id] = handle.wait.remote()
 
+    def _node_batchers(self, node_id: str) -> dict[str, ActorHandle]:
+        """One batcher per enabled model family on ``node_id`` (created once, restarted by Ray)."""
+        if node_id not in self._batchers:
+            view = next(n for n in self._nodes if n.node_id == node_id)
+            scope = self.s.name if self.s.in_memory else ""
+            self._batchers[node_id] = node_batchers(self.cfg, view, NAMESPACE, scope, self._lifetime)
+        return self._batchers[node_id]
+
     def _pipeline(self, name: str | None) -> PipelineConfig:
         if name not in self._cfgs:
             self._cfgs[name] = load_pipeline(name)
         return self._cfgs[name]
 
-    def _offers(self, node_id: str, resource: str) -> bool:
-        for n in ray.nodes():
-            if n["NodeID"] == node_id:
-                return resource in n.get("Resources", {})
-        return False
 
-    def _node_batchers(self, node_id: str) -> dict[str, ActorHandle]:
-        """One batcher per enabled model family on ``node_id`` (created once, restarted by Ray)."""
-        if node_id in self._batchers:
-            return self._batchers[node_id]
-        view = next(n for n in self._nodes if n.node_id == node_id)
-        enabled = {"vision": self.cfg.vision.enabled, "ocr": self.cfg.ocr.enabled, "asr": self.cfg.asr.enabled}
-        handles: dict[str, ActorHandle] = {}
-        for family, on in enabled.items():
-            if not on:
-                continue
-            res = _RESOURCE.get(family)
-            gpus = getattr(self.cfg.batching, family).gpu_share if view.gpus > 0 else 0.0
-            cls: Any = ray.remote(BatcherActor)
-            handles[family] = cls.options(
-                name=batcher_name(family, node_id), namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
-                num_cpus=0, num_gpus=gpus, max_restarts=-1, max_task_retries=-1, max_concurrency=1000,
-                resources={res: 1} if res and self._offers(node_id, res) else {},
-                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
-            ).remote(family, self.cfg, 256, "cuda" if gpus else "cpu")
-        self._batchers[node_id] = handles
-        return handles
-
-
-def get_or_create_manager(settings: ManagerSettings) -> ActorHandle:
-    """The detached manager actor (created on the head node when it offers ``moderation_head``)."""
+def get_or_create_manager(settings: ClusterConfig, cfg: PipelineConfig | None = None) -> ActorHandle:
+    """The manager actor named ``settings.name`` (created on the head node when it offers
+    ``moderation_head``; detached unless its checkpoint is in memory). An existing manager of that
+    name is returned as it is: ``settings`` and ``cfg`` apply only when it is created."""
     head = any(resources.HEAD in n.get("Resources", {}) for n in ray.nodes() if n.get("Alive"))
     cls: Any = ray.remote(StreamManager)
     handle: ActorHandle = cls.options(
-        name=settings.name, namespace=NAMESPACE, get_if_exists=True, lifetime="detached", num_cpus=0,
-        max_restarts=-1, max_task_retries=-1, max_concurrency=16,
+        name=settings.name,
+        namespace=NAMESPACE,
+        get_if_exists=True,
+        lifetime=None if settings.in_memory else "detached",
+        num_cpus=0,
+        max_restarts=-1,
+        max_task_retries=-1,
+        max_concurrency=16,
         resources={resources.HEAD: 0.01} if head else {},
-    ).remote(settings)
+    ).remote(settings, cfg)
     return handle
 
 
-__all__ = ["MANAGER_NAME", "NAMESPACE", "ManagerSettings", "StreamManager", "StreamRequest", "get_or_create_manager"]
+__all__ = [
+    "MANAGER_NAME",
+    "NAMESPACE",
+    "ClusterConfig",
+    "StreamManager",
+    "StreamRequest",
+    "batcher_name",
+    "get_or_create_manager",
+]

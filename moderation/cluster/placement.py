@@ -8,7 +8,8 @@ only go to GPU nodes. Deterministic for the same inputs (ties by node id).
 :class:`Checkpoint` keeps the manager's assignments in SQLite on storage every node can reach
 (``/mnt/moderation/manager.sqlite`` on the cluster in ``ray_cluster.yaml``), written on every
 change, so a restarted manager (Ray restarts it; or a new one with the same name) knows every
-stream, the node it was on and how often it was restarted.
+stream, the node it was on and how often it was restarted. ``":memory:"`` keeps the same table in
+the manager's memory (``moderation serve`` without ``--checkpoint``): same code, nothing survives.
 """
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ def node_views(nodes: Iterable[Mapping[str, Any]], streams_per_cpu: float) -> li
     return out
 
 
-def choose_node(nodes: Sequence[NodeView], load: Mapping[str, int], needs_gpu: bool = False,
-                avoid: str | None = None) -> str | None:
+def choose_node(
+    nodes: Sequence[NodeView], load: Mapping[str, int], needs_gpu: bool = False, avoid: str | None = None
+) -> str | None:
     """The node for one more stream, or None when no node has a free slot."""
     workers = [n for n in nodes if not n.is_head]
     cands = workers or list(nodes)
@@ -106,23 +108,33 @@ def backoff_s(restarts: int, initial: float, cap: float) -> float:
     return 0.0 if restarts <= 0 else min(cap, initial * 2 ** (restarts - 1))
 
 
+#: The checkpoint path that keeps assignments in memory only.
+MEMORY = ":memory:"
+
+
 class Checkpoint:
     """SQLite table of assignments; every write is one committed transaction."""
 
     def __init__(self, path: str | Path) -> None:
+        self.in_memory = str(path) == MEMORY
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.in_memory:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS assignments (stream_id TEXT PRIMARY KEY, data TEXT NOT NULL,"
-                         " updated REAL NOT NULL)")
+        self._db = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False)
+        if not self.in_memory:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS assignments (stream_id TEXT PRIMARY KEY, data TEXT NOT NULL,"
+            " updated REAL NOT NULL)"
+        )
         self._db.commit()
 
     def save(self, a: Assignment) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO assignments VALUES (?, ?, ?)",
-                             (a.stream_id, json.dumps(asdict(a)), time.time()))
+            self._db.execute(
+                "INSERT OR REPLACE INTO assignments VALUES (?, ?, ?)", (a.stream_id, json.dumps(asdict(a)), time.time())
+            )
             self._db.commit()
 
     def load(self) -> dict[str, Assignment]:
@@ -139,5 +151,14 @@ class Checkpoint:
         self._db.close()
 
 
-__all__ = ["ACTIVE", "Assignment", "Checkpoint", "NodeView", "StreamRequest", "backoff_s", "choose_node",
-           "node_views"]
+__all__ = [
+    "ACTIVE",
+    "MEMORY",
+    "Assignment",
+    "Checkpoint",
+    "NodeView",
+    "StreamRequest",
+    "backoff_s",
+    "choose_node",
+    "node_views",
+]

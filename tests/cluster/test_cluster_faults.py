@@ -28,14 +28,13 @@ from ray.cluster_utils import Cluster
 
 from moderation.cluster.manager import (
     NAMESPACE,
-    ManagerSettings,
     batcher_name,
     get_or_create_manager,
     worker_name,
 )
 from moderation.cluster.placement import Assignment, StreamRequest
 from moderation.cluster.rescan import RescanOptions, run_rescan
-from moderation.config import PipelineConfig
+from moderation.config import ClusterConfig, PipelineConfig
 from moderation.messages import VideoFrame
 from moderation.review.settings import ReviewSettings
 from moderation.review.store import ReviewStore
@@ -57,10 +56,16 @@ live: {allow_files: true, realtime_files: true, eof_grace_s: 0, clip_wait_s: 0, 
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if ray.is_initialized():
         ray.shutdown()
-    c = Cluster(initialize_head=True, connect=False,
-                head_node_args={"num_cpus": 1, "resources": {"moderation_head": 1}, "include_dashboard": False,
-                                "_system_config": {"health_check_period_ms": 500,
-                                                   "health_check_failure_threshold": 4}})
+    c = Cluster(
+        initialize_head=True,
+        connect=False,
+        head_node_args={
+            "num_cpus": 1,
+            "resources": {"moderation_head": 1},
+            "include_dashboard": False,
+            "_system_config": {"health_check_period_ms": 500, "health_check_failure_threshold": 4},
+        },
+    )
     workers = [c.add_node(num_cpus=1, resources={"stream_slots": 4}) for _ in range(2)]
     c.wait_for_nodes()
     ray.init(address=c.address, namespace=NAMESPACE, log_to_driver=False, logging_level="WARNING")
@@ -96,18 +101,35 @@ def _verdicts(queue: str) -> set[tuple[str, str, float, float]]:
     return found
 
 
-def _run_streams(env: dict[str, Any], tag: str, files: dict[str, Path],
-                 during: Callable[[Any, dict[str, Assignment]], None] | None = None) -> tuple[str, Any]:
+def _run_streams(
+    env: dict[str, Any],
+    tag: str,
+    files: dict[str, Path],
+    during: Callable[[Any, dict[str, Assignment]], None] | None = None,
+) -> tuple[str, Any]:
     d: Path = env["dir"]
     queue = f"sqlite:///{d / f'{tag}.db'}"
-    mgr = get_or_create_manager(ManagerSettings(checkpoint=str(d / f"{tag}.ckpt.sqlite"), name=f"mgr-{tag}",
-                                                pipeline=env["pipeline"], queue_url=queue, poll_s=0.25))
+    mgr = get_or_create_manager(
+        ClusterConfig(
+            checkpoint=str(d / f"{tag}.ckpt.sqlite"),
+            name=f"mgr-{tag}",
+            pipeline=env["pipeline"],
+            queue_url=queue,
+            poll_s=0.25,
+        )
+    )
     for sid, path in files.items():
         ray.get(mgr.add_stream.remote(StreamRequest(sid, str(path))))
-    running = _until(lambda: (lambda a: a if all(x.state == "running" for x in a.values()) else None)(
-        ray.get(mgr.assignments.remote())), 60, "streams running")
+    running = _until(
+        lambda: (lambda a: a if all(x.state == "running" for x in a.values()) else None)(
+            ray.get(mgr.assignments.remote())
+        ),
+        60,
+        "streams running",
+    )
     if during is not None:
         during(mgr, running)
+
     def ended() -> bool:
         now = ray.get(mgr.assignments.remote())
         assert not [a for a in now.values() if a.state == "failed"], now
@@ -122,16 +144,19 @@ def test_three_node_scan_equals_single_node_scan(cluster: dict[str, Any]) -> Non
     d.mkdir()
     for i in range(20):
         _media(d, f"r{i:02d}", 3.0, 0.5 + (i % 3) * 0.5 if i % 2 == 0 else None, seed=i)
-    cfg = PipelineConfig.model_validate({"sampling": {"fps": 2}, "vision": {"nudenet": False},
-                                         "ocr": {"enabled": False}, "asr": {"enabled": False}})
+    cfg = PipelineConfig.model_validate(
+        {"sampling": {"fps": 2}, "vision": {"nudenet": False}, "ocr": {"enabled": False}, "asr": {"enabled": False}}
+    )
     t0 = time.monotonic()
     multi = run_rescan([str(d)], cfg, cluster["dir"] / "multi.jsonl", None, RescanOptions())
     took = time.monotonic() - t0
     single = run_rescan([str(d)], cfg, cluster["dir"] / "single.jsonl", None, RescanOptions(actors=0))
     assert multi.used_ray and multi.actors == 3 and multi.scanned == 20 and not multi.failures, took
     assert not single.used_ray and single.scanned == 20  # its own ledger: nothing skipped
-    print(f"3-node scan of 20 files: {took:.1f} s ({multi.media_s / took:.1f} media-s/s); "
-          f"in-process: {single.wall_s:.1f} s")
+    print(
+        f"3-node scan of 20 files: {took:.1f} s ({multi.media_s / took:.1f} media-s/s); "
+        f"in-process: {single.wall_s:.1f} s"
+    )
     assert (cluster["dir"] / "multi.jsonl").read_bytes() == (cluster["dir"] / "single.jsonl").read_bytes()
     flagged = {r["stream"] for r in multi.records}
     assert len(flagged) >= 5 and flagged <= {f"r{i:02d}" for i in range(0, 20, 2)}  # only files with a QR code
@@ -162,8 +187,9 @@ def test_node_loss_streams_resume_elsewhere_with_same_verdicts(cluster: dict[str
 
         def resumed() -> bool:
             now = ray.get(mgr.assignments.remote())
-            return all(now[s].node_id != victim_id and now[s].state in ("running", "ended") and now[s].moves >= 1
-                       for s in lost)
+            return all(
+                now[s].node_id != victim_id and now[s].state in ("running", "ended") and now[s].moves >= 1 for s in lost
+            )
 
         _until(resumed, 30, "streams to resume on another node")
         moved["s"] = time.monotonic() - t0
@@ -216,8 +242,13 @@ def test_killed_manager_recovers_its_assignments(cluster: dict[str, Any]) -> Non
     def kill_manager(mgr: Any, running: dict[str, Assignment]) -> None:
         before = ray.get(mgr.ping.remote())
         ray.kill(mgr, no_restart=False)  # Ray restarts it (max_restarts=-1); state from the checkpoint
-        after = _until(lambda: (lambda p: p if p and p["pid"] != before["pid"] else None)(
-            _try(lambda: ray.get(mgr.ping.remote(), timeout=5))), 60, "a new manager process")
+        after = _until(
+            lambda: (lambda p: p if p and p["pid"] != before["pid"] else None)(
+                _try(lambda: ray.get(mgr.ping.remote(), timeout=5))
+            ),
+            60,
+            "a new manager process",
+        )
         seen["before"], seen["after"] = before, after
         seen["assign"] = ray.get(mgr.assignments.remote())
         seen["running"] = running
@@ -241,8 +272,13 @@ def test_crashed_worker_is_restarted_with_backoff(cluster: dict[str, Any]) -> No
         a = running["crash0"]
         worker = ray.get_actor(worker_name("mgr-crash", a), namespace=NAMESPACE)
         ray.kill(worker, no_restart=True)  # the process dies; the manager, not Ray, restarts the stream
-        seen["after"] = _until(lambda: (lambda b: b if b.restarts == 1 and b.state == "running" else None)(
-            ray.get(mgr.assignments.remote())["crash0"]), 30, "restart after the crash")
+        seen["after"] = _until(
+            lambda: (lambda b: b if b.restarts == 1 and b.state == "running" else None)(
+                ray.get(mgr.assignments.remote())["crash0"]
+            ),
+            30,
+            "restart after the crash",
+        )
 
     queue, mgr = _run_streams(cluster, "crash", files, during=crash)
     assert "worker died" in (seen["after"].last_error or "")
@@ -259,8 +295,13 @@ def test_control_api_over_the_manager_outlives_the_service(cluster: dict[str, An
 
     d = cluster["dir"]
     a0, a1 = _media(d, "api0", 8.0, 1.0, seed=400), _media(d, "api1", 8.0, 1.0, seed=401)
-    settings = ManagerSettings(checkpoint=str(d / "api.ckpt.sqlite"), name="mgr-api", pipeline=cluster["pipeline"],
-                               queue_url=f"sqlite:///{d / 'api.db'}", poll_s=0.25)
+    settings = ClusterConfig(
+        checkpoint=str(d / "api.ckpt.sqlite"),
+        name="mgr-api",
+        pipeline=cluster["pipeline"],
+        queue_url=f"sqlite:///{d / 'api.db'}",
+        poll_s=0.25,
+    )
     pool = ManagedPool(settings)
     pool.start()
     with TestClient(create_app(pool, load_pipeline(cluster["pipeline"]))) as api:

@@ -57,9 +57,14 @@ def test_backoff_doubles_to_cap() -> None:
 def test_checkpoint_round_trip_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "shared" / "manager.sqlite"
     ck = Checkpoint(path)
-    a = Assignment(StreamRequest("s1", "rtmp://origin/live/s1", queue_url="sqlite:///q.db", chat="https://c/s1"),
-                   state="running",
-                   node_id="n1", restarts=2, moves=1, last_error="node n0 left")
+    a = Assignment(
+        StreamRequest("s1", "rtmp://origin/live/s1", queue_url="sqlite:///q.db", chat="https://c/s1"),
+        state="running",
+        node_id="n1",
+        restarts=2,
+        moves=1,
+        last_error="node n0 left",
+    )
     ck.save(a)
     ck.save(Assignment(StreamRequest("s2", "rtmp://origin/live/s2")))
     ck.save(replace(a, state="ended"))  # a later write of the same stream replaces it
@@ -74,3 +79,16 @@ def test_active_states_are_what_a_restarted_manager_resumes(state: str) -> None:
     from moderation.cluster.placement import ACTIVE
 
     assert state in ACTIVE and "ended" not in ACTIVE and "failed" not in ACTIVE
+
+
+def test_in_memory_checkpoint_writes_nothing_to_disk_and_keeps_nothing(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from moderation.cluster.placement import MEMORY
+
+    monkeypatch.chdir(tmp_path)
+    ck = Checkpoint(MEMORY)
+    a = Assignment(StreamRequest("s1", "rtmp://origin/live/s1"), state="running", node_id="n1")
+    ck.save(a)
+    ck.save(replace(a, restarts=1))
+    assert ck.in_memory and ck.load() == {"s1": replace(a, restarts=1)}
+    assert Checkpoint(MEMORY).load() == {}  # another manager starts empty
+    assert list(tmp_path.iterdir()) == []

@@ -1,8 +1,9 @@
-"""The worker pool on Ray against a real nginx-rtmp origin, real models, real review store.
+"""``moderation serve`` on Ray against a real nginx-rtmp origin, real models, real review store.
 
-One Ray (local, 2 CPUs), one pool (vision, OCR and ASR batcher actors; one StreamWorker actor per
-stream), its control API under uvicorn, and an nginx-rtmp whose on_publish/on_publish_done call
-that API. ffmpeg publishes a generated sample with planted gambling speech and caption:
+One Ray (local, 2 CPUs), the pool ``serve`` runs without ``--checkpoint`` (the stream manager with
+an in-memory checkpoint: vision, OCR and ASR batcher actors on the node, one StreamWorker actor per
+stream, restarted by the manager), its control API under uvicorn, and an nginx-rtmp whose
+on_publish/on_publish_done call that API. ffmpeg publishes a generated sample with planted gambling speech and caption:
 
 1. publishing alone makes the pool watch the stream (no registration by hand), and a gambling
    verdict with an evidence clip lands in the SQLite review queue while the stream is live;
@@ -33,15 +34,24 @@ from moderation.samplegen.sample import GAMBLING_OVERLAY, GAMBLING_SPEECH
 
 pytestmark = pytest.mark.slow
 
-CFG = PipelineConfig.model_validate({
-    "sampling": {"fps": 1.0},
-    "ocr": {"fps": 0.5},
-    "asr": {"model": "whisper-tiny-en", "language": "en"},
-    "evidence": {"pre_s": 1.0, "post_s": 1.0},
-    "policy": {"categories": {"gambling": {"merge_gap_s": 2.0}}},
-    "live": {"allow_networks": ["127.0.0.0/8"], "audio_window_s": 6.0, "audio_overlap_s": 1.0, "clip_wait_s": 5.0,
-             "open_timeout_s": 5.0, "read_timeout_s": 3.0, "eof_grace_s": 2.0},
-})  # fmt: skip
+CFG = PipelineConfig.model_validate(
+    {
+        "sampling": {"fps": 1.0},
+        "ocr": {"fps": 0.5},
+        "asr": {"model": "whisper-tiny-en", "language": "en"},
+        "evidence": {"pre_s": 1.0, "post_s": 1.0},
+        "policy": {"categories": {"gambling": {"merge_gap_s": 2.0}}},
+        "live": {
+            "allow_networks": ["127.0.0.0/8"],
+            "audio_window_s": 6.0,
+            "audio_overlap_s": 1.0,
+            "clip_wait_s": 5.0,
+            "open_timeout_s": 5.0,
+            "read_timeout_s": 3.0,
+            "eof_grace_s": 2.0,
+        },
+    }
+)
 
 
 def make_live_sample(path: Path, duration: float = 10.0) -> Path:
@@ -70,14 +80,16 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from moderation.cluster.pool import WorkerPool
+    from moderation.cluster.managed_pool import ManagedPool
+    from moderation.config import ClusterConfig
     from moderation.service.api import create_app
 
     d = tmp_path_factory.mktemp("raypool")
     queue = f"sqlite:///{d / 'queue.db'}"
-    pool = WorkerPool(CFG, num_cpus=2, clips_dir=d / "clips", queue_url=queue)
+    pool = ManagedPool(ClusterConfig(queue_url=queue, poll_s=0.25), CFG, clips_dir=str(d / "clips"))
+    assert pool.settings.in_memory
     t0 = time.monotonic()
-    pool.start()
+    pool.start(num_cpus=2)
     started = time.monotonic() - t0
     api_port = free_port()
     try:
@@ -102,14 +114,22 @@ def test_publish_hook_watches_and_verdict_with_clip_lands_in_review_queue(stack:
     api: str = stack["api"]
     b = Broadcaster(sample, origin.url("room1")).start()
     try:
-        st = _until(lambda: (r := httpx.get(f"{api}/streams/room1")).status_code == 200 and r.json()["state"] == "live"
-                    and r.json(), 30, "the hook-started stream to go live")  # fmt: skip
+        st = _until(
+            lambda: (
+                (r := httpx.get(f"{api}/streams/room1")).status_code == 200 and r.json()["state"] == "live" and r.json()
+            ),
+            30,
+            "the hook-started stream to go live",
+        )
         assert st["url"].startswith("rtmp://127.0.0.1:")
         store = ReviewStore.open(ReviewSettings(queue_url=stack["queue"]))
         t0 = time.monotonic()
-        items = _until(lambda: [i for i in store.list_items() if i.stream == "room1" and i.clip_path], 120,
-                       "a verdict with a clip in the review queue",
-                       diag=lambda: (httpx.get(f"{api}/streams/room1").text, store.list_items()))  # fmt: skip
+        items = _until(
+            lambda: [i for i in store.list_items() if i.stream == "room1" and i.clip_path],
+            120,
+            "a verdict with a clip in the review queue",
+            diag=lambda: (httpx.get(f"{api}/streams/room1").text, store.list_items()),
+        )
         took = time.monotonic() - t0
         item = items[0]
         assert item.category == "gambling" and item.wallclock_start
@@ -126,9 +146,11 @@ def test_publish_hook_watches_and_verdict_with_clip_lands_in_review_queue(stack:
         import ray
 
         m = ray.get(stack["pool"].worker("room1").metrics.remote(), timeout=30)
-        print(f"\nray pool start {stack['start_s']:.1f}s; first verdict in queue {took:.1f}s after going live; "
-              f"frame latency p50 {m.frame_latency.percentile(50):.2f}s p95 {m.frame_latency.percentile(95):.2f}s; "
-              f"alert latency {m.alert_latency.recent}; verdict latency {m.verdict_latency.recent}; {live}")
+        print(
+            f"\nray pool start {stack['start_s']:.1f}s; first verdict in queue {took:.1f}s after going live; "
+            f"frame latency p50 {m.frame_latency.percentile(50):.2f}s p95 {m.frame_latency.percentile(95):.2f}s; "
+            f"alert latency {m.alert_latency.recent}; verdict latency {m.verdict_latency.recent}; {live}"
+        )
     finally:
         b.kill()
     # the publisher left: nginx calls on_publish_done and the pool stops watching
@@ -158,7 +180,8 @@ def test_batcher_actor_fails_only_the_bad_item(stack: dict[str, Any]) -> None:
 
     from moderation.messages import VideoFrame
 
-    h = stack["pool"].batchers["vision"]
+    (on_node,) = stack["pool"].batchers().values()  # one node: its batchers, started and warmed at start
+    h = on_node["vision"]
     good = VideoFrame("x", 0.0, np.zeros((64, 64, 3), np.uint8))
     bad = VideoFrame("x", 1.0, np.zeros((64, 64), np.float32))
     res = ray.get(h.infer.remote([good, bad, good]), timeout=120)
@@ -175,16 +198,20 @@ def test_killed_stream_worker_is_restarted_and_resumes(stack: dict[str, Any], sa
     api: str = stack["api"]
     b = Broadcaster(sample, origin.url("room3")).start()
     try:
+
         def frames() -> int:
             r = httpx.get(f"{api}/streams/room3")
             return int(r.json()["frames_in"]) if r.status_code == 200 else 0
 
         before = _until(lambda: frames() >= 4 and frames(), 30, "room3 to be followed")
-        ray.kill(stack["pool"].worker("room3"), no_restart=False)  # the process dies; Ray restarts the actor
-        # A fresh pipeline (counters from zero) follows the stream again after the next status poll.
+        ray.kill(stack["pool"].worker("room3"), no_restart=False)  # the process dies; the manager restarts it
+        # A fresh pipeline (counters from zero) follows the stream again after the restart backoff.
         _until(lambda: frames() < before, 60, "a restarted worker")
-        _until(lambda: (r := httpx.get(f"{api}/streams/room3")).json()["state"] == "live"
-               and r.json()["frames_in"] >= 2, 60, "the restarted worker to resume")  # fmt: skip
+        _until(
+            lambda: (r := httpx.get(f"{api}/streams/room3")).json()["state"] == "live" and r.json()["frames_in"] >= 2,
+            60,
+            "the restarted worker to resume",
+        )
     finally:
         b.kill()
     _until(lambda: httpx.get(f"{api}/streams/room3").status_code == 404, 30, "on_publish_done to remove room3")

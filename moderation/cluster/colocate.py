@@ -1,0 +1,66 @@
+"""Co-location: one batcher actor per enabled model family on each node that runs streams.
+
+Why a node's streams share its own batchers: frames and audio windows then never cross the
+network for inference, and every stream on the node is batched together (the performance core).
+Each batcher is named after its family and node (``batcher-<family>-<node>``), pinned to the node
+with ``NodeAffinitySchedulingStrategy``, asks for the node's ``vision_batcher``/``asr_batcher``
+resource where the node offers one and for ``batching.<family>.gpu_share`` of a GPU on GPU nodes,
+and is restarted by Ray (``max_restarts=-1``) with its callers' calls retried.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ray
+from ray.actor import ActorHandle
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from moderation.cluster import resources
+from moderation.cluster.actors import BatcherActor
+from moderation.cluster.placement import NodeView
+from moderation.config import PipelineConfig
+
+__all__ = ["batcher_name", "node_batchers", "offers"]
+
+_RESOURCE = {"vision": resources.VISION_BATCHER, "asr": resources.ASR_BATCHER}
+
+
+def batcher_name(family: str, node_id: str, scope: str = "") -> str:
+    """Shared by every persistent manager on the node; ``scope`` (an in-memory manager's name) keeps
+    a manager's own batchers apart, so ending it never ends another's."""
+    return f"batcher-{family}-{node_id[:16]}" + (f"-{scope}" if scope else "")
+
+
+def offers(node_id: str, resource: str) -> bool:
+    """Whether the node advertises ``resource``."""
+    for n in ray.nodes():
+        if n["NodeID"] == node_id:
+            return resource in n.get("Resources", {})
+    return False
+
+
+def node_batchers(
+    cfg: PipelineConfig, node: NodeView, namespace: str, scope: str = "", lifetime: str | None = "detached"
+) -> dict[str, ActorHandle]:
+    """The batchers of ``node`` for the families ``cfg`` enables (an existing one of the same name is reused)."""
+    enabled = {"vision": cfg.vision.enabled, "ocr": cfg.ocr.enabled, "asr": cfg.asr.enabled}
+    handles: dict[str, ActorHandle] = {}
+    for family in (f for f, on in enabled.items() if on):
+        res = _RESOURCE.get(family)
+        gpus = getattr(cfg.batching, family).gpu_share if node.gpus > 0 else 0.0
+        cls: Any = ray.remote(BatcherActor)
+        handles[family] = cls.options(
+            name=batcher_name(family, node.node_id, scope),
+            namespace=namespace,
+            get_if_exists=True,
+            lifetime=lifetime,
+            num_cpus=0,
+            num_gpus=gpus,
+            max_restarts=-1,
+            max_task_retries=-1,
+            max_concurrency=1000,
+            resources={res: 1} if res and offers(node.node_id, res) else {},
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
+        ).remote(family, cfg, None, "cuda" if gpus else "cpu")  # its queue bound: cfg.batching
+    return handles

@@ -1,0 +1,139 @@
+"""The control API's Ray pool is the stream manager's: ``serve`` without ``--checkpoint`` runs it in
+memory; stream ids, caps and removal behave as in the local pool. The manager is replaced by an
+in-process stand-in here (the real one runs in tests/cluster/test_ray_live.py and
+test_cluster_faults.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from moderation.cluster import managed_pool
+from moderation.cluster.managed_pool import DuplicateStream, ManagedPool, PoolFull
+from moderation.cluster.placement import Assignment, StreamRequest
+from moderation.config import ClusterConfig, PipelineConfig
+from moderation.pipeline.status import StreamSpec, StreamStatus
+
+
+class _Call:
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def remote(self, *args: Any) -> Any:
+        async def run() -> Any:
+            return self.fn(*args)
+
+        return run()
+
+
+class StandInManager:
+    """What ManagedPool asks of the manager actor, with the manager's add/remove rules."""
+
+    def __init__(self, slots: int = 8) -> None:
+        self.state: dict[str, Assignment] = {}
+        self.slots = slots
+        self.assignments = _Call(lambda: dict(self.state))
+        self.add_stream = _Call(self._add)
+        self.remove_stream = _Call(self._remove)
+        self.status = _Call(self._status)
+        self.snapshots = _Call(lambda: [])
+
+    def _add(self, req: StreamRequest) -> Assignment:
+        running = sum(1 for a in self.state.values() if a.state == "running")
+        a = Assignment(
+            req,
+            state="running" if running < self.slots else "pending",
+            last_error=None if running < self.slots else "no node with a free stream slot",
+        )
+        self.state[req.stream_id] = a
+        return a
+
+    def _remove(self, sid: str) -> Assignment | None:
+        a = self.state.get(sid)
+        if a is not None:
+            self.state[sid] = replace(a, state="stopped")
+        return self.state.get(sid)
+
+    def _status(self, sid: str) -> StreamStatus | None:
+        a = self.state.get(sid)
+        return StreamStatus(stream=sid, url=a.request.url, state="live") if a and a.state == "running" else None
+
+
+def _pool(max_streams: int = 64, slots: int = 8) -> tuple[ManagedPool, StandInManager]:
+    cfg = PipelineConfig.model_validate({"live": {"max_streams": max_streams}})
+    pool = ManagedPool(ClusterConfig(queue_url="sqlite:///q.db"), cfg)
+    mgr = StandInManager(slots)
+    pool._mgr = mgr  # type: ignore[assignment]
+    return pool, mgr
+
+
+def test_in_memory_pool_has_a_manager_of_its_own() -> None:
+    pool, _ = _pool()
+    assert pool.settings.in_memory and pool.settings.name.startswith("stream-manager-")
+    kept = ManagedPool(ClusterConfig(checkpoint="/shared/m.sqlite"), PipelineConfig())
+    assert kept.settings.name == "stream-manager" and not kept.settings.in_memory
+
+
+def test_add_duplicate_cap_remove_and_unknown() -> None:
+    async def main() -> None:
+        pool, mgr = _pool(max_streams=2)
+        st = await pool.add(StreamSpec("a", "rtmp://o/live/a"))
+        assert st.state == "starting" and mgr.state["a"].request.queue_url == "sqlite:///q.db"  # answers at once
+        assert (await pool.status("a")) == StreamStatus(stream="a", url="rtmp://o/live/a", state="live")
+        with pytest.raises(DuplicateStream):
+            await pool.add(StreamSpec("a", "rtmp://o/live/a"))
+        await pool.add(StreamSpec("b", "rtmp://o/live/b"))
+        with pytest.raises(PoolFull, match=r"live\.max_streams"):
+            await pool.add(StreamSpec("c", "rtmp://o/live/c"))
+        assert [s.stream for s in await pool.list_streams()] == ["a", "b"]
+        assert (await pool.remove("a")) is not None
+        assert await pool.status("a") is None and await pool.remove("a") is None  # removed: gone, as locally
+        assert [s.stream for s in await pool.list_streams()] == ["b"]
+        assert await pool.status("nope") is None
+        await pool.add(StreamSpec("a", "rtmp://o/live/a"))  # a removed id may be watched again
+
+    asyncio.run(main())
+
+
+def test_no_free_slot_is_pool_full_and_leaves_nothing_behind() -> None:
+    async def main() -> None:
+        pool, mgr = _pool(slots=1)
+        await pool.add(StreamSpec("a", "rtmp://o/live/a"))
+        with pytest.raises(PoolFull, match="free stream slot"):
+            await pool.add(StreamSpec("b", "rtmp://o/live/b"))
+        assert mgr.state["b"].state == "stopped" and await pool.status("b") is None
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("checkpoint", [None, "m.sqlite"])
+def test_serve_runs_the_stream_manager_with_or_without_a_checkpoint(
+    monkeypatch: pytest.MonkeyPatch, checkpoint: str | None
+) -> None:
+    import uvicorn
+
+    from moderation.cli.main import app
+
+    seen: dict[str, Any] = {}
+
+    class Recording(ManagedPool):
+        def start(self, address: str | None = None, *, num_cpus: int | None = None, warm_up: bool = True) -> None:
+            seen["start"], seen["pool"] = address, self
+
+        def shutdown(self) -> None:
+            seen["shutdown"] = True
+
+    monkeypatch.delenv("MODERATION_API_TOKEN", raising=False)
+    monkeypatch.setattr(managed_pool, "ManagedPool", Recording)
+    monkeypatch.setattr(uvicorn, "run", lambda app_, **kw: seen.setdefault("app", app_))
+    args = ["serve", "--address", "10.0.0.5:6379", "--queue", "sqlite:///q.db"]
+    res = CliRunner().invoke(app, args + (["--checkpoint", checkpoint] if checkpoint else []))
+    assert res.exit_code == 0, res.output
+    pool: ManagedPool = seen["pool"]
+    assert seen["start"] == "10.0.0.5:6379" and seen["shutdown"] is True and "app" in seen
+    assert pool.settings.in_memory == (checkpoint is None) and pool.settings.queue_url == "sqlite:///q.db"
+    assert pool.settings.checkpoint == checkpoint
