@@ -122,6 +122,9 @@ class VerdictRecord(BaseModel):
     clip_start: MediaTime | None = None
     clip_gaps: list[tuple[MediaTime, MediaTime]] | None = Field(default=None, max_length=1000)
     clip_error: str | None = Field(default=None, max_length=2000)
+    #: Length of the stream's media timeline when the record was written (a scanned file's
+    #: duration, or how far a live stream had got): the stream page scales its timeline to it.
+    stream_duration: Annotated[float, Field(ge=0, le=MAX_MEDIA_S), AfterValidator(_finite)] | None = None
     #: Whose behaviour the verdict is about: the streamer (default), a viewer (chat), or the room.
     subject: Literal["streamer", "viewer", "room"] | None = None
     #: Who the subject is (a viewer's account, the room's stream); the pipeline writes it as

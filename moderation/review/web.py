@@ -8,6 +8,7 @@ detector boxes over thumbnails.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from pathlib import Path
@@ -33,6 +34,7 @@ from moderation.review.deps import (
 from moderation.review.i18n import _
 from moderation.review.queue_query import DEFAULT_SORT, QUEUE_PARAMS, SORTS, check_sort, cursor_of, queue_filters
 from moderation.review.queue_types import AGES, SUBJECTS, Invalid
+from moderation.review.records import Item
 from moderation.review.schema import SEVERITY_RANK, STATUSES
 from moderation.review.store import MAX_ID, ReviewStore
 
@@ -288,11 +290,28 @@ async def bulk(request: Request, user: PageUser) -> Response:
     return _redirect(back + sep + urlencode({"msg": msg}))
 
 
+def timeline_span(items: list[Item]) -> float:
+    """Media seconds the stream timeline shows: the stream's duration as its records give it
+    (``stream_duration``), else (records without it) as far as any verdict or its evidence
+    reaches, so a 60 s stream whose last verdict ends at 47 s is not drawn as 47 s long."""
+    ends = [1.0]
+    for it in items:
+        ends.append(it.t_end)
+        dur = it.record.get("stream_duration")
+        if isinstance(dur, int | float) and math.isfinite(dur):
+            ends.append(float(dur))
+        for s in it.record.get("signals") or []:
+            end = s.get("end") if isinstance(s, dict) else None
+            if isinstance(end, int | float) and math.isfinite(end):
+                ends.append(float(end))
+    return max(ends)
+
+
 @router.get("/stream")
 def stream_page(request: Request, name: str, user: PageUser) -> Response:
     store = _store(request)
     items = store.timeline(name)
-    span = max([i.t_end for i in items] + [1.0])
+    span = timeline_span(items)
     return page(
         request, "stream.html", user, stream=name, items=items, span=span, streamer=items[0].streamer if items else None
     )
