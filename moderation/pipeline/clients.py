@@ -123,8 +123,14 @@ def _warm(fn: Callable[[Sequence[VideoFrame]], Sequence[Any]]) -> Callable[[], N
     return run
 
 
-def build_family(family: Family, cfg: PipelineConfig, registry: Any = None, *, device: str = "cpu") -> BatchFamily:
-    """The batch function of one model family, models resolved (hash-checked) but loaded lazily."""
+def build_family(
+    family: Family, cfg: PipelineConfig, registry: Any = None, *, device: str = "cpu", background: bool = True
+) -> BatchFamily:
+    """The batch function of one model family, models resolved (hash-checked) but loaded lazily.
+
+    ``background``: ASR on CPU runs at ``asr.cpu_nice`` so live frames are never queued behind it;
+    an offline scan (no deadline on any branch) passes False and keeps ASR at normal priority.
+    """
     from moderation.infer.registry import Registry
 
     reg = registry or Registry.load(project_root() / "models")
@@ -150,7 +156,7 @@ def build_family(family: Family, cfg: PipelineConfig, registry: Any = None, *, d
     from moderation.infer.asr_batch import load_batched_transcriber
 
     bt = load_batched_transcriber(reg, cfg.asr, device=device)
-    executor = background_executor(cfg.asr.cpu_nice if device == "cpu" else 0, "asr")
+    executor = background_executor(cfg.asr.cpu_nice if device == "cpu" and background else 0, "asr")
     b = cfg.batching.asr
     return BatchFamily(family, bt.transcribe_batch, bt.warm_up, b.max_batch, b.max_wait_ms, executor)
 
@@ -185,7 +191,7 @@ class LocalClients:
     is needed. ``shared``: a dict of families kept by the caller across event loops (a scan
     process's loaded models, :class:`moderation.pipeline.graph.Engines`); families built here are
     added to it and left open by :meth:`close`. ``backpressure``: wait for queue room instead of
-    failing an item at once (offline scans).
+    failing an item at once (offline scans); ``background_asr``: see :func:`build_family`.
     """
 
     def __init__(
@@ -197,11 +203,13 @@ class LocalClients:
         registry: Any = None,
         shared: dict[Family, BatchFamily] | None = None,
         backpressure: bool = False,
+        background_asr: bool = True,
     ) -> None:
         self.cfg = cfg
         self.max_queue = max_queue
         self.registry = registry
         self.backpressure = backpressure
+        self.background_asr = background_asr
         self._shared = shared
         self._families: dict[Family, BatchFamily] = dict(families or {})
         self._batchers: dict[Family, DynamicBatcher[Any, Any]] = {}
@@ -210,10 +218,13 @@ class LocalClients:
         if family not in self._families:
             if self._shared is not None:
                 if family not in self._shared:
-                    self._shared[family] = build_family(family, self.cfg, self.registry)
+                    self._shared[family] = self._build(family)
                 return self._shared[family]
-            self._families[family] = build_family(family, self.cfg, self.registry)
+            self._families[family] = self._build(family)
         return self._families[family]
+
+    def _build(self, family: Family) -> BatchFamily:
+        return build_family(family, self.cfg, self.registry, background=self.background_asr)
 
     def batcher(self, family: Family) -> DynamicBatcher[Any, Any]:
         b = self._batchers.get(family)

@@ -68,8 +68,10 @@ class Engines:
 
     def clients(self) -> LocalClients:
         """In-process batchers for the running event loop, over this process's loaded models;
-        they wait for queue room (a scan is never dropped)."""
-        return LocalClients(self.cfg, registry=self.registry, shared=self.families, backpressure=True)
+        they wait for queue room (a scan is never dropped) and run ASR at normal priority."""
+        return LocalClients(
+            self.cfg, registry=self.registry, shared=self.families, backpressure=True, background_asr=False
+        )
 
     def model_versions(self) -> tuple[tuple[str, str], ...]:
         """Model ids and pinned versions that produced a verdict (kept with the evidence)."""
