@@ -45,7 +45,8 @@ def test_live_frame_analyser_uses_the_configured_qr_gap_and_url_patterns(monkeyp
     )
     an = FrameAnalyzer("s", cfg, FakeClients(), Engines(cfg).matcher)
     got = asyncio.run(an.analyse(_frames([0.0, 1.0, 4.0, 4.5])))
-    assert [s.t for s in got.signals if s.kind == "qr.url"] == [0.0, 4.0]
+    # first sighting at once, the seconds it stayed (0-1 s) when it left, then the new appearance
+    assert [(s.t, s.end) for s in got.signals if s.kind == "qr.url"] == [(0.0, 0.0), (0.0, 1.0), (4.0, 4.0)]
 
 
 class ScoringClients(FakeClients):
