@@ -46,6 +46,7 @@ from moderation.config.policy import (
     RiskTier,
     SignalRule,
 )
+from moderation.config.records import RecordsConfig
 from moderation.config.viewers import AgeConfig, GiftsConfig, ReplayIndexConfig
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "PipelineConfig",
     "PolicyConfig",
     "QrConfig",
+    "RecordsConfig",
     "ReplayIndexConfig",
     "RiskConfig",
     "RiskTier",

@@ -14,6 +14,7 @@ from moderation.config.ingest import AUDIO_WINDOW_S, AllowList, StreamOpenConfig
 from moderation.config.intent import IntentConfig
 from moderation.config.media import AsrConfig, ChatConfig, OcrConfig, QrConfig, SamplingConfig, VisionConfig
 from moderation.config.policy import PolicyConfig
+from moderation.config.records import RecordsConfig
 from moderation.config.viewers import AgeConfig, GiftsConfig, ReplayIndexConfig
 
 
@@ -183,6 +184,7 @@ class PipelineConfig(_Strict):
     evidence: EvidenceConfig = EvidenceConfig()
     live: LiveConfig = LiveConfig()
     batching: BatchingConfig = BatchingConfig()
+    records: RecordsConfig = RecordsConfig()
     lexicon_dir: str | None = Field(None, description="Lexicon folder; None = models/lexicons.")
 
 
