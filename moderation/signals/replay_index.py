@@ -120,28 +120,33 @@ class ReplayIndex:
                 ids.append(gid)
 
     def lookup(self, h: int) -> list[tuple[str, float, int]]:
-        """(stream, media time, distance) of fingerprints within ``match_bits`` of ``h``."""
+        """(stream, media time, distance) of fingerprints within ``match_bits`` of ``h``, nearest
+        first. The band tables give the candidate ids; their full hashes are compared in one
+        vectorised pass (numpy views of the arrays, no copy)."""
         self.lookups += 1
-        seen: set[int] = set()
-        out: list[tuple[str, float, int]] = []
-        base, n, r = self._base, len(self._hashes), self.cfg.match_bits
+        found: list[array[int]] = []
         for b, table in enumerate(self._tables):
             key = (h >> (b * _BAND_BITS)) & _BAND_MASK
             for m in self._flips:
                 ids = table.get(key ^ m)
-                if ids is None:
-                    continue
-                for gid in ids:
-                    i = gid - base
-                    if i < 0 or i >= n or gid in seen:
-                        continue
-                    seen.add(gid)
-                    d = (self._hashes[i] ^ h).bit_count()
-                    if d <= r:
-                        out.append((self._names[self._streams[i]], self._times[i], d))
-        self.candidates += len(seen)
-        out.sort(key=lambda x: x[2])
-        return out[: self.cfg.max_candidates]
+                if ids is not None:
+                    found.append(ids)
+        if not found or not self._hashes:
+            return []
+        idx = np.unique(np.concatenate([np.frombuffer(a, dtype=np.int64) for a in found])) - self._base
+        idx = idx[(idx >= 0) & (idx < len(self._hashes))]
+        self.candidates += len(idx)
+        hashes = np.frombuffer(self._hashes, dtype=np.uint64)
+        dist = np.bitwise_count(hashes[idx] ^ np.uint64(h))
+        del hashes  # release the buffer: the array must stay resizable
+        keep = dist <= self.cfg.match_bits
+        idx, dist = idx[keep], dist[keep]
+        order = np.argsort(dist, kind="stable")[: self.cfg.max_candidates]
+        out: list[tuple[str, float, int]] = []
+        for k in order:
+            i = int(idx[k])
+            out.append((self._names[self._streams[i]], self._times[i], int(dist[k])))
+        return out
 
     def expire(self, now: float) -> None:
         """Drop fingerprints older than the horizon (they were added in pool-clock order)."""
