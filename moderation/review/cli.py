@@ -198,16 +198,45 @@ def token_cmd(
 
 @review_app.command("purge")
 def purge_cmd(
-    days: Annotated[float, typer.Option(help="Retention period in days.")] = ReviewSettings().retention_days,
+    days: Annotated[
+        float | None, typer.Option(help="Default retention in days (default: the pipeline's records.retention_days).")
+    ] = None,
+    records: Annotated[
+        Path | None, typer.Option("--records", help="Records folder to purge too (default: records.dir).")
+    ] = None,
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", help="Pipeline preset or YAML whose 'records' section applies.")
+    ] = None,
     queue: QueueOpt = DEFAULT_QUEUE_URL,
     media: MediaOpt = None,
 ) -> None:
-    """Delete clips/thumbnails of items decided more than DAYS ago; decisions stay (run daily)."""
-    from moderation.review.retention import purge_expired
+    """Apply retention (run daily): delete clips/thumbnails of items decided longer ago than their
+    category's period and record files past theirs; decisions stay, and nothing a hold covers
+    (items under review, confirmed items) is deleted."""
+    from moderation.config import ConfigError, RecordsConfig, load_pipeline
+    from moderation.review.retention import apply_retention
 
+    cfg = RecordsConfig()
+    if pipeline is not None:
+        try:
+            cfg = load_pipeline(pipeline).records
+        except ConfigError as exc:
+            raise _fail(str(exc)) from None
+    if days is not None:
+        if not days >= 0:
+            raise _fail(f"--days {days}: must be >= 0")
+        cfg = cfg.model_copy(update={"retention_days": days})
+    folder = records if records is not None else (Path(cfg.dir) if cfg.dir else None)
+    if folder is not None and not folder.is_dir():
+        raise _fail(f"--records {folder}: not a folder")
     _, s = _open(queue, media)
-    res = purge_expired(s, days)
+    res = apply_retention(s, cfg, folder)
     typer.echo(f"purged evidence of {res.items} item(s), {res.files} file(s) deleted")
+    if folder is not None:
+        typer.echo(
+            f"records in {folder}: {res.records} file(s) deleted ({res.record_bytes / 1e6:.1f} MB), "
+            f"{res.held} past retention kept under hold"
+        )
 
 
 if __name__ == "__main__":
