@@ -86,8 +86,8 @@ def test_period_per_record_kind(store: ReviewStore, clock: Clock, tmp_path: Path
 
 
 def test_clips_per_category_and_confirmed_items_held(
-    store: ReviewStore, clock: Clock, evidence, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    store: ReviewStore, clock: Clock, evidence: Callable[..., tuple[str, list[str]]], tmp_path: Path
+) -> None:
     base = [tmp_path / "scan"]
 
     def item(category: str, start: float, action: str) -> int:
