@@ -139,6 +139,8 @@ class CategoryPolicy(_Strict):
 
 
 _KEYWORDS = {"asr.keyword": SignalRule(), "ocr.keyword": SignalRule(), "chat.keyword": SignalRule()}
+#: Room metadata (moderation/signals/room.py): title/introduction/nickname and text on the cover/avatar.
+_KEYWORDS |= {"room.keyword": SignalRule(), "room.ocr.keyword": SignalRule()}
 
 #: Per-class NudeNet scores that count without open_nsfw agreeing. Buttocks fire on swimwear and
 #: sports footage far more often than the other classes, so they need more.
@@ -160,6 +162,8 @@ def _vision_rules() -> dict[str, SignalRule]:
         "image.nudenet": SignalRule(labels=dict(_NUDENET_LABELS), agree_score=0.3),
         "image.nsfw": SignalRule(),
         "image.model.*": SignalRule(),
+        "room.image.nudenet": SignalRule(labels=dict(_NUDENET_LABELS), agree_score=0.3),  # cover / avatar
+        "room.image.nsfw": SignalRule(),
     }
 
 
