@@ -8,8 +8,8 @@ What the learned classifier adds to the keyword rules, per message:
   signal (probability at or above its threshold): the classifier as a channel that can open a
   verdict on its own at that bar. A benign message is a false positive when either says anything.
 * **rules + intent + veto** — as above, but a rule verdict is dropped when the classifier calls
-  the line confidently harmless (P(benign) ≥ ``veto_score``): what vetoing counter-speech
-  costs in recall and saves in false positives.
+  the line confidently harmless (P(benign) ≥ ``veto_score``, or ``VETO_PROBE`` while the pipeline
+  leaves the veto off): what vetoing counter-speech costs in recall and saves in false positives.
 
 Sets: the corpus's ``heldout`` split (the classifier head never trained on it) and
 ``text_intent_fresh.jsonl``, written apart from the lexicon (plain, slang, implicit violating lines
@@ -33,6 +33,8 @@ from moderation.signals.intent import intent_signals, vetoed_lines
 
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
 SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9)
+#: P(benign) the veto row uses when the pipeline leaves the veto off (its default).
+VETO_PROBE = 0.8
 VerdictFn = Callable[[str], set[str]]
 
 
@@ -62,6 +64,7 @@ def _score(
 ) -> dict[str, Any]:
     """Recall per category and evasion class, and the benign false-positive rate, three ways."""
     msgs = [ChatMessage("bench", float(i), "viewer", r["text"]) for i, r in enumerate(rows)]
+    cfg = cfg.model_copy(update={"veto_score": cfg.veto_score or VETO_PROBE})
     sigs = intent_signals(msgs, probs, cfg)
     intent_cats: list[set[str]] = [set() for _ in rows]
     for s in sigs:
@@ -133,7 +136,7 @@ def markdown(res: dict[str, Any]) -> list[str]:
         "## Intent classifier (rules vs rules + intent)",
         "",
         f"Models: {', '.join(res['model_versions'])}; threshold {cfg['min_score']} "
-        f"(overrides {cfg['thresholds'] or 'none'}), veto at P(benign) ≥ {cfg['veto_score']}.",
+        f"(overrides {cfg['thresholds'] or 'none'}), veto row at P(benign) ≥ {cfg['veto_score'] or VETO_PROBE}.",
         "",
     ]
     for name, s in res["sets"].items():

@@ -4,7 +4,8 @@ The classifier (:mod:`moderation.infer.intent`) gives every chat line class prob
 settings turn them into ``text.intent`` signals (:mod:`moderation.signals.intent`). Thresholds are
 per category because the classes are not equally separable: ``benchmarks/text_quality.py --intent``
 reports recall and benign false positives per class, so a deployment can move one category's bar
-without touching the others.
+without touching the others. The default bar (0.8) was picked on the corpus's held-out split: the
+classifier alone flags 0.4 % of its benign lines there.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class IntentConfig(_Strict):
         False, description="Run the classifier on chat (about 15-50 ms of one core per line, batched)."
     )
     min_score: float = Field(
-        0.7,
+        0.8,
         gt=0,
         le=1,
         description="P(category) at or above which a line yields a text.intent signal for that category.",
@@ -30,10 +31,11 @@ class IntentConfig(_Strict):
         default_factory=dict, description="Per-category overrides of min_score, e.g. {vulgar: 0.8}."
     )
     veto_score: float | None = Field(
-        0.8,
+        None,
         gt=0,
         le=1,
-        description="P(benign) at or above which a line also yields a counter-evidence signal (None: never).",
+        description="P(benign) at or above which a line also yields a counter-evidence signal (None: never). "
+        "Off by default: on the held-out split a veto at 0.8 cost tipping recall and removed no false verdict.",
     )
     veto_category: str = Field(
         "intent_benign",
