@@ -7,8 +7,9 @@ their inverse frequency so 1,100 benign lines do not drown 200 vulgar ones). It 
 evasion classes (``SPELLING``): the ``heldout`` split and
 ``text_intent_fresh.jsonl`` are what ``benchmarks/text_quality.py --intent`` measures it on.
 
-The result is deterministic (zero init, fixed iterations), so rerunning it on the same corpus and
-encoder reproduces the file and the hash in ``models/chat-intent.yaml``.
+The result is deterministic (zero init, fixed iterations, weights rounded to 5 significant
+digits), so rerunning it on the same corpus and encoder reproduces the file and its hash in
+``models/chat-intent.yaml``, barring last-bit differences between BLAS builds.
 
 Run: ``python scripts/train_intent.py`` (a minute or so: it embeds ~1,300 lines on one core).
 """
