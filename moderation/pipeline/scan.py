@@ -12,9 +12,11 @@ complete or not there.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from moderation.config import PipelineConfig
 from moderation.errors import InputError
@@ -98,5 +100,14 @@ def run_scan(
     if out is not None:
         with ReportWriter(out) as writer:
             for f in summary.files:
-                writer.write(f.verdicts)
+                writer.write_records(with_stream_duration(v.to_record(), f.info) for v in f.verdicts)
     return summary
+
+
+def with_stream_duration(record: dict[str, Any], info: MediaInfo) -> dict[str, Any]:
+    """``record`` with the scanned file's duration as ``stream_duration`` (when the container
+    gives one), so the review queue draws the stream's timeline to its real length."""
+    dur = info.duration
+    if dur is not None and math.isfinite(dur) and dur >= 0:
+        record["stream_duration"] = round(dur, 3)
+    return record

@@ -51,6 +51,15 @@ def test_planted_gambling_event_found_at_the_right_time(scanned, kind: str, sign
     assert v["end"] <= ev.end + TOL + 5.0  # does not swallow the rest of the stream
 
 
+def test_qr_verdict_spans_the_display_and_reads_high(scanned) -> None:  # type: ignore[no-untyped-def]
+    manifest, records, _ = scanned
+    ev = _event(manifest, "qr")
+    (v,) = [r for r in records if any(s["kind"] == "qr.url" for s in r["signals"])]
+    assert v["severity"] == "high", v  # a sign-up URL named after a casino is strong evidence
+    assert abs(v["start"] - ev.start) <= TOL and v["end"] >= ev.end - TOL  # the seconds it was shown
+    assert all(abs(r["stream_duration"] - manifest.duration) < 0.5 for r in records)  # the review timeline's length
+
+
 def test_nothing_flagged_on_benign_parts(scanned) -> None:  # type: ignore[no-untyped-def]
     manifest, records, _ = scanned
     planted = [e for e in manifest.events if e.category != "benign"]
