@@ -64,8 +64,8 @@ def stream_folder(stream: str) -> str:
     reach the filesystem, and two ids that sanitise alike (``a/b``, ``a_b``) must not share a folder.
     """
     safe = _SAFE.sub("_", stream).strip(".") or "_"
-    if safe == stream:
-        return stream[:120]
+    if safe == stream and len(stream) <= 120:
+        return stream
     return f"{safe[:100]}-{hashlib.blake2b(stream.encode(), digest_size=4).hexdigest()}"
 
 

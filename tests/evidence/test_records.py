@@ -101,8 +101,8 @@ def test_bad_frame_and_unwritable_folder_are_counted_not_raised(tmp_path: Path) 
 
 def test_stream_folder_is_path_safe_and_distinct() -> None:
     assert stream_folder("room1") == "room1"
-    names = {stream_folder(s) for s in ("a/b", "a_b", "../etc", "a\\b")}
-    assert len(names) == 4
+    names = {stream_folder(s) for s in ("a/b", "a_b", "../etc", "a\\b", "x" * 130, "x" * 131)}
+    assert len(names) == 6 and all(len(n) <= 120 for n in names)
     assert all("/" not in n and "\\" not in n and not n.startswith(".") for n in names)
 
 
