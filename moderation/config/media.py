@@ -157,12 +157,16 @@ class ChatConfig(_Strict):
     max_bad_lines_logged: int = Field(20, ge=0, description="Bad lines logged one by one; the rest only counted.")
     timeout_s: float = Field(10.0, gt=0, description="Connect/read timeout of an HTTP(S) chat feed.")
     live_ahead_s: float = Field(
-        30.0, ge=0, allow_inf_nan=False,
+        30.0,
+        ge=0,
+        allow_inf_nan=False,
         description="Live: a message may be at most this far ahead of the stream's media clock (clock skew "
         "between the chat service and the origin); later ones are bad lines.",
-    )  # fmt: skip
+    )
     recording_slack_s: float = Field(
-        5.0, ge=0, allow_inf_nan=False,
+        5.0,
+        ge=0,
+        allow_inf_nan=False,
         description="Offline (scan --chat): a message may be at most this far past the recording's end; "
         "later ones are bad lines.",
-    )  # fmt: skip
+    )

@@ -14,8 +14,9 @@ from pydantic import ValidationError
 from moderation.config.pipeline import ConfigError, PipelineConfig
 
 
-def with_overrides(cfg: PipelineConfig, section: str, update: Mapping[str, object],
-                   options: Mapping[str, str] | None = None) -> PipelineConfig:  # fmt: skip
+def with_overrides(
+    cfg: PipelineConfig, section: str, update: Mapping[str, object], options: Mapping[str, str] | None = None
+) -> PipelineConfig:
     """``cfg`` with ``update`` merged into its ``section`` (e.g. ``"live"``), validated as a whole.
 
     ``options`` maps a field name to the command-line option that set it, so the one-line

@@ -155,13 +155,16 @@ class LiveConfig(StreamOpenConfig, AllowList):
         """A typo in a placeholder fails when the config loads, not when the first stream starts."""
         if v is None:
             return v
-        allowed = {"app": "a", "name": "n"} if info.field_name == "hook_source" else {
-            "stream": "s", "app": "a", "name": "n"}  # fmt: skip
+        allowed = (
+            {"app": "a", "name": "n"} if info.field_name == "hook_source" else {"stream": "s", "app": "a", "name": "n"}
+        )
         try:
             v.format(**allowed)
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"bad template {v!r} ({type(exc).__name__}: {exc}); placeholders: "
-                             f"{', '.join('{' + k + '}' for k in allowed)}") from exc  # fmt: skip
+            raise ValueError(
+                f"bad template {v!r} ({type(exc).__name__}: {exc}); placeholders: "
+                f"{', '.join('{' + k + '}' for k in allowed)}"
+            ) from exc
         return v
 
 
