@@ -15,12 +15,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field, field_validator
 
+from moderation.config.records import RecordsConfig
 from moderation.review import media
 from moderation.review.auth import Auth, AuthError, Principal
 from moderation.review.deps import api_admin, api_user
 from moderation.review.queue_query import DEFAULT_SORT, check_sort, cursor_of, queue_filters
 from moderation.review.records import CATEGORY_PATTERN, RecordError, VerdictRecord
-from moderation.review.retention import purge_expired
+from moderation.review.retention import apply_retention
 from moderation.review.store import MAX_ID, Filters, Invalid, ReviewStore
 
 router = APIRouter(prefix="/api", tags=["review"])
@@ -273,6 +274,8 @@ def create_token(request: Request, body: TokenIn, admin: AdminUser) -> dict[str,
 
 @router.post("/admin/retention/purge", summary="Purge evidence of items decided before the retention period [admin]")
 def purge(request: Request, admin: AdminUser) -> dict[str, Any]:
+    # The same rules as ``moderation review purge`` (legal hold on confirmed items included); the
+    # API has no records folder, so only the queue's clips and thumbnails are considered.
     days = request.app.state.settings.retention_days
-    res = purge_expired(_store(request), days, actor=admin.name)
+    res = apply_retention(_store(request), RecordsConfig(retention_days=days), None, actor=admin.name)
     return {"items": res.items, "files": res.files, "retention_days": days}
