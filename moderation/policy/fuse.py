@@ -214,7 +214,12 @@ class Fuser:
                 ep.tail.append(signal)
         elif opens and _kofn_ok(st, t):
             evidence = [e.signal for e in st.recent if st.consumed_until < e.t <= t]
-            st.episode = _Episode(start=min(s.t for s in evidence), evidence=evidence, last_hot=t, peak=score)
+            if not evidence:  # a late signal, at or before the last episode's end, raised later moments
+                evidence = [e.signal for e in st.recent if st.consumed_until < e.t < t + st.policy.window_s]
+            if evidence:
+                start = min(s.t for s in evidence)
+                hot = max(t, max(s.t for s in evidence))
+                st.episode = _Episode(start=start, evidence=evidence, last_hot=hot, peak=score)
         return out
 
     # ------------------------------------------------------------------ time
