@@ -56,16 +56,19 @@ def test_late_signal_before_a_closed_episode_opens_from_the_later_evidence() -> 
 
     fuser = Fuser("s", _POLICY)
     out = []
-    for s in [
+    for step in [
         sig("ocr.keyword", 6.92, 0.5, "百家乐"),
         sig("ocr.keyword", 17.34, 1.0, "下注"),
-        sig("ocr.keyword", 16.59, 0.9, "百家乐"),
+        26.01,  # closes the episode that 17.34 opened
+        sig("ocr.keyword", 16.59, 0.9, "百家乐"),  # late: before that episode's end
         sig("chat.keyword", 0.28, 0.5, "下注", "u1"),
+        21.79,
         sig("asr.keyword", 13.18, 0.5, "百家乐"),
         sig("ocr.keyword", 5.03, 1.0, "百家乐"),
+        20.1,
         sig("chat.keyword", 17.51, 0.5, "下注", "u1"),
+        27.4,
     ]:
-        out += fuser.add(s)
+        out += fuser.advance(step) if isinstance(step, float) else fuser.add(step)
     out += fuser.finish()
-    assert all(v.signals and v.start <= v.end for v in out)
-    assert any(v.subject is not None and v.subject.kind == "streamer" for v in out)
+    assert out and all(v.signals and v.start <= v.end for v in out)
