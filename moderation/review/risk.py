@@ -1,77 +1,36 @@
-"""Streamer risk tiers fed by review decisions (POLICY.md: 分类分级管理, 信用评价体系).
+"""Streamer risk rows of the review store (POLICY.md: 分类分级管理, 信用评价体系).
 
-Deliberately simple and monotone so a reviewer can predict it:
-
-* ``tier`` starts at 0. Each **confirmed** violation raises it by one, up to ``MAX_TIER``; a
-  confirmed ``high``/``critical`` verdict raises it by two. Tiers never drop automatically —
-  lowering a tier is an admin decision outside this module.
-* ``fp_weight`` (1.0 = trust the detectors fully) is how much a streamer's automatic flags are
-  believed. Each **dismissed** (false-positive) verdict multiplies it by ``FP_DECAY`` down to
-  ``FP_FLOOR``; a confirmation restores one step (divides by ``FP_DECAY``, capped at 1.0).
-* **escalations** are counted only.
-* Decisions on **viewer** verdicts (a viewer's chat, ``subject.kind == "viewer"``) never change
-  the streamer's risk: the streamer is not answerable for what their audience writes.
-
-The pipeline reads ``sampling_multiplier(tier)`` to give riskier streams denser sampling
-(DESIGN.md §2: "riskier streams get more GPU").
+The rules — how one decision moves a streamer's tier and ``fp_weight``, what a tier buys, that
+decisions on viewer verdicts leave the streamer's risk alone — are the one risk model,
+:mod:`moderation.policy.risk` (configured by ``policy.risk``). This module keeps one row per
+streamer in ``streamer_risk`` and applies those rules inside each decision's transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from moderation.policy.risk import MAX_TIER, StreamerRisk, counts_against_streamer, next_risk, sampling_multiplier
 from moderation.review import schema
 
-MAX_TIER = 3
-FP_DECAY = 0.9
-FP_FLOOR = 0.5
-_SAMPLING = (1.0, 1.5, 2.0, 3.0)
-
-
-@dataclass(frozen=True)
-class StreamerRisk:
-    streamer: str
-    tier: int = 0
-    confirmed: int = 0
-    dismissed: int = 0
-    escalated: int = 0
-    fp_weight: float = 1.0
-    updated_at: float = 0.0
-
-
-def sampling_multiplier(tier: int) -> float:
-    """Frame/audio sampling-rate multiplier for a stream of this tier."""
-    return _SAMPLING[max(0, min(MAX_TIER, tier))]
-
-
-def next_risk(cur: StreamerRisk, action: str, severity: str, now: float) -> StreamerRisk:
-    """Pure rule: the risk after one decision (see module docstring)."""
-    tier, fp = cur.tier, cur.fp_weight
-    confirmed, dismissed, escalated = cur.confirmed, cur.dismissed, cur.escalated
-    if action == "confirm":
-        tier = min(MAX_TIER, tier + (2 if severity in ("high", "critical") else 1))
-        fp = min(1.0, fp / FP_DECAY)
-        confirmed += 1
-    elif action == "dismiss":
-        fp = max(FP_FLOOR, fp * FP_DECAY)
-        dismissed += 1
-    elif action == "escalate":
-        escalated += 1
-    return StreamerRisk(cur.streamer, tier, confirmed, dismissed, escalated, round(fp, 6), now)
+__all__ = [
+    "MAX_TIER",
+    "StreamerRisk",
+    "apply_decision",
+    "counts_against_streamer",
+    "get_risk",
+    "list_risk",
+    "next_risk",
+    "sampling_multiplier",
+]
 
 
 def get_risk(conn: sa.Connection, streamer: str) -> StreamerRisk:
     """Current risk of a streamer (the defaults when never decided on)."""
     row = conn.execute(sa.select(schema.streamer_risk).where(schema.streamer_risk.c.streamer == streamer)).first()
     return StreamerRisk(**row._mapping) if row else StreamerRisk(streamer)
-
-
-def counts_against_streamer(subject: str | None) -> bool:
-    """Whether a decision on a verdict about ``subject`` (its kind) changes the streamer's risk."""
-    return subject != "viewer"
 
 
 def apply_decision(
