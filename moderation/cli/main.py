@@ -34,6 +34,8 @@ app = typer.Typer(
 app.add_typer(review_app, name="review")
 app.command("watch")(watch)  # live commands: moderation/cli/live.py (heavy imports stay lazy)
 app.command("serve")(serve)
+
+
 def _pipeline(name: str | None) -> PipelineConfig:
     return load_pipeline(name)
 
@@ -45,18 +47,23 @@ def _verdict_table(records: list[dict[str, object]]) -> Table:
     for r in records:
         sigs = r["signals"]
         assert isinstance(sigs, list)
-        evidence = ", ".join(
-            sorted({f"{s['kind']}:{s.get('term') or s.get('label') or ''}".rstrip(":") for s in sigs})
-        )
+        evidence = ", ".join(sorted({f"{s['kind']}:{s.get('term') or s.get('label') or ''}".rstrip(":") for s in sigs}))
         table.add_row(
-            str(r["stream"]), str(r["category"]), str(r["severity"]), f"{r['score']:.2f}",
-            f"{r['start']:.1f}", f"{r['end']:.1f}", evidence, str(r.get("clip") or "-"),
+            str(r["stream"]),
+            str(r["category"]),
+            str(r["severity"]),
+            f"{r['score']:.2f}",
+            f"{r['start']:.1f}",
+            f"{r['end']:.1f}",
+            evidence,
+            str(r.get("clip") or "-"),
         )
     return table
 
 
-def _scan_chat(inputs: list[str], pipeline: str | None, out: Path | None, clips: Path | None,
-               chat: str) -> RescanSummary:
+def _scan_chat(
+    inputs: list[str], pipeline: str | None, out: Path | None, clips: Path | None, chat: str
+) -> RescanSummary:
     """One recording plus its chat feed, in process (``runtime/local.py``, no ledger: chat changes results)."""
     import time
 
@@ -70,9 +77,16 @@ def _scan_chat(inputs: list[str], pipeline: str | None, out: Path | None, clips:
     result = FileResult.of(f)
     duration = f.info.duration or 0.0
     gaps = [Incomplete(str(f.path), result.missing_s, duration)] if result.missing_s > 0 else []
-    return RescanSummary(report=out, files_total=1, scanned=1, records=[v.to_record() for v in f.verdicts],
-                         media_s=max(duration - result.missing_s, 0.0), wall_s=time.monotonic() - t0,
-                         incomplete=gaps, corrupt_packets=result.corrupt_packets)
+    return RescanSummary(
+        report=out,
+        files_total=1,
+        scanned=1,
+        records=[v.to_record() for v in f.verdicts],
+        media_s=max(duration - result.missing_s, 0.0),
+        wall_s=time.monotonic() - t0,
+        incomplete=gaps,
+        corrupt_packets=result.corrupt_packets,
+    )
 
 
 def _check_outputs(out: Path | None, clips: Path | None, ledger: Path | None, chat: bool) -> None:
@@ -102,10 +116,16 @@ def _scan(
 
     cfg = _pipeline(pipeline)
     bar = Progress(
-        TextColumn("[bold]scanning"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("files {task.fields[files]}"), TextColumn("{task.fields[rate]} media-s/s"),
-        TextColumn("{task.fields[note]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=err, transient=False,
+        TextColumn("[bold]scanning"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("files {task.fields[files]}"),
+        TextColumn("{task.fields[rate]} media-s/s"),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
     )
     task = bar.add_task("scanning", total=1.0, files="0/0", rate="-", note="", start=False)
 
@@ -114,10 +134,19 @@ def _scan(
             bar.start()
             bar.start_task(task)
         rate = p.media_s_done / p.elapsed_s if p.elapsed_s > 0 else 0.0
-        note = ", ".join(x for x in (f"{p.skipped} already scanned" if p.skipped else "",
-                                     f"{p.failed} failed" if p.failed else "") if x)
-        bar.update(task, total=max(p.media_s_total, 1e-6), completed=p.media_s_done,
-                   files=f"{p.files_done}/{p.files_total}", rate=f"{rate:.1f}", note=note)
+        note = ", ".join(
+            x
+            for x in (f"{p.skipped} already scanned" if p.skipped else "", f"{p.failed} failed" if p.failed else "")
+            if x
+        )
+        bar.update(
+            task,
+            total=max(p.media_s_total, 1e-6),
+            completed=p.media_s_done,
+            files=f"{p.files_done}/{p.files_total}",
+            rate=f"{rate:.1f}",
+            note=note,
+        )
 
     def on_failure(f: FileFailure) -> None:
         bar.console.print(f"[yellow]skipped:[/yellow] {f.reason}", highlight=False, soft_wrap=True)
@@ -144,7 +173,11 @@ def scan(
         str | None, typer.Option(help="Ray cluster to run on ('auto' inside a cluster); default: local Ray.")
     ] = None,
     actors: Annotated[
-        int | None, typer.Option(min=0, help="Scan actors (default one per free CPU; 0 = in this process, no Ray).")
+        int | None,
+        typer.Option(
+            min=0,
+            help="Scan actors (default one per node, each scanning as many files at once as its node has CPUs over shared batchers; 0 = in this process, no Ray).",
+        ),
     ] = None,
     actor_gpus: Annotated[float, typer.Option(min=0, help="GPUs per scan actor (e.g. 0.25 on GPU nodes).")] = 0.0,
     ledger: Annotated[
@@ -153,13 +186,18 @@ def scan(
     resume: Annotated[bool, typer.Option(help="Skip files already scanned with this pipeline and models.")] = True,
     chat: Annotated[
         str | None,
-        typer.Option(help="Chat/danmaku feed of the one input: JSONL lines {t, user, text}, a file or http(s) URL; "
-                     "its chat.keyword signals are fused with the media's (in process)."),
+        typer.Option(
+            help="Chat/danmaku feed of the one input: JSONL lines {t, user, text}, a file or http(s) URL; "
+            "its chat.keyword signals are fused with the media's (in process)."
+        ),
     ] = None,
     chat_logs: Annotated[
         bool,
-        typer.Option("--chat-logs", help="Fuse each recording's stored chat log beside it (room.mp4 → "
-                     "room.chat.jsonl, lines {t, user, text}) when there is one; any number of inputs, on Ray."),
+        typer.Option(
+            "--chat-logs",
+            help="Fuse each recording's stored chat log beside it (room.mp4 → "
+            "room.chat.jsonl, lines {t, user, text}) when there is one; any number of inputs, on Ray.",
+        ),
     ] = False,
 ) -> None:
     """Re-scan recorded media offline and report verdicts (DESIGN.md §4.2).
@@ -174,13 +212,18 @@ def scan(
         if queue is not None and out is None:
             raise UserError("--queue needs --out (the report is what the queue imports, clips included)")
         if chat is not None and chat_logs:
-            raise UserError("--chat names one feed for one recording; --chat-logs finds each recording's own: "
-                            "give one of them")
+            raise UserError(
+                "--chat names one feed for one recording; --chat-logs finds each recording's own: give one of them"
+            )
         _check_outputs(out, clips, ledger, chat is not None)
-        opts = RescanOptions(address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume,
-                             chat_sidecars=chat_logs)
-        summary = _scan(inputs, pipeline, out, clips, opts) if chat is None else _scan_chat(
-            inputs, pipeline, out, clips, chat)
+        opts = RescanOptions(
+            address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume, chat_sidecars=chat_logs
+        )
+        summary = (
+            _scan(inputs, pipeline, out, clips, opts)
+            if chat is None
+            else _scan_chat(inputs, pipeline, out, clips, chat)
+        )
     records = summary.records
     console.print(_verdict_table(records))
     where = f"{summary.actors} Ray actors" if summary.used_ray else "in process"
@@ -269,8 +312,11 @@ def models(
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("MODERATION_LOG", "WARNING"), stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("MODERATION_LOG", "WARNING"),
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     app()
 
 

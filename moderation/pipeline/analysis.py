@@ -26,6 +26,7 @@ from moderation.infer.asr_stitch import LiveStitcher
 from moderation.messages import AudioWindow, OcrResult, Signal, VideoFrame, VisionResult
 from moderation.pipeline.clients import InferenceClients
 from moderation.sample.ocr_gate import OcrGate
+from moderation.signals.captions import CaptionTracker
 from moderation.signals.keywords import ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
 from moderation.signals.synthetic import FrameScores, SyntheticTracker, scoring_enabled
@@ -43,6 +44,7 @@ class Trackers:
     ocr_gate: OcrGate  # OCR rate + text-likely + changed since the last read
     qr: QrTracker
     synth: SyntheticTracker  # loops, classifier scores → signals, disclosure labels
+    captions: CaptionTracker  # a flagged caption lasts while its region still shows it (no re-OCR)
 
 
 def build_trackers(stream: str, cfg: PipelineConfig, matcher: KeywordMatcher) -> Trackers:
@@ -58,6 +60,7 @@ def build_trackers(stream: str, cfg: PipelineConfig, matcher: KeywordMatcher) ->
             url_patterns=qr.url_patterns,
         ),
         synth=SyntheticTracker(stream, cfg.synthetic, matcher.match),
+        captions=CaptionTracker(),
     )
 
 
@@ -117,7 +120,7 @@ class FrameAnalyzer:
         self.matcher = matcher
         self.strict = strict
         t = build_trackers(stream, cfg, matcher)
-        self.ocr_gate, self.qr, self.synth = t.ocr_gate, t.qr, t.synth
+        self.ocr_gate, self.qr, self.synth, self.captions = t.ocr_gate, t.qr, t.synth, t.captions
         self.counts = StageCounts()
 
     async def _call(self, fn: Any, items: Sequence[Any], what: str) -> list[Any]:
@@ -146,12 +149,28 @@ class FrameAnalyzer:
         ocr_results: list[OcrResult] = [r for r in ocr if r is not None]
         frame_scores: list[FrameScores] = [s if s is not None else () for s in scores] if synth_on else []
         signals = list(vision_signals(vision_results, cfg.vision))
-        signals += ocr_signals(ocr_results, self.matcher.match)
+        ocr_sigs = ocr_signals(ocr_results, self.matcher.match)
+        signals += ocr_sigs
+        signals += self._captions(frames, ocr_results, ocr_sigs)
         signals += qr
         # loop hashes: CPU, off the loop
         signals += await asyncio.to_thread(self.synth.observe, frames, ocr_results, frame_scores)
         hit_times = {s.t for s in signals}
         return FrameResult(signals, [f for f in frames if f.t in hit_times])
+
+    def _captions(
+        self, frames: Sequence[VideoFrame], ocr_results: Sequence[OcrResult], ocr_sigs: Sequence[Signal]
+    ) -> list[Signal]:
+        """Frame by frame, in order: a caption read on a frame is remembered there, and every frame
+        extends the captions still showing (reading the whole batch first would skip its earlier
+        frames for a caption re-read later in the batch)."""
+        read_at = {r.t for r in ocr_results}
+        out: list[Signal] = []
+        for f in frames:
+            if f.t in read_at:
+                out += self.captions.read(f, [s for s in ocr_sigs if s.t == f.t])
+            out += self.captions.observe(f)
+        return out
 
     def _qr(self, frames: Sequence[VideoFrame]) -> list[Signal]:
         out: list[Signal] = []
@@ -160,7 +179,8 @@ class FrameAnalyzer:
         return out
 
     def finish(self) -> list[Signal]:
-        return self.synth.finish()
+        """What the trackers still hold at the end of the stream: loops, QR spans, caption spans."""
+        return self.synth.finish() + self.qr.finish() + self.captions.finish()
 
 
 async def _none() -> list[Any]:

@@ -208,7 +208,7 @@ class Fuser:
                 ep.evidence.extend(ep.tail)
                 ep.evidence.append(signal)
                 ep.tail.clear()
-                ep.last_hot = max(ep.last_hot, t)
+                ep.last_hot = max(ep.last_hot, _hot_until(signal))
                 ep.peak = max(ep.peak, score)
             else:
                 ep.tail.append(signal)
@@ -218,7 +218,7 @@ class Fuser:
                 evidence = [e.signal for e in st.recent if st.consumed_until < e.t < t + st.policy.window_s]
             if evidence:
                 start = min(s.t for s in evidence)
-                hot = max(t, max(s.t for s in evidence))
+                hot = max(t, max(_hot_until(s) for s in evidence))
                 st.episode = _Episode(start=start, evidence=evidence, last_hot=hot, peak=score)
         return out
 
@@ -333,3 +333,10 @@ def fuse(stream: str, signals: Sequence[Signal], policy: PolicyConfig) -> list[V
 
 def _subject_order(subject: Subject | None) -> tuple[str, str]:
     return ("", "") if subject is None else (subject.kind, subject.id)
+
+
+def _hot_until(signal: Signal) -> float:
+    """Media time up to which a signal shows its evidence: its end for spans (a caption followed
+    on screen, a QR code while visible, a speech segment), else its instant. An episode stays open
+    for the merge gap after that, so a span reported late joins the violation it belongs to."""
+    return signal.end if signal.end is not None and signal.end > signal.t else signal.t

@@ -35,13 +35,17 @@ def _event(manifest: SampleManifest, kind: str):  # type: ignore[no-untyped-def]
     return ev
 
 
-@pytest.mark.parametrize(("kind", "signal_kind"), [("speech", "asr.keyword"), ("overlay", "ocr.keyword"),
-                                                   ("qr", "qr.url")])
+@pytest.mark.parametrize(
+    ("kind", "signal_kind"), [("speech", "asr.keyword"), ("overlay", "ocr.keyword"), ("qr", "qr.url")]
+)
 def test_planted_gambling_event_found_at_the_right_time(scanned, kind: str, signal_kind: str) -> None:  # type: ignore[no-untyped-def]
     manifest, records, _ = scanned
     ev = _event(manifest, kind)
     hits = [
-        s for r in records if r["category"] == "gambling" for s in r["signals"]
+        s
+        for r in records
+        if r["category"] == "gambling"
+        for s in r["signals"]
         if s["kind"] == signal_kind and ev.start - TOL <= s["t"] <= ev.end + TOL
     ]
     assert hits, f"no {signal_kind} signal for the {kind} event at {ev.start}-{ev.end}: {records}"
@@ -58,6 +62,19 @@ def test_qr_verdict_spans_the_display_and_reads_high(scanned) -> None:  # type: 
     assert v["severity"] == "high", v  # a sign-up URL named after a casino is strong evidence
     assert abs(v["start"] - ev.start) <= TOL and v["end"] >= ev.end - TOL  # the seconds it was shown
     assert all(abs(r["stream_duration"] - manifest.duration) < 0.5 for r in records)  # the review timeline's length
+
+
+def test_caption_verdict_lasts_while_the_caption_is_on_screen(scanned) -> None:  # type: ignore[no-untyped-def]
+    # The OCR gate re-reads a static caption only every few seconds; the caption tracker follows
+    # its region on every sampled frame, so the verdict spans the display, not the first read.
+    manifest, records, _ = scanned
+    ev = _event(manifest, "overlay")
+    (v,) = [
+        r
+        for r in records
+        if any(s["kind"] == "ocr.keyword" and ev.start - TOL <= s["t"] <= ev.end for s in r["signals"])
+    ]
+    assert v["end"] >= ev.end - 1.5, (v["start"], v["end"], ev.start, ev.end)
 
 
 def test_nothing_flagged_on_benign_parts(scanned) -> None:  # type: ignore[no-untyped-def]
