@@ -44,8 +44,11 @@ def quality(matcher: KeywordMatcher, lex: Lexicon, seed: int = 1) -> dict[str, o
     """Recall over generated evasion variants of every term and false positives on the benign
     corpus, so a speed-up that loses either shows up next to its number (same rules as the tests)."""
     rng = random.Random(seed)
-    pinyin_terms = {e.term for e in lex.entries if e.lang == "zh" and e.pinyin is not False
-                    and len(e.term) > 1 and all(c >= "\u3400" for c in e.term)}
+    pinyin_terms = {
+        e.term
+        for e in lex.entries
+        if e.lang == "zh" and e.pinyin is not False and len(e.term) > 1 and all(c >= "\u3400" for c in e.term)
+    }
     total = found = 0
     for e in lex.entries:
         vs = zh_variants(e.term, e.term in pinyin_terms, rng) if e.lang == "zh" else en_variants(e.term, rng)
@@ -55,8 +58,12 @@ def quality(matcher: KeywordMatcher, lex: Lexicon, seed: int = 1) -> dict[str, o
             found += any(h.term == e.term or h.category == e.category for h in hits)
     benign = benign_sentences()
     fps = sum(1 for s in benign if matcher.match(s))
-    return {"evasion_variants": total, "evasion_recall": round(found / total, 4),
-            "benign_sentences": len(benign), "benign_false_positives": fps}
+    return {
+        "evasion_variants": total,
+        "evasion_recall": round(found / total, 4),
+        "benign_sentences": len(benign),
+        "benign_false_positives": fps,
+    }
 
 
 def run(seconds: float) -> dict[str, object]:

@@ -157,8 +157,11 @@ def markdown(res: dict[str, Any]) -> list[str]:
             lines += ["", "| evasion | rules | rules + intent |", "|---|---|---|"]
             for e, r in ev.items():
                 lines.append(f"| {e} | {_pct(r)} | {_pct(s['rules+intent']['recall_by_evasion'][e])} |")
-        lines += ["", "| intent threshold | " + " | ".join(f"recall {k}" for k in CATEGORIES) + " | benign FP |",
-                  "|---|" + "---|" * (len(CATEGORIES) + 1)]  # fmt: skip
+        lines += [
+            "",
+            "| intent threshold | " + " | ".join(f"recall {k}" for k in CATEGORIES) + " | benign FP |",
+            "|---|" + "---|" * (len(CATEGORIES) + 1),
+        ]
         for t, m in s["sweep"].items():
             lines.append(_row(t, m))
         lines.append("")

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1
 export MODERATION_NO_SKIP=1
-.venv/bin/ruff check moderation tests benchmarks
+.venv/bin/ruff check moderation tests benchmarks scripts
+.venv/bin/ruff format --check moderation tests benchmarks scripts
 .venv/bin/mypy moderation
 .venv/bin/python -m pytest -q "$@"

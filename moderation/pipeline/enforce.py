@@ -75,8 +75,13 @@ class Enforcer:
     def warn(self, verdict: Verdict, target: Target) -> EnforcementResult:
         if not self.cfg.warn_webhook:
             return EnforcementResult("warn", False, "no enforcement.warn_webhook configured")
-        payload = {"action": "warn", "stream": target.stream, "app": target.app, "name": target.name,
-                   "verdict": verdict.to_record()}  # fmt: skip
+        payload = {
+            "action": "warn",
+            "stream": target.stream,
+            "app": target.app,
+            "name": target.name,
+            "verdict": verdict.to_record(),
+        }
         req = urllib.request.Request(
             self.cfg.warn_webhook,
             data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),

@@ -55,8 +55,14 @@ class TaskFailures:
             self.errors += 1
             first = self._first(_key(task, exc))
         if first:
-            log.error("%s: %s task: an item failed and was skipped (%s: %s); later failures like it are "
-                      "only counted", self.stream, task, type(exc).__name__, exc, exc_info=exc)  # fmt: skip
+            log.error(
+                "%s: %s task: an item failed and was skipped (%s: %s); later failures like it are only counted",
+                self.stream,
+                task,
+                type(exc).__name__,
+                exc,
+                exc_info=exc,
+            )
 
     def died(self, task: str, exc: BaseException) -> None:
         """``task`` ended with ``exc``; the caller restarts it."""
@@ -70,8 +76,13 @@ class TaskFailures:
             log.error("%s: %s", self.stream, self.failure)
 
 
-async def supervise(name: str, body: Callable[[], Coroutine[Any, Any, None]], failures: TaskFailures,
-                    pending: Callable[[], bool], max_backoff_s: float = 5.0) -> None:  # fmt: skip
+async def supervise(
+    name: str,
+    body: Callable[[], Coroutine[Any, Any, None]],
+    failures: TaskFailures,
+    pending: Callable[[], bool],
+    max_backoff_s: float = 5.0,
+) -> None:
     """Run the per-stream task ``body()``; if it dies, record it in ``failures`` and start it again
     (with backoff, so a fault that repeats at once does not spin) while ``pending()`` says more
     input may come. Cancelling still cancels: :class:`asyncio.CancelledError` is not caught."""

@@ -20,8 +20,31 @@ from moderation.errors import InputError
 from moderation.ingest.decode import MediaError, MediaInfo, file_url_path, is_file_url, probe
 from moderation.pipeline.ledger import file_sha256
 
-MEDIA_SUFFIXES = frozenset((".mp4", ".m4v", ".mkv", ".mov", ".webm", ".flv", ".ts", ".m2ts", ".mts", ".avi", ".wmv",
-                            ".mpg", ".mpeg", ".3gp", ".m4a", ".mp3", ".aac", ".wav", ".flac", ".ogg", ".opus"))
+MEDIA_SUFFIXES = frozenset(
+    (
+        ".mp4",
+        ".m4v",
+        ".mkv",
+        ".mov",
+        ".webm",
+        ".flv",
+        ".ts",
+        ".m2ts",
+        ".mts",
+        ".avi",
+        ".wmv",
+        ".mpg",
+        ".mpeg",
+        ".3gp",
+        ".m4a",
+        ".mp3",
+        ".aac",
+        ".wav",
+        ".flac",
+        ".ogg",
+        ".opus",
+    )
+)
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 

@@ -99,8 +99,15 @@ class ScanLedger:
     def put(self, entry: LedgerEntry) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (entry.content_sha, entry.pipeline_key, entry.path, entry.stream, entry.media_s,
-             json.dumps(list(entry.records), ensure_ascii=False), time.time()),
+            (
+                entry.content_sha,
+                entry.pipeline_key,
+                entry.path,
+                entry.stream,
+                entry.media_s,
+                json.dumps(list(entry.records), ensure_ascii=False),
+                time.time(),
+            ),
         )
         self._db.commit()
 

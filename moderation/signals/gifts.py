@@ -137,19 +137,28 @@ class GiftTracker:
         out: list[Signal] = []
         if v.total.total > cfg.user_limit:
             out += self._emit(
-                "gift.user_total", g, viewer, _over(v.total.total, cfg.user_limit),
+                "gift.user_total",
+                g,
+                viewer,
+                _over(v.total.total, cfg.user_limit),
                 f"viewer tipped {v.total.total:g} in {cfg.user_window_s:g}s (limit {cfg.user_limit:g})",
-            )  # fmt: skip
+            )
         if len(v.burst.items) >= cfg.burst_count:
             out += self._emit(
-                "gift.burst", g, viewer, min(1.0, 0.6 + 0.2 * len(v.burst.items) / cfg.burst_count),
+                "gift.burst",
+                g,
+                viewer,
+                min(1.0, 0.6 + 0.2 * len(v.burst.items) / cfg.burst_count),
                 f"{len(v.burst.items)} gifts ({v.burst.total:g}) in {cfg.burst_window_s:g}s",
-            )  # fmt: skip
+            )
         if self._room.total > cfg.room_limit:
             out += self._emit(
-                "gift.room_total", g, Subject("room", self.stream), _over(self._room.total, cfg.room_limit),
+                "gift.room_total",
+                g,
+                Subject("room", self.stream),
+                _over(self._room.total, cfg.room_limit),
                 f"room received {self._room.total:g} in {cfg.room_window_s:g}s (limit {cfg.room_limit:g})",
-            )  # fmt: skip
+            )
         out += self._after_inducement(g)
         minor = self._minors.get(g.user)
         if minor is not None and 0 <= g.t - minor[0] <= cfg.minor_memory_s:
@@ -167,10 +176,14 @@ class GiftTracker:
             amount = self._after[key] = self._after.get(key, 0.0) + g.amount
             if amount >= cfg.inducement_min_amount:
                 out += self._emit(
-                    "gift.after_inducement", g, Subject("streamer", self.stream), 0.8,
+                    "gift.after_inducement",
+                    g,
+                    Subject("streamer", self.stream),
+                    0.8,
                     f"viewer {g.user} tipped {amount:g} within {g.t - ti:.0f}s of {said!r}",
-                    label=f"inducement_t={ti:.1f}", key=f"{g.user}@{ti:.3f}",
-                )  # fmt: skip
+                    label=f"inducement_t={ti:.1f}",
+                    key=f"{g.user}@{ti:.3f}",
+                )
                 break
         return out
 
@@ -195,10 +208,18 @@ class GiftTracker:
         self._emitted[slot] = g.t
         return [
             Signal(
-                kind=kind, stream=self.stream, t=g.t, score=score, category=category, term=g.gift or None,
-                text=text, label=label, user=g.user, subject=subject,
+                kind=kind,
+                stream=self.stream,
+                t=g.t,
+                score=score,
+                category=category,
+                term=g.gift or None,
+                text=text,
+                label=label,
+                user=g.user,
+                subject=subject,
             )
-        ]  # fmt: skip
+        ]
 
     def _advance(self, t: float) -> None:
         """Move the clock to ``t`` (never back) and drop what every window has left behind."""

@@ -197,11 +197,7 @@ class ReplayIndex:
     def observe_hash(self, stream: str, t: float, h: int, now: float) -> list[Signal]:
         """:meth:`observe` for an already computed fingerprint (no keyframe throttling)."""
         self.expire(now)
-        matches = [
-            (src, ts, d)
-            for src, ts, d in self.lookup(h)
-            if src != stream or t - ts >= self.cfg.min_self_lag_s
-        ]  # fmt: skip
+        matches = [(src, ts, d) for src, ts, d in self.lookup(h) if src != stream or t - ts >= self.cfg.min_self_lag_s]
         self.add(stream, t, h, now)
         runs = self._runs.setdefault(stream, [])
         tol = self.cfg.lag_tolerance_s

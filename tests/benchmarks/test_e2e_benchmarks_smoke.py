@@ -1,4 +1,4 @@
-"""Issue 9's end-to-end benchmarks (baseline, rescan, live capacity) run in smoke mode.
+"""The end-to-end benchmarks (baseline, rescan, live capacity) run in smoke mode.
 
 Not timed tests: this only proves the scripts still work end to end and write well-formed JSON +
 Markdown with the machine described, so a real run does not fail on a renamed API. The three

@@ -13,8 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_smoke_run_writes_cost_and_memory(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "replay_index.py"), "--smoke", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     data = json.loads((tmp_path / "replay_index.json").read_text())
     assert data["smoke"] is True and data["phash_720p_ms"] > 0

@@ -9,8 +9,9 @@ import pytest
 
 
 def moderation(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "moderation", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "moderation", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 @pytest.mark.parametrize(
@@ -44,8 +45,13 @@ def test_bad_pipeline_yaml_names_key(tmp_path: Path) -> None:
 
 
 def test_models_lists_every_manifest_with_ok_hashes() -> None:
-    res = subprocess.run([sys.executable, "-m", "moderation", "models"], capture_output=True, text=True,
-                         env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "moderation", "models"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     for model_id in ("nudenet-320n", "open-nsfw", "rapidocr-ppocrv4", "whisper-base", "whisper-tiny-en"):
         assert model_id in res.stdout

@@ -1,4 +1,4 @@
-"""Offline re-scan at scale (issue 8, item 4): inputs, actor pool on local Ray, resume, bad files.
+"""Offline re-scan at scale: inputs, actor pool on local Ray, resume, bad files.
 
 Tiny generated clips (5 s, 320x240, a QR code in some) and a light pipeline (open_nsfw + QR, no
 OCR/ASR) keep this module to a few seconds of work plus one local Ray start shared by the module.
@@ -24,8 +24,7 @@ from moderation.report import read_report
 from moderation.samplegen import generate_sample
 from moderation.samplegen.sample import GAMBLING_URL, PlantedEvent
 
-LIGHT = {"sampling": {"fps": 2}, "vision": {"nudenet": False}, "ocr": {"enabled": False},
-         "asr": {"enabled": False}}
+LIGHT = {"sampling": {"fps": 2}, "vision": {"nudenet": False}, "ocr": {"enabled": False}, "asr": {"enabled": False}}
 
 
 def light_cfg(**over: object) -> PipelineConfig:
@@ -66,7 +65,9 @@ def test_expand_inputs_files_dirs_globs(media: Path) -> None:
     files = expand_inputs([str(media)])
     assert [Path(f).name for f in files] == ["f00.mp4", "f01.mp4", "f02.mp4", "f03.mp4", "junk.mp4"]
     assert [Path(f).name for f in expand_inputs([str(media / "f0[13].mp4"), str(media / "f01.mp4")])] == [
-        "f01.mp4", "f03.mp4"]  # glob sorted, duplicates dropped
+        "f01.mp4",
+        "f03.mp4",
+    ]  # glob sorted, duplicates dropped
     with pytest.raises(InputError, match="no file matches"):
         expand_inputs([str(media / "*.mkv")])
     with pytest.raises(InputError, match="no such file"):
@@ -79,8 +80,15 @@ def test_actor_pool_matches_in_process_and_skips_bad_file(media: Path, tmp_path:
     cfg = light_cfg()
     seen: list[RescanProgress] = []
     failed: list[str] = []
-    on_ray = run_rescan([str(media)], cfg, tmp_path / "ray.jsonl", None, RescanOptions(actors=2),
-                        on_progress=seen.append, on_failure=lambda f: failed.append(f.reason))
+    on_ray = run_rescan(
+        [str(media)],
+        cfg,
+        tmp_path / "ray.jsonl",
+        None,
+        RescanOptions(actors=2),
+        on_progress=seen.append,
+        on_failure=lambda f: failed.append(f.reason),
+    )
     inproc = run_rescan([str(media)], cfg, tmp_path / "local.jsonl", None, RescanOptions(actors=0))
     assert on_ray.used_ray and on_ray.actors == 2 and not inproc.used_ray
     assert read_report(tmp_path / "ray.jsonl") == read_report(tmp_path / "local.jsonl") == on_ray.records
@@ -94,7 +102,8 @@ def test_actor_pool_matches_in_process_and_skips_bad_file(media: Path, tmp_path:
 
 
 def test_resume_skips_files_scanned_with_same_pipeline_and_models(
-        media: Path, tmp_path: Path, local_ray: object) -> None:
+    media: Path, tmp_path: Path, local_ray: object
+) -> None:
     d = tmp_path / "in"
     make_files(d, 3)
     out = tmp_path / "report.jsonl"
@@ -116,8 +125,9 @@ def test_chat_logs_beside_recordings_are_fused_and_keyed(tmp_path: Path, local_r
     d = tmp_path / "in"
     make_files(d, 2)  # f00 has a QR code, f01 nothing
     log = d / "f01.chat.jsonl"
-    log.write_text(json.dumps({"t": 2.0, "user": "v1", "text": "百家乐 在线下注"}, ensure_ascii=False) + "\n",
-                   encoding="utf-8")
+    log.write_text(
+        json.dumps({"t": 2.0, "user": "v1", "text": "百家乐 在线下注"}, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     out = tmp_path / "r.jsonl"
     plain = run_rescan([str(d)], light_cfg(), tmp_path / "plain.jsonl", None, RescanOptions(actors=0))
     assert [r["stream"] for r in plain.records] == ["f00"] and plain.chat_logs == 0
@@ -126,14 +136,17 @@ def test_chat_logs_beside_recordings_are_fused_and_keyed(tmp_path: Path, local_r
     by_stream = {r["stream"]: r for r in on_ray.records}
     assert set(by_stream) == {"f00", "f01"}
     assert [(s["kind"], s["user"]) for s in by_stream["f01"]["signals"]] == [("chat.keyword", "v1")] * len(
-        by_stream["f01"]["signals"])
-    inproc = run_rescan([str(d)], light_cfg(), tmp_path / "local.jsonl", None,
-                        RescanOptions(actors=0, chat_sidecars=True))  # fmt: skip
+        by_stream["f01"]["signals"]
+    )
+    inproc = run_rescan(
+        [str(d)], light_cfg(), tmp_path / "local.jsonl", None, RescanOptions(actors=0, chat_sidecars=True)
+    )
     assert inproc.records == on_ray.records
     again = run_rescan([str(d)], light_cfg(), out, None, RescanOptions(actors=0, chat_sidecars=True))
     assert (again.scanned, again.skipped) == (0, 2)
-    log.write_text(log.read_text(encoding="utf-8") + json.dumps({"t": 3.0, "user": "v2", "text": "hi"}) + "\n",
-                   encoding="utf-8")
+    log.write_text(
+        log.read_text(encoding="utf-8") + json.dumps({"t": 3.0, "user": "v2", "text": "hi"}) + "\n", encoding="utf-8"
+    )
     edited = run_rescan([str(d)], light_cfg(), out, None, RescanOptions(actors=0, chat_sidecars=True))
     assert (edited.scanned, edited.skipped) == (1, 1)
 
@@ -153,8 +166,15 @@ def test_actor_that_dies_is_replaced_and_its_file_failed_after_retries(tmp_path:
     make_files(d, 3)
     (d / "f01.mp4").rename(d / "f01-crash.mp4")
     failed: list[str] = []
-    res = run_rescan([str(d)], light_cfg(), tmp_path / "r.jsonl", None, RescanOptions(actors=2),
-                     on_failure=lambda f: failed.append(f.reason), actor_cls=CrashOnBadName)
+    res = run_rescan(
+        [str(d)],
+        light_cfg(),
+        tmp_path / "r.jsonl",
+        None,
+        RescanOptions(actors=2),
+        on_failure=lambda f: failed.append(f.reason),
+        actor_cls=CrashOnBadName,
+    )
     assert res.scanned == 2 and [r["stream"] for r in res.records] == ["f00", "f02"]
     assert len(failed) == 1 and "f01-crash.mp4: scan worker died" in failed[0]
 
@@ -163,8 +183,24 @@ def test_cli_directory_exit_3_lists_the_bad_file_and_writes_report(media: Path, 
     pipe = tmp_path / "light.yaml"
     pipe.write_text("sampling: {fps: 2}\nvision: {nudenet: false}\nocr: {enabled: false}\nasr: {enabled: false}\n")
     out = tmp_path / "r.jsonl"
-    res = subprocess.run([sys.executable, "-m", "moderation", "scan", str(media), "--pipeline", str(pipe),
-                          "--out", str(out), "--actors", "0"], capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "moderation",
+            "scan",
+            str(media),
+            "--pipeline",
+            str(pipe),
+            "--out",
+            str(out),
+            "--actors",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 3, res.stderr
     assert "junk.mp4" in res.stderr and "Traceback" not in res.stderr
     assert "files 5/5" in res.stderr and "media-s/s" in res.stderr  # the progress bar

@@ -22,8 +22,12 @@ from moderation.ingest.urlguard import UrlGuardConfig
 def test_clip_spanning_a_publisher_restart(broadcaster: Broadcaster, tmp_path: Path) -> None:
     broadcaster.start()
     time.sleep(0.5)
-    cfg = SourceConfig(guard=UrlGuardConfig(allow_networks=("127.0.0.0/8",)), audio_window_s=1.0,
-                       open_timeout_s=3.0, read_timeout_s=1.5)  # fmt: skip
+    cfg = SourceConfig(
+        guard=UrlGuardConfig(allow_networks=("127.0.0.0/8",)),
+        audio_window_s=1.0,
+        open_timeout_s=3.0,
+        read_timeout_s=1.5,
+    )
     src = LiveSource(broadcaster.url, "s1", cfg)
     ring = EvidenceRing(max_seconds=30)
 
@@ -68,6 +72,7 @@ def test_clip_spanning_a_publisher_restart(broadcaster: Broadcaster, tmp_path: P
     times = [float(f.time) for f in frames]
     assert max(b - a for a, b in itertools.pairwise(times)) < 0.1  # a cut, not a frozen picture
     assert next(f for f in frames if f.time >= cut.clip_at - 1e-3).key_frame  # the second side starts clean
-    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", info.path, "-f", "null", "-"], capture_output=True,
-                             text=True)  # fmt: skip
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", info.path, "-f", "null", "-"], capture_output=True, text=True
+    )
     assert decoded.returncode == 0 and decoded.stderr == ""

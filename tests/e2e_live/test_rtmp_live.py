@@ -79,9 +79,20 @@ def test_frames_audio_and_ring_clip(broadcaster: Broadcaster, tmp_path: Path) ->
     assert span is not None
     info = ring.clip(ts[1], ts[2], tmp_path / "live.mp4", pre_s=0.5, post_s=0.5)
     probe = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name:format=duration", "-of", "csv=p=0",
-         str(tmp_path / "live.mp4")], capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name:format=duration",
+            "-of",
+            "csv=p=0",
+            str(tmp_path / "live.mp4"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert probe[:2] == ["h264", "aac"]
     assert float(probe[2]) == pytest.approx(info.duration, abs=0.2) and 1.0 < info.duration < 3.0
     decoded = subprocess.run(
@@ -123,8 +134,10 @@ def test_publisher_restart_reconnects_and_records_gap(broadcaster: Broadcaster) 
     assert len(after) >= 2
     gap_arrival = next(arrived for arrived, e in events if isinstance(e, Gap))
     reconnect_s = gap_arrival - killed["back"]
-    print(f"gap {gap.start_media:.2f}->{gap.end_media:.2f} s ({gap.wall_s:.2f} s wall), "
-          f"reconnected {reconnect_s:.2f} s after the publisher returned: {gap.reason}")  # fmt: skip
+    print(
+        f"gap {gap.start_media:.2f}->{gap.end_media:.2f} s ({gap.wall_s:.2f} s wall), "
+        f"reconnected {reconnect_s:.2f} s after the publisher returned: {gap.reason}"
+    )
     assert reconnect_s < 6.0
     assert src.stats.reconnects == 1 and src.stats.gaps == [gap]
 

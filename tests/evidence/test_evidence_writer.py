@@ -32,8 +32,21 @@ def _ring_across_restart(path: Path, shift: float) -> EvidenceRing:
                 ring.set_templates(epoch, ev.templates)
             elif isinstance(ev, PacketEvent):
                 p = ev.packet
-                ring.push(EncodedPacket(p.kind, p.data, p.pts, p.dts, p.duration, p.time_base, p.keyframe,
-                                        p.t + offset, p.t_dts + offset, p.wall, epoch))  # fmt: skip
+                ring.push(
+                    EncodedPacket(
+                        p.kind,
+                        p.data,
+                        p.pts,
+                        p.dts,
+                        p.duration,
+                        p.time_base,
+                        p.keyframe,
+                        p.t + offset,
+                        p.t_dts + offset,
+                        p.wall,
+                        epoch,
+                    )
+                )
     return ring
 
 

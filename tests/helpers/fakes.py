@@ -15,10 +15,17 @@ class FakeClients:
     ``delay_s`` makes every call slow (to force drops); ``fail_vision`` makes vision fail per item.
     """
 
-    def __init__(self, ocr_text: str = "百家乐 在线下注", ocr_span: tuple[float, float] = (1.0, 3.0),
-                 speech: str = "place your bets now at our online casino", speech_t: float | None = None,
-                 delay_s: float = 0.0, fail_vision: bool = False, period: float | None = None,
-                 asr_until: Callable[[], bool] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        ocr_text: str = "百家乐 在线下注",
+        ocr_span: tuple[float, float] = (1.0, 3.0),
+        speech: str = "place your bets now at our online casino",
+        speech_t: float | None = None,
+        delay_s: float = 0.0,
+        fail_vision: bool = False,
+        period: float | None = None,
+        asr_until: Callable[[], bool] | None = None,
+    ) -> None:
         self.ocr_text, self.ocr_span = ocr_text, ocr_span
         self.speech, self.speech_t = speech, speech_t
         self.delay_s = delay_s
@@ -41,11 +48,16 @@ class FakeClients:
         self.calls["ocr"] += 1
         lo, hi = self.ocr_span
         return [
-            OcrResult(f.stream, f.t, (TextLine(self.ocr_text, 0.95, (10.0, 10.0, 100.0, 20.0)),)
-                      if lo <= (f.t % self.period if self.period else f.t) <= hi else (),
-                      (f.image.shape[1], f.image.shape[0]))
+            OcrResult(
+                f.stream,
+                f.t,
+                (TextLine(self.ocr_text, 0.95, (10.0, 10.0, 100.0, 20.0)),)
+                if lo <= (f.t % self.period if self.period else f.t) <= hi
+                else (),
+                (f.image.shape[1], f.image.shape[0]),
+            )
             for f in frames
-        ]  # fmt: skip
+        ]
 
     async def asr(self, windows: Sequence[AudioWindow]) -> Sequence[list[TranscriptSegment] | Exception]:
         self.calls["asr"] += 1

@@ -105,11 +105,13 @@ def run_origin(root: Path, api_port: int | None = None) -> Iterator[Origin]:
     origin = Origin(free_port(), free_port(), root)
     hooks = HOOKS.format(api_port=api_port) if api_port is not None else ""
     conf = root / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(module=module, root=root, rtmp_port=origin.rtmp_port,
-                                      http_port=origin.http_port, hooks=hooks))  # fmt: skip
+    conf.write_text(
+        NGINX_CONF.format(module=module, root=root, rtmp_port=origin.rtmp_port, http_port=origin.http_port, hooks=hooks)
+    )
     log = (root / "stdout.log").open("wb")
-    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(root), "-e", str(root / "error.log")], stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [nginx, "-c", str(conf), "-p", str(root), "-e", str(root / "error.log")], stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         wait_port(origin.rtmp_port, proc)
         yield origin
@@ -132,8 +134,22 @@ class Broadcaster:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Broadcaster:
-        cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(self.clip),
-               "-c", "copy", "-f", "flv", self.url]  # fmt: skip
+        cmd = [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-re",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(self.clip),
+            "-c",
+            "copy",
+            "-f",
+            "flv",
+            self.url,
+        ]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
 

@@ -220,10 +220,30 @@ The garden looks lovely after the rain.
 _ZH_SUBJ = ["我", "我们", "大家", "主播", "小明", "妈妈", "老师", "同学们", "朋友们", "他", "她", "家人们"]
 _ZH_TIME = ["今天", "明天", "周末", "晚上", "早上", "下午", "刚才", "最近", "下周", "昨天"]
 _ZH_PRED = [
-    "去超市买菜", "在家做红烧排骨", "一起打游戏", "去公园跑步", "看了一部纪录片", "学习做蛋糕",
-    "去图书馆借书", "在直播间聊天", "去海边看日出", "整理房间", "练习钢琴", "画了一幅风景画",
-    "去医院体检", "坐地铁上班", "参加了读书会", "包了很多饺子", "去爬山", "打了一场篮球",
-    "复习英语单词", "煮了一锅鸡汤", "去看望爷爷奶奶", "在阳台种花", "修好了自行车", "去博物馆参观",
+    "去超市买菜",
+    "在家做红烧排骨",
+    "一起打游戏",
+    "去公园跑步",
+    "看了一部纪录片",
+    "学习做蛋糕",
+    "去图书馆借书",
+    "在直播间聊天",
+    "去海边看日出",
+    "整理房间",
+    "练习钢琴",
+    "画了一幅风景画",
+    "去医院体检",
+    "坐地铁上班",
+    "参加了读书会",
+    "包了很多饺子",
+    "去爬山",
+    "打了一场篮球",
+    "复习英语单词",
+    "煮了一锅鸡汤",
+    "去看望爷爷奶奶",
+    "在阳台种花",
+    "修好了自行车",
+    "去博物馆参观",
 ]
 _ZH_TAIL = ["。", "，感觉很开心。", "，天气特别好。", "，大家觉得怎么样？", "，下次再一起。", "！"]
 _ZH_NEWS = [
@@ -238,10 +258,22 @@ _ZH_WEATHER = ["多云转晴", "有小雨", "阴天", "有雷阵雨", "晴到多
 
 _EN_SUBJ = ["I", "We", "My sister", "The team", "Our neighbor", "The kids", "Everyone", "My friend"]
 _EN_PRED = [
-    "went to the market", "cooked a big pot of soup", "played a few rounds online", "visited the museum",
-    "watched a documentary", "cleaned the garage", "practiced the piano", "went hiking in the hills",
-    "baked chocolate cookies", "read a mystery novel", "planted some flowers", "fixed the old bike",
-    "walked the dog", "painted the fence", "learned a new song", "studied for the exam",
+    "went to the market",
+    "cooked a big pot of soup",
+    "played a few rounds online",
+    "visited the museum",
+    "watched a documentary",
+    "cleaned the garage",
+    "practiced the piano",
+    "went hiking in the hills",
+    "baked chocolate cookies",
+    "read a mystery novel",
+    "planted some flowers",
+    "fixed the old bike",
+    "walked the dog",
+    "painted the fence",
+    "learned a new song",
+    "studied for the exam",
 ]
 _EN_TIME = ["this morning", "last night", "on Sunday", "yesterday", "after work", "during the holiday"]
 _EN_TAIL = [".", " and it was great.", ", which was fun.", " before dinner.", " with some friends."]
@@ -259,10 +291,7 @@ def benign_sentences(seed: int = 7) -> list[str]:
     """At least 2,000 distinct benign sentences, deterministic for a seed."""
     rng = random.Random(seed)
     out: list[str] = list(ZH_LINES) + list(EN_LINES)
-    zh = [
-        f"{t}{s}{p}{tail}"
-        for s, t, p, tail in itertools.product(_ZH_SUBJ, _ZH_TIME, _ZH_PRED, _ZH_TAIL)
-    ]
+    zh = [f"{t}{s}{p}{tail}" for s, t, p, tail in itertools.product(_ZH_SUBJ, _ZH_TIME, _ZH_PRED, _ZH_TAIL)]
     en = [f"{s} {p} {t}{tail}" for s, p, t, tail in itertools.product(_EN_SUBJ, _EN_PRED, _EN_TIME, _EN_TAIL)]
     out += rng.sample(zh, 900) + rng.sample(en, 600)
     for _ in range(300):

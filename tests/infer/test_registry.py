@@ -48,8 +48,9 @@ def _split_model(models_dir: Path, parts: list[bytes], extra: bytes = b'{"x": 1}
         "id": "split",
         "kind": "whisper",
         "files": files,
-        "assemble": [{"output": "model.bin", "parts": [f["path"] for f in files[1:]],
-                      "sha256": _sha(whole), "size": len(whole)}],
+        "assemble": [
+            {"output": "model.bin", "parts": [f["path"] for f in files[1:]], "sha256": _sha(whole), "size": len(whole)}
+        ],
         "license": "test",
         "source": "test",
     }
@@ -135,12 +136,24 @@ def test_plugin_classifier_needs_only_a_manifest(tmp_path: Path) -> None:
     (models / "labels").mkdir(parents=True)
     (models / "labels" / "casino.txt").write_text("other\ncasino_table\n", encoding="utf-8")
     (models / "casino.onnx").write_bytes(b"onnx")
-    _write(models, "casino-scene", files=[{"path": "casino.onnx", "sha256": _sha(b"onnx"), "size": 4}],
-           labels_file="labels/casino.txt", category_map={"casino_table": "gambling"},
-           input={"shape": ["batch", 3, 224, 224], "layout": "NCHW", "color": "RGB", "size": [224, 224],
-                  "resize": "stretch", "scale": 1 / 255, "mean": [0.485, 0.456, 0.406],
-                  "std": [0.229, 0.224, 0.225]},
-           output={"format": "logits", "score_label": "casino_table"})
+    _write(
+        models,
+        "casino-scene",
+        files=[{"path": "casino.onnx", "sha256": _sha(b"onnx"), "size": 4}],
+        labels_file="labels/casino.txt",
+        category_map={"casino_table": "gambling"},
+        input={
+            "shape": ["batch", 3, 224, 224],
+            "layout": "NCHW",
+            "color": "RGB",
+            "size": [224, 224],
+            "resize": "stretch",
+            "scale": 1 / 255,
+            "mean": [0.485, 0.456, 0.406],
+            "std": [0.229, 0.224, 0.225],
+        },
+        output={"format": "logits", "score_label": "casino_table"},
+    )
     resolved = Registry.load(models).resolve("casino-scene")
     assert resolved.path == models / "casino.onnx"
     assert resolved.labels == ("other", "casino_table")
@@ -287,5 +300,6 @@ def test_two_processes_assembling_at_once_both_get_a_valid_folder(tmp_path: Path
     assert results[0] == results[1]
     reg = Registry.load(models, cache_dir=tmp_path / "cache")
     assert reg.is_assembled("split")
-    assert [p.name for p in (tmp_path / "cache").iterdir() if p.is_dir()] == ["split-" + reg.manifest(
-        "split").assemble[0].sha256[:12]]
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.is_dir()] == [
+        "split-" + reg.manifest("split").assemble[0].sha256[:12]
+    ]

@@ -59,8 +59,16 @@ def test_wall_clock_stamps_need_a_live_mapping() -> None:
 
 def test_file_with_bad_lines_is_read_and_bad_lines_counted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     p = tmp_path / "chat.jsonl"
-    lines = [json.dumps(GOOD[0]), "garbage {", "", "   ", json.dumps(GOOD[1], ensure_ascii=False),
-             '{"t": 3}', "x" * 300, '{"t": 4, "user": "u3", "text": "last, no newline"}']
+    lines = [
+        json.dumps(GOOD[0]),
+        "garbage {",
+        "",
+        "   ",
+        json.dumps(GOOD[1], ensure_ascii=False),
+        '{"t": 3}',
+        "x" * 300,
+        '{"t": 4, "user": "u3", "text": "last, no newline"}',
+    ]
     p.write_text("\n".join(lines), encoding="utf-8")
     stats = ChatStats()
     with caplog.at_level(logging.WARNING, logger="moderation.ingest.chat"):
@@ -94,8 +102,12 @@ def test_missing_file_and_refused_url_are_input_errors(tmp_path: Path) -> None:
 @pytest.fixture()
 def chat_server() -> Iterator[str]:
     """A local endpoint that streams JSONL lines in chunks (chunked transfer, flushed as it goes)."""
-    body = [json.dumps(GOOD[0]) + "\n", "{broken\n", json.dumps(GOOD[1], ensure_ascii=False)[:20],
-            json.dumps(GOOD[1], ensure_ascii=False)[20:] + "\n"]
+    body = [
+        json.dumps(GOOD[0]) + "\n",
+        "{broken\n",
+        json.dumps(GOOD[1], ensure_ascii=False)[:20],
+        json.dumps(GOOD[1], ensure_ascii=False)[20:] + "\n",
+    ]
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

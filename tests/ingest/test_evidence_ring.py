@@ -97,9 +97,20 @@ def test_clip_after_reconnect_uses_new_connection(src: Path, tmp_path: Path) -> 
     ring.set_templates(1, second._templates[0])
     for p in second._packets:
         ring.push(
-            EncodedPacket(p.kind, p.data, p.pts, p.dts, p.duration, p.time_base, p.keyframe,
-                          p.t + shift, p.t_dts + shift, p.wall, 1)
-        )  # fmt: skip
+            EncodedPacket(
+                p.kind,
+                p.data,
+                p.pts,
+                p.dts,
+                p.duration,
+                p.time_base,
+                p.keyframe,
+                p.t + shift,
+                p.t_dts + shift,
+                p.wall,
+                1,
+            )
+        )
     info = ring.clip(11.2, 12.0, tmp_path / "after.mp4", pre_s=3.0)
     assert info.start == pytest.approx(10.0)  # not a keyframe of the first connection
     assert probe(tmp_path / "after.mp4").duration == pytest.approx(2.0, abs=0.15)

@@ -42,8 +42,21 @@ def _restarted(first: Path, second: Path, shift: float, max_seconds: float = 600
     ring.set_templates(1, b._templates[0])
     for p in b._packets:
         assert p.t < 4.5  # the new publisher's own clock restarted
-        ring.push(EncodedPacket(p.kind, p.data, p.pts, p.dts, p.duration, p.time_base, p.keyframe,
-                                p.t + shift, p.t_dts + shift, p.wall, 1))  # fmt: skip
+        ring.push(
+            EncodedPacket(
+                p.kind,
+                p.data,
+                p.pts,
+                p.dts,
+                p.duration,
+                p.time_base,
+                p.keyframe,
+                p.t + shift,
+                p.t_dts + shift,
+                p.wall,
+                1,
+            )
+        )
     return ring
 
 
@@ -83,8 +96,9 @@ def test_clip_spanning_a_restart_holds_both_sides_and_names_the_gap(media: dict[
     # The pictures are the publishers': frame 50 of the first clip, then frame 0 of the second.
     assert abs(float(frames[0].to_ndarray(format="gray").mean()) - _mean_at(media["a"], 2.0)) < 3
     assert abs(float(first_after.to_ndarray(format="gray").mean()) - _mean_at(media["b"], 0.0)) < 3
-    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", info.path, "-f", "null", "-"], capture_output=True,
-                             text=True)  # fmt: skip
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", info.path, "-f", "null", "-"], capture_output=True, text=True
+    )
     assert decoded.returncode == 0 and decoded.stderr == ""
 
 

@@ -30,11 +30,32 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("site")
     (d / "real").mkdir()
     subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-t", "3",
-         "-c:v", "libx264", "-g", "10", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0",
-         "-hls_playlist_type", "vod", str(d / "real" / "ok.m3u8")],
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_list_size",
+            "0",
+            "-hls_playlist_type",
+            "vod",
+            str(d / "real" / "ok.m3u8"),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     text = (d / "real" / "ok.m3u8").read_text()
     (d / "real" / "gone.m3u8").write_text(text.replace("ok", "gone"))  # every segment 404s
     (d / "real" / "bounce.m3u8").write_text(text.replace("ok0.ts", "/bounce/seg.ts"))

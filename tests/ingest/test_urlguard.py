@@ -161,11 +161,32 @@ def hls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("ffmpeg not installed")
     d = tmp_path_factory.mktemp("hls")
     subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-t", "3",
-         "-c:v", "libx264", "-g", "10", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0",
-         "-hls_playlist_type", "vod", str(d / "ok.m3u8")],
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_list_size",
+            "0",
+            "-hls_playlist_type",
+            "vod",
+            str(d / "ok.m3u8"),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     text = (d / "ok.m3u8").read_text()
     (d / "file_seg.m3u8").write_text(text.replace("ok1.ts", "file:///etc/passwd"))
     (d / "far_seg.m3u8").write_text(text.replace("ok0.ts", "http://127.0.0.2:9/ok0.ts"))

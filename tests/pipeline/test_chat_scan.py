@@ -19,8 +19,10 @@ from moderation.errors import InputError
 from moderation.pipeline.scan import run_scan
 from moderation.report import read_report
 
-NO_MODELS = "vision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\nqr: {enabled: false}\n" \
-            "synthetic: {enabled: false}\n"
+NO_MODELS = (
+    "vision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\nqr: {enabled: false}\n"
+    "synthetic: {enabled: false}\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +30,12 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     d = tmp_path_factory.mktemp("chat")
     clip = make_clip(d / "room.mp4", seconds=3.0, size=(160, 120))
     chat = d / "chat.jsonl"
-    lines = [{"t": 0.5, "user": "viewer1", "text": "主播好"}, "not json",
-             *({"t": 1.0 + i * 0.05, "user": "bot", "text": "百家樂 在線下注 加V信"} for i in range(20)),
-             {"t": 2.0, "user": "fan", "text": "刷礼物冲榜一"}]
+    lines = [
+        {"t": 0.5, "user": "viewer1", "text": "主播好"},
+        "not json",
+        *({"t": 1.0 + i * 0.05, "user": "bot", "text": "百家樂 在線下注 加V信"} for i in range(20)),
+        {"t": 2.0, "user": "fan", "text": "刷礼物冲榜一"},
+    ]
     chat.write_text("\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines))
     pipe = d / "nomodels.yaml"
     pipe.write_text(NO_MODELS)
@@ -64,14 +69,48 @@ def test_chat_needs_exactly_one_input_and_an_existing_feed(media: tuple[Path, Pa
 def test_cli_scan_with_chat(media: tuple[Path, Path, Path], tmp_path: Path) -> None:
     clip, chat, pipe = media
     out = tmp_path / "r.jsonl"
-    res = subprocess.run([sys.executable, "-m", "moderation", "scan", str(clip), "--chat", str(chat),
-                          "--pipeline", str(pipe), "--out", str(out)], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "moderation",
+            "scan",
+            str(clip),
+            "--chat",
+            str(chat),
+            "--pipeline",
+            str(pipe),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert "22 messages, 1 bad lines skipped" in res.stderr
     assert {r["category"] for r in read_report(out)} == {"gambling", "tipping_inducement"}
-    bad = subprocess.run([sys.executable, "-m", "moderation", "scan", str(clip), "--chat", str(tmp_path / "x.jsonl"),
-                          "--out", str(tmp_path / "r2.jsonl")], capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "moderation",
+            "scan",
+            str(clip),
+            "--chat",
+            str(tmp_path / "x.jsonl"),
+            "--out",
+            str(tmp_path / "r2.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
-    both = subprocess.run([sys.executable, "-m", "moderation", "scan", str(clip), "--chat", str(chat), "--chat-logs"],
-                          capture_output=True, text=True, timeout=120)
+    both = subprocess.run(
+        [sys.executable, "-m", "moderation", "scan", str(clip), "--chat", str(chat), "--chat-logs"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert both.returncode == 2 and "give one of them" in both.stderr and "Traceback" not in both.stderr

@@ -15,8 +15,10 @@ from moderation.config import load_pipeline
 from moderation.pipeline.scan import run_scan
 from moderation.report import read_report
 
-NO_MODELS = "vision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\nqr: {enabled: false}\n" \
-            "synthetic: {enabled: false}\nchat: {recording_slack_s: 2.0}\n"  # fmt: skip
+NO_MODELS = (
+    "vision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\nqr: {enabled: false}\n"
+    "synthetic: {enabled: false}\nchat: {recording_slack_s: 2.0}\n"
+)
 SPAM = "百家樂 在線下注 加V信"
 
 
@@ -41,8 +43,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     return clip, chat, pipe
 
 
-def test_chat_beyond_the_recording_is_counted_and_the_scan_reports(media: tuple[Path, Path, Path],
-                                                                  tmp_path: Path) -> None:  # fmt: skip
+def test_chat_beyond_the_recording_is_counted_and_the_scan_reports(
+    media: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     clip, chat, pipe = media
     out = tmp_path / "r.jsonl"
     summary = run_scan([str(clip)], load_pipeline(str(pipe)), out, None, chat=str(chat))
@@ -57,8 +60,19 @@ def test_chat_beyond_the_recording_is_counted_and_the_scan_reports(media: tuple[
 def test_cli_scan_with_far_future_chat_exits_0_with_a_report(media: tuple[Path, Path, Path], tmp_path: Path) -> None:
     clip, chat, pipe = media
     out = tmp_path / "r.jsonl"
-    cmd = [sys.executable, "-m", "moderation", "scan", str(clip), "--chat", str(chat), "--pipeline", str(pipe),
-           "--out", str(out)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "moderation",
+        "scan",
+        str(clip),
+        "--chat",
+        str(chat),
+        "--pipeline",
+        str(pipe),
+        "--out",
+        str(out),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr and "3 messages, 5 bad lines skipped" in res.stderr

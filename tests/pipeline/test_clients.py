@@ -31,8 +31,10 @@ def test_two_streams_share_one_batch_and_bad_items_fail_alone() -> None:
 
     async def go() -> tuple[Sequence[object], Sequence[object]]:
         await asyncio.gather(clients.vision(_frames("a", 3)), clients.vision(_frames("b", 2)))
-        a, b = await asyncio.gather(clients.vision(_frames("a", 3)),
-                                    clients.vision([*_frames("b", 2), VideoFrame("b", 99, np.zeros((8, 8, 3)))]))
+        a, b = await asyncio.gather(
+            clients.vision(_frames("a", 3)),
+            clients.vision([*_frames("b", 2), VideoFrame("b", 99, np.zeros((8, 8, 3)))]),
+        )
         await clients.close()
         return a, b
 

@@ -70,8 +70,9 @@ def test_warn_posts_the_verdict_record(server: str) -> None:
 
 
 def test_failures_are_counted_never_raised(server: str) -> None:
-    enf = Enforcer(EnforcementConfig(enabled=True, control_url=f"{server}/fail", warn_webhook="http://127.0.0.1:9/x",
-                                     timeout_s=1))  # fmt: skip
+    enf = Enforcer(
+        EnforcementConfig(enabled=True, control_url=f"{server}/fail", warn_webhook="http://127.0.0.1:9/x", timeout_s=1)
+    )
     cut = enf.enforce_sync(_verdict("cut"), Target("s1", "live", "k"))
     warn = enf.enforce_sync(_verdict("warn"), Target("s1", "live", "k"))
     no_target = enf.enforce_sync(_verdict("cut"), Target("s1"))
@@ -81,7 +82,9 @@ def test_failures_are_counted_never_raised(server: str) -> None:
 
 
 def test_review_action_and_disabled_do_nothing(server: str) -> None:
-    assert Enforcer(EnforcementConfig(enabled=True, control_url=server)).enforce_sync(_verdict("review"),
-                                                                                      Target("s")) is None
+    assert (
+        Enforcer(EnforcementConfig(enabled=True, control_url=server)).enforce_sync(_verdict("review"), Target("s"))
+        is None
+    )
     assert Enforcer(EnforcementConfig(control_url=server)).enforce_sync(_verdict("cut"), Target("s", "a", "b")) is None
     assert SEEN == []

@@ -68,12 +68,17 @@ def test_scan_runs_the_audio_branch_beside_the_video_branch(tmp_path: Path) -> N
     def frames(_: int, t: float) -> np.ndarray:
         return np.full((64, 96, 3), int(40 + 10 * t), np.uint8)
 
-    path = write_video(tmp_path / "av.mp4", frames, 6.0, np.zeros(6 * 16000, np.float32), width=96, height=64,
-                       audio_rate=16000)  # fmt: skip
-    cfg = PipelineConfig.model_validate({
-        "asr": {"window_s": 2.0}, "vision": {"enabled": False}, "ocr": {"enabled": False},
-        "synthetic": {"enabled": False},
-    })  # fmt: skip
+    path = write_video(
+        tmp_path / "av.mp4", frames, 6.0, np.zeros(6 * 16000, np.float32), width=96, height=64, audio_rate=16000
+    )
+    cfg = PipelineConfig.model_validate(
+        {
+            "asr": {"window_s": 2.0},
+            "vision": {"enabled": False},
+            "ocr": {"enabled": False},
+            "synthetic": {"enabled": False},
+        }
+    )
     engines = Engines(cfg)
     rec = Recording()
     engines.families["asr"] = BatchFamily("asr", rec.transcribe_batch, lambda: None, 8, 0.0)

@@ -40,8 +40,9 @@ def frame(t: float) -> FrameEvent:
 
 def test_events_drive_state_queues_and_clock(templates: CodecTemplates) -> None:
     seen: list[float] = []
-    ing = StreamIngest(StreamSpec("s1", "rtmp://o/live/s1"), CFG, source_config(CFG),
-                       on_frame=lambda ev: seen.append(ev.frame.t))  # fmt: skip
+    ing = StreamIngest(
+        StreamSpec("s1", "rtmp://o/live/s1"), CFG, source_config(CFG), on_frame=lambda ev: seen.append(ev.frame.t)
+    )
     assert ing.state == "starting" and not ing.has_audio
     ing.on_event(Connected("s1", 1, 0.0, at(100), 1, templates))
     assert ing.state == "live" and ing.has_audio  # the stream has audio and ASR is on

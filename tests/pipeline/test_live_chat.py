@@ -27,13 +27,22 @@ from moderation.pipeline.stream import StreamPipeline
 
 
 def _cfg(chat: str | None) -> PipelineConfig:
-    return PipelineConfig.model_validate({
-        "sampling": {"fps": 2.0}, "evidence": {"pre_s": 0.5, "post_s": 0.5},
-        "ocr": {"fps": 2.0, "gate": {"enabled": False}},
-        "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
-        "live": {"allow_files": True, "audio_window_s": 2.0, "audio_overlap_s": 0.5, "clip_wait_s": 3.0,
-                 "allow_networks": ["127.0.0.0/8"], "chat_source": chat},
-    })  # fmt: skip
+    return PipelineConfig.model_validate(
+        {
+            "sampling": {"fps": 2.0},
+            "evidence": {"pre_s": 0.5, "post_s": 0.5},
+            "ocr": {"fps": 2.0, "gate": {"enabled": False}},
+            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+            "live": {
+                "allow_files": True,
+                "audio_window_s": 2.0,
+                "audio_overlap_s": 0.5,
+                "clip_wait_s": 3.0,
+                "allow_networks": ["127.0.0.0/8"],
+                "chat_source": chat,
+            },
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +110,9 @@ def chat_server() -> Iterator[ChatServer]:
 def test_chat_feed_joins_the_stream_and_is_reopened(clip6: Path, chat_server: ChatServer) -> None:
     got: list[Verdict] = []
     cfg = _cfg(chat_server.url + "/chat/{stream}")
-    pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s1"), cfg, FakeClients(ocr_span=(100.0, 101.0)),
-                          [CallbackSink(got.append)])  # fmt: skip
+    pipe = StreamPipeline(
+        StreamSpec.from_url(str(clip6), "s1"), cfg, FakeClients(ocr_span=(100.0, 101.0)), [CallbackSink(got.append)]
+    )
     status = asyncio.run(pipe.run())
     assert status.state == "ended" and status.chat_error is None
     assert status.chat_messages == 2
@@ -119,8 +129,14 @@ def test_chat_feed_joins_the_stream_and_is_reopened(clip6: Path, chat_server: Ch
 
 
 def test_refused_chat_feed_is_reported_and_the_stream_goes_on(clip6: Path) -> None:
-    pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s1", ), _cfg("http://169.254.169.254/latest/chat"),
-                          FakeClients(ocr_span=(1.0, 2.0)))  # fmt: skip
+    pipe = StreamPipeline(
+        StreamSpec.from_url(
+            str(clip6),
+            "s1",
+        ),
+        _cfg("http://169.254.169.254/latest/chat"),
+        FakeClients(ocr_span=(1.0, 2.0)),
+    )
     status = asyncio.run(pipe.run())
     assert status.state == "ended" and status.frames_processed >= 10 and status.verdicts == 1
     assert status.chat_error is not None and "refused" in status.chat_error and status.chat_messages == 0
@@ -141,8 +157,15 @@ def test_follower_reopens_a_feed_that_ends_and_stops_when_told() -> None:
     got: list[list[Signal]] = []
     with ChatServer(send_after=0.1, open_for=0.4) as srv:
         cfg = _cfg(None)
-        follower = ChatFollower(srv.url + "/c", StreamSpec("s1", "rtmp://o/live/s1"), cfg, clock,
-                                Engines(cfg).matcher.match, got.append, backoff_s=0.05)  # fmt: skip
+        follower = ChatFollower(
+            srv.url + "/c",
+            StreamSpec("s1", "rtmp://o/live/s1"),
+            cfg,
+            clock,
+            Engines(cfg).matcher.match,
+            got.append,
+            backoff_s=0.05,
+        )
         follower.start()
         deadline = time.monotonic() + 10
         while follower.status.reopened < 3 and time.monotonic() < deadline:

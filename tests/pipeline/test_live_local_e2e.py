@@ -56,12 +56,18 @@ def _until(fn: Any, timeout: float, what: str) -> Any:
 def local_stack(tmp_path: Path, qr_clip: Path) -> Iterator[dict[str, Any]]:
     api_port = free_port()
     with hooked_origin(tmp_path, api_port) as origin:
-        cfg = PipelineConfig.model_validate({
-            "ocr": {"gate": {"enabled": False}},  # fake OCR: no text-likely gate
-            "policy": {"categories": {"gambling": {"actions": {"high": "cut"}}}},
-            "live": {"allow_networks": ["127.0.0.0/8"], "audio_window_s": 2.0, "audio_overlap_s": 0.5,
-                     "enforcement": {"enabled": True, "control_url": origin.control_url}},
-        })  # fmt: skip
+        cfg = PipelineConfig.model_validate(
+            {
+                "ocr": {"gate": {"enabled": False}},  # fake OCR: no text-likely gate
+                "policy": {"categories": {"gambling": {"actions": {"high": "cut"}}}},
+                "live": {
+                    "allow_networks": ["127.0.0.0/8"],
+                    "audio_window_s": 2.0,
+                    "audio_overlap_s": 0.5,
+                    "enforcement": {"enabled": True, "control_url": origin.control_url},
+                },
+            }
+        )
         sink = JsonlSink(tmp_path / "live.jsonl")
         pool = LocalPool(cfg, FakeClients(ocr_span=(1.0, 30.0)), [sink], clips_dir=tmp_path / "clips")
         with serving(create_app(pool, cfg), api_port) as api:
@@ -85,11 +91,26 @@ def test_verdict_with_cut_action_drops_the_publisher(local_stack: dict[str, Any]
 
 def test_watch_command_prints_verdicts_from_a_file(qr_clip: Path, tmp_path: Path) -> None:
     preset = tmp_path / "qr_only.yaml"
-    preset.write_text("name: qr_only\nvision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\n"
-                      "synthetic: {enabled: false}\n", encoding="utf-8")  # fmt: skip
+    preset.write_text(
+        "name: qr_only\nvision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\n"
+        "synthetic: {enabled: false}\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "w.jsonl"
-    res = CliRunner().invoke(cli_app, ["watch", str(qr_clip), "--allow-files", "--pipeline", str(preset),
-                                       "--out", str(out), "--clips", str(tmp_path / "clips")])  # fmt: skip
+    res = CliRunner().invoke(
+        cli_app,
+        [
+            "watch",
+            str(qr_clip),
+            "--allow-files",
+            "--pipeline",
+            str(preset),
+            "--out",
+            str(out),
+            "--clips",
+            str(tmp_path / "clips"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "gambling" in res.output and "qr.url" in res.output
     assert "open  qr" in res.output and "from frames" in res.output  # the alert, before the verdict
@@ -105,12 +126,20 @@ def test_broadcaster_restart_reconnects_and_verdicts_continue(tmp_path: Path, qr
     from moderation.pipeline.status import StreamSpec
     from moderation.pipeline.stream import StreamPipeline
 
-    cfg = PipelineConfig.model_validate({
-        "ocr": {"fps": 1.0, "gate": {"enabled": False}}, "synthetic": {"enabled": False},
-        "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
-        "live": {"allow_networks": ["127.0.0.0/8"], "audio_window_s": 2.0, "audio_overlap_s": 0.5,
-                 "read_timeout_s": 2.0, "clip_wait_s": 2.0},
-    })  # fmt: skip
+    cfg = PipelineConfig.model_validate(
+        {
+            "ocr": {"fps": 1.0, "gate": {"enabled": False}},
+            "synthetic": {"enabled": False},
+            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+            "live": {
+                "allow_networks": ["127.0.0.0/8"],
+                "audio_window_s": 2.0,
+                "audio_overlap_s": 0.5,
+                "read_timeout_s": 2.0,
+                "clip_wait_s": 2.0,
+            },
+        }
+    )
     with hooked_origin(tmp_path, None) as origin:
         b = Broadcaster(qr_clip, origin.url("restart")).start()
         time.sleep(0.5)
@@ -127,8 +156,9 @@ def test_broadcaster_restart_reconnects_and_verdicts_continue(tmp_path: Path, qr
             b.start()
             while time.monotonic() < deadline:
                 st = pipe.status()
-                if st.gaps >= 1 and any(v.start > pipe.ingest.gaps[0].end_media and v.category == "gambling"
-                                        for v in pipe.verdicts):
+                if st.gaps >= 1 and any(
+                    v.start > pipe.ingest.gaps[0].end_media and v.category == "gambling" for v in pipe.verdicts
+                ):
                     break
                 await asyncio.sleep(0.3)
             pipe.stop()

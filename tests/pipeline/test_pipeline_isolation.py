@@ -30,14 +30,22 @@ SPAM = "百家乐 在线下注 加我"
 
 
 def _cfg(chat: str | None = None, dedup_s: float = 10.0) -> PipelineConfig:
-    return PipelineConfig.model_validate({
-        "sampling": {"fps": 2.0}, "evidence": {"pre_s": 0.5, "post_s": 0.5},
-        "ocr": {"fps": 2.0, "gate": {"enabled": False}},
-        "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
-        "chat": {"live_ahead_s": 5.0, "dedup_window_s": dedup_s},
-        "live": {"allow_files": True, "audio_window_s": 2.0, "audio_overlap_s": 0.5, "clip_wait_s": 3.0,
-                 "chat_source": chat},
-    })  # fmt: skip
+    return PipelineConfig.model_validate(
+        {
+            "sampling": {"fps": 2.0},
+            "evidence": {"pre_s": 0.5, "post_s": 0.5},
+            "ocr": {"fps": 2.0, "gate": {"enabled": False}},
+            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+            "chat": {"live_ahead_s": 5.0, "dedup_window_s": dedup_s},
+            "live": {
+                "allow_files": True,
+                "audio_window_s": 2.0,
+                "audio_overlap_s": 0.5,
+                "clip_wait_s": 3.0,
+                "chat_source": chat,
+            },
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +59,21 @@ def _ocr_verdicts(got: list[Verdict]) -> list[Verdict]:
 
 def test_poisoned_chat_lines_are_bad_lines_and_frames_keep_being_moderated(clip6: Path, tmp_path: Path) -> None:
     chat = tmp_path / "chat.jsonl"
-    lines = [{"t": 1e18, "user": "x", "text": SPAM}, {"ts": time.time() + 1e9, "user": "x", "text": SPAM},
-             {"ts": 1e300, "user": "x", "text": SPAM}, {"ts": 253402300800 * 4, "user": "x", "text": SPAM},
-             {"t": 60.0, "user": "x", "text": SPAM}]  # fmt: skip
+    lines = [
+        {"t": 1e18, "user": "x", "text": SPAM},
+        {"ts": time.time() + 1e9, "user": "x", "text": SPAM},
+        {"ts": 1e300, "user": "x", "text": SPAM},
+        {"ts": 253402300800 * 4, "user": "x", "text": SPAM},
+        {"t": 60.0, "user": "x", "text": SPAM},
+    ]
     chat.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n")
     got: list[Verdict] = []
-    pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s1"), _cfg(str(chat)), FakeClients(ocr_span=(3.0, 4.5)),
-                          [CallbackSink(got.append)])  # fmt: skip
+    pipe = StreamPipeline(
+        StreamSpec.from_url(str(clip6), "s1"),
+        _cfg(str(chat)),
+        FakeClients(ocr_span=(3.0, 4.5)),
+        [CallbackSink(got.append)],
+    )
     status = asyncio.run(pipe.run())
     assert status.state == "ended" and status.frames_processed >= 10
     m = pipe.metrics()
@@ -69,8 +85,9 @@ def test_poisoned_chat_lines_are_bad_lines_and_frames_keep_being_moderated(clip6
 
 def test_a_far_future_signal_that_got_through_does_not_stop_the_frame_task(clip6: Path) -> None:
     got: list[Verdict] = []
-    pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s2"), _cfg(), FakeClients(ocr_span=(3.0, 4.5)),
-                          [CallbackSink(got.append)])  # fmt: skip
+    pipe = StreamPipeline(
+        StreamSpec.from_url(str(clip6), "s2"), _cfg(), FakeClients(ocr_span=(3.0, 4.5)), [CallbackSink(got.append)]
+    )
     poison = Signal("chat.keyword", "s2", 1e18, 0.9, "gambling", term="x")
     arrived = pipe._frame_arrived
     sent = threading.Event()
@@ -112,8 +129,9 @@ def test_a_failing_frame_batch_is_counted_and_the_task_goes_on(clip6: Path) -> N
 
 def test_a_task_that_dies_is_restarted_and_shown_in_the_status(clip6: Path) -> None:
     got: list[Verdict] = []
-    pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s4"), _cfg(), FakeClients(ocr_span=(3.0, 4.5)),
-                          [CallbackSink(got.append)])  # fmt: skip
+    pipe = StreamPipeline(
+        StreamSpec.from_url(str(clip6), "s4"), _cfg(), FakeClients(ocr_span=(3.0, 4.5)), [CallbackSink(got.append)]
+    )
     get_batch = pipe.frames.get_batch
     calls = {"n": 0}
 
@@ -146,8 +164,9 @@ def test_chat_follower_skips_a_message_whose_handling_fails(tmp_path: Path) -> N
 
     clock = WallClock()
     clock.observe(0.0, datetime.now(UTC))
-    follower = ChatFollower(str(feed), StreamSpec("s", "rtmp://o/live/s"), cfg, clock, match, on_signals,
-                            backoff_s=0.01)  # fmt: skip
+    follower = ChatFollower(
+        str(feed), StreamSpec("s", "rtmp://o/live/s"), cfg, clock, match, on_signals, backoff_s=0.01
+    )
     follower.run()  # a file is read once
     assert follower.status.messages == 3 and follower.failures.errors == 1
     assert [m.user for m in got] == ["u1", "u3"]  # the message after the failing one was handled

@@ -20,13 +20,21 @@ from moderation.policy.fuse import fuse
 
 
 def _cfg() -> PipelineConfig:
-    return PipelineConfig.model_validate({
-        "sampling": {"fps": 2.0}, "evidence": {"pre_s": 0.5, "post_s": 0.5},
-        "ocr": {"fps": 2.0, "gate": {"enabled": False}},
-        "policy": {"categories": {"gambling": {"merge_gap_s": 1.0, "action": "warn"}}},
-        "live": {"allow_files": True, "audio_window_s": 2.0, "audio_overlap_s": 0.5, "clip_wait_s": 3.0,
-                 "enforcement": {"on_active": True}},
-    })  # fmt: skip
+    return PipelineConfig.model_validate(
+        {
+            "sampling": {"fps": 2.0},
+            "evidence": {"pre_s": 0.5, "post_s": 0.5},
+            "ocr": {"fps": 2.0, "gate": {"enabled": False}},
+            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0, "action": "warn"}}},
+            "live": {
+                "allow_files": True,
+                "audio_window_s": 2.0,
+                "audio_overlap_s": 0.5,
+                "clip_wait_s": 3.0,
+                "enforcement": {"on_active": True},
+            },
+        }
+    )
 
 
 class RecordingEnforcer(Enforcer):
@@ -62,8 +70,14 @@ def test_caption_is_alerted_before_any_transcript_and_acted_on_once(clip6: Path)
     got: list[Verdict] = []
     heard: list[Alert] = []
     enforcer = RecordingEnforcer()
-    pipe = StreamPipeline(StreamSpec.from_url(str(clip6), "s1"), _cfg(), clients, [CallbackSink(got.append)],
-                          enforcer=enforcer, on_alert=heard.append)  # fmt: skip
+    pipe = StreamPipeline(
+        StreamSpec.from_url(str(clip6), "s1"),
+        _cfg(),
+        clients,
+        [CallbackSink(got.append)],
+        enforcer=enforcer,
+        on_alert=heard.append,
+    )
     status = asyncio.run(pipe.run())
     assert status.state == "ended"
 
@@ -105,6 +119,7 @@ def test_violation_log_is_bounded() -> None:
 
 
 def test_evidence_sources() -> None:
-    assert [evidence_source(k) for k in ("asr.keyword", "chat.keyword", "ocr.keyword", "qr.url",
-                                         "image.nudenet", "synthetic.loop")] == [
-        "speech", "chat", "frames", "frames", "frames", "frames"]  # fmt: skip
+    assert [
+        evidence_source(k)
+        for k in ("asr.keyword", "chat.keyword", "ocr.keyword", "qr.url", "image.nudenet", "synthetic.loop")
+    ] == ["speech", "chat", "frames", "frames", "frames", "frames"]

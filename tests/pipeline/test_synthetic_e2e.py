@@ -37,8 +37,7 @@ def clip(path: Path, *, looped: bool, label: str | None) -> Path:
 
 @pytest.fixture(scope="module")
 def engines() -> Engines:
-    cfg = PipelineConfig(vision=VisionConfig(enabled=False), asr=AsrConfig(enabled=False),
-                         qr=QrConfig(enabled=False))
+    cfg = PipelineConfig(vision=VisionConfig(enabled=False), asr=AsrConfig(enabled=False), qr=QrConfig(enabled=False))
     return Engines(cfg)
 
 

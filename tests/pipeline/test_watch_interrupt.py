@@ -33,14 +33,19 @@ class _Clients(FakeClients):
         pass
 
 
-def test_ctrl_c_reports_every_stream_and_flushes_open_violations(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_ctrl_c_reports_every_stream_and_flushes_open_violations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clip = make_clip(tmp_path / "c.mp4", seconds=30.0, gop_s=0.5, size=(160, 120))
-    cfg = PipelineConfig.model_validate({
-        "sampling": {"fps": 2.0}, "ocr": {"fps": 2.0, "gate": {"enabled": False}}, "evidence": {"clips": False},
-        "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
-        "live": {"allow_files": True, "audio_window_s": 2.0, "audio_overlap_s": 0.5},
-    })  # fmt: skip
+    cfg = PipelineConfig.model_validate(
+        {
+            "sampling": {"fps": 2.0},
+            "ocr": {"fps": 2.0, "gate": {"enabled": False}},
+            "evidence": {"clips": False},
+            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+            "live": {"allow_files": True, "audio_window_s": 2.0, "audio_overlap_s": 0.5},
+        }
+    )
     monkeypatch.setattr(live_clients, "LocalClients", _Clients)
     run = StreamPipeline.run
     pipes: dict[str, StreamPipeline] = {}

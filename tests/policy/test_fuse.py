@@ -53,8 +53,26 @@ def test_incremental_advance_closes_only_finished_groups() -> None:
 def test_record_shape_matches_design_contract() -> None:
     (v,) = fuse("s1", [signal(13.2, term="百家乐", text="现在开始下注百家乐", lang="zh")], policy())
     rec = v.to_record()
-    assert set(rec) == {"stream", "category", "severity", "score", "start", "end", "wallclock_start",
-                        "signals", "clip", "thumbnails", "model_versions", "subject"}
+    assert set(rec) == {
+        "stream",
+        "category",
+        "severity",
+        "score",
+        "start",
+        "end",
+        "wallclock_start",
+        "signals",
+        "clip",
+        "thumbnails",
+        "model_versions",
+        "subject",
+    }
     assert rec["subject"] == {"kind": "streamer", "id": "s1"}
-    assert rec["signals"][0] == {"kind": "asr.keyword", "t": 13.2, "score": 0.9, "term": "百家乐",
-                                 "text": "现在开始下注百家乐", "lang": "zh"}
+    assert rec["signals"][0] == {
+        "kind": "asr.keyword",
+        "t": 13.2,
+        "score": 0.9,
+        "term": "百家乐",
+        "text": "现在开始下注百家乐",
+        "lang": "zh",
+    }

@@ -136,8 +136,12 @@ def test_second_verdict_does_not_reuse_first_verdicts_evidence() -> None:
 
 
 def test_custom_severity_levels_and_actions() -> None:
-    p = CategoryPolicy(threshold=0.3, severity={"minor": 0.0, "major": 0.6, "critical": 0.95},
-                       action="review", actions={"critical": "cut", "major": "warn"})
+    p = CategoryPolicy(
+        threshold=0.3,
+        severity={"minor": 0.0, "major": 0.6, "critical": 0.95},
+        action="review",
+        actions={"critical": "cut", "major": "warn"},
+    )
     assert [severity_for(s, p) for s in (0.4, 0.7, 0.97)] == ["minor", "major", "critical"]
     assert [action_for(x, p) for x in ("minor", "major", "critical")] == ["review", "warn", "cut"]
     (v,) = fuse("s1", [signal(0.0, score=0.97)], PolicyConfig(categories={"gambling": p}))

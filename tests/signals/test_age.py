@@ -31,8 +31,12 @@ def fixed(age: float):  # type: ignore[no-untyped-def]
 
 def test_only_confident_large_faces_are_estimated() -> None:
     cfg = AgeConfig(min_face_score=0.5, min_face_px=40)
-    dets = [FACE, Detection("FACE_MALE", 0.3, (0, 0, 60, 60)), Detection("FACE_MALE", 0.9, (0, 0, 20, 20)),
-            Detection("FEMALE_BREAST_EXPOSED", 0.9, (0, 0, 80, 80))]  # fmt: skip
+    dets = [
+        FACE,
+        Detection("FACE_MALE", 0.3, (0, 0, 60, 60)),
+        Detection("FACE_MALE", 0.9, (0, 0, 20, 20)),
+        Detection("FEMALE_BREAST_EXPOSED", 0.9, (0, 0, 80, 80)),
+    ]
     assert face_boxes(dets, cfg) == [FACE.box]
 
 

@@ -50,8 +50,11 @@ def test_label_inside_a_longer_line_gets_its_part_of_the_box() -> None:
 
 
 def test_other_categories_are_ignored_and_one_signal_per_frame() -> None:
-    res = ocr(TextLine("下注", 1.0, (0, 0, 200, 50)), TextLine("AI生成", 0.8, (0, 100, 200, 50)),
-              TextLine("AI生成", 0.99, (0, 200, 200, 50)))
+    res = ocr(
+        TextLine("下注", 1.0, (0, 0, 200, 50)),
+        TextLine("AI生成", 0.8, (0, 100, 200, 50)),
+        TextLine("AI生成", 0.99, (0, 200, 200, 50)),
+    )
     (sig,) = disclosure_signals([res], fake_match, DisclosureConfig())
     assert sig.score == 0.99
 
@@ -64,5 +67,7 @@ def test_real_lexicon_finds_labels_in_both_languages_and_traditional() -> None:
     for text in ("AI生成", "本直播为数字人直播", "虛擬主播", "This stream is AI-generated"):
         sigs = disclosure_signals([ocr(TextLine(text, 0.95, (0, 0, 300, 50)))], match, DisclosureConfig())
         assert len(sigs) == 1, text
-    assert disclosure_signals([ocr(TextLine("今天教大家做红烧肉", 0.95, (0, 0, 300, 50)))], match,
-                              DisclosureConfig()) == []
+    assert (
+        disclosure_signals([ocr(TextLine("今天教大家做红烧肉", 0.95, (0, 0, 300, 50)))], match, DisclosureConfig())
+        == []
+    )

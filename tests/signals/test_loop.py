@@ -16,8 +16,9 @@ from moderation.signals.loop import LoopDetector, frame_hash
 BG = Background(320, 180, seed=3)
 
 
-def run(frame_at: Callable[[float], np.ndarray], seconds: float, fps: float = 1.0,
-        cfg: LoopConfig | None = None) -> list[Signal]:
+def run(
+    frame_at: Callable[[float], np.ndarray], seconds: float, fps: float = 1.0, cfg: LoopConfig | None = None
+) -> list[Signal]:
     det = LoopDetector("s1", cfg or LoopConfig())
     out: list[Signal] = []
     for t in np.arange(0.0, seconds, 1.0 / fps):

@@ -25,18 +25,38 @@ def minors(m: KeywordMatcher, text: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "text",
-    ["我才13岁，用妈妈的卡刷了火箭", "我今年十四", "我初二", "我是小学生", "我未成年", "我才13歲，用媽媽的卡",
-     "主播我十五岁", "偷用我爸的手机充的", "我上五年级", "wo weichengnian", "i'm 13 years old lol"],
-)  # fmt: skip
+    [
+        "我才13岁，用妈妈的卡刷了火箭",
+        "我今年十四",
+        "我初二",
+        "我是小学生",
+        "我未成年",
+        "我才13歲，用媽媽的卡",
+        "主播我十五岁",
+        "偷用我爸的手机充的",
+        "我上五年级",
+        "wo weichengnian",
+        "i'm 13 years old lol",
+    ],
+)
 def test_disclosures_are_found(matcher: KeywordMatcher, text: str) -> None:
     assert minors(matcher, text), text
 
 
 @pytest.mark.parametrize(
     "text",
-    ["未成年人保护法规定", "禁止未成年人打赏", "本平台未成年人模式已开启", "我今年18岁", "我25岁了", "我已经三十岁了",
-     "正月初二回娘家", "我现在5点下班", "小学生吧你"],
-)  # fmt: skip
+    [
+        "未成年人保护法规定",
+        "禁止未成年人打赏",
+        "本平台未成年人模式已开启",
+        "我今年18岁",
+        "我25岁了",
+        "我已经三十岁了",
+        "正月初二回娘家",
+        "我现在5点下班",
+        "小学生吧你",
+    ],
+)
 def test_rules_texts_adults_and_dates_are_not(matcher: KeywordMatcher, text: str) -> None:
     assert minors(matcher, text) == [], text
 

@@ -31,8 +31,10 @@ def tiny_classifier(path: Path, dynamic_batch: bool = True) -> Path:
         helper.make_node("Sub", ["one", "p"], ["q"]),
         helper.make_node("Concat", ["q", "p"], ["prob"], axis=1),
     ]
-    inits = [helper.make_tensor("shape", TensorProto.INT64, [2], [-1, 1]),
-             helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0])]
+    inits = [
+        helper.make_tensor("shape", TensorProto.INT64, [2], [-1, 1]),
+        helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0]),
+    ]
     graph = helper.make_graph(nodes, "tiny_synth", [x], [y], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
@@ -41,19 +43,22 @@ def tiny_classifier(path: Path, dynamic_batch: bool = True) -> Path:
     return path
 
 
-def registry_with(tmp_path: Path, model_id: str = "tiny-synth", dynamic_batch: bool = True,
-                  kind: str = "onnx-classifier") -> Registry:
+def registry_with(
+    tmp_path: Path, model_id: str = "tiny-synth", dynamic_batch: bool = True, kind: str = "onnx-classifier"
+) -> Registry:
     onnx_path = tiny_classifier(tmp_path / f"{model_id}.onnx", dynamic_batch)
     data = onnx_path.read_bytes()
     manifest = {
-        "id": model_id, "kind": kind, "description": "test: mean brightness as synthetic probability",
+        "id": model_id,
+        "kind": kind,
+        "description": "test: mean brightness as synthetic probability",
         "files": [{"path": onnx_path.name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}],
-        "input": {"name": "x", "layout": "NCHW", "color": "RGB", "resize": "stretch", "size": [8, 8],
-                  "scale": 1 / 255},
+        "input": {"name": "x", "layout": "NCHW", "color": "RGB", "resize": "stretch", "size": [8, 8], "scale": 1 / 255},
         "output": {"format": "probabilities", "score_label": "synthetic"},
         "labels": ["real", "synthetic"],
         "category_map": {"synthetic": "synthetic_unlabeled"},
-        "license": "test", "source": "built in tests/signals/test_synthetic.py",
+        "license": "test",
+        "source": "built in tests/signals/test_synthetic.py",
     }
     (tmp_path / f"{model_id}.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
     return Registry.load(tmp_path, cache_dir=tmp_path / "cache")
@@ -82,7 +87,10 @@ def test_tracker_emits_model_signals_above_the_configured_score(tmp_path: Path) 
     frames = [frame(0.0, 20), frame(1.0, 240), frame(2.0, 250)]
     scores = SyntheticScorer(cfg, registry_with(tmp_path)).score(frames)
     assert [[(s.model, round(s.score, 2)) for s in f] for f in scores] == [
-        [("tiny-synth", 0.08)], [("tiny-synth", 0.94)], [("tiny-synth", 0.98)]]
+        [("tiny-synth", 0.08)],
+        [("tiny-synth", 0.94)],
+        [("tiny-synth", 0.98)],
+    ]
     sigs = SyntheticTracker("s1", cfg).observe(frames, scores=scores)
     assert [(s.kind, s.t, s.category) for s in sigs] == [
         ("synthetic.model.tiny-synth", 1.0, "synthetic_unlabeled"),

@@ -32,8 +32,13 @@ def test_zh_terms_survive_mixed_evasion(data: st.DataObject) -> None:
     for c in term:
         form = data.draw(st.sampled_from(["plain", "trad", "pinyin", "PINYIN", "Pinyin"]))
         parts.append(
-            {"plain": c, "trad": traditional(c), "pinyin": char_pinyin(c), "PINYIN": char_pinyin(c).upper(),
-             "Pinyin": char_pinyin(c).capitalize()}[form]
+            {
+                "plain": c,
+                "trad": traditional(c),
+                "pinyin": char_pinyin(c),
+                "PINYIN": char_pinyin(c).upper(),
+                "Pinyin": char_pinyin(c).capitalize(),
+            }[form]
         )
     seps = [data.draw(st.sampled_from(["", *SEPARATORS])) for _ in parts[1:]]
     text = parts[0] + "".join(s + p for s, p in zip(seps, parts[1:], strict=True))

@@ -25,8 +25,12 @@ def _write(d: Path, name: str, body: str) -> None:
 
 
 def test_unknown_key_names_file_and_term(tmp_path: Path) -> None:
-    _write(tmp_path, "x.yaml", "category: x\nterms:\n  - {term: 好词, lang: zh, weight: 0.5}\n"
-           "  - {term: 坏词, lang: zh, weight: 0.5, wieght: 1}\n")
+    _write(
+        tmp_path,
+        "x.yaml",
+        "category: x\nterms:\n  - {term: 好词, lang: zh, weight: 0.5}\n"
+        "  - {term: 坏词, lang: zh, weight: 0.5, wieght: 1}\n",
+    )
     with pytest.raises(LexiconError, match=r"x\.yaml.*terms\.1.*坏词"):
         Lexicon.load(tmp_path)
 

@@ -52,8 +52,16 @@ def test_pinyin_needs_syllable_boundaries(matcher: KeywordMatcher) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["拒绝赌博，远离网赌", "以下注意事项", "今天排位上分好难", "股市开盘上涨", "say no to gambling, stop gambling",
-     "以下分为三类", "未成年人禁止打赏", "主播说不要刷礼物"],
+    [
+        "拒绝赌博，远离网赌",
+        "以下注意事项",
+        "今天排位上分好难",
+        "股市开盘上涨",
+        "say no to gambling, stop gambling",
+        "以下分为三类",
+        "未成年人禁止打赏",
+        "主播说不要刷礼物",
+    ],
 )
 def test_counter_speech_and_benign_contexts(matcher: KeywordMatcher, text: str) -> None:
     assert [h for h in matcher.match(text) if h.category != "disclosure"] == []
