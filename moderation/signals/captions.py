@@ -103,12 +103,15 @@ class CaptionTracker:
         return len(self._captions)
 
     def read(self, frame: VideoFrame, ocr_signals: Sequence[Signal]) -> list[Signal]:
-        """Remember the regions of the keyword hits OCR found in ``frame``.
+        """Remember the regions of the keyword hits OCR found in ``frame`` (call it for every frame
+        OCR read, hits or none).
 
         A hit in a region already tracked (same term, overlapping box) continues that caption
-        with the new look as reference; other hits start a new one. The hits themselves are the
+        with the new look as reference; other hits start a new one; a tracked caption whose term
+        OCR did not find again ends at its last matching frame. The hits themselves are the
         caller's to report: only later seconds come back from this tracker."""
         out: list[Signal] = []
+        seen: list[_Caption] = []
         for sig in ocr_signals:
             if sig.kind != "ocr.keyword" or sig.box is None or sig.t != frame.t:
                 continue
@@ -121,12 +124,19 @@ class CaptionTracker:
                 cap.last = max(cap.last, frame.t)
                 if not any(h.term == sig.term for h in cap.hits):
                     cap.hits.append(sig)
+                seen.append(cap)
                 continue
             same_box = next((c for c in self._captions if c.box == sig.box and c.reported == frame.t), None)
             if same_box is not None:  # another term of the line just read
                 same_box.hits.append(sig)
                 continue
             self._captions.append(_Caption(sig.box, ref, [sig], frame.t, frame.t))
+            seen.append(self._captions[-1])
+        # OCR read this frame and no longer finds a tracked caption's term: the caption is gone,
+        # however similar its region still looks (OCR is the authority; the print only saves work).
+        for cap in [c for c in self._captions if c.last < frame.t and not any(c is s for s in seen)]:
+            out += self._flush(cap)
+            self._captions.remove(cap)
         while len(self._captions) > self.max_regions:
             out += self._flush(self._captions.pop(0))
         return out

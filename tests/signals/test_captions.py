@@ -120,3 +120,16 @@ def test_regions_are_bounded_and_odd_input_is_ignored() -> None:
 def test_bad_settings_are_refused(kw: dict, word: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError, match=word):
         CaptionTracker(**kw)
+
+
+def test_a_caption_ocr_no_longer_finds_ends_at_its_last_matching_frame() -> None:
+    # The region still looks the same (the caption image stays), but OCR read the frame at 30 s
+    # and found no keyword there: OCR is the authority, so the caption ends at 29 s.
+    tracker = CaptionTracker(extend_s=10.0)
+    out = tracker.read(frame(26.0), [hit(26.0)])
+    for t in (27.0, 28.0, 29.0):
+        out += tracker.observe(frame(float(t)))
+    out += tracker.read(frame(30.0), [])
+    assert tracker.tracked == 0
+    assert out and out[-1].end == 29.0
+    assert tracker.observe(frame(31.0)) == [] and tracker.finish() == []
