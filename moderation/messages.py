@@ -246,13 +246,25 @@ class Verdict:
     clip_error: str | None = None
     #: Whose behaviour it is; None = the streamer of ``stream`` (records written before subjects).
     subject: Subject | None = None
+    #: A live violation's stable id (:class:`moderation.pipeline.alerts.ViolationIds`), shared by
+    #: its provisional record and its final verdict so the review queue keeps one item for both.
+    #: None for offline scans, whose verdicts are final when first written.
+    violation_id: str | None = None
+    #: A live violation still going on: written to the review queue at its alert so reviewers see
+    #: it at once, and replaced (same ``violation_id``) by the final verdict when it closes.
+    provisional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.provisional and not self.violation_id:
+            # without an id the final verdict could never replace the provisional item
+            raise ValueError(f"{self.stream}: a provisional {self.category} verdict needs a violation_id")
 
     def to_record(self) -> dict[str, Any]:
         """The JSONL / review-queue record of DESIGN.md §4.2.
 
-        ``clip_gaps`` (with ``clip_start``) and ``clip_error`` appear only when set, so a record
-        without them reads as before. ``subject`` is always written: the streamer of ``stream``
-        unless the verdict names another.
+        ``clip_gaps`` (with ``clip_start``), ``clip_error``, ``violation_id`` and ``provisional``
+        appear only when set, so a record without them reads as before. ``subject`` is always
+        written: the streamer of ``stream`` unless the verdict names another.
         """
         subject = self.subject or Subject("streamer", self.stream)
         rec: dict[str, Any] = {
@@ -275,4 +287,8 @@ class Verdict:
             rec["clip_gaps"] = [[round(a, 3), round(b, 3)] for a, b in self.clip_gaps]
         if self.clip_error is not None:
             rec["clip_error"] = self.clip_error
+        if self.violation_id is not None:
+            rec["violation_id"] = self.violation_id
+        if self.provisional:
+            rec["provisional"] = True
         return rec

@@ -118,6 +118,26 @@ class EvidenceWriter:
             thumbnails=thumbs,
         )
 
+    async def thumbnail(self, v: Verdict) -> Verdict:
+        """``v`` with a thumbnail of its latest evidence frame, if one is kept; no clip, no wait.
+
+        For a provisional (live) record: the frame is already in memory, so this costs one JPEG
+        encode, where a clip would wait for the post-roll of a violation that has not ended.
+        """
+        last = v.signals[-1] if v.signals else None
+        picked = self.keeper.at(last.t) if last is not None else None
+        if last is None or picked is None:
+            return v
+        frame, scale = picked
+        boxes: list[Box] = [
+            (s.box[0] * scale, s.box[1] * scale, s.box[2] * scale, s.box[3] * scale)
+            for s in v.signals
+            if s.box is not None and abs(s.t - last.t) < 1e-3
+        ]
+        path = self.clips_dir / v.stream / f"{int(v.start):06d}-{v.category}-live.jpg"
+        await asyncio.to_thread(write_thumbnail, frame.image, path, boxes or None)
+        return replace(v, thumbnails=(str(path),))
+
     def _clip(self, v: Verdict, path: Path) -> ClipInfo:
         with self.lock:
             return self.ring.clip(v.start, v.end, path, self.cfg.pre_s, self.cfg.post_s)

@@ -12,15 +12,16 @@ is its category and media-time interval, and two intervals closer than the categ
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from moderation.messages import Verdict
+from moderation.messages import Subject, Verdict
 
-__all__ = ["Alert", "AlertTracker", "ViolationLog", "evidence_source"]
+__all__ = ["Alert", "AlertTracker", "ViolationIds", "ViolationLog", "evidence_source"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,74 @@ class ViolationLog:
                 return False
         self._seen.append(_Seen(key, start, end))
         return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+@dataclass
+class _Violation:
+    key: tuple[str, str, str]  # category, subject kind, subject id
+    start: float
+    end: float
+    id: str
+    closed: bool = False
+
+
+class ViolationIds:
+    """A stable id for each live violation of one stream, shared by its provisional record (written
+    when it is first seen open) and its final verdict, so the review queue updates one item.
+
+    Sightings are matched as :class:`ViolationLog` does (category and interval within the merge
+    gap), and also by subject: a viewer's chat spam and the streamer's speech in the same category
+    and second are two violations, two review items. A final verdict *closes* the id it takes; a
+    second final verdict over the same interval (the authoritative fuser split what the preview saw
+    as one) gets a fresh id, so no final verdict ever overwrites another. Bounded like the log.
+    """
+
+    def __init__(self, gap_for: Callable[[str], float], keep: int = 256) -> None:
+        self._gap_for = gap_for
+        self._seen: deque[_Violation] = deque(maxlen=keep)
+
+    @staticmethod
+    def _key(v: Verdict) -> tuple[str, str, str]:
+        subject = v.subject or Subject("streamer", v.stream)
+        return (v.category, subject.kind, subject.id)
+
+    def _matches(self, key: tuple[str, str, str], start: float, end: float) -> list[_Violation]:
+        gap = self._gap_for(key[0])
+        return [s for s in self._seen if s.key == key and start <= s.end + gap and end >= s.start - gap]
+
+    def _new(self, key: tuple[str, str, str], v: Verdict, closed: bool) -> _Violation:
+        base = f"{v.category}@{round(v.start * 1000)}"
+        if key[1] != "streamer":  # ids stay short whatever the subject's id is
+            base += f"/{key[1]}-{hashlib.sha256(key[2].encode()).hexdigest()[:12]}"
+        taken = {s.id for s in self._seen}
+        vid, n = base, 1
+        while vid in taken:
+            n += 1
+            vid = f"{base}#{n}"
+        seen = _Violation(key, v.start, v.end, vid, closed)
+        self._seen.append(seen)
+        return seen
+
+    def open(self, v: Verdict) -> tuple[str, bool]:
+        """The id of the open violation ``v`` is part of, and whether it was new (not seen before,
+        open or closed): only a new one gets a provisional record."""
+        key = self._key(v)
+        for s in self._matches(key, v.start, v.end):
+            s.start, s.end = min(s.start, v.start), max(s.end, v.end)
+            return s.id, False
+        return self._new(key, v, closed=False).id, True
+
+    def close(self, v: Verdict) -> str:
+        """The id the final verdict ``v`` carries: that of the open violation it ends, else a new one."""
+        key = self._key(v)
+        for s in self._matches(key, v.start, v.end):
+            if not s.closed:
+                s.start, s.end, s.closed = min(s.start, v.start), max(s.end, v.end), True
+                return s.id
+        return self._new(key, v, closed=True).id
 
     def __len__(self) -> int:
         return len(self._seen)

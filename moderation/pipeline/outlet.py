@@ -6,6 +6,12 @@ holds the fusers back); an evidence failure loses the clip, not the verdict; a s
 loses the verdict for that sink only; ``warn``/``cut`` are enforced once per violation and action
 (warn, then cut if it escalates). Everything it survives is counted in the stream's
 :class:`~moderation.pipeline.failures.TaskFailures`.
+
+A violation first seen open gets a *provisional* record at once (:meth:`VerdictOutlet.opened`):
+the review queue shows it, marked live, about a second after its alert instead of when it closes.
+Its final verdict carries the same ``violation_id`` (:class:`~moderation.pipeline.alerts.ViolationIds`),
+so the queue updates that item in place. Only sinks that say so (``takes_provisional``) get
+provisional records: a JSONL report is one final line per verdict.
 """
 
 from __future__ import annotations
@@ -20,11 +26,11 @@ from typing import Any
 
 from moderation.evidence.writer import EvidenceWriter
 from moderation.messages import Verdict
-from moderation.pipeline.alerts import ViolationLog
+from moderation.pipeline.alerts import ViolationIds, ViolationLog
 from moderation.pipeline.enforce import Enforcer, Target
 from moderation.pipeline.failures import TaskFailures
 from moderation.pipeline.observe import VerdictWritten
-from moderation.pipeline.sinks import VerdictSink
+from moderation.pipeline.sinks import VerdictSink, takes_provisional
 from moderation.pipeline.status import StreamSpec
 
 __all__ = ["VerdictOutlet"]
@@ -64,12 +70,49 @@ class VerdictOutlet:
         self.count = 0
         self.enforced: Counter[tuple[str, str]] = Counter()  # (action, outcome)
         self._acted = ViolationLog(gap_for)  # violations enforced, by (category, action)
+        self._ids = ViolationIds(gap_for)  # one id per violation: its provisional and final records
         self._tasks: set[asyncio.Task[None]] = set()
+        # provisional writes in flight, by violation id: the final write waits for its own, so a
+        # slow provisional write never lands over the final record
+        self._provisional: dict[str, asyncio.Task[None]] = {}
+        self.provisional_count = 0
 
     def emit(self, verdicts: list[Verdict]) -> None:
         """Finish each closed verdict in its own task."""
         for v in verdicts:
             self._spawn(self._finish(v))
+
+    def opened(self, v: Verdict) -> None:
+        """``v`` is going on: the first time its violation is seen, write a provisional record to
+        the sinks that take them (off the event loop, like a final verdict)."""
+        vid, new = self._ids.open(v)
+        if not new or not any(takes_provisional(s) for s in self.sinks):
+            return
+        task = asyncio.ensure_future(self._provisional_write(replace(v, violation_id=vid, provisional=True)))
+        self._tasks.add(task)
+        self._provisional[vid] = task
+        task.add_done_callback(self._tasks.discard)
+
+    async def _provisional_write(self, verdict: Verdict) -> None:
+        try:
+            v = self.stamp(verdict)
+            if self.evidence is not None:
+                try:
+                    v = await self.evidence.thumbnail(v)
+                except Exception as exc:  # a missing thumbnail must not hide the item
+                    self.failures.item("evidence", exc)
+            for sink in self.sinks:
+                if takes_provisional(sink):
+                    await self._write(sink, v)
+            self.provisional_count += 1
+        except Exception as exc:  # spawned: never silent
+            self.failures.item("verdict", exc)
+
+    async def _write(self, sink: VerdictSink, v: Verdict) -> None:
+        try:
+            await asyncio.to_thread(sink.write, v)
+        except Exception as exc:  # a sink failure must not lose the verdict for the others
+            log.error("%s: sink %s failed for %s: %s", self.spec.stream_id, type(sink).__name__, v.category, exc)
 
     async def drain(self) -> None:
         if self._tasks:
@@ -92,17 +135,17 @@ class VerdictOutlet:
 
     async def _finish_one(self, verdict: Verdict) -> None:
         self._seen(verdict, datetime.now(UTC), False)  # known now, if the preview did not know it first
-        v = self.stamp(verdict)
+        v = self.stamp(replace(verdict, violation_id=self._ids.close(verdict)))
         if self.evidence is not None:
             try:
                 v = await self.evidence.attach(v, self._ingest_done)
             except Exception as exc:  # evidence failure must not lose the verdict itself
                 self.failures.item("evidence", exc)
+        pending = self._provisional.pop(v.violation_id or "", None)
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
         for sink in self.sinks:
-            try:
-                await asyncio.to_thread(sink.write, v)
-            except Exception as exc:  # a sink failure must not lose the verdict for the others
-                log.error("%s: sink %s failed for %s: %s", self.spec.stream_id, type(sink).__name__, v.category, exc)
+            await self._write(sink, v)
         self._notify(VerdictWritten(self.spec.stream_id, v, self._wall_at(v.end), datetime.now(UTC)))
         self.verdicts.append(v)
         del self.verdicts[:-KEEP]

@@ -22,9 +22,20 @@ from moderation.messages import Verdict
 
 
 class VerdictSink(Protocol):
+    """Where verdicts go. A sink that also wants *provisional* records (a live violation still
+    going on, ``Verdict.provisional``; its final verdict follows with the same ``violation_id``)
+    sets a ``takes_provisional = True`` attribute; the others never see them."""
+
     def write(self, verdict: Verdict) -> None: ...
 
     def close(self) -> None: ...
+
+
+def takes_provisional(sink: VerdictSink) -> bool:
+    """Whether ``sink`` wants provisional records. Off unless a sink opts in: a JSONL report or a
+    printing callback would show one violation twice, and only a store that updates an item in
+    place by ``violation_id`` (the review queue) can turn the provisional into the final record."""
+    return getattr(sink, "takes_provisional", False) is True
 
 
 class JsonlSink:

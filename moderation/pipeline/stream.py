@@ -21,7 +21,9 @@ Inside (DESIGN.md §2, §7, §8):
 * frame and chat signals also go straight to a **preview** fuser, which opens a visual violation (alert,
   enforcement of open violations) as soon as its frames are done instead of an audio window
   later; :class:`moderation.pipeline.alerts.ViolationLog` makes the preview's sighting and the
-  authoritative verdict one violation, alerted and enforced once;
+  authoritative verdict one violation, alerted and enforced once; a violation first seen open
+  is written at once, as a *provisional* record, to the sinks that take them (the review queue),
+  and its final verdict carries the same ``violation_id`` so the queue updates that item;
 * a **tick** releases held signals and advances both fusers, so verdicts close while the stream
   goes on;
 * every one of these tasks isolates its items (a frame batch, an audio batch, a chat line, a
@@ -343,6 +345,7 @@ class StreamPipeline:
         for v in verdicts:
             try:
                 self._alerts.see(v, now, early)  # first time a violation is known: observers hear of it
+                self.outlet.opened(v)  # first time: a provisional record for the review queue
                 if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
                     self.outlet.maybe_enforce(v)
             except Exception as exc:
