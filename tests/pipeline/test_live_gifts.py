@@ -133,7 +133,7 @@ def test_refused_gift_feed_is_reported_and_the_stream_goes_on(clip6: Path) -> No
         FakeClients(ocr_span=(1.0, 2.0)),
     )
     status = asyncio.run(pipe.run())
-    assert status.state == "ended" and status.frames_processed >= 10 and status.verdicts == 1
+    assert status.state == "ended" and status.frames_processed >= 10 and status.verdicts >= 1
     assert status.gift_error is not None and "gift feed refused" in status.gift_error and status.gift_events == 0
 
 
