@@ -146,3 +146,25 @@ def test_gift_source_template_and_own_feed() -> None:
     assert gift_source(spec, _cfg(None)) is None
     with pytest.raises(ValueError, match="bad template"):
         _cfg("https://gifts.example/{room}")
+
+
+def test_a_minor_who_tips_live_is_a_minors_and_tipping_verdict(clip6: Path, tmp_path: Path) -> None:
+    """The chat thread's disclosure and the gift thread's gift meet in the stream's one tracker,
+    whichever arrives first."""
+    chat = tmp_path / "chat.jsonl"
+    chat.write_text(json.dumps({"t": 0.5, "user": "kid", "text": "我才13岁"}, ensure_ascii=False) + "\n")
+    gifts = tmp_path / "gifts.jsonl"
+    gifts.write_text(json.dumps({"t": 1.0, "user": "kid", "gift": "rose", "value": 1}) + "\n")
+    got: list[Verdict] = []
+    pipe = StreamPipeline(
+        StreamSpec.from_url(str(clip6), "s1"),
+        _cfg(str(gifts), str(chat)),
+        FakeClients(ocr_span=(100.0, 101.0)),
+        [CallbackSink(got.append)],
+    )
+    status = asyncio.run(pipe.run())
+    assert status.state == "ended" and status.gift_events == 1 and status.chat_messages == 1
+    kid = {v.category for v in got if v.subject is not None and v.subject.id == "kid"}
+    assert kid == {"minors", "tipping_abnormal"}
+    tipping = next(v for v in got if v.category == "tipping_abnormal")
+    assert "gift.minor" in {s.kind for s in tipping.signals}
