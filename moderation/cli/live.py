@@ -30,11 +30,20 @@ AllowNet = Annotated[
 
 
 #: Which command-line option set a ``live`` field, for the one-line error when it is invalid.
-_OPTIONS = {"allow_networks": "--allow-network", "allow_files": "--allow-files", "chat_source": "--chat"}
+_OPTIONS = {
+    "allow_networks": "--allow-network",
+    "allow_files": "--allow-files",
+    "chat_source": "--chat",
+    "gift_source": "--gifts",
+}
 
 
 def _config(
-    pipeline: str | None, allow_network: list[str] | None, allow_files: bool = False, chat: str | None = None
+    pipeline: str | None,
+    allow_network: list[str] | None,
+    allow_files: bool = False,
+    chat: str | None = None,
+    gifts: str | None = None,
 ) -> PipelineConfig:
     """The pipeline with the command-line overrides merged in and validated (before any model loads)."""
     from moderation.config import load_pipeline, with_overrides
@@ -48,6 +57,8 @@ def _config(
         update["allow_files"] = True
     if chat:
         update["chat_source"] = chat
+    if gifts:
+        update["gift_source"] = gifts
     return with_overrides(cfg, "live", update, _OPTIONS)
 
 
@@ -71,6 +82,10 @@ def watch(
         str | None,
         typer.Option(help="Chat feed of each stream (JSONL over HTTP(S); {stream}, {app}, {name} are filled in)."),
     ] = None,
+    gifts: Annotated[
+        str | None,
+        typer.Option(help="Gift feed of each stream (JSONL over HTTP(S); {stream}, {app}, {name} are filled in)."),
+    ] = None,
 ) -> None:
     """Follow live streams until Ctrl-C or all ended, printing verdicts as they are decided."""
     from moderation.cli.common import console, err, user_errors
@@ -79,7 +94,7 @@ def watch(
     from moderation.pipeline.status import StreamSpec
 
     with user_errors():
-        cfg = _config(pipeline, allow_network, allow_files, chat)
+        cfg = _config(pipeline, allow_network, allow_files, chat, gifts)
         for url in urls:  # refuse bad URLs before any model loads
             UrlGuard(guard_config(cfg.live)).check(url)
         specs, seen = [], set()

@@ -62,18 +62,20 @@ def _verdict_table(records: list[dict[str, object]]) -> Table:
 
 
 def _scan_chat(
-    inputs: list[str], pipeline: str | None, out: Path | None, clips: Path | None, chat: str
+    inputs: list[str], pipeline: str | None, out: Path | None, clips: Path | None, chat: str | None, gifts: str | None
 ) -> RescanSummary:
-    """One recording plus its chat feed, in process (``runtime/local.py``, no ledger: chat changes results)."""
+    """One recording plus its chat and/or gift feed, in process (no ledger: a feed changes results)."""
     import time
 
     from moderation.cluster.rescan import FileResult, Incomplete, RescanSummary
     from moderation.pipeline.scan import run_scan
 
     t0 = time.monotonic()
-    f = run_scan(inputs, _pipeline(pipeline), out, clips, chat=chat).files[0]
+    f = run_scan(inputs, _pipeline(pipeline), out, clips, chat=chat, gifts=gifts).files[0]
     if f.chat is not None:
         err.print(f"chat: {f.chat.messages} messages, {f.chat.bad} bad lines skipped", highlight=False)
+    if f.gifts is not None:
+        err.print(f"gifts: {f.gifts.messages} gifts, {f.gifts.bad} bad lines skipped", highlight=False)
     result = FileResult.of(f)
     duration = f.info.duration or 0.0
     gaps = [Incomplete(str(f.path), result.missing_s, duration)] if result.missing_s > 0 else []
@@ -194,6 +196,14 @@ def scan(
             "its chat.keyword signals are fused with the media's (in process)."
         ),
     ] = None,
+    gifts: Annotated[
+        str | None,
+        typer.Option(
+            help="Gift/tip feed of the one input: JSONL lines {t, user, gift, value, currency}, a file or "
+            "http(s) URL; its events and every keyword/chat signal go through one gift tracker, whose "
+            "tipping_abnormal / minors signals are fused with the rest (in process)."
+        ),
+    ] = None,
     chat_logs: Annotated[
         bool,
         typer.Option(
@@ -218,14 +228,17 @@ def scan(
             raise UserError(
                 "--chat names one feed for one recording; --chat-logs finds each recording's own: give one of them"
             )
-        _check_outputs(out, clips, ledger, chat is not None)
+        if gifts is not None and chat_logs:
+            raise UserError("--gifts names one feed for one recording; it does not go with --chat-logs")
+        feeds = chat is not None or gifts is not None
+        _check_outputs(out, clips, ledger, feeds)
         opts = RescanOptions(
             address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume, chat_sidecars=chat_logs
         )
         summary = (
             _scan(inputs, pipeline, out, clips, opts)
-            if chat is None
-            else _scan_chat(inputs, pipeline, out, clips, chat)
+            if not feeds
+            else _scan_chat(inputs, pipeline, out, clips, chat, gifts)
         )
     records = summary.records
     console.print(_verdict_table(records))

@@ -104,6 +104,7 @@ class ManagedPool:
             clips_dir=self.clips_dir,
             report=self.report,
             chat=spec.chat,
+            gifts=spec.gifts,
         )
         a: Assignment = await self.mgr.add_stream.remote(req)
         if a.state == "pending" and a.last_error == _NO_SLOT:

@@ -331,7 +331,9 @@ class StreamManager:
             if offers(node, resources.STREAM_SLOTS):
                 opts["resources"] = {resources.STREAM_SLOTS: 1}
             r = a.request
-            spec = replace(StreamSpec.from_url(r.url, r.stream_id), timeline_origin=r.timeline_origin, chat=r.chat)
+            spec = replace(
+                StreamSpec.from_url(r.url, r.stream_id), timeline_origin=r.timeline_origin, chat=r.chat, gifts=r.gifts
+            )
             cls: Any = ray.remote(StreamWorker)
             handle = cls.options(**opts).remote(
                 spec, cfg, batchers, clips_dir=r.clips_dir, report=r.report, queue_url=r.queue_url or self.s.queue_url

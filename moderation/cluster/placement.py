@@ -42,6 +42,7 @@ class StreamRequest:
     needs_gpu: bool = False
     timeline_origin: float | None = None  # unix time of media t=0; fixed on add, kept across moves/restarts
     chat: str | None = None  # the stream's own chat feed (else live.chat_source)
+    gifts: str | None = None  # the stream's own gift feed (else live.gift_source)
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,12 @@ class LiveConfig(StreamOpenConfig, AllowList):
         "seconds or 't' media seconds, 'user', 'text'), e.g. 'https://chat.internal/{app}/{name}.jsonl'; "
         "placeholders {stream}, {app}, {name}. A stream's own 'chat' wins. None = no chat.",
     )
+    gift_source: str | None = Field(
+        None,
+        description="Template of each stream's gift / tip feed (JSONL over HTTP(S), lines with 'ts' Unix seconds "
+        "or 't' media seconds, 'user', 'gift', 'value', 'currency'), e.g. 'https://gifts.internal/{app}/{name}.jsonl';"
+        " placeholders {stream}, {app}, {name}. A stream's own 'gifts' wins. None = no gifts.",
+    )
     hooks_fail_closed: bool = Field(
         False, description="Refuse a publish (non-2xx to the origin) when the pool cannot watch it."
     )
@@ -149,7 +155,7 @@ class LiveConfig(StreamOpenConfig, AllowList):
         """A bad CIDR fails when the config loads, not as a 500 on the first hook."""
         return check_cidrs(v)
 
-    @field_validator("hook_source", "chat_source")
+    @field_validator("hook_source", "chat_source", "gift_source")
     @classmethod
     def _template_ok(cls, v: str | None, info: ValidationInfo) -> str | None:
         """A typo in a placeholder fails when the config loads, not when the first stream starts."""

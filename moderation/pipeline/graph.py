@@ -32,11 +32,13 @@ from moderation.evidence.clip import clip_error_text, cut_clip, write_thumbnail
 from moderation.infer.registry import Registry
 from moderation.ingest.chat import ChatStats, iter_chat
 from moderation.ingest.decode import DecodeStats, MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
+from moderation.ingest.gifts import GiftStats, iter_gifts
 from moderation.messages import Signal, Verdict
 from moderation.pipeline.analysis import StreamAnalyser
 from moderation.pipeline.clients import BatchFamily, Family, InferenceClients, LocalClients
 from moderation.policy.fuse import fuse
 from moderation.signals.chat import chat_signals
+from moderation.signals.gifts import GiftTracker
 from moderation.text.lexicon import Lexicon
 from moderation.text.matcher import KeywordMatcher
 
@@ -110,19 +112,22 @@ class FileScan:
     ocr_frames: int = 0
     ocr_gated: int = 0  # frames due at the OCR rate that the gate kept from OCR (no text / unchanged)
     chat: ChatStats | None = None  # lines / messages / bad lines of the chat feed, when one was given
+    gifts: GiftStats | None = None  # lines / gift events / bad lines of the gift feed, when one was given
     audio_s: float = 0.0
     decode: list[DecodeStats] = field(default_factory=list)  # one per decode pass run (span, corrupt packets)
 
 
 @dataclass(frozen=True)
 class FileTask:
-    """One file to scan: ``chat`` is a chat feed (JSONL file or HTTP(S) URL) on its media timeline."""
+    """One file to scan: ``chat`` and ``gifts`` are viewer feeds (JSONL file or HTTP(S) URL) on its
+    media timeline."""
 
     path: Path
     stream: str
     chat: str | None = None
     progress: Progress | None = None
     info: MediaInfo | None = None  # already probed (saves opening the file again)
+    gifts: str | None = None
 
 
 class _Chunks(Generic[T]):
@@ -268,6 +273,8 @@ async def scan_one(
         scan.signals.extend(r)
     if task.chat is not None:
         scan.signals.extend(await asyncio.to_thread(_chat_signals, task.chat, scan, engines))
+    if task.gifts is not None:
+        scan.signals.extend(await asyncio.to_thread(_gift_signals, task.gifts, scan, engines))
     verdicts = fuse(task.stream, scan.signals, cfg.policy)
     versions = engines.model_versions()
     scan.verdicts = [replace(v, model_versions=versions) for v in verdicts]
@@ -282,6 +289,23 @@ def _chat_signals(chat: str, scan: FileScan, engines: Engines) -> list[Signal]:
     limit = _chat_limit(scan, cfg.chat.recording_slack_s)
     messages = iter_chat(chat, scan.stream, cfg.chat, stats=scan.chat, max_t=lambda: limit)
     return list(chat_signals(messages, engines.matcher.match, cfg.chat.dedup_window_s))
+
+
+def _gift_signals(gifts: str, scan: FileScan, engines: Engines) -> list[Signal]:
+    """The recording's gift events and every signal found so far, through one :class:`GiftTracker`
+    in media-time order (a signal before a gift at the same time: a disclosure or an inducement
+    comes before the gift that answers it)."""
+    cfg = engines.cfg
+    scan.gifts = GiftStats()
+    limit = _chat_limit(scan, cfg.gifts.recording_slack_s)
+    events = list(iter_gifts(gifts, scan.stream, cfg.gifts, stats=scan.gifts, max_t=lambda: limit))
+    timeline: list[tuple[float, int, int]] = [(s.t, 0, i) for i, s in enumerate(scan.signals)]
+    timeline += [(g.t, 1, i) for i, g in enumerate(events)]
+    tracker = GiftTracker(scan.stream, cfg.gifts)
+    out: list[Signal] = []
+    for _, is_gift, i in sorted(timeline):
+        out += tracker.observe_gift(events[i]) if is_gift else tracker.observe_signal(scan.signals[i])
+    return out
 
 
 async def scan_files(
@@ -330,16 +354,18 @@ def scan_file(
     clips_dir: Path | None = None,
     progress: Progress | None = None,
     chat: str | None = None,
+    gifts: str | None = None,
 ) -> FileScan:
     """Scan one file in a fresh event loop (see :func:`scan_one`); its errors propagate."""
-    (res,) = asyncio.run(scan_files([FileTask(path, stream, chat, progress)], engines, clips_dir, concurrency=1))
+    task = FileTask(path, stream, chat, progress, gifts=gifts)
+    (res,) = asyncio.run(scan_files([task], engines, clips_dir, concurrency=1))
     if isinstance(res, Exception):
         raise res
     return res
 
 
 def _chat_limit(scan: FileScan, slack_s: float) -> float:
-    """Latest media time a chat message of this recording may have: its end plus ``slack_s``.
+    """Latest media time a chat message (or gift) of this recording may have: its end plus ``slack_s``.
     The end is the container's duration, or (when it has none) the latest decoded media."""
     dur = scan.info.duration
     if dur is None or not math.isfinite(dur) or dur < 0:

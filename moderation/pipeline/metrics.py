@@ -114,6 +114,8 @@ class StreamMetrics:
     inference_errors: int = 0
     chat_messages: int = 0
     chat_bad_lines: int = 0
+    gift_events: int = 0
+    gift_bad_lines: int = 0
     task_errors: int = 0
     task_restarts: int = 0
     lag_s: float = 0.0
@@ -149,6 +151,7 @@ _FROM_STATUS = (
     "reconnects",
     "verdicts",
     "chat_messages",
+    "gift_events",
     "task_errors",
     "task_restarts",
 )
@@ -166,6 +169,8 @@ _COUNTERS: tuple[tuple[str, str, str], ...] = (
     ("inference_errors", "inference_errors", "Inference calls or items that failed."),
     ("chat_messages", "chat_messages", "Chat messages read from the stream's chat feed."),
     ("chat_bad_lines", "chat_bad_lines", "Chat feed lines skipped as bad input."),
+    ("gift_events", "gift_events", "Gift events read from the stream's gift feed."),
+    ("gift_bad_lines", "gift_bad_lines", "Gift feed lines skipped as bad input."),
     ("task_errors", "task_errors", "Items a per-stream task skipped because handling them raised."),
     ("task_restarts", "task_restarts", "Per-stream tasks that died and were restarted."),
 )

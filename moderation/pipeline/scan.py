@@ -22,6 +22,7 @@ from moderation.config import PipelineConfig
 from moderation.errors import InputError
 from moderation.ingest.chat import check_chat_source
 from moderation.ingest.decode import MediaError, MediaInfo, probe
+from moderation.ingest.gifts import check_gift_source
 from moderation.pipeline.graph import Engines, FileScan, FileTask, Progress, scan_files
 from moderation.pipeline.inputs import local_path, stream_name
 from moderation.report import ReportWriter
@@ -76,21 +77,29 @@ def run_scan(
     progress_factory: Callable[[ScanInput], Progress | None] | None = None,
     chat: str | None = None,
     concurrency: int = 2,
+    gifts: str | None = None,
 ) -> ScanSummary:
     """Scan the files (``concurrency`` at a time over shared batchers); write the JSONL report
     atomically when all succeeded, else raise the first failure in input order.
 
-    ``chat``: a chat feed (JSONL file or HTTP(S) URL) fused with the one input it belongs to.
+    ``chat``: a chat feed (JSONL file or HTTP(S) URL) fused with the one input it belongs to;
+    ``gifts``: its gift feed, likewise (both checked before any work).
     """
     checked = check_inputs(inputs)
     if chat is not None:
         if len(checked) != 1:
             raise InputError(f"--chat belongs to one recording, but {len(checked)} inputs were given")
         check_chat_source(chat, cfg.chat)
+    if gifts is not None:
+        if len(checked) != 1:
+            raise InputError(f"--gifts belongs to one recording, but {len(checked)} inputs were given")
+        check_gift_source(gifts, cfg.gifts)
     engines = engines or Engines(cfg)
     summary = ScanSummary(report=out, clips_dir=clips_dir)
     tasks = [
-        FileTask(item.path, item.stream, chat, progress_factory(item) if progress_factory else None, item.info)
+        FileTask(
+            item.path, item.stream, chat, progress_factory(item) if progress_factory else None, item.info, gifts=gifts
+        )
         for item in checked
     ]
     for res in asyncio.run(scan_files(tasks, engines, clips_dir, concurrency=concurrency)):

@@ -48,6 +48,8 @@ class StreamSpec:
     stream. Ignored for files, which replay from their start and so reproduce the same verdicts."""
     chat: str | None = None
     """This stream's chat feed (overrides ``live.chat_source``); None = the template or no chat."""
+    gifts: str | None = None
+    """This stream's gift feed (overrides ``live.gift_source``); None = the template or no gifts."""
 
     def with_origin(self) -> StreamSpec:
         """This spec with ``timeline_origin`` fixed to now if it was not set yet."""
@@ -121,6 +123,8 @@ class StreamStatus:
     error: str | None = None
     chat_messages: int = 0
     chat_error: str | None = None
+    gift_events: int = 0
+    gift_error: str | None = None
     alerts: int = 0  # violations known so far (each once)
     last_alert: Alert | None = None  # the latest: a violation may still be going on
     task_errors: int = 0  # items (a frame batch, a chat line, a signal) that raised and were skipped

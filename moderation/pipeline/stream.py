@@ -18,6 +18,10 @@ Inside (DESIGN.md §2, §7, §8):
   offline ones even though transcripts trail frames by an audio window;
 * an optional **chat thread** (:class:`moderation.pipeline.chat_follower.ChatFollower`) follows the stream's
   chat feed; its ``chat.keyword`` signals join the rest;
+* an optional **gift thread** (:class:`moderation.pipeline.chat_follower.GiftFollower`) follows the
+  stream's gift feed; its events go, on the event loop, through the stream's one
+  :class:`~moderation.signals.gifts.GiftTracker`, which also sees every other signal (an inducement
+  in speech, a viewer's minor disclosure in chat), and its ``gift.*`` signals join the rest;
 * frame and chat signals also go straight to a **preview** fuser, which opens a visual violation (alert,
   enforcement of open violations) as soon as its frames are done instead of an audio window
   later; :class:`moderation.pipeline.alerts.ViolationLog` makes the preview's sighting and the
@@ -60,10 +64,10 @@ from typing import Any
 from moderation.config import PipelineConfig
 from moderation.evidence.writer import EvidenceWriter, FrameKeeper
 from moderation.ingest.source import FrameEvent, SourceConfig
-from moderation.messages import Signal, Verdict
+from moderation.messages import GiftEvent, Signal, Verdict
 from moderation.pipeline.alerts import Alert, AlertTracker
 from moderation.pipeline.analysis import AudioAnalyzer, FrameAnalyzer
-from moderation.pipeline.chat_follower import ChatFollower, chat_source
+from moderation.pipeline.chat_follower import ChatFollower, GiftFollower, chat_source, gift_source
 from moderation.pipeline.clients import InferenceClients
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.failures import TaskFailures, supervise
@@ -77,6 +81,7 @@ from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import StreamSpec, StreamStatus, VerdictBrief
 from moderation.pipeline.stream_ingest import StreamIngest
 from moderation.policy.fuse import Fuser
+from moderation.signals.gifts import GiftTracker
 
 __all__ = ["StreamPipeline", "source_config"]
 
@@ -155,6 +160,12 @@ class StreamPipeline:
             if chat
             else None
         )
+        gifts = gift_source(spec, cfg)
+        self._gifts = (
+            GiftFollower(gifts, spec, cfg, self.clock, self._from_gifts, failures=self.failures) if gifts else None
+        )
+        #: Fed on the event loop only (gift events and every signal), so it needs no lock.
+        self._gift_tracker = GiftTracker(spec.stream_id, cfg.gifts) if gifts else None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ control
@@ -164,8 +175,9 @@ class StreamPipeline:
 
     def _frame_arrived(self, ev: FrameEvent) -> None:
         """Ingest thread, after each sampled frame is queued."""
-        if self._chat is not None and not self._chat.started:  # send times now map onto media time
-            self._chat.start()
+        for feed in (self._chat, self._gifts):
+            if feed is not None and not feed.started:  # send times now map onto media time
+                feed.start()
         self.observed.on_frame(FrameArrived(self.spec.stream_id, ev.frame.t, ev.wall))
 
     def _alerted(self, alert: Alert) -> None:
@@ -200,8 +212,9 @@ class StreamPipeline:
         finally:
             ticker.cancel()
             self.stop()
-            if self._chat is not None:
-                self._chat.stop()
+            for feed in (self._chat, self._gifts):
+                if feed is not None:
+                    feed.stop()
         rest: list[Signal] = []
         for name, finish in (("frame", frame_an.finish), ("audio", audio_an.finish)):
             try:
@@ -301,6 +314,41 @@ class StreamPipeline:
         self._preview_feed(signals)
         self._feed(signals)
 
+    def _from_gifts(self, events: list[GiftEvent]) -> None:
+        """From the gift thread: gift events go to the tracker on the event loop, where every other
+        signal reaches it too (one thread owns it)."""
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: the stream has ended
+                self._loop.call_soon_threadsafe(self._on_gifts, events)
+
+    def _on_gifts(self, events: list[GiftEvent]) -> None:
+        signals: list[Signal] = []
+        for g in events:
+            try:
+                signals += self._gift_tracker.observe_gift(g) if self._gift_tracker is not None else []
+            except Exception as exc:  # one gift's failure costs that gift only
+                self.failures.item("gift", exc)
+        if signals:
+            self._preview_feed(signals)
+            self._held.extend(signals)
+            self._release()
+
+    def _gift_signals(self, signals: list[Signal]) -> list[Signal]:
+        """What the gift tracker makes of the stream's other signals (an inducement, a viewer's
+        minor disclosure after tipping); ``gift.*`` signals are its own and not fed back."""
+        tracker = self._gift_tracker
+        if tracker is None:
+            return []
+        out: list[Signal] = []
+        for s in signals:
+            if s.kind.startswith("gift."):
+                continue
+            try:
+                out += tracker.observe_signal(s)
+            except Exception as exc:  # one signal's failure costs that signal only
+                self.failures.item("gift", exc)
+        return out
+
     def _preview_feed(self, signals: list[Signal]) -> None:
         """Frame and chat signals → the preview fuser at once: alerts and enforcement of open violations."""
         seen: list[Verdict] = []
@@ -318,6 +366,7 @@ class StreamPipeline:
 
     def _feed(self, signals: list[Signal], final: bool = False) -> None:
         self._held.extend(signals)
+        self._held.extend(self._gift_signals(signals))
         self._release(final)
 
     def _release(self, final: bool = False) -> None:
@@ -384,6 +433,8 @@ class StreamPipeline:
             error=ing.error,
             chat_messages=self._chat.status.messages if self._chat else 0,
             chat_error=self._chat.status.error if self._chat else None,
+            gift_events=self._gifts.status.messages if self._gifts else 0,
+            gift_error=self._gifts.status.error if self._gifts else None,
             alerts=self._alerts.count,
             last_alert=self.alerts[-1] if self.alerts else None,
             task_errors=self.failures.errors,
@@ -395,6 +446,12 @@ class StreamPipeline:
         errors = self._frame_an.counts.errors + self._audio_an.counts.errors
         enforcements = tuple((a, o, n) for (a, o), n in sorted(self.outlet.enforced.items()))
         bad_chat = self._chat.stats.bad if self._chat else 0
+        bad_gifts = self._gifts.stats.bad if self._gifts else 0
         return StreamMetrics.of(
-            self.status(), self.latency, inference_errors=errors, chat_bad_lines=bad_chat, enforcements=enforcements
+            self.status(),
+            self.latency,
+            inference_errors=errors,
+            chat_bad_lines=bad_chat,
+            gift_bad_lines=bad_gifts,
+            enforcements=enforcements,
         )

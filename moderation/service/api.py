@@ -129,6 +129,7 @@ class AddStream(BaseModel):
     app: str | None = Field(None, description="nginx-rtmp application, for cut (default from an rtmp URL).")
     name: str | None = Field(None, description="Stream key at the origin, for cut (default from an rtmp URL).")
     chat: str | None = Field(None, description="Chat feed of this stream (default: live.chat_source).")
+    gifts: str | None = Field(None, description="Gift feed of this stream (default: live.gift_source).")
 
 
 def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> FastAPI:
@@ -211,10 +212,14 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
             UrlGuard(guard_config(live)).check(body.url)
             if body.chat:
                 UrlGuard(guard_config(live, schemes=("http", "https"))).check(body.chat)
+            if body.gifts:
+                UrlGuard(guard_config(live, schemes=("http", "https"))).check(body.gifts)
         except UrlRefused as exc:
             raise HTTPException(400, str(exc)) from exc
         base = StreamSpec.from_url(body.url, body.stream)
-        spec = StreamSpec(base.stream_id, base.url, body.app or base.app, body.name or base.name, chat=body.chat)
+        spec = StreamSpec(
+            base.stream_id, base.url, body.app or base.app, body.name or base.name, chat=body.chat, gifts=body.gifts
+        )
         return (await start(spec)).to_dict()
 
     @app.get("/streams", dependencies=[Depends(auth)])

@@ -24,6 +24,10 @@ def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
             ["watch", "rtmp://127.0.0.1/live/x", "--allow-network", "127.0.0.0/8", "--chat", "http://h/{bogus}.jsonl"],
             "--chat: bad template",
         ),
+        (
+            ["watch", "rtmp://127.0.0.1/live/x", "--allow-network", "127.0.0.0/8", "--gifts", "http://h/{x}.jsonl"],
+            "--gifts: bad template",
+        ),
         (["serve", "--allow-network", "10.0.0.0/33"], "--allow-network: '10.0.0.0/33' is not an IP"),
         (["serve", "--host", "0.0.0.0"], "--host 0.0.0.0 is not a loopback address"),
         (["serve", "--checkpoint", "m.sqlite", "--allow-network", "10.0.0.0/8"], "does not reach the stream manager"),

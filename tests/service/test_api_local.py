@@ -61,6 +61,8 @@ def test_streams_crud_metrics_and_token(clip: Path) -> None:
         for chat in ("http://169.254.169.254/latest", "rtmp://chat.example/x"):  # metadata host; not http(s)
             r = client.post("/streams", json={"url": str(clip), "stream": "c2", "chat": chat}, headers=AUTH)
             assert r.status_code == 400 and "refused" in r.text.lower(), r.text
+            r = client.post("/streams", json={"url": str(clip), "stream": "c2", "gifts": chat}, headers=AUTH)
+            assert r.status_code == 400 and "refused" in r.text.lower(), r.text
         assert client.post("/streams", json={"url": str(clip), "bad": 1}, headers=AUTH).status_code == 422
         st = _wait(client, "room", {"live"})
         assert st["url"].endswith("room.mp4")
