@@ -15,7 +15,7 @@ decoder loop per window. Here every window from every stream that is waiting is 
 4. ONE ``generate`` call per replica decodes all its chunks, each with its own language token in
    its prompt. Where Whisper stops short of a chunk's end, the rest is decoded in a further
    batched round, as ``WhisperModel.transcribe`` does with its seek loop (a rest too short to
-   hold a word is not, see ``MIN_REST_S``).
+   hold a word is not, see ``asr.min_rest_s``).
 5. Tokens are split into timed segments with faster-whisper's own ``_split_segments_by_timestamps``,
    mapped back through the VAD cut (``SpeechTimestampsMap``) onto the window, then onto the media
    timeline (``window.start + offset``); hallucinations are dropped with the same rules as the
@@ -47,18 +47,13 @@ from moderation.messages import AudioWindow, TranscriptSegment
 if TYPE_CHECKING:
     from moderation.infer.registry import Registry
 
-__all__ = ["MIN_REST_S", "BatchStats", "BatchedTranscriber", "load_batched_transcriber"]
+__all__ = ["BatchStats", "BatchedTranscriber", "load_batched_transcriber"]
 
 SAMPLE_RATE = 16000
 #: Whisper's context: 30 s of audio = 3000 mel frames. Chunks are never longer.
 CHUNK_S = 30
 #: Decode rounds per batch: the first, then the rest of chunks Whisper stopped short on.
 MAX_ROUNDS = 4
-#: Default ``asr.min_rest_s``: a rest (audio after Whisper's last timestamp) shorter than this is
-#: not decoded again. A re-decode costs a full 30 s encoder pass; a rest under 0.5 s is mostly the
-#: 400 ms padding VAD puts after speech, and Whisper makes a lone hallucination ("you") of it.
-#: ``min_rest_s=0`` decodes every rest, exactly as ``WhisperModel.transcribe`` does.
-MIN_REST_S = 0.5
 
 
 @dataclass

@@ -4,8 +4,8 @@ A recorded file goes through the same per-stream stage graph as a live stream, w
 trackers and the same :class:`~moderation.pipeline.clients.InferenceClients` calls; what differs is
 the source. Frames and audio windows are decoded as fast as the batchers take them (no clock, no
 dropping: a full batcher queue makes decoding wait), the audio windows are back to back, and
-evidence is remuxed from the file (:class:`RemuxFromFile`; a live stream cuts it from its ring,
-:mod:`moderation.evidence.writer`).
+evidence is remuxed from the file (:class:`moderation.evidence.file_clips.RemuxFromFile`; a live
+stream cuts it from its ring, :mod:`moderation.evidence.writer`).
 
 Many files are scanned at once over ONE set of batchers (:func:`scan_files`): the frames and
 windows of every file in flight are batched together, and the models of a process load once
@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from moderation.config import PipelineConfig, project_root
-from moderation.evidence.clip import clip_error_text, cut_clip, write_thumbnail
+from moderation.evidence.file_clips import RemuxFromFile
 from moderation.infer.registry import Registry
 from moderation.ingest.chat import ChatStats, iter_chat
-from moderation.ingest.decode import DecodeStats, MediaInfo, frame_at, iter_audio_windows, iter_frames, probe
+from moderation.ingest.decode import DecodeStats, MediaInfo, iter_audio_windows, iter_frames, probe
 from moderation.ingest.gifts import GiftStats, iter_gifts
 from moderation.messages import Signal, Verdict
 from moderation.pipeline.analysis import StreamAnalyser
@@ -279,7 +279,7 @@ async def scan_one(
     versions = engines.model_versions()
     scan.verdicts = [replace(v, model_versions=versions) for v in verdicts]
     if clips_dir is not None and cfg.evidence.clips and info.has_video:
-        scan.verdicts = await asyncio.to_thread(RemuxFromFile(task.path, clips_dir, engines).attach, scan.verdicts)
+        scan.verdicts = await asyncio.to_thread(RemuxFromFile(task.path, clips_dir, engines.cfg).attach, scan.verdicts)
     return scan
 
 
@@ -371,35 +371,3 @@ def _chat_limit(scan: FileScan, slack_s: float) -> float:
     if dur is None or not math.isfinite(dur) or dur < 0:
         dur = max([scan.audio_s, *(s.end if s.end is not None else s.t for s in scan.signals)])
     return dur + slack_s
-
-
-class RemuxFromFile:
-    """Offline evidence: clips cut from the scanned file itself (the live strategy cuts from the ring)."""
-
-    def __init__(self, src: Path, clips_dir: Path, engines: Engines) -> None:
-        self.src, self.clips_dir, self.engines = src, clips_dir, engines
-
-    def attach(self, verdicts: Sequence[Verdict]) -> list[Verdict]:
-        return [attach_evidence(v, self.src, self.clips_dir, self.engines) for v in verdicts]
-
-
-def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, engines: Engines) -> Verdict:
-    """Cut the clip (stream copy, no re-encode) and a thumbnail with the evidence boxes drawn."""
-    ev = engines.cfg.evidence
-    stem = f"{verdict.stream}/{int(verdict.start):06d}-{verdict.category}"
-    clip_path = clips_dir / f"{stem}.mp4"
-    thumb_path = clips_dir / f"{stem}.jpg"
-    clip_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        cut_clip(src, clip_path, verdict.start, verdict.end, ev.pre_s, ev.post_s)
-    except Exception as exc:  # evidence failure must not lose the verdict itself
-        log.warning("clip for %s %s at %.1fs failed: %s", verdict.stream, verdict.category, verdict.start, exc)
-        return replace(verdict, clip_error=clip_error_text(exc))
-    thumbs: Sequence[str] = ()
-    first = verdict.signals[0]
-    image = frame_at(src, first.t, max_side=engines.cfg.sampling.max_side)
-    if image is not None:
-        boxes = [s.box for s in verdict.signals if s.box is not None and abs(s.t - first.t) < 1e-3]
-        write_thumbnail(image, thumb_path, boxes=boxes or None)
-        thumbs = (str(thumb_path),)
-    return replace(verdict, clip=str(clip_path), thumbnails=tuple(thumbs))

@@ -30,10 +30,8 @@ Inside (DESIGN.md §2, §7, §8):
   and its final verdict carries the same ``violation_id`` so the queue updates that item;
 * a **tick** releases held signals and advances both fusers, so verdicts close while the stream
   goes on;
-* every one of these tasks isolates its items (a frame batch, an audio batch, a chat line, a
-  signal, a verdict): one that raises is skipped, logged once per distinct failure and counted
-  (:class:`moderation.pipeline.failures.TaskFailures`, ``task_errors`` in status and metrics); a task
-  that dies anyway is restarted and shown in the status (``task_failure``, ``task_restarts``);
+* every task isolates its items: one that raises is skipped, logged once and counted
+  (:class:`~moderation.pipeline.failures.TaskFailures`); a task that dies anyway is restarted;
 * a verdict gets ``wallclock_start`` (arrival time of its first evidence), model versions, an
   evidence clip remuxed from the ring plus a thumbnail, goes to the sinks, and is enforced
   (warn/cut) when its policy action says so. Open violations are enforced as soon as detected.
@@ -71,6 +69,7 @@ from moderation.pipeline.chat_follower import ChatFollower, GiftFollower, chat_s
 from moderation.pipeline.clients import InferenceClients
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.failures import TaskFailures, supervise
+from moderation.pipeline.gift_hub import GiftHub
 from moderation.pipeline.graph import Engines
 from moderation.pipeline.metrics import LatencyObserver, StreamMetrics
 from moderation.pipeline.observe import AudioWindowDone, FrameArrived, FrameBatchDone, Observers, PipelineObserver
@@ -78,7 +77,7 @@ from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.queues import DropOldestQueue
 from moderation.pipeline.settings import source_config
 from moderation.pipeline.sinks import VerdictSink
-from moderation.pipeline.status import StreamSpec, StreamStatus, VerdictBrief
+from moderation.pipeline.status import StreamSpec, StreamStatus
 from moderation.pipeline.stream_ingest import StreamIngest
 from moderation.policy.fuse import Fuser
 from moderation.signals.gifts import GiftTracker
@@ -165,7 +164,7 @@ class StreamPipeline:
             GiftFollower(gifts, spec, cfg, self.clock, self._from_gifts, failures=self.failures) if gifts else None
         )
         #: Fed on the event loop only (gift events and every signal), so it needs no lock.
-        self._gift_tracker = GiftTracker(spec.stream_id, cfg.gifts) if gifts else None
+        self._gift_hub = GiftHub(GiftTracker(spec.stream_id, cfg.gifts), self.failures) if gifts else None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ control
@@ -322,32 +321,11 @@ class StreamPipeline:
                 self._loop.call_soon_threadsafe(self._on_gifts, events)
 
     def _on_gifts(self, events: list[GiftEvent]) -> None:
-        signals: list[Signal] = []
-        for g in events:
-            try:
-                signals += self._gift_tracker.observe_gift(g) if self._gift_tracker is not None else []
-            except Exception as exc:  # one gift's failure costs that gift only
-                self.failures.item("gift", exc)
+        signals = self._gift_hub.gifts(events) if self._gift_hub is not None else []
         if signals:
             self._preview_feed(signals)
             self._held.extend(signals)
             self._release()
-
-    def _gift_signals(self, signals: list[Signal]) -> list[Signal]:
-        """What the gift tracker makes of the stream's other signals (an inducement, a viewer's
-        minor disclosure after tipping); ``gift.*`` signals are its own and not fed back."""
-        tracker = self._gift_tracker
-        if tracker is None:
-            return []
-        out: list[Signal] = []
-        for s in signals:
-            if s.kind.startswith("gift."):
-                continue
-            try:
-                out += tracker.observe_signal(s)
-            except Exception as exc:  # one signal's failure costs that signal only
-                self.failures.item("gift", exc)
-        return out
 
     def _preview_feed(self, signals: list[Signal]) -> None:
         """Frame and chat signals → the preview fuser at once: alerts and enforcement of open violations."""
@@ -366,7 +344,8 @@ class StreamPipeline:
 
     def _feed(self, signals: list[Signal], final: bool = False) -> None:
         self._held.extend(signals)
-        self._held.extend(self._gift_signals(signals))
+        if self._gift_hub is not None:
+            self._held.extend(self._gift_hub.signals(signals))
         self._release(final)
 
     def _release(self, final: bool = False) -> None:
@@ -410,48 +389,11 @@ class StreamPipeline:
 
     # ------------------------------------------------------------------ status
     def status(self) -> StreamStatus:
-        last = self.verdicts[-1] if self.verdicts else None
-        ing = self.ingest
-        return StreamStatus(
-            stream=self.spec.stream_id,
-            url=StreamStatus.starting("", self.spec.url).url,
-            state=ing.state,
-            media_t=ing.ingested_t,
-            frames_in=self.frames.put_count,
-            frames_processed=self._frame_an.counts.frames,
-            frames_dropped=self.frames.dropped,
-            audio_windows=self.audio.put_count,
-            audio_dropped=self.audio.dropped,
-            corrupt_packets=ing.corrupt_packets,
-            reconnects=ing.reconnects,
-            gaps=len(ing.gaps),
-            gap_s=sum(g.end_media - g.start_media for g in ing.gaps),
-            verdicts=self.outlet.count,
-            lag_s=max(0.0, ing.ingested_t - self._frames_done_t) if len(self.frames) or self._frame_busy else 0.0,
-            last_verdict=VerdictBrief.of(last),
-            end_reason=ing.end_reason,
-            error=ing.error,
-            chat_messages=self._chat.status.messages if self._chat else 0,
-            chat_error=self._chat.status.error if self._chat else None,
-            gift_events=self._gifts.status.messages if self._gifts else 0,
-            gift_error=self._gifts.status.error if self._gifts else None,
-            alerts=self._alerts.count,
-            last_alert=self.alerts[-1] if self.alerts else None,
-            task_errors=self.failures.errors,
-            task_restarts=self.failures.restarts,
-            task_failure=self.failures.failure,
-        )
+        from moderation.pipeline.stream_status import stream_status  # reads this object: no cycle at import
+
+        return stream_status(self)
 
     def metrics(self) -> StreamMetrics:
-        errors = self._frame_an.counts.errors + self._audio_an.counts.errors
-        enforcements = tuple((a, o, n) for (a, o), n in sorted(self.outlet.enforced.items()))
-        bad_chat = self._chat.stats.bad if self._chat else 0
-        bad_gifts = self._gifts.stats.bad if self._gifts else 0
-        return StreamMetrics.of(
-            self.status(),
-            self.latency,
-            inference_errors=errors,
-            chat_bad_lines=bad_chat,
-            gift_bad_lines=bad_gifts,
-            enforcements=enforcements,
-        )
+        from moderation.pipeline.stream_status import stream_metrics
+
+        return stream_metrics(self)

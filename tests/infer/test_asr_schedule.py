@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 import moderation.infer.asr_batch as asr_batch
 from moderation.config import AsrConfig, project_root
-from moderation.infer.asr_batch import MIN_REST_S, BatchedTranscriber, load_batched_transcriber
+from moderation.infer.asr_batch import BatchedTranscriber, load_batched_transcriber
 from moderation.infer.asr_decode import balanced_parts
 from moderation.infer.registry import Registry
 from moderation.messages import AudioWindow
@@ -48,7 +48,7 @@ def test_fewer_chunks_than_parts_and_bad_count() -> None:
 
 
 def test_min_rest_comes_from_config_unless_given_and_negative_is_refused() -> None:
-    assert BatchedTranscriber(Path("/nonexistent"), AsrConfig()).min_rest_s == MIN_REST_S
+    assert BatchedTranscriber(Path("/nonexistent"), AsrConfig()).min_rest_s == AsrConfig().min_rest_s
     assert BatchedTranscriber(Path("/nonexistent"), AsrConfig(min_rest_s=1.5)).min_rest_s == 1.5
     assert BatchedTranscriber(Path("/nonexistent"), AsrConfig(min_rest_s=1.5), min_rest_s=0).min_rest_s == 0
     with pytest.raises(ValidationError, match="min_rest_s"):
@@ -112,7 +112,7 @@ def stop_short(monkeypatch: pytest.MonkeyPatch, frames_left: int) -> list[int]:
 def test_a_sliver_left_over_is_not_decoded_again(
     tiny: BatchedTranscriber, speech: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sliver = int(MIN_REST_S * 100) // 2  # mel frames are 10 ms
+    sliver = int(AsrConfig().min_rest_s * 100) // 2  # mel frames are 10 ms
     stop_short(monkeypatch, sliver)
     windows = [AudioWindow("a", 0.0, speech), AudioWindow("b", 10.0, speech)]
     results = tiny.transcribe_batch(windows)
@@ -126,7 +126,7 @@ def test_a_sliver_left_over_is_not_decoded_again(
 def test_a_rest_long_enough_for_words_is_decoded_again(
     tiny: BatchedTranscriber, speech: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stop_short(monkeypatch, int(MIN_REST_S * 100) + 100)
+    stop_short(monkeypatch, int(AsrConfig().min_rest_s * 100) + 100)
     tiny.transcribe_batch([AudioWindow("a", 0.0, speech), AudioWindow("b", 10.0, speech)])
     st = tiny.last_stats
     assert st.rests == 2 and st.rests_skipped == 0

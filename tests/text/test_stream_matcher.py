@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from moderation.text.matcher import KeywordMatcher, StreamTextMatcher
+from moderation.text.matcher import KeywordMatcher
+from moderation.text.stream_matcher import StreamTextMatcher
 
 
 def _feed(sm: StreamTextMatcher, chunks: list[str]) -> list[list[str]]:

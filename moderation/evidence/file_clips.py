@@ -1,0 +1,51 @@
+"""Offline evidence: clips and thumbnails cut from the scanned file itself.
+
+The evidence strategy of a scan; a live stream cuts its clips from its ring of encoded packets
+(:mod:`moderation.evidence.writer`). A failed cut never loses the verdict: it gets ``clip_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from moderation.config import PipelineConfig
+from moderation.evidence.clip import clip_error_text, cut_clip, write_thumbnail
+from moderation.ingest.decode import frame_at
+from moderation.messages import Verdict
+
+log = logging.getLogger(__name__)
+
+
+class RemuxFromFile:
+    """Offline evidence: clips cut from the scanned file itself (the live strategy cuts from the ring)."""
+
+    def __init__(self, src: Path, clips_dir: Path, cfg: PipelineConfig) -> None:
+        self.src, self.clips_dir, self.cfg = src, clips_dir, cfg
+
+    def attach(self, verdicts: Sequence[Verdict]) -> list[Verdict]:
+        return [attach_evidence(v, self.src, self.clips_dir, self.cfg) for v in verdicts]
+
+
+def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, cfg: PipelineConfig) -> Verdict:
+    """Cut the clip (stream copy, no re-encode) and a thumbnail with the evidence boxes drawn."""
+    ev = cfg.evidence
+    stem = f"{verdict.stream}/{int(verdict.start):06d}-{verdict.category}"
+    clip_path = clips_dir / f"{stem}.mp4"
+    thumb_path = clips_dir / f"{stem}.jpg"
+    clip_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        cut_clip(src, clip_path, verdict.start, verdict.end, ev.pre_s, ev.post_s)
+    except Exception as exc:  # evidence failure must not lose the verdict itself
+        log.warning("clip for %s %s at %.1fs failed: %s", verdict.stream, verdict.category, verdict.start, exc)
+        return replace(verdict, clip_error=clip_error_text(exc))
+    thumbs: Sequence[str] = ()
+    first = verdict.signals[0]
+    image = frame_at(src, first.t, max_side=cfg.sampling.max_side)
+    if image is not None:
+        boxes = [s.box for s in verdict.signals if s.box is not None and abs(s.t - first.t) < 1e-3]
+        write_thumbnail(image, thumb_path, boxes=boxes or None)
+        thumbs = (str(thumb_path),)
+    return replace(verdict, clip=str(clip_path), thumbnails=tuple(thumbs))
