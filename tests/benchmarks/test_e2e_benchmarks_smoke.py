@@ -64,13 +64,14 @@ def test_baseline_smoke(tmp_path: Path, cache: Path) -> None:
 @pytest.mark.slow
 def test_rescan_smoke(tmp_path: Path, cache: Path) -> None:
     data = run_smoke("rescan.py", tmp_path, cache)
-    ours, base = data["ours"], data["baseline"]
-    assert isinstance(ours, dict) and isinstance(base, dict)
-    assert ours["media_s_per_s"] > 0 and base["media_s_per_s"] > 0 and data["ratio"] > 0  # type: ignore[operator]
-    # the planted gambling speech and overlay are found by both sides
-    assert ours["planted_found"] == ours["planted_total"] == 1
-    assert base["planted_found"] == 1
-    assert set(ours["stage_s"]) >= {"vision", "ocr", "asr"}
+    sets = data["sets"]
+    assert isinstance(sets, dict) and set(sets) == {"long", "short"}
+    for name, s in sets.items():
+        rates = s["media_s_per_s"]
+        assert rates["multi"] > 0 and rates["loop"] > 0 and rates["baseline"] > 0, (name, rates)
+        for side in ("multi", "loop", "baseline"):  # every side finds every planted event, nothing more
+            found = {r[side]["found"] for r in s["rounds"] if side in r}
+            assert found == {f"{s['files']}/{s['files']} (+0)"}, (name, side, found)
 
 
 @pytest.mark.slow
