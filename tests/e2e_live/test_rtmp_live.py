@@ -31,7 +31,15 @@ LOOPBACK = UrlGuardConfig(allow_networks=("127.0.0.0/8",))
 
 
 def _cfg(**kw: Any) -> SourceConfig:
-    base: dict[str, Any] = {"guard": LOOPBACK, "audio_window_s": 1.0, "open_timeout_s": 3.0, "read_timeout_s": 1.5}
+    # The broadcaster's keyframes are 0.5 s apart, so a 1 s probe opens video too; the 4 s default
+    # (for publishers with long GOPs) would buffer a burst that hides the live pace checked here.
+    base: dict[str, Any] = {
+        "guard": LOOPBACK,
+        "audio_window_s": 1.0,
+        "open_timeout_s": 3.0,
+        "read_timeout_s": 1.5,
+        "analyzeduration_s": 1.0,
+    }
     return SourceConfig(**{**base, **kw})
 
 
