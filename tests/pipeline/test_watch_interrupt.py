@@ -82,5 +82,6 @@ def test_ctrl_c_reports_every_stream_and_flushes_open_violations(
     assert by["bad"].state == "error" and "stream task bug" in (by["bad"].error or "")
     assert by["good"].state == "ended" and by["good"].end_reason != "eof"  # stopped by Ctrl-C, not at the end
     (v,) = shown  # the violation open at Ctrl-C was closed and written
-    assert v.stream == "good" and v.category == "gambling" and v.end > v.start
+    # Ctrl-C came at the first alert: the flushed violation may hold only its first evidence (end == start)
+    assert v.stream == "good" and v.category == "gambling" and v.end >= v.start and v.signals
     assert (tmp_path / "r.jsonl").read_text().count("\n") == 1
