@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "text")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "helpers")]
 
 from text_corpus import benign_sentences  # noqa: E402
 from text_evasion import en_variants, wrap, zh_variants  # noqa: E402

@@ -63,10 +63,22 @@ def word_edges(clause: str) -> frozenset[int]:
     return frozenset(edges)
 
 
+#: Sentence-final particles: at the very end of a clause they are their own word, though the
+#: dictionary may join them to the character before (菠菜网吧 → 菠菜/网吧 "internet cafe").
+_FINAL_PARTICLES = frozenset("吧呢啊呀嘛啦哦哈")
+
+
 def is_word(clause: str, start: int, end: int) -> bool:
-    """Whether ``clause[start:end]`` begins and ends on word edges (no word runs across them)."""
+    """Whether ``clause[start:end]`` begins and ends on word edges (no word runs across them).
+
+    A clause-final particle right after the span is read as a particle, not as the end of a word
+    that swallows the span's last character."""
     edges = word_edges(clause)
-    return start in edges and end in edges
+    if start in edges and end in edges:
+        return True
+    if end == len(clause) - 1 and clause[end] in _FINAL_PARTICLES:
+        return is_word(clause[:end], start, end)
+    return False
 
 
 def _log_prob(tok: Any, sentence: str) -> float:

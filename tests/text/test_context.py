@@ -140,3 +140,11 @@ def test_segmenter_loads_with_the_matcher_not_at_import() -> None:
         "assert m.match('快三开奖了')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_clause_final_particle_does_not_swallow_the_term_before_it() -> None:
+    # 菠菜网吧 segments as 菠菜/网吧 ("internet cafe"), but a clause-final 吧 is a particle.
+    m = KeywordMatcher(Lexicon.load(DEFAULT_DIR))
+    assert any(h.term == "菠菜网" for h in m.match("大家菠菜网吧"))
+    assert not m.match("我们去网吧打游戏")  # 网吧 inside a clause stays an internet cafe
+    assert not m.match("快三点了吧")  # and a particle never turns 快三点 into 快三
