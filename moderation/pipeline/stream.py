@@ -59,7 +59,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from moderation.config import PipelineConfig
+from moderation.config import PipelineConfig, source_config
 from moderation.evidence.writer import EvidenceWriter, FrameKeeper
 from moderation.ingest.source import FrameEvent, SourceConfig
 from moderation.messages import GiftEvent, Signal, Verdict
@@ -75,14 +75,13 @@ from moderation.pipeline.metrics import LatencyObserver, StreamMetrics
 from moderation.pipeline.observe import AudioWindowDone, FrameArrived, FrameBatchDone, Observers, PipelineObserver
 from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.queues import DropOldestQueue
-from moderation.pipeline.settings import source_config
 from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import StreamSpec, StreamStatus
 from moderation.pipeline.stream_ingest import StreamIngest
 from moderation.policy.fuse import Fuser
 from moderation.signals.gifts import GiftTracker
 
-__all__ = ["StreamPipeline", "source_config"]
+__all__ = ["StreamPipeline"]
 
 log = logging.getLogger(__name__)
 

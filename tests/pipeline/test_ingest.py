@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 from media_factory import make_clip
 
-from moderation.config import PipelineConfig
+from moderation.config import PipelineConfig, source_config
 from moderation.ingest.packets import CodecTemplates
 from moderation.ingest.source import AudioEvent, Connected, Disconnected, Ended, FrameEvent, Gap
 from moderation.messages import AudioWindow, VideoFrame
-from moderation.pipeline.settings import source_config
 from moderation.pipeline.status import StreamSpec
 from moderation.pipeline.stream_ingest import StreamIngest
 
