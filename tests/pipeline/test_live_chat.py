@@ -4,9 +4,7 @@ re-opened when it ends, and refused (without harm to the stream) when the URL gu
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeClients
+from feed_server import FeedServer
 from media_factory import make_clip
 
 from moderation.config import PipelineConfig
@@ -50,64 +49,23 @@ def clip6(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_clip(tmp_path_factory.mktemp("chat") / "c.mp4", seconds=6.0, gop_s=0.5)
 
 
-class ChatServer:
-    """Streams JSONL: keep-alive blank lines, and at ``send_after`` s after the first request two
-    viewers posting the same gambling line (one signal, not two), stamped with the send time."""
+def _two_viewers_same_line() -> str:
+    """Two viewers posting the same gambling line (one signal, not two), stamped with the send time."""
+    msg = {"ts": time.time(), "text": "百家乐 在线下注 加我"}
+    return "".join(json.dumps({**msg, "user": u}, ensure_ascii=False) + "\n" for u in ("v1", "v2"))
 
-    def __init__(self, send_after: float = 2.0, open_for: float = 3.5) -> None:
-        self.requests: list[str] = []
-        self.first: float | None = None
-        outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                outer.requests.append(self.path)
-                outer.first = outer.first or time.time()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-ndjson")
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                sent = len(outer.requests) > 1  # a re-opened feed only keeps alive
-                end = time.time() + open_for
-                while time.time() < end:
-                    lines = "\n"
-                    if not sent and time.time() >= outer.first + send_after:
-                        msg = {"ts": time.time(), "text": "百家乐 在线下注 加我"}
-                        lines = "".join(json.dumps({**msg, "user": u}, ensure_ascii=False) + "\n" for u in ("v1", "v2"))
-                        sent = True
-                    data = lines.encode()
-                    try:
-                        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                        self.wfile.flush()
-                    except OSError:
-                        return
-                    time.sleep(0.2)
-                self.wfile.write(b"0\r\n\r\n")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}"
-
-    def __enter__(self) -> ChatServer:
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.srv.shutdown()
-        self.srv.server_close()
+def ChatServer(send_after: float = 2.0, open_for: float = 3.5) -> FeedServer:
+    return FeedServer(_two_viewers_same_line, send_after, open_for)
 
 
 @pytest.fixture
-def chat_server() -> Iterator[ChatServer]:
-    with ChatServer() as srv:
+def chat_server() -> Iterator[FeedServer]:
+    with FeedServer(_two_viewers_same_line, send_after=2.0, open_for=3.5) as srv:
         yield srv
 
 
-def test_chat_feed_joins_the_stream_and_is_reopened(clip6: Path, chat_server: ChatServer) -> None:
+def test_chat_feed_joins_the_stream_and_is_reopened(clip6: Path, chat_server: FeedServer) -> None:
     got: list[Verdict] = []
     cfg = _cfg(chat_server.url + "/chat/{stream}")
     pipe = StreamPipeline(
@@ -155,7 +113,7 @@ def test_follower_reopens_a_feed_that_ends_and_stops_when_told() -> None:
     clock = WallClock()
     clock.observe(0.0, datetime.now(UTC))
     got: list[list[Signal]] = []
-    with ChatServer(send_after=0.1, open_for=0.4) as srv:
+    with FeedServer(_two_viewers_same_line, send_after=0.1, open_for=0.4) as srv:
         cfg = _cfg(None)
         follower = ChatFollower(
             srv.url + "/c",

@@ -5,15 +5,14 @@ reported without harm to the stream."""
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fakes import FakeClients
+from feed_server import FeedServer
 from media_factory import make_clip
 
 from moderation.config import PipelineConfig
@@ -49,66 +48,21 @@ def clip6(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_clip(tmp_path_factory.mktemp("gifts") / "c.mp4", seconds=6.0, gop_s=0.5)
 
 
-class GiftServer:
-    """Streams JSONL with keep-alive blank lines; ``send_after`` s after the first request, one
-    viewer sends six gifts at once (a burst) and a bad line, stamped with the send time."""
-
-    def __init__(self, send_after: float = 1.5, open_for: float = 3.5) -> None:
-        self.requests: list[str] = []
-        self.first: float | None = None
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                outer.requests.append(self.path)
-                outer.first = outer.first or time.time()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-ndjson")
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                sent = len(outer.requests) > 1  # a re-opened feed only keeps alive
-                end = time.time() + open_for
-                while time.time() < end:
-                    lines = "\n"
-                    if not sent and time.time() >= outer.first + send_after:
-                        now = time.time()
-                        gifts = [{"ts": now, "user": "whale", "gift": "heart", "value": 1} for _ in range(6)]
-                        bad = {"ts": now, "user": "whale", "gift": "rocket", "value": -1}
-                        lines = "".join(json.dumps(g) + "\n" for g in [*gifts, bad])
-                        sent = True
-                    data = lines.encode()
-                    try:
-                        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                        self.wfile.flush()
-                    except OSError:
-                        return
-                    time.sleep(0.2)
-                self.wfile.write(b"0\r\n\r\n")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}"
-
-    def __enter__(self) -> GiftServer:
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.srv.shutdown()
-        self.srv.server_close()
+def _burst_and_a_bad_line() -> str:
+    """One viewer sends six gifts at once (a burst) and a bad line, stamped with the send time."""
+    now = time.time()
+    gifts = [{"ts": now, "user": "whale", "gift": "heart", "value": 1} for _ in range(6)]
+    bad = {"ts": now, "user": "whale", "gift": "rocket", "value": -1}
+    return "".join(json.dumps(g) + "\n" for g in [*gifts, bad])
 
 
 @pytest.fixture
-def gift_server() -> Iterator[GiftServer]:
-    with GiftServer() as srv:
+def gift_server() -> Iterator[FeedServer]:
+    with FeedServer(_burst_and_a_bad_line, send_after=1.5, open_for=3.5) as srv:
         yield srv
 
 
-def test_gift_feed_joins_the_stream(clip6: Path, gift_server: GiftServer) -> None:
+def test_gift_feed_joins_the_stream(clip6: Path, gift_server: FeedServer) -> None:
     got: list[Verdict] = []
     cfg = _cfg(gift_server.url + "/gifts/{stream}")
     pipe = StreamPipeline(
