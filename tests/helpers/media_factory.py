@@ -7,6 +7,7 @@ AAC MP4 with a fixed keyframe interval.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +90,36 @@ def corrupt_copy(src: str | Path, dst: str | Path, start_frac: float = 0.4, n: i
     p = Path(dst)
     p.write_bytes(bytes(data))
     return p
+
+
+def make_hls(playlist: Path) -> str:
+    """A 3 s VOD HLS stream (160x120 H.264, 1 s segments ``<stem>N.ts``) written by ffmpeg beside
+    ``playlist``; returns the playlist text so tests can derive hostile variants of it."""
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_list_size",
+            "0",
+            "-hls_playlist_type",
+            "vod",
+            str(playlist),
+        ],
+        check=True,
+    )
+    return playlist.read_text()

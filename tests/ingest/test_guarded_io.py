@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from media_factory import make_hls
 
 from moderation.ingest.guarded_io import FFmpegIO
 from moderation.ingest.live_source import LiveSource
@@ -29,34 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("ffmpeg not installed")
     d = tmp_path_factory.mktemp("site")
     (d / "real").mkdir()
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=10",
-            "-t",
-            "3",
-            "-c:v",
-            "libx264",
-            "-g",
-            "10",
-            "-f",
-            "hls",
-            "-hls_time",
-            "1",
-            "-hls_list_size",
-            "0",
-            "-hls_playlist_type",
-            "vod",
-            str(d / "real" / "ok.m3u8"),
-        ],
-        check=True,
-    )
-    text = (d / "real" / "ok.m3u8").read_text()
+    text = make_hls(d / "real" / "ok.m3u8")
     (d / "real" / "gone.m3u8").write_text(text.replace("ok", "gone"))  # every segment 404s
     (d / "real" / "bounce.m3u8").write_text(text.replace("ok0.ts", "/bounce/seg.ts"))
     (d / "real" / "file_first.m3u8").write_text(text.replace("ok0.ts", "file:///etc/passwd"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -12,6 +11,7 @@ from http.server import HTTPServer, SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from media_factory import make_hls
 
 from moderation.ingest.decode import MediaError
 from moderation.ingest.source import SourceConfig, open_source
@@ -160,34 +160,7 @@ def hls_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg not installed")
     d = tmp_path_factory.mktemp("hls")
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=10",
-            "-t",
-            "3",
-            "-c:v",
-            "libx264",
-            "-g",
-            "10",
-            "-f",
-            "hls",
-            "-hls_time",
-            "1",
-            "-hls_list_size",
-            "0",
-            "-hls_playlist_type",
-            "vod",
-            str(d / "ok.m3u8"),
-        ],
-        check=True,
-    )
-    text = (d / "ok.m3u8").read_text()
+    text = make_hls(d / "ok.m3u8")
     (d / "file_seg.m3u8").write_text(text.replace("ok1.ts", "file:///etc/passwd"))
     (d / "far_seg.m3u8").write_text(text.replace("ok0.ts", "http://127.0.0.2:9/ok0.ts"))
     (d / "meta_seg.m3u8").write_text(text.replace("ok0.ts", "http://169.254.169.254/ok0.ts"))
