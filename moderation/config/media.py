@@ -90,6 +90,14 @@ class OcrConfig(_Strict):
         "one recogniser run per width bucket of all their lines. False: RapidOCR frame by frame.",
     )
     rec_max_batch: int = Field(32, ge=1, le=512, description="Most text lines per recogniser (and classifier) run.")
+    det_max_side: int = Field(
+        736,
+        ge=0,
+        le=4096,
+        description="Longer side (px) of the text detector's input; 0 = RapidOCR's own sizing, which scales the "
+        "SHORT side up to 736 (1312x736 for a 720p frame, about 3x the work). 736 reads captions from 14 px high "
+        "on 720p as well as the full size does (benchmarks/results/ocr_det_size.md); 512 starts to miss them.",
+    )
 
 
 class AsrConfig(_Strict):

@@ -49,6 +49,19 @@ def polygon_to_box(points: Any, width: int, height: int) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
+def _limit_detector_side(text_det: Any, side: int) -> None:
+    """Make RapidOCR's detector scale every image so its longer side is at most ``side``.
+
+    Its own rule cannot be configured to do this (in ``max`` mode it picks 960/1500/2000 from the
+    image size), and both the per-frame path and :class:`BatchedReader` ask
+    ``text_det.get_preprocess`` for the resize, so replacing that one method sizes them alike.
+    """
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    pre = DetPreProcess(side, "max", text_det.mean, text_det.std)
+    text_det.get_preprocess = lambda _max_wh: pre
+
+
 class OcrEngine:
     """Reads text lines from frames; one RapidOCR instance, created lazily and thread-safely."""
 
@@ -107,6 +120,8 @@ class OcrEngine:
                         print_verbose=False,
                         **extra,
                     )
+                    if self.cfg.det_max_side > 0:
+                        _limit_detector_side(engine.text_det, self.cfg.det_max_side)
                     self._engine = engine
         return self._engine
 

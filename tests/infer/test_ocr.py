@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -88,3 +89,20 @@ def test_min_score_drops_low_confidence_lines(engine: OcrEngine) -> None:
     strict = OcrEngine(OcrConfig(min_score=1.0), *(engine.model_paths[r] for r in ("det", "rec", "cls")))
     strict._engine = engine.load()  # share the sessions; the filter is ours
     assert strict.read([VideoFrame("s", 0.0, image)])[0].lines == ()
+
+
+@pytest.mark.slow
+def test_detector_input_is_capped_and_boxes_stay_in_frame_pixels(engine: OcrEngine) -> None:
+    # A 1280x720 frame is fed to the detector at most det_max_side wide (RapidOCR alone would
+    # scale it UP to 1312x736); boxes still come back in the frame's own pixels.
+    image, drawn = _frame()
+    big = cv2.resize(image, (1280, 720), interpolation=cv2.INTER_LINEAR)
+    (res,) = engine.read([VideoFrame("s", 0.0, big)])
+    assert engine._batched is not None
+    det_input = engine._batched._prepare(big).det_input
+    assert det_input is not None and max(det_input.shape[1:]) <= OcrConfig().det_max_side
+    texts = {line.text.replace(" ", "").upper(): line for line in res.lines}
+    assert ZH in texts, list(texts)
+    x, y, w, h = drawn[ZH]
+    k = 1280 / 960
+    assert _iou(texts[ZH].box, (x * k, y * k, w * k, h * k)) > 0.6
