@@ -50,12 +50,12 @@ class BatcherActor:
         self.family_name = family
         self.fam: BatchFamily = build_family(family, cfg, device=device)
         self.max_queue = max_queue or getattr(cfg.batching, family).max_queue
-        self.metrics = self.fam.metrics(self.max_queue)
+        self.batch_metrics = self.fam.metrics(self.max_queue)
         self._batcher: DynamicBatcher[Any, Any] | None = None
 
     def _get(self) -> DynamicBatcher[Any, Any]:
         if self._batcher is None:
-            self._batcher = self.fam.batcher(self.max_queue, self.metrics)
+            self._batcher = self.fam.batcher(self.max_queue, self.batch_metrics)
         return self._batcher
 
     async def warm_up(self) -> float:
@@ -81,7 +81,7 @@ class BatcherActor:
 
     async def batcher_metrics(self) -> BatcherSnapshot:
         """Histograms and queue depth for the pool's ``/metrics`` (since this actor (re)started)."""
-        return self.metrics.snapshot(self._batcher.pending if self._batcher is not None else 0)
+        return self.batch_metrics.snapshot(self._batcher.pending if self._batcher is not None else 0)
 
 
 class RayClients:

@@ -35,7 +35,10 @@ def pool_snapshot(self: StreamManager) -> PoolSnapshot:
         handles = list(self._handles.items())
         batchers = [h for fams in self._batchers.values() for h in fams.values()]
     srefs: list[Any] = [h.metrics.remote() for _, h in handles]
-    brefs: list[Any] = [b.batcher_metrics.remote() for b in batchers]
+    brefs: list[Any] = []
+    for b in batchers:
+        with contextlib.suppress(Exception):  # a batcher of an older version has no batcher_metrics
+            brefs.append(b.batcher_metrics.remote())
     refs = srefs + brefs
     ready, _ = ray.wait(refs, num_returns=len(refs), timeout=SCRAPE_WAIT_S) if refs else ([], [])
     done = set(ready)

@@ -71,6 +71,7 @@ class LocalPool:
         self.engines = Engines(cfg)  # lexicon + matcher built once, shared by every stream
         self._streams: dict[str, _Entry] = {}
         self.pool_metrics = PoolMetrics()  # counts of the streams let go
+        self._leaving: list[_Entry] = []  # removed, still stopping
 
     async def add(self, spec: StreamSpec) -> StreamStatus:
         old = self._streams.get(spec.stream_id)
@@ -97,14 +98,16 @@ class LocalPool:
         return pipe.status()
 
     async def remove(self, stream_id: str, timeout: float = 15.0) -> StreamStatus | None:
-        entry = self._streams.get(stream_id)
+        entry = self._streams.pop(stream_id, None)
         if entry is None:
             return None
-        entry.pipeline.stop()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(entry.task), timeout)
-        if self._streams.get(stream_id) is entry:  # let go and retired at once: no scrape misses it
-            del self._streams[stream_id]
+        self._leaving.append(entry)  # still in /metrics while it stops: no scrape misses its counts
+        try:
+            entry.pipeline.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(entry.task), timeout)
+        finally:
+            self._leaving.remove(entry)
             self.pool_metrics.retire(entry.pipeline.metrics())
         return entry.pipeline.status()
 
@@ -116,7 +119,7 @@ class LocalPool:
         return entry.pipeline.status() if entry is not None else None
 
     async def metrics(self) -> bytes:
-        live = [e.pipeline.metrics() for e in self._streams.values()]
+        live = [e.pipeline.metrics() for e in (*self._streams.values(), *self._leaving)]
         active = sum(1 for e in self._streams.values() if not e.task.done())
         of_batchers = getattr(self.clients, "batcher_metrics", None)  # LocalClients has them; fakes may not
         total = self.cfg.live.max_streams

@@ -142,8 +142,17 @@ class PoolMetrics:
         if before is not None:
             self.retired.add(before, sign=-1)
 
-    def snapshot(self, live: Iterable[StreamMetrics], **more: object) -> PoolSnapshot:
-        return PoolSnapshot(tuple(live), self.retired.copy(), **more)  # type: ignore[arg-type]
+    def snapshot(
+        self,
+        live: Iterable[StreamMetrics],
+        *,
+        batchers: tuple[BatcherSnapshot, ...] = (),
+        slots_total: float | None = None,
+        slots_free: float | None = None,
+        streams_running: int | None = None,
+    ) -> PoolSnapshot:
+        """One scrape: ``live`` streams plus the retired totals (a copy: later retirements do not change it)."""
+        return PoolSnapshot(tuple(live), self.retired.copy(), batchers, slots_total, slots_free, streams_running)
 
 
 def _lag_gauges(p: str, running: list[StreamMetrics]) -> Iterator[Metric]:
