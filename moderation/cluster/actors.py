@@ -150,8 +150,10 @@ class StreamWorker:
         self._ensure_started()
         return self.pipeline.status()
 
-    async def metrics(self) -> StreamMetrics:
-        return self.pipeline.metrics()
+    async def metrics(self, recent: bool = True) -> StreamMetrics:
+        """The stream's counters; ``recent=False`` leaves out the recent latencies (a pool's scrape)."""
+        m = self.pipeline.metrics()
+        return m if recent else m.without_recent()
 
     async def verdicts(self) -> list[dict[str, Any]]:
         return [v.to_record() for v in self.pipeline.verdicts]

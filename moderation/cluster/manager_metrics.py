@@ -34,7 +34,7 @@ def pool_snapshot(self: StreamManager) -> PoolSnapshot:
     with self._lock:
         handles = list(self._handles.items())
         batchers = [h for fams in self._batchers.values() for h in fams.values()]
-    srefs: list[Any] = [h.metrics.remote() for _, h in handles]
+    srefs: list[Any] = [h.metrics.remote(False) for _, h in handles]  # without recent latencies
     brefs: list[Any] = []
     for b in batchers:
         with contextlib.suppress(Exception):  # a batcher of an older version has no batcher_metrics
@@ -77,7 +77,7 @@ def pool_snapshot(self: StreamManager) -> PoolSnapshot:
 def final_metrics(self: StreamManager, handle: Any, before: StreamMetrics | None) -> None:
     """A worker let go that still answers: its final counts replace what it last reported."""
     try:
-        final: StreamMetrics = ray.get(handle.metrics.remote(), timeout=FINAL_WAIT_S)
+        final: StreamMetrics = ray.get(handle.metrics.remote(False), timeout=FINAL_WAIT_S)
     except Exception:
         return
     with self._lock:

@@ -22,7 +22,7 @@ from moderation.pipeline.metrics import HistogramSnapshot, LatencyHistogram
 __all__ = ["BatcherMetrics", "BatcherSnapshot", "merge_batchers"]
 
 #: Items per batch (the families' ``max_batch`` defaults are 4 to 16; a GPU node may use 256).
-SIZE_BUCKETS: tuple[float, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+SIZE_BUCKETS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0)
 #: Seconds an item waits in the queue before its batch starts (``max_wait_ms`` is 20–200 ms).
 WAIT_BUCKETS: tuple[float, ...] = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 #: Seconds one batched model call runs (an OCR or Whisper batch on CPU takes seconds).

@@ -26,8 +26,10 @@ class _Ref:
 class _Method:
     def __init__(self, answer: Any) -> None:
         self.answer = answer
+        self.args: list[tuple[Any, ...]] = []
 
-    def remote(self) -> _Ref:
+    def remote(self, *args: Any) -> _Ref:
+        self.args.append(args)
         return self.answer() if callable(self.answer) else self.answer
 
 
@@ -72,6 +74,7 @@ def test_busy_or_dead_workers_count_with_their_last_report(monkeypatch: pytest.M
     assert snap.streams_running == 2 and snap.slots_total == 12 and snap.slots_free == 10  # the head is not placed on
     assert [(b.family, b.queue_depth) for b in snap.batchers] == [("vision", 3)]
     assert _frames(mgr) == 15
+    assert a.metrics.args[-1] == (False,)  # a scrape asks for counts only, not recent latencies
     a.metrics = _Method(_Ref(None, ready=False))  # busy past the scrape's wait
     b.metrics = _Method(_Ref(RuntimeError("worker died")))
     assert _frames(mgr) == 15  # neither is left out: a drop would read as a counter reset

@@ -36,7 +36,7 @@ def test_histograms_move_after_batches() -> None:
     assert waits["+Inf"] - waits["0.025"] >= 2
     assert snap.failed_items == 1 and snap.rejected == 0
     cum = dict(snap.batch_size.cumulative())
-    assert cum["2"] == 1.0 and cum["4"] == 2.0  # a batch of 2 and a batch of 4
+    assert cum["1.0"] == 0.0 and cum["2.0"] == 1.0 and cum["4.0"] == 2.0  # a batch of 2 and a batch of 4
 
 
 def test_refused_items_are_counted_and_queue_depth_is_read_live() -> None:

@@ -119,6 +119,19 @@ def _stream(sid: str, lag: float, frames: int, running: bool = True, alerts: tup
     )
 
 
+def test_a_scrape_snapshot_leaves_out_recent_latencies_but_keeps_counts() -> None:
+    from moderation.pipeline.metrics import LatencyHistogram
+
+    h = LatencyHistogram()
+    for v in (0.2, 0.7, 3.0):
+        h.observe(v)
+    m = StreamMetrics("a", frames_in=3, alert_latency=h.snapshot())
+    slim = m.without_recent()
+    assert m.alert_latency.recent and not slim.alert_latency.recent
+    assert slim.alert_latency.counts == m.alert_latency.counts and slim.alert_latency.total == m.alert_latency.total
+    assert render_pool(PoolSnapshot(live=(slim,))) == render_pool(PoolSnapshot(live=(m,)))
+
+
 def test_lag_gauges_and_slots() -> None:
     live = (
         _stream("a", 0.3, 10),
