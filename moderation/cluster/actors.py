@@ -6,6 +6,7 @@ shared batchers per model family). Only :mod:`moderation.cluster` imports Ray.
   takes a caller's items, returns one slot per item (result or the Exception of that item).
   Its input queue is bounded: when full, items fail at once with ``QueueFull`` (the stream counts
   and moves on) instead of queueing without limit. ``warm_up`` loads the models and runs one call.
+  ``batcher_metrics()`` returns its batch-size/wait/run histograms and queue depth.
 * :class:`StreamWorker`: owns ONE stream; wraps :class:`moderation.pipeline.stream.StreamPipeline`
   with :class:`RayClients` pointing at the batcher actors. Methods (all async):
   ``start() -> StreamStatus`` (idempotent; also resumes after a Ray restart of the actor),
@@ -31,6 +32,7 @@ from ray.actor import ActorHandle
 from moderation.config import PipelineConfig
 from moderation.infer.batcher import DynamicBatcher
 from moderation.messages import AudioWindow, OcrResult, VideoFrame, VisionResult
+from moderation.pipeline.batch_metrics import BatcherSnapshot
 from moderation.pipeline.clients import BatchFamily, Family, Transcript, build_family, enabled_families, submit_all
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.metrics import StreamMetrics
@@ -48,11 +50,12 @@ class BatcherActor:
         self.family_name = family
         self.fam: BatchFamily = build_family(family, cfg, device=device)
         self.max_queue = max_queue or getattr(cfg.batching, family).max_queue
+        self.batch_metrics = self.fam.metrics(self.max_queue)
         self._batcher: DynamicBatcher[Any, Any] | None = None
 
     def _get(self) -> DynamicBatcher[Any, Any]:
         if self._batcher is None:
-            self._batcher = self.fam.batcher(self.max_queue)
+            self._batcher = self.fam.batcher(self.max_queue, self.batch_metrics)
         return self._batcher
 
     async def warm_up(self) -> float:
@@ -75,6 +78,10 @@ class BatcherActor:
             "max_batch_seen": s.max_batch_seen,
             "pending": b.pending,
         }
+
+    async def batcher_metrics(self) -> BatcherSnapshot:
+        """Histograms and queue depth for the pool's ``/metrics`` (since this actor (re)started)."""
+        return self.batch_metrics.snapshot(self._batcher.pending if self._batcher is not None else 0)
 
 
 class RayClients:
@@ -143,8 +150,10 @@ class StreamWorker:
         self._ensure_started()
         return self.pipeline.status()
 
-    async def metrics(self) -> StreamMetrics:
-        return self.pipeline.metrics()
+    async def metrics(self, recent: bool = True) -> StreamMetrics:
+        """The stream's counters; ``recent=False`` leaves out the recent latencies (a pool's scrape)."""
+        m = self.pipeline.metrics()
+        return m if recent else m.without_recent()
 
     async def verdicts(self) -> list[dict[str, Any]]:
         return [v.to_record() for v in self.pipeline.verdicts]

@@ -25,8 +25,8 @@ from ray.actor import ActorHandle
 from moderation.cluster.manager import get_or_create_manager
 from moderation.cluster.placement import ACTIVE, Assignment, StreamRequest
 from moderation.config import ClusterConfig, PipelineConfig, load_pipeline
-from moderation.pipeline.metrics import render_snapshots
 from moderation.pipeline.pool import DuplicateStream, PoolFull
+from moderation.pipeline.pool_metrics import render_pool
 from moderation.pipeline.status import StreamSpec, StreamStatus
 
 __all__ = ["DuplicateStream", "ManagedPool", "PoolFull"]
@@ -136,7 +136,7 @@ class ManagedPool:
         return out
 
     async def metrics(self) -> bytes:
-        return render_snapshots(await self.mgr.snapshots.remote())
+        return render_pool(await self.mgr.pool_snapshot.remote())
 
     def worker(self, stream_id: str) -> ActorHandle | None:
         """The stream's running worker actor (None while it has none)."""

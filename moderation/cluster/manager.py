@@ -31,6 +31,8 @@ What it does (DESIGN.md §2, §8):
   keyed by (stream, category, window start): at least once, never duplicated. A worker killed
   mid-window never wrote that verdict; its replacement writes it; a verdict written twice
   (replayed media) is the same item.
+* **metrics** — ``pool_snapshot`` (:mod:`moderation.cluster.manager_metrics`) answers ``GET /metrics``,
+  streams it let go included (in memory: a manager restart starts the totals again at zero).
 * **its own restarts** — state lives in a SQLite :class:`~moderation.cluster.placement.Checkpoint`
   on storage every node reaches, written *before* a worker is created (write-ahead), so a
   restarted manager (Ray restarts it: ``max_restarts=-1``; or a new one made with the same name)
@@ -71,6 +73,7 @@ from moderation.cluster.placement import (
 from moderation.config import ClusterConfig, PipelineConfig, load_pipeline
 from moderation.config.cluster import MANAGER_NAME
 from moderation.pipeline.metrics import StreamMetrics
+from moderation.pipeline.pool_metrics import PoolMetrics, PoolSnapshot
 from moderation.pipeline.status import StreamSpec, StreamStatus
 
 log = logging.getLogger(__name__)
@@ -101,6 +104,7 @@ class StreamManager:
         self._last: dict[str, tuple[Any, StreamStatus]] = {}  # stream → (worker, its last status)
         self._batchers: dict[str, dict[str, ActorHandle]] = {}
         self._nodes: list[NodeView] = []
+        self._metrics = PoolMetrics()  # counts of the streams let go; guarded by _lock
         self.recovered = self._reattach()
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="stream-manager", daemon=True)
@@ -133,11 +137,13 @@ class StreamManager:
             if a is None:
                 return None
             handle = self._handles.pop(stream_id, None)
+            before = self._metrics.let_go(stream_id, handle)
             self._waits.pop(stream_id, None)
             self._put(replace(a, state="stopped"))
         if handle is not None:
             with contextlib.suppress(Exception):
                 ray.get(handle.stop.remote(), timeout=self.s.worker_stop_s)
+            self._final_metrics(handle, before)
             ray.kill(handle, no_restart=True)
         return self._state[stream_id]
 
@@ -171,6 +177,17 @@ class StreamManager:
             with contextlib.suppress(Exception):
                 out.append(ray.get(ref))
         return out
+
+    def pool_snapshot(self) -> PoolSnapshot:
+        """Everything ``GET /metrics`` shows (see :mod:`moderation.cluster.manager_metrics`)."""
+        from moderation.cluster.manager_metrics import pool_snapshot  # reads this object: no cycle at import
+
+        return pool_snapshot(self)
+
+    def _final_metrics(self, handle: Any, before: StreamMetrics | None) -> None:
+        from moderation.cluster.manager_metrics import final_metrics
+
+        final_metrics(self, handle, before)
 
     def close(self) -> None:
         """Stop the health loop (workers keep running; a new manager re-attaches)."""
@@ -282,6 +299,8 @@ class StreamManager:
             )
             return
         handle = self._handles.pop(a.stream_id, None)
+        if handle is not None:  # it answered wait(): its final counts are there to fetch
+            self._final_metrics(handle, self._metrics.let_go(a.stream_id, handle))
         if status.state == "error":
             self._failed(a, status.error or "stream error", node_lost=False)
             return
@@ -293,7 +312,8 @@ class StreamManager:
         log.warning("stream %s: %s", a.stream_id, why)
         self._waits.pop(a.stream_id, None)
         handle = self._handles.pop(a.stream_id, None)
-        if handle is not None:
+        if handle is not None:  # dead or lost: what it last reported stays counted
+            self._metrics.let_go(a.stream_id, handle)
             with contextlib.suppress(Exception):
                 ray.kill(handle, no_restart=True)
         healthy = a.started_at > 0 and time.time() - a.started_at >= self.s.healthy_s

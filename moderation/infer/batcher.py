@@ -15,17 +15,25 @@ If the batch function raises, every item of that batch gets the exception.
 The input queue is bounded: :meth:`DynamicBatcher.submit` waits for room (backpressure), and
 :meth:`DynamicBatcher.try_submit` refuses at once when full so a live stream can drop and count
 instead of blocking ingest.
+
+An optional :class:`BatchObserver` hears of every batch (its size, how long each item waited in
+the queue, how long the call ran, how many items failed) and of every refused item; the
+``/metrics`` histograms are one (:class:`moderation.pipeline.batch_metrics.BatcherMetrics`). The
+batcher itself knows nothing of Prometheus, so it stays a plain asyncio building block.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -39,6 +47,16 @@ class BatchSizeMismatch(RuntimeError):
 
 class QueueFull(RuntimeError):
     """The batcher's bounded input queue has no room; the caller should drop and count."""
+
+
+class BatchObserver(Protocol):
+    """Told what each batch did; called on the batcher's event loop, so it must be quick."""
+
+    def on_batch(self, size: int, waits_s: Sequence[float], run_s: float, failed: int) -> None:
+        """A batch of ``size`` items ran for ``run_s``; ``waits_s``: each item's time in the queue."""
+
+    def on_reject(self) -> None:
+        """An item was refused because the queue was full."""
 
 
 @dataclass
@@ -63,6 +81,7 @@ class DynamicBatcher(Generic[In, Out]):
         max_batch: int = 32,
         max_wait_ms: float = 10.0,
         max_queue: int = 1024,
+        observer: BatchObserver | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
@@ -72,7 +91,9 @@ class DynamicBatcher(Generic[In, Out]):
         self.max_batch = max_batch
         self.max_wait_s = max_wait_ms / 1000.0
         self.stats = BatcherStats()
-        self._queue: asyncio.Queue[tuple[In, asyncio.Future[Out]]] = asyncio.Queue(max_queue)
+        self.observer = observer
+        # each entry: (item, its caller's future, monotonic time it was queued)
+        self._queue: asyncio.Queue[tuple[In, asyncio.Future[Out], float]] = asyncio.Queue(max_queue)
         self._task: asyncio.Task[None] | None = None
 
     def _ensure_running(self) -> None:
@@ -83,7 +104,7 @@ class DynamicBatcher(Generic[In, Out]):
         """Submit one item and wait for its result; waits for queue room (backpressure)."""
         self._ensure_running()
         fut: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
-        await self._queue.put((item, fut))
+        await self._queue.put((item, fut, time.monotonic()))
         return await fut
 
     def try_submit(self, item: In) -> asyncio.Future[Out]:
@@ -91,9 +112,12 @@ class DynamicBatcher(Generic[In, Out]):
         self._ensure_running()
         fut: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
         try:
-            self._queue.put_nowait((item, fut))
+            self._queue.put_nowait((item, fut, time.monotonic()))
         except asyncio.QueueFull:
             self.stats.rejected += 1
+            if self.observer is not None:
+                with contextlib.suppress(Exception):  # a metrics fault must not change the refusal
+                    self.observer.on_reject()
             raise QueueFull(f"batcher queue full ({self._queue.maxsize} pending)") from None
         return fut
 
@@ -101,7 +125,7 @@ class DynamicBatcher(Generic[In, Out]):
     def pending(self) -> int:
         return self._queue.qsize()
 
-    async def _collect(self) -> list[tuple[In, asyncio.Future[Out]]]:
+    async def _collect(self) -> list[tuple[In, asyncio.Future[Out], float]]:
         batch = [await self._queue.get()]
         deadline = time.monotonic() + self.max_wait_s
         while len(batch) < self.max_batch:
@@ -122,11 +146,25 @@ class DynamicBatcher(Generic[In, Out]):
     async def _loop(self) -> None:
         while True:
             batch = await self._collect()
-            live = [(item, fut) for item, fut in batch if not fut.cancelled()]
+            live = [entry for entry in batch if not entry[1].cancelled()]
             if live:
                 await self._run(live)
 
-    async def _run(self, batch: list[tuple[In, asyncio.Future[Out]]]) -> None:
+    async def _run(self, entries: list[tuple[In, asyncio.Future[Out], float]]) -> None:
+        started = time.monotonic()
+        failed_before = self.stats.failed_items
+        try:
+            await self._call([(item, fut) for item, fut, _ in entries])
+        finally:
+            if self.observer is not None:
+                waits = [started - queued for _, _, queued in entries]
+                failed = self.stats.failed_items - failed_before
+                try:
+                    self.observer.on_batch(len(entries), waits, time.monotonic() - started, failed)
+                except Exception:  # a metrics fault must never stop the batches
+                    log.exception("batch observer failed")
+
+    async def _call(self, batch: list[tuple[In, asyncio.Future[Out]]]) -> None:
         items = [item for item, _ in batch]
         self.stats.batches += 1
         self.stats.items += len(items)
@@ -157,7 +195,7 @@ class DynamicBatcher(Generic[In, Out]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         while not self._queue.empty():
-            _, fut = self._queue.get_nowait()
+            _, fut, _ = self._queue.get_nowait()
             fut.cancel()
 
 

@@ -26,9 +26,10 @@ from typing import Any, Literal, Protocol, TypeVar
 import numpy as np
 
 from moderation.config import PipelineConfig, project_root
-from moderation.infer.batcher import DynamicBatcher, QueueFull, in_thread
+from moderation.infer.batcher import BatchObserver, DynamicBatcher, QueueFull, in_thread
 from moderation.infer.priority import background_executor
 from moderation.messages import AudioWindow, OcrResult, TranscriptSegment, VideoFrame, VisionResult
+from moderation.pipeline.batch_metrics import BatcherMetrics, BatcherSnapshot
 from moderation.signals.synthetic import FrameScores, SyntheticScorer, scoring_enabled
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,17 @@ class BatchFamily:
     #: Where ``fn`` and ``warm_up`` run; None = the event loop's default executor. ASR on CPU gets
     #: its own lower-priority thread (:mod:`moderation.infer.priority`).
     executor: Executor | None = None
+    #: Where the models run (``cpu``/``cuda``) and on what (an ONNX Runtime execution provider, or
+    #: ``ctranslate2:<device>:<compute type>``): labels of the batcher's metrics.
+    device: str = "cpu"
+    provider: str = ""
 
-    def batcher(self, max_queue: int) -> DynamicBatcher[Any, Any]:
-        return DynamicBatcher(in_thread(self.fn, self.executor), self.max_batch, self.max_wait_ms, max_queue)
+    def batcher(self, max_queue: int, observer: BatchObserver | None = None) -> DynamicBatcher[Any, Any]:
+        return DynamicBatcher(in_thread(self.fn, self.executor), self.max_batch, self.max_wait_ms, max_queue, observer)
+
+    def metrics(self, max_queue: int) -> BatcherMetrics:
+        """The observer that keeps this family's batcher histograms (give it to :meth:`batcher`)."""
+        return BatcherMetrics(self.family, self.device, self.provider, max_queue)
 
     async def warm(self) -> None:
         """Load the models and run one tiny call, on the thread that will run the batches."""
@@ -123,6 +132,16 @@ def _warm(fn: Callable[[Sequence[VideoFrame]], Sequence[Any]]) -> Callable[[], N
     return run
 
 
+def onnx_provider(wanted: Sequence[str] | None = None) -> str:
+    """The execution provider ONNX Runtime sessions are created with first (``wanted``: an override)."""
+    from moderation.infer.onnx import choose_providers
+
+    try:
+        return choose_providers(wanted)[0]
+    except ValueError:  # an unusable override: the session itself will say so when it opens
+        return "unknown"
+
+
 def build_family(
     family: Family, cfg: PipelineConfig, registry: Any = None, *, device: str = "cpu", background: bool = True
 ) -> BatchFamily:
@@ -140,25 +159,41 @@ def build_family(
         models = VisionModels.from_registry(reg, cfg.vision)
         fn = per_item(models.analyse)
         b = cfg.batching.vision
-        return BatchFamily(family, fn, _warm(fn), b.max_batch, b.max_wait_ms)
+        return BatchFamily(
+            family,
+            fn,
+            _warm(fn),
+            b.max_batch,
+            b.max_wait_ms,
+            device=device,
+            provider=onnx_provider(cfg.vision.providers),
+        )
     if family == "ocr":
         from moderation.infer.ocr import load_ocr
 
         engine = load_ocr(reg, cfg.ocr)
         fn_ocr = per_item(engine.read)
         b = cfg.batching.ocr
-        return BatchFamily(family, fn_ocr, _warm(fn_ocr), b.max_batch, b.max_wait_ms)
+        # RapidOCR opens its sessions on the CPU provider, whatever the node has
+        return BatchFamily(
+            family, fn_ocr, _warm(fn_ocr), b.max_batch, b.max_wait_ms, device=device, provider="CPUExecutionProvider"
+        )
     if family == "synthetic":
         scorer = SyntheticScorer(cfg.synthetic, reg)
         fn_syn = per_item(scorer.score)
         b = cfg.batching.synthetic
-        return BatchFamily(family, fn_syn, _warm(fn_syn), b.max_batch, b.max_wait_ms)
+        return BatchFamily(
+            family, fn_syn, _warm(fn_syn), b.max_batch, b.max_wait_ms, device=device, provider=onnx_provider()
+        )
     from moderation.infer.asr_batch import load_batched_transcriber
 
     bt = load_batched_transcriber(reg, cfg.asr, device=device)
     executor = background_executor(cfg.asr.cpu_nice if device == "cpu" and background else 0, "asr")
     b = cfg.batching.asr
-    return BatchFamily(family, bt.transcribe_batch, bt.warm_up, b.max_batch, b.max_wait_ms, executor)
+    provider = f"ctranslate2:{bt.device}:{bt.compute_type}"
+    return BatchFamily(
+        family, bt.transcribe_batch, bt.warm_up, b.max_batch, b.max_wait_ms, executor, device=device, provider=provider
+    )
 
 
 async def submit_all(batcher: DynamicBatcher[Any, Any], items: Sequence[Any], *, wait: bool = False) -> list[Any]:
@@ -213,6 +248,7 @@ class LocalClients:
         self._shared = shared
         self._families: dict[Family, BatchFamily] = dict(families or {})
         self._batchers: dict[Family, DynamicBatcher[Any, Any]] = {}
+        self._metrics: dict[Family, BatcherMetrics] = {}
 
     def family(self, family: Family) -> BatchFamily:
         if family not in self._families:
@@ -230,8 +266,14 @@ class LocalClients:
         b = self._batchers.get(family)
         if b is None:
             bound = self.max_queue or getattr(self.cfg.batching, family).max_queue  # None: batching.<family>
-            b = self._batchers[family] = self.family(family).batcher(bound)
+            fam = self.family(family)
+            self._metrics[family] = fam.metrics(bound)
+            b = self._batchers[family] = fam.batcher(bound, self._metrics[family])
         return b
+
+    def batcher_metrics(self) -> list[BatcherSnapshot]:
+        """Each started batcher's histograms and queue depth now (the pool's ``/metrics``)."""
+        return [m.snapshot(self._batchers[f].pending) for f, m in self._metrics.items() if f in self._batchers]
 
     def stats(self) -> dict[str, float]:
         """Mean batch size per family (how much cross-stream batching happened)."""

@@ -1,26 +1,23 @@
-"""Prometheus metrics of live streams, from per-stream snapshots.
+"""What one live stream counts, as plain picklable values: :class:`StreamMetrics` snapshots.
 
-Why snapshots plus a custom collector instead of module-level ``Counter`` objects: a stream's
-counters live wherever its pipeline runs — in this process (``watch``) or in a Ray actor process
-(``serve``). Each :class:`StreamPipeline` keeps plain counters (its latencies through a
-:class:`LatencyObserver`, one of its observers) and hands out a frozen :class:`StreamMetrics`;
-:class:`LiveMetrics` renders the snapshots it is given at scrape time into
-its OWN ``CollectorRegistry`` (never the global one, so several pools or tests in one process never
-collide). The pool gathers snapshots from its actors and calls :meth:`LiveMetrics.render`.
+Why snapshots instead of module-level prometheus ``Counter`` objects: a stream's counters live
+wherever its pipeline runs — in this process (``watch``) or in a Ray actor process (``serve``).
+Each :class:`StreamPipeline` keeps plain counters (its latencies and verdict/signal counts through
+a :class:`LatencyObserver`, one of its observers) and hands out a frozen :class:`StreamMetrics`.
+The pool sums them, with the totals of streams that already ended, into pool-wide counters and
+renders those (:mod:`moderation.pipeline.pool_metrics`); no series is labelled by stream.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.registry import Collector
-
+from moderation.messages import Signal
 from moderation.pipeline.alerts import Alert
 from moderation.pipeline.observe import FrameBatchDone, NullObserver, VerdictWritten
 from moderation.pipeline.status import StreamStatus
@@ -30,22 +27,28 @@ LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0,
 
 
 class LatencyHistogram:
-    """A plain, cumulative-on-export histogram (pickles across Ray; no prometheus objects inside)."""
+    """A plain, cumulative-on-export histogram (pickles across Ray; no prometheus objects inside).
 
-    def __init__(self, buckets: Sequence[float] = LATENCY_BUCKETS) -> None:
+    ``keep``: how many recent observations to keep for quick percentiles (0: none, e.g. for the
+    batchers' histograms, which are only ever exported).
+    """
+
+    def __init__(self, buckets: Sequence[float] = LATENCY_BUCKETS, keep: int = 1024) -> None:
         self.buckets = tuple(buckets)
         self.counts = [0] * (len(self.buckets) + 1)  # last: +Inf
         self.total = 0.0
         self.n = 0
+        self.keep = keep
         self._recent: list[float] = []  # last observations, for quick percentiles in status/benchmarks
 
     def observe(self, value: float) -> None:
         self.counts[bisect.bisect_left(self.buckets, value)] += 1
         self.total += value
         self.n += 1
-        self._recent.append(value)
-        if len(self._recent) > 1024:
-            del self._recent[:512]
+        if self.keep:
+            self._recent.append(value)
+            if len(self._recent) > self.keep:
+                del self._recent[: self.keep // 2]
 
     def snapshot(self) -> HistogramSnapshot:
         return HistogramSnapshot(self.buckets, tuple(self.counts), self.total, tuple(self._recent))
@@ -65,6 +68,24 @@ class HistogramSnapshot:
         values = sorted(self.recent)
         return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
 
+    @property
+    def count(self) -> int:
+        return sum(self.counts)
+
+    def plus(self, other: HistogramSnapshot) -> HistogramSnapshot:
+        """Both histograms' observations together (same buckets; recent values are not kept).
+
+        Why summing is right: each bucket counts observations, so the pool's histogram is the
+        bucket-wise sum of its streams' (or its nodes' batchers') histograms.
+        """
+        if other.buckets != self.buckets:
+            raise ValueError(f"cannot add histograms with different buckets: {self.buckets} and {other.buckets}")
+        width = len(self.buckets) + 1
+        mine, theirs = self.counts or (0,) * width, other.counts or (0,) * width
+        return HistogramSnapshot(
+            self.buckets, tuple(a + b for a, b in zip(mine, theirs, strict=True)), self.total + other.total
+        )
+
     def cumulative(self) -> list[tuple[str, float]]:
         out, acc = [], 0
         for le, c in zip([*map(str, self.buckets), "+Inf"], self.counts or [0] * (len(self.buckets) + 1), strict=True):
@@ -74,15 +95,19 @@ class HistogramSnapshot:
 
 
 class LatencyObserver(NullObserver):
-    """One stream's latency histograms, fed by its pipeline's observer callbacks.
+    """One stream's latency histograms and verdict/signal counts, fed by its pipeline's observer callbacks.
 
     ``frame``: frame arrival → inference result (failed batches are not latencies);
     ``verdict``: last evidence arrival → written to the sinks; ``alert``: first evidence arrival →
-    violation known.
+    violation known. ``verdict_kinds`` counts written verdicts by (category, severity) and
+    ``signal_kinds`` the signals given to the fuser by kind: both label sets are bounded by the
+    policy and the configured models, unlike stream ids.
     """
 
     def __init__(self) -> None:
         self.frame, self.verdict, self.alert = LatencyHistogram(), LatencyHistogram(), LatencyHistogram()
+        self.verdict_kinds: Counter[tuple[str, str]] = Counter()
+        self.signal_kinds: Counter[str] = Counter()
 
     def on_frame_batch(self, ev: FrameBatchDone) -> None:
         if not ev.failed:
@@ -90,6 +115,7 @@ class LatencyObserver(NullObserver):
                 self.frame.observe(s)
 
     def on_verdict(self, ev: VerdictWritten) -> None:
+        self.verdict_kinds[(ev.verdict.category, ev.verdict.severity)] += 1
         if ev.latency_s is not None:
             self.verdict.observe(ev.latency_s)
 
@@ -97,10 +123,23 @@ class LatencyObserver(NullObserver):
         if alert.latency_s is not None:
             self.alert.observe(alert.latency_s)
 
+    def on_signals(self, stream: str, signals: Sequence[Signal]) -> None:
+        for s in signals:
+            self.signal_kinds[s.kind] += 1
+
+
+#: Stream states in which a stream holds a slot (``ended``/``error`` ones no longer do).
+RUNNING_STATES = frozenset({"starting", "live", "reconnecting"})
+
 
 @dataclass(frozen=True)
 class StreamMetrics:
-    """Counters of one stream at one moment (monotonic within the stream's life)."""
+    """Counters of one stream at one moment (monotonic within the stream's life).
+
+    The stream id is here for the status API and for the pool's bookkeeping only: it never
+    becomes a Prometheus label (10,000 rooms would be 10,000 series per metric, and each would
+    vanish when its stream ends). The pool sums these into pool-wide counters.
+    """
 
     stream: str
     frames_in: int = 0
@@ -123,6 +162,19 @@ class StreamMetrics:
     frame_latency: HistogramSnapshot = field(default_factory=HistogramSnapshot)
     verdict_latency: HistogramSnapshot = field(default_factory=HistogramSnapshot)
     alert_latency: HistogramSnapshot = field(default_factory=HistogramSnapshot)
+    running: bool = True  # still holds a slot (starting, live or reconnecting)
+    verdict_kinds: tuple[tuple[str, str, int], ...] = ()  # (category, severity, count)
+    signal_kinds: tuple[tuple[str, int], ...] = ()  # (signal kind, count)
+
+    def without_recent(self) -> StreamMetrics:
+        """This snapshot without the recent observations behind :meth:`HistogramSnapshot.percentile`:
+        what a pool needs for ``/metrics`` (a few hundred bytes instead of ~25 KB per stream)."""
+        return replace(
+            self,
+            frame_latency=replace(self.frame_latency, recent=()),
+            verdict_latency=replace(self.verdict_latency, recent=()),
+            alert_latency=replace(self.alert_latency, recent=()),
+        )
 
     @classmethod
     def of(cls, st: StreamStatus, latency: LatencyObserver, **more: Any) -> StreamMetrics:
@@ -135,6 +187,9 @@ class StreamMetrics:
             frame_latency=latency.frame.snapshot(),
             verdict_latency=latency.verdict.snapshot(),
             alert_latency=latency.alert.snapshot(),
+            running=st.state in RUNNING_STATES,
+            verdict_kinds=tuple((c, s, n) for (c, s), n in sorted(latency.verdict_kinds.items())),
+            signal_kinds=tuple(sorted(latency.signal_kinds.items())),
             **shared,
             **more,
         )
@@ -156,75 +211,34 @@ _FROM_STATUS = (
     "task_restarts",
 )
 
-
-_COUNTERS: tuple[tuple[str, str, str], ...] = (
-    ("frames", "frames_in", "Sampled frames that arrived from the stream."),
+#: Plain counters of :class:`StreamMetrics` the pool sums: (metric name, attribute, help).
+COUNTERS: tuple[tuple[str, str, str], ...] = (
+    ("frames", "frames_in", "Sampled frames that arrived from the streams."),
     ("frames_processed", "frames_processed", "Frames that went through inference."),
     ("frames_dropped", "frames_dropped", "Frames dropped (oldest first) because inference lagged."),
     ("audio_windows", "audio_windows", "Audio windows that arrived for ASR."),
     ("audio_dropped", "audio_dropped", "Audio windows dropped because ASR lagged."),
     ("corrupt_packets", "corrupt_packets", "Packets that failed to decode and were skipped."),
     ("reconnects", "reconnects", "Reconnections after a drop or a publisher restart."),
-    ("verdicts", "verdicts", "Verdicts written to the sinks."),
-    ("inference_errors", "inference_errors", "Inference calls or items that failed."),
-    ("chat_messages", "chat_messages", "Chat messages read from the stream's chat feed."),
+    ("inference_errors", "inference_errors", "Inference calls or items that failed (a full batcher queue included)."),
+    ("chat_messages", "chat_messages", "Chat messages read from the streams' chat feeds."),
     ("chat_bad_lines", "chat_bad_lines", "Chat feed lines skipped as bad input."),
-    ("gift_events", "gift_events", "Gift events read from the stream's gift feed."),
+    ("gift_events", "gift_events", "Gift events read from the streams' gift feeds."),
     ("gift_bad_lines", "gift_bad_lines", "Gift feed lines skipped as bad input."),
     ("task_errors", "task_errors", "Items a per-stream task skipped because handling them raised."),
     ("task_restarts", "task_restarts", "Per-stream tasks that died and were restarted."),
 )
 
-
-class _SnapshotCollector(Collector):
-    def __init__(self, source: Callable[[], Iterable[StreamMetrics]], prefix: str) -> None:
-        self.source = source
-        self.prefix = prefix
-
-    def collect(self) -> Iterator[Metric]:
-        snaps = list(self.source())
-        p = self.prefix
-        for name, attr, doc in _COUNTERS:
-            fam = CounterMetricFamily(f"{p}_{name}", doc, labels=["stream"])
-            for s in snaps:
-                fam.add_metric([s.stream], float(getattr(s, attr)))
-            yield fam
-        lag = GaugeMetricFamily(f"{p}_lag_seconds", "Media seconds inference trails ingest.", labels=["stream"])
-        for s in snaps:
-            lag.add_metric([s.stream], s.lag_s)
-        yield lag
-        enf = CounterMetricFamily(
-            f"{p}_enforcements", "Enforcements (warn/cut) by outcome.", labels=["stream", "action", "outcome"]
-        )
-        for s in snaps:
-            for action, outcome, n in s.enforcements:
-                enf.add_metric([s.stream, action, outcome], float(n))
-        yield enf
-        for name, attr, doc in (
-            ("frame_latency_seconds", "frame_latency", "Frame arrival to its inference result."),
-            ("verdict_latency_seconds", "verdict_latency", "Arrival of a verdict's last evidence to its sink write."),
-            ("alert_latency_seconds", "alert_latency", "Arrival of a violation's first evidence to its detection."),
-        ):
-            hist = HistogramMetricFamily(f"{p}_{name}", doc, labels=["stream"])
-            for s in snaps:
-                h: HistogramSnapshot = getattr(s, attr)
-                hist.add_metric([s.stream], h.cumulative(), sum_value=h.total)
-            yield hist
-
-
-class LiveMetrics:
-    """A private registry rendering the snapshots ``source()`` returns at each scrape."""
-
-    def __init__(self, source: Callable[[], Iterable[StreamMetrics]], prefix: str = "moderation_live") -> None:
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(_SnapshotCollector(source, prefix))
-
-    def render(self) -> bytes:
-        """Prometheus text exposition format."""
-        return generate_latest(self.registry)
+#: Latency histograms of :class:`StreamMetrics`: (metric name, attribute, help).
+HISTOGRAMS: tuple[tuple[str, str, str], ...] = (
+    ("frame_latency_seconds", "frame_latency", "Frame arrival to its inference result."),
+    ("verdict_latency_seconds", "verdict_latency", "Arrival of a verdict's last evidence to its sink write."),
+    ("alert_latency_seconds", "alert_latency", "Arrival of a violation's first evidence to its detection."),
+)
 
 
 def render_snapshots(snaps: Iterable[StreamMetrics]) -> bytes:
-    """One-off rendering of given snapshots (what ``GET /metrics`` returns)."""
-    items = list(snaps)
-    return LiveMetrics(lambda: items).render()
+    """Prometheus text of these streams' pool-wide sums (see :func:`moderation.pipeline.pool_metrics.render_pool`)."""
+    from moderation.pipeline.pool_metrics import PoolSnapshot, render_pool  # it imports this module
+
+    return render_pool(PoolSnapshot(live=tuple(snaps)))

@@ -6,6 +6,10 @@ was first known — with their wall-clock times. The pipeline reports each momen
 observer it was given instead of each consumer patching the pipeline's internals. The latency
 histograms behind ``/metrics`` are one such observer (:class:`moderation.pipeline.metrics.LatencyObserver`).
 
+An observer may also have ``on_signals(stream, signals)``: the signals given to the stream's fuser
+(every kind, in media-time order), for counting them; it is optional, so observers written
+before it need not change.
+
 Callbacks run on the pipeline's event loop (``on_frame`` on its ingest thread) and must be quick;
 one that raises is counted in the stream's ``task_errors`` (task ``observer``) and never stops it.
 Each payload names its stream, so one observer can watch every stream of a pool.
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from moderation.messages import Verdict
+from moderation.messages import Signal, Verdict
 from moderation.pipeline.alerts import Alert
 
 __all__ = [
@@ -125,6 +129,9 @@ class NullObserver:
     def on_alert(self, stream: str, alert: Alert) -> None:
         """A violation was first known."""
 
+    def on_signals(self, stream: str, signals: Sequence[Signal]) -> None:
+        """Signals went to the fuser (optional callback; see the module docstring)."""
+
 
 class Observers:
     """Every observer of one pipeline behind one :class:`PipelineObserver`: each call reaches all of
@@ -156,3 +163,13 @@ class Observers:
 
     def on_alert(self, stream: str, alert: Alert) -> None:
         self._each(lambda o: o.on_alert(stream, alert))
+
+    def on_signals(self, stream: str, signals: Sequence[Signal]) -> None:
+        for obs in self.observers:
+            call = getattr(obs, "on_signals", None)  # optional: older observers lack it
+            if call is None:
+                continue
+            try:
+                call(stream, signals)
+            except Exception as exc:
+                self._failed(exc)

@@ -7,6 +7,8 @@ It has the same async interface as :class:`moderation.cluster.managed_pool.Manag
 ``remove``, ``list_streams``, ``status``, ``metrics``), which is what the control API needs.
 ``observers`` (:mod:`moderation.pipeline.observe`) are given to every stream's pipeline; their
 callbacks name the stream, so one observer watches the whole pool.
+``/metrics`` sums every stream the pool ever ran (a stream let go is retired into
+:class:`~moderation.pipeline.pool_metrics.PoolMetrics`), so its counters never drop when one ends.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from moderation.pipeline.alerts import Alert
 from moderation.pipeline.clients import InferenceClients, LocalClients
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.graph import Engines
-from moderation.pipeline.metrics import render_snapshots
 from moderation.pipeline.observe import PipelineObserver
+from moderation.pipeline.pool_metrics import PoolMetrics, render_pool
 from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import StreamSpec, StreamStatus
 from moderation.pipeline.stream import StreamPipeline
@@ -68,6 +70,8 @@ class LocalPool:
         self.enforcer = Enforcer(cfg.live.enforcement) if cfg.live.enforcement.enabled else None
         self.engines = Engines(cfg)  # lexicon + matcher built once, shared by every stream
         self._streams: dict[str, _Entry] = {}
+        self.pool_metrics = PoolMetrics()  # counts of the streams let go
+        self._leaving: list[_Entry] = []  # removed, still stopping
 
     async def add(self, spec: StreamSpec) -> StreamStatus:
         old = self._streams.get(spec.stream_id)
@@ -76,6 +80,8 @@ class LocalPool:
         active = sum(1 for e in self._streams.values() if not e.task.done())
         if active >= self.cfg.live.max_streams:
             raise PoolFull(f"already watching {active} streams (live.max_streams)")
+        if old is not None:  # ended: its counts stay in the pool's totals
+            self.pool_metrics.retire(old.pipeline.metrics())
         listen = self.on_alert
         pipe = StreamPipeline(
             spec,
@@ -95,9 +101,14 @@ class LocalPool:
         entry = self._streams.pop(stream_id, None)
         if entry is None:
             return None
-        entry.pipeline.stop()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(entry.task), timeout)
+        self._leaving.append(entry)  # still in /metrics while it stops: no scrape misses its counts
+        try:
+            entry.pipeline.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(entry.task), timeout)
+        finally:
+            self._leaving.remove(entry)
+            self.pool_metrics.retire(entry.pipeline.metrics())
         return entry.pipeline.status()
 
     async def list_streams(self) -> list[StreamStatus]:
@@ -108,7 +119,18 @@ class LocalPool:
         return entry.pipeline.status() if entry is not None else None
 
     async def metrics(self) -> bytes:
-        return render_snapshots(e.pipeline.metrics() for e in self._streams.values())
+        live = [e.pipeline.metrics() for e in (*self._streams.values(), *self._leaving)]
+        active = sum(1 for e in self._streams.values() if not e.task.done())
+        of_batchers = getattr(self.clients, "batcher_metrics", None)  # LocalClients has them; fakes may not
+        total = self.cfg.live.max_streams
+        snap = self.pool_metrics.snapshot(
+            live,
+            batchers=tuple(of_batchers()) if of_batchers is not None else (),
+            slots_total=float(total),
+            slots_free=float(max(0, total - active)),
+            streams_running=active,
+        )
+        return render_pool(snap)
 
     def pipeline(self, stream_id: str) -> StreamPipeline | None:
         entry = self._streams.get(stream_id)

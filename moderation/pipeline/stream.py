@@ -352,6 +352,8 @@ class StreamPipeline:
         wm = math.inf if final else self.watermark()
         ready = sorted((s for s in self._held if s.t <= wm), key=lambda s: s.t)
         self._held = [s for s in self._held if s.t > wm]
+        if ready:
+            self.observed.on_signals(self.spec.stream_id, ready)
         for s in ready:
             try:
                 self.outlet.emit(self.fuser.add(s))

@@ -141,6 +141,9 @@ def create_app(
     from moderation.review import api_routes, web, web_item  # noqa: F401 - web_item adds its routes to web.router
 
     app.include_router(api_routes.router)
+    from moderation.review.metrics import router as metrics_router  # GET /metrics (Prometheus)
+
+    app.include_router(metrics_router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=UI_DIR / "static"), name="static")
 

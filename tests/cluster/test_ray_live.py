@@ -141,7 +141,7 @@ def test_publish_hook_watches_and_verdict_with_clip_lands_in_review_queue(stack:
         live = httpx.get(f"{api}/streams/room1").json()
         assert live["state"] in ("live", "reconnecting") and live["verdicts"] >= 1 and b.proc and b.proc.poll() is None
         metrics = httpx.get(f"{api}/metrics").text
-        assert 'moderation_live_frames_total{stream="room1"}' in metrics
+        assert "moderation_live_frames_total " in metrics and "stream=" not in metrics
         assert "moderation_live_alert_latency_seconds_count" in metrics
         import ray
 

@@ -71,7 +71,7 @@ def test_realtime_file_gives_verdicts_with_clip_wallclock_and_latency(clip6: Pat
     assert m.verdicts == len(got) and m.frame_latency.percentile(50) is not None
     assert m.alert_latency.recent and m.verdict_latency.recent
     text = render_snapshots([m]).decode()
-    assert 'moderation_live_frames_total{stream="s1"}' in text
+    assert f"moderation_live_frames_total {float(m.frames_in)}" in text and "stream=" not in text
     assert "moderation_live_verdict_latency_seconds_bucket" in text
 
 

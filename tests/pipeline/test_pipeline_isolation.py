@@ -124,7 +124,7 @@ def test_a_failing_frame_batch_is_counted_and_the_task_goes_on(clip6: Path) -> N
     assert status.task_errors == 1 and status.task_restarts == 0 and status.task_failure is None
     assert _ocr_verdicts(got)
     text = render_snapshots([pipe.metrics()]).decode()
-    assert 'moderation_live_task_errors_total{stream="s3"} 1.0' in text
+    assert "moderation_live_task_errors_total 1.0" in text
 
 
 def test_a_task_that_dies_is_restarted_and_shown_in_the_status(clip6: Path) -> None:
@@ -147,7 +147,7 @@ def test_a_task_that_dies_is_restarted_and_shown_in_the_status(clip6: Path) -> N
     assert "frame task died" in status.task_failure and "queue broke" in status.task_failure
     assert status.frames_processed >= 8 and _ocr_verdicts(got)
     text = render_snapshots([pipe.metrics()]).decode()
-    assert 'moderation_live_task_restarts_total{stream="s4"} 1.0' in text
+    assert "moderation_live_task_restarts_total 1.0" in text
 
 
 def test_chat_follower_skips_a_message_whose_handling_fails(tmp_path: Path) -> None:

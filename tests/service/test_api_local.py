@@ -71,7 +71,8 @@ def test_streams_crud_metrics_and_token(clip: Path) -> None:
         assert st["end_reason"] == "eof" and st["frames_in"] >= 3 and st["verdicts"] == 1
         assert st["last_verdict"]["category"] == "gambling"
         text = client.get("/metrics", headers=AUTH).text
-        assert 'moderation_live_verdicts_total{stream="room"} 1.0' in text
+        sev = st["last_verdict"]["severity"]
+        assert f'moderation_live_verdicts_total{{category="gambling",severity="{sev}"}} 1.0' in text
         assert client.delete("/streams/room", headers=AUTH).json()["state"] == "ended"
         assert client.get("/streams/room", headers=AUTH).status_code == 404
         assert client.delete("/streams/room", headers=AUTH).status_code == 404
