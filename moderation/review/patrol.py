@@ -76,7 +76,8 @@ class HttpPoolStatus:
         try:
             resp = await self._client.get(self.url)
         except httpx.HTTPError as exc:
-            raise PoolUnavailable(f"pool unreachable: {type(exc).__name__} {str(exc).splitlines()[0] if str(exc) else ''}".strip()) from None
+            why = str(exc).splitlines()[0] if str(exc) else ""
+            raise PoolUnavailable(f"pool unreachable: {type(exc).__name__} {why}".strip()) from None
         if resp.status_code == 401:
             raise PoolUnavailable("pool refused the token (401): set patrol.pool_token or MODERATION_POOL_TOKEN")
         if resp.status_code != 200:
@@ -225,7 +226,9 @@ def build_snapshot(
             statuses.setdefault(sid, st)
     pool_ok = pool.configured and pool.error is None
     names = list(dict.fromkeys([*statuses, *by_stream]))
-    streamer = {n: (by_stream[n][0].streamer if n in by_stream else _text(statuses[n].get("streamer"), 200) or n) for n in names}
+    streamer = {
+        n: by_stream[n][0].streamer if n in by_stream else _text(statuses[n].get("streamer"), 200) or n for n in names
+    }
     tiers = _tiers(store, streamer.values())
     tiles = []
     for name in names:

@@ -84,7 +84,8 @@ def patrol_page(request: Request, user: PageUser) -> Response:
 
     i18n.use(i18n.request_lang(request))
     settings: ReviewSettings = request.app.state.settings
-    return page(request, "patrol.html", user, labels=labels(tuple(request.app.state.store.categories)), refresh_s=settings.patrol.refresh_s)
+    words = labels(tuple(request.app.state.store.categories))
+    return page(request, "patrol.html", user, labels=words, refresh_s=settings.patrol.refresh_s)
 
 
 @router.get("/api/patrol", tags=["review"], summary="One patrol-wall snapshot: live streams, alerts, health")
