@@ -180,3 +180,17 @@ def test_http_source_reads_the_real_control_api_with_its_token(monkeypatch: pyte
             asyncio.run(fetch(PatrolConfig(pool_url=base, pool_token="wrong")))
     with pytest.raises(PoolUnavailable, match="unreachable"):
         asyncio.run(fetch(PatrolConfig(pool_url=base, pool_token="pool-secret", pool_timeout_s=1)))
+
+
+def test_review_cli_takes_the_pool_url_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from moderation.review.cli import _with_pool, review_app
+    from moderation.review.settings import ReviewSettings
+
+    db = tmp_path / "q.db"
+    r = CliRunner().invoke(review_app, ["serve", "--queue", f"sqlite:///{db}", "--pool", "ftp://pool:21"])
+    assert r.exit_code == 2 and "--pool" in r.output and "http://host:port" in r.output
+    assert "Traceback" not in r.output and not db.exists()  # refused before the queue was touched
+    got = _with_pool(ReviewSettings(), "http://10.0.0.5:8080/")
+    assert got.patrol.pool_url == "http://10.0.0.5:8080" and got.patrol.refresh_s == PatrolConfig().refresh_s
