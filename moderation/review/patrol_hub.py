@@ -25,7 +25,7 @@ from moderation.review.store import ReviewStore
 log = logging.getLogger(__name__)
 
 #: Seconds one event stream lasts before the server ends it and the browser reconnects.
-STREAM_MAX_S = 120.0
+STREAM_MAX_S = 30.0
 #: What the browser waits before reconnecting (ms), sent as the stream's ``retry`` field.
 RETRY_MS = 2000
 

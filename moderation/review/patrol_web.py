@@ -44,12 +44,12 @@ def hub(request: Request) -> PatrolHub:
     if source is None and settings.patrol.pool_url is not None:
         source = HttpPoolStatus(settings.patrol)
     app.state.patrol_hub = PatrolHub(app.state.store, settings.patrol, source)
-    return app.state.patrol_hub  # type: ignore[no-any-return]
+    return app.state.patrol_hub
 
 
 def labels(categories: tuple[str, ...] = ()) -> dict[str, Any]:
     """Everything the wall's script shows, in the request's language."""
-    words = {
+    words: dict[str, Any] = {
         "ok": _("ok"),
         "lagging": _("lagging"),
         "degraded": _("degraded"),
