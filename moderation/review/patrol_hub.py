@@ -80,6 +80,9 @@ class PatrolHub:
             return PoolView(True, tuple(await self.source.fetch()))
         except PoolUnavailable as exc:
             return PoolView(True, (), str(exc))
+        except Exception as exc:  # anything else must not stop the walls' updates either
+            log.warning("patrol: reading the pool failed: %r", exc)
+            return PoolView(True, (), f"pool status failed: {type(exc).__name__}")
 
     async def snapshot(self, pool: PoolView | None = None) -> dict[str, Any]:
         """One snapshot (the store read runs in a worker thread, off the event loop)."""

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,40 @@ def test_review_cli_takes_the_pool_url_and_refuses_a_bad_one(tmp_path: Path) -> 
     assert "Traceback" not in r.output and not db.exists()  # refused before the queue was touched
     got = _with_pool(ReviewSettings(), "http://10.0.0.5:8080/")
     assert got.patrol.pool_url == "http://10.0.0.5:8080" and got.patrol.refresh_s == PatrolConfig().refresh_s
+
+
+class _BrokenPool:
+    """A pool source that fails in a way it was not written for."""
+
+    async def fetch(self) -> list[dict[str, Any]]:
+        raise RuntimeError("boom")
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_hub_keeps_one_pending_snapshot_per_wall_and_survives_a_failing_pool(tmp_path: Path) -> None:
+    from moderation.review.patrol_hub import PatrolHub
+    from moderation.review.settings import ReviewSettings
+
+    store = ReviewStore.open(ReviewSettings(queue_url=f"sqlite:///{tmp_path / 'q.db'}"))
+    cfg = PatrolConfig(refresh_s=0.2, check_s=0.05)
+
+    async def scenario() -> tuple[str | None, int, int]:
+        hub = PatrolHub(store, cfg, _BrokenPool())
+        slow = hub.subscribe()  # a wall that never reads
+        for i in range(4):  # four changes while it sleeps
+            await asyncio.to_thread(store.upsert_verdict, live(f"s{i}", f"v{i}", start=1.0))
+            await asyncio.sleep(0.15)
+        pending = slow.data
+        clients = hub.clients
+        hub.unsubscribe(slow)
+        await hub.close()
+        return pending, clients, hub.clients
+
+    pending, clients, after = asyncio.run(scenario())
+    assert pending is not None and clients == 1 and after == 0
+    snap = json.loads(pending)  # only the newest snapshot is held: all four streams, the pool's failure named
+    assert {t["stream"] for t in snap["streams"]} == {"s0", "s1", "s2", "s3"}
+    assert snap["pool"] == {"configured": True, "ok": False, "error": "pool status failed: RuntimeError"}
+    store.engine.dispose()
