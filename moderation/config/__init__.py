@@ -25,6 +25,7 @@ from moderation.config.media import (
     VisionConfig,
 )
 from moderation.config.overrides import with_overrides
+from moderation.config.patrol import PatrolConfig
 from moderation.config.pipeline import (
     ConfigError,
     DisclosureConfig,
@@ -69,6 +70,7 @@ __all__ = [
     "LoopConfig",
     "OcrConfig",
     "OcrGateConfig",
+    "PatrolConfig",
     "PipelineConfig",
     "PolicyConfig",
     "QrConfig",

@@ -27,6 +27,14 @@ CategoryOpt = Annotated[
     ),
 ]
 MediaOpt = Annotated[Path | None, typer.Option("--media", help="Where the queue keeps clips (default: beside the db).")]
+PoolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pool",
+        help="The pool's control API (moderation serve), e.g. http://127.0.0.1:8080, for the patrol wall; "
+        "its token from env MODERATION_POOL_TOKEN.",
+    ),
+]
 
 
 def _fail(msg: str) -> typer.Exit:
@@ -60,6 +68,7 @@ def serve(
     port: int = 8000,
     import_report: Path | None = None,
     categories: list[str] | None = None,
+    pool: str | None = None,
 ) -> None:
     """Open (and migrate) the queue, make sure an admin exists, then run the web server."""
     import uvicorn
@@ -68,10 +77,14 @@ def serve(
     from moderation.review.auth import Auth
     from moderation.review.store import Filters
 
+    if pool is not None:
+        _with_pool(ReviewSettings(), pool)  # refuse a bad URL before touching the queue
     settings, s = _open(queue, media, categories)
     settings = ReviewSettings(
         queue_url=queue, media_dir=media, host=host, port=port, categories=tuple(categories or ())
     )
+    if pool is not None:
+        settings = _with_pool(settings, pool)
     if import_report is not None:
         do_import(s, import_report)
     url = f"http://{host}:{port}/"
@@ -89,6 +102,20 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo("warning: serving beyond loopback without TLS; put it behind an HTTPS proxy", err=True)
     uvicorn.run(create_app(settings, store=s), host=host, port=port, log_level="warning")
+
+
+def _with_pool(settings: ReviewSettings, url: str) -> ReviewSettings:
+    """``settings`` with the patrol wall reading the pool at ``url``."""
+    from dataclasses import replace
+
+    from pydantic import ValidationError
+
+    from moderation.config import PatrolConfig
+
+    try:
+        return replace(settings, patrol=PatrolConfig(pool_url=url))
+    except ValidationError as exc:
+        raise _fail(f"--pool: {str(exc.errors()[0]['msg']).removeprefix('Value error, ')}") from None
 
 
 def do_import(
@@ -120,10 +147,11 @@ def main(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     import_report: Annotated[Path | None, typer.Option("--import", help="Import this JSONL report first.")] = None,
     category: CategoryOpt = None,
+    pool: PoolOpt = None,
 ) -> None:
     """Serve the reviewer UI and API (default http://127.0.0.1:8000)."""
     if ctx.invoked_subcommand is None:
-        serve(queue, media, host, port, import_report, category)
+        serve(queue, media, host, port, import_report, category, pool)
 
 
 @review_app.command("serve")
@@ -134,9 +162,10 @@ def serve_cmd(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     import_report: Annotated[Path | None, typer.Option("--import", help="Import this JSONL report first.")] = None,
     category: CategoryOpt = None,
+    pool: PoolOpt = None,
 ) -> None:
     """Serve the reviewer UI and API."""
-    serve(queue, media, host, port, import_report, category)
+    serve(queue, media, host, port, import_report, category, pool)
 
 
 @review_app.command("import")

@@ -340,3 +340,8 @@ def qa_page(request: Request, user: PageUser) -> Response:
         return render_error(request, 403, _("The QA page needs the admin role."))
     store = _store(request)
     return page(request, "qa.html", user, stats=store.qa_stats(), rate=store.qa_rate)
+
+
+from moderation.review.patrol_web import router as _patrol_router  # noqa: E402 - the patrol wall's routes
+
+router.include_router(_patrol_router)
