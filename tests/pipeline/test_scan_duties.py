@@ -128,3 +128,28 @@ def test_a_file_replaying_another_files_footage_names_it(tmp_path: Path) -> None
     assert sig["label"].startswith("source=first@")
     src_t = float(sig["label"].split("@")[1])
     assert abs((src_t - v["start"]) - (4.0 - 6.0)) <= 2.5  # second's t=6 shows first's t=4
+
+
+@pytest.mark.slow
+def test_cover_with_a_rendered_gambling_caption_is_a_room_verdict_via_ocr(
+    clip: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from moderation.samplegen.visuals import paste, render_text
+
+    media, _ = clip
+    canvas = np.full((360, 640, 3), (90, 60, 30), np.uint8)
+    paste(canvas, render_text("线上百家乐 注册送彩金", font_size=40), 40, 150)
+    Image.fromarray(canvas[:, :, ::-1]).save(tmp_path / "cover.jpg", quality=90)
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"title": "一起聊天", "cover": "cover.jpg"}, ensure_ascii=False))
+    pipe = tmp_path / "ocr.yaml"  # OCR is the only model: the cover goes through the scan's OCR batcher
+    pipe.write_text(NO_MODELS.replace("ocr: {enabled: false}\n", ""))
+    out = tmp_path / "r.jsonl"
+    res = moderation("scan", str(media), "--meta", str(meta), "--pipeline", str(pipe), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    (v,) = [r for r in read_report(out) if r["subject"]["kind"] == "room"]
+    assert v["category"] == "gambling"
+    kinds = {(s["kind"], s.get("label"), s.get("url")) for s in v["signals"]}
+    assert ("room.ocr.keyword", "cover", str(tmp_path / "cover.jpg")) in kinds
