@@ -28,6 +28,7 @@ from moderation.pipeline.observe import PipelineObserver
 from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import StreamSpec, StreamStatus
 from moderation.pipeline.stream import StreamPipeline
+from moderation.signals.room import RoomMeta
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,14 @@ class LocalPool:
 
     async def metrics(self) -> bytes:
         return render_snapshots(e.pipeline.metrics() for e in self._streams.values())
+
+    async def set_meta(self, stream_id: str, meta: RoomMeta) -> bool:
+        """New room metadata for a running stream, checked at its next tick; False: no such stream."""
+        entry = self._streams.get(stream_id)
+        if entry is None or entry.task.done():
+            return False
+        entry.pipeline.duties.set_meta(meta)
+        return True
 
     def pipeline(self, stream_id: str) -> StreamPipeline | None:
         entry = self._streams.get(stream_id)

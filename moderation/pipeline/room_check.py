@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,11 @@ class RoomCheck:
         self.guard = guard
         self.checks = 0  # checks that ran the matcher and models (metadata changed)
         self.error: str | None = None  # the last check's failure, for status
-        self._pending: RoomMeta | None = meta_from_spec(stream, meta_json, None) if meta_json else None
+        #: Metadata waiting for a check, oldest first: each version a room showed is checked once
+        #: (a title changed again before its check still counts), the oldest dropped beyond 8.
+        self._pending: deque[RoomMeta] = deque(maxlen=8)
+        if meta_json:
+            self._pending.append(meta_from_spec(stream, meta_json, None))  # type: ignore[arg-type]
         self._file_bytes: bytes | None = None
         self._next_poll = 0.0
         self._last: str | None = None
@@ -130,7 +135,7 @@ class RoomCheck:
 
     def set_meta(self, meta: RoomMeta) -> None:
         """New metadata (the control API); checked at the next :meth:`poll`."""
-        self._pending = meta
+        self._pending.append(meta)
 
     def _read_file(self, now: float) -> RoomMeta | None:
         """The meta file's metadata when its bytes changed since the last look (at most every poll_s)."""
@@ -156,10 +161,12 @@ class RoomCheck:
         if self._task is not None and not self._task.done():
             return
         loop = asyncio.get_running_loop()
-        meta = self._read_file(loop.time()) or self._pending
-        if meta is None:
+        changed = self._read_file(loop.time())
+        if changed is not None:
+            self._pending.append(changed)
+        if not self._pending:
             return
-        self._pending = None
+        meta = self._pending.popleft()
         self._task = loop.create_task(self._check(meta, t), name=f"room-{self.stream}")
 
     async def _check(self, meta: RoomMeta, t: float) -> None:
@@ -184,7 +191,10 @@ class RoomCheck:
     async def drain(self, t: float) -> None:
         """The stream is ending: check what is still waiting (a stream shorter than a tick) and let
         the check in flight finish, so its signals still count."""
-        if self._task is None or self._task.done():
-            self.poll(t)
-        if self._task is not None:
+        self._next_poll = 0.0  # look at the file once more
+        while True:
+            if self._task is None or self._task.done():
+                self.poll(t)
+            if self._task is None or self._task.done():
+                return
             await asyncio.gather(self._task, return_exceptions=True)
