@@ -123,10 +123,14 @@ class AgeModel:
 
     @classmethod
     def from_registry(
-        cls, registry: ModelResolver, providers: Sequence[str] | None = None, max_batch: int = 32
+        cls,
+        registry: ModelResolver,
+        providers: Sequence[str] | None = None,
+        max_batch: int = 32,
+        model_id: str = AGE_MODEL_ID,
     ) -> AgeModel:
-        """Resolve (and hash-check) ``models/age-v1.yaml``; nothing is loaded yet."""
-        return cls(registry.resolve(AGE_MODEL_ID).path, providers, max_batch)
+        """Resolve (and hash-check) ``models/<model_id>.yaml``; nothing is loaded yet."""
+        return cls(registry.resolve(model_id).path, providers, max_batch)
 
     def _sess(self) -> Any:
         with self._lock:

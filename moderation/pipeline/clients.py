@@ -147,7 +147,8 @@ def build_family(
         if age_enabled(cfg):  # face ages in the same batch call: no batcher or round trip of its own
             from moderation.infer.age import AgeModel, with_face_ages
 
-            analyse = with_face_ages(analyse, AgeModel.from_registry(reg, max_batch=cfg.age.max_batch), cfg.age)
+            age = AgeModel.from_registry(reg, max_batch=cfg.age.max_batch, model_id=cfg.age.model)
+            analyse = with_face_ages(analyse, age, cfg.age)
         fn = per_item(analyse)
         b = cfg.batching.vision
         return BatchFamily(family, fn, _warm(fn), b.max_batch, b.max_wait_ms)

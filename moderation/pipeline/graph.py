@@ -42,7 +42,7 @@ from moderation.ingest.decode import DecodeStats, MediaInfo, iter_audio_windows,
 from moderation.ingest.gifts import GiftStats
 from moderation.messages import Signal, Verdict
 from moderation.pipeline.analysis import StreamAnalyser
-from moderation.pipeline.clients import BatchFamily, Family, InferenceClients, LocalClients
+from moderation.pipeline.clients import BatchFamily, Family, InferenceClients, LocalClients, age_enabled
 from moderation.pipeline.file_duties import (
     chat_feed_signals,
     file_keeper,
@@ -113,6 +113,8 @@ class Engines:
             ids.append(self.cfg.asr.model)
         if self.cfg.synthetic.enabled:
             ids += list(self.cfg.synthetic.classifiers)
+        if age_enabled(self.cfg):
+            ids.append(self.cfg.age.model)
         return tuple((i, self.registry.version_of(i)) for i in ids)
 
     def close(self) -> None:
