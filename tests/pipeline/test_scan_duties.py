@@ -153,3 +153,25 @@ def test_cover_with_a_rendered_gambling_caption_is_a_room_verdict_via_ocr(
     assert v["category"] == "gambling"
     kinds = {(s["kind"], s.get("label"), s.get("url")) for s in v["signals"]}
     assert ("room.ocr.keyword", "cover", str(tmp_path / "cover.jpg")) in kinds
+
+
+def test_review_purge_deletes_expired_records_but_not_what_a_hold_covers(tmp_path: Path) -> None:
+    pipe = tmp_path / "nomodels.yaml"
+    pipe.write_text(NO_MODELS)
+    rec, queue = tmp_path / "records", f"sqlite:///{tmp_path / 'q.db'}"
+    for name, text in (("flagged", "百家樂 在線下注 加V信"), ("quiet", "主播好")):
+        media = make_clip(tmp_path / f"{name}.mp4", seconds=2.0, size=(160, 120), with_audio=False)
+        chat = tmp_path / f"{name}.chat.jsonl"
+        chat.write_text("\n".join(json.dumps({"t": 0.2 + i * 0.1, "user": "bot", "text": text}) for i in range(12)))
+        out = tmp_path / f"{name}.jsonl"
+        args = ["scan", str(media), "--chat", str(chat), "--records", str(rec), "--pipeline", str(pipe)]
+        res = moderation(*args, "--out", str(out), "--queue", queue)
+        assert res.returncode == 0, res.stderr
+    assert [r["stream"] for r in read_report(tmp_path / "flagged.jsonl")] == ["flagged"]  # an open item: a hold
+    assert read_report(tmp_path / "quiet.jsonl") == []
+    kept = {p.parent.parent.name for p in rec.glob("*/*/*")}
+    assert kept == {"flagged", "quiet"}
+    res = moderation("review", "purge", "--days", "0", "--records", str(rec), "--queue", queue)
+    assert res.returncode == 0, res.stderr
+    assert {p.parent.parent.name for p in rec.glob("*/*/*")} == {"flagged"}  # the held stream's records stay
+    assert "kept under hold" in res.stdout
