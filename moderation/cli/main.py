@@ -220,11 +220,12 @@ def scan(
             "matcher, images through the vision and OCR models; a violation is a verdict about the room."
         ),
     ] = None,
-    records: Annotated[
+    records_dir: Annotated[
         Path | None,
         typer.Option(
+            "--records",
             help="Keep records here: per input, its chat and gift lines (JSONL) and one image every "
-            "records.image_every_s (JPEG); 'moderation review purge' applies their retention."
+            "records.image_every_s (JPEG); 'moderation review purge' applies their retention.",
         ),
     ] = None,
     chat_logs: Annotated[
@@ -253,9 +254,9 @@ def scan(
             )
         if gifts is not None and chat_logs:
             raise UserError("--gifts names one feed for one recording; it does not go with --chat-logs")
-        if (meta is not None or records is not None) and chat_logs:
+        if (meta is not None or records_dir is not None) and chat_logs:
             raise UserError("--meta and --records scan in this process; they do not go with --chat-logs")
-        feeds = chat is not None or gifts is not None or meta is not None or records is not None
+        feeds = chat is not None or gifts is not None or meta is not None or records_dir is not None
         _check_outputs(out, clips, ledger, feeds)
         opts = RescanOptions(
             address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume, chat_sidecars=chat_logs
@@ -263,7 +264,7 @@ def scan(
         summary = (
             _scan(inputs, pipeline, out, clips, opts)
             if not feeds
-            else _scan_chat(inputs, pipeline, out, clips, chat, gifts, meta, records)
+            else _scan_chat(inputs, pipeline, out, clips, chat, gifts, meta, records_dir)
         )
     records = summary.records
     console.print(_verdict_table(records))
