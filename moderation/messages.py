@@ -67,6 +67,8 @@ class VisionResult:
     detections: tuple[Detection, ...] = ()
     #: Whole-image classifier scores by model name, e.g. ``{"open_nsfw": 0.03}``.
     scores: tuple[tuple[str, float], ...] = ()
+    #: Face boxes with their estimated age in years (``age.enabled``; :mod:`moderation.infer.age`).
+    faces: tuple[tuple[Box, float], ...] = ()
 
 
 @dataclass(frozen=True)

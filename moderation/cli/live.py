@@ -62,6 +62,17 @@ def _config(
     return with_overrides(cfg, "live", update, _OPTIONS)
 
 
+def _check_meta(meta: Path) -> None:
+    """A ``--meta`` file that parses and whose images are images, or one UserError line."""
+    from moderation.cli.common import UserError
+    from moderation.signals.room import RoomMetaError, load_room_images, parse_meta_file
+
+    try:
+        load_room_images(parse_meta_file(meta, "room"))
+    except RoomMetaError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _line(v: Verdict) -> str:
     kinds = ", ".join(sorted({f"{s.kind}:{s.term or s.label or ''}".rstrip(":") for s in v.signals}))
     return (
@@ -86,9 +97,20 @@ def watch(
         str | None,
         typer.Option(help="Gift feed of each stream (JSONL over HTTP(S); {stream}, {app}, {name} are filled in)."),
     ] = None,
+    meta: Annotated[
+        Path | None,
+        typer.Option(
+            help="Room metadata of the one stream: a JSON file {title, introduction, nickname, cover, avatar}; "
+            "re-read every live.meta_poll_s and checked again whenever it changes."
+        ),
+    ] = None,
+    records: Annotated[
+        Path | None,
+        typer.Option(help="Keep each stream's chat and gift lines and one image every records.image_every_s here."),
+    ] = None,
 ) -> None:
     """Follow live streams until Ctrl-C or all ended, printing verdicts as they are decided."""
-    from moderation.cli.common import console, err, user_errors
+    from moderation.cli.common import UserError, console, err, user_errors
     from moderation.config import guard_config
     from moderation.ingest.urlguard import UrlGuard
     from moderation.pipeline.status import StreamSpec
@@ -97,6 +119,14 @@ def watch(
         cfg = _config(pipeline, allow_network, allow_files, chat, gifts)
         for url in urls:  # refuse bad URLs before any model loads
             UrlGuard(guard_config(cfg.live)).check(url)
+        if meta is not None:
+            if len(urls) != 1:
+                raise UserError(f"--meta belongs to one stream, but {len(urls)} URLs were given")
+            _check_meta(meta)
+        if records is not None:
+            from moderation.report import check_output_dir
+
+            check_output_dir(records, "--records")
         specs, seen = [], set()
         for url in urls:
             spec = StreamSpec.from_url(url)
@@ -105,7 +135,16 @@ def watch(
                 n += 1
                 sid = f"{spec.stream_id}-{n}"
             seen.add(sid)
-            specs.append(StreamSpec(sid, spec.url, spec.app, spec.name))
+            specs.append(
+                StreamSpec(
+                    sid,
+                    spec.url,
+                    spec.app,
+                    spec.name,
+                    meta_file=str(meta.resolve()) if meta is not None else None,
+                    records=str(records) if records is not None else None,
+                )
+            )
         show = lambda v: console.print(_line(v), highlight=False, soft_wrap=True, markup=False)  # noqa: E731
         statuses = asyncio.run(_watch(specs, cfg, out, clips, queue, show))
     bad = [s for s in statuses if s.state == "error"]

@@ -62,33 +62,41 @@ def _verdict_table(records: list[dict[str, object]]) -> Table:
 
 
 def _scan_chat(
-    inputs: list[str], pipeline: str | None, out: Path | None, clips: Path | None, chat: str | None, gifts: str | None
+    inputs: list[str],
+    pipeline: str | None,
+    out: Path | None,
+    clips: Path | None,
+    chat: str | None,
+    gifts: str | None,
+    meta: Path | None = None,
+    records: Path | None = None,
 ) -> RescanSummary:
-    """One recording plus its chat and/or gift feed, in process (no ledger: a feed changes results)."""
+    """Recordings with their feeds, room metadata or records, in process (no ledger: these change
+    or add to the results)."""
     import time
 
     from moderation.cluster.rescan import FileResult, Incomplete, RescanSummary
-    from moderation.pipeline.scan import run_scan
+    from moderation.pipeline.scan import run_scan, with_stream_duration
 
     t0 = time.monotonic()
-    f = run_scan(inputs, _pipeline(pipeline), out, clips, chat=chat, gifts=gifts).files[0]
-    if f.chat is not None:
-        err.print(f"chat: {f.chat.messages} messages, {f.chat.bad} bad lines skipped", highlight=False)
-    if f.gifts is not None:
-        err.print(f"gifts: {f.gifts.messages} gifts, {f.gifts.bad} bad lines skipped", highlight=False)
-    result = FileResult.of(f)
-    duration = f.info.duration or 0.0
-    gaps = [Incomplete(str(f.path), result.missing_s, duration)] if result.missing_s > 0 else []
-    return RescanSummary(
-        report=out,
-        files_total=1,
-        scanned=1,
-        records=[v.to_record() for v in f.verdicts],
-        media_s=max(duration - result.missing_s, 0.0),
-        wall_s=time.monotonic() - t0,
-        incomplete=gaps,
-        corrupt_packets=result.corrupt_packets,
-    )
+    files = run_scan(inputs, _pipeline(pipeline), out, clips, chat=chat, gifts=gifts, meta=meta, records=records).files
+    summary = RescanSummary(report=out, files_total=len(files), scanned=len(files))
+    for f in files:
+        if f.chat is not None:
+            err.print(f"chat: {f.chat.messages} messages, {f.chat.bad} bad lines skipped", highlight=False)
+        if f.gifts is not None:
+            err.print(f"gifts: {f.gifts.messages} gifts, {f.gifts.bad} bad lines skipped", highlight=False)
+        result = FileResult.of(f)
+        duration = f.info.duration or 0.0
+        if result.missing_s > 0:
+            summary.incomplete.append(Incomplete(str(f.path), result.missing_s, duration))
+        summary.records += [with_stream_duration(v.to_record(), f.info) for v in f.verdicts]
+        summary.media_s += max(duration - result.missing_s, 0.0)
+        summary.corrupt_packets += result.corrupt_packets
+    if records is not None:
+        err.print(f"records: {records}/", highlight=False)
+    summary.wall_s = time.monotonic() - t0
+    return summary
 
 
 def _check_outputs(out: Path | None, clips: Path | None, ledger: Path | None, chat: bool) -> None:
@@ -204,6 +212,22 @@ def scan(
             "tipping_abnormal / minors signals are fused with the rest (in process)."
         ),
     ] = None,
+    meta: Annotated[
+        Path | None,
+        typer.Option(
+            help="Room metadata of the one input: a JSON object {title, introduction, nickname, cover, avatar} "
+            "(cover/avatar: image paths, relative to the file, or http(s) URLs); texts go through the keyword "
+            "matcher, images through the vision and OCR models; a violation is a verdict about the room."
+        ),
+    ] = None,
+    records_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--records",
+            help="Keep records here: per input, its chat and gift lines (JSONL) and one image every "
+            "records.image_every_s (JPEG); 'moderation review purge' applies their retention.",
+        ),
+    ] = None,
     chat_logs: Annotated[
         bool,
         typer.Option(
@@ -230,7 +254,9 @@ def scan(
             )
         if gifts is not None and chat_logs:
             raise UserError("--gifts names one feed for one recording; it does not go with --chat-logs")
-        feeds = chat is not None or gifts is not None
+        if (meta is not None or records_dir is not None) and chat_logs:
+            raise UserError("--meta and --records scan in this process; they do not go with --chat-logs")
+        feeds = chat is not None or gifts is not None or meta is not None or records_dir is not None
         _check_outputs(out, clips, ledger, feeds)
         opts = RescanOptions(
             address=address, actors=actors, actor_gpus=actor_gpus, ledger=ledger, resume=resume, chat_sidecars=chat_logs
@@ -238,7 +264,7 @@ def scan(
         summary = (
             _scan(inputs, pipeline, out, clips, opts)
             if not feeds
-            else _scan_chat(inputs, pipeline, out, clips, chat, gifts)
+            else _scan_chat(inputs, pipeline, out, clips, chat, gifts, meta, records_dir)
         )
     records = summary.records
     console.print(_verdict_table(records))

@@ -133,6 +133,13 @@ class LiveConfig(StreamOpenConfig, AllowList):
         "or 't' media seconds, 'user', 'gift', 'value', 'currency'), e.g. 'https://gifts.internal/{app}/{name}.jsonl';"
         " placeholders {stream}, {app}, {name}. A stream's own 'gifts' wins. None = no gifts.",
     )
+    meta_poll_s: float = Field(
+        5.0,
+        gt=0,
+        description="How often a stream's room metadata file (watch --meta) is looked at; when its contents "
+        "change, title, introduction, nickname, cover and avatar are checked again (the control API's "
+        "PUT /streams/{id}/meta re-checks at once).",
+    )
     hooks_fail_closed: bool = Field(
         False, description="Refuse a publish (non-2xx to the origin) when the pool cannot watch it."
     )

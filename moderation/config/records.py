@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from moderation.config._base import _Strict
 
@@ -24,7 +24,11 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 class RecordsConfig(_Strict):
     """Per-stream records and the retention applied to records, clips and thumbnails."""
 
-    enabled: bool = Field(False, description="Keep chat, gift and image records of every stream.")
+    enabled: bool = Field(
+        False,
+        description="Keep chat, gift and image records of every stream (scan, watch, serve); needs dir. "
+        "scan/watch --records DIR turns them on for one run.",
+    )
     dir: str | None = Field(None, description="Records folder (one sub-folder per stream and UTC day).")
     image_every_s: float = Field(10.0, gt=0, description="Media seconds between two kept images of a stream.")
     max_side: int = Field(640, ge=64, le=4096, description="Longer side of kept images at most (px).")
@@ -55,6 +59,13 @@ class RecordsConfig(_Strict):
             if not days >= 0:
                 raise ValueError(f"retention_overrides[{key!r}] = {days}: days must be >= 0")
         return v
+
+    @model_validator(mode="after")
+    def _dir_when_enabled(self) -> RecordsConfig:
+        """Records switched on with nowhere to go fail when the config loads, not at the first stream."""
+        if self.enabled and not self.dir:
+            raise ValueError("records.enabled needs records.dir (the folder records go to)")
+        return self
 
     def days_for(self, key: str) -> float:
         """Retention in days of a record kind or verdict category (its override, else the default)."""

@@ -31,16 +31,29 @@ construction, so a pipeline with age estimation off never loads the weights.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
 
-from moderation.messages import Box
+from moderation.messages import Box, Detection, VideoFrame, VisionResult
 
-__all__ = ["AGE_CLASSES", "AGE_MODEL_ID", "CHIP", "AgeModel", "ages_from_probabilities", "face_chip"]
+if TYPE_CHECKING:
+    from moderation.config import AgeConfig
+
+__all__ = [
+    "AGE_CLASSES",
+    "AGE_MODEL_ID",
+    "CHIP",
+    "AgeModel",
+    "ages_from_probabilities",
+    "face_boxes",
+    "face_chip",
+    "with_face_ages",
+]
 
 AGE_MODEL_ID = "age-v1"
 CHIP = 64
@@ -110,10 +123,14 @@ class AgeModel:
 
     @classmethod
     def from_registry(
-        cls, registry: ModelResolver, providers: Sequence[str] | None = None, max_batch: int = 32
+        cls,
+        registry: ModelResolver,
+        providers: Sequence[str] | None = None,
+        max_batch: int = 32,
+        model_id: str = AGE_MODEL_ID,
     ) -> AgeModel:
-        """Resolve (and hash-check) ``models/age-v1.yaml``; nothing is loaded yet."""
-        return cls(registry.resolve(AGE_MODEL_ID).path, providers, max_batch)
+        """Resolve (and hash-check) ``models/<model_id>.yaml``; nothing is loaded yet."""
+        return cls(registry.resolve(model_id).path, providers, max_batch)
 
     def _sess(self) -> Any:
         with self._lock:
@@ -137,3 +154,41 @@ class AgeModel:
             for i in range(0, len(chips), self.max_batch)
         ]
         return ages_from_probabilities(np.concatenate(out, axis=0))
+
+
+def face_boxes(detections: Sequence[Detection], cfg: AgeConfig) -> list[Box]:
+    """Boxes of the detections that are faces, confident and large enough to estimate."""
+    return [
+        d.box
+        for d in detections
+        if d.label in cfg.face_labels and d.score >= cfg.min_face_score and min(d.box[2], d.box[3]) >= cfg.min_face_px
+    ]
+
+
+VisionBatch = Callable[[Sequence[VideoFrame]], Sequence[VisionResult]]
+
+
+def with_face_ages(analyse: VisionBatch, model: AgeModel, cfg: AgeConfig) -> VisionBatch:
+    """The vision batch function with the age of every face NudeNet found added to its result
+    (:attr:`VisionResult.faces`): the faces of the whole batch — every stream's frames in it — go
+    through the age model in one call, inside the vision batcher (local or a Ray actor), so age
+    estimation needs no batcher or round trip of its own."""
+
+    def run(frames: Sequence[VideoFrame]) -> list[VisionResult]:
+        results = list(analyse(frames))
+        chips: list[np.ndarray] = []
+        owners: list[tuple[int, Box]] = []
+        for i, (frame, res) in enumerate(zip(frames, results, strict=True)):
+            for box in face_boxes(res.detections, cfg):
+                chip = face_chip(frame.image, box, cfg.padding)
+                if chip is not None:
+                    chips.append(chip)
+                    owners.append((i, box))
+        if not chips:
+            return results
+        faces: dict[int, list[tuple[Box, float]]] = {}
+        for (i, box), age in zip(owners, model.estimate(chips), strict=True):
+            faces.setdefault(i, []).append((box, float(age)))
+        return [replace(r, faces=tuple(faces[i])) if i in faces else r for i, r in enumerate(results)]
+
+    return run

@@ -8,27 +8,35 @@ or in Ray actors. The live host (:mod:`moderation.pipeline.stream`) feeds it fro
 source; an offline scan (:mod:`moderation.pipeline.graph`) feeds it from a file, as fast as the
 batchers take the work.
 
-Stateful per-stream parts (OCR gate, QR de-duplication, loop detection, transcript stitching) are
-built from the config in ONE place, :func:`build_trackers`, so live and offline use the same
-settings.
+Stateful per-stream parts (OCR gate, QR de-duplication, loop detection, face-age k-of-n,
+transcript stitching) are built from the config in ONE place, :func:`build_trackers`, so live and
+offline use the same settings. Two optional parts are given from outside because they are not one
+stream's: the pool-wide replay index (:class:`~moderation.signals.replay_index.ReplayIndex`, one
+per process: :attr:`moderation.pipeline.graph.Engines.replay_index`) and the stream's record
+keeper (:class:`~moderation.evidence.records.RecordKeeper`, which keeps one image every
+``records.image_every_s`` of the frames analysed here).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from moderation.config import PipelineConfig
+from moderation.evidence.records import RecordKeeper
 from moderation.infer.asr_stitch import LiveStitcher
 from moderation.messages import AudioWindow, OcrResult, Signal, VideoFrame, VisionResult
-from moderation.pipeline.clients import InferenceClients
+from moderation.pipeline.clients import InferenceClients, age_enabled
 from moderation.sample.ocr_gate import OcrGate
+from moderation.signals.age import AgeSignals
 from moderation.signals.captions import CaptionTracker
 from moderation.signals.keywords import ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
+from moderation.signals.replay_index import ReplayIndex, keyframe_hash
 from moderation.signals.synthetic import FrameScores, SyntheticTracker, scoring_enabled
 from moderation.signals.vision import vision_signals
 from moderation.text.matcher import KeywordMatcher
@@ -45,6 +53,7 @@ class Trackers:
     qr: QrTracker
     synth: SyntheticTracker  # loops, classifier scores → signals, disclosure labels
     captions: CaptionTracker  # a flagged caption lasts while its region still shows it (no re-OCR)
+    age: AgeSignals | None = None  # k-of-n over the face ages the vision batcher estimated
 
 
 def build_trackers(stream: str, cfg: PipelineConfig, matcher: KeywordMatcher) -> Trackers:
@@ -61,6 +70,7 @@ def build_trackers(stream: str, cfg: PipelineConfig, matcher: KeywordMatcher) ->
         ),
         synth=SyntheticTracker(stream, cfg.synthetic, matcher.match),
         captions=CaptionTracker(),
+        age=AgeSignals(stream, cfg.age) if age_enabled(cfg) else None,
     )
 
 
@@ -101,6 +111,13 @@ class FrameAnalyzer:
 
     ``strict``: a failed inference item fails the call (an offline scan reports the file as
     failed); otherwise it is counted and the stream goes on (live).
+
+    ``replay``: the pool's replay index. Live, each keyframe is looked up and indexed as it is
+    analysed (the pool clock is wall time). With ``defer_replay`` (an offline scan) keyframes are
+    only fingerprinted here and kept in :attr:`replay_keys`; the scan indexes its files in input
+    order afterwards (:mod:`moderation.pipeline.graph`), so of two files showing the same footage
+    the later one is the replay, however the files were interleaved. ``records``: the stream's
+    record keeper (one JPEG every ``records.image_every_s``).
     """
 
     def __init__(
@@ -112,6 +129,9 @@ class FrameAnalyzer:
         resolver: Any = None,
         *,
         strict: bool = False,
+        replay: ReplayIndex | None = None,
+        defer_replay: bool = False,
+        records: RecordKeeper | None = None,
     ) -> None:
         del resolver  # models live behind the clients; kept so older callers still construct this
         self.stream = stream
@@ -121,6 +141,12 @@ class FrameAnalyzer:
         self.strict = strict
         t = build_trackers(stream, cfg, matcher)
         self.ocr_gate, self.qr, self.synth, self.captions = t.ocr_gate, t.qr, t.synth, t.captions
+        self.age = t.age
+        self.replay = replay
+        self.defer_replay = defer_replay
+        self.records = records
+        self.replay_keys: list[tuple[float, int | None]] = []  # deferred: (media t, keyframe hash)
+        self._replay_last: float | None = None
         self.counts = StageCounts()
 
     async def _call(self, fn: Any, items: Sequence[Any], what: str) -> list[Any]:
@@ -142,13 +168,16 @@ class FrameAnalyzer:
         synth_call = self._call(self.clients.synthetic, frames, "synthetic") if synth_on else _none()
         # QR decoding needs no model: it runs (off the loop) while the batchers work, so a QR code
         # is not held up behind OCR.
-        qr_call = asyncio.to_thread(self._qr, frames) if cfg.qr.enabled else _none()
+        qr_call = asyncio.to_thread(self._qr, frames) if cfg.qr.enabled or self._side_on else _none()
         vision, ocr, scores, qr = await asyncio.gather(vision_call, ocr_call, synth_call, qr_call)
         self.counts.ocr_frames += len(to_read)
         vision_results: list[VisionResult] = [r for r in vision if r is not None]
         ocr_results: list[OcrResult] = [r for r in ocr if r is not None]
         frame_scores: list[FrameScores] = [s if s is not None else () for s in scores] if synth_on else []
         signals = list(vision_signals(vision_results, cfg.vision))
+        if self.age is not None:
+            for vr in vision_results:
+                signals += self.age.observe_result(vr)
         ocr_sigs = ocr_signals(ocr_results, self.matcher.match)
         signals += ocr_sigs
         signals += self._captions(frames, ocr_results, ocr_sigs)
@@ -172,15 +201,41 @@ class FrameAnalyzer:
             out += self.captions.observe(f)
         return out
 
+    @property
+    def _side_on(self) -> bool:
+        return self.replay is not None or self.records is not None
+
     def _qr(self, frames: Sequence[VideoFrame]) -> list[Signal]:
+        """Model-free frame work, off the loop: QR codes, the replay index, the image record."""
         out: list[Signal] = []
         for f in frames:
-            out += self.qr.observe(f.t, decode_qr(f.image))
+            if self.cfg.qr.enabled:
+                out += self.qr.observe(f.t, decode_qr(f.image))
+            if self.records is not None:
+                self.records.frame(f)
+            if self.replay is not None:
+                out += self._replay(f)
         return out
 
+    def _replay(self, f: VideoFrame) -> list[Signal]:
+        assert self.replay is not None
+        if self.defer_replay:
+            last, every = self._replay_last, self.replay.cfg.every_s
+            if last is None or not 0 <= f.t - last < every:
+                self._replay_last = f.t
+                self.replay_keys.append((f.t, keyframe_hash(f.image)))
+            return []
+        with self.replay.lock:
+            return self.replay.observe(self.stream, f.t, f.image, now=time.time())
+
     def finish(self) -> list[Signal]:
-        """What the trackers still hold at the end of the stream: loops, QR spans, caption spans."""
-        return self.synth.finish() + self.qr.finish() + self.captions.finish()
+        """What the trackers still hold at the end of the stream: loops, QR spans, caption spans,
+        the tail of a replay run (live; a scan's deferred keyframes are indexed by the scan)."""
+        out = self.synth.finish() + self.qr.finish() + self.captions.finish()
+        if self.replay is not None and not self.defer_replay:
+            with self.replay.lock:
+                out += self.replay.end_stream(self.stream)
+        return out
 
 
 async def _none() -> list[Any]:
@@ -262,9 +317,14 @@ class StreamAnalyser:
         *,
         audio_overlap_s: float = 0.0,
         offline: bool = False,
+        replay: ReplayIndex | None = None,
+        records: RecordKeeper | None = None,
     ) -> StreamAnalyser:
-        """``offline``: a file scan (back-to-back audio windows, a failed item fails the file)."""
+        """``offline``: a file scan (back-to-back audio windows, a failed item fails the file,
+        replay lookups deferred to the scan); ``replay`` / ``records``: see :class:`FrameAnalyzer`."""
         return cls(
-            FrameAnalyzer(stream, cfg, clients, matcher, strict=offline),
+            FrameAnalyzer(
+                stream, cfg, clients, matcher, strict=offline, replay=replay, defer_replay=offline, records=records
+            ),
             AudioAnalyzer(stream, clients, matcher, audio_overlap_s, stitch=not offline, strict=offline),
         )

@@ -112,6 +112,8 @@ class FeedFollower(Generic[T]):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.guard = UrlGuard(guard_config(cfg.live, ("http", "https"), timeout_s))
+        #: Called with every item read before it is handled (the stream's record keeper), if set.
+        self.record: Callable[[T], None] | None = None
 
     @property
     def started(self) -> bool:
@@ -146,6 +148,8 @@ class FeedFollower(Generic[T]):
     def _observe(self, item: T) -> None:
         """One item → the pipeline; a failure costs this item only."""
         try:
+            if self.record is not None:
+                self.record(item)
             self._handle(item)
         except Exception as exc:
             self.failures.item(self.kind, exc)

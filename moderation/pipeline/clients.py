@@ -57,6 +57,11 @@ class InferenceClients(Protocol):
     async def synthetic(self, frames: Sequence[VideoFrame]) -> Sequence[FrameScores | Exception]: ...
 
 
+def age_enabled(cfg: PipelineConfig) -> bool:
+    """Whether face ages are estimated: ``age.enabled`` and NudeNet (whose face boxes it reads) on."""
+    return cfg.age.enabled and cfg.vision.enabled and cfg.vision.nudenet
+
+
 def enabled_families(cfg: PipelineConfig) -> list[Family]:
     """The model families ``cfg`` calls at all."""
     on = {
@@ -157,7 +162,13 @@ def build_family(
         from moderation.infer.vision import VisionModels
 
         models = VisionModels.from_registry(reg, cfg.vision)
-        fn = per_item(models.analyse)
+        analyse: Callable[[Sequence[VideoFrame]], Sequence[VisionResult]] = models.analyse
+        if age_enabled(cfg):  # face ages in the same batch call: no batcher or round trip of its own
+            from moderation.infer.age import AgeModel, with_face_ages
+
+            age = AgeModel.from_registry(reg, max_batch=cfg.age.max_batch, model_id=cfg.age.model)
+            analyse = with_face_ages(analyse, age, cfg.age)
+        fn = per_item(analyse)
         b = cfg.batching.vision
         return BatchFamily(
             family,

@@ -9,7 +9,15 @@ stream cuts it from its ring, :mod:`moderation.evidence.writer`).
 
 Many files are scanned at once over ONE set of batchers (:func:`scan_files`): the frames and
 windows of every file in flight are batched together, and the models of a process load once
-(:class:`Engines` keeps them across event loops). Nothing here imports Ray: a scan actor in
+(:class:`Engines` keeps them across event loops).
+
+Optional duties per file: room metadata (``FileTask.meta``: checked once at media time 0, a
+verdict about the room, no clip), records (``FileTask.records`` or ``records.dir``: the chat and
+gift lines and one image every ``records.image_every_s``, :mod:`moderation.evidence.records`), and
+the replay index (``replay_index.enabled``): one index per process (:attr:`Engines.replay_index`).
+Keyframes are fingerprinted while a file decodes; :func:`scan_files` then indexes its files in
+input order, so of two files showing the same footage the later one in the input is the replay,
+however their decoding interleaved. Nothing here imports Ray: a scan actor in
 :mod:`moderation.cluster.rescan` runs :func:`scan_files`' per-file coroutine in its own loop.
 """
 
@@ -17,9 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -30,15 +37,23 @@ from typing import Generic, TypeVar
 from moderation.config import PipelineConfig, project_root
 from moderation.evidence.file_clips import RemuxFromFile
 from moderation.infer.registry import Registry
-from moderation.ingest.chat import ChatStats, iter_chat
+from moderation.ingest.chat import ChatStats
 from moderation.ingest.decode import DecodeStats, MediaInfo, iter_audio_windows, iter_frames, probe
-from moderation.ingest.gifts import GiftStats, iter_gifts
+from moderation.ingest.gifts import GiftStats
 from moderation.messages import Signal, Verdict
 from moderation.pipeline.analysis import StreamAnalyser
-from moderation.pipeline.clients import BatchFamily, Family, InferenceClients, LocalClients
+from moderation.pipeline.clients import BatchFamily, Family, InferenceClients, LocalClients, age_enabled
+from moderation.pipeline.file_duties import (
+    chat_feed_signals,
+    file_keeper,
+    gift_feed_signals,
+    index_replays,
+    room_at_start,
+)
+from moderation.pipeline.room_check import is_room_verdict
 from moderation.policy.fuse import fuse
-from moderation.signals.chat import chat_signals
-from moderation.signals.gifts import GiftTracker
+from moderation.signals.replay_index import ReplayIndex
+from moderation.signals.room import RoomMeta
 from moderation.text.lexicon import Lexicon
 from moderation.text.matcher import KeywordMatcher
 
@@ -68,6 +83,14 @@ class Engines:
     def matcher(self) -> KeywordMatcher:
         return KeywordMatcher(self.lexicon)
 
+    @cached_property
+    def replay_index(self) -> ReplayIndex | None:
+        """The one replay index of this process (``replay_index.enabled``), shared by every file of
+        a scan and every stream of a :class:`~moderation.pipeline.pool.LocalPool`. A Ray stream
+        worker builds its own Engines, so on Ray the index is per stream actor (it then finds a
+        stream re-showing its own footage, not another stream's)."""
+        return ReplayIndex(self.cfg.replay_index) if self.cfg.replay_index.enabled else None
+
     def clients(self) -> LocalClients:
         """In-process batchers for the running event loop, over this process's loaded models;
         they wait for queue room (a scan is never dropped) and run ASR at normal priority."""
@@ -90,6 +113,8 @@ class Engines:
             ids.append(self.cfg.asr.model)
         if self.cfg.synthetic.enabled:
             ids += list(self.cfg.synthetic.classifiers)
+        if age_enabled(self.cfg):
+            ids.append(self.cfg.age.model)
         return tuple((i, self.registry.version_of(i)) for i in ids)
 
     def close(self) -> None:
@@ -128,6 +153,8 @@ class FileTask:
     progress: Progress | None = None
     info: MediaInfo | None = None  # already probed (saves opening the file again)
     gifts: str | None = None
+    meta: RoomMeta | None = None  # the room's metadata (title, cover...), checked at media time 0
+    records: str | None = None  # records folder (else records.dir when records.enabled)
 
 
 class _Chunks(Generic[T]):
@@ -243,69 +270,64 @@ async def scan_one(
     clients: InferenceClients | None = None,
     clips_dir: Path | None = None,
     executor: Executor | None = None,
+    turn: Callable[[], Awaitable[None]] | None = None,
 ) -> FileScan:
     """Run the whole pipeline over one recorded file and return its verdicts with evidence.
 
     The video and audio branches run side by side (the batchers work while the next chunk is
     decoded on ``executor``); ``clients`` are shared with every other file scanned in this loop.
+    ``turn``: awaited before this file's keyframes go into the replay index (the files before it
+    in the input are indexed first); None: indexed as soon as the file is decoded.
     """
     cfg = engines.cfg
     info: MediaInfo = task.info if task.info is not None else await asyncio.to_thread(probe, task.path)
     scan = FileScan(stream=task.stream, path=task.path, info=info)
-    do_video = info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled)
+    keeper = file_keeper(task, cfg)
+    replay = engines.replay_index
+    side = replay is not None or keeper is not None
+    do_video = info.has_video and (cfg.vision.enabled or cfg.ocr.enabled or cfg.qr.enabled or side)
     do_audio = info.has_audio and cfg.asr.enabled
     progress = _serialised(task.progress) if task.progress is not None else None
     local = engines.clients() if clients is None else None
-    an = StreamAnalyser.build(task.stream, cfg, clients or local, engines.matcher, offline=True)  # type: ignore[arg-type]
+    use: InferenceClients = clients or local  # type: ignore[assignment]
+    an = StreamAnalyser.build(task.stream, cfg, use, engines.matcher, offline=True, replay=replay, records=keeper)
     try:
         branches = []
         if do_video:
             branches.append(_video(task, an, cfg, scan, progress, executor))
         if do_audio:
             branches.append(_audio(task, an, cfg, scan, progress, executor))
+        if task.meta is not None:
+            branches.append(room_at_start(task.meta, engines, use))
         results = await asyncio.gather(*branches, return_exceptions=True)
     finally:
         if local is not None:
             await local.close()
-    for r in results:
-        if isinstance(r, BaseException):
-            raise r
-        scan.signals.extend(r)
-    if task.chat is not None:
-        scan.signals.extend(await asyncio.to_thread(_chat_signals, task.chat, scan, engines))
-    if task.gifts is not None:
-        scan.signals.extend(await asyncio.to_thread(_gift_signals, task.gifts, scan, engines))
+    try:
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+            scan.signals.extend(r)
+        if replay is not None:
+            if turn is not None:
+                await turn()
+            scan.signals.extend(index_replays(replay, task.stream, an.frames.replay_keys))
+        if task.chat is not None:
+            scan.signals.extend(await asyncio.to_thread(chat_feed_signals, task.chat, scan, engines, keeper))
+        if task.gifts is not None:
+            scan.signals.extend(await asyncio.to_thread(gift_feed_signals, task.gifts, scan, engines, keeper))
+    finally:
+        if keeper is not None:
+            keeper.close()
     verdicts = fuse(task.stream, scan.signals, cfg.policy)
     versions = engines.model_versions()
     scan.verdicts = [replace(v, model_versions=versions) for v in verdicts]
     if clips_dir is not None and cfg.evidence.clips and info.has_video:
-        scan.verdicts = await asyncio.to_thread(RemuxFromFile(task.path, clips_dir, engines.cfg).attach, scan.verdicts)
+        remux = RemuxFromFile(task.path, clips_dir, engines.cfg)
+        scan.verdicts = await asyncio.to_thread(
+            lambda: [v if is_room_verdict(v) else remux.attach([v])[0] for v in scan.verdicts]
+        )
     return scan
-
-
-def _chat_signals(chat: str, scan: FileScan, engines: Engines) -> list[Signal]:
-    cfg = engines.cfg
-    scan.chat = ChatStats()
-    limit = _chat_limit(scan, cfg.chat.recording_slack_s)
-    messages = iter_chat(chat, scan.stream, cfg.chat, stats=scan.chat, max_t=lambda: limit)
-    return list(chat_signals(messages, engines.matcher.match, cfg.chat.dedup_window_s))
-
-
-def _gift_signals(gifts: str, scan: FileScan, engines: Engines) -> list[Signal]:
-    """The recording's gift events and every signal found so far, through one :class:`GiftTracker`
-    in media-time order (a signal before a gift at the same time: a disclosure or an inducement
-    comes before the gift that answers it)."""
-    cfg = engines.cfg
-    scan.gifts = GiftStats()
-    limit = _chat_limit(scan, cfg.gifts.recording_slack_s)
-    events = list(iter_gifts(gifts, scan.stream, cfg.gifts, stats=scan.gifts, max_t=lambda: limit))
-    timeline: list[tuple[float, int, int]] = [(s.t, 0, i) for i, s in enumerate(scan.signals)]
-    timeline += [(g.t, 1, i) for i, g in enumerate(events)]
-    tracker = GiftTracker(scan.stream, cfg.gifts)
-    out: list[Signal] = []
-    for _, is_gift, i in sorted(timeline):
-        out += tracker.observe_gift(events[i]) if is_gift else tracker.observe_signal(scan.signals[i])
-    return out
 
 
 async def scan_files(
@@ -328,13 +350,25 @@ async def scan_files(
     gate = asyncio.Semaphore(max(1, concurrency))
     out: list[FileScan | Exception] = [RuntimeError("not scanned")] * len(tasks)
     decode = ThreadPoolExecutor(max(2, 2 * concurrency), thread_name_prefix="scan-decode")
+    # Files take the semaphore in input order, so every file before one waiting here holds or
+    # held it: waiting for their replay indexing cannot deadlock.
+    indexed = [asyncio.Event() for _ in tasks]
+
+    def turn_of(i: int) -> Callable[[], Awaitable[None]]:
+        async def turn() -> None:
+            for ev in indexed[:i]:
+                await ev.wait()
+
+        return turn
 
     async def one(i: int, task: FileTask) -> None:
         async with gate:
             try:
-                out[i] = await scan_one(task, engines, shared, clips_dir, decode)
+                out[i] = await scan_one(task, engines, shared, clips_dir, decode, turn_of(i))
             except Exception as exc:
                 out[i] = exc
+            finally:
+                indexed[i].set()
             if on_done is not None:
                 on_done(i, out[i])
 
@@ -355,19 +389,12 @@ def scan_file(
     progress: Progress | None = None,
     chat: str | None = None,
     gifts: str | None = None,
+    meta: RoomMeta | None = None,
+    records: str | None = None,
 ) -> FileScan:
     """Scan one file in a fresh event loop (see :func:`scan_one`); its errors propagate."""
-    task = FileTask(path, stream, chat, progress, gifts=gifts)
+    task = FileTask(path, stream, chat, progress, gifts=gifts, meta=meta, records=records)
     (res,) = asyncio.run(scan_files([task], engines, clips_dir, concurrency=1))
     if isinstance(res, Exception):
         raise res
     return res
-
-
-def _chat_limit(scan: FileScan, slack_s: float) -> float:
-    """Latest media time a chat message (or gift) of this recording may have: its end plus ``slack_s``.
-    The end is the container's duration, or (when it has none) the latest decoded media."""
-    dur = scan.info.duration
-    if dur is None or not math.isfinite(dur) or dur < 0:
-        dur = max([scan.audio_s, *(s.end if s.end is not None else s.t for s in scan.signals)])
-    return dur + slack_s

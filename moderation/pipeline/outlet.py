@@ -30,6 +30,7 @@ from moderation.pipeline.alerts import ViolationIds, ViolationLog
 from moderation.pipeline.enforce import Enforcer, Target
 from moderation.pipeline.failures import TaskFailures
 from moderation.pipeline.observe import VerdictWritten
+from moderation.pipeline.room_check import is_room_verdict
 from moderation.pipeline.sinks import VerdictSink, takes_provisional
 from moderation.pipeline.status import StreamSpec
 
@@ -96,7 +97,7 @@ class VerdictOutlet:
     async def _provisional_write(self, verdict: Verdict) -> None:
         try:
             v = self.stamp(verdict)
-            if self.evidence is not None:
+            if self.evidence is not None and not is_room_verdict(v):  # metadata has no footage
                 try:
                     v = await self.evidence.thumbnail(v)
                 except Exception as exc:  # a missing thumbnail must not hide the item
@@ -136,7 +137,7 @@ class VerdictOutlet:
     async def _finish_one(self, verdict: Verdict) -> None:
         self._seen(verdict, datetime.now(UTC), False)  # known now, if the preview did not know it first
         v = self.stamp(replace(verdict, violation_id=self._ids.close(verdict)))
-        if self.evidence is not None:
+        if self.evidence is not None and not is_room_verdict(v):  # metadata has no footage
             try:
                 v = await self.evidence.attach(v, self._ingest_done)
             except Exception as exc:  # evidence failure must not lose the verdict itself

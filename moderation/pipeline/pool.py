@@ -30,6 +30,7 @@ from moderation.pipeline.pool_metrics import PoolMetrics, render_pool
 from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import StreamSpec, StreamStatus
 from moderation.pipeline.stream import StreamPipeline
+from moderation.signals.room import RoomMeta
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,14 @@ class LocalPool:
             streams_running=active,
         )
         return render_pool(snap)
+
+    async def set_meta(self, stream_id: str, meta: RoomMeta) -> bool:
+        """New room metadata for a running stream, checked at its next tick; False: no such stream."""
+        entry = self._streams.get(stream_id)
+        if entry is None or entry.task.done():
+            return False
+        entry.pipeline.duties.set_meta(meta)
+        return True
 
     def pipeline(self, stream_id: str) -> StreamPipeline | None:
         entry = self._streams.get(stream_id)

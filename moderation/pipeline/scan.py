@@ -25,7 +25,8 @@ from moderation.ingest.decode import MediaError, MediaInfo, probe
 from moderation.ingest.gifts import check_gift_source
 from moderation.pipeline.graph import Engines, FileScan, FileTask, Progress, scan_files
 from moderation.pipeline.inputs import local_path, stream_name
-from moderation.report import ReportWriter
+from moderation.report import ReportWriter, check_output_dir
+from moderation.signals.room import RoomMeta, RoomMetaError, load_room_images, parse_meta_file
 
 
 @dataclass(frozen=True)
@@ -78,14 +79,29 @@ def run_scan(
     chat: str | None = None,
     concurrency: int = 2,
     gifts: str | None = None,
+    meta: Path | None = None,
+    records: Path | None = None,
 ) -> ScanSummary:
     """Scan the files (``concurrency`` at a time over shared batchers); write the JSONL report
     atomically when all succeeded, else raise the first failure in input order.
 
     ``chat``: a chat feed (JSONL file or HTTP(S) URL) fused with the one input it belongs to;
-    ``gifts``: its gift feed, likewise (both checked before any work).
+    ``gifts``: its gift feed, likewise; ``meta``: the room metadata file of that one input (its
+    images are read and checked to be images now); ``records``: the folder the records of every
+    input go to. All are checked before any work.
     """
     checked = check_inputs(inputs)
+    room: RoomMeta | None = None
+    if meta is not None:
+        if len(checked) != 1:
+            raise InputError(f"--meta belongs to one recording, but {len(checked)} inputs were given")
+        try:
+            room = parse_meta_file(meta, checked[0].stream)
+            load_room_images(room)
+        except RoomMetaError as exc:
+            raise InputError(str(exc)) from None
+    if records is not None:
+        check_output_dir(records, "--records")
     if chat is not None:
         if len(checked) != 1:
             raise InputError(f"--chat belongs to one recording, but {len(checked)} inputs were given")
@@ -98,7 +114,14 @@ def run_scan(
     summary = ScanSummary(report=out, clips_dir=clips_dir)
     tasks = [
         FileTask(
-            item.path, item.stream, chat, progress_factory(item) if progress_factory else None, item.info, gifts=gifts
+            item.path,
+            item.stream,
+            chat,
+            progress_factory(item) if progress_factory else None,
+            item.info,
+            gifts=gifts,
+            meta=room,
+            records=str(records) if records is not None else None,
         )
         for item in checked
     ]

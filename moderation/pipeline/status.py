@@ -50,6 +50,13 @@ class StreamSpec:
     """This stream's chat feed (overrides ``live.chat_source``); None = the template or no chat."""
     gifts: str | None = None
     """This stream's gift feed (overrides ``live.gift_source``); None = the template or no gifts."""
+    meta: str | None = None
+    """This stream's room metadata as JSON object text (title, introduction, nickname, cover,
+    avatar); checked at start, and again when changed through the pipeline's ``set_meta``."""
+    meta_file: str | None = None
+    """A room metadata JSON file, re-read every ``live.meta_poll_s`` and re-checked when it changes."""
+    records: str | None = None
+    """Records folder of this stream (overrides ``records.dir`` and turns records on)."""
 
     def with_origin(self) -> StreamSpec:
         """This spec with ``timeline_origin`` fixed to now if it was not set yet."""

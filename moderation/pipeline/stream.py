@@ -77,6 +77,7 @@ from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.queues import DropOldestQueue
 from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.pipeline.stream_duties import StreamDuties
 from moderation.pipeline.stream_ingest import StreamIngest
 from moderation.policy.fuse import Fuser
 from moderation.signals.gifts import GiftTracker
@@ -164,6 +165,8 @@ class StreamPipeline:
         )
         #: Fed on the event loop only (gift events and every signal), so it needs no lock.
         self._gift_hub = GiftHub(GiftTracker(spec.stream_id, cfg.gifts), self.failures) if gifts else None
+        an, replay = self._frame_an, self.engines.replay_index  # room metadata, records, replay index
+        self.duties = StreamDuties(spec, cfg, clients, matcher, self._on_chat, an, self._chat, self._gifts, replay)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ control
@@ -213,6 +216,7 @@ class StreamPipeline:
             for feed in (self._chat, self._gifts):
                 if feed is not None:
                     feed.stop()
+        await self.duties.finish(self.ingest.ingested_t)
         rest: list[Signal] = []
         for name, finish in (("frame", frame_an.finish), ("audio", audio_an.finish)):
             try:
@@ -299,6 +303,7 @@ class StreamPipeline:
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(TICK_S)
+            self.duties.tick(self.ingest.ingested_t)
             self._preview_feed([])
             self._release()  # both isolate their items
 

@@ -1,6 +1,8 @@
 """The worker pool as a service: a small FastAPI control API (``moderation serve``).
 
-    POST   /streams                     {"url": ..., "stream": optional id, "app"/"name": optional}
+    POST   /streams                     {"url": ..., "stream": optional id, "app"/"name": optional,
+                                         "chat"/"gifts": feeds, "meta": room metadata object}
+    PUT    /streams/{id}/meta           new room metadata of a running stream (re-checked)
     GET    /streams                     statuses of every stream
     GET    /streams/{id}                one status (404 if unknown)
     DELETE /streams/{id}                stop watching
@@ -30,6 +32,7 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
+import json
 import logging
 import os
 import re
@@ -45,6 +48,7 @@ from moderation.ingest.urlguard import UrlGuard, UrlRefused
 from moderation.pipeline.pool import DuplicateStream, PoolFull
 from moderation.pipeline.status import StreamSpec, StreamStatus
 from moderation.service.hooks import HookError, PublishEvent, parse_json, parse_nginx
+from moderation.signals.room import RoomMeta, RoomMetaError, load_room_images, parse_meta
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +134,11 @@ class AddStream(BaseModel):
     name: str | None = Field(None, description="Stream key at the origin, for cut (default from an rtmp URL).")
     chat: str | None = Field(None, description="Chat feed of this stream (default: live.chat_source).")
     gifts: str | None = Field(None, description="Gift feed of this stream (default: live.gift_source).")
+    meta: dict[str, Any] | None = Field(
+        None,
+        description="Room metadata: {title, introduction, nickname, cover, avatar}; cover/avatar are image URLs "
+        "(through the URL guard) or, with live.allow_files, local paths. Change it with PUT /streams/{id}/meta.",
+    )
 
 
 def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> FastAPI:
@@ -217,10 +226,47 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
         except UrlRefused as exc:
             raise HTTPException(400, str(exc)) from exc
         base = StreamSpec.from_url(body.url, body.stream)
+        meta = None
+        if body.meta is not None:
+            if getattr(pool, "set_meta", None) is None:  # the Ray stream manager does not carry it yet
+                raise HTTPException(501, "room metadata needs the in-process pool (moderation serve --local)")
+            await room_meta(body.meta, base.stream_id)
+            meta = json.dumps(body.meta, ensure_ascii=False)
         spec = StreamSpec(
-            base.stream_id, base.url, body.app or base.app, body.name or base.name, chat=body.chat, gifts=body.gifts
+            base.stream_id,
+            base.url,
+            body.app or base.app,
+            body.name or base.name,
+            chat=body.chat,
+            gifts=body.gifts,
+            meta=meta,
         )
         return (await start(spec)).to_dict()
+
+    async def room_meta(data: object, stream_id: str) -> RoomMeta:
+        """Room metadata whose images were read through the URL guard and are images, or a 400."""
+        guard = UrlGuard(guard_config(live, schemes=("http", "https")))
+        try:
+            meta = parse_meta(data, stream_id)
+            await asyncio.to_thread(load_room_images, meta, guard)
+        except RoomMetaError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return meta
+
+    @app.put("/streams/{stream_id}/meta", dependencies=[Depends(auth)])
+    async def put_meta(stream_id: str, request: Request) -> dict[str, Any]:
+        """New room metadata for a running stream: checked again at its next tick."""
+        set_meta = getattr(pool, "set_meta", None)
+        if set_meta is None:
+            raise HTTPException(501, "this pool cannot change a running stream's room metadata")
+        try:
+            data = await request.json()
+        except ValueError as exc:
+            raise HTTPException(400, "body must be a JSON object of room metadata") from exc
+        meta = await room_meta(data, stream_id)
+        if not await set_meta(stream_id, meta):
+            raise HTTPException(404, f"no stream {stream_id!r}")
+        return {"stream": stream_id, "meta": "accepted; checked at the stream's next tick"}
 
     @app.get("/streams", dependencies=[Depends(auth)])
     async def list_streams() -> list[dict[str, Any]]:

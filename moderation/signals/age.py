@@ -23,21 +23,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from moderation.config import AgeConfig
-from moderation.infer.age import face_chip
-from moderation.messages import Box, Detection, Signal, VideoFrame, VisionResult
+from moderation.infer.age import face_boxes, face_chip
+from moderation.messages import Box, Signal, VideoFrame, VisionResult
 
 __all__ = ["AgeSignals", "face_boxes"]
 
 Estimate = Callable[[Sequence[np.ndarray]], np.ndarray]
-
-
-def face_boxes(detections: Sequence[Detection], cfg: AgeConfig) -> list[Box]:
-    """Boxes of the detections that are faces, confident and large enough to estimate."""
-    return [
-        d.box
-        for d in detections
-        if d.label in cfg.face_labels and d.score >= cfg.min_face_score and min(d.box[2], d.box[3]) >= cfg.min_face_px
-    ]
 
 
 class AgeSignals:
@@ -97,6 +88,10 @@ class AgeSignals:
                 f"{len(young)} of the last {len(self._history)} frames with a face",
             )
         ]
+
+    def observe_result(self, result: VisionResult) -> list[Signal]:
+        """:meth:`update` with the ages the vision batcher already estimated (:attr:`VisionResult.faces`)."""
+        return self.update(result.t, [a for _, a in result.faces], [b for b, _ in result.faces])
 
     def observe(self, frame: VideoFrame, result: VisionResult, estimate: Estimate) -> list[Signal]:
         """:meth:`chips`, ``estimate`` (e.g. :meth:`moderation.infer.age.AgeModel.estimate`), :meth:`update`."""

@@ -24,6 +24,7 @@ Times: ``t`` is the probing stream's media time (evidence spans); ``now`` is the
 
 from __future__ import annotations
 
+import threading
 from array import array
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -34,7 +35,7 @@ from moderation.config import ReplayIndexConfig
 from moderation.messages import Signal
 from moderation.signals.loop import frame_hash
 
-__all__ = ["ReplayIndex", "pack_hash"]
+__all__ = ["ReplayIndex", "keyframe_hash", "pack_hash"]
 
 _BANDS = 4
 _BAND_BITS = 16
@@ -45,6 +46,14 @@ _FLAT_STD = 4.0  # grey-level spread below which a frame is flat (black, a solid
 def pack_hash(bits: np.ndarray) -> int:
     """A 64-bit pHash (bool array) as an int."""
     return int.from_bytes(np.packbits(bits.astype(bool)).tobytes(), "big")
+
+
+def keyframe_hash(image: np.ndarray) -> int | None:
+    """A frame's 64-bit pHash, or None for a flat frame (black, a solid card) that is never indexed."""
+    thumb = image[::8, ::8].reshape(-1, image.shape[2] if image.ndim == 3 else 1)
+    if float(thumb.std(axis=0).max()) < _FLAT_STD:  # every channel flat
+        return None
+    return pack_hash(frame_hash(image, 8))
 
 
 def _flips(radius: int) -> list[int]:
@@ -77,6 +86,8 @@ class ReplayIndex:
 
     def __init__(self, cfg: ReplayIndexConfig | None = None, category: str = "synthetic_unlabeled") -> None:
         self.cfg = cfg or ReplayIndexConfig()
+        #: Held by callers around each call when streams share the index from several threads.
+        self.lock = threading.Lock()
         self.category = category
         self._flips = _flips(self.cfg.match_bits // _BANDS)
         self._hashes = array("Q")
@@ -185,14 +196,26 @@ class ReplayIndex:
     def observe(self, stream: str, t: float, image: np.ndarray, now: float | None = None) -> list[Signal]:
         """Fingerprint a sampled frame (if a keyframe is due), look it up, index it; signals for
         replay runs now confirmed. ``now`` defaults to ``t`` (offline scans)."""
+        if not self.due(stream, t):
+            return []
+        return self.observe_keyframe(stream, t, keyframe_hash(image), t if now is None else now)
+
+    def due(self, stream: str, t: float) -> bool:
+        """Whether a frame of ``stream`` at ``t`` is a keyframe to fingerprint (one per ``every_s``);
+        True marks it taken."""
         last = self._last_key.get(stream)
         if last is not None and 0 <= t - last < self.cfg.every_s:
-            return []
+            return False
         self._last_key[stream] = t
-        thumb = image[::8, ::8].reshape(-1, image.shape[2] if image.ndim == 3 else 1)
-        if float(thumb.std(axis=0).max()) < _FLAT_STD:  # every channel flat: a solid card
+        return True
+
+    def observe_keyframe(self, stream: str, t: float, h: int | None, now: float) -> list[Signal]:
+        """A keyframe's fingerprint (:func:`keyframe_hash`; None: a flat card, never indexed) looked
+        up and indexed. Split from :meth:`observe` so an offline scan can fingerprint while it
+        decodes and index its files in input order afterwards."""
+        if h is None:
             return self._age_runs(stream, t)
-        return self.observe_hash(stream, t, pack_hash(frame_hash(image, 8)), t if now is None else now)
+        return self.observe_hash(stream, t, h, now)
 
     def observe_hash(self, stream: str, t: float, h: int, now: float) -> list[Signal]:
         """:meth:`observe` for an already computed fingerprint (no keyframe throttling)."""

@@ -53,6 +53,7 @@ __all__ = [
     "parse_meta",
     "parse_meta_file",
     "room_signals",
+    "room_signals_from",
 ]
 
 TEXT_FIELDS: tuple[str, ...] = ("title", "introduction", "nickname")
@@ -234,6 +235,24 @@ def room_signals(
     before any model runs, so a refused image (:class:`RoomMetaError`) costs no inference.
     """
     images = load_room_images(meta, guard)
+    return _room_signals(meta, images, match, vision_fn, ocr_fn, t, vision_cfg or VisionConfig())
+
+
+def room_signals_from(
+    meta: RoomMeta,
+    images: Sequence[RoomImage],
+    match: MatchFn,
+    vision: Sequence[VisionResult] | None,
+    ocr: Sequence[OcrResult] | None,
+    *,
+    t: float = 0.0,
+    vision_cfg: VisionConfig | None = None,
+) -> list[Signal]:
+    """:func:`room_signals` of images already read and results already inferred (one per image, in
+    order; None: that model was not run), for callers whose inference is async (the pipeline's
+    batcher clients)."""
+    vision_fn = (lambda _frames: vision) if vision is not None else None
+    ocr_fn = (lambda _frames: ocr) if ocr is not None else None
     return _room_signals(meta, images, match, vision_fn, ocr_fn, t, vision_cfg or VisionConfig())
 
 
