@@ -8,36 +8,33 @@ to invent text on silence and music ("Thanks for watching!", subtitle credits); 
 Whisper's own confidence numbers and a list of known phrases. Chinese comes out in whatever script
 Whisper picked (often Traditional); it is converted to Simplified so lexicons need one form.
 
-The model is loaded on first use, never at import, so workers that never see audio pay nothing.
+This module holds what every decoding path shares: the window check, the hallucination guard and
+the offline model loader. Windows are decoded by :mod:`moderation.infer.asr_batch` (batched across
+streams; a batch of one is the per-window case), loaded on first use, never at import.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import threading
 import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from moderation.config import AsrConfig
-from moderation.messages import AudioWindow, TranscriptSegment
-from moderation.text.normalize import to_simplified  # Whisper often writes Traditional
+from moderation.messages import AudioWindow
 
 if TYPE_CHECKING:
-    from moderation.infer.registry import Registry
+    pass
 
 #: Whisper's input rate.
 _SAMPLE_RATE = 16000
 
 __all__ = [
     "HALLUCINATION_PHRASES",
-    "Transcriber",
     "check_window",
     "is_hallucination",
-    "load_transcriber",
 ]
 
 #: Text Whisper is known to produce on silence, music or noise (from YouTube/Amara subtitle credits
@@ -117,95 +114,3 @@ def load_whisper(model_dir: Path, **kwargs: Any) -> Any:
     from faster_whisper import WhisperModel
 
     return WhisperModel(str(model_dir), local_files_only=True, **kwargs)
-
-
-class Transcriber:
-    """One faster-whisper model on the CPU; thread-safe lazy load, one window per call."""
-
-    def __init__(self, model_dir: Path, cfg: AsrConfig, *, model_id: str | None = None):
-        self.model_dir = Path(model_dir)
-        self.cfg = cfg
-        self.model_id = model_id or self.model_dir.name
-        self._model: Any = None
-        self._lock = threading.Lock()
-
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
-    def load(self) -> Any:
-        """Create the ``WhisperModel`` (about a second for base on CPU); later calls reuse it."""
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    self._model = load_whisper(
-                        self.model_dir,
-                        device="cpu",
-                        compute_type=self.cfg.compute_type,
-                        cpu_threads=self.cfg.cpu_threads,
-                    )
-        return self._model
-
-    def _to_simplified(self, text: str) -> str:
-        return to_simplified(text)
-
-    def transcribe(self, window: AudioWindow) -> list[TranscriptSegment]:
-        """Recognised speech of one window, on the stream's media timeline.
-
-        Segment times are Whisper's (relative to the window) plus ``window.start``, clamped to the
-        window. An all-silent window gives ``[]`` (VAD removes everything).
-        """
-        if window.sample_rate != 16000:
-            raise ValueError(
-                f"stream {window.stream}: ASR needs 16 kHz audio, got {window.sample_rate} Hz "
-                "(resample in moderation.sample.audio)"
-            )
-        audio = np.asarray(window.samples, dtype=np.float32).reshape(-1)
-        if audio.size == 0:
-            return []
-        model = self.load()
-        segments, info = model.transcribe(
-            audio,
-            language=self.cfg.language,
-            task="transcribe",
-            beam_size=self.cfg.beam_size,
-            vad_filter=self.cfg.vad,
-            condition_on_previous_text=False,
-            compression_ratio_threshold=COMPRESSION_MAX,
-            log_prob_threshold=LOGPROB_MIN,
-            no_speech_threshold=NO_SPEECH_MAX,
-        )
-        lang = str(info.language or self.cfg.language or "")
-        simplify = lang in ("zh", "yue")
-        out: list[TranscriptSegment] = []
-        for seg in segments:  # a generator: decoding happens while iterating
-            text = seg.text.strip()
-            if is_hallucination(text, seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio):
-                continue
-            if simplify:
-                text = self._to_simplified(text)
-            start = window.start + max(0.0, float(seg.start))
-            end = min(window.end, window.start + float(seg.end))
-            out.append(
-                TranscriptSegment(
-                    stream=window.stream,
-                    start=start,
-                    end=max(start, end),
-                    text=text,
-                    lang=lang,
-                    avg_logprob=float(seg.avg_logprob),
-                    no_speech_prob=float(seg.no_speech_prob),
-                )
-            )
-        return out
-
-
-def load_transcriber(registry: Registry, cfg: AsrConfig) -> Transcriber:
-    """A :class:`Transcriber` for ``cfg.model``, with its files verified (and assembled) first.
-
-    The model itself still loads lazily on the first window.
-    """
-    resolved = registry.resolve(cfg.model, verify=True)
-    if resolved.kind != "whisper":
-        raise ValueError(f"asr.model {cfg.model!r} is a {resolved.kind} model, not kind: whisper")
-    return Transcriber(resolved.path, cfg, model_id=resolved.id)

@@ -40,9 +40,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moderation.config import AsrConfig
-from moderation.infer.asr import check_window, is_hallucination, load_whisper, to_simplified
+from moderation.infer.asr import check_window, is_hallucination, load_whisper
 from moderation.infer.asr_decode import DecodedPart, RawSegment, balanced_parts, decode_part, raw_segments
 from moderation.messages import AudioWindow, TranscriptSegment
+from moderation.text.normalize import to_simplified
 
 if TYPE_CHECKING:
     from moderation.infer.registry import Registry
