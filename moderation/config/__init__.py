@@ -41,6 +41,8 @@ from moderation.config.pipeline import (
 from moderation.config.policy import (
     CategoryPolicy,
     KOfN,
+    PenaltyChoice,
+    PenaltyConfig,
     PolicyConfig,
     RiskConfig,
     RiskTier,
@@ -69,6 +71,8 @@ __all__ = [
     "LoopConfig",
     "OcrConfig",
     "OcrGateConfig",
+    "PenaltyChoice",
+    "PenaltyConfig",
     "PipelineConfig",
     "PolicyConfig",
     "QrConfig",

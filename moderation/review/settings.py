@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from moderation.config.policy import PolicyConfig
+
 DEFAULT_QUEUE_URL = "sqlite:///moderation-review.db"
 
 #: Sub-labels a reviewer may pick when confirming, per category (what kind of violation it is).
@@ -80,6 +82,8 @@ class ReviewSettings:
     login_backoff_max_s: float = 900.0
     #: Accounts/addresses tracked at once (oldest forgotten first), so memory stays bounded.
     login_track_max: int = 10_000
+    #: The policy whose ``penalties`` and ``risk`` the store applies (None: the built-in policy).
+    policy: PolicyConfig | None = None
 
     def resolved_media_dir(self) -> Path:
         """The media directory actually used (see class docstring)."""
