@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from moderation.config.policy import PolicyConfig
+from moderation.config.policy import PenaltyChoice, PolicyConfig
 from moderation.policy.governance import Ban
 from moderation.policy.risk import RiskModel, StreamerRisk
 from moderation.review import penalties, risk, schema
@@ -110,8 +110,17 @@ class GovernanceAdmin:
         """Per item: what was done about it — the pool's own enforcement (from the record), the
         review penalty's ban and the warn/cut actions with their status (queued / done / failed /
         cancelled, attempts, last error)."""
+        items = list(items)
+        review = self._review_entries(items)
+        return {i.id: _auto_entries(i) + review.get(i.id, []) for i in items}
+
+    def penalty_steps(self, item: Item) -> list[dict[str, Any]]:
+        """What the review penalty of ``item`` led to: its ban and actions, with their status."""
+        return self._review_entries([item]).get(item.id, [])
+
+    def _review_entries(self, items: list[Item]) -> dict[int, list[dict[str, Any]]]:
         by_id = {i.id: i for i in items}
-        out: dict[int, list[dict[str, Any]]] = {i: _auto_entries(it) for i, it in by_id.items()}
+        out: dict[int, list[dict[str, Any]]] = {i: [] for i in by_id}
         ids = [i for i, it in by_id.items() if it.penalty]
         if not ids:
             return out
@@ -144,6 +153,44 @@ class GovernanceAdmin:
         now = self.clock()
         enf = self.enforcement(items)
         return [{**i.public(now), "enforcement": enf.get(i.id, [])} for i in items]
+
+    def penalty_choice(self, item: Item, category: str | None = None) -> PenaltyChoice:
+        """The penalties a confirmation of ``item`` (as ``category``, default its own) may carry."""
+        return self.policy.penalties.choice(category or item.category, item.severity, item.subject)
+
+    def risk_view(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Each streamer's standing as the pool applies it: the tier (an admin's override, else the
+        computed tier decayed to now), its name, profile and sampling multiplier, the override with
+        its reason, the counts, and the active ban."""
+        now = self.clock()
+        with self.engine.connect() as conn:
+            rows = risk.list_risk(conn, limit)
+            bans = active_bans(conn, [r.streamer for r in rows], now)
+        m = self.risk_model
+        out = []
+        for r in rows:
+            computed = m.current(r, now).tier
+            tier = computed if r.override_tier is None else r.override_tier
+            ban = bans.get(r.streamer)
+            out.append(
+                {
+                    "streamer": r.streamer,
+                    "tier": tier,
+                    "tier_name": m.tier(tier).name,
+                    "computed_tier": computed,
+                    "profile": m.profile_for(tier),
+                    "sampling": m.sampling_multiplier(tier),
+                    "override_tier": r.override_tier,
+                    "override_reason": r.override_reason if r.override_tier is not None else None,
+                    "override_by": r.override_by if r.override_tier is not None else None,
+                    "confirmed": r.confirmed,
+                    "dismissed": r.dismissed,
+                    "escalated": r.escalated,
+                    "changed_at": r.changed_at,
+                    "ban": None if ban is None else {**ban.__dict__},
+                }
+            )
+        return out
 
     # -- admin actions ------------------------------------------------------------------------
 

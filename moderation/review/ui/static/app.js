@@ -7,7 +7,7 @@
   const body = document.body;
   const page = body.dataset.page;
   const csrf = body.dataset.csrf || "";
-  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) && el.type !== "radio";
   const go = (href) => { if (href) window.location.href = href; };
   const $ = (id) => document.getElementById(id);
   const click = (id) => { const el = $(id); if (el && !el.disabled) { el.click(); return true; } return false; };
@@ -151,6 +151,14 @@
     });
   }
 
+  // A ban's length matters only when the penalty is a ban.
+  const banDays = $("ban-days");
+  if (banDays) {
+    const sync = () => { const r = document.querySelector("#penalties input[name=penalty]:checked"); banDays.disabled = !r || r.value !== "ban"; };
+    document.querySelectorAll("#penalties input[name=penalty]").forEach((r) => r.addEventListener("change", sync));
+    sync();
+  }
+
   document.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(document.activeElement)) return;
     const k = ev.key;
@@ -163,6 +171,10 @@
       if (k === "c" && click("btn-confirm")) return ev.preventDefault();
       if (k === "d" && click("btn-dismiss")) return ev.preventDefault();
       if (k === "e" && click("btn-escalate")) return ev.preventDefault();
+      if (/^[1-9]$/.test(k)) {  // pick the penalty of a confirmation
+        const r = document.querySelector(`#penalties input[data-key="${k}"]`);
+        if (r) { r.checked = true; r.dispatchEvent(new Event("change", { bubbles: true })); return ev.preventDefault(); }
+      }
       if (k === "u") { const f = $("release"); if (f) f.requestSubmit(); return; }
       if (k === "j") return go($("next") && $("next").href);
       if (k === "k") return go($("prev") && $("prev").href);
