@@ -5,10 +5,11 @@ origins, or a pool restarted, sees the same bans, tiers and pending actions. Syn
 protocol: the pool calls it from a worker thread.
 
 ``changed_since`` reads one index (``streamer_risk.changed_at``), which every tier change, tier
-override, ban and lifted ban stamps. Its cursor is the store's clock, and a transaction may commit
-a little after a later one stamped its rows, so each poll also returns what changed in the
-``overlap_s`` before the cursor: standings are whole states, so seeing one twice is harmless, while
-missing one would not be. Decay (a tier falling with time) is written back on each poll first.
+override, ban and lifted ban stamps. Its cursor is a time on the store's clock, and a transaction
+stamped at ``t`` may commit a little later, after a poll has already read past ``t``; so the next
+cursor never passes ``now - overlap_s``, and a change is re-delivered by the polls within
+``overlap_s`` of it. Standings are whole states, so seeing one twice is harmless, while missing one
+would not be. Decay (a tier falling with time) is written back on each poll first.
 """
 
 from __future__ import annotations
@@ -74,19 +75,21 @@ class StoreGovernance:
         return self._standing(r, ban, now)
 
     def changed_since(self, cursor: float) -> tuple[float, list[Standing]]:
-        """Standings whose tier, override or ban changed after ``cursor`` (less ``overlap_s``), and
-        the next cursor (the newest change returned, never below ``cursor``)."""
+        """Standings whose tier, override or ban changed after ``cursor``, and the next cursor: the
+        newest change returned (or, with a full batch, the last one), but never past
+        ``now - overlap_s`` and never below ``cursor`` (see the module docstring)."""
         now = self.clock()
         with self.engine.begin() as conn:
             risk.refresh_decay(conn, self.model, now)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(R).where(R.c.changed_at > cursor - self.overlap_s).order_by(R.c.changed_at).limit(self.batch)
+                sa.select(R).where(R.c.changed_at > cursor).order_by(R.c.changed_at).limit(self.batch)
             ).all()
-            risks = [risk.StreamerRisk(**{k: r._mapping[k] for k in risk._FIELDS}) for r in rows]
+            risks = [risk.row_risk(r) for r in rows]
             bans = active_bans(conn, [r.streamer for r in risks], now)
         out = [self._standing(r, bans.get(r.streamer), now) for r in risks]
-        return max([cursor, *(r.changed_at for r in risks)]), out
+        newest = risks[-1].changed_at if len(risks) == self.batch else now
+        return max(cursor, min(newest, now - self.overlap_s)), out
 
     def pending_actions(self, limit: int = 50) -> list[PendingAction]:
         """Queued warn/cut actions, oldest first."""

@@ -42,14 +42,15 @@ R = schema.streamer_risk
 _FIELDS = tuple(f.name for f in fields(StreamerRisk))
 
 
-def _risk(row: Any) -> StreamerRisk:
+def row_risk(row: Any) -> StreamerRisk:
+    """A ``streamer_risk`` row as the model's :class:`StreamerRisk`."""
     return StreamerRisk(**{k: row._mapping[k] for k in _FIELDS})
 
 
 def get_risk(conn: sa.Connection, streamer: str) -> StreamerRisk:
     """Current risk row of a streamer as stored (the defaults when never decided on)."""
     row = conn.execute(sa.select(R).where(R.c.streamer == streamer)).first()
-    return _risk(row) if row else StreamerRisk(streamer)
+    return row_risk(row) if row else StreamerRisk(streamer)
 
 
 def ensure_row(conn: sa.Connection, insert: Any, streamer: str, now: float) -> StreamerRisk:
@@ -71,7 +72,7 @@ def ensure_row(conn: sa.Connection, insert: Any, streamer: str, now: float) -> S
         )
         .on_conflict_do_nothing(index_elements=[R.c.streamer])
     )
-    return _risk(conn.execute(sa.select(R).where(R.c.streamer == streamer).with_for_update()).one())
+    return row_risk(conn.execute(sa.select(R).where(R.c.streamer == streamer).with_for_update()).one())
 
 
 def copy_tier_to_open_items(conn: sa.Connection, streamer: str, tier: int) -> None:
@@ -122,7 +123,7 @@ def refresh_decay(conn: sa.Connection, model: RiskModel, now: float) -> list[str
         return []
     fallen: list[str] = []
     for row in conn.execute(sa.select(R).where(R.c.tier > 0)).all():
-        cur = _risk(row)
+        cur = row_risk(row)
         new = model.current(cur, now)
         if new.tier >= cur.tier:
             continue
@@ -150,4 +151,4 @@ def list_risk(conn: sa.Connection, limit: int = 500) -> list[StreamerRisk]:
         .order_by(sa.func.coalesce(R.c.override_tier, R.c.tier).desc(), R.c.changed_at.desc(), R.c.streamer)
         .limit(limit)
     )
-    return [_risk(r) for r in rows]
+    return [row_risk(r) for r in rows]
