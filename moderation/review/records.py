@@ -138,7 +138,7 @@ class VerdictRecord(BaseModel):
     action: str | None = Field(default=None, max_length=32)
     #: Enforcement the pool already took on its own (``{action, at, by, result}``, or a list of
     #: them; older pools write ``{action, t, ok, detail}``): kept as given, shown on the item.
-    enforcement: dict[str, Any] | list[dict[str, Any]] | None = None
+    enforcement: dict[str, Any] | list[dict[str, Any] | str] | str | None = None
 
     @model_validator(mode="before")
     @classmethod

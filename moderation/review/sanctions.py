@@ -67,10 +67,12 @@ def active_bans(conn: sa.Connection, streamers: Iterable[str], now: float) -> di
 def _auto_entries(item: Item) -> list[dict[str, Any]]:
     """Enforcement the pool took on its own, as the record carries it (``enforcement``)."""
     raw = item.record.get("enforcement")
-    entries = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
-    out = []
+    entries = raw if isinstance(raw, list) else [raw] if raw else []
+    out: list[dict[str, Any]] = []
     for e in entries[:20]:
-        if isinstance(e, dict):
+        if isinstance(e, str):
+            out.append({"action": e, "at": None, "by": "pool", "result": "reported", "error": None})
+        elif isinstance(e, dict):
             ok = e.get("ok")
             result = e.get("result") or ("done" if ok is True else "failed" if ok is False else "reported")
             out.append(

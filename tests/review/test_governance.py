@@ -200,3 +200,6 @@ def test_verdict_action_and_pool_enforcement_are_kept_and_shown(store: ReviewSto
     assert store.upsert_verdict(grown).changed
     [pub] = store.public_items([store.get(item)])
     assert pub["action"] == "cut" and [e["result"] for e in pub["enforcement"]] == ["done", "failed"]
+    worded = store.upsert_verdict(verdict(stream="s3", action="warn", enforcement="warn")).item_id
+    [pub] = store.public_items([store.get(worded)])
+    assert pub["enforcement"] == [{"action": "warn", "at": None, "by": "pool", "result": "reported", "error": None}]
