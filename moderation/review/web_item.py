@@ -47,6 +47,18 @@ def _texts(item: Item) -> list[tuple[dict[str, Any], Any, bool]]:
     return out
 
 
+def _penalty_table(store: ReviewStore, item: Item) -> dict[str, Any]:
+    """What the page's script needs to offer the right penalties when the reviewer confirms the
+    item as another category: each category's allowed penalties, default and ban lengths, and
+    the penalties' names in the page's language."""
+    table = {}
+    for c in sorted(store.categories | {item.category}):
+        ch = store.penalty_choice(item, c)
+        table[c] = {"allowed": list(ch.allowed), "default": ch.default, "ban_days": ch.ban_days, "max": ch.max_ban_days}
+    names = {p: _(p) for p in ("none", "warn", "cut", "ban", "permanent_ban")}
+    return {"categories": table, "names": names}
+
+
 def render_item(
     request: Request,
     store: ReviewStore,
@@ -88,6 +100,7 @@ def render_item(
         start_at=item_view.start_at(item.record, item.t_start),
         enforcement=item_view.enforcement(item.record),
         penalty=store.penalty_choice(item),
+        penalty_table=_penalty_table(store, item),
         chosen_penalty=chosen_penalty,
         penalty_steps=store.penalty_steps(item),
         context=store.context(item),

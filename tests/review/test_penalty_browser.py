@@ -40,6 +40,11 @@ def test_confirm_with_a_penalty_from_the_keyboard(tmp_path: Path) -> None:
             page.goto(f"{base}/items/{item}")
             assert page.is_checked("#penalty-ban")  # the policy's default is pre-selected
             assert page.is_enabled("#ban-days") and page.input_value("#ban-days") == "7"
+            page.select_option("#category", "vulgar")  # confirming as vulgar (high): warn / cut / ban
+            names = page.eval_on_selector_all("#penalties input[name=penalty]", "rs => rs.map(r => r.value)")
+            assert names == ["warn", "cut", "ban"] and page.is_checked("#penalty-cut")
+            page.select_option("#category", "gambling")
+            assert page.is_checked("#penalty-ban")
             page.locator("body").click(position={"x": 5, "y": 5})
             page.keyboard.press("1")  # the first allowed penalty: cut
             assert page.is_checked("#penalty-cut") and not page.is_checked("#penalty-ban")

@@ -151,11 +151,28 @@
     });
   }
 
-  // A ban's length matters only when the penalty is a ban.
-  const banDays = $("ban-days");
-  if (banDays) {
-    const sync = () => { const r = document.querySelector("#penalties input[name=penalty]:checked"); banDays.disabled = !r || r.value !== "ban"; };
-    document.querySelectorAll("#penalties input[name=penalty]").forEach((r) => r.addEventListener("change", sync));
+  // A ban's length matters only when the penalty is a ban; confirming as another category offers
+  // that category's penalties (the server checks them again).
+  const banDays = $("ban-days"), penalties = $("penalties"), catSel = $("category");
+  if (banDays && penalties) {
+    const sync = () => { const r = penalties.querySelector("input[name=penalty]:checked"); banDays.disabled = !r || r.value !== "ban"; };
+    penalties.addEventListener("change", sync);
+    const table = JSON.parse(penalties.dataset.table || "{}");
+    if (catSel && table.categories) catSel.addEventListener("change", () => {
+      const t = table.categories[catSel.value];
+      if (!t) return;
+      penalties.querySelectorAll("label.penalty-choice").forEach((l) => l.remove());
+      const days = banDays.closest("label");
+      t.allowed.forEach((p, i) => {
+        const l = document.createElement("label"); l.className = "penalty-choice";
+        const r = document.createElement("input"); r.type = "radio"; r.name = "penalty"; r.value = p; r.id = `penalty-${p}`;
+        r.dataset.key = String(i + 1); r.checked = p === t.default;
+        const k = document.createElement("kbd"); k.textContent = String(i + 1);
+        l.append(r, ` ${table.names[p] || p} `, k); penalties.insertBefore(l, days);
+      });
+      days.hidden = !t.allowed.includes("ban"); banDays.value = String(t.ban_days); banDays.max = String(t.max);
+      sync();
+    });
     sync();
   }
 
