@@ -24,7 +24,8 @@ from moderation.config.policy import PolicyConfig
 from moderation.policy.governance import Ban, PendingAction, Standing
 from moderation.policy.risk import RiskModel, StreamerRisk
 from moderation.review import risk, schema
-from moderation.review.db import insert_for
+from moderation.review.db import insert_for, make_engine
+from moderation.review.migrations import migrate
 from moderation.review.queue_types import NotFound
 from moderation.review.sanctions import active_bans
 
@@ -53,6 +54,14 @@ class StoreGovernance:
         self.overlap_s = overlap_s
         self.batch = batch
         self._insert = insert_for(engine)
+
+    @classmethod
+    def open(cls, queue_url: str, policy: PolicyConfig | None = None) -> StoreGovernance:
+        """Connect to the review store at ``queue_url`` (the ``--queue`` URL of ``moderation
+        review``), migrating it to the latest schema first, as the pool's CLI wires it."""
+        engine = make_engine(queue_url)
+        migrate(engine)
+        return cls(engine, policy)
 
     def _standing(self, r: StreamerRisk, ban: Ban | None, now: float) -> Standing:
         computed = self.model.current(r, now).tier

@@ -11,7 +11,6 @@ from review_factories import Clock, verdict
 from moderation.config import PolicyConfig
 from moderation.policy.governance import GovernanceSource
 from moderation.review import schema
-from moderation.review.db import make_engine
 from moderation.review.governance import StoreGovernance
 from moderation.review.store import Conflict, Invalid, NotFound, ReviewStore
 
@@ -93,11 +92,10 @@ def test_governance_source_standing_and_changes(store: ReviewStore, queue_url: s
     assert [s.streamer for s in changed] == ["alice"] and cursor == clock() - 5.0
     assert gov.changed_since(cursor) == (clock() - 5.0, [])
     # A second pool (another engine on the same database) sees the same state.
-    engine = make_engine(queue_url)
-    other = StoreGovernance(engine, PolicyConfig(), clock=clock)
+    other = StoreGovernance.open(queue_url, PolicyConfig())
     assert other.standing("alice", clock()) == gov.standing("alice", clock())
     assert [a.id for a in other.pending_actions()] == [a.id for a in gov.pending_actions()] != []
-    engine.dispose()
+    other.engine.dispose()
 
 
 def test_finish_action_retries_until_max_attempts_then_fails(store: ReviewStore, clock: Clock) -> None:
