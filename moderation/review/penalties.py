@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from moderation.config.policy import PenaltyConfig
+from moderation.config.penalties import PenaltyConfig
 from moderation.review import risk, schema
 from moderation.review.queue_types import Invalid
 from moderation.review.records import Item

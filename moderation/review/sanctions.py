@@ -12,7 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from moderation.config.policy import PenaltyChoice, PolicyConfig
+from moderation.config.penalties import PenaltyChoice
+from moderation.config.policy import PolicyConfig
 from moderation.policy.governance import Ban
 from moderation.policy.risk import RiskModel, StreamerRisk
 from moderation.review import penalties, risk, schema
