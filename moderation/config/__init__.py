@@ -4,8 +4,9 @@ Defaults live here and nowhere else. Every model forbids unknown keys, so a miss
 pipeline file is an error naming the key and its line instead of a silently ignored setting.
 Split by subsystem — :mod:`.media` (sampling and the models each stage runs), :mod:`.ingest`
 (opening streams, the URL guard; :mod:`.derive` maps a pipeline onto them), :mod:`.policy`
-(categories, fusion rules, risk tiers), :mod:`.batching` (per-family batchers), :mod:`.cluster`
-(the stream manager on Ray), :mod:`.pipeline`
+(categories, fusion rules, risk tiers; :mod:`.penalties`, the penalties a confirmation may
+carry), :mod:`.batching` (per-family batchers), :mod:`.cluster` (the stream manager on Ray),
+:mod:`.pipeline`
 (synthetic, evidence, live, the root :class:`PipelineConfig` and :func:`load_pipeline`) — but
 imported from here as one tree.
 """
@@ -26,6 +27,7 @@ from moderation.config.media import (
 )
 from moderation.config.overrides import with_overrides
 from moderation.config.patrol import PatrolConfig
+from moderation.config.penalties import PenaltyChoice, PenaltyConfig
 from moderation.config.pipeline import (
     ConfigError,
     DisclosureConfig,
@@ -71,6 +73,8 @@ __all__ = [
     "OcrConfig",
     "OcrGateConfig",
     "PatrolConfig",
+    "PenaltyChoice",
+    "PenaltyConfig",
     "PipelineConfig",
     "PolicyConfig",
     "QrConfig",

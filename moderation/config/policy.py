@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from moderation.config._base import _Strict
+from moderation.config.penalties import PenaltyConfig
 
 
 class SignalRule(_Strict):
@@ -224,9 +225,11 @@ class RiskConfig(_Strict):
     """Graded streamer management (POLICY.md 分类分级管理): review decisions → tier → sampling.
 
     Tiers are numbered from 0 (every new streamer) to ``len(tiers) - 1``. A confirmed violation
-    raises the tier (more for a severe one); tiers never drop by themselves. A dismissed flag
-    lowers how much the streamer's automatic flags are believed (``fp_weight``), a confirmation
-    restores one step of it. ``moderation/policy/risk.py`` applies these rules.
+    raises the tier (more for a severe one, times its category's weight); that weight halves
+    every ``half_life_days``, so a tier comes back down when nothing new is confirmed. A dismissed
+    flag lowers ``fp_weight`` (a record of how often the streamer's flags were wrong), a
+    confirmation restores one step of it. An admin's tier override wins over all of this.
+    ``moderation/policy/risk.py`` applies these rules.
     """
 
     confirm_step: int = Field(1, ge=0, description="Tiers a confirmed violation raises the streamer by.")
@@ -236,6 +239,17 @@ class RiskConfig(_Strict):
         0.9, gt=0, le=1, description="fp_weight is multiplied by this per dismissed flag (divided per confirmation)."
     )
     fp_floor: float = Field(0.5, ge=0, le=1, description="Lowest fp_weight a streamer's flags fall to.")
+    half_life_days: float | None = Field(
+        30.0,
+        gt=0,
+        description="A confirmed violation's weight halves every this many days, so a tier comes back down "
+        "when no new violation is confirmed; None = violations count forever.",
+    )
+    category_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Multiplier of the tier step per category (not listed = 1.0), e.g. {tipping_abnormal: 0.5} "
+        "so gift anomalies weigh less against the streamer than their own speech.",
+    )
     tiers: tuple[RiskTier, ...] = Field(
         default_factory=_default_tiers, description="Tier 0 first; sampling must not fall as the tier rises."
     )
@@ -247,6 +261,9 @@ class RiskConfig(_Strict):
         names = [t.name for t in self.tiers]
         if len(set(names)) != len(names):
             raise ValueError(f"tier names must be unique, got {names}")
+        bad = {k: v for k, v in self.category_weights.items() if not 0 <= v <= 10}
+        if bad:
+            raise ValueError(f"category_weights must be within 0..10, got {bad}")
         if [t.sampling for t in self.tiers] != sorted(t.sampling for t in self.tiers):
             raise ValueError("tiers must be ordered by sampling (a riskier tier is never sampled less)")
         return self
@@ -268,6 +285,9 @@ class PolicyConfig(_Strict):
         ("disclosure",), description="Categories whose signals only suppress others and never become verdicts."
     )
     risk: RiskConfig = Field(default_factory=RiskConfig, description="Streamer risk tiers.")
+    penalties: PenaltyConfig = Field(
+        default_factory=PenaltyConfig, description="Penalties a confirmation may carry, per category and severity."
+    )
 
     @field_validator("categories", mode="before")
     @classmethod

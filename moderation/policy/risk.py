@@ -1,15 +1,18 @@
 """Streamer risk tiers (POLICY.md 分类分级管理, 信用评价体系): review decisions → tier → profile.
 
-The one risk model. Deliberately simple and monotone so a reviewer can predict it, and driven by
+The one risk model. Deliberately simple so a reviewer can predict it, and driven by
 ``policy.risk`` (:class:`moderation.config.RiskConfig`):
 
-* ``tier`` starts at 0. Each **confirmed** violation raises it by ``confirm_step``; one whose
-  severity is in ``severe`` by ``severe_step``; capped at the last configured tier. Tiers never
-  drop automatically — lowering a tier is an admin decision outside this module.
-* ``fp_weight`` (1.0 = trust the detectors fully) is how much a streamer's automatic flags are
-  believed. Each **dismissed** (false-positive) verdict multiplies it by ``fp_decay`` down to
-  ``fp_floor``; a confirmation restores one step (divides by ``fp_decay``, capped at 1.0).
-* **escalations** are counted only.
+* A streamer has ``points``: each **confirmed** violation adds ``confirm_step`` (``severe_step``
+  when its severity is in ``severe``) times its category's weight (``category_weights``, 1.0 when
+  not listed), capped at the last configured tier. Points halve every ``half_life_days`` (None:
+  never), so a streamer with nothing new confirmed comes back down.
+* ``tier`` is the points rounded (a half rounds down), so one violation of step 1 keeps a streamer
+  at tier 1 for one half-life. An admin's **override** (``override_tier``) wins over the computed
+  tier until it is cleared.
+* ``fp_weight`` records how often a streamer's automatic flags were wrong (1.0 = never): each
+  **dismissed** verdict multiplies it by ``fp_decay`` down to ``fp_floor``; a confirmation
+  restores one step (divides by ``fp_decay``, capped at 1.0). **Escalations** are counted only.
 * Decisions on **viewer** verdicts (a viewer's chat, subject kind ``viewer``) never change the
   streamer's risk: the streamer is not answerable for what their audience writes.
 
@@ -21,7 +24,8 @@ same config through :meth:`RiskModel.profile_for` (the pipeline profile) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from moderation.config import RiskConfig, RiskTier
 
@@ -47,6 +51,19 @@ class StreamerRisk:
     escalated: int = 0
     fp_weight: float = 1.0
     updated_at: float = 0.0
+    #: Decayed weight of the confirmed violations as of ``updated_at`` (see the module docstring).
+    points: float = 0.0
+    #: An admin's tier, winning over the computed one (None: none set), who set it and why.
+    override_tier: int | None = None
+    override_reason: str | None = None
+    override_by: str | None = None
+    #: When the tier, the override or a ban of this streamer last changed (what the pool polls).
+    changed_at: float = 0.0
+
+    @property
+    def effective_tier(self) -> int:
+        """The tier the pool applies: the admin's override, else the computed tier."""
+        return self.tier if self.override_tier is None else self.override_tier
 
 
 def counts_against_streamer(subject: str | None) -> bool:
@@ -76,14 +93,37 @@ class RiskModel:
         """The pipeline profile (preset name) a stream of this tier is watched with."""
         return self.tier(tier).preset
 
-    def next_risk(self, cur: StreamerRisk, action: str, severity: str, now: float) -> StreamerRisk:
+    def weight(self, category: str | None) -> float:
+        """How much a confirmed violation of ``category`` counts (``category_weights``, else 1.0)."""
+        return self.cfg.category_weights.get(category or "", 1.0)
+
+    def decayed(self, points: float, since: float, now: float) -> float:
+        """``points`` as of ``since``, decayed to ``now`` (halving every ``half_life_days``)."""
+        half = self.cfg.half_life_days
+        if half is None or now <= since or points <= 0:
+            return points
+        return points * 0.5 ** ((now - since) / (half * 86400.0))
+
+    def tier_of(self, points: float) -> int:
+        """Points rounded to a tier (a half rounds down), within the configured tiers."""
+        return max(0, min(self.max_tier, math.ceil(points - 0.5 - 1e-9)))
+
+    def current(self, cur: StreamerRisk, now: float) -> StreamerRisk:
+        """``cur`` with its points decayed to ``now`` and the tier they give (counts unchanged)."""
+        pts = self.decayed(cur.points, cur.updated_at, now)
+        return replace(cur, points=round(pts, 6), tier=self.tier_of(pts), updated_at=max(now, cur.updated_at))
+
+    def next_risk(
+        self, cur: StreamerRisk, action: str, severity: str, now: float, *, category: str | None = None
+    ) -> StreamerRisk:
         """The risk after one decision (``confirm``, ``dismiss``, ``escalate``; see the module docstring)."""
         c = self.cfg
-        tier, fp = cur.tier, cur.fp_weight
+        fp = cur.fp_weight
+        pts = self.decayed(cur.points, cur.updated_at, now)
         confirmed, dismissed, escalated = cur.confirmed, cur.dismissed, cur.escalated
         if action == "confirm":
             step = c.severe_step if severity in c.severe else c.confirm_step
-            tier = min(self.max_tier, tier + step)
+            pts = min(float(self.max_tier), pts + step * self.weight(category))
             fp = min(1.0, fp / c.fp_decay)
             confirmed += 1
         elif action == "dismiss":
@@ -91,7 +131,16 @@ class RiskModel:
             dismissed += 1
         elif action == "escalate":
             escalated += 1
-        return StreamerRisk(cur.streamer, tier, confirmed, dismissed, escalated, round(fp, 6), now)
+        return replace(
+            cur,
+            tier=self.tier_of(pts),
+            confirmed=confirmed,
+            dismissed=dismissed,
+            escalated=escalated,
+            fp_weight=round(fp, 6),
+            updated_at=now,
+            points=round(pts, 6),
+        )
 
 
 _DEFAULT = RiskModel()
@@ -103,9 +152,17 @@ def _model(cfg: RiskConfig | None) -> RiskModel:
     return _DEFAULT if cfg is None else RiskModel(cfg)
 
 
-def next_risk(cur: StreamerRisk, action: str, severity: str, now: float, cfg: RiskConfig | None = None) -> StreamerRisk:
+def next_risk(
+    cur: StreamerRisk,
+    action: str,
+    severity: str,
+    now: float,
+    cfg: RiskConfig | None = None,
+    *,
+    category: str | None = None,
+) -> StreamerRisk:
     """:meth:`RiskModel.next_risk` under ``cfg`` (the default ``policy.risk`` when None)."""
-    return _model(cfg).next_risk(cur, action, severity, now)
+    return _model(cfg).next_risk(cur, action, severity, now, category=category)
 
 
 def sampling_multiplier(tier: int, cfg: RiskConfig | None = None) -> float:

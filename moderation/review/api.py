@@ -138,12 +138,14 @@ def create_app(
         max_keys=settings.login_track_max,
     )
 
-    from moderation.review import api_routes, web, web_item  # noqa: F401 - web_item adds its routes to web.router
+    # web_item and web_governance add their routes to web.router
+    from moderation.review import api_governance, api_routes, web, web_governance, web_item  # noqa: F401
 
     app.include_router(api_routes.router)
     from moderation.review.metrics import router as metrics_router  # GET /metrics (Prometheus)
 
     app.include_router(metrics_router)
+    app.include_router(api_governance.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=UI_DIR / "static"), name="static")
 

@@ -57,6 +57,12 @@ class DecisionIn(BaseModel):
     sub_label: str | None = Field(
         default=None, max_length=64, description="Sub-label of a confirmation (ReviewSettings.sub_labels)."
     )
+    penalty: Literal["none", "warn", "cut", "ban", "permanent_ban"] | None = Field(
+        default=None,
+        description="Penalty of a confirmation, one the policy allows for the item (policy.penalties; "
+        "GET /api/items/{id}/penalties lists them); default: the policy's default for the item.",
+    )
+    ban_days: float | None = Field(default=None, gt=0, description="Length of a 'ban' penalty in days.")
 
     _text = field_validator("note", "sub_label")(_no_nul)
 
@@ -97,9 +103,8 @@ def list_items(request: Request, _: User) -> dict[str, Any]:
     sort = check_sort(q.get("sort") or DEFAULT_SORT)
     limit, offset = _bounded(q.get("limit"), "limit", 100, 1, 1000), _bounded(q.get("offset"), "offset", 0, 0, MAX_ID)
     items = store.list_items(f, limit, offset, sort=sort, after=q.get("after") or None)
-    now = store.clock()
     nxt = cursor_of(items[-1], sort) if len(items) == limit else None
-    return {"total": store.count(f), "items": [i.public(now) for i in items], "next": nxt}
+    return {"total": store.count(f), "items": store.public_items(items), "next": nxt}
 
 
 def _bounded(raw: str | None, name: str, default: int, lo: int, hi: int) -> int:
@@ -110,10 +115,10 @@ def _bounded(raw: str | None, name: str, default: int, lo: int, hi: int) -> int:
     return int(raw)
 
 
-@router.get("/items/{item_id}", summary="One item with its signals")
+@router.get("/items/{item_id}", summary="One item with its signals, penalty and enforcement")
 def get_item(request: Request, item_id: PathId, _: User) -> dict[str, Any]:
     store = _store(request)
-    return store.get(item_id).public(store.clock())
+    return store.public_items([store.get(item_id)])[0]
 
 
 @router.post("/items/claim-next", summary="Claim the next free item (204 when the queue is empty)")
@@ -148,14 +153,23 @@ def decide(request: Request, item_id: PathId, body: DecisionIn, user: User) -> d
         note=body.note,
         admin=user.is_admin,
         sub_label=body.sub_label,
+        penalty=body.penalty,
+        ban_days=body.ban_days,
     )
-    return item.public(store.clock())
+    return store.public_items([item])[0]
 
 
 @router.post("/decisions/bulk", summary="Apply one decision to many items; held items are skipped")
 def bulk(request: Request, body: BulkIn, user: User) -> dict[str, Any]:
     res = _store(request).decide_many(
-        body.ids, user.name, body.action, category=body.category, note=body.note, admin=user.is_admin
+        body.ids,
+        user.name,
+        body.action,
+        category=body.category,
+        note=body.note,
+        admin=user.is_admin,
+        penalty=body.penalty,
+        ban_days=body.ban_days,
     )
     return {"done": res.done, "skipped": {str(k): v for k, v in res.skipped.items()}}
 
@@ -209,8 +223,7 @@ def thumbnail(
 @router.get("/streams/timeline", summary="All verdicts of one stream in media-time order")
 def timeline(request: Request, stream: Annotated[str, Query(min_length=1, max_length=200)], _: User) -> dict[str, Any]:
     store = _store(request)
-    now = store.clock()
-    return {"stream": stream, "items": [i.public(now) for i in store.timeline(stream)]}
+    return {"stream": stream, "items": store.public_items(store.timeline(stream))}
 
 
 @router.get("/audit", summary="Audit log, newest first")
@@ -222,11 +235,6 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     return [e.__dict__ for e in _store(request).audit_log(item_id=item_id, limit=limit, actor=actor)]
-
-
-@router.get("/risk", summary="Streamer risk tiers (highest first)")
-def risks(request: Request, _: User) -> list[dict[str, Any]]:
-    return [r.__dict__ for r in _store(request).streamer_risks()]
 
 
 @router.get("/me", summary="Who the credentials belong to")

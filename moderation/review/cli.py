@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from moderation.config.policy import PolicyConfig
 from moderation.review.settings import DEFAULT_QUEUE_URL, ReviewSettings
 from moderation.review.store import ReviewStore
 
@@ -35,6 +36,10 @@ PoolOpt = Annotated[
         "its token from env MODERATION_POOL_TOKEN.",
     ),
 ]
+PipelineOpt = Annotated[
+    str | None,
+    typer.Option("--pipeline", help="Pipeline (name or YAML) whose policy's penalties and risk tiers apply."),
+]
 
 
 def _fail(msg: str) -> typer.Exit:
@@ -42,7 +47,20 @@ def _fail(msg: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _open(queue: str, media: Path | None, categories: list[str] | None = None) -> tuple[ReviewSettings, ReviewStore]:
+def _policy(pipeline: str | None) -> PolicyConfig | None:
+    if pipeline is None:
+        return None
+    from moderation.config import ConfigError, load_pipeline
+
+    try:
+        return load_pipeline(pipeline).policy
+    except (ConfigError, OSError) as exc:
+        raise _fail(f"--pipeline {pipeline}: {str(exc).splitlines()[0]}") from None
+
+
+def _open(
+    queue: str, media: Path | None, categories: list[str] | None = None, policy: PolicyConfig | None = None
+) -> tuple[ReviewSettings, ReviewStore]:
     import re
 
     from moderation.review.db import QueueUrlError
@@ -52,7 +70,7 @@ def _open(queue: str, media: Path | None, categories: list[str] | None = None) -
     for c in categories or []:
         if not re.match(CATEGORY_PATTERN, c) or len(c) > 64:
             raise _fail(f"--category {c!r}: use lower-case letters, digits and '_' (like 'gambling'), at most 64")
-    settings = ReviewSettings(queue_url=queue, media_dir=media, categories=tuple(categories or ()))
+    settings = ReviewSettings(queue_url=queue, media_dir=media, categories=tuple(categories or ()), policy=policy)
     try:
         return settings, ReviewStore.open(settings)
     except (QueueUrlError, SchemaError) as exc:
@@ -69,6 +87,7 @@ def serve(
     import_report: Path | None = None,
     categories: list[str] | None = None,
     pool: str | None = None,
+    pipeline: str | None = None,
 ) -> None:
     """Open (and migrate) the queue, make sure an admin exists, then run the web server."""
     import uvicorn
@@ -79,9 +98,10 @@ def serve(
 
     if pool is not None:
         _with_pool(ReviewSettings(), pool)  # refuse a bad URL before touching the queue
-    settings, s = _open(queue, media, categories)
+    policy = _policy(pipeline)
+    settings, s = _open(queue, media, categories, policy)
     settings = ReviewSettings(
-        queue_url=queue, media_dir=media, host=host, port=port, categories=tuple(categories or ())
+        queue_url=queue, media_dir=media, host=host, port=port, categories=tuple(categories or ()), policy=policy
     )
     if pool is not None:
         settings = _with_pool(settings, pool)
@@ -148,10 +168,11 @@ def main(
     import_report: Annotated[Path | None, typer.Option("--import", help="Import this JSONL report first.")] = None,
     category: CategoryOpt = None,
     pool: PoolOpt = None,
+    pipeline: PipelineOpt = None,
 ) -> None:
     """Serve the reviewer UI and API (default http://127.0.0.1:8000)."""
     if ctx.invoked_subcommand is None:
-        serve(queue, media, host, port, import_report, category, pool)
+        serve(queue, media, host, port, import_report, category, pool, pipeline)
 
 
 @review_app.command("serve")
@@ -163,9 +184,10 @@ def serve_cmd(
     import_report: Annotated[Path | None, typer.Option("--import", help="Import this JSONL report first.")] = None,
     category: CategoryOpt = None,
     pool: PoolOpt = None,
+    pipeline: PipelineOpt = None,
 ) -> None:
     """Serve the reviewer UI and API."""
-    serve(queue, media, host, port, import_report, category, pool)
+    serve(queue, media, host, port, import_report, category, pool, pipeline)
 
 
 @review_app.command("import")

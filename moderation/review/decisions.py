@@ -2,7 +2,8 @@
 
 A decision is a single conditional ``UPDATE`` on the item's revision (see ``store.py``), the
 streamer-risk update, the tier copied onto the streamer's open items (so the queue can filter
-and sort by tier from an index), the QA sample entry and the audit line, all in one transaction.
+and sort by tier from an index), a confirmation's penalty with the ban and actions it leads to
+(``penalties.py``), the QA sample entry and the audit line, all in one transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from moderation.review import qa, risk, schema
+from moderation.review import penalties, qa, risk, schema
 from moderation.review.queue_types import MAX_ID, Conflict, Invalid, NotFound, no_nul
 from moderation.review.records import Item
 
@@ -43,9 +44,14 @@ def decide_in(
     note: str | None,
     admin: bool,
     sub_label: str | None = None,
+    penalty: str | None = None,
+    ban_days: float | None = None,
     bulk: bool = False,
 ) -> None:
-    """Apply one decision; ``store`` supplies the clock, categories, sub-labels and QA rate."""
+    """Apply one decision; ``store`` supplies the clock, categories, sub-labels, QA rate and policy.
+
+    A confirmation carries ``penalty`` (the policy's default for the item when None); other
+    decisions carry none."""
     if action not in ACTIONS:
         raise Invalid(f"unknown decision {action!r}; use one of {', '.join(ACTIONS)}")
     if note is not None and len(note) > 2000:
@@ -73,8 +79,13 @@ def decide_in(
     if action == "dismiss" and item.severity_rank >= REASON_RANK and not (note or "").strip():
         raise Invalid(f"item {item_id} is {item.severity}: dismissing it needs a reason (write it in the note)")
     decided_cat = (category or item.category) if action == "confirm" else None
+    chosen: tuple[str, float | None] | None = None
     if action == "confirm":
         check_sub_label(store.sub_labels, decided_cat or item.category, sub_label)
+        cfg = store.policy.penalties
+        chosen = penalties.resolve(cfg, decided_cat or item.category, item.severity, item.subject, penalty, ban_days)
+    elif penalty is not None or ban_days is not None:
+        raise Invalid(f"a penalty goes with confirm only, not {action}")
     res = conn.execute(
         sa.update(I)
         .where(I.c.id == item_id, I.c.revision == item.revision)
@@ -92,10 +103,32 @@ def decide_in(
     )
     if res.rowcount != 1:
         raise Conflict(f"item {item_id} changed while deciding; reload it")
-    new_risk = risk.apply_decision(conn, store._insert, item.streamer, action, item.severity, now, item.subject)
-    if new_risk.tier != item.tier:
-        conn.execute(sa.update(I).where(I.c.streamer == item.streamer, I.c.status == "open").values(tier=new_risk.tier))
-    detail: dict[str, Any] = {"from": item.status, "category": decided_cat, "tier": new_risk.tier}
+    new_risk = risk.apply_decision(
+        conn,
+        store._insert,
+        item.streamer,
+        action,
+        item.severity,
+        now,
+        item.subject,
+        model=store.risk_model,
+        category=decided_cat,
+    )
+    if new_risk.effective_tier != item.tier:
+        risk.copy_tier_to_open_items(conn, item.streamer, new_risk.effective_tier)
+    detail: dict[str, Any] = {"from": item.status, "category": decided_cat, "tier": new_risk.effective_tier}
+    if chosen is not None:
+        detail |= penalties.apply(
+            conn,
+            store._insert,
+            item,
+            penalty=chosen[0],
+            ban_days=chosen[1],
+            category=decided_cat or item.category,
+            user=user,
+            note=note,
+            now=now,
+        )
     if sub_label and action == "confirm":
         detail["sub_label"] = sub_label
     if note:

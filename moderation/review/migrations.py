@@ -277,12 +277,68 @@ def _v3(conn: sa.Connection) -> None:
         conn.execute(sa.update(t).where(t.c.id == sa.bindparam("row_id")).values(subject_key=sa.bindparam("key")), keys)
 
 
+def _v4(conn: sa.Connection) -> None:
+    """Governance: penalties on items, bans, actions for the pool, decaying risk and overrides.
+
+    Existing risk rows keep their tier: their points start at it, and their change time at their
+    last decision.
+    """
+    for ddl in (
+        "ALTER TABLE review_items ADD COLUMN penalty VARCHAR(16)",
+        "ALTER TABLE review_items ADD COLUMN ban_id INTEGER",
+        "ALTER TABLE review_items ADD COLUMN penalty_reverted_at FLOAT",
+        "ALTER TABLE streamer_risk ADD COLUMN points FLOAT DEFAULT 0 NOT NULL",
+        "ALTER TABLE streamer_risk ADD COLUMN override_tier INTEGER",
+        "ALTER TABLE streamer_risk ADD COLUMN override_reason TEXT",
+        "ALTER TABLE streamer_risk ADD COLUMN override_by VARCHAR(100)",
+        "ALTER TABLE streamer_risk ADD COLUMN changed_at FLOAT DEFAULT 0 NOT NULL",
+        "UPDATE streamer_risk SET points = tier, changed_at = updated_at",
+        "CREATE INDEX ix_streamer_risk_changed ON streamer_risk (changed_at)",
+    ):
+        conn.execute(sa.text(ddl))
+    md = sa.MetaData()
+    bans = sa.Table(
+        "review_bans",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("streamer", sa.String(200), nullable=False),
+        sa.Column("until", sa.Float),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("banned_by", sa.String(100), nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("item_id", sa.Integer),
+        sa.Column("lifted_at", sa.Float),
+        sa.Column("lifted_by", sa.String(100)),
+        sa.Column("lift_reason", sa.Text),
+    )
+    sa.Index("ix_review_bans_streamer", bans.c.streamer, bans.c.lifted_at)
+    actions = sa.Table(
+        "review_actions",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("item_id", sa.Integer),
+        sa.Column("stream", sa.String(200), nullable=False),
+        sa.Column("streamer", sa.String(200), nullable=False),
+        sa.Column("action", sa.String(16), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("done_at", sa.Float),
+    )
+    sa.Index("ix_review_actions_status", actions.c.status, actions.c.id)
+    sa.Index("ix_review_actions_item", actions.c.item_id)
+    md.create_all(conn)
+
+
 Migration = tuple[int, str, Callable[[sa.Connection], None]]
 
 MIGRATIONS: list[Migration] = [
     (1, "initial review queue tables", _v1),
     (2, "queue columns, indexes and the QA sample table", _v2),
     (3, "the verdict's subject in the item key", _v3),
+    (4, "penalties, bans, actions for the pool, decaying risk and tier overrides", _v4),
 ]
 
 #: The version a fully migrated database has.

@@ -134,6 +134,11 @@ class VerdictRecord(BaseModel):
     #: when given, the queue keys the item by ``(stream, violation_id)`` instead of its start, so the
     #: final record updates the provisional item in place (same id, no duplicate).
     violation_id: str | None = Field(default=None, min_length=1, max_length=200)
+    #: The policy's suggested action for the verdict (``review``, ``warn``, ``cut``).
+    action: str | None = Field(default=None, max_length=32)
+    #: Enforcement the pool already took on its own (``{action, at, by, result}``, or a list of
+    #: them; older pools write ``{action, t, ok, detail}``): kept as given, shown on the item.
+    enforcement: dict[str, Any] | list[dict[str, Any] | str] | str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -188,7 +193,17 @@ def _subject_kind(data: Any) -> Any:
 
 #: Optional fields beyond §4.2 that are stored only when a record carries them, so records
 #: without them keep the shape (and hash) they always had.
-_ONLY_WHEN_GIVEN = ("streamer", "clip_start", "clip_gaps", "clip_error", "subject", "subject_id", "violation_id")
+_ONLY_WHEN_GIVEN = (
+    "streamer",
+    "clip_start",
+    "clip_gaps",
+    "clip_error",
+    "subject",
+    "subject_id",
+    "violation_id",
+    "action",
+    "enforcement",
+)
 
 
 def parse_record(data: Any) -> VerdictRecord:
@@ -249,6 +264,10 @@ class Item:
     sub_label: str | None = None
     #: ``VerdictRecord.subject_key`` of the record that created the item (part of its key).
     subject_key: str = ""
+    #: The penalty of the confirmation (``policy.penalties``), the ban it created, its revert time.
+    penalty: str | None = None
+    ban_id: int | None = None
+    penalty_reverted_at: float | None = None
 
     def claimed_by_other(self, user: str, now: float) -> bool:
         """Whether someone else holds a live lease on this item."""
@@ -284,6 +303,9 @@ class Item:
             "tier": self.tier,
             "sub_label": self.sub_label,
             "provisional": bool(self.record.get("provisional")),
+            "action": self.record.get("action"),
+            "penalty": self.penalty,
+            "penalty_reverted_at": self.penalty_reverted_at,
             "signals": self.record.get("signals", []),
             "model_versions": self.record.get("model_versions", {}),
         }

@@ -66,6 +66,11 @@ items = sa.Table(
     # Added in migration 3: whose verdict the item is (``VerdictRecord.subject_key``; "" for the
     # streamer), so a viewer's and the streamer's verdicts starting together are two items.
     sa.Column("subject_key", sa.String(210), nullable=False, server_default=""),
+    # Added in migration 4: the penalty a confirmation carried (``policy.penalties``), the ban it
+    # created, and when an admin reverted it.
+    sa.Column("penalty", sa.String(16)),
+    sa.Column("ban_id", sa.Integer),
+    sa.Column("penalty_reverted_at", sa.Float),
     sa.UniqueConstraint("stream", "category", "window_ms", "subject_key", name="uq_review_items_key"),
 )
 # Queue orders (queue_query.SORTS): each index matches its sort's directions, so the first page
@@ -164,4 +169,49 @@ streamer_risk = sa.Table(
     sa.Column("escalated", sa.Integer, nullable=False),
     sa.Column("fp_weight", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    # Added in migration 4: decayed violation points, the admin's override, and when the tier,
+    # override or a ban last changed (``changed_since`` reads this index).
+    sa.Column("points", sa.Float, nullable=False, server_default="0"),
+    sa.Column("override_tier", sa.Integer),
+    sa.Column("override_reason", sa.Text),
+    sa.Column("override_by", sa.String(100)),
+    sa.Column("changed_at", sa.Float, nullable=False, server_default="0"),
 )
+sa.Index("ix_streamer_risk_changed", streamer_risk.c.changed_at)
+
+#: Streamers barred from publishing (``until`` None = permanently); lifted bans are kept.
+bans = sa.Table(
+    "review_bans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("streamer", sa.String(200), nullable=False),
+    sa.Column("until", sa.Float),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("banned_by", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("item_id", sa.Integer),
+    sa.Column("lifted_at", sa.Float),
+    sa.Column("lifted_by", sa.String(100)),
+    sa.Column("lift_reason", sa.Text),
+)
+sa.Index("ix_review_bans_streamer", bans.c.streamer, bans.c.lifted_at)
+
+#: Warn/cut actions a decision asked the pool to carry out at the origin.
+ACTION_STATUSES: tuple[str, ...] = ("queued", "done", "failed", "cancelled")
+actions = sa.Table(
+    "review_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_id", sa.Integer),
+    sa.Column("stream", sa.String(200), nullable=False),
+    sa.Column("streamer", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("done_at", sa.Float),
+)
+sa.Index("ix_review_actions_status", actions.c.status, actions.c.id)
+sa.Index("ix_review_actions_item", actions.c.item_id)

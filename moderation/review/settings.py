@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from moderation.config.patrol import PatrolConfig
+from moderation.config.policy import PolicyConfig
 
 DEFAULT_QUEUE_URL = "sqlite:///moderation-review.db"
 
@@ -84,6 +85,8 @@ class ReviewSettings:
     login_track_max: int = 10_000
     #: The patrol wall: the pool's control API URL and token, refresh interval (``PatrolConfig``).
     patrol: PatrolConfig = field(default_factory=PatrolConfig)
+    #: The policy whose ``penalties`` and ``risk`` the store applies (None: the built-in policy).
+    policy: PolicyConfig | None = None
 
     def resolved_media_dir(self) -> Path:
         """The media directory actually used (see class docstring)."""

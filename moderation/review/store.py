@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from moderation.config.policy import PolicyConfig
+from moderation.policy.risk import RiskModel
 from moderation.review import decisions, item_view, media, queue_query, risk, schema
 from moderation.review.db import insert_for, make_engine
 from moderation.review.migrations import migrate
@@ -32,6 +34,7 @@ from moderation.review.queue_types import (
     no_nul,
 )
 from moderation.review.records import Item, parse_record, record_hash, window_ms
+from moderation.review.sanctions import GovernanceAdmin
 from moderation.review.settings import ReviewSettings
 from moderation.review.store_reads import StoreReads
 
@@ -44,13 +47,13 @@ QUEUE_ORDER = (I.c.severity_rank.desc(), I.c.created_at.asc(), I.c.id.asc())
 
 
 def _opts(opts: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(opts) - {"category", "note", "admin", "sub_label"}
+    unknown = set(opts) - {"category", "note", "admin", "sub_label", "penalty", "ban_days"}
     if unknown:
         raise TypeError(f"unknown decision options {sorted(unknown)}")
     return {"category": None, "note": None, "admin": False, "sub_label": None, **opts}
 
 
-class ReviewStore(StoreReads):
+class ReviewStore(StoreReads, GovernanceAdmin):
     """Queue operations over one engine; ``clock`` is injectable so tests can expire leases."""
 
     def __init__(
@@ -63,8 +66,12 @@ class ReviewStore(StoreReads):
         categories: Iterable[str] = (),
         sub_labels: Mapping[str, Sequence[str]] | None = None,
         qa_rate: float = 0.0,
+        policy: PolicyConfig | None = None,
     ) -> None:
         self.engine = engine
+        #: Penalties per category and severity, and the risk model (``policy.penalties``, ``.risk``).
+        self.policy = policy or PolicyConfig()
+        self.risk_model = RiskModel(self.policy.risk)
         #: Sub-labels a confirmation may carry, per category (``ReviewSettings.sub_labels``).
         self.sub_labels: Mapping[str, Sequence[str]] = dict(sub_labels or {})
         #: Share of decisions sampled for a second review (``ReviewSettings.qa_sample_rate``).
@@ -91,6 +98,7 @@ class ReviewStore(StoreReads):
             categories=settings.categories,
             sub_labels=settings.sub_labels,
             qa_rate=settings.qa_sample_rate,
+            policy=settings.policy,
         )
 
     # -- writes from the pipeline / importer -------------------------------------------------
@@ -336,11 +344,13 @@ class ReviewStore(StoreReads):
     # -- decisions ---------------------------------------------------------------------------
 
     def decide(self, item_id: int, user: str, action: str, **opts: Any) -> Item:
-        """Confirm (optionally re-categorised, with a ``sub_label``), dismiss as false positive, or
-        escalate an item (options: ``category``, ``note``, ``admin``, ``sub_label``). Reviewers
+        """Confirm (optionally re-categorised, with a ``sub_label`` and a ``penalty``, plus
+        ``ban_days`` for a ban), dismiss as false positive, or escalate an item (options:
+        ``category``, ``note``, ``admin``, ``sub_label``, ``penalty``, ``ban_days``). Reviewers
         decide open items; admins also decide escalated ones. Dismissing a high or critical item
-        needs a reason in ``note``. The decision, its audit line, the streamer-risk update and the
-        QA sample entry commit together or not at all (``decisions.decide_in``).
+        needs a reason in ``note``. The decision, its audit line, the streamer-risk update, the
+        penalty with its ban and actions, and the QA sample entry commit together or not at all
+        (``decisions.decide_in``).
         """
         with self.engine.begin() as conn:
             decisions.decide_in(conn, store=self, item_id=item_id, user=user, action=action, **_opts(opts))

@@ -330,7 +330,10 @@ def audit_page(
 
 @router.get("/risk")
 def risk_page(request: Request, user: PageUser) -> Response:
-    return page(request, "risk.html", user, risks=_store(request).streamer_risks())
+    """Streamer standings (tier, profile, sampling, override, active ban); the admin forms post to
+    ``web_governance``."""
+    store = _store(request)
+    return page(request, "risk.html", user, risks=store.risk_view(), max_tier=store.risk_model.max_tier)
 
 
 @router.get("/qa")

@@ -9,6 +9,7 @@ without a reason) re-renders the page with the message and the reviewer's note k
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ from fastapi.responses import Response
 from moderation.review import i18n, item_view
 from moderation.review.auth import Principal
 from moderation.review.i18n import _
-from moderation.review.queue_types import QueueError
+from moderation.review.queue_types import Invalid, QueueError
 from moderation.review.records import Item
 from moderation.review.store import Conflict, ReviewStore
 from moderation.review.web import CsrfChecked, PageUser, _redirect, _store, page, router
@@ -46,6 +47,18 @@ def _texts(item: Item) -> list[tuple[dict[str, Any], Any, bool]]:
     return out
 
 
+def _penalty_table(store: ReviewStore, item: Item) -> dict[str, Any]:
+    """What the page's script needs to offer the right penalties when the reviewer confirms the
+    item as another category: each category's allowed penalties, default and ban lengths, and
+    the penalties' names in the page's language."""
+    table = {}
+    for c in sorted(store.categories | {item.category}):
+        ch = store.penalty_choice(item, c)
+        table[c] = {"allowed": list(ch.allowed), "default": ch.default, "ban_days": ch.ban_days, "max": ch.max_ban_days}
+    names = {p: _(p) for p in ("none", "warn", "cut", "ban", "permanent_ban")}
+    return {"categories": table, "names": names}
+
+
 def render_item(
     request: Request,
     store: ReviewStore,
@@ -55,6 +68,7 @@ def render_item(
     status: int = 200,
     error: str | None = None,
     note: str | None = None,
+    chosen_penalty: str | None = None,
 ) -> Response:
     now = store.clock()
     notice = None
@@ -85,6 +99,10 @@ def render_item(
         markers=item_view.markers(item.record, item.t_start),
         start_at=item_view.start_at(item.record, item.t_start),
         enforcement=item_view.enforcement(item.record),
+        penalty=store.penalty_choice(item),
+        penalty_table=_penalty_table(store, item),
+        chosen_penalty=chosen_penalty,
+        penalty_steps=store.penalty_steps(item),
         context=store.context(item),
         categories=sorted(store.categories | {item.category}),
         sub_labels=store.sub_labels,
@@ -119,10 +137,14 @@ def decide(
     category: Annotated[str, Form()] = "",
     sub_label: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    penalty: Annotated[str, Form(max_length=32)] = "",
+    ban_days: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     store = _store(request)
     i18n.use(i18n.request_lang(request))
+    confirm = action == "confirm"
     try:
+        # The penalty fields go with a confirmation only; a ban's length with a ban only.
         store.decide(
             item_id,
             user.name,
@@ -131,14 +153,46 @@ def decide(
             sub_label=sub_label or None,
             note=note.strip() or None,
             admin=user.is_admin,
+            penalty=(penalty or None) if confirm else None,
+            ban_days=_days(ban_days) if confirm and penalty == "ban" else None,
         )
     except QueueError as exc:
         item = store.get(item_id)  # NotFound propagates as the 404 page
         code = 409 if isinstance(exc, Conflict) else 422
-        return render_item(request, store, item, user, status=code, error=str(exc), note=note)
+        chosen = penalty or None
+        return render_item(request, store, item, user, status=code, error=str(exc), note=note, chosen_penalty=chosen)
     nxt = store.claim_next(user.name)
     msg = _("Item #%(id)s: %(action)s recorded.", id=item_id, action=_(action))
     return _redirect(f"/items/{nxt.id}?" + urlencode({"msg": msg}) if nxt else "/?" + urlencode({"msg": msg}))
+
+
+def _days(raw: str) -> float | None:
+    if not raw.strip():
+        return None
+    try:
+        days = float(raw)
+    except ValueError:
+        raise Invalid(f"ban days must be a number, got {raw[:32]!r}") from None
+    if not math.isfinite(days):
+        raise Invalid("ban days must be a finite number")
+    return days
+
+
+@router.post("/items/{item_id}/revert-penalty", dependencies=[CsrfChecked])
+def revert_penalty(request: Request, item_id: int, user: PageUser, reason: Annotated[str, Form()] = "") -> Response:
+    """Admin: undo a confirmation's penalty (lift its ban, cancel its pending actions)."""
+    store = _store(request)
+    i18n.use(i18n.request_lang(request))
+    if not user.is_admin:
+        return render_item(
+            request, store, store.get(item_id), user, status=403, error=_("Reverting needs the admin role.")
+        )
+    try:
+        store.revert_penalty(item_id, user.name, reason)
+    except QueueError as exc:
+        code = 409 if isinstance(exc, Conflict) else 422
+        return render_item(request, store, store.get(item_id), user, status=code, error=str(exc))
+    return _redirect(f"/items/{item_id}?" + urlencode({"msg": _("Penalty reverted.")}))
 
 
 @router.post("/items/{item_id}/release", dependencies=[CsrfChecked])

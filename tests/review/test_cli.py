@@ -113,3 +113,16 @@ def test_policy_categories_from_the_command_line(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "--category '<b>Bad</b>'" in r.output
     settings, store = _open(url, None, ["drugs"])
     assert settings.categories == ("drugs",) and {"drugs", "gambling", "minors"} <= store.categories
+
+
+def test_serve_applies_the_penalties_of_a_pipeline_policy(tmp_path: Path) -> None:
+    from moderation.review.cli import _open, _policy
+
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    r = CliRunner().invoke(review_app, ["serve", "--queue", url, "--pipeline", str(tmp_path / "missing.yaml")])
+    assert r.exit_code == 2 and "--pipeline" in r.output and "pipeline not found" in r.output
+    yaml = tmp_path / "p.yaml"
+    yaml.write_text("policy:\n  penalties:\n    fallback: {allowed: [warn], default: warn}\n    max_attempts: 3\n")
+    _, store = _open(url, None, None, _policy(str(yaml)))
+    assert store.policy.penalties.max_attempts == 3
+    assert store.policy.penalties.choice("drugs", "high").allowed == ("warn",)

@@ -140,7 +140,7 @@ def _add_v2_rows(engine: sa.Engine) -> tuple[int, int]:
 def test_upgrade_from_v2_keeps_items_ids_and_audit(queue_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine = _v2_database(queue_url)
     s_id, v_id = _add_v2_rows(engine)
-    assert migrations.migrate(engine) == [3]
+    assert migrations.migrate(engine) == [3, 4]
     assert migrations.migrate(engine) == []
     with engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(sa.select(schema.items))}
@@ -189,5 +189,5 @@ def test_failed_sqlite_rebuild_leaves_version_2(tmp_path, monkeypatch) -> None: 
         names = {i["name"] for i in sa.inspect(conn).get_indexes("review_items")}
         assert "ix_review_items_tier" in names
     monkeypatch.undo()
-    assert migrations.migrate(engine) == [3]
+    assert migrations.migrate(engine) == [3, 4]
     engine.dispose()

@@ -303,8 +303,10 @@ def test_upgrade_from_v1_keeps_items_and_fills_the_new_columns(queue_url: str) -
                 " VALUES ('zed', 2, 1, 0, 0, 1.0, 1)"
             )
         )
-    assert migrations.migrate(engine) == [2, 3]
+    assert migrations.migrate(engine) == [2, 3, 4]
     with engine.connect() as conn:
         row = conn.execute(sa.select(schema.items)).one()
-    assert (row.subject, row.tier, row.trigger_term) == ("streamer", 2, None)
+        r = conn.execute(sa.select(schema.streamer_risk)).one()
+    assert (row.subject, row.tier, row.trigger_term, row.penalty) == ("streamer", 2, None, None)
+    assert (r.tier, r.points, r.changed_at, r.override_tier) == (2, 2.0, 1.0, None)  # the tier is kept
     engine.dispose()

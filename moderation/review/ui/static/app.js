@@ -7,7 +7,7 @@
   const body = document.body;
   const page = body.dataset.page;
   const csrf = body.dataset.csrf || "";
-  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) && el.type !== "radio";
   const go = (href) => { if (href) window.location.href = href; };
   const $ = (id) => document.getElementById(id);
   const click = (id) => { const el = $(id); if (el && !el.disabled) { el.click(); return true; } return false; };
@@ -151,6 +151,31 @@
     });
   }
 
+  // A ban's length matters only when the penalty is a ban; confirming as another category offers
+  // that category's penalties (the server checks them again).
+  const banDays = $("ban-days"), penalties = $("penalties"), catSel = $("category");
+  if (banDays && penalties) {
+    const sync = () => { const r = penalties.querySelector("input[name=penalty]:checked"); banDays.disabled = !r || r.value !== "ban"; };
+    penalties.addEventListener("change", sync);
+    const table = JSON.parse(penalties.dataset.table || "{}");
+    if (catSel && table.categories) catSel.addEventListener("change", () => {
+      const t = table.categories[catSel.value];
+      if (!t) return;
+      penalties.querySelectorAll("label.penalty-choice").forEach((l) => l.remove());
+      const days = banDays.closest("label");
+      t.allowed.forEach((p, i) => {
+        const l = document.createElement("label"); l.className = "penalty-choice";
+        const r = document.createElement("input"); r.type = "radio"; r.name = "penalty"; r.value = p; r.id = `penalty-${p}`;
+        r.dataset.key = String(i + 1); r.checked = p === t.default;
+        const k = document.createElement("kbd"); k.textContent = String(i + 1);
+        l.append(r, ` ${table.names[p] || p} `, k); penalties.insertBefore(l, days);
+      });
+      days.hidden = !t.allowed.includes("ban"); banDays.value = String(t.ban_days); banDays.max = String(t.max);
+      sync();
+    });
+    sync();
+  }
+
   document.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(document.activeElement)) return;
     const k = ev.key;
@@ -163,6 +188,10 @@
       if (k === "c" && click("btn-confirm")) return ev.preventDefault();
       if (k === "d" && click("btn-dismiss")) return ev.preventDefault();
       if (k === "e" && click("btn-escalate")) return ev.preventDefault();
+      if (/^[1-9]$/.test(k)) {  // pick the penalty of a confirmation
+        const r = document.querySelector(`#penalties input[data-key="${k}"]`);
+        if (r) { r.checked = true; r.dispatchEvent(new Event("change", { bubbles: true })); return ev.preventDefault(); }
+      }
       if (k === "u") { const f = $("release"); if (f) f.requestSubmit(); return; }
       if (k === "j") return go($("next") && $("next").href);
       if (k === "k") return go($("prev") && $("prev").href);
