@@ -1,6 +1,6 @@
 """Whisper batched ACROSS streams: many windows in, one CTranslate2 encode + generate call out.
 
-A per-stream loop (:class:`moderation.infer.asr.Transcriber`) pays one encoder pass and one
+A per-stream loop (faster-whisper's ``WhisperModel.transcribe`` per window) pays one encoder pass and one
 decoder loop per window. Here every window from every stream that is waiting is handled at once
 (DESIGN.md §2, §7):
 
