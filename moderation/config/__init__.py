@@ -46,10 +46,14 @@ from moderation.config.policy import (
     RiskTier,
     SignalRule,
 )
+from moderation.config.profiles import profile_names, steered, with_profile
 from moderation.config.records import RecordsConfig
 from moderation.config.viewers import AgeConfig, GiftsConfig, ReplayIndexConfig
 
 __all__ = [
+    "profile_names",
+    "steered",
+    "with_profile",
     "AgeConfig",
     "AllowList",
     "AsrConfig",

@@ -1,0 +1,54 @@
+"""Pipeline profiles for single streams: a preset chosen per stream (at publish, or by the
+streamer's risk tier) on top of the pool's own pipeline.
+
+A profile decides how a stream is sampled and judged (``sampling``, ``ocr``, ``policy`` and the
+other per-stream stages); the service settings (``live``: hooks, tokens, allow-lists,
+enforcement) stay the pool's own, so a profile can never open a stream the pool's guard refuses.
+"""
+
+from __future__ import annotations
+
+from moderation.config.pipeline import ConfigError, PipelineConfig, load_pipeline, project_root
+
+__all__ = ["profile_names", "steered", "with_profile"]
+
+
+def profile_names() -> list[str]:
+    """Names of the presets under ``pipelines/`` (what a publish may ask for), sorted."""
+    return sorted(p.stem for p in (project_root() / "pipelines").glob("*.yaml"))
+
+
+def with_profile(base: PipelineConfig, profile: str | None) -> PipelineConfig:
+    """The preset ``profile`` with ``base``'s live settings; ``base`` itself when None or its name.
+
+    Only names from :func:`profile_names` are accepted (a name, never a path: it comes from the
+    network); anything else is a :class:`ConfigError` listing the known ones.
+    """
+    if profile is None or profile == base.name:
+        return base
+    known = profile_names()
+    if profile not in known:
+        raise ConfigError(f"unknown profile {profile!r}; known profiles: {', '.join(known)}")
+    return load_pipeline(profile).model_copy(update={"live": base.live})
+
+
+def _capped(cfg: PipelineConfig, section: str, value: float) -> float:
+    field = type(getattr(cfg, section)).model_fields["fps"]
+    top = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), value)
+    return float(min(value, top))
+
+
+def steered(cfg: PipelineConfig, sampling: float) -> PipelineConfig:
+    """``cfg`` with its vision and OCR rates multiplied by ``sampling`` (capped at their maxima)."""
+    if sampling == 1.0:
+        return cfg
+    if not sampling > 0:
+        raise ConfigError(f"sampling multiplier must be positive, got {sampling!r}")
+    fps = _capped(cfg, "sampling", cfg.sampling.fps * sampling)
+    ocr = _capped(cfg, "ocr", cfg.ocr.fps * sampling)
+    return cfg.model_copy(
+        update={
+            "sampling": cfg.sampling.model_copy(update={"fps": fps}),
+            "ocr": cfg.ocr.model_copy(update={"fps": ocr}),
+        }
+    )
