@@ -51,9 +51,6 @@ from moderation.config.records import RecordsConfig
 from moderation.config.viewers import AgeConfig, GiftsConfig, ReplayIndexConfig
 
 __all__ = [
-    "profile_names",
-    "steered",
-    "with_profile",
     "AgeConfig",
     "AllowList",
     "AsrConfig",
@@ -89,8 +86,11 @@ __all__ = [
     "VisionConfig",
     "guard_config",
     "load_pipeline",
+    "profile_names",
     "project_root",
     "resolve_pipeline_path",
     "source_config",
+    "steered",
     "with_overrides",
+    "with_profile",
 ]

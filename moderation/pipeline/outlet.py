@@ -4,8 +4,8 @@ Split from :mod:`moderation.pipeline.stream` because it is the pipeline's one si
 the world and has its own failure rules: a verdict is finished in its own task (a slow clip never
 holds the fusers back); an evidence failure loses the clip, not the verdict; a sink that raises
 loses the verdict for that sink only; ``warn``/``cut`` are enforced once per violation and action
-(warn, then cut if it escalates), and the final record carries what was done (``enforcement``). Everything it survives is counted in the stream's
-:class:`~moderation.pipeline.failures.TaskFailures`.
+(warn, then cut if it escalates), and the final record carries what was done (``enforcement``).
+Everything it survives is counted in the stream's :class:`~moderation.pipeline.failures.TaskFailures`.
 
 A violation first seen open gets a *provisional* record at once (:meth:`VerdictOutlet.opened`):
 the review queue shows it, marked live, about a second after its alert instead of when it closes.

@@ -161,7 +161,7 @@ class StreamPipeline:
         #: Fed on the event loop only (gift events and every signal), so it needs no lock.
         self._gift_hub = GiftHub(GiftTracker(spec.stream_id, cfg.gifts), self.failures) if gifts else None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.steering, self.deferred = spec.steering, ()  # the standing it follows; see reconfigure
+        self.steering, self.deferred = spec.steering, tuple[str, ...]()  # its standing; see reconfigure
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
