@@ -98,7 +98,9 @@ def test_explicit_profile_is_checked_and_pinned() -> None:
     with _client(pool, gov) as client:
         r = client.post("/streams", json={"url": "rtmp://127.0.0.1/live/room1", "profile": "nope"})
         assert r.status_code == 400 and "unknown profile 'nope'" in r.text and "strict" in r.text
-        r = client.post("/hooks/publish", json={"event": "publish", "url": "rtmp://127.0.0.1/live/x", "profile": "../x"})
+        r = client.post(
+            "/hooks/publish", json={"event": "publish", "url": "rtmp://127.0.0.1/live/x", "profile": "../x"}
+        )
         assert r.status_code == 400 and "known profiles" in r.text
         r = client.post("/hooks/nginx/on_publish", data={**FORM, "profile": "nope"})
         assert r.status_code == 400 and "known profiles" in r.text
