@@ -10,6 +10,7 @@ The JSON shape of a verdict (``Verdict.to_record``) is the public contract of DE
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -223,8 +224,9 @@ class Signal:
 
 @dataclass(frozen=True)
 class Enforcement:
-    """An action taken at the origin for a verdict: what, when (Unix time), by whom (``policy``
-    for the automatic enforcement of a live verdict) and how it went (``ok`` / ``failed``)."""
+    """An action taken at the origin for a verdict: what, when (Unix time; UTC ISO-8601 in the
+    record, like ``wallclock_start``), by whom (``policy`` for the automatic enforcement of a live
+    verdict) and how it went (``ok`` / ``failed``)."""
 
     action: str
     at: float
@@ -233,7 +235,8 @@ class Enforcement:
     detail: str | None = None
 
     def to_record(self) -> dict[str, Any]:
-        rec: dict[str, Any] = {"action": self.action, "at": round(self.at, 3), "by": self.by, "result": self.result}
+        at = datetime.fromtimestamp(self.at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        rec: dict[str, Any] = {"action": self.action, "at": at, "by": self.by, "result": self.result}
         rec["ok"] = self.result == "ok"  # the review UI's reading of it
         if self.detail:
             rec["detail"] = self.detail
