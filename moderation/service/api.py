@@ -226,11 +226,9 @@ def create_app(
         when the governance source fails and hooks fail closed (else it starts unsteered)."""
         checked_profile(profile)
         try:
-            return await publish_steering(governance, spec.stream_id, profile)
+            return await publish_steering(governance, spec.stream_id, profile, refuse_banned=refuse_banned)
         except Banned:
-            if refuse_banned:
-                raise
-            return await publish_steering(None, spec.stream_id, profile)
+            raise
         except Exception as exc:
             log.error("governance source failed for %s: %s: %s", spec.stream_id, type(exc).__name__, exc)
             if live.hooks_fail_closed:

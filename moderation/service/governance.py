@@ -80,16 +80,22 @@ def steering_of(standing: Standing, profile: str | None = None) -> Steering:
 
 
 async def publish_steering(
-    source: GovernanceSource | None, streamer: str, profile: str | None, now: float | None = None
+    source: GovernanceSource | None,
+    streamer: str,
+    profile: str | None,
+    now: float | None = None,
+    *,
+    refuse_banned: bool = True,
 ) -> Steering | None:
-    """How a stream published now starts: raises :class:`Banned` for an active ban; None when
-    there is neither a source nor a requested profile (the pool's pipeline as is). The source's
-    own errors propagate (the caller decides whether to fail open or closed)."""
+    """How a stream published now starts: raises :class:`Banned` for an active ban (unless
+    ``refuse_banned`` is False: an operator watching a banned streamer); None when there is
+    neither a source nor a requested profile (the pool's pipeline as is). The source's own errors
+    propagate (the caller decides whether to fail open or closed)."""
     if source is None:
         return Steering(profile, pinned=True) if profile is not None else None
     at = time.time() if now is None else now
     standing = await asyncio.to_thread(source.standing, streamer, at)
-    if standing.ban is not None and standing.ban.active(at):
+    if refuse_banned and standing.ban is not None and standing.ban.active(at):
         raise Banned(standing.ban)
     return steering_of(standing, profile)
 

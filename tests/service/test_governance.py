@@ -71,6 +71,7 @@ def _client(pool: SteeredPool, gov: MemoryGovernance | None, cfg: PipelineConfig
 
 def test_banned_streamer_is_refused_at_publish_with_the_reason() -> None:
     pool, gov = SteeredPool(), MemoryGovernance()
+    gov.set_standing("room1", tier=3, profile="strict", sampling=3.0)
     gov.ban("room1", time.time() + 3600, "gambling ads, third strike")
     with _client(pool, gov) as client:
         r = client.post("/hooks/nginx/on_publish", data=FORM)
@@ -80,6 +81,12 @@ def test_banned_streamer_is_refused_at_publish_with_the_reason() -> None:
         assert pool.streams == {}  # nothing started
         # An operator may still watch the streamer (the ban governs publishing, not watching).
         assert client.post("/streams", json={"url": "rtmp://127.0.0.1/live/room1"}).status_code == 201
+    assert pool.streams["room1"].steering == Steering("strict", 3.0, 3, gov.standing("room1", 0).changed_at)
+    # A restarted service (a new app and pool) reads the same ban from the source.
+    pool = SteeredPool()
+    with _client(pool, gov) as client:
+        assert client.post("/hooks/nginx/on_publish", data=FORM).status_code == 403
+    assert pool.streams == {}
 
 
 def test_expired_ban_lets_the_publish_through_with_the_standing() -> None:
