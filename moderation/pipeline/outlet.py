@@ -166,7 +166,8 @@ class VerdictOutlet:
             return
         if not self._acted.first((v.category, v.action), v.start, v.end):
             return
-        task = asyncio.ensure_future(self._enforce(self.stamp(v) if v.wallclock_start is None else v))
+        vid = None if v.violation_id is not None else self._ids.open(v)[0]  # open: its live item's id
+        task = asyncio.ensure_future(self._enforce(self.stamp(v) if v.wallclock_start is None else v, vid))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         self._taken.append((v.category, v.start, v.end, task))
@@ -180,7 +181,7 @@ class VerdictOutlet:
         done = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if isinstance(r, Enforcement)]
         return max(done, key=lambda e: e.at) if done else None
 
-    async def _enforce(self, v: Verdict) -> Enforcement | None:
+    async def _enforce(self, v: Verdict, open_id: str | None = None) -> Enforcement | None:
         assert self.enforcer is not None
         try:
             res = await self.enforcer.enforce(v, Target(self.spec.stream_id, self.spec.app, self.spec.name))
@@ -190,4 +191,17 @@ class VerdictOutlet:
         if res is None:
             return None
         self.enforced[(res.action, res.outcome)] += 1
-        return Enforcement(res.action, time.time(), "policy", res.outcome, res.detail)
+        taken = Enforcement(res.action, time.time(), "policy", res.outcome, res.detail)
+        earlier = self._provisional.get(open_id or "")
+        if open_id is not None and earlier is not None:  # still live: its queue item shows the action now
+            update = replace(v, violation_id=open_id, provisional=True, enforcement=taken)
+            task = asyncio.ensure_future(self._after(earlier, self._provisional_write(update)))
+            self._tasks.add(task)
+            self._provisional[open_id] = task  # the final write waits for this one in turn
+            task.add_done_callback(self._tasks.discard)
+        return taken
+
+    @staticmethod
+    async def _after(first: asyncio.Task[None], then: Coroutine[Any, Any, None]) -> None:
+        await asyncio.gather(first, return_exceptions=True)
+        await then

@@ -8,6 +8,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from moderation.messages import Verdict
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.failures import TaskFailures
 from moderation.pipeline.outlet import VerdictOutlet
+from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import StreamSpec
 
 CALLS: list[str] = []
@@ -57,7 +59,7 @@ class Records:
         pass
 
 
-def _outlet(sink: Records, control_url: str) -> VerdictOutlet:
+def _outlet(sink: VerdictSink, control_url: str) -> VerdictOutlet:
     return VerdictOutlet(
         StreamSpec.from_url("rtmp://127.0.0.1/live/s1", "s1"),
         [sink],
@@ -113,3 +115,52 @@ def test_closed_verdict_is_enforced_before_it_is_written_and_a_failure_recorded(
     (rec,) = sink.records
     assert rec["enforcement"]["result"] == "failed" and rec["enforcement"]["ok"] is False
     assert "detail" in rec["enforcement"] and outlet.enforced[("cut", "failed")] == 1
+
+
+class LiveRecords(Records):
+    takes_provisional = True
+
+
+def test_live_item_is_rewritten_with_its_enforcement_before_the_final_record(control: str) -> None:
+    sink = LiveRecords()
+    outlet = _outlet(sink, control)
+
+    async def go() -> None:
+        v = _v(3.0, 3.5, "cut")
+        outlet.opened(v)  # as the pipeline does for an open violation: live item, then enforce
+        outlet.maybe_enforce(v)
+        await asyncio.sleep(0.5)
+        outlet.emit([_v(2.5, 5.0, "cut")])
+        await outlet.drain()
+
+    asyncio.run(go())
+    shape = [(r.get("provisional", False), r.get("enforcement", {}).get("result")) for r in sink.records]
+    assert shape == [(True, None), (True, "ok"), (False, "ok")]
+    assert len({r["violation_id"] for r in sink.records}) == 1 and CALLS == ["/control/drop/publisher?app=live&name=s1"]
+
+
+def test_review_queue_item_shows_the_action_and_its_enforcement(control: str, tmp_path: Path) -> None:
+    from moderation.review.sink import ReviewSink
+
+    sink = ReviewSink(f"sqlite:///{tmp_path / 'q.db'}")
+    outlet = _outlet(sink, control)
+
+    async def go() -> list[dict[str, Any]]:
+        v = _v(3.0, 3.5, "cut")
+        outlet.opened(v)
+        outlet.maybe_enforce(v)
+        await asyncio.sleep(0.5)
+        await outlet.drain()
+        live = [it.record for it in sink.store.list_items()]  # still open: the live item shows the cut
+        outlet.emit([_v(2.5, 5.0, "cut")])
+        await outlet.drain()
+        return live
+
+    try:
+        (live,) = asyncio.run(go())
+        assert live.get("provisional") and live["enforcement"]["result"] == "ok"
+        (item,) = sink.store.list_items()
+        assert item.record["action"] == "cut" and not item.record.get("provisional")
+        assert (item.record["enforcement"]["by"], item.record["enforcement"]["action"]) == ("policy", "cut")
+    finally:
+        sink.close()
