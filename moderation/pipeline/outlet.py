@@ -10,9 +10,10 @@ Everything it survives is counted in the stream's :class:`~moderation.pipeline.f
 A violation first seen open gets a *provisional* record at once (:meth:`VerdictOutlet.opened`):
 the review queue shows it, marked live, about a second after its alert instead of when it closes.
 When that violation is then enforced (warn/cut while open), its live item is rewritten once with
-the ``enforcement``. Its final verdict carries the same ``violation_id`` (:class:`~moderation.pipeline.alerts.ViolationIds`),
-so the queue updates that item in place. Only sinks that say so (``takes_provisional``) get
-provisional records: a JSONL report is one final line per verdict.
+the ``enforcement``. Its final verdict carries the same ``violation_id``
+(:class:`~moderation.pipeline.alerts.ViolationIds`), so the queue updates that item in place.
+Only sinks that say so (``takes_provisional``) get provisional records: a JSONL report is one
+final line per verdict.
 """
 
 from __future__ import annotations
