@@ -1,16 +1,21 @@
 """Pipeline profiles for single streams: a preset chosen per stream (at publish, or by the
 streamer's risk tier) on top of the pool's own pipeline.
 
-A profile decides how a stream is sampled and judged (``sampling``, ``ocr``, ``policy`` and the
-other per-stream stages); the service settings (``live``: hooks, tokens, allow-lists,
-enforcement) stay the pool's own, so a profile can never open a stream the pool's guard refuses.
+A profile decides how a stream is sampled and judged (``sampling``, ``ocr``, ``policy``, the vision
+score thresholds and the other per-stream stages). What belongs to the pool stays the pool's:
+the service settings (``live``: hooks, tokens, allow-lists, enforcement), so a profile can never
+open a stream the pool's guard refuses; and the models behind its shared batchers (``asr``,
+``batching``, which vision models run, the synthetic classifiers), which every stream shares.
 """
 
 from __future__ import annotations
 
 from moderation.config.pipeline import ConfigError, PipelineConfig, load_pipeline, project_root
 
-__all__ = ["profile_names", "steered", "with_profile"]
+__all__ = ["MODEL_SIDE_VISION", "profile_names", "steered", "with_profile"]
+
+#: Vision settings of the shared batchers (which models run, how they batch): the pool's, always.
+MODEL_SIDE_VISION = ("enabled", "nudenet", "open_nsfw", "batch_size")
 
 
 def profile_names() -> list[str]:
@@ -29,7 +34,17 @@ def with_profile(base: PipelineConfig, profile: str | None) -> PipelineConfig:
     known = profile_names()
     if profile not in known:
         raise ConfigError(f"unknown profile {profile!r}; known profiles: {', '.join(known)}")
-    return load_pipeline(profile).model_copy(update={"live": base.live})
+    cfg = load_pipeline(profile)
+    models = {name: getattr(base.vision, name) for name in MODEL_SIDE_VISION}
+    return cfg.model_copy(
+        update={
+            "live": base.live,
+            "asr": base.asr,
+            "batching": base.batching,
+            "vision": cfg.vision.model_copy(update=models),
+            "synthetic": cfg.synthetic.model_copy(update={"classifiers": base.synthetic.classifiers}),
+        }
+    )
 
 
 def _capped(cfg: PipelineConfig, section: str, value: float) -> float:

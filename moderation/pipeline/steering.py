@@ -6,14 +6,16 @@ What changes live, on the running :class:`~moderation.pipeline.stream.StreamPipe
 
 * the **vision sampling rate** — the source's frame sampler is re-timed (next frame on);
 * the **OCR rate** — the stream's OCR gate is re-timed;
+* the **vision score thresholds** (what NudeNet / open_nsfw score counts as a signal);
 * the **policy** (thresholds, severities, actions) of both fusers, when the new profile's
   categories have the same windows, k-of-n and suppression as the old (then the evidence they
   hold is still the right look-back); otherwise the policy waits for the next publish.
 
 Everything else a profile sets per stream (QR, synthetic loop, chat, gifts, the OCR gate's
 thresholds…) is built into the stream's stages when it starts, so it applies at the next
-publish; the status lists those sections in ``deferred``. Model settings (``vision``, ``asr``,
-``batching``) belong to the pool's shared batchers and follow the pool's pipeline, not a profile.
+publish; the status lists those sections in ``deferred``. The models themselves (the ASR model,
+which vision models run, batching) belong to the pool's shared batchers and are the pool's for
+every stream (:func:`moderation.config.with_profile`).
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ def apply(pipe: StreamPipeline, steering: Steering, cfg: PipelineConfig) -> tupl
     """Re-steer ``pipe`` (on its event loop) to ``cfg`` (from :func:`stream_config`); returns the
     sections that could not change live and apply at the next publish."""
     pipe.ingest.set_fps(cfg.sampling.fps)
-    gate = pipe._frame_an.ocr_gate
-    gate.retime(cfg.ocr.fps)
+    frames = pipe._frame_an
+    frames.ocr_gate.retime(cfg.ocr.fps)
+    # Vision score thresholds are read per batch; which models run is the pool's (never differs).
+    frames.cfg = frames.cfg.model_copy(update={"vision": cfg.vision})
     started = pipe.cfg
     deferred = [s for s in PER_STREAM if _differs(started, cfg, s) and s != "ocr"]
     if started.ocr.model_copy(update={"fps": cfg.ocr.fps}) != cfg.ocr:

@@ -31,6 +31,15 @@ def test_stream_config_profile_sampling_and_live_settings() -> None:
     strict = stream_config(CFG, Steering("strict", 2.0))
     assert (strict.sampling.fps, strict.ocr.fps) == (4.0, 2.0)  # strict's 2 and 1 fps, doubled
     assert strict.policy == load_pipeline("strict").policy and strict.live == CFG.live  # the pool's live settings
+    # the profile's score thresholds; the pool's models (its shared batchers)
+    assert strict.vision.nudenet_min_score == 0.4 and strict.vision.enabled == CFG.vision.enabled
+    assert strict.asr == CFG.asr and strict.batching == CFG.batching
+    assert (
+        stream_config(
+            CFG.model_copy(update={"asr": CFG.asr.model_copy(update={"enabled": False})}), Steering("strict")
+        ).asr.enabled
+        is False
+    )
     capped = stream_config(CFG, Steering(None, 100.0))
     assert (capped.sampling.fps, capped.ocr.fps) == (60.0, 10.0)
     with pytest.raises(ConfigError, match=r"unknown profile '\.\./etc'.*known profiles: .*strict"):
@@ -64,6 +73,7 @@ def test_running_stream_resampled_and_retuned_without_restart(clip: Path) -> Non
         assert new is not None and new.state == "live"
         pipe = pool.pipeline("room")
         assert pipe is not None and pipe.fuser.policy == load_pipeline("strict").policy  # swapped live
+        assert pipe._frame_an.cfg.vision.nudenet_min_score == 0.4  # strict's vision thresholds, live
         (end,) = await pool.wait_all()
         assert await pool.reconfigure("room", Steering()) is None  # ended: nothing to steer
         await pool.close()
