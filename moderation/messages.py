@@ -10,6 +10,7 @@ The JSON shape of a verdict (``Verdict.to_record``) is the public contract of DE
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -224,6 +225,27 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class Enforcement:
+    """An action taken at the origin for a verdict: what, when (Unix time; UTC ISO-8601 in the
+    record, like ``wallclock_start``), by whom (``policy`` for the automatic enforcement of a live
+    verdict) and how it went (``ok`` / ``failed``)."""
+
+    action: str
+    at: float
+    by: str
+    result: str
+    detail: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        at = datetime.fromtimestamp(self.at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        rec: dict[str, Any] = {"action": self.action, "at": at, "by": self.by, "result": self.result}
+        rec["ok"] = self.result == "ok"  # the review UI's reading of it
+        if self.detail:
+            rec["detail"] = self.detail
+        return rec
+
+
+@dataclass(frozen=True)
 class Verdict:
     """A fused decision: one category violated over ``[start, end]`` of one stream."""
 
@@ -255,6 +277,8 @@ class Verdict:
     #: A live violation still going on: written to the review queue at its alert so reviewers see
     #: it at once, and replaced (same ``violation_id``) by the final verdict when it closes.
     provisional: bool = False
+    #: The enforcement taken for this violation so far (None: none taken, or none asked for).
+    enforcement: Enforcement | None = None
 
     def __post_init__(self) -> None:
         if self.provisional and not self.violation_id:
@@ -264,8 +288,9 @@ class Verdict:
     def to_record(self) -> dict[str, Any]:
         """The JSONL / review-queue record of DESIGN.md §4.2.
 
-        ``clip_gaps`` (with ``clip_start``), ``clip_error``, ``violation_id`` and ``provisional``
-        appear only when set, so a record without them reads as before. ``subject`` is always
+        ``clip_gaps`` (with ``clip_start``), ``clip_error``, ``violation_id``, ``provisional``,
+        and ``enforcement`` (once taken) appear only when set (``action`` always), so
+        a record without them reads as before. ``subject`` is always
         written: the streamer of ``stream`` unless the verdict names another.
         """
         subject = self.subject or Subject("streamer", self.stream)
@@ -293,4 +318,7 @@ class Verdict:
             rec["violation_id"] = self.violation_id
         if self.provisional:
             rec["provisional"] = True
+        rec["action"] = self.action  # the policy's suggested action: review, warn or cut
+        if self.enforcement is not None:
+            rec["enforcement"] = self.enforcement.to_record()
         return rec

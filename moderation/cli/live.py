@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from moderation.config import PipelineConfig
     from moderation.messages import Verdict
     from moderation.pipeline.status import StreamSpec, StreamStatus
+    from moderation.policy.governance import GovernanceSource
 
 AllowNet = Annotated[
     list[str] | None,
@@ -219,6 +220,20 @@ async def _watch(
                 err.print(f"closing {name} failed: {exc}", highlight=False, soft_wrap=True)
 
 
+def governance_source(queue: str | None) -> GovernanceSource | None:
+    """The governance source ``serve`` hands the pool: bans, standings and pending actions, read
+    from the review store at ``queue`` (None without ``--queue``: no bans, no tiers, no actions).
+
+    This is the one place the review store's implementation of
+    :class:`moderation.policy.governance.GovernanceSource` is wired in (the pool never imports the
+    review package); until the store provides one, none is used.
+    """
+    if queue is None:
+        return None
+    # Wire the review store's GovernanceSource over ``queue`` here (moderation/review implements it).
+    return None
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address the control API listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the control API.")] = 8090,
@@ -258,7 +273,8 @@ def serve(
         from moderation.review.sink import ReviewSink
 
         sinks: list[VerdictSink] = ([JsonlSink(out)] if out else []) + ([ReviewSink(queue)] if queue else [])
-        uvicorn.run(create_app(LocalPool(cfg, sinks=sinks, clips_dir=clips), cfg), host=host, port=port)
+        app = create_app(LocalPool(cfg, sinks=sinks, clips_dir=clips), cfg, governance=governance_source(queue))
+        uvicorn.run(app, host=host, port=port)
         return
     from moderation.cluster.managed_pool import ManagedPool
     from moderation.config import ClusterConfig
@@ -268,6 +284,7 @@ def serve(
     pool = ManagedPool(cluster, cfg, clips_dir=str(clips) if clips else None, report=str(out) if out else None)
     pool.start(address)
     try:
-        uvicorn.run(create_app(pool, cfg), host=host, port=port)  # with --checkpoint, streams outlive it
+        app = create_app(pool, cfg, governance=governance_source(queue))
+        uvicorn.run(app, host=host, port=port)  # with --checkpoint, streams outlive it
     finally:
         pool.shutdown()  # in memory: streams, batchers and manager stop with the service

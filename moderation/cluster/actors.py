@@ -37,7 +37,7 @@ from moderation.pipeline.clients import BatchFamily, Family, Transcript, build_f
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.metrics import StreamMetrics
 from moderation.pipeline.sinks import JsonlSink, VerdictSink
-from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
 from moderation.pipeline.stream import StreamPipeline
 from moderation.review.sink import ReviewSink
 from moderation.signals.synthetic import FrameScores
@@ -149,6 +149,12 @@ class StreamWorker:
     async def status(self) -> StreamStatus:
         self._ensure_started()
         return self.pipeline.status()
+
+    async def reconfigure(self, steering: Steering, cfg: PipelineConfig) -> StreamStatus:
+        """Re-steer the running pipeline (on this actor's loop, where the pipeline runs)."""
+        self.pipeline.reconfigure(steering, cfg)
+        return self.pipeline.status()
+
 
     async def metrics(self, recent: bool = True) -> StreamMetrics:
         """The stream's counters; ``recent=False`` leaves out the recent latencies (a pool's scrape)."""

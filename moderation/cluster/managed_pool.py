@@ -1,6 +1,6 @@
 """The control API's pool on Ray: every stream goes through the stream manager (one control plane).
 
-:class:`ManagedPool` has the async ``add/remove/list_streams/status/metrics`` interface of
+:class:`ManagedPool` has the async ``add/remove/reconfigure/list_streams/status/metrics`` interface of
 :class:`moderation.pipeline.pool.LocalPool`, so :func:`moderation.service.api.create_app` serves
 either unchanged; but streams are owned by the :class:`~moderation.cluster.manager.StreamManager`
 (placement, co-located batchers, restarts with backoff, node moves), not by the service process.
@@ -27,7 +27,7 @@ from moderation.cluster.placement import ACTIVE, Assignment, StreamRequest
 from moderation.config import ClusterConfig, PipelineConfig, load_pipeline
 from moderation.pipeline.pool import DuplicateStream, PoolFull
 from moderation.pipeline.pool_metrics import render_pool
-from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
 
 __all__ = ["DuplicateStream", "ManagedPool", "PoolFull"]
 
@@ -105,12 +105,20 @@ class ManagedPool:
             report=self.report,
             chat=spec.chat,
             gifts=spec.gifts,
+            app=spec.app,
+            name=spec.name,
+            steering=spec.steering,
         )
         a: Assignment = await self.mgr.add_stream.remote(req)
         if a.state == "pending" and a.last_error == _NO_SLOT:
             await self.mgr.remove_stream.remote(spec.stream_id)
             raise PoolFull(f"no node has a free stream slot for {spec.stream_id!r}")
         return self._placeholder(a)  # at once: a publish hook waits on this, and its worker is only starting
+
+    async def reconfigure(self, stream_id: str, steering: Steering) -> StreamStatus | None:
+        """Re-steer a stream through the manager (kept across restarts, applied live to its worker)."""
+        st: StreamStatus | None = await self.mgr.reconfigure.remote(stream_id, steering)
+        return st if st is not None else await self.status(stream_id)
 
     async def remove(self, stream_id: str, timeout: float = 15.0) -> StreamStatus | None:
         last = await self.status(stream_id)

@@ -74,7 +74,8 @@ from moderation.config import ClusterConfig, PipelineConfig, load_pipeline
 from moderation.config.cluster import MANAGER_NAME
 from moderation.pipeline.metrics import StreamMetrics
 from moderation.pipeline.pool_metrics import PoolMetrics, PoolSnapshot
-from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.pipeline.status import Steering, StreamStatus
+from moderation.pipeline.steering import follow, stream_config
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,26 @@ class StreamManager:
             self._final_metrics(handle, before)
             ray.kill(handle, no_restart=True)
         return self._state[stream_id]
+
+    def reconfigure(self, stream_id: str, steering: Steering) -> StreamStatus | None:
+        """Re-steer a stream: kept in its request (a restarted or moved worker starts with it) and
+        applied live to its worker (:mod:`moderation.pipeline.steering`); None when not active."""
+        with self._lock:
+            a = self._state.get(stream_id)
+            if a is None or a.state not in ACTIVE:
+                return None
+            a = replace(a, request=replace(a.request, steering=follow(a.request.steering, steering)))
+            self._put(a)
+            handle = self._handles.get(stream_id)
+        if handle is None:  # pending: its worker starts with the new steering
+            return None
+        cfg = stream_config(self._pipeline(a.request.pipeline), a.request.steering)
+        try:
+            st: StreamStatus = ray.get(handle.reconfigure.remote(a.request.steering, cfg), timeout=STATUS_WAIT_S)
+            return st
+        except Exception as exc:  # busy or gone: its request holds the steering for its next start
+            log.warning("%s: live re-steer failed: %s", stream_id, exc)
+        return self.status(stream_id)
 
     def assignments(self) -> dict[str, Assignment]:
         with self._lock:
@@ -336,8 +357,9 @@ class StreamManager:
         moves = a.moves + (a.node_id is not None and a.node_id != node)
         a = replace(a, state="running", node_id=node, moves=moves, generation=a.generation + 1, started_at=time.time())
         self._put(a)  # write-ahead: a restarted manager looks for this worker by name
-        cfg = self._pipeline(a.request.pipeline)
+        r = a.request
         try:
+            cfg = stream_config(self._pipeline(r.pipeline), r.steering)  # the standing's profile and sampling
             batchers = self._node_batchers(node)
             opts: dict[str, Any] = {
                 "name": worker_name(self.s.name, a),
@@ -350,13 +372,10 @@ class StreamManager:
             }
             if offers(node, resources.STREAM_SLOTS):
                 opts["resources"] = {resources.STREAM_SLOTS: 1}
-            r = a.request
-            spec = replace(
-                StreamSpec.from_url(r.url, r.stream_id), timeline_origin=r.timeline_origin, chat=r.chat, gifts=r.gifts
-            )
             cls: Any = ray.remote(StreamWorker)
+            queue = r.queue_url or self.s.queue_url
             handle = cls.options(**opts).remote(
-                spec, cfg, batchers, clips_dir=r.clips_dir, report=r.report, queue_url=r.queue_url or self.s.queue_url
+                r.spec(), cfg, batchers, clips_dir=r.clips_dir, report=r.report, queue_url=queue
             )
             handle.start.remote()
         except Exception as exc:

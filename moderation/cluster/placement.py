@@ -19,11 +19,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from moderation.cluster import resources
+from moderation.pipeline.status import Steering, StreamSpec
 
 AssignmentState = Literal["pending", "running", "ended", "failed", "stopped"]
 ACTIVE: tuple[AssignmentState, ...] = ("pending", "running")
@@ -43,6 +44,22 @@ class StreamRequest:
     timeline_origin: float | None = None  # unix time of media t=0; fixed on add, kept across moves/restarts
     chat: str | None = None  # the stream's own chat feed (else live.chat_source)
     gifts: str | None = None  # the stream's own gift feed (else live.gift_source)
+    app: str | None = None  # where it is published at the origin (a cut drops app/name)
+    name: str | None = None
+    steering: Steering | None = None  # profile, sampling and tier; updated when the standing changes
+
+    def spec(self) -> StreamSpec:
+        """What its worker follows (origin app/name from the request, else from an rtmp URL)."""
+        base = StreamSpec.from_url(self.url, self.stream_id)
+        return replace(
+            base,
+            app=self.app or base.app,
+            name=self.name or base.name,
+            timeline_origin=self.timeline_origin,
+            chat=self.chat,
+            gifts=self.gifts,
+            steering=self.steering,
+        )
 
 
 @dataclass(frozen=True)
@@ -144,7 +161,10 @@ class Checkpoint:
         out = {}
         for (data,) in rows:
             d = json.loads(data)
-            a = Assignment(**{**d, "request": StreamRequest(**d["request"])})
+            req = d["request"]
+            steer = req.get("steering")
+            req = {**req, "steering": Steering(**steer) if isinstance(steer, dict) else None}
+            a = Assignment(**{**d, "request": StreamRequest(**req)})
             out[a.stream_id] = a
         return out
 

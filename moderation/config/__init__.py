@@ -49,6 +49,7 @@ from moderation.config.policy import (
     RiskTier,
     SignalRule,
 )
+from moderation.config.profiles import profile_names, steered, with_profile
 from moderation.config.records import RecordsConfig
 from moderation.config.viewers import AgeConfig, GiftsConfig, ReplayIndexConfig
 
@@ -91,8 +92,11 @@ __all__ = [
     "VisionConfig",
     "guard_config",
     "load_pipeline",
+    "profile_names",
     "project_root",
     "resolve_pipeline_path",
     "source_config",
+    "steered",
     "with_overrides",
+    "with_profile",
 ]

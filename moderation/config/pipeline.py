@@ -155,6 +155,13 @@ class LiveConfig(StreamOpenConfig, AllowList):
         (), description="CIDRs publish hooks may come from (the origin's addresses); empty = any address."
     )
     enforcement: EnforcementConfig = Field(default_factory=EnforcementConfig, description="warn / cut at the origin.")
+    governance_poll_s: float = Field(
+        3.0,
+        gt=0,
+        le=300,
+        description="How often serve asks the governance source (the review store) for changed standings "
+        "and pending warn/cut actions; a tier change reaches running streams within about this.",
+    )
 
     @field_validator("hook_allow_from")
     @classmethod

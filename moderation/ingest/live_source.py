@@ -116,6 +116,12 @@ class LiveSource:
         """Stop at the next packet or backoff wait (then Ended 'closed' is yielded)."""
         self._stop.set()
 
+    def set_fps(self, fps: float) -> None:
+        """Sample frames at ``fps`` from the next one on (thread-safe enough: one attribute swap
+        the reading thread sees at its next frame); later reconnects keep the new rate."""
+        self.config = self.config.model_copy(update={"fps": float(fps)})
+        self._sampler.retime(fps)
+
     def wall_at(self, t: float) -> datetime:
         """Estimated UTC time at which timeline time ``t`` arrived (linear from the newest packet)."""
         return self._wall_last - timedelta(seconds=self._t_last - t)

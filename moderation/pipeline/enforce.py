@@ -23,6 +23,7 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from moderation.config import EnforcementConfig
 from moderation.messages import Verdict
@@ -63,6 +64,10 @@ class Enforcer:
             return int(resp.status), resp.read(4096).decode("utf-8", "replace").strip()
 
     def cut(self, verdict: Verdict, target: Target) -> EnforcementResult:
+        del verdict  # the drop names the publisher only; the verdict is logged by the caller
+        return self._drop(target)
+
+    def _drop(self, target: Target) -> EnforcementResult:
         if not self.cfg.control_url:
             return EnforcementResult("cut", False, "no enforcement.control_url configured")
         if not target.app or not target.name:
@@ -73,15 +78,12 @@ class Enforcer:
         return EnforcementResult("cut", 200 <= status < 300, f"GET {url} -> {status} {body[:80]}", status)
 
     def warn(self, verdict: Verdict, target: Target) -> EnforcementResult:
+        return self._post_warn(target, {"verdict": verdict.to_record()})
+
+    def _post_warn(self, target: Target, about: dict[str, Any]) -> EnforcementResult:
         if not self.cfg.warn_webhook:
             return EnforcementResult("warn", False, "no enforcement.warn_webhook configured")
-        payload = {
-            "action": "warn",
-            "stream": target.stream,
-            "app": target.app,
-            "name": target.name,
-            "verdict": verdict.to_record(),
-        }
+        payload = {"action": "warn", "stream": target.stream, "app": target.app, "name": target.name, **about}
         req = urllib.request.Request(
             self.cfg.warn_webhook,
             data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
@@ -108,6 +110,26 @@ class Enforcer:
             log.warning("enforced %s on %s: %s; verdict %s", action, target.stream, result.detail, record)
         else:
             log.error("enforcement %s on %s FAILED: %s; verdict %s", action, target.stream, result.detail, record)
+        return result
+
+    def order(self, action: str, target: Target, reason: str, ref: dict[str, Any]) -> EnforcementResult:
+        """Carry out a ``warn``/``cut`` a reviewer decided (a pending action of the governance
+        source; no verdict at hand): the same origin calls, whether or not ``enabled`` lets live
+        verdicts enforce themselves. Never raises; counted like the others."""
+        try:
+            if action == "cut":
+                result = self._drop(target)
+            elif action == "warn":
+                result = self._post_warn(target, {"reason": reason, **ref})
+            else:
+                result = EnforcementResult(action, False, f"unknown action {action!r}")
+        except urllib.error.HTTPError as exc:
+            result = EnforcementResult(action, False, f"HTTP {exc.code}: {exc.reason}", exc.code)
+        except Exception as exc:  # origin down, timeout, bad URL
+            result = EnforcementResult(action, False, f"{type(exc).__name__}: {exc}")
+        self.counts[(result.action, result.outcome)] += 1
+        level = logging.WARNING if result.ok else logging.ERROR
+        log.log(level, "ordered %s on %s: %s (%s): %s", action, target.stream, result.outcome, reason, result.detail)
         return result
 
     async def enforce(self, verdict: Verdict, target: Target) -> EnforcementResult | None:

@@ -4,28 +4,31 @@ Split from :mod:`moderation.pipeline.stream` because it is the pipeline's one si
 the world and has its own failure rules: a verdict is finished in its own task (a slow clip never
 holds the fusers back); an evidence failure loses the clip, not the verdict; a sink that raises
 loses the verdict for that sink only; ``warn``/``cut`` are enforced once per violation and action
-(warn, then cut if it escalates). Everything it survives is counted in the stream's
-:class:`~moderation.pipeline.failures.TaskFailures`.
+(warn, then cut if it escalates), and the final record carries what was done (``enforcement``).
+Everything it survives is counted in the stream's :class:`~moderation.pipeline.failures.TaskFailures`.
 
 A violation first seen open gets a *provisional* record at once (:meth:`VerdictOutlet.opened`):
 the review queue shows it, marked live, about a second after its alert instead of when it closes.
-Its final verdict carries the same ``violation_id`` (:class:`~moderation.pipeline.alerts.ViolationIds`),
-so the queue updates that item in place. Only sinks that say so (``takes_provisional``) get
-provisional records: a JSONL report is one final line per verdict.
+When that violation is then enforced (warn/cut while open), its live item is rewritten once with
+the ``enforcement``. Its final verdict carries the same ``violation_id``
+(:class:`~moderation.pipeline.alerts.ViolationIds`), so the queue updates that item in place.
+Only sinks that say so (``takes_provisional``) get provisional records: a JSONL report is one
+final line per verdict.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from moderation.evidence.writer import EvidenceWriter
-from moderation.messages import Verdict
+from moderation.messages import Enforcement, Verdict
 from moderation.pipeline.alerts import ViolationIds, ViolationLog
 from moderation.pipeline.enforce import Enforcer, Target
 from moderation.pipeline.failures import TaskFailures
@@ -72,7 +75,10 @@ class VerdictOutlet:
         self.enforced: Counter[tuple[str, str]] = Counter()  # (action, outcome)
         self._acted = ViolationLog(gap_for)  # violations enforced, by (category, action)
         self._ids = ViolationIds(gap_for)  # one id per violation: its provisional and final records
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._gap_for = gap_for
+        #: enforcements asked for, as (category, start, end, task): the final record carries the result
+        self._taken: deque[tuple[str, float, float, asyncio.Task[Enforcement | None]]] = deque(maxlen=256)
         # provisional writes in flight, by violation id: the final write waits for its own, so a
         # slow provisional write never lands over the final record
         self._provisional: dict[str, asyncio.Task[None]] = {}
@@ -145,13 +151,17 @@ class VerdictOutlet:
         pending = self._provisional.pop(v.violation_id or "", None)
         if pending is not None:
             await asyncio.gather(pending, return_exceptions=True)
+        # Enforced before it is written, so the record (queue, JSONL) says what was done about it.
+        self.maybe_enforce(v)
+        taken = await self.taken(v)
+        if taken is not None:
+            v = replace(v, enforcement=taken)
         for sink in self.sinks:
             await self._write(sink, v)
         self._notify(VerdictWritten(self.spec.stream_id, v, self._wall_at(v.end), datetime.now(UTC)))
         self.verdicts.append(v)
         del self.verdicts[:-KEEP]
         self.count += 1
-        self.maybe_enforce(v)
 
     def maybe_enforce(self, v: Verdict) -> None:
         """Enforce ``v.action`` once per violation and action (warn, then cut if it escalates)."""
@@ -159,14 +169,42 @@ class VerdictOutlet:
             return
         if not self._acted.first((v.category, v.action), v.start, v.end):
             return
-        self._spawn(self._enforce(self.stamp(v) if v.wallclock_start is None else v))
+        vid = None if v.violation_id is not None else self._ids.open(v)[0]  # open: its live item's id
+        task = asyncio.ensure_future(self._enforce(self.stamp(v) if v.wallclock_start is None else v, vid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._taken.append((v.category, v.start, v.end, task))
 
-    async def _enforce(self, v: Verdict) -> None:
+    async def taken(self, v: Verdict) -> Enforcement | None:
+        """The latest enforcement of ``v``'s violation (waiting for one still in flight)."""
+        gap = self._gap_for(v.category)
+        tasks = [t for c, a, b, t in self._taken if c == v.category and v.start <= b + gap and v.end >= a - gap]
+        if not tasks:
+            return None
+        done = [r for r in await asyncio.gather(*tasks, return_exceptions=True) if isinstance(r, Enforcement)]
+        return max(done, key=lambda e: e.at) if done else None
+
+    async def _enforce(self, v: Verdict, open_id: str | None = None) -> Enforcement | None:
         assert self.enforcer is not None
         try:
             res = await self.enforcer.enforce(v, Target(self.spec.stream_id, self.spec.app, self.spec.name))
         except Exception as exc:
             self.failures.item("enforce", exc)
-            return
-        if res is not None:
-            self.enforced[(res.action, res.outcome)] += 1
+            return None
+        if res is None:
+            return None
+        self.enforced[(res.action, res.outcome)] += 1
+        taken = Enforcement(res.action, time.time(), "policy", res.outcome, res.detail)
+        earlier = self._provisional.get(open_id or "")
+        if open_id is not None and earlier is not None:  # still live: its queue item shows the action now
+            update = replace(v, violation_id=open_id, provisional=True, enforcement=taken)
+            task = asyncio.ensure_future(self._after(earlier, self._provisional_write(update)))
+            self._tasks.add(task)
+            self._provisional[open_id] = task  # the final write waits for this one in turn
+            task.add_done_callback(self._tasks.discard)
+        return taken
+
+    @staticmethod
+    async def _after(first: asyncio.Task[None], then: Coroutine[Any, Any, None]) -> None:
+        await asyncio.gather(first, return_exceptions=True)
+        await then

@@ -4,7 +4,8 @@ Used by ``moderation watch`` (a few URLs on one machine), by the control API in 
 benchmarks. All pipelines share one :class:`moderation.pipeline.clients.LocalClients`, so their frames
 and audio windows are batched together exactly as the Ray batcher actors would batch them.
 It has the same async interface as :class:`moderation.cluster.managed_pool.ManagedPool` (``add``,
-``remove``, ``list_streams``, ``status``, ``metrics``), which is what the control API needs.
+``remove``, ``reconfigure``, ``list_streams``, ``status``, ``metrics``), which is what the control
+API needs. A spec's ``steering`` picks the stream's profile and sampling multiplier.
 ``observers`` (:mod:`moderation.pipeline.observe`) are given to every stream's pipeline; their
 callbacks name the stream, so one observer watches the whole pool.
 ``/metrics`` sums every stream the pool ever ran (a stream let go is retired into
@@ -28,7 +29,8 @@ from moderation.pipeline.graph import Engines
 from moderation.pipeline.observe import PipelineObserver
 from moderation.pipeline.pool_metrics import PoolMetrics, render_pool
 from moderation.pipeline.sinks import VerdictSink
-from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
+from moderation.pipeline.steering import follow, stream_config
 from moderation.pipeline.stream import StreamPipeline
 from moderation.signals.room import RoomMeta
 
@@ -86,7 +88,7 @@ class LocalPool:
         listen = self.on_alert
         pipe = StreamPipeline(
             spec,
-            self.cfg,
+            stream_config(self.cfg, spec.steering),  # its profile and sampling; ConfigError if unknown
             self.clients,
             self.sinks,
             clips_dir=self.clips_dir,
@@ -96,6 +98,18 @@ class LocalPool:
             on_alert=(lambda a: listen(spec.stream_id, a)) if listen else None,
         )
         self._streams[spec.stream_id] = _Entry(pipe, asyncio.create_task(pipe.run(), name=f"stream-{spec.stream_id}"))
+        return pipe.status()
+
+    async def reconfigure(self, stream_id: str, steering: Steering) -> StreamStatus | None:
+        """Re-steer a running stream to a new standing without restarting it (what can change live
+        does; the rest waits for its next publish, listed in its status' ``deferred``); None when
+        the stream is not running. A profile pinned at publish stays."""
+        entry = self._streams.get(stream_id)
+        if entry is None or entry.task.done():
+            return None
+        pipe = entry.pipeline
+        steering = follow(pipe.steering, steering)
+        pipe.reconfigure(steering, stream_config(self.cfg, steering))
         return pipe.status()
 
     async def remove(self, stream_id: str, timeout: float = 15.0) -> StreamStatus | None:

@@ -21,6 +21,23 @@ StreamState = Literal["starting", "live", "reconnecting", "ended", "error"]
 _ID_RE = re.compile(r"[^0-9A-Za-z_.-]+")
 
 
+@dataclass(frozen=True)
+class Steering:
+    """How a stream is sampled and judged for its streamer's standing (POLICY.md 分类分级管理).
+
+    ``profile`` names a pipeline preset (``pipelines/<profile>.yaml``; None = the pool's own);
+    ``sampling`` multiplies its vision and OCR rates. ``pinned``: the profile was asked for
+    explicitly at publish, so a later tier change keeps it (the sampling multiplier still moves).
+    ``tier`` and ``changed_at`` are None without a governance source.
+    """
+
+    profile: str | None = None
+    sampling: float = 1.0
+    tier: int | None = None
+    changed_at: float | None = None
+    pinned: bool = False
+
+
 def stream_id_for(url: str) -> str:
     """A readable id from a URL: the RTMP stream key / last path part, else the host."""
     parts = urlsplit(url)
@@ -57,6 +74,8 @@ class StreamSpec:
     """A room metadata JSON file, re-read every ``live.meta_poll_s`` and re-checked when it changes."""
     records: str | None = None
     """Records folder of this stream (overrides ``records.dir`` and turns records on)."""
+    steering: Steering | None = None
+    """Profile, sampling multiplier and tier it starts with; None = the pool's pipeline as is."""
 
     def with_origin(self) -> StreamSpec:
         """This spec with ``timeline_origin`` fixed to now if it was not set yet."""
@@ -137,6 +156,14 @@ class StreamStatus:
     task_errors: int = 0  # items (a frame batch, a chat line, a signal) that raised and were skipped
     task_restarts: int = 0  # per-stream tasks that died and were restarted
     task_failure: str | None = None  # the latest task death: the stream ran without that stage meanwhile
+    app: str | None = None  # where it is published at the origin (what a cut drops)
+    name: str | None = None
+    tier: int | None = None  # the streamer's risk tier (None: no governance source)
+    profile: str | None = None  # the pipeline preset it is sampled and judged by
+    vision_fps: float | None = None  # effective rates now (the profile's, times the tier's multiplier)
+    ocr_fps: float | None = None
+    steered_at: float | None = None  # Unix time the standing last changed (None: never steered)
+    deferred: tuple[str, ...] = ()  # parts of the profile that could not change live: next publish
 
     @classmethod
     def starting(cls, stream: str, url: str) -> StreamStatus:

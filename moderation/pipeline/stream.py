@@ -36,15 +36,10 @@ Inside (DESIGN.md §2, §7, §8):
   evidence clip remuxed from the ring plus a thumbnail, goes to the sinks, and is enforced
   (warn/cut) when its policy action says so. Open violations are enforced as soon as detected.
 
-Every moment worth timing — a frame queued, a frame batch's results back, an audio window
-transcribed, a verdict written, a violation first known — goes to the pipeline's
-**observers** (:mod:`moderation.pipeline.observe`). Its own latency histograms are one
-(:class:`moderation.pipeline.metrics.LatencyObserver`): frame arrival → inference result; first
-evidence arrival → detection (``alert``: preview or authoritative fuser, whichever knew first);
-last evidence arrival → sink write (``verdict``, includes the policy's ``merge_gap_s`` and the
-watermark). ``benchmarks/live_capacity.py`` adds its own. ``status()`` and ``metrics()`` may be
-called at any time from the pipeline's event loop. :class:`moderation.cluster.actors.StreamWorker`
-runs one pipeline per Ray actor.
+Every moment worth timing goes to the **observers** (:mod:`moderation.pipeline.observe`); its own
+latency histograms are one (:class:`moderation.pipeline.metrics.LatencyObserver`: frame arrival →
+inference result, first evidence → detection, last evidence → sink write). ``status()``,
+``metrics()`` and ``reconfigure()`` (:mod:`moderation.pipeline.steering`) run on its event loop.
 """
 
 from __future__ import annotations
@@ -76,7 +71,8 @@ from moderation.pipeline.observe import AudioWindowDone, FrameArrived, FrameBatc
 from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.queues import DropOldestQueue
 from moderation.pipeline.sinks import VerdictSink
-from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
+from moderation.pipeline.steering import apply as steer
 from moderation.pipeline.stream_duties import StreamDuties
 from moderation.pipeline.stream_ingest import StreamIngest
 from moderation.policy.fuse import Fuser
@@ -133,7 +129,7 @@ class StreamPipeline:
         self._frames_done_t = 0.0
         self._audio_done_t = 0.0
         self._frame_busy = self._audio_busy = False
-        gap = lambda category: cfg.policy.category(category).merge_gap_s  # noqa: E731
+        gap = lambda category: self.fuser.policy.category(category).merge_gap_s  # noqa: E731
         self._alerts = AlertTracker(gap, self._wall_at, self._alerted)  # violations known, each once
         self.alerts = self._alerts.recent  # the latest, for status and benchmarks
         self.outlet = VerdictOutlet(
@@ -168,11 +164,16 @@ class StreamPipeline:
         an, replay = self._frame_an, self.engines.replay_index  # room metadata, records, replay index
         self.duties = StreamDuties(spec, cfg, clients, matcher, self._on_chat, an, self._chat, self._gifts, replay)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.steering, self.deferred = spec.steering, tuple[str, ...]()  # its standing; see reconfigure
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
         """End following (thread-safe); ``run`` finishes the verdicts in flight and returns."""
         self.ingest.stop()
+
+    def reconfigure(self, steering: Steering, cfg: PipelineConfig) -> tuple[str, ...]:
+        """Re-steer while running (event loop): see :mod:`moderation.pipeline.steering`."""
+        return steer(self, steering, cfg)
 
     def _frame_arrived(self, ev: FrameEvent) -> None:
         """Ingest thread, after each sampled frame is queued."""

@@ -89,6 +89,13 @@ class StreamIngest:
         if self._source is not None:
             self._source.close()
 
+    def set_fps(self, fps: float) -> None:
+        """Sample frames at ``fps`` from the next one on, and after any reopen (a new standing)."""
+        self.source_cfg = self.source_cfg.model_copy(update={"fps": float(fps)})
+        src = self._source
+        if src is not None:
+            src.set_fps(fps)
+
     @property
     def corrupt_packets(self) -> int:
         src = self._source

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def stream_status(self: StreamPipeline) -> StreamStatus:
     """The stream's status now (control API, ``watch``); any time, from the pipeline's loop."""
     last = self.verdicts[-1] if self.verdicts else None
-    ing = self.ingest
+    ing, steer = self.ingest, self.steering
     return StreamStatus(
         stream=self.spec.stream_id,
         url=StreamStatus.starting("", self.spec.url).url,
@@ -47,6 +47,14 @@ def stream_status(self: StreamPipeline) -> StreamStatus:
         task_errors=self.failures.errors,
         task_restarts=self.failures.restarts,
         task_failure=self.failures.failure,
+        app=self.spec.app,
+        name=self.spec.name,
+        tier=steer.tier if steer is not None else None,
+        profile=steer.profile if steer is not None and steer.profile else self.cfg.name,
+        vision_fps=ing.source_cfg.fps,
+        ocr_fps=self._frame_an.ocr_gate.cfg.fps if self._frame_an.cfg.ocr.enabled else 0.0,
+        steered_at=steer.changed_at if steer is not None else None,
+        deferred=self.deferred,
     )
 
 

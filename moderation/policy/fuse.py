@@ -282,6 +282,23 @@ class Fuser:
         return out
 
     # ------------------------------------------------------------------ decisions
+    def retune(self, policy: PolicyConfig) -> bool:
+        """Judge by ``policy`` from now on (a running stream re-steered to a stricter profile),
+        keeping every open episode and its evidence. Only thresholds, severities, actions and the
+        like may change: when a category, its window, its k-of-n or its suppression differs, the
+        evidence kept so far would be the wrong look-back, so nothing changes and False is returned."""
+
+        def shape(p: PolicyConfig) -> dict[str, tuple[object, ...]]:
+            cats = {**p.categories, "": p.default}
+            return {k: (c.window_s, c.k_of_n, c.suppressed_by, c.suppress_window_s) for k, c in cats.items()}
+
+        if shape(policy) != shape(self.policy) or policy.non_verdict_categories != self.policy.non_verdict_categories:
+            return False
+        self.policy = policy
+        for (_, category), st in self._states.items():
+            st.policy = policy.category(category)
+        return True
+
     def _suppressed(self, ep: _Episode, pol: CategoryPolicy) -> bool:
         if not pol.suppressed_by:
             return False

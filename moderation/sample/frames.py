@@ -64,6 +64,16 @@ class FpsSampler:
         self._last_slot = None
         self._last_t = None
 
+    def retime(self, fps: float) -> None:
+        """Sample at ``fps`` from now on (a running stream re-steered). The slot already taken is
+        re-expressed at the new rate, so a lower rate does not wait for the old slot numbers."""
+        if not (fps > 0 and math.isfinite(fps)):
+            raise ValueError(f"sampling fps must be a positive number, got {fps!r}")
+        last_t = self._last_t
+        self.fps = float(fps)
+        if self._last_slot is not None and last_t is not None:
+            self._last_slot = self.slot(last_t)
+
 
 @dataclass(frozen=True)
 class ScaledSize:

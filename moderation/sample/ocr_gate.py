@@ -131,6 +131,14 @@ class OcrGate:
         self._last_thumb: np.ndarray | None = None
         self._last_mask: np.ndarray | None = None
 
+    def retime(self, fps: float) -> None:
+        """Read at most ``fps`` frames per media second from now on (a running stream re-steered);
+        the slot last used is re-expressed at the new rate so a lower rate does not stall."""
+        self.cfg = self.cfg.model_copy(update={"fps": float(fps)})
+        last = self._last_read_t if self._last_read_t is not None else self._last_t
+        if self._last_slot is not None and last is not None:
+            self._last_slot = math.floor(last * self.cfg.fps + _EPS)
+
     def _count(self, d: GateDecision) -> GateDecision:
         s = self.stats
         s.reasons[d.reason] = s.reasons.get(d.reason, 0) + 1

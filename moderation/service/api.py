@@ -1,6 +1,6 @@
 """The worker pool as a service: a small FastAPI control API (``moderation serve``).
 
-    POST   /streams                     {"url": ..., "stream": optional id, "app"/"name": optional,
+    POST   /streams                     {"url": ..., "stream": optional id, "app"/"name"/"profile": optional,
                                          "chat"/"gifts": feeds, "meta": room metadata object}
     PUT    /streams/{id}/meta           new room metadata of a running stream (re-checked)
     GET    /streams                     statuses of every stream
@@ -18,10 +18,13 @@ The nginx hooks cannot send headers, so they carry a secret in the hook URL's qu
 (``?secret=...``; ``live.hook_secret`` or env ``MODERATION_HOOK_SECRET``, else the API token),
 compared in constant time; ``live.hook_allow_from`` optionally limits them to the origin's
 addresses. What a hook may make the pool open is still checked by the URL guard.
+With a governance source (:mod:`moderation.service.governance`) a banned streamer's publish is
+answered 403 with the ban's reason, a stream starts with its streamer's profile and sampling, and
+a background loop re-steers running streams and carries out reviewers' warn/cut actions.
 :func:`check_bind` refuses to serve a non-loopback address without a token. The OpenAPI schema
 is at ``/openapi.json`` behind the same token; there is no ``/docs`` page, as Swagger UI would
 load its scripts from a CDN (like the review service's ``/api/openapi.json``). The pool is anything with the async
-``add/remove/list_streams/status/metrics`` interface:
+``add/remove/reconfigure/list_streams/status/metrics`` interface:
 :class:`moderation.cluster.managed_pool.ManagedPool` (Ray, through the stream manager) or
 :class:`moderation.pipeline.pool.LocalPool`.
 """
@@ -37,6 +40,7 @@ import logging
 import os
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -45,8 +49,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from moderation.config import ConfigError, LiveConfig, PipelineConfig, guard_config
 from moderation.ingest.urlguard import UrlGuard, UrlRefused
+from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.pool import DuplicateStream, PoolFull
-from moderation.pipeline.status import StreamSpec, StreamStatus
+from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
+from moderation.policy.governance import GovernanceSource
+from moderation.service.governance import Banned, GovernanceLoop, ProfileError, checked_profile, publish_steering
 from moderation.service.hooks import HookError, PublishEvent, parse_json, parse_nginx
 from moderation.signals.room import RoomMeta, RoomMetaError, load_room_images, parse_meta
 
@@ -113,6 +120,11 @@ def _first_values(form: Any) -> dict[str, str]:
     return out
 
 
+def _first_query(request: Request, name: str) -> str | None:
+    values = request.query_params.getlist(name)
+    return values[0] if values else None
+
+
 class Pool(Protocol):
     async def add(self, spec: StreamSpec) -> StreamStatus: ...
 
@@ -123,6 +135,8 @@ class Pool(Protocol):
     async def status(self, stream_id: str) -> StreamStatus | None: ...
 
     async def metrics(self) -> bytes: ...
+
+    async def reconfigure(self, stream_id: str, steering: Steering) -> StreamStatus | None: ...
 
 
 class AddStream(BaseModel):
@@ -139,11 +153,19 @@ class AddStream(BaseModel):
         description="Room metadata: {title, introduction, nickname, cover, avatar}; cover/avatar are image URLs "
         "(through the URL guard) or, with live.allow_files, local paths. Change it with PUT /streams/{id}/meta.",
     )
+    profile: str | None = Field(
+        None, description="Pipeline preset (pipelines/<profile>.yaml); default: the streamer's tier, else the pool's."
+    )
 
 
-def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> FastAPI:
-    """The control API over ``pool``; ``token`` overrides config and environment."""
+def create_app(
+    pool: Pool, cfg: PipelineConfig, token: str | None = None, governance: GovernanceSource | None = None
+) -> FastAPI:
+    """The control API over ``pool``; ``token`` overrides config and environment. ``governance``
+    (the review store's bans, tiers and pending actions; None = none): bans refuse publishes,
+    standings pick profiles, and a loop re-steers running streams and carries out actions."""
     live = cfg.live
+    loop = GovernanceLoop(pool, governance, Enforcer(live.enforcement), live.governance_poll_s) if governance else None
     secret = api_token(live, token)
     hook_key = hook_secret(live, token)
     hook_nets = [ipaddress.ip_network(n, strict=False) for n in live.hook_allow_from]
@@ -153,7 +175,12 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        polling = asyncio.create_task(loop.run(), name="governance") if loop is not None else None
+        try:
+            yield
+        finally:
+            if polling is not None:
+                polling.cancel()
         close = getattr(pool, "close", None)  # stop following streams when the service stops
         if close is not None:
             await close()
@@ -161,6 +188,7 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
     app = FastAPI(
         title="moderation worker pool", version="1", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
+    app.state.governance_loop = loop
 
     def auth(request: Request) -> None:
         if not secret:
@@ -199,6 +227,22 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
             raise HTTPException(409, str(exc)) from exc
         except PoolFull as exc:
             raise HTTPException(503, str(exc)) from exc
+        except ConfigError as exc:  # the profile's preset does not load
+            raise HTTPException(400, str(exc)) from exc
+
+    async def steering(spec: StreamSpec, profile: str | None, refuse_banned: bool) -> Steering | None:
+        """The stream's steering at start; raises Banned, ProfileError, or HTTPException(503)
+        when the governance source fails and hooks fail closed (else it starts unsteered)."""
+        checked_profile(profile)
+        try:
+            return await publish_steering(governance, spec.stream_id, profile, refuse_banned=refuse_banned)
+        except Banned:
+            raise
+        except Exception as exc:
+            log.error("governance source failed for %s: %s: %s", spec.stream_id, type(exc).__name__, exc)
+            if live.hooks_fail_closed:
+                raise HTTPException(503, f"governance source unavailable: {exc}") from exc
+            return await publish_steering(None, spec.stream_id, profile)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(auth)])
     async def openapi() -> dict[str, Any]:
@@ -241,7 +285,11 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
             gifts=body.gifts,
             meta=meta,
         )
-        return (await start(spec)).to_dict()
+        try:  # an operator's request: a ban refuses the streamer's publishes, not watching it
+            steer = await steering(spec, body.profile, refuse_banned=False)
+        except ProfileError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return (await start(replace(spec, steering=steer))).to_dict()
 
     async def room_meta(data: object, stream_id: str) -> RoomMeta:
         """Room metadata whose images were read through the URL guard and are images, or a 400."""
@@ -295,7 +343,17 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
             st = await pool.remove(ev.spec.stream_id)
             log.info("publish_done %s: %s", ev.spec.stream_id, "stopped" if st else "was not watched")
             return PlainTextResponse("ok")
-        task = asyncio.ensure_future(pool.add(ev.spec))
+        try:
+            spec = replace(ev.spec, steering=await steering(ev.spec, ev.profile, refuse_banned=True))
+        except Banned as exc:  # non-2xx: nginx-rtmp refuses the publisher
+            log.warning("publish %s refused: %s", ev.spec.stream_id, exc)
+            return PlainTextResponse(str(exc), status_code=403)
+        except ProfileError as exc:
+            log.warning("publish %s refused: %s", ev.spec.stream_id, exc)
+            return PlainTextResponse(str(exc), status_code=400)
+        except HTTPException as exc:
+            return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+        task = asyncio.ensure_future(pool.add(spec))
         try:
             # The origin holds the publisher until we answer: do not make it wait for a slow actor start.
             st = await asyncio.wait_for(asyncio.shield(task), HOOK_WAIT_S)
@@ -304,6 +362,9 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
             return PlainTextResponse("ok (starting)")
         except DuplicateStream:
             return PlainTextResponse("already watched")
+        except ConfigError as exc:
+            log.error("publish %s not watched: %s", ev.spec.stream_id, exc)
+            return PlainTextResponse(str(exc), status_code=400)
         except PoolFull as exc:  # the pool is full: let the stream go on unwatched unless failing closed
             log.error("publish %s not watched: %s", ev.spec.stream_id, exc)
             if live.hooks_fail_closed:
@@ -320,7 +381,7 @@ def create_app(pool: Pool, cfg: PipelineConfig, token: str | None = None) -> Fas
     async def on_publish(request: Request) -> Response:
         form = _first_values(await request.form())
         try:
-            return await act(parse_nginx(form, live, "publish"))
+            return await act(parse_nginx(form, live, "publish", _first_query(request, "profile")))
         except HookError as exc:
             return refused(exc)
 

@@ -4,7 +4,8 @@ watched from the origin's publish callbacks, nobody registers them by hand).
 * nginx-rtmp ``on_publish`` / ``on_publish_done`` POST a form (``call``, ``app``, ``name``,
   ``addr``, ``tcurl``/``tcUrl``, ``clientid``…). ``name`` is the stream key as published.
 * Other origins use a JSON hook: ``{"event": "publish" | "publish_done", "stream": ...,
-  "url": ..., "app": ..., "name": ...}`` (``url`` or ``app``+``name``).
+  "url": ..., "app": ..., "name": ..., "profile": ...}`` (``url`` or ``app``+``name``; ``profile``
+  optional, a preset name from ``pipelines/``).
 
 The URL to watch comes from ``live.hook_source`` (a template with ``{app}`` and ``{name}``; what
 the pool should connect to, often an internal address of the origin) or else the publisher's
@@ -39,6 +40,7 @@ class PublishEvent:
     event: Literal["publish", "publish_done"]
     spec: StreamSpec
     addr: str | None = None
+    profile: str | None = None  # a pipeline preset asked for explicitly (checked by the service)
 
 
 def _key(field: str, value: str | None) -> str:
@@ -71,8 +73,15 @@ def spec_for(app: str, name: str, tcurl: str | None, live: LiveConfig) -> Stream
     return StreamSpec(stream_id(app, name), _checked(url, live), app, name)
 
 
-def parse_nginx(form: Mapping[str, str], live: LiveConfig, event: Literal["publish", "publish_done"]) -> PublishEvent:
-    """An nginx-rtmp ``on_publish``/``on_publish_done`` form post."""
+def parse_nginx(
+    form: Mapping[str, str],
+    live: LiveConfig,
+    event: Literal["publish", "publish_done"],
+    profile: str | None = None,
+) -> PublishEvent:
+    """An nginx-rtmp ``on_publish``/``on_publish_done`` form post. ``profile``: one given in the
+    hook URL's query (the origin's configuration) wins over a ``profile`` form field (the
+    publisher's own URL arguments)."""
     app, name = form.get("app"), form.get("name")
     if app is None or name is None:
         raise HookError("nginx hook without 'app' and 'name' fields")
@@ -80,7 +89,7 @@ def parse_nginx(form: Mapping[str, str], live: LiveConfig, event: Literal["publi
     if event == "publish_done":  # stopping needs no URL; do not refuse a stop over a URL rule
         app, name = _key("app", app), _key("name", name)
         return PublishEvent(event, StreamSpec(stream_id(app, name), "", app, name), form.get("addr"))
-    return PublishEvent(event, spec_for(app, name, tcurl, live), form.get("addr"))
+    return PublishEvent(event, spec_for(app, name, tcurl, live), form.get("addr"), profile or form.get("profile"))
 
 
 class PublishHook(BaseModel):
@@ -93,6 +102,9 @@ class PublishHook(BaseModel):
     url: str | None = Field(None, description="URL to watch (default: from app/name via live.hook_source).")
     app: str | None = Field(None, description="Origin application (needed for cut at nginx-rtmp).")
     name: str | None = Field(None, description="Stream key at the origin.")
+    profile: str | None = Field(
+        None, description="Pipeline preset (pipelines/<profile>.yaml) for this stream; default: the streamer's tier."
+    )
 
 
 def parse_json(data: object, live: LiveConfig) -> PublishEvent:
@@ -110,10 +122,10 @@ def parse_json(data: object, live: LiveConfig) -> PublishEvent:
         return PublishEvent("publish_done", StreamSpec(sid, "", hook.app, hook.name))
     if hook.url:
         base = StreamSpec.from_url(_checked(hook.url, live), stream)
-        return PublishEvent(
-            "publish", StreamSpec(base.stream_id, base.url, hook.app or base.app, hook.name or base.name)
-        )
+        spec = StreamSpec(base.stream_id, base.url, hook.app or base.app, hook.name or base.name)
+        return PublishEvent("publish", spec, profile=hook.profile)
     if hook.app and hook.name:
         spec = spec_for(hook.app, hook.name, None, live)
-        return PublishEvent("publish", StreamSpec(stream or spec.stream_id, spec.url, spec.app, spec.name))
+        spec = StreamSpec(stream or spec.stream_id, spec.url, spec.app, spec.name)
+        return PublishEvent("publish", spec, profile=hook.profile)
     raise HookError("publish needs 'url', or 'app' and 'name' with live.hook_source configured")

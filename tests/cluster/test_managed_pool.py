@@ -137,3 +137,26 @@ def test_serve_runs_the_stream_manager_with_or_without_a_checkpoint(
     assert seen["start"] == "10.0.0.5:6379" and seen["shutdown"] is True and "app" in seen
     assert pool.settings.in_memory == (checkpoint is None) and pool.settings.queue_url == "sqlite:///q.db"
     assert pool.settings.checkpoint == checkpoint
+
+
+def test_steering_and_origin_names_travel_to_the_manager_and_reconfigure_goes_through_it() -> None:
+    from moderation.pipeline.status import Steering
+
+    async def main() -> None:
+        pool, mgr = _pool()
+        asked: list[tuple[str, Steering]] = []
+
+        def reconfigure(sid: str, steering: Steering) -> StreamStatus | None:
+            asked.append((sid, steering))
+            return StreamStatus(stream=sid, url="u", state="live", tier=steering.tier) if sid in mgr.state else None
+
+        mgr.reconfigure = _Call(reconfigure)  # type: ignore[attr-defined]
+        spec = StreamSpec("a", "http://o/hls/a.m3u8", "live", "a", steering=Steering("strict", 2.0, 2, 1.0))
+        await pool.add(spec)
+        req = mgr.state["a"].request
+        assert (req.app, req.name, req.steering) == ("live", "a", spec.steering)
+        st = await pool.reconfigure("a", Steering("default", 1.0, 0, 2.0))
+        assert st is not None and st.tier == 0 and asked == [("a", Steering("default", 1.0, 0, 2.0))]
+        assert await pool.reconfigure("nope", Steering()) is None
+
+    asyncio.run(main())

@@ -92,3 +92,20 @@ def test_in_memory_checkpoint_writes_nothing_to_disk_and_keeps_nothing(tmp_path:
     assert ck.in_memory and ck.load() == {"s1": replace(a, restarts=1)}
     assert Checkpoint(MEMORY).load() == {}  # another manager starts empty
     assert list(tmp_path.iterdir()) == []
+
+
+def test_checkpoint_keeps_a_streams_steering_and_origin_names(tmp_path: Path) -> None:
+    from moderation.pipeline.status import Steering
+
+    ck = Checkpoint(tmp_path / "m.sqlite")
+    req = StreamRequest(
+        "s1", "http://origin/hls/s1.m3u8", app="live", name="s1", steering=Steering("strict", 2.0, 2, 5.0)
+    )
+    ck.save(Assignment(req, state="running"))
+    ck.save(Assignment(StreamRequest("s2", "rtmp://origin/live/s2")))
+    ck.close()
+    again = Checkpoint(tmp_path / "m.sqlite").load()
+    assert again["s1"].request == req and again["s2"].request.steering is None  # a restarted manager re-steers
+    spec = again["s1"].request.spec()
+    assert (spec.app, spec.name, spec.steering) == ("live", "s1", Steering("strict", 2.0, 2, 5.0))
+    assert again["s2"].request.spec().app == "live"  # from the rtmp URL

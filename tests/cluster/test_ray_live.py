@@ -215,3 +215,33 @@ def test_killed_stream_worker_is_restarted_and_resumes(stack: dict[str, Any], sa
     finally:
         b.kill()
     _until(lambda: httpx.get(f"{api}/streams/room3").status_code == 404, 30, "on_publish_done to remove room3")
+
+
+def test_running_worker_is_resteered_live_and_keeps_it_across_a_restart(stack: dict[str, Any], sample: Path) -> None:
+    import asyncio
+
+    import ray
+
+    from moderation.pipeline.status import Steering
+
+    origin: Origin = stack["origin"]
+    api: str = stack["api"]
+    b = Broadcaster(sample, origin.url("room4")).start()
+
+    def status() -> dict[str, Any]:
+        r = httpx.get(f"{api}/streams/room4")
+        return r.json() if r.status_code == 200 else {}  # type: ignore[no-any-return]
+
+    try:
+        _until(lambda: status().get("state") == "live" and status()["frames_in"] >= 2, 30, "room4 live")
+        assert (status()["vision_fps"], status()["tier"]) == (1.0, None)
+        st = asyncio.run(stack["pool"].reconfigure("room4", Steering("strict", 2.0, 2, time.time())))
+        assert st is not None and (st.tier, st.profile, st.vision_fps, st.ocr_fps) == (2, "strict", 4.0, 2.0)
+        n0 = status()["frames_in"]
+        time.sleep(3.0)
+        assert status()["frames_in"] - n0 >= 8  # 4 fps on the same worker
+        ray.kill(stack["pool"].worker("room4"), no_restart=False)  # its replacement starts re-steered
+        _until(lambda: status().get("state") == "live" and status().get("frames_in", 99) < n0, 60, "a restart")
+        assert (status()["tier"], status()["vision_fps"]) == (2, 4.0)
+    finally:
+        b.kill()

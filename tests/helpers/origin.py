@@ -18,9 +18,10 @@ hooked_origin = run_origin  # nginx-rtmp with publish hooks to api_port (None: n
 
 
 @contextmanager
-def serving(app: Any, port: int) -> Iterator[str]:
-    """Run an ASGI app with uvicorn in a thread on 127.0.0.1:port."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+def serving(app: Any, port: int, lifespan: str = "off") -> Iterator[str]:
+    """Run an ASGI app with uvicorn in a thread on 127.0.0.1:port (``lifespan="on"``: with its
+    startup and shutdown, e.g. the control API's governance loop and pool close)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan))
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     deadline = time.monotonic() + 20

@@ -86,6 +86,9 @@ def test_verdict_with_cut_action_drops_the_publisher(local_stack: dict[str, Any]
         b.kill()
     lines = [json.loads(x) for x in (local_stack["dir"] / "live.jsonl").read_text().splitlines()]
     assert lines and lines[0]["stream"] == "cutme" and lines[0]["category"] == "gambling"
+    assert lines[0]["action"] == "cut"  # what the policy asked for, and what was done about it:
+    enf = lines[0]["enforcement"]
+    assert (enf["action"], enf["by"], enf["result"]) == ("cut", "policy", "ok") and enf["at"].endswith("Z")
     assert lines[0]["clip"] and Path(lines[0]["clip"]).is_file()
 
 

@@ -66,6 +66,7 @@ def test_record_shape_matches_design_contract() -> None:
         "thumbnails",
         "model_versions",
         "subject",
+        "action",
     }
     assert rec["subject"] == {"kind": "streamer", "id": "s1"}
     assert rec["signals"][0] == {
