@@ -220,18 +220,20 @@ async def _watch(
                 err.print(f"closing {name} failed: {exc}", highlight=False, soft_wrap=True)
 
 
-def governance_source(queue: str | None) -> GovernanceSource | None:
+def governance_source(queue: str | None, cfg: PipelineConfig) -> GovernanceSource | None:
     """The governance source ``serve`` hands the pool: bans, standings and pending actions, read
-    from the review store at ``queue`` (None without ``--queue``: no bans, no tiers, no actions).
+    from the review store at ``queue`` under ``cfg.policy`` (its risk tiers and penalties); None
+    without ``--queue`` (no bans, no tiers, no actions).
 
-    This is the one place the review store's implementation of
-    :class:`moderation.policy.governance.GovernanceSource` is wired in (the pool never imports the
-    review package); until the store provides one, none is used.
+    The one place the review store's implementation of
+    :class:`moderation.policy.governance.GovernanceSource` is wired in: the pool never imports the
+    review package, the CLI joins the two.
     """
     if queue is None:
         return None
-    # Wire the review store's GovernanceSource over ``queue`` here (moderation/review implements it).
-    return None
+    from moderation.review.governance import StoreGovernance
+
+    return StoreGovernance.open(queue, cfg.policy)
 
 
 def serve(
@@ -273,7 +275,7 @@ def serve(
         from moderation.review.sink import ReviewSink
 
         sinks: list[VerdictSink] = ([JsonlSink(out)] if out else []) + ([ReviewSink(queue)] if queue else [])
-        app = create_app(LocalPool(cfg, sinks=sinks, clips_dir=clips), cfg, governance=governance_source(queue))
+        app = create_app(LocalPool(cfg, sinks=sinks, clips_dir=clips), cfg, governance=governance_source(queue, cfg))
         uvicorn.run(app, host=host, port=port)
         return
     from moderation.cluster.managed_pool import ManagedPool
@@ -284,7 +286,7 @@ def serve(
     pool = ManagedPool(cluster, cfg, clips_dir=str(clips) if clips else None, report=str(out) if out else None)
     pool.start(address)
     try:
-        app = create_app(pool, cfg, governance=governance_source(queue))
+        app = create_app(pool, cfg, governance=governance_source(queue, cfg))
         uvicorn.run(app, host=host, port=port)  # with --checkpoint, streams outlive it
     finally:
         pool.shutdown()  # in memory: streams, batchers and manager stop with the service

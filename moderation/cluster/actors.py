@@ -155,7 +155,6 @@ class StreamWorker:
         self.pipeline.reconfigure(steering, cfg)
         return self.pipeline.status()
 
-
     async def metrics(self, recent: bool = True) -> StreamMetrics:
         """The stream's counters; ``recent=False`` leaves out the recent latencies (a pool's scrape)."""
         m = self.pipeline.metrics()
