@@ -257,7 +257,8 @@ def serve(
     """Run the worker pool with its control API (streams, publish hooks, /metrics)."""
     from moderation.cli.common import user_errors
     from moderation.config import ConfigError
-    from moderation.service.api import check_bind, create_app
+    from moderation.service.access import check_bind
+    from moderation.service.api import create_app
 
     with user_errors():
         cfg = _config(pipeline, allow_network)

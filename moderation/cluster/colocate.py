@@ -5,7 +5,8 @@ network for inference, and every stream on the node is batched together (the per
 Each batcher is named after its family and node (``batcher-<family>-<node>``), pinned to the node
 with ``NodeAffinitySchedulingStrategy``, asks for the node's ``vision_batcher``/``asr_batcher``
 resource where the node offers one and for ``batching.<family>.gpu_share`` of a GPU on GPU nodes,
-and is restarted by Ray (``max_restarts=-1``) with its callers' calls retried.
+and is restarted by Ray (``max_restarts=-1``) with its callers' calls retried. A stream's worker
+(:func:`start_worker`) is pinned to the same node and handed those batchers.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from ray.actor import ActorHandle
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from moderation.cluster import resources
-from moderation.cluster.actors import BatcherActor
-from moderation.cluster.placement import NodeView
+from moderation.cluster.actors import BatcherActor, StreamWorker
+from moderation.cluster.placement import Assignment, NodeView
 from moderation.config import PipelineConfig
 
 __all__ = ["batcher_name", "node_batchers", "offers"]
@@ -64,3 +65,41 @@ def node_batchers(
             scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
         ).remote(family, cfg, None, "cuda" if gpus else "cpu")  # its queue bound: cfg.batching
     return handles
+
+
+def worker_name(manager: str, a: Assignment) -> str:
+    """Unique per start of a stream, so a replacement never waits for a dead worker's name."""
+    return f"{manager}/stream-{a.stream_id}-g{a.generation}"
+
+
+def start_worker(
+    manager: str,
+    a: Assignment,
+    cfg: PipelineConfig,
+    batchers: dict[str, ActorHandle],
+    namespace: str,
+    lifetime: str | None,
+    queue_url: str | None,
+) -> ActorHandle:
+    """Start ``a``'s :class:`StreamWorker` on its node (``a.node_id``) with that node's batchers;
+    it takes a stream slot where the node offers them, and is never restarted by Ray (the manager
+    decides restarts, with backoff)."""
+    assert a.node_id is not None
+    opts: dict[str, Any] = {
+        "name": worker_name(manager, a),
+        "namespace": namespace,
+        "lifetime": lifetime,
+        "num_cpus": 0,
+        "max_restarts": 0,
+        "max_concurrency": 64,
+        "scheduling_strategy": NodeAffinitySchedulingStrategy(a.node_id, soft=False),
+    }
+    if offers(a.node_id, resources.STREAM_SLOTS):
+        opts["resources"] = {resources.STREAM_SLOTS: 1}
+    cls: Any = ray.remote(StreamWorker)
+    r = a.request
+    handle: ActorHandle = cls.options(**opts).remote(
+        r.spec(), cfg, batchers, clips_dir=r.clips_dir, report=r.report, queue_url=queue_url
+    )
+    handle.start.remote()
+    return handle

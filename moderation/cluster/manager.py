@@ -54,11 +54,9 @@ from typing import Any
 
 import ray
 from ray.actor import ActorHandle
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from moderation.cluster import resources
-from moderation.cluster.actors import StreamWorker
-from moderation.cluster.colocate import batcher_name, node_batchers, offers
+from moderation.cluster.colocate import batcher_name, node_batchers, start_worker, worker_name
 from moderation.cluster.placement import (
     ACTIVE,
     MEMORY,
@@ -82,11 +80,6 @@ log = logging.getLogger(__name__)
 NAMESPACE = "moderation"
 #: Seconds a status request waits for a worker before answering with its last known status.
 STATUS_WAIT_S = 2.0
-
-
-def worker_name(manager: str, a: Assignment) -> str:
-    """Unique per start of a stream, so a replacement never waits for a dead worker's name."""
-    return f"{manager}/stream-{a.stream_id}-g{a.generation}"
 
 
 class StreamManager:
@@ -188,16 +181,6 @@ class StreamManager:
             return last[1] if last is not None and last[0] is handle else None
         self._last[stream_id] = (handle, st)
         return st
-
-    def snapshots(self) -> list[StreamMetrics]:
-        """Metrics of every running worker (for ``GET /metrics``)."""
-        refs: list[Any] = [h.metrics.remote() for h in list(self._handles.values())]
-        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=10) if refs else ([], [])
-        out: list[StreamMetrics] = []
-        for ref in ready:
-            with contextlib.suppress(Exception):
-                out.append(ray.get(ref))
-        return out
 
     def pool_snapshot(self) -> PoolSnapshot:
         """Everything ``GET /metrics`` shows (see :mod:`moderation.cluster.manager_metrics`)."""
@@ -360,24 +343,8 @@ class StreamManager:
         r = a.request
         try:
             cfg = stream_config(self._pipeline(r.pipeline), r.steering)  # the standing's profile and sampling
-            batchers = self._node_batchers(node)
-            opts: dict[str, Any] = {
-                "name": worker_name(self.s.name, a),
-                "namespace": NAMESPACE,
-                "lifetime": self._lifetime,
-                "num_cpus": 0,
-                "max_restarts": 0,
-                "max_concurrency": 64,
-                "scheduling_strategy": NodeAffinitySchedulingStrategy(node, soft=False),
-            }
-            if offers(node, resources.STREAM_SLOTS):
-                opts["resources"] = {resources.STREAM_SLOTS: 1}
-            cls: Any = ray.remote(StreamWorker)
             queue = r.queue_url or self.s.queue_url
-            handle = cls.options(**opts).remote(
-                r.spec(), cfg, batchers, clips_dir=r.clips_dir, report=r.report, queue_url=queue
-            )
-            handle.start.remote()
+            handle = start_worker(self.s.name, a, cfg, self._node_batchers(node), NAMESPACE, self._lifetime, queue)
         except Exception as exc:
             self._failed(a, f"start failed: {exc}", node_lost=False)
             return
@@ -426,4 +393,5 @@ __all__ = [
     "StreamRequest",
     "batcher_name",
     "get_or_create_manager",
+    "worker_name",
 ]

@@ -29,7 +29,7 @@ Inside (DESIGN.md §2, §7, §8):
   is written at once, as a *provisional* record, to the sinks that take them (the review queue),
   and its final verdict carries the same ``violation_id`` so the queue updates that item;
 * a **tick** releases held signals and advances both fusers, so verdicts close while the stream
-  goes on;
+  goes on (signals reach both fusers through :class:`moderation.pipeline.signal_feed.SignalFeed`);
 * every task isolates its items: one that raises is skipped, logged once and counted
   (:class:`~moderation.pipeline.failures.TaskFailures`); a task that dies anyway is restarted;
 * a verdict gets ``wallclock_start`` (arrival time of its first evidence), model versions, an
@@ -47,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -57,7 +56,7 @@ from typing import Any
 from moderation.config import PipelineConfig, source_config
 from moderation.evidence.writer import EvidenceWriter, FrameKeeper
 from moderation.ingest.source import FrameEvent, SourceConfig
-from moderation.messages import GiftEvent, Signal, Verdict
+from moderation.messages import GiftEvent, Signal
 from moderation.pipeline.alerts import Alert, AlertTracker
 from moderation.pipeline.analysis import AudioAnalyzer, FrameAnalyzer
 from moderation.pipeline.chat_follower import ChatFollower, GiftFollower, chat_source, gift_source
@@ -70,6 +69,7 @@ from moderation.pipeline.metrics import LatencyObserver, StreamMetrics
 from moderation.pipeline.observe import AudioWindowDone, FrameArrived, FrameBatchDone, Observers, PipelineObserver
 from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.queues import DropOldestQueue
+from moderation.pipeline.signal_feed import SignalFeed
 from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
 from moderation.pipeline.steering import apply as steer
@@ -117,7 +117,6 @@ class StreamPipeline:
         # verdicts as offline); the preview gets frame signals at once, for early alerts only.
         self.fuser = Fuser(spec.stream_id, cfg.policy)
         self.preview = Fuser(spec.stream_id, cfg.policy)
-        self._held: list[Signal] = []
         self.latency = LatencyObserver()  # the histograms of metrics(); more observers may be given
         self.observed = Observers([self.latency, *observers], lambda exc: self.failures.item("observer", exc))
         self._on_alert = on_alert
@@ -159,8 +158,19 @@ class StreamPipeline:
         self._gifts = (
             GiftFollower(gifts, spec, cfg, self.clock, self._from_gifts, failures=self.failures) if gifts else None
         )
-        #: Fed on the event loop only (gift events and every signal), so it needs no lock.
-        self._gift_hub = GiftHub(GiftTracker(spec.stream_id, cfg.gifts), self.failures) if gifts else None
+        self.signals = SignalFeed(
+            spec.stream_id,
+            self.fuser,
+            self.preview,
+            self.outlet,
+            self._alerts,
+            self.failures,
+            self.observed,
+            self.watermark,
+            self._frame_watermark,
+            GiftHub(GiftTracker(spec.stream_id, cfg.gifts), self.failures) if gifts else None,
+            enforce_open=live.enforcement.on_active,
+        )
         an, replay = self._frame_an, self.engines.replay_index  # room metadata, records, replay index
         self.duties = StreamDuties(spec, cfg, clients, matcher, self._on_chat, an, self._chat, self._gifts, replay)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -224,11 +234,7 @@ class StreamPipeline:
                 rest += finish()
             except Exception as exc:
                 self.failures.item(name, exc)
-        self._feed(rest, final=True)
-        try:
-            self.outlet.emit(self.fuser.finish())
-        except Exception as exc:
-            self.failures.item("fusion", exc)
+        self.signals.finish(rest)
         await self.outlet.drain()
         await asyncio.to_thread(thread.join, 5.0)
         self.ingest.state = self.ingest.final
@@ -262,8 +268,7 @@ class StreamPipeline:
             self.keeper.keep_signal(f)
         self._frames_done_t = max(self._frames_done_t, frames[-1].t)
         self._frame_busy = False
-        self._preview_feed(result.signals)
-        self._feed(result.signals)
+        self.signals.both(result.signals)
 
     def _batch_done(self, events: list[FrameEvent], ocr_frames: int, failed: bool = False) -> None:
         t, arrived = tuple(e.frame.t for e in events), tuple(e.wall for e in events)
@@ -286,7 +291,7 @@ class StreamPipeline:
                 self.observed.on_audio_window(AudioWindowDone(self.spec.stream_id, w.start, w.end, at, now, failed))
             self._audio_done_t = max(self._audio_done_t, an.watermark)
             self._audio_busy = False
-            self._feed(signals)
+            self.signals.feed(signals)
 
     def watermark(self) -> float:
         """Media time up to which every stage has reported (nothing earlier can still arrive)."""
@@ -305,8 +310,7 @@ class StreamPipeline:
         while True:
             await asyncio.sleep(TICK_S)
             self.duties.tick(self.ingest.ingested_t)
-            self._preview_feed([])
-            self._release()  # both isolate their items
+            self.signals.tick()  # isolates its items
 
     def _from_chat(self, signals: list[Signal]) -> None:
         """From the chat thread: chat signals go to both fusers, on the event loop."""
@@ -315,8 +319,7 @@ class StreamPipeline:
                 self._loop.call_soon_threadsafe(self._on_chat, signals)
 
     def _on_chat(self, signals: list[Signal]) -> None:
-        self._preview_feed(signals)
-        self._feed(signals)
+        self.signals.both(signals)
 
     def _from_gifts(self, events: list[GiftEvent]) -> None:
         """From the gift thread: gift events go to the tracker on the event loop, where every other
@@ -326,65 +329,7 @@ class StreamPipeline:
                 self._loop.call_soon_threadsafe(self._on_gifts, events)
 
     def _on_gifts(self, events: list[GiftEvent]) -> None:
-        signals = self._gift_hub.gifts(events) if self._gift_hub is not None else []
-        if signals:
-            self._preview_feed(signals)
-            self._held.extend(signals)
-            self._release()
-
-    def _preview_feed(self, signals: list[Signal]) -> None:
-        """Frame and chat signals → the preview fuser at once: alerts and enforcement of open violations."""
-        seen: list[Verdict] = []
-        for s in sorted(signals, key=lambda s: s.t):
-            try:
-                seen += self.preview.add(s)
-            except Exception as exc:  # one signal's failure costs that signal only
-                self.failures.item("preview", exc)
-        try:
-            seen += self.preview.advance(self._frame_watermark())
-            seen += self.preview.active()
-        except Exception as exc:
-            self.failures.item("preview", exc)
-        self._open(seen, early=True)
-
-    def _feed(self, signals: list[Signal], final: bool = False) -> None:
-        self._held.extend(signals)
-        if self._gift_hub is not None:
-            self._held.extend(self._gift_hub.signals(signals))
-        self._release(final)
-
-    def _release(self, final: bool = False) -> None:
-        """Give the fuser every held signal up to the watermark, in media-time order."""
-        wm = math.inf if final else self.watermark()
-        ready = sorted((s for s in self._held if s.t <= wm), key=lambda s: s.t)
-        self._held = [s for s in self._held if s.t > wm]
-        if ready:
-            self.observed.on_signals(self.spec.stream_id, ready)
-        for s in ready:
-            try:
-                self.outlet.emit(self.fuser.add(s))
-            except Exception as exc:  # one signal's failure costs that signal only
-                self.failures.item("fusion", exc)
-        try:
-            if not final:
-                self.outlet.emit(self.fuser.advance(wm))
-            active = self.fuser.active()
-        except Exception as exc:
-            self.failures.item("fusion", exc)
-            active = []
-        self._open(active, early=False)
-
-    def _open(self, verdicts: list[Verdict], early: bool) -> None:
-        """Violations known to be going on: alert (once each) and enforce while open."""
-        now = datetime.now(UTC)
-        for v in verdicts:
-            try:
-                self._alerts.see(v, now, early)  # first time a violation is known: observers hear of it
-                self.outlet.opened(v)  # first time: a provisional record for the review queue
-                if self.cfg.live.enforcement.on_active:  # a violation may grow from review to cut while open
-                    self.outlet.maybe_enforce(v)
-            except Exception as exc:
-                self.failures.item("alert", exc)
+        self.signals.gifts(events)
 
     # ------------------------------------------------------------------ verdicts
     def _wall_at(self, t: float) -> datetime | None:

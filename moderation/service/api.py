@@ -21,9 +21,10 @@ addresses. What a hook may make the pool open is still checked by the URL guard.
 With a governance source (:mod:`moderation.service.governance`) a banned streamer's publish is
 answered 403 with the ban's reason, a stream starts with its streamer's profile and sampling, and
 a background loop re-steers running streams and carries out reviewers' warn/cut actions.
-:func:`check_bind` refuses to serve a non-loopback address without a token. The OpenAPI schema
-is at ``/openapi.json`` behind the same token; there is no ``/docs`` page, as Swagger UI would
-load its scripts from a CDN (like the review service's ``/api/openapi.json``). The pool is anything with the async
+:func:`moderation.service.access.check_bind` refuses to serve a non-loopback address without a
+token. The OpenAPI schema is at ``/openapi.json`` behind the same token; there is no ``/docs``
+page, as Swagger UI would load its scripts from a CDN (like the review service's
+``/api/openapi.json``). The pool is anything with the async
 ``add/remove/reconfigure/list_streams/status/metrics`` interface:
 :class:`moderation.cluster.managed_pool.ManagedPool` (Ray, through the stream manager) or
 :class:`moderation.pipeline.pool.LocalPool`.
@@ -37,8 +38,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import os
-import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any, Protocol
@@ -47,12 +46,13 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from moderation.config import ConfigError, LiveConfig, PipelineConfig, guard_config
+from moderation.config import ConfigError, PipelineConfig, guard_config
 from moderation.ingest.urlguard import UrlGuard, UrlRefused
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.pool import DuplicateStream, PoolFull
 from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
 from moderation.policy.governance import GovernanceSource
+from moderation.service.access import RedactSecret, api_token, first_query, first_values, hook_secret
 from moderation.service.governance import Banned, GovernanceLoop, ProfileError, checked_profile, publish_steering
 from moderation.service.hooks import HookError, PublishEvent, parse_json, parse_nginx
 from moderation.signals.room import RoomMeta, RoomMetaError, load_room_images, parse_meta
@@ -64,65 +64,9 @@ log = logging.getLogger(__name__)
 HOOK_WAIT_S = 3.0
 
 
-def api_token(live: LiveConfig, token: str | None = None) -> str | None:
-    """The control API's bearer token: ``token``, else env ``MODERATION_API_TOKEN``, else config."""
-    return token or os.environ.get("MODERATION_API_TOKEN") or live.api_token
-
-
-def hook_secret(live: LiveConfig, token: str | None = None) -> str | None:
-    """The publish hooks' secret: env ``MODERATION_HOOK_SECRET``, else config, else the API token."""
-    return os.environ.get("MODERATION_HOOK_SECRET") or live.hook_secret or api_token(live, token)
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # a host name other than localhost may resolve anywhere
-        return False
-
-
-def check_bind(host: str, live: LiveConfig, token: str | None = None) -> None:
-    """Refuse to serve the control API and hooks beyond loopback with no token to protect them."""
-    if not _is_loopback(host) and not api_token(live, token):
-        raise ConfigError(
-            f"--host {host} is not a loopback address: set MODERATION_API_TOKEN (or live.api_token) "
-            "so the control API and publish hooks are not open to the network"
-        )
-
-
-class _RedactSecret(logging.Filter):
-    """Keeps the hook secret out of uvicorn's access log (it travels in the hook URL's query)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(isinstance(a, str) and "secret=" in a for a in record.args):
-            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
-        return True
-
-
-def _redact(text: str) -> str:
-    return re.sub(r"(secret=)[^&\s]*", r"\1***", text)
-
-
 def _log_late_start(task: asyncio.Task[StreamStatus]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("publish hook: stream did not start: %s", task.exception())
-
-
-def _first_values(form: Any) -> dict[str, str]:
-    """Each form field's first value. nginx-rtmp writes its own fields (``app``, ``name``,
-    ``addr``…) before the publisher's URL arguments, so a publisher pushing to
-    ``live/key?name=other`` must not get to rename the stream it is watched (or stopped) as."""
-    out: dict[str, str] = {}
-    for k, v in form.multi_items():
-        out.setdefault(k, str(v))
-    return out
-
-
-def _first_query(request: Request, name: str) -> str | None:
-    values = request.query_params.getlist(name)
-    return values[0] if values else None
 
 
 class Pool(Protocol):
@@ -170,8 +114,8 @@ def create_app(
     hook_key = hook_secret(live, token)
     hook_nets = [ipaddress.ip_network(n, strict=False) for n in live.hook_allow_from]
     access_log = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, _RedactSecret) for f in access_log.filters):
-        access_log.addFilter(_RedactSecret())
+    if not any(isinstance(f, RedactSecret) for f in access_log.filters):
+        access_log.addFilter(RedactSecret())
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -379,15 +323,15 @@ def create_app(
 
     @app.post("/hooks/nginx/on_publish", dependencies=[Depends(hook_auth)])
     async def on_publish(request: Request) -> Response:
-        form = _first_values(await request.form())
+        form = first_values(await request.form())
         try:
-            return await act(parse_nginx(form, live, "publish", _first_query(request, "profile")))
+            return await act(parse_nginx(form, live, "publish", first_query(request, "profile")))
         except HookError as exc:
             return refused(exc)
 
     @app.post("/hooks/nginx/on_publish_done", dependencies=[Depends(hook_auth)])
     async def on_publish_done(request: Request) -> Response:
-        form = _first_values(await request.form())
+        form = first_values(await request.form())
         try:
             return await act(parse_nginx(form, live, "publish_done"))
         except HookError as exc:

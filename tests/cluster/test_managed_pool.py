@@ -40,7 +40,6 @@ class StandInManager:
         self.add_stream = _Call(self._add)
         self.remove_stream = _Call(self._remove)
         self.status = _Call(self._status)
-        self.snapshots = _Call(lambda: [])
 
     def _add(self, req: StreamRequest) -> Assignment:
         running = sum(1 for a in self.state.values() if a.state == "running")

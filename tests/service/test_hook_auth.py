@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from moderation.config import ConfigError, PipelineConfig
 from moderation.pipeline.pool import PoolFull
 from moderation.pipeline.status import StreamSpec, StreamStatus
-from moderation.service.api import check_bind, create_app
+from moderation.service.access import check_bind
+from moderation.service.api import create_app
 
 FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
 FORM = {"call": "publish", "app": "live", "name": "k1", "tcurl": "rtmp://127.0.0.1:9/live", "addr": "127.0.0.1"}
