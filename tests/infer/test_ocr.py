@@ -106,3 +106,12 @@ def test_detector_input_is_capped_and_boxes_stay_in_frame_pixels(engine: OcrEngi
     x, y, w, h = drawn[ZH]
     k = 1280 / 960
     assert _iou(texts[ZH].box, (x * k, y * k, w * k, h * k)) > 0.6
+
+
+@pytest.mark.slow
+def test_rapidocr_models_run_in_our_non_spinning_sessions(engine: OcrEngine) -> None:
+    eng = engine.load()
+    for part in (eng.text_det.infer, eng.text_cls.infer, eng.text_rec.session):
+        opts = part.session.get_session_options()
+        assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+        assert opts.inter_op_num_threads == 1
