@@ -13,6 +13,13 @@ class SamplingConfig(_Strict):
     max_frame_pixels: int = Field(
         4096 * 4096, description="Frames larger than this are refused (decompression-bomb guard)."
     )
+    skip_nonref: bool = Field(
+        True,
+        description="Do not decode non-reference frames (B-frames): at a few sampled frames per second the "
+        "nearest reference frame is as good, and with B-frames that is ~40% less decoding per stream. Files "
+        "and live streams decode alike, so their verdicts stay equal. Off for sampling above "
+        "the stream's reference-frame rate (e.g. 10 fps of a 25 fps stream with 3 B-frames).",
+    )
 
 
 class VisionConfig(_Strict):

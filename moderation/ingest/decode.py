@@ -255,13 +255,16 @@ def iter_frames(
     max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
     *,
     keyframes_only: bool = False,
+    skip_nonref: bool = False,
     stats: DecodeStats | None = None,
 ) -> Iterator[VideoFrame]:
     """Yield frames sampled at ``fps`` as downscaled BGR arrays; nothing if there is no video.
 
     ``keyframes_only`` makes the decoder drop non-key frames before decoding them (far cheaper),
     and the sampler then picks among keyframes; use it only when ``1/fps`` is at least the
-    keyframe interval, otherwise samples are missed. Raises MediaError for unusable input or a
+    keyframe interval, otherwise samples are missed. ``skip_nonref`` drops only non-reference
+    (B-) frames, which a sampler at a few fps never needs (``sampling.skip_nonref``; live streams
+    decode the same way). Raises MediaError for unusable input or a
     frame over ``max_frame_pixels``.
     """
     stats = stats if stats is not None else DecodeStats()
@@ -276,6 +279,8 @@ def iter_frames(
         ctx.thread_type = "AUTO"
         if keyframes_only:
             ctx.skip_frame = "NONKEY"
+        elif skip_nonref:
+            ctx.skip_frame = "NONREF"
         origin = media_origin(container)
         frame_step = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04
         last_t: float | None = None

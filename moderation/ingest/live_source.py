@@ -215,6 +215,8 @@ class LiveSource:
             video.codec_context.thread_type = "AUTO"
             if c.keyframes_only:
                 video.codec_context.skip_frame = "NONKEY"
+            elif c.skip_nonref:
+                video.codec_context.skip_frame = "NONREF"
         yield Connected(self.stream_id, self._epoch, self._t_last, _now(), attempts, CodecTemplates(video, audio))
         conn = _Conn(self, opened, video, audio)
         it = container.demux()

@@ -197,6 +197,7 @@ async def _video(
         cfg.sampling.fps,
         max_side=cfg.sampling.max_side,
         max_frame_pixels=cfg.sampling.max_frame_pixels,
+        skip_nonref=cfg.sampling.skip_nonref,
         stats=stats,
     )
     chunks = _Chunks(frames, cfg.vision.batch_size, executor)

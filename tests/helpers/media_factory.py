@@ -32,8 +32,11 @@ def make_clip(
     gop_s: float = 1.0,
     faststart: bool = True,
     audio_rate: int = 48000,
+    preset: str = "ultrafast",
 ) -> Path:
     """Write a clip whose frames differ (colour ramps with time) and whose audio is a 440 Hz tone.
+
+    ``preset`` is x264's: "ultrafast" (the default) has no B-frames, "veryfast" has them.
 
     ``size`` is (width, height). Frame ``i`` has its mean brightness rising with ``i`` so a test
     can tell frames apart without OCR.
@@ -59,7 +62,7 @@ def make_clip(
         audio_rate=audio_rate,
         gop_s=gop_s,
         faststart=faststart,
-        preset="ultrafast",
+        preset=preset,
     )
 
 

@@ -235,3 +235,14 @@ def test_missing_span_flags_a_truncated_faststart_mp4(tmp_path: Path) -> None:
         assert (short > 3.0) if truncated else short == 0.0, (path, short, video, audio)
     assert missing_span(None, [DecodeStats()]) == 0.0
     assert missing_span(8.0, []) == 0.0
+
+
+def test_skip_nonref_decodes_fewer_frames_and_samples_the_same_grid(tmp_path: Path) -> None:
+    # x264 "veryfast" puts B-frames between reference frames, as live encoders usually do.
+    path = make_clip(tmp_path / "bframes.mp4", seconds=4.0, preset="veryfast")
+    full, skipped = DecodeStats(), DecodeStats()
+    every = list(iter_frames(path, "s1", fps=1.0, stats=full))
+    refs = list(iter_frames(path, "s1", fps=1.0, skip_nonref=True, stats=skipped))
+    assert full.frames_decoded == 100 and skipped.frames_decoded < 0.8 * full.frames_decoded
+    assert [f.t for f in refs] == pytest.approx([f.t for f in every], abs=0.13)  # nearest reference frame
+    assert len(refs) == len(every) == 4
