@@ -6,6 +6,7 @@ The evidence strategy of a scan; a live stream cuts its clips from its ring of e
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,13 +21,32 @@ log = logging.getLogger(__name__)
 
 
 class RemuxFromFile:
-    """Offline evidence: clips cut from the scanned file itself (the live strategy cuts from the ring)."""
+    """Offline evidence (an :class:`~moderation.evidence.strategy.EvidenceStrategy`): clips cut
+    from the scanned file itself (the live strategy cuts from the ring)."""
 
     def __init__(self, src: Path, clips_dir: Path, cfg: PipelineConfig) -> None:
         self.src, self.clips_dir, self.cfg = src, clips_dir, cfg
 
-    def attach(self, verdicts: Sequence[Verdict]) -> list[Verdict]:
-        return [attach_evidence(v, self.src, self.clips_dir, self.cfg) for v in verdicts]
+    async def attach(self, verdict: Verdict) -> Verdict:
+        return await asyncio.to_thread(attach_evidence, verdict, self.src, self.clips_dir, self.cfg)
+
+    async def thumbnail(self, verdict: Verdict) -> Verdict:
+        if not verdict.signals:
+            return verdict
+        last = verdict.signals[-1]
+        path = self.clips_dir / verdict.stream / f"{int(verdict.start):06d}-{verdict.category}-at.jpg"
+        written = await asyncio.to_thread(_thumbnail, self.src, path, verdict, last.t, self.cfg.sampling.max_side)
+        return replace(verdict, thumbnails=(str(path),)) if written else verdict
+
+
+def _thumbnail(src: Path, path: Path, verdict: Verdict, t: float, max_side: int) -> bool:
+    image = frame_at(src, t, max_side=max_side)
+    if image is None:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    boxes = [s.box for s in verdict.signals if s.box is not None and abs(s.t - t) < 1e-3]
+    write_thumbnail(image, path, boxes=boxes or None)
+    return True
 
 
 def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, cfg: PipelineConfig) -> Verdict:

@@ -68,7 +68,8 @@ class FrameKeeper:
 
 
 class EvidenceWriter:
-    """A verdict's clip, remuxed from the stream's evidence ring, and a thumbnail with its boxes.
+    """A verdict's clip, remuxed from the stream's evidence ring, and a thumbnail with its boxes
+    (the live :class:`~moderation.evidence.strategy.EvidenceStrategy`).
 
     A verdict can be decided before its post-roll has arrived, so the writer waits (at most
     ``wait_s``) until the ring covers ``end + post_s`` or ingest ended. Evidence failures are
@@ -83,13 +84,17 @@ class EvidenceWriter:
         cfg: EvidenceConfig,
         clips_dir: Path,
         wait_s: float,
+        ingest_done: Callable[[], bool] = lambda: False,
     ) -> None:
         self.ring, self.lock, self.keeper, self.cfg = ring, lock, keeper, cfg
         self.clips_dir, self.wait_s = clips_dir, wait_s
+        #: Whether ingest has ended (no post-roll will come: cut what the ring has).
+        self.ingest_done = ingest_done
 
-    async def attach(self, v: Verdict, ingest_done: Callable[[], bool]) -> Verdict:
+    async def attach(self, v: Verdict) -> Verdict:
         deadline = time.monotonic() + self.wait_s
-        while not self.ring.covers(v.end + self.cfg.post_s) and not ingest_done() and time.monotonic() < deadline:
+        done = self.ingest_done
+        while not self.ring.covers(v.end + self.cfg.post_s) and not done() and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         stem = self.clips_dir / v.stream / f"{int(v.start):06d}-{v.category}"
         try:

@@ -36,6 +36,7 @@ from typing import Generic, TypeVar
 
 from moderation.config import PipelineConfig, project_root
 from moderation.evidence.file_clips import RemuxFromFile
+from moderation.evidence.strategy import EvidenceStrategy
 from moderation.infer.registry import Registry
 from moderation.ingest.chat import ChatStats
 from moderation.ingest.decode import DecodeStats, MediaInfo, iter_audio_windows, iter_frames, probe
@@ -324,10 +325,8 @@ async def scan_one(
     versions = engines.model_versions()
     scan.verdicts = [replace(v, model_versions=versions) for v in verdicts]
     if clips_dir is not None and cfg.evidence.clips and info.has_video:
-        remux = RemuxFromFile(task.path, clips_dir, engines.cfg)
-        scan.verdicts = await asyncio.to_thread(
-            lambda: [v if is_room_verdict(v) else remux.attach([v])[0] for v in scan.verdicts]
-        )
+        evidence: EvidenceStrategy = RemuxFromFile(task.path, clips_dir, engines.cfg)
+        scan.verdicts = [v if is_room_verdict(v) else await evidence.attach(v) for v in scan.verdicts]
     return scan
 
 

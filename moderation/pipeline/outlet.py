@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from moderation.evidence.writer import EvidenceWriter
+from moderation.evidence.strategy import EvidenceStrategy
 from moderation.messages import Enforcement, Verdict
 from moderation.pipeline.alerts import ViolationIds, ViolationLog
 from moderation.pipeline.enforce import Enforcer, Target
@@ -57,19 +57,18 @@ class VerdictOutlet:
         spec: StreamSpec,
         sinks: Sequence[VerdictSink],
         *,
-        evidence: EvidenceWriter | None,
+        evidence: EvidenceStrategy | None,
         enforcer: Enforcer | None,
         gap_for: Callable[[str], float],
         failures: TaskFailures,
         wall_at: Callable[[float], datetime | None],
         model_versions: Callable[[], tuple[tuple[str, str], ...]],
-        ingest_done: Callable[[], bool],
         seen: Callable[[Verdict, datetime, bool], object],
         notify: Callable[[VerdictWritten], None],
     ) -> None:
         self.spec, self.sinks, self.evidence, self.enforcer = spec, list(sinks), evidence, enforcer
         self.failures, self._wall_at, self._versions = failures, wall_at, model_versions
-        self._ingest_done, self._seen, self._notify = ingest_done, seen, notify
+        self._seen, self._notify = seen, notify
         self.verdicts: list[Verdict] = []  # the latest KEEP, stamped and with their clips
         self.count = 0
         self.enforced: Counter[tuple[str, str]] = Counter()  # (action, outcome)
@@ -145,7 +144,7 @@ class VerdictOutlet:
         v = self.stamp(replace(verdict, violation_id=self._ids.close(verdict)))
         if self.evidence is not None and not is_room_verdict(v):  # metadata has no footage
             try:
-                v = await self.evidence.attach(v, self._ingest_done)
+                v = await self.evidence.attach(v)
             except Exception as exc:  # evidence failure must not lose the verdict itself
                 self.failures.item("evidence", exc)
         pending = self._provisional.pop(v.violation_id or "", None)

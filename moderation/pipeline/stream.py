@@ -121,7 +121,15 @@ class StreamPipeline:
         self.observed = Observers([self.latency, *observers], lambda exc: self.failures.item("observer", exc))
         self._on_alert = on_alert
         evidence = (
-            EvidenceWriter(self.ring, self.ingest.lock, self.keeper, cfg.evidence, clips_dir, live.clip_wait_s)
+            EvidenceWriter(
+                self.ring,
+                self.ingest.lock,
+                self.keeper,
+                cfg.evidence,
+                clips_dir,
+                live.clip_wait_s,
+                ingest_done=lambda: self.ingest.done,
+            )
             if clips_dir is not None and cfg.evidence.clips
             else None
         )
@@ -140,7 +148,6 @@ class StreamPipeline:
             failures=self.failures,
             wall_at=self._wall_at,
             model_versions=self.engines.model_versions,
-            ingest_done=lambda: self.ingest.done,
             seen=self._alerts.see,
             notify=self.observed.on_verdict,
         )

@@ -58,7 +58,8 @@ def _verdict(start: float, end: float) -> Verdict:
 def _attach(ring: EvidenceRing, v: Verdict, clips: Path) -> Verdict:
     cfg = EvidenceConfig(pre_s=0.5, post_s=0.5)
     writer = EvidenceWriter(ring, threading.Lock(), FrameKeeper(), cfg, clips, wait_s=0.0)
-    return asyncio.run(writer.attach(v, lambda: True))
+    writer.ingest_done = lambda: True
+    return asyncio.run(writer.attach(v))
 
 
 def test_verdict_across_a_restart_gets_one_clip_with_the_gap(tmp_path: Path) -> None:

@@ -69,7 +69,6 @@ def _outlet(sink: VerdictSink, control_url: str) -> VerdictOutlet:
         failures=TaskFailures("s1"),
         wall_at=lambda _t: None,
         model_versions=tuple,
-        ingest_done=lambda: True,
         seen=lambda *_a: None,
         notify=lambda _w: None,
     )

@@ -168,7 +168,6 @@ def test_final_record_never_lands_before_its_slow_provisional_one() -> None:
         failures=TaskFailures("s1"),
         wall_at=lambda _t: None,
         model_versions=tuple,
-        ingest_done=lambda: True,
         seen=lambda *_a: None,
         notify=lambda _w: None,
     )
