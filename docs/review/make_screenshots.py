@@ -2,8 +2,9 @@
 
 Seeds a throwaway queue with verdicts shaped like the demo's report (a casino QR code, a caption
 with an evasion variant, a spoken keyword, a chat lure, a tipping push; clips and thumbnails
-rendered here with PyAV/Pillow), serves the app, logs in and saves ``queue.png``, ``grid.png``,
-``item.png`` (Chinese UI, the default) and ``item-en.png`` beside this file.
+rendered here with PyAV/Pillow) and three live streams with open (provisional) alerts, serves the
+app, logs in and saves ``queue.png``, ``grid.png``, ``item.png`` (Chinese UI, the default),
+``patrol.png`` (the patrol wall) and ``item-en.png`` beside this file.
 
     .venv/bin/python docs/review/make_screenshots.py
 """
@@ -203,6 +204,31 @@ def seed(store: ReviewStore, root: Path) -> int:
     return main
 
 
+def seed_live(store: ReviewStore, root: Path) -> None:
+    """Open violations of three live streams, as the pool writes them (provisional, one per violation)."""
+    live = [
+        ("live-8801", "阿杰", "gambling", "high", "百家乐 现在下注", (30, 60, 40), True),
+        ("live-3302", "Mia", "vulgar", "medium", "", (120, 60, 80), False),
+        ("live-5120", "老王", "tipping_inducement", "medium", "刷火箭上榜一", (60, 60, 110), False),
+    ]
+    for i, (stream, streamer, category, severity, caption, colour, qr) in enumerate(live):
+        _clip, thumbs = media(root, f"{stream}/live", caption, colour, qr)
+        rec = {
+            "stream": stream,
+            "streamer": streamer,
+            "category": category,
+            "severity": severity,
+            "score": 0.9,
+            "start": 120.0 + 10 * i,
+            "end": 124.0 + 10 * i,
+            "violation_id": f"{stream}#1",
+            "provisional": True,
+            "signals": [{"kind": "ocr.keyword", "t": 121.0 + 10 * i, "score": 0.9, "term": caption or category}],
+            "thumbnails": thumbs,
+        }
+        store.upsert_verdict(rec, bases=[root])
+
+
 def main() -> None:
     import uvicorn
     from playwright.sync_api import sync_playwright
@@ -214,6 +240,7 @@ def main() -> None:
     settings = ReviewSettings(queue_url=f"sqlite:///{tmp / 'q.db'}", port=port)
     store = ReviewStore.open(settings)
     main_id = seed(store, tmp / "scan")
+    seed_live(store, tmp / "scan")
     token = Auth(store.engine).ensure_admin()
     srv = uvicorn.Server(
         uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning")
@@ -241,6 +268,11 @@ def main() -> None:
         page.wait_for_function("() => document.getElementById('clip').readyState >= 2")
         page.wait_for_timeout(500)
         page.screenshot(path=str(OUT / "item.png"), full_page=True)
+        page.goto(f"{base}/patrol")
+        page.wait_for_selector(".tile", timeout=15_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(OUT / "patrol.png"))
+        page.goto(f"{base}/items/{main_id}")
         page.click("#lang-en")
         page.wait_for_function("() => document.getElementById('clip').readyState >= 2")
         page.wait_for_timeout(500)

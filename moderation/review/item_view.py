@@ -179,10 +179,12 @@ def qr_info(s: dict[str, Any]) -> dict[str, str] | None:
 
 
 def enforcement(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """Enforcement already taken (``enforcement``: a dict, a list of dicts or a word; or ``action``)."""
+    """Enforcement already taken (``enforcement``: a dict, a list of dicts or a word).
+
+    A record's ``action`` is only what the policy suggests (every verdict carries one), so it
+    never counts as taken here: an item must not claim a cut that did not happen.
+    """
     raw = record.get("enforcement")
-    if raw is None and record.get("action") not in (None, "", "review", "none"):
-        raw = record.get("action")
     items = raw if isinstance(raw, list) else [raw] if raw else []
     out: list[dict[str, Any]] = []
     for e in items[:20]:

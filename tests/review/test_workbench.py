@@ -218,6 +218,7 @@ def test_item_view_helpers() -> None:
     assert [g.count for g in groups] == [1, 2] and groups[1].times == [27.0, 28.0]
     assert item_view.enforcement(rec) == [{"action": "cut", "t": 29.5, "ok": True, "detail": None}]
     assert item_view.enforcement({"action": "review"}) == []
+    assert item_view.enforcement({"action": "cut"}) == []  # suggested by the policy, not taken
 
 
 def test_item_page_shows_why(env: Env) -> None:
