@@ -33,7 +33,15 @@ from moderation.config import PipelineConfig
 from moderation.infer.batcher import DynamicBatcher
 from moderation.messages import AudioWindow, OcrResult, VideoFrame, VisionResult
 from moderation.pipeline.batch_metrics import BatcherSnapshot
-from moderation.pipeline.clients import BatchFamily, Family, Transcript, build_family, enabled_families, submit_all
+from moderation.pipeline.clients import (
+    BatchFamily,
+    Family,
+    IntentProbs,
+    Transcript,
+    build_family,
+    enabled_families,
+    submit_all,
+)
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.metrics import StreamMetrics
 from moderation.pipeline.sinks import JsonlSink, VerdictSink
@@ -108,6 +116,9 @@ class RayClients:
 
     async def synthetic(self, frames: Sequence[VideoFrame]) -> Sequence[FrameScores | Exception]:
         return await self._call("synthetic", frames)
+
+    async def intent(self, texts: Sequence[str]) -> Sequence[IntentProbs | Exception]:
+        return await self._call("intent", texts)
 
 
 class StreamWorker:

@@ -31,3 +31,5 @@ class BatchingConfig(_Strict):
     ocr: FamilyBatching = FamilyBatching(max_batch=4, max_wait_ms=20.0, gpu_share=0.2)
     asr: FamilyBatching = FamilyBatching(max_batch=8, max_wait_ms=200.0, gpu_share=0.4)
     synthetic: FamilyBatching = FamilyBatching(max_batch=16, max_wait_ms=20.0, gpu_share=0.1)
+    #: Chat lines through the intent classifier (CPU: a numpy encoder; no GPU share).
+    intent: FamilyBatching = FamilyBatching(max_batch=64, max_wait_ms=50.0, max_queue=1024, gpu_share=0.0)

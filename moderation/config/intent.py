@@ -1,7 +1,7 @@
 """Chat intent classifier settings (``intent:`` in a pipeline file).
 
 The classifier (:mod:`moderation.infer.intent`) gives every chat line class probabilities; these
-settings turn them into ``text.intent`` signals (:mod:`moderation.signals.intent`). Thresholds are
+settings turn them into ``chat.intent`` signals (:mod:`moderation.signals.intent`). Thresholds are
 per category because the classes are not equally separable: ``benchmarks/text_quality.py --intent``
 reports recall and benign false positives per class, so a deployment can move one category's bar
 without touching the others. The default bar (0.8) was picked on the corpus's held-out split: the
@@ -25,7 +25,7 @@ class IntentConfig(_Strict):
         0.8,
         gt=0,
         le=1,
-        description="P(category) at or above which a line yields a text.intent signal for that category.",
+        description="P(category) at or above which a line yields a chat.intent signal for that category.",
     )
     thresholds: dict[str, float] = Field(
         default_factory=dict, description="Per-category overrides of min_score, e.g. {vulgar: 0.8}."

@@ -142,6 +142,9 @@ class CategoryPolicy(_Strict):
 _KEYWORDS = {"asr.keyword": SignalRule(), "ocr.keyword": SignalRule(), "chat.keyword": SignalRule()}
 #: Room metadata (moderation/signals/room.py): title/introduction/nickname and text on the cover/avatar.
 _KEYWORDS |= {"room.keyword": SignalRule(), "room.ocr.keyword": SignalRule()}
+#: The chat intent classifier (``intent.enabled``; moderation/signals/intent.py) on the categories it
+#: was trained for: a line at or over ``intent.min_score`` counts like a keyword hit.
+_INTENT = {"chat.intent": SignalRule()}
 
 #: Per-class NudeNet scores that count without open_nsfw agreeing. Buttocks fire on swimwear and
 #: sports footage far more often than the other classes, so they need more.
@@ -172,10 +175,10 @@ def _default_categories() -> dict[str, CategoryPolicy]:
     return {
         "vulgar": CategoryPolicy(
             threshold=0.6,
-            signals={**_vision_rules(), **_KEYWORDS},
+            signals={**_vision_rules(), **_KEYWORDS, **_INTENT},
         ),
         "gambling": CategoryPolicy(
-            signals={**_KEYWORDS, "qr.url": SignalRule(), "image.model.*": SignalRule()},
+            signals={**_KEYWORDS, **_INTENT, "qr.url": SignalRule(), "image.model.*": SignalRule()},
         ),
         "synthetic_unlabeled": CategoryPolicy(
             signals={
@@ -188,7 +191,7 @@ def _default_categories() -> dict[str, CategoryPolicy]:
             window_s=20.0,
             suppressed_by=("disclosure.label",),
         ),
-        "tipping_inducement": CategoryPolicy(signals=dict(_KEYWORDS)),
+        "tipping_inducement": CategoryPolicy(signals={**_KEYWORDS, **_INTENT}),
         # A minor disclosing their age, on camera or tipping: always high severity (POLICY.md puts
         # minors' protection first); one plain disclosure or one consistent face estimate opens it.
         "minors": CategoryPolicy(

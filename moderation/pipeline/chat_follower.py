@@ -215,6 +215,7 @@ class ChatFollower(FeedFollower[ChatMessage]):
         backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
         failures: TaskFailures | None = None,
+        on_line: Callable[[ChatMessage], None] | None = None,
     ) -> None:
         super().__init__(
             source,
@@ -230,6 +231,8 @@ class ChatFollower(FeedFollower[ChatMessage]):
         )
         self.tracker = ChatSignals(match, cfg.chat.dedup_window_s)
         self.on_signals = on_signals
+        #: Every line read (for the intent classifier), from this thread; None: not wanted.
+        self.on_line = on_line
 
     def _read(self) -> Iterator[ChatMessage]:
         return iter_chat(
@@ -243,6 +246,8 @@ class ChatFollower(FeedFollower[ChatMessage]):
         )
 
     def _handle(self, item: ChatMessage) -> None:
+        if self.on_line is not None:
+            self.on_line(item)
         signals = self.tracker.observe(item)
         if signals:
             self.on_signals(signals)

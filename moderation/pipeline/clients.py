@@ -34,11 +34,13 @@ from moderation.signals.synthetic import FrameScores, SyntheticScorer, scoring_e
 
 log = logging.getLogger(__name__)
 
-Family = Literal["vision", "ocr", "asr", "synthetic"]
+Family = Literal["vision", "ocr", "asr", "synthetic", "intent"]
 #: Families every pool starts a batcher for when enabled in the pipeline.
 FAMILIES: tuple[Family, ...] = ("vision", "ocr", "asr")
-#: ... and the synthetic-content classifiers, called only when some are configured.
-ALL_FAMILIES: tuple[Family, ...] = (*FAMILIES, "synthetic")
+#: ... and the synthetic-content classifiers and the chat intent classifier, only when configured.
+ALL_FAMILIES: tuple[Family, ...] = (*FAMILIES, "synthetic", "intent")
+#: One chat line's class probabilities ({label: p}).
+IntentProbs = dict[str, float]
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -56,6 +58,10 @@ class InferenceClients(Protocol):
 
     async def synthetic(self, frames: Sequence[VideoFrame]) -> Sequence[FrameScores | Exception]: ...
 
+    async def intent(self, texts: Sequence[str]) -> Sequence[IntentProbs | Exception]:
+        """Chat lines → class probabilities (only called with ``intent.enabled``)."""
+        ...
+
 
 def age_enabled(cfg: PipelineConfig) -> bool:
     """Whether face ages are estimated: ``age.enabled`` and NudeNet (whose face boxes it reads) on."""
@@ -69,6 +75,7 @@ def enabled_families(cfg: PipelineConfig) -> list[Family]:
         "ocr": cfg.ocr.enabled,
         "asr": cfg.asr.enabled,
         "synthetic": scoring_enabled(cfg.synthetic),
+        "intent": cfg.intent.enabled,
     }
     return [f for f in ALL_FAMILIES if on[f]]
 
@@ -147,6 +154,13 @@ def onnx_provider(wanted: Sequence[str] | None = None) -> str:
         return "unknown"
 
 
+def _warm_texts(fn: Callable[[Sequence[str]], Sequence[Any]]) -> Callable[[], None]:
+    def run() -> None:
+        fn(["warm-up"])
+
+    return run
+
+
 def build_family(
     family: Family, cfg: PipelineConfig, registry: Any = None, *, device: str = "cpu", background: bool = True
 ) -> BatchFamily:
@@ -195,6 +209,19 @@ def build_family(
         b = cfg.batching.synthetic
         return BatchFamily(
             family, fn_syn, _warm(fn_syn), b.max_batch, b.max_wait_ms, device=device, provider=onnx_provider()
+        )
+    if family == "intent":
+        from moderation.infer.intent import IntentModel, classify_batch
+
+        model = IntentModel(reg)
+
+        def classify(texts: Sequence[str]) -> list[dict[str, float]]:
+            return classify_batch(texts, model)
+
+        fn_int = per_item(classify)
+        b = cfg.batching.intent
+        return BatchFamily(
+            family, fn_int, _warm_texts(fn_int), b.max_batch, b.max_wait_ms, device="cpu", provider="numpy"
         )
     from moderation.infer.asr_batch import load_batched_transcriber
 
@@ -308,6 +335,9 @@ class LocalClients:
 
     async def asr(self, windows: Sequence[AudioWindow]) -> Sequence[Transcript | Exception]:
         return await self._submit("asr", windows)
+
+    async def intent(self, texts: Sequence[str]) -> Sequence[IntentProbs | Exception]:
+        return await self._submit("intent", texts)
 
     async def synthetic(self, frames: Sequence[VideoFrame]) -> Sequence[FrameScores | Exception]:
         return await self._submit("synthetic", frames)

@@ -1,6 +1,7 @@
 """The optional inputs and duties of a file scan, beside its media (:mod:`moderation.pipeline.graph`).
 
-* chat and gift feeds of the recording (JSONL files or HTTP(S) URLs on its media timeline);
+* chat and gift feeds of the recording (JSONL files or HTTP(S) URLs on its media timeline), the
+  chat through the keyword matcher and, with ``intent.enabled``, the intent classifier;
 * the room's metadata, checked once at media time 0 (:mod:`moderation.pipeline.room_check`);
 * records (:mod:`moderation.evidence.records`): the chat and gift lines as they are read, and
   (through the frame analyser) one image every ``records.image_every_s``;
@@ -10,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -19,8 +21,9 @@ from moderation.config import PipelineConfig
 from moderation.evidence.records import RecordKeeper
 from moderation.ingest.chat import ChatStats, iter_chat
 from moderation.ingest.gifts import GiftStats, iter_gifts
-from moderation.messages import Signal
+from moderation.messages import ChatMessage, Signal
 from moderation.pipeline.clients import InferenceClients
+from moderation.pipeline.intent_feed import classify_lines
 from moderation.pipeline.room_check import check_room
 from moderation.signals.chat import chat_signals
 from moderation.signals.gifts import GiftTracker
@@ -67,13 +70,41 @@ def kept(items: Iterable[T], record: Callable[[T], None] | None) -> Iterator[T]:
         yield item
 
 
-def chat_feed_signals(chat: str, scan: FileScan, engines: Engines, keeper: RecordKeeper | None = None) -> list[Signal]:
+def chat_feed_signals(
+    chat: str,
+    scan: FileScan,
+    engines: Engines,
+    keeper: RecordKeeper | None = None,
+    lines: list[ChatMessage] | None = None,
+) -> list[Signal]:
+    """The recording's chat feed → ``chat.keyword`` signals; every line read is also appended to
+    ``lines`` when given (for the intent classifier)."""
     cfg = engines.cfg
     scan.chat = ChatStats()
     limit = chat_limit(scan, cfg.chat.recording_slack_s)
     messages = iter_chat(chat, scan.stream, cfg.chat, stats=scan.chat, max_t=lambda: limit)
     read = kept(messages, keeper.chat if keeper is not None else None)
+    if lines is not None:
+        read = _collect(read, lines)
     return list(chat_signals(read, engines.matcher.match, cfg.chat.dedup_window_s))
+
+
+def _collect(messages: Iterable[ChatMessage], into: list[ChatMessage]) -> Iterator[ChatMessage]:
+    for m in messages:
+        into.append(m)
+        yield m
+
+
+async def chat_feed(
+    chat: str, scan: FileScan, engines: Engines, keeper: RecordKeeper | None, clients: InferenceClients
+) -> list[Signal]:
+    """Keyword signals of the chat feed and, with ``intent.enabled``, the classifier's
+    ``chat.intent`` signals of every line (through the scan's ``intent`` batcher)."""
+    lines: list[ChatMessage] | None = [] if engines.cfg.intent.enabled else None
+    signals = await asyncio.to_thread(chat_feed_signals, chat, scan, engines, keeper, lines)
+    if lines:
+        signals += await classify_lines(clients, lines, engines.cfg.intent)
+    return signals
 
 
 def gift_feed_signals(gifts: str, scan: FileScan, engines: Engines, keeper: RecordKeeper | None = None) -> list[Signal]:

@@ -45,7 +45,7 @@ from moderation.messages import Signal, Verdict
 from moderation.pipeline.analysis import StreamAnalyser
 from moderation.pipeline.clients import BatchFamily, Family, InferenceClients, LocalClients, age_enabled
 from moderation.pipeline.file_duties import (
-    chat_feed_signals,
+    chat_feed,
     file_keeper,
     gift_feed_signals,
     index_replays,
@@ -302,10 +302,6 @@ async def scan_one(
         if task.meta is not None:
             branches.append(room_at_start(task.meta, engines, use))
         results = await asyncio.gather(*branches, return_exceptions=True)
-    finally:
-        if local is not None:
-            await local.close()
-    try:
         for r in results:
             if isinstance(r, BaseException):
                 raise r
@@ -314,11 +310,13 @@ async def scan_one(
             if turn is not None:
                 await turn()
             scan.signals.extend(index_replays(replay, task.stream, an.frames.replay_keys))
-        if task.chat is not None:
-            scan.signals.extend(await asyncio.to_thread(chat_feed_signals, task.chat, scan, engines, keeper))
+        if task.chat is not None:  # keywords, and the intent classifier through the batchers
+            scan.signals.extend(await chat_feed(task.chat, scan, engines, keeper, use))
         if task.gifts is not None:
             scan.signals.extend(await asyncio.to_thread(gift_feed_signals, task.gifts, scan, engines, keeper))
     finally:
+        if local is not None:
+            await local.close()
         if keeper is not None:
             keeper.close()
     verdicts = fuse(task.stream, scan.signals, cfg.policy)

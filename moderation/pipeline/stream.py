@@ -56,7 +56,7 @@ from typing import Any
 from moderation.config import PipelineConfig, source_config
 from moderation.evidence.writer import EvidenceWriter, FrameKeeper
 from moderation.ingest.source import FrameEvent, SourceConfig
-from moderation.messages import GiftEvent, Signal
+from moderation.messages import ChatMessage, GiftEvent, Signal
 from moderation.pipeline.alerts import Alert, AlertTracker
 from moderation.pipeline.analysis import AudioAnalyzer, FrameAnalyzer
 from moderation.pipeline.chat_follower import ChatFollower, GiftFollower, chat_source, gift_source
@@ -65,6 +65,7 @@ from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.failures import TaskFailures, supervise
 from moderation.pipeline.gift_hub import GiftHub
 from moderation.pipeline.graph import Engines
+from moderation.pipeline.intent_feed import IntentFeed
 from moderation.pipeline.metrics import LatencyObserver, StreamMetrics
 from moderation.pipeline.observe import AudioWindowDone, FrameArrived, FrameBatchDone, Observers, PipelineObserver
 from moderation.pipeline.outlet import VerdictOutlet
@@ -157,7 +158,16 @@ class StreamPipeline:
         self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
         chat = chat_source(spec, cfg)
         self._chat = (
-            ChatFollower(chat, spec, cfg, self.clock, matcher.match, self._from_chat, failures=self.failures)
+            ChatFollower(
+                chat,
+                spec,
+                cfg,
+                self.clock,
+                matcher.match,
+                self._from_chat,
+                failures=self.failures,
+                on_line=self._from_chat_line if cfg.intent.enabled else None,
+            )
             if chat
             else None
         )
@@ -181,6 +191,9 @@ class StreamPipeline:
         an, replay = self._frame_an, self.engines.replay_index  # room metadata, records, replay index
         self.duties = StreamDuties(spec, cfg, clients, matcher, self._on_chat, an, self._chat, self._gifts, replay)
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: The chat intent classifier's queue (``intent.enabled`` and a chat feed).
+        on = cfg.intent.enabled and chat
+        self._intent = IntentFeed(clients, cfg.intent, self._on_chat, self.failures) if on else None
         self.steering, self.deferred = spec.steering, tuple[str, ...]()  # its standing; see reconfigure
 
     # ------------------------------------------------------------------ control
@@ -224,12 +237,16 @@ class StreamPipeline:
             ),
         ]
         ticker = asyncio.create_task(supervise("tick", self._tick_loop, fail, lambda: True))
+        intent = self._intent
+        classifier = asyncio.create_task(supervise("intent", intent.run, fail, lambda: True)) if intent else None
         self._loop = loop
         try:
             await ingest_done
             await asyncio.gather(*workers)
         finally:
             ticker.cancel()
+            if classifier is not None:
+                classifier.cancel()
             self.stop()
             for feed in (self._chat, self._gifts):
                 if feed is not None:
@@ -324,6 +341,12 @@ class StreamPipeline:
         if self._loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop is gone: the stream has ended
                 self._loop.call_soon_threadsafe(self._on_chat, signals)
+
+    def _from_chat_line(self, line: ChatMessage) -> None:
+        """From the chat thread: every line for the intent classifier, on the event loop."""
+        if self._loop is not None and self._intent is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: the stream has ended
+                self._loop.call_soon_threadsafe(self._intent.push, line)
 
     def _on_chat(self, signals: list[Signal]) -> None:
         self.signals.both(signals)

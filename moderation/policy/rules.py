@@ -85,6 +85,8 @@ def observation_key(signal: Signal) -> ObservationKey:
     """
     if signal.kind == "chat.keyword" and signal.term is not None:
         return (signal.kind, signal.user, signal.term)
+    if signal.kind == "chat.intent":  # the classifier on one viewer's line: a repeated line is one
+        return (signal.kind, signal.user, signal.category, signal.text)
     if signal.kind in _TERM_KINDS and signal.term is not None:
         return (signal.kind, signal.term)
     if signal.frame is not None:

@@ -1,4 +1,4 @@
-"""Intent classifier probabilities → ``text.intent`` signals, one more channel for fusion.
+"""Intent classifier probabilities → ``chat.intent`` signals, one more channel for fusion.
 
 The keyword rules and the classifier fail differently: rules miss wording no lexicon lists
 (pressure to tip, innuendo, abuse, implicit solicitation, new slang); the classifier misses
@@ -6,7 +6,7 @@ obfuscated terms the normaliser folds (pinyin, separators, leetspeak) and is les
 line. So the classifier's output is evidence beside the rules, not a replacement:
 
 * a line whose probability for a category reaches that category's threshold
-  (``IntentConfig.threshold``) yields a ``text.intent`` signal of that category, ``score`` = the
+  (``IntentConfig.threshold``) yields a ``chat.intent`` signal of that category, ``score`` = the
   probability, ``label`` = the category. Fusion combines it with keyword hits like any channel.
 * a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``) yields a
   counter-evidence signal in ``veto_category`` (``label`` "benign"). Fusion lists that category as
@@ -14,7 +14,8 @@ line. So the classifier's output is evidence beside the rules, not a replacement
   counter-speech that a clause rule missed names the topic but reads as harmless.
   :func:`vetoed_lines` gives the lines, for code that applies the veto itself.
 
-Signals carry ``user`` and the line's ``text``, so a viewer's line stays that viewer's.
+Signals carry ``user`` and the line's ``text``, so a viewer's line stays that viewer's (a ``chat.*``
+signal with a user is the viewer's, :func:`moderation.policy.rules.subject_of`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from moderation.messages import ChatMessage, Signal
 
 __all__ = ["BENIGN_LABEL", "KIND", "intent_signals", "vetoed_lines"]
 
-KIND = "text.intent"
+KIND = "chat.intent"
 BENIGN_LABEL = "benign"
 
 LineKey = tuple[str, str, float]  # (stream, user, t)

@@ -1,4 +1,4 @@
-"""Intent probabilities → text.intent signals: thresholds per category, counter-evidence, errors."""
+"""Intent probabilities → chat.intent signals: thresholds per category, counter-evidence, errors."""
 
 from __future__ import annotations
 

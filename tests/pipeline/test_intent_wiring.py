@@ -1,0 +1,182 @@
+"""The chat intent classifier as a pipeline stage: lines go through the ``intent`` batcher family,
+its ``chat.intent`` signals are the viewer's and fuse like keyword hits — through the real
+``moderation scan`` with the real classifier, and the live queue's batching, drops and failures
+with a stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from fakes import FakeClients
+from feed_server import FeedServer
+from media_factory import make_clip
+
+from moderation.config import PipelineConfig
+from moderation.config.intent import IntentConfig
+from moderation.messages import ChatMessage, Verdict
+from moderation.pipeline.failures import TaskFailures
+from moderation.pipeline.intent_feed import IntentFeed, classify_lines
+from moderation.pipeline.sinks import CallbackSink
+from moderation.pipeline.status import StreamSpec
+from moderation.pipeline.stream import StreamPipeline
+from moderation.report import read_report
+
+NO_MODELS = (
+    "vision: {enabled: false}\nocr: {enabled: false}\nasr: {enabled: false}\nqr: {enabled: false}\n"
+    "synthetic: {enabled: false}\n"
+)
+#: Pressure to tip that names no lexicon term (the rules alone miss it).
+PRESSURE = "还差三千就赢了，哥哥们助力一波"
+
+
+class StandIn:
+    """Inference clients with only the intent family: a line containing 'bad' is vulgar."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.calls: list[int] = []
+        self.fail_on = fail_on
+
+    async def intent(self, texts: Sequence[str]) -> list[dict[str, float] | Exception]:
+        self.calls.append(len(texts))
+        out: list[dict[str, float] | Exception] = []
+        for t in texts:
+            if self.fail_on is not None and self.fail_on in t:
+                out.append(ValueError(f"cannot embed {t!r}"))
+            else:
+                p = 0.95 if "bad" in t else 0.05
+                out.append({"benign": 1 - p, "vulgar": p})
+        return out
+
+
+def _line(t: float, text: str, user: str = "u1") -> ChatMessage:
+    return ChatMessage("s1", t, user, text)
+
+
+def test_classify_lines_batches_and_skips_a_failed_line() -> None:
+    clients = StandIn(fail_on="boom")
+    failures = TaskFailures("s1")
+    lines = [_line(float(i), "bad words" if i % 2 else "hello") for i in range(5)] + [_line(9.0, "bad boom")]
+    sigs = asyncio.run(classify_lines(clients, lines, IntentConfig(enabled=True, batch_size=4), failures))  # type: ignore[arg-type]
+    assert clients.calls == [4, 2]
+    assert [(s.kind, s.t, s.user, s.category) for s in sigs] == [
+        ("chat.intent", 1.0, "u1", "vulgar"),
+        ("chat.intent", 3.0, "u1", "vulgar"),
+    ]
+    assert failures.errors == 1
+
+
+def test_live_feed_sends_waiting_lines_together_and_drops_the_oldest_when_full() -> None:
+    async def go() -> tuple[list[list[str]], IntentFeed]:
+        emitted: list[list[str]] = []
+        feed = IntentFeed(
+            StandIn(),
+            IntentConfig(enabled=True),
+            lambda s: emitted.append([x.text or "" for x in s]),
+            TaskFailures("s1"),
+            max_pending=3,
+        )  # type: ignore[arg-type]
+        for i in range(5):  # more than fit: the two oldest go
+            feed.push(_line(float(i), f"bad {i}"))
+        task = asyncio.create_task(feed.run())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        return emitted, feed
+
+    emitted, feed = asyncio.run(go())
+    assert emitted == [["bad 2", "bad 3", "bad 4"]] and feed.dropped == 2 and feed.classified == 3
+
+
+def _scan(tmp_path: Path, intent: bool) -> list[dict[str, object]]:
+    media = make_clip(tmp_path / "room.mp4", seconds=4.0, size=(160, 120), with_audio=False)
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text(NO_MODELS + f"intent: {{enabled: {str(intent).lower()}}}\n")
+    chat = tmp_path / "chat.jsonl"
+    lines = [{"t": 0.5, "user": "fan", "text": "晚上好呀"}, {"t": 1.5, "user": "mike", "text": PRESSURE}]
+    chat.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
+    out = tmp_path / "r.jsonl"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "moderation",
+            "scan",
+            str(media),
+            "--chat",
+            str(chat),
+            "--pipeline",
+            str(pipe),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    return read_report(out)
+
+
+@pytest.mark.slow
+def test_scan_with_the_classifier_flags_wording_no_rule_names_as_the_viewers(tmp_path: Path) -> None:
+    assert _scan(tmp_path / "rules", intent=False) == []  # the rules alone see nothing here
+    (v,) = _scan(tmp_path / "intent", intent=True)
+    assert v["category"] == "tipping_inducement" and v["subject"] == {"kind": "viewer", "id": "mike"}
+    assert [(s["kind"], s["text"]) for s in v["signals"]] == [("chat.intent", PRESSURE)]  # type: ignore[union-attr]
+
+
+class IntentFakes(FakeClients):
+    """The stand-in models of the live tests, plus a classifier that knows one pressure line."""
+
+    async def intent(self, texts: Sequence[str]) -> list[dict[str, float] | Exception]:
+        return [
+            {"benign": 0.02, "tipping_inducement": 0.98}
+            if t == PRESSURE
+            else {"benign": 0.99, "tipping_inducement": 0.01}
+            for t in texts
+        ]
+
+
+def test_a_live_streams_chat_goes_through_the_classifier(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "c.mp4", seconds=6.0, gop_s=0.5)
+
+    def body() -> str:
+        lines = [
+            {"ts": time.time(), "user": "fan", "text": "晚上好呀"},
+            {"ts": time.time(), "user": "mike", "text": PRESSURE},
+        ]
+        return "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
+
+    got: list[Verdict] = []
+    with FeedServer(body, send_after=2.0, open_for=3.5) as srv:
+        cfg = PipelineConfig.model_validate(
+            {
+                "sampling": {"fps": 2.0},
+                "ocr": {"gate": {"enabled": False}},
+                "intent": {"enabled": True},
+                "live": {
+                    "allow_files": True,
+                    "allow_networks": ["127.0.0.0/8"],
+                    "chat_source": srv.url + "/chat/{stream}",
+                },
+            }
+        )
+        pipe = StreamPipeline(
+            StreamSpec.from_url(str(clip), "s1"), cfg, IntentFakes(ocr_span=(100.0, 101.0)), [CallbackSink(got.append)]
+        )
+        status = asyncio.run(pipe.run())
+    assert status.state == "ended" and status.chat_messages == 2
+    (v,) = got
+    assert (
+        v.category == "tipping_inducement"
+        and v.subject is not None
+        and (v.subject.kind, v.subject.id) == ("viewer", "mike")
+    )
+    assert [s.kind for s in v.signals] == ["chat.intent"]
