@@ -248,6 +248,12 @@ class AudioAnalyzer:
     Live windows overlap by ``overlap_s`` and are stitched into once-only segments
     (:class:`LiveStitcher`); an offline scan's windows are back to back (``stitch=False``: each
     window's segments are used as they are). ``strict`` as for :class:`FrameAnalyzer`.
+
+    The stitcher holds a window's last words until the next window has heard them too, which
+    delays them by a hop. So, live, each window's own (unstitched) keyword signals are also kept
+    for :meth:`take_early`: the stream's preview fuser opens a spoken violation from them as soon
+    as the window is transcribed (an alert, not a verdict: the verdict still comes from the
+    stitched, once-only words). Repeats across the overlap are one observation to fusion.
     """
 
     def __init__(
@@ -267,6 +273,7 @@ class AudioAnalyzer:
         self.strict = strict
         self._end = 0.0
         self.counts = StageCounts()
+        self._early: list[Signal] = []
 
     async def analyse(self, windows: Sequence[AudioWindow]) -> list[Signal]:
         self.counts.windows += len(windows)
@@ -285,10 +292,17 @@ class AudioAnalyzer:
                 self.counts.last_error = f"asr: {type(r).__name__}: {r}"
                 log.warning("%s: ASR of window %.1f-%.1f failed: %s", self.stream, w.start, w.end, r)
                 r = []
+            if self.stitcher is not None:
+                self._early += transcript_signals(r, self.matcher.match)
             segments = self.stitcher.push(w.start, w.end, r) if self.stitcher is not None else r
             signals += transcript_signals(segments, self.matcher.match)
             self._end = max(self._end, w.end)
         return signals
+
+    def take_early(self) -> list[Signal]:
+        """Keyword signals of the windows transcribed since the last call, before stitching."""
+        early, self._early = self._early, []
+        return early
 
     @property
     def watermark(self) -> float:

@@ -2,7 +2,7 @@
 
 Two fusers per stream (see :mod:`moderation.pipeline.stream`): the **authoritative** one gets every
 signal in media-time order, held back until the stream's watermark passes it, so live verdicts
-equal offline ones; the **preview** gets frame, chat and gift signals at once, only to learn of
+equal offline ones; the **preview** gets frame, chat, gift and unstitched speech signals at once, to learn of
 open violations early (alert, provisional review item, enforcement while open). Gift events and
 every other signal also pass the stream's one :class:`~moderation.pipeline.gift_hub.GiftHub`.
 
@@ -48,7 +48,7 @@ class SignalFeed:
     held: list[Signal] = field(default_factory=list)
 
     def early(self, signals: Sequence[Signal]) -> None:
-        """Frame, chat and gift signals → the preview fuser at once: alerts and enforcement of open violations."""
+        """Signals → the preview fuser at once: alerts and enforcement of open violations."""
         seen: list[Verdict] = []
         for s in sorted(signals, key=lambda s: s.t):
             try:

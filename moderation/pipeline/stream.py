@@ -22,9 +22,10 @@ Inside (DESIGN.md §2, §7, §8):
   stream's gift feed; its events go, on the event loop, through the stream's one
   :class:`~moderation.signals.gifts.GiftTracker`, which also sees every other signal (an inducement
   in speech, a viewer's minor disclosure in chat), and its ``gift.*`` signals join the rest;
-* frame and chat signals also go straight to a **preview** fuser, which opens a visual violation (alert,
-  enforcement of open violations) as soon as its frames are done instead of an audio window
-  later; :class:`moderation.pipeline.alerts.ViolationLog` makes the preview's sighting and the
+* frame and chat signals, and each audio window's own (not yet stitched) keyword signals, also go
+  straight to a **preview** fuser, which opens a violation (alert, enforcement of open violations)
+  as soon as its frames or its window are done instead of waiting for the watermark and the
+  stitcher; :class:`moderation.pipeline.alerts.ViolationLog` makes the preview's sighting and the
   authoritative verdict one violation, alerted and enforced once; a violation first seen open
   is written at once, as a *provisional* record, to the sinks that take them (the review queue),
   and its final verdict carries the same ``violation_id`` so the queue updates that item;
@@ -315,6 +316,7 @@ class StreamPipeline:
                 self.observed.on_audio_window(AudioWindowDone(self.spec.stream_id, w.start, w.end, at, now, failed))
             self._audio_done_t = max(self._audio_done_t, an.watermark)
             self._audio_busy = False
+            self.signals.early(an.take_early())  # a spoken violation is alerted before stitching
             self.signals.feed(signals)
 
     def watermark(self) -> float:
