@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
 
 from moderation.config import PipelineConfig
 from moderation.evidence.records import RecordKeeper
@@ -45,9 +47,15 @@ def file_keeper(task: FileTask, cfg: PipelineConfig) -> RecordKeeper | None:
     return None
 
 
-async def room_at_start(meta: RoomMeta, engines: Engines, clients: InferenceClients) -> list[Signal]:
-    """The room's metadata, checked once at media time 0 over the scan's batchers."""
-    _, sigs = await check_room(meta, engines.cfg, clients, engines.matcher, t=0.0)
+async def room_at_start(
+    meta: RoomMeta,
+    engines: Engines,
+    clients: InferenceClients,
+    on_images: Callable[[Mapping[str, np.ndarray]], None] | None = None,
+) -> list[Signal]:
+    """The room's metadata, checked once at media time 0 over the scan's batchers; ``on_images``
+    gets the images read (the evidence of a verdict about them)."""
+    _, sigs = await check_room(meta, engines.cfg, clients, engines.matcher, t=0.0, on_images=on_images)
     return sigs or []
 
 

@@ -11,14 +11,13 @@ Many files are scanned at once over ONE set of batchers (:func:`scan_files`): th
 windows of every file in flight are batched together, and the models of a process load once
 (:class:`Engines` keeps them across event loops).
 
-Optional duties per file: room metadata (``FileTask.meta``: checked once at media time 0, a
-verdict about the room, no clip), records (``FileTask.records`` or ``records.dir``: the chat and
-gift lines and one image every ``records.image_every_s``, :mod:`moderation.evidence.records`), and
-the replay index (``replay_index.enabled``): one index per process (:attr:`Engines.replay_index`).
-Keyframes are fingerprinted while a file decodes; :func:`scan_files` then indexes its files in
-input order, so of two files showing the same footage the later one in the input is the replay,
-however their decoding interleaved. Nothing here imports Ray: a scan actor in
-:mod:`moderation.cluster.rescan` runs :func:`scan_files`' per-file coroutine in its own loop.
+Optional duties per file: room metadata (``FileTask.meta``: checked at media time 0; a verdict
+about the room has its images as evidence, no clip), records (``FileTask.records`` or
+``records.dir``, :mod:`moderation.evidence.records`), and the replay index
+(``replay_index.enabled``, one per process: :attr:`Engines.replay_index`; files are indexed in
+input order, so of two files showing the same footage the later one in the input is the replay).
+Nothing here imports Ray: a scan actor in :mod:`moderation.cluster.rescan` runs
+:func:`scan_files`' per-file coroutine in its own loop.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from typing import Generic, TypeVar
 
 from moderation.config import PipelineConfig, project_root
 from moderation.evidence.file_clips import RemuxFromFile
+from moderation.evidence.room_images import RoomImageEvidence
 from moderation.evidence.strategy import EvidenceStrategy
 from moderation.infer.registry import Registry
 from moderation.ingest.chat import ChatStats
@@ -292,6 +292,7 @@ async def scan_one(
     progress = _serialised(task.progress) if task.progress is not None else None
     local = engines.clients() if clients is None else None
     use: InferenceClients = clients or local  # type: ignore[assignment]
+    rooms = RoomImageEvidence(clips_dir) if clips_dir is not None and task.meta is not None else None
     an = StreamAnalyser.build(task.stream, cfg, use, engines.matcher, offline=True, replay=replay, records=keeper)
     try:
         branches = []
@@ -300,7 +301,7 @@ async def scan_one(
         if do_audio:
             branches.append(_audio(task, an, cfg, scan, progress, executor))
         if task.meta is not None:
-            branches.append(room_at_start(task.meta, engines, use))
+            branches.append(room_at_start(task.meta, engines, use, rooms.remember if rooms else None))
         results = await asyncio.gather(*branches, return_exceptions=True)
         for r in results:
             if isinstance(r, BaseException):
@@ -319,12 +320,13 @@ async def scan_one(
             await local.close()
         if keeper is not None:
             keeper.close()
-    verdicts = fuse(task.stream, scan.signals, cfg.policy)
     versions = engines.model_versions()
-    scan.verdicts = [replace(v, model_versions=versions) for v in verdicts]
-    if clips_dir is not None and cfg.evidence.clips and info.has_video:
-        evidence: EvidenceStrategy = RemuxFromFile(task.path, clips_dir, engines.cfg)
-        scan.verdicts = [v if is_room_verdict(v) else await evidence.attach(v) for v in scan.verdicts]
+    scan.verdicts = [replace(v, model_versions=versions) for v in fuse(task.stream, scan.signals, cfg.policy)]
+    cut = clips_dir is not None and cfg.evidence.clips and info.has_video
+    footage = RemuxFromFile(task.path, clips_dir, engines.cfg) if cut and clips_dir else None
+    for i, v in enumerate(scan.verdicts):  # a verdict about the room's metadata: its images, not footage
+        evidence: EvidenceStrategy | None = rooms if is_room_verdict(v) else footage
+        scan.verdicts[i] = await evidence.attach(v) if evidence is not None else v
     return scan
 
 

@@ -58,6 +58,7 @@ class VerdictOutlet:
         sinks: Sequence[VerdictSink],
         *,
         evidence: EvidenceStrategy | None,
+        room_evidence: EvidenceStrategy | None = None,
         enforcer: Enforcer | None,
         gap_for: Callable[[str], float],
         failures: TaskFailures,
@@ -67,6 +68,7 @@ class VerdictOutlet:
         notify: Callable[[VerdictWritten], None],
     ) -> None:
         self.spec, self.sinks, self.evidence, self.enforcer = spec, list(sinks), evidence, enforcer
+        self.room_evidence = room_evidence
         self.failures, self._wall_at, self._versions = failures, wall_at, model_versions
         self._seen, self._notify = seen, notify
         self.verdicts: list[Verdict] = []  # the latest KEEP, stamped and with their clips
@@ -102,9 +104,10 @@ class VerdictOutlet:
     async def _provisional_write(self, verdict: Verdict) -> None:
         try:
             v = self.stamp(verdict)
-            if self.evidence is not None and not is_room_verdict(v):  # metadata has no footage
+            evidence = self._evidence_for(v)
+            if evidence is not None:
                 try:
-                    v = await self.evidence.thumbnail(v)
+                    v = await evidence.thumbnail(v)
                 except Exception as exc:  # a missing thumbnail must not hide the item
                     self.failures.item("evidence", exc)
             for sink in self.sinks:
@@ -129,6 +132,10 @@ class VerdictOutlet:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _evidence_for(self, v: Verdict) -> EvidenceStrategy | None:
+        """The room's images for a verdict about its metadata (no footage), else the stream's clips."""
+        return self.room_evidence if is_room_verdict(v) else self.evidence
+
     def stamp(self, v: Verdict) -> Verdict:
         """``v`` with its wall-clock start and the model versions that made it."""
         return replace(v, wallclock_start=_iso(self._wall_at(v.start)), model_versions=self._versions())
@@ -142,9 +149,10 @@ class VerdictOutlet:
     async def _finish_one(self, verdict: Verdict) -> None:
         self._seen(verdict, datetime.now(UTC), False)  # known now, if the preview did not know it first
         v = self.stamp(replace(verdict, violation_id=self._ids.close(verdict)))
-        if self.evidence is not None and not is_room_verdict(v):  # metadata has no footage
+        evidence = self._evidence_for(v)
+        if evidence is not None:
             try:
-                v = await self.evidence.attach(v)
+                v = await evidence.attach(v)
             except Exception as exc:  # evidence failure must not lose the verdict itself
                 self.failures.item("evidence", exc)
         pending = self._provisional.pop(v.violation_id or "", None)

@@ -25,9 +25,11 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from moderation.config import PipelineConfig
 from moderation.ingest.urlguard import UrlGuard
@@ -72,14 +74,18 @@ async def check_room(
     t: float = 0.0,
     guard: UrlGuard | None = None,
     last: str | None = None,
+    on_images: Callable[[Mapping[str, np.ndarray]], None] | None = None,
 ) -> tuple[str, list[Signal] | None]:
     """``(fingerprint, signals)`` of the room at media time ``t``; signals None when the
     fingerprint equals ``last`` (nothing changed, no model run). Raises :class:`RoomMetaError`
-    when an image cannot be used (before any model runs)."""
+    when an image cannot be used (before any model runs). ``on_images`` gets the images read
+    (reference → BGR image), the evidence of a verdict about them."""
     images = await asyncio.to_thread(load_room_images, meta, guard)
     key = RoomWatcher.fingerprint(meta, images)
     if key == last:
         return key, None
+    if on_images is not None:
+        on_images({img.ref: img.image for img in images})
     frames = [VideoFrame(meta.stream, t, img.image, index=i) for i, img in enumerate(images)]
     vision = _results(await clients.vision(frames), "vision") if frames and cfg.vision.enabled else None
     ocr = _results(await clients.ocr(frames), "ocr") if frames and cfg.ocr.enabled else None
@@ -117,10 +123,12 @@ class RoomCheck:
         meta_json: str | None = None,
         meta_file: str | None = None,
         guard: UrlGuard | None = None,
+        on_images: Callable[[Mapping[str, np.ndarray]], None] | None = None,
     ) -> None:
         self.stream, self.cfg, self.clients, self.matcher, self.emit = stream, cfg, clients, matcher, emit
         self.meta_file = Path(meta_file) if meta_file else None
         self.guard = guard
+        self.on_images = on_images
         self.checks = 0  # checks that ran the matcher and models (metadata changed)
         self.error: str | None = None  # the last check's failure, for status
         #: Metadata waiting for a check, oldest first: each version a room showed is checked once
@@ -172,7 +180,14 @@ class RoomCheck:
     async def _check(self, meta: RoomMeta, t: float) -> None:
         try:
             key, sigs = await check_room(
-                meta, self.cfg, self.clients, self.matcher, t=t, guard=self.guard, last=self._last
+                meta,
+                self.cfg,
+                self.clients,
+                self.matcher,
+                t=t,
+                guard=self.guard,
+                last=self._last,
+                on_images=self.on_images,
             )
         except Exception as exc:  # a bad image or a failed model: reported; the stream goes on
             self._failed(str(exc))

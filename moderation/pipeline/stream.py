@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from moderation.config import PipelineConfig, source_config
+from moderation.evidence.room_images import RoomImageEvidence
 from moderation.evidence.writer import EvidenceWriter, FrameKeeper
 from moderation.ingest.source import FrameEvent, SourceConfig
 from moderation.messages import ChatMessage, GiftEvent, Signal
@@ -141,10 +142,12 @@ class StreamPipeline:
         gap = lambda category: self.fuser.policy.category(category).merge_gap_s  # noqa: E731
         self._alerts = AlertTracker(gap, self._wall_at, self._alerted)  # violations known, each once
         self.alerts = self._alerts.recent  # the latest, for status and benchmarks
+        rooms = RoomImageEvidence(clips_dir) if clips_dir is not None else None  # a room verdict's images
         self.outlet = VerdictOutlet(
             spec,
             sinks,
             evidence=evidence,
+            room_evidence=rooms,
             enforcer=enforcer,
             gap_for=gap,
             failures=self.failures,
@@ -190,7 +193,18 @@ class StreamPipeline:
             enforce_open=live.enforcement.on_active,
         )
         an, replay = self._frame_an, self.engines.replay_index  # room metadata, records, replay index
-        self.duties = StreamDuties(spec, cfg, clients, matcher, self._on_chat, an, self._chat, self._gifts, replay)
+        self.duties = StreamDuties(
+            spec,
+            cfg,
+            clients,
+            matcher,
+            self._on_chat,
+            an,
+            self._chat,
+            self._gifts,
+            replay,
+            rooms.remember if rooms else None,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         #: The chat intent classifier's queue (``intent.enabled`` and a chat feed).
         on = cfg.intent.enabled and chat

@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+import numpy as np
 
 from moderation.config import PipelineConfig, guard_config
 from moderation.evidence.records import RecordKeeper
@@ -57,6 +59,7 @@ class StreamDuties:
         chat: FeedFollower[ChatMessage] | None,
         gifts: FeedFollower[GiftEvent] | None,
         replay: ReplayIndex | None,
+        on_room_images: Callable[[Mapping[str, np.ndarray]], None] | None = None,
     ) -> None:
         self.records = stream_records(spec, cfg)
         if self.records is not None:
@@ -66,6 +69,7 @@ class StreamDuties:
                 gifts.record = self.records.gift
         frames.records, frames.replay = self.records, replay
         self._room_args = (spec.stream_id, cfg, clients, matcher, emit)
+        self._on_images = on_room_images
         self._api_guard = UrlGuard(guard_config(cfg.live, ("http", "https")))
         self.room: RoomCheck | None = None
         if spec.meta or spec.meta_file:
@@ -73,12 +77,14 @@ class StreamDuties:
             # path only with live.allow_files); a --meta file is the operator's own and may name
             # local images, its URLs going through the default guard (public HTTP(S) only).
             guard = self._api_guard if spec.meta else None
-            self.room = RoomCheck(*self._room_args, meta_json=spec.meta, meta_file=spec.meta_file, guard=guard)
+            self.room = RoomCheck(
+                *self._room_args, meta_json=spec.meta, meta_file=spec.meta_file, guard=guard, on_images=self._on_images
+            )
 
     def set_meta(self, meta: RoomMeta) -> None:
         """New room metadata for a running stream (the control API), checked at the next tick."""
         if self.room is None:
-            self.room = RoomCheck(*self._room_args, guard=self._api_guard)
+            self.room = RoomCheck(*self._room_args, guard=self._api_guard, on_images=self._on_images)
         self.room.set_meta(meta)
 
     def tick(self, t: float) -> None:

@@ -147,12 +147,19 @@ def test_cover_with_a_rendered_gambling_caption_is_a_room_verdict_via_ocr(
     pipe = tmp_path / "ocr.yaml"  # OCR is the only model: the cover goes through the scan's OCR batcher
     pipe.write_text(NO_MODELS.replace("ocr: {enabled: false}\n", ""))
     out = tmp_path / "r.jsonl"
-    res = moderation("scan", str(media), "--meta", str(meta), "--pipeline", str(pipe), "--out", str(out))
+    clips = tmp_path / "clips"
+    res = moderation(
+        "scan", str(media), "--meta", str(meta), "--pipeline", str(pipe), "--out", str(out), "--clips", str(clips)
+    )
     assert res.returncode == 0, res.stderr
     (v,) = [r for r in read_report(out) if r["subject"]["kind"] == "room"]
     assert v["category"] == "gambling"
     kinds = {(s["kind"], s.get("label"), s.get("url")) for s in v["signals"]}
     assert ("room.ocr.keyword", "cover", str(tmp_path / "cover.jpg")) in kinds
+    # The cover itself is the evidence a reviewer sees: written as the verdict's thumbnail, no clip.
+    assert v.get("clip") is None and len(v["thumbnails"]) == 1
+    thumb = np.asarray(Image.open(v["thumbnails"][0]))
+    assert thumb.shape[:2] == (360, 640)
 
 
 def test_review_purge_deletes_expired_records_but_not_what_a_hold_covers(tmp_path: Path) -> None:
