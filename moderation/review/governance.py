@@ -46,6 +46,7 @@ class StoreGovernance:
         clock: Callable[[], float] = time.time,
         overlap_s: float = 5.0,
         batch: int = 1000,
+        action_lease_s: float = 30.0,
     ) -> None:
         self.engine = engine
         self.policy = policy or PolicyConfig()
@@ -53,6 +54,7 @@ class StoreGovernance:
         self.clock = clock
         self.overlap_s = overlap_s
         self.batch = batch
+        self.action_lease_s = action_lease_s
         self._insert = insert_for(engine)
 
     @classmethod
@@ -101,13 +103,24 @@ class StoreGovernance:
         return max(cursor, min(newest, now - self.overlap_s)), out
 
     def pending_actions(self, limit: int = 50) -> list[PendingAction]:
-        """Queued warn/cut actions, oldest first."""
-        rows = sa.select(A).where(A.c.status == "queued").order_by(A.c.id).limit(max(1, min(limit, 1000)))
-        with self.engine.connect() as conn:
-            return [
-                PendingAction(r.id, r.action, r.streamer, r.stream, r.item_id, r.reason, r.attempts)
-                for r in conn.execute(rows)
-            ]
+        """Queued warn/cut actions, oldest first, each claimed for ``action_lease_s``: several pools
+        polling one store (several origins) never carry out the same action twice, and one a pool
+        took but never finished (it crashed) is offered again once the claim lapses."""
+        now = self.clock()
+        free = sa.or_(A.c.claimed_until.is_(None), A.c.claimed_until < now)
+        rows = (
+            sa.select(A)
+            .where(A.c.status == "queued", free)
+            .order_by(A.c.id)
+            .limit(max(1, min(limit, 1000)))
+            .with_for_update(skip_locked=True)
+        )
+        with self.engine.begin() as conn:
+            taken = list(conn.execute(rows))
+            if taken:
+                ids = [r.id for r in taken]
+                conn.execute(sa.update(A).where(A.c.id.in_(ids)).values(claimed_until=now + self.action_lease_s))
+        return [PendingAction(r.id, r.action, r.streamer, r.stream, r.item_id, r.reason, r.attempts) for r in taken]
 
     def finish_action(self, action_id: int, ok: bool, detail: str, now: float) -> None:
         """One attempt's outcome: success → ``done``; failure → one more attempt counted with its
@@ -128,7 +141,12 @@ class StoreGovernance:
             else:
                 attempts = row.attempts + 1
                 failed = attempts >= self.policy.penalties.max_attempts
-                values = {"attempts": attempts, "last_error": detail, "status": "failed" if failed else "queued"}
+                values = {
+                    "attempts": attempts,
+                    "last_error": detail,
+                    "status": "failed" if failed else "queued",
+                    "claimed_until": None,  # free to be tried again (by any pool)
+                }
                 if failed:
                     values["done_at"] = now
                 what = "action.failed" if failed else "action.retry"

@@ -326,6 +326,7 @@ def _v4(conn: sa.Connection) -> None:
         sa.Column("last_error", sa.Text),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("done_at", sa.Float),
+        sa.Column("claimed_until", sa.Float),
     )
     sa.Index("ix_review_actions_status", actions.c.status, actions.c.id)
     sa.Index("ix_review_actions_item", actions.c.item_id)

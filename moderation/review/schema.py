@@ -212,6 +212,8 @@ actions = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("done_at", sa.Float),
+    #: Until when a pool that took the action holds it (another pool skips it meanwhile).
+    sa.Column("claimed_until", sa.Float),
 )
 sa.Index("ix_review_actions_status", actions.c.status, actions.c.id)
 sa.Index("ix_review_actions_item", actions.c.item_id)

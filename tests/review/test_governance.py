@@ -107,9 +107,11 @@ def test_finish_action_retries_until_max_attempts_then_fails(store: ReviewStore,
     store.decide(b, "ann", "confirm", penalty="cut")
     first, second = gov.pending_actions()
     gov.finish_action(first.id, False, "origin unreachable", clock())
-    [again, _] = gov.pending_actions()
+    [again] = gov.pending_actions()  # a failure frees its claim at once; the other is still held
     assert (again.id, again.attempts) == (first.id, 1)
     gov.finish_action(first.id, False, "origin 502", clock())
+    assert gov.pending_actions() == []
+    clock.advance(gov.action_lease_s + 1)  # the pool that took `second` never answered: offered again
     assert [p.id for p in gov.pending_actions()] == [second.id]
     gov.finish_action(second.id, True, "dropped publisher", clock() + 5)
     gov.finish_action(second.id, False, "late duplicate", clock() + 6)  # already done: ignored
@@ -201,3 +203,14 @@ def test_verdict_action_and_pool_enforcement_are_kept_and_shown(store: ReviewSto
     worded = store.upsert_verdict(verdict(stream="s3", action="warn", enforcement="warn")).item_id
     [pub] = store.public_items([store.get(worded)])
     assert pub["enforcement"] == [{"action": "warn", "at": None, "by": "pool", "result": "reported", "error": None}]
+
+
+def test_two_pools_polling_one_store_never_take_the_same_action(store: ReviewStore, clock: Clock) -> None:
+    a = store.upsert_verdict(verdict(streamer="alice", start=1.0)).item_id
+    store.decide(a, "ann", "confirm", penalty="cut")
+    east, west = _gov(store, clock), _gov(store, clock)
+    taken = east.pending_actions()
+    assert [p.streamer for p in taken] == ["alice"] and west.pending_actions() == []
+    east.finish_action(taken[0].id, True, "dropped publisher", clock())
+    clock.advance(east.action_lease_s + 1)
+    assert west.pending_actions() == [] and east.pending_actions() == []  # done: never offered again
