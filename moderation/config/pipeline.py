@@ -112,6 +112,12 @@ class LiveConfig(StreamOpenConfig, AllowList):
     ring_s: float = Field(60.0, gt=0, description="Seconds of encoded packets kept per stream for evidence clips.")
     ring_mb: float = Field(64.0, gt=0, description="Byte cap of that ring (MiB).")
     clip_wait_s: float = Field(10.0, ge=0, description="How long a verdict waits for the ring to hold its post-roll.")
+    provisional_refresh_s: float = Field(
+        5.0,
+        ge=0,
+        description="Rewrite an open violation's provisional review item this often, with its latest evidence "
+        "frame and extent (0: write it once, at first sighting).",
+    )
     realtime_files: bool = Field(True, description="Read files at real-time pace (simulate a live stream).")
     max_streams: int = Field(64, ge=1, description="Streams one pool (or one watch process) follows at most.")
     max_streams_per_node: int = Field(32, ge=1, description="Stream worker actors per Ray node at most.")

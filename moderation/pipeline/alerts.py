@@ -141,6 +141,10 @@ class ViolationIds:
                 return s.id
         return self._new(key, v, closed=True).id
 
+    def is_closed(self, vid: str) -> bool:
+        """Whether the violation ``vid`` has its final verdict (or is no longer remembered)."""
+        return not any(s.id == vid and not s.closed for s in self._seen)
+
     def __len__(self) -> int:
         return len(self._seen)
 

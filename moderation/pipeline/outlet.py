@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -66,6 +66,7 @@ class VerdictOutlet:
         model_versions: Callable[[], tuple[tuple[str, str], ...]],
         seen: Callable[[Verdict, datetime, bool], object],
         notify: Callable[[VerdictWritten], None],
+        refresh_s: float = 0.0,
     ) -> None:
         self.spec, self.sinks, self.evidence, self.enforcer = spec, list(sinks), evidence, enforcer
         self.room_evidence = room_evidence
@@ -84,6 +85,10 @@ class VerdictOutlet:
         # slow provisional write never lands over the final record
         self._provisional: dict[str, asyncio.Task[None]] = {}
         self.provisional_count = 0
+        #: Rewrite an open violation's provisional record this often (0: once), so the queue and
+        #: the patrol wall show its latest evidence frame and extent while it goes on.
+        self.refresh_s = refresh_s
+        self._written_at: OrderedDict[str, float] = OrderedDict()  # violation id -> last provisional write
 
     def emit(self, verdicts: list[Verdict]) -> None:
         """Finish each closed verdict in its own task."""
@@ -92,10 +97,22 @@ class VerdictOutlet:
 
     def opened(self, v: Verdict) -> None:
         """``v`` is going on: the first time its violation is seen, write a provisional record to
-        the sinks that take them (off the event loop, like a final verdict)."""
+        the sinks that take them (off the event loop, like a final verdict), and again every
+        ``refresh_s`` while it stays open (never after its final verdict)."""
         vid, new = self._ids.open(v)
-        if not new or not any(takes_provisional(s) for s in self.sinks):
+        if not any(takes_provisional(s) for s in self.sinks):
             return
+        now = time.monotonic()
+        if not new:
+            last, pending = self._written_at.get(vid), self._provisional.get(vid)
+            if self.refresh_s <= 0 or last is None or now - last < self.refresh_s or self._ids.is_closed(vid):
+                return
+            if pending is not None and not pending.done():
+                return
+        self._written_at[vid] = now
+        self._written_at.move_to_end(vid)
+        while len(self._written_at) > 256:
+            self._written_at.popitem(last=False)
         task = asyncio.ensure_future(self._provisional_write(replace(v, violation_id=vid, provisional=True)))
         self._tasks.add(task)
         self._provisional[vid] = task

@@ -154,6 +154,7 @@ class StreamPipeline:
             wall_at=self._wall_at,
             model_versions=self.engines.model_versions,
             seen=self._alerts.see,
+            refresh_s=live.provisional_refresh_s,
             notify=self.observed.on_verdict,
         )
         self.verdicts = self.outlet.verdicts  # the latest, stamped and with their clips

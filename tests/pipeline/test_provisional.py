@@ -81,7 +81,8 @@ def test_open_violation_is_a_live_item_then_the_same_final_item(clip10: Path, tm
 
     assert [a.category for a, _ in alerted] == ["gambling"]
     provisional = [w for w in sink.writes if w[0]]
-    assert len(provisional) == 1 and [w[0] for w in sink.writes] == [True, False]
+    # written at first sighting, rewritten while it went on (live.provisional_refresh_s), then final
+    assert provisional and [w[0] for w in sink.writes] == [True] * len(provisional) + [False]
     _, at, ended = provisional[0]
     assert not ended, "the provisional item must appear while the stream is still going"
     assert at - alerted[0][1] < 2.0
@@ -181,3 +182,50 @@ def test_final_record_never_lands_before_its_slow_provisional_one() -> None:
     asyncio.run(go())
     assert sink.written == [("gambling@3000", True), ("gambling@3000", False)]
     assert outlet.provisional_count == 1 and outlet.count == 1
+
+
+class RecordingSink:
+    takes_provisional = True
+
+    def __init__(self) -> None:
+        self.written: list[tuple[bool, float]] = []  # provisional, end
+
+    def write(self, verdict: Verdict) -> None:
+        self.written.append((bool(verdict.provisional), verdict.end))
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_open_violation_is_rewritten_while_it_goes_on_but_never_after_its_verdict() -> None:
+    sink = RecordingSink()
+    outlet = VerdictOutlet(
+        StreamSpec.from_url("rtmp://example.invalid/live/s1", "s1"),
+        [sink],
+        evidence=None,
+        enforcer=None,
+        gap_for=lambda _c: 1.0,
+        failures=TaskFailures("s1"),
+        wall_at=lambda _t: None,
+        model_versions=tuple,
+        seen=lambda *_a: None,
+        notify=lambda _w: None,
+        refresh_s=0.2,
+    )
+
+    async def go() -> None:
+        outlet.opened(_v(3.0, 3.5))
+        await outlet.drain()
+        outlet.opened(_v(3.0, 4.0))  # too soon: not rewritten
+        await asyncio.sleep(0.25)
+        outlet.opened(_v(3.0, 6.0))  # still open after refresh_s: rewritten with its new extent
+        await outlet.drain()
+        outlet.emit([_v(3.0, 7.0)])
+        await outlet.drain()
+        await asyncio.sleep(0.25)
+        outlet.opened(_v(3.0, 7.0))  # the preview still sees it, but its verdict is written
+        await outlet.drain()
+
+    asyncio.run(go())
+    assert sink.written == [(True, 3.5), (True, 6.0), (False, 7.0)]
+    assert outlet.provisional_count == 2
