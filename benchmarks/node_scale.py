@@ -212,10 +212,17 @@ def ramp(args: argparse.Namespace, res: str) -> tuple[int, list[dict[str, Any]]]
     return best, trials
 
 
-def project(t: dict[str, Any], cores: int) -> dict[str, Any]:
+def project(t: dict[str, Any], cores: int, ocr_cpu_s: float = 0.0) -> dict[str, Any]:
+    """Cores per stream → streams per node (linear in cores); ``ocr_cpu_s``: CPU seconds per OCR
+    frame if OCR stays on the CPU provider, as RapidOCR's sessions are today."""
     per = t["cores_per_stream_total"]
     loop = t["loop_cores_per_stream"]
+    ocr_rate = t["ocr_frames"] / t["stream_s"] if t.get("stream_s") else 0.0
+    with_ocr = per + ocr_rate * ocr_cpu_s
     return {
+        "ocr_frames_per_stream_s": round(ocr_rate, 4),
+        "cores_per_stream_with_cpu_ocr": round(with_ocr, 5),
+        "streams_per_node_with_cpu_ocr": int(cores / with_ocr) if with_ocr else None,
         "cores_per_stream": per,
         "streams_per_node": int(cores / per) if per else None,
         "loop_cores_per_stream": loop,
@@ -240,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drain-s", type=float, default=10.0)
     ap.add_argument("--node-cores", type=int, default=16, help="cores of the GPU node projected to")
     ap.add_argument("--target", type=float, default=0.03, help="target cores per 720p stream")
+    ap.add_argument(
+        "--ocr-cpu-s",
+        type=float,
+        default=1.1,
+        help="CPU s per OCR'd frame on the CPU provider (benchmarks/results/ocr.md, batched-8: 1.10 / 0.97)",
+    )
     ap.add_argument(
         "--latency", default=None, help="stand-in per-batch latency: family=fixed_ms+per_item_ms,... (see node_standin)"
     )
@@ -277,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         "latency_model_ms": {k: {"fixed": f, "per_item": p} for k, (f, p) in latency.items()},
         "calibration": CALIBRATION,
         "node_cores": args.node_cores,
+        "ocr_cpu_s_per_frame": args.ocr_cpu_s,
         "target_cores_per_720p_stream": args.target,
         "held_rule": {k: getattr(args, k) for k in ("max_lag", "max_lag_growth", "max_asr_lag", "max_asr_lag_growth")},
         "trials": [],
@@ -290,7 +304,11 @@ def main(argv: list[str] | None = None) -> int:
             best, trials = ramp(args, r)
         result["trials"] += trials
         pick = [t for t in trials if t["held"] and t["streams"] == best] or trials[-1:]
-        result["by_resolution"][r] = {"max_streams_held": best, "trial": pick[-1], **project(pick[-1], args.node_cores)}
+        result["by_resolution"][r] = {
+            "max_streams_held": best,
+            "trial": pick[-1],
+            **project(pick[-1], args.node_cores, args.ocr_cpu_s),
+        }
     base = result["by_resolution"].get("720p")
     if base and not args.smoke and args.options:
         n = max(1, base["max_streams_held"])

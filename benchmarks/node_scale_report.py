@@ -22,6 +22,15 @@ def _verdict(r: dict[str, Any]) -> list[str]:
     top = list(t["cores_per_stream"].items())[:3]
     names = "; ".join(f"{k} {v:.4f}" for k, v in top)
     met = "**met**" if r.get("target_met") else "**not met**"
+    ocr = (
+        f"Not in these figures: OCR itself. The stand-in replaces it, but RapidOCR opens its sessions on "
+        f"the CPU provider whatever the node has (moderation/pipeline/clients.py). The gate sent "
+        f"{base['ocr_frames_per_stream_s']:.3f} frames per stream-second to OCR here; at "
+        f"{r['ocr_cpu_s_per_frame']:g} CPU s per frame (benchmarks/results/ocr.md) that is "
+        f"{base['cores_per_stream_with_cpu_ocr']:.4f} cores per stream in all, about "
+        f"{base['streams_per_node_with_cpu_ocr']} streams per node, until OCR runs on the GPU. "
+        "Nor is ASR's Silero VAD (CPU, inside the ASR batch call) counted."
+    )
     return [
         f"**Target ≤ {target:g} cores per 720p stream at 1 fps vision (≥ {int(r['node_cores'] / target)} streams "
         f"per {r['node_cores']}-core node): {met}** — measured {base['cores_per_stream']:.4f} cores per stream "
@@ -31,6 +40,8 @@ def _verdict(r: dict[str, Any]) -> list[str]:
         f"One event loop (one process) carries {base['loop_cores_per_stream']:.4f} cores of loop-thread work per "
         f"stream, so one process saturates its loop at about {base['streams_per_event_loop']} streams; filling "
         f"{r['node_cores']} cores takes at least {base['processes_needed']} such processes (the pool's workers).",
+        "",
+        ocr,
     ]
 
 
