@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         default="single_thread_decode,keyframes_only,cpu_preprocess",
         help="extra 720p trials at the best N (ingest / preprocessing options)",
     )
+    ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the .json, run nothing")
     ap.add_argument("--trial", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--resolution", choices=tuple(RESOLUTIONS), default="720p", help=argparse.SUPPRESS)
     ap.add_argument("--streams", type=int, default=1, help=argparse.SUPPRESS)
@@ -273,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
         args.duration, args.drain_s, args.file_s, args.recordings = 3.0, 8.0, 7.0, 1
     if args.trial:
         print(json.dumps(run_trial(args)))
+        return 0
+    if args.report_only:  # rewrite the Markdown from the JSON (after a change to the report)
+        result = json.loads((args.out / f"{args.name}.json").read_text())
+        (args.out / f"{args.name}.md").write_text("\n".join(markdown(result)) + "\n")
         return 0
 
     m = machine()
