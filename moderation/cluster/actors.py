@@ -156,14 +156,10 @@ class StreamWorker:
             engines=engines,
         )
         self._task: asyncio.Task[StreamStatus] | None = None
-        self._replay_task: asyncio.Task[None] | None = None
 
     def _ensure_started(self) -> None:
         if self._task is None:
-            loop = asyncio.get_running_loop()
-            self._task = loop.create_task(self.pipeline.run())
-            if self.replay is not None:
-                self._replay_task = loop.create_task(self.replay.run())
+            self._task = asyncio.get_running_loop().create_task(self.pipeline.run())
 
     async def start(self) -> StreamStatus:
         self._ensure_started()

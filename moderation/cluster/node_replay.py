@@ -16,12 +16,13 @@ A replay from a stream on another node is caught only when both land on the same
 **Off the frame path.** :meth:`RemoteReplay.observe` fingerprints a due keyframe where the frame
 is (the analyser's worker thread, as in-process), puts ``(stream, t, hash, now)`` on a bounded
 queue and returns at once with whatever signals the node's index sent back since the last call.
-A task on the worker's event loop sends the queue in batches every ``replay_index.node_flush_s``.
+A thread of the worker sends the queue in batches every ``replay_index.node_flush_s``.
 A full queue (``replay_index.node_queue``: the node actor is slow or restarting) drops the
 keyframe and counts it (:meth:`RemoteReplay.stats`); a failed call drops its batch and counts it.
 So a replay signal reaches the fuser one flush after its keyframe (its ``t`` is the run's start,
-earlier still, as in-process). The tail of a run after its last periodic signal is not reported
-when the stream ends (the end of the stream cannot wait on the node actor).
+earlier still, as in-process). When the stream ends, its last keyframes and the end go in one
+call and the pipeline's last step waits up to ``replay_index.node_end_wait_s`` for the tail of its
+runs (a confirmed run needs it: ``synthetic_unlabeled`` takes two signals).
 
 The node actor is restarted by Ray (``max_restarts=-1``) with an empty index: fingerprints of the
 last ``horizon_h`` hours on that node are lost with its process.
@@ -29,8 +30,6 @@ last ``horizon_h`` hours on that node are lost with its process.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import threading
 from collections import deque
@@ -50,6 +49,9 @@ __all__ = ["NodeReplayActor", "RemoteReplay", "node_replay", "replay_name"]
 
 log = logging.getLogger(__name__)
 
+#: Seconds a call to the node's index may take before its batch counts as lost.
+_CALL_S = 30.0
+
 #: One keyframe for the node's index: (stream, media time, 64-bit hash or None for a flat frame, pool clock).
 Key = tuple[str, float, int | None, float]
 
@@ -61,17 +63,16 @@ class NodeReplayActor:
         self.index = ReplayIndex(cfg)
         self.keys = 0
 
-    def observe(self, keys: Sequence[Key]) -> list[Signal]:
-        """Look up and index a batch of keyframes in order; the replay signals they confirm."""
+    def observe(self, keys: Sequence[Key], ended: str | None = None) -> list[Signal]:
+        """Look up and index a batch of keyframes in order; the replay signals they confirm. With
+        ``ended`` that stream has ended after them: the tail of its runs too (its fingerprints stay)."""
         out: list[Signal] = []
         for stream, t, h, now in keys:
             self.keys += 1
             out += self.index.observe_keyframe(stream, t, h, now)
+        if ended is not None:
+            out += self.index.end_stream(ended)
         return out
-
-    def end_stream(self, stream: str) -> list[Signal]:
-        """The stream ended: its runs end (its fingerprints stay indexed)."""
-        return self.index.end_stream(stream)
 
     def stats(self) -> dict[str, float]:
         ix = self.index
@@ -96,10 +97,16 @@ def replay_name(node_id: str, scope: str = "") -> str:
 def node_replay(
     cfg: ReplayIndexConfig, node_id: str, namespace: str, scope: str = "", lifetime: str | None = "detached"
 ) -> ActorHandle:
-    """The node's replay index actor (made on first use; an existing one of the name is reused)."""
+    """The node's replay index actor (made on first use; an existing one of the name is reused).
+
+    The first handle is kept for this process's life: a non-detached actor ends when its
+    creator's handle goes, and a handle got again by name is not the creator's."""
+    name = replay_name(node_id, scope)
+    if name in _held:
+        return _held[name]
     cls: Any = ray.remote(NodeReplayActor)
     handle: ActorHandle = cls.options(
-        name=replay_name(node_id, scope),
+        name=name,
         namespace=namespace,
         get_if_exists=True,
         lifetime=lifetime,
@@ -109,23 +116,25 @@ def node_replay(
         max_concurrency=1,
         scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
     ).remote(cfg)
-    _held[replay_name(node_id, scope)] = handle  # a non-detached actor lives while its creator holds it
+    _held[name] = handle
     return handle
 
 
 class RemoteReplay(ReplayIndex):
     """A stream worker's side of the node's index, where the pipeline expects its process's
     :class:`ReplayIndex` (same ``observe``/``end_stream``/``lock``/``cfg``; it indexes nothing
-    itself: its own tables stay empty). Call :meth:`run` as a task on the worker's event loop."""
+    itself: its own tables stay empty). A thread of its own sends the queue to the node."""
 
     def __init__(self, cfg: ReplayIndexConfig, node: ActorHandle) -> None:
         super().__init__(cfg)
         self.node = node
         self._queue: deque[Key] = deque()
         self._back: list[Signal] = []
-        self._qlock = threading.Lock()  # observe runs in the analyser's threads, run() on the loop
+        self._qlock = threading.Lock()  # observe runs in the analyser's threads, the sender in its own
+        self._wake = threading.Event()
+        self._done = threading.Event()
         self._ended: str | None = None  # the stream that ended: its runs end on the node after its last keys
-        self._closed = False
+        self._thread: threading.Thread | None = None
         self.sent = 0
         self.dropped = 0
         self.failed = 0
@@ -135,6 +144,9 @@ class RemoteReplay(ReplayIndex):
         if self.due(stream, t):
             key = (stream, t, keyframe_hash(image), t if now is None else now)
             with self._qlock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name=f"replay-{stream}", daemon=True)
+                    self._thread.start()
                 if len(self._queue) >= self.cfg.node_queue:
                     self.dropped += 1
                     if self.dropped == 1 or self.dropped % 100 == 0:
@@ -149,21 +161,27 @@ class RemoteReplay(ReplayIndex):
         return out
 
     def end_stream(self, stream: str) -> list[Signal]:
-        """What came back so far; the node ends the stream's runs after its last keyframes (sent by :meth:`run`)."""
+        """The stream ended: its last keyframes go to the node, which ends its runs; waits up to
+        ``node_end_wait_s`` for the tail signals (the pipeline's last step, not on the frame path)."""
         self._last_key.pop(stream, None)
         with self._qlock:
             self._ended = stream
+            running = self._thread is not None
+        if running:
+            self._wake.set()
+            if not self._done.wait(self.cfg.node_end_wait_s):
+                log.warning("%s: node replay index did not answer at the end; its last signals are lost", stream)
         return self._take()
 
-    async def flush(self) -> None:
-        """Send what is queued (one call) and keep the signals that come back."""
+    def _send(self) -> bool:
+        """One call with what is queued (and the end of the stream); False once the end was sent."""
         with self._qlock:
             batch = list(self._queue)
             self._queue.clear()
             ended = self._ended
-        if batch:
+        if batch or ended is not None:
             try:
-                got: list[Signal] = await self.node.observe.remote(batch)
+                got: list[Signal] = ray.get(self.node.observe.remote(batch, ended), timeout=_CALL_S)
             except Exception as exc:  # node actor gone or restarting: this batch is lost, counted
                 self.failed += len(batch)
                 log.warning("replay index on this node failed a batch of %d: %s", len(batch), exc)
@@ -171,21 +189,15 @@ class RemoteReplay(ReplayIndex):
                 self.sent += len(batch)
                 with self._qlock:
                     self._back.extend(got)
-        if ended is not None and not self._closed:
-            self._closed = True
-            with contextlib.suppress(Exception):
-                await self.node.end_stream.remote(ended)
+        return ended is None
 
-    async def run(self) -> None:
-        """Flush every ``node_flush_s`` until cancelled (then once more)."""
+    def _run(self) -> None:
         try:
-            while not self._closed:
-                await asyncio.sleep(self.cfg.node_flush_s)
-                await self.flush()
+            while self._send():
+                self._wake.wait(self.cfg.node_flush_s)
+                self._wake.clear()
         finally:
-            if not self._closed:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(self.flush())
+            self._done.set()
 
     def stats(self) -> dict[str, int]:
         """Keyframes sent to the node's index, dropped on a full queue, lost in a failed call, waiting."""

@@ -123,3 +123,6 @@ class ReplayIndexConfig(_Strict):
     node_flush_s: float = Field(
         0.25, gt=0, le=10, description="On Ray: how often a stream sends its waiting keyframes to its node's index."
     )
+    node_end_wait_s: float = Field(
+        2.0, ge=0, le=30, description="On Ray: how long a stream's end waits for its node's index to end its runs."
+    )
