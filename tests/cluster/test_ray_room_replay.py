@@ -5,14 +5,15 @@ control API; model families are off (room titles and replays need none), streams
 files read at real-time pace, verdicts come back through the workers' JSONL report.
 
 1. ``meta`` on ``POST /streams`` reaches the worker (a room verdict for the title), ``PUT
-   /streams/{id}/meta`` is kept in the stream's request (a restart starts with it) and re-checked
-   by the running worker (a verdict for the new title).
+   /streams/{id}/meta`` is re-checked by the running worker (a verdict for the new title) and kept
+   in the stream's request: a killed worker's replacement checks only the new title.
 2. Two streams on the node share its replay index: the second, replaying the first's footage, gets
    a ``synthetic_unlabeled`` verdict naming the first (each worker's own index never would).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from fastapi.testclient import TestClient
 from media_factory import make_clip
 
 from moderation.config import PipelineConfig
+from moderation.pipeline.status import Steering
 from moderation.samplegen.writer import write_video
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
@@ -86,7 +88,7 @@ def test_room_meta_is_checked_on_ray_and_a_put_is_rechecked_and_kept(stack: dict
     import ray
 
     client: TestClient = stack["client"]
-    clip = make_clip(stack["dir"] / "room.mp4", seconds=10.0, size=(160, 120), gop_s=0.5, with_audio=False)
+    clip = make_clip(stack["dir"] / "room.mp4", seconds=20.0, size=(160, 120), gop_s=0.5, with_audio=False)
     r = client.post("/streams", json={"url": str(clip), "meta": {"title": "x", "colour": "red"}})
     assert r.status_code == 400 and "unknown key" in r.json()["detail"], r.text
     r = client.post("/streams", json={"url": str(clip), "meta": {"title": "今晚百家乐在线下注"}})
@@ -97,17 +99,32 @@ def test_room_meta_is_checked_on_ray_and_a_put_is_rechecked_and_kept(stack: dict
     r = client.put("/streams/room/meta", json={"title": "家人们刷火箭冲榜"})
     assert r.status_code == 200, r.text
     # kept in the stream's request: a restarted or moved worker checks the latest metadata at start
-    a = ray.get(stack["pool"].mgr.assignments.remote())["room"]
+    pool = stack["pool"]
+    a = ray.get(pool.mgr.assignments.remote())["room"]
     assert json.loads(a.request.meta) == {"title": "家人们刷火箭冲榜"}
-    _until(lambda: _state(client, "room") in ("ended", "http 404"), 60, "the room stream to end")
-    room = _until(
-        lambda: [v for v in _verdicts(stack["report"], "room") if v["subject"]["kind"] == "room"],
-        15,
-        "room verdicts in the report",
-    )
+
+    def room_verdicts() -> list[dict[str, Any]]:
+        return [v for v in _verdicts(stack["report"], "room") if v["subject"]["kind"] == "room"]
+
+    room = _until(lambda: len(room_verdicts()) >= 2 and room_verdicts(), 30, "room verdicts for both titles")
     assert sorted(v["category"] for v in room) == ["gambling", "tipping_inducement"], room
     for v in room:
         assert {s["kind"] for s in v["signals"]} == {"room.keyword"}, v
+    # steering goes through the same manager path and answers with the re-steered status
+    st = asyncio.run(pool.reconfigure("room", Steering("strict", 2.0, 2, time.time())))
+    assert st is not None and (st.tier, st.profile) == (2, "strict"), st
+    # a worker that dies is restarted by the manager and checks the latest metadata only
+    old = pool.worker("room")
+    ray.kill(old, no_restart=False)
+    new = _until(lambda: (w := pool.worker("room")) not in (None, old) and w, 60, "the manager to restart the worker")
+
+    def its_room_verdicts() -> list[dict[str, Any]]:
+        got = ray.get(new.verdicts.remote(), timeout=30)
+        return [v for v in got if v["subject"]["kind"] == "room"]
+
+    again = _until(its_room_verdicts, 30, "a room verdict from the restarted worker")
+    assert {v["category"] for v in again} == {"tipping_inducement"}, again
+    _until(lambda: _state(client, "room") in ("ended", "http 404"), 60, "the room stream to end")
 
 
 def _scenes(seed: int, n: int) -> list[np.ndarray]:
