@@ -31,6 +31,10 @@ What it does (DESIGN.md §2, §8):
   keyed by (stream, category, window start): at least once, never duplicated. A worker killed
   mid-window never wrote that verdict; its replacement writes it; a verdict written twice
   (replayed media) is the same item.
+* **changes** — ``reconfigure`` (steering) and ``set_meta`` (room metadata) are kept in the
+  stream's request, so a restarted or moved worker starts with them, and applied live
+  (:mod:`moderation.cluster.manager_control`). Workers on one node share its replay index
+  (:mod:`moderation.cluster.node_replay`).
 * **metrics** — ``pool_snapshot`` (:mod:`moderation.cluster.manager_metrics`) answers ``GET /metrics``,
   streams it let go included (in memory: a manager restart starts the totals again at zero).
 * **its own restarts** — state lives in a SQLite :class:`~moderation.cluster.placement.Checkpoint`
