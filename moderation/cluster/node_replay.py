@@ -22,7 +22,8 @@ keyframe and counts it (:meth:`RemoteReplay.stats`); a failed call drops its bat
 So a replay signal reaches the fuser one flush after its keyframe (its ``t`` is the run's start,
 earlier still, as in-process). When the stream ends, its last keyframes and the end go in one
 call and the pipeline's last step waits up to ``replay_index.node_end_wait_s`` for the tail of its
-runs (a confirmed run needs it: ``synthetic_unlabeled`` takes two signals).
+runs (a run shorter than ``signal_every_s`` has only its first signal and this tail, and
+``synthetic_unlabeled`` needs two). A worker's counts: ``StreamWorker.replay_stats()``.
 
 The node actor is restarted by Ray (``max_restarts=-1``) with an empty index: fingerprints of the
 last ``horizon_h`` hours on that node are lost with its process.
