@@ -11,7 +11,10 @@ shared batchers per model family). Only :mod:`moderation.cluster` imports Ray.
   with :class:`RayClients` pointing at the batcher actors. Methods (all async):
   ``start() -> StreamStatus`` (idempotent; also resumes after a Ray restart of the actor),
   ``status()``, ``metrics() -> StreamMetrics``, ``stop(timeout) -> StreamStatus``,
-  ``wait() -> StreamStatus`` (until the stream ends), ``verdicts() -> list[dict]`` (§4.2 records).
+  ``wait() -> StreamStatus`` (until the stream ends), ``verdicts() -> list[dict]`` (§4.2 records),
+  ``set_meta(meta_json)`` (new room metadata, checked at the next tick), ``replay_stats()``.
+  With ``replay`` (its node's :class:`~moderation.cluster.node_replay.NodeReplayActor`) the
+  stream's keyframes go to the node's one replay index instead of an index of its own.
 
 Create them with :func:`batcher_actor` / :func:`stream_worker` (they set resources and restarts),
 or use :class:`moderation.cluster.pool.WorkerPool`.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +33,7 @@ from typing import Any
 import ray
 from ray.actor import ActorHandle
 
+from moderation.cluster.node_replay import RemoteReplay
 from moderation.config import PipelineConfig
 from moderation.infer.batcher import DynamicBatcher
 from moderation.messages import AudioWindow, OcrResult, VideoFrame, VisionResult
@@ -43,11 +48,13 @@ from moderation.pipeline.clients import (
     submit_all,
 )
 from moderation.pipeline.enforce import Enforcer
+from moderation.pipeline.graph import Engines
 from moderation.pipeline.metrics import StreamMetrics
 from moderation.pipeline.sinks import JsonlSink, VerdictSink
 from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
 from moderation.pipeline.stream import StreamPipeline
 from moderation.review.sink import ReviewSink
+from moderation.signals.room import parse_meta
 from moderation.signals.synthetic import FrameScores
 
 
@@ -133,6 +140,7 @@ class StreamWorker:
         clips_dir: str | None = None,
         report: str | None = None,
         queue_url: str | None = None,
+        replay: ActorHandle | None = None,
     ) -> None:
         sinks: list[VerdictSink] = []
         if report:
@@ -144,8 +152,19 @@ class StreamWorker:
         if "synthetic" in enabled_families(cfg) and "synthetic" not in batchers:
             # classifiers configured but the pool started no batcher for them: one per cluster
             batchers = {**batchers, "synthetic": batcher_actor("synthetic", cfg)}
+        engines = Engines(cfg)
+        self.replay: RemoteReplay | None = None
+        if replay is not None and cfg.replay_index.enabled:  # the node's one index, not one of its own
+            self.replay = RemoteReplay(cfg.replay_index, replay)
+            engines.replay_index = self.replay
         self.pipeline = StreamPipeline(
-            spec, cfg, RayClients(batchers), sinks, clips_dir=Path(clips_dir) if clips_dir else None, enforcer=enforcer
+            spec,
+            cfg,
+            RayClients(batchers),
+            sinks,
+            clips_dir=Path(clips_dir) if clips_dir else None,
+            enforcer=enforcer,
+            engines=engines,
         )
         self._task: asyncio.Task[StreamStatus] | None = None
 
@@ -165,6 +184,16 @@ class StreamWorker:
         """Re-steer the running pipeline (on this actor's loop, where the pipeline runs)."""
         self.pipeline.reconfigure(steering, cfg)
         return self.pipeline.status()
+
+    async def set_meta(self, meta_json: str) -> StreamStatus:
+        """New room metadata (JSON object text, already checked by the control API), checked at the next tick."""
+        sid = self.pipeline.spec.stream_id
+        self.pipeline.duties.set_meta(parse_meta(json.loads(meta_json), sid))
+        return self.pipeline.status()
+
+    async def replay_stats(self) -> dict[str, int] | None:
+        """Keyframes sent to, dropped for and lost by the node's replay index (None: no node index)."""
+        return self.replay.stats() if self.replay is not None else None
 
     async def metrics(self, recent: bool = True) -> StreamMetrics:
         """The stream's counters; ``recent=False`` leaves out the recent latencies (a pool's scrape)."""

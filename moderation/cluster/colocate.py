@@ -6,7 +6,8 @@ Each batcher is named after its family and node (``batcher-<family>-<node>``), p
 with ``NodeAffinitySchedulingStrategy``, asks for the node's ``vision_batcher``/``asr_batcher``
 resource where the node offers one and for ``batching.<family>.gpu_share`` of a GPU on GPU nodes,
 and is restarted by Ray (``max_restarts=-1``) with its callers' calls retried. A stream's worker
-(:func:`start_worker`) is pinned to the same node and handed those batchers.
+(:func:`start_worker`) is pinned to the same node and handed those batchers, and, with
+``replay_index.enabled``, the node's replay index (:mod:`moderation.cluster.node_replay`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from moderation.cluster import resources
 from moderation.cluster.actors import BatcherActor, StreamWorker
+from moderation.cluster.node_replay import node_replay
 from moderation.cluster.placement import Assignment, NodeView
 from moderation.config import PipelineConfig
 
@@ -96,10 +98,13 @@ def start_worker(
     }
     if offers(a.node_id, resources.STREAM_SLOTS):
         opts["resources"] = {resources.STREAM_SLOTS: 1}
+    replay = None
+    if cfg.replay_index.enabled:  # scoped like an in-memory manager's batchers (its lifetime is None)
+        replay = node_replay(cfg.replay_index, a.node_id, namespace, manager if lifetime is None else "", lifetime)
     cls: Any = ray.remote(StreamWorker)
     r = a.request
     handle: ActorHandle = cls.options(**opts).remote(
-        r.spec(), cfg, batchers, clips_dir=r.clips_dir, report=r.report, queue_url=queue_url
+        r.spec(), cfg, batchers, clips_dir=r.clips_dir, report=r.report, queue_url=queue_url, replay=replay
     )
     handle.start.remote()
     return handle

@@ -1,6 +1,6 @@
 """The control API's pool on Ray: every stream goes through the stream manager (one control plane).
 
-:class:`ManagedPool` has the async ``add/remove/reconfigure/list_streams/status/metrics`` interface of
+:class:`ManagedPool` has the async ``add/remove/reconfigure/set_meta/list_streams/status/metrics`` interface of
 :class:`moderation.pipeline.pool.LocalPool`, so :func:`moderation.service.api.create_app` serves
 either unchanged; but streams are owned by the :class:`~moderation.cluster.manager.StreamManager`
 (placement, co-located batchers, restarts with backoff, node moves), not by the service process.
@@ -14,9 +14,10 @@ either unchanged; but streams are owned by the :class:`~moderation.cluster.manag
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import ray
@@ -28,6 +29,7 @@ from moderation.config import ClusterConfig, PipelineConfig, load_pipeline
 from moderation.pipeline.pool import DuplicateStream, PoolFull
 from moderation.pipeline.pool_metrics import render_pool
 from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
+from moderation.signals.room import RoomMeta
 
 __all__ = ["DuplicateStream", "ManagedPool", "PoolFull"]
 
@@ -108,6 +110,8 @@ class ManagedPool:
             app=spec.app,
             name=spec.name,
             steering=spec.steering,
+            meta=spec.meta,
+            records=spec.records,
         )
         a: Assignment = await self.mgr.add_stream.remote(req)
         if a.state == "pending" and a.last_error == _NO_SLOT:
@@ -119,6 +123,14 @@ class ManagedPool:
         """Re-steer a stream through the manager (kept across restarts, applied live to its worker)."""
         st: StreamStatus | None = await self.mgr.reconfigure.remote(stream_id, steering)
         return st if st is not None else await self.status(stream_id)
+
+    async def set_meta(self, stream_id: str, meta: RoomMeta) -> bool:
+        """New room metadata through the manager: kept in the stream's request (a restarted or
+        moved worker checks it at start) and checked by its running worker at its next tick;
+        False: no such active stream."""
+        fields = {k: v for k, v in asdict(meta).items() if k != "stream" and v}
+        ok: bool = await self.mgr.set_meta.remote(stream_id, json.dumps(fields, ensure_ascii=False))
+        return ok
 
     async def remove(self, stream_id: str, timeout: float = 15.0) -> StreamStatus | None:
         last = await self.status(stream_id)

@@ -31,6 +31,10 @@ What it does (DESIGN.md §2, §8):
   keyed by (stream, category, window start): at least once, never duplicated. A worker killed
   mid-window never wrote that verdict; its replacement writes it; a verdict written twice
   (replayed media) is the same item.
+* **changes** — ``reconfigure`` (steering) and ``set_meta`` (room metadata) are kept in the
+  stream's request, so a restarted or moved worker starts with them, and applied live
+  (:mod:`moderation.cluster.manager_control`). Workers on one node share its replay index
+  (:mod:`moderation.cluster.node_replay`).
 * **metrics** — ``pool_snapshot`` (:mod:`moderation.cluster.manager_metrics`) answers ``GET /metrics``,
   streams it let go included (in memory: a manager restart starts the totals again at zero).
 * **its own restarts** — state lives in a SQLite :class:`~moderation.cluster.placement.Checkpoint`
@@ -55,7 +59,7 @@ from typing import Any
 import ray
 from ray.actor import ActorHandle
 
-from moderation.cluster import resources
+from moderation.cluster import manager_control, resources
 from moderation.cluster.colocate import batcher_name, node_batchers, start_worker, worker_name
 from moderation.cluster.placement import (
     ACTIVE,
@@ -73,7 +77,7 @@ from moderation.config.cluster import MANAGER_NAME
 from moderation.pipeline.metrics import StreamMetrics
 from moderation.pipeline.pool_metrics import PoolMetrics, PoolSnapshot
 from moderation.pipeline.status import Steering, StreamStatus
-from moderation.pipeline.steering import follow, stream_config
+from moderation.pipeline.steering import stream_config
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +88,8 @@ STATUS_WAIT_S = 2.0
 
 class StreamManager:
     """The actor body; create it with :func:`get_or_create_manager`."""
+
+    STATUS_WAIT_S = STATUS_WAIT_S
 
     def __init__(self, settings: ClusterConfig, cfg: PipelineConfig | None = None) -> None:
         self.s = settings
@@ -144,22 +150,11 @@ class StreamManager:
     def reconfigure(self, stream_id: str, steering: Steering) -> StreamStatus | None:
         """Re-steer a stream: kept in its request (a restarted or moved worker starts with it) and
         applied live to its worker (:mod:`moderation.pipeline.steering`); None when not active."""
-        with self._lock:
-            a = self._state.get(stream_id)
-            if a is None or a.state not in ACTIVE:
-                return None
-            a = replace(a, request=replace(a.request, steering=follow(a.request.steering, steering)))
-            self._put(a)
-            handle = self._handles.get(stream_id)
-        if handle is None:  # pending: its worker starts with the new steering
-            return None
-        cfg = stream_config(self._pipeline(a.request.pipeline), a.request.steering)
-        try:
-            st: StreamStatus = ray.get(handle.reconfigure.remote(a.request.steering, cfg), timeout=STATUS_WAIT_S)
-            return st
-        except Exception as exc:  # busy or gone: its request holds the steering for its next start
-            log.warning("%s: live re-steer failed: %s", stream_id, exc)
-        return self.status(stream_id)
+        return manager_control.reconfigure(self, stream_id, steering)
+
+    def set_meta(self, stream_id: str, meta_json: str) -> bool:
+        """New room metadata: kept in its request and applied live; False when not active."""
+        return manager_control.set_meta(self, stream_id, meta_json)
 
     def assignments(self) -> dict[str, Assignment]:
         with self._lock:

@@ -47,6 +47,8 @@ class StreamRequest:
     app: str | None = None  # where it is published at the origin (a cut drops app/name)
     name: str | None = None
     steering: Steering | None = None  # profile, sampling and tier; updated when the standing changes
+    meta: str | None = None  # room metadata (JSON object text); the latest PUT, so a restart checks that
+    records: str | None = None  # the stream's records folder (else records.dir with records.enabled)
 
     def spec(self) -> StreamSpec:
         """What its worker follows (origin app/name from the request, else from an rtmp URL)."""
@@ -59,6 +61,8 @@ class StreamRequest:
             chat=self.chat,
             gifts=self.gifts,
             steering=self.steering,
+            meta=self.meta,
+            records=self.records,
         )
 
 

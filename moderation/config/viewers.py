@@ -117,3 +117,12 @@ class ReplayIndexConfig(_Strict):
     )
     max_candidates: int = Field(64, ge=1, description="Matches looked at per frame (the rest are ignored).")
     signal_every_s: float = Field(30.0, gt=0, description="While a replay lasts, one signal this often.")
+    node_queue: int = Field(
+        256, ge=1, description="On Ray: keyframes a stream may have waiting for its node's index (more are dropped)."
+    )
+    node_flush_s: float = Field(
+        0.25, gt=0, le=10, description="On Ray: how often a stream sends its waiting keyframes to its node's index."
+    )
+    node_end_wait_s: float = Field(
+        2.0, ge=0, le=30, description="On Ray: how long a stream's end waits for its node's index to end its runs."
+    )

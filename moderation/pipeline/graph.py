@@ -87,9 +87,9 @@ class Engines:
     @cached_property
     def replay_index(self) -> ReplayIndex | None:
         """The one replay index of this process (``replay_index.enabled``), shared by every file of
-        a scan and every stream of a :class:`~moderation.pipeline.pool.LocalPool`. A Ray stream
-        worker builds its own Engines, so on Ray the index is per stream actor (it then finds a
-        stream re-showing its own footage, not another stream's)."""
+        a scan and every stream of a :class:`~moderation.pipeline.pool.LocalPool`. On Ray a stream
+        worker sets this to its node's shared index instead (:mod:`moderation.cluster.node_replay`:
+        streams on one node are compared, streams on different nodes are not)."""
         return ReplayIndex(self.cfg.replay_index) if self.cfg.replay_index.enabled else None
 
     def clients(self) -> LocalClients:

@@ -25,7 +25,7 @@ a background loop re-steers running streams and carries out reviewers' warn/cut 
 token. The OpenAPI schema is at ``/openapi.json`` behind the same token; there is no ``/docs``
 page, as Swagger UI would load its scripts from a CDN (like the review service's
 ``/api/openapi.json``). The pool is anything with the async
-``add/remove/reconfigure/list_streams/status/metrics`` interface:
+``add/remove/reconfigure/set_meta/list_streams/status/metrics`` interface:
 :class:`moderation.cluster.managed_pool.ManagedPool` (Ray, through the stream manager) or
 :class:`moderation.pipeline.pool.LocalPool`.
 """
@@ -81,6 +81,8 @@ class Pool(Protocol):
     async def metrics(self) -> bytes: ...
 
     async def reconfigure(self, stream_id: str, steering: Steering) -> StreamStatus | None: ...
+
+    async def set_meta(self, stream_id: str, meta: RoomMeta) -> bool: ...
 
 
 class AddStream(BaseModel):
@@ -216,8 +218,6 @@ def create_app(
         base = StreamSpec.from_url(body.url, body.stream)
         meta = None
         if body.meta is not None:
-            if getattr(pool, "set_meta", None) is None:  # the Ray stream manager does not carry it yet
-                raise HTTPException(501, "room metadata needs the in-process pool (moderation serve --local)")
             await room_meta(body.meta, base.stream_id)
             meta = json.dumps(body.meta, ensure_ascii=False)
         spec = StreamSpec(
@@ -248,15 +248,12 @@ def create_app(
     @app.put("/streams/{stream_id}/meta", dependencies=[Depends(auth)])
     async def put_meta(stream_id: str, request: Request) -> dict[str, Any]:
         """New room metadata for a running stream: checked again at its next tick."""
-        set_meta = getattr(pool, "set_meta", None)
-        if set_meta is None:
-            raise HTTPException(501, "this pool cannot change a running stream's room metadata")
         try:
             data = await request.json()
         except ValueError as exc:
             raise HTTPException(400, "body must be a JSON object of room metadata") from exc
         meta = await room_meta(data, stream_id)
-        if not await set_meta(stream_id, meta):
+        if not await pool.set_meta(stream_id, meta):
             raise HTTPException(404, f"no stream {stream_id!r}")
         return {"stream": stream_id, "meta": "accepted; checked at the stream's next tick"}
 

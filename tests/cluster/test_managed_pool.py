@@ -6,6 +6,7 @@ test_cluster_faults.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -157,5 +158,37 @@ def test_steering_and_origin_names_travel_to_the_manager_and_reconfigure_goes_th
         st = await pool.reconfigure("a", Steering("default", 1.0, 0, 2.0))
         assert st is not None and st.tier == 0 and asked == [("a", Steering("default", 1.0, 0, 2.0))]
         assert await pool.reconfigure("nope", Steering()) is None
+
+    asyncio.run(main())
+
+
+def test_room_meta_and_records_travel_to_the_manager_and_set_meta_goes_through_it(tmp_path: Any) -> None:
+    from moderation.cluster.placement import Checkpoint
+    from moderation.signals.room import RoomMeta
+
+    async def main() -> None:
+        pool, mgr = _pool()
+        asked: list[tuple[str, str]] = []
+
+        def set_meta(sid: str, meta_json: str) -> bool:
+            asked.append((sid, meta_json))
+            return sid in mgr.state
+
+        mgr.set_meta = _Call(set_meta)  # type: ignore[attr-defined]
+        meta = json.dumps({"title": "今晚百家乐"}, ensure_ascii=False)
+        await pool.add(StreamSpec("a", "rtmp://o/live/a", meta=meta, records="/shared/records"))
+        req = mgr.state["a"].request
+        assert (req.meta, req.records) == (meta, "/shared/records")
+        assert (req.spec().meta, req.spec().records) == (meta, "/shared/records")  # what its worker follows
+        # the checkpoint keeps them: a restarted manager restarts the stream with the same room
+        ckpt = Checkpoint(tmp_path / "m.sqlite")
+        ckpt.save(mgr.state["a"])
+        assert ckpt.load()["a"].request == req
+        new = RoomMeta("a", title="刷火箭", cover="https://cdn.example/c.png")
+        assert await pool.set_meta("a", new) is True
+        assert [(s, json.loads(m)) for s, m in asked] == [
+            ("a", {"title": "刷火箭", "cover": "https://cdn.example/c.png"})
+        ]
+        assert await pool.set_meta("nope", new) is False
 
     asyncio.run(main())
