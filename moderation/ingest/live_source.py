@@ -212,7 +212,11 @@ class LiveSource:
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
         if video is not None:
-            video.codec_context.thread_type = "AUTO"
+            if c.decode_threads:  # a pool of streams: one thread each (see StreamOpenConfig)
+                video.codec_context.thread_count = c.decode_threads
+                video.codec_context.thread_type = "SLICE"
+            else:
+                video.codec_context.thread_type = "AUTO"
             if c.keyframes_only:
                 video.codec_context.skip_frame = "NONKEY"
             elif c.skip_nonref:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import subprocess
 import threading
@@ -234,3 +235,23 @@ def test_protocol_like_file_names_are_read_as_that_file(clip: Path, tmp_path: Pa
     src = LiveSource(str(path), "s1", SourceConfig(guard=FILES, audio=False))
     events = list(src)
     assert len(_of(events, FrameEvent)) == 4 and isinstance(events[-1], Ended) and events[-1].reason == "eof"
+
+
+def _decoder_threads() -> int:
+    names = [(Path("/proc/self/task") / t / "comm").read_text().strip() for t in os.listdir("/proc/self/task")]
+    return sum(n.startswith("av:h264") for n in names)
+
+
+def test_each_live_decoder_runs_on_one_thread_unless_asked_otherwise(clip: Path) -> None:
+    def threads_while_decoding(n: int) -> int:
+        src = iter(LiveSource(str(clip), "s1", SourceConfig(guard=FILES, decode_threads=n)))
+        seen = 0
+        for ev in src:
+            if isinstance(ev, FrameEvent):
+                seen = max(seen, _decoder_threads())
+                if ev.frame.t >= 1.0:
+                    break
+        return seen
+
+    assert threads_while_decoding(1) == 0  # libavcodec starts no threads of its own
+    assert threads_while_decoding(0) > 0  # automatic: frame threads per core
