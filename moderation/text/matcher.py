@@ -185,7 +185,8 @@ class KeywordMatcher:
             return None
         a = ahocorasick.Automaton()
         for k, v in keys.items():
-            a.add_word(k, (k, tuple(v)))
+            # a key that starts and ends with Han (or a symbol) needs no word-boundary test
+            a.add_word(k, (k, tuple(v), _wordish(k[0]) or _wordish(k[-1])))
         a.make_automaton()
         return a
 
@@ -247,11 +248,11 @@ class KeywordMatcher:
         automaton = self._char_ascii if view.isascii() else self._char
         if automaton is None:
             return
-        for end, (key, vals) in automaton.iter(view):
+        for end, (key, vals, latin_edge) in automaton.iter(view):
             s, e = end - len(key) + 1, end + 1
             if vals[-1][0] == _ANCHOR:
                 anchored.update(v[1] for v in vals if v[0] == _ANCHOR)
-            edges = _edges_ok(view, s, e)
+            edges = not latin_edge or _edges_ok(view, s, e)
             for v in vals:
                 if not edges and not (v[0] == _TERM and v[2]):
                     continue
@@ -270,7 +271,7 @@ class KeywordMatcher:
         if automaton is None:
             return
         keys = self._keys
-        for end, (key, vals) in automaton.iter(py):
+        for end, (key, vals, _) in automaton.iter(py):
             s, e = end - len(key) + 1, end + 1
             pmap = nt.pinyin_map
             vs, ve = pmap[s], pmap[e - 1] + 1

@@ -71,7 +71,7 @@ class ReferenceMatcher(KeywordMatcher):
         automaton = self._char_ascii if view.isascii() else self._char
         if automaton is None:
             return
-        for end, (key, vals) in automaton.iter(view):
+        for end, (key, vals, _) in automaton.iter(view):
             s, e = end - len(key) + 1, end + 1
             if vals[-1][0] == _ANCHOR:
                 anchored.update(v[1] for v in vals if v[0] == _ANCHOR)
@@ -90,7 +90,7 @@ class ReferenceMatcher(KeywordMatcher):
         py = nt.pinyin
         if not py:
             return
-        for end, (key, vals) in self._pinyin.iter(py):
+        for end, (key, vals, _) in self._pinyin.iter(py):
             s, e = end - len(key) + 1, end + 1
             bs = nt.pinyin_boundary(s)
             be = nt.pinyin_boundary(e) if bs else 0
