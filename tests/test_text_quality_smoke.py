@@ -28,6 +28,9 @@ def test_text_quality_benchmark_smoke(tmp_path: Path) -> None:
         res = data["splits"][split]
         assert set(res["categories"]) == {"gambling", "tipping_inducement", "vulgar"}
         assert 0.0 <= res["dense_feed"]["false_verdict_rate"] <= 1.0
+    fresh = data["splits"]["fresh"]
+    assert fresh["categories"]["vulgar"]["violating"] == 20 and fresh["benign_messages"] == 30
+    assert 0.0 <= fresh["dense_feed"]["false_verdict_rate"] <= 1.0
     assert data["throughput"]["mb_per_s_per_core"] > 0
     assert data["machine"]["cpu"] and data["machine"]["cores"] >= 1
     assert "| category |" in (tmp_path / "text_quality.md").read_text()
@@ -46,3 +49,19 @@ def test_corpus_is_labelled_and_large_enough() -> None:
     }
     assert {r["category"] for r in bad} == {"gambling", "tipping_inducement", "vulgar"}
     assert len({r["text"] for r in bad}) == len(bad)
+
+
+def test_fresh_vulgar_set_is_labelled() -> None:
+    rows = [
+        json.loads(line)
+        for line in (ROOT / "benchmarks" / "data" / "text_vulgar_fresh.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    bad = [r for r in rows if "category" in r]
+    benign = [r for r in rows if "category" not in r]
+    assert len(bad) >= 60 and len(benign) >= 150
+    assert {r["category"] for r in bad} == {"vulgar"} and {r["split"] for r in rows} == {"fresh"}
+    assert len({r["evasion"] for r in bad}) >= 8
+    contexts = {r["context"] for r in benign}
+    assert {"medical", "biology", "fashion", "fitness", "news", "regulatory", "counter"} <= contexts
+    assert len({r["text"] for r in rows}) == len(rows)

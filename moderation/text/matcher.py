@@ -66,15 +66,12 @@ class _Rule:
     allow_context: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Cand:
-    start: int  # original span
-    end: int
-    vs: int  # character-view span
-    ve: int
-    rule: int
-    via: str
-    homophone: bool = False
+#: A candidate before resolution: (view start, view end, rule index, via, homophone). Spans are in
+#: the character view; the original span is looked up only for the lines that reach resolution.
+_Cand = tuple[int, int, int, str, bool]
+#: A candidate in resolution: (start, end) in the original text first, then the :data:`_Cand` fields.
+_Kept = tuple[int, int, int, int, int, str, bool]
+_HAS_LATIN = re.compile(r"[a-z]")
 
 
 class KeywordMatcher:
@@ -106,6 +103,7 @@ class KeywordMatcher:
         self.entries = list(lex.entries)
         self.context = ContextRules(lex.context, lambda x: self.normalizer(x).text)
         rules: list[_Rule] = []
+        keys_of: list[str] = []  # normalised term of each rule ("" for patterns)
         char_keys: dict[str, list[tuple[Any, ...]]] = {}
         pin_keys: dict[str, list[tuple[int, int]]] = {}
         word_keys: set[str] = set()
@@ -121,6 +119,7 @@ class KeywordMatcher:
             all_han = bool(key) and all(is_han(c) for c in key)
             word = ent.word if ent.word is not None else (ent.lang == "zh" and all_han and len(key) <= 3)
             rules.append(_Rule(ent.term, ent.category, ent.weight, ent.ambiguous, word, ent.allow_context))
+            keys_of.append(key)
             if all_han:
                 word_keys.add(key)
             if not key:
@@ -154,6 +153,7 @@ class KeywordMatcher:
         for p in self.patterns:
             rules.append(_Rule(p.name, p.category, p.weight, p.ambiguous, p.word, ()))
         self.rules = rules
+        self._keys = keys_of + [""] * len(self.patterns)
         # a pattern with anchors runs only on text where the automaton saw one of them
         self._always = [n for n, p in enumerate(self.patterns) if not p.anchors]
         for n, p in enumerate(self.patterns):
@@ -167,6 +167,16 @@ class KeywordMatcher:
         # contain ASCII keys, so it runs on a much smaller automaton (≈3× faster on English lines).
         self._char_ascii = self._automaton({k: v for k, v in char_keys.items() if k.isascii()})
         self._pinyin = self._automaton(pin_keys)
+        # A view without latin letters has a pinyin view made only of Han syllables, where keys
+        # shorter than ``min_homophone_syllables`` can never be kept: those lines scan a smaller
+        # automaton and skip the candidates that would be thrown away.
+        self._pinyin_han = self._automaton(
+            {
+                k: kept
+                for k, v in pin_keys.items()
+                if (kept := [(i, n) for i, n in v if n >= self.min_homophone_syllables])
+            }
+        )
         self.pinyin_term_count = len({i for v in pin_keys.values() for i, _ in v})
 
     @staticmethod
@@ -175,7 +185,8 @@ class KeywordMatcher:
             return None
         a = ahocorasick.Automaton()
         for k, v in keys.items():
-            a.add_word(k, (k, tuple(v)))
+            # a key that starts and ends with Han (or a symbol) needs no word-boundary test
+            a.add_word(k, (k, tuple(v), _wordish(k[0]) or _wordish(k[-1])))
         a.make_automaton()
         return a
 
@@ -195,6 +206,10 @@ class KeywordMatcher:
 
         Hits in a counter-speech or nominal frame are kept with weight 0 and their ``context``, so a
         caller can show why nothing was flagged; only ``weight > 0`` hits are evidence.
+
+        The automatons decide how much more work a line costs: a line with no candidate never
+        builds its offset maps, segments nothing and classifies no clause; the pinyin view of a line
+        without latin letters is scanned only for homophone-length keys.
         """
         if not text:
             return []
@@ -205,65 +220,73 @@ class KeywordMatcher:
         cands: list[_Cand] = []
         ctxs: list[tuple[int, int, str, str | None]] = []
         anchored: set[int] = set()
-        self._match_chars(nt, view, cands, ctxs, anchored)
+        self._match_chars(view, cands, ctxs, anchored)
         if _DIGITISH.search(view) and _MIXED_HINT.search(view):
             folded = _fold_leet(view)
             if folded != view:
-                self._match_chars(nt, folded, cands, None, anchored)
+                self._match_chars(folded, cands, None, anchored)
                 if self._pinyin is not None:  # "b0cai"
                     self._match_pinyin(NormalizedText(nt.original, folded, offsets=nt.offsets), cands)
         for k in sorted(anchored.union(self._always)) if anchored or self._always else ():
             for m in self.patterns[k].regex.finditer(view):
                 if m.end() > m.start():
-                    os_, oe = nt.span(m.start(), m.end())
-                    cands.append(_Cand(os_, oe, m.start(), m.end(), self._pattern_base + k, "pattern"))
+                    cands.append((m.start(), m.end(), self._pattern_base + k, "pattern", False))
         if self._pinyin is not None:
             self._match_pinyin(nt, cands)
         if not cands:
             return []
-        return self._resolve(text, view, cands, ctxs)
+        return self._resolve(text, nt, cands, ctxs)
 
     def _match_chars(
         self,
-        nt: NormalizedText,
         view: str,
         cands: list[_Cand],
         ctxs: list[tuple[int, int, str, str | None]] | None,
         anchored: set[int],
     ) -> None:
+        """Term candidates and allow-context phrases of the character view (view spans)."""
         automaton = self._char_ascii if view.isascii() else self._char
         if automaton is None:
             return
-        for end, (key, vals) in automaton.iter(view):
+        for end, (key, vals, latin_edge) in automaton.iter(view):
             s, e = end - len(key) + 1, end + 1
             if vals[-1][0] == _ANCHOR:
                 anchored.update(v[1] for v in vals if v[0] == _ANCHOR)
-            edges = _edges_ok(view, s, e)
+            edges = not latin_edge or _edges_ok(view, s, e)
             for v in vals:
                 if not edges and not (v[0] == _TERM and v[2]):
                     continue
                 if v[0] == _TERM:
-                    os_, oe = nt.span(s, e)
-                    cands.append(_Cand(os_, oe, s, e, v[1], "text"))
+                    cands.append((s, e, v[1], "text", False))
                 elif v[0] == _CTX and ctxs is not None:
-                    os_, oe = nt.span(s, e)
-                    ctxs.append((os_, oe, v[1], v[2]))
+                    ctxs.append((s, e, v[1], v[2]))
 
     def _match_pinyin(self, nt: NormalizedText, cands: list[_Cand]) -> None:
+        """Candidates of the pinyin view, mapped to character-view spans."""
         py = nt.pinyin
         if not py:
             return
-        for end, (key, vals) in self._pinyin.iter(py):
+        text = nt.text
+        automaton = self._pinyin if _HAS_LATIN.search(text) else self._pinyin_han
+        if automaton is None:
+            return
+        keys = self._keys
+        for end, (key, vals, _) in automaton.iter(py):
             s, e = end - len(key) + 1, end + 1
+            pmap = nt.pinyin_map
+            vs, ve = pmap[s], pmap[e - 1] + 1
+            # the term written as itself: the character view has the same candidate, which resolution
+            # prefers (text before pinyin), so the pinyin one could never be kept
+            written = text[vs:ve]
+            todo = [v for v in vals if keys[v[0]] != written]
+            if not todo:
+                continue
             bs = nt.pinyin_boundary(s)
             be = nt.pinyin_boundary(e) if bs else 0
             if not (bs and be) or nt.pinyin_crosses_clause(s, e):
                 continue
             all_han = all(is_han(c) for c in nt.pinyin_sources(s, e))
-            os_, oe = nt.pinyin_span(s, e)
-            pmap = nt.pinyin_map
-            vs, ve = pmap[s], pmap[e - 1] + 1
-            for idx, nsyl in vals:
+            for idx, nsyl in todo:
                 if all_han and nsyl < self.min_homophone_syllables:
                     continue
                 # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
@@ -272,67 +295,73 @@ class KeywordMatcher:
                     (bs == HARD or nt.pinyin_cut_required(s)) and (be == HARD or nt.pinyin_cut_required(e))
                 ):
                     continue
-                cands.append(_Cand(os_, oe, vs, ve, idx, "pinyin", homophone=all_han))
+                cands.append((vs, ve, idx, "pinyin", all_han))
 
-    def _is_word(self, view: str, c: _Cand) -> bool:
+    def _is_word(self, view: str, vs: int, ve: int, rule: int, homophone: bool) -> bool:
         """Whether a Han candidate is a word of its clause (not part of 快三点), and a homophone
         reads better as the term than as what is written (白家乐, not 实时菜价)."""
-        a, b = clause_bounds(view, c.vs, c.ve)
+        a, b = clause_bounds(view, vs, ve)
         clause = view[a:b]
-        if c.homophone:
-            term = self.normalizer(self.rules[c.rule].term).text
-            return segment.reads_as(clause, c.vs - a, c.ve - a, term)
-        return segment.is_word(clause, c.vs - a, c.ve - a)
+        if homophone:
+            return segment.reads_as(clause, vs - a, ve - a, self._keys[rule])
+        return segment.is_word(clause, vs - a, ve - a)
 
     def _resolve(
         self,
         text: str,
-        view: str,
+        nt: NormalizedText,
         cands: list[_Cand],
         ctxs: list[tuple[int, int, str, str | None]],
     ) -> list[KeywordHit]:
         rules = self.rules
-        kept: list[_Cand] = []
-        order = sorted(set(cands), key=lambda c: (-(c.end - c.start), c.via != "text", c.start, c.rule))
+        view = nt.text
+        st, en = nt.offsets()
+        octx = [(st[a], en[b - 1], cat, term) for a, b, cat, term in ctxs]
+        # (start, end, vs, ve, rule, via, homophone): original span first; longest first, text view
+        # before pinyin on ties
+        order = sorted(
+            {(st[vs], en[ve - 1], vs, ve, ri, via, homo) for vs, ve, ri, via, homo in cands},
+            key=lambda c: (-(c[1] - c[0]), c[5] != "text", c[0], c[4], c[2], c[3], c[5], c[6]),
+        )
+        kept: list[_Kept] = []
         for c in order:
-            r = rules[c.rule]
-            if any(
-                cs <= c.start and c.end <= ce and ccat == r.category and (cterm is None or cterm == r.term)
-                for cs, ce, ccat, cterm in ctxs
+            start, end, vs, ve, ri, via, homo = c
+            r = rules[ri]
+            cat = r.category
+            if octx and any(
+                cs <= start and end <= ce and ccat == cat and (cterm is None or cterm == r.term)
+                for cs, ce, ccat, cterm in octx
             ):
                 continue  # a known benign phrase around the hit
-            if any(rules[k.rule].category == r.category and c.start < k.end and k.start < c.end for k in kept):
+            if any(rules[k[4]].category == cat and start < k[1] and k[0] < end for k in kept):
                 continue  # same category, overlaps a longer (or text-view) hit
-            if ((r.word and c.via != "pinyin") or c.homophone) and not self._is_word(view, c):
+            if ((r.word and via != "pinyin") or homo) and not self._is_word(view, vs, ve, ri, homo):
                 continue
             kept.append(c)
+        if not kept:
+            return []
         lure = self.context.has_lure(view)
-        framed = {id(c): self.context.classify(view, c.vs, c.ve, lure=lure) for c in kept}
-        evidence = [c for c in kept if framed[id(c)] == PLAIN]
+        framed = [self.context.classify(view, c[2], c[3], lure=lure) for c in kept]
         hits = []
-        for c in sorted(kept, key=lambda c: (c.start, c.end, c.rule)):
-            r = rules[c.rule]
-            weight = r.weight * (self.pinyin_weight if c.via == "pinyin" else 1.0)
-            context = framed[id(c)]
+        for c, context in sorted(zip(kept, framed, strict=True), key=lambda x: (x[0][0], x[0][1], x[0][4])):
+            start, end, _, _, ri, via, _ = c
+            r = rules[ri]
+            weight = r.weight * (self.pinyin_weight if via == "pinyin" else 1.0)
             if context != PLAIN:
                 weight = 0.0
-            elif r.ambiguous and not lure and not self._corroborated(c, evidence):
+            elif r.ambiguous and not lure and not self._corroborated(c, kept, framed):
                 context, weight = AMBIGUOUS, weight * self.ambiguous_weight
-            hits.append(
-                KeywordHit(
-                    r.term, r.category, round(weight, 4), (c.start, c.end), text[c.start : c.end], c.via, context
-                )
-            )
+            hits.append(KeywordHit(r.term, r.category, round(weight, 4), (start, end), text[start:end], via, context))
         return hits
 
-    def _corroborated(self, c: _Cand, evidence: list[_Cand]) -> bool:
+    def _corroborated(self, c: _Kept, kept: list[_Kept], framed: list[str]) -> bool:
         """Another plain hit in the text: any unambiguous one, or a different ambiguous term of the
         same category (上分 with 下分)."""
-        r = self.rules[c.rule]
-        for o in evidence:
-            if o is c:
+        r = self.rules[c[4]]
+        for o, f in zip(kept, framed, strict=True):
+            if o is c or f != PLAIN:
                 continue
-            ro = self.rules[o.rule]
+            ro = self.rules[o[4]]
             if not ro.ambiguous or (ro.category == r.category and ro.term != r.term):
                 return True
         return False

@@ -313,11 +313,16 @@ def _collapse_separators(original: str, m: str, base: Callable[[], Offsets]) -> 
             gaps.append((a, b, False))
             continue
         # next to Han: join unless clause punctuation separates real words; latin: only spelled
-        # letters (one-character tokens on both sides) are joined. Cheapest tests first.
+        # letters (one-character tokens on both sides) are joined. Cheapest tests first: a Han
+        # character with a word character before it is no one-letter token, so a gap after it that
+        # does not join Han text is kept (most Chinese punctuation) without the general test.
         left, right = m[a - 1], m[b]
-        if (
-            (left >= _HAN_LO or right >= _HAN_LO) and _CLAUSE.isdisjoint(m[a:b]) and (is_han(left) or is_han(right))
-        ) or (_lone(m, a - 1, a - 2) and _lone(m, b, b + 1)):
+        if (left >= _HAN_LO or right >= _HAN_LO) and _CLAUSE.isdisjoint(m[a:b]) and (is_han(left) or is_han(right)):
+            gaps.append((a, b, False))
+        elif a >= 2 and left >= _HAN_LO and m[a - 2].isalnum() and is_han(left):
+            gaps.append((a, b, True))  # _lone(m, a - 1, a - 2) is False: a Han word ends here
+            parts.append(" ")
+        elif _lone(m, a - 1, a - 2) and _lone(m, b, b + 1):
             gaps.append((a, b, False))
         else:
             gaps.append((a, b, True))

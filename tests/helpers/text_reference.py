@@ -1,0 +1,178 @@
+"""The matcher's straightforward resolution path, kept only as a reference for the optimised one.
+
+:class:`ReferenceMatcher` shares the optimised matcher's build (automatons, rules) but matches every
+line the simple way: every view scanned with the full automatons, original spans looked up for
+every candidate, pinyin candidates kept until resolution, no shortcut. The equivalence test runs both
+over the corpora; any shortcut that changes a hit (term, category, weight, span, via, context) fails it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from moderation.messages import KeywordHit
+from moderation.text import segment
+from moderation.text.context import AMBIGUOUS, PLAIN, clause_bounds
+from moderation.text.matcher import _ANCHOR, _CTX, _DIGITISH, _MIXED_HINT, _TERM, KeywordMatcher, _edges_ok, _fold_leet
+from moderation.text.normalize import HARD, NormalizedText, is_han
+
+
+@dataclass(frozen=True)
+class _Cand:
+    start: int  # original span
+    end: int
+    vs: int  # character-view span
+    ve: int
+    rule: int
+    via: str
+    homophone: bool = False
+
+
+class ReferenceMatcher(KeywordMatcher):
+    """Same lexicon and rules as :class:`KeywordMatcher`, resolved without any shortcut."""
+
+    def match(self, text: str) -> list[KeywordHit]:
+        """All hits in ``text``, found and resolved the simple way."""
+        if not text:
+            return []
+        nt = self.normalizer.normalize(text)
+        view = nt.text
+        if not view:
+            return []
+        cands: list[_Cand] = []
+        ctxs: list[tuple[int, int, str, str | None]] = []
+        anchored: set[int] = set()
+        self._ref_match_chars(nt, view, cands, ctxs, anchored)
+        if _DIGITISH.search(view) and _MIXED_HINT.search(view):
+            folded = _fold_leet(view)
+            if folded != view:
+                self._ref_match_chars(nt, folded, cands, None, anchored)
+                if self._pinyin is not None:  # "b0cai"
+                    self._ref_match_pinyin(NormalizedText(nt.original, folded, offsets=nt.offsets), cands)
+        for k in sorted(anchored.union(self._always)) if anchored or self._always else ():
+            for m in self.patterns[k].regex.finditer(view):
+                if m.end() > m.start():
+                    os_, oe = nt.span(m.start(), m.end())
+                    cands.append(_Cand(os_, oe, m.start(), m.end(), self._pattern_base + k, "pattern"))
+        if self._pinyin is not None:
+            self._ref_match_pinyin(nt, cands)
+        if not cands:
+            return []
+        return self._ref_resolve(text, view, cands, ctxs)
+
+    def _ref_match_chars(
+        self,
+        nt: NormalizedText,
+        view: str,
+        cands: list[_Cand],
+        ctxs: list[tuple[int, int, str, str | None]] | None,
+        anchored: set[int],
+    ) -> None:
+        automaton = self._char_ascii if view.isascii() else self._char
+        if automaton is None:
+            return
+        for end, (key, vals, _) in automaton.iter(view):
+            s, e = end - len(key) + 1, end + 1
+            if vals[-1][0] == _ANCHOR:
+                anchored.update(v[1] for v in vals if v[0] == _ANCHOR)
+            edges = _edges_ok(view, s, e)
+            for v in vals:
+                if not edges and not (v[0] == _TERM and v[2]):
+                    continue
+                if v[0] == _TERM:
+                    os_, oe = nt.span(s, e)
+                    cands.append(_Cand(os_, oe, s, e, v[1], "text"))
+                elif v[0] == _CTX and ctxs is not None:
+                    os_, oe = nt.span(s, e)
+                    ctxs.append((os_, oe, v[1], v[2]))
+
+    def _ref_match_pinyin(self, nt: NormalizedText, cands: list[_Cand]) -> None:
+        py = nt.pinyin
+        if not py:
+            return
+        for end, (key, vals, _) in self._pinyin.iter(py):
+            s, e = end - len(key) + 1, end + 1
+            bs = nt.pinyin_boundary(s)
+            be = nt.pinyin_boundary(e) if bs else 0
+            if not (bs and be) or nt.pinyin_crosses_clause(s, e):
+                continue
+            all_han = all(is_han(c) for c in nt.pinyin_sources(s, e))
+            os_, oe = nt.pinyin_span(s, e)
+            pmap = nt.pinyin_map
+            vs, ve = pmap[s], pmap[e - 1] + 1
+            for idx, nsyl in vals:
+                if all_han and nsyl < self.min_homophone_syllables:
+                    continue
+                # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
+                # into syllables at both ends; ambiguous terms need hard edges
+                if nsyl < 3 and not (
+                    (bs == HARD or nt.pinyin_cut_required(s)) and (be == HARD or nt.pinyin_cut_required(e))
+                ):
+                    continue
+                cands.append(_Cand(os_, oe, vs, ve, idx, "pinyin", homophone=all_han))
+
+    def _ref_is_word(self, view: str, c: _Cand) -> bool:
+        """Whether a Han candidate is a word of its clause (not part of 快三点), and a homophone
+        reads better as the term than as what is written (白家乐, not 实时菜价)."""
+        a, b = clause_bounds(view, c.vs, c.ve)
+        clause = view[a:b]
+        if c.homophone:
+            term = self.normalizer(self.rules[c.rule].term).text
+            return segment.reads_as(clause, c.vs - a, c.ve - a, term)
+        return segment.is_word(clause, c.vs - a, c.ve - a)
+
+    def _ref_resolve(
+        self,
+        text: str,
+        view: str,
+        cands: list[_Cand],
+        ctxs: list[tuple[int, int, str, str | None]],
+    ) -> list[KeywordHit]:
+        rules = self.rules
+        kept: list[_Cand] = []
+        order = sorted(
+            set(cands),
+            key=lambda c: (-(c.end - c.start), c.via != "text", c.start, c.rule, c.vs, c.ve, c.via, c.homophone),
+        )
+        for c in order:
+            r = rules[c.rule]
+            if any(
+                cs <= c.start and c.end <= ce and ccat == r.category and (cterm is None or cterm == r.term)
+                for cs, ce, ccat, cterm in ctxs
+            ):
+                continue  # a known benign phrase around the hit
+            if any(rules[k.rule].category == r.category and c.start < k.end and k.start < c.end for k in kept):
+                continue  # same category, overlaps a longer (or text-view) hit
+            if ((r.word and c.via != "pinyin") or c.homophone) and not self._ref_is_word(view, c):
+                continue
+            kept.append(c)
+        lure = self.context.has_lure(view)
+        framed = {id(c): self.context.classify(view, c.vs, c.ve, lure=lure) for c in kept}
+        evidence = [c for c in kept if framed[id(c)] == PLAIN]
+        hits = []
+        for c in sorted(kept, key=lambda c: (c.start, c.end, c.rule)):
+            r = rules[c.rule]
+            weight = r.weight * (self.pinyin_weight if c.via == "pinyin" else 1.0)
+            context = framed[id(c)]
+            if context != PLAIN:
+                weight = 0.0
+            elif r.ambiguous and not lure and not self._ref_corroborated(c, evidence):
+                context, weight = AMBIGUOUS, weight * self.ambiguous_weight
+            hits.append(
+                KeywordHit(
+                    r.term, r.category, round(weight, 4), (c.start, c.end), text[c.start : c.end], c.via, context
+                )
+            )
+        return hits
+
+    def _ref_corroborated(self, c: _Cand, evidence: list[_Cand]) -> bool:
+        """Another plain hit in the text: any unambiguous one, or a different ambiguous term of the
+        same category (上分 with 下分)."""
+        r = self.rules[c.rule]
+        for o in evidence:
+            if o is c:
+                continue
+            ro = self.rules[o.rule]
+            if not ro.ambiguous or (ro.category == r.category and ro.term != r.term):
+                return True
+        return False
