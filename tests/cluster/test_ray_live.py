@@ -240,8 +240,15 @@ def test_running_worker_is_resteered_live_and_keeps_it_across_a_restart(stack: d
         n0 = status()["frames_in"]
         time.sleep(3.0)
         assert status()["frames_in"] - n0 >= 8  # 4 fps on the same worker
-        ray.kill(stack["pool"].worker("room4"), no_restart=False)  # its replacement starts re-steered
-        _until(lambda: status().get("state") == "live" and status().get("frames_in", 99) < n0, 60, "a restart")
-        assert (status()["tier"], status()["vision_fps"]) == (2, 4.0)
+        killed = stack["pool"].worker("room4")
+        ray.kill(killed, no_restart=False)  # its replacement starts re-steered
+
+        def replaced() -> bool:
+            h = stack["pool"].worker("room4")
+            return h is not None and h._actor_id != killed._actor_id
+
+        _until(replaced, 60, "a replacement worker")
+        live = _until(lambda: (s := status()).get("state") == "live" and s, 60, "the replacement to follow the stream")
+        assert (live["tier"], live["vision_fps"]) == (2, 4.0)
     finally:
         b.kill()
