@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,11 +60,5 @@ def attach_evidence(verdict: Verdict, src: Path, clips_dir: Path, cfg: PipelineC
     except Exception as exc:  # evidence failure must not lose the verdict itself
         log.warning("clip for %s %s at %.1fs failed: %s", verdict.stream, verdict.category, verdict.start, exc)
         return replace(verdict, clip_error=clip_error_text(exc))
-    thumbs: Sequence[str] = ()
-    first = verdict.signals[0]
-    image = frame_at(src, first.t, max_side=cfg.sampling.max_side)
-    if image is not None:
-        boxes = [s.box for s in verdict.signals if s.box is not None and abs(s.t - first.t) < 1e-3]
-        write_thumbnail(image, thumb_path, boxes=boxes or None)
-        thumbs = (str(thumb_path),)
-    return replace(verdict, clip=str(clip_path), thumbnails=tuple(thumbs))
+    written = _thumbnail(src, thumb_path, verdict, verdict.signals[0].t, cfg.sampling.max_side)
+    return replace(verdict, clip=str(clip_path), thumbnails=(str(thumb_path),) if written else ())
