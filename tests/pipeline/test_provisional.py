@@ -158,11 +158,11 @@ class SlowProvisionalSink:
         pass
 
 
-def test_final_record_never_lands_before_its_slow_provisional_one() -> None:
-    sink = SlowProvisionalSink()
-    outlet = VerdictOutlet(
+def _outlet(sink: object, refresh_s: float = 0.0) -> VerdictOutlet:
+    """An outlet with only ``sink`` (no evidence, no enforcement, no clock)."""
+    return VerdictOutlet(
         StreamSpec.from_url("rtmp://example.invalid/live/s1", "s1"),
-        [sink],
+        [sink],  # type: ignore[list-item]
         evidence=None,
         enforcer=None,
         gap_for=lambda _c: 1.0,
@@ -171,7 +171,13 @@ def test_final_record_never_lands_before_its_slow_provisional_one() -> None:
         model_versions=tuple,
         seen=lambda *_a: None,
         notify=lambda _w: None,
+        refresh_s=refresh_s,
     )
+
+
+def test_final_record_never_lands_before_its_slow_provisional_one() -> None:
+    sink = SlowProvisionalSink()
+    outlet = _outlet(sink)
 
     async def go() -> None:
         outlet.opened(_v(3.0, 3.5))
@@ -199,19 +205,7 @@ class RecordingSink:
 
 def test_an_open_violation_is_rewritten_while_it_goes_on_but_never_after_its_verdict() -> None:
     sink = RecordingSink()
-    outlet = VerdictOutlet(
-        StreamSpec.from_url("rtmp://example.invalid/live/s1", "s1"),
-        [sink],
-        evidence=None,
-        enforcer=None,
-        gap_for=lambda _c: 1.0,
-        failures=TaskFailures("s1"),
-        wall_at=lambda _t: None,
-        model_versions=tuple,
-        seen=lambda *_a: None,
-        notify=lambda _w: None,
-        refresh_s=0.2,
-    )
+    outlet = _outlet(sink, refresh_s=0.2)
 
     async def go() -> None:
         outlet.opened(_v(3.0, 3.5))
