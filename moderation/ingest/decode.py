@@ -34,7 +34,7 @@ from moderation.config import SamplingConfig
 from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.messages import AudioWindow, VideoFrame
 from moderation.sample.audio import SAMPLE_RATE, AudioWindower
-from moderation.sample.frames import FpsSampler, scaled_size
+from moderation.sample.frames import FpsSampler, GopSkip, scaled_size
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +256,7 @@ def iter_frames(
     *,
     keyframes_only: bool = False,
     skip_nonref: bool = False,
+    skip_to_keyframe: bool = False,
     stats: DecodeStats | None = None,
 ) -> Iterator[VideoFrame]:
     """Yield frames sampled at ``fps`` as downscaled BGR arrays; nothing if there is no video.
@@ -264,11 +265,13 @@ def iter_frames(
     and the sampler then picks among keyframes; use it only when ``1/fps`` is at least the
     keyframe interval, otherwise samples are missed. ``skip_nonref`` drops only non-reference
     (B-) frames, which a sampler at a few fps never needs (``sampling.skip_nonref``; live streams
-    decode the same way). Raises MediaError for unusable input or a
-    frame over ``max_frame_pixels``.
+    decode the same way). ``skip_to_keyframe`` stops decoding a GOP once its remaining frames
+    cannot hold a sample (:class:`~moderation.sample.frames.GopSkip`). Raises MediaError for
+    unusable input or a frame over ``max_frame_pixels``.
     """
     stats = stats if stats is not None else DecodeStats()
     sampler = FpsSampler(fps)
+    gop = GopSkip(sampler) if skip_to_keyframe and not keyframes_only else None
     with closing(open_media(path)) as container:
         if not container.streams.video:
             return
@@ -286,6 +289,13 @@ def iter_frames(
         last_t: float | None = None
         index = 0
         for packet in _demux(path, container, stream, stats):
+            if gop is not None:
+                pt = packet.pts if packet.pts is not None else packet.dts
+                pkt_t = float(pt * packet.time_base) - origin if pt is not None and packet.time_base else None
+                if not gop.decode(pkt_t, packet.is_keyframe):
+                    if pkt_t is not None:
+                        stats.reached(pkt_t + frame_step)  # skipped, not missing: the span check
+                    continue
             for frame in cast(list[av.VideoFrame], _decode_packet(path, packet, stats)):
                 stats.frames_decoded += 1
                 if frame.time is not None:
@@ -298,6 +308,8 @@ def iter_frames(
                 stats.reached(t + frame_step)
                 if not sampler.take(t):
                     continue
+                if gop is not None:
+                    gop.sampled()
                 _check_pixels(path, frame.width, frame.height, max_frame_pixels)
                 size = scaled_size(frame.width, frame.height, max_side)
                 image: np.ndarray = frame.to_ndarray(width=size.width, height=size.height, format="bgr24")

@@ -54,7 +54,7 @@ from moderation.ingest.source import (
 from moderation.ingest.urlguard import UrlRefused
 from moderation.messages import AudioWindow, VideoFrame
 from moderation.sample.audio import SAMPLE_RATE, AudioWindower
-from moderation.sample.frames import FpsSampler, scaled_size
+from moderation.sample.frames import FpsSampler, GopSkip, scaled_size
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ class LiveSource:
         self._wall_last = _now()
         self._t_first: float | None = None
         self._sampler = FpsSampler(self.config.fps)
+        self._gop = GopSkip(self._sampler) if self.config.skip_to_keyframe and not self.config.keyframes_only else None
         self._windower = AudioWindower(self.config.audio_window_s, self.config.audio_hop_s, SAMPLE_RATE)
         self._frame_index = 0
 
@@ -300,6 +301,7 @@ class _Conn:
             return
         kind: Literal["video", "audio"] = "video" if stream is self.video else "audio"
         times = self._times(packet) if packet.size else None
+        t: float | None = None
         if times is not None:
             t, t_dts = times
             self._check_jump(kind, t_dts)
@@ -326,7 +328,7 @@ class _Conn:
                     )
                 )
         if kind == "video":
-            yield from self._frames(packet)
+            yield from self._frames(packet, t)
         elif c.audio:
             yield from self._audio(packet)
 
@@ -352,8 +354,11 @@ class _Conn:
         if ahead > 0:
             self.src._wait(ahead)
 
-    def _frames(self, packet: av.Packet) -> Iterator[LiveEvent]:
+    def _frames(self, packet: av.Packet, t: float | None) -> Iterator[LiveEvent]:
         src, c, stats = self.src, self.src.config, self.src.stats
+        gop = src._gop
+        if gop is not None and not gop.decode(t, packet.is_keyframe):
+            return
         for frame in cast(list[av.VideoFrame], _decode_packet(src.url, packet, stats)):
             stats.frames_decoded += 1
             if frame.time is None or self.origin is None:
@@ -361,6 +366,8 @@ class _Conn:
             t = frame.time - self.origin + self.offset
             if not src._sampler.take(t):
                 continue
+            if gop is not None:
+                gop.sampled()
             if frame.width * frame.height > c.max_frame_pixels:
                 stats.oversized_frames += 1
                 continue

@@ -199,6 +199,7 @@ async def _video(
         max_side=cfg.sampling.max_side,
         max_frame_pixels=cfg.sampling.max_frame_pixels,
         skip_nonref=cfg.sampling.skip_nonref,
+        skip_to_keyframe=cfg.sampling.skip_to_keyframe,
         stats=stats,
     )
     chunks = _Chunks(frames, cfg.vision.batch_size, executor)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 # Timestamps come from integer pts times a rational time base; float rounding may put a frame
 # meant for t=2.0 at 1.9999999. Slots are computed with this slack so such a frame still counts
@@ -100,3 +101,63 @@ def scaled_size(width: int, height: int, max_side: int) -> ScaledSize:
     w = max(2, round(width * scale) // 2 * 2)
     h = max(2, round(height * scale) // 2 * 2)
     return ScaledSize(w, h)
+
+
+class GopSkip:
+    """Stops decoding a GOP once the rest of it cannot hold a sample.
+
+    P-frames can only be decoded in order from their keyframe, but once the sampler has taken the
+    last frame it needs before the next keyframe, the rest of the GOP is decoded for nothing: at
+    1 fps with a 2 s GOP that is half of every GOP, and with a 1 s GOP all of it but the keyframe.
+    When the keyframe interval has been regular (``regular_within`` relative spread over the last
+    ``intervals`` intervals), the next keyframe is predicted; if it comes no later than half a
+    sampling period after the next due sample, the packets until that keyframe are not decoded and
+    the keyframe is sampled instead. Streams with irregular keyframes (scene-cut keyframes,
+    keyframes seconds apart) are decoded as before. A late keyframe can delay one sample by at most
+    the lateness; it never stops sampling, since every keyframe is decoded.
+
+    Pure logic on packet times, shared by file scans and live streams, so both decode alike.
+    """
+
+    def __init__(self, sampler: FpsSampler, *, intervals: int = 3, regular_within: float = 0.15) -> None:
+        self.sampler = sampler
+        self.intervals = intervals
+        self.regular_within = regular_within
+        self._keys: list[float] = []
+        self._skipping = False
+        self.skipped = 0  # packets not decoded
+
+    def interval(self) -> float | None:
+        """The keyframe interval when the recent ones agree, else None."""
+        k = self._keys
+        if len(k) < self.intervals + 1:
+            return None
+        gaps = [b - a for a, b in pairwise(k)]
+        lo, hi = min(gaps), max(gaps)
+        if lo <= 0 or hi - lo > self.regular_within * hi:
+            return None
+        return hi
+
+    def decode(self, t: float | None, keyframe: bool) -> bool:
+        """Whether to decode the video packet at media time ``t`` (None: unknown, always decoded)."""
+        if keyframe:
+            self._skipping = False
+            if t is not None:
+                if self._keys and t <= self._keys[-1]:
+                    self._keys.clear()  # clock went back (reconnect, restart): learn afresh
+                self._keys.append(t)
+                del self._keys[: -(self.intervals + 1)]
+            return True
+        if t is None:
+            return True
+        if self._skipping:
+            self.skipped += 1
+        return not self._skipping
+
+    def sampled(self) -> None:
+        """Call after the sampler took a frame: decide whether the rest of this GOP is needed."""
+        gop = self.interval()
+        if gop is None or not self._keys:
+            return
+        due = self.sampler.next_due()
+        self._skipping = self._keys[-1] + gop <= due + 0.5 / self.sampler.fps

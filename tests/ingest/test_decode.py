@@ -246,3 +246,14 @@ def test_skip_nonref_decodes_fewer_frames_and_samples_the_same_grid(tmp_path: Pa
     assert full.frames_decoded == 100 and skipped.frames_decoded < 0.8 * full.frames_decoded
     assert [f.t for f in refs] == pytest.approx([f.t for f in every], abs=0.13)  # nearest reference frame
     assert len(refs) == len(every) == 4
+
+
+def test_skip_to_keyframe_decodes_a_fraction_and_keeps_the_sampling_grid(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "gop1.mp4", seconds=10.0, gop_s=1.0)
+    full, skipped = DecodeStats(), DecodeStats()
+    every = list(iter_frames(path, "s1", fps=1.0, stats=full))
+    fewer = list(iter_frames(path, "s1", fps=1.0, skip_to_keyframe=True, stats=skipped))
+    assert [f.t for f in fewer] == pytest.approx([f.t for f in every])
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(fewer, every, strict=True))
+    assert skipped.frames_decoded < 0.5 * full.frames_decoded
+    assert missing_span(10.0, [skipped]) == 0.0  # skipped packets are not a truncated file

@@ -74,6 +74,19 @@ def test_file_events(clip: Path) -> None:
     assert src.stats.connects == 1 and src.stats.frames_sampled == 4 and not src.stats.gaps
 
 
+def test_skip_to_keyframe_samples_the_same_frames_from_fewer_decodes(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "gop1.mp4", seconds=8.0, gop_s=1.0)
+    runs = {}
+    for skip in (False, True):
+        src = LiveSource(str(path), "s1", SourceConfig(guard=FILES, audio=False, skip_to_keyframe=skip))
+        events = list(src)
+        runs[skip] = (_of(events, FrameEvent), src.stats.frames_decoded, len(_of(events, PacketEvent)))
+    (full, full_decoded, full_packets), (fewer, fewer_decoded, fewer_packets) = runs[False], runs[True]
+    assert [f.frame.t for f in fewer] == pytest.approx([f.frame.t for f in full]) == list(range(8))
+    assert fewer_decoded < 0.6 * full_decoded
+    assert fewer_packets == full_packets  # the evidence ring still gets every packet
+
+
 def test_refused_and_unusable_inputs(clip: Path, tmp_path: Path) -> None:
     with pytest.raises(MediaError, match="local files not allowed"):
         next(iter(LiveSource(str(clip), "s1")))

@@ -5,8 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+import cv2
+import imagehash
 import numpy as np
 import pytest
+from PIL import Image
 
 from moderation.config import LoopConfig
 from moderation.messages import Signal
@@ -31,6 +34,20 @@ def test_hash_is_stable_under_reencoding_noise_and_differs_for_other_pictures() 
     noisy = np.clip(a.astype(np.int16) + np.random.default_rng(0).integers(-6, 7, a.shape), 0, 255).astype(np.uint8)
     assert np.count_nonzero(frame_hash(a) != frame_hash(noisy)) <= 4
     assert np.count_nonzero(frame_hash(a) != frame_hash(BG.frame(3.0))) > 16
+
+
+def test_hash_agrees_with_imagehash_phash() -> None:
+    """Same construction as the library's pHash, so its bits differ only where the thumbnail's
+    area average and Pillow's Lanczos filter round a near-median coefficient differently."""
+    rng = np.random.default_rng(3)
+    for t in (0.0, 1.5, 4.0, 7.5):
+        frame = BG.frame(t)
+        ours = frame_hash(frame)
+        grey = Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+        ref = np.asarray(imagehash.phash(grey).hash, dtype=bool).reshape(-1)
+        assert np.count_nonzero(ours != ref) <= 6
+    odd = rng.integers(0, 256, (333, 517, 3), dtype=np.uint8)  # no power-of-two shrink applies
+    assert frame_hash(odd).shape == (64,)
 
 
 def test_looped_footage_is_found_with_its_period() -> None:
