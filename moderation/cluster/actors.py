@@ -50,6 +50,7 @@ from moderation.pipeline.clients import (
 from moderation.pipeline.enforce import Enforcer
 from moderation.pipeline.graph import Engines
 from moderation.pipeline.metrics import StreamMetrics
+from moderation.pipeline.pool import set_native_threads
 from moderation.pipeline.sinks import JsonlSink, VerdictSink
 from moderation.pipeline.status import Steering, StreamSpec, StreamStatus
 from moderation.pipeline.stream import StreamPipeline
@@ -152,6 +153,7 @@ class StreamWorker:
         if "synthetic" in enabled_families(cfg) and "synthetic" not in batchers:
             # classifiers configured but the pool started no batcher for them: one per cluster
             batchers = {**batchers, "synthetic": batcher_actor("synthetic", cfg)}
+        set_native_threads(cfg)
         engines = Engines(cfg)
         self.replay: RemoteReplay | None = None
         if replay is not None and cfg.replay_index.enabled:  # the node's one index, not one of its own

@@ -22,12 +22,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
-
 from moderation.config import EvidenceConfig
 from moderation.evidence.clip import ClipInfo, clip_error_text, write_thumbnail
 from moderation.evidence.ring import EvidenceRing
 from moderation.messages import Box, Verdict, VideoFrame
+from moderation.sample.frames import shrink
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,7 @@ class FrameKeeper:
         scale = min(1.0, SMALL_SIDE / max(h, w))
         image = frame.image
         if scale < 1.0:
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            image = shrink(image, max(1, round(w * scale)), max(1, round(h * scale)))
         self._recent.append((frame.t, VideoFrame(frame.stream, frame.t, image, frame.index), scale))
 
     def keep_signal(self, frame: VideoFrame) -> None:

@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cv2
+
 from moderation.config import PipelineConfig
 from moderation.pipeline.alerts import Alert
 from moderation.pipeline.clients import InferenceClients, LocalClients
@@ -51,6 +53,12 @@ class _Entry:
     task: asyncio.Task[StreamStatus]
 
 
+def set_native_threads(cfg: PipelineConfig) -> None:
+    """Process-wide thread settings of a live pool's process (``live.opencv_threads``)."""
+    if cfg.live.opencv_threads:
+        cv2.setNumThreads(cfg.live.opencv_threads)
+
+
 class LocalPool:
     """Follow streams as asyncio tasks of the running loop; create it inside that loop."""
 
@@ -65,6 +73,7 @@ class LocalPool:
         observers: Sequence[PipelineObserver] = (),
     ) -> None:
         self.cfg = cfg
+        set_native_threads(cfg)
         self.clients = clients or LocalClients(cfg)
         self.sinks = list(sinks)
         self.clips_dir = clips_dir

@@ -12,6 +12,9 @@ import math
 from dataclasses import dataclass
 from itertools import pairwise
 
+import cv2
+import numpy as np
+
 # Timestamps come from integer pts times a rational time base; float rounding may put a frame
 # meant for t=2.0 at 1.9999999. Slots are computed with this slack so such a frame still counts
 # as the start of slot 2 rather than the tail of slot 1.
@@ -161,3 +164,23 @@ class GopSkip:
             return
         due = self.sampler.next_due()
         self._skipping = self._keys[-1] + gop <= due + 0.5 / self.sampler.fps
+
+
+def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``image`` downscaled to ``width`` x ``height``, close to an area average at a fraction of its cost.
+
+    OpenCV's area interpolation is fast only for whole-number factors; 1280x720 → 480x270 (a factor
+    of 2.67) costs ~3.5 ms of CPU, on every sampled frame of every stream. Halving with area
+    averaging while the image is at least twice the target, then one bilinear step of less than 2x
+    (where bilinear cannot alias), gives nearly the same pixels for ~0.4 ms.
+    """
+    h, w = image.shape[:2]
+    if (w, h) == (width, height):
+        return image
+    while w >= 2 * width and h >= 2 * height and w % 2 == 0 and h % 2 == 0:
+        w, h = w // 2, h // 2
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    if (w, h) == (width, height):
+        return image
+    interp = cv2.INTER_LINEAR if w < 2 * width and h < 2 * height else cv2.INTER_AREA
+    return cv2.resize(image, (width, height), interpolation=interp)

@@ -31,6 +31,7 @@ import numpy as np
 
 from moderation.config import OcrConfig
 from moderation.messages import Box, VideoFrame
+from moderation.sample.frames import shrink
 
 __all__ = ["GateDecision", "GateStats", "OcrGate", "text_regions"]
 
@@ -69,12 +70,12 @@ class GateStats:
 
 
 def _gray_small(image: np.ndarray, side: int) -> np.ndarray:
-    """Grey copy of a BGR (or grey) frame with its longer side at most ``side`` (area-averaged)."""
+    """Grey copy of a BGR (or grey) frame with its longer side at most ``side`` (:func:`shrink`)."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     h, w = gray.shape[:2]
     scale = side / max(h, w)
     if scale < 1.0:
-        gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        gray = shrink(gray, max(1, round(w * scale)), max(1, round(h * scale)))
     return gray
 
 

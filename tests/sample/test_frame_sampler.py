@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 
-from moderation.sample.frames import FpsSampler, scaled_size
+from moderation.sample.frames import FpsSampler, scaled_size, shrink
 
 
 def _taken(fps: float, times: list[float]) -> list[float]:
@@ -67,3 +69,24 @@ def test_scaled_size() -> None:
     assert (s.width, s.height) == (360, 640)
     s = scaled_size(1001, 501, 500)
     assert s.width <= 500 and s.width % 2 == 0 and s.height % 2 == 0
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"), [((1280, 720), (480, 270)), ((1920, 1080), (320, 180)), ((333, 517), (100, 155))]
+)
+def test_shrink_is_close_to_an_area_average(src: tuple[int, int], dst: tuple[int, int]) -> None:
+    rng = np.random.default_rng(0)
+    w, h = src
+    # smooth shapes plus fine noise: aliasing would show as a large difference
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = 120 + 80 * np.sin(xx / 37.0) * np.cos(yy / 23.0)
+    img = np.clip(base[..., None] + rng.normal(0, 20, (h, w, 3)), 0, 255).astype(np.uint8)
+    ours = shrink(img, *dst)
+    ref = cv2.resize(img, dst, interpolation=cv2.INTER_AREA)
+    assert ours.shape == ref.shape
+    assert np.abs(ours.astype(np.int16) - ref.astype(np.int16)).mean() < 4.0
+
+
+def test_shrink_keeps_an_image_of_the_target_size() -> None:
+    img = np.zeros((90, 160), np.uint8)
+    assert shrink(img, 160, 90) is img
