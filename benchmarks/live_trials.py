@@ -105,10 +105,12 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
 
     from moderation.config import source_config
     from moderation.pipeline.clients import LocalClients
+    from moderation.pipeline.pool import set_native_threads
     from moderation.pipeline.status import StreamSpec
     from moderation.pipeline.stream import StreamPipeline
 
     cfg = with_overrides(cfg, "live", {"allow_files": True, "realtime_files": True})
+    set_native_threads(cfg)  # as a pool's process does
     src_cfg = source_config(cfg).model_copy(update={"max_duration_s": args.duration})
     obs = CapacityObserver()
     clips = Path(tempfile.mkdtemp(prefix="live-capacity-clips-"))

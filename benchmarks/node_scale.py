@@ -95,7 +95,7 @@ def run_trial(args: argparse.Namespace) -> dict[str, Any]:
     live_trials.CapacityObserver = MeteredObserver  # type: ignore[misc]
 
     w, h = (320, 180) if args.smoke else RESOLUTIONS[args.resolution]
-    recs = recordings(args.recordings, duration=args.file_s, width=w, height=h, smoke=args.smoke)
+    recs = recordings(args.recordings, duration=args.file_s, width=w, height=h, smoke=args.smoke, gop_s=args.gop_s)
     sampler = TaskSampler()
     sampler.start()
     c0, main0 = cpu_s(), time.thread_time()
@@ -150,7 +150,7 @@ def trial_cmd(
 ) -> list[str]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--trial", "--resolution", res, "--streams", str(n)]
     cmd += ["--duration", str(args.duration), "--drain-s", str(args.drain_s), "--recordings", str(args.recordings)]
-    cmd += ["--file-s", str(args.file_s)]
+    cmd += ["--file-s", str(args.file_s), "--gop-s", str(args.gop_s)]
     if args.latency:
         cmd += ["--latency", args.latency]
     if args.pipeline:
@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=30.0, help="media seconds per stream per trial")
     ap.add_argument("--file-s", type=float, default=60.0, help="length of the generated files")
     ap.add_argument("--recordings", type=int, default=2, help="distinct generated files per resolution")
+    ap.add_argument("--gop-s", type=float, default=2.0, help="keyframe interval of the generated files (seconds)")
     ap.add_argument("--resolutions", default="720p,1080p")
     ap.add_argument("--start", type=int, default=8, help="first N of the ramp")
     ap.add_argument("--max-streams", type=int, default=96)
@@ -286,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         if r not in RESOLUTIONS:
             raise SystemExit(f"--resolutions: unknown {r!r} (one of {', '.join(RESOLUTIONS)})")
         w, h = (320, 180) if args.smoke else RESOLUTIONS[r]
-        recordings(args.recordings, duration=args.file_s, width=w, height=h, smoke=args.smoke)  # before timing
+        recordings(
+            args.recordings, duration=args.file_s, width=w, height=h, smoke=args.smoke, gop_s=args.gop_s
+        )  # before timing
     result: dict[str, Any] = {
         "benchmark": "node_scale",
         "smoke": args.smoke,

@@ -63,6 +63,7 @@ def recordings(
     fps: int = 25,
     smoke: bool = False,
     cache: Path | None = None,
+    gop_s: float = 2.0,
 ) -> list[Recording]:
     """``count`` recordings with seeds 0..count-1 (:func:`shifted_plan`, or :func:`smoke_plan`)."""
     folder = Path(cache or DEFAULT_CACHE)
@@ -70,7 +71,8 @@ def recordings(
     out = []
     for seed in range(count):
         tag = "smoke" if smoke else "shifted"
-        path = folder / f"{tag}-{width}x{height}-{fps}fps-{duration:g}s-seed{seed}.mp4"
+        gop = "" if gop_s == 2.0 else f"-gop{gop_s:g}s"  # the 2 s default keeps its old cache name
+        path = folder / f"{tag}-{width}x{height}-{fps}fps-{duration:g}s{gop}-seed{seed}.mp4"
         mpath = manifest_path(path)
         if path.is_file() and mpath.is_file():
             manifest = SampleManifest.from_json(mpath.read_text(encoding="utf-8"))
@@ -83,6 +85,7 @@ def recordings(
                 width=width,
                 height=height,
                 fps=fps,
+                gop_s=gop_s,
             )
         out.append(Recording(path, manifest))
     return out

@@ -155,6 +155,14 @@ class QrConfig(_Strict):
     gap_s: float = Field(
         10.0, gt=0, description="A code seen again within this many seconds is the same appearance (one signal)."
     )
+    every_s: float = Field(
+        2.0,
+        ge=0,
+        description="Search a stream's frames for codes at most this often (0: every sampled frame); while a code "
+        "is on screen every sampled frame is searched. A code put up for viewers to scan stays for seconds, and "
+        "the search is the largest per-frame CPU cost left on a node, so 2 s halves it at 1 fps for at most "
+        "2 s of extra delay on a code's first sighting.",
+    )
 
     @field_validator("url_patterns")
     @classmethod

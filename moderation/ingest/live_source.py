@@ -59,6 +59,9 @@ from moderation.sample.frames import FpsSampler, GopSkip, scaled_size
 log = logging.getLogger(__name__)
 
 _BACKWARD_SLACK_S = 0.25
+#: A file read at real-time pace sleeps only once it is this far ahead of the wall clock, so it
+#: wakes once per few packets (as a network read returns a chunk of them), not once per packet.
+_PACE_SLACK_S = 0.04
 
 
 class _Drop(Exception):
@@ -279,16 +282,21 @@ class _Conn:
         self.last: dict[str, tuple[float, float]] = {}  # kind -> (t_dts, monotonic arrival)
         self.pace0: tuple[float, float] | None = None  # (t_dts, monotonic) for real-time reading
         self.resampler = _resampler()
+        self._tb: dict[int, float] = {}
 
     def _times(self, packet: av.Packet) -> tuple[float, float] | None:
-        tb = packet.time_base
         pts = packet.pts if packet.pts is not None else packet.dts
         dts = packet.dts if packet.dts is not None else packet.pts
-        if pts is None or dts is None or tb is None:
+        if pts is None or dts is None:
             return None
+        tb = self._tb.get(packet.stream_index)  # a float: Fraction arithmetic per packet is slow
+        if tb is None:
+            if packet.time_base is None:
+                return None
+            tb = self._tb[packet.stream_index] = float(packet.time_base)
         if self.origin is None:
-            self.origin = float(dts * tb)
-        return float(pts * tb) - self.origin + self.offset, float(dts * tb) - self.origin + self.offset
+            self.origin = dts * tb
+        return pts * tb - self.origin + self.offset, dts * tb - self.origin + self.offset
 
     def over_duration(self, packet: av.Packet) -> bool:
         cap = self.src.config.max_duration_s
@@ -351,7 +359,7 @@ class _Conn:
             self.pace0 = (t_dts, time.monotonic())
             return
         ahead = (t_dts - self.pace0[0]) - (time.monotonic() - self.pace0[1])
-        if ahead > 0:
+        if ahead > _PACE_SLACK_S:
             self.src._wait(ahead)
 
     def _frames(self, packet: av.Packet, t: float | None) -> Iterator[LiveEvent]:

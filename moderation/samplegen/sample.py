@@ -118,13 +118,14 @@ def generate_sample(
     height: int = 360,
     fps: int = 25,
     audio_rate: int = 48000,
+    gop_s: float = 2.0,
     write_manifest: bool = True,
 ) -> SampleManifest:
     """Write the sample MP4 and return (and by default write beside it) its manifest.
 
     Events that do not fit in ``duration`` are dropped from the plan; the returned manifest lists
     only what is really in the file, with speech ends set to the synthesized speech's length.
-    Output is deterministic for a given plan, seed and tool versions.
+    ``gop_s`` is the keyframe interval. Output is deterministic for a given plan, seed and tool versions.
     """
     if duration <= 0:
         raise SampleGenError(f"duration must be positive, got {duration}")
@@ -161,7 +162,9 @@ def generate_sample(
                 paste(img, vis.image, *vis.xy)
         return img
 
-    path = write_video(out_path, frames_fn, duration, audio, fps=fps, width=width, height=height, audio_rate=audio_rate)
+    path = write_video(
+        out_path, frames_fn, duration, audio, fps=fps, width=width, height=height, audio_rate=audio_rate, gop_s=gop_s
+    )
     manifest = SampleManifest(
         path=str(path),
         duration=duration,

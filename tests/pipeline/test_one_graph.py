@@ -152,3 +152,32 @@ def test_files_of_a_scan_share_one_batcher_and_wait_for_room(tmp_path: Path) -> 
     assert all(not isinstance(r, Exception) for r in results), results
     assert [r.frames for r in results] == [12, 12, 12]
     assert max(len(b) for b in batches) >= 2, batches  # frames of different files in one model call
+
+
+@pytest.mark.parametrize(
+    ("every", "searched"), [(2.0, [0.0, 2.0, 4.0, 5.0, 6.0, 8.0]), (0.0, [float(t) for t in range(10)])]
+)
+def test_frames_are_searched_for_qr_codes_at_the_configured_cadence(
+    monkeypatch: pytest.MonkeyPatch, every: float, searched: list[float]
+) -> None:
+    """Every ``qr.every_s`` while nothing shows; every frame while a code is on screen (t = 4-5 s)."""
+    seen: list[float] = []
+
+    def fake_decode(image: np.ndarray) -> list[QrCode]:
+        t = float(image[0, 0, 0])
+        seen.append(t)
+        return [QrCode("https://promo.example/x", (0.0, 0.0, 4.0, 4.0))] if 4.0 <= t < 6.0 else []
+
+    monkeypatch.setattr(analysis, "decode_qr", fake_decode)
+    cfg = PipelineConfig.model_validate(
+        {
+            "vision": {"enabled": False},
+            "ocr": {"enabled": False},
+            "synthetic": {"enabled": False},
+            "qr": {"every_s": every},
+        }
+    )
+    an = FrameAnalyzer("s", cfg, FakeClients(), Engines(cfg).matcher)
+    frames = [VideoFrame("s", float(t), np.full((8, 8, 3), t, np.uint8)) for t in range(10)]
+    asyncio.run(an.analyse(frames))
+    assert seen == searched
