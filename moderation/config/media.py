@@ -158,10 +158,11 @@ class QrConfig(_Strict):
     every_s: float = Field(
         2.0,
         ge=0,
-        description="Search a stream's frames for codes at most this often (0: every sampled frame); while a code "
-        "is on screen every sampled frame is searched. A code put up for viewers to scan stays for seconds, and "
-        "the search is the largest per-frame CPU cost left on a node, so 2 s halves it at 1 fps for at most "
-        "2 s of extra delay on a code's first sighting.",
+        description="Search a stream's frames for codes at most this often (0: every sampled frame). A code put "
+        "up for viewers to scan stays on screen for seconds and is one appearance across searches up to gap_s "
+        "apart; the search is among the largest per-frame CPU costs on a node (a frame with a code ~10x one "
+        "without), so 2 s halves it at 1 fps for at most 2 s of extra delay on a code's first sighting.",
+        lt=10.0,
     )
 
     @field_validator("url_patterns")

@@ -148,7 +148,6 @@ class FrameAnalyzer:
         self.replay_keys: list[tuple[float, int | None]] = []  # deferred: (media t, keyframe hash)
         self._replay_last: float | None = None
         self._qr_last: float | None = None  # media time of the last frame searched for QR codes
-        self._qr_showing = False  # that search found a code
         self.counts = StageCounts()
 
     async def _call(self, fn: Any, items: Sequence[Any], what: str) -> list[Any]:
@@ -212,9 +211,8 @@ class FrameAnalyzer:
         out: list[Signal] = []
         for f in frames:
             if self.cfg.qr.enabled and self._qr_due(f.t):
-                codes = decode_qr(f.image)
-                self._qr_last, self._qr_showing = f.t, bool(codes)
-                out += self.qr.observe(f.t, codes)
+                self._qr_last = f.t
+                out += self.qr.observe(f.t, decode_qr(f.image))
             if self.records is not None:
                 self.records.frame(f)
             if self.replay is not None:
@@ -222,9 +220,11 @@ class FrameAnalyzer:
         return out
 
     def _qr_due(self, t: float) -> bool:
-        """Whether frame ``t`` is searched for QR codes (``qr.every_s``; always while one shows)."""
+        """Whether frame ``t`` is searched for QR codes (``qr.every_s``): a code that stays on screen
+        is one appearance across searches up to ``qr.gap_s`` apart, so its span is kept to within
+        ``every_s``, and a frame *with* a code costs ~10x one without, so it is not searched more."""
         last = self._qr_last
-        return self._qr_showing or last is None or t < last or t - last >= self.cfg.qr.every_s - 1e-6
+        return last is None or t < last or t - last >= self.cfg.qr.every_s - 1e-6
 
     def _replay(self, f: VideoFrame) -> list[Signal]:
         assert self.replay is not None

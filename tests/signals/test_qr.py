@@ -1,6 +1,8 @@
 import cv2
 import numpy as np
+import pytest
 
+from moderation.config import QrConfig
 from moderation.messages import KeywordHit
 from moderation.signals.qr import QrTracker, decode_qr, host_of, url_words
 
@@ -221,3 +223,9 @@ def test_property_a_code_on_screen_is_one_appearance_spanning_its_sightings() ->
         _assert_tiles([s for s in sigs if s.t >= start], start, t, 2.0)
 
     run()
+
+
+def test_qr_searches_further_apart_than_the_appearance_gap_are_refused() -> None:
+    with pytest.raises(ValueError, match="every_s"):
+        QrConfig(every_s=10.0, gap_s=10.0)
+    assert QrConfig(every_s=0.0).every_s == 0.0
