@@ -31,8 +31,10 @@ from typing import Literal, cast
 
 import av
 import av.container
+import numpy as np
 
-from moderation.ingest.decode import MediaError, _decode_packet, _resampler, media_origin
+from moderation.ingest.audio_chunks import AudioChunks
+from moderation.ingest.decode import MediaError, _decode_packet, media_origin
 from moderation.ingest.packets import CodecTemplates, EncodedPacket
 from moderation.ingest.source import (
     AudioEvent,
@@ -281,7 +283,7 @@ class _Conn:
         self.offset = src._t_last
         self.last: dict[str, tuple[float, float]] = {}  # kind -> (t_dts, monotonic arrival)
         self.pace0: tuple[float, float] | None = None  # (t_dts, monotonic) for real-time reading
-        self.resampler = _resampler()
+        self.chunks = AudioChunks()
         self._tb: dict[int, float] = {}
 
     def _times(self, packet: av.Packet) -> tuple[float, float] | None:
@@ -388,25 +390,19 @@ class _Conn:
     def _audio(self, packet: av.Packet) -> Iterator[LiveEvent]:
         for frame in cast(list[av.AudioFrame], _decode_packet(self.src.url, packet, self.src.stats)):
             self.src.stats.frames_decoded += 1
-            try:
-                out = self.resampler.resample(frame)
-            except ValueError:  # layout/rate changed mid-stream: drain, start a new resampler
-                out = self.resampler.resample(None)
-                self.resampler = _resampler()
-                out += self.resampler.resample(frame)
-            yield from self._windows(out)
+            t = frame.time - self.origin + self.offset if frame.time is not None and self.origin is not None else None
+            yield from self._windows(self.chunks.push(frame, t))
 
-    def _windows(self, frames: list[av.AudioFrame]) -> Iterator[LiveEvent]:
+    def _windows(self, chunks: Iterator[tuple[float | None, np.ndarray]]) -> Iterator[LiveEvent]:
         src = self.src
-        for rf in frames:
-            t = rf.time - self.origin + self.offset if rf.time is not None and self.origin is not None else None
-            for w in src._windower.push(rf.to_ndarray().reshape(-1), t):
+        for t, samples in chunks:
+            for w in src._windower.push(samples, t):
                 window = AudioWindow(src.stream_id, w.start, w.samples)
                 yield AudioEvent(window, src._wall_last, src.wall_at(w.start))
 
     def flush(self) -> Iterator[LiveEvent]:
-        """End of a file: drain the resampler and the last partial audio window."""
+        """End of a file: drain the queued audio and the last partial audio window."""
         src = self.src
-        yield from self._windows(self.resampler.resample(None))
+        yield from self._windows(self.chunks.flush())
         for w in src._windower.flush():
             yield AudioEvent(AudioWindow(src.stream_id, w.start, w.samples), src._wall_last, src.wall_at(w.start))
