@@ -46,6 +46,8 @@ def source_config(cfg: PipelineConfig) -> SourceConfig:
             "audio": cfg.asr.enabled,
             "audio_window_s": live.audio_window_s,
             "audio_hop_s": hop,
+            "audio_pause_s": live.audio_pause_s,
+            "audio_min_window_s": live.audio_min_window_s,
             "guard": guard_config(live),
         }
     )

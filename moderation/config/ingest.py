@@ -19,6 +19,9 @@ from moderation.config.media import SamplingConfig
 
 #: Seconds of audio per ASR window, for a source opened without a pipeline and for ``live``.
 AUDIO_WINDOW_S = 10.0
+#: Quiet after speech that ends a live ASR window early, and the shortest window it may end.
+AUDIO_PAUSE_S = 0.6
+AUDIO_MIN_WINDOW_S = 3.0
 
 
 class StreamOpenConfig(_Strict):
@@ -111,6 +114,10 @@ class SourceConfig(StreamOpenConfig, SamplingConfig):
     audio: bool = Field(True, description="Decode audio into 16 kHz windows.")
     audio_window_s: float = Field(AUDIO_WINDOW_S, gt=0, description="Audio window length for ASR.")
     audio_hop_s: float | None = Field(None, description="Audio window hop (default: the window length).")
+    audio_pause_s: float = Field(
+        AUDIO_PAUSE_S, ge=0, description="End an audio window early after this much quiet following speech (0: never)."
+    )
+    audio_min_window_s: float = Field(AUDIO_MIN_WINDOW_S, gt=0, description="Shortest audio window a pause may end.")
     packets: bool = Field(True, description="Emit encoded packets (for the evidence ring).")
     max_duration_s: float | None = Field(None, gt=0, description="Stop after this much media time (None: no cap).")
     guard: UrlGuardConfig = Field(default_factory=UrlGuardConfig, description="Which URLs may be opened.")

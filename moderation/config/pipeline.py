@@ -10,7 +10,14 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from moderation.config._base import _Strict
 from moderation.config.batching import BatchingConfig
-from moderation.config.ingest import AUDIO_WINDOW_S, AllowList, StreamOpenConfig, check_cidrs
+from moderation.config.ingest import (
+    AUDIO_MIN_WINDOW_S,
+    AUDIO_PAUSE_S,
+    AUDIO_WINDOW_S,
+    AllowList,
+    StreamOpenConfig,
+    check_cidrs,
+)
 from moderation.config.intent import IntentConfig
 from moderation.config.media import AsrConfig, ChatConfig, OcrConfig, QrConfig, SamplingConfig, VisionConfig
 from moderation.config.policy import PolicyConfig
@@ -108,6 +115,21 @@ class LiveConfig(StreamOpenConfig, AllowList):
     )
     audio_overlap_s: float = Field(
         2.0, ge=0, description="Overlap of consecutive ASR windows; words at the seam are stitched, not doubled."
+    )
+    audio_pause_s: float = Field(
+        AUDIO_PAUSE_S,
+        ge=0,
+        le=5,
+        description="End an ASR window early once speech in it is followed by this much quiet (an energy test "
+        "on 20 ms frames), so words reach Whisper a pause after they are said instead of when the window "
+        "fills; audio that never goes quiet keeps fixed windows. 0 = fixed windows only. Shorter windows "
+        "cost more Whisper calls per minute of speech.",
+    )
+    audio_min_window_s: float = Field(
+        AUDIO_MIN_WINDOW_S,
+        gt=1,
+        le=30,
+        description="Shortest ASR window a pause may end (fewer, longer windows cost less).",
     )
     ring_s: float = Field(60.0, gt=0, description="Seconds of encoded packets kept per stream for evidence clips.")
     ring_mb: float = Field(64.0, gt=0, description="Byte cap of that ring (MiB).")

@@ -57,6 +57,7 @@ from moderation.ingest.urlguard import UrlRefused
 from moderation.messages import AudioWindow, VideoFrame
 from moderation.sample.audio import SAMPLE_RATE, AudioWindower
 from moderation.sample.frames import FpsSampler, GopSkip, scaled_size
+from moderation.sample.pause import PauseDetector
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,11 @@ class LiveSource:
         self._t_first: float | None = None
         self._sampler = FpsSampler(self.config.fps)
         self._gop = GopSkip(self._sampler) if self.config.skip_to_keyframe and not self.config.keyframes_only else None
-        self._windower = AudioWindower(self.config.audio_window_s, self.config.audio_hop_s, SAMPLE_RATE)
+        c = self.config
+        pause = PauseDetector(SAMPLE_RATE, c.audio_pause_s) if c.audio_pause_s > 0 else None
+        self._windower = AudioWindower(
+            c.audio_window_s, c.audio_hop_s, SAMPLE_RATE, pause=pause, min_window_s=c.audio_min_window_s
+        )
         self._frame_index = 0
 
     def close(self) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from moderation.sample.pause import PauseDetector
+
 SAMPLE_RATE = 16000
 
 
@@ -36,6 +38,11 @@ class AudioWindower:
     backwards by more than that, emits the pending partial window and starts a new run at the new
     time. Either way times never drift silently. Jitter under ``pad_min_s`` is ignored.
 
+    With a :class:`~moderation.sample.pause.PauseDetector` (live streams), a window is also cut
+    early, once it holds at least ``min_window_s`` and speech in it has just paused; the next
+    window still overlaps it by ``window_s - hop_s``. Words are then transcribed a pause after
+    they are said, not when the clock fills the window.
+
     A partial window whose new samples are fewer than ``min_tail_s`` is not emitted: AAC pads
     its last frame, so a file of exactly 60 s decodes to 60.01 s, and a 10 ms window would cost
     a Whisper call for nothing.
@@ -49,6 +56,8 @@ class AudioWindower:
         gap_tolerance_s: float = 0.5,
         min_tail_s: float = 0.0,
         pad_min_s: float = 0.01,
+        pause: PauseDetector | None = None,
+        min_window_s: float = 3.0,
     ) -> None:
         if window_s <= 0:
             raise ValueError(f"window_s must be positive, got {window_s}")
@@ -61,6 +70,10 @@ class AudioWindower:
         self.gap_tolerance = round(gap_tolerance_s * sample_rate)
         self.min_tail = round(min_tail_s * sample_rate)
         self.pad_min = max(1, round(pad_min_s * sample_rate))
+        self.pause = pause
+        self.overlap = self.window - self.hop
+        # an early window must hold at least a second of audio no earlier window sent
+        self.min_window = max(round(min_window_s * sample_rate), self.overlap + sample_rate)
         self._chunks: list[np.ndarray] = []
         self._buffered = 0
         # Media time of the run's first sample plus an integer sample offset to the buffer start:
@@ -103,9 +116,19 @@ class AudioWindower:
             return out
         self._chunks.append(chunk)
         self._buffered += chunk.size
+        if self.pause is not None:
+            self.pause.feed(chunk)
         while self._buffered >= self.window:
             out.append(self._emit(self.window))
             self._drop(self.hop)
+            if self.pause is not None:
+                self.pause.reset()
+        if self.pause is not None and self._buffered >= self.min_window and self.pause.paused():
+            # speech just ended: send what was said now instead of waiting for the window to fill
+            n = self._buffered
+            out.append(self._emit(n))
+            self._drop(n - self.overlap)
+            self.pause.reset()
         return out
 
     def flush(self) -> list[Window]:
@@ -118,6 +141,8 @@ class AudioWindower:
         self._anchor = None
         self._offset = 0
         self._emitted_in_buf = 0
+        if self.pause is not None:
+            self.pause.reset()
         return out
 
     def _joined(self) -> np.ndarray:
