@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--options",
-        default="single_thread_decode,keyframes_only,cpu_preprocess",
+        default="keyframes_only,cpu_preprocess",
         help="extra 720p trials at the best N (ingest / preprocessing options)",
     )
     ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the .json, run nothing")
@@ -295,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         "smoke": args.smoke,
         "machine": m,
         "duration_s": args.duration,
+        "gop_s": args.gop_s,
         "latency_model_ms": {k: {"fixed": f, "per_item": p} for k, (f, p) in latency.items()},
         "calibration": CALIBRATION,
         "node_cores": args.node_cores,

@@ -64,10 +64,10 @@ def _verdict(r: dict[str, Any]) -> list[str]:
         f"**Target ≤ {target:g} cores per 720p stream at 1 fps vision (≥ {int(r['node_cores'] / target)} streams "
         f"per {r['node_cores']}-core node): {met}** — measured {base['cores_per_stream']:.4f} cores per stream "
         f"→ about {base['streams_per_node']} streams per {r['node_cores']}-core node (linear in cores). "
-        f"Top stage groups (cores per stream): {names}. Everything but video decoding alone is "
-        f"{rest:.4f} cores per stream, so no decoder setting reaches the target by itself: audio decoding "
-        "(done whether or not anyone speaks), QR decoding of every sampled full frame, the ingest thread's "
-        "per-packet Python work and the loop hashes each need their own cut.",
+        f"Top stage groups (cores per stream): {names}. Everything but video decoding is "
+        f"{rest:.4f} cores per stream. The generated files have a {r.get('gop_s', 2.0):g} s GOP: with "
+        "`sampling.skip_to_keyframe` (the default) a GOP is decoded only up to its last sampled frame, so "
+        "the decode share depends on the publisher's keyframe interval (see the GOP comparison, if run).",
         "",
         f"One event loop (one process) carries {base['loop_cores_per_stream']:.4f} cores of loop-thread work per "
         f"stream, so one process saturates its loop at about {base['streams_per_event_loop']} streams; filling "
@@ -78,13 +78,12 @@ def _verdict(r: dict[str, Any]) -> list[str]:
 
 
 OPTION_NOTES = (
-    "single_thread_decode: each video decoder on one thread (libavcodec's frame threads, three per stream "
-    "here, off; set by the benchmark on the codec context — the product hard-codes thread_type AUTO). "
-    "keyframes_only: the existing `keyframes_only` source setting; the generated files have a 2 s GOP, so it "
-    "samples 0.5 fps instead of 1 fps (fine only where 1/fps ≥ the GOP). cpu_preprocess: vision models "
-    "taking preprocessed tensors (the unfused path) instead of uint8 frames, the letterbox and the "
-    "open_nsfw resize + JPEG round trip then run on the node's CPU. Trials share the machine with other "
-    "work, so the per-stage figures of two trials differ by up to ~25 % for the same stage."
+    "single_thread_decode: each video decoder on one thread, set by the benchmark on the codec context "
+    "(live streams already default to one, `live.decode_threads`). keyframes_only: the `keyframes_only` "
+    "source setting; with a GOP longer than 1/fps it samples below 1 fps (fine only where 1/fps ≥ the GOP). "
+    "cpu_preprocess: vision models taking preprocessed tensors (the unfused path) instead of uint8 frames, "
+    "the letterbox and the open_nsfw resize + JPEG round trip then run on the node's CPU. Trials share the "
+    "machine with other work, so the per-stage figures of two trials differ by up to ~25 % for the same stage."
 )
 
 
@@ -118,7 +117,8 @@ def markdown(r: dict[str, Any]) -> list[str]:
     lines = [
         "# Node scale: CPU per live stream with a stand-in accelerator",
         "",
-        f"The full live pipeline (real PyAV decode of generated H.264 + AAC files at real-time pace, "
+        f"The full live pipeline (real PyAV decode of generated H.264 + AAC files with a "
+        f"{r.get('gop_s', 2.0):g} s GOP at real-time pace, "
         f"{r['duration_s']:g} media s per stream; default pipeline: 1 fps vision, OCR gate, QR, captions, loop "
         "hashes, fusion, evidence ring, verdicts; every stream in one event loop sharing the pipeline's "
         "LocalClients batchers) with the model calls replaced by a stand-in that sleeps per batch and "
