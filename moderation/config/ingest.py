@@ -18,7 +18,7 @@ from moderation.config._base import _Strict
 from moderation.config.media import SamplingConfig
 
 #: Seconds of audio per ASR window, for a source opened without a pipeline and for ``live``.
-AUDIO_WINDOW_S = 10.0
+AUDIO_WINDOW_S = 6.0
 #: Quiet after speech that ends a live ASR window early, and the shortest window it may end.
 AUDIO_PAUSE_S = 0.6
 AUDIO_MIN_WINDOW_S = 3.0

@@ -111,7 +111,12 @@ class LiveConfig(StreamOpenConfig, AllowList):
     audio_queue: int = Field(4, ge=1, description="Audio windows waiting for ASR per stream (drop-oldest beyond).")
     frame_batch: int = Field(8, ge=1, description="Most frames one stream sends to the vision batcher at once.")
     audio_window_s: float = Field(
-        AUDIO_WINDOW_S, gt=1, le=30, description="Live ASR window length (shorter = lower latency)."
+        AUDIO_WINDOW_S,
+        gt=1,
+        le=30,
+        description="Live ASR window length: words wait at most this long for Whisper (less after a pause, "
+        "audio_pause_s). 6 s with the 2 s overlap kept speech alerts at p95 ≤ 8 s on a 2-core machine "
+        "(benchmarks/results/live_capacity.md); longer windows cost fewer Whisper calls per minute of speech.",
     )
     audio_overlap_s: float = Field(
         2.0, ge=0, description="Overlap of consecutive ASR windows; words at the seam are stitched, not doubled."
