@@ -190,7 +190,14 @@ class Normalizer:
         if self._emoji_re is not None and not text.isascii() and self._emoji_re.search(text):
             assert self._emoji_chars is not None
             chars = self._emoji_chars
-        nt = self._base(text, chars)
+        return self._with_variants(self._base(text, chars))
+
+    def from_mapped(self, text: str, mapped: str) -> NormalizedText:
+        """What :meth:`normalize` returns for ``text`` when converting and translating it gave
+        ``mapped`` character for character (the batch matcher computes that for many texts at once)."""
+        return self._with_variants(_collapse_separators(text, mapped, identity_offsets(len(mapped))))
+
+    def _with_variants(self, nt: NormalizedText) -> NormalizedText:
         if self._variant_ac is not None:
             found = self._variants_in(nt.text)
             if found:
