@@ -55,6 +55,8 @@ _PINYIN_JOINED = _JoinedPinyin()
 
 #: Everything the separator rules may drop or turn into a space (every ``[\W_]`` but the joiner).
 _SEPARATORS = re.compile(r"(?:[^\w\x1e]|_)+")
+#: What :data:`_SEPARATORS` leaves (joining its matches is faster than substituting the rest).
+_KEPT = re.compile(r"[^\W_]+|\x1e")
 #: A letter and a digit-like character that the separator rules may bring together ("b.0cai").
 _MIXED_NEAR = re.compile(r"[a-z](?:[^\w\x1e]|_)*[0-9@$]|[0-9@$](?:[^\w\x1e]|_)*[a-z]")
 
@@ -114,7 +116,9 @@ def _map_joined(nz: Normalizer, lines: list[str]) -> tuple[str, set[int]]:
         if len(pieces) != len(lines):
             return "", set(range(len(lines)))
         slow.update(k for k, (p, t) in enumerate(zip(pieces, lines, strict=True)) if len(p) != len(t))
-        return "", slow
+        return "", slow or set(range(len(lines)))
+    if conv.count(JOINER) != len(lines) - 1:  # the joiner itself converted: no line boundaries left
+        return "", set(range(len(lines)))
     chars = _nz._CHARS
     mapped = conv.translate(chars)
     if chars.not_one_to_one:
@@ -165,7 +169,7 @@ def _flag(matcher: KeywordMatcher, mapped: str, starts: list[int]) -> set[int]:
     if pf.everything:
         return set(range(len(starts)))
     flagged: set[int] = set()
-    stripped = _SEPARATORS.sub("", mapped)
+    stripped = "".join(_KEPT.findall(mapped))
     sstarts = _line_starts(stripped.split(JOINER))
     for end, _ in pf.automaton.iter(stripped):
         flagged.add(bisect_right(sstarts, end) - 1)
