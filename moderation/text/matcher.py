@@ -335,10 +335,14 @@ class KeywordMatcher:
         octx = [(st[a], en[b - 1], cat, term) for a, b, cat, term in ctxs]
         # (start, end, vs, ve, rule, via, homophone): original span first; longest first, text view
         # before pinyin on ties
-        order = sorted(
-            {(st[vs], en[ve - 1], vs, ve, ri, via, homo) for vs, ve, ri, via, homo in cands},
-            key=lambda c: (-(c[1] - c[0]), c[5] != "text", c[0], c[4], c[2], c[3], c[5], c[6]),
-        )
+        if len(cands) == 1:  # most lines: nothing to de-duplicate or order
+            vs, ve, ri, via, homo = cands[0]
+            order = [(st[vs], en[ve - 1], vs, ve, ri, via, homo)]
+        else:
+            order = sorted(
+                {(st[vs], en[ve - 1], vs, ve, ri, via, homo) for vs, ve, ri, via, homo in cands},
+                key=lambda c: (-(c[1] - c[0]), c[5] != "text", c[0], c[4], c[2], c[3], c[5], c[6]),
+            )
         kept: list[_Kept] = []
         for c in order:
             start, end, vs, ve, ri, via, homo = c
