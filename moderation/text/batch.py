@@ -36,7 +36,7 @@ import ahocorasick
 
 from moderation.messages import KeywordHit
 from moderation.text import normalize as _nz
-from moderation.text.matcher import _CTX, _HAS_LATIN, KeywordMatcher
+from moderation.text.matcher import _ANCHOR, _HAS_LATIN, _TERM, KeywordMatcher
 from moderation.text.normalize import Normalizer
 from moderation.text.pinyin import PINYIN_TABLE
 
@@ -70,22 +70,35 @@ class _Prefilter:
     Separator decisions only delete separators or turn them into one space, so a key present in a
     line's character view is present, stripped, in the line's stripped text: a line without any
     stripped key has no term and no anchor (variant keys are in the automaton too, since a
-    replacement can make a key appear). Lines it flags may still have nothing; those are decided by
-    the per-line filters.
+    replacement can make a key appear). Each stripped key carries whether it may be a term or a
+    variant, and the patterns it may anchor: a line with anchors only needs a pattern to match
+    before it is matched in full. Lines it flags may still have nothing; those are decided by the
+    per-line filters.
     """
 
     def __init__(self, matcher: KeywordMatcher) -> None:
         self.source = matcher._char
-        keys = set(matcher.normalizer.variants)
+        found: dict[str, tuple[bool, frozenset[int]]] = {}
+
+        def add(key: str, term: bool, anchors: frozenset[int]) -> None:
+            k = _SEPARATORS.sub("", key)
+            was_term, was_anchors = found.get(k, (False, frozenset()))
+            found[k] = (was_term or term, was_anchors | anchors)
+
+        for key in matcher.normalizer.variants:
+            add(key, True, frozenset())
         if matcher._char is not None:
             char = matcher._char
-            keys.update(k for k in char.keys() if any(v[0] != _CTX for v in char.get(k)[1]))  # noqa: SIM118
-        stripped = {_SEPARATORS.sub("", k) for k in keys}
+            for key in char.keys():  # noqa: SIM118 (an automaton, not a dict)
+                vals = char.get(key)[1]
+                add(key, any(v[0] == _TERM for v in vals), frozenset(v[1] for v in vals if v[0] == _ANCHOR))
+        found = {k: v for k, v in found.items() if v[0] or v[1]}
         #: a key made only of separators could appear anywhere: then every line is flagged
-        self.everything = "" in stripped or bool(matcher._always)
+        self.everything = "" in found or bool(matcher._always)
         self.automaton = ahocorasick.Automaton()
-        for k in stripped - {""}:
-            self.automaton.add_word(k, k)
+        for k, v in found.items():
+            if k:
+                self.automaton.add_word(k, v)
         self.automaton.make_automaton()
 
 
@@ -153,10 +166,18 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
     if not rows:
         return out
     starts = _line_starts(lines)
-    for k in sorted(_flag(matcher, mapped, starts)):
+    full, anchored = _flag(matcher, mapped, starts)
+    for k in sorted(full.union(anchored)):
         text = lines[k]
         nt = nz.from_mapped(text, mapped[starts[k] : starts[k] + len(text)])
-        if not nt.text:
+        view = nt.text
+        if not view:
+            continue
+        # flagged by anchors alone: no term, variant, leetspeak or pinyin candidate, so nothing
+        # unless one of the patterns they anchor matches (the line's own anchors are among them)
+        if k not in full and not any(
+            m.end() > m.start() for p in anchored[k] for m in matcher.patterns[p].regex.finditer(view)
+        ):
             continue
         cands, ctxs = matcher._candidates(nt)
         if cands:
@@ -164,26 +185,32 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
     return out
 
 
-def _flag(matcher: KeywordMatcher, mapped: str, starts: list[int]) -> set[int]:
-    """Lines (positions in ``starts``) that may have a candidate: a stripped key, a letter next to a
-    digit-like character across separators (leetspeak), a pinyin key that the line's own pinyin scan
-    would keep. Every other line has none."""
+def _flag(matcher: KeywordMatcher, mapped: str, starts: list[int]) -> tuple[set[int], dict[int, set[int]]]:
+    """Lines (positions in ``starts``) that may have a candidate: those with a stripped term or
+    variant key, a letter next to a digit-like character across separators (leetspeak), or a pinyin
+    key that the line's own pinyin scan would keep; and apart from them, the lines with anchor keys
+    only, with the patterns those may anchor. Every other line has no candidate."""
     pf = _prefilter(matcher)
     if pf.everything:
-        return set(range(len(starts)))
-    flagged: set[int] = set()
+        return set(range(len(starts))), {}
+    full: set[int] = set()
+    anchored: dict[int, set[int]] = {}
     stripped = "".join(_KEPT.findall(mapped))
     sstarts = _line_starts(stripped.split(JOINER))
-    for end, _ in pf.automaton.iter(stripped):
-        flagged.add(bisect_right(sstarts, end) - 1)
-    flagged.update(bisect_right(starts, m.start()) - 1 for m in _MIXED_NEAR.finditer(mapped))
-    if matcher._pinyin is None or len(flagged) == len(starts):
-        return flagged
+    for end, (term, anchors) in pf.automaton.iter(stripped):
+        k = bisect_right(sstarts, end) - 1
+        if term:
+            full.add(k)
+        if anchors:
+            anchored.setdefault(k, set()).update(anchors)
+    full.update(bisect_right(starts, m.start()) - 1 for m in _MIXED_NEAR.finditer(mapped))
+    if matcher._pinyin is None or len(full) == len(starts):
+        return full, anchored
     # The pinyin view drops every separator, so the pinyin of a line's translated text is the
     # pinyin view of the line (lines with a variant key are flagged already); only lines not yet
-    # flagged need it.
+    # flagged in full need it.
     ends = [*(s - 1 for s in starts[1:]), len(mapped)]
-    rest = [k for k in range(len(starts)) if k not in flagged]
+    rest = [k for k in range(len(starts)) if k not in full]
     pieces = [mapped[starts[k] : ends[k]] for k in rest]
     py = JOINER.join(pieces).translate(_PINYIN_JOINED)
     pstarts = _line_starts(py.split(JOINER))
@@ -191,5 +218,5 @@ def _flag(matcher: KeywordMatcher, mapped: str, starts: list[int]) -> set[int]:
     for end, (_, vals, _) in matcher._pinyin.iter(py):
         j = bisect_right(pstarts, end) - 1
         if any(n >= least for _, n in vals) or _HAS_LATIN.search(pieces[j]):
-            flagged.add(rest[j])
-    return flagged
+            full.add(rest[j])
+    return full, anchored
