@@ -32,6 +32,7 @@ def test_text_quality_benchmark_smoke(tmp_path: Path) -> None:
     assert fresh["categories"]["vulgar"]["violating"] == 20 and fresh["benign_messages"] == 30
     assert 0.0 <= fresh["dense_feed"]["false_verdict_rate"] <= 1.0
     assert data["throughput"]["mb_per_s_per_core"] > 0
+    assert data["throughput"]["batched_mb_per_s_per_core_cpu"] > 0
     assert data["machine"]["cpu"] and data["machine"]["cores"] >= 1
     assert "| category |" in (tmp_path / "text_quality.md").read_text()
 

@@ -94,7 +94,7 @@ def chat_feed_signals(
     read = kept(messages, keeper.chat if keeper is not None else None)
     if lines is not None:
         read = _collect(read, lines)
-    return list(chat_signals(read, engines.matcher.match, cfg.chat.dedup_window_s))
+    return list(chat_signals(read, engines.matcher, cfg.chat.dedup_window_s))
 
 
 def _collect(messages: Iterable[ChatMessage], into: list[ChatMessage]) -> Iterator[ChatMessage]:

@@ -11,12 +11,17 @@ many names, must not become hundreds of signals. Within ``dedup_window_s`` (per 
 
 Distinct users saying distinct things stay distinct signals — that is real, independent evidence.
 The signal carries the ``user`` and the message ``text``.
+
+A matcher with a ``match_many`` method (:class:`~moderation.text.matcher.KeywordMatcher`) matches
+a batch of messages at once (:meth:`ChatSignals.observe_many`); the de-duplication still runs
+message by message in order, so a batch gives exactly the signals of observing one by one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from moderation.messages import ChatMessage, KeywordHit, Signal
 from moderation.signals.keywords import evidence
@@ -24,6 +29,10 @@ from moderation.signals.keywords import evidence
 __all__ = ["ChatSignals", "chat_signals"]
 
 MatchFn = Callable[[str], list[KeywordHit]]
+MatchManyFn = Callable[[Sequence[str]], list[list[KeywordHit]]]
+
+#: Messages matched together by :func:`chat_signals` (a chat poll's worth).
+BATCH = 64
 
 
 def _message_key(text: str) -> str:
@@ -53,7 +62,20 @@ class ChatSignals:
 
     def observe(self, msg: ChatMessage) -> list[Signal]:
         """Signals for one message (empty when nothing matched or it repeats a recent one)."""
-        hits = evidence(self.match(msg.text)) if msg.text.strip() else []
+        return self._signals(msg, self.match(msg.text) if msg.text.strip() else [])
+
+    def observe_many(self, messages: Sequence[ChatMessage]) -> list[Signal]:
+        """The signals of calling :meth:`observe` on each message in order, matched as one batch
+        when the matcher can (one normalisation and prefilter scan for all of them)."""
+        many: MatchManyFn | None = getattr(self.match, "match_many", None)
+        if many is None:
+            return [s for msg in messages for s in self.observe(msg)]
+        todo = [k for k, msg in enumerate(messages) if msg.text.strip()]
+        found = dict(zip(todo, many([messages[k].text for k in todo]), strict=True))
+        return [s for k, msg in enumerate(messages) for s in self._signals(msg, found.get(k, []))]
+
+    def _signals(self, msg: ChatMessage, matched: list[KeywordHit]) -> list[Signal]:
+        hits = evidence(matched)
         if not hits:
             return []
         self._prune(msg.t)
@@ -83,9 +105,11 @@ class ChatSignals:
 
 
 def chat_signals(messages: Iterable[ChatMessage], match: MatchFn, dedup_window_s: float = 10.0) -> list[Signal]:
-    """All de-duplicated ``chat.keyword`` signals of a feed (messages sorted by time first)."""
+    """All de-duplicated ``chat.keyword`` signals of a feed (messages sorted by time first),
+    matched :data:`BATCH` messages at a time when ``match`` has a ``match_many`` method."""
     tracker = ChatSignals(match, dedup_window_s)
     out: list[Signal] = []
-    for msg in sorted(messages, key=lambda m: m.t):
-        out.extend(tracker.observe(msg))
+    ordered = iter(sorted(messages, key=lambda m: m.t))
+    while batch := list(islice(ordered, BATCH)):
+        out.extend(tracker.observe_many(batch))
     return out

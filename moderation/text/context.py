@@ -20,25 +20,36 @@ matched against.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from moderation.text.lexicon import ContextFileModel
 
+_CLAUSE_CLASS = r"[,.!?;:\n\r…。、\"'()\[\]{}<>《》「」『』【】“”‘’|]"
+_SENTENCE_CLASS = r"[.!?;\n\r…。]"
 #: Clause punctuation in the normalised character view (NFKC has turned full-width forms to ASCII).
-CLAUSE_RE = re.compile(r"[,.!?;:\n\r…。、\"'()\[\]{}<>《》「」『』【】“”‘’|]+")
+CLAUSE_RE = re.compile(_CLAUSE_CLASS + "+")
 
 #: Sentence ends: a regulatory or news frame covers its whole sentence ("公安机关破获一起案件，涉案
 #:人员组织网络赌博"), a negation only its clause.
-SENTENCE_RE = re.compile(r"[.!?;\n\r…。]+")
+SENTENCE_RE = re.compile(_SENTENCE_CLASS + "+")
+
+#: For each run pattern above, one that matches up to just after its last character before a
+#: position (greedy ``.*`` backs off to it in C; the end of the last run before the position).
+_LAST = {CLAUSE_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
 
 
 def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) -> tuple[int, int]:
     """``[a, b)`` of the clause of ``view`` holding ``[s, e)`` (a span across punctuation widens it)."""
-    a = 0
-    for m in rx.finditer(view, 0, s):
-        a = m.end()
+    last = _LAST.get(rx)
+    if last is not None:
+        m = last.match(view, 0, s)
+        a = m.end() if m is not None else 0
+    else:
+        a = 0
+        for m in rx.finditer(view, 0, s):
+            a = m.end()
     m2 = rx.search(view, e)
     return a, (m2.start() if m2 else len(view))
 
@@ -51,11 +62,31 @@ def _alt(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in words)) if words else _NEVER
 
 
-def _en_regex(words: list[str]) -> re.Pattern[str] | None:
-    if not words:
-        return None
-    alts = sorted({re.escape(w.casefold()) for w in words if w.strip()}, key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + r")(?![a-z0-9])")
+class _EnCues:
+    """English cues as whole words, behind a test for their first characters: the leading
+    lookbehind keeps the regex engine from skipping ahead to a possible start by itself, so a
+    Chinese sentence would try every cue at every position."""
+
+    def __init__(self, words: list[str]) -> None:
+        cues = {w.casefold() for w in words if w.strip()}
+        alts = sorted({re.escape(w) for w in cues}, key=len, reverse=True)
+        self.regex = re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + r")(?![a-z0-9])")
+        # no cue (only blank words): the regex matches an empty word boundary, with no first letter
+        firsts = "".join(re.escape(c) for c in sorted({w[0] for w in cues}))
+        self.first = re.compile(f"[{firsts}]") if firsts else None
+
+    def _possible(self, text: str) -> bool:
+        return self.first is None or self.first.search(text) is not None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.regex.search(text) if self._possible(text) else None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.regex.finditer(text) if self._possible(text) else iter(())
+
+
+def _en_regex(words: list[str]) -> _EnCues | None:
+    return _EnCues(words) if words else None
 
 
 class ContextRules:

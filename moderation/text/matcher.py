@@ -18,6 +18,7 @@ overlap and are all kept, because each feeds a different verdict.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,9 +215,26 @@ class KeywordMatcher:
         if not text:
             return []
         nt = self.normalizer.normalize(text)
-        view = nt.text
-        if not view:
+        if not nt.text:
             return []
+        cands, ctxs = self._candidates(nt)
+        if not cands:
+            return []
+        return self._resolve(text, nt, cands, ctxs)
+
+    def match_many(self, texts: Sequence[str]) -> list[list[KeywordHit]]:
+        """``[match(t) for t in texts]``, computed for the whole batch at once.
+
+        Normalisation and the automaton scans run once over the joined batch, so the per-line Python
+        overhead is paid only by the lines with a candidate (see :mod:`moderation.text.batch`).
+        """
+        from moderation.text.batch import match_many
+
+        return match_many(self, texts)
+
+    def _candidates(self, nt: NormalizedText) -> tuple[list[_Cand], list[tuple[int, int, str, str | None]]]:
+        """Candidates and allow-context phrases of a non-empty character view (view spans)."""
+        view = nt.text
         cands: list[_Cand] = []
         ctxs: list[tuple[int, int, str, str | None]] = []
         anchored: set[int] = set()
@@ -233,9 +251,7 @@ class KeywordMatcher:
                     cands.append((m.start(), m.end(), self._pattern_base + k, "pattern", False))
         if self._pinyin is not None:
             self._match_pinyin(nt, cands)
-        if not cands:
-            return []
-        return self._resolve(text, nt, cands, ctxs)
+        return cands, ctxs
 
     def _match_chars(
         self,
@@ -319,10 +335,14 @@ class KeywordMatcher:
         octx = [(st[a], en[b - 1], cat, term) for a, b, cat, term in ctxs]
         # (start, end, vs, ve, rule, via, homophone): original span first; longest first, text view
         # before pinyin on ties
-        order = sorted(
-            {(st[vs], en[ve - 1], vs, ve, ri, via, homo) for vs, ve, ri, via, homo in cands},
-            key=lambda c: (-(c[1] - c[0]), c[5] != "text", c[0], c[4], c[2], c[3], c[5], c[6]),
-        )
+        if len(cands) == 1:  # most lines: nothing to de-duplicate or order
+            vs, ve, ri, via, homo = cands[0]
+            order = [(st[vs], en[ve - 1], vs, ve, ri, via, homo)]
+        else:
+            order = sorted(
+                {(st[vs], en[ve - 1], vs, ve, ri, via, homo) for vs, ve, ri, via, homo in cands},
+                key=lambda c: (-(c[1] - c[0]), c[5] != "text", c[0], c[4], c[2], c[3], c[5], c[6]),
+            )
         kept: list[_Kept] = []
         for c in order:
             start, end, vs, ve, ri, via, homo = c

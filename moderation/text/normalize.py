@@ -36,7 +36,7 @@ from moderation.text.pinyin import (
     latin_boundaries,
     term_pinyins,
 )
-from moderation.text.view import HARD, NONE, SOFT, NormalizedText, Offsets, identity_offsets
+from moderation.text.view import HARD, NONE, SOFT, NormalizedText, Offsets
 
 __all__ = [
     "HARD",
@@ -190,7 +190,14 @@ class Normalizer:
         if self._emoji_re is not None and not text.isascii() and self._emoji_re.search(text):
             assert self._emoji_chars is not None
             chars = self._emoji_chars
-        nt = self._base(text, chars)
+        return self._with_variants(self._base(text, chars))
+
+    def from_mapped(self, text: str, mapped: str) -> NormalizedText:
+        """What :meth:`normalize` returns for ``text`` when converting and translating it gave
+        ``mapped`` character for character (the batch matcher computes that for many texts at once)."""
+        return self._with_variants(_collapse_separators(text, mapped, None))
+
+    def _with_variants(self, nt: NormalizedText) -> NormalizedText:
         if self._variant_ac is not None:
             found = self._variants_in(nt.text)
             if found:
@@ -216,11 +223,11 @@ class Normalizer:
     @staticmethod
     def _base(text: str, chars: _CharTable = _CHARS) -> NormalizedText:
         if text.isascii():  # NFKC is the identity and casefold is lower() for ASCII
-            return _collapse_separators(text, text.lower(), identity_offsets(len(text)))
+            return _collapse_separators(text, text.lower(), None)
         conv = to_simplified(text)
         mapped = conv.translate(chars)
         if len(mapped) == len(conv) and (not chars.not_one_to_one or chars.not_one_to_one.isdisjoint(conv)):
-            return _collapse_separators(text, mapped, identity_offsets(len(conv)))
+            return _collapse_separators(text, mapped, None)
         # expansions or deletions (zero-width, "ß"...): copy 1:1 stretches between them
         parts: list[str] = []
         irregular: list[tuple[int, int]] = []  # (index in conv, length of its form)
@@ -295,11 +302,11 @@ def _lone(m: str, i: int, j: int) -> bool:
     return not is_han(m[i]) and is_han(m[j])
 
 
-def _collapse_separators(original: str, m: str, base: Callable[[], Offsets]) -> NormalizedText:
+def _collapse_separators(original: str, m: str, base: Callable[[], Offsets] | None) -> NormalizedText:
     """Remove or collapse separator runs; see the module docstring for the rules.
 
     Only the decisions are made here; the offset maps are composed lazily from ``base`` (the
-    offsets of ``m`` in ``original``) when a hit needs them.
+    offsets of ``m`` in ``original``; None when ``m`` maps 1:1 onto it) when a hit needs them.
     """
     gaps: list[tuple[int, int, bool]] = []  # (start, end, keep one space)
     parts: list[str] = []
@@ -332,10 +339,21 @@ def _collapse_separators(original: str, m: str, base: Callable[[], Offsets]) -> 
     parts.append(m[pos:])
 
     def offsets() -> Offsets:
-        starts, ends = base()
         st: list[int] = []
         en: list[int] = []
         p = 0
+        if base is None:  # starts[i] == i, ends[i] == i + 1: no lists to copy from
+            for a, b, keep in gaps:
+                st.extend(range(p, a))
+                en.extend(range(p + 1, a + 1))
+                if keep:
+                    st.append(a)
+                    en.append(b)
+                p = b
+            st.extend(range(p, n))
+            en.extend(range(p + 1, n + 1))
+            return st, en
+        starts, ends = base()
         for a, b, keep in gaps:
             st.extend(starts[p:a])
             en.extend(ends[p:a])

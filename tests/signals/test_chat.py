@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
+
 import pytest
 
 from moderation.config import PipelineConfig, load_pipeline, project_root
-from moderation.messages import ChatMessage
+from moderation.messages import ChatMessage, KeywordHit
 from moderation.policy.rules import rule_for
 from moderation.signals.chat import ChatSignals, chat_signals
 from moderation.text.lexicon import Lexicon
@@ -66,3 +69,68 @@ def test_news_and_rules_quoted_in_chat_are_not_evidence(match: KeywordMatcher) -
     assert chat_signals(feed, match) == []
     (sig,) = [s for s in chat_signals([msg(4.0, "dan", "百家乐加微信 zz88661 带你回血")], match) if s.term == "百家乐"]
     assert sig.score > 0.5
+
+
+class _Batching:
+    """A matcher that records whether lines came one by one or as batches."""
+
+    def __init__(self, inner: KeywordMatcher) -> None:
+        self.inner = inner
+        self.singles = 0
+        self.batches: list[int] = []
+
+    def __call__(self, text: str) -> list[KeywordHit]:
+        self.singles += 1
+        return self.inner.match(text)
+
+    def match_many(self, texts: Sequence[str]) -> list[list[KeywordHit]]:
+        self.batches.append(len(texts))
+        return self.inner.match_many(texts)
+
+
+def _feed() -> list[ChatMessage]:
+    """Repeats by one user, a swarm of one line, rewordings, empty and blank lines, benign chat."""
+    rng = random.Random(4)
+    lines = [
+        "百家乐 加微信",
+        "百 家 乐???",
+        "今天的菜真好吃",
+        "",
+        "   ",
+        "刷火箭走一波",
+        "新闻说警方破获赌博团伙",
+        "baijiale 带你回血",
+        "主播好漂亮",
+        "上分下分找我",
+        "ca5ino 888",
+    ]
+    users = ["amy", "bob", "bot", "dan", "eve"]
+    return [msg(t * 0.7, rng.choice(users), rng.choice(lines)) for t in range(300)]
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 300])
+def test_observe_many_equals_observe_in_order(match: KeywordMatcher, size: int) -> None:
+    feed = _feed()
+    one = ChatSignals(match.match, dedup_window_s=10.0)
+    want = [s for m in feed for s in one.observe(m)]
+    spy = _Batching(match)
+    many = ChatSignals(spy, dedup_window_s=10.0)
+    got = [s for i in range(0, len(feed), size) for s in many.observe_many(feed[i : i + size])]
+    assert got == want and many.suppressed == one.suppressed
+    assert spy.singles == 0 and sum(spy.batches) == sum(1 for m in feed if m.text.strip())
+    assert len(want) > 5 and one.suppressed > 5  # signals and suppressed repeats both occur
+
+
+def test_observe_many_without_a_batch_matcher(match: KeywordMatcher) -> None:
+    feed = _feed()[:80]
+    one, many = ChatSignals(match.match), ChatSignals(lambda text: match.match(text))
+    assert many.observe_many(feed) == [s for m in feed for s in one.observe(m)]
+
+
+def test_chat_signals_batches_and_sorts(match: KeywordMatcher) -> None:
+    feed = _feed()
+    spy = _Batching(match)
+    shuffled = feed[:]
+    random.Random(1).shuffle(shuffled)
+    assert chat_signals(shuffled, spy) == chat_signals(feed, match.match)
+    assert spy.singles == 0 and len(spy.batches) > 1

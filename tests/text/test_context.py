@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from moderation.text.context import CLAUSE_RE, SENTENCE_RE, ContextRules, clause_bounds
 from moderation.text.lexicon import DEFAULT_DIR, Lexicon, LexiconError
 from moderation.text.matcher import KeywordMatcher
 
@@ -148,3 +150,36 @@ def test_a_clause_final_particle_does_not_swallow_the_term_before_it() -> None:
     assert any(h.term == "菠菜网" for h in m.match("大家菠菜网吧"))
     assert not m.match("我们去网吧打游戏")  # 网吧 inside a clause stays an internet cafe
     assert not m.match("快三点了吧")  # and a particle never turns 快三点 into 快三
+
+
+def _runs_before(view: str, s: int, rx: re.Pattern[str]) -> int:
+    """The clause start as a scan of every punctuation run before ``s`` finds it."""
+    a = 0
+    for m in rx.finditer(view, 0, s):
+        a = m.end()
+    return a
+
+
+@pytest.mark.parametrize("rx", [CLAUSE_RE, SENTENCE_RE])
+def test_clause_bounds_equal_a_scan_of_every_run(rx: re.Pattern[str]) -> None:
+    views = ["", "百家乐", "你好,百家乐。下注!!来", "。。百家乐", "百家乐。。", "a.b.c", "以下,注意;x", "?!…"]
+    views.append("一\n二\r\n三")
+    for view in views:
+        for s in range(len(view) + 1):
+            for e in range(s, len(view) + 1):
+                a, b = clause_bounds(view, s, e, rx)
+                m = rx.search(view, e)
+                assert (a, b) == (_runs_before(view, s, rx), m.start() if m else len(view)), (view, s, e)
+
+
+def test_english_cues_need_their_first_letter(lexicon: Lexicon) -> None:
+    rules = ContextRules(lexicon.context, lambda x: x.casefold())
+    cues = rules._frames_en
+    assert cues is not None
+    plain = re.compile(cues.regex.pattern)
+    words = sorted(w.casefold() for w in lexicon.context.frames_en)
+    texts = ["网络赌博严打", "no cue here", *(f"it is {w} now" for w in words), *(f"x{w}x" for w in words)]
+    for t in texts:
+        assert bool(cues.search(t)) == bool(plain.search(t))
+        assert [m.span() for m in cues.finditer(t)] == [m.span() for m in plain.finditer(t)]
+    assert any(cues.search(t) for t in texts)

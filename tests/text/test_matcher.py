@@ -99,8 +99,11 @@ def test_matcher_reloads_lexicon(tmp_path: Path) -> None:
         shutil.copy(f, tmp_path / f.name)
     m = KeywordMatcher(Lexicon.load(tmp_path))
     assert m.match("来玩新赌法") == []
+    assert m.match_many(["来玩新赌法", "你好"]) == [[], []]
     p = tmp_path / "gambling.yaml"
     p.write_text(p.read_text(encoding="utf-8") + "  - {term: 新赌法, lang: zh, weight: 0.9}\n", encoding="utf-8")
     os.utime(p, ns=(p.stat().st_mtime_ns + 10**9,) * 2)
     assert m.reload_if_changed() is True
     assert [h.term for h in m.match("来玩新赌法")] == ["新赌法"]
+    # the batch path's prefilter follows the reload too
+    assert [[h.term for h in hits] for hits in m.match_many(["来玩新赌法", "你好"])] == [["新赌法"], []]

@@ -57,3 +57,82 @@ def test_optimised_matcher_equals_reference(
     # the comparison covers hits of every kind, not only empty results
     vias = {h.via for t in texts for h in matcher.match(t)}
     assert {"text", "pinyin", "pattern"} <= vias
+
+
+def _edge_cases(lexicon: Lexicon) -> list[str]:
+    """Lines that take every branch of the batch path: the joiner itself, emoji spelled as words,
+    Traditional text, characters that do not map 1:1, empty and separator-only lines, separators
+    at the edges, leetspeak."""
+    emoji = next(iter(lexicon.emoji), "🚀")
+    return [
+        "",
+        " ",
+        "，，，",
+        "\x1e",
+        "百家乐\x1e下注",
+        "a\x1eb casino",
+        f"{emoji}走一波",
+        f"刷{emoji}{emoji}",
+        "乾隆皇帝的頭髮",
+        "百家樂 皇后娛樂城",
+        "百\u200b家\u200b乐",  # zero-width characters
+        "ﬃ casino straße",  # expansions under NFKC / casefold
+        "...百家乐...",
+        "  baijiale  ",
+        "!!下注!!",
+        "b0cai 平台",
+        "c.a.5.i.n.o",
+        "ca5ino",
+        "b.0cai",
+        "p0rn",
+        "薇信 加我",
+        "V信 dd12345",
+        "CASINO",
+        "ｃａｓｉｎｏ",
+        "百 家 乐",
+        "以下，注意",
+    ]
+
+
+@pytest.mark.parametrize("size", [1, 3, 64, 500])
+def test_match_many_equals_match(matcher: KeywordMatcher, lexicon: Lexicon, size: int) -> None:
+    texts = _texts(lexicon)
+    edge = _edge_cases(lexicon)
+    rng = random.Random(size)
+    # edge cases land at the start, the end and in the middle of batches
+    mixed = edge + texts + edge
+    for t in edge:
+        mixed.insert(rng.randrange(len(mixed)), t)
+    want = [_key(matcher.match(t)) for t in mixed]
+    got: list[list[tuple]] = []
+    for i in range(0, len(mixed), size):
+        got += [_key(h) for h in matcher.match_many(mixed[i : i + size])]
+    diffs = [(t, g, w) for t, g, w in zip(mixed, got, want, strict=True) if g != w]
+    assert not diffs, f"{len(diffs)} texts differ, first: {diffs[0]}"
+    assert sum(1 for w in want if w) > 500  # many lines with hits, not only empty results
+
+
+def test_match_many_of_nothing(matcher: KeywordMatcher) -> None:
+    assert matcher.match_many([]) == []
+    assert matcher.match_many(["", ""]) == [[], []]
+
+
+def test_match_many_when_conversion_changes_length(
+    matcher: KeywordMatcher, lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # OpenCC's bundled t2s dictionaries keep lengths; a phrase rule that does not must send its line
+    # (and only its line) down the per-line path, which converts character by character
+    from moderation.text import normalize
+
+    normalize._converter()
+    convert = normalize._CLIB_CONVERT
+
+    def longer(cc: object, raw: bytes, n: int) -> str:
+        return str(convert(cc, raw, n)).replace("头发", "头头发")
+
+    monkeypatch.setattr(normalize, "_CLIB_CONVERT", longer)
+    texts = ["頭髮 百家樂", "百家乐 走起", *_edge_cases(lexicon), "剪頭髮 下注"]
+    assert normalize.to_simplified("頭髮") == "头发"  # the per-line path keeps lengths
+    want = [_key(matcher.match(t)) for t in texts]
+    assert [_key(h) for h in matcher.match_many(texts)] == want
+    assert want[0] and want[-1]
