@@ -277,6 +277,9 @@ class Verdict:
     #: A live violation still going on: written to the review queue at its alert so reviewers see
     #: it at once, and replaced (same ``violation_id``) by the final verdict when it closes.
     provisional: bool = False
+    #: A live violation the preview saw but the full analysis (every signal, in media-time order)
+    #: never confirmed: its item stops being live and says so, instead of staying live forever.
+    unconfirmed: bool = False
     #: The enforcement taken for this violation so far (None: none taken, or none asked for).
     enforcement: Enforcement | None = None
 
@@ -289,7 +292,7 @@ class Verdict:
         """The JSONL / review-queue record of DESIGN.md §4.2.
 
         ``clip_gaps`` (with ``clip_start``), ``clip_error``, ``violation_id``, ``provisional``,
-        and ``enforcement`` (once taken) appear only when set (``action`` always), so
+        ``unconfirmed`` and ``enforcement`` (once taken) appear only when set (``action`` always), so
         a record without them reads as before. ``subject`` is always
         written: the streamer of ``stream`` unless the verdict names another.
         """
@@ -318,6 +321,8 @@ class Verdict:
             rec["violation_id"] = self.violation_id
         if self.provisional:
             rec["provisional"] = True
+        if self.unconfirmed:
+            rec["unconfirmed"] = True
         rec["action"] = self.action  # the policy's suggested action: review, warn or cut
         if self.enforcement is not None:
             rec["enforcement"] = self.enforcement.to_record()

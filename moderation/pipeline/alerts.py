@@ -84,6 +84,7 @@ class _Violation:
     end: float
     id: str
     closed: bool = False
+    unconfirmed: bool = False  # the authoritative fuser passed it without a verdict
 
 
 class ViolationIds:
@@ -129,6 +130,7 @@ class ViolationIds:
         key = self._key(v)
         for s in self._matches(key, v.start, v.end):
             s.start, s.end = min(s.start, v.start), max(s.end, v.end)
+            s.unconfirmed = False  # seen going on again
             return s.id, False
         return self._new(key, v, closed=False).id, True
 
@@ -140,6 +142,18 @@ class ViolationIds:
                 s.start, s.end, s.closed = min(s.start, v.start), max(s.end, v.end), True
                 return s.id
         return self._new(key, v, closed=True).id
+
+    def settle(self, watermark: float, after: Callable[[str], float]) -> list[str]:
+        """Ids of open violations the authoritative fuser has passed without a verdict: their end
+        plus ``after(category)`` (its merge gap and fusion window: how long evidence may still
+        gather) lies behind ``watermark``. Each is returned once; a later final verdict still
+        takes its id (the review item is then confirmed in place)."""
+        out = []
+        for s in self._seen:
+            if not s.closed and not s.unconfirmed and s.end + after(s.key[0]) < watermark:
+                s.unconfirmed = True
+                out.append(s.id)
+        return out
 
     def is_closed(self, vid: str) -> bool:
         """Whether the violation ``vid`` has its final verdict (or is no longer remembered)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Coroutine, Sequence
@@ -67,6 +68,7 @@ class VerdictOutlet:
         seen: Callable[[Verdict, datetime, bool], object],
         notify: Callable[[VerdictWritten], None],
         refresh_s: float = 0.0,
+        settle_after: Callable[[str], float] | None = None,
     ) -> None:
         self.spec, self.sinks, self.evidence, self.enforcer = spec, list(sinks), evidence, enforcer
         self.room_evidence = room_evidence
@@ -89,11 +91,43 @@ class VerdictOutlet:
         #: the patrol wall show its latest evidence frame and extent while it goes on.
         self.refresh_s = refresh_s
         self._written_at: OrderedDict[str, float] = OrderedDict()  # violation id -> last provisional write
+        self._last_open: OrderedDict[str, Verdict] = OrderedDict()  # violation id -> its last provisional record
+        #: how long after a violation's end evidence may still confirm it (merge gap + fusion window)
+        self._settle_after = settle_after or gap_for
 
     def emit(self, verdicts: list[Verdict]) -> None:
-        """Finish each closed verdict in its own task."""
+        """Finish each closed verdict in its own task (its violation id is taken now, so a
+        :meth:`settle` right after never calls it unconfirmed)."""
         for v in verdicts:
-            self._spawn(self._finish(v))
+            self._spawn(self._finish(v, self._ids.close(v)))
+
+    def settle(self, watermark: float) -> None:
+        """The authoritative fuser has every signal up to ``watermark``: live items of violations
+        it passed without a verdict stop being live and say they were not confirmed."""
+        for vid in self._ids.settle(watermark, self._settle_after):
+            self._unconfirm(vid)
+
+    def finish_open(self) -> None:
+        """The stream ended after its final verdicts were emitted: what is still open was never
+        confirmed."""
+        for vid in self._ids.settle(math.inf, lambda _category: 0.0):
+            self._unconfirm(vid)
+
+    def _unconfirm(self, vid: str) -> None:
+        last = self._last_open.pop(vid, None)
+        if last is None:  # no live item was written for it
+            return
+        write = self._write_live(replace(last, provisional=False, unconfirmed=True))
+        pending = self._provisional.get(vid)
+        task = asyncio.ensure_future(self._after(pending, write) if pending is not None else write)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._provisional[vid] = task  # a final verdict still to come waits for this write
+
+    async def _write_live(self, v: Verdict) -> None:
+        for sink in self.sinks:
+            if takes_provisional(sink):
+                await self._write(sink, v)
 
     def opened(self, v: Verdict) -> None:
         """``v`` is going on: the first time its violation is seen, write a provisional record to
@@ -113,7 +147,12 @@ class VerdictOutlet:
         self._written_at.move_to_end(vid)
         while len(self._written_at) > 256:
             self._written_at.popitem(last=False)
-        task = asyncio.ensure_future(self._provisional_write(replace(v, violation_id=vid, provisional=True)))
+        live = replace(v, violation_id=vid, provisional=True)
+        self._last_open[vid] = live
+        self._last_open.move_to_end(vid)
+        while len(self._last_open) > 256:
+            self._last_open.popitem(last=False)
+        task = asyncio.ensure_future(self._provisional_write(live))
         self._tasks.add(task)
         self._provisional[vid] = task
         task.add_done_callback(self._tasks.discard)
@@ -157,15 +196,16 @@ class VerdictOutlet:
         """``v`` with its wall-clock start and the model versions that made it."""
         return replace(v, wallclock_start=_iso(self._wall_at(v.start)), model_versions=self._versions())
 
-    async def _finish(self, verdict: Verdict) -> None:
+    async def _finish(self, verdict: Verdict, vid: str) -> None:
         try:
-            await self._finish_one(verdict)
+            await self._finish_one(verdict, vid)
         except Exception as exc:  # spawned: nobody awaits it until the stream ends, so never silent
             self.failures.item("verdict", exc)
 
-    async def _finish_one(self, verdict: Verdict) -> None:
+    async def _finish_one(self, verdict: Verdict, vid: str) -> None:
         self._seen(verdict, datetime.now(UTC), False)  # known now, if the preview did not know it first
-        v = self.stamp(replace(verdict, violation_id=self._ids.close(verdict)))
+        self._last_open.pop(vid, None)
+        v = self.stamp(replace(verdict, violation_id=vid))
         evidence = self._evidence_for(v)
         if evidence is not None:
             try:

@@ -107,6 +107,8 @@ class SignalFeed:
             self.failures.item("fusion", exc)
             active = []
         self._open(active, early=False)
+        if not final:
+            self.outlet.settle(wm)  # live items the full analysis passed without a verdict
 
     def finish(self, rest: Sequence[Signal]) -> None:
         """The stream ended: everything held (and ``rest``) goes in, open verdicts close."""
@@ -115,6 +117,7 @@ class SignalFeed:
             self.outlet.emit(self.fuser.finish())
         except Exception as exc:
             self.failures.item("fusion", exc)
+        self.outlet.finish_open()
 
     def _open(self, verdicts: list[Verdict], early: bool) -> None:
         """Violations known to be going on: alert (once each) and enforce while open."""

@@ -156,6 +156,7 @@ class StreamPipeline:
             seen=self._alerts.see,
             refresh_s=live.provisional_refresh_s,
             notify=self.observed.on_verdict,
+            settle_after=lambda c: self.fuser.policy.category(c).merge_gap_s + self.fuser.policy.category(c).window_s,
         )
         self.verdicts = self.outlet.verdicts  # the latest, stamped and with their clips
         matcher = self.engines.matcher

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +224,73 @@ def test_an_open_violation_is_rewritten_while_it_goes_on_but_never_after_its_ver
     asyncio.run(go())
     assert sink.written == [(True, 3.5), (True, 6.0), (False, 7.0)]
     assert outlet.provisional_count == 2
+
+
+class StateSink:
+    """Takes provisional records; keeps (violation id, provisional, unconfirmed) of each write."""
+
+    takes_provisional = True
+
+    def __init__(self) -> None:
+        self.written: list[tuple[str | None, bool, bool]] = []
+
+    def write(self, verdict: Verdict) -> None:
+        self.written.append((verdict.violation_id, verdict.provisional, verdict.unconfirmed))
+
+    def close(self) -> None:
+        pass
+
+
+def test_violation_ids_settle_what_the_full_analysis_passed_without_a_verdict() -> None:
+    ids = ViolationIds(lambda _c: 1.0)
+    passed, _ = ids.open(_v(3.0, 4.0))
+    going, _ = ids.open(_v(20.0, 21.0))
+    closed, _ = ids.open(_v(40.0, 41.0, "vulgar"))
+    ids.close(_v(40.0, 41.0, "vulgar"))
+    after = lambda _c: 5.0  # noqa: E731
+    assert ids.settle(8.0, after) == []  # evidence for 3-4 s may still come until 9 s
+    assert ids.settle(24.0, after) == [passed]  # the one at 20-21 s is still within its horizon
+    assert ids.settle(25.0, after) == []  # each is settled once
+    assert ids.close(_v(3.0, 4.5)) == passed  # a late final verdict still confirms it in place
+    assert ids.settle(float("inf"), lambda _c: 0.0) == [going]
+    assert closed not in ids.settle(float("inf"), lambda _c: 0.0)
+
+
+def test_a_live_item_the_full_analysis_never_confirms_stops_being_live() -> None:
+    sink = StateSink()
+    outlet = _outlet(sink)
+
+    async def go() -> None:
+        outlet.opened(_v(3.0, 3.5))  # preview: a live item
+        outlet.opened(_v(30.0, 30.5))  # another, later on
+        outlet.settle(4.0)  # the authoritative fuser is not past it yet
+        await outlet.drain()
+        outlet.settle(10.0)  # past 3.5 s + the gap: never confirmed
+        await outlet.drain()
+        outlet.emit([_v(30.0, 31.0)])  # the later one gets its final verdict
+        outlet.finish_open()  # stream end: nothing else open
+        await outlet.drain()
+
+    asyncio.run(go())
+    assert sink.written == [
+        ("gambling@3000", True, False),
+        ("gambling@30000", True, False),
+        ("gambling@3000", False, True),  # the same item, no longer live, marked unconfirmed
+        ("gambling@30000", False, False),  # confirmed: the final verdict, not marked
+    ]
+
+
+def test_stream_end_marks_the_still_open_live_items_unconfirmed() -> None:
+    sink = StateSink()
+    outlet = _outlet(sink)
+
+    async def go() -> None:
+        outlet.opened(_v(3.0, 3.5))
+        outlet.emit([])  # the authoritative fuser's finish had no verdict for it
+        outlet.finish_open()
+        await outlet.drain()
+
+    asyncio.run(go())
+    assert sink.written == [("gambling@3000", True, False), ("gambling@3000", False, True)]
+    rec = replace(_v(1.0, 2.0), violation_id="g@1000", unconfirmed=True).to_record()
+    assert rec["unconfirmed"] is True and "provisional" not in rec
