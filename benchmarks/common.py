@@ -173,6 +173,20 @@ def parser(doc: str | None, name: str, smoke: str, *, pipeline: bool = False) ->
     return ap
 
 
+def require(ap: argparse.ArgumentParser, args: argparse.Namespace, **rules: str) -> None:
+    """Exit 2 with the reason when an option is impossible: ``rules`` maps an option's dest to
+    ``"positive"`` (> 0), ``"count"`` (an integer ≥ 1) or ``"growth"`` (> 1)."""
+    for dest, rule in rules.items():
+        v = getattr(args, dest)
+        flag = "--" + dest.replace("_", "-")
+        if rule == "positive" and not v > 0:
+            ap.error(f"{flag} must be positive, got {v}")
+        elif rule == "count" and not (isinstance(v, int) and v >= 1):
+            ap.error(f"{flag} must be at least 1, got {v}")
+        elif rule == "growth" and not v > 1:
+            ap.error(f"{flag} must be more than 1 (N grows by it), got {v}")
+
+
 def percentiles(values: Sequence[float]) -> dict[str, float | None]:
     """p50 / p95 / p99 / max (rounded to ms) and the count; None values when there are none."""
     if not values:

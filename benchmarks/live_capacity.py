@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import machine, machine_markdown, md_table, parser, smoke_note, write_results  # noqa: E402
+from common import machine, machine_markdown, md_table, parser, require, smoke_note, write_results  # noqa: E402
 from live_trials import run_baseline, run_ours  # noqa: E402
 from samples import recordings  # noqa: E402
 
@@ -268,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trial", choices=("ours", "baseline"), help=argparse.SUPPRESS)
     ap.add_argument("--streams", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    require(ap, args, duration="positive", recordings="count", start="count", max_streams="count", streams="count")
+    require(ap, args, growth="growth")
     if args.smoke:
         args.duration, args.recordings, args.drain_s = 3.0, 1, 10.0
     size = (320, 180) if args.smoke else (1280, 720)

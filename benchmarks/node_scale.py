@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import cpu_s, machine, parser, write_results  # noqa: E402
+from common import cpu_s, machine, parser, require, write_results  # noqa: E402
 from live_capacity import held  # noqa: E402
 from node_scale_report import markdown  # noqa: E402
 from node_standin import (  # noqa: E402
@@ -270,6 +270,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cpu-preprocess", action="store_true", help="vision preprocessing on the CPU (unfused models)")
     ap.add_argument("--single-thread-decode", action="store_true", help="one decoder thread per stream (an option)")
     args = ap.parse_args(argv)
+    require(
+        ap,
+        args,
+        duration="positive",
+        file_s="positive",
+        gop_s="positive",
+        recordings="count",
+        start="count",
+        max_streams="count",
+        streams="count",
+        growth="growth",
+        node_cores="count",
+        target="positive",
+    )
     latency = parse_latency(args.latency)  # a bad --latency fails before anything runs
     if args.smoke:
         args.duration, args.drain_s, args.file_s, args.recordings = 3.0, 8.0, 7.0, 1

@@ -80,3 +80,21 @@ def test_node_scale_smoke(tmp_path: Path) -> None:
     r = data["by_resolution"]["720p"]
     assert r["streams_per_node"] and r["cores_per_stream"] > 0
     assert isinstance(data["target_met"], bool)
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "reason"),
+    [
+        ("node_scale.py", ["--start", "0"], "--start must be at least 1"),
+        ("node_scale.py", ["--gop-s", "0"], "--gop-s must be positive"),
+        ("node_scale.py", ["--growth", "1"], "--growth must be more than 1"),
+        ("live_capacity.py", ["--max-streams", "0"], "--max-streams must be at least 1"),
+        ("live_capacity.py", ["--duration", "-5"], "--duration must be positive"),
+    ],
+)
+def test_impossible_settings_exit_2_with_the_reason(script: str, args: list[str], reason: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert reason in proc.stderr
