@@ -101,16 +101,7 @@ class EvidenceWriter:
             log.warning("%s: clip for %s at %.1fs failed: %s", v.stream, v.category, v.start, exc)
             return replace(v, clip_error=clip_error_text(exc))
         thumbs: tuple[str, ...] = ()
-        first = v.signals[0]
-        picked = self.keeper.at(first.t)
-        if picked is not None:
-            frame, scale = picked
-            boxes: list[Box] = [
-                (s.box[0] * scale, s.box[1] * scale, s.box[2] * scale, s.box[3] * scale)
-                for s in v.signals
-                if s.box is not None and abs(s.t - first.t) < 1e-3
-            ]
-            await asyncio.to_thread(write_thumbnail, frame.image, stem.with_suffix(".jpg"), boxes or None)
+        if await self._write_frame(v, v.signals[0].t, stem.with_suffix(".jpg")):
             thumbs = (str(stem.with_suffix(".jpg")),)
         return replace(
             v,
@@ -127,19 +118,27 @@ class EvidenceWriter:
         For a provisional (live) record: the frame is already in memory, so this costs one JPEG
         encode, where a clip would wait for the post-roll of a violation that has not ended.
         """
-        last = v.signals[-1] if v.signals else None
-        picked = self.keeper.at(last.t) if last is not None else None
-        if last is None or picked is None:
+        if not v.signals:
             return v
+        path = self.clips_dir / v.stream / f"{int(v.start):06d}-{v.category}-live.jpg"
+        if not await self._write_frame(v, v.signals[-1].t, path):
+            return v
+        return replace(v, thumbnails=(str(path),))
+
+    async def _write_frame(self, v: Verdict, t: float, path: Path) -> bool:
+        """Write the kept frame nearest ``t`` with the boxes of ``v``'s signals at ``t`` (scaled to
+        that frame) as a JPEG; False when no frame is kept."""
+        picked = self.keeper.at(t)
+        if picked is None:
+            return False
         frame, scale = picked
         boxes: list[Box] = [
             (s.box[0] * scale, s.box[1] * scale, s.box[2] * scale, s.box[3] * scale)
             for s in v.signals
-            if s.box is not None and abs(s.t - last.t) < 1e-3
+            if s.box is not None and abs(s.t - t) < 1e-3
         ]
-        path = self.clips_dir / v.stream / f"{int(v.start):06d}-{v.category}-live.jpg"
         await asyncio.to_thread(write_thumbnail, frame.image, path, boxes or None)
-        return replace(v, thumbnails=(str(path),))
+        return True
 
     def _clip(self, v: Verdict, path: Path) -> ClipInfo:
         with self.lock:
