@@ -29,7 +29,7 @@ FAMILIES: dict[str, tuple[str, list[str]]] = {
         _family([["脱了", "撩起", "掀开"], ["衣服", "裙子", "上衣", "睡衣"], ["给大家看看", "让哥瞧瞧"]], "主播{}"),
     ),
     "expose_request": ("vulgar", _family([["露个", "露一下"], ["胸", "屁股", "内裤"]], "主播{}呗")),
-    "sex_work_slang": ("vulgar", _family([["楼凤", "外围女", "莞式", "兼职妹"]], "本地{}，价格美丽")),
+    "sex_work_slang": ("vulgar", _family([["楼凤", "外围女", "莞式", "兼职妹"]], "本地{}，懂的来")),
     "worn_underwear": ("vulgar", _family([["原味"], ["丝袜", "内裤", "袜子"]], "出{}")),
     "abuse_homophone": ("vulgar", _family([["沙比", "傻比", "傻批", "煞比"]], "你个{}")),
     "mother_insult": ("vulgar", _family([["操", "艹", "日"], ["你", "尼"], ["妈", "大爷", "祖宗"]], "{}的")),
@@ -96,6 +96,7 @@ def test_family_neighbours_are_not_evidence(matcher: KeywordMatcher, text: str, 
         ("周末约跑吗", "周末约跑吗，加我", "vulgar"),
         ("今晚包赔", "今晚包赔，私聊", "gambling"),
         ("周末出台新规", "出台吗，私我", "vulgar"),
+        ("上门服务，价格实惠", "上门服务，价钱好说", "vulgar"),
     ],
 )
 def test_ambiguous_families_need_a_lure(matcher: KeywordMatcher, alone: str, with_lure: str, category: str) -> None:
