@@ -4,8 +4,12 @@ precision, the false-verdict rate of dense benign feeds through the real fusion,
 Corpus: ``benchmarks/data/text_{benign,violating}.jsonl`` (written by
 ``benchmarks/data/text_corpus_gen.py``; ``split`` is ``dev`` or ``heldout``, reported apart), and
 ``text_vulgar_fresh.jsonl``: vulgar and benign messages (near misses: medicine, biology, fashion,
-fitness, crackdown news) written by hand after the last vulgar lexicon change and never tuned
-against, reported on their own as the ``fresh`` split (a check that the fixes generalise).
+fitness, crackdown news) written by hand after a vulgar lexicon change, reported on their own as
+the ``fresh`` split (its misses have since driven class fixes, so it is no longer unseen), and
+``text_fresh_v2.jsonl`` (split ``fresh2``): vulgar, gambling and tipping-inducement chat plus hard
+negatives (news, rules, counter-speech, games, cooking, sports), written before its author looked
+at the lexicons or the matcher's misses and (bar one pattern split) not used to choose fixes — the
+held-out check that the class fixes generalise, reported the same way.
 
 * **Per message** — each message alone, as one viewer's chat line, goes through the matcher, the
   chat signal stage (:mod:`moderation.signals.chat`) and the fusion of the default pipeline
@@ -46,6 +50,16 @@ from moderation.text.matcher import KeywordMatcher  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 FRESH = "text_vulgar_fresh.jsonl"
+#: split -> (file, dense-feed seed, how it relates to the lexicon: shown beside its numbers)
+FRESH_SETS = {
+    "fresh": (FRESH, 3, "written after the vulgar lexicon was tuned; its misses then drove class fixes"),
+    "fresh2": (
+        "text_fresh_v2.jsonl",
+        4,
+        "written before its author read the lexicons; fixes came from the other sets, except one "
+        "ambiguous pattern split in two after its misses were seen",
+    ),
+}
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
 TARGET_RECALL, TARGET_FALSE_VERDICT, TARGET_MBPS = 0.95, 0.005, 5.0
 
@@ -78,7 +92,11 @@ def dense_feed(texts: list[str], match: KeywordMatcher, policy: Any, seed: int) 
 
 
 def per_message(
-    rows: list[dict[str, Any]], benign: list[dict[str, Any]], match: KeywordMatcher, policy: Any
+    rows: list[dict[str, Any]],
+    benign: list[dict[str, Any]],
+    match: KeywordMatcher,
+    policy: Any,
+    keep: int = 40,
 ) -> dict[str, Any]:
     by_cat: dict[str, Counter[str]] = defaultdict(Counter)
     by_ev: dict[str, Counter[str]] = defaultdict(Counter)
@@ -117,9 +135,9 @@ def per_message(
         "evasion": ev_rows,
         "benign_messages": len(benign),
         "benign_single_message_verdicts": len(false_benign),
-        "missed": missed[:40],
+        "missed": missed[:keep],
         "missed_count": len(missed),
-        "false_benign": false_benign[:40],
+        "false_benign": false_benign[:keep],
     }
 
 
@@ -193,14 +211,18 @@ def run(smoke: bool, seconds: float) -> dict[str, Any]:
             for c in sorted({r["context"] for r in b})
         }
         out["splits"][split] = res
-    fresh = load(FRESH)
-    fb, fv = [r for r in fresh if "category" not in r], [r for r in fresh if "category" in r]
-    if smoke:
-        rng = random.Random(0)
-        fb, fv = rng.sample(fb, 30), rng.sample(fv, 20)
-    res = per_message(fv, fb, match, policy)
-    res["dense_feed"] = dense_feed([r["text"] for r in fb], match, policy, seed=3)
-    out["splits"]["fresh"] = res
+    for split, (name, seed, note) in FRESH_SETS.items():
+        fresh = load(name)
+        fb, fv = [r for r in fresh if "category" not in r], [r for r in fresh if "category" in r]
+        if smoke:
+            rng = random.Random(0)
+            fb, fv = rng.sample(fb, 30), rng.sample(fv, 20)
+        # Small hand-written sets: keep every miss and false verdict, they are the point.
+        res = per_message(fv, fb, match, policy, keep=len(fresh))
+        res["file"] = name
+        res["note"] = note
+        res["dense_feed"] = dense_feed([r["text"] for r in fb], match, policy, seed=seed)
+        out["splits"][split] = res
     secs = 0.3 if smoke else seconds
     out["throughput"] = throughput(stream_mix(benign, bad), match, secs)
     out["throughput_corpus"] = throughput([r["text"] for r in benign + bad], match, secs)
@@ -222,6 +244,41 @@ def run(smoke: bool, seconds: float) -> dict[str, Any]:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f} %"
+
+
+def fresh_summary(split: str, fr: dict[str, Any]) -> list[str]:
+    """Per-category and per-evasion table of one hand-written held-out set."""
+    lines = [
+        "",
+        f"Hand-written split `{split}` (`{fr['file']}`; {fr.get('note', 'written apart from the lexicon')}): "
+        f"benign {fr['benign_messages']} messages, {fr['benign_single_message_verdicts']} open a verdict "
+        f"alone, dense feed {fr['dense_feed']['messages_in_verdicts']} in a verdict "
+        f"({_pct(fr['dense_feed']['false_verdict_rate'])}).",
+        "",
+        f"| {split} category | recall | precision | violating msgs |",
+        "|---|---|---|---|",
+    ]
+    for c, r in fr["categories"].items():
+        if r["violating"]:
+            lines.append(f"| {c} | {_pct(r['recall'])} | {_pct(r['precision'])} | {r['violating']} |")
+    lines += ["", f"| {split} evasion class | recall | messages |", "|---|---|---|"]
+    lines += [f"| {e} | {_pct(r['recall'])} | {r['n']} |" for e, r in fr["evasion"].items()]
+    return lines
+
+
+def fresh_lists(split: str, fr: dict[str, Any]) -> list[str]:
+    """Every miss and every benign single-message verdict of one hand-written held-out set."""
+    lines: list[str] = []
+    if fr["missed"]:
+        lines += ["", f"## {split}: missed violating messages", ""] + [
+            f"- [{m['category']}/{m['evasion']}] {m['text']}" + (f" (got {', '.join(m['got'])})" if m["got"] else "")
+            for m in fr["missed"]
+        ]
+    if fr["false_benign"]:
+        lines += ["", f"## {split}: benign messages that alone open a verdict", ""] + [
+            f"- [{m['context']}] {m['text']} → {', '.join(m['got'])}" for m in fr["false_benign"]
+        ]
+    return lines
 
 
 def markdown(res: dict[str, Any]) -> list[str]:
@@ -264,20 +321,9 @@ def markdown(res: dict[str, Any]) -> list[str]:
         "Dense benign feed per context (all splits): "
         + ", ".join(f"{c} {_pct(r['false_verdict_rate'])}" for c, r in sp["all"]["dense_feed_by_context"].items()),
     ]
-    fr = sp.get("fresh")
-    if fr:
-        v = fr["categories"]["vulgar"]
-        lines += [
-            "",
-            f"Fresh vulgar set (`{FRESH}`, written after the lexicon changes, never tuned against): "
-            f"vulgar recall {_pct(v['recall'])} of {v['violating']}, precision {_pct(v['precision'])}; "
-            f"benign {fr['benign_messages']} messages, {fr['benign_single_message_verdicts']} open a verdict "
-            f"alone, dense feed {_pct(fr['dense_feed']['false_verdict_rate'])} in a verdict.",
-            "",
-            "| fresh evasion class | recall | messages |",
-            "|---|---|---|",
-            *(f"| {e} | {_pct(r['recall'])} | {r['n']} |" for e, r in fr["evasion"].items()),
-        ]
+    for split in FRESH_SETS:
+        if split in sp:
+            lines += fresh_summary(split, sp[split])
     tp, tc = res["throughput"], res["throughput_corpus"]
     lines += [
         "",
@@ -318,15 +364,9 @@ def markdown(res: dict[str, Any]) -> list[str]:
         lines += ["", "## Benign messages that alone open a verdict", ""] + [
             f"- [{m['context']}] {m['text']} → {', '.join(m['got'])}" for m in fb
         ]
-    if fr and fr["missed"]:
-        lines += ["", "## Fresh set: missed violating messages", ""] + [
-            f"- [{m['evasion']}] {m['text']}" + (f" (got {', '.join(m['got'])})" if m["got"] else "")
-            for m in fr["missed"]
-        ]
-    if fr and fr["false_benign"]:
-        lines += ["", "## Fresh set: benign messages that alone open a verdict", ""] + [
-            f"- [{m['context']}] {m['text']} → {', '.join(m['got'])}" for m in fr["false_benign"]
-        ]
+    for split in FRESH_SETS:
+        if split in sp:
+            lines += fresh_lists(split, sp[split])
     return lines
 
 
