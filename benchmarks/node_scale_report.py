@@ -52,12 +52,13 @@ def _verdict(r: dict[str, Any]) -> list[str]:
     rest = t["cores_per_stream_total"] - g[GROUPS[0][0]]
     met = "met" if r.get("target_met") else "not met"
     ocr = (
-        f"Not in these figures: OCR itself. The stand-in replaces it, but RapidOCR opens its sessions on "
-        f"the CPU provider whatever the node has (moderation/pipeline/clients.py). The gate sent "
-        f"{base['ocr_frames_per_stream_s']:.3f} frames per stream-second to OCR here; at "
-        f"{r['ocr_cpu_s_per_frame']:g} CPU s per frame (benchmarks/results/ocr.md) that is "
+        f"Not in these figures: OCR itself. The stand-in replaces it; in the product OCR's three models run on "
+        f"the node's best ONNX Runtime provider (`ocr.providers`, CUDA on a GPU node; not measured here), and "
+        f"RapidOCR's resizing and box post-processing stay on the CPU. The gate sent "
+        f"{base['ocr_frames_per_stream_s']:.3f} frames per stream-second to OCR here; on the CPU provider, at "
+        f"{r['ocr_cpu_s_per_frame']:g} CPU s per frame (benchmarks/results/ocr.md), that is "
         f"{base['cores_per_stream_with_cpu_ocr']:.4f} cores per stream in all, about "
-        f"{base['streams_per_node_with_cpu_ocr']} streams per node, until OCR runs on the GPU. "
+        f"{base['streams_per_node_with_cpu_ocr']} streams per node without a GPU for OCR. "
         "Nor is ASR's Silero VAD (CPU, inside the ASR batch call) counted."
     )
     return [

@@ -91,6 +91,13 @@ class OcrGateConfig(_Strict):
 class OcrConfig(_Strict):
     enabled: bool = True
     fps: float = Field(0.5, gt=0, le=10, description="OCR rate; lower than vision (OCR is costly).")
+    providers: tuple[str, ...] | None = Field(
+        None,
+        description="ONNX Runtime providers for OCR's detector, classifier and recogniser, in order (e.g. "
+        "['CUDAExecutionProvider']); None = best available, as for vision. A GPU provider asked for on a "
+        "machine without one falls back to CPU with one warning line. RapidOCR's pre- and post-processing "
+        "(resizing, text-box polygons, crops) stays on the CPU either way.",
+    )
     min_score: float = Field(0.5, ge=0, le=1, description="Text lines below this confidence are ignored.")
     gate: OcrGateConfig = Field(default_factory=OcrGateConfig, description="Text-likely / change gate.")
     model: str = Field(

@@ -62,25 +62,29 @@ def _limit_detector_side(text_det: Any, side: int) -> None:
     text_det.get_preprocess = lambda _max_wh: pre
 
 
-def _own_sessions(engine: Any, paths: dict[str, Path], intra_op_threads: int) -> None:
+def _own_sessions(
+    engine: Any, paths: dict[str, Path], intra_op_threads: int, providers: Sequence[str] | None = None
+) -> None:
     """Run RapidOCR's three models in sessions made with our :func:`moderation.infer.onnx.session_options`.
 
     RapidOCR opens its sessions with ONNX Runtime's defaults, whose intra-op threads spin-wait
     between operators: on cores shared with decoding, vision and Whisper that spin is burnt CPU.
     Measured on the 2-core machine, a 720p frame took 526 ms of CPU with RapidOCR's sessions and
-    230 ms with these (144 ms wall against 264 ms). Same model files, same provider.
+    230 ms with these (144 ms wall against 264 ms). Same model files; the provider is
+    ``providers`` (``ocr.providers``; None = the best installed, CUDA on a GPU node).
     """
     import onnxruntime as ort
 
-    from moderation.infer.onnx import session_options
+    from moderation.infer.onnx import choose_providers, session_options
 
+    chosen = choose_providers(providers)  # once: one warning line if a GPU provider is missing
     for role, part in (
         ("det", engine.text_det.infer),
         ("cls", engine.text_cls.infer),
         ("rec", engine.text_rec.session),
     ):
         part.session = ort.InferenceSession(
-            str(paths[role]), sess_options=session_options(intra_op_threads), providers=["CPUExecutionProvider"]
+            str(paths[role]), sess_options=session_options(intra_op_threads), providers=chosen
         )
 
 
@@ -144,7 +148,7 @@ class OcrEngine:
                     )
                     if self.cfg.det_max_side > 0:
                         _limit_detector_side(engine.text_det, self.cfg.det_max_side)
-                    _own_sessions(engine, self.model_paths, self.intra_op_threads)
+                    _own_sessions(engine, self.model_paths, self.intra_op_threads, self.cfg.providers)
                     self._engine = engine
         return self._engine
 

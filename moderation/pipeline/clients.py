@@ -199,9 +199,14 @@ def build_family(
         engine = load_ocr(reg, cfg.ocr)
         fn_ocr = per_item(engine.read)
         b = cfg.batching.ocr
-        # RapidOCR opens its sessions on the CPU provider, whatever the node has
         return BatchFamily(
-            family, fn_ocr, _warm(fn_ocr), b.max_batch, b.max_wait_ms, device=device, provider="CPUExecutionProvider"
+            family,
+            fn_ocr,
+            _warm(fn_ocr),
+            b.max_batch,
+            b.max_wait_ms,
+            device=device,
+            provider=onnx_provider(cfg.ocr.providers),
         )
     if family == "synthetic":
         scorer = SyntheticScorer(cfg.synthetic, reg)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -115,3 +116,21 @@ def test_rapidocr_models_run_in_our_non_spinning_sessions(engine: OcrEngine) -> 
         opts = part.session.get_session_options()
         assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
         assert opts.inter_op_num_threads == 1
+
+
+@pytest.mark.slow
+def test_ocr_runs_on_the_asked_provider_or_falls_back_with_one_warning(
+    engine: OcrEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    paths = [engine.model_paths[r] for r in ("det", "rec", "cls")]
+    gpu = OcrEngine(OcrConfig(providers=("CUDAExecutionProvider",)), *paths, rec_keys=engine.model_paths.get("keys"))
+    with caplog.at_level("WARNING"):
+        eng = gpu.load()
+    warned = [r for r in caplog.records if "CUDAExecutionProvider" in r.getMessage()]
+    assert len(warned) == (0 if has_cuda else 1)
+    want = "CUDAExecutionProvider" if has_cuda else "CPUExecutionProvider"
+    for part in (eng.text_det.infer, eng.text_cls.infer, eng.text_rec.session):
+        assert part.session.get_providers()[0] == want
+    image, _ = _frame()
+    assert gpu.read([VideoFrame("s", 0.0, image)])[0].lines  # it still reads
