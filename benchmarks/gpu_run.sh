@@ -39,6 +39,9 @@ case "${1:-}" in
       --batches 1,8,32,64,128,256 --cpu-e2e-batches 1,32,256 --preprocess cpu,fused,fused_i420 \
       --precisions fp32,fp16 --io-binding on,off --workers 1,4 --min-time 0.15 --repeats 3 \
       --name vision_gpu --out "$out" "$@" 2>&1 | tee "$out/vision_gpu.log"
+    # OCR's three models on the GPU (RapidOCR's pre/post-processing stays on the CPU)
+    "$py" benchmarks/ocr.py --providers CUDAExecutionProvider --frame 1280x720 --frames 16 --batches 8,16 \
+      --name ocr_gpu --out "$out" 2>&1 | tee "$out/ocr_gpu.log" || true
     ;;
   *)
     echo "usage: gpu_run.sh part1 | run [vision.py options]" >&2

@@ -106,7 +106,8 @@ def _time_pass(engine: OcrEngine, frames: list[VideoFrame], batch: int | None) -
 
 
 def bench_model(model_id: str, reg: Registry, frames: list[VideoFrame], truth: list[str], args: Any) -> dict[str, Any]:
-    engine = load_ocr(reg, OcrConfig(model=model_id, rec_max_batch=args.rec_max_batch), intra_op_threads=args.threads)
+    cfg = OcrConfig(model=model_id, rec_max_batch=args.rec_max_batch, providers=args.providers)
+    engine = load_ocr(reg, cfg, intra_op_threads=args.threads)
     engine.load()
     modes: list[int | None] = [None, *args.batches]
     _time_pass(engine, frames[: max(args.batches)], max(args.batches))  # warm both paths' shapes
@@ -227,6 +228,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--frame", default="960x540", help="WIDTHxHEIGHT of the frames")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--threads", type=int, default=2, help="intra-op threads per ONNX session")
+    ap.add_argument(
+        "--providers", default=None, help="comma-separated ONNX Runtime providers (default: the best installed)"
+    )
     ap.add_argument("--rec-max-batch", type=int, default=32, help="most lines per recogniser run")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--name", default="ocr", help="result file name (benchmarks/results/NAME.json)")
@@ -248,6 +252,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if not (32 <= w <= 4096 and 32 <= h <= 4096):
         ap.error(f"--frame must be between 32x32 and 4096x4096, got {args.frame}")
     args.models = [m for m in args.models.split(",") if m]
+    if args.providers is not None:
+        from moderation.infer.onnx import choose_providers
+
+        args.providers = tuple(p for p in args.providers.split(",") if p)
+        try:
+            choose_providers(args.providers)
+        except ValueError as exc:
+            ap.error(str(exc))
     if not FONT.is_file():
         ap.error(f"font not installed: {FONT} (Debian package fonts-noto-cjk)")
     return args

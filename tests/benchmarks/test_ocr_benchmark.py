@@ -36,6 +36,7 @@ def _run(*args: str, out: Path) -> subprocess.CompletedProcess[str]:
         (("--frame", "wide"), "must be integers"),
         (("--models", "open-nsfw"), "'open-nsfw' is not an OCR model"),
         (("--models", "nope"), "'nope' is not an OCR model (unknown"),
+        (("--providers", "NoSuchExecutionProvider"), "unknown provider(s) ['NoSuchExecutionProvider']"),
     ],
 )
 def test_impossible_settings_exit_2(tmp_path: Path, args: tuple[str, ...], reason: str) -> None:
