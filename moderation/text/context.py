@@ -7,8 +7,8 @@ does not defeat them:
 
 * **frame** cues (不得, 严禁, 打击, 查处, 破获, 专项行动, "crackdown", "banned" ...) anywhere in the
   sentence mark every hit in it ``counter``;
-* **negation** cues (拒绝, 远离, 不要, "never" ...) before the hit, with no *breaker* (错过, 犹豫 ...)
-  between them, mark it ``counter`` ("不要错过百家乐" stays evidence);
+* **negation** cues (拒绝, 远离, 不要, "never" ...) before the hit (or running into it: 别玩 + 玩菠菜),
+  with no *breaker* (错过, 犹豫 ...) between them, mark it ``counter`` ("不要错过百家乐" stays evidence);
 * a **nominal suffix** right after the term (打赏 + 记录 / 服务 / 额度) marks it ``nominal``;
 * a **lure** anywhere in the text (a contact handle, 加微信, a link) overrides both: spam dressed up
   as a warning still carries its call to action.
@@ -122,8 +122,11 @@ class ContextRules:
             return COUNTER
         a, _ = clause_bounds(view, s, e)
         before = view[a:s]
-        for neg in (self.negations, self._neg_en):
-            found = list(neg.finditer(before)) if neg is not None else []
-            if found and not self.breakers.search(before, found[-1].end()):
-                return COUNTER
+        # a cue may run into the hit: 别玩 + 玩菠菜 ("别玩菠菜") negates it as 别玩 + 菠菜 would
+        found = [m for m in self.negations.finditer(view[a:e]) if m.start() < s - a]
+        if found and not self.breakers.search(before, found[-1].end()):
+            return COUNTER
+        found_en = list(self._neg_en.finditer(before)) if self._neg_en is not None else []
+        if found_en and not self.breakers.search(before, found_en[-1].end()):
+            return COUNTER
         return PLAIN

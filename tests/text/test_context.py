@@ -62,6 +62,28 @@ def test_negation_applies_before_the_term_unless_broken(matcher: KeywordMatcher)
     assert _ctx(matcher, "百家乐真好玩，不要走") == [("百家乐", "plain")]  # negation after the term
 
 
+def test_a_negation_cue_that_runs_into_the_term_negates_it(matcher: KeywordMatcher) -> None:
+    # the cue's verb is the term's first character: 别玩 + 玩菠菜, 别刷 + 刷礼物
+    for text in ("朋友们千万别玩菠菜", "奉劝各位别刷礼物了", "真心劝你别碰网赌"):
+        hits = [h for h in matcher.match(text) if h.weight > 0]
+        assert not hits, (text, hits)
+    assert [h.term for h in matcher.match("别玩菠菜了，来我这百家乐，加微信") if h.weight > 0]  # a lure wins
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "网赌真的害人，输光了工资",  # condemnation
+        "说什么稳赚不赔的都是骗子",
+        "又有人刷约炮链接，房管封一下",  # a viewer calling the room's moderators
+        "打赏要理性，冲榜不值得借钱",
+    ],
+)
+def test_condemnation_and_reports_to_moderators_are_counter_context(matcher: KeywordMatcher, text: str) -> None:
+    hits = matcher.match(text)
+    assert hits and all(h.weight == 0.0 for h in hits), hits
+
+
 def test_nominal_use_is_not_evidence(matcher: KeywordMatcher) -> None:
     assert _ctx(matcher, "我的打赏明细在哪看") == [("打赏", "nominal")]
 
