@@ -130,6 +130,17 @@ class LiveConfig(StreamOpenConfig, AllowList):
         "fills; audio that never goes quiet keeps fixed windows. 0 = fixed windows only. Shorter windows "
         "cost more Whisper calls per minute of speech.",
     )
+    audio_window_busy_s: float = Field(
+        10.0,
+        gt=1,
+        le=30,
+        description="ASR window a stream switches to (without the pause cut) while its transcripts lag more than "
+        "audio_backlog_s behind their windows: fewer Whisper calls when the ASR batchers are saturated, short "
+        "windows again once they keep up. Not longer than audio_window_s: never switch.",
+    )
+    audio_backlog_s: float = Field(
+        4.0, gt=0, description="Transcript lag (window end → transcript) that switches to audio_window_busy_s."
+    )
     audio_min_window_s: float = Field(
         AUDIO_MIN_WINDOW_S,
         gt=1,

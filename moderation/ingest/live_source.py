@@ -121,11 +121,21 @@ class LiveSource:
         self._windower = AudioWindower(
             c.audio_window_s, c.audio_hop_s, SAMPLE_RATE, pause=pause, min_window_s=c.audio_min_window_s
         )
+        self._audio_retime: tuple[float, float | None, float] | None = None
+        self._audio_lock = threading.Lock()
         self._frame_index = 0
 
     def close(self) -> None:
         """Stop at the next packet or backoff wait (then Ended 'closed' is yielded)."""
         self._stop.set()
+
+    def set_audio_window(self, window_s: float, hop_s: float | None, pause_s: float) -> None:
+        """Cut audio windows of ``window_s`` every ``hop_s``, ending early after ``pause_s`` of quiet
+        (0: never), from the next window on; the reading thread applies it at its next audio."""
+        update = {"audio_window_s": window_s, "audio_hop_s": hop_s, "audio_pause_s": pause_s}
+        self.config = self.config.model_copy(update=update)
+        with self._audio_lock:
+            self._audio_retime = (window_s, hop_s, pause_s)
 
     def set_fps(self, fps: float) -> None:
         """Sample frames at ``fps`` from the next one on (thread-safe enough: one attribute swap
@@ -400,6 +410,12 @@ class _Conn:
 
     def _windows(self, chunks: Iterator[tuple[float | None, np.ndarray]]) -> Iterator[LiveEvent]:
         src = self.src
+        if src._audio_retime is not None:  # set from another thread: applied here, between windows
+            with src._audio_lock:
+                pending, src._audio_retime = src._audio_retime, None
+            window_s, hop_s, pause_s = pending
+            src._windower.retime(window_s, hop_s)
+            src._windower.pause = PauseDetector(SAMPLE_RATE, pause_s) if pause_s > 0 else None
         for t, samples in chunks:
             for w in src._windower.push(samples, t):
                 window = AudioWindow(src.stream_id, w.start, w.samples)

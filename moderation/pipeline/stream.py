@@ -61,6 +61,7 @@ from moderation.ingest.source import FrameEvent, SourceConfig
 from moderation.messages import ChatMessage, GiftEvent, Signal
 from moderation.pipeline.alerts import Alert, AlertTracker
 from moderation.pipeline.analysis import AudioAnalyzer, FrameAnalyzer
+from moderation.pipeline.audio_pacing import AudioPacing
 from moderation.pipeline.chat_follower import ChatFollower, GiftFollower, chat_source, gift_source
 from moderation.pipeline.clients import InferenceClients
 from moderation.pipeline.enforce import Enforcer
@@ -162,6 +163,7 @@ class StreamPipeline:
         matcher = self.engines.matcher
         self._frame_an = FrameAnalyzer(spec.stream_id, cfg, clients, matcher, self.engines.registry)
         self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
+        self._pacing = AudioPacing.from_config(live)
         chat = chat_source(spec, cfg)
         self._chat = (
             ChatFollower(
@@ -330,6 +332,8 @@ class StreamPipeline:
             for w in (e.window for e in events):
                 at = self._wall_at(w.start)
                 self.observed.on_audio_window(AudioWindowDone(self.spec.stream_id, w.start, w.end, at, now, failed))
+                if self._pacing is not None:  # longer ASR windows while transcripts lag
+                    self._pacing.transcribed(self._wall_at(w.end), now, self.ingest.set_audio_window)
             self._audio_done_t = max(self._audio_done_t, an.watermark)
             self._audio_busy = False
             self.signals.early(an.take_early())  # a spoken violation is alerted before stitching

@@ -89,6 +89,14 @@ class StreamIngest:
         if self._source is not None:
             self._source.close()
 
+    def set_audio_window(self, window_s: float, hop_s: float | None, pause_s: float) -> None:
+        """Cut ASR windows differently from the next one on, and after any reopen."""
+        update = {"audio_window_s": window_s, "audio_hop_s": hop_s, "audio_pause_s": pause_s}
+        self.source_cfg = self.source_cfg.model_copy(update=update)
+        src = self._source
+        if src is not None:
+            src.set_audio_window(window_s, hop_s, pause_s)
+
     def set_fps(self, fps: float) -> None:
         """Sample frames at ``fps`` from the next one on, and after any reopen (a new standing)."""
         self.source_cfg = self.source_cfg.model_copy(update={"fps": float(fps)})

@@ -59,21 +59,13 @@ class AudioWindower:
         pause: PauseDetector | None = None,
         min_window_s: float = 3.0,
     ) -> None:
-        if window_s <= 0:
-            raise ValueError(f"window_s must be positive, got {window_s}")
-        hop = window_s if hop_s is None else hop_s
-        if not 0 < hop <= window_s:
-            raise ValueError(f"hop_s must be in (0, window_s], got {hop_s}")
         self.sample_rate = sample_rate
-        self.window = max(1, round(window_s * sample_rate))
-        self.hop = max(1, round(hop * sample_rate))
         self.gap_tolerance = round(gap_tolerance_s * sample_rate)
         self.min_tail = round(min_tail_s * sample_rate)
         self.pad_min = max(1, round(pad_min_s * sample_rate))
         self.pause = pause
-        self.overlap = self.window - self.hop
-        # an early window must hold at least a second of audio no earlier window sent
-        self.min_window = max(round(min_window_s * sample_rate), self.overlap + sample_rate)
+        self.min_window_s = min_window_s
+        self.retime(window_s, hop_s)
         self._chunks: list[np.ndarray] = []
         self._buffered = 0
         # Media time of the run's first sample plus an integer sample offset to the buffer start:
@@ -82,6 +74,19 @@ class AudioWindower:
         self._offset = 0
         # Samples of the buffer already sent out in an earlier window (overlap with hop < window).
         self._emitted_in_buf = 0
+
+    def retime(self, window_s: float, hop_s: float | None = None) -> None:
+        """Cut windows of ``window_s`` every ``hop_s`` from the next one on (what is buffered stays)."""
+        if window_s <= 0:
+            raise ValueError(f"window_s must be positive, got {window_s}")
+        hop = window_s if hop_s is None else hop_s
+        if not 0 < hop <= window_s:
+            raise ValueError(f"hop_s must be in (0, window_s], got {hop_s}")
+        self.window = max(1, round(window_s * self.sample_rate))
+        self.hop = max(1, round(hop * self.sample_rate))
+        self.overlap = self.window - self.hop
+        # an early window must hold at least a second of audio no earlier window sent
+        self.min_window = max(round(self.min_window_s * self.sample_rate), self.overlap + self.sample_rate)
 
     @property
     def expected_time(self) -> float | None:

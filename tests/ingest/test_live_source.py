@@ -87,6 +87,19 @@ def test_skip_to_keyframe_samples_the_same_frames_from_fewer_decodes(tmp_path: P
     assert fewer_packets == full_packets  # the evidence ring still gets every packet
 
 
+def test_audio_windows_can_be_retimed_while_following(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "tone.mp4", seconds=12.0)  # a steady tone: no pause ends a window
+    src = LiveSource(str(path), "s1", SourceConfig(guard=FILES, audio_window_s=2.0, audio_pause_s=0.0))
+    sizes = []
+    for ev in src:
+        if isinstance(ev, AudioEvent):
+            sizes.append(round(ev.window.samples.size / 16000, 1))
+            if len(sizes) == 1:
+                src.set_audio_window(4.0, None, 0.0)  # from another thread in the pipeline
+    assert sizes[:2] == [2.0, 4.0] and set(sizes[1:-1]) == {4.0}
+    assert src.config.audio_window_s == 4.0  # a reconnect keeps the new windows
+
+
 def test_refused_and_unusable_inputs(clip: Path, tmp_path: Path) -> None:
     with pytest.raises(MediaError, match="local files not allowed"):
         next(iter(LiveSource(str(clip), "s1")))

@@ -79,3 +79,14 @@ def test_bad_params() -> None:
         AudioWindower(window_s=0)
     with pytest.raises(ValueError):
         AudioWindower(window_s=1.0, hop_s=2.0)
+
+
+def test_retime_changes_the_next_windows_and_keeps_the_buffer() -> None:
+    w = AudioWindower(window_s=1.0, hop_s=0.5, sample_rate=SR)
+    wins = w.push(np.ones(120, np.float32), 0.0)
+    assert [x.start for x in wins] == pytest.approx([0.0])  # 0-1 s; 0.5-1.5 s not complete yet
+    w.retime(2.0, 1.5)
+    wins = w.push(np.ones(150, np.float32))  # buffer from 0.5 s now holds 2.2 s of audio
+    assert [(x.start, x.samples.size) for x in wins] == [(pytest.approx(0.5), 200)]
+    with pytest.raises(ValueError, match="hop_s"):
+        w.retime(1.0, 2.0)
