@@ -369,19 +369,24 @@ class KeywordMatcher:
             weight = r.weight * (self.pinyin_weight if via == "pinyin" else 1.0)
             if context != PLAIN:
                 weight = 0.0
-            elif r.ambiguous and not lure and not self._corroborated(c, kept, framed):
+            elif r.ambiguous and not lure and not self._corroborated(c, kept, framed, view):
                 context, weight = AMBIGUOUS, weight * self.ambiguous_weight
             hits.append(KeywordHit(r.term, r.category, round(weight, 4), (start, end), text[start:end], via, context))
         return hits
 
-    def _corroborated(self, c: _Kept, kept: list[_Kept], framed: list[str]) -> bool:
+    def _corroborated(self, c: _Kept, kept: list[_Kept], framed: list[str], view: str) -> bool:
         """Another plain hit in the text: any unambiguous one, or a different ambiguous term of the
-        same category (上分 with 下分)."""
+        same category (上分 with 下分). For a pattern, "different" is different matched words: one
+        family rule matching 上门服务 and 价钱好说 is two pieces of evidence, the same phrase twice is one."""
         r = self.rules[c[4]]
         for o, f in zip(kept, framed, strict=True):
             if o is c or f != PLAIN:
                 continue
             ro = self.rules[o[4]]
-            if not ro.ambiguous or (ro.category == r.category and ro.term != r.term):
+            if not ro.ambiguous or (ro.category == r.category and self._said(o, view) != self._said(c, view)):
                 return True
         return False
+
+    def _said(self, k: _Kept, view: str) -> str:
+        """What a hit says, for corroboration: its lexicon term, or a pattern's matched words."""
+        return self.rules[k[4]].term if k[4] < self._pattern_base else view[k[2] : k[3]]

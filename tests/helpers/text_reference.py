@@ -156,7 +156,7 @@ class ReferenceMatcher(KeywordMatcher):
             context = framed[id(c)]
             if context != PLAIN:
                 weight = 0.0
-            elif r.ambiguous and not lure and not self._ref_corroborated(c, evidence):
+            elif r.ambiguous and not lure and not self._ref_corroborated(c, evidence, view):
                 context, weight = AMBIGUOUS, weight * self.ambiguous_weight
             hits.append(
                 KeywordHit(
@@ -165,7 +165,7 @@ class ReferenceMatcher(KeywordMatcher):
             )
         return hits
 
-    def _ref_corroborated(self, c: _Cand, evidence: list[_Cand]) -> bool:
+    def _ref_corroborated(self, c: _Cand, evidence: list[_Cand], view: str) -> bool:
         """Another plain hit in the text: any unambiguous one, or a different ambiguous term of the
         same category (上分 with 下分)."""
         r = self.rules[c.rule]
@@ -173,6 +173,9 @@ class ReferenceMatcher(KeywordMatcher):
             if o is c:
                 continue
             ro = self.rules[o.rule]
-            if not ro.ambiguous or (ro.category == r.category and ro.term != r.term):
+            if not ro.ambiguous or (ro.category == r.category and self._ref_said(o, view) != self._ref_said(c, view)):
                 return True
         return False
+
+    def _ref_said(self, k: _Cand, view: str) -> str:
+        return self.rules[k.rule].term if k.rule < self._pattern_base else view[k.vs : k.ve]

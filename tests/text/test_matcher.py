@@ -107,3 +107,18 @@ def test_matcher_reloads_lexicon(tmp_path: Path) -> None:
     assert [h.term for h in m.match("来玩新赌法")] == ["新赌法"]
     # the batch path's prefilter follows the reload too
     assert [[h.term for h in hits] for hits in m.match_many(["来玩新赌法", "你好"])] == [["新赌法"], []]
+
+
+def test_two_phrases_of_one_ambiguous_pattern_corroborate_each_other(tmp_path: Path) -> None:
+    for f in DEFAULT_DIR.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    p = tmp_path / "gambling.yaml"
+    family = (
+        "  - {name: test_family, regex: '(?:甲乙丙|丁戊己)', weight: 0.7, ambiguous: true, anchors: [甲乙丙, 丁戊己]}\n"
+    )
+    p.write_text(p.read_text(encoding="utf-8").replace("patterns:\n", "patterns:\n" + family, 1), encoding="utf-8")
+    m = KeywordMatcher(Lexicon.load(tmp_path))
+    two = [(h.matched, h.context, h.weight) for h in m.match("甲乙丙，丁戊己")]
+    assert two == [("甲乙丙", "plain", 0.7), ("丁戊己", "plain", 0.7)]
+    same = m.match("甲乙丙，甲乙丙")  # one phrase said twice is one piece of evidence
+    assert same and all(h.context == "ambiguous" for h in same)
