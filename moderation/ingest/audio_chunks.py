@@ -1,4 +1,5 @@
-"""Decoded audio frames → 16 kHz mono chunks, resampled a few times a second instead of per frame.
+"""Decoded audio frames → 16 kHz mono chunks, resampled a few times a second instead of per frame
+(file scans and live streams alike).
 
 An AAC stream decodes to ~47 frames a second. Resampling each one and copying it out to numpy is
 a handful of Python-level calls per frame, which on a node with hundreds of streams costs more than

@@ -31,6 +31,7 @@ import av.container
 import numpy as np
 
 from moderation.config import SamplingConfig
+from moderation.ingest.audio_chunks import AudioChunks
 from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.messages import AudioWindow, VideoFrame
 from moderation.sample.audio import SAMPLE_RATE, AudioWindower
@@ -350,10 +351,6 @@ def iter_sampled_frames(
     return iter_frames(path, stream_id, config.fps, config.max_side, config.max_frame_pixels, stats=stats)
 
 
-def _resampler() -> av.AudioResampler:
-    return av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-
-
 def iter_audio_windows(
     path: str | Path,
     stream_id: str,
@@ -376,27 +373,19 @@ def iter_audio_windows(
         stream = container.streams.audio[0]
         stream.codec_context.thread_type = "AUTO"
         origin = media_origin(container)
-        resampler = _resampler()
+        chunks = AudioChunks()  # resampled a few times a second, as live streams are
 
-        def emit(frames: list[av.AudioFrame]) -> Iterator[AudioWindow]:
-            for rf in frames:
-                t = rf.time - origin if rf.time is not None else None
-                if t is not None and rf.sample_rate:
-                    stats.reached(t + rf.samples / rf.sample_rate)
-                for w in windower.push(rf.to_ndarray().reshape(-1), t):
+        def emit(out: Iterator[tuple[float | None, np.ndarray]]) -> Iterator[AudioWindow]:
+            for t, samples in out:
+                if t is not None:
+                    stats.reached(t + samples.size / SAMPLE_RATE)
+                for w in windower.push(samples, t):
                     yield AudioWindow(stream=stream_id, start=w.start, samples=w.samples)
 
         for packet in _demux(path, container, stream, stats):
             for frame in cast(list[av.AudioFrame], _decode_packet(path, packet, stats)):
                 stats.frames_decoded += 1
-                try:
-                    out = resampler.resample(frame)
-                except ValueError:
-                    # Input layout/rate changed mid-stream: drain the old resampler, start anew.
-                    yield from emit(resampler.resample(None))
-                    resampler = _resampler()
-                    out = resampler.resample(frame)
-                yield from emit(out)
-        yield from emit(resampler.resample(None))
+                yield from emit(chunks.push(frame, frame.time - origin if frame.time is not None else None))
+        yield from emit(chunks.flush())
         for w in windower.flush():
             yield AudioWindow(stream=stream_id, start=w.start, samples=w.samples)
