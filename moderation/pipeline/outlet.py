@@ -166,9 +166,7 @@ class VerdictOutlet:
                     v = await evidence.thumbnail(v)
                 except Exception as exc:  # a missing thumbnail must not hide the item
                     self.failures.item("evidence", exc)
-            for sink in self.sinks:
-                if takes_provisional(sink):
-                    await self._write(sink, v)
+            await self._write_live(v)
             self.provisional_count += 1
         except Exception as exc:  # spawned: never silent
             self.failures.item("verdict", exc)
