@@ -173,6 +173,35 @@ def parser(doc: str | None, name: str, smoke: str, *, pipeline: bool = False) ->
     return ap
 
 
+def timed_passes(
+    passes: Callable[[], object], seconds: float, before: Callable[[], object] | None = None
+) -> tuple[int, float, float]:
+    """(passes, wall s, thread CPU s) of repeating ``passes`` for at least ``seconds``; ``before``
+    runs ahead of each pass and is timed with it (e.g. emptying a cache whose cost should count)."""
+    loops, t0, c0 = 0, time.perf_counter(), time.thread_time()
+    while True:
+        if before is not None:
+            before()
+        passes()
+        loops += 1
+        el = time.perf_counter() - t0
+        if el >= seconds:
+            break
+    return loops, el, time.thread_time() - c0
+
+
+def json_trial(cmd: Sequence[str], label: str, timeout: float) -> dict[str, Any]:
+    """Run one benchmark trial in a fresh process and return the last JSON object it printed;
+    a failed trial raises with its label and the end of its stderr."""
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{label} failed (rc {proc.returncode}): {proc.stderr[-3000:]}")
+    trial: dict[str, Any] = json.loads(lines[-1])
+    trial["load_avg_after"] = list(os.getloadavg())
+    return trial
+
+
 def require(ap: argparse.ArgumentParser, args: argparse.Namespace, **rules: str) -> None:
     """Exit 2 with the reason when an option is impossible: ``rules`` maps an option's dest to
     ``"positive"`` (> 0), ``"count"`` (an integer ≥ 1) or ``"growth"`` (> 1)."""

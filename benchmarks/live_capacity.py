@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import machine, machine_markdown, md_table, parser, require, smoke_note, write_results  # noqa: E402
+from common import (  # noqa: E402
+    json_trial,
+    machine,
+    machine_markdown,
+    md_table,
+    parser,
+    require,
+    smoke_note,
+    write_results,
+)
 from live_trials import run_baseline, run_ours  # noqa: E402
 from samples import recordings  # noqa: E402
 
@@ -103,15 +111,8 @@ def trial_cmd(args: argparse.Namespace, side: str, n: int) -> list[str]:
 
 
 def run_trial(args: argparse.Namespace, side: str, n: int) -> dict[str, Any]:
-    proc = subprocess.run(
-        trial_cmd(args, side, n), capture_output=True, text=True, timeout=args.duration + args.drain_s + 300
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{side} N={n} failed (rc {proc.returncode}): {proc.stderr[-3000:]}")
-    trial: dict[str, Any] = json.loads(lines[-1])
+    trial = json_trial(trial_cmd(args, side, n), f"{side} N={n}", args.duration + args.drain_s + 300)
     trial["held"] = held(trial, args)
-    trial["load_avg_after"] = list(os.getloadavg())
     print(
         f"{side:8s} N={n:3d} held={trial['held']!s:5s} drop={trial['drop_rate']:.3f} "
         f"lag={trial['final_lag_s']:.2f}s growth={trial['lag_growth_s']:.2f}s "

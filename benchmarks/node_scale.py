@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import cpu_s, machine, parser, require, write_results  # noqa: E402
+from common import cpu_s, json_trial, machine, parser, require, write_results  # noqa: E402
 from live_capacity import held  # noqa: E402
 from node_scale_report import markdown  # noqa: E402
 from node_standin import (  # noqa: E402
@@ -165,15 +164,8 @@ def trial_cmd(
 
 
 def trial(args: argparse.Namespace, res: str, n: int, **kw: bool) -> dict[str, Any]:
-    proc = subprocess.run(
-        trial_cmd(args, res, n, **kw), capture_output=True, text=True, timeout=args.duration + args.drain_s + 300
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{res} N={n} failed (rc {proc.returncode}): {proc.stderr[-3000:]}")
-    t: dict[str, Any] = json.loads(lines[-1])
+    t = json_trial(trial_cmd(args, res, n, **kw), f"{res} N={n}", args.duration + args.drain_s + 300)
     t["held"] = held(t, args)
-    t["load_avg_after"] = list(os.getloadavg())
     print(
         f"{res} N={n:3d} {','.join(k for k, v in kw.items() if v) or '-'} held={t['held']!s:5s} "
         f"drop={t['drop_rate']:.3f} lag={t['final_lag_s']:.2f}s p95={t['frame_latency_s']['p95']} "

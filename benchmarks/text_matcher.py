@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "helpers")]
 from text_corpus import benign_sentences  # noqa: E402
 from text_evasion import en_variants, wrap, zh_variants  # noqa: E402
 
-from benchmarks.common import machine, machine_markdown, write_results  # noqa: E402
+from benchmarks.common import machine, machine_markdown, timed_passes, write_results  # noqa: E402
 from moderation.signals.chat import BATCH  # noqa: E402
 from moderation.text.lexicon import Lexicon  # noqa: E402
 from moderation.text.matcher import KeywordMatcher  # noqa: E402
@@ -77,28 +77,12 @@ def run(seconds: float) -> dict[str, object]:
     nbytes = sum(len(s.encode("utf-8")) for s in corpus)
     nchars = sum(len(s) for s in corpus)
     hits = sum(len(matcher.match(s)) for s in corpus)  # warm-up (fills the per-character caches)
-    passes, start, cpu0 = 0, time.perf_counter(), time.thread_time()
-    while True:
-        for s in corpus:
-            matcher.match(s)
-        passes += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            break
-    cpu = time.thread_time() - cpu0
+    passes, elapsed, cpu = timed_passes(lambda: [matcher.match(s) for s in corpus], seconds)
     # The same lines in batches of 64 (``match_many``, as the chat scan path matches them).
     batches = [corpus[i : i + BATCH] for i in range(0, len(corpus), BATCH)]
     for b in batches[:2]:
         matcher.match_many(b)
-    bpasses, bstart, bcpu0 = 0, time.perf_counter(), time.thread_time()
-    while True:
-        for b in batches:
-            matcher.match_many(b)
-        bpasses += 1
-        belapsed = time.perf_counter() - bstart
-        if belapsed >= seconds:
-            break
-    bcpu = time.thread_time() - bcpu0
+    bpasses, belapsed, bcpu = timed_passes(lambda: [matcher.match_many(b) for b in batches], seconds)
     # Long texts (a whole transcript at once) exercise the same code without per-call overhead.
     blob = "\n".join(corpus)
     blob_times = []

@@ -30,16 +30,14 @@ import argparse
 import json
 import random
 import sys
-import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from benchmarks.common import machine, machine_markdown, write_results  # noqa: E402
+from benchmarks.common import machine, machine_markdown, timed_passes, write_results  # noqa: E402
 from moderation.config import load_pipeline  # noqa: E402
 from moderation.messages import ChatMessage  # noqa: E402
 from moderation.policy.fuse import fuse  # noqa: E402
@@ -143,22 +141,6 @@ def per_message(
     }
 
 
-def _timed(passes: Callable[[], object], seconds: float, cold: bool = False) -> tuple[int, float, float]:
-    """(passes, wall s, thread CPU s) of repeating ``passes`` for at least ``seconds``; ``cold``
-    empties the jieba clause cache before each pass (its cost is then counted, as on a stream
-    that does not repeat itself)."""
-    loops, t0, c0 = 0, time.perf_counter(), time.thread_time()
-    while True:
-        if cold:
-            segment.word_edges.cache_clear()
-        passes()
-        loops += 1
-        el = time.perf_counter() - t0
-        if el >= seconds:
-            break
-    return loops, el, time.thread_time() - c0
-
-
 def throughput(texts: list[str], match: KeywordMatcher, seconds: float) -> dict[str, Any]:
     """Single-thread MB/s of UTF-8 text, wall clock and thread CPU time (the machine may be shared):
     line by line (``match``), in batches of :data:`BATCH` (``match_many``, as the chat scan path
@@ -182,7 +164,7 @@ def throughput(texts: list[str], match: KeywordMatcher, seconds: float) -> dict[
         "batched_cold_": (lambda: [match.match_many(b) for b in batches], True),
     }
     for name, (fn, cold) in runs.items():
-        loops, el, cpu = _timed(fn, seconds, cold)
+        loops, el, cpu = timed_passes(fn, seconds, segment.word_edges.cache_clear if cold else None)
         out[f"{name}passes"] = loops
         out[f"{name}mb_per_s_per_core"] = data * loops / el / 1e6
         out[f"{name}mb_per_s_per_core_cpu"] = data * loops / max(cpu, 1e-9) / 1e6
