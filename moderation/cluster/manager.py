@@ -232,7 +232,13 @@ class StreamManager:
         self.ckpt.save(a)
 
     def _reattach(self) -> int:
-        """After a restart: find the workers the checkpoint says are running (all probed at once)."""
+        """After a restart: find the workers the checkpoint says are running (all probed at once).
+
+        Only a worker that is gone (no such actor, or its probe failed) is started again. One that
+        is merely slow to answer (a loaded node, a busy event loop) is re-attached all the same:
+        starting a second worker beside it would analyse the stream twice, and if it is in fact
+        dead, its ``wait()`` fails and the health loop restarts it like any crashed worker.
+        """
         probes: dict[str, tuple[Any, Any]] = {}
         for a in list(self._state.values()):
             if a.state != "running":
@@ -244,16 +250,18 @@ class StreamManager:
                 self._put(replace(a, state="pending", last_error="lost while the manager was down"))
         refs = [ref for _, ref in probes.values()]
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=10) if refs else ([], [])
-        alive = set(ready)
+        answered = set(ready)
         n = 0
         for sid, (handle, ref) in probes.items():
-            try:
-                ok = ref in alive and ray.get(ref) is not None
-            except Exception:
-                ok = False
-            if not ok:
-                self._put(replace(self._state[sid], state="pending", last_error="lost while the manager was down"))
-                continue
+            if ref in answered:
+                try:
+                    ray.get(ref)
+                except Exception as exc:  # the actor exists by name but its process is dead
+                    log.warning("stream %s: worker lost while the manager was down (%s)", sid, type(exc).__name__)
+                    self._put(replace(self._state[sid], state="pending", last_error="lost while the manager was down"))
+                    continue
+            else:
+                log.info("stream %s: worker slow to answer after the manager restart; re-attached", sid)
             self._handles[sid] = handle
             self._waits[sid] = handle.wait.remote()
             n += 1
