@@ -20,6 +20,14 @@ class SamplingConfig(_Strict):
         "and live streams decode alike, so their verdicts stay equal. Off for sampling above "
         "the stream's reference-frame rate (e.g. 10 fps of a 25 fps stream with 3 B-frames).",
     )
+    skip_loop_filter: bool = Field(
+        True,
+        description="Do not run H.264/HEVC's in-loop deblocking filter while decoding: about 30% less "
+        "decoding per stream. The sampled frames show slightly harder block edges (PSNR 37-60 dB against "
+        "the filtered frames, lowest on noisy low-bitrate video), invisible to the models at their input "
+        "sizes; OCR read the same text either way on a low-bitrate caption test. Files and live streams "
+        "decode alike. Turn it off where frames are kept for people to view at full size.",
+    )
     skip_to_keyframe: bool = Field(
         True,
         description="Stop decoding a GOP once the rest of it cannot hold a sample: when the keyframe interval "

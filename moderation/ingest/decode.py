@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 import av
 import av.container
+import av.video.codeccontext
 import numpy as np
 
 from moderation.config import SamplingConfig
@@ -248,6 +249,25 @@ def _demux(
         yield packet
 
 
+def skip_decoding(
+    ctx: av.video.codeccontext.VideoCodecContext, *, keyframes_only: bool, skip_nonref: bool, skip_loop_filter: bool
+) -> None:
+    """Tell a video decoder, before it opens, which work it may skip; files and live streams share it.
+
+    ``keyframes_only`` drops non-key frames undecoded, ``skip_nonref`` non-reference (B-) frames.
+    ``skip_loop_filter`` skips the in-loop deblocking filter (libavcodec's ``skip_loop_filter=all``,
+    honoured by H.264 and HEVC, ignored by codecs without one): references then carry unfiltered
+    block edges through the GOP, a small drift that moderation at model input sizes does not see,
+    for about 30 % less decoding.
+    """
+    if keyframes_only:
+        ctx.skip_frame = "NONKEY"
+    elif skip_nonref:
+        ctx.skip_frame = "NONREF"
+    if skip_loop_filter:
+        ctx.options = {**ctx.options, "skip_loop_filter": "all"}
+
+
 def iter_frames(
     path: str | Path,
     stream_id: str,
@@ -258,6 +278,7 @@ def iter_frames(
     keyframes_only: bool = False,
     skip_nonref: bool = False,
     skip_to_keyframe: bool = False,
+    skip_loop_filter: bool = False,
     stats: DecodeStats | None = None,
 ) -> Iterator[VideoFrame]:
     """Yield frames sampled at ``fps`` as downscaled BGR arrays; nothing if there is no video.
@@ -267,7 +288,8 @@ def iter_frames(
     keyframe interval, otherwise samples are missed. ``skip_nonref`` drops only non-reference
     (B-) frames, which a sampler at a few fps never needs (``sampling.skip_nonref``; live streams
     decode the same way). ``skip_to_keyframe`` stops decoding a GOP once its remaining frames
-    cannot hold a sample (:class:`~moderation.sample.frames.GopSkip`). Raises MediaError for
+    cannot hold a sample (:class:`~moderation.sample.frames.GopSkip`). ``skip_loop_filter`` skips the
+    codec's deblocking filter (``sampling.skip_loop_filter``; see :func:`skip_decoding`). Raises MediaError for
     unusable input or a frame over ``max_frame_pixels``.
     """
     stats = stats if stats is not None else DecodeStats()
@@ -281,10 +303,7 @@ def iter_frames(
         if ctx.width and ctx.height:
             _check_pixels(path, ctx.width, ctx.height, max_frame_pixels)
         ctx.thread_type = "AUTO"
-        if keyframes_only:
-            ctx.skip_frame = "NONKEY"
-        elif skip_nonref:
-            ctx.skip_frame = "NONREF"
+        skip_decoding(ctx, keyframes_only=keyframes_only, skip_nonref=skip_nonref, skip_loop_filter=skip_loop_filter)
         origin = media_origin(container)
         frame_step = 1.0 / float(stream.average_rate) if stream.average_rate else 0.04
         last_t: float | None = None

@@ -34,7 +34,7 @@ import av.container
 import numpy as np
 
 from moderation.ingest.audio_chunks import AudioChunks
-from moderation.ingest.decode import MediaError, _decode_packet, media_origin
+from moderation.ingest.decode import MediaError, _decode_packet, media_origin, skip_decoding
 from moderation.ingest.packets import CodecTemplates, EncodedPacket
 from moderation.ingest.source import (
     AudioEvent,
@@ -238,10 +238,12 @@ class LiveSource:
                 video.codec_context.thread_type = "SLICE"
             else:
                 video.codec_context.thread_type = "AUTO"
-            if c.keyframes_only:
-                video.codec_context.skip_frame = "NONKEY"
-            elif c.skip_nonref:
-                video.codec_context.skip_frame = "NONREF"
+            skip_decoding(
+                video.codec_context,
+                keyframes_only=c.keyframes_only,
+                skip_nonref=c.skip_nonref,
+                skip_loop_filter=c.skip_loop_filter,
+            )
         yield Connected(self.stream_id, self._epoch, self._t_last, _now(), attempts, CodecTemplates(video, audio))
         conn = _Conn(self, opened, video, audio)
         it = container.demux()

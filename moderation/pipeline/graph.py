@@ -200,6 +200,7 @@ async def _video(
         max_frame_pixels=cfg.sampling.max_frame_pixels,
         skip_nonref=cfg.sampling.skip_nonref,
         skip_to_keyframe=cfg.sampling.skip_to_keyframe,
+        skip_loop_filter=cfg.sampling.skip_loop_filter,
         stats=stats,
     )
     chunks = _Chunks(frames, cfg.vision.batch_size, executor)

@@ -257,3 +257,15 @@ def test_skip_to_keyframe_decodes_a_fraction_and_keeps_the_sampling_grid(tmp_pat
     assert all(np.array_equal(a.image, b.image) for a, b in zip(fewer, every, strict=True))
     assert skipped.frames_decoded < 0.5 * full.frames_decoded
     assert missing_span(10.0, [skipped]) == 0.0  # skipped packets are not a truncated file
+
+
+def test_skip_loop_filter_changes_pixels_only_slightly(tmp_path: Path) -> None:
+    # "veryfast" keeps x264's deblocking filter on ("ultrafast" turns it off, leaving nothing to skip).
+    path = make_clip(tmp_path / "deblock.mp4", seconds=4.0, gop_s=2.0, preset="veryfast")
+    filtered = list(iter_frames(path, "s1", fps=2.0))
+    fast = list(iter_frames(path, "s1", fps=2.0, skip_loop_filter=True))
+    assert [f.t for f in fast] == pytest.approx([f.t for f in filtered]) and len(fast) == 8
+    diffs = [np.abs(a.image.astype(np.int16) - b.image).astype(np.float64) for a, b in zip(fast, filtered, strict=True)]
+    assert any(d.max() > 0 for d in diffs)  # the option reached the decoder
+    psnr = [10 * np.log10(255**2 / max(float((d**2).mean()), 1e-9)) for d in diffs]
+    assert min(psnr) > 35, psnr

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 from media_factory import corrupt_copy, make_clip, truncate_copy
 
 from moderation.ingest import live_source as live
-from moderation.ingest.decode import MediaError
+from moderation.ingest.decode import MediaError, iter_frames
 from moderation.ingest.live_source import LiveSource
 from moderation.ingest.localfile import ffmpeg_file_url
 from moderation.ingest.source import (
@@ -281,3 +282,22 @@ def test_each_live_decoder_runs_on_one_thread_unless_asked_otherwise(clip: Path)
 
     assert threads_while_decoding(1) == 0  # libavcodec starts no threads of its own
     assert threads_while_decoding(0) > 0  # automatic: frame threads per core
+
+
+def test_live_and_file_decoding_skip_the_same_work(tmp_path: Path) -> None:
+    # Deblocking on (veryfast) and B-frames: every skip a live stream makes, a file scan makes too.
+    path = make_clip(tmp_path / "deblock.mp4", seconds=4.0, gop_s=2.0, preset="veryfast")
+    cfg = SourceConfig(guard=FILES, audio=False)
+    live_frames = [e.frame for e in _of(list(LiveSource(str(path), "s1", cfg)), FrameEvent)]
+    file_frames = list(
+        iter_frames(
+            path,
+            "s1",
+            cfg.fps,
+            skip_nonref=cfg.skip_nonref,
+            skip_to_keyframe=cfg.skip_to_keyframe,
+            skip_loop_filter=cfg.skip_loop_filter,
+        )
+    )
+    assert cfg.skip_loop_filter and [f.t for f in live_frames] == pytest.approx([f.t for f in file_frames])
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(live_frames, file_frames, strict=True))
