@@ -34,17 +34,34 @@ class QrCode:
     box: Box
 
 
+#: ArUco's adaptive threshold is tried at window sizes 3, 3 + step, … up to 23 px: with a step of 20
+#: it runs at 3 and 23 only, half the passes of the default step 10 (3, 13, 23), and decoded the
+#: same codes on the generated set (``benchmarks/results/qr_detectors.md``).
+THRESHOLD_WINDOW_STEP = 20
+
+
+def qr_detector() -> cv2.QRCodeDetectorAruco:
+    """The detector :func:`decode_qr` uses (also what ``benchmarks/qr_detectors.py`` measures)."""
+    detector = cv2.QRCodeDetectorAruco()
+    params = detector.getArucoParameters()
+    params.adaptiveThreshWinSizeStep = THRESHOLD_WINDOW_STEP
+    detector.setArucoParameters(params)
+    return detector
+
+
 def decode_qr(image: np.ndarray) -> list[QrCode]:
-    """Decode every QR code in a BGR frame. Codes that are found but unreadable are skipped.
+    """Decode every QR code in a BGR (or grey) frame. Codes that are found but unreadable are skipped.
 
     OpenCV's ArUco-based detector, not the classic ``QRCodeDetector``: on 720p frames it rejects
-    a frame without a code in about 5 ms instead of about 28 ms (most sampled frames have none,
-    and this runs on every one of every stream), and on generated codes at 2-6 pixels per module,
-    rotated up to 30 degrees and JPEG-compressed it decoded 23 of 36 against the classic
-    detector's 17 (``benchmarks/results/qr_detectors.md``). Constructing one is microseconds, so each call
-    has its own and worker threads share nothing.
+    a frame without a code several times faster (most sampled frames have none, and this runs on
+    every stream), and on generated codes at 2-6 pixels per module, rotated up to 30 degrees and
+    JPEG-compressed it decoded more of them (``benchmarks/results/qr_detectors.md``). The search
+    runs on the grey image with two threshold windows (:data:`THRESHOLD_WINDOW_STEP`). Constructing
+    a detector is microseconds, so each call has its own and worker threads share nothing.
     """
-    detector = cv2.QRCodeDetectorAruco()
+    detector = qr_detector()
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     try:
         ok, texts, points, _ = detector.detectAndDecodeMulti(image)
     except cv2.error:

@@ -24,6 +24,11 @@ def test_decode_finds_url_and_box() -> None:
     assert abs(x - 300) < 30 and abs(y - 80) < 30 and w > 100 and h > 100
 
 
+def test_grey_frames_decode_like_bgr_ones() -> None:
+    bgr = frame_with_qr(URL)
+    assert decode_qr(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)) == decode_qr(bgr) != []
+
+
 def test_no_qr_in_plain_frame() -> None:
     assert decode_qr(np.zeros((120, 160, 3), np.uint8)) == []
 
