@@ -9,7 +9,11 @@ the ``fresh`` split (its misses have since driven class fixes, so it is no longe
 ``text_fresh_v2.jsonl`` (split ``fresh2``): vulgar, gambling and tipping-inducement chat plus hard
 negatives (news, rules, counter-speech, games, cooking, sports), written before its author looked
 at the lexicons or the matcher's misses and (bar one pattern split) not used to choose fixes — the
-held-out check that the class fixes generalise, reported the same way.
+held-out check that the class fixes generalise, reported the same way. ``text_fresh_v3.jsonl``
+(split ``fresh3``): a third such set of live-room chat (Simplified, Traditional and English;
+implicit wording without keywords, homophones, pinyin, emoji, split characters) with news,
+platform rules and counter-speech as near misses, written by an author who had not read the
+lexicons or the matcher, and kept out of tuning.
 
 * **Per message** — each message alone, as one viewer's chat line, goes through the matcher, the
   chat signal stage (:mod:`moderation.signals.chat`) and the fusion of the default pipeline
@@ -58,6 +62,11 @@ FRESH_SETS = {
         "ambiguous pattern split in two after its misses were seen, and three context classes "
         "(condemnation, calls to room moderators, a negation cue running into the term) added after "
         "its benign false verdicts were seen: its benign figures are no longer held out",
+    ),
+    "fresh3": (
+        "text_fresh_v3.jsonl",
+        5,
+        "written before its author read the lexicons or matcher; held out: nothing was tuned against it",
     ),
 }
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
