@@ -37,7 +37,7 @@ import ahocorasick
 from moderation.messages import KeywordHit
 from moderation.text import normalize as _nz
 from moderation.text.matcher import _ANCHOR, _HAS_LATIN, _TERM, KeywordMatcher
-from moderation.text.normalize import Normalizer
+from moderation.text.normalize import NormalizedText, Normalizer
 from moderation.text.pinyin import PINYIN_TABLE
 
 #: Record separator: a control character chat text never needs, outside every normalisation table.
@@ -167,6 +167,7 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
         return out
     starts = _line_starts(lines)
     full, anchored = _flag(matcher, mapped, starts)
+    todo: list[tuple[int, NormalizedText]] = []
     for k in sorted(full.union(anchored)):
         text = lines[k]
         nt = nz.from_mapped(text, mapped[starts[k] : starts[k] + len(text)])
@@ -179,10 +180,36 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
             m.end() > m.start() for p in anchored[k] for m in matcher.patterns[p].regex.finditer(view)
         ):
             continue
-        cands, ctxs = matcher._candidates(nt)
+        todo.append((k, nt))
+    with_pinyin = _pinyin_lines(matcher, [nt for _, nt in todo])
+    for j, (k, nt) in enumerate(todo):
+        cands, ctxs = matcher._candidates(nt, pinyin=j in with_pinyin)
         if cands:
-            out[rows[k]] = matcher._resolve(text, nt, cands, ctxs)
+            out[rows[k]] = matcher._resolve(lines[k], nt, cands, ctxs)
     return out
+
+
+def _pinyin_lines(matcher: KeywordMatcher, nts: list[NormalizedText]) -> set[int]:
+    """Positions in ``nts`` whose own pinyin scan could yield a candidate: the pinyin views of all
+    the lines are translated and scanned in one pass (most flagged lines have no pinyin key, and a
+    scan per line costs more in Python overhead than in characters). A line's scan uses the
+    homophone-length automaton unless its view has latin letters; that automaton has exactly the
+    keys with a reading of at least ``min_homophone_syllables``, so a line counts only if such a
+    key, or any key on a line with latin letters, occurs in its pinyin view."""
+    if matcher._pinyin is None or not nts:
+        return set()
+    py = JOINER.join(nt.text for nt in nts).translate(_PINYIN_JOINED)
+    pieces = py.split(JOINER)
+    if len(pieces) != len(nts):  # a view holding the joiner: no line boundaries to trust
+        return set(range(len(nts)))
+    pstarts = _line_starts(pieces)
+    least = matcher.min_homophone_syllables
+    found: set[int] = set()
+    for end, (_, vals, _) in matcher._pinyin.iter(py):
+        j = bisect_right(pstarts, end) - 1
+        if j not in found and (any(n >= least for _, n in vals) or _HAS_LATIN.search(nts[j].text)):
+            found.add(j)
+    return found
 
 
 def _flag(matcher: KeywordMatcher, mapped: str, starts: list[int]) -> tuple[set[int], dict[int, set[int]]]:
