@@ -37,7 +37,7 @@ import ahocorasick
 from moderation.messages import KeywordHit
 from moderation.text import normalize as _nz
 from moderation.text.matcher import _ANCHOR, _HAS_LATIN, _TERM, KeywordMatcher
-from moderation.text.normalize import NormalizedText, Normalizer
+from moderation.text.normalize import Normalizer
 from moderation.text.pinyin import PINYIN_TABLE
 
 #: Record separator: a control character chat text never needs, outside every normalisation table.
@@ -78,21 +78,22 @@ class _Prefilter:
 
     def __init__(self, matcher: KeywordMatcher) -> None:
         self.source = matcher._char
-        found: dict[str, tuple[bool, frozenset[int]]] = {}
+        #: stripped key -> (may be a term or a variant, may be a variant, patterns it may anchor)
+        found: dict[str, tuple[bool, bool, frozenset[int]]] = {}
 
-        def add(key: str, term: bool, anchors: frozenset[int]) -> None:
+        def add(key: str, term: bool, variant: bool, anchors: frozenset[int]) -> None:
             k = _SEPARATORS.sub("", key)
-            was_term, was_anchors = found.get(k, (False, frozenset()))
-            found[k] = (was_term or term, was_anchors | anchors)
+            was_term, was_variant, was_anchors = found.get(k, (False, False, frozenset()))
+            found[k] = (was_term or term, was_variant or variant, was_anchors | anchors)
 
         for key in matcher.normalizer.variants:
-            add(key, True, frozenset())
+            add(key, True, True, frozenset())
         if matcher._char is not None:
             char = matcher._char
             for key in char.keys():  # noqa: SIM118 (an automaton, not a dict)
                 vals = char.get(key)[1]
-                add(key, any(v[0] == _TERM for v in vals), frozenset(v[1] for v in vals if v[0] == _ANCHOR))
-        found = {k: v for k, v in found.items() if v[0] or v[1]}
+                add(key, any(v[0] == _TERM for v in vals), False, frozenset(v[1] for v in vals if v[0] == _ANCHOR))
+        found = {k: v for k, v in found.items() if v[0] or v[2]}
         #: a key made only of separators could appear anywhere: then every line is flagged
         self.everything = "" in found or bool(matcher._always)
         self.automaton = ahocorasick.Automaton()
@@ -166,8 +167,7 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
     if not rows:
         return out
     starts = _line_starts(lines)
-    full, anchored = _flag(matcher, mapped, starts)
-    todo: list[tuple[int, NormalizedText]] = []
+    full, anchored, with_pinyin = _flag(matcher, mapped, starts)
     for k in sorted(full.union(anchored)):
         text = lines[k]
         nt = nz.from_mapped(text, mapped[starts[k] : starts[k] + len(text)])
@@ -180,70 +180,54 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
             m.end() > m.start() for p in anchored[k] for m in matcher.patterns[p].regex.finditer(view)
         ):
             continue
-        todo.append((k, nt))
-    with_pinyin = _pinyin_lines(matcher, [nt for _, nt in todo])
-    for j, (k, nt) in enumerate(todo):
-        cands, ctxs = matcher._candidates(nt, pinyin=j in with_pinyin)
+        cands, ctxs = matcher._candidates(nt, pinyin=with_pinyin is None or k in with_pinyin)
         if cands:
-            out[rows[k]] = matcher._resolve(lines[k], nt, cands, ctxs)
+            out[rows[k]] = matcher._resolve(text, nt, cands, ctxs)
     return out
 
 
-def _pinyin_lines(matcher: KeywordMatcher, nts: list[NormalizedText]) -> set[int]:
-    """Positions in ``nts`` whose own pinyin scan could yield a candidate: the pinyin views of all
-    the lines are translated and scanned in one pass (most flagged lines have no pinyin key, and a
-    scan per line costs more in Python overhead than in characters). A line's scan uses the
-    homophone-length automaton unless its view has latin letters; that automaton has exactly the
-    keys with a reading of at least ``min_homophone_syllables``, so a line counts only if such a
-    key, or any key on a line with latin letters, occurs in its pinyin view."""
-    if matcher._pinyin is None or not nts:
-        return set()
-    py = JOINER.join(nt.text for nt in nts).translate(_PINYIN_JOINED)
-    pieces = py.split(JOINER)
-    if len(pieces) != len(nts):  # a view holding the joiner: no line boundaries to trust
-        return set(range(len(nts)))
-    pstarts = _line_starts(pieces)
+def _flag(
+    matcher: KeywordMatcher, mapped: str, starts: list[int]
+) -> tuple[set[int], dict[int, set[int]], set[int] | None]:
+    """Lines (positions in ``starts``) that may have a candidate: those with a stripped term or
+    variant key, a letter next to a digit-like character across separators (leetspeak), or a pinyin
+    key that the line's own pinyin scan would keep; and apart from them, the lines with anchor keys
+    only, with the patterns those may anchor. Every other line has no candidate.
+
+    The third set holds the lines whose own pinyin scan may find a key (None: any line may): the
+    pinyin views of all lines are scanned here in one pass, and most flagged lines have no pinyin
+    key, so they skip that scan."""
+    pf = _prefilter(matcher)
+    if pf.everything:
+        return set(range(len(starts))), {}, None
+    full: set[int] = set()
+    anchored: dict[int, set[int]] = {}
+    varied: set[int] = set()
+    stripped = "".join(_KEPT.findall(mapped))
+    sstarts = _line_starts(stripped.split(JOINER))
+    for end, (term, variant, anchors) in pf.automaton.iter(stripped):
+        k = bisect_right(sstarts, end) - 1
+        if term:
+            full.add(k)
+            if variant:
+                varied.add(k)
+        if anchors:
+            anchored.setdefault(k, set()).update(anchors)
+    full.update(bisect_right(starts, m.start()) - 1 for m in _MIXED_NEAR.finditer(mapped))
+    if matcher._pinyin is None:
+        return full, anchored, set()
+    # The pinyin view drops every separator, so the pinyin of a line's translated text is the
+    # pinyin view of the line unless a variant replaced part of it (those lines keep their scan).
+    # A line's own scan uses the homophone-length automaton unless its view has latin letters; that
+    # automaton has exactly the keys with a reading of at least ``min_homophone_syllables``.
+    py = mapped.translate(_PINYIN_JOINED)
+    pstarts = _line_starts(py.split(JOINER))
+    ends = [*(s - 1 for s in starts[1:]), len(mapped)]
     least = matcher.min_homophone_syllables
     found: set[int] = set()
     for end, (_, vals, _) in matcher._pinyin.iter(py):
         j = bisect_right(pstarts, end) - 1
-        if j not in found and (any(n >= least for _, n in vals) or _HAS_LATIN.search(nts[j].text)):
+        if j not in found and (any(n >= least for _, n in vals) or _HAS_LATIN.search(mapped, starts[j], ends[j])):
             found.add(j)
-    return found
-
-
-def _flag(matcher: KeywordMatcher, mapped: str, starts: list[int]) -> tuple[set[int], dict[int, set[int]]]:
-    """Lines (positions in ``starts``) that may have a candidate: those with a stripped term or
-    variant key, a letter next to a digit-like character across separators (leetspeak), or a pinyin
-    key that the line's own pinyin scan would keep; and apart from them, the lines with anchor keys
-    only, with the patterns those may anchor. Every other line has no candidate."""
-    pf = _prefilter(matcher)
-    if pf.everything:
-        return set(range(len(starts))), {}
-    full: set[int] = set()
-    anchored: dict[int, set[int]] = {}
-    stripped = "".join(_KEPT.findall(mapped))
-    sstarts = _line_starts(stripped.split(JOINER))
-    for end, (term, anchors) in pf.automaton.iter(stripped):
-        k = bisect_right(sstarts, end) - 1
-        if term:
-            full.add(k)
-        if anchors:
-            anchored.setdefault(k, set()).update(anchors)
-    full.update(bisect_right(starts, m.start()) - 1 for m in _MIXED_NEAR.finditer(mapped))
-    if matcher._pinyin is None or len(full) == len(starts):
-        return full, anchored
-    # The pinyin view drops every separator, so the pinyin of a line's translated text is the
-    # pinyin view of the line (lines with a variant key are flagged already); only lines not yet
-    # flagged in full need it.
-    ends = [*(s - 1 for s in starts[1:]), len(mapped)]
-    rest = [k for k in range(len(starts)) if k not in full]
-    pieces = [mapped[starts[k] : ends[k]] for k in rest]
-    py = JOINER.join(pieces).translate(_PINYIN_JOINED)
-    pstarts = _line_starts(py.split(JOINER))
-    least = matcher.min_homophone_syllables
-    for end, (_, vals, _) in matcher._pinyin.iter(py):
-        j = bisect_right(pstarts, end) - 1
-        if any(n >= least for _, n in vals) or _HAS_LATIN.search(pieces[j]):
-            full.add(rest[j])
-    return full, anchored
+    full |= found
+    return full, anchored, found | varied
