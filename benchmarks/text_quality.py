@@ -164,7 +164,7 @@ def throughput(texts: list[str], match: KeywordMatcher, seconds: float) -> dict[
         "batched_cold_": (lambda: [match.match_many(b) for b in batches], True),
     }
     for name, (fn, cold) in runs.items():
-        loops, el, cpu = timed_passes(fn, seconds, segment.word_edges.cache_clear if cold else None)
+        loops, el, cpu = timed_passes(fn, seconds, segment.clear_caches if cold else None)
         out[f"{name}passes"] = loops
         out[f"{name}mb_per_s_per_core"] = data * loops / el / 1e6
         out[f"{name}mb_per_s_per_core_cpu"] = data * loops / max(cpu, 1e-9) / 1e6

@@ -37,7 +37,13 @@ def _add(tok: Any, terms: set[str]) -> None:
     for t in sorted(terms):
         tok.add_word(t, max(tok.FREQ.get(t) or 0, tok.suggest_freq(t)))
     _longest = max((len(w) for w, f in tok.FREQ.items() if f), default=1)
+    clear_caches()
+
+
+def clear_caches() -> None:
+    """Forget every clause decided so far (after the dictionary changed, or to time a cold start)."""
     word_edges.cache_clear()
+    is_word.cache_clear()
 
 
 def tokenizer() -> Any:
@@ -76,7 +82,7 @@ _FINAL_PARTICLES = frozenset("吧呢啊呀嘛啦哦哈")
 _ENG = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
-def _forced_edge(clause: str, p: int) -> bool:
+def _forced_edge(clause: str, p: int, freq: dict[str, int] | None = None) -> bool:
     """Whether every segmentation jieba can produce has a word edge at ``p``: no dictionary word
     of ``clause`` runs across it, and it is not inside a run of latin letters or digits (which jieba
     joins) or a line break (kept whole).
@@ -91,26 +97,31 @@ def _forced_edge(clause: str, p: int) -> bool:
     a, b = clause[p - 1], clause[p]
     if (a in _ENG and b in _ENG) or a == "\r":
         return False
-    freq = tokenizer().FREQ
+    if freq is None:
+        freq = tokenizer().FREQ
+    get = freq.get
     for i in range(p - 1, max(p - _longest, 0) - 1, -1):
         j = p + 1
-        frag = clause[i:j]
-        while frag in freq:
-            if freq[frag]:
+        f = get(clause[i:j])
+        while f is not None:  # a prefix of some word (0) or a word
+            if f:
                 return False
             if j == n:
                 break
             j += 1
-            frag = clause[i:j]
+            f = get(clause[i:j])
     return True
 
 
+@lru_cache(maxsize=8192)
 def is_word(clause: str, start: int, end: int) -> bool:
     """Whether ``clause[start:end]`` begins and ends on word edges (no word runs across them).
 
     A clause-final particle right after the span is read as a particle, not as the end of a word
-    that swallows the span's last character."""
-    if _forced_edge(clause, start) and _forced_edge(clause, end):
+    that swallows the span's last character. Cached like :func:`word_edges` (live chat repeats
+    itself), and most spans are decided by :func:`_forced_edge` without segmenting at all."""
+    freq = (_tokenizer or tokenizer()).FREQ
+    if _forced_edge(clause, start, freq) and _forced_edge(clause, end, freq):
         return True
     edges = word_edges(clause)
     if start in edges and end in edges:
