@@ -44,6 +44,7 @@ def clear_caches() -> None:
     """Forget every clause decided so far (after the dictionary changed, or to time a cold start)."""
     word_edges.cache_clear()
     is_word.cache_clear()
+    reads_as.cache_clear()
 
 
 def tokenizer() -> Any:
@@ -138,12 +139,14 @@ def _log_prob(tok: Any, sentence: str) -> float:
     return float(route[0][0])
 
 
+@lru_cache(maxsize=4096)
 def reads_as(clause: str, start: int, end: int, term: str, margin: float = 1.0) -> bool:
     """Whether ``clause`` reads better with ``clause[start:end]`` replaced by ``term``.
 
     A homophone written to dodge a filter (白家乐 for 百家乐) is nonsense as it stands and makes
     sense once replaced; ordinary words that happen to sound like a term (实时菜价 ~ 时时彩) read
     at least as well as they are. ``margin`` is in natural-log units of the unigram model.
+    Cached like :func:`is_word`: both readings cost a pass of the segmenter each.
     """
     tok = tokenizer()
     swapped = clause[:start] + term + clause[end:]
