@@ -204,7 +204,8 @@ def _flag(
     anchored: dict[int, set[int]] = {}
     varied: set[int] = set()
     stripped = "".join(_KEPT.findall(mapped))
-    sstarts = _line_starts(stripped.split(JOINER))
+    pieces = stripped.split(JOINER)
+    sstarts = _line_starts(pieces)
     for end, (term, variant, anchors) in pf.automaton.iter(stripped):
         k = bisect_right(sstarts, end) - 1
         if term:
@@ -216,18 +217,17 @@ def _flag(
     full.update(bisect_right(starts, m.start()) - 1 for m in _MIXED_NEAR.finditer(mapped))
     if matcher._pinyin is None:
         return full, anchored, set()
-    # The pinyin view drops every separator, so the pinyin of a line's translated text is the
+    # The pinyin view drops every separator, so the pinyin of a line's stripped text is the
     # pinyin view of the line unless a variant replaced part of it (those lines keep their scan).
     # A line's own scan uses the homophone-length automaton unless its view has latin letters; that
     # automaton has exactly the keys with a reading of at least ``min_homophone_syllables``.
-    py = mapped.translate(_PINYIN_JOINED)
+    py = stripped.translate(_PINYIN_JOINED)
     pstarts = _line_starts(py.split(JOINER))
-    ends = [*(s - 1 for s in starts[1:]), len(mapped)]
     least = matcher.min_homophone_syllables
     found: set[int] = set()
     for end, (_, vals, _) in matcher._pinyin.iter(py):
         j = bisect_right(pstarts, end) - 1
-        if j not in found and (any(n >= least for _, n in vals) or _HAS_LATIN.search(mapped, starts[j], ends[j])):
+        if j not in found and (any(n >= least for _, n in vals) or _HAS_LATIN.search(pieces[j])):
             found.add(j)
     full |= found
     return full, anchored, found | varied
