@@ -55,6 +55,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Chat messages read but not yet handled, at most: beyond it the reader waits (as it did when it
+#: handled each message itself), so a feed faster than matching backs up into its connection.
+_BACKLOG = 16 * BATCH
+
 
 def _fill(own: str | None, template: str | None, spec: StreamSpec) -> str | None:
     """The stream's own feed, else ``template`` filled in with ``{stream}``, ``{app}``, ``{name}``."""
@@ -235,7 +239,7 @@ class ChatFollower(FeedFollower[ChatMessage]):
         self.on_signals = on_signals
         #: Every line read (for the intent classifier), from the handling thread; None: not wanted.
         self.on_line = on_line
-        self._queue: queue.SimpleQueue[ChatMessage | None] | None = None
+        self._queue: queue.Queue[ChatMessage | None] | None = None
 
     def run(self) -> None:
         """Read the feed in this thread and handle messages in a second one, in batches.
@@ -244,8 +248,8 @@ class ChatFollower(FeedFollower[ChatMessage]):
         together next (``match_many`` when the matcher has it: one normalisation and prefilter pass
         for all of them), so a burst of chat costs one batch, and a message that arrives alone is
         handled at once: batching never holds a message back. Returns once every message read
-        has been handled."""
-        q: queue.SimpleQueue[ChatMessage | None] = queue.SimpleQueue()
+        has been handled; the reader waits while :data:`_BACKLOG` messages are queued."""
+        q: queue.Queue[ChatMessage | None] = queue.Queue(maxsize=_BACKLOG)
         handler = threading.Thread(target=self._drain, args=(q,), daemon=True, name=f"chat-match-{self.spec.stream_id}")
         self._queue = q
         handler.start()
@@ -262,7 +266,7 @@ class ChatFollower(FeedFollower[ChatMessage]):
         else:
             self._queue.put(item)
 
-    def _drain(self, q: queue.SimpleQueue[ChatMessage | None]) -> None:
+    def _drain(self, q: queue.Queue[ChatMessage | None]) -> None:
         """Handle what is queued, up to :data:`BATCH` messages at a time, until the end marker."""
         while (item := q.get()) is not None:
             batch = [item]
