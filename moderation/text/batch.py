@@ -167,10 +167,12 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
     if not rows:
         return out
     starts = _line_starts(lines)
-    full, anchored, with_pinyin = _flag(matcher, mapped, starts)
+    full, anchored, with_pinyin, varied = _flag(matcher, mapped, starts)
     for k in sorted(full.union(anchored)):
         text = lines[k]
-        nt = nz.from_mapped(text, mapped[starts[k] : starts[k] + len(text)])
+        mk = mapped[starts[k] : starts[k] + len(text)]
+        # without a stripped variant key the view has no variant key either (see _Prefilter)
+        nt = nz.from_mapped(text, mk) if varied is None or k in varied else _nz._collapse_separators(text, mk, None)
         view = nt.text
         if not view:
             continue
@@ -188,7 +190,7 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
 
 def _flag(
     matcher: KeywordMatcher, mapped: str, starts: list[int]
-) -> tuple[set[int], dict[int, set[int]], set[int] | None]:
+) -> tuple[set[int], dict[int, set[int]], set[int] | None, set[int] | None]:
     """Lines (positions in ``starts``) that may have a candidate: those with a stripped term or
     variant key, a letter next to a digit-like character across separators (leetspeak), or a pinyin
     key that the line's own pinyin scan would keep; and apart from them, the lines with anchor keys
@@ -196,10 +198,11 @@ def _flag(
 
     The third set holds the lines whose own pinyin scan may find a key (None: any line may): the
     pinyin views of all lines are scanned here in one pass, and most flagged lines have no pinyin
-    key, so they skip that scan."""
+    key, so they skip that scan. The fourth holds the lines with a stripped variant key (None: any
+    line may have one); no other line has a variant to replace."""
     pf = _prefilter(matcher)
     if pf.everything:
-        return set(range(len(starts))), {}, None
+        return set(range(len(starts))), {}, None, None
     full: set[int] = set()
     anchored: dict[int, set[int]] = {}
     varied: set[int] = set()
@@ -216,7 +219,7 @@ def _flag(
             anchored.setdefault(k, set()).update(anchors)
     full.update(bisect_right(starts, m.start()) - 1 for m in _MIXED_NEAR.finditer(mapped))
     if matcher._pinyin is None:
-        return full, anchored, set()
+        return full, anchored, set(), varied
     # The pinyin view drops every separator, so the pinyin of a line's stripped text is the
     # pinyin view of the line unless a variant replaced part of it (those lines keep their scan).
     # A line's own scan uses the homophone-length automaton unless its view has latin letters; that
@@ -230,4 +233,4 @@ def _flag(
         if j not in found and (any(n >= least for _, n in vals) or _HAS_LATIN.search(pieces[j])):
             found.add(j)
     full |= found
-    return full, anchored, found | varied
+    return full, anchored, found | varied, varied
