@@ -144,8 +144,9 @@ def per_message(
 def throughput(texts: list[str], match: KeywordMatcher, seconds: float) -> dict[str, Any]:
     """Single-thread MB/s of UTF-8 text, wall clock and thread CPU time (the machine may be shared):
     line by line (``match``), in batches of :data:`BATCH` (``match_many``, as the chat scan path
-    matches), and batched with the jieba clause cache emptied before each pass (the benchmark
-    repeats its lines, which a live stream does less)."""
+    matches), and batched with the clause caches of :mod:`moderation.text.segment` (word edges,
+    word and homophone decisions) emptied before each pass (the benchmark repeats its lines, which a
+    live stream does less)."""
     data = sum(len(t.encode("utf-8")) for t in texts)
     batches = [texts[i : i + BATCH] for i in range(0, len(texts), BATCH)]
     for t in texts:
