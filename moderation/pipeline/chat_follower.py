@@ -6,7 +6,8 @@ time (``ts``, Unix seconds) onto the stream's media timeline through the pipelin
 :class:`~moderation.pipeline.clock.WallClock`, and hands each item on. Two feeds share it:
 
 * :class:`ChatFollower` reads :func:`moderation.ingest.chat.iter_chat` and turns messages into
-  de-duplicated ``chat.keyword`` signals (:class:`moderation.signals.chat.ChatSignals`);
+  de-duplicated ``chat.keyword`` signals (:class:`moderation.signals.chat.ChatSignals`), matching
+  the messages of a burst together (a second thread handles what the reader has queued);
 * :class:`GiftFollower` reads :func:`moderation.ingest.gifts.iter_gifts` and hands the gift events
   on as they are (the pipeline's one :class:`~moderation.signals.gifts.GiftTracker` must also see
   every other signal of the stream, so it lives with the fusers, not in this thread).
@@ -28,6 +29,7 @@ A viewer feed is optional evidence, so it never ends the stream:
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -45,13 +47,17 @@ from moderation.messages import ChatMessage, GiftEvent, Signal
 from moderation.pipeline.clock import WallClock
 from moderation.pipeline.failures import TaskFailures
 from moderation.pipeline.status import StreamSpec, is_file_url
-from moderation.signals.chat import ChatSignals, MatchFn
+from moderation.signals.chat import BATCH, ChatSignals, MatchFn
 
 __all__ = ["ChatFollower", "FeedFollower", "FeedStatus", "GiftFollower", "chat_source", "gift_source"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Chat messages read but not yet handled, at most: beyond it the reader waits (as it did when it
+#: handled each message itself), so a feed faster than matching backs up into its connection.
+_BACKLOG = 16 * BATCH
 
 
 def _fill(own: str | None, template: str | None, spec: StreamSpec) -> str | None:
@@ -231,8 +237,74 @@ class ChatFollower(FeedFollower[ChatMessage]):
         )
         self.tracker = ChatSignals(match, cfg.chat.dedup_window_s)
         self.on_signals = on_signals
-        #: Every line read (for the intent classifier), from this thread; None: not wanted.
+        #: Every line read (for the intent classifier), from the handling thread; None: not wanted.
         self.on_line = on_line
+        self._queue: queue.Queue[ChatMessage | None] | None = None
+
+    def run(self) -> None:
+        """Read the feed in this thread and handle messages in a second one, in batches.
+
+        Messages that arrive while a batch is being matched wait in a queue and are matched
+        together next (``match_many`` when the matcher has it: one normalisation and prefilter pass
+        for all of them), so a burst of chat costs one batch, and a message that arrives alone is
+        handled at once: batching never holds a message back. Returns once every message read
+        has been handled; the reader waits while :data:`_BACKLOG` messages are queued."""
+        q: queue.Queue[ChatMessage | None] = queue.Queue(maxsize=_BACKLOG)
+        handler = threading.Thread(target=self._drain, args=(q,), daemon=True, name=f"chat-match-{self.spec.stream_id}")
+        self._queue = q
+        handler.start()
+        try:
+            super().run()
+        finally:
+            self._queue = None
+            q.put(None)
+            handler.join()
+
+    def _observe(self, item: ChatMessage) -> None:
+        if self._queue is None:
+            super()._observe(item)
+        else:
+            self._queue.put(item)
+
+    def _drain(self, q: queue.Queue[ChatMessage | None]) -> None:
+        """Handle what is queued, up to :data:`BATCH` messages at a time, until the end marker."""
+        while (item := q.get()) is not None:
+            batch = [item]
+            end = False
+            while len(batch) < BATCH and not q.empty():
+                nxt = q.get()
+                if nxt is None:
+                    end = True
+                    break
+                batch.append(nxt)
+            self._observe_batch(batch)
+            if end:
+                return
+
+    def _observe_batch(self, items: list[ChatMessage]) -> None:
+        """Each message → the pipeline, as :meth:`_observe` would one by one; a failure costs its
+        own message only (a batch whose matching fails is handled again message by message)."""
+        ok: list[ChatMessage] = []
+        for item in items:
+            try:
+                if self.record is not None:
+                    self.record(item)
+                if self.on_line is not None:
+                    self.on_line(item)
+                ok.append(item)
+            except Exception as exc:
+                self.failures.item(self.kind, exc)
+        try:
+            each = self.tracker.observe_each(ok)
+        except Exception:
+            each = None
+        for k, item in enumerate(ok):
+            try:
+                signals = self.tracker.observe(item) if each is None else each[k]
+                if signals:
+                    self.on_signals(signals)
+            except Exception as exc:
+                self.failures.item(self.kind, exc)
 
     def _read(self) -> Iterator[ChatMessage]:
         return iter_chat(

@@ -171,7 +171,7 @@ class StreamPipeline:
                 spec,
                 cfg,
                 self.clock,
-                matcher.match,
+                matcher,  # the matcher itself, not its match: the follower matches bursts with match_many
                 self._from_chat,
                 failures=self.failures,
                 on_line=self._from_chat_line if cfg.intent.enabled else None,

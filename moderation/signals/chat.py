@@ -67,12 +67,17 @@ class ChatSignals:
     def observe_many(self, messages: Sequence[ChatMessage]) -> list[Signal]:
         """The signals of calling :meth:`observe` on each message in order, matched as one batch
         when the matcher can (one normalisation and prefilter scan for all of them)."""
+        return [s for signals in self.observe_each(messages) for s in signals]
+
+    def observe_each(self, messages: Sequence[ChatMessage]) -> list[list[Signal]]:
+        """``[observe(m) for m in messages]``, matched as one batch when the matcher can; a caller
+        that hands each message's signals on separately (a live feed) keeps them apart."""
         many: MatchManyFn | None = getattr(self.match, "match_many", None)
         if many is None:
-            return [s for msg in messages for s in self.observe(msg)]
+            return [self.observe(msg) for msg in messages]
         todo = [k for k, msg in enumerate(messages) if msg.text.strip()]
         found = dict(zip(todo, many([messages[k].text for k in todo]), strict=True))
-        return [s for k, msg in enumerate(messages) for s in self._signals(msg, found.get(k, []))]
+        return [self._signals(msg, found.get(k, [])) for k, msg in enumerate(messages)]
 
     def _signals(self, msg: ChatMessage, matched: list[KeywordHit]) -> list[Signal]:
         hits = evidence(matched)

@@ -78,21 +78,22 @@ class _Prefilter:
 
     def __init__(self, matcher: KeywordMatcher) -> None:
         self.source = matcher._char
-        found: dict[str, tuple[bool, frozenset[int]]] = {}
+        #: stripped key -> (may be a term or a variant, may be a variant, patterns it may anchor)
+        found: dict[str, tuple[bool, bool, frozenset[int]]] = {}
 
-        def add(key: str, term: bool, anchors: frozenset[int]) -> None:
+        def add(key: str, term: bool, variant: bool, anchors: frozenset[int]) -> None:
             k = _SEPARATORS.sub("", key)
-            was_term, was_anchors = found.get(k, (False, frozenset()))
-            found[k] = (was_term or term, was_anchors | anchors)
+            was_term, was_variant, was_anchors = found.get(k, (False, False, frozenset()))
+            found[k] = (was_term or term, was_variant or variant, was_anchors | anchors)
 
         for key in matcher.normalizer.variants:
-            add(key, True, frozenset())
+            add(key, True, True, frozenset())
         if matcher._char is not None:
             char = matcher._char
             for key in char.keys():  # noqa: SIM118 (an automaton, not a dict)
                 vals = char.get(key)[1]
-                add(key, any(v[0] == _TERM for v in vals), frozenset(v[1] for v in vals if v[0] == _ANCHOR))
-        found = {k: v for k, v in found.items() if v[0] or v[1]}
+                add(key, any(v[0] == _TERM for v in vals), False, frozenset(v[1] for v in vals if v[0] == _ANCHOR))
+        found = {k: v for k, v in found.items() if v[0] or v[2]}
         #: a key made only of separators could appear anywhere: then every line is flagged
         self.everything = "" in found or bool(matcher._always)
         self.automaton = ahocorasick.Automaton()
@@ -166,10 +167,12 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
     if not rows:
         return out
     starts = _line_starts(lines)
-    full, anchored = _flag(matcher, mapped, starts)
+    full, anchored, with_pinyin, varied = _flag(matcher, mapped, starts)
     for k in sorted(full.union(anchored)):
         text = lines[k]
-        nt = nz.from_mapped(text, mapped[starts[k] : starts[k] + len(text)])
+        mk = mapped[starts[k] : starts[k] + len(text)]
+        # without a stripped variant key the view has no variant key either (see _Prefilter)
+        nt = nz.from_mapped(text, mk) if varied is None or k in varied else _nz._collapse_separators(text, mk, None)
         view = nt.text
         if not view:
             continue
@@ -179,44 +182,55 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
             m.end() > m.start() for p in anchored[k] for m in matcher.patterns[p].regex.finditer(view)
         ):
             continue
-        cands, ctxs = matcher._candidates(nt)
+        cands, ctxs = matcher._candidates(nt, pinyin=with_pinyin is None or k in with_pinyin)
         if cands:
             out[rows[k]] = matcher._resolve(text, nt, cands, ctxs)
     return out
 
 
-def _flag(matcher: KeywordMatcher, mapped: str, starts: list[int]) -> tuple[set[int], dict[int, set[int]]]:
+def _flag(
+    matcher: KeywordMatcher, mapped: str, starts: list[int]
+) -> tuple[set[int], dict[int, set[int]], set[int] | None, set[int] | None]:
     """Lines (positions in ``starts``) that may have a candidate: those with a stripped term or
     variant key, a letter next to a digit-like character across separators (leetspeak), or a pinyin
     key that the line's own pinyin scan would keep; and apart from them, the lines with anchor keys
-    only, with the patterns those may anchor. Every other line has no candidate."""
+    only, with the patterns those may anchor. Every other line has no candidate.
+
+    The third set holds the lines whose own pinyin scan may find a key (None: any line may): the
+    pinyin views of all lines are scanned here in one pass, and most flagged lines have no pinyin
+    key, so they skip that scan. The fourth holds the lines with a stripped variant key (None: any
+    line may have one); no other line has a variant to replace."""
     pf = _prefilter(matcher)
     if pf.everything:
-        return set(range(len(starts))), {}
+        return set(range(len(starts))), {}, None, None
     full: set[int] = set()
     anchored: dict[int, set[int]] = {}
+    varied: set[int] = set()
     stripped = "".join(_KEPT.findall(mapped))
-    sstarts = _line_starts(stripped.split(JOINER))
-    for end, (term, anchors) in pf.automaton.iter(stripped):
+    pieces = stripped.split(JOINER)
+    sstarts = _line_starts(pieces)
+    for end, (term, variant, anchors) in pf.automaton.iter(stripped):
         k = bisect_right(sstarts, end) - 1
         if term:
             full.add(k)
+            if variant:
+                varied.add(k)
         if anchors:
             anchored.setdefault(k, set()).update(anchors)
     full.update(bisect_right(starts, m.start()) - 1 for m in _MIXED_NEAR.finditer(mapped))
-    if matcher._pinyin is None or len(full) == len(starts):
-        return full, anchored
-    # The pinyin view drops every separator, so the pinyin of a line's translated text is the
-    # pinyin view of the line (lines with a variant key are flagged already); only lines not yet
-    # flagged in full need it.
-    ends = [*(s - 1 for s in starts[1:]), len(mapped)]
-    rest = [k for k in range(len(starts)) if k not in full]
-    pieces = [mapped[starts[k] : ends[k]] for k in rest]
-    py = JOINER.join(pieces).translate(_PINYIN_JOINED)
+    if matcher._pinyin is None:
+        return full, anchored, set(), varied
+    # The pinyin view drops every separator, so the pinyin of a line's stripped text is the
+    # pinyin view of the line unless a variant replaced part of it (those lines keep their scan).
+    # A line's own scan uses the homophone-length automaton unless its view has latin letters; that
+    # automaton has exactly the keys with a reading of at least ``min_homophone_syllables``.
+    py = stripped.translate(_PINYIN_JOINED)
     pstarts = _line_starts(py.split(JOINER))
     least = matcher.min_homophone_syllables
+    found: set[int] = set()
     for end, (_, vals, _) in matcher._pinyin.iter(py):
         j = bisect_right(pstarts, end) - 1
-        if any(n >= least for _, n in vals) or _HAS_LATIN.search(pieces[j]):
-            full.add(rest[j])
-    return full, anchored
+        if j not in found and (any(n >= least for _, n in vals) or _HAS_LATIN.search(pieces[j])):
+            found.add(j)
+    full |= found
+    return full, anchored, found | varied, varied

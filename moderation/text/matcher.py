@@ -232,8 +232,13 @@ class KeywordMatcher:
 
         return match_many(self, texts)
 
-    def _candidates(self, nt: NormalizedText) -> tuple[list[_Cand], list[tuple[int, int, str, str | None]]]:
-        """Candidates and allow-context phrases of a non-empty character view (view spans)."""
+    def _candidates(
+        self, nt: NormalizedText, *, pinyin: bool = True
+    ) -> tuple[list[_Cand], list[tuple[int, int, str, str | None]]]:
+        """Candidates and allow-context phrases of a non-empty character view (view spans).
+
+        ``pinyin=False`` skips the scan of the pinyin view, for a caller that knows the pinyin
+        automaton has no key in it (the batch matcher scans many lines' pinyin views at once)."""
         view = nt.text
         cands: list[_Cand] = []
         ctxs: list[tuple[int, int, str, str | None]] = []
@@ -249,7 +254,7 @@ class KeywordMatcher:
             for m in self.patterns[k].regex.finditer(view):
                 if m.end() > m.start():
                     cands.append((m.start(), m.end(), self._pattern_base + k, "pattern", False))
-        if self._pinyin is not None:
+        if pinyin and self._pinyin is not None:
             self._match_pinyin(nt, cands)
         return cands, ctxs
 

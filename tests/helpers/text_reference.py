@@ -17,6 +17,16 @@ from moderation.text.matcher import _ANCHOR, _CTX, _DIGITISH, _MIXED_HINT, _TERM
 from moderation.text.normalize import HARD, NormalizedText, is_han
 
 
+def _edges_word(clause: str, start: int, end: int) -> bool:
+    """``segment.is_word`` from the clause's segmentation alone (no forced-edge shortcut, no cache)."""
+    edges = segment.word_edges.__wrapped__(clause)
+    if start in edges and end in edges:
+        return True
+    if end == len(clause) - 1 and clause[end] in segment._FINAL_PARTICLES:
+        return _edges_word(clause[:end], start, end)
+    return False
+
+
 @dataclass(frozen=True)
 class _Cand:
     start: int  # original span
@@ -119,7 +129,7 @@ class ReferenceMatcher(KeywordMatcher):
         if c.homophone:
             term = self.normalizer(self.rules[c.rule].term).text
             return segment.reads_as(clause, c.vs - a, c.ve - a, term)
-        return segment.is_word(clause, c.vs - a, c.ve - a)
+        return _edges_word(clause, c.vs - a, c.ve - a)
 
     def _ref_resolve(
         self,

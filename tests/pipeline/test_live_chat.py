@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,13 +16,14 @@ from feed_server import FeedServer
 from media_factory import make_clip
 
 from moderation.config import PipelineConfig
-from moderation.messages import Signal, Verdict
+from moderation.messages import KeywordHit, Signal, Verdict
 from moderation.pipeline.chat_follower import ChatFollower, chat_source
 from moderation.pipeline.clock import WallClock
 from moderation.pipeline.graph import Engines
 from moderation.pipeline.sinks import CallbackSink
 from moderation.pipeline.status import StreamSpec
 from moderation.pipeline.stream import StreamPipeline
+from moderation.signals.chat import BATCH
 
 
 def _cfg(chat: str | None) -> PipelineConfig:
@@ -132,3 +133,50 @@ def test_follower_reopens_a_feed_that_ends_and_stops_when_told() -> None:
     assert follower.status.reopened >= 3 and len(srv.requests) >= 3  # each end → a new request
     assert follower.status.messages == 2 and follower.status.error is None
     assert [s.user for batch in got for s in batch] and {s.user for batch in got for s in batch} == {"v1"}
+
+
+def test_follower_matches_a_burst_of_chat_in_batches(tmp_path: Path) -> None:
+    """Messages that arrive while a batch is being matched are matched together next (up to
+    BATCH at a time), and the signals are those of matching message by message."""
+    texts = ["百家乐 在线下注 加我", "你好", "上分下分 找我 vx123456", "今天天气不错", "  "] * 30
+    feed = tmp_path / "c.jsonl"
+    rows = [{"t": k * 0.01, "user": f"u{k % 7}", "text": t} for k, t in enumerate(texts)]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    base = _cfg(None)  # every hit its own signal:
+    cfg = base.model_copy(update={"chat": base.chat.model_copy(update={"dedup_window_s": 0.001})})
+    matcher = Engines(cfg).matcher
+    sizes: list[int] = []
+    follower: ChatFollower | None = None
+    read = 0  # messages in the feed, as the follower reads them
+
+    class HeldMatcher:
+        """The real matcher, holding its first batch until the whole feed has been read."""
+
+        def __call__(self, text: str) -> list[KeywordHit]:
+            return matcher.match(text)
+
+        def match_many(self, many: Sequence[str]) -> list[list[KeywordHit]]:
+            deadline = time.monotonic() + 10
+            while not sizes and follower is not None and follower.status.messages < read:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            sizes.append(len(many))
+            return matcher.match_many(many)
+
+    def follow(match: object) -> list[list[Signal]]:
+        nonlocal follower
+        clock = WallClock()
+        clock.observe(0.0, datetime.now(UTC))
+        got: list[list[Signal]] = []
+        follower = ChatFollower(str(feed), StreamSpec("s", "rtmp://o/live/s"), cfg, clock, match, got.append)  # type: ignore[arg-type]
+        follower.run()  # a file is read once; every message is handled when run returns
+        return got
+
+    one_by_one = follow(matcher.match)  # no match_many: matched message by message
+    assert follower is not None
+    read = follower.status.messages
+    batched = follow(HeldMatcher())
+    assert batched == one_by_one and sum(len(s) for s in batched) >= 60
+    assert read == len(texts) and sum(sizes) == sum(1 for t in texts if t.strip())  # blank lines are not matched
+    # the messages read while the first batch was held came in batches of up to BATCH messages
+    assert 2 <= len(sizes) <= -(-len(texts) // BATCH) + 1 and max(sizes) <= BATCH

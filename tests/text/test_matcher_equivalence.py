@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from text_corpus import benign_sentences
 from text_evasion import en_variants, wrap, zh_variants
 from text_reference import ReferenceMatcher
 
-from moderation.text.lexicon import Lexicon
+from moderation.text.lexicon import DEFAULT_DIR, Lexicon
 from moderation.text.matcher import KeywordMatcher
 
 DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
@@ -136,3 +137,17 @@ def test_match_many_when_conversion_changes_length(
     want = [_key(matcher.match(t)) for t in texts]
     assert [_key(h) for h in matcher.match_many(texts)] == want
     assert want[0] and want[-1]
+
+
+def test_match_many_scans_pinyin_made_by_a_variant(tmp_path: Path) -> None:
+    """The batch path skips the pinyin scan of lines whose translated text has no pinyin key; a
+    variant can make one ("zz家乐" → "白家乐", read as 百家乐), so such lines keep their scan."""
+    for f in DEFAULT_DIR.glob("*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    p = tmp_path / "variants.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace("variants:\n", "variants:\n  zz: 白\n", 1), encoding="utf-8")
+    m = KeywordMatcher(Lexicon.load(tmp_path))
+    texts = ["zz家乐", "今晚 zz家乐 走起", "你好"]
+    want = [_key(m.match(t)) for t in texts]
+    assert [h[0] for h in want[0]] == ["百家乐"] and want[0][0][5] == "pinyin"
+    assert [_key(h) for h in m.match_many(texts)] == want
