@@ -34,7 +34,7 @@ from moderation.messages import ChatMessage
 from moderation.signals.intent import intent_signals, vetoed_lines
 
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
-SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 #: P(benign) the veto row uses when the pipeline leaves the veto off (its default).
 VETO_PROBE = 0.8
 VerdictFn = Callable[[str], set[str]]
