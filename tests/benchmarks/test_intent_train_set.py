@@ -78,7 +78,7 @@ def test_near_check_catches_a_reworded_line() -> None:
     assert not _near(_bigrams("主播今天唱得真好听"), _bigrams("主播今天的菜做得真香"))
 
 
-def test_trainer_reads_it_and_validation_fifth_is_stable() -> None:
+def test_trainer_reads_it_and_its_folds_are_balanced() -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import train_intent
@@ -86,6 +86,6 @@ def test_trainer_reads_it_and_validation_fifth_is_stable() -> None:
         sys.path.remove(str(ROOT / "scripts"))
     hand = train_intent.load_hand()
     assert len(hand) == len(_rows(TRAIN)) and {label for _, label in hand} <= set(train_intent.LABELS)
-    val = [t for t, _ in hand if train_intent.in_validation(t)]
-    assert 0.12 * len(hand) < len(val) < 0.28 * len(hand)
-    assert val == [t for t, _ in hand if train_intent.in_validation(t)]
+    sizes = Counter(train_intent.fold(t) for t, _ in hand)
+    assert set(sizes) == set(range(train_intent.FOLDS))
+    assert all(0.12 * len(hand) < n < 0.28 * len(hand) for n in sizes.values())
