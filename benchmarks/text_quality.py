@@ -365,20 +365,32 @@ def markdown(res: dict[str, Any]) -> list[str]:
     return lines
 
 
+def intent_sets(smoke: bool) -> dict[str, list[dict[str, Any]]]:
+    """What the intent section measures: name → rows. None of them is in the head's training data."""
+    from benchmarks import text_quality_intent as ti
+
+    benign, bad = load("text_benign.jsonl"), load("text_violating.jsonl")
+    sets = {
+        "held-out split": [r for r in bad + benign if r["split"] == "heldout"],
+        "fresh (written apart from the lexicon)": ti.load_fresh(DATA),
+        "fresh2 (text_fresh_v2.jsonl)": load(FRESH_SETS["fresh2"][0]),
+        "fresh3 (text_fresh_v3.jsonl)": load(FRESH_SETS["fresh3"][0]),
+    }
+    if smoke:
+        rng = random.Random(0)
+        sets = {name: rng.sample(rows, min(len(rows), 20)) for name, rows in sets.items()}
+    return sets
+
+
 def intent_main(smoke: bool, out: Path) -> None:
     """The learned intent classifier beside the rules (see ``benchmarks/text_quality_intent.py``)."""
     from benchmarks import text_quality_intent as ti
 
-    benign, bad = load("text_benign.jsonl"), load("text_violating.jsonl")
-    heldout = [r for r in bad + benign if r["split"] == "heldout"]
-    fresh = ti.load_fresh(DATA)
-    if smoke:
-        rng = random.Random(0)
-        heldout, fresh = rng.sample(heldout, 30), rng.sample(fresh, 20)
+    sets = intent_sets(smoke)
     match = KeywordMatcher(Lexicon.load())
     policy = load_pipeline("default").policy
     res = ti.run_intent(
-        {"held-out split": heldout, "fresh (written apart from the lexicon)": fresh},
+        sets,
         lambda text: verdict_categories(text, match, policy),
         load_pipeline("default").intent.model_copy(update={"enabled": True}),
     )
@@ -399,8 +411,8 @@ def main() -> None:
     ap.add_argument(
         "--intent",
         action="store_true",
-        help="only the intent classifier section (rules vs rules + intent on the held-out split and "
-        "text_intent_fresh.jsonl); writes text_quality_intent.{json,md}",
+        help="only the intent classifier section (rules vs rules + intent on the held-out split, "
+        "text_intent_fresh.jsonl and the fresh2 / fresh3 sets); writes text_quality_intent.{json,md}",
     )
     args = ap.parse_args()
     if args.intent:

@@ -11,9 +11,11 @@ What the learned classifier adds to the keyword rules, per message:
   the line confidently harmless (P(benign) ≥ ``veto_score``, or ``VETO_PROBE`` while the pipeline
   leaves the veto off): what vetoing counter-speech costs in recall and saves in false positives.
 
-Sets: the corpus's ``heldout`` split (the classifier head never trained on it) and
+Sets (none of them in the head's training data): the corpus's ``heldout`` split,
 ``text_intent_fresh.jsonl``, written apart from the lexicon (plain, slang, implicit violating lines
-and benign ones). Cost: wall and thread-CPU milliseconds per message of the classifier, batched.
+and benign ones), and the hand-written held-out chat sets ``text_fresh_v2.jsonl`` and
+``text_fresh_v3.jsonl`` (nine evasion classes each, implicit wording among them, and benign near
+misses). Cost: wall and thread-CPU milliseconds per message of the classifier, batched.
 A threshold sweep shows the recall / false-positive trade per setting.
 """
 
@@ -32,7 +34,7 @@ from moderation.messages import ChatMessage
 from moderation.signals.intent import intent_signals, vetoed_lines
 
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
-SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 #: P(benign) the veto row uses when the pipeline leaves the veto off (its default).
 VETO_PROBE = 0.8
 VerdictFn = Callable[[str], set[str]]
@@ -153,7 +155,7 @@ def markdown(res: dict[str, Any]) -> list[str]:
         for mode in ("rules", "intent", "rules+intent", "rules+intent+veto"):
             lines.append(_row(mode, s[mode]))
         ev = s["rules"]["recall_by_evasion"]
-        if len(ev) <= 6:
+        if len(ev) <= 10:  # the hand-written sets; the corpus split has too many classes to list
             lines += ["", "| evasion | rules | rules + intent |", "|---|---|---|"]
             for e, r in ev.items():
                 lines.append(f"| {e} | {_pct(r)} | {_pct(s['rules+intent']['recall_by_evasion'][e])} |")

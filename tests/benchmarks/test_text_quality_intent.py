@@ -33,3 +33,16 @@ def test_modes_count_what_each_channel_adds() -> None:
     assert res["rules+intent"]["recall_by_evasion"] == {"implicit": 0.0, "plain": 1.0, "slang": 1.0}
     veto = res["rules+intent+veto"]
     assert veto["benign_fp_rate"] == 0.0 and veto["recall"]["gambling"] == 1.0
+
+
+def test_intent_section_measures_every_held_out_set() -> None:
+    from benchmarks.text_quality import intent_sets
+
+    sets = intent_sets(smoke=False)
+    assert len(sets) == 4
+    splits = {name: {r.get("split") for r in rows} for name, rows in sets.items()}
+    assert {"heldout"} in splits.values() and {"fresh2"} in splits.values() and {"fresh3"} in splits.values()
+    for name, rows in sets.items():
+        cats = {r.get("category", "benign") for r in rows}
+        assert cats == {"benign", "gambling", "tipping_inducement", "vulgar"}, name
+    assert all(len(rows) == 20 for rows in intent_sets(smoke=True).values())
