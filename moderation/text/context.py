@@ -11,7 +11,11 @@ does not defeat them:
   with no *breaker* (错过, 犹豫 ...) between them, mark it ``counter`` ("不要错过百家乐" stays evidence);
 * a **nominal suffix** right after the term (打赏 + 记录 / 服务 / 额度) marks it ``nominal``;
 * a **lure** anywhere in the text (a contact handle, 加微信, a link) overrides both: spam dressed up
-  as a warning still carries its call to action.
+  as a warning still carries its call to action;
+* **reported speech** with a warning after it (有人 / 刚才那个人 ... 说 / 私信 / 发 ... then 举报 / 拉黑 /
+  骗子 / 别信; "someone DMed me ..., reported") quotes a lure to warn others: hits and lures between
+  the reporter and the warning are a mention. A lure after the warning still counts ("有人说我是骗子，
+  加我微信" is spam), so the frame cannot be used to launder a call to action.
 
 The cue lists are data (``models/lexicons/context.yaml``), normalised like the text they are
 matched against.
@@ -89,6 +93,31 @@ def _en_regex(words: list[str]) -> _EnCues | None:
     return _EnCues(words) if words else None
 
 
+#: How far (in characters of the view) a speech verb may follow its reporter: 有人 + 私信我说,
+#: 刚才那个主播 + 说, "someone in chat" + "sent".
+_REPORT_GAP = 10
+
+
+def _reported_regex(reporters: tuple[str, ...], verbs: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A reporter, then a speech verb within the same sentence (Chinese cues)."""
+    if not reporters or not verbs:
+        return None
+    who = "|".join(re.escape(w) for w in reporters)
+    said = "|".join(re.escape(w) for w in verbs)
+    return re.compile(f"(?:{who})(?:(?!{_SENTENCE_CLASS}).){{0,{_REPORT_GAP}}}?(?:{said})")
+
+
+def _reported_en_regex(reporters: list[str], verbs: list[str], norm: Callable[[str], str]) -> re.Pattern[str] | None:
+    """As :func:`_reported_regex` for English: whole words, up to three words in between."""
+    who = sorted({norm(w) for w in reporters if w.strip()} - {""}, key=len, reverse=True)
+    said = sorted({norm(w) for w in verbs if w.strip()} - {""}, key=len, reverse=True)
+    if not who or not said:
+        return None
+    alt_who = "|".join(re.escape(w) for w in who)
+    alt_said = "|".join(re.escape(w) for w in said)
+    return re.compile(rf"(?<![a-z0-9])(?:{alt_who})(?: [a-z0-9]+){{0,3}}? (?:{alt_said})(?![a-z0-9])")
+
+
 class ContextRules:
     """Compiled cue lists; :meth:`classify` decides one hit, :meth:`has_lure` one text."""
 
@@ -103,10 +132,41 @@ class ContextRules:
         self.lures = _alt(zh(model.lures))
         self._frames_en = _en_regex(model.frames_en)
         self._neg_en = _en_regex(model.negations_en)
+        self._reported = _reported_regex(zh(model.reporters), zh(model.report_verbs))
+        self._reported_en = _reported_en_regex(model.reporters_en, model.report_verbs_en, norm)
+        self._warnings = _alt(zh(model.report_warnings))
+        self._warnings_en = _en_regex([norm(w) for w in model.report_warnings_en])
 
     def has_lure(self, view: str) -> bool:
-        """Whether the text carries a call to contact or visit (corroborates and overrides framing)."""
-        return self.lures.search(view) is not None
+        """Whether the text carries a call to contact or visit (corroborates and overrides framing).
+
+        A lure quoted inside reported speech that ends in a warning does not count."""
+        found = self.lures.search(view)
+        if found is None:
+            return False
+        quoted = self.reported_span(view)
+        if quoted is None:
+            return True
+        a, b = quoted
+        return any(m.start() < a or m.end() > b for m in self.lures.finditer(view))
+
+    def reported_span(self, view: str) -> tuple[int, int] | None:
+        """``[a, b)`` from a reporter with a speech verb (有人 ... 私信我说, "someone DMed me") to the
+        first warning cue after it (举报, 骗子, "reported"), or None when the text reports nothing."""
+        best: tuple[int, int] | None = None
+        for rx, warn in ((self._reported, self._warnings), (self._reported_en, self._warnings_en)):
+            if rx is None or warn is None:
+                continue
+            m = rx.search(view)
+            if m is None:
+                continue
+            w = warn.search(view[m.end() :])
+            if w is None:
+                continue
+            span = (m.start(), m.end() + w.start())
+            if best is None or span[0] < best[0]:
+                best = span
+        return best
 
     def classify(self, view: str, s: int, e: int, *, lure: bool) -> str:
         """``plain``, ``counter`` or ``nominal`` for the hit at view span ``[s, e)``."""
@@ -119,6 +179,9 @@ class ContextRules:
         if self.frames.search(sentence):
             return COUNTER
         if self._frames_en is not None and self._frames_en.search(sentence):
+            return COUNTER
+        quoted = self.reported_span(view)
+        if quoted is not None and quoted[0] <= s and e <= quoted[1]:
             return COUNTER
         a, _ = clause_bounds(view, s, e)
         before = view[a:s]

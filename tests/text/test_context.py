@@ -84,6 +84,30 @@ def test_condemnation_and_reports_to_moderators_are_counter_context(matcher: Key
     assert hits and all(h.weight == 0.0 for h in hits), hits
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "有个人一直私聊我说加我微信带你玩百家乐，大家别信",
+        "刚刚那人发了个裸聊链接。已经拉黑了",
+        "对方打电话让我下注时时彩，一听就是骗子",
+        "some guy keeps sending me online casino links, blocked him",
+        "a stranger messaged me: add me on wechat for sugar daddy. reported",
+    ],
+)
+def test_reported_speech_ending_in_a_warning_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    hits = matcher.match(text)
+    assert hits and all(h.weight == 0.0 for h in hits), hits
+    assert not matcher.context.has_lure(matcher.normalizer(text).text)
+
+
+def test_a_lure_after_the_warning_still_counts(matcher: KeywordMatcher) -> None:
+    text = "有人说我们是骗子？加我微信，百家乐稳赚"
+    assert matcher.context.has_lure(matcher.normalizer(text).text)
+    assert "gambling" in _evidence(matcher, text)
+    # a report without a warning is not a mention
+    assert "gambling" in _evidence(matcher, "有人说今晚百家乐必赢，跟我下注")
+
+
 def test_nominal_use_is_not_evidence(matcher: KeywordMatcher) -> None:
     assert _ctx(matcher, "我的打赏明细在哪看") == [("打赏", "nominal")]
 

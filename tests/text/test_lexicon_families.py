@@ -45,6 +45,21 @@ FAMILIES: dict[str, tuple[str, list[str]]] = {
     "paid_rank": ("tipping_inducement", _family([["开个", "开通"], ["贵族", "守护", "舰长"]], "{}送福利")),
     "tipper_rally": ("tipping_inducement", _family([["大哥们", "家人们", "老铁们"], ["刷起来", "砸起来"]])),
     "gift_ask_split": ("tipping_inducement", _family([["求礼物", "求火箭"]], "PK输了{}")),
+    "rank_plea": (
+        "tipping_inducement",
+        _family(
+            [["帮", "助力", "拜托"], ["主播", "我们", "咱"], ["冲一下", "守", "抢"], ["榜", "榜首", "第一"]], "{}吧"
+        ),
+    ),
+    "guard_plea": ("tipping_inducement", _family([["守护一下", "守护一波"], ["主播", "我们家宝宝", "哥哥"]], "大家{}")),
+    "pk_deficit_to_audience": (
+        "tipping_inducement",
+        _family([["家人们", "兄弟们", "宝子们"], ["还差", "就差"], ["三百", "2000"], ["票", "分"]], "{}就能赢这把pk"),
+    ),
+    "deficit_and_rally": (
+        "tipping_inducement",
+        _family([["就差", "只差"], ["八百", "50"], ["分", "票"], ["反超", "赢"]], "{}了，老铁们冲冲冲"),
+    ),
 }
 
 
@@ -82,6 +97,11 @@ def test_family_member_opens_a_verdict_alone(matcher: KeywordMatcher, family: st
         ("进门先脱外套挂起来", "vulgar"),
         ("这家店的原味奶茶好喝", "vulgar"),
         ("我抽到了一个小时榜单的截图", "tipping_inducement"),
+        ("还差两分就赢了，这场球真刺激", "tipping_inducement"),  # a deficit in a sports score
+        ("兄弟们冲啊，这波团战能赢", "tipping_inducement"),  # a rally call in a game
+        ("帮我冲一下分，段位太低了", "tipping_inducement"),  # ranked games: 分, not a chart
+        ("这首歌冲上榜了，恭喜", "tipping_inducement"),
+        ("守护一下环境，垃圾别乱扔", "tipping_inducement"),
     ],
 )
 def test_family_neighbours_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
