@@ -6,8 +6,12 @@ Pinyin is where false positives come from, so a pinyin candidate must:
 
 * start and end on syllable boundaries (no "le" inside "lei", no key inside an English word);
 * not cross a clause boundary next to Han text;
-* if every character behind it is Han (a homophone, e.g. 白家乐 for 百家乐) have at least
-  ``min_homophone_syllables`` syllables — two-syllable homophones are everywhere in normal Chinese;
+* if every character behind it is Han (a homophone, e.g. 白家乐 for 百家乐) read better as the term
+  than as written (jieba's unigram model); a *short* homophone (fewer than
+  ``min_homophone_syllables`` syllables: 下住 for 下注, 落聊 for 裸聊) must also begin and end on
+  word edges of its clause (一下主播 holds no 下注), and it counts like an ambiguous term, only with
+  corroboration (another hit, a lure) — two-syllable readings are everywhere in normal Chinese
+  (夏竹 is a name, 大赏 an award);
 * if it has two syllables, start and end on *hard* boundaries (a word edge, not a guessed syllable cut).
 
 Hits are de-duplicated: within one category, overlapping hits keep the longest (text before pinyin on
@@ -73,6 +77,14 @@ _Cand = tuple[int, int, int, str, bool]
 #: A candidate in resolution: (start, end) in the original text first, then the :data:`_Cand` fields.
 _Kept = tuple[int, int, int, int, int, str, bool]
 _HAS_LATIN = re.compile(r"[a-z]")
+#: Ties between overlapping candidates of equal length: what is written (a term, then a pattern)
+#: before what is heard (a pinyin key), so a pattern for 煞比 is not displaced by a homophone of 傻逼.
+_VIA_RANK = {"text": 0, "pattern": 1, "pinyin": 2}
+#: A short homophone must read at least as well as the term as it does as written: two characters
+#: replaced by a lexicon term (added to jieba at the lowest frequency that keeps it whole) rarely
+#: beat two common single characters by the full margin longer homophones use, and the word-edge
+#: and dictionary-word tests carry the rest of the burden.
+SHORT_HOMOPHONE_MARGIN = 0.0
 
 
 class KeywordMatcher:
@@ -95,6 +107,8 @@ class KeywordMatcher:
         self.min_homophone_syllables = min_homophone_syllables
         self.pinyin_weight = pinyin_weight
         self.ambiguous_weight = ambiguous_weight
+        #: the shortest pinyin key a Han-only (homophone) candidate may have
+        self.min_han_key_syllables = min(2, min_homophone_syllables)
         self._build()
 
     def _build(self) -> None:
@@ -175,7 +189,7 @@ class KeywordMatcher:
             {
                 k: kept
                 for k, v in pin_keys.items()
-                if (kept := [(i, n) for i, n in v if n >= self.min_homophone_syllables])
+                if (kept := [(i, n) for i, n in v if n >= self.min_han_key_syllables])
             }
         )
         self.pinyin_term_count = len({i for v in pin_keys.values() for i, _ in v})
@@ -303,7 +317,7 @@ class KeywordMatcher:
                 continue
             all_han = all(is_han(c) for c in nt.pinyin_sources(s, e))
             for idx, nsyl in todo:
-                if all_han and nsyl < self.min_homophone_syllables:
+                if all_han and nsyl < self.min_han_key_syllables:
                     continue
                 # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
                 # into syllables at both ends; ambiguous terms need hard edges
@@ -319,8 +333,18 @@ class KeywordMatcher:
         a, b = clause_bounds(view, vs, ve)
         clause = view[a:b]
         if homophone:
-            return segment.reads_as(clause, vs - a, ve - a, self._keys[rule])
+            term = self._keys[rule]
+            if len(term) < self.min_homophone_syllables:
+                return segment.is_word(clause, vs - a, ve - a) and segment.reads_as(
+                    clause, vs - a, ve - a, term, margin=SHORT_HOMOPHONE_MARGIN
+                )
+            return segment.reads_as(clause, vs - a, ve - a, term)
         return segment.is_word(clause, vs - a, ve - a)
+
+    def _short_homophone(self, c: _Kept) -> bool:
+        """Whether a kept candidate is a short homophone (夏竹 or 下住 for 下注): one counts only with
+        corroboration, like an ambiguous term, since names and ordinary words share such readings."""
+        return c[6] and len(self._keys[c[4]]) < self.min_homophone_syllables
 
     def _resolve(
         self,
@@ -333,15 +357,15 @@ class KeywordMatcher:
         view = nt.text
         st, en = nt.offsets()
         octx = [(st[a], en[b - 1], cat, term) for a, b, cat, term in ctxs]
-        # (start, end, vs, ve, rule, via, homophone): original span first; longest first, text view
-        # before pinyin on ties
+        # (start, end, vs, ve, rule, via, homophone): original span first; longest first, text view,
+        # then patterns, before pinyin on ties
         if len(cands) == 1:  # most lines: nothing to de-duplicate or order
             vs, ve, ri, via, homo = cands[0]
             order = [(st[vs], en[ve - 1], vs, ve, ri, via, homo)]
         else:
             order = sorted(
                 {(st[vs], en[ve - 1], vs, ve, ri, via, homo) for vs, ve, ri, via, homo in cands},
-                key=lambda c: (-(c[1] - c[0]), c[5] != "text", c[0], c[4], c[2], c[3], c[5], c[6]),
+                key=lambda c: (-(c[1] - c[0]), _VIA_RANK[c[5]], c[0], c[4], c[2], c[3], c[5], c[6]),
             )
         kept: list[_Kept] = []
         for c in order:
@@ -369,7 +393,9 @@ class KeywordMatcher:
             weight = r.weight * (self.pinyin_weight if via == "pinyin" else 1.0)
             if context != PLAIN:
                 weight = 0.0
-            elif r.ambiguous and not lure and not self._corroborated(c, kept, framed, view):
+            elif (
+                (r.ambiguous or self._short_homophone(c)) and not lure and not self._corroborated(c, kept, framed, view)
+            ):
                 context, weight = AMBIGUOUS, weight * self.ambiguous_weight
             hits.append(KeywordHit(r.term, r.category, round(weight, 4), (start, end), text[start:end], via, context))
         return hits

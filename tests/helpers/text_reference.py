@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from moderation.messages import KeywordHit
 from moderation.text import segment
 from moderation.text.context import AMBIGUOUS, PLAIN, clause_bounds
-from moderation.text.matcher import _ANCHOR, _CTX, _DIGITISH, _MIXED_HINT, _TERM, KeywordMatcher, _edges_ok, _fold_leet
+from moderation.text.matcher import (
+    _ANCHOR,
+    _CTX,
+    _DIGITISH,
+    _MIXED_HINT,
+    _TERM,
+    _VIA_RANK,
+    SHORT_HOMOPHONE_MARGIN,
+    KeywordMatcher,
+    _edges_ok,
+    _fold_leet,
+)
 from moderation.text.normalize import HARD, NormalizedText, is_han
 
 
@@ -101,7 +112,7 @@ class ReferenceMatcher(KeywordMatcher):
             pmap = nt.pinyin_map
             vs, ve = pmap[s], pmap[e - 1] + 1
             for idx, nsyl in vals:
-                if all_han and nsyl < self.min_homophone_syllables:
+                if all_han and nsyl < self.min_han_key_syllables:
                     continue
                 # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
                 # into syllables at both ends; ambiguous terms need hard edges
@@ -118,6 +129,10 @@ class ReferenceMatcher(KeywordMatcher):
         clause = view[a:b]
         if c.homophone:
             term = self.normalizer(self.rules[c.rule].term).text
+            if len(term) < self.min_homophone_syllables:
+                return segment.is_word(clause, c.vs - a, c.ve - a) and segment.reads_as(
+                    clause, c.vs - a, c.ve - a, term, margin=SHORT_HOMOPHONE_MARGIN
+                )
             return segment.reads_as(clause, c.vs - a, c.ve - a, term)
         return segment.is_word(clause, c.vs - a, c.ve - a)
 
@@ -132,7 +147,7 @@ class ReferenceMatcher(KeywordMatcher):
         kept: list[_Cand] = []
         order = sorted(
             set(cands),
-            key=lambda c: (-(c.end - c.start), c.via != "text", c.start, c.rule, c.vs, c.ve, c.via, c.homophone),
+            key=lambda c: (-(c.end - c.start), _VIA_RANK[c.via], c.start, c.rule, c.vs, c.ve, c.via, c.homophone),
         )
         for c in order:
             r = rules[c.rule]
@@ -156,7 +171,9 @@ class ReferenceMatcher(KeywordMatcher):
             context = framed[id(c)]
             if context != PLAIN:
                 weight = 0.0
-            elif r.ambiguous and not lure and not self._ref_corroborated(c, evidence, view):
+            elif (
+                (r.ambiguous or self._ref_short_word(c)) and not lure and not self._ref_corroborated(c, evidence, view)
+            ):
                 context, weight = AMBIGUOUS, weight * self.ambiguous_weight
             hits.append(
                 KeywordHit(
@@ -164,6 +181,10 @@ class ReferenceMatcher(KeywordMatcher):
                 )
             )
         return hits
+
+    def _ref_short_word(self, c: _Cand) -> bool:
+        """A short homophone counts only with corroboration."""
+        return c.homophone and len(self.normalizer(self.rules[c.rule].term).text) < self.min_homophone_syllables
 
     def _ref_corroborated(self, c: _Cand, evidence: list[_Cand], view: str) -> bool:
         """Another plain hit in the text: any unambiguous one, or a different ambiguous term of the

@@ -56,6 +56,11 @@ FAMILIES: dict[str, tuple[str, list[str]]] = {
         "tipping_inducement",
         _family([["家人们", "兄弟们", "宝子们"], ["还差", "就差"], ["三百", "2000"], ["票", "分"]], "{}就能赢这把pk"),
     ),
+    # a gap counted in gifts stays gift_count's, not the ambiguous points-or-votes deficit
+    "deficit_in_gifts": (
+        "tipping_inducement",
+        _family([["还差", "就差"], ["三个", "十个"], ["火箭", "嘉年华"]], "{}就赢了"),
+    ),
     "deficit_and_rally": (
         "tipping_inducement",
         _family([["就差", "只差"], ["八百", "50"], ["分", "票"], ["反超", "赢"]], "{}了，老铁们冲冲冲"),
