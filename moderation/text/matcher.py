@@ -80,11 +80,6 @@ _HAS_LATIN = re.compile(r"[a-z]")
 #: Ties between overlapping candidates of equal length: what is written (a term, then a pattern)
 #: before what is heard (a pinyin key), so a pattern for 煞比 is not displaced by a homophone of 傻逼.
 _VIA_RANK = {"text": 0, "pattern": 1, "pinyin": 2}
-#: A short homophone must read at least as well as the term as it does as written: two characters
-#: replaced by a lexicon term (added to jieba at the lowest frequency that keeps it whole) rarely
-#: beat two common single characters by the full margin longer homophones use, and the word-edge
-#: and dictionary-word tests carry the rest of the burden.
-SHORT_HOMOPHONE_MARGIN = 0.0
 
 
 class KeywordMatcher:
@@ -265,7 +260,20 @@ class KeywordMatcher:
                     cands.append((m.start(), m.end(), self._pattern_base + k, "pattern", False))
         if self._pinyin is not None:
             self._match_pinyin(nt, cands)
+        if cands and self._short_homophones_alone(view, cands):
+            return [], ctxs
         return cands, ctxs
+
+    def _short_homophones_alone(self, view: str, cands: list[_Cand]) -> bool:
+        """Whether every candidate is a short homophone and the text has no lure: nothing could
+        corroborate them, so the line is not resolved at all (most short-homophone candidates are
+        ordinary words and names, and resolving them costs a segmentation)."""
+        least = self.min_homophone_syllables
+        keys = self._keys
+        for c in cands:
+            if not c[4] or len(keys[c[2]]) >= least:
+                return False
+        return not self.context.has_lure(view)
 
     def _match_chars(
         self,
@@ -335,9 +343,7 @@ class KeywordMatcher:
         if homophone:
             term = self._keys[rule]
             if len(term) < self.min_homophone_syllables:
-                return segment.is_word(clause, vs - a, ve - a) and segment.reads_as(
-                    clause, vs - a, ve - a, term, margin=SHORT_HOMOPHONE_MARGIN
-                )
+                return segment.reads_as_short(clause, vs - a, ve - a, term)
             return segment.reads_as(clause, vs - a, ve - a, term)
         return segment.is_word(clause, vs - a, ve - a)
 
@@ -401,15 +407,17 @@ class KeywordMatcher:
         return hits
 
     def _corroborated(self, c: _Kept, kept: list[_Kept], framed: list[str], view: str) -> bool:
-        """Another plain hit in the text: any unambiguous one, or a different ambiguous term of the
-        same category (上分 with 下分). For a pattern, "different" is different matched words: one
-        family rule matching 上门服务 and 价钱好说 is two pieces of evidence, the same phrase twice is one."""
+        """Another plain hit in the text: any unambiguous one (a short homophone counts as ambiguous),
+        or a different ambiguous term of the same category (上分 with 下分). For a pattern, "different"
+        is different matched words: one family rule matching 上门服务 and 价钱好说 is two pieces of
+        evidence, the same phrase twice is one."""
         r = self.rules[c[4]]
         for o, f in zip(kept, framed, strict=True):
             if o is c or f != PLAIN:
                 continue
             ro = self.rules[o[4]]
-            if not ro.ambiguous or (ro.category == r.category and self._said(o, view) != self._said(c, view)):
+            weak = ro.ambiguous or self._short_homophone(o)
+            if not weak or (ro.category == r.category and self._said(o, view) != self._said(c, view)):
                 return True
         return False
 

@@ -20,7 +20,6 @@ from moderation.text.matcher import (
     _MIXED_HINT,
     _TERM,
     _VIA_RANK,
-    SHORT_HOMOPHONE_MARGIN,
     KeywordMatcher,
     _edges_ok,
     _fold_leet,
@@ -69,6 +68,8 @@ class ReferenceMatcher(KeywordMatcher):
             self._ref_match_pinyin(nt, cands)
         if not cands:
             return []
+        if all(self._ref_short_word(c) for c in cands) and not self.context.has_lure(view):
+            return []  # nothing could corroborate a short homophone
         return self._ref_resolve(text, view, cands, ctxs)
 
     def _ref_match_chars(
@@ -130,9 +131,7 @@ class ReferenceMatcher(KeywordMatcher):
         if c.homophone:
             term = self.normalizer(self.rules[c.rule].term).text
             if len(term) < self.min_homophone_syllables:
-                return segment.is_word(clause, c.vs - a, c.ve - a) and segment.reads_as(
-                    clause, c.vs - a, c.ve - a, term, margin=SHORT_HOMOPHONE_MARGIN
-                )
+                return segment.reads_as_short(clause, c.vs - a, c.ve - a, term)
             return segment.reads_as(clause, c.vs - a, c.ve - a, term)
         return segment.is_word(clause, c.vs - a, c.ve - a)
 
@@ -194,7 +193,8 @@ class ReferenceMatcher(KeywordMatcher):
             if o is c:
                 continue
             ro = self.rules[o.rule]
-            if not ro.ambiguous or (ro.category == r.category and self._ref_said(o, view) != self._ref_said(c, view)):
+            weak = ro.ambiguous or self._ref_short_word(o)
+            if not weak or (ro.category == r.category and self._ref_said(o, view) != self._ref_said(c, view)):
                 return True
         return False
 

@@ -40,9 +40,11 @@ def test_overlapping_terms_prefer_longest(matcher: KeywordMatcher) -> None:
 
 def test_short_homophones_do_not_fire_alone(matcher: KeywordMatcher) -> None:
     # 夏竹 (xia zhu) sounds like 下注 but two-syllable homophones are everywhere in normal Chinese:
-    # alone, such a hit is ambiguous (reported, not evidence)
-    assert all(h.context == "ambiguous" and h.weight < 0.1 for h in matcher.match("夏竹是我的同学"))
-    assert all(h.context == "ambiguous" and h.weight < 0.1 for h in matcher.match("年度大赏今晚揭晓"))
+    # alone, such a candidate is not even reported; beside an unrelated hit it is ambiguous
+    assert matcher.match("夏竹是我的同学") == []
+    assert matcher.match("年度大赏今晚揭晓") == []
+    # ...and, needing corroboration itself, it corroborates nothing (冲榜 stays ambiguous)
+    assert all(h.weight < 0.1 for h in matcher.match("夏竹说今晚冲榜"))
     # ...while two-syllable pinyin written in latin letters, as a whole word, still does
     assert _terms(matcher, "来 xiazhu 了") == [("下注", "xiazhu", "pinyin")]
 
