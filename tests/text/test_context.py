@@ -110,6 +110,14 @@ def test_a_lure_after_the_warning_still_counts(matcher: KeywordMatcher) -> None:
 
 def test_nominal_use_is_not_evidence(matcher: KeywordMatcher) -> None:
     assert _ctx(matcher, "我的打赏明细在哪看") == [("打赏", "nominal")]
+    # a theme or style named after the thing
+    assert _evidence(matcher, "酒店大堂是老式赌场风格的装修") == set()
+    assert _evidence(matcher, "这套卡牌是赌场题材的") == set()
+
+
+def test_play_money_is_a_mention(matcher: KeywordMatcher) -> None:
+    assert _evidence(matcher, "我们玩的德州扑克用积分下注，不涉及真钱") == set()
+    assert "gambling" in _evidence(matcher, "真钱下注，秒到账，加我微信")
 
 
 def test_a_lure_overrides_a_counter_frame(matcher: KeywordMatcher) -> None:

@@ -61,6 +61,16 @@ FAMILIES: dict[str, tuple[str, list[str]]] = {
         "tipping_inducement",
         _family([["还差", "就差"], ["三个", "十个"], ["火箭", "嘉年华"]], "{}就赢了"),
     ),
+    "gift_send_after_a_plea": (
+        "tipping_inducement",
+        _family([["帮帮我", "求求你们"], ["刷点", "砸个"], ["礼物", "火箭"]], "大家{}"),
+    ),
+    "top_spot_race": ("tipping_inducement", _family([["冲", "争个", "抢"], ["榜一"]], "宝子们{}啊")),
+    "gift_verb_initial": ("tipping_inducement", _family([["s", "z"], ["个", "一波"], ["火箭", "嘉年华"]], "家人们{}")),
+    "gifts_or_stop": (
+        "tipping_inducement",
+        _family([["没有", "不刷"], ["礼物", "打赏"], ["我就下播", "就不唱了"]]),
+    ),
     "deficit_and_rally": (
         "tipping_inducement",
         _family([["就差", "只差"], ["八百", "50"], ["分", "票"], ["反超", "赢"]], "{}了，老铁们冲冲冲"),
@@ -90,6 +100,19 @@ def test_family_member_opens_a_verdict_alone(matcher: KeywordMatcher, family: st
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        f"{who} {role} {gets} my private number"
+        for who in ("top", "biggest")
+        for role in ("gifter", "donor")
+        for gets in ("gets", "wins")
+    ],
+)
+def test_english_top_tipper_reward_opens_a_verdict_alone(matcher: KeywordMatcher, text: str) -> None:
+    assert any(h.weight >= _OPENS["tipping_inducement"] and h.context == "plain" for h in matcher.match(text))
+
+
+@pytest.mark.parametrize(
     ("text", "category"),
     [
         ("黄色片状物多见于口腔溃疡", "vulgar"),
@@ -107,6 +130,10 @@ def test_family_member_opens_a_verdict_alone(matcher: KeywordMatcher, family: st
         ("帮我冲一下分，段位太低了", "tipping_inducement"),  # ranked games: 分, not a chart
         ("这首歌冲上榜了，恭喜", "tipping_inducement"),
         ("守护一下环境，垃圾别乱扔", "tipping_inducement"),
+        ("她是上届比赛的榜一", "tipping_inducement"),  # 榜一 as a title
+        ("没有礼物盒装不下这么多", "tipping_inducement"),
+        ("the top donor list is public", "tipping_inducement"),
+        ("xs个火箭队球衣", "tipping_inducement"),
     ],
 )
 def test_family_neighbours_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
