@@ -27,11 +27,16 @@ import re
 from collections.abc import Callable, Iterator
 
 from moderation.text.lexicon import ContextFileModel
+from moderation.text.pinyin import HAN_CLASS, is_han
 
 _CLAUSE_CLASS = r"[,.!?;:\n\r…。、\"'()\[\]{}<>《》「」『』【】“”‘’|]"
 _SENTENCE_CLASS = r"[.!?;\n\r…。]"
-#: Clause punctuation in the normalised character view (NFKC has turned full-width forms to ASCII).
-CLAUSE_RE = re.compile(_CLAUSE_CLASS + "+")
+#: The space normalisation keeps between two Han characters: it stands for clause punctuation (or a
+#: pictograph), since every other separator between Han characters is removed ("以下，注意" → "以下 注意").
+_HAN_GAP = f"(?<=[{HAN_CLASS}]) (?=[{HAN_CLASS}])"
+#: Clause punctuation in the normalised character view (NFKC has turned full-width forms to ASCII),
+#: and the space that replaced it between Han words.
+CLAUSE_RE = re.compile(f"{_CLAUSE_CLASS}+|{_HAN_GAP}")
 
 #: Sentence ends: a regulatory or news frame covers its whole sentence ("公安机关破获一起案件，涉案
 #:人员组织网络赌博"), a negation only its clause.
@@ -39,7 +44,10 @@ SENTENCE_RE = re.compile(_SENTENCE_CLASS + "+")
 
 #: For each run pattern above, one that matches up to just after its last character before a
 #: position (greedy ``.*`` backs off to it in C; the end of the last run before the position).
-_LAST = {CLAUSE_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
+_LAST = {
+    CLAUSE_RE: re.compile(f"(?s:.*)(?:{_CLAUSE_CLASS}|{_HAN_GAP})"),
+    SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS),
+}
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
 
@@ -54,6 +62,10 @@ def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) ->
         a = 0
         for m in rx.finditer(view, 0, s):
             a = m.end()
+    # a kept space right before ``s`` between Han characters: the lookahead that finds it needs
+    # the character at ``s``, which a search ending at ``s`` cannot see
+    if rx is CLAUSE_RE and 2 <= s < len(view) and view[s - 1] == " " and is_han(view[s - 2]) and is_han(view[s]):
+        a = s
     m2 = rx.search(view, e)
     return a, (m2.start() if m2 else len(view))
 
