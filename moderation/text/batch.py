@@ -214,7 +214,7 @@ def _flag(matcher: KeywordMatcher, mapped: str, starts: list[int]) -> tuple[set[
     pieces = [mapped[starts[k] : ends[k]] for k in rest]
     py = JOINER.join(pieces).translate(_PINYIN_JOINED)
     pstarts = _line_starts(py.split(JOINER))
-    least = matcher.min_han_key_syllables
+    least = matcher.min_homophone_syllables
     for end, (_, vals, _) in matcher._pinyin.iter(py):
         j = bisect_right(pstarts, end) - 1
         if any(n >= least for _, n in vals) or _HAS_LATIN.search(pieces[j]):

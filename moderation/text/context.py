@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from moderation.text.lexicon import ContextFileModel
-from moderation.text.pinyin import HAN_CLASS, is_han
+from moderation.text.pinyin import HAN_CLASS, HAN_LO, is_han
 
 _CLAUSE_CLASS = r"[,.!?;:\n\r…。、\"'()\[\]{}<>《》「」『』【】“”‘’|]"
 _SENTENCE_CLASS = r"[.!?;\n\r…。]"
@@ -42,18 +42,30 @@ CLAUSE_RE = re.compile(f"{_CLAUSE_CLASS}+|{_HAN_GAP}")
 #:人员组织网络赌博"), a negation only its clause.
 SENTENCE_RE = re.compile(_SENTENCE_CLASS + "+")
 
-#: For each run pattern above, one that matches up to just after its last character before a
-#: position (greedy ``.*`` backs off to it in C; the end of the last run before the position).
-_LAST = {
-    CLAUSE_RE: re.compile(f"(?s:.*)(?:{_CLAUSE_CLASS}|{_HAN_GAP})"),
-    SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS),
-}
+#: For each run pattern, one that matches up to just after its last character before a position
+#: (greedy ``.*`` backs off to it in C; the end of the last run before the position). Clauses are
+#: found with the punctuation runs here and the Han gaps by a scan of spaces (rare, one each).
+_PUNCT_RE = re.compile(_CLAUSE_CLASS + "+")
+_LAST = {_PUNCT_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
 
 
+def _han_gap(view: str, i: int) -> bool:
+    """Whether ``view[i]`` (a space) lies between two Han characters: a kept clause boundary."""
+    if not 0 < i < len(view) - 1:
+        return False
+    left, right = view[i - 1], view[i + 1]
+    return left >= HAN_LO and right >= HAN_LO and is_han(left) and is_han(right)
+
+
 def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) -> tuple[int, int]:
     """``[a, b)`` of the clause of ``view`` holding ``[s, e)`` (a span across punctuation widens it)."""
+    han_gaps = rx is CLAUSE_RE
+    if han_gaps and view.isascii():  # no Han, so no Han gap
+        rx, han_gaps = _PUNCT_RE, False
+    if han_gaps:
+        rx = _PUNCT_RE
     last = _LAST.get(rx)
     if last is not None:
         m = last.match(view, 0, s)
@@ -62,12 +74,20 @@ def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) ->
         a = 0
         for m in rx.finditer(view, 0, s):
             a = m.end()
-    # a kept space right before ``s`` between Han characters: the lookahead that finds it needs
-    # the character at ``s``, which a search ending at ``s`` cannot see
-    if rx is CLAUSE_RE and 2 <= s < len(view) and view[s - 1] == " " and is_han(view[s - 2]) and is_han(view[s]):
-        a = s
     m2 = rx.search(view, e)
-    return a, (m2.start() if m2 else len(view))
+    b = m2.start() if m2 else len(view)
+    if han_gaps:
+        i = view.rfind(" ", a, s)
+        while i != -1 and not _han_gap(view, i):
+            i = view.rfind(" ", a, i)
+        if i != -1:
+            a = i + 1
+        j = view.find(" ", e, b)
+        while j != -1 and not _han_gap(view, j):
+            j = view.find(" ", j + 1, b)
+        if j != -1:
+            b = j
+    return a, b
 
 
 _NEVER = re.compile(r"(?!)")
@@ -148,6 +168,7 @@ class ContextRules:
         self._reported_en = _reported_en_regex(model.reporters_en, model.report_verbs_en, norm)
         self._warnings = _alt(zh(model.report_warnings))
         self._warnings_en = _en_regex([norm(w) for w in model.report_warnings_en])
+        self._reported_for: tuple[str, tuple[int, int] | None] | None = None
 
     def has_lure(self, view: str) -> bool:
         """Whether the text carries a call to contact or visit (corroborates and overrides framing).
@@ -164,10 +185,19 @@ class ContextRules:
 
     def reported_span(self, view: str) -> tuple[int, int] | None:
         """``[a, b)`` from a reporter with a speech verb (有人 ... 私信我说, "someone DMed me") to the
-        first warning cue after it (举报, 骗子, "reported"), or None when the text reports nothing."""
+        first warning cue after it (举报, 骗子, "reported"), or None when the text reports nothing.
+
+        Every hit of a text asks about the same view, so the last answer is kept."""
+        if self._reported_for is not None and self._reported_for[0] == view:
+            return self._reported_for[1]
+        span = self._reported_span(view)
+        self._reported_for = (view, span)
+        return span
+
+    def _reported_span(self, view: str) -> tuple[int, int] | None:
         best: tuple[int, int] | None = None
         for rx, warn in ((self._reported, self._warnings), (self._reported_en, self._warnings_en)):
-            if rx is None or warn is None:
+            if rx is None or warn is None or warn.search(view) is None:  # the cheaper scan first
                 continue
             m = rx.search(view)
             if m is None:

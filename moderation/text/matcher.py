@@ -9,9 +9,9 @@ Pinyin is where false positives come from, so a pinyin candidate must:
 * if every character behind it is Han (a homophone, e.g. 白家乐 for 百家乐) read better as the term
   than as written (jieba's unigram model); a *short* homophone (fewer than
   ``min_homophone_syllables`` syllables: 下住 for 下注, 落聊 for 裸聊) must also begin and end on
-  word edges of its clause (一下主播 holds no 下注), and it counts like an ambiguous term, only with
-  corroboration (another hit, a lure) — two-syllable readings are everywhere in normal Chinese
-  (夏竹 is a name, 大赏 an award);
+  word edges of its clause (一下主播 holds no 下注), is looked for only in a text that has another
+  hit of weight above 0, and counts like an ambiguous term, only with corroboration (another hit, a lure) —
+  two-syllable readings are everywhere in normal Chinese (夏竹 is a name, 大赏 an award);
 * if it has two syllables, start and end on *hard* boundaries (a word edge, not a guessed syllable cut).
 
 Hits are de-duplicated: within one category, overlapping hits keep the longest (text before pinyin on
@@ -184,7 +184,15 @@ class KeywordMatcher:
             {
                 k: kept
                 for k, v in pin_keys.items()
-                if (kept := [(i, n) for i, n in v if n >= self.min_han_key_syllables])
+                if (kept := [(i, n) for i, n in v if n >= self.min_homophone_syllables])
+            }
+        )
+        # short keys only, scanned by :meth:`_short_homophones`
+        self._pinyin_han_short = self._automaton(
+            {
+                k: kept
+                for k, v in pin_keys.items()
+                if (kept := [(i, n) for i, n in v if self.min_han_key_syllables <= n < self.min_homophone_syllables])
             }
         )
         self.pinyin_term_count = len({i for v in pin_keys.values() for i, _ in v})
@@ -260,20 +268,7 @@ class KeywordMatcher:
                     cands.append((m.start(), m.end(), self._pattern_base + k, "pattern", False))
         if self._pinyin is not None:
             self._match_pinyin(nt, cands)
-        if cands and self._short_homophones_alone(view, cands):
-            return [], ctxs
         return cands, ctxs
-
-    def _short_homophones_alone(self, view: str, cands: list[_Cand]) -> bool:
-        """Whether every candidate is a short homophone and the text has no lure: nothing could
-        corroborate them, so the line is not resolved at all (most short-homophone candidates are
-        ordinary words and names, and resolving them costs a segmentation)."""
-        least = self.min_homophone_syllables
-        keys = self._keys
-        for c in cands:
-            if not c[4] or len(keys[c[2]]) >= least:
-                return False
-        return not self.context.has_lure(view)
 
     def _match_chars(
         self,
@@ -305,9 +300,25 @@ class KeywordMatcher:
         if not py:
             return
         text = nt.text
-        automaton = self._pinyin if _HAS_LATIN.search(text) else self._pinyin_han
+        latin = _HAS_LATIN.search(text) is not None
+        self._scan_pinyin(nt, self._pinyin if latin else self._pinyin_han, cands, not latin, False)
+
+    def _short_homophones(self, nt: NormalizedText) -> list[_Cand]:
+        """Short homophone candidates (下住 for 下注), looked for only once the other candidates of a
+        text resolved to a hit that counts (see :meth:`_resolve`)."""
+        out: list[_Cand] = []
+        if nt.pinyin:
+            self._scan_pinyin(nt, self._pinyin_han_short, out, _HAS_LATIN.search(nt.text) is None, True)
+        return out
+
+    def _scan_pinyin(self, nt: NormalizedText, automaton: Any, cands: list[_Cand], han_only: bool, short: bool) -> None:
+        """The candidates one pinyin automaton finds in ``nt``'s pinyin view (``han_only``: the view
+        has no latin letter, so every syllable comes from a Han character). Han-only candidates of
+        fewer than ``min_homophone_syllables`` syllables are kept when ``short`` and only then."""
         if automaton is None:
             return
+        py = nt.pinyin
+        text = nt.text
         keys = self._keys
         for end, (key, vals, _) in automaton.iter(py):
             s, e = end - len(key) + 1, end + 1
@@ -323,9 +334,11 @@ class KeywordMatcher:
             be = nt.pinyin_boundary(e) if bs else 0
             if not (bs and be) or nt.pinyin_crosses_clause(s, e):
                 continue
-            all_han = all(is_han(c) for c in nt.pinyin_sources(s, e))
+            all_han = han_only or all(is_han(c) for c in nt.pinyin_sources(s, e))
             for idx, nsyl in todo:
-                if all_han and nsyl < self.min_han_key_syllables:
+                if all_han and nsyl < self.min_homophone_syllables and not short:
+                    continue
+                if short and not (all_han and nsyl < self.min_homophone_syllables):
                     continue
                 # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
                 # into syllables at both ends; ambiguous terms need hard edges
@@ -353,6 +366,24 @@ class KeywordMatcher:
         return c[6] and len(self._keys[c[4]]) < self.min_homophone_syllables
 
     def _resolve(
+        self,
+        text: str,
+        nt: NormalizedText,
+        cands: list[_Cand],
+        ctxs: list[tuple[int, int, str, str | None]],
+    ) -> list[KeywordHit]:
+        """Hits of a text's candidates. Short homophones are looked for only in a text whose other
+        candidates gave a hit that counts (weight above 0, even an ambiguous one): without one they
+        could never count (they need corroboration), most are ordinary words and names, and looking
+        costs a pinyin map and a segmentation per line."""
+        hits = self._resolve_cands(text, nt, cands, ctxs)
+        if self._pinyin_han_short is not None and any(h.weight > 0 for h in hits):
+            short = self._short_homophones(nt)
+            if short:
+                return self._resolve_cands(text, nt, cands + short, ctxs)
+        return hits
+
+    def _resolve_cands(
         self,
         text: str,
         nt: NormalizedText,

@@ -66,11 +66,13 @@ class ReferenceMatcher(KeywordMatcher):
                     cands.append(_Cand(os_, oe, m.start(), m.end(), self._pattern_base + k, "pattern"))
         if self._pinyin is not None:
             self._ref_match_pinyin(nt, cands)
-        if not cands:
+        # short homophones are looked for only in a text whose other candidates give a hit that counts
+        short = [c for c in cands if self._ref_short_word(c)]
+        rest = [c for c in cands if not self._ref_short_word(c)]
+        if not rest:
             return []
-        if all(self._ref_short_word(c) for c in cands) and not self.context.has_lure(view):
-            return []  # nothing could corroborate a short homophone
-        return self._ref_resolve(text, view, cands, ctxs)
+        hits = self._ref_resolve(text, view, rest, ctxs)
+        return self._ref_resolve(text, view, cands, ctxs) if short and any(h.weight > 0 for h in hits) else hits
 
     def _ref_match_chars(
         self,
@@ -113,7 +115,7 @@ class ReferenceMatcher(KeywordMatcher):
             pmap = nt.pinyin_map
             vs, ve = pmap[s], pmap[e - 1] + 1
             for idx, nsyl in vals:
-                if all_han and nsyl < self.min_han_key_syllables:
+                if all_han and nsyl < self.min_han_key_syllables:  # kept apart by match()
                     continue
                 # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
                 # into syllables at both ends; ambiguous terms need hard edges
