@@ -22,6 +22,7 @@ overlap and are all kept, because each feeds a different verdict.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -307,8 +308,24 @@ class KeywordMatcher:
         """Short homophone candidates (下住 for 下注), looked for only once the other candidates of a
         text resolved to a hit that counts (see :meth:`_resolve`)."""
         out: list[_Cand] = []
-        if nt.pinyin:
-            self._scan_pinyin(nt, self._pinyin_han_short, out, _HAS_LATIN.search(nt.text) is None, True)
+        py = nt.pinyin
+        if not py:
+            return out
+        found = [v for _, v in self._pinyin_han_short.iter(py)]
+        if not found:
+            return out
+        # The commonest hit is the term written as itself (打赏 read as dashang), which is no
+        # homophone: when every hit of every key is one, skip building the pinyin map. A key of one
+        # term that the text spells as often as the key is heard has only those hits.
+        text = nt.text
+        heard = Counter(key for key, _, _ in found)
+        keys = self._keys
+        if all(
+            len({keys[i] for i, _ in vals}) == 1 and text.count(keys[vals[0][0]]) == heard[key]
+            for key, vals, _ in found
+        ):
+            return out
+        self._scan_pinyin(nt, self._pinyin_han_short, out, _HAS_LATIN.search(text) is None, True)
         return out
 
     def _scan_pinyin(self, nt: NormalizedText, automaton: Any, cands: list[_Cand], han_only: bool, short: bool) -> None:
