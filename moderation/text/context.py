@@ -11,7 +11,11 @@ does not defeat them:
   with no *breaker* (错过, 犹豫 ...) between them, mark it ``counter`` ("不要错过百家乐" stays evidence);
 * a **nominal suffix** right after the term (打赏 + 记录 / 服务 / 额度) marks it ``nominal``;
 * a **lure** anywhere in the text (a contact handle, 加微信, a link) overrides both: spam dressed up
-  as a warning still carries its call to action.
+  as a warning still carries its call to action;
+* **reported speech** with a warning after it (有人 / 刚才那个人 ... 说 / 私信 / 发 ... then 举报 / 拉黑 /
+  骗子 / 别信; "someone DMed me ..., reported") quotes a lure to warn others: hits and lures between
+  the reporter and the warning are a mention. A lure after the warning still counts ("有人说我是骗子，
+  加我微信" is spam), so the frame cannot be used to launder a call to action.
 
 The cue lists are data (``models/lexicons/context.yaml``), normalised like the text they are
 matched against.
@@ -23,25 +27,45 @@ import re
 from collections.abc import Callable, Iterator
 
 from moderation.text.lexicon import ContextFileModel
+from moderation.text.pinyin import HAN_CLASS, HAN_LO, is_han
 
 _CLAUSE_CLASS = r"[,.!?;:\n\r…。、\"'()\[\]{}<>《》「」『』【】“”‘’|]"
 _SENTENCE_CLASS = r"[.!?;\n\r…。]"
-#: Clause punctuation in the normalised character view (NFKC has turned full-width forms to ASCII).
-CLAUSE_RE = re.compile(_CLAUSE_CLASS + "+")
+#: The space normalisation keeps between two Han characters: it stands for clause punctuation (or a
+#: pictograph), since every other separator between Han characters is removed ("以下，注意" → "以下 注意").
+_HAN_GAP = f"(?<=[{HAN_CLASS}]) (?=[{HAN_CLASS}])"
+#: Clause punctuation in the normalised character view (NFKC has turned full-width forms to ASCII),
+#: and the space that replaced it between Han words.
+CLAUSE_RE = re.compile(f"{_CLAUSE_CLASS}+|{_HAN_GAP}")
 
 #: Sentence ends: a regulatory or news frame covers its whole sentence ("公安机关破获一起案件，涉案
 #:人员组织网络赌博"), a negation only its clause.
 SENTENCE_RE = re.compile(_SENTENCE_CLASS + "+")
 
-#: For each run pattern above, one that matches up to just after its last character before a
-#: position (greedy ``.*`` backs off to it in C; the end of the last run before the position).
-_LAST = {CLAUSE_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
+#: For each run pattern, one that matches up to just after its last character before a position
+#: (greedy ``.*`` backs off to it in C; the end of the last run before the position). Clauses are
+#: found with the punctuation runs here and the Han gaps by a scan of spaces (rare, one each).
+_PUNCT_RE = re.compile(_CLAUSE_CLASS + "+")
+_LAST = {_PUNCT_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
 
 
+def _han_gap(view: str, i: int) -> bool:
+    """Whether ``view[i]`` (a space) lies between two Han characters: a kept clause boundary."""
+    if not 0 < i < len(view) - 1:
+        return False
+    left, right = view[i - 1], view[i + 1]
+    return left >= HAN_LO and right >= HAN_LO and is_han(left) and is_han(right)
+
+
 def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) -> tuple[int, int]:
     """``[a, b)`` of the clause of ``view`` holding ``[s, e)`` (a span across punctuation widens it)."""
+    han_gaps = rx is CLAUSE_RE
+    if han_gaps and view.isascii():  # no Han, so no Han gap
+        rx, han_gaps = _PUNCT_RE, False
+    if han_gaps:
+        rx = _PUNCT_RE
     last = _LAST.get(rx)
     if last is not None:
         m = last.match(view, 0, s)
@@ -51,7 +75,19 @@ def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) ->
         for m in rx.finditer(view, 0, s):
             a = m.end()
     m2 = rx.search(view, e)
-    return a, (m2.start() if m2 else len(view))
+    b = m2.start() if m2 else len(view)
+    if han_gaps:
+        i = view.rfind(" ", a, s)
+        while i != -1 and not _han_gap(view, i):
+            i = view.rfind(" ", a, i)
+        if i != -1:
+            a = i + 1
+        j = view.find(" ", e, b)
+        while j != -1 and not _han_gap(view, j):
+            j = view.find(" ", j + 1, b)
+        if j != -1:
+            b = j
+    return a, b
 
 
 _NEVER = re.compile(r"(?!)")
@@ -89,6 +125,31 @@ def _en_regex(words: list[str]) -> _EnCues | None:
     return _EnCues(words) if words else None
 
 
+#: How far (in characters of the view) a speech verb may follow its reporter: 有人 + 私信我说,
+#: 刚才那个主播 + 说, "someone in chat" + "sent".
+_REPORT_GAP = 10
+
+
+def _reported_regex(reporters: tuple[str, ...], verbs: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A reporter, then a speech verb within the same sentence (Chinese cues)."""
+    if not reporters or not verbs:
+        return None
+    who = "|".join(re.escape(w) for w in reporters)
+    said = "|".join(re.escape(w) for w in verbs)
+    return re.compile(f"(?:{who})(?:(?!{_SENTENCE_CLASS}).){{0,{_REPORT_GAP}}}?(?:{said})")
+
+
+def _reported_en_regex(reporters: list[str], verbs: list[str], norm: Callable[[str], str]) -> re.Pattern[str] | None:
+    """As :func:`_reported_regex` for English: whole words, up to three words in between."""
+    who = sorted({norm(w) for w in reporters if w.strip()} - {""}, key=len, reverse=True)
+    said = sorted({norm(w) for w in verbs if w.strip()} - {""}, key=len, reverse=True)
+    if not who or not said:
+        return None
+    alt_who = "|".join(re.escape(w) for w in who)
+    alt_said = "|".join(re.escape(w) for w in said)
+    return re.compile(rf"(?<![a-z0-9])(?:{alt_who})(?: [a-z0-9]+){{0,3}}? (?:{alt_said})(?![a-z0-9])")
+
+
 class ContextRules:
     """Compiled cue lists; :meth:`classify` decides one hit, :meth:`has_lure` one text."""
 
@@ -103,10 +164,51 @@ class ContextRules:
         self.lures = _alt(zh(model.lures))
         self._frames_en = _en_regex(model.frames_en)
         self._neg_en = _en_regex(model.negations_en)
+        self._reported = _reported_regex(zh(model.reporters), zh(model.report_verbs))
+        self._reported_en = _reported_en_regex(model.reporters_en, model.report_verbs_en, norm)
+        self._warnings = _alt(zh(model.report_warnings))
+        self._warnings_en = _en_regex([norm(w) for w in model.report_warnings_en])
+        self._reported_for: tuple[str, tuple[int, int] | None] | None = None
 
     def has_lure(self, view: str) -> bool:
-        """Whether the text carries a call to contact or visit (corroborates and overrides framing)."""
-        return self.lures.search(view) is not None
+        """Whether the text carries a call to contact or visit (corroborates and overrides framing).
+
+        A lure quoted inside reported speech that ends in a warning does not count."""
+        found = self.lures.search(view)
+        if found is None:
+            return False
+        quoted = self.reported_span(view)
+        if quoted is None:
+            return True
+        a, b = quoted
+        return any(m.start() < a or m.end() > b for m in self.lures.finditer(view))
+
+    def reported_span(self, view: str) -> tuple[int, int] | None:
+        """``[a, b)`` from a reporter with a speech verb (有人 ... 私信我说, "someone DMed me") to the
+        first warning cue after it (举报, 骗子, "reported"), or None when the text reports nothing.
+
+        Every hit of a text asks about the same view, so the last answer is kept."""
+        if self._reported_for is not None and self._reported_for[0] == view:
+            return self._reported_for[1]
+        span = self._reported_span(view)
+        self._reported_for = (view, span)
+        return span
+
+    def _reported_span(self, view: str) -> tuple[int, int] | None:
+        best: tuple[int, int] | None = None
+        for rx, warn in ((self._reported, self._warnings), (self._reported_en, self._warnings_en)):
+            if rx is None or warn is None or warn.search(view) is None:  # the cheaper scan first
+                continue
+            m = rx.search(view)
+            if m is None:
+                continue
+            w = warn.search(view[m.end() :])
+            if w is None:
+                continue
+            span = (m.start(), m.end() + w.start())
+            if best is None or span[0] < best[0]:
+                best = span
+        return best
 
     def classify(self, view: str, s: int, e: int, *, lure: bool) -> str:
         """``plain``, ``counter`` or ``nominal`` for the hit at view span ``[s, e)``."""
@@ -119,6 +221,9 @@ class ContextRules:
         if self.frames.search(sentence):
             return COUNTER
         if self._frames_en is not None and self._frames_en.search(sentence):
+            return COUNTER
+        quoted = self.reported_span(view)
+        if quoted is not None and quoted[0] <= s and e <= quoted[1]:
             return COUNTER
         a, _ = clause_bounds(view, s, e)
         before = view[a:s]

@@ -97,6 +97,12 @@ class ContextFileModel(BaseModel):
     negation_breakers: list[str] = Field(default_factory=list)
     nominal_suffixes: list[str] = Field(default_factory=list)
     lures: list[str] = Field(default_factory=list)
+    reporters: list[str] = Field(default_factory=list)
+    reporters_en: list[str] = Field(default_factory=list)
+    report_verbs: list[str] = Field(default_factory=list)
+    report_verbs_en: list[str] = Field(default_factory=list)
+    report_warnings: list[str] = Field(default_factory=list)
+    report_warnings_en: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,12 @@ Pinyin is where false positives come from, so a pinyin candidate must:
 
 * start and end on syllable boundaries (no "le" inside "lei", no key inside an English word);
 * not cross a clause boundary next to Han text;
-* if every character behind it is Han (a homophone, e.g. 白家乐 for 百家乐) have at least
-  ``min_homophone_syllables`` syllables — two-syllable homophones are everywhere in normal Chinese;
+* if every character behind it is Han (a homophone, e.g. 白家乐 for 百家乐) read better as the term
+  than as written (jieba's unigram model); a *short* homophone (fewer than
+  ``min_homophone_syllables`` syllables: 下住 for 下注, 落聊 for 裸聊) must also begin and end on
+  word edges of its clause (一下主播 holds no 下注), is looked for only in a text that has another
+  hit of weight above 0, and counts like an ambiguous term, only with corroboration (another hit, a lure) —
+  two-syllable readings are everywhere in normal Chinese (夏竹 is a name, 大赏 an award);
 * if it has two syllables, start and end on *hard* boundaries (a word edge, not a guessed syllable cut).
 
 Hits are de-duplicated: within one category, overlapping hits keep the longest (text before pinyin on
@@ -18,6 +22,7 @@ overlap and are all kept, because each feeds a different verdict.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +78,9 @@ _Cand = tuple[int, int, int, str, bool]
 #: A candidate in resolution: (start, end) in the original text first, then the :data:`_Cand` fields.
 _Kept = tuple[int, int, int, int, int, str, bool]
 _HAS_LATIN = re.compile(r"[a-z]")
+#: Ties between overlapping candidates of equal length: what is written (a term, then a pattern)
+#: before what is heard (a pinyin key), so a pattern for 煞比 is not displaced by a homophone of 傻逼.
+_VIA_RANK = {"text": 0, "pattern": 1, "pinyin": 2}
 
 
 class KeywordMatcher:
@@ -95,6 +103,8 @@ class KeywordMatcher:
         self.min_homophone_syllables = min_homophone_syllables
         self.pinyin_weight = pinyin_weight
         self.ambiguous_weight = ambiguous_weight
+        #: the shortest pinyin key a Han-only (homophone) candidate may have
+        self.min_han_key_syllables = min(2, min_homophone_syllables)
         self._build()
 
     def _build(self) -> None:
@@ -176,6 +186,14 @@ class KeywordMatcher:
                 k: kept
                 for k, v in pin_keys.items()
                 if (kept := [(i, n) for i, n in v if n >= self.min_homophone_syllables])
+            }
+        )
+        # short keys only, scanned by :meth:`_short_homophones`
+        self._pinyin_han_short = self._automaton(
+            {
+                k: kept
+                for k, v in pin_keys.items()
+                if (kept := [(i, n) for i, n in v if self.min_han_key_syllables <= n < self.min_homophone_syllables])
             }
         )
         self.pinyin_term_count = len({i for v in pin_keys.values() for i, _ in v})
@@ -288,9 +306,41 @@ class KeywordMatcher:
         if not py:
             return
         text = nt.text
-        automaton = self._pinyin if _HAS_LATIN.search(text) else self._pinyin_han
+        latin = _HAS_LATIN.search(text) is not None
+        self._scan_pinyin(nt, self._pinyin if latin else self._pinyin_han, cands, not latin, False)
+
+    def _short_homophones(self, nt: NormalizedText) -> list[_Cand]:
+        """Short homophone candidates (下住 for 下注), looked for only once the other candidates of a
+        text resolved to a hit that counts (see :meth:`_resolve`)."""
+        out: list[_Cand] = []
+        py = nt.pinyin
+        if not py:
+            return out
+        found = [v for _, v in self._pinyin_han_short.iter(py)]
+        if not found:
+            return out
+        # The commonest hit is the term written as itself (打赏 read as dashang), which is no
+        # homophone: when every hit of every key is one, skip building the pinyin map. A key of one
+        # term that the text spells as often as the key is heard has only those hits.
+        text = nt.text
+        heard = Counter(key for key, _, _ in found)
+        keys = self._keys
+        if all(
+            len({keys[i] for i, _ in vals}) == 1 and text.count(keys[vals[0][0]]) == heard[key]
+            for key, vals, _ in found
+        ):
+            return out
+        self._scan_pinyin(nt, self._pinyin_han_short, out, _HAS_LATIN.search(text) is None, True)
+        return out
+
+    def _scan_pinyin(self, nt: NormalizedText, automaton: Any, cands: list[_Cand], han_only: bool, short: bool) -> None:
+        """The candidates one pinyin automaton finds in ``nt``'s pinyin view (``han_only``: the view
+        has no latin letter, so every syllable comes from a Han character). Han-only candidates of
+        fewer than ``min_homophone_syllables`` syllables are kept when ``short`` and only then."""
         if automaton is None:
             return
+        py = nt.pinyin
+        text = nt.text
         keys = self._keys
         for end, (key, vals, _) in automaton.iter(py):
             s, e = end - len(key) + 1, end + 1
@@ -306,9 +356,11 @@ class KeywordMatcher:
             be = nt.pinyin_boundary(e) if bs else 0
             if not (bs and be) or nt.pinyin_crosses_clause(s, e):
                 continue
-            all_han = all(is_han(c) for c in nt.pinyin_sources(s, e))
+            all_han = han_only or all(is_han(c) for c in nt.pinyin_sources(s, e))
             for idx, nsyl in todo:
-                if all_han and nsyl < self.min_homophone_syllables:
+                if all_han and nsyl < self.min_homophone_syllables and not short:
+                    continue
+                if short and not (all_han and nsyl < self.min_homophone_syllables):
                     continue
                 # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
                 # into syllables at both ends; ambiguous terms need hard edges
@@ -324,10 +376,36 @@ class KeywordMatcher:
         a, b = clause_bounds(view, vs, ve)
         clause = view[a:b]
         if homophone:
-            return segment.reads_as(clause, vs - a, ve - a, self._keys[rule])
+            term = self._keys[rule]
+            if len(term) < self.min_homophone_syllables:
+                return segment.reads_as_short(clause, vs - a, ve - a, term)
+            return segment.reads_as(clause, vs - a, ve - a, term)
         return segment.is_word(clause, vs - a, ve - a)
 
+    def _short_homophone(self, c: _Kept) -> bool:
+        """Whether a kept candidate is a short homophone (夏竹 or 下住 for 下注): one counts only with
+        corroboration, like an ambiguous term, since names and ordinary words share such readings."""
+        return c[6] and len(self._keys[c[4]]) < self.min_homophone_syllables
+
     def _resolve(
+        self,
+        text: str,
+        nt: NormalizedText,
+        cands: list[_Cand],
+        ctxs: list[tuple[int, int, str, str | None]],
+    ) -> list[KeywordHit]:
+        """Hits of a text's candidates. Short homophones are looked for only in a text whose other
+        candidates gave a hit that counts (weight above 0, even an ambiguous one): without one they
+        could never count (they need corroboration), most are ordinary words and names, and looking
+        costs a pinyin map and a segmentation per line."""
+        hits = self._resolve_cands(text, nt, cands, ctxs)
+        if self._pinyin_han_short is not None and any(h.weight > 0 for h in hits):
+            short = self._short_homophones(nt)
+            if short:
+                return self._resolve_cands(text, nt, cands + short, ctxs)
+        return hits
+
+    def _resolve_cands(
         self,
         text: str,
         nt: NormalizedText,
@@ -338,15 +416,15 @@ class KeywordMatcher:
         view = nt.text
         st, en = nt.offsets()
         octx = [(st[a], en[b - 1], cat, term) for a, b, cat, term in ctxs]
-        # (start, end, vs, ve, rule, via, homophone): original span first; longest first, text view
-        # before pinyin on ties
+        # (start, end, vs, ve, rule, via, homophone): original span first; longest first, text view,
+        # then patterns, before pinyin on ties
         if len(cands) == 1:  # most lines: nothing to de-duplicate or order
             vs, ve, ri, via, homo = cands[0]
             order = [(st[vs], en[ve - 1], vs, ve, ri, via, homo)]
         else:
             order = sorted(
                 {(st[vs], en[ve - 1], vs, ve, ri, via, homo) for vs, ve, ri, via, homo in cands},
-                key=lambda c: (-(c[1] - c[0]), c[5] != "text", c[0], c[4], c[2], c[3], c[5], c[6]),
+                key=lambda c: (-(c[1] - c[0]), _VIA_RANK[c[5]], c[0], c[4], c[2], c[3], c[5], c[6]),
             )
         kept: list[_Kept] = []
         for c in order:
@@ -374,21 +452,25 @@ class KeywordMatcher:
             weight = r.weight * (self.pinyin_weight if via == "pinyin" else 1.0)
             if context != PLAIN:
                 weight = 0.0
-            elif r.ambiguous and not lure and not self._corroborated(c, kept, framed, view):
+            elif (
+                (r.ambiguous or self._short_homophone(c)) and not lure and not self._corroborated(c, kept, framed, view)
+            ):
                 context, weight = AMBIGUOUS, weight * self.ambiguous_weight
             hits.append(KeywordHit(r.term, r.category, round(weight, 4), (start, end), text[start:end], via, context))
         return hits
 
     def _corroborated(self, c: _Kept, kept: list[_Kept], framed: list[str], view: str) -> bool:
-        """Another plain hit in the text: any unambiguous one, or a different ambiguous term of the
-        same category (上分 with 下分). For a pattern, "different" is different matched words: one
-        family rule matching 上门服务 and 价钱好说 is two pieces of evidence, the same phrase twice is one."""
+        """Another plain hit in the text: any unambiguous one (a short homophone counts as ambiguous),
+        or a different ambiguous term of the same category (上分 with 下分). For a pattern, "different"
+        is different matched words: one family rule matching 上门服务 and 价钱好说 is two pieces of
+        evidence, the same phrase twice is one."""
         r = self.rules[c[4]]
         for o, f in zip(kept, framed, strict=True):
             if o is c or f != PLAIN:
                 continue
             ro = self.rules[o[4]]
-            if not ro.ambiguous or (ro.category == r.category and self._said(o, view) != self._said(c, view)):
+            weak = ro.ambiguous or self._short_homophone(o)
+            if not weak or (ro.category == r.category and self._said(o, view) != self._said(c, view)):
                 return True
         return False
 

@@ -56,6 +56,24 @@ _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\
 #: Clause punctuation (after NFKC). A run containing one of these between multi-character words is a
 #: real boundary ("以下，注意" must not become "以下注意"); a run of spaces or symbols is not.
 _CLAUSE = frozenset(",。!?;:、…\n\r\"'()[]{}<>《》「」『』【】“”‘’")
+#: Pictographs (emoji, dingbats) that the lexicon does not spell as words. Between words they are
+#: tokens of their own, like a word the matcher does not know: "开心😂博主" does not become 开心博主
+#: (emoji the lexicon maps, 🚀 → 火箭, are words before this point). Between one-character tokens they
+#: are filler like any other symbol ("约🔥吗" is spelled out).
+_PICTOGRAPHS = frozenset(
+    chr(c)
+    for lo, hi in ((0x2190, 0x21FF), (0x2300, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
+    for c in range(lo, hi + 1)
+)
+#: Runs next to Han that are a boundary between words (clause punctuation, pictographs).
+_BOUNDARY = _CLAUSE | _PICTOGRAPHS
+#: A run holding one of these is a kept boundary even between one-character tokens: sentence
+#: punctuation ("输！赢？" are two sentences). Evasive separators (".", "-", "*", spaces, pictographs)
+#: are not in it, so "赌 . 博", "博-彩" and "b o c a i" still collapse.
+_STOP = frozenset("。!?;\n\r")
+#: Commas join one-character tokens only in a chain of three or more ("百，家，乐" is spelled out);
+#: two lone characters on either side of one comma are two clauses ("对，博" does not make 对博).
+_COMMAS = frozenset(",、")
 #: Separator runs that need a decision. A single space between two ASCII words of two or more
 #: characters is left alone (identity), which keeps ordinary English text off the Python path.
 #: Written as one leading character class (then the cases) so the regex engine can skip ahead fast;
@@ -302,6 +320,20 @@ def _lone(m: str, i: int, j: int) -> bool:
     return not is_han(m[i]) and is_han(m[j])
 
 
+def _spelled_out(m: str, a: int, b: int) -> bool:
+    """Whether the separator run ``m[a:b]`` between two one-character tokens is evasive spacing
+    rather than a sentence or clause boundary (see :data:`_STOP` and :data:`_COMMAS`)."""
+    gap = m[a:b]
+    if not _STOP.isdisjoint(gap):
+        return False
+    if _COMMAS.isdisjoint(gap):
+        return True
+    # a third one-character token right across the next separator on either side
+    return (a >= 3 and not m[a - 2].isalnum() and m[a - 3].isalnum()) or (
+        b + 2 < len(m) and not m[b + 1].isalnum() and m[b + 2].isalnum()
+    )
+
+
 def _collapse_separators(original: str, m: str, base: Callable[[], Offsets] | None) -> NormalizedText:
     """Remove or collapse separator runs; see the module docstring for the rules.
 
@@ -324,12 +356,12 @@ def _collapse_separators(original: str, m: str, base: Callable[[], Offsets] | No
         # character with a word character before it is no one-letter token, so a gap after it that
         # does not join Han text is kept (most Chinese punctuation) without the general test.
         left, right = m[a - 1], m[b]
-        if (left >= _HAN_LO or right >= _HAN_LO) and _CLAUSE.isdisjoint(m[a:b]) and (is_han(left) or is_han(right)):
+        if (left >= _HAN_LO or right >= _HAN_LO) and _BOUNDARY.isdisjoint(m[a:b]) and (is_han(left) or is_han(right)):
             gaps.append((a, b, False))
         elif a >= 2 and left >= _HAN_LO and m[a - 2].isalnum() and is_han(left):
             gaps.append((a, b, True))  # _lone(m, a - 1, a - 2) is False: a Han word ends here
             parts.append(" ")
-        elif _lone(m, a - 1, a - 2) and _lone(m, b, b + 1):
+        elif _lone(m, a - 1, a - 2) and _lone(m, b, b + 1) and _spelled_out(m, a, b):
             gaps.append((a, b, False))
         else:
             gaps.append((a, b, True))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_HAN_RE = re.compile(f"[{_HAN_CLASS}]")
+HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN_RE = re.compile(f"[{HAN_CLASS}]")
 LATIN = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 HAN_LO = "\u3400"  # nothing below this code point is Han (a cheap pre-test)

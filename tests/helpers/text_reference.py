@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from moderation.messages import KeywordHit
 from moderation.text import segment
 from moderation.text.context import AMBIGUOUS, PLAIN, clause_bounds
-from moderation.text.matcher import _ANCHOR, _CTX, _DIGITISH, _MIXED_HINT, _TERM, KeywordMatcher, _edges_ok, _fold_leet
+from moderation.text.matcher import (
+    _ANCHOR,
+    _CTX,
+    _DIGITISH,
+    _MIXED_HINT,
+    _TERM,
+    _VIA_RANK,
+    KeywordMatcher,
+    _edges_ok,
+    _fold_leet,
+)
 from moderation.text.normalize import HARD, NormalizedText, is_han
 
 
@@ -66,9 +76,13 @@ class ReferenceMatcher(KeywordMatcher):
                     cands.append(_Cand(os_, oe, m.start(), m.end(), self._pattern_base + k, "pattern"))
         if self._pinyin is not None:
             self._ref_match_pinyin(nt, cands)
-        if not cands:
+        # short homophones are looked for only in a text whose other candidates give a hit that counts
+        short = [c for c in cands if self._ref_short_word(c)]
+        rest = [c for c in cands if not self._ref_short_word(c)]
+        if not rest:
             return []
-        return self._ref_resolve(text, view, cands, ctxs)
+        hits = self._ref_resolve(text, view, rest, ctxs)
+        return self._ref_resolve(text, view, cands, ctxs) if short and any(h.weight > 0 for h in hits) else hits
 
     def _ref_match_chars(
         self,
@@ -111,7 +125,7 @@ class ReferenceMatcher(KeywordMatcher):
             pmap = nt.pinyin_map
             vs, ve = pmap[s], pmap[e - 1] + 1
             for idx, nsyl in vals:
-                if all_han and nsyl < self.min_homophone_syllables:
+                if all_han and nsyl < self.min_han_key_syllables:  # kept apart by match()
                     continue
                 # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
                 # into syllables at both ends; ambiguous terms need hard edges
@@ -128,6 +142,8 @@ class ReferenceMatcher(KeywordMatcher):
         clause = view[a:b]
         if c.homophone:
             term = self.normalizer(self.rules[c.rule].term).text
+            if len(term) < self.min_homophone_syllables:
+                return segment.reads_as_short(clause, c.vs - a, c.ve - a, term)
             return segment.reads_as(clause, c.vs - a, c.ve - a, term)
         return _edges_word(clause, c.vs - a, c.ve - a)
 
@@ -142,7 +158,7 @@ class ReferenceMatcher(KeywordMatcher):
         kept: list[_Cand] = []
         order = sorted(
             set(cands),
-            key=lambda c: (-(c.end - c.start), c.via != "text", c.start, c.rule, c.vs, c.ve, c.via, c.homophone),
+            key=lambda c: (-(c.end - c.start), _VIA_RANK[c.via], c.start, c.rule, c.vs, c.ve, c.via, c.homophone),
         )
         for c in order:
             r = rules[c.rule]
@@ -166,7 +182,9 @@ class ReferenceMatcher(KeywordMatcher):
             context = framed[id(c)]
             if context != PLAIN:
                 weight = 0.0
-            elif r.ambiguous and not lure and not self._ref_corroborated(c, evidence, view):
+            elif (
+                (r.ambiguous or self._ref_short_word(c)) and not lure and not self._ref_corroborated(c, evidence, view)
+            ):
                 context, weight = AMBIGUOUS, weight * self.ambiguous_weight
             hits.append(
                 KeywordHit(
@@ -174,6 +192,10 @@ class ReferenceMatcher(KeywordMatcher):
                 )
             )
         return hits
+
+    def _ref_short_word(self, c: _Cand) -> bool:
+        """A short homophone counts only with corroboration."""
+        return c.homophone and len(self.normalizer(self.rules[c.rule].term).text) < self.min_homophone_syllables
 
     def _ref_corroborated(self, c: _Cand, evidence: list[_Cand], view: str) -> bool:
         """Another plain hit in the text: any unambiguous one, or a different ambiguous term of the
@@ -183,7 +205,8 @@ class ReferenceMatcher(KeywordMatcher):
             if o is c:
                 continue
             ro = self.rules[o.rule]
-            if not ro.ambiguous or (ro.category == r.category and self._ref_said(o, view) != self._ref_said(c, view)):
+            weak = ro.ambiguous or self._ref_short_word(o)
+            if not weak or (ro.category == r.category and self._ref_said(o, view) != self._ref_said(c, view)):
                 return True
         return False
 

@@ -62,6 +62,13 @@ def test_negation_applies_before_the_term_unless_broken(matcher: KeywordMatcher)
     assert _ctx(matcher, "百家乐真好玩，不要走") == [("百家乐", "plain")]  # negation after the term
 
 
+@pytest.mark.parametrize("text", ["拒绝熬夜，今晚百家乐走起", "别玩手游了。来玩百家乐", "不要走开！裸聊开始了"])
+def test_a_negation_does_not_reach_across_clause_punctuation(matcher: KeywordMatcher, text: str) -> None:
+    # normalisation turns the punctuation between Han words into a space; that space still ends
+    # the negation's clause, so a cue in one clause cannot mute a term in the next
+    assert _evidence(matcher, text), matcher.match(text)
+
+
 def test_a_negation_cue_that_runs_into_the_term_negates_it(matcher: KeywordMatcher) -> None:
     # the cue's verb is the term's first character: 别玩 + 玩菠菜, 别刷 + 刷礼物
     for text in ("朋友们千万别玩菠菜", "奉劝各位别刷礼物了", "真心劝你别碰网赌"):
@@ -84,8 +91,40 @@ def test_condemnation_and_reports_to_moderators_are_counter_context(matcher: Key
     assert hits and all(h.weight == 0.0 for h in hits), hits
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "有个人一直私聊我说加我微信带你玩百家乐，大家别信",
+        "刚刚那人发了个裸聊链接。已经拉黑了",
+        "对方打电话让我下注时时彩，一听就是骗子",
+        "some guy keeps sending me online casino links, blocked him",
+        "a stranger messaged me: add me on wechat for sugar daddy. reported",
+    ],
+)
+def test_reported_speech_ending_in_a_warning_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    hits = matcher.match(text)
+    assert hits and all(h.weight == 0.0 for h in hits), hits
+    assert not matcher.context.has_lure(matcher.normalizer(text).text)
+
+
+def test_a_lure_after_the_warning_still_counts(matcher: KeywordMatcher) -> None:
+    text = "有人说我们是骗子？加我微信，百家乐稳赚"
+    assert matcher.context.has_lure(matcher.normalizer(text).text)
+    assert "gambling" in _evidence(matcher, text)
+    # a report without a warning is not a mention
+    assert "gambling" in _evidence(matcher, "有人说今晚百家乐必赢，跟我下注")
+
+
 def test_nominal_use_is_not_evidence(matcher: KeywordMatcher) -> None:
     assert _ctx(matcher, "我的打赏明细在哪看") == [("打赏", "nominal")]
+    # a theme or style named after the thing
+    assert _evidence(matcher, "酒店大堂是老式赌场风格的装修") == set()
+    assert _evidence(matcher, "这套卡牌是赌场题材的") == set()
+
+
+def test_play_money_is_a_mention(matcher: KeywordMatcher) -> None:
+    assert _evidence(matcher, "我们玩的德州扑克用积分下注，不涉及真钱") == set()
+    assert "gambling" in _evidence(matcher, "真钱下注，秒到账，加我微信")
 
 
 def test_a_lure_overrides_a_counter_frame(matcher: KeywordMatcher) -> None:
@@ -175,17 +214,19 @@ def test_a_clause_final_particle_does_not_swallow_the_term_before_it() -> None:
 
 
 def _runs_before(view: str, s: int, rx: re.Pattern[str]) -> int:
-    """The clause start as a scan of every punctuation run before ``s`` finds it."""
+    """The clause start as a scan of every punctuation run that starts before ``s`` finds it (a run
+    reaching past ``s`` ends there)."""
     a = 0
-    for m in rx.finditer(view, 0, s):
-        a = m.end()
+    for m in rx.finditer(view):
+        if m.start() < s:
+            a = min(m.end(), s)
     return a
 
 
 @pytest.mark.parametrize("rx", [CLAUSE_RE, SENTENCE_RE])
 def test_clause_bounds_equal_a_scan_of_every_run(rx: re.Pattern[str]) -> None:
     views = ["", "百家乐", "你好,百家乐。下注!!来", "。。百家乐", "百家乐。。", "a.b.c", "以下,注意;x", "?!…"]
-    views.append("一\n二\r\n三")
+    views += ["一\n二\r\n三", "以下 注意 事项", "ab 百家 cd", "百 "]
     for view in views:
         for s in range(len(view) + 1):
             for e in range(s, len(view) + 1):

@@ -45,6 +45,36 @@ FAMILIES: dict[str, tuple[str, list[str]]] = {
     "paid_rank": ("tipping_inducement", _family([["开个", "开通"], ["贵族", "守护", "舰长"]], "{}送福利")),
     "tipper_rally": ("tipping_inducement", _family([["大哥们", "家人们", "老铁们"], ["刷起来", "砸起来"]])),
     "gift_ask_split": ("tipping_inducement", _family([["求礼物", "求火箭"]], "PK输了{}")),
+    "rank_plea": (
+        "tipping_inducement",
+        _family(
+            [["帮", "助力", "拜托"], ["主播", "我们", "咱"], ["冲一下", "守", "抢"], ["榜", "榜首", "第一"]], "{}吧"
+        ),
+    ),
+    "guard_plea": ("tipping_inducement", _family([["守护一下", "守护一波"], ["主播", "我们家宝宝", "哥哥"]], "大家{}")),
+    "pk_deficit_to_audience": (
+        "tipping_inducement",
+        _family([["家人们", "兄弟们", "宝子们"], ["还差", "就差"], ["三百", "2000"], ["票", "分"]], "{}就能赢这把pk"),
+    ),
+    # a gap counted in gifts stays gift_count's, not the ambiguous points-or-votes deficit
+    "deficit_in_gifts": (
+        "tipping_inducement",
+        _family([["还差", "就差"], ["三个", "十个"], ["火箭", "嘉年华"]], "{}就赢了"),
+    ),
+    "gift_send_after_a_plea": (
+        "tipping_inducement",
+        _family([["帮帮我", "求求你们"], ["刷点", "砸个"], ["礼物", "火箭"]], "大家{}"),
+    ),
+    "top_spot_race": ("tipping_inducement", _family([["冲", "争个", "抢"], ["榜一"]], "宝子们{}啊")),
+    "gift_verb_initial": ("tipping_inducement", _family([["s", "z"], ["个", "一波"], ["火箭", "嘉年华"]], "家人们{}")),
+    "gifts_or_stop": (
+        "tipping_inducement",
+        _family([["没有", "不刷"], ["礼物", "打赏"], ["我就下播", "就不唱了"]]),
+    ),
+    "deficit_and_rally": (
+        "tipping_inducement",
+        _family([["就差", "只差"], ["八百", "50"], ["分", "票"], ["反超", "赢"]], "{}了，老铁们冲冲冲"),
+    ),
 }
 
 
@@ -70,6 +100,19 @@ def test_family_member_opens_a_verdict_alone(matcher: KeywordMatcher, family: st
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        f"{who} {role} {gets} my private number"
+        for who in ("top", "biggest")
+        for role in ("gifter", "donor")
+        for gets in ("gets", "wins")
+    ],
+)
+def test_english_top_tipper_reward_opens_a_verdict_alone(matcher: KeywordMatcher, text: str) -> None:
+    assert any(h.weight >= _OPENS["tipping_inducement"] and h.context == "plain" for h in matcher.match(text))
+
+
+@pytest.mark.parametrize(
     ("text", "category"),
     [
         ("黄色片状物多见于口腔溃疡", "vulgar"),
@@ -82,6 +125,15 @@ def test_family_member_opens_a_verdict_alone(matcher: KeywordMatcher, family: st
         ("进门先脱外套挂起来", "vulgar"),
         ("这家店的原味奶茶好喝", "vulgar"),
         ("我抽到了一个小时榜单的截图", "tipping_inducement"),
+        ("还差两分就赢了，这场球真刺激", "tipping_inducement"),  # a deficit in a sports score
+        ("兄弟们冲啊，这波团战能赢", "tipping_inducement"),  # a rally call in a game
+        ("帮我冲一下分，段位太低了", "tipping_inducement"),  # ranked games: 分, not a chart
+        ("这首歌冲上榜了，恭喜", "tipping_inducement"),
+        ("守护一下环境，垃圾别乱扔", "tipping_inducement"),
+        ("她是上届比赛的榜一", "tipping_inducement"),  # 榜一 as a title
+        ("没有礼物盒装不下这么多", "tipping_inducement"),
+        ("the top donor list is public", "tipping_inducement"),
+        ("xs个火箭队球衣", "tipping_inducement"),
     ],
 )
 def test_family_neighbours_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:

@@ -38,11 +38,33 @@ def test_overlapping_terms_prefer_longest(matcher: KeywordMatcher) -> None:
     assert _terms(matcher, "感谢榜一大哥") == [("榜一大哥", "榜一大哥", "text")]
 
 
-def test_short_homophones_do_not_fire(matcher: KeywordMatcher) -> None:
-    # 夏竹 (xia zhu) sounds like 下注 but two-syllable homophones are everywhere in normal Chinese
+def test_short_homophones_do_not_fire_alone(matcher: KeywordMatcher) -> None:
+    # 夏竹 (xia zhu) sounds like 下注 but two-syllable homophones are everywhere in normal Chinese:
+    # alone, such a candidate is not even reported; beside an unrelated hit it is ambiguous
     assert matcher.match("夏竹是我的同学") == []
+    assert matcher.match("年度大赏今晚揭晓") == []
+    # ...and, needing corroboration itself, it corroborates nothing (冲榜 stays ambiguous)
+    assert all(h.weight < 0.1 for h in matcher.match("夏竹说今晚冲榜"))
     # ...while two-syllable pinyin written in latin letters, as a whole word, still does
     assert _terms(matcher, "来 xiazhu 了") == [("下注", "xiazhu", "pinyin")]
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("今晚落聊吗，私我", "裸聊"),  # same reading, other characters, with a lure
+        ("夏住了，跟我买，稳赚不赔", "下注"),  # ...with another hit
+        ("伯彩那边私聊我", "博彩"),
+    ],
+)
+def test_short_homophones_count_with_corroboration(matcher: KeywordMatcher, text: str, term: str) -> None:
+    (hit,) = [h for h in matcher.match(text) if h.term == term]
+    assert hit.via == "pinyin" and hit.context == "plain" and hit.weight >= 0.5, matcher.match(text)
+
+
+def test_short_homophones_need_word_edges(matcher: KeywordMatcher) -> None:
+    # 下主 in 一下主播 crosses the word 一下: not a spelling of 下注, even with a lure
+    assert [h for h in matcher.match("关注一下主播，加我微信") if h.term == "下注"] == []
 
 
 def test_pinyin_needs_syllable_boundaries(matcher: KeywordMatcher) -> None:

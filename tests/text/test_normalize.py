@@ -26,7 +26,16 @@ def _orig(nt, s: int, e: int) -> str:
         ("百 家 乐", "百家乐"),
         ("百*家*乐", "百家乐"),
         ("百_家|乐/了·吗", "百家乐了吗"),
-        ("百，家，乐", "百家乐"),  # clause punctuation between single characters: evasion
+        ("百，家，乐", "百家乐"),  # commas chaining three single characters: evasion
+        ("b,o,c,a,i", "bocai"),
+        ("对，博", "对 博"),  # one comma between two single characters: two clauses
+        ("输！赢？", "输 赢"),  # sentence punctuation is never evasive spacing
+        ("彩。票", "彩 票"),
+        ("裸 . 聊", "裸聊"),  # symbols and spaces are
+        ("开心😂博主好棒", "开心 博主好棒"),  # between words, an unmapped pictograph is a token
+        ("主播🙈赌博", "主播 赌博"),
+        ("约🙈吗", "约吗"),  # ...between single characters, filler
+        ("好的👍 OK", "好的 ok"),
         ("以下，注意事项", "以下 注意事项"),  # ...between words: a real boundary, kept as a space
         ("c.a.s.i.n.o", "casino"),  # spelled-out letters joined
         ("c a s i n o bonus", "casino bonus"),

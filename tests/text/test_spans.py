@@ -6,7 +6,7 @@ cover exactly the evaded term: matching the span alone finds the same term again
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from text_evasion import SEPARATORS, fullwidth, traditional
 
@@ -17,6 +17,8 @@ from moderation.text.normalize import char_pinyin, is_han
 _LEX = Lexicon.load()
 _M = KeywordMatcher(_LEX)
 _ZH = sorted(e.term for e in _LEX.entries if e.lang == "zh" and all(is_han(c) for c in e.term) and len(e.term) > 2)
+#: terms whose lexicon entry turns pinyin matching off (看福利): their pinyin form is not a hit
+_NO_PINYIN = {e.term for e in _LEX.entries if e.pinyin is False}
 #: forms that take the slow paths: expansions (ß, ﬁ), deletions (zero-width), a variant key (薇信)
 _NOISE = ["Straße", "ﬁne", "\u200b", "\u00ad", "薇信", "好的", "ok", "。", "，", " ", "ＡＢＣ", "後來"]
 
@@ -30,6 +32,7 @@ _NOISE = ["Straße", "ﬁne", "\u200b", "\u00ad", "薇信", "好的", "ok", "。
     st.sampled_from(SEPARATORS),
 )
 def test_hit_span_is_the_evaded_term(term: str, pre: list[str], post: list[str], form: str, sep: str) -> None:
+    assume(not (form == "pinyin" and term in _NO_PINYIN))
     body = {
         "plain": term,
         "trad": traditional(term),
