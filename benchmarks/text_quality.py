@@ -66,7 +66,10 @@ FRESH_SETS = {
     "fresh3": (
         "text_fresh_v3.jsonl",
         5,
-        "written before its author read the lexicons or matcher; held out: nothing was tuned against it",
+        "written before its author read the lexicons or matcher; its violating half is held out (no rule was "
+        "added for its misses), but its benign false verdicts were read and drove context classes (a warning "
+        "after the topic, a bare 别, negated lures, latin lures as whole words, news, lawsuit and addiction "
+        "frames, game content as a nominal use): its benign figures are no longer held out",
     ),
 }
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")

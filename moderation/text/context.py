@@ -9,9 +9,12 @@ does not defeat them:
   sentence mark every hit in it ``counter``;
 * **negation** cues (拒绝, 远离, 不要, "never" ...) before the hit (or running into it: 别玩 + 玩菠菜),
   with no *breaker* (错过, 犹豫 ...) between them, mark it ``counter`` ("不要错过百家乐" stays evidence);
+  so do **post-negation** cues after it in its clause (the topic first, the warning after:
+  "返利的私信千万别回");
 * a **nominal suffix** right after the term (打赏 + 记录 / 服务 / 额度) marks it ``nominal``;
 * a **lure** anywhere in the text (a contact handle, 加微信, a link) overrides both: spam dressed up
-  as a warning still carries its call to action;
+  as a warning still carries its call to action. A lure that is itself negated ("别加他微信",
+  "don't click the link") is a warning, not a call to action;
 * **reported speech** with a warning after it (有人 / 刚才那个人 ... 说 / 私信 / 发 ... then 举报 / 拉黑 /
   骗子 / 别信; "someone DMed me ..., reported") quotes a lure to warn others: hits and lures between
   the reporter and the warning are a mention. A lure after the warning still counts ("有人说我是骗子，
@@ -121,6 +124,20 @@ class _EnCues:
         return self.regex.finditer(text) if self._possible(text) else iter(())
 
 
+def _lure_regex(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Lures in one regex; a latin lure must not run into other letters.
+
+    The view drops a URL's dots ("hg0088.com" → "hg0088 com"), so ".com" is matched as "com" and
+    must stand apart from letters: "welcome", "comment" and "internet" are not links."""
+    if not words:
+        return _NEVER
+    alts = [
+        rf"(?<![a-z]){re.escape(w)}(?![a-z])" if re.fullmatch(r"[a-z0-9 ]+", w) else re.escape(w)
+        for w in sorted(words, key=len, reverse=True)
+    ]
+    return re.compile("|".join(alts))
+
+
 def _en_regex(words: list[str]) -> _EnCues | None:
     return _EnCues(words) if words else None
 
@@ -160,8 +177,9 @@ class ContextRules:
         self.frames = _alt(zh(model.frames))
         self.negations = _alt(zh(model.negations))
         self.breakers = _alt(zh(model.negation_breakers))
+        self.post_negations = _alt(zh(model.post_negations))
         self.nominal = _alt(zh(model.nominal_suffixes))
-        self.lures = _alt(zh(model.lures))
+        self.lures = _lure_regex(zh(model.lures))
         self._frames_en = _en_regex(model.frames_en)
         self._neg_en = _en_regex(model.negations_en)
         self._reported = _reported_regex(zh(model.reporters), zh(model.report_verbs))
@@ -173,15 +191,19 @@ class ContextRules:
     def has_lure(self, view: str) -> bool:
         """Whether the text carries a call to contact or visit (corroborates and overrides framing).
 
-        A lure quoted inside reported speech that ends in a warning does not count."""
+        A lure quoted inside reported speech that ends in a warning does not count, nor one that a
+        negation in its clause turns into a warning ("千万别加他微信", "don't click the link")."""
         found = self.lures.search(view)
         if found is None:
             return False
         quoted = self.reported_span(view)
-        if quoted is None:
-            return True
-        a, b = quoted
-        return any(m.start() < a or m.end() > b for m in self.lures.finditer(view))
+        for m in self.lures.finditer(view):
+            if quoted is not None and quoted[0] <= m.start() and m.end() <= quoted[1]:
+                continue
+            a, _ = clause_bounds(view, m.start(), m.end())
+            if not self._negated(view, a, m.start(), m.end()):
+                return True
+        return False
 
     def reported_span(self, view: str) -> tuple[int, int] | None:
         """``[a, b)`` from a reporter with a speech verb (有人 ... 私信我说, "someone DMed me") to the
@@ -225,13 +247,18 @@ class ContextRules:
         quoted = self.reported_span(view)
         if quoted is not None and quoted[0] <= s and e <= quoted[1]:
             return COUNTER
-        a, _ = clause_bounds(view, s, e)
+        a, b = clause_bounds(view, s, e)
+        if self._negated(view, a, s, e) or self.post_negations.search(view[e:b]):
+            return COUNTER
+        return PLAIN
+
+    def _negated(self, view: str, a: int, s: int, e: int) -> bool:
+        """Whether a negation cue in the clause starting at ``a`` comes before ``[s, e)`` with no
+        breaker after it ("不要错过" invites)."""
         before = view[a:s]
         # a cue may run into the hit: 别玩 + 玩菠菜 ("别玩菠菜") negates it as 别玩 + 菠菜 would
         found = [m for m in self.negations.finditer(view[a:e]) if m.start() < s - a]
         if found and not self.breakers.search(before, found[-1].end()):
-            return COUNTER
+            return True
         found_en = list(self._neg_en.finditer(before)) if self._neg_en is not None else []
-        if found_en and not self.breakers.search(before, found_en[-1].end()):
-            return COUNTER
-        return PLAIN
+        return bool(found_en) and not self.breakers.search(before, found_en[-1].end())

@@ -132,6 +132,49 @@ def test_a_lure_overrides_a_counter_frame(matcher: KeywordMatcher) -> None:
     assert hit.context == "plain" and hit.weight > 0.5
 
 
+def test_latin_lures_stand_apart_from_other_letters(matcher: KeywordMatcher) -> None:
+    rules = matcher.context
+
+    def lure(text: str) -> bool:
+        return rules.has_lure(matcher.normalizer.normalize(text).text)
+
+    assert lure("www.abc123.com") and lure("去 xyz.vip 注册") and lure("abc123点com") and lure("dm me now")
+    assert not lure("welcome back, read the comments") and not lure("internet is slow") and not lure("dm means")
+    # so a warning in English is not turned into spam by the word "comment"
+    assert _evidence(matcher, "don't open the link in that comment, it is a gambling site scam") == set()
+
+
+def test_a_negated_lure_is_a_warning(matcher: KeywordMatcher) -> None:
+    assert not matcher.context.has_lure("大家不要私聊那个账号")
+    assert matcher.context.has_lure("不要犹豫 私聊我")  # a breaker: an invitation
+    assert "gambling" in _evidence(matcher, "不要犹豫，私聊我进百家乐群")
+
+
+def test_a_warning_after_the_topic_is_a_mention(matcher: KeywordMatcher) -> None:
+    assert _evidence(matcher, "那种百家乐群千万别进") == set()
+    assert _evidence(matcher, "群里说的时时彩计划别信") == set()
+    assert "gambling" in _evidence(matcher, "百家乐群今晚开，千万别错过")  # the warning is its own clause
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "别给主播刷礼物了，量力而行",  # a bare 别
+        "我不赞成靠刷礼物拉人气",
+        "今年三季度博彩收入同比下降两成",  # statistics
+        "家长起诉平台，要求退还孩子的打赏",  # a lawsuit
+        "沉迷打赏的那两年，工资全搭进去了",  # a regret
+        "这个游戏的赌场关卡太难打了",  # game content
+    ],
+)
+def test_more_counter_and_nominal_frames(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+def test_a_push_to_stop_watching_for_free_still_invites(matcher: KeywordMatcher) -> None:
+    assert "tipping_inducement" in _evidence(matcher, "别光看了快给主播刷礼物")
+
+
 def test_ambiguous_terms_need_corroboration(matcher: KeywordMatcher) -> None:
     (alone,) = matcher.match("谁来带我上分，今晚冲王者")
     assert (alone.term, alone.context) == ("上分", "ambiguous") and alone.weight < 0.1
