@@ -124,18 +124,29 @@ class _EnCues:
         return self.regex.finditer(text) if self._possible(text) else iter(())
 
 
-def _lure_regex(words: tuple[str, ...]) -> re.Pattern[str]:
-    """Lures in one regex; a latin lure must not run into other letters.
+_LATIN = re.compile(r"[a-z0-9 ]+")
 
-    The view drops a URL's dots ("hg0088.com" → "hg0088 com"), so ".com" is matched as "com" and
-    must stand apart from letters: "welcome", "comment" and "internet" are not links."""
-    if not words:
-        return _NEVER
-    alts = [
-        rf"(?<![a-z]){re.escape(w)}(?![a-z])" if re.fullmatch(r"[a-z0-9 ]+", w) else re.escape(w)
-        for w in sorted(words, key=len, reverse=True)
-    ]
-    return re.compile("|".join(alts))
+
+class _Lures:
+    """Lure cues in one literal alternation (a fast C scan); a latin cue must not run into other
+    letters, checked per match. The view drops a URL's dots ("hg0088.com" → "hg0088 com"), so ".com"
+    is matched as "com" and must stand apart from letters: "welcome", "comment" and "internet" are
+    not links. (Lookarounds inside the alternation would cost the regex its literal prefix scan.)"""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.regex = _alt(tuple(sorted(words, key=len, reverse=True)))
+        self.latin = frozenset(w for w in words if _LATIN.fullmatch(w))
+
+    def finditer(self, view: str) -> Iterator[re.Match[str]]:
+        for m in self.regex.finditer(view):
+            if m.group() in self.latin:
+                s, e = m.span()
+                if (s > 0 and "a" <= view[s - 1] <= "z") or (e < len(view) and "a" <= view[e] <= "z"):
+                    continue
+            yield m
+
+    def search(self, view: str) -> re.Match[str] | None:
+        return next(self.finditer(view), None)
 
 
 def _en_regex(words: list[str]) -> _EnCues | None:
@@ -179,7 +190,7 @@ class ContextRules:
         self.breakers = _alt(zh(model.negation_breakers))
         self.post_negations = _alt(zh(model.post_negations))
         self.nominal = _alt(zh(model.nominal_suffixes))
-        self.lures = _lure_regex(zh(model.lures))
+        self.lures = _Lures(zh(model.lures))
         self._frames_en = _en_regex(model.frames_en)
         self._neg_en = _en_regex(model.negations_en)
         self._reported = _reported_regex(zh(model.reporters), zh(model.report_verbs))
