@@ -369,14 +369,11 @@ def markdown(res: dict[str, Any]) -> list[str]:
 
 
 def intent_sets(smoke: bool) -> dict[str, list[dict[str, Any]]]:
-    """What the intent section measures: name → rows. None of them is in the head's training data."""
-    from benchmarks import text_quality_intent as ti
-
+    """What the intent section measures: name → rows. None of them is in the head's training data
+    (the older hand-written sets, fresh and fresh2, are: ``scripts/train_intent.py`` HAND_SETS)."""
     benign, bad = load("text_benign.jsonl"), load("text_violating.jsonl")
     sets = {
         "held-out split": [r for r in bad + benign if r["split"] == "heldout"],
-        "fresh (written apart from the lexicon)": ti.load_fresh(DATA),
-        "fresh2 (text_fresh_v2.jsonl)": load(FRESH_SETS["fresh2"][0]),
         "fresh3 (text_fresh_v3.jsonl)": load(FRESH_SETS["fresh3"][0]),
     }
     if smoke:
@@ -414,8 +411,9 @@ def main() -> None:
     ap.add_argument(
         "--intent",
         action="store_true",
-        help="only the intent classifier section (rules vs rules + intent on the held-out split, "
-        "text_intent_fresh.jsonl and the fresh2 / fresh3 sets); writes text_quality_intent.{json,md}",
+        help="only the intent classifier section (rules vs rules + intent on the held-out split and "
+        "the fresh3 set; the older hand-written sets are its training data); "
+        "writes text_quality_intent.{json,md}",
     )
     args = ap.parse_args()
     if args.intent:

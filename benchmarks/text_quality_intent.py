@@ -21,11 +21,9 @@ A threshold sweep shows the recall / false-positive trade per setting.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from moderation.config import IntentConfig
@@ -38,11 +36,6 @@ SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 #: P(benign) the veto row uses when the pipeline leaves the veto off (its default).
 VETO_PROBE = 0.8
 VerdictFn = Callable[[str], set[str]]
-
-
-def load_fresh(data: Path) -> list[dict[str, Any]]:
-    with (data / "text_intent_fresh.jsonl").open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def _probs(texts: Sequence[str], model: IntentModel, batch: int) -> tuple[list[dict[str, float]], dict[str, float]]:

@@ -8,15 +8,17 @@ two sources:
 * the ``dev`` split of ``benchmarks/data/text_{benign,violating}.jsonl``, minus the spelling-game
   evasion classes (``SPELLING``). That corpus is generated from templates around lexicon terms, so
   on its own it teaches the head little about wording that names no term;
-* all of ``benchmarks/data/text_intent_train.jsonl``: hand-written live-room chat (violating lines,
-  most of them implicit or plain wording without a lexicon term, and benign near misses: news and
-  platform notices about gambling, tipping and porn, counter-speech quoting spam, banter, fans
-  praising gifts). Its lines weigh ``--hand-weight`` times a corpus line, because one hand-written
-  line carries more distinct wording than one template fill.
+* every line of the hand-written sets in ``HAND_SETS``: ``text_intent_train.jsonl`` (live-room
+  chat written for training: violating lines, most of them implicit or plain wording without a
+  lexicon term, and benign near misses: news and platform notices about gambling, tipping and porn,
+  counter-speech quoting spam, banter, fans praising gifts), and the older hand-written evaluation
+  sets ``text_intent_fresh.jsonl``, ``text_vulgar_fresh.jsonl`` and ``text_fresh_v2.jsonl``, which
+  newer held-out sets have replaced as measures. Their lines weigh ``--hand-weight`` times a corpus
+  line, because one hand-written line carries more distinct wording than one template fill.
 
-What ``benchmarks/text_quality.py --intent`` measures it on stays out: the corpus ``heldout`` split,
-``text_intent_fresh.jsonl``, ``text_fresh_v2.jsonl`` and ``text_fresh_v3.jsonl``
-(``tests/benchmarks/test_intent_train_set.py`` checks that no training line is, or nearly is, one of
+What ``benchmarks/text_quality.py --intent`` measures it on stays out: the corpus ``heldout`` split
+and the newest hand-written sets (``text_fresh_v3.jsonl`` on;
+``tests/benchmarks/test_intent_train_set.py`` checks that no training line is, or nearly is, one of
 theirs). ``--validate`` cross-validates instead of writing: the hand-written lines fall into five
 folds by a hash of their text, each fold is predicted by a head trained on the corpus and the other
 four, and recall and benign false positives of the head alone are printed per threshold over all
@@ -36,7 +38,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +60,7 @@ HAND_WEIGHT = 3.0
 
 MANIFEST = """\
 # Linear head over use-multilingual-v3 embeddings: P(benign | gambling | tipping_inducement | vulgar)
-# for one chat line. Written by scripts/train_intent.py (corpus dev split + text_intent_train.jsonl).
+# for one chat line. Written by scripts/train_intent.py (corpus dev split + its HAND_SETS).
 id: {id}
 kind: text-classifier
 description: Chat intent classifier head (multinomial logistic regression, 512 → {n} classes).
@@ -88,6 +92,8 @@ SPELLING = frozenset(
 
 
 HAND = "text_intent_train.jsonl"
+#: Every hand-written set the head trains on (the first one written for it).
+HAND_SETS = (HAND, "text_intent_fresh.jsonl", "text_vulgar_fresh.jsonl", "text_fresh_v2.jsonl")
 
 
 def load_rows(exclude: frozenset[str] = SPELLING) -> list[tuple[str, str]]:
@@ -100,9 +106,32 @@ def load_rows(exclude: frozenset[str] = SPELLING) -> list[tuple[str, str]]:
     return rows
 
 
+#: Character-bigram Jaccard similarity at or above which a training line counts as a measured line reworded.
+NEAR = 0.6
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    s = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).lower())
+    return frozenset(s[i : i + 2] for i in range(len(s) - 1)) or frozenset({s})
+
+
+def measured_sets() -> list[str]:
+    """The hand-written sets the intent benchmark measures on: every ``text_fresh_v*.jsonl`` not trained on."""
+    return sorted(p.name for p in DATA.glob("text_fresh_v*.jsonl") if p.name not in HAND_SETS)
+
+
 def load_hand() -> list[tuple[str, str]]:
-    """(text, label) of every line of the hand-written training set."""
-    return [(r["text"], r.get("category", BENIGN)) for r in _jsonl(DATA / HAND)]
+    """(text, label) of every line of the hand-written training sets, less any line that equals or
+    nearly equals a line of a measured set (short chat lines recur across sets written apart; training
+    on one would make the benchmark measure memory)."""
+    measured = [_bigrams(r["text"]) for name in measured_sets() for r in _jsonl(DATA / name)]
+    rows = [(r["text"], r.get("category", BENIGN)) for name in HAND_SETS for r in _jsonl(DATA / name)]
+    out = []
+    for text, label in rows:
+        g = _bigrams(text)
+        if not any(len(g & m) >= NEAR * len(g | m) for m in measured):
+            out.append((text, label))
+    return out
 
 
 FOLDS = 5
@@ -211,7 +240,7 @@ def main() -> None:
         "labels": list(LABELS),
         "trained_on": "benchmarks/data text_{benign,violating}.jsonl, split=dev, evasion not in "
         + ",".join(sorted(SPELLING))
-        + f"; {HAND} (all, weight {args.hand_weight:g})",
+        + f"; {', '.join(HAND_SETS)} (all, weight {args.hand_weight:g})",
         "lines": len(rows),
         "l2": args.l2,
         "iters": args.iters,

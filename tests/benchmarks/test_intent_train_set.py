@@ -1,4 +1,4 @@
-"""The hand-written intent training set: labelled like the other chat sets, aimed at wording without
+"""The hand-written intent training sets: labelled like the other chat sets, aimed at wording without
 lexicon terms, and disjoint from every set the intent benchmark measures on."""
 
 from __future__ import annotations
@@ -60,6 +60,15 @@ def test_no_line_repeats_within_the_set() -> None:
     assert len(set(norms)) == len(norms)
 
 
+def _trainer():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import train_intent
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return train_intent
+
+
 def test_no_line_equals_or_nearly_equals_a_benchmark_line() -> None:
     """Training on a reworded copy of a measured line would make the benchmark measure memory."""
     mine = [(r["text"], _bigrams(r["text"])) for r in _rows(TRAIN)]
@@ -71,6 +80,18 @@ def test_no_line_equals_or_nearly_equals_a_benchmark_line() -> None:
         assert not close, (path.name, close[:5])
 
 
+def test_measured_sets_are_disjoint_from_what_the_head_trains_on() -> None:
+    """The sets the intent benchmark measures on share no line, nor a reworded one, with the lines the
+    head trains on (the corpus held-out split is kept apart by its split label)."""
+    train_intent = _trainer()
+    trained = [_bigrams(t) for t, _ in train_intent.load_hand()]
+    measured = train_intent.measured_sets()
+    assert "text_fresh_v3.jsonl" in measured and not set(measured) & set(train_intent.HAND_SETS)
+    for name in measured:
+        close = [r["text"] for r in _rows(name) if any(_near(_bigrams(r["text"]), o) for o in trained)]
+        assert not close, (name, close[:5])
+
+
 def test_near_check_catches_a_reworded_line() -> None:
     """The similarity bar is tight enough to see a one-character edit and loose enough to pass topic words."""
     assert _near(_bigrams("今晚跟着老师下注，稳赚"), _bigrams("今晚跟着老师下注,稳赚!"))
@@ -78,14 +99,13 @@ def test_near_check_catches_a_reworded_line() -> None:
     assert not _near(_bigrams("主播今天唱得真好听"), _bigrams("主播今天的菜做得真香"))
 
 
-def test_trainer_reads_it_and_its_folds_are_balanced() -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import train_intent
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+def test_trainer_reads_every_hand_set_and_its_folds_are_balanced() -> None:
+    train_intent = _trainer()
     hand = train_intent.load_hand()
-    assert len(hand) == len(_rows(TRAIN)) and {label for _, label in hand} <= set(train_intent.LABELS)
+    assert train_intent.HAND_SETS[0] == TRAIN
+    every = sum(len(_rows(name)) for name in train_intent.HAND_SETS)
+    assert 0.95 * every <= len(hand) <= every  # a few lines near a measured one are left out
+    assert {label for _, label in hand} == set(train_intent.LABELS)
     sizes = Counter(train_intent.fold(t) for t, _ in hand)
     assert set(sizes) == set(range(train_intent.FOLDS))
     assert all(0.12 * len(hand) < n < 0.28 * len(hand) for n in sizes.values())

@@ -39,9 +39,9 @@ def test_intent_section_measures_every_held_out_set() -> None:
     from benchmarks.text_quality import intent_sets
 
     sets = intent_sets(smoke=False)
-    assert len(sets) == 4
     splits = {name: {r.get("split") for r in rows} for name, rows in sets.items()}
-    assert {"heldout"} in splits.values() and {"fresh2"} in splits.values() and {"fresh3"} in splits.values()
+    assert {"heldout"} in splits.values() and {"fresh3"} in splits.values()
+    assert {"fresh2"} not in splits.values()  # the older hand-written sets are training data now
     for name, rows in sets.items():
         cats = {r.get("category", "benign") for r in rows}
         assert cats == {"benign", "gambling", "tipping_inducement", "vulgar"}, name

@@ -33,7 +33,7 @@ NO_MODELS = (
     "synthetic: {enabled: false}\n"
 )
 #: Pressure to tip that names no lexicon term (the rules alone miss it).
-PRESSURE = "还差三千就赢了，哥哥们助力一波"
+PRESSURE = "哥哥们再来两个大的，今晚就能上小时榜了"
 
 
 class StandIn:
