@@ -39,9 +39,10 @@ def test_intent_section_measures_every_held_out_set() -> None:
     from benchmarks.text_quality import intent_sets
 
     sets = intent_sets(smoke=False)
-    assert len(sets) == 4
+    assert len(sets) == 5
     splits = {name: {r.get("split") for r in rows} for name, rows in sets.items()}
-    assert {"heldout"} in splits.values() and {"fresh2"} in splits.values() and {"fresh3"} in splits.values()
+    for split in ("heldout", "fresh2", "fresh3", "fresh4"):
+        assert {split} in splits.values(), split
     for name, rows in sets.items():
         cats = {r.get("category", "benign") for r in rows}
         assert cats == {"benign", "gambling", "tipping_inducement", "vulgar"}, name
