@@ -13,9 +13,9 @@ What the learned classifier adds to the keyword rules, per message:
 
 Sets (none of them in the head's training data): the corpus's ``heldout`` split,
 ``text_intent_fresh.jsonl``, written apart from the lexicon (plain, slang, implicit violating lines
-and benign ones), and the hand-written held-out chat sets ``text_fresh_v2.jsonl`` and
-``text_fresh_v3.jsonl`` (nine evasion classes each, implicit wording among them, and benign near
-misses). Cost: wall and thread-CPU milliseconds per message of the classifier, batched.
+and benign ones), and the hand-written held-out chat sets ``text_fresh_v2.jsonl``,
+``text_fresh_v3.jsonl`` and ``text_fresh_v4.jsonl`` (nine evasion classes each, implicit wording
+among them, and benign near misses). Cost: wall and thread-CPU milliseconds per message of the classifier, batched.
 A threshold sweep shows the recall / false-positive trade per setting.
 """
 

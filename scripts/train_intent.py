@@ -17,7 +17,7 @@ two sources:
   line, because one hand-written line carries more distinct wording than one template fill.
 
 What ``benchmarks/text_quality.py --intent`` measures it on stays out: the corpus ``heldout`` split
-and the newest hand-written sets (``text_fresh_v3.jsonl`` on;
+and the newest hand-written sets (``text_fresh_v3.jsonl`` and ``text_fresh_v4.jsonl``;
 ``tests/benchmarks/test_intent_train_set.py`` checks that no training line is, or nearly is, one of
 theirs). ``--validate`` cross-validates instead of writing: the hand-written lines fall into five
 folds by a hash of their text, each fold is predicted by a head trained on the corpus and the other
