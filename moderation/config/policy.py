@@ -285,7 +285,9 @@ class PolicyConfig(_Strict):
         description="Rules for categories not listed (extra lexicon categories).",
     )
     non_verdict_categories: tuple[str, ...] = Field(
-        ("disclosure",), description="Categories whose signals only suppress others and never become verdicts."
+        ("disclosure", "intent_benign"),
+        description="Categories whose signals only suppress or speak against others and never become verdicts "
+        "(disclosure labels; the intent classifier's counter-evidence, intent.veto_category).",
     )
     risk: RiskConfig = Field(default_factory=RiskConfig, description="Streamer risk tiers.")
     penalties: PenaltyConfig = Field(

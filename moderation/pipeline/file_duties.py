@@ -29,6 +29,7 @@ from moderation.pipeline.intent_feed import classify_lines
 from moderation.pipeline.room_check import check_room
 from moderation.signals.chat import chat_signals
 from moderation.signals.gifts import GiftTracker
+from moderation.signals.intent import IntentDedup
 from moderation.signals.replay_index import ReplayIndex
 from moderation.signals.room import RoomMeta
 
@@ -111,7 +112,9 @@ async def chat_feed(
     lines: list[ChatMessage] | None = [] if engines.cfg.intent.enabled else None
     signals = await asyncio.to_thread(chat_feed_signals, chat, scan, engines, keeper, lines)
     if lines:
-        signals += await classify_lines(clients, lines, engines.cfg.intent)
+        lines.sort(key=lambda m: m.t)  # in time order, as the keyword signals are de-duplicated
+        dedup = IntentDedup(engines.cfg.chat.dedup_window_s)
+        signals += await classify_lines(clients, lines, engines.cfg.intent, dedup=dedup)
     return signals
 
 

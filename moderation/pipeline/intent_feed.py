@@ -18,7 +18,7 @@ from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
 from moderation.pipeline.clients import InferenceClients
 from moderation.pipeline.failures import TaskFailures
-from moderation.signals.intent import intent_signals
+from moderation.signals.intent import IntentDedup, intent_signals
 
 __all__ = ["IntentFeed", "classify_lines"]
 
@@ -28,9 +28,11 @@ async def classify_lines(
     messages: Sequence[ChatMessage],
     cfg: IntentConfig,
     failures: TaskFailures | None = None,
+    dedup: IntentDedup | None = None,
 ) -> list[Signal]:
-    """``chat.intent`` signals of ``messages``, ``cfg.batch_size`` lines per call. A line the
-    classifier failed on is counted in ``failures`` (when given) and skipped, never the rest."""
+    """``chat.intent`` signals of ``messages`` (in time order), ``cfg.batch_size`` lines per call,
+    de-duplicated by ``dedup`` when given. A line the classifier failed on is counted in
+    ``failures`` (when given) and skipped, never the rest."""
     out: list[Signal] = []
     for start in range(0, len(messages), cfg.batch_size):
         chunk = list(messages[start : start + cfg.batch_size])
@@ -41,7 +43,8 @@ async def classify_lines(
         for p in probs:
             if isinstance(p, Exception) and failures is not None:
                 failures.item("intent", p)
-        out += intent_signals([m for m, _ in good], [p for _, p in good], cfg)
+        signals = intent_signals([m for m, _ in good], [p for _, p in good], cfg)
+        out += dedup.keep(signals) if dedup is not None else signals
     return out
 
 
@@ -59,8 +62,10 @@ class IntentFeed:
         emit: Callable[[list[Signal]], None],
         failures: TaskFailures,
         max_pending: int = 1024,
+        dedup_window_s: float = 10.0,
     ) -> None:
         self.clients, self.cfg, self.emit, self.failures = clients, cfg, emit, failures
+        self.dedup = IntentDedup(dedup_window_s)
         self._pending: deque[ChatMessage] = deque()
         self.max_pending = max_pending
         self.dropped = 0
@@ -82,7 +87,7 @@ class IntentFeed:
             while self._pending:
                 lines = [self._pending.popleft() for _ in range(min(len(self._pending), self.cfg.batch_size))]
                 try:
-                    signals = await classify_lines(self.clients, lines, self.cfg, self.failures)
+                    signals = await classify_lines(self.clients, lines, self.cfg, self.failures, self.dedup)
                 except Exception as exc:  # this batch is lost; later lines are not
                     self.failures.item("intent", exc)
                     continue

@@ -212,7 +212,11 @@ class StreamPipeline:
         self._loop: asyncio.AbstractEventLoop | None = None
         #: The chat intent classifier's queue (``intent.enabled`` and a chat feed).
         on = cfg.intent.enabled and chat
-        self._intent = IntentFeed(clients, cfg.intent, self._on_chat, self.failures) if on else None
+        self._intent = (
+            IntentFeed(clients, cfg.intent, self._on_chat, self.failures, dedup_window_s=cfg.chat.dedup_window_s)
+            if on
+            else None
+        )
         self.steering, self.deferred = spec.steering, tuple[str, ...]()  # its standing; see reconfigure
 
     # ------------------------------------------------------------------ control

@@ -35,7 +35,8 @@ MatchManyFn = Callable[[Sequence[str]], list[list[KeywordHit]]]
 BATCH = 64
 
 
-def _message_key(text: str) -> str:
+def message_key(text: str) -> str:
+    """A line's text as duplicates compare: case-folded, whitespace collapsed."""
     return " ".join(text.casefold().split())
 
 
@@ -84,7 +85,7 @@ class ChatSignals:
         if not hits:
             return []
         self._prune(msg.t)
-        text_key = _message_key(msg.text)
+        text_key = message_key(msg.text)
         out: list[Signal] = []
         for hit in hits:
             by_user = ("user", msg.user, hit.category, hit.term)

@@ -8,14 +8,17 @@ line. So the classifier's output is evidence beside the rules, not a replacement
 * a line whose probability for a category reaches that category's threshold
   (``IntentConfig.threshold``) yields a ``chat.intent`` signal of that category, ``score`` = the
   probability, ``label`` = the category. Fusion combines it with keyword hits like any channel.
-* a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``) yields a
-  counter-evidence signal in ``veto_category`` (``label`` "benign"). Fusion lists that category as
-  non-verdict and lets it veto weak keyword hits of the same line (same stream, user and time):
-  counter-speech that a clause rule missed names the topic but reads as harmless.
-  :func:`vetoed_lines` gives the lines, for code that applies the veto itself.
+* a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``, off by default)
+  yields a counter-evidence signal in ``veto_category`` (``label`` "benign"), which the policy lists
+  as non-verdict. Fusion does not yet drop the keyword hits of that line (same stream, user and
+  time): live, the classifier's answer comes after the line's keyword signals, and holding those
+  back is not built. :func:`vetoed_lines` gives the lines; ``benchmarks/text_quality.py --intent``
+  uses it to measure what the veto would do.
 
 Signals carry ``user`` and the line's ``text``, so a viewer's line stays that viewer's (a ``chat.*``
-signal with a user is the viewer's, :func:`moderation.policy.rules.subject_of`).
+signal with a user is the viewer's, :func:`moderation.policy.rules.subject_of`). They are
+de-duplicated like keyword hits (:class:`IntentDedup`, the rules of :mod:`moderation.signals.chat`):
+a swarm posting one line under many names is one observation whichever channel saw it.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
+from moderation.signals.chat import message_key
 
-__all__ = ["BENIGN_LABEL", "KIND", "intent_signals", "vetoed_lines"]
+__all__ = ["BENIGN_LABEL", "KIND", "IntentDedup", "intent_signals", "vetoed_lines"]
 
 KIND = "chat.intent"
 BENIGN_LABEL = "benign"
@@ -84,3 +88,32 @@ def vetoed_lines(signals: Iterable[Signal], cfg: IntentConfig) -> set[LineKey]:
         for s in signals
         if s.kind == KIND and s.category == cfg.veto_category and s.label == BENIGN_LABEL
     }
+
+
+class IntentDedup:
+    """Within ``window_s`` of media time, a user is reported once per category, and so is a line's
+    text (case-folded, whitespace collapsed) whoever posts it: what :class:`~moderation.signals.chat.
+    ChatSignals` does per term for keyword hits. Feed signals in time order; memory stays bounded."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._last: dict[tuple[str, str, str], float] = {}
+        self.suppressed = 0
+
+    def _recent(self, key: tuple[str, str, str], t: float) -> bool:
+        last = self._last.get(key)
+        return last is not None and 0.0 <= t - last < self.window_s
+
+    def keep(self, signals: Sequence[Signal]) -> list[Signal]:
+        out: list[Signal] = []
+        for s in signals:
+            if self._last and len(self._last) > 4096:  # forget what no window can reach any more
+                self._last = {k: v for k, v in self._last.items() if 0.0 <= s.t - v < self.window_s}
+            by_user = ("user", s.user or "", s.category)
+            by_text = ("text", message_key(s.text or ""), s.category)
+            if self._recent(by_user, s.t) or self._recent(by_text, s.t):
+                self.suppressed += 1
+                continue
+            self._last[by_user] = self._last[by_text] = s.t
+            out.append(s)
+        return out

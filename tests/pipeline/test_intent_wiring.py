@@ -83,7 +83,7 @@ def test_live_feed_sends_waiting_lines_together_and_drops_the_oldest_when_full()
             max_pending=3,
         )  # type: ignore[arg-type]
         for i in range(5):  # more than fit: the two oldest go
-            feed.push(_line(float(i), f"bad {i}"))
+            feed.push(_line(float(i), f"bad {i}", user=f"u{i}"))
         task = asyncio.create_task(feed.run())
         await asyncio.sleep(0.05)
         task.cancel()
@@ -144,7 +144,9 @@ class IntentFakes(FakeClients):
         ]
 
 
-def test_a_live_streams_chat_goes_through_the_classifier(tmp_path: Path) -> None:
+@pytest.mark.parametrize("veto", [None, 0.5])
+def test_a_live_streams_chat_goes_through_the_classifier(tmp_path: Path, veto: float | None) -> None:
+    # with the veto on, "晚上好呀" also yields counter-evidence: never a verdict of its own
     clip = make_clip(tmp_path / "c.mp4", seconds=6.0, gop_s=0.5)
 
     def body() -> str:
@@ -160,7 +162,7 @@ def test_a_live_streams_chat_goes_through_the_classifier(tmp_path: Path) -> None
             {
                 "sampling": {"fps": 2.0},
                 "ocr": {"gate": {"enabled": False}},
-                "intent": {"enabled": True},
+                "intent": {"enabled": True, "veto_score": veto},
                 "live": {
                     "allow_files": True,
                     "allow_networks": ["127.0.0.0/8"],

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from moderation.config import IntentConfig, PipelineConfig
 from moderation.messages import ChatMessage
-from moderation.signals.intent import BENIGN_LABEL, KIND, intent_signals, vetoed_lines
+from moderation.signals.intent import BENIGN_LABEL, KIND, IntentDedup, intent_signals, vetoed_lines
 
 
 def _msgs(*texts: str) -> list[ChatMessage]:
@@ -50,3 +50,19 @@ def test_config_rejects_bad_thresholds_and_unknown_keys() -> None:
         PipelineConfig.model_validate({"intent": {"min_scor": 0.5}})
     cfg = PipelineConfig.model_validate({"intent": {"enabled": True, "thresholds": {"gambling": 0.6}}}).intent
     assert cfg.enabled and cfg.threshold("gambling") == 0.6 and cfg.threshold("vulgar") == cfg.min_score
+
+
+def test_intent_signals_are_deduplicated_like_keyword_hits() -> None:
+    cfg = IntentConfig(min_score=0.7, veto_score=None)
+    lines = [
+        ChatMessage("s1", 1.0, "bot1", "Join the table now"),
+        ChatMessage("s1", 2.0, "bot2", "join  the TABLE now"),  # the same text, another name: one observation
+        ChatMessage("s1", 3.0, "bot1", "different words, same user"),  # the same user, same category
+        ChatMessage("s1", 4.0, "fan", "another line entirely"),  # independent evidence
+        ChatMessage("s1", 15.0, "bot2", "join the table now"),  # after the window: counts again
+    ]
+    probs = [{"benign": 0.1, "gambling": 0.9}] * len(lines)
+    dedup = IntentDedup(10.0)
+    kept = dedup.keep(intent_signals(lines, probs, cfg))
+    assert [(s.user, s.t) for s in kept] == [("bot1", 1.0), ("fan", 4.0), ("bot2", 15.0)]
+    assert dedup.suppressed == 2
