@@ -39,6 +39,7 @@ import json
 import random
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ sys.path[:0] = [str(ROOT)]
 
 from benchmarks.common import machine, machine_markdown, timed_passes, write_results  # noqa: E402
 from moderation.config import load_pipeline  # noqa: E402
-from moderation.messages import ChatMessage  # noqa: E402
+from moderation.messages import ChatMessage, Signal  # noqa: E402
 from moderation.policy.fuse import fuse  # noqa: E402
 from moderation.signals.chat import BATCH, chat_signals  # noqa: E402
 from moderation.text import segment  # noqa: E402
@@ -96,13 +97,21 @@ def verdict_categories(text: str, match: KeywordMatcher, policy: Any) -> set[str
     return {v.category for v in fuse("bench", sigs, policy)}
 
 
-def dense_feed(texts: list[str], match: KeywordMatcher, policy: Any, seed: int) -> dict[str, Any]:
-    """Benign messages 0.5 s apart from 40 viewers: how many end up inside a verdict."""
+def dense_feed(
+    texts: list[str],
+    match: KeywordMatcher,
+    policy: Any,
+    seed: int,
+    extra: Callable[[list[ChatMessage]], list[Signal]] | None = None,
+) -> dict[str, Any]:
+    """Benign messages 0.5 s apart from 40 viewers: how many end up inside a verdict. ``extra``
+    adds another channel's signals of the same messages (the intent classifier's)."""
     rng = random.Random(seed)
     order = texts[:]
     rng.shuffle(order)
     msgs = [ChatMessage("feed", 0.5 * i, f"viewer{rng.randrange(40)}", t) for i, t in enumerate(order)]
-    verdicts = fuse("feed", chat_signals(msgs, match), policy)
+    signals = chat_signals(msgs, match) + (extra(msgs) if extra is not None else [])
+    verdicts = fuse("feed", sorted(signals, key=lambda x: x.t), policy)
     in_verdict = {(s.user, s.t) for v in verdicts for s in v.signals}
     return {
         "messages": len(msgs),
@@ -393,6 +402,49 @@ def intent_sets(smoke: bool) -> dict[str, list[dict[str, Any]]]:
     return sets
 
 
+def intent_dense_feeds(
+    sets: dict[str, list[dict[str, Any]]], match: KeywordMatcher, policy: Any
+) -> dict[str, dict[str, Any]]:
+    """Each set's benign messages as a dense feed through the real fusion, rules alone and with the
+    classifier's signals (the pipeline's defaults, de-duplicated as the pipeline does)."""
+    from moderation.infer.intent import IntentModel, classify_batch
+    from moderation.signals.intent import IntentDedup, intent_signals
+
+    cfg = load_pipeline("default")
+    model = IntentModel()
+
+    def intent(msgs: list[ChatMessage]) -> list[Signal]:
+        probs = classify_batch([m.text for m in msgs], model=model)
+        return IntentDedup(cfg.chat.dedup_window_s).keep(
+            intent_signals(msgs, probs, cfg.intent.model_copy(update={"enabled": True}))
+        )
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, rows in sets.items():
+        texts = [r["text"] for r in rows if r.get("category", "benign") == "benign"]
+        out[name] = {
+            "rules": dense_feed(texts, match, policy, seed=7),
+            "rules+intent": dense_feed(texts, match, policy, seed=7, extra=intent),
+        }
+    return out
+
+
+def dense_feed_markdown(feeds: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Dense benign feeds (0.5 s apart, 40 viewers, through the fusion)",
+        "",
+        "| set | benign messages | in a verdict, rules | in a verdict, rules + intent |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, f in feeds.items():
+        r, ri = f["rules"], f["rules+intent"]
+        lines.append(
+            f"| {name} | {r['messages']} | {r['messages_in_verdicts']} ({_pct(r['false_verdict_rate'])}) | "
+            f"{ri['messages_in_verdicts']} ({_pct(ri['false_verdict_rate'])}) |"
+        )
+    return [*lines, ""]
+
+
 def intent_main(smoke: bool, out: Path) -> None:
     """The learned intent classifier beside the rules (see ``benchmarks/text_quality_intent.py``)."""
     from benchmarks import text_quality_intent as ti
@@ -405,11 +457,12 @@ def intent_main(smoke: bool, out: Path) -> None:
         lambda text: verdict_categories(text, match, policy),
         load_pipeline("default").intent.model_copy(update={"enabled": True}),
     )
-    res.update(benchmark="text_quality_intent", smoke=smoke, machine=machine())
+    feeds = intent_dense_feeds(sets, match, policy)
+    res.update(benchmark="text_quality_intent", smoke=smoke, machine=machine(), dense_feeds=feeds)
     md = ["# Text moderation quality: intent classifier", ""]
     if smoke:
         md += ["**Smoke run on a small sample — not a measurement.**", ""]
-    md += [*ti.markdown(res), "## Machine", "", *machine_markdown(res["machine"]), ""]
+    md += [*ti.markdown(res), *dense_feed_markdown(feeds), "## Machine", "", *machine_markdown(res["machine"]), ""]
     write_results("text_quality_intent", res, md, out)
     print("\n".join(md))
 

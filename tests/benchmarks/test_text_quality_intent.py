@@ -46,3 +46,15 @@ def test_intent_section_measures_every_held_out_set() -> None:
         cats = {r.get("category", "benign") for r in rows}
         assert cats == {"benign", "gambling", "tipping_inducement", "vulgar"}, name
     assert all(len(rows) == 20 for rows in intent_sets(smoke=True).values())
+
+
+def test_dense_feeds_add_the_classifiers_signals_through_the_fusion() -> None:
+    from benchmarks.text_quality import KeywordMatcher, Lexicon, intent_dense_feeds, load_pipeline
+
+    # the feed takes a set's unlabelled (benign) rows; the last one is tipping pressure no rule names
+    texts = ["今天的晚饭真好吃", "主播唱得真好听", "哥哥们再来两个大的，今晚就能上小时榜了"]
+    rows = [{"text": t} for t in texts]
+    feeds = intent_dense_feeds({"tiny": rows}, KeywordMatcher(Lexicon.load()), load_pipeline("default").policy)
+    rules, both = feeds["tiny"]["rules"], feeds["tiny"]["rules+intent"]
+    assert rules["messages"] == both["messages"] == 3
+    assert rules["messages_in_verdicts"] == 0 and both["messages_in_verdicts"] == 1
