@@ -102,15 +102,17 @@ def dense_feed(
     match: KeywordMatcher,
     policy: Any,
     seed: int,
-    extra: Callable[[list[ChatMessage]], list[Signal]] | None = None,
+    extra: Callable[[list[ChatMessage], list[Signal]], list[Signal]] | None = None,
 ) -> dict[str, Any]:
     """Benign messages 0.5 s apart from 40 viewers: how many end up inside a verdict. ``extra``
-    adds another channel's signals of the same messages (the intent classifier's)."""
+    gets the messages and their keyword signals and returns the signals to fuse (the intent
+    classifier's added, vetoed lines' hits dropped)."""
     rng = random.Random(seed)
     order = texts[:]
     rng.shuffle(order)
     msgs = [ChatMessage("feed", 0.5 * i, f"viewer{rng.randrange(40)}", t) for i, t in enumerate(order)]
-    signals = chat_signals(msgs, match) + (extra(msgs) if extra is not None else [])
+    keyword = chat_signals(msgs, match)
+    signals = extra(msgs, keyword) if extra is not None else keyword
     verdicts = fuse("feed", sorted(signals, key=lambda x: x.t), policy)
     in_verdict = {(s.user, s.t) for v in verdicts for s in v.signals}
     return {
@@ -406,18 +408,19 @@ def intent_dense_feeds(
     sets: dict[str, list[dict[str, Any]]], match: KeywordMatcher, policy: Any
 ) -> dict[str, dict[str, Any]]:
     """Each set's benign messages as a dense feed through the real fusion, rules alone and with the
-    classifier's signals (the pipeline's defaults, de-duplicated as the pipeline does)."""
+    classifier as the default pipeline runs it (its signals de-duplicated, its veto applied)."""
     from moderation.infer.intent import IntentModel, classify_batch
-    from moderation.signals.intent import IntentDedup, intent_signals
+    from moderation.pipeline.intent_feed import drop_vetoed
+    from moderation.signals.intent import IntentDedup, intent_signals, vetoed_lines
 
     cfg = load_pipeline("default")
     model = IntentModel()
 
-    def intent(msgs: list[ChatMessage]) -> list[Signal]:
+    def intent(msgs: list[ChatMessage], keyword: list[Signal]) -> list[Signal]:
         probs = classify_batch([m.text for m in msgs], model=model)
-        return IntentDedup(cfg.chat.dedup_window_s).keep(
-            intent_signals(msgs, probs, cfg.intent.model_copy(update={"enabled": True}))
-        )
+        raw = intent_signals(msgs, probs, cfg.intent.model_copy(update={"enabled": True}))
+        vetoed = vetoed_lines(raw, cfg.intent)
+        return drop_vetoed(keyword, vetoed) + IntentDedup(cfg.chat.dedup_window_s).keep(raw)
 
     out: dict[str, dict[str, Any]] = {}
     for name, rows in sets.items():
@@ -433,7 +436,7 @@ def dense_feed_markdown(feeds: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "## Dense benign feeds (0.5 s apart, 40 viewers, through the fusion)",
         "",
-        "| set | benign messages | in a verdict, rules | in a verdict, rules + intent |",
+        "| set | benign messages | in a verdict, rules | in a verdict, rules + intent (veto on, as the pipeline) |",
         "|---|---:|---:|---:|",
     ]
     for name, f in feeds.items():

@@ -25,11 +25,11 @@ from moderation.ingest.chat import ChatStats, iter_chat
 from moderation.ingest.gifts import GiftStats, iter_gifts
 from moderation.messages import ChatMessage, Signal
 from moderation.pipeline.clients import InferenceClients
-from moderation.pipeline.intent_feed import classify_lines
+from moderation.pipeline.intent_feed import classify_lines, drop_vetoed
 from moderation.pipeline.room_check import check_room
 from moderation.signals.chat import chat_signals
 from moderation.signals.gifts import GiftTracker
-from moderation.signals.intent import IntentDedup
+from moderation.signals.intent import IntentDedup, LineKey
 from moderation.signals.replay_index import ReplayIndex
 from moderation.signals.room import RoomMeta
 
@@ -114,7 +114,9 @@ async def chat_feed(
     if lines:
         lines.sort(key=lambda m: m.t)  # in time order, as the keyword signals are de-duplicated
         dedup = IntentDedup(engines.cfg.chat.dedup_window_s)
-        signals += await classify_lines(clients, lines, engines.cfg.intent, dedup=dedup)
+        vetoed: set[LineKey] = set()
+        intent = await classify_lines(clients, lines, engines.cfg.intent, dedup=dedup, vetoed=vetoed)
+        signals = drop_vetoed(signals, vetoed) + intent
     return signals
 
 

@@ -6,6 +6,13 @@ with ``intent.enabled``, always through the ``intent`` batcher family, so the li
 on a node are embedded together. Files call :func:`classify_lines` on the whole chat feed; live
 streams queue each line in an :class:`IntentFeed` (bounded: under overload the oldest waiting
 lines are dropped and counted, chat ingest never blocks) whose task sends what is waiting at once.
+
+With ``intent.veto_score`` set, a line the classifier calls confidently harmless vetoes the
+keyword hits of that same line (counter-speech a clause rule missed). Files drop them before
+fusion; a live stream's keyword signals wait in the feed (:meth:`IntentFeed.hold`) until their
+line is classified — one batch round trip — and a line that is never classified (dropped under
+overload, failed, or left at the end) releases its hits: evidence is never lost to the veto's
+absence, only to its answer.
 """
 
 from __future__ import annotations
@@ -18,9 +25,21 @@ from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
 from moderation.pipeline.clients import InferenceClients
 from moderation.pipeline.failures import TaskFailures
-from moderation.signals.intent import IntentDedup, intent_signals
+from moderation.signals.intent import IntentDedup, LineKey, intent_signals, vetoed_lines
 
-__all__ = ["IntentFeed", "classify_lines"]
+__all__ = ["IntentFeed", "classify_lines", "drop_vetoed"]
+
+#: Lines whose veto decision a live feed remembers for keyword signals that come after it.
+DECIDED_MAX = 4096
+
+
+def line_key(s: Signal) -> LineKey:
+    return (s.stream, s.user or "", s.t)
+
+
+def drop_vetoed(signals: Sequence[Signal], vetoed: set[LineKey]) -> list[Signal]:
+    """``signals`` without the ``chat.keyword`` hits of vetoed lines."""
+    return [s for s in signals if not (s.kind == "chat.keyword" and line_key(s) in vetoed)]
 
 
 async def classify_lines(
@@ -29,9 +48,11 @@ async def classify_lines(
     cfg: IntentConfig,
     failures: TaskFailures | None = None,
     dedup: IntentDedup | None = None,
+    vetoed: set[LineKey] | None = None,
 ) -> list[Signal]:
     """``chat.intent`` signals of ``messages`` (in time order), ``cfg.batch_size`` lines per call,
-    de-duplicated by ``dedup`` when given. A line the classifier failed on is counted in
+    de-duplicated by ``dedup`` when given; the lines the classifier vetoes are added to ``vetoed``
+    (when given, decided before de-duplication). A line the classifier failed on is counted in
     ``failures`` (when given) and skipped, never the rest."""
     out: list[Signal] = []
     for start in range(0, len(messages), cfg.batch_size):
@@ -44,6 +65,8 @@ async def classify_lines(
             if isinstance(p, Exception) and failures is not None:
                 failures.item("intent", p)
         signals = intent_signals([m for m, _ in good], [p for _, p in good], cfg)
+        if vetoed is not None:
+            vetoed |= vetoed_lines(signals, cfg)
         out += dedup.keep(signals) if dedup is not None else signals
     return out
 
@@ -66,6 +89,10 @@ class IntentFeed:
     ) -> None:
         self.clients, self.cfg, self.emit, self.failures = clients, cfg, emit, failures
         self.dedup = IntentDedup(dedup_window_s)
+        self.veto = cfg.veto_score is not None
+        self._held: dict[LineKey, list[Signal]] = {}
+        self._decided: dict[LineKey, bool] = {}  # line → vetoed, for keyword signals that come later
+        self.vetoed_hits = 0
         self._pending: deque[ChatMessage] = deque()
         self.max_pending = max_pending
         self.dropped = 0
@@ -74,10 +101,54 @@ class IntentFeed:
 
     def push(self, message: ChatMessage) -> None:
         if len(self._pending) >= self.max_pending:
-            self._pending.popleft()
+            lost = self._pending.popleft()
             self.dropped += 1
+            self._decide([lost], set())
         self._pending.append(message)
         self._wake.set()
+
+    def hold(self, signals: list[Signal]) -> None:
+        """Keyword signals of chat lines: with the veto on, each waits for its line's classification
+        (emitted at once when the line is already decided); without it, emitted at once."""
+        if not self.veto:
+            self.emit(signals)
+            return
+        now: list[Signal] = []
+        for s in signals:
+            key = line_key(s)
+            decided = self._decided.get(key)
+            if decided is None:
+                self._held.setdefault(key, []).append(s)
+            elif decided:
+                self.vetoed_hits += 1
+            else:
+                now.append(s)
+        if now:
+            self.emit(now)
+
+    def release_all(self) -> None:
+        """Emit every held keyword signal (the stream is ending: undecided lines keep their hits)."""
+        held = [s for group in self._held.values() for s in group]
+        self._held.clear()
+        if held:
+            self.emit(held)
+
+    def _decide(self, lines: Sequence[ChatMessage], vetoed: set[LineKey]) -> None:
+        if not self.veto:
+            return
+        out: list[Signal] = []
+        for m in lines:
+            key = (m.stream, m.user, m.t)
+            self._decided[key] = key in vetoed
+            held = self._held.pop(key, [])
+            if key in vetoed:
+                self.vetoed_hits += len(held)
+            else:
+                out += held
+        while len(self._decided) > DECIDED_MAX:
+            del self._decided[next(iter(self._decided))]
+        if out:
+            self.emit(out)
 
     async def run(self) -> None:
         """Until cancelled: classify whatever lines are waiting, emit their signals."""
@@ -86,11 +157,14 @@ class IntentFeed:
             self._wake.clear()
             while self._pending:
                 lines = [self._pending.popleft() for _ in range(min(len(self._pending), self.cfg.batch_size))]
+                vetoed: set[LineKey] = set()
                 try:
-                    signals = await classify_lines(self.clients, lines, self.cfg, self.failures, self.dedup)
+                    signals = await classify_lines(self.clients, lines, self.cfg, self.failures, self.dedup, vetoed)
                 except Exception as exc:  # this batch is lost; later lines are not
                     self.failures.item("intent", exc)
+                    self._decide(lines, set())
                     continue
                 self.classified += len(lines)
                 if signals:
                     self.emit(signals)
+                self._decide(lines, vetoed)

@@ -270,6 +270,8 @@ class StreamPipeline:
             ticker.cancel()
             if classifier is not None:
                 classifier.cancel()
+            if intent is not None:
+                intent.release_all()  # keyword hits of lines never classified keep counting
             self.stop()
             for feed in (self._chat, self._gifts):
                 if feed is not None:
@@ -363,10 +365,12 @@ class StreamPipeline:
             self.signals.tick()  # isolates its items
 
     def _from_chat(self, signals: list[Signal]) -> None:
-        """From the chat thread: chat signals go to both fusers, on the event loop."""
+        """From the chat thread: chat signals go to both fusers, on the event loop (through the
+        intent feed when it may veto them)."""
         if self._loop is not None:
+            on = self._intent.hold if self._intent is not None else self._on_chat
             with contextlib.suppress(RuntimeError):  # the loop is gone: the stream has ended
-                self._loop.call_soon_threadsafe(self._on_chat, signals)
+                self._loop.call_soon_threadsafe(on, signals)
 
     def _from_chat_line(self, line: ChatMessage) -> None:
         """From the chat thread: every line for the intent classifier, on the event loop."""

@@ -8,12 +8,12 @@ line. So the classifier's output is evidence beside the rules, not a replacement
 * a line whose probability for a category reaches that category's threshold
   (``IntentConfig.threshold``) yields a ``chat.intent`` signal of that category, ``score`` = the
   probability, ``label`` = the category. Fusion combines it with keyword hits like any channel.
-* a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``, off by default)
-  yields a counter-evidence signal in ``veto_category`` (``label`` "benign"), which the policy lists
-  as non-verdict. Fusion does not yet drop the keyword hits of that line (same stream, user and
-  time): live, the classifier's answer comes after the line's keyword signals, and holding those
-  back is not built. :func:`vetoed_lines` gives the lines; ``benchmarks/text_quality.py --intent``
-  uses it to measure what the veto would do.
+* a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``) yields a
+  counter-evidence signal in ``veto_category`` (``label`` "benign"), which the policy lists as
+  non-verdict, and vetoes the keyword hits of that same line (same stream, user and time):
+  counter-speech a clause rule missed names the topic but reads as harmless. :func:`vetoed_lines`
+  gives the lines; :mod:`moderation.pipeline.intent_feed` applies the veto (files before fusion,
+  live streams by holding a line's keyword hits until it is classified).
 
 Signals carry ``user`` and the line's ``text``, so a viewer's line stays that viewer's (a ``chat.*``
 signal with a user is the viewer's, :func:`moderation.policy.rules.subject_of`). They are

@@ -20,9 +20,9 @@ from media_factory import make_clip
 
 from moderation.config import PipelineConfig
 from moderation.config.intent import IntentConfig
-from moderation.messages import ChatMessage, Verdict
+from moderation.messages import ChatMessage, Signal, Verdict
 from moderation.pipeline.failures import TaskFailures
-from moderation.pipeline.intent_feed import IntentFeed, classify_lines
+from moderation.pipeline.intent_feed import IntentFeed, classify_lines, drop_vetoed
 from moderation.pipeline.sinks import CallbackSink
 from moderation.pipeline.status import StreamSpec
 from moderation.pipeline.stream import StreamPipeline
@@ -63,7 +63,8 @@ def test_classify_lines_batches_and_skips_a_failed_line() -> None:
     clients = StandIn(fail_on="boom")
     failures = TaskFailures("s1")
     lines = [_line(float(i), "bad words" if i % 2 else "hello") for i in range(5)] + [_line(9.0, "bad boom")]
-    sigs = asyncio.run(classify_lines(clients, lines, IntentConfig(enabled=True, batch_size=4), failures))  # type: ignore[arg-type]
+    cfg = IntentConfig(enabled=True, batch_size=4, veto_score=None)
+    sigs = asyncio.run(classify_lines(clients, lines, cfg, failures))  # type: ignore[arg-type]
     assert clients.calls == [4, 2]
     assert [(s.kind, s.t, s.user, s.category) for s in sigs] == [
         ("chat.intent", 1.0, "u1", "vulgar"),
@@ -182,3 +183,62 @@ def test_a_live_streams_chat_goes_through_the_classifier(tmp_path: Path, veto: f
         and (v.subject.kind, v.subject.id) == ("viewer", "mike")
     )
     assert [s.kind for s in v.signals] == ["chat.intent"]
+
+
+def _hit(m: ChatMessage) -> Signal:
+    return Signal(kind="chat.keyword", stream=m.stream, t=m.t, score=0.9, category="gambling", user=m.user, text=m.text)
+
+
+def test_live_veto_holds_a_lines_keyword_hits_until_it_is_classified() -> None:
+    async def go() -> tuple[list[tuple[str, str | None]], IntentFeed]:
+        emitted: list[tuple[str, str | None]] = []
+        feed = IntentFeed(
+            StandIn(),
+            IntentConfig(enabled=True, veto_score=0.8),
+            lambda sigs: emitted.extend((s.kind, s.user) for s in sigs),
+            TaskFailures("s1"),
+        )  # type: ignore[arg-type]
+        quoted = _line(1.0, "news: a casino was closed", user="news")  # the stand-in: P(benign) 0.95, vetoed
+        spam = _line(2.0, "bad casino link", user="spam")  # P(benign) 0.05
+        for m in (quoted, spam):
+            feed.push(m)
+            feed.hold([_hit(m)])
+        assert emitted == []  # each waits for its line's answer
+        task = asyncio.create_task(feed.run())
+        await asyncio.sleep(0.05)
+        feed.hold([_hit(quoted)])  # a hit arriving after its line was vetoed: dropped at once
+        feed.hold([_hit(_line(3.0, "never classified", user="late"))])
+        feed.release_all()  # the stream ends: undecided lines keep their hits
+        task.cancel()
+        return emitted, feed
+
+    emitted, feed = asyncio.run(go())
+    assert emitted == [
+        ("chat.intent", "news"),  # the veto's counter-evidence (a non-verdict category), not its hit
+        ("chat.intent", "spam"),
+        ("chat.keyword", "spam"),  # released by its line's answer
+        ("chat.keyword", "late"),  # released at the end
+    ]
+    assert feed.vetoed_hits == 2
+
+
+def test_without_the_veto_keyword_hits_pass_at_once() -> None:
+    emitted: list[Signal] = []
+    cfg = IntentConfig(enabled=True, veto_score=None)
+    feed = IntentFeed(StandIn(), cfg, emitted.extend, TaskFailures("s1"))  # type: ignore[arg-type]
+    feed.hold([_hit(_line(1.0, "news: a casino was closed"))])
+    assert len(emitted) == 1
+
+
+def test_a_scan_drops_the_keyword_hits_of_vetoed_lines() -> None:
+    quoted, spam = _line(1.0, "news: a casino was closed", user="news"), _line(2.0, "bad casino", user="spam")
+    vetoed: set[tuple[str, str, float]] = set()
+    cfg = IntentConfig(enabled=True, veto_score=0.8)
+    intent = asyncio.run(classify_lines(StandIn(), [quoted, spam], cfg, vetoed=vetoed))  # type: ignore[arg-type]
+    assert vetoed == {("s1", "news", 1.0)}
+    kept = drop_vetoed([_hit(quoted), _hit(spam), *intent], vetoed)
+    assert sorted((s.kind, s.user) for s in kept) == [
+        ("chat.intent", "news"),  # the veto's own counter-evidence (a non-verdict category)
+        ("chat.intent", "spam"),
+        ("chat.keyword", "spam"),
+    ]
