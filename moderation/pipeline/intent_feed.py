@@ -11,13 +11,14 @@ With ``intent.veto_score`` set, a line the classifier calls confidently harmless
 keyword hits of that same line (counter-speech a clause rule missed). Files drop them before
 fusion; a live stream's keyword signals wait in the feed (:meth:`IntentFeed.hold`) until their
 line is classified — one batch round trip — and a line that is never classified (dropped under
-overload, failed, or left at the end) releases its hits: evidence is never lost to the veto's
-absence, only to its answer.
+overload, failed, left at the end, or waiting longer than ``HOLD_MAX_S``) releases its hits:
+evidence is never lost to the veto's absence, only to its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -31,6 +32,9 @@ __all__ = ["IntentFeed", "classify_lines", "drop_vetoed"]
 
 #: Lines whose veto decision a live feed remembers for keyword signals that come after it.
 DECIDED_MAX = 4096
+#: Longest a live line's keyword hits wait for its classification (wall seconds) before they count
+#: anyway: a stalled or failing classifier must not hold chat evidence back for the whole stream.
+HOLD_MAX_S = 5.0
 
 
 def line_key(s: Signal) -> LineKey:
@@ -91,6 +95,7 @@ class IntentFeed:
         self.dedup = IntentDedup(dedup_window_s)
         self.veto = cfg.veto_score is not None
         self._held: dict[LineKey, list[Signal]] = {}
+        self._held_since: dict[LineKey, float] = {}  # monotonic time each line's first hit was held
         self._decided: dict[LineKey, bool] = {}  # line → vetoed, for keyword signals that come later
         self.vetoed_hits = 0
         self._pending: deque[ChatMessage] = deque()
@@ -119,6 +124,7 @@ class IntentFeed:
             decided = self._decided.get(key)
             if decided is None:
                 self._held.setdefault(key, []).append(s)
+                self._held_since.setdefault(key, time.monotonic())
             elif decided:
                 self.vetoed_hits += 1
             else:
@@ -128,10 +134,18 @@ class IntentFeed:
 
     def release_all(self) -> None:
         """Emit every held keyword signal (the stream is ending: undecided lines keep their hits)."""
-        held = [s for group in self._held.values() for s in group]
-        self._held.clear()
-        if held:
-            self.emit(held)
+        self.release_older_than(-1.0)
+
+    def release_older_than(self, max_wait_s: float = HOLD_MAX_S) -> None:
+        """Emit the keyword hits of lines held longer than ``max_wait_s`` (called on the stream's tick)."""
+        cutoff = time.monotonic() - max_wait_s
+        late = [k for k, since in self._held_since.items() if since <= cutoff]
+        out: list[Signal] = []
+        for key in late:
+            del self._held_since[key]
+            out += self._held.pop(key, [])
+        if out:
+            self.emit(out)
 
     def _decide(self, lines: Sequence[ChatMessage], vetoed: set[LineKey]) -> None:
         if not self.veto:
@@ -140,6 +154,7 @@ class IntentFeed:
         for m in lines:
             key = (m.stream, m.user, m.t)
             self._decided[key] = key in vetoed
+            self._held_since.pop(key, None)
             held = self._held.pop(key, [])
             if key in vetoed:
                 self.vetoed_hits += len(held)

@@ -362,6 +362,8 @@ class StreamPipeline:
         while True:
             await asyncio.sleep(TICK_S)
             self.duties.tick(self.ingest.ingested_t)
+            if self._intent is not None:
+                self._intent.release_older_than()  # a stalled classifier holds no chat evidence back
             self.signals.tick()  # isolates its items
 
     def _from_chat(self, signals: list[Signal]) -> None:

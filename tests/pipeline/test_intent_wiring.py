@@ -242,3 +242,17 @@ def test_a_scan_drops_the_keyword_hits_of_vetoed_lines() -> None:
         ("chat.intent", "spam"),
         ("chat.keyword", "spam"),
     ]
+
+
+def test_held_hits_count_anyway_when_the_classifier_stalls() -> None:
+    emitted: list[Signal] = []
+    feed = IntentFeed(StandIn(), IntentConfig(enabled=True, veto_score=0.8), emitted.extend, TaskFailures("s1"))  # type: ignore[arg-type]
+    line = _line(1.0, "news: a casino was closed")
+    feed.push(line)  # its run task never starts: the classifier is stalled
+    feed.hold([_hit(line)])
+    feed.release_older_than(60.0)
+    assert emitted == []  # still within its wait
+    feed.release_older_than(0.0)
+    assert [s.kind for s in emitted] == ["chat.keyword"]
+    feed.release_all()
+    assert len(emitted) == 1  # released once
