@@ -135,9 +135,8 @@ def test_chat_logs_beside_recordings_are_fused_and_keyed(tmp_path: Path, local_r
     assert on_ray.used_ray and on_ray.chat_logs == 1 and on_ray.scanned == 2
     by_stream = {r["stream"]: r for r in on_ray.records}
     assert set(by_stream) == {"f00", "f01"}
-    assert [(s["kind"], s["user"]) for s in by_stream["f01"]["signals"]] == [("chat.keyword", "v1")] * len(
-        by_stream["f01"]["signals"]
-    )
+    chat = {(s["kind"], s["user"]) for s in by_stream["f01"]["signals"]}  # the classifier's too (on Ray)
+    assert ("chat.keyword", "v1") in chat and chat <= {("chat.keyword", "v1"), ("chat.intent", "v1")}
     inproc = run_rescan(
         [str(d)], light_cfg(), tmp_path / "local.jsonl", None, RescanOptions(actors=0, chat_sidecars=True)
     )
