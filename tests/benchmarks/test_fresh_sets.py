@@ -1,0 +1,81 @@
+"""The hand-written held-out sets (fresh3, fresh4) are labelled alike, cover what they claim, share
+no line with the other sets and are reported by the text quality benchmark."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "benchmarks" / "data"
+CLASSES = {"plain", "slang", "implicit", "homophone", "split", "pinyin", "traditional", "emoji", "mixed"}
+CONTEXTS = {"gaming", "cooking", "sports", "music", "shopping", "news", "regulatory", "counter", "daily", "reviews"}
+#: split → (file, least violating, least benign, least per category, least implicit, least counter-speech)
+SETS = {
+    "fresh3": ("text_fresh_v3.jsonl", 180, 280, 55, 30, 30),
+    "fresh4": ("text_fresh_v4.jsonl", 190, 290, 60, 35, 35),
+}
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _bigrams(text: str) -> set[str]:
+    s = re.sub(r"\s+", "", text.lower())
+    return {s[i : i + 2] for i in range(len(s) - 1)} or {s}
+
+
+@pytest.mark.parametrize("split", sorted(SETS))
+def test_set_is_labelled(split: str) -> None:
+    name, n_bad, n_benign, per_cat_min, implicit_min, counter_min = SETS[split]
+    rows = _rows(name)
+    bad = [r for r in rows if "category" in r]
+    benign = [r for r in rows if "category" not in r]
+    assert len(bad) >= n_bad and len(benign) >= n_benign
+    assert all(set(r) == {"text", "category", "evasion", "split"} for r in bad)
+    per_cat = Counter(r["category"] for r in bad)
+    assert set(per_cat) == {"vulgar", "gambling", "tipping_inducement"} and min(per_cat.values()) >= per_cat_min
+    assert {r["split"] for r in rows} == {split}
+    evasions = Counter(r["evasion"] for r in bad)
+    assert set(evasions) == CLASSES
+    assert evasions["implicit"] >= implicit_min
+    assert all(set(r) == {"text", "context", "split"} for r in benign)
+    contexts = Counter(r["context"] for r in benign)
+    assert set(contexts) == CONTEXTS
+    assert contexts["news"] + contexts["regulatory"] >= 40 and contexts["counter"] >= counter_min
+    assert len({r["text"] for r in rows}) == len(rows)
+
+
+def test_fresh_v3_set_is_new() -> None:
+    """No line is copied from another corpus, so its numbers are not the other sets' numbers again."""
+    mine = {r["text"] for r in _rows("text_fresh_v3.jsonl")}
+    for p in DATA.glob("text_*.jsonl"):
+        if p.name != "text_fresh_v3.jsonl":
+            assert not mine & {r["text"] for r in _rows(p.name)}, p.name
+
+
+def test_fresh_v4_set_is_new() -> None:
+    """No line repeats or nearly repeats (character-bigram Jaccard ≥ 0.6) a line of another corpus,
+    so its numbers measure chat that no other set already covers."""
+    mine = [_bigrams(r["text"]) for r in _rows("text_fresh_v4.jsonl")]
+    for p in sorted(DATA.glob("text_*.jsonl")):
+        if p.name == "text_fresh_v4.jsonl":
+            continue
+        for other in (_bigrams(r["text"]) for r in _rows(p.name)):
+            close = [m for m in mine if len(m & other) >= 0.6 * len(m | other)]
+            assert not close, p.name
+
+
+@pytest.mark.parametrize("split", sorted(SETS))
+def test_set_is_a_benchmark_split(split: str) -> None:
+    from benchmarks.text_quality import FRESH_SETS, intent_sets
+
+    name, _seed, note = FRESH_SETS[split]
+    assert name == SETS[split][0] and (DATA / name).is_file() and "held out" in note
+    assert len({seed for _n, seed, _note in FRESH_SETS.values()}) == len(FRESH_SETS)
+    assert any({r.get("split") for r in rows} == {split} for rows in intent_sets(smoke=False).values())
