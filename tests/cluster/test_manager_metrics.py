@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from fake_ray import FakeRay, Ref
 
 from moderation.cluster import manager_metrics
 from moderation.cluster.placement import NodeView
@@ -18,31 +19,14 @@ from moderation.pipeline.metrics import StreamMetrics
 from moderation.pipeline.pool_metrics import PoolMetrics, render_pool
 
 
-class _Ref:
-    def __init__(self, value: Any, ready: bool = True) -> None:
-        self.value, self.ready = value, ready
-
-
 class _Method:
     def __init__(self, answer: Any) -> None:
         self.answer = answer
         self.args: list[tuple[Any, ...]] = []
 
-    def remote(self, *args: Any) -> _Ref:
+    def remote(self, *args: Any) -> Ref:
         self.args.append(args)
         return self.answer() if callable(self.answer) else self.answer
-
-
-class _FakeRay:
-    @staticmethod
-    def wait(refs: list[_Ref], num_returns: int, timeout: float) -> tuple[list[_Ref], list[_Ref]]:
-        return [r for r in refs if r.ready], [r for r in refs if not r.ready]
-
-    @staticmethod
-    def get(ref: _Ref, timeout: float | None = None) -> Any:
-        if isinstance(ref.value, Exception):
-            raise ref.value
-        return ref.value
 
 
 def _manager(max_streams: int = 100) -> SimpleNamespace:
@@ -60,23 +44,23 @@ def _frames(mgr: SimpleNamespace) -> float:
 
 
 def test_busy_or_dead_workers_count_with_their_last_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(manager_metrics, "ray", _FakeRay)
+    monkeypatch.setattr(manager_metrics, "ray", FakeRay)
     mgr = _manager()
-    a = SimpleNamespace(metrics=_Method(_Ref(StreamMetrics("a", frames_in=10))))
-    b = SimpleNamespace(metrics=_Method(_Ref(StreamMetrics("b", frames_in=5))))
+    a = SimpleNamespace(metrics=_Method(Ref(StreamMetrics("a", frames_in=10))))
+    b = SimpleNamespace(metrics=_Method(Ref(StreamMetrics("b", frames_in=5))))
     mgr._handles = {"a": a, "b": b}
     mgr._state = {"a": SimpleNamespace(state="running"), "b": SimpleNamespace(state="running")}
     vision = BatcherMetrics("vision", "cuda", "CUDAExecutionProvider", 64)
     vision.on_batch(4, [0.01] * 4, 0.02, 0)
-    mgr._batchers = {"w1": {"vision": SimpleNamespace(batcher_metrics=_Method(_Ref(vision.snapshot(3))))}}
+    mgr._batchers = {"w1": {"vision": SimpleNamespace(batcher_metrics=_Method(Ref(vision.snapshot(3))))}}
     mgr._batchers["w2"] = {"vision": SimpleNamespace()}  # an older batcher without batcher_metrics
     snap = manager_metrics.pool_snapshot(mgr)  # type: ignore[arg-type]
     assert snap.streams_running == 2 and snap.slots_total == 12 and snap.slots_free == 10  # the head is not placed on
     assert [(b.family, b.queue_depth) for b in snap.batchers] == [("vision", 3)]
     assert _frames(mgr) == 15
     assert a.metrics.args[-1] == (False,)  # a scrape asks for counts only, not recent latencies
-    a.metrics = _Method(_Ref(None, ready=False))  # busy past the scrape's wait
-    b.metrics = _Method(_Ref(RuntimeError("worker died")))
+    a.metrics = _Method(Ref(None, ready=False))  # busy past the scrape's wait
+    b.metrics = _Method(Ref(RuntimeError("worker died")))
     assert _frames(mgr) == 15  # neither is left out: a drop would read as a counter reset
     with mgr._lock:  # b is let go (it died): what it last reported stays counted
         del mgr._handles["b"]
@@ -86,7 +70,7 @@ def test_busy_or_dead_workers_count_with_their_last_report(monkeypatch: pytest.M
 
 
 def test_slots_are_capped_by_max_streams(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(manager_metrics, "ray", _FakeRay)
+    monkeypatch.setattr(manager_metrics, "ray", FakeRay)
     mgr = _manager(max_streams=5)
     snap = manager_metrics.pool_snapshot(mgr)  # type: ignore[arg-type]
     assert snap.slots_total == 5 and snap.slots_free == 5 and snap.live == ()

@@ -6,24 +6,20 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from fake_ray import FakeRay, Ref
 
 from moderation.cluster import manager as manager_mod
 from moderation.cluster.manager import StreamManager
 from moderation.cluster.placement import Assignment, StreamRequest
 
 
-class _Ref:
-    def __init__(self, value: Any, ready: bool = True) -> None:
-        self.value, self.ready = value, ready
-
-
 class _Actor:
-    def __init__(self, status: _Ref) -> None:
+    def __init__(self, status: Ref) -> None:
         self.status = SimpleNamespace(remote=lambda: status)
-        self.wait = SimpleNamespace(remote=lambda: _Ref(None, ready=False))
+        self.wait = SimpleNamespace(remote=lambda: Ref(None, ready=False))
 
 
-class _FakeRay:
+class _FakeRay(FakeRay):
     def __init__(self, actors: dict[str, _Actor]) -> None:
         self.actors = actors
 
@@ -31,16 +27,6 @@ class _FakeRay:
         if name not in self.actors:
             raise ValueError(f"no actor {name}")
         return self.actors[name]
-
-    @staticmethod
-    def wait(refs: list[_Ref], num_returns: int, timeout: float) -> tuple[list[_Ref], list[_Ref]]:
-        return [r for r in refs if r.ready], [r for r in refs if not r.ready]
-
-    @staticmethod
-    def get(ref: _Ref, timeout: float | None = None) -> Any:
-        if isinstance(ref.value, Exception):
-            raise ref.value
-        return ref.value
 
 
 class _Ckpt:
@@ -51,9 +37,9 @@ class _Ckpt:
 def test_slow_workers_are_reattached_and_only_gone_ones_restart(monkeypatch: pytest.MonkeyPatch) -> None:
     running = {sid: Assignment(StreamRequest(sid, f"rtmp://x/{sid}"), state="running") for sid in "abcd"}
     actors = {
-        "m/stream-a-g0": _Actor(_Ref("status")),  # answers
-        "m/stream-b-g0": _Actor(_Ref(None, ready=False)),  # alive but busy past the probe's wait
-        "m/stream-c-g0": _Actor(_Ref(RuntimeError("actor died"))),  # named, but its process is gone
+        "m/stream-a-g0": _Actor(Ref("status")),  # answers
+        "m/stream-b-g0": _Actor(Ref(None, ready=False)),  # alive but busy past the probe's wait
+        "m/stream-c-g0": _Actor(Ref(RuntimeError("actor died"))),  # named, but its process is gone
     }  # d: no actor at all
     monkeypatch.setattr(manager_mod, "ray", _FakeRay(actors))
     mgr: Any = StreamManager.__new__(StreamManager)
