@@ -145,9 +145,6 @@ class _Lures:
                     continue
             yield m
 
-    def search(self, view: str) -> re.Match[str] | None:
-        return next(self.finditer(view), None)
-
 
 def _en_regex(words: list[str]) -> _EnCues | None:
     return _EnCues(words) if words else None
@@ -204,11 +201,10 @@ class ContextRules:
 
         A lure quoted inside reported speech that ends in a warning does not count, nor one that a
         negation in its clause turns into a warning ("千万别加他微信", "don't click the link")."""
-        found = self.lures.search(view)
-        if found is None:
-            return False
-        quoted = self.reported_span(view)
-        for m in self.lures.finditer(view):
+        quoted: tuple[int, int] | None = None
+        for i, m in enumerate(self.lures.finditer(view)):  # one scan; most texts have no lure
+            if i == 0:
+                quoted = self.reported_span(view)
             if quoted is not None and quoted[0] <= m.start() and m.end() <= quoted[1]:
                 continue
             a, _ = clause_bounds(view, m.start(), m.end())
