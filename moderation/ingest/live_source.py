@@ -35,6 +35,7 @@ import numpy as np
 
 from moderation.ingest.audio_chunks import AudioChunks
 from moderation.ingest.decode import MediaError, _decode_packet, media_origin, skip_decoding
+from moderation.ingest.pacing import BLOCKED_READ_S, ReadPacer
 from moderation.ingest.packets import CodecTemplates, EncodedPacket
 from moderation.ingest.source import (
     AudioEvent,
@@ -62,9 +63,6 @@ from moderation.sample.pause import PauseDetector
 log = logging.getLogger(__name__)
 
 _BACKWARD_SLACK_S = 0.25
-#: A file read at real-time pace sleeps only once it is this far ahead of the wall clock, so it
-#: wakes once per few packets (as a network read returns a chunk of them), not once per packet.
-_PACE_SLACK_S = 0.04
 
 
 class _Drop(Exception):
@@ -252,7 +250,9 @@ class LiveSource:
                 yield self._end("closed")
                 return
             try:
+                read_at = time.monotonic()
                 packet = next(it)
+                conn.read_s = time.monotonic() - read_at
             except StopIteration:
                 if guard.refusals:  # e.g. a reloaded live playlist now lists a forbidden entry
                     raise guard.refusals[0] from None
@@ -299,7 +299,9 @@ class _Conn:
         self.origin: float | None = media_origin(opened.container) if start is not None else None
         self.offset = src._t_last
         self.last: dict[str, tuple[float, float]] = {}  # kind -> (t_dts, monotonic arrival)
-        self.pace0: tuple[float, float] | None = None  # (t_dts, monotonic) for real-time reading
+        live, batch_s = opened.live, src.config.read_batch_s
+        self.pacer = ReadPacer(batch_s, live=live) if live or src.config.realtime else None
+        self.read_s = 0.0  # how long the last demux read took (a long one waited for the network)
         self.chunks = AudioChunks()
         self._tb: dict[int, float] = {}
 
@@ -332,9 +334,7 @@ class _Conn:
         if times is not None:
             t, t_dts = times
             self._check_jump(kind, t_dts)
-            if c.realtime:
-                self._pace(t_dts)
-            wall = _now()
+            wall = self._paced(t_dts) if self.pacer is not None else _now()
             if src._t_first is None:
                 src._t_first = t_dts
             src._t_last, src._wall_last = max(src._t_last, t_dts), wall
@@ -373,13 +373,16 @@ class _Conn:
             self.src.stats.discontinuities += 1
             raise _Drop(f"timestamp jump {prev[0]:.3f}s -> {t_dts:.3f}s on {kind} (publisher restarted)")
 
-    def _pace(self, t_dts: float) -> None:
-        if self.pace0 is None:
-            self.pace0 = (t_dts, time.monotonic())
-            return
-        ahead = (t_dts - self.pace0[0]) - (time.monotonic() - self.pace0[1])
-        if ahead > _PACE_SLACK_S:
-            self.src._wait(ahead)
+    def _paced(self, t_dts: float) -> datetime:
+        """Wait as the pacer says; the wall-clock time the packet became available (see pacing.py)."""
+        assert self.pacer is not None
+        now = time.monotonic()
+        paced = self.pacer.packet(t_dts, now, blocked=self.read_s >= BLOCKED_READ_S)
+        if paced.sleep_s > 0:
+            self.src.stats.read_bursts += 1
+            self.src._wait(paced.sleep_s)
+        waited = time.monotonic() - (now - paced.late_s)
+        return _now() - timedelta(seconds=waited) if waited > 0 else _now()
 
     def _frames(self, packet: av.Packet, t: float | None) -> Iterator[LiveEvent]:
         src, c, stats = self.src, self.src.config, self.src.stats

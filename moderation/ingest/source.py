@@ -139,6 +139,7 @@ class LiveStats(DecodeStats):
     discontinuities: int = 0
     unknown_stream_packets: int = 0
     oversized_frames: int = 0
+    read_bursts: int = 0  # waits of the read pacer (moderation/ingest/pacing.py): ~4 a second when caught up
     gaps: list[Gap] = field(default_factory=list)
 
 

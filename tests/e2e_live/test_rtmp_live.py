@@ -162,3 +162,23 @@ def test_publisher_gone_for_good_gives_up(broadcaster: Broadcaster) -> None:
     assert isinstance(end, Ended) and end.reason in ("gave_up", "publisher_left"), end
     assert end.error and _of(events, FrameEvent)
     assert took < 2.0 + 1.5 + 3.0 + 3.0  # kill + read timeout + give-up window + one open timeout
+
+
+@pytest.mark.parametrize("batch_s", [0.0, 0.25])
+def test_caught_up_stream_is_read_in_bursts(broadcaster: Broadcaster, batch_s: float) -> None:
+    """At the live edge the reader waits for a burst of packets instead of waking per packet; the
+    events carry when their data arrived, so the added wait shows in measured latency."""
+    broadcaster.start()
+    src = LiveSource(broadcaster.url, "s1", _cfg(read_batch_s=batch_s))
+    events = _collect(src, lambda evs: len(_of([(0.0, e) for e in evs], FrameEvent)) >= 6)
+    src.close()
+    frames = [(seen, e) for seen, e in events if isinstance(e, FrameEvent)]
+    assert len(frames) >= 6
+    if batch_s == 0:
+        assert src.stats.read_bursts == 0
+        return
+    assert src.stats.read_bursts >= 8  # ~4 a second over 5+ s of live media (1 fps sampling)
+    # delivered up to one burst (plus scheduling) after the data arrived, and stamped with the arrival
+    offset = time.monotonic() - time.time()  # monotonic seen → epoch
+    delays = [seen - offset - e.wall.timestamp() for seen, e in frames[1:]]
+    assert max(delays) <= batch_s + 0.5 and min(delays) >= -0.05
