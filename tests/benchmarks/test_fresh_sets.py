@@ -1,5 +1,5 @@
-"""The hand-written held-out sets (fresh3, fresh4) are labelled alike, cover what they claim, share
-no line with the other sets and are reported by the text quality benchmark."""
+"""The hand-written held-out sets (fresh3, fresh4, fresh5) are labelled alike, cover what they claim,
+share no line with the other sets and are reported by the text quality benchmark."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ CONTEXTS = {"gaming", "cooking", "sports", "music", "shopping", "news", "regulat
 SETS = {
     "fresh3": ("text_fresh_v3.jsonl", 180, 280, 55, 30, 30),
     "fresh4": ("text_fresh_v4.jsonl", 190, 290, 60, 35, 35),
+    "fresh5": ("text_fresh_v5.jsonl", 190, 290, 60, 35, 35),
 }
+#: sets written before the near-duplicate rule: they are held to "no exact copy" only
+EXACT_ONLY = {"fresh3"}
+#: sets the text quality benchmark does not report yet; the mark is strict, so wiring one in
+#: makes its xfail an error until it is taken off this list
+NOT_YET_REPORTED = {"fresh5"}
 
 
 def _rows(name: str) -> list[dict]:
@@ -51,27 +57,35 @@ def test_set_is_labelled(split: str) -> None:
     assert len({r["text"] for r in rows}) == len(rows)
 
 
-def test_fresh_v3_set_is_new() -> None:
-    """No line is copied from another corpus, so its numbers are not the other sets' numbers again."""
-    mine = {r["text"] for r in _rows("text_fresh_v3.jsonl")}
-    for p in DATA.glob("text_*.jsonl"):
-        if p.name != "text_fresh_v3.jsonl":
-            assert not mine & {r["text"] for r in _rows(p.name)}, p.name
-
-
-def test_fresh_v4_set_is_new() -> None:
-    """No line repeats or nearly repeats (character-bigram Jaccard ≥ 0.6) a line of another corpus,
-    so its numbers measure chat that no other set already covers."""
-    mine = [_bigrams(r["text"]) for r in _rows("text_fresh_v4.jsonl")]
+@pytest.mark.parametrize("split", sorted(SETS))
+def test_set_is_new(split: str) -> None:
+    """No line is copied from another corpus, and (past fresh3) none nearly repeats one either
+    (character-bigram Jaccard ≥ 0.6), so a set's numbers measure chat no other set already covers."""
+    name = SETS[split][0]
+    rows = _rows(name)
+    texts = {r["text"] for r in rows}
+    mine = [_bigrams(r["text"]) for r in rows]
     for p in sorted(DATA.glob("text_*.jsonl")):
-        if p.name == "text_fresh_v4.jsonl":
+        if p.name == name:
             continue
-        for other in (_bigrams(r["text"]) for r in _rows(p.name)):
+        others = _rows(p.name)
+        assert not texts & {r["text"] for r in others}, p.name
+        if split in EXACT_ONLY:
+            continue
+        for other in (_bigrams(r["text"]) for r in others):
             close = [m for m in mine if len(m & other) >= 0.6 * len(m | other)]
             assert not close, p.name
 
 
-@pytest.mark.parametrize("split", sorted(SETS))
+@pytest.mark.parametrize(
+    "split",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="not reported by text_quality yet"))
+        if s in NOT_YET_REPORTED
+        else s
+        for s in sorted(SETS)
+    ],
+)
 def test_set_is_a_benchmark_split(split: str) -> None:
     from benchmarks.text_quality import FRESH_SETS, intent_sets
 
