@@ -223,18 +223,20 @@ def instrument(meter: StageMeter) -> None:
     ]
     for cls, name, stage in coros:
         setattr(cls, name, meter.wrap_async(getattr(cls, name), stage))
-    from moderation.ingest.live_source import _Conn
+    from moderation.ingest.live_connection import Connection
 
-    _Conn._frames = meter.wrap_gen(_Conn._frames, "video decode calls, sampling, BGR conversion (ingest thread)")
-    _Conn._audio = meter.wrap_gen(_Conn._audio, "audio decode, resample, windows (ingest thread)")
+    Connection._frames = meter.wrap_gen(
+        Connection._frames, "video decode calls, sampling, BGR conversion (ingest thread)"
+    )
+    Connection._audio = meter.wrap_gen(Connection._audio, "audio decode, resample, windows (ingest thread)")
 
 
 def single_thread_decode() -> None:
     """Benchmark option: each video decoder on one thread (libavcodec's own threads off), set on
     the connection's codec context before its first packet is decoded."""
-    from moderation.ingest.live_source import _Conn
+    from moderation.ingest.live_connection import Connection
 
-    init = _Conn.__init__
+    init = Connection.__init__
 
     def patched(self: Any, src: Any, opened: Any, video: Any, audio: Any) -> None:
         init(self, src, opened, video, audio)
@@ -242,7 +244,7 @@ def single_thread_decode() -> None:
             video.codec_context.thread_count = 1
             video.codec_context.thread_type = "SLICE"
 
-    _Conn.__init__ = patched  # type: ignore[method-assign]
+    Connection.__init__ = patched  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,57 +25,31 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from fractions import Fraction
-from typing import Literal, cast
+from datetime import datetime, timedelta
 
-import av
-import av.container
-import numpy as np
-
-from moderation.ingest.audio_chunks import AudioChunks
-from moderation.ingest.decode import MediaError, _decode_packet, media_origin, skip_decoding
-from moderation.ingest.pacing import BLOCKED_READ_S, ReadPacer
-from moderation.ingest.packets import CodecTemplates, EncodedPacket
+from moderation.ingest.decode import MediaError, skip_decoding
+from moderation.ingest.live_connection import Connection, Drop, now_utc
+from moderation.ingest.packets import CodecTemplates
 from moderation.ingest.source import (
-    AudioEvent,
     Connected,
     Disconnected,
     Ended,
     EndReason,
-    FrameEvent,
     Gap,
     LiveEvent,
     LiveStats,
     Opened,
-    PacketEvent,
     SourceConfig,
     TransientError,
     _classify,
     open_source,
 )
 from moderation.ingest.urlguard import UrlRefused
-from moderation.messages import AudioWindow, VideoFrame
 from moderation.sample.audio import SAMPLE_RATE, AudioWindower
-from moderation.sample.frames import FpsSampler, GopSkip, scaled_size
+from moderation.sample.frames import FpsSampler, GopSkip
 from moderation.sample.pause import PauseDetector
 
 log = logging.getLogger(__name__)
-
-_BACKWARD_SLACK_S = 0.25
-
-
-class _Drop(Exception):
-    """The current connection is over; ``eof`` when it ended cleanly."""
-
-    def __init__(self, reason: str, *, eof: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.eof = eof
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class LiveSource:
@@ -110,7 +84,7 @@ class LiveSource:
         self._rng = rng or random.Random()
         self._epoch = -1
         self._t_last = float(start_at)  # newest timeline time seen (seconds)
-        self._wall_last = _now()
+        self._wall_last = now_utc()
         self._t_first: float | None = None
         self._sampler = FpsSampler(self.config.fps)
         self._gop = GopSkip(self._sampler) if self.config.skip_to_keyframe and not self.config.keyframes_only else None
@@ -162,7 +136,7 @@ class LiveSource:
         return self._stop.wait(seconds)
 
     def _end(self, reason: EndReason, error: str | None = None) -> Ended:
-        return Ended(self.stream_id, reason, self._t_last, _now(), error)
+        return Ended(self.stream_id, reason, self._t_last, now_utc(), error)
 
     def __iter__(self) -> Iterator[LiveEvent]:
         opened = open_source(self.url, self.config)
@@ -175,13 +149,13 @@ class LiveSource:
             try:
                 yield from self._follow(opened, attempts)
                 return  # _follow yielded Ended
-            except _Drop as drop:
+            except Drop as drop:
                 reason, eof = drop.reason, drop.eof
             finally:
                 opened.container.close()
             outage_wall = self._wall_last
             log.warning("%s: connection lost: %s", self.stream_id, reason)
-            yield Disconnected(self.stream_id, self._t_last, _now(), reason)
+            yield Disconnected(self.stream_id, self._t_last, now_utc(), reason)
             if not self.config.reconnect:
                 yield self._end("publisher_left" if eof else "gave_up", reason)
                 return
@@ -190,7 +164,7 @@ class LiveSource:
                 yield result
                 return
             opened, attempts = result
-            wall_end = _now()
+            wall_end = now_utc()
             gap_end = self._t_last + max(0.0, (wall_end - outage_wall).total_seconds())
             gap = Gap(self.stream_id, self._t_last, gap_end, outage_wall, wall_end, attempts, reason)
             self.stats.gaps.append(gap)
@@ -226,7 +200,7 @@ class LiveSource:
                 log.info("%s: reconnect attempt %d failed: %s", self.stream_id, attempt, exc)
 
     def _follow(self, opened: Opened, attempts: int) -> Iterator[LiveEvent]:
-        """Events of one connection; raises _Drop when it is lost (live) — Ended otherwise."""
+        """Events of one connection; raises Drop when it is lost (live) — Ended otherwise."""
         c, container, guard = self.config, opened.container, opened.guard
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
@@ -242,8 +216,8 @@ class LiveSource:
                 skip_nonref=c.skip_nonref,
                 skip_loop_filter=c.skip_loop_filter,
             )
-        yield Connected(self.stream_id, self._epoch, self._t_last, _now(), attempts, CodecTemplates(video, audio))
-        conn = _Conn(self, opened, video, audio)
+        yield Connected(self.stream_id, self._epoch, self._t_last, now_utc(), attempts, CodecTemplates(video, audio))
+        conn = Connection(self, opened, video, audio)
         it = container.demux()
         while True:
             if self._stop.is_set():
@@ -258,9 +232,9 @@ class LiveSource:
                     raise guard.refusals[0] from None
                 if opened.live and opened.io is not None and opened.io.read_errors:
                     # The guarded reader ended the body because a read broke off: a drop, not an end.
-                    raise _Drop(f"read failed: {opened.io.read_errors[-1]}") from None
+                    raise Drop(f"read failed: {opened.io.read_errors[-1]}") from None
                 if opened.live:
-                    raise _Drop("end of stream (publisher left)", eof=True) from None
+                    raise Drop("end of stream (publisher left)", eof=True) from None
                 yield from conn.flush()
                 yield self._end("eof")
                 return
@@ -278,157 +252,10 @@ class LiveSource:
                     yield from conn.flush()
                     yield self._end("eof", f"demux stopped early: {exc}")
                     return
-                raise _Drop(str(_classify(self.url, opened.checked, exc, "read"))) from exc
+                raise Drop(str(_classify(self.url, opened.checked, exc, "read"))) from exc
             if guard.refusals:
                 raise guard.refusals[0]
             if conn.over_duration(packet):
                 yield self._end("max_duration")
                 return
             yield from conn.packet(packet)
-
-
-class _Conn:
-    """Per-connection state: timeline origin, discontinuity check, decoders, pacing."""
-
-    def __init__(self, src: LiveSource, opened: Opened, video: av.VideoStream | None, audio: av.AudioStream | None):
-        self.src = src
-        self.opened = opened
-        self.video = video
-        self.audio = audio
-        start = opened.container.start_time
-        self.origin: float | None = media_origin(opened.container) if start is not None else None
-        self.offset = src._t_last
-        self.last: dict[str, tuple[float, float]] = {}  # kind -> (t_dts, monotonic arrival)
-        live, batch_s = opened.live, src.config.read_batch_s
-        self.pacer = ReadPacer(batch_s, live=live) if live or src.config.realtime else None
-        self.read_s = 0.0  # how long the last demux read took (a long one waited for the network)
-        self.chunks = AudioChunks()
-        self._tb: dict[int, float] = {}
-
-    def _times(self, packet: av.Packet) -> tuple[float, float] | None:
-        pts = packet.pts if packet.pts is not None else packet.dts
-        dts = packet.dts if packet.dts is not None else packet.pts
-        if pts is None or dts is None:
-            return None
-        tb = self._tb.get(packet.stream_index)  # a float: Fraction arithmetic per packet is slow
-        if tb is None:
-            if packet.time_base is None:
-                return None
-            tb = self._tb[packet.stream_index] = float(packet.time_base)
-        if self.origin is None:
-            self.origin = dts * tb
-        return pts * tb - self.origin + self.offset, dts * tb - self.origin + self.offset
-
-    def over_duration(self, packet: av.Packet) -> bool:
-        cap = self.src.config.max_duration_s
-        return cap is not None and self.src._t_first is not None and self.src._t_last - self.src._t_first >= cap
-
-    def packet(self, packet: av.Packet) -> Iterator[LiveEvent]:
-        src, c = self.src, self.src.config
-        stream = packet.stream
-        if stream is not self.video and stream is not self.audio:
-            return
-        kind: Literal["video", "audio"] = "video" if stream is self.video else "audio"
-        times = self._times(packet) if packet.size else None
-        t: float | None = None
-        if times is not None:
-            t, t_dts = times
-            self._check_jump(kind, t_dts)
-            wall = self._paced(t_dts) if self.pacer is not None else _now()
-            if src._t_first is None:
-                src._t_first = t_dts
-            src._t_last, src._wall_last = max(src._t_last, t_dts), wall
-            if c.packets:
-                yield PacketEvent(
-                    EncodedPacket(
-                        kind,
-                        bytes(packet),
-                        packet.pts,
-                        packet.dts,
-                        packet.duration or 0,
-                        cast(Fraction, packet.time_base),
-                        packet.is_keyframe,
-                        t,
-                        t_dts,
-                        wall,
-                        src._epoch,
-                    )
-                )
-        if kind == "video":
-            yield from self._frames(packet, t)
-        elif c.audio:
-            yield from self._audio(packet)
-
-    def _check_jump(self, kind: str, t_dts: float) -> None:
-        """A live clock that jumps means the publisher restarted: reopen for fresh codec state."""
-        now = time.monotonic()
-        prev = self.last.get(kind)
-        self.last[kind] = (t_dts, now)
-        if prev is None or not self.opened.live:
-            return
-        # Decode timestamps of one stream never go back (a small slack for muxer rounding);
-        # forward, media may run ahead of the wall clock only by buffering (``discontinuity_s``).
-        limit = self.src.config.discontinuity_s
-        if t_dts < prev[0] - _BACKWARD_SLACK_S or t_dts > prev[0] + (now - prev[1]) + limit:
-            self.src.stats.discontinuities += 1
-            raise _Drop(f"timestamp jump {prev[0]:.3f}s -> {t_dts:.3f}s on {kind} (publisher restarted)")
-
-    def _paced(self, t_dts: float) -> datetime:
-        """Wait as the pacer says; the wall-clock time the packet became available (see pacing.py)."""
-        assert self.pacer is not None
-        now = time.monotonic()
-        paced = self.pacer.packet(t_dts, now, blocked=self.read_s >= BLOCKED_READ_S)
-        if paced.sleep_s > 0:
-            self.src.stats.read_bursts += 1
-            self.src._wait(paced.sleep_s)
-        waited = time.monotonic() - (now - paced.late_s)
-        return _now() - timedelta(seconds=waited) if waited > 0 else _now()
-
-    def _frames(self, packet: av.Packet, t: float | None) -> Iterator[LiveEvent]:
-        src, c, stats = self.src, self.src.config, self.src.stats
-        gop = src._gop
-        if gop is not None and not gop.decode(t, packet.is_keyframe):
-            return
-        for frame in cast(list[av.VideoFrame], _decode_packet(src.url, packet, stats)):
-            stats.frames_decoded += 1
-            if frame.time is None or self.origin is None:
-                continue
-            t = frame.time - self.origin + self.offset
-            if not src._sampler.take(t):
-                continue
-            if gop is not None:
-                gop.sampled()
-            if frame.width * frame.height > c.max_frame_pixels:
-                stats.oversized_frames += 1
-                continue
-            size = scaled_size(frame.width, frame.height, c.max_side)
-            image = frame.to_ndarray(width=size.width, height=size.height, format="bgr24")
-            stats.frames_sampled += 1
-            yield FrameEvent(VideoFrame(src.stream_id, t, image, src._frame_index), src._wall_last)
-            src._frame_index += 1
-
-    def _audio(self, packet: av.Packet) -> Iterator[LiveEvent]:
-        for frame in cast(list[av.AudioFrame], _decode_packet(self.src.url, packet, self.src.stats)):
-            self.src.stats.frames_decoded += 1
-            t = frame.time - self.origin + self.offset if frame.time is not None and self.origin is not None else None
-            yield from self._windows(self.chunks.push(frame, t))
-
-    def _windows(self, chunks: Iterator[tuple[float | None, np.ndarray]]) -> Iterator[LiveEvent]:
-        src = self.src
-        if src._audio_retime is not None:  # set from another thread: applied here, between windows
-            with src._audio_lock:
-                pending, src._audio_retime = src._audio_retime, None
-            window_s, hop_s, pause_s = pending
-            src._windower.retime(window_s, hop_s)
-            src._windower.pause = PauseDetector(SAMPLE_RATE, pause_s) if pause_s > 0 else None
-        for t, samples in chunks:
-            for w in src._windower.push(samples, t):
-                window = AudioWindow(src.stream_id, w.start, w.samples)
-                yield AudioEvent(window, src._wall_last, src.wall_at(w.start))
-
-    def flush(self) -> Iterator[LiveEvent]:
-        """End of a file: drain the queued audio and the last partial audio window."""
-        src = self.src
-        yield from self._windows(self.chunks.flush())
-        for w in src._windower.flush():
-            yield AudioEvent(AudioWindow(src.stream_id, w.start, w.samples), src._wall_last, src.wall_at(w.start))

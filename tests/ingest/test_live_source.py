@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from media_factory import corrupt_copy, make_clip, truncate_copy
 
+from moderation.ingest import live_connection
 from moderation.ingest import live_source as live
 from moderation.ingest.decode import MediaError, iter_frames
 from moderation.ingest.live_source import LiveSource
@@ -209,10 +210,10 @@ def test_network_drop_gives_up_after_limit(clip: Path, monkeypatch: pytest.Monke
 
     def drop_midway(self: Any, packet: Any) -> bool:
         if self.src._t_last > 2.0:
-            raise live._Drop("read failed (TimeoutError)")
+            raise live_connection.Drop("read failed (TimeoutError)")
         return False
 
-    monkeypatch.setattr(live._Conn, "over_duration", drop_midway)
+    monkeypatch.setattr(live_connection.Connection, "over_duration", drop_midway)
     cfg = SourceConfig(max_attempts=0, give_up_after_s=3.0, backoff_initial_s=1.0, backoff_jitter=0)
     src = LiveSource("rtmp://origin/live/k", "s1", cfg, sleep=lambda s: None)
     events = list(src)
