@@ -40,6 +40,34 @@ def message_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+class RepeatFilter:
+    """Evidence reported once per window: ``first(user, line, what, t)`` is True unless the same
+    user, or the same line text (:func:`message_key`, whoever posts it), reported ``what`` within
+    ``window_s`` of media time before ``t``. A swarm pasting one line, or one viewer repeating it,
+    is one observation, not many (keyword hits and intent signals alike). Feed it in time order;
+    keys older than the window are forgotten once per window, so memory stays bounded on a long chat.
+    """
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._last: dict[tuple[str, str, tuple[str, ...]], float] = {}
+        self._pruned_at = float("-inf")
+
+    def _recent(self, key: tuple[str, str, tuple[str, ...]], t: float) -> bool:
+        last = self._last.get(key)
+        return last is not None and 0.0 <= t - last < self.window_s
+
+    def first(self, user: str, line: str, what: tuple[str, ...], t: float) -> bool:
+        if t - self._pruned_at >= self.window_s:
+            self._pruned_at = t
+            self._last = {k: v for k, v in self._last.items() if 0.0 <= t - v < self.window_s}
+        by_user, by_text = ("user", user, what), ("text", line, what)
+        if self._recent(by_user, t) or self._recent(by_text, t):
+            return False
+        self._last[by_user] = self._last[by_text] = t
+        return True
+
+
 @dataclass
 class ChatSignals:
     """Per-stream state: call :meth:`observe` with messages in time order."""
@@ -47,19 +75,10 @@ class ChatSignals:
     match: MatchFn
     dedup_window_s: float = 10.0
     suppressed: int = 0  # hits dropped as repeats
-    _last: dict[tuple[str, str, str, str], float] = field(default_factory=dict, repr=False)
-    _pruned_at: float = field(default=float("-inf"), repr=False)
+    _repeats: RepeatFilter = field(init=False, repr=False)
 
-    def _seen_recently(self, key: tuple[str, str, str, str], t: float) -> bool:
-        last = self._last.get(key)
-        return last is not None and 0.0 <= t - last < self.dedup_window_s
-
-    def _prune(self, t: float) -> None:
-        """Forget keys older than the window (keeps memory bounded on a long live chat)."""
-        if t - self._pruned_at < self.dedup_window_s:
-            return
-        self._pruned_at = t
-        self._last = {k: v for k, v in self._last.items() if 0.0 <= t - v < self.dedup_window_s}
+    def __post_init__(self) -> None:
+        self._repeats = RepeatFilter(self.dedup_window_s)
 
     def observe(self, msg: ChatMessage) -> list[Signal]:
         """Signals for one message (empty when nothing matched or it repeats a recent one)."""
@@ -84,16 +103,12 @@ class ChatSignals:
         hits = evidence(matched)
         if not hits:
             return []
-        self._prune(msg.t)
         text_key = message_key(msg.text)
         out: list[Signal] = []
         for hit in hits:
-            by_user = ("user", msg.user, hit.category, hit.term)
-            by_text = ("text", text_key, hit.category, hit.term)
-            if self._seen_recently(by_user, msg.t) or self._seen_recently(by_text, msg.t):
+            if not self._repeats.first(msg.user, text_key, (hit.category, hit.term), msg.t):
                 self.suppressed += 1
                 continue
-            self._last[by_user] = self._last[by_text] = msg.t
             out.append(
                 Signal(
                     kind="chat.keyword",

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
-from moderation.signals.chat import message_key
+from moderation.signals.chat import RepeatFilter, message_key
 
 __all__ = ["BENIGN_LABEL", "KIND", "IntentDedup", "intent_signals", "vetoed_lines"]
 
@@ -92,28 +92,19 @@ def vetoed_lines(signals: Iterable[Signal], cfg: IntentConfig) -> set[LineKey]:
 
 class IntentDedup:
     """Within ``window_s`` of media time, a user is reported once per category, and so is a line's
-    text (case-folded, whitespace collapsed) whoever posts it: what :class:`~moderation.signals.chat.
-    ChatSignals` does per term for keyword hits. Feed signals in time order; memory stays bounded."""
+    text whoever posts it (:class:`~moderation.signals.chat.RepeatFilter`, which also keeps keyword
+    hits apart per term). Feed signals in time order."""
 
     def __init__(self, window_s: float) -> None:
         self.window_s = window_s
-        self._last: dict[tuple[str, str, str], float] = {}
+        self._repeats = RepeatFilter(window_s)
         self.suppressed = 0
-
-    def _recent(self, key: tuple[str, str, str], t: float) -> bool:
-        last = self._last.get(key)
-        return last is not None and 0.0 <= t - last < self.window_s
 
     def keep(self, signals: Sequence[Signal]) -> list[Signal]:
         out: list[Signal] = []
         for s in signals:
-            if self._last and len(self._last) > 4096:  # forget what no window can reach any more
-                self._last = {k: v for k, v in self._last.items() if 0.0 <= s.t - v < self.window_s}
-            by_user = ("user", s.user or "", s.category)
-            by_text = ("text", message_key(s.text or ""), s.category)
-            if self._recent(by_user, s.t) or self._recent(by_text, s.t):
+            if self._repeats.first(s.user or "", message_key(s.text or ""), (s.category,), s.t):
+                out.append(s)
+            else:
                 self.suppressed += 1
-                continue
-            self._last[by_user] = self._last[by_text] = s.t
-            out.append(s)
         return out
