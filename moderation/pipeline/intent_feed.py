@@ -94,8 +94,8 @@ class IntentFeed:
         self.clients, self.cfg, self.emit, self.failures = clients, cfg, emit, failures
         self.dedup = IntentDedup(dedup_window_s)
         self.veto = cfg.veto_score is not None
-        self._held: dict[LineKey, list[Signal]] = {}
-        self._held_since: dict[LineKey, float] = {}  # monotonic time each line's first hit was held
+        # line → (monotonic time its first hit was held, its hits); insertion order is age order
+        self._held: dict[LineKey, tuple[float, list[Signal]]] = {}
         self._decided: dict[LineKey, bool] = {}  # line → vetoed, for keyword signals that come later
         self.vetoed_hits = 0
         self._pending: deque[ChatMessage] = deque()
@@ -123,8 +123,7 @@ class IntentFeed:
             key = line_key(s)
             decided = self._decided.get(key)
             if decided is None:
-                self._held.setdefault(key, []).append(s)
-                self._held_since.setdefault(key, time.monotonic())
+                self._held.setdefault(key, (time.monotonic(), []))[1].append(s)
             elif decided:
                 self.vetoed_hits += 1
             else:
@@ -139,11 +138,13 @@ class IntentFeed:
     def release_older_than(self, max_wait_s: float = HOLD_MAX_S) -> None:
         """Emit the keyword hits of lines held longer than ``max_wait_s`` (called on the stream's tick)."""
         cutoff = time.monotonic() - max_wait_s
-        late = [k for k, since in self._held_since.items() if since <= cutoff]
         out: list[Signal] = []
-        for key in late:
-            del self._held_since[key]
-            out += self._held.pop(key, [])
+        while self._held:
+            key, (since, held) = next(iter(self._held.items()))
+            if since > cutoff:
+                break  # the rest were held later
+            del self._held[key]
+            out += held
         if out:
             self.emit(out)
 
@@ -154,8 +155,7 @@ class IntentFeed:
         for m in lines:
             key = (m.stream, m.user, m.t)
             self._decided[key] = key in vetoed
-            self._held_since.pop(key, None)
-            held = self._held.pop(key, [])
+            held = self._held.pop(key, (0.0, []))[1]
             if key in vetoed:
                 self.vetoed_hits += len(held)
             else:

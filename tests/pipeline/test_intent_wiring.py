@@ -256,3 +256,22 @@ def test_held_hits_count_anyway_when_the_classifier_stalls() -> None:
     assert [s.kind for s in emitted] == ["chat.keyword"]
     feed.release_all()
     assert len(emitted) == 1  # released once
+
+
+def test_only_lines_held_past_the_wait_are_released(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moderation.pipeline.intent_feed as feed_mod
+
+    clock = [100.0]
+    monkeypatch.setattr(feed_mod.time, "monotonic", lambda: clock[0])
+    emitted: list[Signal] = []
+    feed = IntentFeed(StandIn(), IntentConfig(enabled=True, veto_score=0.8), emitted.extend, TaskFailures("s1"))  # type: ignore[arg-type]
+    old, new = _line(1.0, "casino one", user="a"), _line(2.0, "casino two", user="b")
+    feed.hold([_hit(old)])
+    clock[0] = 103.0
+    feed.hold([_hit(new), _hit(old)])  # a second hit of the old line keeps the old line's age
+    clock[0] = 105.5
+    feed.release_older_than(5.0)
+    assert [s.user for s in emitted] == ["a", "a"]
+    clock[0] = 108.0
+    feed.release_older_than(5.0)
+    assert [s.user for s in emitted] == ["a", "a", "b"]
