@@ -54,7 +54,7 @@ from moderation.config import load_pipeline  # noqa: E402
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 BENCH_ONLY = "benchmark observer (not product)"
-OPTIONS = {"single_thread_decode": "st", "keyframes_only": "kf", "cpu_preprocess": "pre"}
+OPTIONS = {"single_thread_decode": "st", "keyframes_only": "kf", "cpu_preprocess": "pre", "per_packet_reads": "pp"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,9 +82,14 @@ def run_trial(args: argparse.Namespace) -> dict[str, Any]:
     mclients.LocalClients = StandInClients  # type: ignore[misc]
     if args.single_thread_decode:
         single_thread_decode()
+    source_update: dict[str, Any] = {}
     if args.keyframes_only:
+        source_update["keyframes_only"] = True
+    if args.per_packet_reads:
+        source_update["read_batch_s"] = 0.0
+    if source_update:
         base = mconfig.source_config
-        mconfig.source_config = lambda c: base(c).model_copy(update={"keyframes_only": True})  # type: ignore[assignment]
+        mconfig.source_config = lambda c: base(c).model_copy(update=source_update)  # type: ignore[assignment]
 
     class MeteredObserver(live_trials.CapacityObserver):
         pass
@@ -124,6 +129,7 @@ def run_trial(args: argparse.Namespace) -> dict[str, Any]:
         keyframes_only=args.keyframes_only,
         cpu_preprocess=args.cpu_preprocess,
         single_thread_decode=args.single_thread_decode,
+        per_packet_reads=args.per_packet_reads,
         stream_s=stream_s,
         process_cpu_s=round(process, 3),
         main_thread_cpu_s=round(main_total, 3),
@@ -145,7 +151,14 @@ def run_trial(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def trial_cmd(
-    args: argparse.Namespace, res: str, n: int, *, kf: bool = False, pre: bool = False, st: bool = False
+    args: argparse.Namespace,
+    res: str,
+    n: int,
+    *,
+    kf: bool = False,
+    pre: bool = False,
+    st: bool = False,
+    pp: bool = False,
 ) -> list[str]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--trial", "--resolution", res, "--streams", str(n)]
     cmd += ["--duration", str(args.duration), "--drain-s", str(args.drain_s), "--recordings", str(args.recordings)]
@@ -159,6 +172,7 @@ def trial_cmd(
         + ["--keyframes-only"] * kf
         + ["--cpu-preprocess"] * pre
         + ["--single-thread-decode"] * st
+        + ["--per-packet-reads"] * pp
     )
     return cmd
 
@@ -251,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--options",
-        default="keyframes_only,cpu_preprocess",
+        default="per_packet_reads,keyframes_only,cpu_preprocess",
         help="extra 720p trials at the best N (ingest / preprocessing options)",
     )
     ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the .json, run nothing")
@@ -261,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keyframes-only", action="store_true", help="decode keyframes only (an option measured)")
     ap.add_argument("--cpu-preprocess", action="store_true", help="vision preprocessing on the CPU (unfused models)")
     ap.add_argument("--single-thread-decode", action="store_true", help="one decoder thread per stream (an option)")
+    ap.add_argument(
+        "--per-packet-reads",
+        action="store_true",
+        help="read_batch_s = 0: the ingest thread wakes per packet (the baseline of the burst reads)",
+    )
     args = ap.parse_args(argv)
     require(
         ap,

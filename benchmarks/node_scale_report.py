@@ -78,13 +78,16 @@ def _verdict(r: dict[str, Any]) -> list[str]:
     ]
 
 
+FLAGS = ("single_thread_decode", "keyframes_only", "cpu_preprocess", "per_packet_reads")
 OPTION_NOTES = (
     "single_thread_decode: each video decoder on one thread, set by the benchmark on the codec context "
     "(live streams already default to one, `live.decode_threads`). keyframes_only: the `keyframes_only` "
     "source setting; with a GOP longer than 1/fps it samples below 1 fps (fine only where 1/fps ≥ the GOP). "
     "cpu_preprocess: vision models taking preprocessed tensors (the unfused path) instead of uint8 frames, "
     "the letterbox and the open_nsfw resize + JPEG round trip then run on the node's CPU. Trials share the "
-    "machine with other work, so the per-stage figures of two trials differ by up to ~25 % for the same stage."
+    "machine with other work, so the per-stage figures of two trials differ by up to ~25 % for the same stage. "
+    "per_packet_reads: `read_batch_s` 0, each stream's ingest thread woken per packet as before burst reads "
+    "(moderation/ingest/pacing.py), the baseline of that cut in the same run."
 )
 
 
@@ -104,7 +107,7 @@ def _option_row(name: str, t: dict[str, Any], per_node: object) -> list[object]:
 
 def _option_rows(r: dict[str, Any]) -> list[list[object]]:
     """The plain 720p trial, then each option's trial (the one with only that option on)."""
-    flags = ("single_thread_decode", "keyframes_only", "cpu_preprocess")
+    flags = FLAGS
     base = r["by_resolution"]["720p"]
     rows = [_option_row("none (product defaults)", base["trial"], base["streams_per_node"])]
     for k, o in r["options"].items():
@@ -218,8 +221,7 @@ def markdown(r: dict[str, Any]) -> list[str]:
                 [
                     t["resolution"],
                     t["streams"],
-                    ", ".join(k for k in ("single_thread_decode", "keyframes_only", "cpu_preprocess") if t.get(k))
-                    or "—",
+                    ", ".join(k for k in FLAGS if t.get(k)) or "—",
                     "yes" if t["held"] else "no",
                     f"{t['drop_rate'] * 100:.2f}",
                     f"{t['final_lag_s']:.2f} / {t['lag_growth_s']:.2f}",
