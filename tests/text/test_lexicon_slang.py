@@ -1,0 +1,102 @@
+"""In-group slang, emoji innuendo, regional spellings and gift-less pleas: each family is caught
+from parts combined here (so a rule that only knew one wording fails), the everyday words that
+share its characters are not evidence, and the slang that is also an everyday word counts only
+with corroboration (another piece of evidence or a lure)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from text_evasion import traditional
+
+from moderation.text.matcher import KeywordMatcher
+
+# The weight a lone text needs to open a verdict (CategoryPolicy thresholds: vulgar 0.6, others 0.5).
+_OPENS = {"vulgar": 0.6, "gambling": 0.5, "tipping_inducement": 0.5}
+
+
+def _family(parts: list[list[str]], around: str = "{}") -> list[str]:
+    return [around.format("".join(p)) for p in itertools.product(*parts)]
+
+
+def _score(matcher: KeywordMatcher, text: str, category: str) -> float:
+    """Noisy-OR of the text's plain hits of ``category``, as fusion combines one viewer's terms."""
+    miss = 1.0
+    for h in matcher.match(text):
+        if h.category == category and h.context == "plain":
+            miss *= 1.0 - h.weight
+    return 1.0 - miss
+
+
+CAUGHT: dict[str, tuple[str, list[str]]] = {
+    "body_homophone_emoji": (
+        "vulgar",
+        _family([["主播", "小姐姐"], ["的凶", "🐻"], ["真大", "好软"]], "{}呀")
+        + _family([["🍑"], ["好翘", "真圆"]], "姐姐的{}"),
+    ),
+    "emoji_innuendo": ("vulgar", _family([["🍆", "🍑", "👅"], ["💦"]], "今晚{}来吗")),
+    "arousal_seen": ("vulgar", _family([["看", "瞧"], ["主播", "小姐姐"], ["扭腰", "的腿"], ["都硬了", "湿了"]])),
+    "family_curse": ("vulgar", _family([["你妈", "你全家"], ["没了", "死了"]], "垃圾玩意，{}吧")),
+    "mother_insult_regional": ("vulgar", _family([["干你娘", "操你娘", "干恁娘"]], "{}，什么水平")),
+    "sex_desire": (
+        "vulgar",
+        [*_family([["想和", "好想跟"], ["主播", "姐姐"], ["睡觉", "上床", "开房"]]), "姐姐腿好长，想舔"],
+    ),
+    "porn_resources": ("vulgar", [*_family([["色情", "成人", "av"], ["资源", "网盘"]], "{}全都有"), "🔞资源合集"]),
+    "price_and_bid": (
+        "vulgar",
+        _family([["主播", "美女"], ["多少钱一晚？", "一晚多少钱，"], ["我出五千", "哥给你一万"]]),
+    ),
+    "regional_spellings": ("vulgar", ["約砲嗎", "找个砲友", "涩情片免费看"]),
+}
+
+
+def _cases() -> list[tuple[str, str, str]]:
+    out = []
+    for name, (cat, texts) in CAUGHT.items():
+        out += [(name, cat, t) for t in texts]
+        out.append((name, cat, traditional(texts[0])))
+    return out
+
+
+@pytest.mark.parametrize(("family", "category", "text"), _cases())
+def test_slang_family_opens_a_verdict(matcher: KeywordMatcher, family: str, category: str, text: str) -> None:
+    assert _score(matcher, text, category) >= _OPENS[category], (family, text, matcher.match(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("动物园的熊好大一只", "vulgar"),  # a bear, no addressee
+        ("这桃子好大好甜🍑", "vulgar"),  # fruit alone
+        ("茄子烧肉真下饭", "vulgar"),
+        ("这家酒店多少钱一晚", "vulgar"),  # a hotel price, not a person's
+        ("我出五百，这把吉他归我了", "vulgar"),  # a bid alone
+        ("妈妈做的私房菜最好吃", "vulgar"),
+        ("她出来卖菜补贴家用", "vulgar"),
+        ("看看下面的评论就知道了", "vulgar"),
+        ("这辆车的车灯坏了", "vulgar"),
+        ("野战部队演习开始了", "vulgar"),
+        ("我家狗东西又把拖鞋咬坏了", "vulgar"),
+    ],
+)
+def test_everyday_neighbours_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert _score(matcher, text, category) < 0.1, matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    ("alone", "corroborated", "category"),
+    [
+        ("今晚搞黄色吗", "今晚搞黄色吗，资源群见", "vulgar"),
+        ("同城有没有妹子", "同城有没有妹子，今晚打野战", "vulgar"),
+        ("想看看主播的蜜桃", "想看看主播的蜜桃，穿少点", "vulgar"),
+        ("狗东西", "狗东西，屎一样的技术", "vulgar"),
+        ("拍点私房照", "拍点私房照，私我", "vulgar"),
+    ],
+)
+def test_ambiguous_slang_needs_corroboration(
+    matcher: KeywordMatcher, alone: str, corroborated: str, category: str
+) -> None:
+    assert _score(matcher, alone, category) < 0.1, matcher.match(alone)
+    assert _score(matcher, corroborated, category) >= _OPENS[category], matcher.match(corroborated)
