@@ -436,7 +436,15 @@ class KeywordMatcher:
                 for cs, ce, ccat, cterm in octx
             ):
                 continue  # a known benign phrase around the hit
-            if any(rules[k[4]].category == cat and start < k[1] and k[0] < end for k in kept):
+            if any(
+                rules[k[4]].category == cat
+                and start < k[1]
+                and k[0] < end
+                # a longer ambiguous hit that only runs into this one (家人们冲一波 | 冲一波礼物)
+                # does not displace it when it is unambiguous: they are different evidence
+                and (r.ambiguous or not rules[k[4]].ambiguous or (k[0] <= start and end <= k[1]))
+                for k in kept
+            ):
                 continue  # same category, overlaps a longer (or text-view) hit
             if ((r.word and via != "pinyin") or homo) and not self._is_word(view, vs, ve, ri, homo):
                 continue

@@ -167,8 +167,15 @@ class ReferenceMatcher(KeywordMatcher):
                 for cs, ce, ccat, cterm in ctxs
             ):
                 continue  # a known benign phrase around the hit
-            if any(rules[k.rule].category == r.category and c.start < k.end and k.start < c.end for k in kept):
-                continue  # same category, overlaps a longer (or text-view) hit
+            if any(
+                rules[k.rule].category == r.category
+                and c.start < k.end
+                and k.start < c.end
+                and (r.ambiguous or not rules[k.rule].ambiguous or (k.start <= c.start and c.end <= k.end))
+                for k in kept
+            ):
+                continue  # same category, overlaps a longer (or text-view) hit, unless that one is
+                # ambiguous and only runs into this unambiguous one
             if ((r.word and c.via != "pinyin") or c.homophone) and not self._ref_is_word(view, c):
                 continue
             kept.append(c)

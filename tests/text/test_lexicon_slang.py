@@ -100,3 +100,68 @@ def test_ambiguous_slang_needs_corroboration(
 ) -> None:
     assert _score(matcher, alone, category) < 0.1, matcher.match(alone)
     assert _score(matcher, corroborated, category) >= _OPENS[category], matcher.match(corroborated)
+
+
+TIPPING_CAUGHT: dict[str, list[str]] = {
+    "gift_send_reduplicated": _family([["刷刷", "送送", "冲一波"], ["小礼物", "跑车", "hj"]], "家人们{}吧"),
+    "fan_club_privilege": _family([["点亮灯牌", "开了舰长", "加了粉丝团"], ["的宝宝"], ["优先连麦", "可以私聊"]]),
+    "rank_rally": _family([["舰长", "粉丝团", "gift"], ["开起来", "砸起来"]], "兄弟们{}"),
+    "top_spot_vacant": ["榜一位置还空着，大哥们", "今晚谁来坐榜一", "榜一一直没人啊"],
+    "tip_plea": _family([["打赏", "打尚", "斗內", "ds"], ["一下吧", "一波呗"]], "{}，主播饿了"),
+    "tip_tier": _family([["打赏满", "刷满", "donate满"], ["三百", "1000"], ["的进群", "就加微信"]]),
+    "gift_menu": _family([["一个", "3个"], ["🚀", "跑车"], ["=一首歌", "换一支舞"]]),
+    "currency_goal": ["今晚目标二十万音浪", "音浪过三万我就唱十首", "数字破十万当场吃辣条"],
+    "who_makes_me_top": ["谁今晚让我上热门，我就给谁唱专属歌", "谁帮我进前十谁就是我大哥"],
+    "gift_plea_named_en": ["send roses pls", "send me some rockets please", "guys send lions plz"],
+    "corroborated_pleas": ["还差一点点，冲榜冲榜", "最后十秒，上票上票，全靠大哥们", "帮我进前三，家人们帮帮忙"],
+}
+
+GAMBLING_CAUGHT: dict[str, list[str]] = {
+    "slang_pair": [
+        *_family([["上车", "带飞"], ["，"], ["串子", "稳单", "红单"]], "今晚{}走起"),
+        "庄闲长龙，快来",
+        "押闲十把九中",
+    ],
+    "slang_with_lure": _family([["上车", "收米", "翻本"]], "想{}的加我"),
+    "win_share": _family([["跟我下", "跟着我投"], ["，"], ["赢了分红", "赢了五五分"]]),
+    "signup_credit": ["注册就送88，casino秒到账", "新人先送一百体验金，私聊领"],
+    "fixed_and_insider": ["比分早就定好了，内部消息要的私聊", "lhc内部资料，私我"],
+    "mixed_markets": ["让分盘稳单，跟我bet", "新款slot机台爆分率高"],
+    "regional_lures": ["帶單買球，每天穩賺，加賴", "老師帶你翻本，加LINE"],
+}
+
+
+def _flat(families: dict[str, list[str]], category: str) -> list[tuple[str, str, str]]:
+    return [(name, category, t) for name, texts in families.items() for t in texts]
+
+
+@pytest.mark.parametrize(
+    ("family", "category", "text"),
+    _flat(TIPPING_CAUGHT, "tipping_inducement") + _flat(GAMBLING_CAUGHT, "gambling"),
+)
+def test_gift_less_pleas_and_betting_slang_are_caught(
+    matcher: KeywordMatcher, family: str, category: str, text: str
+) -> None:
+    assert _score(matcher, text, category) >= _OPENS[category], (family, text, matcher.match(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("上车了，下一站人民广场", "gambling"),  # everyday slang alone stays ambiguous
+        ("大神带飞，这把稳了", "gambling"),
+        ("排队的长龙一眼望不到头", "gambling"),
+        ("跟我下楼拿快递", "gambling"),
+        ("新用户注册送10元优惠券", "gambling"),
+        ("这场球赛果早就定好了吧，裁判太离谱", "gambling"),
+        ("演唱会大家都点亮灯牌了", "tipping_inducement"),
+        ("航母上舰的飞行员很帅", "tipping_inducement"),
+        ("比赛最后十秒绝杀", "tipping_inducement"),
+        ("作业还差一点点", "tipping_inducement"),
+        ("门票刷一下就能进", "tipping_inducement"),
+        ("谁让我第一个到的，哈哈", "tipping_inducement"),
+        ("if we hit 1000 likes I will post part two", "tipping_inducement"),
+    ],
+)
+def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert _score(matcher, text, category) < 0.1, matcher.match(text)
