@@ -21,11 +21,15 @@ def _family(parts: list[list[str]], around: str = "{}") -> list[str]:
 
 
 def _score(matcher: KeywordMatcher, text: str, category: str) -> float:
-    """Noisy-OR of the text's plain hits of ``category``, as fusion combines one viewer's terms."""
-    miss = 1.0
+    """What fusion makes of one viewer's line: each term (a pattern is one term, however many of
+    its phrases the line holds) at its best plain weight, the terms combined by noisy-OR."""
+    best: dict[str, float] = {}
     for h in matcher.match(text):
         if h.category == category and h.context == "plain":
-            miss *= 1.0 - h.weight
+            best[h.term] = max(best.get(h.term, 0.0), h.weight)
+    miss = 1.0
+    for w in best.values():
+        miss *= 1.0 - w
     return 1.0 - miss
 
 
@@ -91,6 +95,7 @@ def test_everyday_neighbours_are_not_evidence(matcher: KeywordMatcher, text: str
         ("今晚搞黄色吗", "今晚搞黄色吗，资源群见", "vulgar"),
         ("同城有没有妹子", "同城有没有妹子，今晚打野战", "vulgar"),
         ("想看看主播的蜜桃", "想看看主播的蜜桃，穿少点", "vulgar"),
+        ("来段sexy dance", "来段sexy dance，不穿的那种", "vulgar"),
         ("狗东西", "狗东西，屎一样的技术", "vulgar"),
         ("拍点私房照", "拍点私房照，私我", "vulgar"),
     ],
@@ -108,7 +113,10 @@ TIPPING_CAUGHT: dict[str, list[str]] = {
     "rank_rally": _family([["舰长", "粉丝团", "gift"], ["开起来", "砸起来"]], "兄弟们{}"),
     "top_spot_vacant": ["榜一位置还空着，大哥们", "今晚谁来坐榜一", "榜一一直没人啊"],
     "tip_plea": _family([["打赏", "打尚", "斗內", "ds"], ["一下吧", "一波呗"]], "{}，主播饿了"),
-    "tip_tier": _family([["打赏满", "刷满", "donate满"], ["三百", "1000"], ["的进群", "就加微信"]]),
+    "tip_tier": [
+        *_family([["打赏满", "刷满", "donate满"], ["三百", "1000"], ["的进群", "就加微信"]]),
+        "donate满888主播陪你连麦",
+    ],
     "gift_menu": _family([["一个", "3个"], ["🚀", "跑车"], ["=一首歌", "换一支舞"]]),
     "currency_goal": ["今晚目标二十万音浪", "音浪过三万我就唱十首", "数字破十万当场吃辣条"],
     "who_makes_me_top": ["谁今晚让我上热门，我就给谁唱专属歌", "谁帮我进前十谁就是我大哥"],
@@ -125,6 +133,7 @@ GAMBLING_CAUGHT: dict[str, list[str]] = {
     "slang_with_lure": _family([["上车", "收米", "翻本"]], "想{}的加我"),
     "win_share": _family([["跟我下", "跟着我投"], ["，"], ["赢了分红", "赢了五五分"]]),
     "signup_credit": ["注册就送88，casino秒到账", "新人先送一百体验金，私聊领"],
+    "venue_and_win": ["赌场今晚又赢了两万，带你玩", "昨天在赌场输了五千，今晚翻本"],
     "fixed_and_insider": ["比分早就定好了，内部消息要的私聊", "lhc内部资料，私我"],
     "mixed_markets": ["让分盘稳单，跟我bet", "新款slot机台爆分率高"],
     "regional_lures": ["帶單買球，每天穩賺，加賴", "老師帶你翻本，加LINE"],
@@ -159,6 +168,8 @@ def test_gift_less_pleas_and_betting_slang_are_caught(
         ("比赛最后十秒绝杀", "tipping_inducement"),
         ("作业还差一点点", "tipping_inducement"),
         ("门票刷一下就能进", "tipping_inducement"),
+        ("电视剧里的赌场布景很豪华", "gambling"),  # a venue in a story
+        ("这把游戏赢了三千金币", "gambling"),
         ("谁让我第一个到的，哈哈", "tipping_inducement"),
         ("if we hit 1000 likes I will post part two", "tipping_inducement"),
     ],
