@@ -53,6 +53,11 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
         _family([["主播", "美女"], ["多少钱一晚？", "一晚多少钱，"], ["我出五千", "哥给你一万"]]),
     ),
     "regional_spellings": ("vulgar", ["約砲嗎", "找个砲友", "涩情片免费看"]),
+    "underwear_question": (
+        "vulgar",
+        [*_family([["内裤", "胸罩"], ["什么颜色", "是啥颜色"]], "主播今天{}"), "几个罩杯啊"],
+    ),
+    "platform_slurs": ("vulgar", ["你个脑瘫", "死妈玩意", "rnm退钱", "杂种滚"]),
 }
 
 
@@ -109,6 +114,7 @@ def test_ambiguous_slang_needs_corroboration(
 
 TIPPING_CAUGHT: dict[str, list[str]] = {
     "gift_send_reduplicated": _family([["刷刷", "送送", "冲一波"], ["小礼物", "跑车", "hj"]], "家人们{}吧"),
+    "gift_catalogue": _family([["送个", "刷一波"], ["荧光棒", "鱼翅", "抖币", "宇宙之心"]], "{}支持一下"),
     "fan_club_privilege": _family([["点亮灯牌", "开了舰长", "加了粉丝团"], ["的宝宝"], ["优先连麦", "可以私聊"]]),
     "rank_rally": _family([["舰长", "粉丝团", "gift"], ["开起来", "砸起来"]], "兄弟们{}"),
     "top_spot_vacant": ["榜一位置还空着，大哥们", "今晚谁来坐榜一", "榜一一直没人啊"],
@@ -170,6 +176,8 @@ def test_gift_less_pleas_and_betting_slang_are_caught(
         ("门票刷一下就能进", "tipping_inducement"),
         ("电视剧里的赌场布景很豪华", "gambling"),  # a venue in a story
         ("这把游戏赢了三千金币", "gambling"),
+        ("我家猫是个小畜生，又打翻杯子", "vulgar"),
+        ("这关难到想去死", "vulgar"),
         ("谁让我第一个到的，哈哈", "tipping_inducement"),
         ("if we hit 1000 likes I will post part two", "tipping_inducement"),
     ],
