@@ -58,6 +58,7 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
         [*_family([["内裤", "胸罩"], ["什么颜色", "是啥颜色"]], "主播今天{}"), "几个罩杯啊"],
     ),
     "platform_slurs": ("vulgar", ["你个脑瘫", "死妈玩意", "rnm退钱", "杂种滚"]),
+    "plain_sexual": ("vulgar", ["主播又在发骚", "想看奶头", "今晚睡了你", "any milfs here", "cum on stream"]),
 }
 
 
@@ -127,6 +128,7 @@ TIPPING_CAUGHT: dict[str, list[str]] = {
     "currency_goal": ["今晚目标二十万音浪", "音浪过三万我就唱十首", "数字破十万当场吃辣条"],
     "who_makes_me_top": ["谁今晚让我上热门，我就给谁唱专属歌", "谁帮我进前十谁就是我大哥"],
     "gift_plea_named_en": ["send roses pls", "send me some rockets please", "guys send lions plz"],
+    "plain_pleas_en": ["gift me something guys", "please donate to the stream", "superchat me if you agree"],
     "corroborated_pleas": ["还差一点点，冲榜冲榜", "最后十秒，上票上票，全靠大哥们", "帮我进前三，家人们帮帮忙"],
 }
 
@@ -142,6 +144,7 @@ GAMBLING_CAUGHT: dict[str, list[str]] = {
     "venue_and_win": ["赌场今晚又赢了两万，带你玩", "昨天在赌场输了五千，今晚翻本"],
     "fixed_and_insider": ["比分早就定好了，内部消息要的私聊", "lhc内部资料，私我"],
     "mixed_markets": ["让分盘稳单，跟我bet", "新款slot机台爆分率高"],
+    "plain_betting": ["网投平台日赚千元", "今晚11选5开几号", "pk10计划准得很", "use my roobet code", "打扎金花缺人"],
     "regional_lures": ["帶單買球，每天穩賺，加賴", "老師帶你翻本，加LINE"],
 }
 
@@ -177,6 +180,10 @@ def test_gift_less_pleas_and_betting_slang_are_caught(
         ("电视剧里的赌场布景很豪华", "gambling"),  # a venue in a story
         ("这把游戏赢了三千金币", "gambling"),
         ("我家猫是个小畜生，又打翻杯子", "vulgar"),
+        ("she graduated magna cum laude", "vulgar"),
+        ("the cock crowed at dawn", "vulgar"),
+        ("医生说乳头状瘤要复查", "vulgar"),
+        ("周末和家人打麻将带彩吗", "gambling"),
         ("这关难到想去死", "vulgar"),
         ("谁让我第一个到的，哈哈", "tipping_inducement"),
         ("if we hit 1000 likes I will post part two", "tipping_inducement"),
