@@ -34,6 +34,7 @@ from moderation.text import segment
 from moderation.text.context import AMBIGUOUS, PLAIN, ContextRules, clause_bounds
 from moderation.text.lexicon import Lexicon
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han, term_pinyins
+from moderation.text.pinyin_patterns import reads_as_pinyin, to_pinyin_regex
 
 _TERM, _CTX, _ANCHOR = 0, 1, 2
 #: digits and symbols read as letters inside latin words ("ca5ino", "p0rn", "b0cai")
@@ -167,6 +168,10 @@ class KeywordMatcher:
         self._keys = keys_of + [""] * len(self.patterns)
         # a pattern with anchors runs only on text where the automaton saw one of them
         self._always = [n for n, p in enumerate(self.patterns) if not p.anchors]
+        # the patterns read in pinyin, for lines typed as a pinyin sentence
+        self._pinyin_patterns = [
+            (n, rx) for n, p in enumerate(self.patterns) if (rx := to_pinyin_regex(p.regex.pattern)) is not None
+        ]
         for n, p in enumerate(self.patterns):
             for a in p.anchors:
                 key = self.normalizer(a).text
@@ -274,7 +279,24 @@ class KeywordMatcher:
                     cands.append((m.start(), m.end(), self._pattern_base + k, "pattern", False))
         if pinyin and self._pinyin is not None:
             self._match_pinyin(nt, cands)
+        if self._pinyin_patterns and view.isascii() and reads_as_pinyin(view):
+            self._match_pinyin_patterns(nt, cands)
         return cands, ctxs
+
+    def _match_pinyin_patterns(self, nt: NormalizedText, cands: list[_Cand]) -> None:
+        """Pattern candidates of a line typed as a pinyin sentence (see
+        :mod:`moderation.text.pinyin_patterns`): on syllable boundaries, within one clause."""
+        py = nt.pinyin
+        for k, rx in self._pinyin_patterns:
+            for m in rx.finditer(py):
+                s, e = m.span()
+                if e <= s or not (nt.pinyin_boundary(s) and nt.pinyin_boundary(e)):
+                    continue
+                pmap = nt.pinyin_map
+                vs, ve = pmap[s], pmap[e - 1] + 1
+                if clause_bounds(nt.text, vs, vs + 1) != clause_bounds(nt.text, ve - 1, ve):
+                    continue
+                cands.append((vs, ve, self._pattern_base + k, "pinyin", False))
 
     def _match_chars(
         self,
@@ -436,7 +458,15 @@ class KeywordMatcher:
                 for cs, ce, ccat, cterm in octx
             ):
                 continue  # a known benign phrase around the hit
-            if any(rules[k[4]].category == cat and start < k[1] and k[0] < end for k in kept):
+            if any(
+                rules[k[4]].category == cat
+                and start < k[1]
+                and k[0] < end
+                # a longer ambiguous hit that only runs into this one (家人们冲一波 | 冲一波礼物)
+                # does not displace it when it is unambiguous: they are different evidence
+                and (r.ambiguous or not rules[k[4]].ambiguous or (k[0] <= start and end <= k[1]))
+                for k in kept
+            ):
                 continue  # same category, overlaps a longer (or text-view) hit
             if ((r.word and via != "pinyin") or homo) and not self._is_word(view, vs, ve, ri, homo):
                 continue

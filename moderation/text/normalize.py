@@ -328,10 +328,19 @@ def _spelled_out(m: str, a: int, b: int) -> bool:
         return False
     if _COMMAS.isdisjoint(gap):
         return True
-    # a third one-character token right across the next separator on either side
-    return (a >= 3 and not m[a - 2].isalnum() and m[a - 3].isalnum()) or (
-        b + 2 < len(m) and not m[b + 1].isalnum() and m[b + 2].isalnum()
-    )
+    # a third one-character token right across the next separator on either side, and that
+    # separator a comma too: "冲 冲 冲，票 砸" is two spaced-out clauses, not one comma chain
+    return _comma_run(m, a - 2, -1) or _comma_run(m, b + 1, 1)
+
+
+def _comma_run(m: str, i: int, step: int) -> bool:
+    """Whether a separator run holding a comma starts at ``m[i]`` (going in direction ``step``) and
+    ends at a word character: the next link of a comma chain."""
+    seen = False
+    while 0 <= i < len(m) and not m[i].isalnum():
+        seen = seen or m[i] in _COMMAS
+        i += step
+    return seen and 0 <= i < len(m)
 
 
 def _collapse_separators(original: str, m: str, base: Callable[[], Offsets] | None) -> NormalizedText:

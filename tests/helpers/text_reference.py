@@ -25,6 +25,7 @@ from moderation.text.matcher import (
     _fold_leet,
 )
 from moderation.text.normalize import HARD, NormalizedText, is_han
+from moderation.text.pinyin_patterns import reads_as_pinyin, to_pinyin_regex
 
 
 def _edges_word(clause: str, start: int, end: int) -> bool:
@@ -76,6 +77,17 @@ class ReferenceMatcher(KeywordMatcher):
                     cands.append(_Cand(os_, oe, m.start(), m.end(), self._pattern_base + k, "pattern"))
         if self._pinyin is not None:
             self._ref_match_pinyin(nt, cands)
+        if view.isascii() and reads_as_pinyin(view):
+            for k, p in enumerate(self.patterns):
+                rx = to_pinyin_regex(p.regex.pattern)
+                for m in rx.finditer(nt.pinyin) if rx is not None else ():
+                    s, e = m.span()
+                    if e > s and nt.pinyin_boundary(s) and nt.pinyin_boundary(e):
+                        pmap = nt.pinyin_map
+                        vs, ve = pmap[s], pmap[e - 1] + 1
+                        if clause_bounds(view, vs, vs + 1) == clause_bounds(view, ve - 1, ve):
+                            os_, oe = nt.pinyin_span(s, e)
+                            cands.append(_Cand(os_, oe, vs, ve, self._pattern_base + k, "pinyin"))
         # short homophones are looked for only in a text whose other candidates give a hit that counts
         short = [c for c in cands if self._ref_short_word(c)]
         rest = [c for c in cands if not self._ref_short_word(c)]
@@ -167,8 +179,15 @@ class ReferenceMatcher(KeywordMatcher):
                 for cs, ce, ccat, cterm in ctxs
             ):
                 continue  # a known benign phrase around the hit
-            if any(rules[k.rule].category == r.category and c.start < k.end and k.start < c.end for k in kept):
-                continue  # same category, overlaps a longer (or text-view) hit
+            if any(
+                rules[k.rule].category == r.category
+                and c.start < k.end
+                and k.start < c.end
+                and (r.ambiguous or not rules[k.rule].ambiguous or (k.start <= c.start and c.end <= k.end))
+                for k in kept
+            ):
+                continue  # same category, overlaps a longer (or text-view) hit, unless that one is
+                # ambiguous and only runs into this unambiguous one
             if ((r.word and c.via != "pinyin") or c.homophone) and not self._ref_is_word(view, c):
                 continue
             kept.append(c)

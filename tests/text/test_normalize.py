@@ -29,6 +29,9 @@ def _orig(nt, s: int, e: int) -> str:
         ("百，家，乐", "百家乐"),  # commas chaining three single characters: evasion
         ("b,o,c,a,i", "bocai"),
         ("对，博", "对 博"),  # one comma between two single characters: two clauses
+        ("好 好 好，走 吧", "好好好 走吧"),  # spaced-out clauses: the comma between them stays
+        ("赢 了，钱 呢", "赢了 钱呢"),
+        ("百 ，家 ，乐", "百家乐"),  # a comma chain with spaces around its commas is still one
         ("输！赢？", "输 赢"),  # sentence punctuation is never evasive spacing
         ("彩。票", "彩 票"),
         ("裸 . 聊", "裸聊"),  # symbols and spaces are

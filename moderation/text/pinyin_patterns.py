@@ -1,0 +1,159 @@
+"""Lexicon patterns read in pinyin, for chat typed as a whole pinyin sentence.
+
+A viewer who types "song ge pao che wo jiu lian mai ni" (送个跑车我就连麦你) has no Han character
+for a pattern to match, and the pinyin automaton only knows single terms. Each pattern's regex is
+therefore rewritten once into a regex over the pinyin view (every Han literal becomes the
+alternation of its tone-less readings, a character class of Han characters the alternation of all
+their readings, characters the pinyin view drops — digits, punctuation — become optional, and
+lookarounds, which guard against neighbours the pinyin view cannot tell apart, are dropped). The
+rewritten regexes run only on a line that *reads as pinyin*: no Han, at least three latin words,
+and every word segments into pinyin syllables — so English chat ("send gifts pls") never reaches
+them, and a hit must also start and end on syllable boundaries.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from re import _constants as _sre_c  # type: ignore[attr-defined]  # the regex parser (3.11+)
+from re import _parser as _sre_p  # type: ignore[attr-defined]
+from typing import Any
+
+from moderation.text.pinyin import LATIN, _syllables, char_pinyin, is_han
+
+#: the least number of latin words of a line read as a pinyin sentence
+MIN_WORDS = 3
+#: a Han character the pattern allows anywhere (``[^,.]``) is one syllable of at most this many letters
+_ANY_SYLLABLE = "[a-z]{0,6}"
+
+
+class _Unsupported(Exception):
+    """The regex uses a construct with no pinyin reading (a back-reference, a category)."""
+
+
+def _readings(ch: str) -> tuple[str, ...]:
+    """The tone-less reading of a Han character, the one the pinyin view uses (rarer readings of
+    heteronyms would widen every pattern for little gain)."""
+    r = char_pinyin(ch)
+    return (r,) if r else ()
+
+
+def _char(c: int) -> tuple[str, bool]:
+    """Regex of one literal in the pinyin view, and whether the view drops it (then it is optional)."""
+    ch = chr(c)
+    if ch in LATIN:
+        return ch, False
+    if is_han(ch):
+        rs = _readings(ch)
+        if not rs:
+            return "", True
+        return ("(?:" + "|".join(rs) + ")" if len(rs) > 1 else rs[0]), False
+    if ch.isupper() and ch.lower() in LATIN:
+        return ch.lower(), False
+    return "", True
+
+
+def _alternation(options: list[str], optional: bool) -> str:
+    opts = sorted({o for o in options if o}, key=len, reverse=True)
+    if not opts:
+        return ""
+    body = "(?:" + "|".join(opts) + ")"
+    return body + "?" if optional else body
+
+
+def _emit_class(items: list[tuple[Any, Any]]) -> str:
+    """A character class: the readings of its Han members, its latin letters and ranges."""
+    if items and items[0][0] is _sre_c.NEGATE:
+        return _ANY_SYLLABLE
+    options: list[str] = []
+    optional = False
+    for op, av in items:
+        if op is _sre_c.LITERAL:
+            rx, dropped = _char(av)
+            options.append(rx)
+            optional = optional or dropped
+        elif op is _sre_c.RANGE:
+            lo, hi = av
+            letters = [chr(c) for c in range(max(lo, 97), min(hi, 122) + 1)]
+            if letters:
+                options.append(f"[{letters[0]}-{letters[-1]}]")
+            if lo < 97 or hi > 122:
+                optional = True  # digits and symbols in the range: dropped by the pinyin view
+        else:
+            optional = True  # categories (\s, \d): nothing the pinyin view keeps
+    return _alternation(options, optional)
+
+
+def _emit(parsed: Any) -> str:
+    out: list[str] = []
+    for op, av in parsed:
+        if op is _sre_c.LITERAL:
+            out.append(_char(av)[0])
+        elif op is _sre_c.NOT_LITERAL or op is _sre_c.ANY:
+            out.append(_ANY_SYLLABLE)
+        elif op is _sre_c.IN:
+            out.append(_emit_class(av))
+        elif op is _sre_c.BRANCH:
+            alts = [_emit(b) for b in av[1]]
+            out.append("(?:" + "|".join(alts) + ")")
+        elif op is _sre_c.SUBPATTERN:
+            out.append("(?:" + _emit(av[-1]) + ")")
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT):
+            lo, hi, sub = av
+            inner = _emit(sub)
+            if not inner:
+                continue
+            hi_s = "" if hi is _sre_c.MAXREPEAT else str(hi)
+            out.append(f"(?:{inner}){{{lo},{hi_s}}}")
+        elif op in (_sre_c.ASSERT, _sre_c.ASSERT_NOT, _sre_c.AT):
+            continue  # neighbour guards: the pinyin view cannot tell the neighbours apart
+        else:
+            raise _Unsupported(str(op))
+    return "".join(out)
+
+
+def to_pinyin_regex(regex: str) -> re.Pattern[str] | None:
+    """The pinyin-view form of a pattern's regex; None when it has no pinyin reading (a pattern
+    written only in latin letters, or one that uses an unsupported construct)."""
+    if not any(is_han(c) for c in regex):
+        return None  # latin only: the character view already matches it
+    try:
+        emitted = _emit(_sre_p.parse(regex))
+    except _Unsupported:
+        return None
+    if not emitted:
+        return None
+    compiled = re.compile(emitted)
+    if compiled.match(""):
+        return None  # all optional: would match anywhere
+    return compiled
+
+
+@lru_cache(maxsize=8192)
+def _segments(word: str) -> bool:
+    """Whether a latin word splits into pinyin syllables ("baijiale", "zhu"; not "send")."""
+    syl = _syllables()
+    n = len(word)
+    ok = [False] * (n + 1)
+    ok[0] = True
+    for i in range(n):
+        if ok[i]:
+            for k in range(1, min(6, n - i) + 1):
+                if word[i : i + k] in syl:
+                    ok[i + k] = True
+    return ok[n]
+
+
+_WORD = re.compile(r"[a-z]+|[^a-z\s,.!?;:]+")
+
+
+def reads_as_pinyin(view: str) -> bool:
+    """Whether an ASCII character view is a sentence typed in pinyin: at least :data:`MIN_WORDS`
+    latin words, every one of them pinyin syllables (a digit or symbol inside a word fails it)."""
+    n = 0
+    for m in _WORD.finditer(view):  # most English lines fail on their first word
+        w = m.group()
+        if not (w.isalpha() and _segments(w)):
+            return False
+        n += 1
+    return n >= MIN_WORDS
