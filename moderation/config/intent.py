@@ -28,7 +28,9 @@ class IntentConfig(_Strict):
         True,
         description="Run the classifier on chat (about 1-6 ms of one core per line, batched; "
         "benchmarks/results/text_quality_intent.md). On by default: on both held-out hand-written sets "
-        "it raised recall in every category by 7-19 points, and with its veto flagged fewer benign lines.",
+        "it raised recall in every category by 12-27 points; benign lines in a verdict on dense feeds went "
+        "from 6.0 to 4.3 % on one, stayed at 2.6 % on the other, and rose from 0 to 1.8 % on the corpus "
+        "held-out split.",
     )
     min_score: float = Field(
         0.96,
