@@ -1,9 +1,9 @@
 """Train the chat intent head (``models/intent/chat-intent.json``) and write its manifest.
 
-The head is a multinomial logistic regression over Universal Sentence Encoder multilingual v3
-embeddings, trained with numpy only (full-batch gradient descent, L2 penalty, classes weighted by
-their inverse frequency so the benign majority does not drown the smallest category). It trains on
-two sources:
+The head reads Universal Sentence Encoder multilingual v3 embeddings: one ReLU hidden layer of
+``HIDDEN`` units under a softmax (``--hidden 0``: a multinomial logistic regression straight on the
+embedding), trained with numpy only (full-batch steps, L2 penalty, classes weighted by their inverse
+frequency so the benign majority does not drown the smallest category). It trains on two sources:
 
 * the ``dev`` split of ``benchmarks/data/text_{benign,violating}.jsonl``, minus the spelling-game
   evasion classes (``SPELLING``). That corpus is generated from templates around lexicon terms, so
@@ -11,25 +11,32 @@ two sources:
 * every line of the hand-written sets in ``HAND_SETS``: ``text_intent_train.jsonl`` (live-room
   chat written for training: violating lines, most of them implicit or plain wording without a
   lexicon term, and benign near misses: news and platform notices about gambling, tipping and porn,
-  counter-speech quoting spam, banter, fans praising gifts), and the older hand-written evaluation
-  sets ``text_intent_fresh.jsonl``, ``text_vulgar_fresh.jsonl`` and ``text_fresh_v2.jsonl``, which
-  newer held-out sets have replaced as measures. Their lines weigh ``--hand-weight`` times a corpus
-  line, because one hand-written line carries more distinct wording than one template fill.
+  counter-speech quoting spam, banter, fans praising gifts), ``text_intent_train2.jsonl`` (a second
+  such set, written apart from the first and from every measured set: betting recruitment by
+  "teacher / plan / win it back" wording, tipping pressure without a gift named (PK, rank, sob
+  stories), solicitation by innuendo, abuse, in-group slang, Traditional script and Chinese-English
+  mixes; against them ranked-game talk, board games, the Rockets, spinach, lottery news, thanks to
+  gifters, viewers declining to tip, reports of spam, medical and art wording, live-shop orders), and
+  the older hand-written evaluation sets ``text_intent_fresh.jsonl``, ``text_vulgar_fresh.jsonl``
+  and ``text_fresh_v2.jsonl``, which newer held-out sets have replaced as measures. Their lines
+  weigh ``--hand-weight`` times a corpus line, because one hand-written line carries more distinct
+  wording than one template fill.
 
 What ``benchmarks/text_quality.py --intent`` measures it on stays out: the corpus ``heldout`` split
-and the newest hand-written sets (``text_fresh_v3.jsonl`` and ``text_fresh_v4.jsonl``;
+and the newest hand-written sets (every ``text_fresh_v*.jsonl`` from v3 on;
 ``tests/benchmarks/test_intent_train_set.py`` checks that no training line is, or nearly is, one of
 theirs). ``--validate`` cross-validates instead of writing: the hand-written lines fall into five
 folds by a hash of their text, each fold is predicted by a head trained on the corpus and the other
 four, and recall and benign false positives of the head alone are printed per threshold over all
-out-of-fold predictions. The hand-line weight and the ``intent.min_score`` default were chosen that
-way, never on the evaluation sets.
+out-of-fold predictions, then the share of violating and of benign lines each ``intent.veto_score``
+bar would veto. The head's shape, its L2 penalty, the hand-line weight and the ``intent.min_score``
+and ``intent.veto_score`` defaults were chosen that way, never on the evaluation sets.
 
-The result is deterministic (zero init, fixed iterations, weights rounded to 5 significant
-digits), so rerunning it on the same data and encoder reproduces the file and its hash in
-``models/chat-intent.yaml``, barring last-bit differences between BLAS builds.
+The result is deterministic (a fixed-seed or zero start, a fixed number of full-batch steps,
+weights rounded to 5 significant digits), so rerunning it on the same data and encoder reproduces
+the file and its hash in ``models/chat-intent.yaml``, barring last-bit differences between BLAS builds.
 
-Run: ``python scripts/train_intent.py`` (under a minute: it embeds ~2,500 lines on one core);
+Run: ``python scripts/train_intent.py`` (a minute or two: it embeds ~4,500 lines on one core);
 ``--validate`` trains five heads (a few minutes).
 """
 
@@ -42,6 +49,7 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,15 +63,24 @@ DATA = ROOT / "benchmarks" / "data"
 LABELS = (BENIGN, "gambling", "tipping_inducement", "vulgar")
 HEAD_PATH = Path("intent") / "chat-intent.json"  # relative to models/
 #: Weight of one hand-written line against one corpus line (chosen with ``--validate``: at 3 the
-#: out-of-fold benign false positives fell against 1 at the same recall; 5 changed nothing).
+#: out-of-fold benign false positives fell against 1 at the same recall; 5 changed nothing. For the
+#: hidden-layer head 3 again beat 1 and tied 6).
 HAND_WEIGHT = 3.0
+#: Hidden units of the head (0 trains the linear head). Chosen with ``--validate`` once the second
+#: hand-written set was in: out of fold, at the benign false-positive rate of the linear head at 0.9
+#: (1.8 %), one 128-unit ReLU layer catches 39-52 % of each category against 24-40 %.
+HIDDEN = 128
+#: Training settings per head kind, where the command line leaves them out (for the hidden layer,
+#: ``--validate`` put L2 3e-4 ahead of 1e-3 and 3e-3 and level with 1e-4; 300 Adam steps).
+LINEAR_DEFAULTS = {"l2": 1e-4, "iters": 2000, "lr": 2.0}
+MLP_DEFAULTS = {"l2": 3e-4, "iters": 300, "lr": 3e-3}
 
 MANIFEST = """\
-# Linear head over use-multilingual-v3 embeddings: P(benign | gambling | tipping_inducement | vulgar)
+# Head over use-multilingual-v3 embeddings: P(benign | gambling | tipping_inducement | vulgar)
 # for one chat line. Written by scripts/train_intent.py (corpus dev split + its HAND_SETS).
 id: {id}
 kind: text-classifier
-description: Chat intent classifier head (multinomial logistic regression, 512 → {n} classes).
+description: Chat intent classifier head ({kind}, {shape} classes).
 files:
   - path: {path}
     sha256: {sha}
@@ -93,7 +110,13 @@ SPELLING = frozenset(
 
 HAND = "text_intent_train.jsonl"
 #: Every hand-written set the head trains on (the first one written for it).
-HAND_SETS = (HAND, "text_intent_fresh.jsonl", "text_vulgar_fresh.jsonl", "text_fresh_v2.jsonl")
+HAND_SETS = (
+    HAND,
+    "text_intent_train2.jsonl",
+    "text_intent_fresh.jsonl",
+    "text_vulgar_fresh.jsonl",
+    "text_fresh_v2.jsonl",
+)
 
 
 def load_rows(exclude: frozenset[str] = SPELLING) -> list[tuple[str, str]]:
@@ -155,13 +178,10 @@ def train(
     ``weight`` scales single lines (the hand-written ones); classes are then balanced on the
     weighted counts, so a line's weight shifts emphasis within its class, not between classes.
     """
-    n, d = x.shape
+    d = x.shape[1]
     w = np.zeros((d, n_cls), dtype=np.float64)
     b = np.zeros(n_cls, dtype=np.float64)
-    line_w = np.ones(n) if weight is None else weight.astype(np.float64)
-    class_w = line_w.sum() / (n_cls * np.bincount(y, weights=line_w, minlength=n_cls))
-    sample_w = line_w * class_w[y]
-    sample_w /= sample_w.sum()
+    sample_w = _class_balanced(y, n_cls, weight)
     onehot = np.eye(n_cls)[y]
     for _ in range(iters):
         z = x @ w + b
@@ -174,22 +194,87 @@ def train(
     return w, b
 
 
-def probabilities(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _class_balanced(y: np.ndarray, n_cls: int, weight: np.ndarray | None) -> np.ndarray:
+    """Per-line loss weights summing to 1: ``weight`` per line, then classes balanced on the weighted counts."""
+    line_w = np.ones(len(y)) if weight is None else weight.astype(np.float64)
+    class_w = line_w.sum() / (n_cls * np.bincount(y, weights=line_w, minlength=n_cls))
+    sample_w = line_w * class_w[y]
+    return sample_w / sample_w.sum()
+
+
+def train_mlp(
+    x: np.ndarray,
+    y: np.ndarray,
+    n_cls: int,
+    hidden: int,
+    l2: float,
+    iters: int,
+    lr: float,
+    weight: np.ndarray | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One ReLU hidden layer under the softmax, by full-batch Adam on the same class-balanced loss as
+    :func:`train`; returns ``(hidden_w, hidden_b, w, b)``.
+
+    Not convex, so the start matters: He-scaled normal weights from a fixed seed (PCG64 draws the
+    same numbers everywhere) and a fixed number of full-batch steps keep it deterministic.
+    """
+    d = x.shape[1]
+    rng = np.random.default_rng(seed)
+    params = [
+        rng.standard_normal((d, hidden)) * np.sqrt(2.0 / d),
+        np.zeros(hidden),
+        rng.standard_normal((hidden, n_cls)) * np.sqrt(1.0 / hidden),
+        np.zeros(n_cls),
+    ]
+    sample_w = _class_balanced(y, n_cls, weight)
+    onehot = np.eye(n_cls)[y]
+    m1 = [np.zeros_like(q) for q in params]
+    m2 = [np.zeros_like(q) for q in params]
+    beta1, beta2 = 0.9, 0.999
+    for step in range(1, iters + 1):
+        hw, hb, w, b = params
+        pre = x @ hw + hb
+        h = np.maximum(pre, 0.0)
+        g = (probabilities(h, w, b) - onehot) * sample_w[:, None]
+        gh = (g @ w.T) * (pre > 0)
+        grads = (x.T @ gh + l2 * hw, gh.sum(axis=0), h.T @ g + l2 * w, g.sum(axis=0))
+        for i, gr in enumerate(grads):
+            m1[i] = beta1 * m1[i] + (1 - beta1) * gr
+            m2[i] = beta2 * m2[i] + (1 - beta2) * gr * gr
+            params[i] -= lr * (m1[i] / (1 - beta1**step)) / (np.sqrt(m2[i] / (1 - beta2**step)) + 1e-8)
+    hw, hb, w, b = params
+    return hw, hb, w, b
+
+
+def probabilities(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, hidden_w: np.ndarray | None = None, hidden_b: np.ndarray | None = None
+) -> np.ndarray:
+    """Class probabilities of a linear head, or of a hidden-layer one when ``hidden_w``/``hidden_b`` are given."""
+    if hidden_w is not None and hidden_b is not None:
+        x = np.maximum(x @ hidden_w + hidden_b, 0.0)
     z = x @ w + b
     p = np.exp(z - z.max(axis=1, keepdims=True))
     return p / p.sum(axis=1, keepdims=True)
 
 
 def validation_report(
-    p: np.ndarray, y: np.ndarray, thresholds: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
+    p: np.ndarray,
+    y: np.ndarray,
+    thresholds: tuple[float, ...] = (0.5, 0.7, 0.8, 0.9, 0.95, 0.96, 0.97, 0.99),
+    vetoes: tuple[float, ...] = (0.8, 0.9, 0.95, 0.97, 0.98, 0.99),
 ) -> str:
-    """Recall per category and benign false-positive rate of the head alone, per threshold."""
+    """Recall per category and benign false-positive rate of the head alone, per threshold; then, per
+    veto bar, the share of violating lines that P(benign) would veto and of benign lines that it would."""
     lines = ["threshold | " + " | ".join(LABELS[1:]) + " | benign FP"]
     for t in thresholds:
         flagged = p[:, 1:] >= t  # (n, categories)
         recall = [flagged[y == k, k - 1].mean() for k in range(1, len(LABELS))]
         fp = flagged[y == 0].any(axis=1).mean()
         lines.append(f"{t:.2f} | " + " | ".join(f"{r:.3f}" for r in recall) + f" | {fp:.3f}")
+    lines.append("veto bar | violating vetoed | benign vetoing")
+    for v in vetoes:
+        lines.append(f"{v:.2f} | {(p[y > 0, 0] >= v).mean():.3f} | {(p[y == 0, 0] >= v).mean():.3f}")
     return "\n".join(lines)
 
 
@@ -200,11 +285,28 @@ def embed(texts: list[str], models: Path) -> np.ndarray:
     return np.concatenate([np.asarray(encoder.encode(texts[i : i + 256])) for i in range(0, len(texts), 256)])
 
 
+Head = tuple[np.ndarray, ...]
+
+
+def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, args: argparse.Namespace) -> Head:
+    """``(w, b)`` of a linear head, or ``(w, b, hidden_w, hidden_b)`` when ``args.hidden`` is set."""
+    if args.hidden:
+        hw, hb, w, b = train_mlp(x, y, len(LABELS), args.hidden, args.l2, args.iters, args.lr, weight)
+        return w, b, hw, hb
+    return train(x, y, len(LABELS), args.l2, args.iters, args.lr, weight)
+
+
+def _rounded(a: np.ndarray) -> list[Any]:
+    """Nested lists at 5 significant digits: enough for the probabilities, and a stable file."""
+    return [_rounded(r) for r in a] if a.ndim > 1 else [float(f"{v:.5g}") for v in a]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--l2", type=float, default=1e-4, help="L2 penalty on the weights")
-    ap.add_argument("--iters", type=int, default=2000)
-    ap.add_argument("--lr", type=float, default=2.0)
+    ap.add_argument("--hidden", type=int, default=HIDDEN, help="hidden units (0: a linear head)")
+    ap.add_argument("--l2", type=float, default=None, help="L2 penalty on the weights")
+    ap.add_argument("--iters", type=int, default=None, help="full-batch steps")
+    ap.add_argument("--lr", type=float, default=None, help="step size (gradient descent; Adam with --hidden)")
     ap.add_argument("--hand-weight", type=float, default=HAND_WEIGHT, help="weight of a hand-written line")
     ap.add_argument(
         "--validate",
@@ -213,6 +315,10 @@ def main() -> None:
     )
     ap.add_argument("--models", type=Path, default=ROOT / "models")
     args = ap.parse_args()
+    defaults = MLP_DEFAULTS if args.hidden else LINEAR_DEFAULTS
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
 
     corpus, hand = load_rows(), load_hand()
     rows = corpus + hand
@@ -223,19 +329,19 @@ def main() -> None:
         folds = np.array([-1] * len(corpus) + [fold(t) for t, _ in hand])
         p = np.zeros((len(rows), len(LABELS)))
         for k in range(FOLDS):
-            fit = folds != k
-            w, b = train(x[fit], y[fit], len(LABELS), args.l2, args.iters, args.lr, weight[fit])
-            p[folds == k] = probabilities(x[folds == k], w, b)
+            keep = folds != k
+            p[folds == k] = probabilities(x[folds == k], *fit(x[keep], y[keep], weight[keep], args))
         print(f"{FOLDS}-fold cross-validation over {len(hand)} hand-written lines (head alone, out of fold)")
         print(validation_report(p[len(corpus) :], y[len(corpus) :]))
         return
-    w, b = train(x, y, len(LABELS), args.l2, args.iters, args.lr, weight)
+    head_arrays = fit(x, y, weight, args)
     print(
         f"corpus lines {len(corpus)}, hand-written {len(hand)}; "
-        f"training accuracy {np.mean(probabilities(x, w, b).argmax(1) == y):.3f}"
+        f"training accuracy {np.mean(probabilities(x, *head_arrays).argmax(1) == y):.3f}"
     )
 
-    head = {
+    w, b = head_arrays[:2]
+    head: dict[str, Any] = {
         "encoder": ENCODER_ID,
         "labels": list(LABELS),
         "trained_on": "benchmarks/data text_{benign,violating}.jsonl, split=dev, evasion not in "
@@ -244,19 +350,23 @@ def main() -> None:
         "lines": len(rows),
         "l2": args.l2,
         "iters": args.iters,
-        "weights": [[float(f"{v:.5g}") for v in row] for row in w],
-        "bias": [float(f"{v:.5g}") for v in b],
     }
+    if args.hidden:
+        head["hidden"] = {"weights": _rounded(head_arrays[2]), "bias": _rounded(head_arrays[3])}
+    head.update(weights=_rounded(w), bias=_rounded(b))
     out = args.models / HEAD_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(head, separators=(",", ":")) + "\n", encoding="utf-8")
     blob = out.read_bytes()
+    shape = f"512 → {args.hidden} → {len(LABELS)}" if args.hidden else f"512 → {len(LABELS)}"
     manifest = MANIFEST.format(
         id=HEAD_ID,
-        n=len(LABELS),
+        kind="softmax over one ReLU hidden layer" if args.hidden else "multinomial logistic regression",
+        shape=shape,
         path=HEAD_PATH.as_posix(),
         sha=hashlib.sha256(blob).hexdigest(),
         size=len(blob),
+        n=len(LABELS),
         labels=", ".join(LABELS),
         cmap="\n".join(f"  {c}: {c}" for c in LABELS if c != BENIGN),
     )

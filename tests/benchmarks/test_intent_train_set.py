@@ -10,9 +10,16 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "benchmarks" / "data"
 TRAIN = "text_intent_train.jsonl"
+#: The second hand-written training set: more implicit wording, slang and scripts, and more hard benign lines.
+TRAIN2 = "text_intent_train2.jsonl"
+#: Each training set, its split label, and the least lines it holds per category and of benign chat.
+SETS = {TRAIN: ("intent_train", 140, 500), TRAIN2: ("intent_train2", 180, 550)}
 CATEGORIES = {"gambling", "tipping_inducement", "vulgar"}
 #: Character-bigram Jaccard similarity at or above which two lines count as the same line reworded.
 NEAR = 0.6
@@ -35,16 +42,18 @@ def _near(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) >= NEAR * len(a | b)
 
 
-def test_labels_and_shape() -> None:
-    rows = _rows(TRAIN)
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_labels_and_shape(name: str) -> None:
+    split, per_category, benign_lines = SETS[name]
+    rows = _rows(name)
     bad = [r for r in rows if "category" in r]
     benign = [r for r in rows if "category" not in r]
-    assert {r["split"] for r in rows} == {"intent_train"}
+    assert {r["split"] for r in rows} == {split}
     assert all(set(r) == {"text", "category", "evasion", "split"} for r in bad)
     assert all(set(r) == {"text", "context", "split"} for r in benign)
     per_cat = Counter(r["category"] for r in bad)
-    assert set(per_cat) == CATEGORIES and min(per_cat.values()) >= 140
-    assert len(benign) >= 500
+    assert set(per_cat) == CATEGORIES and min(per_cat.values()) >= per_category
+    assert len(benign) >= benign_lines
     # the point of the set: most violating lines are implicit or plain wording, in every category
     for cat in CATEGORIES:
         ev = Counter(r["evasion"] for r in bad if r["category"] == cat)
@@ -55,8 +64,9 @@ def test_labels_and_shape() -> None:
     assert all(r["text"].strip() == r["text"] and r["text"] for r in rows)
 
 
-def test_no_line_repeats_within_the_set() -> None:
-    norms = [_norm(r["text"]) for r in _rows(TRAIN)]
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_no_line_repeats_within_the_set(name: str) -> None:
+    norms = [_norm(r["text"]) for r in _rows(name)]
     assert len(set(norms)) == len(norms)
 
 
@@ -69,11 +79,13 @@ def _trainer():  # type: ignore[no-untyped-def]
     return train_intent
 
 
-def test_no_line_equals_or_nearly_equals_a_benchmark_line() -> None:
-    """Training on a reworded copy of a measured line would make the benchmark measure memory."""
-    mine = [(r["text"], _bigrams(r["text"])) for r in _rows(TRAIN)]
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_no_line_equals_or_nearly_equals_a_benchmark_line(name: str) -> None:
+    """Training on a reworded copy of a measured line would make the benchmark measure memory; the
+    training sets are also disjoint from each other, so the second adds wording rather than repeats."""
+    mine = [(r["text"], _bigrams(r["text"])) for r in _rows(name)]
     for path in sorted(DATA.glob("*.jsonl")):
-        if path.name == TRAIN:
+        if path.name == name:
             continue
         theirs = [_bigrams(r["text"]) for r in _rows(path.name)]
         close = [text for text, g in mine if any(_near(g, o) for o in theirs)]
@@ -86,7 +98,9 @@ def test_measured_sets_are_disjoint_from_what_the_head_trains_on() -> None:
     train_intent = _trainer()
     trained = [_bigrams(t) for t, _ in train_intent.load_hand()]
     measured = train_intent.measured_sets()
-    assert "text_fresh_v3.jsonl" in measured and not set(measured) & set(train_intent.HAND_SETS)
+    newer = [p.name for p in DATA.glob("text_fresh_v*.jsonl") if int(p.stem.removeprefix("text_fresh_v")) >= 3]
+    assert "text_fresh_v3.jsonl" in newer and set(newer) <= set(measured)
+    assert not set(measured) & set(train_intent.HAND_SETS)
     for name in measured:
         close = [r["text"] for r in _rows(name) if any(_near(_bigrams(r["text"]), o) for o in trained)]
         assert not close, (name, close[:5])
@@ -102,10 +116,24 @@ def test_near_check_catches_a_reworded_line() -> None:
 def test_trainer_reads_every_hand_set_and_its_folds_are_balanced() -> None:
     train_intent = _trainer()
     hand = train_intent.load_hand()
-    assert train_intent.HAND_SETS[0] == TRAIN
+    assert train_intent.HAND_SETS[:2] == (TRAIN, TRAIN2)
     every = sum(len(_rows(name)) for name in train_intent.HAND_SETS)
     assert 0.95 * every <= len(hand) <= every  # a few lines near a measured one are left out
     assert {label for _, label in hand} == set(train_intent.LABELS)
     sizes = Counter(train_intent.fold(t) for t, _ in hand)
     assert set(sizes) == set(range(train_intent.FOLDS))
     assert all(0.12 * len(hand) < n < 0.28 * len(hand) for n in sizes.values())
+
+
+def test_hidden_layer_training_is_deterministic_and_learns() -> None:
+    """Same data and seed, same head; and a separable toy problem is learnt (the gradients are right)."""
+    train_intent = _trainer()
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 8))
+    y = (x[:, 0] > 0).astype(int) + 2 * (x[:, 1] > 1)
+    a = train_intent.train_mlp(x, y, 4, hidden=16, l2=1e-4, iters=150, lr=1e-2)
+    b = train_intent.train_mlp(x, y, 4, hidden=16, l2=1e-4, iters=150, lr=1e-2)
+    assert all(np.array_equal(p, q) for p, q in zip(a, b, strict=True))
+    hw, hb, w, bias = a
+    p = train_intent.probabilities(x, w, bias, hw, hb)
+    assert np.allclose(p.sum(axis=1), 1.0) and np.mean(p.argmax(axis=1) == y) > 0.9

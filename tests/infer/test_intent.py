@@ -55,6 +55,27 @@ def test_head_shape_mismatch_is_one_clear_error(tmp_path: Path) -> None:
         IntentHead.load(path)
 
 
+def test_hidden_layer_head_applies_relu_then_softmax(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    hw, hb = rng.normal(size=(3, 5)), rng.normal(size=5)
+    path = _head(tmp_path / "h.json", [BENIGN, "gambling"], dim=5, hidden={"weights": hw.tolist(), "bias": hb.tolist()})
+    head = IntentHead.load(path)
+    x = rng.normal(size=(4, 3)).astype(np.float32)
+    w, b = head.weights.astype(np.float64), head.bias.astype(np.float64)
+    z = np.maximum(x @ hw + hb, 0.0) @ w + b
+    want = np.exp(z - z.max(axis=1, keepdims=True))
+    want /= want.sum(axis=1, keepdims=True)
+    assert np.allclose(head.probabilities(x), want, atol=1e-5)
+
+
+def test_hidden_layer_that_does_not_feed_the_output_is_one_clear_error(tmp_path: Path) -> None:
+    hidden = {"weights": np.zeros((3, 4)).tolist(), "bias": [0.0] * 4}
+    with pytest.raises(ModelError, match=r"h\.json: hidden layer .* does not feed"):
+        IntentHead.load(_head(tmp_path / "h.json", [BENIGN, "gambling"], dim=5, hidden=hidden))
+    with pytest.raises(ModelError, match="cannot be read"):
+        IntentHead.load(_head(tmp_path / "g.json", [BENIGN, "gambling"], hidden={"bias": [0.0]}))
+
+
 def test_head_without_benign_and_unreadable_head(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="lack 'benign'"):
         IntentHead.load(_head(tmp_path / "a.json", ["gambling", "vulgar"]))

@@ -50,7 +50,7 @@ class StandIn:
             if self.fail_on is not None and self.fail_on in t:
                 out.append(ValueError(f"cannot embed {t!r}"))
             else:
-                p = 0.95 if "bad" in t else 0.05
+                p = 0.99 if "bad" in t else 0.01
                 out.append({"benign": 1 - p, "vulgar": p})
         return out
 
@@ -198,8 +198,8 @@ def test_live_veto_holds_a_lines_keyword_hits_until_it_is_classified() -> None:
             lambda sigs: emitted.extend((s.kind, s.user) for s in sigs),
             TaskFailures("s1"),
         )  # type: ignore[arg-type]
-        quoted = _line(1.0, "news: a casino was closed", user="news")  # the stand-in: P(benign) 0.95, vetoed
-        spam = _line(2.0, "bad casino link", user="spam")  # P(benign) 0.05
+        quoted = _line(1.0, "news: a casino was closed", user="news")  # the stand-in: P(benign) 0.99, vetoed
+        spam = _line(2.0, "bad casino link", user="spam")  # P(benign) 0.01
         for m in (quoted, spam):
             feed.push(m)
             feed.hold([_hit(m)])
