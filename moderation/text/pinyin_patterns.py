@@ -84,6 +84,35 @@ def _emit_class(items: list[tuple[Any, Any]]) -> str:
     return _alternation(options, optional)
 
 
+def _repeat(lo: int, hi: Any, sub: Any) -> str:
+    """A repeat in the pinyin view, written so that it cannot backtrack exponentially: a repeat of
+    "any syllable" is one bounded letter run (``[a-z]{0,6n}``, never a quantifier of a quantifier),
+    and a repeat of something optional repeats the thing itself from zero (``(?:x){0,n}``, not
+    ``(?:x?){1,n}``: a nullable body inside a repeat is the classic catastrophic-backtracking form)."""
+    inner = _emit(sub)
+    if not inner:
+        return ""
+    unbounded = hi is _sre_c.MAXREPEAT
+    if inner == _ANY_SYLLABLE:
+        return "[a-z]*" if unbounded else f"[a-z]{{0,{6 * hi}}}"
+    if inner.endswith(")?") and inner.startswith("(?:") and _balanced(inner[3:-2]):
+        inner, lo = inner[3:-2], 0
+    if re.fullmatch(inner, "") is not None:  # still nullable (e.g. a sequence of optional parts)
+        lo = 0
+    return f"(?:{inner}){{{lo},{'' if unbounded else hi}}}"
+
+
+def _balanced(body: str) -> bool:
+    """Whether ``(?:body)`` is one group (its parentheses balance without closing early); emitted
+    regexes hold no escaped parentheses (the pinyin view drops punctuation)."""
+    depth = 0
+    for c in body:
+        depth += (c == "(") - (c == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _emit(parsed: Any) -> str:
     out: list[str] = []
     for op, av in parsed:
@@ -99,12 +128,7 @@ def _emit(parsed: Any) -> str:
         elif op is _sre_c.SUBPATTERN:
             out.append("(?:" + _emit(av[-1]) + ")")
         elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT):
-            lo, hi, sub = av
-            inner = _emit(sub)
-            if not inner:
-                continue
-            hi_s = "" if hi is _sre_c.MAXREPEAT else str(hi)
-            out.append(f"(?:{inner}){{{lo},{hi_s}}}")
+            out.append(_repeat(*av))
         elif op in (_sre_c.ASSERT, _sre_c.ASSERT_NOT, _sre_c.AT):
             continue  # neighbour guards: the pinyin view cannot tell the neighbours apart
         else:

@@ -4,6 +4,14 @@ structure (optional parts stay optional, dropped characters do not block a match
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+from re import _constants as _sre_c  # type: ignore[attr-defined]
+from re import _parser as _sre_p  # type: ignore[attr-defined]
+from typing import Any
+
 import pytest
 
 from moderation.text.matcher import KeywordMatcher
@@ -57,3 +65,55 @@ def test_rewrite_keeps_optional_parts_and_drops_guards() -> None:
     assert counted is not None
     assert counted.fullmatch("shuayigehuojian") and counted.fullmatch("shuahuojian")  # digits are dropped
     assert to_pinyin_regex("dick ?pics?") is None  # latin only: the character view has it
+
+
+def _repeats(parsed: Any) -> list[tuple[int, Any, Any]]:
+    """Every repeat node (lo, hi, body) of a parsed regex, however deep."""
+    out: list[tuple[int, Any, Any]] = []
+    for op, av in parsed:
+        if op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT):
+            out.append(av)
+            out += _repeats(av[2])
+        elif op is _sre_c.SUBPATTERN:
+            out += _repeats(av[-1])
+        elif op is _sre_c.BRANCH:
+            for branch in av[1]:
+                out += _repeats(branch)
+    return out
+
+
+def test_no_rewritten_pattern_can_backtrack_catastrophically(matcher: KeywordMatcher) -> None:
+    """A repeat whose body can match nothing, or is itself a variable repeat, makes a regex
+    backtrack exponentially on a long line: one run-on pinyin chat line would stall the matcher."""
+    assert matcher._pinyin_patterns
+    for _k, rx in matcher._pinyin_patterns:
+        for _lo, hi, body in _repeats(_sre_p.parse(rx.pattern)):
+            if hi == 1:
+                continue
+            lo_w, hi_w = body.getwidth()
+            assert lo_w > 0, f"nullable body repeated: {rx.pattern[:160]}"
+            only_repeat = len(body) == 1 and body[0][0] in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT)
+            assert not (only_repeat and lo_w != hi_w), f"nested quantifier: {rx.pattern[:160]}"
+
+
+def test_long_run_on_pinyin_lines_are_matched_without_stalling() -> None:
+    """Adversarial lines through the whole matcher in a child process: it must finish (the old
+    rewrite never did on a 46-letter line)."""
+    lines = [  # spaced: a line is read as pinyin only when it has three words or more
+        "jia ren men xiao shi bang di er ming cha yi dian jiu di yi le",
+        "jia ren men " + "yi er san si wu liu qi ba jiu " * 8 + "cha " + "yi " * 40,
+        "cha " + "yi er san " * 30 + "pk",
+        "song ge li wu " * 25,
+    ]
+    code = (
+        "import json, sys\n"
+        "from moderation.text.lexicon import Lexicon\n"
+        "from moderation.text.matcher import KeywordMatcher\n"
+        "m = KeywordMatcher(Lexicon.load())\n"
+        "print(sum(len(m.match(x)) for x in json.loads(sys.argv[1])))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(lines)], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
