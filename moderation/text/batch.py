@@ -39,6 +39,7 @@ from moderation.text import normalize as _nz
 from moderation.text.matcher import _ANCHOR, _HAS_LATIN, _TERM, KeywordMatcher
 from moderation.text.normalize import Normalizer
 from moderation.text.pinyin import PINYIN_TABLE
+from moderation.text.pinyin_patterns import reads_as_pinyin
 
 #: Record separator: a control character chat text never needs, outside every normalisation table.
 JOINER = "\x1e"
@@ -168,6 +169,12 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
         return out
     starts = _line_starts(lines)
     full, anchored, with_pinyin, varied = _flag(matcher, mapped, starts)
+    if matcher._pinyin_patterns:  # tone-marked pinyin maps to an ASCII view: patterns read it in pinyin
+        for k, text in enumerate(lines):
+            if k not in full and mapped[starts[k] : starts[k] + len(text)].isascii():
+                view = nz.from_mapped(text, mapped[starts[k] : starts[k] + len(text)]).text
+                if reads_as_pinyin(view):
+                    full.add(k)
     for k in sorted(full.union(anchored)):
         text = lines[k]
         mk = mapped[starts[k] : starts[k] + len(text)]

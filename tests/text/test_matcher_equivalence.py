@@ -92,6 +92,8 @@ def _edge_cases(lexicon: Lexicon) -> list[str]:
         "ｃａｓｉｎｏ",
         "百 家 乐",
         "以下，注意",
+        "dà gē men shuā gè huǒ jiàn ba，xiè xiè",  # tone-marked pinyin sentences: ASCII views
+        "jīn wǎn yǒu zhēn qián jú，kuài lái",
     ]
 
 
@@ -151,3 +153,10 @@ def test_match_many_scans_pinyin_made_by_a_variant(tmp_path: Path) -> None:
     want = [_key(m.match(t)) for t in texts]
     assert [h[0] for h in want[0]] == ["百家乐"] and want[0][0][5] == "pinyin"
     assert [_key(h) for h in m.match_many(texts)] == want
+
+
+def test_tone_marked_pinyin_sentence_meets_patterns_in_batches(matcher: KeywordMatcher) -> None:
+    line = "jīn wǎn yǒu zhēn qián jú，kuài lái"  # no lexicon key in it: only a pattern read in pinyin
+    one = matcher.match(line)
+    assert any(h.via == "pinyin" and h.category == "gambling" for h in one)
+    assert [_key(h) for h in matcher.match_many(["正常聊天", line, "百家乐"])][1] == _key(one)
