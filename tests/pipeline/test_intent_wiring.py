@@ -33,7 +33,7 @@ NO_MODELS = (
     "synthetic: {enabled: false}\n"
 )
 #: Pressure to tip that names no lexicon term (the rules alone miss it).
-PRESSURE = "哥哥们再来两个大的，今晚就能上小时榜了"
+PRESSURE = "兄弟们，今晚能不能让我站到第一"  # tipping pressure with no gift, rank word or lexicon term
 
 
 class StandIn:

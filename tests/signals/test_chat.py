@@ -25,7 +25,8 @@ def msg(t: float, user: str, text: str) -> ChatMessage:
 
 
 def test_signal_carries_user_and_text(match: KeywordMatcher) -> None:
-    (sig,) = chat_signals([msg(3.0, "bob", "来玩百家樂，稳赚")], match)
+    sigs = chat_signals([msg(3.0, "bob", "来玩百家樂，稳赚")], match)
+    (sig,) = [s for s in sigs if s.term == "百家乐"]
     assert (sig.kind, sig.category, sig.term, sig.user, sig.t) == ("chat.keyword", "gambling", "百家乐", "bob", 3.0)
     rec = sig.to_record()
     assert rec["user"] == "bob" and rec["text"] == "来玩百家樂，稳赚"
