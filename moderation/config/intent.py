@@ -58,6 +58,15 @@ class IntentConfig(_Strict):
         "become verdicts).",
     )
     batch_size: int = Field(64, ge=1, le=4096, description="Most lines embedded in one encoder call.")
+    min_units: int = Field(
+        6,
+        ge=1,
+        le=64,
+        description="Lines with fewer content units (a Han character, a latin word or a number each) are not "
+        "classified: no signal, no veto, their keyword hits count at once. A greeting of three or four "
+        "characters carries too little for the encoder, and the head scored '主播你好' / '姐姐好' / 'hi主播' "
+        "vulgar at 0.97-0.99; the rules still read short lines.",
+    )
 
     @model_validator(mode="after")
     def _thresholds_ok(self) -> IntentConfig:

@@ -26,7 +26,7 @@ from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
 from moderation.pipeline.clients import InferenceClients
 from moderation.pipeline.failures import TaskFailures
-from moderation.signals.intent import IntentDedup, LineKey, intent_signals, vetoed_lines
+from moderation.signals.intent import IntentDedup, LineKey, classifiable, intent_signals, vetoed_lines
 
 __all__ = ["IntentFeed", "classify_lines", "drop_vetoed"]
 
@@ -59,6 +59,7 @@ async def classify_lines(
     (when given, decided before de-duplication). A line the classifier failed on is counted in
     ``failures`` (when given) and skipped, never the rest."""
     out: list[Signal] = []
+    messages = [m for m in messages if classifiable(m.text, cfg)]  # short lines: rules only
     for start in range(0, len(messages), cfg.batch_size):
         chunk = list(messages[start : start + cfg.batch_size])
         probs = await clients.intent([m.text for m in chunk])
@@ -105,6 +106,9 @@ class IntentFeed:
         self._wake = asyncio.Event()
 
     def push(self, message: ChatMessage) -> None:
+        if not classifiable(message.text, self.cfg):  # too short to classify: its hits count at once
+            self._decide([message], set())
+            return
         if len(self._pending) >= self.max_pending:
             lost = self._pending.popleft()
             self.dropped += 1

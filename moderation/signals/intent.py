@@ -23,18 +23,28 @@ a swarm posting one line under many names is one observation whichever channel s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
 from moderation.signals.chat import RepeatFilter, message_key
 
-__all__ = ["BENIGN_LABEL", "KIND", "IntentDedup", "intent_signals", "vetoed_lines"]
+__all__ = ["BENIGN_LABEL", "KIND", "IntentDedup", "classifiable", "intent_signals", "vetoed_lines"]
 
 KIND = "chat.intent"
 BENIGN_LABEL = "benign"
 
 LineKey = tuple[str, str, float]  # (stream, user, t)
+
+_UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z\u00c0-\u024f]+|\d+")
+
+
+def classifiable(text: str, cfg: IntentConfig) -> bool:
+    """Whether a chat line is long enough for the classifier (``cfg.min_units`` content units: a Han
+    character, a latin word or a number each; emoji and punctuation do not count). Counting stops
+    at the bar, so a long line costs no more than a short one."""
+    return any(n >= cfg.min_units for n, _ in enumerate(_UNIT.finditer(text), start=1))
 
 
 def intent_signals(

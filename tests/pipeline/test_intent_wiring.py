@@ -63,7 +63,7 @@ def test_classify_lines_batches_and_skips_a_failed_line() -> None:
     clients = StandIn(fail_on="boom")
     failures = TaskFailures("s1")
     lines = [_line(float(i), "bad words" if i % 2 else "hello") for i in range(5)] + [_line(9.0, "bad boom")]
-    cfg = IntentConfig(enabled=True, batch_size=4, veto_score=None)
+    cfg = IntentConfig(enabled=True, batch_size=4, veto_score=None, min_units=1)
     sigs = asyncio.run(classify_lines(clients, lines, cfg, failures))  # type: ignore[arg-type]
     assert clients.calls == [4, 2]
     assert [(s.kind, s.t, s.user, s.category) for s in sigs] == [
@@ -78,7 +78,7 @@ def test_live_feed_sends_waiting_lines_together_and_drops_the_oldest_when_full()
         emitted: list[list[str]] = []
         feed = IntentFeed(
             StandIn(),
-            IntentConfig(enabled=True),
+            IntentConfig(enabled=True, min_units=1),
             lambda s: emitted.append([x.text or "" for x in s]),
             TaskFailures("s1"),
             max_pending=3,
@@ -194,7 +194,7 @@ def test_live_veto_holds_a_lines_keyword_hits_until_it_is_classified() -> None:
         emitted: list[tuple[str, str | None]] = []
         feed = IntentFeed(
             StandIn(),
-            IntentConfig(enabled=True, veto_score=0.8),
+            IntentConfig(enabled=True, veto_score=0.8, min_units=1),
             lambda sigs: emitted.extend((s.kind, s.user) for s in sigs),
             TaskFailures("s1"),
         )  # type: ignore[arg-type]
@@ -224,7 +224,7 @@ def test_live_veto_holds_a_lines_keyword_hits_until_it_is_classified() -> None:
 
 def test_without_the_veto_keyword_hits_pass_at_once() -> None:
     emitted: list[Signal] = []
-    cfg = IntentConfig(enabled=True, veto_score=None)
+    cfg = IntentConfig(enabled=True, veto_score=None, min_units=1)
     feed = IntentFeed(StandIn(), cfg, emitted.extend, TaskFailures("s1"))  # type: ignore[arg-type]
     feed.hold([_hit(_line(1.0, "news: a casino was closed"))])
     assert len(emitted) == 1
@@ -233,7 +233,7 @@ def test_without_the_veto_keyword_hits_pass_at_once() -> None:
 def test_a_scan_drops_the_keyword_hits_of_vetoed_lines() -> None:
     quoted, spam = _line(1.0, "news: a casino was closed", user="news"), _line(2.0, "bad casino", user="spam")
     vetoed: set[tuple[str, str, float]] = set()
-    cfg = IntentConfig(enabled=True, veto_score=0.8)
+    cfg = IntentConfig(enabled=True, veto_score=0.8, min_units=1)
     intent = asyncio.run(classify_lines(StandIn(), [quoted, spam], cfg, vetoed=vetoed))  # type: ignore[arg-type]
     assert vetoed == {("s1", "news", 1.0)}
     kept = drop_vetoed([_hit(quoted), _hit(spam), *intent], vetoed)
@@ -246,7 +246,9 @@ def test_a_scan_drops_the_keyword_hits_of_vetoed_lines() -> None:
 
 def test_held_hits_count_anyway_when_the_classifier_stalls() -> None:
     emitted: list[Signal] = []
-    feed = IntentFeed(StandIn(), IntentConfig(enabled=True, veto_score=0.8), emitted.extend, TaskFailures("s1"))  # type: ignore[arg-type]
+    feed = IntentFeed(
+        StandIn(), IntentConfig(enabled=True, veto_score=0.8, min_units=1), emitted.extend, TaskFailures("s1")
+    )  # type: ignore[arg-type]
     line = _line(1.0, "news: a casino was closed")
     feed.push(line)  # its run task never starts: the classifier is stalled
     feed.hold([_hit(line)])
@@ -264,7 +266,9 @@ def test_only_lines_held_past_the_wait_are_released(monkeypatch: pytest.MonkeyPa
     clock = [100.0]
     monkeypatch.setattr(feed_mod.time, "monotonic", lambda: clock[0])
     emitted: list[Signal] = []
-    feed = IntentFeed(StandIn(), IntentConfig(enabled=True, veto_score=0.8), emitted.extend, TaskFailures("s1"))  # type: ignore[arg-type]
+    feed = IntentFeed(
+        StandIn(), IntentConfig(enabled=True, veto_score=0.8, min_units=1), emitted.extend, TaskFailures("s1")
+    )  # type: ignore[arg-type]
     old, new = _line(1.0, "casino one", user="a"), _line(2.0, "casino two", user="b")
     feed.hold([_hit(old)])
     clock[0] = 103.0
@@ -275,3 +279,24 @@ def test_only_lines_held_past_the_wait_are_released(monkeypatch: pytest.MonkeyPa
     clock[0] = 108.0
     feed.release_older_than(5.0)
     assert [s.user for s in emitted] == ["a", "a", "b"]
+
+
+def test_short_lines_are_left_to_the_rules() -> None:
+    """A greeting of a few characters is not classified (the head over-reads such lines): no
+    signal, no veto, and live its keyword hits are not held."""
+    cfg = IntentConfig(enabled=True, veto_score=0.8)  # the default min_units
+    short, long = _line(1.0, "主播你好", user="fan"), _line(2.0, "兄弟们今晚一起去那个平台下注", user="spam")
+    asked: list[str] = []
+
+    class Recording(StandIn):
+        async def intent(self, texts: Sequence[str]) -> list[dict[str, float] | Exception]:
+            asked.extend(texts)
+            return await super().intent(texts)
+
+    asyncio.run(classify_lines(Recording(), [short, long], cfg))  # type: ignore[arg-type]
+    assert asked == [long.text]
+    emitted: list[Signal] = []
+    feed = IntentFeed(Recording(), cfg, emitted.extend, TaskFailures("s1"))  # type: ignore[arg-type]
+    feed.push(short)
+    feed.hold([_hit(short)])
+    assert [s.user for s in emitted] == ["fan"]  # at once, not after the hold's wait
