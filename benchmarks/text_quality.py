@@ -423,12 +423,13 @@ def intent_dense_feeds(
     classifier as the default pipeline runs it (its signals de-duplicated, its veto applied)."""
     from moderation.infer.intent import IntentModel, classify_batch
     from moderation.pipeline.intent_feed import drop_vetoed
-    from moderation.signals.intent import IntentDedup, intent_signals, vetoed_lines
+    from moderation.signals.intent import IntentDedup, classifiable, intent_signals, vetoed_lines
 
     cfg = load_pipeline("default")
     model = IntentModel()
 
     def intent(msgs: list[ChatMessage], keyword: list[Signal]) -> list[Signal]:
+        msgs = [m for m in msgs if classifiable(m.text, cfg.intent)]  # as the pipeline: short lines, rules only
         probs = classify_batch([m.text for m in msgs], model=model)
         raw = intent_signals(msgs, probs, cfg.intent.model_copy(update={"enabled": True}))
         vetoed = vetoed_lines(raw, cfg.intent)

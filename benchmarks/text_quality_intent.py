@@ -29,7 +29,7 @@ from typing import Any
 from moderation.config import IntentConfig
 from moderation.infer.intent import IntentModel, classify_batch
 from moderation.messages import ChatMessage
-from moderation.signals.intent import intent_signals, vetoed_lines
+from moderation.signals.intent import classifiable, intent_signals, vetoed_lines
 
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
 SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -60,7 +60,8 @@ def _score(
     """Recall per category and evasion class, and the benign false-positive rate, three ways."""
     msgs = [ChatMessage("bench", float(i), "viewer", r["text"]) for i, r in enumerate(rows)]
     cfg = cfg.model_copy(update={"veto_score": cfg.veto_score or VETO_PROBE})
-    sigs = intent_signals(msgs, probs, cfg)
+    keep = [i for i, r in enumerate(rows) if classifiable(r["text"], cfg)]  # as the pipeline: short lines, rules only
+    sigs = intent_signals([msgs[i] for i in keep], [probs[i] for i in keep], cfg)
     intent_cats: list[set[str]] = [set() for _ in rows]
     for s in sigs:
         if s.category in CATEGORIES:
