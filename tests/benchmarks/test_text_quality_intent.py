@@ -25,7 +25,7 @@ PROBS = [
 
 
 def test_modes_count_what_each_channel_adds() -> None:
-    res = _score(ROWS, RULES, PROBS, IntentConfig(min_score=0.7, veto_score=0.9))
+    res = _score(ROWS, RULES, PROBS, IntentConfig(min_score=0.7, veto_score=0.9, min_units=1))
     assert res["rules"]["recall"] == {"gambling": 0.5, "vulgar": 0.0}
     assert res["rules"]["benign_fp_rate"] == pytest.approx(0.5)
     assert res["intent"]["recall"]["gambling"] == 0.5 and res["intent"]["benign_fp_rate"] == 0.0
@@ -58,3 +58,8 @@ def test_dense_feeds_add_the_classifiers_signals_through_the_fusion() -> None:
     rules, both = feeds["tiny"]["rules"], feeds["tiny"]["rules+intent"]
     assert rules["messages"] == both["messages"] == 3
     assert rules["messages_in_verdicts"] == 0 and both["messages_in_verdicts"] == 1
+
+
+def test_short_lines_get_no_classifier_signal_as_in_the_pipeline() -> None:
+    res = _score(ROWS, RULES, PROBS, IntentConfig(min_score=0.7, veto_score=0.9))  # one-letter lines: rules only
+    assert res["rules+intent+veto"] == res["rules"]
