@@ -73,6 +73,21 @@ def _syllables() -> frozenset[str]:
     return frozenset(out)
 
 
+def segment_ends(run: str) -> list[bool]:
+    """``ends[p]``: the first ``p`` letters of a latin run split into pinyin syllables (``ends[0]``
+    is True; ``ends[len(run)]`` says whether the whole run does)."""
+    syl = _syllables()
+    n = len(run)
+    ends = [False] * (n + 1)
+    ends[0] = True
+    for i in range(n):
+        if ends[i]:
+            for k in range(1, min(6, n - i) + 1):
+                if run[i : i + k] in syl:
+                    ends[i + k] = True
+    return ends
+
+
 @cache
 def latin_boundaries(run: str) -> frozenset[int]:
     """Offsets inside a latin run where *some* full segmentation into pinyin syllables cuts.
@@ -82,13 +97,7 @@ def latin_boundaries(run: str) -> frozenset[int]:
     """
     syl = _syllables()
     n = len(run)
-    fwd = [False] * (n + 1)
-    fwd[0] = True
-    for i in range(n):
-        if fwd[i]:
-            for k in range(1, min(6, n - i) + 1):
-                if run[i : i + k] in syl:
-                    fwd[i + k] = True
+    fwd = segment_ends(run)
     bwd = [False] * (n + 1)
     bwd[n] = True
     for i in range(n - 1, -1, -1):

@@ -19,7 +19,7 @@ from re import _constants as _sre_c  # type: ignore[attr-defined]  # the regex p
 from re import _parser as _sre_p  # type: ignore[attr-defined]
 from typing import Any
 
-from moderation.text.pinyin import LATIN, _syllables, char_pinyin, is_han
+from moderation.text.pinyin import LATIN, char_pinyin, is_han, segment_ends
 
 #: the least number of latin words of a line read as a pinyin sentence
 MIN_WORDS = 3
@@ -156,16 +156,7 @@ def to_pinyin_regex(regex: str) -> re.Pattern[str] | None:
 @lru_cache(maxsize=8192)
 def _segments(word: str) -> bool:
     """Whether a latin word splits into pinyin syllables ("baijiale", "zhu"; not "send")."""
-    syl = _syllables()
-    n = len(word)
-    ok = [False] * (n + 1)
-    ok[0] = True
-    for i in range(n):
-        if ok[i]:
-            for k in range(1, min(6, n - i) + 1):
-                if word[i : i + k] in syl:
-                    ok[i + k] = True
-    return ok[n]
+    return segment_ends(word)[-1]
 
 
 _WORD = re.compile(r"[a-z]+|[^a-z\s,.!?;:]+")
