@@ -36,7 +36,8 @@ import ahocorasick
 
 from moderation.messages import KeywordHit
 from moderation.text import normalize as _nz
-from moderation.text.matcher import _ANCHOR, _HAS_LATIN, _TERM, KeywordMatcher
+from moderation.text.lexicon_index import _ANCHOR, _HAS_LATIN, _TERM
+from moderation.text.matcher import KeywordMatcher
 from moderation.text.normalize import Normalizer
 from moderation.text.pinyin import PINYIN_TABLE
 from moderation.text.pinyin_patterns import reads_as_pinyin

@@ -21,64 +21,33 @@ overlap and are all kept, because each feeds a different verdict.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
-
-import ahocorasick
 
 from moderation.messages import KeywordHit
 from moderation.text import segment
-from moderation.text.context import AMBIGUOUS, PLAIN, ContextRules, clause_bounds
+from moderation.text.context import AMBIGUOUS, PLAIN, clause_bounds
 from moderation.text.lexicon import Lexicon
-from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han, term_pinyins
-from moderation.text.pinyin_patterns import reads_as_pinyin, to_pinyin_regex
-
-_TERM, _CTX, _ANCHOR = 0, 1, 2
-#: digits and symbols read as letters inside latin words ("ca5ino", "p0rn", "b0cai")
-_LEET = str.maketrans("0134579@$", "oieastgas")
-_DIGITISH = re.compile(r"[0-9@$]")
-_MIXED_HINT = re.compile(r"[a-z][0-9@$]|[0-9@$][a-z]")
-_MIXED_RE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9]*[a-z])[a-z0-9]*[0-9@$][a-z0-9@$]*")
-
-
-def _wordish(c: str) -> bool:
-    """A letter or digit that is not Han: English words need boundaries made of anything else."""
-    return c.isalnum() and not is_han(c)
-
-
-def _edges_ok(text: str, s: int, e: int) -> bool:
-    """Word-boundary check on the character view for keys that begin/end with a letter or digit."""
-    if _wordish(text[s]) and s > 0 and _wordish(text[s - 1]):
-        return False
-    return not (_wordish(text[e - 1]) and e < len(text) and _wordish(text[e]))
-
-
-def _fold_leet(view: str) -> str:
-    """Same-length copy of ``view`` with leetspeak folded inside words that mix letters and digits."""
-    return _MIXED_RE.sub(lambda m: m.group().translate(_LEET), view)
-
-
-@dataclass(frozen=True)
-class _Rule:
-    """A term or a pattern, as the resolver needs it."""
-
-    term: str
-    category: str
-    weight: float
-    ambiguous: bool
-    word: bool  # only as a whole word of the jieba segmentation
-    allow_context: tuple[str, ...]
-
+from moderation.text.lexicon_index import (
+    _ANCHOR,
+    _CTX,
+    _DIGITISH,
+    _HAS_LATIN,
+    _MIXED_HINT,
+    _TERM,
+    _edges_ok,
+    _fold_leet,
+    build_index,
+)
+from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han
+from moderation.text.pinyin_patterns import reads_as_pinyin
 
 #: A candidate before resolution: (view start, view end, rule index, via, homophone). Spans are in
 #: the character view; the original span is looked up only for the lines that reach resolution.
 _Cand = tuple[int, int, int, str, bool]
 #: A candidate in resolution: (start, end) in the original text first, then the :data:`_Cand` fields.
 _Kept = tuple[int, int, int, int, int, str, bool]
-_HAS_LATIN = re.compile(r"[a-z]")
 #: Ties between overlapping candidates of equal length: what is written (a term, then a pattern)
 #: before what is heard (a pinyin key), so a pattern for 煞比 is not displaced by a homophone of 傻逼.
 _VIA_RANK = {"text": 0, "pattern": 1, "pinyin": 2}
@@ -112,107 +81,14 @@ class KeywordMatcher:
         lex = self.lexicon
         self._version = lex.version
         self.normalizer = Normalizer(lex.variants, lex.emoji)
-        self.entries = list(lex.entries)
-        self.context = ContextRules(lex.context, lambda x: self.normalizer(x).text)
-        rules: list[_Rule] = []
-        keys_of: list[str] = []  # normalised term of each rule ("" for patterns)
-        char_keys: dict[str, list[tuple[Any, ...]]] = {}
-        pin_keys: dict[str, list[tuple[int, int]]] = {}
-        word_keys: set[str] = set()
-
-        def add_ctx(phrase: str, category: str, term: str | None) -> None:
-            key = self.normalizer(phrase).text
-            if key:
-                char_keys.setdefault(key, []).append((_CTX, category, term, len(key)))
-
-        norm_terms = {self.normalizer(e.term).text for e in self.entries}
-        for i, ent in enumerate(self.entries):
-            key = self.normalizer(ent.term).text
-            all_han = bool(key) and all(is_han(c) for c in key)
-            word = ent.word if ent.word is not None else (ent.lang == "zh" and all_han and len(key) <= 3)
-            rules.append(_Rule(ent.term, ent.category, ent.weight, ent.ambiguous, word, ent.allow_context))
-            keys_of.append(key)
-            if all_han:
-                word_keys.add(key)
-            if not key:
-                continue
-            keys = {key}
-            if ent.lang == "en" and key[-1].isalpha() and key[-1] != "s" and key + "s" not in norm_terms:
-                keys.add(key + "s")  # plurals: "slot machines", "place your bets"
-            ent_keys = set(keys)
-            if ent.lang == "en":
-                keys |= {k.replace(" ", "") for k in keys}  # OCR drops spaces: "onlinecasino"
-            for k in keys:
-                # OCR runs words together ("bestonlinecasino"): a long space-less form of a
-                # multi-word term may sit inside a longer latin run
-                loose = ent.lang == "en" and k not in ent_keys and len(k) >= 8
-                char_keys.setdefault(k, []).append((_TERM, i, loose))
-            for phrase in ent.allow_context:
-                add_ctx(phrase, ent.category, ent.term)
-            use_pinyin = ent.pinyin if ent.pinyin is not None else (all_han and len(key) >= 2)
-            if use_pinyin and ent.lang == "zh" and all_han and len(key) >= 2:
-                for pk in term_pinyins(key):
-                    pin_keys.setdefault(pk, []).append((i, len(key)))
-        for cat in lex.categories:
-            for phrase in lex.category_context(cat):
-                add_ctx(phrase, cat, None)
-        segment.register_terms(word_keys)
-        # Load jieba's dictionary now (about a second, once per process), not on the first message
-        # of a live stream, which would then be seconds late.
-        segment.tokenizer()
-        self._pattern_base = len(rules)
-        self.patterns = list(lex.patterns)
-        for p in self.patterns:
-            rules.append(_Rule(p.name, p.category, p.weight, p.ambiguous, p.word, ()))
-        self.rules = rules
-        self._keys = keys_of + [""] * len(self.patterns)
-        # a pattern with anchors runs only on text where the automaton saw one of them
-        self._always = [n for n, p in enumerate(self.patterns) if not p.anchors]
-        # the patterns read in pinyin, for lines typed as a pinyin sentence
-        self._pinyin_patterns = [
-            (n, rx) for n, p in enumerate(self.patterns) if (rx := to_pinyin_regex(p.regex.pattern)) is not None
-        ]
-        for n, p in enumerate(self.patterns):
-            for a in p.anchors:
-                key = self.normalizer(a).text
-                if key:
-                    char_keys.setdefault(key, []).append((_ANCHOR, n))
-        self._char = self._automaton(char_keys)
-        # pyahocorasick searches a node's children linearly, and the root of the full automaton has
-        # every first character of every zh and en key; ASCII text (English chat, pinyin) can only
-        # contain ASCII keys, so it runs on a much smaller automaton (≈3× faster on English lines).
-        self._char_ascii = self._automaton({k: v for k, v in char_keys.items() if k.isascii()})
-        self._pinyin = self._automaton(pin_keys)
-        # A view without latin letters has a pinyin view made only of Han syllables, where keys
-        # shorter than ``min_homophone_syllables`` can never be kept: those lines scan a smaller
-        # automaton and skip the candidates that would be thrown away.
-        self._pinyin_han = self._automaton(
-            {
-                k: kept
-                for k, v in pin_keys.items()
-                if (kept := [(i, n) for i, n in v if n >= self.min_homophone_syllables])
-            }
-        )
-        # short keys only, scanned by :meth:`_short_homophones`
-        self._pinyin_han_short = self._automaton(
-            {
-                k: kept
-                for k, v in pin_keys.items()
-                if (kept := [(i, n) for i, n in v if self.min_han_key_syllables <= n < self.min_homophone_syllables])
-            }
-        )
-        self.pinyin_term_count = len({i for v in pin_keys.values() for i, _ in v})
-
-    @staticmethod
-    def _automaton(keys: dict[str, Any]) -> Any:
-        if not keys:
-            return None
-        a = ahocorasick.Automaton()
-        for k, v in keys.items():
-            # a key that starts and ends with Han (or a symbol) needs no word-boundary test
-            a.add_word(k, (k, tuple(v), _wordish(k[0]) or _wordish(k[-1])))
-        a.make_automaton()
-        return a
+        ix = build_index(lex, self.normalizer, self.min_homophone_syllables, self.min_han_key_syllables)
+        self.index = ix
+        self.entries, self.context, self.rules, self.patterns = ix.entries, ix.context, ix.rules, ix.patterns
+        self._keys, self._pattern_base, self._always = ix.keys, ix.pattern_base, ix.always
+        self._pinyin_patterns = ix.pinyin_patterns
+        self._char, self._char_ascii, self._pinyin = ix.char, ix.char_ascii, ix.pinyin
+        self._pinyin_han, self._pinyin_han_short = ix.pinyin_han, ix.pinyin_han_short
+        self.pinyin_term_count = ix.pinyin_term_count
 
     def reload_if_changed(self) -> bool:
         """Reload the lexicon from disk if it changed and rebuild the automatons."""

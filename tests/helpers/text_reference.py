@@ -13,17 +13,8 @@ from dataclasses import dataclass
 from moderation.messages import KeywordHit
 from moderation.text import segment
 from moderation.text.context import AMBIGUOUS, PLAIN, clause_bounds
-from moderation.text.matcher import (
-    _ANCHOR,
-    _CTX,
-    _DIGITISH,
-    _MIXED_HINT,
-    _TERM,
-    _VIA_RANK,
-    KeywordMatcher,
-    _edges_ok,
-    _fold_leet,
-)
+from moderation.text.lexicon_index import _ANCHOR, _CTX, _DIGITISH, _MIXED_HINT, _TERM, _edges_ok, _fold_leet
+from moderation.text.matcher import _VIA_RANK, KeywordMatcher
 from moderation.text.normalize import HARD, NormalizedText, is_han
 from moderation.text.pinyin_patterns import reads_as_pinyin, to_pinyin_regex
 
