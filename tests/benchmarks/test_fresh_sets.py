@@ -1,4 +1,4 @@
-"""The hand-written held-out sets (fresh3, fresh4, fresh5) are labelled alike, cover what they claim,
+"""The hand-written held-out sets (fresh3 to fresh6) are labelled alike, cover what they claim,
 share no line with the other sets and are reported by the text quality benchmark."""
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ SETS = {
     "fresh3": ("text_fresh_v3.jsonl", 180, 280, 55, 30, 30),
     "fresh4": ("text_fresh_v4.jsonl", 190, 290, 60, 35, 35),
     "fresh5": ("text_fresh_v5.jsonl", 190, 290, 60, 35, 35),
+    "fresh6": ("text_fresh_v6.jsonl", 230, 390, 70, 40, 40),
 }
 #: sets written before the near-duplicate rule: they are held to "no exact copy" only
 EXACT_ONLY = {"fresh3"}
 #: sets the text quality benchmark does not report yet; the mark is strict, so wiring one in
 #: makes its xfail an error until it is taken off this list
-NOT_YET_REPORTED: set[str] = set()
+NOT_YET_REPORTED: set[str] = {"fresh6"}
 
 
 def _rows(name: str) -> list[dict]:
