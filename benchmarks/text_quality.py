@@ -22,6 +22,11 @@ sports talk as near misses), written before its author read the lexicons, the ma
 sets, and held out. ``text_fresh_v5.jsonl`` (split ``fresh5``): a fifth (regional voices, platform
 slang of Douyin, Kuaishou, Bilibili and Twitch, a fifth of the violating lines implicit, deliberately
 hard benign lines), written the same way after the fourth's numbers, and held out.
+``text_fresh_v6.jsonl`` (split ``fresh6``): a sixth, held out (only its aggregates are read), a
+third of its benign lines short everyday chat. ``text_dev_v6.jsonl`` (split ``dev6``): a
+*development* set written the same way, but with its benign half in the proportions of real room
+chat (most lines 2–8 characters: greetings, reactions, shopping and game talk); its misses and false
+verdicts are read to find classes of faults, so its numbers are not a held-out score.
 
 * **Per message** — each message alone, as one viewer's chat line, goes through the matcher, the
   chat signal stage (:mod:`moderation.signals.chat`) and the fusion of the default pipeline
@@ -92,6 +97,19 @@ FRESH_SETS = {
         7,
         "written before its author read the lexicons, the matcher or the other sets; held out: nothing was "
         "tuned against it",
+    ),
+    "fresh6": (
+        "text_fresh_v6.jsonl",
+        8,
+        "written before its author read the lexicons, the matcher or the other sets; held out: its lines and "
+        "misses are never read, only these aggregates",
+    ),
+    "dev6": (
+        "text_dev_v6.jsonl",
+        9,
+        "a development set, not held out: everyday chat in proportion (most benign lines 2-8 characters), "
+        "written before its author read the lexicons or the matcher; its misses and false verdicts are read "
+        "to find classes of faults",
     ),
 }
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
@@ -409,6 +427,8 @@ def intent_sets(smoke: bool) -> dict[str, list[dict[str, Any]]]:
         "fresh3 (text_fresh_v3.jsonl)": load(FRESH_SETS["fresh3"][0]),
         "fresh4 (text_fresh_v4.jsonl)": load(FRESH_SETS["fresh4"][0]),
         "fresh5 (text_fresh_v5.jsonl)": load(FRESH_SETS["fresh5"][0]),
+        "fresh6 (text_fresh_v6.jsonl)": load(FRESH_SETS["fresh6"][0]),
+        "dev6 (text_dev_v6.jsonl, development)": load(FRESH_SETS["dev6"][0]),
     }
     if smoke:
         rng = random.Random(0)
@@ -492,7 +512,7 @@ def main() -> None:
         "--intent",
         action="store_true",
         help="only the intent classifier section (rules vs rules + intent on the held-out split and "
-        "the fresh3 / fresh4 / fresh5 sets; the older hand-written sets are its training data); "
+        "the fresh3 to fresh6 and dev6 sets; the older hand-written sets are its training data); "
         "writes text_quality_intent.{json,md}",
     )
     args = ap.parse_args()
