@@ -294,7 +294,7 @@ class Verdict:
     def to_record(self) -> dict[str, Any]:
         """The JSONL / review-queue record of DESIGN.md §4.2.
 
-        ``clip_gaps`` (with ``clip_start``), ``clip_end``, ``clip_error``, ``violation_id``, ``provisional``,
+        ``clip_gaps`` and ``clip_end`` (each with ``clip_start``), ``clip_error``, ``violation_id``, ``provisional``,
         ``unconfirmed`` and ``enforcement`` (once taken) appear only when set (``action`` always), so
         a record without them reads as before. ``subject`` is always
         written: the streamer of ``stream`` unless the verdict names another.
@@ -314,9 +314,9 @@ class Verdict:
             "model_versions": dict(self.model_versions),
             "subject": subject.to_record(),
         }
+        if (self.clip_gaps or self.clip_end is not None) and self.clip_start is not None:
+            rec["clip_start"] = round(self.clip_start, 3)
         if self.clip_gaps:
-            if self.clip_start is not None:
-                rec["clip_start"] = round(self.clip_start, 3)
             rec["clip_gaps"] = [[round(a, 3), round(b, 3)] for a, b in self.clip_gaps]
         if self.clip_end is not None:
             rec["clip_end"] = round(self.clip_end, 3)
