@@ -266,6 +266,9 @@ class Verdict:
     #: Media-time spans the clip has no media for (a live publisher's outage). The file cuts
     #: across each: its second ``s`` is media time ``clip_start + s`` plus the gaps before it.
     clip_gaps: tuple[tuple[float, float], ...] = ()
+    #: Media time the clip really ends at, when that is before its post-roll would have (the
+    #: stream's connection ended first: dropped, cut by enforcement, stopped); None: it is whole.
+    clip_end: float | None = None
     #: Why there is no clip although one was asked for (one line).
     clip_error: str | None = None
     #: Whose behaviour it is; None = the streamer of ``stream`` (records written before subjects).
@@ -291,7 +294,7 @@ class Verdict:
     def to_record(self) -> dict[str, Any]:
         """The JSONL / review-queue record of DESIGN.md §4.2.
 
-        ``clip_gaps`` (with ``clip_start``), ``clip_error``, ``violation_id``, ``provisional``,
+        ``clip_gaps`` and ``clip_end`` (each with ``clip_start``), ``clip_error``, ``violation_id``, ``provisional``,
         ``unconfirmed`` and ``enforcement`` (once taken) appear only when set (``action`` always), so
         a record without them reads as before. ``subject`` is always
         written: the streamer of ``stream`` unless the verdict names another.
@@ -311,10 +314,12 @@ class Verdict:
             "model_versions": dict(self.model_versions),
             "subject": subject.to_record(),
         }
+        if (self.clip_gaps or self.clip_end is not None) and self.clip_start is not None:
+            rec["clip_start"] = round(self.clip_start, 3)
         if self.clip_gaps:
-            if self.clip_start is not None:
-                rec["clip_start"] = round(self.clip_start, 3)
             rec["clip_gaps"] = [[round(a, 3), round(b, 3)] for a, b in self.clip_gaps]
+        if self.clip_end is not None:
+            rec["clip_end"] = round(self.clip_end, 3)
         if self.clip_error is not None:
             rec["clip_error"] = self.clip_error
         if self.violation_id is not None:

@@ -33,6 +33,10 @@ from moderation.messages import Box, VideoFrame
 
 Kind = Literal["video", "audio"]
 
+#: How far a verdict's end may lie past the media a connection delivered and still be that
+#: connection's (an audio window ends on its last sample, a little past its last packet's start).
+_SLACK_S = 0.25
+
 
 class EvidenceRing:
     """The last ``max_seconds`` of media (and at most ``max_bytes``) of a stream's packets.
@@ -50,6 +54,10 @@ class EvidenceRing:
         self._packets: deque[EncodedPacket] = deque()
         self._templates: dict[int, CodecTemplates] = {}
         self._outages: deque[tuple[float, float]] = deque()  # timeline spans between connections
+        #: per connection (epoch): timeline time of its first packet and, once it has ended, of
+        #: the end of its media (see :meth:`end_connection`)
+        self._first: dict[int, float] = {}
+        self._ended: dict[int, float] = {}
         self.bytes = 0
         self.dropped = 0
 
@@ -66,6 +74,7 @@ class EvidenceRing:
             last = self._packets[-1].t_dts
             if packet.t_dts > last:
                 self._outages.append((last, packet.t_dts))
+        self._first.setdefault(packet.epoch, packet.t_dts)
         self._packets.append(packet)
         self.bytes += len(packet.data)
         while self._packets and (self.bytes > self.max_bytes or self._held_s(packet.t_dts) > self.max_seconds):
@@ -73,8 +82,35 @@ class EvidenceRing:
             self.bytes -= len(old.data)
             self.dropped += 1
         live = {p.epoch for p in (self._packets[0], self._packets[-1])} if self._packets else set()
-        for epoch in [e for e in self._templates if e < min(live, default=packet.epoch)]:
-            del self._templates[epoch]
+        oldest = min(live, default=packet.epoch)
+        for known in (self._templates, self._first, self._ended):
+            for epoch in [e for e in known if e < oldest]:
+                del known[epoch]
+
+    def end_connection(self) -> None:
+        """The connection whose packets are newest here has ended (dropped, reached its end, was
+        cut by our enforcement, or is being stopped): no packet of it after those held will come.
+
+        Its end is the end of the media it delivered so far. Packets of it that still arrive (sent
+        before a cut took effect) are kept but move that end only when it is marked again (at the
+        drop itself): until then a clip would wait for a post-roll the connection may never send.
+        """
+        if not self._packets:
+            return
+        epoch = self._packets[-1].epoch
+        ours = itertools.takewhile(lambda p: p.epoch == epoch, reversed(self._packets))
+        media_end = max(_end_of(p) for p in ours)
+        self._ended[epoch] = max(self._ended.get(epoch, media_end), media_end)
+
+    def cut_short(self, t: float) -> float | None:
+        """Where the media of the connection that carried timeline time ``t`` ended, if that
+        connection has ended since (a clip up to ``t`` plus a post-roll will get no more of it);
+        None while it goes on, or when no ended connection carried ``t``."""
+        for epoch, end in self._ended.items():
+            first = self._first.get(epoch)
+            if first is not None and first - _SLACK_S <= t <= end + _SLACK_S:
+                return end
+        return None
 
     def _held_s(self, newest: float) -> float:
         """Seconds of media between the oldest packet and ``newest``, outages left out."""
@@ -195,9 +231,14 @@ def _start_index(packets: Sequence[EncodedPacket], t_from: float, t_to: float) -
     return best
 
 
+def _end_of(p: EncodedPacket) -> float:
+    """Timeline time where a packet's media ends (shown at ``t``, for its duration)."""
+    return p.t + float(p.duration * p.time_base)
+
+
 def _part_end(part: Sequence[EncodedPacket]) -> float:
     """Timeline time where a part's media ends (its last packet shown, plus that packet's duration)."""
-    return max(p.t + float(p.duration * p.time_base) for p in part)
+    return max(_end_of(p) for p in part)
 
 
 def _gaps(parts: Sequence[Sequence[EncodedPacket]]) -> tuple[ClipGap, ...]:

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 SMALL_SIDE = 480
 
+#: How often a clip waiting for its post-roll looks at the ring again (seconds).
+POLL_S = 0.2
+
 
 class FrameKeeper:
     """Frames for thumbnails: full-size signal frames (by time) and small recent frames."""
@@ -70,8 +73,12 @@ class EvidenceWriter:
     (the live :class:`~moderation.evidence.strategy.EvidenceStrategy`).
 
     A verdict can be decided before its post-roll has arrived, so the writer waits (at most
-    ``wait_s``) until the ring covers ``end + post_s`` or ingest ended. Evidence failures are
-    logged and the verdict goes on without it: losing a clip must not lose the verdict.
+    ``wait_s``) until the ring covers ``end + post_s``, or until no more of it can come: the
+    connection that carried the verdict's end has ended (dropped, cut by our enforcement, being
+    stopped; :meth:`EvidenceRing.end_connection`) or ingest ended. Then the clip is cut from what
+    the ring holds at once, and its record says where it really ends (``clip_end``), instead of
+    the record waiting ``wait_s`` for media that will not come. Evidence failures are logged and
+    the verdict goes on without it: losing a clip must not lose the verdict.
     """
 
     def __init__(
@@ -83,20 +90,29 @@ class EvidenceWriter:
         clips_dir: Path,
         wait_s: float,
         ingest_done: Callable[[], bool] = lambda: False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ring, self.lock, self.keeper, self.cfg = ring, lock, keeper, cfg
         self.clips_dir, self.wait_s = clips_dir, wait_s
-        #: Whether ingest has ended (no post-roll will come: cut what the ring has).
+        #: Whether ingest has ended or is stopping (no post-roll will come: cut what the ring has).
         self.ingest_done = ingest_done
+        self.clock = clock
+
+    def _ready(self, v: Verdict) -> bool:
+        """Whether the clip of ``v`` has all the media it will get: its post-roll is in the ring,
+        or the connection that carried its end (or ingest itself) has ended."""
+        if self.ingest_done():
+            return True
+        with self.lock:  # the ingest thread changes the ring's connection records
+            return self.ring.covers(v.end + self.cfg.post_s) or self.ring.cut_short(v.end) is not None
 
     async def attach(self, v: Verdict) -> Verdict:
-        deadline = time.monotonic() + self.wait_s
-        done = self.ingest_done
-        while not self.ring.covers(v.end + self.cfg.post_s) and not done() and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
+        deadline = self.clock() + self.wait_s
+        while not self._ready(v) and self.clock() < deadline:
+            await asyncio.sleep(POLL_S)
         stem = self.clips_dir / v.stream / f"{int(v.start):06d}-{v.category}"
         try:
-            info = await asyncio.to_thread(self._clip, v, stem.with_suffix(".mp4"))
+            info, short = await asyncio.to_thread(self._clip, v, stem.with_suffix(".mp4"))
         except Exception as exc:  # evidence failure must not lose the verdict itself
             log.warning("%s: clip for %s at %.1fs failed: %s", v.stream, v.category, v.start, exc)
             return replace(v, clip_error=clip_error_text(exc))
@@ -108,6 +124,7 @@ class EvidenceWriter:
             clip=info.path,
             clip_start=info.start,
             clip_gaps=tuple((g.start, g.end) for g in info.gaps),
+            clip_end=info.end if short else None,
             clip_error=None,
             thumbnails=thumbs,
         )
@@ -140,6 +157,8 @@ class EvidenceWriter:
         await asyncio.to_thread(write_thumbnail, frame.image, path, boxes or None)
         return True
 
-    def _clip(self, v: Verdict, path: Path) -> ClipInfo:
+    def _clip(self, v: Verdict, path: Path) -> tuple[ClipInfo, bool]:
+        """The clip, and whether its post-roll was cut short (the ring does not reach its end)."""
         with self.lock:
-            return self.ring.clip(v.start, v.end, path, self.cfg.pre_s, self.cfg.post_s)
+            short = not self.ring.covers(v.end + self.cfg.post_s)
+            return self.ring.clip(v.start, v.end, path, self.cfg.pre_s, self.cfg.post_s), short

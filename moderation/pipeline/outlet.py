@@ -5,6 +5,8 @@ the world and has its own failure rules: a verdict is finished in its own task (
 holds the fusers back); an evidence failure loses the clip, not the verdict; a sink that raises
 loses the verdict for that sink only; ``warn``/``cut`` are enforced once per violation and action
 (warn, then cut if it escalates), and the final record carries what was done (``enforcement``).
+A cut that succeeded also ends the stream's connection for its evidence (``on_cut``): the
+publisher is gone, so clips waiting for a post-roll are cut from what the ring holds at once.
 Everything it survives is counted in the stream's :class:`~moderation.pipeline.failures.TaskFailures`.
 
 A violation first seen open gets a *provisional* record at once (:meth:`VerdictOutlet.opened`):
@@ -69,6 +71,7 @@ class VerdictOutlet:
         notify: Callable[[VerdictWritten], None],
         refresh_s: float = 0.0,
         settle_after: Callable[[str], float] | None = None,
+        on_cut: Callable[[], None] | None = None,
     ) -> None:
         self.spec, self.sinks, self.evidence, self.enforcer = spec, list(sinks), evidence, enforcer
         self.room_evidence = room_evidence
@@ -94,6 +97,9 @@ class VerdictOutlet:
         self._last_open: OrderedDict[str, Verdict] = OrderedDict()  # violation id -> its last provisional record
         #: how long after a violation's end evidence may still confirm it (merge gap + fusion window)
         self._settle_after = settle_after or gap_for
+        #: called once a cut succeeded: the origin dropped the publisher, so the stream's
+        #: connection is over and clips waiting for a post-roll from it are cut at once
+        self._on_cut = on_cut
 
     def emit(self, verdicts: list[Verdict]) -> None:
         """Finish each closed verdict in its own task (its violation id is taken now, so a
@@ -256,6 +262,11 @@ class VerdictOutlet:
         if res is None:
             return None
         self.enforced[(res.action, res.outcome)] += 1
+        if res.action == "cut" and res.ok and self._on_cut is not None:
+            try:
+                self._on_cut()
+            except Exception as exc:  # the cut itself was done; only the clips would wait longer
+                self.failures.item("enforce", exc)
         taken = Enforcement(res.action, time.time(), "policy", res.outcome, res.detail)
         earlier = self._provisional.get(open_id or "")
         if open_id is not None and earlier is not None:  # still live: its queue item shows the action now

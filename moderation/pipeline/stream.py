@@ -132,7 +132,7 @@ class StreamPipeline:
                 cfg.evidence,
                 clips_dir,
                 live.clip_wait_s,
-                ingest_done=lambda: self.ingest.done,
+                ingest_done=lambda: self.ingest.stopping,
             )
             if clips_dir is not None and cfg.evidence.clips
             else None
@@ -158,6 +158,7 @@ class StreamPipeline:
             refresh_s=live.provisional_refresh_s,
             notify=self.observed.on_verdict,
             settle_after=lambda c: self.fuser.policy.category(c).merge_gap_s + self.fuser.policy.category(c).window_s,
+            on_cut=self.ingest.connection_ended,
         )
         self.verdicts = self.outlet.verdicts  # the latest, stamped and with their clips
         matcher = self.engines.matcher

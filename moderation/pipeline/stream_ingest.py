@@ -84,10 +84,23 @@ class StreamIngest:
         self._source: LiveSource | None = None
 
     def stop(self) -> None:
-        """End following (thread-safe)."""
+        """End following (thread-safe). The connection counts as ended at once, so clips waiting
+        for a post-roll are cut now rather than when the reading thread notices."""
         self._stop.set()
+        self.connection_ended()
         if self._source is not None:
             self._source.close()
+
+    @property
+    def stopping(self) -> bool:
+        """Ingest has ended or been told to stop: no more media is coming."""
+        return self.done or self._stop.is_set()
+
+    def connection_ended(self) -> None:
+        """The connection feeding the evidence ring is over (thread-safe): dropped, ended, cut by
+        our enforcement or being stopped. See :meth:`EvidenceRing.end_connection`."""
+        with self.lock:
+            self.ring.end_connection()
 
     def set_audio_window(self, window_s: float, hop_s: float | None, pause_s: float) -> None:
         """Cut ASR windows differently from the next one on, and after any reopen."""
@@ -176,11 +189,13 @@ class StreamIngest:
             self.has_audio = ev.templates.audio is not None and self.cfg.asr.enabled
             self.state = "live"
         elif isinstance(ev, Disconnected):
+            self.connection_ended()
             self.state = "reconnecting"
         elif isinstance(ev, Gap):
             self.gaps.append(ev)
             self.state = "live"
         elif isinstance(ev, Ended):
+            self.connection_ended()
             self.end_reason = ev.reason
             self.final = "error" if ev.reason == "gave_up" else "ended"
             self.error = ev.error if ev.reason == "gave_up" else None

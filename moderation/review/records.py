@@ -121,6 +121,8 @@ class VerdictRecord(BaseModel):
     #: stream-time spans it has no media for (publisher outage), and why there is no clip.
     clip_start: MediaTime | None = None
     clip_gaps: list[tuple[MediaTime, MediaTime]] | None = Field(default=None, max_length=1000)
+    #: Where the clip really ends when its post-roll was cut short (the stream's connection ended).
+    clip_end: MediaTime | None = None
     clip_error: str | None = Field(default=None, max_length=2000)
     #: Length of the stream's media timeline when the record was written (a scanned file's
     #: duration, or how far a live stream had got): the stream page scales its timeline to it.
@@ -197,6 +199,7 @@ _ONLY_WHEN_GIVEN = (
     "streamer",
     "clip_start",
     "clip_gaps",
+    "clip_end",
     "clip_error",
     "subject",
     "subject_id",

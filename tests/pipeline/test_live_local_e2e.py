@@ -43,6 +43,11 @@ def qr_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _qr_sample(tmp_path_factory.mktemp("qr") / "qr.mp4")
 
 
+#: How soon a verdict record must land once the stream's connection is gone: well below the clip
+#: wait (live.clip_wait_s, 10 s) a clip would otherwise spend waiting for its post-roll.
+RECORD_SOON_S = 4.0
+
+
 def _until(fn: Any, timeout: float, what: str) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -77,23 +82,84 @@ def local_stack(tmp_path: Path, qr_clip: Path) -> Iterator[dict[str, Any]]:
 
 def test_verdict_with_cut_action_drops_the_publisher(local_stack: dict[str, Any], qr_clip: Path) -> None:
     api, origin = local_stack["api"], local_stack["origin"]
+    out = local_stack["dir"] / "live.jsonl"
     b = Broadcaster(qr_clip, origin.url("cutme")).start()
     try:
         _until(lambda: httpx.get(f"{api}/streams/cutme").status_code == 200, 20, "on_publish to start watching")
         _until(lambda: b.proc is not None and b.proc.poll() is not None, 40, "the cut to drop ffmpeg")
+        cut = time.monotonic()
         _until(lambda: httpx.get(f"{api}/streams/cutme").status_code == 404, 30, "on_publish_done to stop watching")
+        # the cut ended the stream's connection: its verdict record goes out at once, with the clip
+        # the ring holds, not once the clip wait (live.clip_wait_s, 10 s) for a post-roll runs out
+        _until(lambda: out.is_file() and out.read_text().strip() != "", RECORD_SOON_S, "the verdict record")
+        took = time.monotonic() - cut
     finally:
         b.kill()
-    out = local_stack["dir"] / "live.jsonl"
-    # the cut drops the publisher before the clip's post-roll is in the ring, so the record may land
-    # after the stream is gone (once the clip wait, live.clip_wait_s, runs out): it must still land
-    _until(lambda: out.is_file() and out.read_text().strip() != "", 30, "the verdict record")
+    print(f"verdict record {took:.2f}s after the cut")
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert lines and lines[0]["stream"] == "cutme" and lines[0]["category"] == "gambling"
     assert lines[0]["action"] == "cut"  # what the policy asked for, and what was done about it:
     enf = lines[0]["enforcement"]
     assert (enf["action"], enf["by"], enf["result"]) == ("cut", "policy", "ok") and enf["at"].endswith("Z")
     assert lines[0]["clip"] and Path(lines[0]["clip"]).is_file()
+
+
+def test_publisher_drop_sends_a_verdict_waiting_for_its_post_roll_at_once(tmp_path: Path, qr_clip: Path) -> None:
+    """No publish hooks here: nothing stops the stream, it waits for the publisher to come back
+    (``eof_grace_s``). A verdict that closed while its clip's post-roll was still to come must not
+    wait for the clip wait to run out once the publisher is gone. nginx-rtmp keeps a player
+    connected when its publisher goes, so the drop shows as ``read_timeout_s`` without data."""
+    import asyncio
+
+    from moderation.pipeline.status import StreamSpec
+    from moderation.pipeline.stream import StreamPipeline
+
+    cfg = PipelineConfig.model_validate(
+        {
+            "ocr": {"gate": {"enabled": False}},
+            "synthetic": {"enabled": False},
+            "evidence": {"post_s": 8.0},  # a long post-roll: the verdict closes well before it is in
+            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+            "live": {
+                "allow_networks": ["127.0.0.0/8"],
+                "audio_window_s": 2.0,
+                "audio_overlap_s": 0.5,
+                "read_timeout_s": 2.0,
+            },
+        }
+    )
+    assert cfg.live.clip_wait_s >= 10.0 and cfg.live.eof_grace_s >= 10.0
+    with hooked_origin(tmp_path, None) as origin:
+        b = Broadcaster(qr_clip, origin.url("drop")).start()
+        time.sleep(0.5)
+
+        async def go() -> tuple[float, list[Any]]:
+            fake = FakeClients(ocr_span=(1.0, 2.0))
+            pipe = StreamPipeline(StreamSpec.from_url(origin.url("drop")), cfg, fake, clips_dir=tmp_path / "clips")
+            task = asyncio.create_task(pipe.run())
+            deadline = time.monotonic() + 40
+            # the gambling verdict (media 1-2 s) has closed and waits for media up to ~10 s
+            while not (pipe.ingest.ingested_t >= 6.0 and pipe.outlet.count == 0) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert pipe.ingest.ingested_t < 9.0 and pipe.outlet.count == 0, "missed the verdict's wait"
+            b.kill()
+            dropped = time.monotonic()
+            while pipe.outlet.count == 0 and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            took = time.monotonic() - dropped
+            pipe.stop()
+            await task
+            return took, pipe.verdicts
+
+        try:
+            took, verdicts = asyncio.run(go())
+        finally:
+            b.kill()
+    print(f"verdict record {took:.2f}s after the publisher dropped")
+    assert verdicts and verdicts[0].category == "gambling" and verdicts[0].clip
+    assert took < RECORD_SOON_S, f"the record took {took:.1f}s after the drop (the clip wait?)"
+    v = verdicts[0]
+    assert v.clip_end is not None and v.clip_end < v.end + cfg.evidence.post_s  # cut short, and says so
 
 
 def test_watch_command_prints_verdicts_from_a_file(qr_clip: Path, tmp_path: Path) -> None:

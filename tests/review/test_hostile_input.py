@@ -165,6 +165,7 @@ def test_records_are_typed_and_bounded(env: Env) -> None:
         "category": verdict(category="<b>made-up</b>"),
         "clip_gaps": verdict(clip_gaps=5),
         "clip_start": verdict(clip_start="x"),
+        "clip_end": verdict(clip_end="soon"),
     }
     for field, rec in bad.items():
         r = env.client.post("/api/verdicts", json=rec, headers=env.admin)
