@@ -29,7 +29,7 @@ from moderation.pipeline.intent_feed import classify_lines, drop_vetoed
 from moderation.pipeline.room_check import check_room
 from moderation.signals.chat import chat_signals
 from moderation.signals.gifts import GiftTracker
-from moderation.signals.intent import IntentDedup, LineKey
+from moderation.signals.intent import IntentDedup, LineKey, countered_by
 from moderation.signals.replay_index import ReplayIndex
 from moderation.signals.room import RoomMeta
 
@@ -115,7 +115,9 @@ async def chat_feed(
         lines.sort(key=lambda m: m.t)  # in time order, as the keyword signals are de-duplicated
         dedup = IntentDedup(engines.cfg.chat.dedup_window_s)
         vetoed: set[LineKey] = set()
-        intent = await classify_lines(clients, lines, engines.cfg.intent, dedup=dedup, vetoed=vetoed)
+        intent = await classify_lines(
+            clients, lines, engines.cfg.intent, dedup=dedup, vetoed=vetoed, countered=countered_by(engines.matcher)
+        )
         signals = drop_vetoed(signals, vetoed) + intent
     return signals
 

@@ -26,7 +26,7 @@ from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
 from moderation.pipeline.clients import InferenceClients
 from moderation.pipeline.failures import TaskFailures
-from moderation.signals.intent import IntentDedup, LineKey, classifiable, intent_signals, vetoed_lines
+from moderation.signals.intent import CounteredFn, IntentDedup, LineKey, classifiable, intent_signals, vetoed_lines
 
 __all__ = ["IntentFeed", "classify_lines", "drop_vetoed"]
 
@@ -53,11 +53,13 @@ async def classify_lines(
     failures: TaskFailures | None = None,
     dedup: IntentDedup | None = None,
     vetoed: set[LineKey] | None = None,
+    countered: CounteredFn | None = None,
 ) -> list[Signal]:
     """``chat.intent`` signals of ``messages`` (in time order), ``cfg.batch_size`` lines per call,
     de-duplicated by ``dedup`` when given; the lines the classifier vetoes are added to ``vetoed``
-    (when given, decided before de-duplication). A line the classifier failed on is counted in
-    ``failures`` (when given) and skipped, never the rest."""
+    (when given, decided before de-duplication); categories ``countered`` reads as mentions give no
+    signal. A line the classifier failed on is counted in ``failures`` (when given) and skipped,
+    never the rest."""
     out: list[Signal] = []
     messages = [m for m in messages if classifiable(m.text, cfg)]  # short lines: rules only
     for start in range(0, len(messages), cfg.batch_size):
@@ -69,7 +71,7 @@ async def classify_lines(
         for p in probs:
             if isinstance(p, Exception) and failures is not None:
                 failures.item("intent", p)
-        signals = intent_signals([m for m, _ in good], [p for _, p in good], cfg)
+        signals = intent_signals([m for m, _ in good], [p for _, p in good], cfg, countered)
         if vetoed is not None:
             vetoed |= vetoed_lines(signals, cfg)
         out += dedup.keep(signals) if dedup is not None else signals
@@ -91,8 +93,10 @@ class IntentFeed:
         failures: TaskFailures,
         max_pending: int = 1024,
         dedup_window_s: float = 10.0,
+        countered: CounteredFn | None = None,
     ) -> None:
         self.clients, self.cfg, self.emit, self.failures = clients, cfg, emit, failures
+        self.countered = countered
         self.dedup = IntentDedup(dedup_window_s)
         self.veto = cfg.veto_score is not None
         # line → (monotonic time its first hit was held, its hits); insertion order is age order
@@ -178,7 +182,9 @@ class IntentFeed:
                 lines = [self._pending.popleft() for _ in range(min(len(self._pending), self.cfg.batch_size))]
                 vetoed: set[LineKey] = set()
                 try:
-                    signals = await classify_lines(self.clients, lines, self.cfg, self.failures, self.dedup, vetoed)
+                    signals = await classify_lines(
+                        self.clients, lines, self.cfg, self.failures, self.dedup, vetoed, self.countered
+                    )
                 except Exception as exc:  # this batch is lost; later lines are not
                     self.failures.item("intent", exc)
                     self._decide(lines, set())

@@ -81,6 +81,7 @@ from moderation.pipeline.stream_duties import StreamDuties
 from moderation.pipeline.stream_ingest import StreamIngest
 from moderation.policy.fuse import Fuser
 from moderation.signals.gifts import GiftTracker
+from moderation.signals.intent import countered_by
 
 __all__ = ["StreamPipeline"]
 
@@ -214,7 +215,14 @@ class StreamPipeline:
         #: The chat intent classifier's queue (``intent.enabled`` and a chat feed).
         on = cfg.intent.enabled and chat
         self._intent = (
-            IntentFeed(clients, cfg.intent, self._on_chat, self.failures, dedup_window_s=cfg.chat.dedup_window_s)
+            IntentFeed(
+                clients,
+                cfg.intent,
+                self._on_chat,
+                self.failures,
+                dedup_window_s=cfg.chat.dedup_window_s,
+                countered=countered_by(matcher),
+            )
             if on
             else None
         )

@@ -15,6 +15,12 @@ line. So the classifier's output is evidence beside the rules, not a replacement
   gives the lines; :mod:`moderation.pipeline.intent_feed` applies the veto (files before fusion,
   live streams by holding a line's keyword hits until it is classified).
 
+A line the keyword rules read as a mention of a category (a hit in a counter-speech, news, rules
+or nominal frame: "楼上发黄片的，大家别点") yields no ``chat.intent`` signal of that category: the
+clause rules see the warning the encoder does not, and a lure anywhere in the line already turns
+such a frame back into evidence (:mod:`moderation.text.context`). :func:`countered_by` gives those
+categories per line.
+
 Signals carry ``user`` and the line's ``text``, so a viewer's line stays that viewer's (a ``chat.*``
 signal with a user is the viewer's, :func:`moderation.policy.rules.subject_of`). They are
 de-duplicated like keyword hits (:class:`IntentDedup`, the rules of :mod:`moderation.signals.chat`):
@@ -24,13 +30,25 @@ a swarm posting one line under many names is one observation whichever channel s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
-from moderation.signals.chat import RepeatFilter, message_key
+from moderation.signals.chat import MatchFn, RepeatFilter, message_key
+from moderation.text.context import COUNTER, NOMINAL
 
-__all__ = ["BENIGN_LABEL", "KIND", "IntentDedup", "classifiable", "intent_signals", "vetoed_lines"]
+__all__ = [
+    "BENIGN_LABEL",
+    "KIND",
+    "IntentDedup",
+    "classifiable",
+    "countered_by",
+    "intent_signals",
+    "vetoed_lines",
+]
+
+#: A line's text → the categories the rules read in it only as a mention.
+CounteredFn = Callable[[str], frozenset[str]]
 
 KIND = "chat.intent"
 BENIGN_LABEL = "benign"
@@ -47,20 +65,41 @@ def classifiable(text: str, cfg: IntentConfig) -> bool:
     return any(n >= cfg.min_units for n, _ in enumerate(_UNIT.finditer(text), start=1))
 
 
+def countered_by(match: MatchFn) -> CounteredFn:
+    """Categories of a line's keyword hits that its context frames as a mention (counter-speech,
+    news, rules, a nominal use), whatever other hits it has."""
+
+    def countered(text: str) -> frozenset[str]:
+        return frozenset(h.category for h in match(text) if h.context in (COUNTER, NOMINAL))
+
+    return countered
+
+
 def intent_signals(
-    messages: Sequence[ChatMessage], probs: Sequence[Mapping[str, float]], cfg: IntentConfig
+    messages: Sequence[ChatMessage],
+    probs: Sequence[Mapping[str, float]],
+    cfg: IntentConfig,
+    countered: CounteredFn | None = None,
 ) -> list[Signal]:
     """One signal per category a line reaches, plus a counter-evidence signal for confident-benign lines.
 
     ``probs[i]`` is :func:`moderation.infer.intent.classify_batch`'s output for ``messages[i]``.
+    With ``countered`` (:func:`countered_by`), a category the rules read in the line only as a
+    mention yields no signal.
     """
     if len(messages) != len(probs):
         raise ValueError(f"intent_signals: {len(messages)} messages but {len(probs)} probability rows")
     out: list[Signal] = []
     for msg, row in zip(messages, probs, strict=True):
+        mentioned: frozenset[str] | None = None
         for category, p in row.items():
             if category == BENIGN_LABEL:
                 continue
+            if countered is not None and p >= cfg.threshold(category):
+                if mentioned is None:  # match only lines that would give a signal
+                    mentioned = countered(msg.text)
+                if category in mentioned:
+                    continue
             if p >= cfg.threshold(category):
                 out.append(
                     Signal(

@@ -9,7 +9,7 @@ does not defeat them:
   sentence mark every hit in it ``counter``;
 * **negation** cues (拒绝, 远离, 不要, "never" ...) before the hit (or running into it: 别玩 + 玩菠菜),
   with no *breaker* (错过, 犹豫 ...) between them, mark it ``counter`` ("不要错过百家乐" stays evidence);
-  so do **post-negation** cues after it in its clause (the topic first, the warning after:
+  so do **post-negation** cues after it in its sentence (the topic first, the warning after:
   "返利的私信千万别回");
 * a **nominal suffix** right after the term (打赏 + 记录 / 服务 / 额度) marks it ``nominal``;
 * a **lure** anywhere in the text (a contact handle, 加微信, a link) overrides both: spam dressed up
@@ -52,6 +52,8 @@ _PUNCT_RE = re.compile(_CLAUSE_CLASS + "+")
 _LAST = {_PUNCT_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
+#: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
+_DENIED = re.compile(r"(?:不是|不算|不会|没有|没|并非|绝非|绝不|从不|从来不|绝对不|根本不)\Z")
 
 
 def _han_gap(view: str, i: int) -> bool:
@@ -217,8 +219,9 @@ class ContextRules:
         first warning cue after it (举报, 骗子, "reported"), or None when the text reports nothing.
 
         Every hit of a text asks about the same view, so the last answer is kept."""
-        if self._reported_for is not None and self._reported_for[0] == view:
-            return self._reported_for[1]
+        last = self._reported_for  # read once: another thread may swap it (the tuple is replaced whole)
+        if last is not None and last[0] == view:
+            return last[1]
         span = self._reported_span(view)
         self._reported_for = (view, span)
         return span
@@ -247,17 +250,31 @@ class ContextRules:
             return PLAIN
         sa, sb = clause_bounds(view, s, e, SENTENCE_RE)
         sentence = view[sa:sb]
-        if self.frames.search(sentence):
+        if self._framed(sentence):
             return COUNTER
         if self._frames_en is not None and self._frames_en.search(sentence):
             return COUNTER
         quoted = self.reported_span(view)
         if quoted is not None and quoted[0] <= s and e <= quoted[1]:
             return COUNTER
-        a, b = clause_bounds(view, s, e)
-        if self._negated(view, a, s, e) or self.post_negations.search(view[e:b]):
+        a, _ = clause_bounds(view, s, e)
+        if self._negated(view, a, s, e) or self._warned_after(view[e:sb]):
             return COUNTER
         return PLAIN
+
+    def _framed(self, sentence: str) -> bool:
+        """Whether a frame cue stands in the sentence, not itself denied: "不是骗局" and "绝对没有
+        托" are reassurances a spammer gives, not a warning."""
+        return any(not _DENIED.search(sentence, 0, m.start()) for m in self.frames.finditer(sentence))
+
+    def _warned_after(self, rest: str) -> bool:
+        """Whether a post-negation cue follows the hit in its sentence (the topic first, the warning
+        after, in the same clause or a later one: "楼上发的那个网站，大家别点"), unless a breaker
+        right after it makes it an invitation ("千万别错过")."""
+        for m in self.post_negations.finditer(rest):
+            if not self.breakers.match(rest, m.end()) and not self.breakers.match(rest, m.end() + 1):
+                return True
+        return False
 
     def _negated(self, view: str, a: int, s: int, e: int) -> bool:
         """Whether a negation cue in the clause starting at ``a`` comes before ``[s, e)`` with no

@@ -54,7 +54,12 @@ _VIA_RANK = {"text": 0, "pattern": 1, "pinyin": 2}
 
 
 class KeywordMatcher:
-    """Finds lexicon terms in text; ``match`` is safe to call from one thread at a time per instance.
+    """Finds lexicon terms in text.
+
+    One instance serves every stream of a process, so ``match`` and ``match_many`` run in several
+    threads at once (chat followers, the event loop): they only read the compiled index, and the
+    one cache on the instance (the context rules' last answer) is replaced whole. ``reload_if_changed``
+    swaps the index and must not run while another thread matches.
 
     Ambiguous terms (``ambiguous: true`` in the lexicon) keep their weight only when something else
     in the same text corroborates them (another hit, a lure); alone they are reported with

@@ -7,7 +7,9 @@ from pydantic import ValidationError
 
 from moderation.config import IntentConfig, PipelineConfig
 from moderation.messages import ChatMessage
-from moderation.signals.intent import BENIGN_LABEL, KIND, IntentDedup, intent_signals, vetoed_lines
+from moderation.signals.intent import BENIGN_LABEL, KIND, IntentDedup, countered_by, intent_signals, vetoed_lines
+from moderation.text.lexicon import Lexicon
+from moderation.text.matcher import KeywordMatcher
 
 
 def _msgs(*texts: str) -> list[ChatMessage]:
@@ -66,3 +68,29 @@ def test_intent_signals_are_deduplicated_like_keyword_hits() -> None:
     kept = dedup.keep(intent_signals(lines, probs, cfg))
     assert [(s.user, s.t) for s in kept] == [("bot1", 1.0), ("fan", 4.0), ("bot2", 15.0)]
     assert dedup.suppressed == 2
+
+
+def test_a_category_the_rules_read_as_a_mention_gives_no_intent_signal() -> None:
+    cfg = IntentConfig(min_score=0.7, veto_score=None)
+    probs = [{"benign": 0.0, "gambling": 0.8, "tipping_inducement": 0.0, "vulgar": 0.9}] * 2
+    asked: list[str] = []
+
+    def countered(text: str) -> frozenset[str]:
+        asked.append(text)
+        return frozenset({"vulgar"}) if text == "warned" else frozenset()
+
+    sigs = intent_signals(_msgs("warned", "plain"), probs, cfg, countered)
+    assert [(s.user, s.category) for s in sigs] == [("u0", "gambling"), ("u1", "gambling"), ("u1", "vulgar")]
+    assert asked == ["warned", "plain"]  # once per line, not per category
+    # a line below every bar is never matched
+    intent_signals(
+        _msgs("quiet"), [{"benign": 1.0, "gambling": 0.0, "tipping_inducement": 0.0, "vulgar": 0.0}], cfg, countered
+    )
+    assert asked == ["warned", "plain"]
+
+
+def test_countered_by_reads_the_matchers_mentions() -> None:
+    countered = countered_by(KeywordMatcher(Lexicon.load()))
+    assert countered("楼上那个卖黄片的，大家千万别点") == {"vulgar"}
+    assert countered("百家乐开桌了") == frozenset()  # evidence is not a mention
+    assert countered("今天天气不错") == frozenset()

@@ -159,6 +159,37 @@ def test_a_warning_after_the_topic_is_a_mention(matcher: KeywordMatcher) -> None
 @pytest.mark.parametrize(
     "text",
     [
+        "刚才刷屏的时时彩链接，大家别点",  # the warning in a later clause of the sentence
+        "这个棋牌app说白了就是网赌，别下载",
+        "他玩百家乐输光了一套房",  # what it did to someone
+        "那个下注平台根本提不了现",
+        "网赌没有回头路的，早点收手",
+        "要礼物才肯唱，取关了",  # a viewer leaving
+        "又是发裸聊广告的机器人",  # the sender named as a bot
+        "我没钱刷礼物，给你点个赞吧",  # the speaker declining for themselves
+        "我不打赏也可以看的吧",
+    ],
+)
+def test_warnings_harms_and_refusals_are_mentions(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("正规百家乐平台，绝对不是骗局", "gambling"),  # a denied harm cue is a reassurance
+        ("网赌平台没有杀猪盘，放心玩", "gambling"),
+        ("百家乐今晚开桌，千万别错过", "gambling"),  # a breaker after the later-clause warning
+        ("家人们刷礼物，别犹豫", "tipping_inducement"),
+    ],
+)
+def test_denied_harms_and_broken_warnings_stay_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "别给主播刷礼物了，量力而行",  # a bare 别
         "我不赞成靠刷礼物拉人气",
         "今年三季度博彩收入同比下降两成",  # statistics
