@@ -18,8 +18,15 @@ DATA = ROOT / "benchmarks" / "data"
 TRAIN = "text_intent_train.jsonl"
 #: The second hand-written training set: more implicit wording, slang and scripts, and more hard benign lines.
 TRAIN2 = "text_intent_train2.jsonl"
+#: The third: everyday short viewer chat (greetings, family, places, requests, shopping, reviews) that the head
+#: scored as violating, and more violating lines worded without standard banned terms.
+TRAIN3 = "text_intent_train3.jsonl"
 #: Each training set, its split label, and the least lines it holds per category and of benign chat.
-SETS = {TRAIN: ("intent_train", 140, 500), TRAIN2: ("intent_train2", 180, 550)}
+SETS = {
+    TRAIN: ("intent_train", 140, 500),
+    TRAIN2: ("intent_train2", 180, 550),
+    TRAIN3: ("intent_train3", 150, 1300),
+}
 CATEGORIES = {"gambling", "tipping_inducement", "vulgar"}
 #: Character-bigram Jaccard similarity at or above which two lines count as the same line reworded.
 NEAR = 0.6
