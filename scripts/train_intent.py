@@ -114,6 +114,7 @@ HAND = "text_intent_train.jsonl"
 HAND_SETS = (
     HAND,
     "text_intent_train2.jsonl",
+    "text_intent_train3.jsonl",
     "text_intent_fresh.jsonl",
     "text_vulgar_fresh.jsonl",
     "text_fresh_v2.jsonl",
