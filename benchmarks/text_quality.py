@@ -112,6 +112,9 @@ FRESH_SETS = {
         "to find classes of faults",
     ),
 }
+#: Sets whose lines nobody tuning the rules may read: their results carry counts only, never a
+#: missed line or a benign line in a verdict (earlier results files listed them).
+HELD_OUT = frozenset({"fresh4", "fresh5", "fresh6"})
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
 TARGET_RECALL, TARGET_FALSE_VERDICT, TARGET_MBPS = 0.95, 0.005, 5.0
 
@@ -264,11 +267,15 @@ def run(smoke: bool, seconds: float) -> dict[str, Any]:
         if smoke:
             rng = random.Random(0)
             fb, fv = rng.sample(fb, 30), rng.sample(fv, 20)
-        # Small hand-written sets: keep every miss and false verdict, they are the point.
-        res = per_message(fv, fb, match, policy, keep=len(fresh))
+        # Small hand-written sets: keep every miss and false verdict, they are the point, except
+        # where reading them would end the set's use as a held-out measure.
+        held_out = split in HELD_OUT
+        res = per_message(fv, fb, match, policy, keep=0 if held_out else len(fresh))
         res["file"] = name
         res["note"] = note
         res["dense_feed"] = dense_feed([r["text"] for r in fb], match, policy, seed=seed)
+        if held_out:
+            res["dense_feed"]["examples"] = []
         out["splits"][split] = res
     secs = 0.3 if smoke else seconds
     out["throughput"] = throughput(stream_mix(benign, bad), match, secs)
@@ -462,6 +469,9 @@ def intent_dense_feeds(
             "rules": dense_feed(texts, match, policy, seed=7),
             "rules+intent": dense_feed(texts, match, policy, seed=7, extra=intent),
         }
+        if name.split()[0] in HELD_OUT:  # counts only (see HELD_OUT)
+            for feed in out[name].values():
+                feed["examples"] = []
     return out
 
 

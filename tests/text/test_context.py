@@ -320,3 +320,13 @@ def test_english_cues_need_their_first_letter(lexicon: Lexicon) -> None:
         assert bool(cues.search(t)) == bool(plain.search(t))
         assert [m.span() for m in cues.finditer(t)] == [m.span() for m in plain.finditer(t)]
     assert any(cues.search(t) for t in texts)
+
+
+@pytest.mark.parametrize("text", ["白嫖党路过看看", "我就是个白嫖的", "榜一大哥晚上好", "榜一大哥今天好帅"])
+def test_a_tipper_title_or_a_freeloader_label_alone_is_not_inducement(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["白嫖党们动动手指刷礼物", "榜一大哥快刷个火箭", "别白嫖了", "不刷礼物的都是白嫖"])
+def test_a_push_with_a_tipper_title_or_a_freeloader_label_still_counts(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
