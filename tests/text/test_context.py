@@ -327,6 +327,17 @@ def test_a_tipper_title_or_a_freeloader_label_alone_is_not_inducement(matcher: K
     assert _evidence(matcher, text) == set(), matcher.match(text)
 
 
-@pytest.mark.parametrize("text", ["白嫖党们动动手指刷礼物", "榜一大哥快刷个火箭", "别白嫖了", "不刷礼物的都是白嫖"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "白嫖党们动动手指刷礼物",
+        "榜一大哥快刷个火箭",
+        "别白嫖了",
+        "不刷礼物的都是白嫖",
+        "白嫖怪都给我退散",  # freeloaders sent away
+        "不送礼物的就别讲话了",
+        "榜一大哥在哪，救救场子",  # the top tipper summoned
+    ],
+)
 def test_a_push_with_a_tipper_title_or_a_freeloader_label_still_counts(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
