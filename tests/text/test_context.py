@@ -337,6 +337,8 @@ def test_a_tipper_title_or_a_freeloader_label_alone_is_not_inducement(matcher: K
         "白嫖怪都给我退散",  # freeloaders sent away
         "不送礼物的就别讲话了",
         "榜一大哥在哪，救救场子",  # the top tipper summoned
+        "榜一姐姐下播后有独家合影",  # a reward promised to the top spot
+        "谁当上榜一就送签名照",
     ],
 )
 def test_a_push_with_a_tipper_title_or_a_freeloader_label_still_counts(matcher: KeywordMatcher, text: str) -> None:
