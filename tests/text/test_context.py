@@ -322,7 +322,7 @@ def test_english_cues_need_their_first_letter(lexicon: Lexicon) -> None:
     assert any(cues.search(t) for t in texts)
 
 
-@pytest.mark.parametrize("text", ["白嫖党路过看看", "我就是个白嫖的", "榜一大哥晚上好", "榜一大哥今天好帅"])
+@pytest.mark.parametrize("text", ["白嫖党路过看看", "我就是个白嫖的", "榜一大哥晚上好", "谢谢榜一大哥的嘉年华", "榜一大哥威武"])
 def test_a_tipper_title_or_a_freeloader_label_alone_is_not_inducement(matcher: KeywordMatcher, text: str) -> None:
     assert _evidence(matcher, text) == set(), matcher.match(text)
 
