@@ -37,7 +37,7 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
     "handicap_and_all_in": ("gambling", _family([["客队让一球", "亚盘水位偏高"], ["，"], ["全梭", "梭哈"]])),
     "payout_and_refusal": ("gambling", _family([["出款不黑", "秒出款"], ["，"], ["从不黑单"]], "这个台子{}")),
     "slot_brand": ("gambling", _family([["PG", "JDB"], ["电子"]], "{}今天放水了")),
-    "betting_crowd": ("gambling", _family([["菠菜", "网赌"], ["兄弟", "圈"]], "{}的都来")),
+    "betting_crowd": ("gambling", _family([["菠菜", "网赌", "网度"], ["兄弟", "圈"]], "{}的都来")),
     "offshore_market": ("gambling", [*_family([["西甲", "NBA"], ["外围"]], "今天{}开了"), "外围下注找我"]),
     "cash_game": (
         "gambling",
@@ -63,6 +63,8 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
         _family([["PK要输了", "PK快输了"], ["，"], ["兄弟们救救", "快打赏", "快donate"]]),
     ),
     "fan_club_push": ("tipping_inducement", ["灯牌亮起来，粉丝团加上"]),
+    "paid_seat_vacant": ("tipping_inducement", ["提督的位置还空着", "舰长一直没人"]),
+    "paid_rank_reversed": ("tipping_inducement", ["舰长续一下嘛", "贵族开一个呗"]),
     "gift_homophones": ("tipping_inducement", ["送个火件吧", "还差一万阴浪", "剑长专属福利", "大尚一下主播"]),
     # vulgar: sex-work menus, undressing, hook-ups, porn by another name
     "sex_slang_medium": ("vulgar", _family([["色色", "瑟瑟"], ["的图", "的小说"]], "{}要不要")),
@@ -73,6 +75,12 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
     "escort_and_hookup_group": ("vulgar", ["外围兼职今晚有", "约炮软件推荐"]),
     "porn_homophones": ("vulgar", ["皇色电影资源", "城人视频免费", "锣聊吗", "作爱视频"]),
     "video_rate": ("vulgar", ["一对一视频，二十一次", "private show按分钟收费"]),
+    "sex_work_named_service": ("vulgar", ["莞式服务了解一下", "探花视频全集"]),
+    "women_menu": ("vulgar", _family([["人妻", "嫩模"], ["都有", "随便挑"]], "{}，价格私聊")),
+    "nude_media": ("vulgar", ["裸体照片打包", "luo shen shi pin you de"]),
+    "adult_show": ("vulgar", ["色情live今晚开", "成人show十点"]),
+    "room_and_price": ("vulgar", ["多少钱一晚？酒店开好了", "我这儿有房，一晚上多少钱"]),
+    "bath_show_with_lure": ("vulgar", ["想看姐姐洗澡的私我"]),
 }
 
 
@@ -112,6 +120,14 @@ def test_live_slang_family_opens_a_verdict(matcher: KeywordMatcher, family: str,
         ("空调维修可以上门", "vulgar"),
         ("这是第五十一次了", "vulgar"),
         ("天气热再脱一件吧", "vulgar"),
+        ("我有房有车", "vulgar"),
+        ("房间开好了，明天见客户", "vulgar"),
+        ("看我给狗洗澡", "vulgar"),
+        ("周末看了部小电影", "vulgar"),
+        ("服务员的服务真好", "vulgar"),
+        ("考上探花是古代的荣耀", "vulgar"),
+        ("激情live今晚燃炸", "vulgar"),
+        ("上网度过了一天", "gambling"),
     ],
 )
 def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
@@ -127,6 +143,8 @@ def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, cate
         ("兄弟们救救我", "PK要输了，兄弟们救救我", "tipping_inducement"),
         ("五十一次", "上门服务，五十一次", "vulgar"),
         ("可以上门", "约吗，可以上门", "vulgar"),
+        ("我这边有房", "我这边有房，一晚多少钱", "vulgar"),
+        ("小电影合集", "小电影合集，加我", "vulgar"),
     ],
 )
 def test_ambiguous_live_slang_needs_corroboration(
