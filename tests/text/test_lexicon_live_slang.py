@@ -47,6 +47,7 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
     "bet_right_doubles": ("gambling", ["押中就翻三倍", "押对了翻倍"]),
     "recover_with_me": ("gambling", _family([["跟着我", "带你们"], ["回本", "翻本"]], "亏了的别急，{}")),
     "deposit_and_slot": ("gambling", ["slot 今晚爆分，deposit 100送100"]),
+    "english_betting": ("gambling", ["copy my bet slip", "moneyline on the home team"]),
     # tipping: gift battles and paid ranks
     "gift_holders_urged": (
         "tipping_inducement",
@@ -63,6 +64,9 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
         _family([["PK要输了", "PK快输了"], ["，"], ["兄弟们救救", "快打赏", "快donate"]]),
     ),
     "fan_club_push": ("tipping_inducement", ["灯牌亮起来，粉丝团加上"]),
+    "gift_goal_stunt_mixed": ("tipping_inducement", ["gift subs十个我就唱", "donation到一千当场跳舞"]),
+    "countdown_and_gift": ("tipping_inducement", ["倒计时二十秒，有礼物的都上"]),
+    "top_title_perk": ("tipping_inducement", ["傍一大哥有独家福利"]),
     "paid_seat_vacant": ("tipping_inducement", ["提督的位置还空着", "舰长一直没人"]),
     "paid_rank_reversed": ("tipping_inducement", ["舰长续一下嘛", "贵族开一个呗"]),
     "gift_homophones": ("tipping_inducement", ["送个火件吧", "还差一万阴浪", "剑长专属福利", "大尚一下主播"]),
@@ -81,6 +85,7 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
     "adult_show": ("vulgar", ["色情live今晚开", "成人show十点"]),
     "room_and_price": ("vulgar", ["多少钱一晚？酒店开好了", "我这儿有房，一晚上多少钱"]),
     "bath_show_with_lure": ("vulgar", ["想看姐姐洗澡的私我"]),
+    "garment_emoji_and_body": ("vulgar", ["小姐姐脱👗给大家看", "美女的胸器真诱人"]),
 }
 
 
@@ -128,6 +133,9 @@ def test_live_slang_family_opens_a_verdict(matcher: KeywordMatcher, family: str,
         ("考上探花是古代的荣耀", "vulgar"),
         ("激情live今晚燃炸", "vulgar"),
         ("上网度过了一天", "gambling"),
+        ("我要买gift给妈妈", "tipping_inducement"),
+        ("新年倒计时十秒", "tipping_inducement"),
+        ("她穿了👗真好看", "vulgar"),
     ],
 )
 def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
