@@ -69,6 +69,8 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
     "top_title_perk": ("tipping_inducement", ["傍一大哥有独家福利"]),
     "paid_seat_vacant": ("tipping_inducement", ["提督的位置还空着", "舰长一直没人"]),
     "paid_rank_reversed": ("tipping_inducement", ["舰长续一下嘛", "贵族开一个呗"]),
+    "gift_homophones_after_a_verb": ("tipping_inducement", ["大哥们砸点李物", "送个小理物呗"]),
+    "gift_send_brush": ("tipping_inducement", ["不买也刷个辣条", "刷一波小电视"]),
     "gift_homophones": ("tipping_inducement", ["送个火件吧", "还差一万阴浪", "剑长专属福利", "大尚一下主播"]),
     # vulgar: sex-work menus, undressing, hook-ups, porn by another name
     "sex_slang_medium": ("vulgar", _family([["色色", "瑟瑟"], ["的图", "的小说"]], "{}要不要")),
@@ -134,6 +136,9 @@ def test_live_slang_family_opens_a_verdict(matcher: KeywordMatcher, family: str,
         ("激情live今晚燃炸", "vulgar"),
         ("上网度过了一天", "gambling"),
         ("我要买gift给妈妈", "tipping_inducement"),
+        ("周末整理物品", "tipping_inducement"),
+        ("送个家里物件", "tipping_inducement"),
+        ("来个辣条当零食", "tipping_inducement"),
         ("世界杯外围赛开打了", "gambling"),  # a qualifying round
         ("PP电子秤很准", "gambling"),
         ("带你们翻身致富", "gambling"),
