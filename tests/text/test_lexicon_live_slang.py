@@ -139,7 +139,10 @@ def test_live_slang_family_opens_a_verdict(matcher: KeywordMatcher, family: str,
         ("周末整理物品", "tipping_inducement"),
         ("送个家里物件", "tipping_inducement"),
         ("来个辣条当零食", "tipping_inducement"),
-        ("世界杯外围赛开打了", "gambling"),  # a qualifying round
+        ("世界杯外围赛开打了", "gambling"),
+        ("德州扑克高手的表现结果不错", "gambling"),  # 现结 across two words
+        ("德州扑克比赛里他来回穿梭了好几桌", "gambling"),
+        ("把二串一起烤，外围那块也烤", "gambling"),  # a qualifying round
         ("PP电子秤很准", "gambling"),
         ("带你们翻身致富", "gambling"),
         ("吃快餐，在朋友家过夜", "vulgar"),
