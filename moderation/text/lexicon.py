@@ -240,6 +240,12 @@ def _load_dir(directory: Path) -> _Data:
                 )
             )
         for p in model.patterns:
+            # a hit names its pattern: two patterns of one name would be one term to a reviewer,
+            # to the de-duplication of repeated hits and to corroboration
+            key = (model.category, "pattern:" + p.name.casefold())
+            if key in seen:
+                raise LexiconError(f"{_where(path, p.name)}: pattern {p.name!r} duplicated (also in {seen[key]})")
+            seen[key] = path.name
             rx = _compile(path, p)
             patterns.append(
                 PatternEntry(p.name, model.category, rx, p.weight, p.ambiguous, path.name, p.word, tuple(p.anchors))

@@ -256,6 +256,15 @@ def test_invalid_pattern_names_file_line_and_reason(tmp_path: Path) -> None:
         Lexicon.load(tmp_path)
 
 
+def test_a_pattern_name_used_twice_in_a_category_is_rejected(tmp_path: Path) -> None:
+    pat = "  - name: twice\n    regex: '{}'\n    weight: 0.5\n"
+    (tmp_path / "x.yaml").write_text(
+        "category: x\npatterns:\n" + pat.format("ab") + pat.format("cd") + "terms: []\n", encoding="utf-8"
+    )
+    with pytest.raises(LexiconError, match=r"x\.yaml:\d+: pattern 'twice' duplicated"):
+        Lexicon.load(tmp_path)
+
+
 def test_context_file_is_strict(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").write_text("category: x\nterms: []\n", encoding="utf-8")
     (tmp_path / "context.yaml").write_text("framez: [不得]\n", encoding="utf-8")
@@ -322,7 +331,9 @@ def test_english_cues_need_their_first_letter(lexicon: Lexicon) -> None:
     assert any(cues.search(t) for t in texts)
 
 
-@pytest.mark.parametrize("text", ["白嫖党路过看看", "我就是个白嫖的", "榜一大哥晚上好", "谢谢榜一大哥的嘉年华", "榜一大哥威武"])
+@pytest.mark.parametrize(
+    "text", ["白嫖党路过看看", "我就是个白嫖的", "榜一大哥晚上好", "谢谢榜一大哥的嘉年华", "榜一大哥威武"]
+)
 def test_a_tipper_title_or_a_freeloader_label_alone_is_not_inducement(matcher: KeywordMatcher, text: str) -> None:
     assert _evidence(matcher, text) == set(), matcher.match(text)
 
