@@ -16,7 +16,8 @@ line. So the classifier's output is evidence beside the rules, not a replacement
   live streams by holding a line's keyword hits until it is classified).
 
 A line the keyword rules read as a mention of a category (a hit in a counter-speech, news, rules
-or nominal frame: "楼上发黄片的，大家别点") yields no ``chat.intent`` signal of that category: the
+or nominal frame: "楼上发黄片的，大家别点"; a term inside an allowed phrase: "谢谢榜一大哥") yields no
+``chat.intent`` signal of that category: the
 clause rules see the warning the encoder does not, and a lure anywhere in the line already turns
 such a frame back into evidence (:mod:`moderation.text.context`). :func:`countered_by` gives those
 categories per line.
@@ -31,11 +32,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
 
 from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
-from moderation.signals.chat import MatchFn, RepeatFilter, message_key
-from moderation.text.context import COUNTER, NOMINAL
+from moderation.signals.chat import RepeatFilter, message_key
 
 __all__ = [
     "BENIGN_LABEL",
@@ -65,14 +66,15 @@ def classifiable(text: str, cfg: IntentConfig) -> bool:
     return any(n >= cfg.min_units for n, _ in enumerate(_UNIT.finditer(text), start=1))
 
 
-def countered_by(match: MatchFn) -> CounteredFn:
-    """Categories of a line's keyword hits that its context frames as a mention (counter-speech,
-    news, rules, a nominal use), whatever other hits it has."""
+class _Mentions(Protocol):
+    def mentioned(self, text: str) -> frozenset[str]: ...
 
-    def countered(text: str) -> frozenset[str]:
-        return frozenset(h.category for h in match(text) if h.context in (COUNTER, NOMINAL))
 
-    return countered
+def countered_by(matcher: _Mentions) -> CounteredFn:
+    """Categories a line names only as a mention, whatever other hits it has: a keyword hit its
+    context frames as counter-speech, news, rules or a nominal use, or a term inside a known benign
+    phrase (:meth:`moderation.text.matcher.KeywordMatcher.mentioned`)."""
+    return matcher.mentioned
 
 
 def intent_signals(

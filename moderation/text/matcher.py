@@ -27,7 +27,7 @@ from typing import Any
 
 from moderation.messages import KeywordHit
 from moderation.text import segment
-from moderation.text.context import AMBIGUOUS, PLAIN, clause_bounds
+from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN, clause_bounds
 from moderation.text.lexicon import Lexicon
 from moderation.text.lexicon_index import (
     _ANCHOR,
@@ -125,6 +125,24 @@ class KeywordMatcher:
         if not cands:
             return []
         return self._resolve(text, nt, cands, ctxs)
+
+    def mentioned(self, text: str) -> frozenset[str]:
+        """Categories ``text`` names only as a mention: a hit in a counter-speech, news, rules or
+        nominal frame, or a candidate inside a known benign phrase of its term or category (an
+        allow-context such as 谢谢榜一大哥). What another channel should not read as evidence."""
+        nt = self.normalizer.normalize(text) if text else None
+        if nt is None or not nt.text:
+            return frozenset()
+        cands, ctxs = self._candidates(nt)
+        if not cands:
+            return frozenset()
+        out = {h.category for h in self._resolve(text, nt, cands, ctxs) if h.context in (COUNTER, NOMINAL)}
+        rules = self.rules
+        for vs, ve, ri, _, _ in cands if ctxs else ():
+            r = rules[ri]
+            if any(a <= vs and ve <= b and cat == r.category and term in (None, r.term) for a, b, cat, term in ctxs):
+                out.add(r.category)
+        return frozenset(out)
 
     def match_many(self, texts: Sequence[str]) -> list[list[KeywordHit]]:
         """``[match(t) for t in texts]``, computed for the whole batch at once.

@@ -92,5 +92,6 @@ def test_a_category_the_rules_read_as_a_mention_gives_no_intent_signal() -> None
 def test_countered_by_reads_the_matchers_mentions() -> None:
     countered = countered_by(KeywordMatcher(Lexicon.load()))
     assert countered("楼上那个卖黄片的，大家千万别点") == {"vulgar"}
+    assert countered("谢谢榜一大哥的嘉年华") == {"tipping_inducement"}  # inside an allowed phrase
     assert countered("百家乐开桌了") == frozenset()  # evidence is not a mention
     assert countered("今天天气不错") == frozenset()
