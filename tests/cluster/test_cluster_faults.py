@@ -234,9 +234,10 @@ def test_sigkilled_batcher_restarts_and_callers_retry(cluster: dict[str, Any]) -
 
 def test_killed_manager_recovers_its_assignments(cluster: dict[str, Any]) -> None:
     d = cluster["dir"]
-    # 16 s streams: both must still be running when the restarted manager comes back (a loaded CI
-    # machine can take several seconds to restart an actor)
-    files = {f"mk{i}": _media(d, f"mk{i}", 16.0, 2.0, seed=200 + i) for i in range(2)}
+    # 24 s streams: both must still be running when the restarted manager comes back (a loaded CI
+    # machine can take several seconds to restart an actor, and a stream that reached its end
+    # finishes at once: its last clip no longer waits for a post-roll)
+    files = {f"mk{i}": _media(d, f"mk{i}", 24.0, 2.0, seed=200 + i) for i in range(2)}
     seen: dict[str, Any] = {}
 
     def kill_manager(mgr: Any, running: dict[str, Assignment]) -> None:

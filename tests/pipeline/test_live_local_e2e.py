@@ -45,7 +45,10 @@ def qr_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 #: How soon a verdict record must land once the stream's connection is gone: well below the clip
 #: wait (live.clip_wait_s, 10 s) a clip would otherwise spend waiting for its post-roll.
-RECORD_SOON_S = 4.0
+#: A record cut short by its connection's end goes out within the read timeout (2 s) plus a few
+#: seconds of a loaded machine; waiting for the post-roll, the clip wait or the end of ingest would
+#: take 25 s or more with the drop test's settings.
+RECORD_SOON_S = 12.0
 
 
 def _until(fn: Any, timeout: float, what: str) -> Any:
@@ -89,9 +92,11 @@ def test_verdict_with_cut_action_drops_the_publisher(local_stack: dict[str, Any]
         _until(lambda: b.proc is not None and b.proc.poll() is not None, 40, "the cut to drop ffmpeg")
         cut = time.monotonic()
         _until(lambda: httpx.get(f"{api}/streams/cutme").status_code == 404, 30, "on_publish_done to stop watching")
-        # the cut ended the stream's connection: its verdict record goes out at once, with the clip
-        # the ring holds, not once the clip wait (live.clip_wait_s, 10 s) for a post-roll runs out
-        _until(lambda: out.is_file() and out.read_text().strip() != "", RECORD_SOON_S, "the verdict record")
+        # the cut ended the stream's connection: its verdict record goes out with the clip the ring
+        # holds. How soon is not asserted here: the hook stops the stream at once, but an ingest thread
+        # caught in a reconnect attempt finalises the open violation only when it exits (up to
+        # live.open_timeout_s on a loaded machine); the drop test below checks the clip wait is skipped.
+        _until(lambda: out.is_file() and out.read_text().strip() != "", 30, "the verdict record")
         took = time.monotonic() - cut
     finally:
         b.kill()
@@ -125,10 +130,13 @@ def test_publisher_drop_sends_a_verdict_waiting_for_its_post_roll_at_once(tmp_pa
                 "audio_window_s": 2.0,
                 "audio_overlap_s": 0.5,
                 "read_timeout_s": 2.0,
+                # long waits, so the old behaviour (wait for the post-roll, the clip wait or the end
+                # of ingest) stands far apart from the new one on a loaded machine too
+                "clip_wait_s": 30.0,
+                "eof_grace_s": 30.0,
             },
         }
     )
-    assert cfg.live.clip_wait_s >= 10.0 and cfg.live.eof_grace_s >= 10.0
     with hooked_origin(tmp_path, None) as origin:
         b = Broadcaster(qr_clip, origin.url("drop")).start()
         time.sleep(0.5)
