@@ -7,73 +7,64 @@ pattern that only knew the examples it was written from fails here.
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from text_evasion import join_sep, traditional
+from text_slang import OPENS, family
 
 from moderation.text.matcher import KeywordMatcher
 
-# The weight a lone hit needs to open a verdict (CategoryPolicy thresholds: vulgar 0.6, others 0.5).
-_OPENS = {"vulgar": 0.6, "gambling": 0.5, "tipping_inducement": 0.5}
-
-
-def _family(parts: list[list[str]], around: str = "{}") -> list[str]:
-    return [around.format("".join(p)) for p in itertools.product(*parts)]
-
-
 FAMILIES: dict[str, tuple[str, list[str]]] = {
-    "porn_medium": ("vulgar", _family([["黄色", "色情", "成人"], ["电影", "影片", "直播", "网站"]], "有没有{}资源")),
+    "porn_medium": ("vulgar", family([["黄色", "色情", "成人"], ["电影", "影片", "直播", "网站"]], "有没有{}资源")),
     "undress_to_show": (
         "vulgar",
-        _family([["脱了", "撩起", "掀开"], ["衣服", "裙子", "上衣", "睡衣"], ["给大家看看", "让哥瞧瞧"]], "主播{}"),
+        family([["脱了", "撩起", "掀开"], ["衣服", "裙子", "上衣", "睡衣"], ["给大家看看", "让哥瞧瞧"]], "主播{}"),
     ),
-    "expose_request": ("vulgar", _family([["露个", "露一下"], ["胸", "屁股", "内裤"]], "主播{}呗")),
-    "sex_work_slang": ("vulgar", _family([["楼凤", "外围女", "莞式", "兼职妹"]], "本地{}，懂的来")),
-    "worn_underwear": ("vulgar", _family([["原味"], ["丝袜", "内裤", "袜子"]], "出{}")),
-    "abuse_homophone": ("vulgar", _family([["沙比", "傻比", "傻批", "煞比"]], "你个{}")),
-    "mother_insult": ("vulgar", _family([["操", "艹", "日"], ["你", "尼"], ["妈", "大爷", "祖宗"]], "{}的")),
-    "credit_service_offer": ("gambling", _family([["上下分", "上芬下芬"], ["秒到", "找我", "24小时"]])),
-    "betting_market": ("gambling", _family([["赌盘", "外围盘口", "足球盘口", "让球盘"]], "今晚{}已开")),
-    "real_money_game": ("gambling", _family([["真钱"], ["麻将", "斗地主", "炸金花"]], "{}缺一个")),
-    "gambling_platform": ("gambling", _family([["棋牌", "博彩", "菠菜"], ["平台", "网址", "入口"]], "靠谱{}")),
-    "bet_side": ("gambling", _family([["押大押小", "押庄", "押单双", "开大开小"]], "快{}，一把定输赢")),
-    "wagering_requirement": ("gambling", _family([["流水三倍", "3倍流水", "流水十倍"]], "首存送，{}就能提")),
-    "gift_ask": ("tipping_inducement", _family([["求个", "要点", "求"], ["礼物", "火箭", "嘉年华"]], "主播{}")),
-    "tip_goal_reward": ("tipping_inducement", _family([["刷满", "刷够"], ["一万", "十个火箭"]], "{}就给大家跳舞")),
-    "chart_climb": ("tipping_inducement", _family([["冲个", "冲"], ["小时榜", "人气榜", "榜首"]], "今晚{}")),
-    "paid_rank": ("tipping_inducement", _family([["开个", "开通"], ["贵族", "守护", "舰长"]], "{}送福利")),
-    "tipper_rally": ("tipping_inducement", _family([["大哥们", "家人们", "老铁们"], ["刷起来", "砸起来"]])),
-    "gift_ask_split": ("tipping_inducement", _family([["求礼物", "求火箭"]], "PK输了{}")),
+    "expose_request": ("vulgar", family([["露个", "露一下"], ["胸", "屁股", "内裤"]], "主播{}呗")),
+    "sex_work_slang": ("vulgar", family([["楼凤", "外围女", "莞式", "兼职妹"]], "本地{}，懂的来")),
+    "worn_underwear": ("vulgar", family([["原味"], ["丝袜", "内裤", "袜子"]], "出{}")),
+    "abuse_homophone": ("vulgar", family([["沙比", "傻比", "傻批", "煞比"]], "你个{}")),
+    "mother_insult": ("vulgar", family([["操", "艹", "日"], ["你", "尼"], ["妈", "大爷", "祖宗"]], "{}的")),
+    "credit_service_offer": ("gambling", family([["上下分", "上芬下芬"], ["秒到", "找我", "24小时"]])),
+    "betting_market": ("gambling", family([["赌盘", "外围盘口", "足球盘口", "让球盘"]], "今晚{}已开")),
+    "real_money_game": ("gambling", family([["真钱"], ["麻将", "斗地主", "炸金花"]], "{}缺一个")),
+    "gambling_platform": ("gambling", family([["棋牌", "博彩", "菠菜"], ["平台", "网址", "入口"]], "靠谱{}")),
+    "bet_side": ("gambling", family([["押大押小", "押庄", "押单双", "开大开小"]], "快{}，一把定输赢")),
+    "wagering_requirement": ("gambling", family([["流水三倍", "3倍流水", "流水十倍"]], "首存送，{}就能提")),
+    "gift_ask": ("tipping_inducement", family([["求个", "要点", "求"], ["礼物", "火箭", "嘉年华"]], "主播{}")),
+    "tip_goal_reward": ("tipping_inducement", family([["刷满", "刷够"], ["一万", "十个火箭"]], "{}就给大家跳舞")),
+    "chart_climb": ("tipping_inducement", family([["冲个", "冲"], ["小时榜", "人气榜", "榜首"]], "今晚{}")),
+    "paid_rank": ("tipping_inducement", family([["开个", "开通"], ["贵族", "守护", "舰长"]], "{}送福利")),
+    "tipper_rally": ("tipping_inducement", family([["大哥们", "家人们", "老铁们"], ["刷起来", "砸起来"]])),
+    "gift_ask_split": ("tipping_inducement", family([["求礼物", "求火箭"]], "PK输了{}")),
     "rank_plea": (
         "tipping_inducement",
-        _family(
+        family(
             [["帮", "助力", "拜托"], ["主播", "我们", "咱"], ["冲一下", "守", "抢"], ["榜", "榜首", "第一"]], "{}吧"
         ),
     ),
-    "guard_plea": ("tipping_inducement", _family([["守护一下", "守护一波"], ["主播", "我们家宝宝", "哥哥"]], "大家{}")),
+    "guard_plea": ("tipping_inducement", family([["守护一下", "守护一波"], ["主播", "我们家宝宝", "哥哥"]], "大家{}")),
     "pk_deficit_to_audience": (
         "tipping_inducement",
-        _family([["家人们", "兄弟们", "宝子们"], ["还差", "就差"], ["三百", "2000"], ["票", "分"]], "{}就能赢这把pk"),
+        family([["家人们", "兄弟们", "宝子们"], ["还差", "就差"], ["三百", "2000"], ["票", "分"]], "{}就能赢这把pk"),
     ),
     # a gap counted in gifts stays gift_count's, not the ambiguous points-or-votes deficit
     "deficit_in_gifts": (
         "tipping_inducement",
-        _family([["还差", "就差"], ["三个", "十个"], ["火箭", "嘉年华"]], "{}就赢了"),
+        family([["还差", "就差"], ["三个", "十个"], ["火箭", "嘉年华"]], "{}就赢了"),
     ),
     "gift_send_after_a_plea": (
         "tipping_inducement",
-        _family([["帮帮我", "求求你们"], ["刷点", "砸个"], ["礼物", "火箭"]], "大家{}"),
+        family([["帮帮我", "求求你们"], ["刷点", "砸个"], ["礼物", "火箭"]], "大家{}"),
     ),
-    "top_spot_race": ("tipping_inducement", _family([["冲", "争个", "抢"], ["榜一"]], "宝子们{}啊")),
-    "gift_verb_initial": ("tipping_inducement", _family([["s", "z"], ["个", "一波"], ["火箭", "嘉年华"]], "家人们{}")),
+    "top_spot_race": ("tipping_inducement", family([["冲", "争个", "抢"], ["榜一"]], "宝子们{}啊")),
+    "gift_verb_initial": ("tipping_inducement", family([["s", "z"], ["个", "一波"], ["火箭", "嘉年华"]], "家人们{}")),
     "gifts_or_stop": (
         "tipping_inducement",
-        _family([["没有", "不刷"], ["礼物", "打赏"], ["我就下播", "就不唱了"]]),
+        family([["没有", "不刷"], ["礼物", "打赏"], ["我就下播", "就不唱了"]]),
     ),
     "deficit_and_rally": (
         "tipping_inducement",
-        _family([["就差", "只差"], ["八百", "50"], ["分", "票"], ["反超", "赢"]], "{}了，老铁们冲冲冲"),
+        family([["就差", "只差"], ["八百", "50"], ["分", "票"], ["反超", "赢"]], "{}了，老铁们冲冲冲"),
     ),
 }
 
@@ -96,7 +87,7 @@ def test_family_member_opens_a_verdict_alone(matcher: KeywordMatcher, family: st
     miss = 1.0
     for h in hits:
         miss *= 1.0 - h.weight
-    assert 1.0 - miss >= _OPENS[category], (family, text, [(h.term, h.weight) for h in hits])
+    assert 1.0 - miss >= OPENS[category], (family, text, [(h.term, h.weight) for h in hits])
 
 
 @pytest.mark.parametrize(
@@ -109,7 +100,7 @@ def test_family_member_opens_a_verdict_alone(matcher: KeywordMatcher, family: st
     ],
 )
 def test_english_top_tipper_reward_opens_a_verdict_alone(matcher: KeywordMatcher, text: str) -> None:
-    assert any(h.weight >= _OPENS["tipping_inducement"] and h.context == "plain" for h in matcher.match(text))
+    assert any(h.weight >= OPENS["tipping_inducement"] and h.context == "plain" for h in matcher.match(text))
 
 
 @pytest.mark.parametrize(

@@ -5,63 +5,42 @@ cash settlement, a rescue plea, a price per time) count only beside another piec
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
+from text_slang import OPENS, family, score
 
 from moderation.text.matcher import KeywordMatcher
 
-# The weight a lone text needs to open a verdict (CategoryPolicy thresholds: vulgar 0.6, others 0.5).
-_OPENS = {"vulgar": 0.6, "gambling": 0.5, "tipping_inducement": 0.5}
-
-
-def _family(parts: list[list[str]], around: str = "{}") -> list[str]:
-    return [around.format("".join(p)) for p in itertools.product(*parts)]
-
-
-def _score(matcher: KeywordMatcher, text: str, category: str) -> float:
-    """Each term of the category at its best plain weight, combined by noisy-OR (as fusion does)."""
-    best: dict[str, float] = {}
-    for h in matcher.match(text):
-        if h.category == category and h.context == "plain":
-            best[h.term] = max(best.get(h.term, 0.0), h.weight)
-    miss = 1.0
-    for w in best.values():
-        miss *= 1.0 - w
-    return 1.0 - miss
-
-
 CAUGHT: dict[str, tuple[str, list[str]]] = {
     # gambling: tipster slang, two pieces together
-    "parlay_and_follow": ("gambling", _family([["二串一", "4串1"], ["稳了，", "走起，"], ["跟单", "跟投"]], "{}的上")),
-    "handicap_and_all_in": ("gambling", _family([["客队让一球", "亚盘水位偏高"], ["，"], ["全梭", "梭哈"]])),
-    "payout_and_refusal": ("gambling", _family([["出款不黑", "秒出款"], ["，"], ["从不黑单"]], "这个台子{}")),
-    "slot_brand": ("gambling", _family([["PG", "JDB"], ["电子"]], "{}今天放水了")),
-    "betting_crowd": ("gambling", _family([["菠菜", "网赌", "网度"], ["兄弟", "圈"]], "{}的都来")),
-    "offshore_market": ("gambling", [*_family([["西甲", "NBA"], ["外围"]], "今天{}开了"), "外围下注找我"]),
+    "parlay_and_follow": ("gambling", family([["二串一", "4串1"], ["稳了，", "走起，"], ["跟单", "跟投"]], "{}的上")),
+    "handicap_and_all_in": ("gambling", family([["客队让一球", "亚盘水位偏高"], ["，"], ["全梭", "梭哈"]])),
+    "payout_and_refusal": ("gambling", family([["出款不黑", "秒出款"], ["，"], ["从不黑单"]], "这个台子{}")),
+    "slot_brand": ("gambling", family([["PG", "JDB"], ["电子"]], "{}今天放水了")),
+    "betting_crowd": ("gambling", family([["菠菜", "网赌", "网度"], ["兄弟", "圈"]], "{}的都来")),
+    "offshore_market": ("gambling", [*family([["西甲", "NBA"], ["外围"]], "今天{}开了"), "外围下注找我"]),
     "cash_game": (
         "gambling",
-        _family([["斗地主私局", "德州私局"], ["，"], ["支付宝结算", "输赢当场结"]])
-        + _family([["五块一局", "十元一把"], ["，现结"]], "跑得快{}"),
+        family([["斗地主私局", "德州私局"], ["，"], ["支付宝结算", "输赢当场结"]])
+        + family([["五块一局", "十元一把"], ["，现结"]], "跑得快{}"),
     ),
     "bet_right_doubles": ("gambling", ["押中就翻三倍", "押对了翻倍"]),
-    "recover_with_me": ("gambling", _family([["跟着我", "带你们"], ["回本", "翻本"]], "亏了的别急，{}")),
+    "recover_with_me": ("gambling", family([["跟着我", "带你们"], ["回本", "翻本"]], "亏了的别急，{}")),
     "deposit_and_slot": ("gambling", ["slot 今晚爆分，deposit 100送100"]),
     "english_betting": ("gambling", ["copy my bet slip", "moneyline on the home team"]),
     # tipping: gift battles and paid ranks
     "gift_holders_urged": (
         "tipping_inducement",
-        _family([["有礼物的", "有gift的"], ["兄弟们", ""], ["赶紧刷", "快砸"]], "对面要翻了，{}"),
+        family([["有礼物的", "有gift的"], ["兄弟们", ""], ["赶紧刷", "快砸"]], "对面要翻了，{}"),
     ),
-    "gift_turns_it": ("tipping_inducement", _family([["穿云箭", "游艇"], ["一刷", "来一个"], ["直接翻盘", "就稳了"]])),
-    "currency_gap": ("tipping_inducement", _family([["还差三万音浪", "抖币还差五百"]], "{}，冲")),
-    "rank_perk": ("tipping_inducement", _family([["提督", "榜一"], ["今天", ""], ["有专属福利", "专属歌曲"]])),
-    "rank_claim": ("tipping_inducement", _family([["上舰", "续舰"], ["的大哥们"], ["截图找我", "进群"]])),
+    "gift_turns_it": ("tipping_inducement", family([["穿云箭", "游艇"], ["一刷", "来一个"], ["直接翻盘", "就稳了"]])),
+    "currency_gap": ("tipping_inducement", family([["还差三万音浪", "抖币还差五百"]], "{}，冲")),
+    "rank_perk": ("tipping_inducement", family([["提督", "榜一"], ["今天", ""], ["有专属福利", "专属歌曲"]])),
+    "rank_claim": ("tipping_inducement", family([["上舰", "续舰"], ["的大哥们"], ["截图找我", "进群"]])),
     "top_spot_contest": ("tipping_inducement", ["谁先拿下榜一，我唱他点的歌", "今晚谁能坐上榜一"]),
     "tip_ask_direct": ("tipping_inducement", ["帮主播打个赏吧", "打点赏呗宝宝们", "打赏一下孩子"]),
     "pk_and_rescue": (
         "tipping_inducement",
-        _family([["PK要输了", "PK快输了"], ["，"], ["兄弟们救救", "快打赏", "快donate"]]),
+        family([["PK要输了", "PK快输了"], ["，"], ["兄弟们救救", "快打赏", "快donate"]]),
     ),
     "fan_club_push": ("tipping_inducement", ["灯牌亮起来，粉丝团加上"]),
     "gift_goal_stunt_mixed": ("tipping_inducement", ["gift subs十个我就唱", "donation到一千当场跳舞"]),
@@ -73,16 +52,16 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
     "gift_send_brush": ("tipping_inducement", ["不买也刷个辣条", "刷一波小电视"]),
     "gift_homophones": ("tipping_inducement", ["送个火件吧", "还差一万阴浪", "剑长专属福利", "大尚一下主播"]),
     # vulgar: sex-work menus, undressing, hook-ups, porn by another name
-    "sex_slang_medium": ("vulgar", _family([["色色", "瑟瑟"], ["的图", "的小说"]], "{}要不要")),
+    "sex_slang_medium": ("vulgar", family([["色色", "瑟瑟"], ["的图", "的小说"]], "{}要不要")),
     "room_ask": ("vulgar", ["妹妹开房吗", "今晚约开房"]),
-    "sex_work_menu": ("vulgar", _family([["快餐", "全套"], ["三百，", ""], ["半套", "包夜"]], "{}都行")),
+    "sex_work_menu": ("vulgar", family([["快餐", "全套"], ["三百，", ""], ["半套", "包夜"]], "{}都行")),
     "undress_order": ("vulgar", ["小姐姐把裙子脱了", "美女再脱一点", "想看姐姐光着"]),
     "local_hookup": ("vulgar", ["同城炮友找我", "同城一夜情有吗"]),
     "escort_and_hookup_group": ("vulgar", ["外围兼职今晚有", "约炮软件推荐"]),
     "porn_homophones": ("vulgar", ["皇色电影资源", "城人视频免费", "锣聊吗", "作爱视频"]),
     "video_rate": ("vulgar", ["一对一视频，二十一次", "private show按分钟收费"]),
     "sex_work_named_service": ("vulgar", ["莞式服务了解一下", "探花视频全集"]),
-    "women_menu": ("vulgar", _family([["人妻", "嫩模"], ["都有", "随便挑"]], "{}，价格私聊")),
+    "women_menu": ("vulgar", family([["人妻", "嫩模"], ["都有", "随便挑"]], "{}，价格私聊")),
     "nude_media": ("vulgar", ["裸体照片打包", "luo shen shi pin you de"]),
     "adult_show": ("vulgar", ["色情live今晚开", "成人show十点"]),
     "room_and_price": ("vulgar", ["多少钱一晚？酒店开好了", "我这儿有房，一晚上多少钱"]),
@@ -93,7 +72,7 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
 
 @pytest.mark.parametrize(("family", "category", "text"), [(n, c, t) for n, (c, texts) in CAUGHT.items() for t in texts])
 def test_live_slang_family_opens_a_verdict(matcher: KeywordMatcher, family: str, category: str, text: str) -> None:
-    assert _score(matcher, text, category) >= _OPENS[category], (family, text, matcher.match(text))
+    assert score(matcher, text, category) >= OPENS[category], (family, text, matcher.match(text))
 
 
 @pytest.mark.parametrize(
@@ -158,7 +137,7 @@ def test_live_slang_family_opens_a_verdict(matcher: KeywordMatcher, family: str,
     ],
 )
 def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert _score(matcher, text, category) < 0.1, matcher.match(text)
+    assert score(matcher, text, category) < 0.1, matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -177,5 +156,5 @@ def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, cate
 def test_ambiguous_live_slang_needs_corroboration(
     matcher: KeywordMatcher, alone: str, corroborated: str, category: str
 ) -> None:
-    assert _score(matcher, alone, category) < 0.1, matcher.match(alone)
-    assert _score(matcher, corroborated, category) >= _OPENS[category], matcher.match(corroborated)
+    assert score(matcher, alone, category) < 0.1, matcher.match(alone)
+    assert score(matcher, corroborated, category) >= OPENS[category], matcher.match(corroborated)

@@ -5,57 +5,35 @@ with corroboration (another piece of evidence or a lure)."""
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from text_evasion import traditional
+from text_slang import OPENS, family, score
 
 from moderation.text.matcher import KeywordMatcher
-
-# The weight a lone text needs to open a verdict (CategoryPolicy thresholds: vulgar 0.6, others 0.5).
-_OPENS = {"vulgar": 0.6, "gambling": 0.5, "tipping_inducement": 0.5}
-
-
-def _family(parts: list[list[str]], around: str = "{}") -> list[str]:
-    return [around.format("".join(p)) for p in itertools.product(*parts)]
-
-
-def _score(matcher: KeywordMatcher, text: str, category: str) -> float:
-    """What fusion makes of one viewer's line: each term (a pattern is one term, however many of
-    its phrases the line holds) at its best plain weight, the terms combined by noisy-OR."""
-    best: dict[str, float] = {}
-    for h in matcher.match(text):
-        if h.category == category and h.context == "plain":
-            best[h.term] = max(best.get(h.term, 0.0), h.weight)
-    miss = 1.0
-    for w in best.values():
-        miss *= 1.0 - w
-    return 1.0 - miss
-
 
 CAUGHT: dict[str, tuple[str, list[str]]] = {
     "body_homophone_emoji": (
         "vulgar",
-        _family([["主播", "小姐姐"], ["的凶", "🐻"], ["真大", "好软"]], "{}呀")
-        + _family([["🍑"], ["好翘", "真圆"]], "姐姐的{}"),
+        family([["主播", "小姐姐"], ["的凶", "🐻"], ["真大", "好软"]], "{}呀")
+        + family([["🍑"], ["好翘", "真圆"]], "姐姐的{}"),
     ),
-    "emoji_innuendo": ("vulgar", _family([["🍆", "🍑", "👅"], ["💦"]], "今晚{}来吗")),
-    "arousal_seen": ("vulgar", _family([["看", "瞧"], ["主播", "小姐姐"], ["扭腰", "的腿"], ["都硬了", "湿了"]])),
-    "family_curse": ("vulgar", _family([["你妈", "你全家"], ["没了", "死了"]], "垃圾玩意，{}吧")),
-    "mother_insult_regional": ("vulgar", _family([["干你娘", "操你娘", "干恁娘"]], "{}，什么水平")),
+    "emoji_innuendo": ("vulgar", family([["🍆", "🍑", "👅"], ["💦"]], "今晚{}来吗")),
+    "arousal_seen": ("vulgar", family([["看", "瞧"], ["主播", "小姐姐"], ["扭腰", "的腿"], ["都硬了", "湿了"]])),
+    "family_curse": ("vulgar", family([["你妈", "你全家"], ["没了", "死了"]], "垃圾玩意，{}吧")),
+    "mother_insult_regional": ("vulgar", family([["干你娘", "操你娘", "干恁娘"]], "{}，什么水平")),
     "sex_desire": (
         "vulgar",
-        [*_family([["想和", "好想跟"], ["主播", "姐姐"], ["睡觉", "上床", "开房"]]), "姐姐腿好长，想舔"],
+        [*family([["想和", "好想跟"], ["主播", "姐姐"], ["睡觉", "上床", "开房"]]), "姐姐腿好长，想舔"],
     ),
-    "porn_resources": ("vulgar", [*_family([["色情", "成人", "av"], ["资源", "网盘"]], "{}全都有"), "🔞资源合集"]),
+    "porn_resources": ("vulgar", [*family([["色情", "成人", "av"], ["资源", "网盘"]], "{}全都有"), "🔞资源合集"]),
     "price_and_bid": (
         "vulgar",
-        _family([["主播", "美女"], ["多少钱一晚？", "一晚多少钱，"], ["我出五千", "哥给你一万"]]),
+        family([["主播", "美女"], ["多少钱一晚？", "一晚多少钱，"], ["我出五千", "哥给你一万"]]),
     ),
     "regional_spellings": ("vulgar", ["約砲嗎", "找个砲友", "涩情片免费看"]),
     "underwear_question": (
         "vulgar",
-        [*_family([["内裤", "胸罩"], ["什么颜色", "是啥颜色"]], "主播今天{}"), "几个罩杯啊"],
+        [*family([["内裤", "胸罩"], ["什么颜色", "是啥颜色"]], "主播今天{}"), "几个罩杯啊"],
     ),
     "platform_slurs": ("vulgar", ["你个脑瘫", "死妈玩意", "rnm退钱", "杂种滚"]),
     "plain_sexual": ("vulgar", ["主播又在发骚", "想看奶头", "今晚睡了你", "any milfs here", "cum on stream"]),
@@ -72,7 +50,7 @@ def _cases() -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize(("family", "category", "text"), _cases())
 def test_slang_family_opens_a_verdict(matcher: KeywordMatcher, family: str, category: str, text: str) -> None:
-    assert _score(matcher, text, category) >= _OPENS[category], (family, text, matcher.match(text))
+    assert score(matcher, text, category) >= OPENS[category], (family, text, matcher.match(text))
 
 
 @pytest.mark.parametrize(
@@ -92,7 +70,7 @@ def test_slang_family_opens_a_verdict(matcher: KeywordMatcher, family: str, cate
     ],
 )
 def test_everyday_neighbours_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert _score(matcher, text, category) < 0.1, matcher.match(text)
+    assert score(matcher, text, category) < 0.1, matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -109,22 +87,22 @@ def test_everyday_neighbours_are_not_evidence(matcher: KeywordMatcher, text: str
 def test_ambiguous_slang_needs_corroboration(
     matcher: KeywordMatcher, alone: str, corroborated: str, category: str
 ) -> None:
-    assert _score(matcher, alone, category) < 0.1, matcher.match(alone)
-    assert _score(matcher, corroborated, category) >= _OPENS[category], matcher.match(corroborated)
+    assert score(matcher, alone, category) < 0.1, matcher.match(alone)
+    assert score(matcher, corroborated, category) >= OPENS[category], matcher.match(corroborated)
 
 
 TIPPING_CAUGHT: dict[str, list[str]] = {
-    "gift_send_reduplicated": _family([["刷刷", "送送", "冲一波"], ["小礼物", "跑车", "hj"]], "家人们{}吧"),
-    "gift_catalogue": _family([["送个", "刷一波"], ["荧光棒", "鱼翅", "抖币", "宇宙之心"]], "{}支持一下"),
-    "fan_club_privilege": _family([["点亮灯牌", "开了舰长", "加了粉丝团"], ["的宝宝"], ["优先连麦", "可以私聊"]]),
-    "rank_rally": _family([["舰长", "粉丝团", "gift"], ["开起来", "砸起来"]], "兄弟们{}"),
+    "gift_send_reduplicated": family([["刷刷", "送送", "冲一波"], ["小礼物", "跑车", "hj"]], "家人们{}吧"),
+    "gift_catalogue": family([["送个", "刷一波"], ["荧光棒", "鱼翅", "抖币", "宇宙之心"]], "{}支持一下"),
+    "fan_club_privilege": family([["点亮灯牌", "开了舰长", "加了粉丝团"], ["的宝宝"], ["优先连麦", "可以私聊"]]),
+    "rank_rally": family([["舰长", "粉丝团", "gift"], ["开起来", "砸起来"]], "兄弟们{}"),
     "top_spot_vacant": ["榜一位置还空着，大哥们", "今晚谁来坐榜一", "榜一一直没人啊"],
-    "tip_plea": _family([["打赏", "打尚", "斗內", "ds"], ["一下吧", "一波呗"]], "{}，主播饿了"),
+    "tip_plea": family([["打赏", "打尚", "斗內", "ds"], ["一下吧", "一波呗"]], "{}，主播饿了"),
     "tip_tier": [
-        *_family([["打赏满", "刷满", "donate满"], ["三百", "1000"], ["的进群", "就加微信"]]),
+        *family([["打赏满", "刷满", "donate满"], ["三百", "1000"], ["的进群", "就加微信"]]),
         "donate满888主播陪你连麦",
     ],
-    "gift_menu": _family([["一个", "3个"], ["🚀", "跑车"], ["=一首歌", "换一支舞"]]),
+    "gift_menu": family([["一个", "3个"], ["🚀", "跑车"], ["=一首歌", "换一支舞"]]),
     "currency_goal": ["今晚目标二十万音浪", "音浪过三万我就唱十首", "数字破十万当场吃辣条"],
     "who_makes_me_top": ["谁今晚让我上热门，我就给谁唱专属歌", "谁帮我进前十谁就是我大哥"],
     "gift_plea_named_en": ["send roses pls", "send me some rockets please", "guys send lions plz"],
@@ -134,12 +112,12 @@ TIPPING_CAUGHT: dict[str, list[str]] = {
 
 GAMBLING_CAUGHT: dict[str, list[str]] = {
     "slang_pair": [
-        *_family([["上车", "带飞"], ["，"], ["串子", "稳单", "红单"]], "今晚{}走起"),
+        *family([["上车", "带飞"], ["，"], ["串子", "稳单", "红单"]], "今晚{}走起"),
         "庄闲长龙，快来",
         "押闲十把九中",
     ],
-    "slang_with_lure": _family([["上车", "收米", "翻本"]], "想{}的加我"),
-    "win_share": _family([["跟我下", "跟着我投"], ["，"], ["赢了分红", "赢了五五分"]]),
+    "slang_with_lure": family([["上车", "收米", "翻本"]], "想{}的加我"),
+    "win_share": family([["跟我下", "跟着我投"], ["，"], ["赢了分红", "赢了五五分"]]),
     "signup_credit": ["注册就送88，casino秒到账", "新人先送一百体验金，私聊领"],
     "venue_and_win": ["赌场今晚又赢了两万，带你玩", "昨天在赌场输了五千，今晚翻本"],
     "fixed_and_insider": ["比分早就定好了，内部消息要的私聊", "lhc内部资料，私我"],
@@ -160,7 +138,7 @@ def _flat(families: dict[str, list[str]], category: str) -> list[tuple[str, str,
 def test_gift_less_pleas_and_betting_slang_are_caught(
     matcher: KeywordMatcher, family: str, category: str, text: str
 ) -> None:
-    assert _score(matcher, text, category) >= _OPENS[category], (family, text, matcher.match(text))
+    assert score(matcher, text, category) >= OPENS[category], (family, text, matcher.match(text))
 
 
 @pytest.mark.parametrize(
@@ -190,4 +168,4 @@ def test_gift_less_pleas_and_betting_slang_are_caught(
     ],
 )
 def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert _score(matcher, text, category) < 0.1, matcher.match(text)
+    assert score(matcher, text, category) < 0.1, matcher.match(text)
