@@ -109,6 +109,26 @@ def test_verdict_with_cut_action_drops_the_publisher(local_stack: dict[str, Any]
     assert lines[0]["clip"] and Path(lines[0]["clip"]).is_file()
 
 
+def _direct_cfg(live: dict[str, Any], **sections: Any) -> PipelineConfig:
+    """A pipeline driven in-process against the local origin (no hooks): loopback allowed, short
+    audio windows, a 2 s read timeout, one gambling verdict per burst; ``live`` and ``sections``
+    add to that."""
+    base_live = {
+        "allow_networks": ["127.0.0.0/8"],
+        "audio_window_s": 2.0,
+        "audio_overlap_s": 0.5,
+        "read_timeout_s": 2.0,
+    }
+    return PipelineConfig.model_validate(
+        {
+            "synthetic": {"enabled": False},
+            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
+            **sections,
+            "live": {**base_live, **live},
+        }
+    )
+
+
 def test_publisher_drop_sends_a_verdict_waiting_for_its_post_roll_at_once(tmp_path: Path, qr_clip: Path) -> None:
     """No publish hooks here: nothing stops the stream, it waits for the publisher to come back
     (``eof_grace_s``). A verdict that closed while its clip's post-roll was still to come must not
@@ -119,23 +139,12 @@ def test_publisher_drop_sends_a_verdict_waiting_for_its_post_roll_at_once(tmp_pa
     from moderation.pipeline.status import StreamSpec
     from moderation.pipeline.stream import StreamPipeline
 
-    cfg = PipelineConfig.model_validate(
-        {
-            "ocr": {"gate": {"enabled": False}},
-            "synthetic": {"enabled": False},
-            "evidence": {"post_s": 8.0},  # a long post-roll: the verdict closes well before it is in
-            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
-            "live": {
-                "allow_networks": ["127.0.0.0/8"],
-                "audio_window_s": 2.0,
-                "audio_overlap_s": 0.5,
-                "read_timeout_s": 2.0,
-                # long waits, so the old behaviour (wait for the post-roll, the clip wait or the end
-                # of ingest) stands far apart from the new one on a loaded machine too
-                "clip_wait_s": 30.0,
-                "eof_grace_s": 30.0,
-            },
-        }
+    cfg = _direct_cfg(
+        # long waits, so the old behaviour (wait for the post-roll, the clip wait or the end of
+        # ingest) stands far apart from the new one on a loaded machine too
+        {"clip_wait_s": 30.0, "eof_grace_s": 30.0},
+        ocr={"gate": {"enabled": False}},
+        evidence={"post_s": 8.0},  # a long post-roll: the verdict closes well before it is in
     )
     with hooked_origin(tmp_path, None) as origin:
         b = Broadcaster(qr_clip, origin.url("drop")).start()
@@ -207,20 +216,7 @@ def test_broadcaster_restart_reconnects_and_verdicts_continue(tmp_path: Path, qr
     from moderation.pipeline.status import StreamSpec
     from moderation.pipeline.stream import StreamPipeline
 
-    cfg = PipelineConfig.model_validate(
-        {
-            "ocr": {"fps": 1.0, "gate": {"enabled": False}},
-            "synthetic": {"enabled": False},
-            "policy": {"categories": {"gambling": {"merge_gap_s": 1.0}}},
-            "live": {
-                "allow_networks": ["127.0.0.0/8"],
-                "audio_window_s": 2.0,
-                "audio_overlap_s": 0.5,
-                "read_timeout_s": 2.0,
-                "clip_wait_s": 2.0,
-            },
-        }
-    )
+    cfg = _direct_cfg({"clip_wait_s": 2.0}, ocr={"fps": 1.0, "gate": {"enabled": False}})
     with hooked_origin(tmp_path, None) as origin:
         b = Broadcaster(qr_clip, origin.url("restart")).start()
         time.sleep(0.5)
