@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from factories import signal
 from media_factory import make_clip
+from outlets import Records, bare_outlet
 from ring_packets import Feed, feed
 
 from moderation.config import EvidenceConfig, PipelineConfig, source_config
@@ -21,7 +21,6 @@ from moderation.evidence.writer import POLL_S, EvidenceWriter, FrameKeeper
 from moderation.ingest.source import Disconnected
 from moderation.messages import Verdict
 from moderation.pipeline.enforce import EnforcementResult, Target
-from moderation.pipeline.failures import TaskFailures
 from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.status import StreamSpec
 from moderation.pipeline.stream_ingest import StreamIngest
@@ -35,17 +34,6 @@ SPEC = StreamSpec.from_url("rtmp://127.0.0.1/live/s1", "s1")
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> Feed:
     return feed(make_clip(tmp_path_factory.mktemp("ring") / "a.mp4", seconds=4.0, gop_s=1.0, with_audio=False))
-
-
-class Records:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def write(self, verdict: Verdict) -> None:
-        self.records.append(verdict.to_record())
-
-    def close(self) -> None:
-        pass
 
 
 class Origin:
@@ -72,19 +60,7 @@ def _setup(media: Feed, clips: Path, origin: Origin | None = None) -> tuple[Stre
         ingest_done=lambda: ingest.stopping,
     )
     sink = Records()
-    outlet = VerdictOutlet(
-        SPEC,
-        [sink],
-        evidence=writer,
-        enforcer=origin,  # type: ignore[arg-type]
-        gap_for=lambda _c: 1.0,
-        failures=TaskFailures("s1"),
-        wall_at=lambda _t: None,
-        model_versions=tuple,
-        seen=lambda *_a: None,
-        notify=lambda _w: None,
-        on_cut=ingest.connection_ended,
-    )
+    outlet = bare_outlet(SPEC, [sink], evidence=writer, enforcer=origin, on_cut=ingest.connection_ended)
     return ingest, outlet, sink
 
 

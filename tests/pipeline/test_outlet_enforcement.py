@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from factories import signal
+from outlets import Records, bare_outlet
 
 from moderation.config import EnforcementConfig
 from moderation.messages import Verdict
 from moderation.pipeline.enforce import Enforcer
-from moderation.pipeline.failures import TaskFailures
 from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.sinks import VerdictSink
 from moderation.pipeline.status import StreamSpec
@@ -48,29 +48,11 @@ def control() -> Iterator[str]:
         srv.shutdown()
 
 
-class Records:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def write(self, verdict: Verdict) -> None:
-        self.records.append(verdict.to_record())
-
-    def close(self) -> None:
-        pass
-
-
 def _outlet(sink: VerdictSink, control_url: str) -> VerdictOutlet:
-    return VerdictOutlet(
+    return bare_outlet(
         StreamSpec.from_url("rtmp://127.0.0.1/live/s1", "s1"),
         [sink],
-        evidence=None,
         enforcer=Enforcer(EnforcementConfig(enabled=True, control_url=control_url, timeout_s=2.0)),
-        gap_for=lambda _c: 1.0,
-        failures=TaskFailures("s1"),
-        wall_at=lambda _t: None,
-        model_versions=tuple,
-        seen=lambda *_a: None,
-        notify=lambda _w: None,
     )
 
 

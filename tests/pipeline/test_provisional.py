@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from fakes import FakeClients
 from media_factory import make_clip
+from outlets import bare_outlet
 
 from moderation.config import PipelineConfig
 from moderation.messages import Signal, Subject, Verdict
 from moderation.pipeline.alerts import Alert, ViolationIds
-from moderation.pipeline.failures import TaskFailures
 from moderation.pipeline.outlet import VerdictOutlet
 from moderation.pipeline.sinks import CallbackSink, JsonlSink, takes_provisional
 from moderation.pipeline.status import StreamSpec
@@ -161,19 +161,7 @@ class SlowProvisionalSink:
 
 def _outlet(sink: object, refresh_s: float = 0.0) -> VerdictOutlet:
     """An outlet with only ``sink`` (no evidence, no enforcement, no clock)."""
-    return VerdictOutlet(
-        StreamSpec.from_url("rtmp://example.invalid/live/s1", "s1"),
-        [sink],  # type: ignore[list-item]
-        evidence=None,
-        enforcer=None,
-        gap_for=lambda _c: 1.0,
-        failures=TaskFailures("s1"),
-        wall_at=lambda _t: None,
-        model_versions=tuple,
-        seen=lambda *_a: None,
-        notify=lambda _w: None,
-        refresh_s=refresh_s,
-    )
+    return bare_outlet(StreamSpec.from_url("rtmp://example.invalid/live/s1", "s1"), [sink], refresh_s=refresh_s)
 
 
 def test_final_record_never_lands_before_its_slow_provisional_one() -> None:
