@@ -58,8 +58,12 @@ _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\
 _CLAUSE = frozenset(",。!?;:、…\n\r\"'()[]{}<>《》「」『』【】“”‘’")
 #: Pictographs (emoji, dingbats) that the lexicon does not spell as words. Between words they are
 #: tokens of their own, like a word the matcher does not know: "开心😂博主" does not become 开心博主
-#: (emoji the lexicon maps, 🚀 → 火箭, are words before this point). Between one-character tokens they
-#: are filler like any other symbol ("约🔥吗" is spelled out).
+#: (emoji the lexicon maps, 🚀 → 火箭, are words before this point). After a one-character token they
+#: are filler like any other symbol: "约🔥吗" is spelled out, and so is a term cut by one emoji in the
+#: middle of a longer run ("约❤炮吗", "加😘微信"), since nobody writes a lone character and then an
+#: emoji as a sentence. An emoji the lexicon spells as a word is filler too where it is used as one:
+#: the same emoji between one-character tokens again and again ("加🌹微🌹信"), see
+#: :data:`_EMOJI_CHAIN`.
 _PICTOGRAPHS = frozenset(
     chr(c)
     for lo, hi in ((0x2190, 0x21FF), (0x2300, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
@@ -185,6 +189,7 @@ class Normalizer:
         # used only for texts that contain one of them
         self._emoji_chars = _CHARS.with_words(emoji) if emoji else None
         self._emoji_re = re.compile("[" + "".join(re.escape(c) for c in emoji) + "]") if emoji else None
+        self._emoji_chain = _emoji_chain_re(emoji) if emoji else None
         self.variants: dict[str, str] = {}
         for k, v in (variants or {}).items():
             nk, nv = self._base(k).text, self._base(v).text
@@ -208,6 +213,9 @@ class Normalizer:
         if self._emoji_re is not None and not text.isascii() and self._emoji_re.search(text):
             assert self._emoji_chars is not None
             chars = self._emoji_chars
+            assert self._emoji_chain is not None
+            if self._emoji_chain.search(text):
+                return self._with_variants(self._base(text, chars, _unchained(self._emoji_chain, text)))
         return self._with_variants(self._base(text, chars))
 
     def from_mapped(self, text: str, mapped: str) -> NormalizedText:
@@ -239,10 +247,12 @@ class Normalizer:
         return out
 
     @staticmethod
-    def _base(text: str, chars: _CharTable = _CHARS) -> NormalizedText:
+    def _base(text: str, chars: _CharTable = _CHARS, source: str | None = None) -> NormalizedText:
+        """Character view of ``text``, converted from ``source`` (``text`` with some characters
+        swapped one for one) when given."""
         if text.isascii():  # NFKC is the identity and casefold is lower() for ASCII
             return _collapse_separators(text, text.lower(), None)
-        conv = to_simplified(text)
+        conv = to_simplified(source or text)
         mapped = conv.translate(chars)
         if len(mapped) == len(conv) and (not chars.not_one_to_one or chars.not_one_to_one.isdisjoint(conv)):
             return _collapse_separators(text, mapped, None)
@@ -311,6 +321,33 @@ class Normalizer:
         return NormalizedText(nt.original, "".join(parts), offsets=offsets)
 
 
+#: An unmapped pictograph that stands in for a mapped emoji used as a separator (one for one, so
+#: offsets are unchanged).
+_FILLER = "\u2b1a"
+#: Han characters and emoji variation selectors, for the separator-chain pattern.
+_HAN_CLASS = "\u3400-\u9fff\uf900-\ufaff"
+
+
+def _emoji_chain_re(emoji: Mapping[str, str]) -> re.Pattern[str]:
+    """One mapped emoji between one-character Han tokens at least twice ("加🌹微🌹信"): the emoji is a
+    separator there, not the word it spells elsewhere ("送个🌹" is a rose)."""
+    keys = "".join(re.escape(c) for c in emoji if len(c) == 1 and c != _FILLER)
+    han = f"[{_HAN_CLASS}]"
+    return re.compile(rf"{han}([{keys}])\ufe0f?{han}(?:\1\ufe0f?{han})+")
+
+
+def _unchained(chain: re.Pattern[str], text: str) -> str:
+    """``text`` with every emoji of a separator chain replaced by :data:`_FILLER`."""
+    parts: list[str] = []
+    pos = 0
+    for mt in chain.finditer(text):
+        parts.append(text[pos : mt.start()])
+        parts.append(mt.group(0).replace(mt.group(1), _FILLER))
+        pos = mt.end()
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def _lone(m: str, i: int, j: int) -> bool:
     """Whether ``m[i]`` is a one-character token on the side of ``m[j]`` (its neighbour away from the
     gap): the neighbour is outside the string or not a word character; a latin letter next to Han
@@ -371,6 +408,10 @@ def _collapse_separators(original: str, m: str, base: Callable[[], Offsets] | No
             gaps.append((a, b, True))  # _lone(m, a - 1, a - 2) is False: a Han word ends here
             parts.append(" ")
         elif _lone(m, a - 1, a - 2) and _lone(m, b, b + 1) and _spelled_out(m, a, b):
+            gaps.append((a, b, False))
+        elif is_han(left) and is_han(right) and _CLAUSE.isdisjoint(m[a:b]):
+            # a pictograph run after a lone Han character (a Han word before it took the branch
+            # above): one emoji cutting a term that more text follows ("约❤炮吗")
             gaps.append((a, b, False))
         else:
             gaps.append((a, b, True))

@@ -38,6 +38,9 @@ def _orig(nt, s: int, e: int) -> str:
         ("开心😂博主好棒", "开心 博主好棒"),  # between words, an unmapped pictograph is a token
         ("主播🙈赌博", "主播 赌博"),
         ("约🙈吗", "约吗"),  # ...between single characters, filler
+        ("约🙈炮吗", "约炮吗"),  # ...and after a lone character: one emoji cutting a term
+        ("加😘微信聊", "加微信聊"),
+        ("好😂。开心博主", "好 开心博主"),  # clause punctuation in the run is still a boundary
         ("好的👍 OK", "好的 ok"),
         ("以下，注意事项", "以下 注意事项"),  # ...between words: a real boundary, kept as a space
         ("c.a.s.i.n.o", "casino"),  # spelled-out letters joined
@@ -60,6 +63,26 @@ def test_variants_are_normalised_and_offsets_kept() -> None:
     q = nt.text.index("qq")
     assert _orig(nt, q, q + 2) == "企鹅号"
     assert n("vxyz").text == "vxyz"  # latin variant keys respect word boundaries
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("加🌹微🌹信", "加微信"),  # a mapped emoji between one-character tokens again and again: a separator
+        ("百🚀家🚀乐走起", "百家乐走起"),
+        ("加🌹️微🌹️信", "加微信"),  # with a variation selector
+        ("送个🌹吧", "送个玫瑰吧"),  # elsewhere it is the word it spells
+        ("送🌹送🌹", "送玫瑰送玫瑰"),
+        ("🌹🌹谢谢大哥", "玫瑰玫瑰谢谢大哥"),
+        ("加🌹微🚀信", "加玫瑰微火箭信"),  # two different emoji are two words, not one separator
+    ],
+)
+def test_mapped_emoji_used_as_a_separator(raw: str, expected: str) -> None:
+    n = Normalizer(emoji={"🌹": "玫瑰", "🚀": "火箭"})
+    nt = n(raw)
+    assert nt.text == expected
+    assert len(nt.starts) == len(nt.text)
+    assert all(0 <= a < b <= len(raw) for a, b in zip(nt.starts, nt.ends, strict=True))
 
 
 @given(st.text(max_size=60))
