@@ -53,7 +53,7 @@ _LAST = {_PUNCT_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compi
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
 #: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
-_DENIALS = ("不是", "不算", "不会", "没有", "没", "并非", "绝非", "绝不", "从不", "从来不", "绝对不", "根本不")
+_DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "绝非", "绝不", "从不", "从来不", "绝对不", "根本不")
 
 
 def _han_gap(view: str, i: int) -> bool:

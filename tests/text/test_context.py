@@ -168,6 +168,9 @@ def test_a_warning_after_the_topic_is_a_mention(matcher: KeywordMatcher) -> None
         "又是发裸聊广告的机器人",  # the sender named as a bot
         "我没钱刷礼物，给你点个赞吧",  # the speaker declining for themselves
         "我不打赏也可以看的吧",
+        "做擦边直播的那几个号都被约谈了",  # what a regulator did to a room
+        "这个平台因为网络赌博广告被要求整改",
+        "大家别被那种首充送彩金的私信骗了",  # a scam found out
     ],
 )
 def test_warnings_harms_and_refusals_are_mentions(matcher: KeywordMatcher, text: str) -> None:
@@ -181,6 +184,9 @@ def test_warnings_harms_and_refusals_are_mentions(matcher: KeywordMatcher, text:
         ("网赌平台没有杀猪盘，放心玩", "gambling"),
         ("百家乐今晚开桌，千万别错过", "gambling"),  # a breaker after the later-clause warning
         ("家人们刷礼物，别犹豫", "tipping_inducement"),
+        ("不怕封禁，稳定出款，百家乐走起", "gambling"),  # a spammer's reassurance
+        ("还有五分钟下架，最后一波刷礼物", "tipping_inducement"),  # a live shop's countdown is no frame
+        ("PK输了要接受处罚，家人们刷礼物啊", "tipping_inducement"),  # nor a loser's forfeit
     ],
 )
 def test_denied_harms_and_broken_warnings_stay_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
