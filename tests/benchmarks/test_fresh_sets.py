@@ -1,4 +1,4 @@
-"""The hand-written held-out sets (fresh3 to fresh6) and the hand-written development set (dev6)
+"""The hand-written held-out sets (fresh3 to fresh7) and the hand-written development set (dev6)
 are labelled alike, cover what they claim, share no line with the other sets and are reported by the
 text quality benchmark."""
 
@@ -22,17 +22,20 @@ SETS = {
     "fresh5": ("text_fresh_v5.jsonl", 190, 290, 60, 35, 35),
     "fresh6": ("text_fresh_v6.jsonl", 230, 390, 70, 40, 40),
     "dev6": ("text_dev_v6.jsonl", 290, 690, 90, 50, 40),
+    "fresh7": ("text_fresh_v7.jsonl", 290, 610, 90, 60, 40),
 }
-#: development sets mirror everyday chat, where most lines are a few characters long, so their
-#: misses show the faults real traffic meets rather than those of long, crafted sentences
+#: development sets: their misses are read while tuning, so they must not claim to be held out
 DEV_SETS = {"dev6"}
-#: least share of a development set's benign lines that are 2–8 characters long
-DEV_SHORT_SHARE = 0.4
+#: sets that mirror everyday chat, where most lines are a few characters long, so their misses
+#: show the faults real traffic meets rather than those of long, crafted sentences
+SHORT_CHAT_SETS = DEV_SETS | {"fresh7"}
+#: least share of such a set's benign lines that are 2–8 characters long
+SHORT_SHARE = 0.4
 #: sets written before the near-duplicate rule: they are held to "no exact copy" only
 EXACT_ONLY = {"fresh3"}
 #: sets the text quality benchmark does not report yet; the mark is strict, so wiring one in
 #: makes its xfail an error until it is taken off this list
-NOT_YET_REPORTED: set[str] = set()
+NOT_YET_REPORTED: set[str] = {"fresh7"}
 
 
 def _rows(name: str) -> list[dict]:
@@ -65,11 +68,11 @@ def test_set_is_labelled(split: str) -> None:
     assert len({r["text"] for r in rows}) == len(rows)
 
 
-@pytest.mark.parametrize("split", sorted(DEV_SETS))
-def test_dev_set_is_mostly_short_chat(split: str) -> None:
+@pytest.mark.parametrize("split", sorted(SHORT_CHAT_SETS))
+def test_set_is_mostly_short_chat(split: str) -> None:
     benign = [r["text"] for r in _rows(SETS[split][0]) if "category" not in r]
     short = [t for t in benign if 2 <= len(t) <= 8]
-    assert len(short) >= DEV_SHORT_SHARE * len(benign)
+    assert len(short) >= SHORT_SHARE * len(benign)
     assert all(2 <= len(r["text"]) <= 80 for r in _rows(SETS[split][0]))
 
 
