@@ -249,3 +249,69 @@ def test_broadcaster_restart_reconnects_and_verdicts_continue(tmp_path: Path, qr
     gambling = [v for v in verdicts if v.category == "gambling"]
     assert len(gambling) >= 2 and gambling[0].clip
     assert gambling[-1].start > gambling[0].end  # the timeline went on after the restart
+
+
+#: How soon an open violation's record must land once a stream blocked in a reconnect is stopped:
+#: far below the reconnect's open timeout (30 s below), which is what it waited for before.
+STOP_RECORD_S = 8.0
+
+
+def test_stop_during_a_hung_reconnect_finalises_the_open_violation_at_once(tmp_path: Path) -> None:
+    """The connection drops while a violation is open and the reconnect lands on an origin that
+    accepts and never answers: FFmpeg's RTMP handshake then waits out the open timeout (or the read
+    timeout, which it also applies to each handshake read; both are 30 s here). Stopping the stream
+    then must write the open violation's record, with its clip cut from the ring, at once instead
+    of when the blocked open gives up."""
+    import asyncio
+
+    from blackhole_proxy import BlackholeProxy
+
+    from moderation.pipeline.status import StreamSpec
+    from moderation.pipeline.stream import StreamPipeline
+
+    cfg = _direct_cfg(
+        # the proxy ends the first connection itself, so a long read timeout delays nothing else
+        {"open_timeout_s": 30.0, "read_timeout_s": 30.0, "eof_grace_s": 60.0, "give_up_after_s": 60.0},
+        ocr={"gate": {"enabled": False}},
+        policy={"categories": {"gambling": {"merge_gap_s": 10.0}}},  # OCR every 2 s: one violation
+    )
+    bg = Background(480, 270, 1)
+    plain = write_video(tmp_path / "plain.mp4", lambda _, t: bg.frame(t), 5.0, None, width=480, height=270, gop_s=0.5)
+    with hooked_origin(tmp_path, None) as origin, BlackholeProxy(origin.rtmp_port) as proxy:
+        b = Broadcaster(plain, origin.url("hang")).start()
+        time.sleep(0.5)
+
+        async def go() -> tuple[float, float, StreamPipeline]:
+            fake = FakeClients(ocr_span=(1.0, 600.0))  # gambling text on screen from 1 s on: one violation
+            url = proxy.url(origin.url("hang"))
+            pipe = StreamPipeline(StreamSpec.from_url(url), cfg, fake, clips_dir=tmp_path / "clips")
+            task = asyncio.create_task(pipe.run())
+            deadline = time.monotonic() + 40
+            while not (pipe.status().alerts and pipe.ingest.ingested_t >= 4.0) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert pipe.status().alerts == 1 and pipe.outlet.count == 0, "no open violation to finalise"
+            proxy.drop()
+            while not (proxy.held and pipe.ingest.state == "reconnecting") and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert proxy.held and pipe.ingest.state == "reconnecting", "the reconnect did not reach the black hole"
+            await asyncio.sleep(1.0)  # well inside the 30 s open
+            stopped = time.monotonic()
+            pipe.stop()
+            while pipe.outlet.count == 0 and time.monotonic() < stopped + 45:
+                await asyncio.sleep(0.05)
+            took = time.monotonic() - stopped
+            await task
+            return took, time.monotonic() - stopped, pipe
+
+        try:
+            took, returned, pipe = asyncio.run(go())
+        finally:
+            b.kill()
+    print(f"record {took:.2f}s, run() returned {returned:.2f}s after stop")
+    assert took < STOP_RECORD_S, f"the record took {took:.1f}s after stop (waited for the blocked open?)"
+    assert returned < STOP_RECORD_S
+    v = pipe.verdicts[0]
+    assert v.category == "gambling" and v.clip and Path(v.clip).is_file()
+    assert v.clip_end is not None and v.clip_end < v.end + cfg.evidence.post_s  # cut short, and says so
+    st = pipe.status()
+    assert (st.state, st.end_reason, st.verdicts) == ("ended", "closed", 1)
