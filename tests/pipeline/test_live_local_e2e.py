@@ -5,6 +5,7 @@ and the origin's on_publish_done stops the stream; plus ``moderation watch`` on 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -313,4 +314,7 @@ def test_stop_during_a_hung_reconnect_finalises_the_open_violation_at_once(tmp_p
     assert v.category == "gambling" and v.clip and Path(v.clip).is_file()
     assert v.clip_end is not None and v.clip_end < v.end + cfg.evidence.post_s  # cut short, and says so
     st = pipe.status()
-    assert (st.state, st.end_reason, st.verdicts) == ("ended", "closed", 1)
+    assert (st.state, st.end_reason, st.verdicts) == ("ended", "closed", 1) and pipe.ingest.detached
+    # the thread left behind is not leaked: its open fails once the proxy has closed the held connection
+    alive = lambda: any(t.name == "ingest-hang" for t in threading.enumerate())  # noqa: E731
+    _until(lambda: not alive(), 35, "the detached ingest thread to end")
