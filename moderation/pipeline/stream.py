@@ -273,7 +273,7 @@ class StreamPipeline:
         classifier = asyncio.create_task(supervise("intent", intent.run, fail, lambda: True)) if intent else None
         self._loop = loop
         try:
-            await ingest_done
+            await self.ingest.finished(ingest_done)  # a stop does not wait on a blocked network call
             await asyncio.gather(*workers)
         finally:
             ticker.cancel()
@@ -294,7 +294,8 @@ class StreamPipeline:
                 self.failures.item(name, exc)
         self.signals.finish(rest)
         await self.outlet.drain()
-        await asyncio.to_thread(thread.join, 5.0)
+        if not self.ingest.detached:  # a detached thread ends on its own network timeout
+            await asyncio.to_thread(thread.join, 5.0)
         self.ingest.state = self.ingest.final
         return self.status()
 

@@ -6,6 +6,15 @@ sampled frames / audio windows into bounded :class:`DropOldestQueue` s, and reco
 state and counters. It opens with retries while the origin has nothing yet (right after an
 ``on_publish`` hook) and gives up after ``give_up_after_s``; a refused URL or non-media input is
 permanent. :class:`moderation.pipeline.stream.StreamPipeline` reads what it records.
+
+Stopping never waits on the network. The thread may be blocked inside a reconnect's open or a
+stalled read, which end only on their own timeouts (``open_timeout_s`` and ``read_timeout_s`` in
+FFmpeg, the guard's ``http_timeout_s`` for HTTP): PyAV's interrupt callback looks only at its own
+clock, and an RTMP open never passes through Python, so nothing can cut such a call short from
+another thread. So :meth:`StreamIngest.finished` gives a stopped thread a moment to end by itself
+and otherwise *detaches* it: the queues are closed so the stream finalises what it has at once,
+and whatever the thread produces later (a reconnect that succeeds, a late error) is discarded.
+The daemon thread ends when its blocked call times out and it sees the stop.
 """
 
 from __future__ import annotations
@@ -39,9 +48,13 @@ from moderation.pipeline.failures import TaskFailures
 from moderation.pipeline.queues import DropOldestQueue
 from moderation.pipeline.status import StreamSpec, StreamState
 
-__all__ = ["StreamIngest"]
+__all__ = ["STOP_GRACE_S", "StreamIngest"]
 
 log = logging.getLogger(__name__)
+
+#: How long a stopped ingest thread may take to end by itself before it is detached. Between
+#: packets it ends within milliseconds; longer means it is blocked in a network call.
+STOP_GRACE_S = 0.5
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:
@@ -82,6 +95,10 @@ class StreamIngest:
         self._corrupt = self._reconnects = 0
         self._stop = threading.Event()
         self._source: LiveSource | None = None
+        self._on_stop: Callable[[], object] | None = None  # wakes finished() on the event loop
+        self._events = threading.Lock()  # one event handled at a time versus detach()
+        #: The thread was left behind by finished(); nothing it does later is recorded.
+        self.detached = False
 
     def stop(self) -> None:
         """End following (thread-safe). The connection counts as ended at once, so clips waiting
@@ -90,6 +107,35 @@ class StreamIngest:
         self.connection_ended()
         if self._source is not None:
             self._source.close()
+        notify = self._on_stop
+        if notify is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone (process shutting down)
+                notify()
+
+    async def finished(self, done: asyncio.Future[None], grace_s: float = STOP_GRACE_S) -> None:
+        """Return when the thread running :meth:`run` has resolved ``done`` or, once stopped, after
+        at most ``grace_s`` more: a thread still blocked in a network call then is detached."""
+        loop = asyncio.get_running_loop()
+        stopped: asyncio.Future[None] = loop.create_future()
+        self._on_stop = lambda: loop.call_soon_threadsafe(_resolve, stopped)
+        if self._stop.is_set():  # stop() came before the hook was set (it sets the flag first)
+            _resolve(stopped)
+        await asyncio.wait({done, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not done.done():
+            await asyncio.wait({done}, timeout=grace_s)
+        if not done.done():
+            self.detach()
+
+    def detach(self) -> None:
+        """Stop recording what the ingest thread does and close the queues, so the stream ends
+        now with what it has; the thread, told to stop, ends when its blocked call returns."""
+        with self._events:
+            self.detached = True
+            self.final, self.error = "ended", None
+            self.end_reason = self.end_reason or "closed"
+        log.info("%s: stopped while ingest waits on the network; not waiting for it", self.spec.stream_id)
+        self.frames.close()
+        self.audio.close()
 
     @property
     def stopping(self) -> bool:
@@ -132,8 +178,12 @@ class StreamIngest:
         try:
             self._follow()
         except Exception as exc:  # permanent: refused URL, not media, ...
-            self.final, self.error = "error", str(exc)
-            log.error("%s: %s", self.spec.stream_id, exc)
+            with self._events:
+                if self.detached:  # the stream already ended without us
+                    log.info("%s: after stop: %s", self.spec.stream_id, exc)
+                else:
+                    self.final, self.error = "error", str(exc)
+                    log.error("%s: %s", self.spec.stream_id, exc)
         finally:
             self.done = True
             self.frames.close()
@@ -171,6 +221,12 @@ class StreamIngest:
         self.final, self.end_reason = "ended", "closed"
 
     def on_event(self, ev: LiveEvent) -> None:
+        """Record one source event; nothing once detached (the stream has ended without it)."""
+        with self._events:
+            if not self.detached:
+                self._record(ev)
+
+    def _record(self, ev: LiveEvent) -> None:
         if isinstance(ev, PacketEvent):
             with self.lock:
                 self.ring.push(ev.packet)

@@ -70,3 +70,47 @@ def test_a_refused_url_ends_ingest_with_an_error_and_closes_the_queues(tmp_path:
     asyncio.run(main())
     assert ing.done and ing.final == "error" and ing.error is not None and "refused" in ing.error
     assert ing.frames.closed and ing.audio.closed
+
+
+def test_a_stopped_thread_that_does_not_end_is_detached_and_its_late_events_are_dropped(
+    templates: CodecTemplates,
+) -> None:
+    """finished() returns soon after stop even though ``done`` never resolves (the thread is blocked
+    in a network call); what the thread reports afterwards changes nothing."""
+    ing = StreamIngest(StreamSpec("s1", "rtmp://o/live/s1"), CFG, source_config(CFG))
+    ing.on_event(Connected("s1", 0, 0.0, at(100), 1, templates))
+    ing.on_event(frame(0.0))
+
+    async def main() -> float:
+        done = asyncio.get_running_loop().create_future()  # the blocked thread never resolves it
+        waiting = asyncio.create_task(ing.finished(done, grace_s=0.2))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()  # not stopped: finished() waits for the thread
+        started = asyncio.get_running_loop().time()
+        await asyncio.to_thread(ing.stop)  # from another thread, as the pool does
+        await asyncio.wait_for(waiting, 5)
+        return asyncio.get_running_loop().time() - started
+
+    took = asyncio.run(main())
+    assert 0.2 <= took < 2.0 and ing.detached
+    assert (ing.final, ing.end_reason, ing.error) == ("ended", "closed", None)
+    assert ing.frames.closed and ing.audio.closed and len(ing.frames) == 1  # queued frames stay for the workers
+    ing.on_event(Gap("s1", 0.0, 5.0, at(100), at(105), 2, "reconnected late"))
+    ing.on_event(frame(5.0))
+    ing.on_event(Ended("s1", "gave_up", 5.0, at(130), "late"))
+    assert ing.gaps == [] and ing.ingested_t == 0.0 and len(ing.frames) == 1
+    assert (ing.final, ing.end_reason, ing.error) == ("ended", "closed", None)
+
+
+def test_a_stopped_thread_that_ends_within_the_grace_is_not_detached() -> None:
+    ing = StreamIngest(StreamSpec("s1", "rtmp://o/live/s1"), CFG, source_config(CFG))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        ing.stop()  # before finished() is called: it must still notice
+        loop.call_later(0.05, done.set_result, None)  # the thread ends between packets
+        await asyncio.wait_for(ing.finished(done, grace_s=5.0), 2)
+
+    asyncio.run(main())
+    assert not ing.detached

@@ -5,6 +5,7 @@ and the origin's on_publish_done stops the stream; plus ``moderation watch`` on 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,10 @@ def qr_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 #: seconds of a loaded machine; waiting for the post-roll, the clip wait or the end of ingest would
 #: take 25 s or more with the drop test's settings.
 RECORD_SOON_S = 12.0
+#: How soon a record must land once its stream is stopped, even with its ingest thread blocked in a
+#: network call: below the timeout it waited for before (the 10 s default read timeout after a cut,
+#: the 30 s open in the hung-reconnect test) by more than a loaded machine's delay.
+STOP_RECORD_S = 8.0
 
 
 def _until(fn: Any, timeout: float, what: str) -> Any:
@@ -92,15 +97,15 @@ def test_verdict_with_cut_action_drops_the_publisher(local_stack: dict[str, Any]
         _until(lambda: b.proc is not None and b.proc.poll() is not None, 40, "the cut to drop ffmpeg")
         cut = time.monotonic()
         _until(lambda: httpx.get(f"{api}/streams/cutme").status_code == 404, 30, "on_publish_done to stop watching")
-        # the cut ended the stream's connection: its verdict record goes out with the clip the ring
-        # holds. How soon is not asserted here: the hook stops the stream at once, but an ingest thread
-        # caught in a reconnect attempt finalises the open violation only when it exits (up to
-        # live.open_timeout_s on a loaded machine); the drop test below checks the clip wait is skipped.
+        # the cut ended the stream's connection and the hook stopped the stream: its verdict record goes
+        # out with the clip the ring holds, though the ingest thread still waits in a read (nginx keeps a
+        # player connected after its publisher goes) or a reconnect attempt
         _until(lambda: out.is_file() and out.read_text().strip() != "", 30, "the verdict record")
         took = time.monotonic() - cut
     finally:
         b.kill()
     print(f"verdict record {took:.2f}s after the cut")
+    assert took < STOP_RECORD_S, f"the record took {took:.1f}s after the cut (waited for a reconnect attempt?)"
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert lines and lines[0]["stream"] == "cutme" and lines[0]["category"] == "gambling"
     assert lines[0]["action"] == "cut"  # what the policy asked for, and what was done about it:
@@ -249,3 +254,67 @@ def test_broadcaster_restart_reconnects_and_verdicts_continue(tmp_path: Path, qr
     gambling = [v for v in verdicts if v.category == "gambling"]
     assert len(gambling) >= 2 and gambling[0].clip
     assert gambling[-1].start > gambling[0].end  # the timeline went on after the restart
+
+
+def test_stop_during_a_hung_reconnect_finalises_the_open_violation_at_once(tmp_path: Path) -> None:
+    """The connection drops while a violation is open and the reconnect lands on an origin that
+    accepts and never answers: FFmpeg's RTMP handshake then waits out the open timeout (or the read
+    timeout, which it also applies to each handshake read; both are 30 s here). Stopping the stream
+    then must write the open violation's record, with its clip cut from the ring, at once instead
+    of when the blocked open gives up."""
+    import asyncio
+
+    from blackhole_proxy import BlackholeProxy
+
+    from moderation.pipeline.status import StreamSpec
+    from moderation.pipeline.stream import StreamPipeline
+
+    cfg = _direct_cfg(
+        # the proxy ends the first connection itself, so a long read timeout delays nothing else
+        {"open_timeout_s": 30.0, "read_timeout_s": 30.0, "eof_grace_s": 60.0, "give_up_after_s": 60.0},
+        ocr={"gate": {"enabled": False}},
+        policy={"categories": {"gambling": {"merge_gap_s": 10.0}}},  # OCR every 2 s: one violation
+    )
+    bg = Background(480, 270, 1)
+    plain = write_video(tmp_path / "plain.mp4", lambda _, t: bg.frame(t), 5.0, None, width=480, height=270, gop_s=0.5)
+    with hooked_origin(tmp_path, None) as origin, BlackholeProxy(origin.rtmp_port) as proxy:
+        b = Broadcaster(plain, origin.url("hang")).start()
+        time.sleep(0.5)
+
+        async def go() -> tuple[float, float, StreamPipeline]:
+            fake = FakeClients(ocr_span=(1.0, 600.0))  # gambling text on screen from 1 s on: one violation
+            url = proxy.url(origin.url("hang"))
+            pipe = StreamPipeline(StreamSpec.from_url(url), cfg, fake, clips_dir=tmp_path / "clips")
+            task = asyncio.create_task(pipe.run())
+            deadline = time.monotonic() + 40
+            while not (pipe.status().alerts and pipe.ingest.ingested_t >= 4.0) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert pipe.status().alerts == 1 and pipe.outlet.count == 0, "no open violation to finalise"
+            proxy.drop()
+            while not (proxy.held and pipe.ingest.state == "reconnecting") and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert proxy.held and pipe.ingest.state == "reconnecting", "the reconnect did not reach the black hole"
+            await asyncio.sleep(1.0)  # well inside the 30 s open
+            stopped = time.monotonic()
+            pipe.stop()
+            while pipe.outlet.count == 0 and time.monotonic() < stopped + 45:
+                await asyncio.sleep(0.05)
+            took = time.monotonic() - stopped
+            await task
+            return took, time.monotonic() - stopped, pipe
+
+        try:
+            took, returned, pipe = asyncio.run(go())
+        finally:
+            b.kill()
+    print(f"record {took:.2f}s, run() returned {returned:.2f}s after stop")
+    assert took < STOP_RECORD_S, f"the record took {took:.1f}s after stop (waited for the blocked open?)"
+    assert returned < STOP_RECORD_S
+    v = pipe.verdicts[0]
+    assert v.category == "gambling" and v.clip and Path(v.clip).is_file()
+    assert v.clip_end is not None and v.clip_end < v.end + cfg.evidence.post_s  # cut short, and says so
+    st = pipe.status()
+    assert (st.state, st.end_reason, st.verdicts) == ("ended", "closed", 1) and pipe.ingest.detached
+    # the thread left behind is not leaked: its open fails once the proxy has closed the held connection
+    alive = lambda: any(t.name == "ingest-hang" for t in threading.enumerate())  # noqa: E731
+    _until(lambda: not alive(), 35, "the detached ingest thread to end")
