@@ -166,8 +166,9 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
             todo.setdefault(t, []).append(i)
     if todo:
         lines = list(todo)
-        for t, found in zip(lines, _match_lines(matcher, lines), strict=True):
-            cache.put(t, found, stamp)
+        results = _match_lines(matcher, lines)
+        cache.put_many(lines, results, stamp)
+        for t, found in zip(lines, results, strict=True):
             first, *more = todo[t]
             out[first] = found
             for i in more:

@@ -73,16 +73,23 @@ class LineCache:
         """Store the hits of ``text`` if it is cacheable, evicting the least recently used. Hits
         computed under an older ``stamp`` than the current one are not stored: the dictionary
         changed while they were being computed, so they may be stale."""
-        if not self.cacheable(text):
+        self.put_many([text], [hits], stamp)
+
+    def put_many(self, texts: list[str], hits: list[list[KeywordHit]], stamp: int) -> None:
+        """:meth:`put` of each text with its hits, under one lock."""
+        if self.maxsize <= 0:
             return
         with self._lock:
             self._sync()
             if stamp != self._seen:
                 return
-            self._hits[text] = tuple(hits)
-            self._hits.move_to_end(text)
-            while len(self._hits) > self.maxsize:
-                self._hits.popitem(last=False)
+            store = self._hits
+            for text, found in zip(texts, hits, strict=True):
+                if len(text) <= MAX_CHARS:
+                    store[text] = tuple(found)
+                    store.move_to_end(text)
+            while len(store) > self.maxsize:
+                store.popitem(last=False)
 
     def clear(self) -> None:
         """Forget every line (to time matching of lines never seen before)."""
