@@ -54,6 +54,18 @@ class LineCache:
                 self._hits.move_to_end(text)
             return hits
 
+    def answer(self, text: str, compute: Callable[[str], list[KeywordHit]]) -> list[KeywordHit]:
+        """The hits of ``text``: stored ones (a new list), else ``compute(text)``, stored if allowed."""
+        if not self.cacheable(text):
+            return compute(text)
+        hits = self.get(text)
+        if hits is not None:
+            return list(hits)
+        stamp = self.stamp()
+        found = compute(text)
+        self.put(text, found, stamp)
+        return found
+
     def get_many(self, texts: list[str]) -> list[tuple[KeywordHit, ...] | None]:
         """:meth:`get` of each text, under one lock (a batch of chat lines)."""
         with self._lock:

@@ -122,16 +122,7 @@ class KeywordMatcher:
         maps, segments nothing and classifies no clause; the pinyin view of a line without latin
         letters is scanned only for homophone-length keys.
         """
-        cache = self.line_cache
-        if not cache.cacheable(text):
-            return self._match(text)
-        hits = cache.get(text)
-        if hits is not None:
-            return list(hits)
-        stamp = cache.stamp()
-        found = self._match(text)
-        cache.put(text, found, stamp)
-        return found
+        return self.line_cache.answer(text, self._match)
 
     def _match(self, text: str) -> list[KeywordHit]:
         """:meth:`match` without the line cache."""
