@@ -153,7 +153,31 @@ def _line_starts(lines: list[str]) -> list[int]:
 
 
 def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[KeywordHit]]:
-    """``[matcher.match(t) for t in texts]``; see the module docstring for how."""
+    """``[matcher.match(t) for t in texts]``: lines in the matcher's line cache from there, each
+    other distinct line once, by :func:`_match_lines` (a spam burst repeats one line)."""
+    cache = matcher.line_cache
+    stamp = cache.stamp()
+    out: list[list[KeywordHit] | None] = [None] * len(texts)
+    todo: dict[str, list[int]] = {}
+    for i, (t, hits) in enumerate(zip(texts, cache.get_many(list(texts)), strict=True)):
+        if hits is not None:
+            out[i] = list(hits)
+        else:
+            todo.setdefault(t, []).append(i)
+    if todo:
+        lines = list(todo)
+        results = _match_lines(matcher, lines)
+        cache.put_many(lines, results, stamp)
+        for t, found in zip(lines, results, strict=True):
+            first, *more = todo[t]
+            out[first] = found
+            for i in more:
+                out[i] = list(found)
+    return [hits if hits is not None else [] for hits in out]
+
+
+def _match_lines(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[KeywordHit]]:
+    """``[matcher._match(t) for t in texts]`` (no line cache); see the module docstring for how."""
     out: list[list[KeywordHit]] = [[] for _ in texts]
     rows = [i for i, t in enumerate(texts) if t and not t.isascii() and JOINER not in t]  # see module doc
     nz = matcher.normalizer
@@ -165,7 +189,7 @@ def match_many(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Keywo
         rows = [r for k, r in enumerate(rows) if k not in slow]
     for i in set(range(len(texts))) - set(rows):
         if texts[i]:
-            out[i] = matcher.match(texts[i])
+            out[i] = matcher._match(texts[i])
     if not rows:
         return out
     starts = _line_starts(lines)

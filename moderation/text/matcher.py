@@ -40,6 +40,7 @@ from moderation.text.lexicon_index import (
     _fold_leet,
     build_index,
 )
+from moderation.text.line_cache import LineCache
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han
 from moderation.text.pinyin_patterns import reads_as_pinyin
 
@@ -73,8 +74,11 @@ class KeywordMatcher:
         min_homophone_syllables: int = 3,
         pinyin_weight: float = 0.9,
         ambiguous_weight: float = 0.05,
+        line_cache: int = 4096,
     ) -> None:
         self.lexicon = lexicon
+        #: how many recently matched lines keep their hits (0: none; see :mod:`~moderation.text.line_cache`)
+        self.line_cache_size = line_cache
         self.min_homophone_syllables = min_homophone_syllables
         self.pinyin_weight = pinyin_weight
         self.ambiguous_weight = ambiguous_weight
@@ -94,6 +98,7 @@ class KeywordMatcher:
         self._char, self._char_ascii, self._pinyin = ix.char, ix.char_ascii, ix.pinyin
         self._pinyin_han, self._pinyin_han_short = ix.pinyin_han, ix.pinyin_han_short
         self.pinyin_term_count = ix.pinyin_term_count
+        self.line_cache = LineCache(self.line_cache_size, segment.generation)  # answers of the old lexicon go
 
     def reload_if_changed(self) -> bool:
         """Reload the lexicon from disk if it changed and rebuild the automatons."""
@@ -112,10 +117,15 @@ class KeywordMatcher:
         Hits in a counter-speech or nominal frame are kept with weight 0 and their ``context``, so a
         caller can show why nothing was flagged; only ``weight > 0`` hits are evidence.
 
-        The automatons decide how much more work a line costs: a line with no candidate never
-        builds its offset maps, segments nothing and classifies no clause; the pinyin view of a line
-        without latin letters is scanned only for homophone-length keys.
+        A short text matched recently is answered from :attr:`line_cache`. Otherwise the automatons
+        decide how much more work a line costs: a line with no candidate never builds its offset
+        maps, segments nothing and classifies no clause; the pinyin view of a line without latin
+        letters is scanned only for homophone-length keys.
         """
+        return self.line_cache.answer(text, self._match)
+
+    def _match(self, text: str) -> list[KeywordHit]:
+        """:meth:`match` without the line cache."""
         if not text:
             return []
         nt = self.normalizer.normalize(text)
@@ -147,8 +157,10 @@ class KeywordMatcher:
     def match_many(self, texts: Sequence[str]) -> list[list[KeywordHit]]:
         """``[match(t) for t in texts]``, computed for the whole batch at once.
 
-        Normalisation and the automaton scans run once over the joined batch, so the per-line Python
-        overhead is paid only by the lines with a candidate (see :mod:`moderation.text.batch`).
+        Lines in the line cache are answered from it and a line repeated in the batch is matched
+        once; for the rest, normalisation and the automaton scans run once over the joined batch,
+        so the per-line Python overhead is paid only by the lines with a candidate (see
+        :mod:`moderation.text.batch`).
         """
         from moderation.text.batch import match_many
 

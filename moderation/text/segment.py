@@ -19,6 +19,9 @@ _tokenizer: Any = None
 _terms: set[str] = set()
 #: Length of the longest dictionary word (no word can cross a point from further away).
 _longest = 1
+#: Bumped whenever the clause caches are emptied (the dictionary changed, or a cold start is timed),
+#: so caches built on these decisions elsewhere (a matcher's line cache) know to empty themselves.
+_generation = 0
 
 
 def register_terms(terms: set[str]) -> None:
@@ -42,9 +45,17 @@ def _add(tok: Any, terms: set[str]) -> None:
 
 def clear_caches() -> None:
     """Forget every clause decided so far (after the dictionary changed, or to time a cold start)."""
+    global _generation
+    _generation += 1
     word_edges.cache_clear()
     is_word.cache_clear()
     reads_as.cache_clear()
+
+
+def generation() -> int:
+    """How many times the clause caches were emptied: a cache of answers that depend on word
+    edges is valid only while this stays the same."""
+    return _generation
 
 
 def tokenizer() -> Any:

@@ -17,3 +17,10 @@ def lexicon() -> Lexicon:
 @pytest.fixture(scope="session")
 def matcher(lexicon: Lexicon) -> KeywordMatcher:
     return KeywordMatcher(lexicon)
+
+
+@pytest.fixture(scope="session")
+def uncached_matcher(lexicon: Lexicon) -> KeywordMatcher:
+    """A matcher without a line cache, for tests of the matching paths themselves (with one, a
+    line matched once is answered from the cache by every later call)."""
+    return KeywordMatcher(lexicon, line_cache=0)

@@ -48,8 +48,9 @@ def reference(lexicon: Lexicon) -> ReferenceMatcher:
 
 
 def test_optimised_matcher_equals_reference(
-    matcher: KeywordMatcher, reference: ReferenceMatcher, lexicon: Lexicon
+    uncached_matcher: KeywordMatcher, reference: ReferenceMatcher, lexicon: Lexicon
 ) -> None:
+    matcher = uncached_matcher
     texts = _texts(lexicon)
     assert len(texts) > 2000
     diffs = [(t, _key(matcher.match(t)), _key(reference.match(t))) for t in texts]
@@ -98,7 +99,8 @@ def _edge_cases(lexicon: Lexicon) -> list[str]:
 
 
 @pytest.mark.parametrize("size", [1, 3, 64, 500])
-def test_match_many_equals_match(matcher: KeywordMatcher, lexicon: Lexicon, size: int) -> None:
+def test_match_many_equals_match(uncached_matcher: KeywordMatcher, lexicon: Lexicon, size: int) -> None:
+    matcher = uncached_matcher
     texts = _texts(lexicon)
     edge = _edge_cases(lexicon)
     rng = random.Random(size)
@@ -121,8 +123,9 @@ def test_match_many_of_nothing(matcher: KeywordMatcher) -> None:
 
 
 def test_match_many_when_conversion_changes_length(
-    matcher: KeywordMatcher, lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch
+    uncached_matcher: KeywordMatcher, lexicon: Lexicon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    matcher = uncached_matcher
     # OpenCC's bundled t2s dictionaries keep lengths; a phrase rule that does not must send its line
     # (and only its line) down the per-line path, which converts character by character
     from moderation.text import normalize
@@ -148,14 +151,15 @@ def test_match_many_scans_pinyin_made_by_a_variant(tmp_path: Path) -> None:
         shutil.copy(f, tmp_path / f.name)
     p = tmp_path / "variants.yaml"
     p.write_text(p.read_text(encoding="utf-8").replace("variants:\n", "variants:\n  zz: 白\n", 1), encoding="utf-8")
-    m = KeywordMatcher(Lexicon.load(tmp_path))
+    m = KeywordMatcher(Lexicon.load(tmp_path), line_cache=0)
     texts = ["zz家乐", "今晚 zz家乐 走起", "你好"]
     want = [_key(m.match(t)) for t in texts]
     assert [h[0] for h in want[0]] == ["百家乐"] and want[0][0][5] == "pinyin"
     assert [_key(h) for h in m.match_many(texts)] == want
 
 
-def test_tone_marked_pinyin_sentence_meets_patterns_in_batches(matcher: KeywordMatcher) -> None:
+def test_tone_marked_pinyin_sentence_meets_patterns_in_batches(uncached_matcher: KeywordMatcher) -> None:
+    matcher = uncached_matcher
     line = "jīn wǎn yǒu zhēn qián jú，kuài lái"  # no lexicon key in it: only a pattern read in pinyin
     one = matcher.match(line)
     assert any(h.via == "pinyin" and h.category == "gambling" for h in one)
