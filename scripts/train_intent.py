@@ -57,6 +57,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+from moderation.infer.char_ngrams import NgramHead, buckets  # noqa: E402
 from moderation.infer.intent import BENIGN, ENCODER_ID, HEAD_ID, MAX_CHARS, _numpy_encoder  # noqa: E402
 from moderation.infer.registry import Registry  # noqa: E402
 
@@ -75,6 +76,10 @@ HIDDEN = 128
 #: ``--validate`` put L2 3e-4 ahead of 1e-3 and 3e-3 and level with 1e-4; 300 Adam steps).
 LINEAR_DEFAULTS = {"l2": 1e-4, "iters": 2000, "lr": 2.0}
 MLP_DEFAULTS = {"l2": 3e-4, "iters": 300, "lr": 3e-3}
+#: The n-gram half (:mod:`moderation.infer.char_ngrams`): 2^16 buckets (2^18 did no better out of
+#: fold), and its plain gradient-descent settings.
+NGRAM_DIM = 1 << 16
+NGRAM_DEFAULTS = {"l2": 1e-4, "iters": 1000, "lr": 20.0}
 
 MANIFEST = """\
 # Head over use-multilingual-v3 embeddings: P(benign | gambling | tipping_inducement | vulgar)
@@ -88,7 +93,8 @@ files:
     size: {size}
     role: model
 input:
-  notes: L2-normalised 512-dim embeddings from models/use-multilingual-v3.yaml (the head file names it).
+  notes: L2-normalised 512-dim embeddings from models/use-multilingual-v3.yaml (the head file names it),
+    and the line itself for the n-gram half when the file carries one (moderation/infer/char_ngrams.py).
 output:
   shape: [batch, {n}]
   format: probabilities
@@ -290,6 +296,54 @@ def embed(texts: list[str], models: Path) -> np.ndarray:
 
 
 Head = tuple[np.ndarray, ...]
+#: A sparse matrix of hashed n-gram features as ``(rows, cols, values, n_rows)``, one entry per
+#: distinct bucket of a line (numpy only: products by ``np.bincount``).
+Sparse = tuple[np.ndarray, np.ndarray, np.ndarray, int]
+
+
+def ngram_features(texts: list[str], dim: int) -> Sparse:
+    """Each line's buckets (:func:`moderation.infer.char_ngrams.buckets`), each weighing 1/sqrt(count)."""
+    ids = [buckets(t, dim) for t in texts]
+    counts = np.array([len(b) for b in ids])
+    rows = np.repeat(np.arange(len(texts)), counts)
+    cols = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+    vals = np.repeat(1.0 / np.sqrt(np.maximum(counts, 1)), counts)
+    return rows, cols, vals, len(texts)
+
+
+def _take(x: Sparse, keep: np.ndarray) -> Sparse:
+    """The rows of ``x`` where ``keep`` (a boolean mask over rows) holds, renumbered."""
+    rows, cols, vals, _ = x
+    new_index = np.cumsum(keep) - 1
+    sel = keep[rows]
+    return new_index[rows[sel]], cols[sel], vals[sel], int(keep.sum())
+
+
+def _sparse_logits(x: Sparse, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    rows, cols, vals, n = x
+    return np.stack([np.bincount(rows, vals * w[cols, c], n) for c in range(w.shape[1])], axis=1) + b
+
+
+def train_ngram(
+    x: Sparse, y: np.ndarray, n_cls: int, dim: int, l2: float, iters: int, lr: float, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The n-gram half: the class-balanced softmax regression of :func:`train` over sparse features."""
+    rows, cols, vals, _ = x
+    w = np.zeros((dim, n_cls))
+    b = np.zeros(n_cls)
+    sample_w = _class_balanced(y, n_cls, weight)
+    onehot = np.eye(n_cls)[y]
+    for _ in range(iters):
+        z = _sparse_logits(x, w, b)
+        g = (probabilities(z, np.eye(n_cls), np.zeros(n_cls)) - onehot) * sample_w[:, None]
+        grad = np.stack([np.bincount(cols, vals * g[rows, c], dim) for c in range(n_cls)], axis=1)
+        w -= lr * (grad + l2 * w)
+        b -= lr * g.sum(axis=0)
+    return w, b
+
+
+def ngram_probabilities(x: Sparse, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return probabilities(_sparse_logits(x, w, b), np.eye(w.shape[1]), np.zeros(w.shape[1]))
 
 
 def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, args: argparse.Namespace) -> Head:
@@ -317,6 +371,7 @@ def main() -> None:
         action="store_true",
         help=f"{FOLDS}-fold cross-validation over the hand-written lines; writes nothing",
     )
+    ap.add_argument("--ngram-dim", type=int, default=NGRAM_DIM, help="n-gram buckets (0: encoder head only)")
     ap.add_argument("--models", type=Path, default=ROOT / "models")
     args = ap.parse_args()
     defaults = MLP_DEFAULTS if args.hidden else LINEAR_DEFAULTS
@@ -329,14 +384,25 @@ def main() -> None:
     x = embed([t for t, _ in rows], args.models).astype(np.float64)
     y = np.array([LABELS.index(label) for _, label in rows])
     weight = np.array([1.0] * len(corpus) + [args.hand_weight] * len(hand))
+    dim, ng = args.ngram_dim, NGRAM_DEFAULTS
+    xg = ngram_features([t for t, _ in rows], dim) if dim else None
     if args.validate:
         folds = np.array([-1] * len(corpus) + [fold(t) for t, _ in hand])
         p = np.zeros((len(rows), len(LABELS)))
+        pg = np.zeros((len(rows), len(LABELS)))
         for k in range(FOLDS):
-            keep = folds != k
-            p[folds == k] = probabilities(x[folds == k], *fit(x[keep], y[keep], weight[keep], args))
-        print(f"{FOLDS}-fold cross-validation over {len(hand)} hand-written lines (head alone, out of fold)")
-        print(validation_report(p[len(corpus) :], y[len(corpus) :]))
+            keep, out = folds != k, folds == k
+            p[out] = probabilities(x[out], *fit(x[keep], y[keep], weight[keep], args))
+            if xg is not None:
+                wg, bg = train_ngram(_take(xg, keep), y[keep], len(LABELS), dim, **ng, weight=weight[keep])
+                pg[out] = ngram_probabilities(_take(xg, out), wg, bg)
+        hand_part = slice(len(corpus), None)
+        print(f"{FOLDS}-fold cross-validation over {len(hand)} hand-written lines (out of fold)")
+        print("encoder head alone:\n" + validation_report(p[hand_part], y[hand_part]))
+        if xg is not None:
+            both = (p[hand_part] + pg[hand_part]) / 2
+            print("mean of the encoder head and the n-gram head (what is served):")
+            print(validation_report(both, y[hand_part], thresholds=(0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)))
         return
     head_arrays = fit(x, y, weight, args)
     print(
@@ -358,6 +424,11 @@ def main() -> None:
     if args.hidden:
         head["hidden"] = {"weights": _rounded(head_arrays[2]), "bias": _rounded(head_arrays[3])}
     head.update(weights=_rounded(w), bias=_rounded(b))
+    if xg is not None:
+        wg, bg = train_ngram(xg, y, len(LABELS), dim, **ng, weight=weight)
+        head["ngram"] = NgramHead.to_json(wg, bg)
+        agree = np.mean(((probabilities(x, *head_arrays) + ngram_probabilities(xg, wg, bg)) / 2).argmax(1) == y)
+        print(f"with the n-gram head ({dim} buckets): training accuracy {agree:.3f}")
     out = args.models / HEAD_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(head, separators=(",", ":")) + "\n", encoding="utf-8")
@@ -365,7 +436,8 @@ def main() -> None:
     shape = f"512 → {args.hidden} → {len(LABELS)}" if args.hidden else f"512 → {len(LABELS)}"
     manifest = MANIFEST.format(
         id=HEAD_ID,
-        kind="softmax over one ReLU hidden layer" if args.hidden else "multinomial logistic regression",
+        kind=("softmax over one ReLU hidden layer" if args.hidden else "multinomial logistic regression")
+        + ("; averaged with a softmax regression over hashed character n-grams" if xg is not None else ""),
         shape=shape,
         path=HEAD_PATH.as_posix(),
         sha=hashlib.sha256(blob).hexdigest(),

