@@ -16,9 +16,17 @@ frequency so the benign majority does not drown the smallest category). It train
   "teacher / plan / win it back" wording, tipping pressure without a gift named (PK, rank, sob
   stories), solicitation by innuendo, abuse, in-group slang, Traditional script and Chinese-English
   mixes; against them ranked-game talk, board games, the Rockets, spinach, lottery news, thanks to
-  gifters, viewers declining to tip, reports of spam, medical and art wording, live-shop orders), and
-  the older hand-written evaluation sets ``text_intent_fresh.jsonl``, ``text_vulgar_fresh.jsonl``
-  and ``text_fresh_v2.jsonl``, which newer held-out sets have replaced as measures. Their lines
+  gifters, viewers declining to tip, reports of spam, medical and art wording, live-shop orders),
+  ``text_intent_train3.jsonl`` (everyday short viewer chat the head had scored as violating, and more
+  violating lines without a standard banned term), ``text_intent_train4.jsonl`` (violating lines
+  from many kinds of speaker, at least half implicit or in-group slang: PK begging, betting
+  "teachers" and plan sellers, private-game organisers, sellers of sex and porn by innuendo, in
+  Cantonese, Taiwanese and Northeastern wording, Traditional script, Chinese-English, pinyin
+  initials and emoji; against them hard benign near misses: ranked and board games, odds and
+  lottery results as news, live-shop orders, gift battles told as news, body, dating and film talk,
+  platform rules, counter-speech, and many 2-8 character chat lines), and the
+  older hand-written evaluation sets ``text_intent_fresh.jsonl``, ``text_vulgar_fresh.jsonl`` and
+  ``text_fresh_v2.jsonl``, which newer held-out sets have replaced as measures. Their lines
   weigh ``--hand-weight`` times a corpus line, because one hand-written line carries more distinct
   wording than one template fill.
 
@@ -37,7 +45,7 @@ The result is deterministic (a fixed-seed or zero start, a fixed number of full-
 weights rounded to 5 significant digits), so rerunning it on the same data and encoder reproduces
 the file and its hash in ``models/chat-intent.yaml``, barring last-bit differences between BLAS builds.
 
-Run: ``python scripts/train_intent.py`` (a minute or two: it embeds ~4,500 lines on one core);
+Run: ``python scripts/train_intent.py`` (a minute or two: it embeds ~7,700 lines on one core);
 ``--validate`` trains five heads (a few minutes).
 """
 
@@ -121,6 +129,7 @@ HAND_SETS = (
     HAND,
     "text_intent_train2.jsonl",
     "text_intent_train3.jsonl",
+    "text_intent_train4.jsonl",
     "text_intent_fresh.jsonl",
     "text_vulgar_fresh.jsonl",
     "text_fresh_v2.jsonl",

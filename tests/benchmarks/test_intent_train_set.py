@@ -21,11 +21,15 @@ TRAIN2 = "text_intent_train2.jsonl"
 #: The third: everyday short viewer chat (greetings, family, places, requests, shopping, reviews) that the head
 #: scored as violating, and more violating lines worded without standard banned terms.
 TRAIN3 = "text_intent_train3.jsonl"
+#: The fourth: implicit and in-group wording from many kinds of speaker (PK begging, betting "teachers", private-game
+#: organisers, sellers by innuendo, regional and mixed scripts) against hard benign near misses and short chat.
+TRAIN4 = "text_intent_train4.jsonl"
 #: Each training set, its split label, and the least lines it holds per category and of benign chat.
 SETS = {
     TRAIN: ("intent_train", 140, 500),
     TRAIN2: ("intent_train2", 180, 550),
     TRAIN3: ("intent_train3", 150, 1300),
+    TRAIN4: ("intent_train4", 180, 800),
 }
 CATEGORIES = {"gambling", "tipping_inducement", "vulgar"}
 #: Character-bigram Jaccard similarity at or above which two lines count as the same line reworded.
