@@ -24,12 +24,17 @@ TRAIN3 = "text_intent_train3.jsonl"
 #: The fourth: implicit and in-group wording from many kinds of speaker (PK begging, betting "teachers", private-game
 #: organisers, sellers by innuendo, regional and mixed scripts) against hard benign near misses and short chat.
 TRAIN4 = "text_intent_train4.jsonl"
+#: The fifth: weighted toward vulgar wording (innuendo, solicitation, porn sales, private-show offers) in regional
+#: slang, Traditional script and Chinese-English, against benign lines sharing its words (fitness, swimwear, dating,
+#: medical, art, pets, cooking) and short chat.
+TRAIN5 = "text_intent_train5.jsonl"
 #: Each training set, its split label, and the least lines it holds per category and of benign chat.
 SETS = {
     TRAIN: ("intent_train", 140, 500),
     TRAIN2: ("intent_train2", 180, 550),
     TRAIN3: ("intent_train3", 150, 1300),
     TRAIN4: ("intent_train4", 180, 800),
+    TRAIN5: ("intent_train5", 150, 750),
 }
 CATEGORIES = {"gambling", "tipping_inducement", "vulgar"}
 #: Character-bigram Jaccard similarity at or above which two lines count as the same line reworded.
