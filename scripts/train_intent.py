@@ -61,6 +61,7 @@ import json
 import re
 import sys
 import unicodedata
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -176,11 +177,17 @@ def load_hand() -> list[tuple[str, str]]:
 def load_hand_sets() -> list[tuple[str, str, str]]:
     """:func:`load_hand`'s lines with the name of the set each came from (its writer)."""
     measured = [_bigrams(r["text"]) for name in measured_sets() for r in _jsonl(DATA / name)]
+    postings: dict[str, list[int]] = {}  # bigram → measured lines holding it: only those can be near
+    for i, m in enumerate(measured):
+        for bg in m:
+            postings.setdefault(bg, []).append(i)
     rows = [(r["text"], r.get("category", BENIGN), name) for name in HAND_SETS for r in _jsonl(DATA / name)]
     out = []
     for text, label, name in rows:
         g = _bigrams(text)
-        if not any(len(g & m) >= NEAR * len(g | m) for m in measured):
+        shared = Counter(i for bg in g for i in postings.get(bg, ()))
+        # |g ∩ m| ≥ NEAR · |g ∪ m|, with |g ∪ m| = |g| + |m| - |g ∩ m|
+        if not any(k >= NEAR * (len(g) + len(measured[i]) - k) for i, k in shared.items()):
             out.append((text, label, name))
     return out
 
