@@ -216,6 +216,14 @@ def per_message(
     }
 
 
+def _met(res: dict[str, Any]) -> dict[str, bool]:
+    """Whether one split's numbers reach the recall and false-verdict targets."""
+    return {
+        "recall": all((r["recall"] or 0) >= TARGET_RECALL for r in res["categories"].values()),
+        "false_verdicts": res["dense_feed"]["false_verdict_rate"] <= TARGET_FALSE_VERDICT,
+    }
+
+
 def throughput(texts: list[str], match: KeywordMatcher, seconds: float) -> dict[str, Any]:
     """Single-thread MB/s of UTF-8 text, wall clock and thread CPU time (the machine may be shared):
     line by line (``match``), in batches of :data:`BATCH` (``match_many``, as the chat scan path
@@ -299,12 +307,14 @@ def run(smoke: bool, seconds: float) -> dict[str, Any]:
         "recall_per_category": TARGET_RECALL,
         "dense_feed_false_verdict_rate": TARGET_FALSE_VERDICT,
         "mb_per_s_per_core": TARGET_MBPS,
+        # on the generated corpus, whose templates the rules were built from
         "met": {
-            "recall": all((r["recall"] or 0) >= TARGET_RECALL for r in allr["categories"].values()),
-            "false_verdicts": allr["dense_feed"]["false_verdict_rate"] <= TARGET_FALSE_VERDICT,
+            **_met(allr),
             # the chat scan path matches in batches (chat_signals), so the batched number counts
             "throughput": out["throughput"]["batched_mb_per_s_per_core_cpu"] >= TARGET_MBPS,
         },
+        # on each hand-written set, rules alone (the intent section gives the default pipeline's)
+        "met_hand_written": {split: _met(out["splits"][split]) for split in FRESH_SETS},
     }
     out["machine"] = machine()
     return out
@@ -418,10 +428,18 @@ def markdown(res: dict[str, Any]) -> list[str]:
         "",
     ]
     met = res["targets"]["met"]
+    hand = res["targets"].get("met_hand_written", {})
+
+    def _which(key: str) -> str:
+        ok = [s for s, m in hand.items() if m[key]]
+        return f"met on {', '.join(ok)}" if ok else "met on none"
+
     lines += [
-        f"Targets (recall ≥ 95 % per category, ≤ 0.5 % benign in verdicts, ≥ 5 MB/s): "
-        f"recall {'met' if met['recall'] else 'NOT met'}, false verdicts "
-        f"{'met' if met['false_verdicts'] else 'NOT met'}, throughput {'met' if met['throughput'] else 'NOT met'}",
+        f"Targets (recall ≥ 95 % per category, ≤ 0.5 % benign in verdicts, ≥ 5 MB/s): on the generated corpus "
+        f"(the rules were built from its templates) recall {'met' if met['recall'] else 'NOT met'}, false "
+        f"verdicts {'met' if met['false_verdicts'] else 'NOT met'}; on the {len(hand)} hand-written sets, rules "
+        f"alone, recall {_which('recall')}, false verdicts {_which('false_verdicts')} (the default pipeline's "
+        f"numbers are in text_quality_intent.md); throughput {'met' if met['throughput'] else 'NOT met'}",
         "",
     ]
     lines += ["## Machine", "", *machine_markdown(res["machine"]), ""]

@@ -39,6 +39,10 @@ HEAD_ID = "chat-intent"
 MAX_CHARS = 512
 #: Class the head calls harmless; every other label is a policy category.
 BENIGN = "benign"
+#: Key of :func:`classify_batch`'s rows holding P(benign) of the encoder head alone: the veto's
+#: reading. The n-gram half learned a lexicon term's n-grams as violating, so it can never speak
+#: for a line against that line's own keyword hits; only the reading of the whole sentence can.
+ENCODER_BENIGN = "benign_encoder"
 
 
 @dataclass(frozen=True)
@@ -89,12 +93,19 @@ class IntentHead:
     def probabilities(self, emb: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
         """Rows of class probabilities for rows of embeddings; with ``texts`` (the embedded lines, in
         order) and an n-gram half, the mean of both halves' probabilities."""
-        p = self._encoder_probabilities(emb)
-        if self.ngram is not None and texts is not None:
-            if len(texts) != len(p):
-                raise ValueError(f"{len(texts)} texts for {len(p)} embeddings")
-            p = (p + self.ngram.probabilities(texts)) / 2.0
-        return p
+        return self.probabilities_and_encoder(emb, texts)[0]
+
+    def probabilities_and_encoder(
+        self, emb: np.ndarray, texts: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`probabilities` and the encoder head's own probabilities (the same array without an
+        n-gram half or without ``texts``)."""
+        enc = self._encoder_probabilities(emb)
+        if self.ngram is None or texts is None:
+            return enc, enc
+        if len(texts) != len(enc):
+            raise ValueError(f"{len(texts)} texts for {len(enc)} embeddings")
+        return (enc + self.ngram.probabilities(texts)) / 2.0, enc
 
     def _encoder_probabilities(self, emb: np.ndarray) -> np.ndarray:
         h = emb.astype(np.float32, copy=False)
@@ -150,15 +161,21 @@ class IntentModel:
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, shape ``(len(texts), len(labels))``; one flat batch through the encoder."""
+        return self.predict_with_encoder(texts)[0]
+
+    def predict_with_encoder(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict` and the encoder head's own probabilities, from one encoder pass."""
         _, head = self._load()
         if not texts:
-            return np.zeros((0, len(head.labels)), dtype=np.float32)
-        probs = head.probabilities(self.embed(texts), texts)
+            empty = np.zeros((0, len(head.labels)), dtype=np.float32)
+            return empty, empty
+        served, enc = head.probabilities_and_encoder(self.embed(texts), texts)
         blank = [i for i, t in enumerate(texts) if not (t or "").strip()]
-        if blank:  # nothing was said: certain harmless, whatever the encoder makes of a space
-            probs[blank] = 0.0
-            probs[blank, head.labels.index(BENIGN)] = 1.0
-        return probs
+        for probs in {id(served): served, id(enc): enc}.values():
+            if blank:  # nothing was said: certain harmless, whatever the encoder makes of a space
+                probs[blank] = 0.0
+                probs[blank, head.labels.index(BENIGN)] = 1.0
+        return served, enc
 
 
 def _numpy_encoder(enc: ResolvedModel, threads: int) -> Any:
@@ -187,12 +204,17 @@ def default_model() -> IntentModel:
 def classify_batch(texts: Sequence[str], model: IntentModel | None = None) -> list[dict[str, float]]:
     """Texts → one ``{label: probability}`` per text, in order: the function a batcher wraps.
 
-    Labels are ``benign`` and the policy categories the head was trained for; probabilities of
-    one text sum to 1.
+    Labels are ``benign`` and the policy categories the head was trained for; their probabilities
+    sum to 1. Each row also holds :data:`ENCODER_BENIGN`, the encoder head's own P(benign), which
+    the veto reads.
     """
     m = model or default_model()
     if not texts:
         return []
-    probs = m.predict(texts)
+    probs, enc = m.predict_with_encoder(texts)
     labels = m.labels
-    return [{label: float(p) for label, p in zip(labels, row, strict=True)} for row in probs]
+    benign = labels.index(BENIGN)
+    return [
+        {**{label: float(p) for label, p in zip(labels, row, strict=True)}, ENCODER_BENIGN: float(e[benign])}
+        for row, e in zip(probs, enc, strict=True)
+    ]

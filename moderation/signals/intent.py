@@ -8,7 +8,8 @@ line. So the classifier's output is evidence beside the rules, not a replacement
 * a line whose probability for a category reaches that category's threshold
   (``IntentConfig.threshold``) yields a ``chat.intent`` signal of that category, ``score`` = the
   probability, ``label`` = the category. Fusion combines it with keyword hits like any channel.
-* a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``) yields a
+* a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``, read from the encoder
+  head alone: :data:`moderation.infer.intent.ENCODER_BENIGN`) yields a
   counter-evidence signal in ``veto_category`` (``label`` "benign"), which the policy lists as
   non-verdict, and vetoes the keyword hits of that same line (same stream, user and time):
   counter-speech a clause rule missed names the topic but reads as harmless. :func:`vetoed_lines`
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from moderation.config.intent import IntentConfig
+from moderation.infer.intent import ENCODER_BENIGN
 from moderation.messages import ChatMessage, Signal
 from moderation.signals.chat import RepeatFilter, message_key
 
@@ -95,7 +97,7 @@ def intent_signals(
     for msg, row in zip(messages, probs, strict=True):
         mentioned: frozenset[str] | None = None
         for category, p in row.items():
-            if category == BENIGN_LABEL:
+            if category in (BENIGN_LABEL, ENCODER_BENIGN):
                 continue
             if countered is not None and p >= cfg.threshold(category):
                 if mentioned is None:  # match only lines that would give a signal
@@ -115,7 +117,7 @@ def intent_signals(
                         user=msg.user,
                     )
                 )
-        benign = row.get(BENIGN_LABEL)
+        benign = row.get(ENCODER_BENIGN, row.get(BENIGN_LABEL))
         if cfg.veto_score is not None and benign is not None and benign >= cfg.veto_score:
             out.append(
                 Signal(

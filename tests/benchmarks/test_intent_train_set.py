@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from near_dup import NearIndex, near
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "benchmarks" / "data"
@@ -55,7 +56,7 @@ def _bigrams(text: str) -> frozenset[str]:
 
 
 def _near(a: frozenset[str], b: frozenset[str]) -> bool:
-    return len(a & b) >= NEAR * len(a | b)
+    return near(a, b, NEAR)
 
 
 @pytest.mark.parametrize("name", sorted(SETS))
@@ -103,8 +104,8 @@ def test_no_line_equals_or_nearly_equals_a_benchmark_line(name: str) -> None:
     for path in sorted(DATA.glob("*.jsonl")):
         if path.name == name:
             continue
-        theirs = [_bigrams(r["text"]) for r in _rows(path.name)]
-        close = [text for text, g in mine if any(_near(g, o) for o in theirs)]
+        theirs = NearIndex((_bigrams(r["text"]) for r in _rows(path.name)), NEAR)
+        close = [text for text, g in mine if theirs.has_near(g)]
         assert not close, (path.name, close[:5])
 
 
@@ -112,13 +113,13 @@ def test_measured_sets_are_disjoint_from_what_the_head_trains_on() -> None:
     """The sets the intent benchmark measures on share no line, nor a reworded one, with the lines the
     head trains on (the corpus held-out split is kept apart by its split label)."""
     train_intent = _trainer()
-    trained = [_bigrams(t) for t, _ in train_intent.load_hand()]
+    trained = NearIndex((_bigrams(t) for t, _ in train_intent.load_hand()), NEAR)
     measured = train_intent.measured_sets()
     newer = [p.name for p in DATA.glob("text_fresh_v*.jsonl") if int(p.stem.removeprefix("text_fresh_v")) >= 3]
     assert "text_fresh_v3.jsonl" in newer and set(newer) <= set(measured)
     assert not set(measured) & set(train_intent.HAND_SETS)
     for name in measured:
-        close = [r["text"] for r in _rows(name) if any(_near(_bigrams(r["text"]), o) for o in trained)]
+        close = [r["text"] for r in _rows(name) if trained.has_near(_bigrams(r["text"]))]
         assert not close, (name, close[:5])
 
 
@@ -127,6 +128,17 @@ def test_near_check_catches_a_reworded_line() -> None:
     assert _near(_bigrams("今晚跟着老师下注，稳赚"), _bigrams("今晚跟着老师下注,稳赚!"))
     assert _near(_bigrams("主播今天唱得真好听"), _bigrams("主播今天唱得真好听啊"))
     assert not _near(_bigrams("主播今天唱得真好听"), _bigrams("主播今天的菜做得真香"))
+
+
+def test_the_index_answers_as_the_pairwise_test() -> None:
+    """The inverted index decides from shared-bigram counts; on real lines and one-edit rewordings it
+    must agree with comparing every pair."""
+    lines = [r["text"] for r in _rows(TRAIN)[:300]]
+    edits = [t[:-1] + "啊" for t in lines[::7]] + [t + "！！" for t in lines[1::11]] + ["完全无关的一句话", "好"]
+    grams = [_bigrams(t) for t in lines]
+    index = NearIndex(grams, NEAR)
+    for q in (_bigrams(t) for t in edits + lines[::13]):
+        assert index.has_near(q) == any(_near(q, g) for g in grams)
 
 
 def test_trainer_reads_every_hand_set_and_its_folds_are_balanced() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moderation.infer.intent import BENIGN, HEAD_ID, IntentHead, IntentModel, classify_batch
+from moderation.infer.intent import BENIGN, ENCODER_BENIGN, HEAD_ID, IntentHead, IntentModel, classify_batch
 from moderation.infer.manifest import HashStatus, ModelError
 from moderation.infer.registry import Registry
 
@@ -95,15 +95,20 @@ class _FakeModel(IntentModel):
     def labels(self) -> tuple[str, ...]:
         return (BENIGN, "vulgar")
 
-    def predict(self, texts):  # type: ignore[no-untyped-def]
+    def predict_with_encoder(self, texts):  # type: ignore[no-untyped-def]
         self.calls.append(list(texts))
-        return np.array([[0.25, 0.75] if "x" in t else [1.0, 0.0] for t in texts])
+        served = np.array([[0.25, 0.75] if "x" in t else [1.0, 0.0] for t in texts])
+        return served, np.array([[0.5, 0.5] if "x" in t else [0.9, 0.1] for t in texts])
 
 
 def test_classify_batch_keeps_order_in_one_call() -> None:
     fake = _FakeModel()
     out = classify_batch(["a", "x", "b"], model=fake)
-    assert out == [{BENIGN: 1.0, "vulgar": 0.0}, {BENIGN: 0.25, "vulgar": 0.75}, {BENIGN: 1.0, "vulgar": 0.0}]
+    assert out == [
+        {BENIGN: 1.0, "vulgar": 0.0, ENCODER_BENIGN: 0.9},  # the veto's reading: the encoder head's own
+        {BENIGN: 0.25, "vulgar": 0.75, ENCODER_BENIGN: 0.5},
+        {BENIGN: 1.0, "vulgar": 0.0, ENCODER_BENIGN: 0.9},
+    ]
     assert fake.calls == [["a", "x", "b"]]
     assert classify_batch([], model=fake) == []
 
@@ -129,8 +134,10 @@ def test_real_model_batch(model: IntentModel) -> None:
     assert model.loaded and len(model.versions) == 2
     assert len(out) == len(texts)
     for row in out:
-        assert set(row) == {BENIGN, "gambling", "tipping_inducement", "vulgar"}
-        assert abs(sum(row.values()) - 1.0) < 1e-4
-    top = [max(row, key=row.__getitem__) for row in out]
+        assert set(row) == {BENIGN, "gambling", "tipping_inducement", "vulgar", ENCODER_BENIGN}
+        assert abs(sum(v for k, v in row.items() if k != ENCODER_BENIGN) - 1.0) < 1e-4
+        assert 0.0 <= row[ENCODER_BENIGN] <= 1.0
+    assert out[1][ENCODER_BENIGN] == 1.0  # an empty line: certain harmless on both readings
+    top = [max((k for k in row if k != ENCODER_BENIGN), key=row.__getitem__) for row in out]
     assert top == [BENIGN, BENIGN, "tipping_inducement", "gambling"]
     assert out[1][BENIGN] == 1.0  # nothing said: harmless without asking the encoder

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from moderation.config import IntentConfig, PipelineConfig
+from moderation.infer.intent import ENCODER_BENIGN
 from moderation.messages import ChatMessage
 from moderation.signals.intent import BENIGN_LABEL, KIND, IntentDedup, countered_by, intent_signals, vetoed_lines
 from moderation.text.lexicon import Lexicon
@@ -38,6 +39,20 @@ def test_confident_benign_is_counter_evidence_not_a_category() -> None:
     assert [(s.category, s.label, s.user) for s in sigs] == [("intent_benign", BENIGN_LABEL, "u0")]
     assert vetoed_lines(sigs, cfg) == {("s1", "u0", 0.0)}
     assert vetoed_lines(sigs, IntentConfig(veto_category="other")) == set()
+
+
+def test_the_veto_reads_the_encoder_heads_benign_and_it_is_no_category() -> None:
+    cfg = IntentConfig(min_score=0.7, veto_score=0.9)
+    probs = [
+        # the mean with the n-gram half sees a term, the sentence reads as a warning: vetoed
+        {"benign": 0.6, "gambling": 0.4, ENCODER_BENIGN: 0.95},
+        # the mean is harmless, the encoder head alone is not sure: no veto
+        {"benign": 0.95, "gambling": 0.05, ENCODER_BENIGN: 0.85},
+    ]
+    sigs = intent_signals(_msgs("别信那个赌博链接", "随便聊聊"), probs, cfg)
+    assert [(s.category, s.label, s.user, s.score) for s in sigs] == [
+        ("intent_benign", BENIGN_LABEL, "u0", pytest.approx(0.95))
+    ]
 
 
 def test_length_mismatch_is_a_clear_error() -> None:
