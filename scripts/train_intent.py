@@ -24,12 +24,7 @@ frequency so the benign majority does not drown the smallest category). It train
   Cantonese, Taiwanese and Northeastern wording, Traditional script, Chinese-English, pinyin
   initials and emoji; against them hard benign near misses: ranked and board games, odds and
   lottery results as news, live-shop orders, gift battles told as news, body, dating and film talk,
-  platform rules, counter-speech, and many 2-8 character chat lines), ``text_intent_train5.jsonl``
-  (weighted toward vulgar wording: innuendo, solicitation, porn sales, "private show" offers and
-  body comments aimed at the streamer, in regional slang, Traditional script, Chinese-English,
-  pinyin initials, homophones and emoji; against them benign lines that share its words: fitness,
-  swimwear and lingerie shopping, dating, medical and pregnancy talk, art and film, pets, cooking,
-  plus news, platform rules, counter-speech and short chat), and the
+  platform rules, counter-speech, and many 2-8 character chat lines), and the
   older hand-written evaluation sets ``text_intent_fresh.jsonl``, ``text_vulgar_fresh.jsonl`` and
   ``text_fresh_v2.jsonl``, which newer held-out sets have replaced as measures. Their lines
   weigh ``--hand-weight`` times a corpus line, because one hand-written line carries more distinct
@@ -133,6 +128,12 @@ SPELLING = frozenset(
 )
 
 
+#: Written for training but not trained on: ``text_intent_train5.jsonl`` (weighted toward vulgar
+#: wording — innuendo, solicitation, porn sales, "private show" offers, body comments — against
+#: benign lines sharing its words: fitness, swimwear, dating, medical, art, pets, cooking). Folds by
+#: set over the other sets, it always in training: at equal benign false positives (1.5-1.6 %)
+#: tipping recall rose 44 → 61 % and gambling 42 → 49 %, but vulgar fell 48 → 35 %.
+NOT_TRAINED = ("text_intent_train5.jsonl",)
 HAND = "text_intent_train.jsonl"
 #: Every hand-written set the head trains on (the first one written for it).
 HAND_SETS = (
@@ -140,7 +141,6 @@ HAND_SETS = (
     "text_intent_train2.jsonl",
     "text_intent_train3.jsonl",
     "text_intent_train4.jsonl",
-    "text_intent_train5.jsonl",
     "text_intent_fresh.jsonl",
     "text_vulgar_fresh.jsonl",
     "text_fresh_v2.jsonl",
