@@ -27,12 +27,19 @@ import numpy as np
 
 from moderation.text.normalize import normalize
 
-__all__ = ["ORDERS", "NgramHead", "buckets"]
+__all__ = ["ORDERS", "NgramHead", "buckets", "softmax"]
 
 #: N-gram lengths read from the character view.
 ORDERS = (1, 2, 3)
 #: Characters of a line that are read (as the encoder's cut: a pasted essay must not stall a batch).
 MAX_CHARS = 512
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of logits (shifted by each row's maximum, so large logits do not overflow)."""
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return p
 
 
 def buckets(text: str, dim: int, orders: Sequence[int] = ORDERS) -> np.ndarray:
@@ -103,8 +110,4 @@ class NgramHead:
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Rows of class probabilities, one per text."""
-        z = self.logits(texts)
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        return p
+        return softmax(self.logits(texts))

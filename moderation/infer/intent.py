@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from moderation.infer.char_ngrams import NgramHead
+from moderation.infer.char_ngrams import NgramHead, softmax
 from moderation.infer.manifest import ModelError, ResolvedModel
 from moderation.infer.registry import Registry
 
@@ -111,11 +111,7 @@ class IntentHead:
         h = emb.astype(np.float32, copy=False)
         if self.hidden_weights is not None and self.hidden_bias is not None:
             h = np.maximum(h @ self.hidden_weights + self.hidden_bias, 0.0)
-        z = h @ self.weights + self.bias
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        return p
+        return softmax(h @ self.weights + self.bias)
 
 
 class IntentModel:
@@ -171,8 +167,8 @@ class IntentModel:
             return empty, empty
         served, enc = head.probabilities_and_encoder(self.embed(texts), texts)
         blank = [i for i, t in enumerate(texts) if not (t or "").strip()]
-        for probs in {id(served): served, id(enc): enc}.values():
-            if blank:  # nothing was said: certain harmless, whatever the encoder makes of a space
+        if blank:  # nothing was said: certain harmless, whatever the encoder makes of a space
+            for probs in (served, enc):  # (one array twice without an n-gram half: the same writes)
                 probs[blank] = 0.0
                 probs[blank, head.labels.index(BENIGN)] = 1.0
         return served, enc
