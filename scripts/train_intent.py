@@ -61,7 +61,8 @@ import json
 import re
 import sys
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from moderation.infer.char_ngrams import NgramHead, buckets  # noqa: E402
+from moderation.infer.char_ngrams import NgramHead, buckets, softmax  # noqa: E402
 from moderation.infer.intent import BENIGN, ENCODER_ID, HEAD_ID, MAX_CHARS, _numpy_encoder  # noqa: E402
 from moderation.infer.registry import Registry  # noqa: E402
 
@@ -166,6 +167,35 @@ def _bigrams(text: str) -> frozenset[str]:
     return frozenset(s[i : i + 2] for i in range(len(s) - 1)) or frozenset({s})
 
 
+def near(a: frozenset[str] | set[str], b: frozenset[str] | set[str], bar: float = NEAR) -> bool:
+    """Whether two bigram sets are near: ``|a ∩ b| ≥ bar · |a ∪ b|`` (the pairwise test)."""
+    return len(a & b) >= bar * len(a | b)
+
+
+class NearIndex:
+    """Bigram sets of many lines, queried for any near one (:func:`near`) through an inverted index:
+    only lines sharing a bigram can be near (a bigram set is never empty), and the shared count
+    decides each exactly, since ``|a ∪ b| = |a| + |b| - |a ∩ b|``. Checking thousands of lines
+    against thousands then compares no pair that shares nothing."""
+
+    def __init__(self, grams: Iterable[frozenset[str] | set[str]], bar: float = NEAR) -> None:
+        self.bar = bar
+        self.sizes: list[int] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for i, g in enumerate(grams):
+            self.sizes.append(len(g))
+            for bg in g:
+                self.postings[bg].append(i)
+
+    def has_near(self, g: frozenset[str] | set[str]) -> bool:
+        """Whether any indexed set is near ``g``."""
+        shared: Counter[int] = Counter()
+        for bg in g:
+            shared.update(self.postings.get(bg, ()))
+        n = len(g)
+        return any(k >= self.bar * (n + self.sizes[i] - k) for i, k in shared.items())
+
+
 def measured_sets() -> list[str]:
     """The hand-written sets the intent benchmark measures on: every ``text_fresh_v*.jsonl`` and
     ``text_dev_v*.jsonl`` not trained on (a development set's numbers are read, never trained on)."""
@@ -182,20 +212,9 @@ def load_hand() -> list[tuple[str, str]]:
 
 def load_hand_sets() -> list[tuple[str, str, str]]:
     """:func:`load_hand`'s lines with the name of the set each came from (its writer)."""
-    measured = [_bigrams(r["text"]) for name in measured_sets() for r in _jsonl(DATA / name)]
-    postings: dict[str, list[int]] = {}  # bigram → measured lines holding it: only those can be near
-    for i, m in enumerate(measured):
-        for bg in m:
-            postings.setdefault(bg, []).append(i)
+    measured = NearIndex(_bigrams(r["text"]) for name in measured_sets() for r in _jsonl(DATA / name))
     rows = [(r["text"], r.get("category", BENIGN), name) for name in HAND_SETS for r in _jsonl(DATA / name)]
-    out = []
-    for text, label, name in rows:
-        g = _bigrams(text)
-        shared = Counter(i for bg in g for i in postings.get(bg, ()))
-        # |g ∩ m| ≥ NEAR · |g ∪ m|, with |g ∪ m| = |g| + |m| - |g ∩ m|
-        if not any(k >= NEAR * (len(g) + len(measured[i]) - k) for i, k in shared.items()):
-            out.append((text, label, name))
-    return out
+    return [(text, label, name) for text, label, name in rows if not measured.has_near(_bigrams(text))]
 
 
 FOLDS = 5
@@ -225,11 +244,7 @@ def train(
     sample_w = _class_balanced(y, n_cls, weight)
     onehot = np.eye(n_cls)[y]
     for _ in range(iters):
-        z = x @ w + b
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - onehot) * sample_w[:, None]
+        g = (softmax(x @ w + b) - onehot) * sample_w[:, None]
         w -= lr * (x.T @ g + l2 * w)
         b -= lr * g.sum(axis=0)
     return w, b
@@ -294,9 +309,7 @@ def probabilities(
     """Class probabilities of a linear head, or of a hidden-layer one when ``hidden_w``/``hidden_b`` are given."""
     if hidden_w is not None and hidden_b is not None:
         x = np.maximum(x @ hidden_w + hidden_b, 0.0)
-    z = x @ w + b
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    return p / p.sum(axis=1, keepdims=True)
+    return softmax(x @ w + b)
 
 
 def validation_report(
@@ -365,8 +378,7 @@ def train_ngram(
     sample_w = _class_balanced(y, n_cls, weight)
     onehot = np.eye(n_cls)[y]
     for _ in range(iters):
-        z = _sparse_logits(x, w, b)
-        g = (probabilities(z, np.eye(n_cls), np.zeros(n_cls)) - onehot) * sample_w[:, None]
+        g = (softmax(_sparse_logits(x, w, b)) - onehot) * sample_w[:, None]
         grad = np.stack([np.bincount(cols, vals * g[rows, c], dim) for c in range(n_cls)], axis=1)
         w -= lr * (grad + l2 * w)
         b -= lr * g.sum(axis=0)
@@ -374,7 +386,7 @@ def train_ngram(
 
 
 def ngram_probabilities(x: Sparse, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return probabilities(_sparse_logits(x, w, b), np.eye(w.shape[1]), np.zeros(w.shape[1]))
+    return softmax(_sparse_logits(x, w, b))
 
 
 def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray, args: argparse.Namespace) -> Head:
