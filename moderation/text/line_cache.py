@@ -97,7 +97,7 @@ class LineCache:
                 return
             store = self._hits
             for text, found in zip(texts, hits, strict=True):
-                if len(text) <= MAX_CHARS:
+                if self.cacheable(text):
                     store[text] = tuple(found)
                     store.move_to_end(text)
             while len(store) > self.maxsize:

@@ -63,7 +63,7 @@ _CLAUSE = frozenset(",。!?;:、…\n\r\"'()[]{}<>《》「」『』【】“”
 #: middle of a longer run ("约❤炮吗", "加😘微信"), since nobody writes a lone character and then an
 #: emoji as a sentence. An emoji the lexicon spells as a word is filler too where it is used as one:
 #: the same emoji between one-character tokens again and again ("加🌹微🌹信"), see
-#: :data:`_EMOJI_CHAIN`.
+#: :func:`_emoji_chain_re`.
 _PICTOGRAPHS = frozenset(
     chr(c)
     for lo, hi in ((0x2190, 0x21FF), (0x2300, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
@@ -214,8 +214,9 @@ class Normalizer:
             assert self._emoji_chars is not None
             chars = self._emoji_chars
             assert self._emoji_chain is not None
-            if self._emoji_chain.search(text):
-                return self._with_variants(self._base(text, chars, _unchained(self._emoji_chain, text)))
+            source = _unchained(self._emoji_chain, text)
+            if source != text:
+                return self._with_variants(self._base(text, chars, source))
         return self._with_variants(self._base(text, chars))
 
     def from_mapped(self, text: str, mapped: str) -> NormalizedText:
@@ -324,7 +325,7 @@ class Normalizer:
 #: An unmapped pictograph that stands in for a mapped emoji used as a separator (one for one, so
 #: offsets are unchanged).
 _FILLER = "\u2b1a"
-#: Han characters and emoji variation selectors, for the separator-chain pattern.
+#: Han characters, for the separator-chain pattern.
 _HAN_CLASS = "\u3400-\u9fff\uf900-\ufaff"
 
 
@@ -338,14 +339,7 @@ def _emoji_chain_re(emoji: Mapping[str, str]) -> re.Pattern[str]:
 
 def _unchained(chain: re.Pattern[str], text: str) -> str:
     """``text`` with every emoji of a separator chain replaced by :data:`_FILLER`."""
-    parts: list[str] = []
-    pos = 0
-    for mt in chain.finditer(text):
-        parts.append(text[pos : mt.start()])
-        parts.append(mt.group(0).replace(mt.group(1), _FILLER))
-        pos = mt.end()
-    parts.append(text[pos:])
-    return "".join(parts)
+    return chain.sub(lambda mt: mt.group(0).replace(mt.group(1), _FILLER), text)
 
 
 def _lone(m: str, i: int, j: int) -> bool:
