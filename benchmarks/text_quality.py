@@ -30,6 +30,9 @@ invented app, lottery and gift names, and half its benign lines 2–8 characters
 *development* set written the same way, but with its benign half in the proportions of real room
 chat (most lines 2–8 characters: greetings, reactions, shopping and game talk); its misses and false
 verdicts are read to find classes of faults, so its numbers are not a held-out score.
+``text_dev_v7.jsonl`` (split ``dev7``): a second development set of the same kind, three quarters of
+its benign lines 2–8 characters, with English and pinyin chat and benign lines that share words
+with spam.
 
 * **Per message** — each message alone, as one viewer's chat line, goes through the matcher, the
   chat signal stage (:mod:`moderation.signals.chat`) and the fusion of the default pipeline
@@ -120,6 +123,13 @@ FRESH_SETS = {
         "a development set, not held out: everyday chat in proportion (most benign lines 2-8 characters), "
         "written before its author read the lexicons or the matcher; its misses and false verdicts are read "
         "to find classes of faults",
+    ),
+    "dev7": (
+        "text_dev_v7.jsonl",
+        11,
+        "a development set, not held out: everyday chat in proportion (three quarters of benign lines 2-8 "
+        "characters, English and pinyin chat, hard benign lines sharing words with spam), written before its "
+        "author read the lexicons or the matcher; its misses and false verdicts are read to find classes of faults",
     ),
 }
 #: Sets whose lines nobody tuning the rules may read: their results carry counts only, never a
@@ -471,6 +481,7 @@ def intent_sets(smoke: bool) -> dict[str, list[dict[str, Any]]]:
         "fresh6 (text_fresh_v6.jsonl)": load(FRESH_SETS["fresh6"][0]),
         "fresh7 (text_fresh_v7.jsonl)": load(FRESH_SETS["fresh7"][0]),
         "dev6 (text_dev_v6.jsonl, development)": load(FRESH_SETS["dev6"][0]),
+        "dev7 (text_dev_v7.jsonl, development)": load(FRESH_SETS["dev7"][0]),
     }
     if smoke:
         rng = random.Random(0)
@@ -559,7 +570,7 @@ def main() -> None:
         "--intent",
         action="store_true",
         help="only the intent classifier section (rules vs rules + intent on the held-out split and "
-        "the fresh3 to fresh7 and dev6 sets; the older hand-written sets are its training data); "
+        "the fresh3 to fresh7, dev6 and dev7 sets; the older hand-written sets are its training data); "
         "writes text_quality_intent.{json,md}",
     )
     args = ap.parse_args()
