@@ -188,6 +188,8 @@ class ContextRules:
         self.negations = _alt(zh(model.negations))
         self.breakers = _alt(zh(model.negation_breakers))
         self.post_negations = _alt(zh(model.post_negations))
+        self.thanks = _alt(zh(model.thanks))
+        self.thanks_breakers = _alt(zh(model.thanks_breakers))
         self.nominal = _alt(zh(model.nominal_suffixes))
         self.lures = _Lures(zh(model.lures))
         self._frames_en = _en_regex(model.frames_en)
@@ -258,9 +260,18 @@ class ContextRules:
         if quoted is not None and quoted[0] <= s and e <= quoted[1]:
             return COUNTER
         a, _ = clause_bounds(view, s, e)
-        if self._negated(view, a, s, e) or self._warned_after(view[e:sb]):
+        if self._negated(view, a, s, e) or self._warned_after(view[e:sb]) or self._thanked(view[a:s]):
             return COUNTER
         return PLAIN
+
+    def _thanked(self, before: str) -> bool:
+        """Whether the clause thanks someone for the gift its hit names ("谢谢送灯牌的姐妹", "感谢大哥
+        刷的火箭"): a gift already given is a thank-you, not an ask, unless the clause goes on to ask
+        for more after the thanks ("感谢大哥的火箭再来一个")."""
+        found = None
+        for found in self.thanks.finditer(before):
+            pass
+        return found is not None and not self.thanks_breakers.search(before, found.end())
 
     def _framed(self, sentence: str) -> bool:
         """Whether a frame cue stands in the sentence, not itself denied: "不是骗局" and "绝对没有

@@ -96,6 +96,8 @@ class ContextFileModel(BaseModel):
     negations_en: list[str] = Field(default_factory=list)
     negation_breakers: list[str] = Field(default_factory=list)
     post_negations: list[str] = Field(default_factory=list)
+    thanks: list[str] = Field(default_factory=list)
+    thanks_breakers: list[str] = Field(default_factory=list)
     nominal_suffixes: list[str] = Field(default_factory=list)
     lures: list[str] = Field(default_factory=list)
     reporters: list[str] = Field(default_factory=list)

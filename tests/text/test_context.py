@@ -360,3 +360,32 @@ def test_a_tipper_title_or_a_freeloader_label_alone_is_not_inducement(matcher: K
 )
 def test_a_push_with_a_tipper_title_or_a_freeloader_label_still_counts(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "感谢大哥刷的火箭，太破费了",  # thanks for a gift already given
+        "多谢姐妹送的灯牌",
+        "兜里没钱刷礼物，只能每天来签到",  # the speaker cannot pay
+        "房管说了不许在公屏刷礼物链接",  # 不许 negates like 不要
+        "这种百家乐直播间早就该封了",  # a call for the room to be shut
+        "玩网赌的没有赢家",
+        "百家乐这种东西，劝你们远离",  # the advice to keep away after the topic
+        "刚刚有人发了个菠菜群，大家别进",  # reported speech ending in a warning
+    ],
+)
+def test_thanks_inability_bans_and_keep_away_advice_are_mentions(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "感谢大哥的火箭，再来一个刷礼物冲榜",  # thanks, then an ask in the same clause
+        "谢谢家人们，还差一个就上榜，继续刷礼物",
+        "没钱的也来刷礼物支持一下",  # the poor are asked too
+    ],
+)
+def test_thanks_or_inability_followed_by_an_ask_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
