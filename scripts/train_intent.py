@@ -62,7 +62,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -210,10 +210,12 @@ def load_hand() -> list[tuple[str, str]]:
     return [(text, label) for text, label, _ in load_hand_sets()]
 
 
-def load_hand_sets() -> list[tuple[str, str, str]]:
-    """:func:`load_hand`'s lines with the name of the set each came from (its writer)."""
-    measured = NearIndex(_bigrams(r["text"]) for name in measured_sets() for r in _jsonl(DATA / name))
-    rows = [(r["text"], r.get("category", BENIGN), name) for name in HAND_SETS for r in _jsonl(DATA / name)]
+def load_hand_sets(names: Sequence[str] = HAND_SETS) -> list[tuple[str, str, str]]:
+    """:func:`load_hand`'s lines (of ``names``) with the name of the set each came from (its writer)."""
+    measured = NearIndex(
+        _bigrams(r["text"]) for name in measured_sets() if name not in names for r in _jsonl(DATA / name)
+    )
+    rows = [(r["text"], r.get("category", BENIGN), name) for name in names for r in _jsonl(DATA / name)]
     return [(text, label, name) for text, label, name in rows if not measured.has_near(_bigrams(text))]
 
 
@@ -423,6 +425,22 @@ def main() -> None:
         "the n-gram half: it learns a writer's words)",
     )
     ap.add_argument("--ngram-dim", type=int, default=NGRAM_DIM, help="n-gram buckets (0: encoder head only)")
+    ap.add_argument(
+        "--with",
+        dest="candidates",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="--validate: a candidate set under benchmarks/data trained in every fold and never scored, so the "
+        "report says what adding it would do to the other sets (repeatable)",
+    )
+    ap.add_argument(
+        "--dump",
+        type=Path,
+        default=None,
+        metavar="NPZ",
+        help="--validate: also write the out-of-fold probabilities (served mean), labels, texts and set names",
+    )
     ap.add_argument("--models", type=Path, default=ROOT / "models")
     args = ap.parse_args()
     defaults = MLP_DEFAULTS if args.hidden else LINEAR_DEFAULTS
@@ -430,12 +448,20 @@ def main() -> None:
         if getattr(args, key) is None:
             setattr(args, key, value)
 
+    if args.candidates and not args.validate:
+        ap.error("--with is a --validate option (to train on a set, add it to HAND_SETS)")
+    for name in args.candidates:
+        if name in HAND_SETS or not (DATA / name).is_file():
+            ap.error(f"--with {name}: not a set under {DATA} outside HAND_SETS")
     corpus, hand_sets = load_rows(), load_hand_sets()
+    extra = [(text, label) for text, label, _ in load_hand_sets(tuple(args.candidates))] if args.candidates else []
     hand = [(text, label) for text, label, _ in hand_sets]
+    n_base = len(corpus)
+    corpus = corpus + extra  # candidates train in every fold, like the corpus, and are never scored
     rows = corpus + hand
     x = embed([t for t, _ in rows], args.models).astype(np.float64)
     y = np.array([LABELS.index(label) for _, label in rows])
-    weight = np.array([1.0] * len(corpus) + [args.hand_weight] * len(hand))
+    weight = np.array([1.0] * n_base + [args.hand_weight] * (len(rows) - n_base))
     dim, ng = args.ngram_dim, NGRAM_DEFAULTS
     xg = ngram_features([t for t, _ in rows], dim) if dim else None
     if args.validate:
@@ -459,6 +485,15 @@ def main() -> None:
             both = (p[hand_part] + pg[hand_part]) / 2
             print("mean of the encoder head and the n-gram head (what is served):")
             print(validation_report(both, y[hand_part], thresholds=(0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)))
+            if args.dump is not None:
+                np.savez_compressed(
+                    args.dump,
+                    p=both,
+                    y=y[hand_part],
+                    text=np.array([t for t, _ in hand]),
+                    set=np.array([name for _, _, name in hand_sets]),
+                    labels=np.array(LABELS),
+                )
         return
     head_arrays = fit(x, y, weight, args)
     print(
