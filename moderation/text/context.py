@@ -268,10 +268,8 @@ class ContextRules:
         """Whether the clause thanks someone for the gift its hit names ("谢谢送灯牌的姐妹", "感谢大哥
         刷的火箭"): a gift already given is a thank-you, not an ask, unless the clause goes on to ask
         for more after the thanks ("感谢大哥的火箭再来一个")."""
-        found = None
-        for found in self.thanks.finditer(before):
-            pass
-        return found is not None and not self.thanks_breakers.search(before, found.end())
+        last = max((m.end() for m in self.thanks.finditer(before)), default=-1)
+        return last >= 0 and not self.thanks_breakers.search(before, last)
 
     def _framed(self, sentence: str) -> bool:
         """Whether a frame cue stands in the sentence, not itself denied: "不是骗局" and "绝对没有
