@@ -115,8 +115,9 @@ class LiveConfig(StreamOpenConfig, AllowList):
         gt=1,
         le=30,
         description="Live ASR window length: words wait at most this long for Whisper (less after a pause, "
-        "audio_pause_s). 6 s with the 2 s overlap kept speech alerts at p95 ≤ 8 s on a 2-core machine "
-        "(benchmarks/results/live_capacity.md); longer windows cost fewer Whisper calls per minute of speech.",
+        "audio_pause_s). On a 2-core machine with whisper-base, speech alerts came at p95 6.3 s with 4 streams "
+        "and 12.4 s with 6 (benchmarks/results/live_capacity_speech.md): past a few streams the wait is for "
+        "Whisper, not the window. Longer windows cost fewer Whisper calls per minute of speech.",
     )
     audio_overlap_s: float = Field(
         2.0, ge=0, description="Overlap of consecutive ASR windows; words at the seam are stitched, not doubled."
