@@ -37,6 +37,7 @@ from moderation.signals.age import AgeSignals
 from moderation.signals.captions import CaptionTracker
 from moderation.signals.keywords import ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
+from moderation.signals.qr_search import QrSearch
 from moderation.signals.replay_index import ReplayIndex, keyframe_hash
 from moderation.signals.synthetic import FrameScores, SyntheticTracker, scoring_enabled
 from moderation.signals.vision import vision_signals
@@ -149,6 +150,9 @@ class FrameAnalyzer:
         self.replay_keys: list[tuple[float, int | None]] = []  # deferred: (media t, keyframe hash)
         self._replay_last: float | None = None
         self._qr_last: float | None = None  # media time of the last frame searched for QR codes
+        # a code still shown in an unchanged region is not decoded again (decode_qr looked up per
+        # call, so the module's function is the one used)
+        self._qr_search = QrSearch(lambda image: decode_qr(image))
         self.counts = StageCounts()
 
     async def _call(self, fn: Any, items: Sequence[Any], what: str) -> list[Any]:
@@ -224,7 +228,7 @@ class FrameAnalyzer:
         for f in frames:
             if self.cfg.qr.enabled and self._qr_due(f.t):
                 self._qr_last = f.t
-                out += self.qr.observe(f.t, decode_qr(f.image if gray is None else gray(f.image)))
+                out += self.qr.observe(f.t, self._qr_search(f.image if gray is None else gray(f.image)))
             if self.records is not None:
                 self.records.frame(f)
             if self.replay is not None:

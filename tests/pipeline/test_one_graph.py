@@ -164,7 +164,9 @@ def test_frames_are_searched_for_qr_codes_at_the_configured_cadence(
     seen: list[float] = []
 
     def fake_decode(image: np.ndarray) -> list[QrCode]:
-        t = float(image.flat[0])  # the frame's grey copy (shared with the loop hash and the OCR gate)
+        # the frame's grey copy (shared with the loop hash and the OCR gate); a corner away from the
+        # code's box, which a search while the code's region is unchanged blanks out
+        t = float(image[-1, -1])
         seen.append(t)
         return [QrCode("https://promo.example/x", (0.0, 0.0, 4.0, 4.0))] if 4.0 <= t < 6.0 else []
 
@@ -178,7 +180,7 @@ def test_frames_are_searched_for_qr_codes_at_the_configured_cadence(
         }
     )
     an = FrameAnalyzer("s", cfg, FakeClients(), Engines(cfg).matcher)
-    frames = [VideoFrame("s", float(t), np.full((8, 8, 3), t, np.uint8)) for t in range(10)]
+    frames = [VideoFrame("s", float(t), np.full((64, 64, 3), t, np.uint8)) for t in range(10)]
     asyncio.run(an.analyse(frames))
     assert seen == searched
 
