@@ -223,12 +223,32 @@ def instrument(meter: StageMeter) -> None:
     ]
     for cls, name, stage in coros:
         setattr(cls, name, meter.wrap_async(getattr(cls, name), stage))
+    _setup_in_executor(meter)
     from moderation.ingest.live_connection import Connection
 
     Connection._frames = meter.wrap_gen(
         Connection._frames, "video decode calls, sampling, BGR conversion (ingest thread)"
     )
     Connection._audio = meter.wrap_gen(Connection._audio, "audio decode, resample, windows (ingest thread)")
+
+
+def _setup_in_executor(meter: StageMeter) -> None:
+    """A family's warm-up (loading its model: the intent encoder is a real CPU model here, not a
+    stand-in) runs in an executor thread, where wrapping ``LocalClients.warm_up`` on the loop does
+    not see it; charged to :data:`SETUP` like the rest of the one-off work, not per stream-second."""
+    from moderation.pipeline.clients import BatchFamily
+
+    warm = BatchFamily.warm
+
+    async def metered(self: BatchFamily) -> None:
+        fn = self.warm_up
+        self.warm_up = meter.wrap(fn, SETUP)
+        try:
+            await warm(self)
+        finally:
+            self.warm_up = fn
+
+    BatchFamily.warm = metered  # type: ignore[method-assign]
 
 
 def single_thread_decode() -> None:

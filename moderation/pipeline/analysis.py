@@ -31,11 +31,13 @@ from moderation.evidence.records import RecordKeeper
 from moderation.infer.asr_stitch import LiveStitcher
 from moderation.messages import AudioWindow, OcrResult, Signal, VideoFrame, VisionResult
 from moderation.pipeline.clients import InferenceClients, age_enabled
+from moderation.sample.frames import GrayFrames
 from moderation.sample.ocr_gate import OcrGate
 from moderation.signals.age import AgeSignals
 from moderation.signals.captions import CaptionTracker
 from moderation.signals.keywords import ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
+from moderation.signals.qr_search import QrSearch
 from moderation.signals.replay_index import ReplayIndex, keyframe_hash
 from moderation.signals.synthetic import FrameScores, SyntheticTracker, scoring_enabled
 from moderation.signals.vision import vision_signals
@@ -148,6 +150,9 @@ class FrameAnalyzer:
         self.replay_keys: list[tuple[float, int | None]] = []  # deferred: (media t, keyframe hash)
         self._replay_last: float | None = None
         self._qr_last: float | None = None  # media time of the last frame searched for QR codes
+        # a code still shown in an unchanged region is not decoded again (decode_qr looked up per
+        # call, so the module's function is the one used)
+        self._qr_search = QrSearch(lambda image: decode_qr(image))
         self.counts = StageCounts()
 
     async def _call(self, fn: Any, items: Sequence[Any], what: str) -> list[Any]:
@@ -162,14 +167,15 @@ class FrameAnalyzer:
     async def analyse(self, frames: Sequence[VideoFrame]) -> FrameResult:
         cfg = self.cfg
         self.counts.frames += len(frames)
-        to_read = self.ocr_gate.select(list(frames)) if cfg.ocr.enabled else []
+        gray = GrayFrames()  # the gate, the QR search and the loop hash share each frame's grey copy
+        to_read = self.ocr_gate.select(list(frames), gray) if cfg.ocr.enabled else []
         vision_call = self._call(self.clients.vision, frames, "vision") if cfg.vision.enabled else _none()
         ocr_call = self._call(self.clients.ocr, to_read, "ocr") if to_read else _none()
         synth_on = scoring_enabled(cfg.synthetic) and bool(frames)
         synth_call = self._call(self.clients.synthetic, frames, "synthetic") if synth_on else _none()
         # QR decoding needs no model: it runs (off the loop) while the batchers work, so a QR code
         # is not held up behind OCR.
-        qr_call = asyncio.to_thread(self._qr, frames) if cfg.qr.enabled or self._side_on else _none()
+        qr_call = asyncio.to_thread(self._qr, frames, gray) if self._qr_work(frames) else _none()
         vision, ocr, scores, qr = await asyncio.gather(vision_call, ocr_call, synth_call, qr_call)
         self.counts.ocr_frames += len(to_read)
         vision_results: list[VisionResult] = [r for r in vision if r is not None]
@@ -184,7 +190,7 @@ class FrameAnalyzer:
         signals += self._captions(frames, ocr_results, ocr_sigs)
         signals += qr
         # loop hashes: CPU, off the loop
-        signals += await asyncio.to_thread(self.synth.observe, frames, ocr_results, frame_scores)
+        signals += await asyncio.to_thread(self.synth.observe, frames, ocr_results, frame_scores, gray)
         hit_times = {s.t for s in signals}
         return FrameResult(signals, [f for f in frames if f.t in hit_times])
 
@@ -206,13 +212,23 @@ class FrameAnalyzer:
     def _side_on(self) -> bool:
         return self.replay is not None or self.records is not None
 
-    def _qr(self, frames: Sequence[VideoFrame]) -> list[Signal]:
+    def _qr_work(self, frames: Sequence[VideoFrame]) -> bool:
+        """Whether :meth:`_qr` has anything to do for this batch: a frame due for a QR search, or the
+        replay index or image record on. A batch without (every other one at 1 fps with the default
+        ``qr.every_s``) does not pay a worker-thread round trip for nothing."""
+        if self._side_on:
+            return True
+        if not self.cfg.qr.enabled:
+            return False
+        return any(self._qr_due(f.t) for f in frames)
+
+    def _qr(self, frames: Sequence[VideoFrame], gray: GrayFrames | None = None) -> list[Signal]:
         """Model-free frame work, off the loop: QR codes, the replay index, the image record."""
         out: list[Signal] = []
         for f in frames:
             if self.cfg.qr.enabled and self._qr_due(f.t):
                 self._qr_last = f.t
-                out += self.qr.observe(f.t, decode_qr(f.image))
+                out += self.qr.observe(f.t, self._qr_search(f.image if gray is None else gray(f.image)))
             if self.records is not None:
                 self.records.frame(f)
             if self.replay is not None:

@@ -184,3 +184,31 @@ def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
         return image
     interp = cv2.INTER_LINEAR if w < 2 * width and h < 2 * height else cv2.INTER_AREA
     return cv2.resize(image, (width, height), interpolation=interp)
+
+
+class GrayFrames:
+    """Grey copies (OpenCV's BGR → grey) of one batch of sampled frames, each made once and shared.
+
+    The OCR gate, the QR search and the loop hash all start from the grey frame; at 720p one
+    conversion costs about half a millisecond, and converting once per stage cost about as much,
+    per sampled frame of every stream, as the loop hash itself. Whichever stage needs a frame's grey
+    copy first makes it; the object lives as long as the batch is being analysed, so the copies
+    are not kept with frames held for thumbnails. Stages that use it run one after the other or
+    on different frames' copies, and a lost race would only convert a frame twice.
+    """
+
+    def __init__(self) -> None:
+        self._gray: dict[int, np.ndarray] = {}
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        """The grey copy of ``image`` (BGR ``(H, W, 3)``; a grey image is returned as it is).
+
+        Keyed by the array's identity: every frame of a batch is alive while the batch is analysed.
+        """
+        if image.ndim == 2:
+            return image
+        key = id(image)
+        gray = self._gray.get(key)
+        if gray is None:
+            gray = self._gray[key] = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        return gray

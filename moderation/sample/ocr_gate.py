@@ -24,6 +24,7 @@ OCR signals themselves carry the recognised line boxes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -153,8 +154,9 @@ class OcrGate:
             s.unchanged += 1
         return d
 
-    def decide(self, frame: VideoFrame) -> GateDecision:
-        """Whether ``frame`` goes to OCR; records it as read when it does."""
+    def decide(self, frame: VideoFrame, gray: Callable[[np.ndarray], np.ndarray] | None = None) -> GateDecision:
+        """Whether ``frame`` goes to OCR; records it as read when it does. ``gray`` gives the frame's
+        grey copy when other stages share it (:class:`~moderation.sample.frames.GrayFrames`)."""
         t = frame.t
         self.stats.frames += 1
         if self._last_t is not None and t < self._last_t - self.reset_after_s:
@@ -167,11 +169,11 @@ class OcrGate:
         if not g.enabled:
             self._last_slot = slot
             return self._count(GateDecision(t, True, "ungated"))
-        gray = _gray_small(frame.image, g.side)
-        edges = _edges(gray, self.cfg)
-        cells = _text_cells(gray, self.cfg, edges)
+        gray_small = _gray_small(frame.image if gray is None else gray(frame.image), g.side)
+        edges = _edges(gray_small, self.cfg)
+        cells = _text_cells(gray_small, self.cfg, edges)
         n_cells = int(cells.sum())
-        scale = max(frame.image.shape[:2]) / max(gray.shape[:2])
+        scale = max(frame.image.shape[:2]) / max(gray_small.shape[:2])
         regions = text_regions(cells, g.cell * scale)
         if n_cells < g.min_text_cells:
             return self._count(GateDecision(t, False, "no_text", n_cells, 0.0, regions))
@@ -180,7 +182,7 @@ class OcrGate:
         # scene pans or an object moves behind it (smooth, no edges), so it is not read again
         # and again; new or different text moves the edges.
         thumb = _thumbnail(edges.astype(np.uint8) * 255, g.change_grid)
-        mask = self._text_mask(cells, gray.shape, g.cell, g.change_grid)
+        mask = self._text_mask(cells, gray_small.shape, g.cell, g.change_grid)
         changed = 1.0
         if self._last_thumb is not None and self._last_mask is not None:
             where = mask | self._last_mask
@@ -209,6 +211,8 @@ class OcrGate:
         mask = cv2.resize(full.astype(np.float32), (grid, grid), interpolation=cv2.INTER_AREA) > 0
         return mask if mask.any() else np.ones((grid, grid), bool)
 
-    def select(self, frames: list[VideoFrame]) -> list[VideoFrame]:
-        """The frames of a batch that go to OCR, in order."""
-        return [f for f in frames if self.decide(f).run]
+    def select(
+        self, frames: list[VideoFrame], gray: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> list[VideoFrame]:
+        """The frames of a batch that go to OCR, in order (``gray`` as for :meth:`decide`)."""
+        return [f for f in frames if self.decide(f, gray).run]

@@ -197,15 +197,21 @@ class SyntheticTracker:
         self.loop = LoopDetector(stream, cfg.loop, SYNTHETIC_CATEGORY)
 
     def observe(
-        self, frames: Sequence[VideoFrame], ocr_results: Sequence[OcrResult] = (), scores: Sequence[FrameScores] = ()
+        self,
+        frames: Sequence[VideoFrame],
+        ocr_results: Sequence[OcrResult] = (),
+        scores: Sequence[FrameScores] = (),
+        gray: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> list[Signal]:
-        """Signals from one batch of sampled frames (and the OCR results and classifier scores of any of them)."""
+        """Signals from one batch of sampled frames (and the OCR results and classifier scores of any
+        of them); ``gray`` gives a frame's grey copy when other stages share it (the loop hash is
+        taken on the grey frame: :class:`~moderation.sample.frames.GrayFrames`)."""
         if not self.cfg.enabled:
             return []
         out: list[Signal] = []
         if self.cfg.loop.enabled:
             for f in frames:
-                out.extend(self.loop.observe(f.t, f.image))
+                out.extend(self.loop.observe(f.t, f.image if gray is None else gray(f.image)))
         if scores:
             by_model: dict[str, list[Signal]] = {}
             for f, frame_scores in zip(frames, scores, strict=True):

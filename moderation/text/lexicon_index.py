@@ -21,6 +21,7 @@ from moderation.text import segment
 from moderation.text.context import ContextRules
 from moderation.text.lexicon import Lexicon, LexiconEntry, PatternEntry
 from moderation.text.normalize import Normalizer, is_han, term_pinyins
+from moderation.text.pinyin import load_syllables
 from moderation.text.pinyin_patterns import to_pinyin_regex
 
 _TERM, _CTX, _ANCHOR = 0, 1, 2
@@ -154,6 +155,7 @@ def build_index(
     # Load jieba's dictionary now (about a second, once per process), not on the first message
     # of a live stream, which would then be seconds late.
     segment.tokenizer()
+    load_syllables()  # the pinyin syllable table likewise
     pattern_base = len(rules)
     patterns = list(lex.patterns)
     for p in patterns:

@@ -73,6 +73,13 @@ def _syllables() -> frozenset[str]:
     return frozenset(out)
 
 
+def load_syllables() -> None:
+    """Build the syllable table now (about half a second, once per process) rather than inside the
+    first match that reads a latin word as pinyin, which on a live stream is its first QR code or
+    caption."""
+    _syllables()
+
+
 def segment_ends(run: str) -> list[bool]:
     """``ends[p]``: the first ``p`` letters of a latin run split into pinyin syllables (``ends[0]``
     is True; ``ends[len(run)]`` says whether the whole run does)."""

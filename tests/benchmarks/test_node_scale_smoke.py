@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from node_standin import DEFAULT_LATENCY, StageMeter, parse_latency  # noqa: E402
+from node_standin import DEFAULT_LATENCY, SETUP, StageMeter, _setup_in_executor, parse_latency  # noqa: E402
 
 
 def test_latency_option_overrides_one_family() -> None:
@@ -46,6 +46,21 @@ def test_meter_charges_nested_stages_exclusively() -> None:
     assert meter.cpu["inner"] >= 0.05
     assert meter.cpu["outer"] >= 0.05
     assert meter.cpu["inner"] + meter.cpu["outer"] <= total + 1e-3  # nothing counted twice
+
+
+def test_a_family_warm_up_in_an_executor_thread_is_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model loaded by a family's warm-up on an executor thread is one-off work, not per stream."""
+    import asyncio
+
+    from moderation.pipeline.clients import BatchFamily
+
+    monkeypatch.setattr(BatchFamily, "warm", BatchFamily.warm)  # restored after the test
+    meter = StageMeter()
+    _setup_in_executor(meter)
+    fam = BatchFamily("intent", lambda items: list(items), lambda: _spin(0.05), 1, 1.0)
+    asyncio.run(fam.warm())
+    assert meter.cpu[SETUP] >= 0.05
+    assert meter.main_cpu.get(SETUP, 0.0) == 0.0  # it ran on the executor's thread
 
 
 @pytest.mark.slow

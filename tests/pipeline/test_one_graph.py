@@ -164,7 +164,9 @@ def test_frames_are_searched_for_qr_codes_at_the_configured_cadence(
     seen: list[float] = []
 
     def fake_decode(image: np.ndarray) -> list[QrCode]:
-        t = float(image[0, 0, 0])
+        # the frame's grey copy (shared with the loop hash and the OCR gate); a corner away from the
+        # code's box, which a search while the code's region is unchanged blanks out
+        t = float(image[-1, -1])
         seen.append(t)
         return [QrCode("https://promo.example/x", (0.0, 0.0, 4.0, 4.0))] if 4.0 <= t < 6.0 else []
 
@@ -178,6 +180,65 @@ def test_frames_are_searched_for_qr_codes_at_the_configured_cadence(
         }
     )
     an = FrameAnalyzer("s", cfg, FakeClients(), Engines(cfg).matcher)
-    frames = [VideoFrame("s", float(t), np.full((8, 8, 3), t, np.uint8)) for t in range(10)]
+    frames = [VideoFrame("s", float(t), np.full((64, 64, 3), t, np.uint8)) for t in range(10)]
     asyncio.run(an.analyse(frames))
     assert seen == searched
+
+
+def test_the_gate_the_qr_search_and_the_loop_hash_share_one_grey_copy_per_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A frame due for all three is converted to grey once; the QR code on it is still found."""
+    import cv2
+
+    convert = cv2.cvtColor
+    conversions: list[float] = []
+
+    def counting(image: np.ndarray, code: int) -> np.ndarray:
+        if code == cv2.COLOR_BGR2GRAY and image.ndim == 3:
+            conversions.append(float(image[0, 0, 0]))
+        return convert(image, code)
+
+    found: list[float] = []
+
+    def fake_decode(image: np.ndarray) -> list[QrCode]:
+        assert image.ndim == 2  # the shared grey copy, not the BGR frame
+        found.append(float(image.flat[0]))
+        return [QrCode("https://promo.example/x", (0.0, 0.0, 4.0, 4.0))]
+
+    monkeypatch.setattr(cv2, "cvtColor", counting)
+    monkeypatch.setattr(analysis, "decode_qr", fake_decode)
+    cfg = PipelineConfig.model_validate(
+        {"vision": {"enabled": False}, "qr": {"every_s": 0.0, "url_patterns": [r"promo\.example/x"]}}
+    )
+    assert cfg.ocr.enabled and cfg.ocr.gate.enabled and cfg.synthetic.loop.enabled
+    an = FrameAnalyzer("s", cfg, FakeClients(), Engines(cfg).matcher)
+    got = asyncio.run(an.analyse([VideoFrame("s", 0.0, np.full((64, 64, 3), 7, np.uint8))]))
+    assert conversions == [7.0]
+    assert found == [7.0]
+    assert [s.t for s in got.signals if s.kind == "qr.url"] == [0.0]
+
+
+def test_a_batch_with_no_frame_due_for_a_qr_search_skips_the_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 1 fps with ``qr.every_s`` 2 every other frame has nothing for the QR worker to do."""
+    hops: list[float] = []
+    to_thread = asyncio.to_thread
+
+    async def counting(fn: Any, *args: Any) -> Any:
+        if getattr(fn, "__name__", "") == "_qr":
+            hops.append(args[0][0].t)
+        return await to_thread(fn, *args)
+
+    monkeypatch.setattr(analysis.asyncio, "to_thread", counting)
+    monkeypatch.setattr(analysis, "decode_qr", lambda _image: [])
+    cfg = PipelineConfig.model_validate(
+        {"vision": {"enabled": False}, "ocr": {"enabled": False}, "qr": {"every_s": 2.0}}
+    )
+    an = FrameAnalyzer("s", cfg, FakeClients(), Engines(cfg).matcher)
+
+    async def run() -> None:
+        for t in range(5):
+            await an.analyse(_frames([float(t)]))
+
+    asyncio.run(run())
+    assert hops == [0.0, 2.0, 4.0]

@@ -144,3 +144,13 @@ def test_two_phrases_of_one_ambiguous_pattern_corroborate_each_other(tmp_path: P
     assert two == [("甲乙丙", "plain", 0.7), ("丁戊己", "plain", 0.7)]
     same = m.match("甲乙丙，甲乙丙")  # one phrase said twice is one piece of evidence
     assert same and all(h.context == "ambiguous" for h in same)
+
+
+def test_building_a_matcher_loads_the_pinyin_syllables(lexicon: Lexicon) -> None:
+    """The syllable table is built with the matcher, not inside the first match that needs it
+    (a live stream's first QR code or caption would wait about half a second for it)."""
+    from moderation.text import pinyin
+
+    pinyin._syllables.cache_clear()
+    KeywordMatcher(lexicon)
+    assert pinyin._syllables.cache_info().currsize == 1
