@@ -23,6 +23,11 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
     "paid_rank_count": ("tipping_inducement", ["就差三个提督了", "再来一个舰长"]),
     "chart_brushed_through": ("tipping_inducement", ["今晚刷穿榜单"]),
     "rally_across_emoji": ("tipping_inducement", ["老铁们🔥砸起来"]),
+    "currency_then_goal": ("tipping_inducement", ["抖币目标三千"]),
+    "top_spot_dm_promised": ("tipping_inducement", ["榜首的大哥明天私信你"]),
+    "past_tip_tier": ("tipping_inducement", ["打赏过五百的宝宝，进粉丝群"]),
+    "gift_clicked": ("tipping_inducement", ["右下角礼物点一点"]),
+    "gifts_in_place": ("tipping_inducement", ["票票到位了就跳舞"]),
     # gambling: emoji syllables, Taiwanese casino words, score running, betting-site payouts
     "emoji_syllable": ("gambling", ["明天特🐴发群里", "周末下🐷群，赔率翻倍"]),
     "bookmaker_board": ("gambling", ["球版开了，要的来"]),
@@ -38,6 +43,9 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
     "night_booked": ("vulgar", ["今晚约一夜吗"]),
     "sex_slang_site": ("vulgar", ["瑟瑟网站更新了"]),
     "mixed_english_services": ("vulgar", ["上门massage，happy ending", "adult video合集"]),
+    "bio_and_side_account_lures": ("vulgar", ["无码合集链接在简介", "全裸的来我小号", "私房照dm我"]),
+    "hookup_and_booked_room": ("vulgar", ["one night stand吗，房间订好了"]),
+    "one_on_one_en_with_lure": ("vulgar", ["一对一cam，扫码"]),
 }
 
 
@@ -69,6 +77,11 @@ def test_mixed_slang_class_opens_a_verdict(matcher: KeywordMatcher, family: str,
         ("这个tip很有用", "tipping_inducement"),
         ("飞机晚点了", "tipping_inducement"),
         ("他拿了年度大赏", "tipping_inducement"),
+        ("打赏过一千的主播不多", "tipping_inducement"),
+        ("人到位了就开始开会", "tipping_inducement"),
+        ("个人简介里写了爱好", "vulgar"),
+        ("我的小号被封了", "vulgar"),
+        ("一对一video面试", "vulgar"),
         ("结果聊了很久", "vulgar"),  # 果聊 only as a word: here it sits inside 结果聊
         ("如果聊得来就约饭", "vulgar"),
         ("这部电影尺度很大", "vulgar"),
