@@ -111,7 +111,7 @@ def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, cate
     ("alone", "corroborated", "category"),
     [
         ("这个app能bet", "这个app能bet，deposit送一倍", "gambling"),
-        ("今晚水位高", "今晚水位高，大球必出", "gambling"),
+        ("周末水位高", "周末水位高，小球稳了", "gambling"),
         ("英超让球", "英超让球，跟我吃红单", "gambling"),
         ("玩棋牌的来", "玩棋牌的来，上下分秒到", "gambling"),
         ("线上娱乐城", "线上娱乐城首储送彩金", "gambling"),
@@ -121,7 +121,7 @@ def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, cate
         ("视频打包卖", "视频打包卖，高清无码", "vulgar"),
         ("老司机来了", "老司机来了，车牌私信领", "vulgar"),
         ("寂寞吗", "寂寞吗？旅馆房间开好了", "vulgar"),
-        ("全裸", "全裸私房写真", "vulgar"),
+        ("全裸", "全裸的私房照", "vulgar"),
         ("代理佣金日结", "代理佣金日结，bet随便下", "gambling"),
     ],
 )
