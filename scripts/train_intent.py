@@ -91,9 +91,13 @@ HIDDEN = 128
 LINEAR_DEFAULTS = {"l2": 1e-4, "iters": 2000, "lr": 2.0}
 MLP_DEFAULTS = {"l2": 3e-4, "iters": 300, "lr": 3e-3}
 #: The n-gram half (:mod:`moderation.infer.char_ngrams`): 2^16 buckets (2^18 did no better out of
-#: fold), and its plain gradient-descent settings.
+#: fold), its L2 penalty and a bound on L-BFGS steps. Out of fold by set, less penalty caught more
+#: at equal benign rates down to about 3e-6, then hardly more: the served mean (bar 0.85, about 1 %
+#: benign) caught 53 / 51 / 50 % of gambling / tipping / vulgar at 3e-6 and 56 / 52 / 52 % at 1e-6;
+#: at 1e-5 the bar 0.8 gave 57 / 54 / 53 % at 1.3 %. The gradient-descent head this replaced, at 0.8:
+#: 42 / 44 / 48 % at 1.6 %.
 NGRAM_DIM = 1 << 16
-NGRAM_DEFAULTS = {"l2": 1e-4, "iters": 1000, "lr": 20.0}
+NGRAM_DEFAULTS = {"l2": 3e-6, "iters": 500}
 
 MANIFEST = """\
 # Head over use-multilingual-v3 embeddings: P(benign | gambling | tipping_inducement | vulgar)
@@ -371,20 +375,36 @@ def _sparse_logits(x: Sparse, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def train_ngram(
-    x: Sparse, y: np.ndarray, n_cls: int, dim: int, l2: float, iters: int, lr: float, weight: np.ndarray
+    x: Sparse, y: np.ndarray, n_cls: int, dim: int, l2: float, iters: int, weight: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The n-gram half: the class-balanced softmax regression of :func:`train` over sparse features."""
-    rows, cols, vals, _ = x
-    w = np.zeros((dim, n_cls))
-    b = np.zeros(n_cls)
+    """The n-gram half: the class-balanced, L2-penalised softmax regression of :func:`train` over
+    sparse features, minimised by L-BFGS to its optimum (``iters`` bounds the steps; about 100-130
+    reach the gradient tolerance). The problem is strictly convex, so the head does not depend on
+    where a step count happened to stop: plain gradient descent at a fixed step count did, and
+    dropping six of 6,283 hand-written lines moved its out-of-fold benign rate at 0.5 from 17 to 24 %."""
+    from scipy.optimize import minimize
+    from scipy.sparse import csr_matrix
+
+    rows, cols, vals, n = x
+    features = csr_matrix((vals, (rows, cols)), shape=(n, dim))
     sample_w = _class_balanced(y, n_cls, weight)
     onehot = np.eye(n_cls)[y]
-    for _ in range(iters):
-        g = (softmax(_sparse_logits(x, w, b)) - onehot) * sample_w[:, None]
-        grad = np.stack([np.bincount(cols, vals * g[rows, c], dim) for c in range(n_cls)], axis=1)
-        w -= lr * (grad + l2 * w)
-        b -= lr * g.sum(axis=0)
-    return w, b
+    k = dim * n_cls
+
+    def loss_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:k].reshape(dim, n_cls), theta[k:]
+        z = features @ w + b
+        z -= z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -float((sample_w * (onehot * log_p).sum(axis=1)).sum()) + 0.5 * l2 * float((w * w).sum())
+        g = (np.exp(log_p) - onehot) * sample_w[:, None]
+        grad_w = np.asarray(features.T @ g) + l2 * w
+        return loss, np.concatenate([grad_w.ravel(), g.sum(axis=0)])
+
+    res = minimize(
+        loss_and_grad, np.zeros(k + n_cls), jac=True, method="L-BFGS-B", options={"maxiter": iters, "gtol": 1e-7}
+    )
+    return res.x[:k].reshape(dim, n_cls), res.x[k:]
 
 
 def ngram_probabilities(x: Sparse, w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -439,7 +459,7 @@ def main() -> None:
         type=Path,
         default=None,
         metavar="NPZ",
-        help="--validate: also write the out-of-fold probabilities (served mean), labels, texts and set names",
+        help="--validate: also write the out-of-fold probabilities (mean, each head), labels, texts, set names",
     )
     ap.add_argument("--models", type=Path, default=ROOT / "models")
     args = ap.parse_args()
@@ -489,6 +509,8 @@ def main() -> None:
                 np.savez_compressed(
                     args.dump,
                     p=both,
+                    encoder=p[hand_part],
+                    ngram=pg[hand_part],
                     y=y[hand_part],
                     text=np.array([t for t, _ in hand]),
                     set=np.array([name for _, _, name in hand_sets]),
