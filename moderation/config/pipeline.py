@@ -115,9 +115,10 @@ class LiveConfig(StreamOpenConfig, AllowList):
         gt=1,
         le=30,
         description="Live ASR window length: words wait at most this long for Whisper (less after a pause, "
-        "audio_pause_s). On a 2-core machine with whisper-base, speech alerts came at p95 6.3 s with 4 streams "
-        "and 12.4 s with 6 (benchmarks/results/live_capacity_speech.md): past a few streams the wait is for "
-        "Whisper, not the window. Longer windows cost fewer Whisper calls per minute of speech.",
+        "audio_pause_s). On a 2-core machine with whisper-base and these defaults, speech alerts came at p95 "
+        "6.4 s with 4 streams, 8.0 s with 5 and 16.0 s with 6 (benchmarks/results/live_capacity_adaptive.md): "
+        "past a few streams the wait is for Whisper, not the window. Longer windows cost fewer Whisper calls "
+        "per minute of speech.",
     )
     audio_overlap_s: float = Field(
         2.0, ge=0, description="Overlap of consecutive ASR windows; words at the seam are stitched, not doubled."
