@@ -43,6 +43,7 @@ from moderation.text.lexicon_index import (
 from moderation.text.line_cache import LineCache
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han
 from moderation.text.pinyin_patterns import reads_as_pinyin
+from moderation.text.quotes import inside, quoted_spans
 
 #: A candidate before resolution: (view start, view end, rule index, via, homophone). Spans are in
 #: the character view; the original span is looked up only for the lines that reach resolution.
@@ -384,8 +385,18 @@ class KeywordMatcher:
             kept.append(c)
         if not kept:
             return []
-        lure = self.context.has_lure(view)
-        framed = [self.context.classify(view, c[2], c[3], lure=lure) for c in kept]
+        quoted = quoted_spans(text)
+        if quoted:  # a lure quoted to mock or warn is no lure, and a quoted hit is a mention
+            unquoted = "".join(" " if inside(quoted, st[i], en[i]) else ch for i, ch in enumerate(view))
+            lure = self.context.has_lure(unquoted)
+        else:
+            lure = self.context.has_lure(view)
+        framed = [
+            COUNTER
+            if quoted and not lure and inside(quoted, c[0], c[1])
+            else self.context.classify(view, c[2], c[3], lure=lure)
+            for c in kept
+        ]
         hits = []
         for c, context in sorted(zip(kept, framed, strict=True), key=lambda x: (x[0][0], x[0][1], x[0][4])):
             start, end, _, _, ri, via, _ = c

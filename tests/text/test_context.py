@@ -389,3 +389,30 @@ def test_thanks_inability_bans_and_keep_away_advice_are_mentions(matcher: Keywor
 )
 def test_thanks_or_inability_followed_by_an_ask_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "又有人刷“加我带你上岸”，谁信谁傻",  # spam quoted to mock it
+        "听了“老师带你回本”那一套，结果亏得更多",
+        "为了冲榜刷了三万块，现在后悔死了",  # the speaker's own regret
+        "一看“首充送彩金”就知道是赌博平台，快跑",  # a warning to run
+        "未成年的小朋友别给主播打赏",  # advice not to give
+    ],
+)
+def test_quoted_spam_regret_and_warnings_are_mentions(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("“稳赚不赔”的项目，有兴趣私我", "gambling"),  # a lure outside the quotes keeps the pitch
+        ("百家乐网站叫“金沙”，首充送彩金", "gambling"),  # a naming quote; the pitch outside counts
+        ("“百家乐今晚开桌”", "gambling"),  # the whole line quoted: nothing is commented on
+        ("百家乐今晚开桌，不来你会后悔", "gambling"),  # a sales threat is no regret
+    ],
+)
+def test_pitches_with_quotes_or_threats_stay_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in _evidence(matcher, text), matcher.match(text)
