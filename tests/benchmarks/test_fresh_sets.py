@@ -1,4 +1,4 @@
-"""The hand-written held-out sets (fresh3 to fresh7) and the hand-written development sets (dev6, dev7)
+"""The hand-written held-out sets (fresh3 to fresh7) and the hand-written development sets (dev6 to dev8)
 are labelled alike, cover what they claim, share no line with the other sets and are reported by the
 text quality benchmark."""
 
@@ -25,21 +25,22 @@ SETS = {
     "dev6": ("text_dev_v6.jsonl", 290, 690, 90, 50, 40),
     "fresh7": ("text_fresh_v7.jsonl", 290, 610, 90, 60, 40),
     "dev7": ("text_dev_v7.jsonl", 290, 890, 90, 50, 40),
+    "dev8": ("text_dev_v8.jsonl", 140, 1190, 45, 20, 40),
 }
 #: development sets: their misses are read while tuning, so they must not claim to be held out
-DEV_SETS = {"dev6", "dev7"}
+DEV_SETS = {"dev6", "dev7", "dev8"}
 #: sets that mirror everyday chat, where most lines are a few characters long, so their misses
 #: show the faults real traffic meets rather than those of long, crafted sentences
 SHORT_CHAT_SETS = DEV_SETS | {"fresh7"}
 #: least share of such a set's benign lines that are 2–8 characters long
 SHORT_SHARE = 0.4
 #: sets written to a stricter short-line share than the default
-SHORT_SHARE_BY_SET = {"dev7": 0.45}
+SHORT_SHARE_BY_SET = {"dev7": 0.45, "dev8": 0.45}
 #: sets written before the near-duplicate rule: they are held to "no exact copy" only
 EXACT_ONLY = {"fresh3"}
 #: sets the text quality benchmark does not report yet; the mark is strict, so wiring one in
 #: makes its xfail an error until it is taken off this list
-NOT_YET_REPORTED: set[str] = set()
+NOT_YET_REPORTED: set[str] = {"dev8"}
 
 
 def _rows(name: str) -> list[dict]:
