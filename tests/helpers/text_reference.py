@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from moderation.messages import KeywordHit
 from moderation.text import segment
-from moderation.text.context import AMBIGUOUS, PLAIN, clause_bounds
+from moderation.text.context import AMBIGUOUS, COUNTER, PLAIN, clause_bounds
 from moderation.text.lexicon_index import _ANCHOR, _CTX, _DIGITISH, _MIXED_HINT, _TERM, _edges_ok, _fold_leet
 from moderation.text.matcher import _VIA_RANK, KeywordMatcher
 from moderation.text.normalize import HARD, NormalizedText, is_han
 from moderation.text.pinyin_patterns import reads_as_pinyin, to_pinyin_regex
+from moderation.text.quotes import inside, quoted_spans
 
 
 def _edges_word(clause: str, start: int, end: int) -> bool:
@@ -84,8 +85,8 @@ class ReferenceMatcher(KeywordMatcher):
         rest = [c for c in cands if not self._ref_short_word(c)]
         if not rest:
             return []
-        hits = self._ref_resolve(text, view, rest, ctxs)
-        return self._ref_resolve(text, view, cands, ctxs) if short and any(h.weight > 0 for h in hits) else hits
+        hits = self._ref_resolve(text, nt, rest, ctxs)
+        return self._ref_resolve(text, nt, cands, ctxs) if short and any(h.weight > 0 for h in hits) else hits
 
     def _ref_match_chars(
         self,
@@ -153,11 +154,12 @@ class ReferenceMatcher(KeywordMatcher):
     def _ref_resolve(
         self,
         text: str,
-        view: str,
+        nt: NormalizedText,
         cands: list[_Cand],
         ctxs: list[tuple[int, int, str, str | None]],
     ) -> list[KeywordHit]:
         rules = self.rules
+        view = nt.text
         kept: list[_Cand] = []
         order = sorted(
             set(cands),
@@ -182,8 +184,16 @@ class ReferenceMatcher(KeywordMatcher):
             if ((r.word and c.via != "pinyin") or c.homophone) and not self._ref_is_word(view, c):
                 continue
             kept.append(c)
-        lure = self.context.has_lure(view)
-        framed = {id(c): self.context.classify(view, c.vs, c.ve, lure=lure) for c in kept}
+        quoted = quoted_spans(text)
+        # a lure inside quotes is quoted: look for lures in the view with every quoted character blanked
+        lure_view = "".join(" " if inside(quoted, *nt.span(i, i + 1)) else ch for i, ch in enumerate(view))
+        lure = self.context.has_lure(lure_view)
+        framed = {
+            id(c): COUNTER
+            if not lure and inside(quoted, c.start, c.end)
+            else self.context.classify(view, c.vs, c.ve, lure=lure)
+            for c in kept
+        }
         evidence = [c for c in kept if framed[id(c)] == PLAIN]
         hits = []
         for c in sorted(kept, key=lambda c: (c.start, c.end, c.rule)):

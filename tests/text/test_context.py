@@ -416,3 +416,29 @@ def test_quoted_spam_regret_and_warnings_are_mentions(matcher: KeywordMatcher, t
 )
 def test_pitches_with_quotes_or_threats_stay_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
     assert category in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "公安部门要严打网络赌球",  # 严打, the short form of 严厉打击
+        "主播别再喊大家刷礼物了，这叫诱导",  # the rules' name for the act
+        "刷礼物支持可以，但要量力而行",
+        "百家乐都是后台控制的，谁也赢不了",  # the scam exposed
+        "先让你赢点再收割，这就是网赌的套路",
+        "那些能提现的捕鱼游戏其实都是赌博",
+        "冲榜一的大哥真是大冤种",
+        "私信发菠菜链接的那个号，我已经拉黑",  # the sender blocked
+    ],
+)
+def test_crackdowns_exposures_and_blocks_are_mentions(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+def test_a_shops_guarantee_is_not_odds(matcher: KeywordMatcher) -> None:
+    assert _evidence(matcher, "正品保证，假一赔十") == set()
+    assert "gambling" in _evidence(matcher, "冷门一赔十，今晚下注的私我")
+
+
+def test_a_pitch_that_denies_the_exposure_stays_evidence(matcher: KeywordMatcher) -> None:
+    assert "gambling" in _evidence(matcher, "我们百家乐不是后台控制的，放心下注")
