@@ -222,13 +222,13 @@ class FrameAnalyzer:
             return False
         return any(self._qr_due(f.t) for f in frames)
 
-    def _qr(self, frames: Sequence[VideoFrame], gray: GrayFrames | None = None) -> list[Signal]:
+    def _qr(self, frames: Sequence[VideoFrame], gray: GrayFrames) -> list[Signal]:
         """Model-free frame work, off the loop: QR codes, the replay index, the image record."""
         out: list[Signal] = []
         for f in frames:
             if self.cfg.qr.enabled and self._qr_due(f.t):
                 self._qr_last = f.t
-                out += self.qr.observe(f.t, self._qr_search(f.image if gray is None else gray(f.image)))
+                out += self.qr.observe(f.t, self._qr_search(gray(f.image)))
             if self.records is not None:
                 self.records.frame(f)
             if self.replay is not None:
