@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# espeak-ng + fonts-noto-cjk: sample media (speech, CJK overlays); ffmpeg: live-test broadcasters;
+# espeak-ng + gcin-voice + fonts-noto-cjk: sample media (English speech, recorded Mandarin syllables,
+# CJK overlays); ffmpeg: live-test broadcasters;
 # nginx + libnginx-mod-rtmp: the real RTMP origin of the live tests; postgresql: the production queue
 # backend under test; chromium: the reviewer UI's browser test (Playwright drives /usr/bin/chromium).
-DEBIAN_PACKAGES=(espeak-ng fonts-noto-cjk ffmpeg nginx libnginx-mod-rtmp postgresql chromium)
+DEBIAN_PACKAGES=(espeak-ng gcin-voice fonts-noto-cjk ffmpeg nginx libnginx-mod-rtmp postgresql chromium)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -83,3 +83,31 @@ def test_text_matcher_benchmark_smoke(tmp_path: Path) -> None:
     assert isinstance(q, dict)
     assert q["evasion_recall"] >= 0.95 and q["benign_false_positives"] == 0 and q["benign_sentences"] >= 2000
     check_machine(data["machine"])
+
+
+@pytest.mark.slow
+def test_asr_context_benchmark_smoke(tmp_path: Path) -> None:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    data = run_benchmark("asr_context.py", tmp_path)
+    assert data["benchmark"] == "asr_context" and data["smoke"] is True
+    cases = data["cases"]
+    assert isinstance(cases, list) and [c["language"] for c in cases] == ["en"]
+    rows = cases[0]["contexts"]
+    assert [r["context_s"] for r in rows] == [30.0, 10.0]
+    assert rows[0]["speedup"] == 1.0 and all(r["wall_s"] > 0 and 0 <= r["similarity"] <= 1 for r in rows)
+    assert all(r["spotted"] <= r["oracle"] for r in rows)
+    check_machine(data["machine"])
+
+
+def test_asr_context_benchmark_refuses_impossible_settings(tmp_path: Path) -> None:
+    for bad in (["--contexts", "45"], ["--contexts", "ten"], ["--languages", "fr"], ["--windows", "0"]):
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "asr_context.py"), *bad, "--out", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+        assert proc.returncode == 2 and "error:" in proc.stderr, (bad, proc.stderr[-500:])
+        assert not list(tmp_path.iterdir())

@@ -166,8 +166,10 @@ def build_family(
 ) -> BatchFamily:
     """The batch function of one model family, models resolved (hash-checked) but loaded lazily.
 
-    ``background``: ASR on CPU runs at ``asr.cpu_nice`` so live frames are never queued behind it;
-    an offline scan (no deadline on any branch) passes False and keeps ASR at normal priority.
+    ``background``: a live process. Its ASR on CPU runs at ``asr.cpu_nice`` so live frames are never
+    queued behind it, and its Whisper encoder input is ``live.asr_context_s`` long instead of 30 s
+    (live windows are short). An offline scan (no deadline on any branch) passes False: ASR at normal
+    priority, on the 30 s input Whisper was trained on.
     """
     from moderation.infer.registry import Registry
 
@@ -230,7 +232,7 @@ def build_family(
         )
     from moderation.infer.asr_batch import load_batched_transcriber
 
-    bt = load_batched_transcriber(reg, cfg.asr, device=device)
+    bt = load_batched_transcriber(reg, cfg.asr, device=device, bucket_s=cfg.live.asr_context_s if background else None)
     executor = background_executor(cfg.asr.cpu_nice if device == "cpu" and background else 0, "asr")
     b = cfg.batching.asr
     provider = f"ctranslate2:{bt.device}:{bt.compute_type}"

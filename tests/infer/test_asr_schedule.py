@@ -69,6 +69,9 @@ def test_rest_bucket_shortens_only_the_encoder_input_of_rests() -> None:
     assert short._frames(first) == 3000 and short._frames(rest) == 1000
     long_rest = _Chunk(0, audio, 5.0, 24.0, [], "en", None, True)
     assert short._frames(long_rest) == 3000
+    live = BatchedTranscriber(Path("/nonexistent"), AsrConfig(), bucket_s=10)  # live.asr_context_s
+    assert live._frames(first) == live._frames(rest) == 1000
+    assert live._frames(_Chunk(0, audio, 0.0, 12.5, [])) == 2000  # a multiple of 10 s, never cut short
     with pytest.raises(ValueError, match="rest_bucket_s"):
         BatchedTranscriber(Path("/nonexistent"), AsrConfig(), rest_bucket_s=0.5)
 

@@ -57,3 +57,20 @@ def test_submit_all_rejects_beyond_the_bounded_queue() -> None:
 
     out = asyncio.run(go())
     assert out[:3] == [0, 1, 2] and all(isinstance(x, QueueFull) for x in out[3:])
+
+
+def test_live_asr_pads_the_encoder_input_to_the_live_context_and_scans_to_30_s() -> None:
+    """A live process's Whisper gets ``live.asr_context_s`` inputs (its windows are short); an offline
+    scan keeps the 30 s input Whisper was trained on. Models are resolved, not loaded."""
+    from moderation.infer.asr_batch import BatchedTranscriber
+    from moderation.pipeline.clients import build_family
+
+    cfg = PipelineConfig.model_validate({"live": {"asr_context_s": 8}})
+    live, scan = build_family("asr", cfg, background=True), build_family("asr", cfg, background=False)
+    for fam, want in ((live, 8.0), (scan, None)):
+        bt = getattr(fam.fn, "__self__", None)
+        assert isinstance(bt, BatchedTranscriber) and not bt.loaded
+        assert bt.bucket_s == want
+    off = build_family("asr", PipelineConfig.model_validate({"live": {"asr_context_s": None}}), background=True)
+    off_bt = getattr(off.fn, "__self__", None)
+    assert isinstance(off_bt, BatchedTranscriber) and off_bt.bucket_s is None
