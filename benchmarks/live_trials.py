@@ -180,7 +180,7 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
         "result_lag": lag_summary([list(enumerate(lat)) for lat in latencies]),
         "asr_lag": {**lag_summary([sorted(obs.asr_lags)]), **percentiles([x for _, x in obs.asr_lags])},
         "alert_latency_s": percentiles([a.latency_s for a in alerts if a.latency_s is not None]),
-        # first evidence arrival → violation known (preview or fuser), by what the evidence was
+        # first evidence arrival → violation known (preview or fuser), by what that first evidence was
         "visual_alert_latency_s": percentiles([a.latency_s for a in alerts if a.visual and a.latency_s is not None]),
         "speech_alert_latency_s": percentiles(
             [a.latency_s for a in alerts if not a.visual and a.latency_s is not None]
@@ -195,6 +195,19 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
         "inference_errors": errors,
         "errors": [s.error for s in sts if s.error][:10],
         "ended": sorted({s.end_reason or "?" for s in sts}),
+        # each violation's first sighting: what it was seen in, how late, and by which fuser
+        "alerts": [
+            {
+                "category": a.category,
+                "start": round(a.start, 2),
+                "latency_s": round(a.latency_s, 3),
+                "sources": list(a.sources),
+                "first": a.first,
+                "early": a.early,
+            }
+            for a in alerts
+            if a.latency_s is not None
+        ],
     }
 
 

@@ -150,9 +150,18 @@ class LiveConfig(StreamOpenConfig, AllowList):
         description="Whisper's encoder input for live audio, padded only up to a multiple of this many seconds "
         "instead of the 30 s Whisper was trained on (None: 30 s, as an offline scan always is). A live window is "
         "6-10 s, so a 30 s pass spends most of its time on padding. With whisper-base on 2 CPU cores, 10 s "
-        "transcribed 150 Mandarin and 150 English live-size windows 5.7x and 6.0x faster and spotted as many "
-        "lexicon categories (24 vs 25 of 72, 22 vs 20 of 47); 8 s drifted in English "
-        "(benchmarks/results/asr_context.md).",
+        "transcribed live-size windows 5.7x (Mandarin) and 5.1x (English) faster and spotted as many lexicon "
+        "categories: whole lines 24 vs 25 of 72 and 22 vs 20 of 47; streams cut into overlapping live windows "
+        "15 vs 13 of 42 and 12 vs 12 of 20. Individual windows differ both ways (benchmarks/results/asr_context.md).",
+    )
+    asr_context_from: int = Field(
+        3,
+        ge=1,
+        description="The shorter encoder input (asr_context_s) is used only in a Whisper batch of at least this "
+        "many windows. A batcher that keeps up sends one or two windows at a time and gets the 30 s input; a "
+        "saturated one collects more per batch and trades it for speed. On the live benchmark's speech, the "
+        "short input spotted the gambling utterances a window later at low load (speech alert p95 9.1 s at 4 "
+        "streams against 6.4 s), so it waits for the load that needs it. 1: always.",
     )
     audio_min_window_s: float = Field(
         AUDIO_MIN_WINDOW_S,

@@ -70,6 +70,8 @@ class BatchStats:
     audio_s: float = 0.0
     voiced_s: float = 0.0
     decode_batches: list[int] = field(default_factory=list)
+    #: Encoder input length (mel frames; 3000 = 30 s) of each of those rounds.
+    encoder_frames: list[int] = field(default_factory=list)
     #: Chunks per CTranslate2 generate call (a batch is split across ``workers`` replicas).
     generate_calls: list[int] = field(default_factory=list)
     #: Decode rounds (2+ when Whisper stopped before the end of some chunk, see MAX_ROUNDS).
@@ -121,7 +123,9 @@ class BatchedTranscriber:
     ``bucket_s`` (off by default) pads each chunk's encoder input only up to a multiple of
     ``bucket_s`` instead of 30 s. It makes the encoder several times cheaper on CPU but the
     model was trained on 30 s inputs: text drifts from faster-whisper's (6-9% WER between them
-    on the test clips), so it is an explicit trade, not a default. ``rest_bucket_s`` does the
+    on the test clips), so it is an explicit trade, not a default. ``bucket_from`` takes it only in
+    a call of at least that many windows: a batcher that keeps up sends one or two at a time, and
+    only a saturated one, where time is short, collects more. ``rest_bucket_s`` does the
     same for rests only (a few seconds each, and a 10 s encoder input costs ~1/7 of a 30 s one
     on CPU); also off by default.
     """
@@ -138,12 +142,15 @@ class BatchedTranscriber:
         min_silence_ms: int = 2000,
         encode_batch: int | None = None,
         bucket_s: float | None = None,
+        bucket_from: int = 1,
         workers: int | None = None,
         min_rest_s: float | None = None,
         rest_bucket_s: float | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
+        if bucket_from < 1:
+            raise ValueError(f"bucket_from must be >= 1, got {bucket_from}")
         for name, b in (("bucket_s", bucket_s), ("rest_bucket_s", rest_bucket_s)):
             if b is not None and not 1 <= b <= CHUNK_S:
                 raise ValueError(f"{name} must be in [1, {CHUNK_S}], got {b}")
@@ -157,6 +164,7 @@ class BatchedTranscriber:
         # On CPU a big encoder batch is no cheaper per item than batch 1; on GPU, encode all.
         self.encode_batch = encode_batch or (max_batch if device == "cuda" else 1)
         self.bucket_s = bucket_s
+        self.bucket_from = bucket_from
         self.rest_bucket_s = rest_bucket_s
         self.min_rest_s = cfg.min_rest_s if min_rest_s is None else min_rest_s
         if self.min_rest_s < 0:
@@ -230,9 +238,10 @@ class BatchedTranscriber:
         except Exception as exc:
             return exc
 
-    def _frames(self, chunk: _Chunk) -> int:
-        """Encoder input length (mel frames) for a chunk: 30 s as Whisper was trained, or its bucket."""
-        bucket = self.rest_bucket_s if chunk.rest and self.rest_bucket_s else self.bucket_s
+    def _frames(self, chunk: _Chunk, busy: bool = True) -> int:
+        """Encoder input length (mel frames) for a chunk: 30 s as Whisper was trained, or its bucket
+        (``bucket_s`` only in a ``busy`` call: one of at least ``bucket_from`` windows)."""
+        bucket = self.rest_bucket_s if chunk.rest and self.rest_bucket_s else self.bucket_s if busy else None
         if bucket is None:
             return CHUNK_S * 100
         return int(min(CHUNK_S, math.ceil(chunk.duration / bucket) * bucket) * 100)
@@ -326,16 +335,18 @@ class BatchedTranscriber:
             stats.voiced_s += voiced
             chunks.extend(window_chunks)
         stats.vad_s = time.perf_counter() - t0
+        busy = len(windows) >= self.bucket_from
 
         for _ in range(MAX_ROUNDS):  # round 2+: the rest of chunks Whisper stopped short on
             if not chunks:
                 break
             by_frames: dict[int, list[_Chunk]] = {}
             for chunk in chunks:
-                by_frames.setdefault(self._frames(chunk), []).append(chunk)
+                by_frames.setdefault(self._frames(chunk, busy), []).append(chunk)
             chunks = []
             for frames, group in sorted(by_frames.items()):
                 for b in range(0, len(group), self.max_batch):
+                    stats.encoder_frames.append(frames)
                     decoded = self._decode(group[b : b + self.max_batch], frames, stats)
                     self._collect(windows, results, decoded)
                     chunks.extend(d.rest for d in decoded if d.rest is not None)

@@ -35,11 +35,14 @@ class Alert:
     latency_s: float | None  # first evidence arrival → known; None when the arrival is unknown
     early: bool  # known by the preview (frame and chat signals), before transcripts were in
     sources: tuple[str, ...]  # where its evidence came from: "frames", "speech", "chat"
+    #: where its first evidence (at ``start``, what ``latency_s`` is measured from) came from
+    first: str = "frames"
 
     @property
     def visual(self) -> bool:
-        """Some of its evidence came from frames."""
-        return "frames" in self.sources
+        """Its first evidence came from frames, so ``latency_s`` is a frame's. A violation first
+        heard in speech and confirmed by a caption is a speech alert: its latency is the speech's."""
+        return self.first == "frames"
 
 
 def evidence_source(kind: str) -> str:
@@ -188,7 +191,8 @@ class AlertTracker:
         arrived = self._wall_at(v.start)
         latency = max(0.0, (now - arrived).total_seconds()) if arrived is not None else None
         sources = tuple(sorted({evidence_source(sig.kind) for sig in v.signals}))
-        alert = Alert(v.category, v.start, latency, early, sources)
+        first = evidence_source(min(v.signals, key=lambda sig: sig.t).kind) if v.signals else "frames"
+        alert = Alert(v.category, v.start, latency, early, sources, first)
         self.recent.append(alert)
         self.count += 1
         if self.listener is not None:

@@ -167,9 +167,10 @@ def build_family(
     """The batch function of one model family, models resolved (hash-checked) but loaded lazily.
 
     ``background``: a live process. Its ASR on CPU runs at ``asr.cpu_nice`` so live frames are never
-    queued behind it, and its Whisper encoder input is ``live.asr_context_s`` long instead of 30 s
-    (live windows are short). An offline scan (no deadline on any branch) passes False: ASR at normal
-    priority, on the 30 s input Whisper was trained on.
+    queued behind it, and while its ASR batcher is saturated its Whisper encoder input is
+    ``live.asr_context_s`` long instead of 30 s (live windows are short). An offline scan (no
+    deadline on any branch) passes False: ASR at normal priority, on the 30 s input Whisper was
+    trained on.
     """
     from moderation.infer.registry import Registry
 
@@ -232,7 +233,14 @@ def build_family(
         )
     from moderation.infer.asr_batch import load_batched_transcriber
 
-    bt = load_batched_transcriber(reg, cfg.asr, device=device, bucket_s=cfg.live.asr_context_s if background else None)
+    live = cfg.live
+    bt = load_batched_transcriber(
+        reg,
+        cfg.asr,
+        device=device,
+        bucket_s=live.asr_context_s if background else None,
+        bucket_from=live.asr_context_from,
+    )
     executor = background_executor(cfg.asr.cpu_nice if device == "cpu" and background else 0, "asr")
     b = cfg.batching.asr
     provider = f"ctranslate2:{bt.device}:{bt.compute_type}"

@@ -42,3 +42,28 @@ def test_mandarin_windows_are_spotted_alike_on_a_10_s_encoder_input() -> None:
         spotted[context] = [{h.category for h in matcher.match(t) if h.weight >= 0.5} for t in texts]
     want = [set() if c is None else {c} for c in LINES.values()]
     assert spotted[10.0] == spotted[None] == want, spotted
+
+
+@pytest.mark.slow
+def test_a_call_below_bucket_from_windows_keeps_the_30_s_input() -> None:
+    """The short input is taken only by a saturated batcher (a call of ``bucket_from`` windows or
+    more): a lone window decodes exactly as with the 30 s input, the same window in a busy call does not
+    pay for it."""
+    from moderation.samplegen import speak
+
+    registry = Registry.load(project_root() / "models")
+    cfg = AsrConfig(model="whisper-tiny-en", language="en", cpu_threads=1)
+    pcm = np.concatenate([np.zeros(3000, np.float32), speak("place your bets now at the online casino")])
+    windows = [AudioWindow(f"s{i}", 0.0, pcm) for i in range(3)]
+    full = load_batched_transcriber(registry, cfg, workers=1)
+    adaptive = load_batched_transcriber(registry, cfg, bucket_s=10, bucket_from=3, workers=1)
+
+    def text(bt: object, ws: list[AudioWindow]) -> list[str]:
+        out = bt.transcribe_batch(ws)  # type: ignore[attr-defined]
+        return [" ".join(s.text for s in o) for o in out]
+
+    assert text(adaptive, windows[:1]) == text(full, windows[:1])  # alone: the 30 s input
+    assert set(adaptive.last_stats.encoder_frames) == {3000}
+    busy = text(adaptive, windows)  # three at once: the 10 s input
+    assert set(adaptive.last_stats.encoder_frames) == {1000}
+    assert len(busy) == 3 and all("casino" in t.lower() for t in busy), busy

@@ -72,6 +72,9 @@ def test_rest_bucket_shortens_only_the_encoder_input_of_rests() -> None:
     live = BatchedTranscriber(Path("/nonexistent"), AsrConfig(), bucket_s=10)  # live.asr_context_s
     assert live._frames(first) == live._frames(rest) == 1000
     assert live._frames(_Chunk(0, audio, 0.0, 12.5, [])) == 2000  # a multiple of 10 s, never cut short
+    assert live._frames(first, busy=False) == 3000  # a call below bucket_from windows: Whisper's 30 s
+    with pytest.raises(ValueError, match="bucket_from"):
+        BatchedTranscriber(Path("/nonexistent"), AsrConfig(), bucket_s=10, bucket_from=0)
     with pytest.raises(ValueError, match="rest_bucket_s"):
         BatchedTranscriber(Path("/nonexistent"), AsrConfig(), rest_bucket_s=0.5)
 

@@ -65,12 +65,12 @@ def test_live_asr_pads_the_encoder_input_to_the_live_context_and_scans_to_30_s()
     from moderation.infer.asr_batch import BatchedTranscriber
     from moderation.pipeline.clients import build_family
 
-    cfg = PipelineConfig.model_validate({"live": {"asr_context_s": 8}})
+    cfg = PipelineConfig.model_validate({"live": {"asr_context_s": 8, "asr_context_from": 4}})
     live, scan = build_family("asr", cfg, background=True), build_family("asr", cfg, background=False)
     for fam, want in ((live, 8.0), (scan, None)):
         bt = getattr(fam.fn, "__self__", None)
         assert isinstance(bt, BatchedTranscriber) and not bt.loaded
-        assert bt.bucket_s == want
+        assert bt.bucket_s == want and bt.bucket_from == 4
     off = build_family("asr", PipelineConfig.model_validate({"live": {"asr_context_s": None}}), background=True)
     off_bt = getattr(off.fn, "__self__", None)
     assert isinstance(off_bt, BatchedTranscriber) and off_bt.bucket_s is None

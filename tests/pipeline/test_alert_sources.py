@@ -1,0 +1,37 @@
+"""An alert's latency is measured from its first evidence, so its channel is that evidence's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from moderation.messages import Signal, Verdict
+from moderation.pipeline.alerts import AlertTracker
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _verdict(*signals: Signal) -> Verdict:
+    ts = [s.t for s in signals]
+    return Verdict("s1", "gambling", "high", 0.9, min(ts), max(ts), signals)
+
+
+def _sig(kind: str, t: float) -> Signal:
+    return Signal(kind, "s1", t, 0.9, "gambling", term="下注")
+
+
+def test_first_heard_then_seen_is_a_speech_alert_measured_from_the_words() -> None:
+    tracker = AlertTracker(lambda _c: 5.0, lambda t: T0 + timedelta(seconds=t))
+    heard_then_seen = _verdict(_sig("ocr.keyword", 12.0), _sig("asr.keyword", 10.0))
+    alert = tracker.see(heard_then_seen, T0 + timedelta(seconds=16), True)
+    assert alert is not None
+    assert alert.sources == ("frames", "speech") and alert.first == "speech" and not alert.visual
+    assert alert.latency_s == 6.0
+    again = tracker.see(_verdict(_sig("ocr.keyword", 13.0)), T0 + timedelta(seconds=17), True)
+    assert again is None  # the same violation: alerted once
+
+
+def test_first_seen_is_a_visual_alert() -> None:
+    tracker = AlertTracker(lambda _c: 5.0, lambda t: T0 + timedelta(seconds=t))
+    alert = tracker.see(_verdict(_sig("qr.url", 40.0), _sig("asr.keyword", 41.0)), T0 + timedelta(seconds=40.3), True)
+    assert alert is not None and alert.first == "frames" and alert.visual
+    assert alert.latency_s is not None and abs(alert.latency_s - 0.3) < 1e-9
