@@ -116,9 +116,9 @@ class LiveConfig(StreamOpenConfig, AllowList):
         le=30,
         description="Live ASR window length: words wait at most this long for Whisper (less after a pause, "
         "audio_pause_s). On a 2-core machine with whisper-base and these defaults, speech alerts came at p95 "
-        "6.4 s with 4 streams, 8.0 s with 5 and 16.0 s with 6 (benchmarks/results/live_capacity_adaptive.md): "
-        "past a few streams the wait is for Whisper, not the window. Longer windows cost fewer Whisper calls "
-        "per minute of speech.",
+        "6.1 s with 4 streams, 7.1 s with 6, 8.4 s with 9 and 9.7 s with 12, the most held "
+        "(benchmarks/results/live_capacity_context.md): past a few streams the wait is for Whisper, not the "
+        "window. Longer windows cost fewer Whisper calls per minute of speech.",
     )
     audio_overlap_s: float = Field(
         2.0, ge=0, description="Overlap of consecutive ASR windows; words at the seam are stitched, not doubled."
@@ -160,8 +160,9 @@ class LiveConfig(StreamOpenConfig, AllowList):
         description="The shorter encoder input (asr_context_s) is used only in a Whisper batch of at least this "
         "many windows. A batcher that keeps up sends one or two windows at a time and gets the 30 s input; a "
         "saturated one collects more per batch and trades it for speed. On the live benchmark's speech, the "
-        "short input spotted the gambling utterances a window later at low load (speech alert p95 9.1 s at 4 "
-        "streams against 6.4 s), so it waits for the load that needs it. 1: always.",
+        "short input on every batch spotted the gambling utterances a window later at low load (speech alert "
+        "p95 9.1 s at 4 streams; 6.1 s with this default; benchmarks/results/live_capacity_context_always.md, "
+        "live_capacity_context.md). 1: always.",
     )
     audio_min_window_s: float = Field(
         AUDIO_MIN_WINDOW_S,
