@@ -123,7 +123,8 @@ class BatchedTranscriber:
     ``bucket_s`` (off by default) pads each chunk's encoder input only up to a multiple of
     ``bucket_s`` instead of 30 s. It makes the encoder several times cheaper on CPU but the
     model was trained on 30 s inputs: text drifts from faster-whisper's (6-9% WER between them
-    on the test clips), so it is an explicit trade, not a default. ``bucket_from`` takes it only in
+    on the test clips, though not further from the script: benchmarks/asr_context.py), so it is an
+    explicit trade that only live processes make (``live.asr_context_s``). ``bucket_from`` takes it only in
     a call of at least that many windows: a batcher that keeps up sends one or two at a time, and
     only a saturated one, where time is short, collects more. ``rest_bucket_s`` does the
     same for rests only (a few seconds each, and a 10 s encoder input costs ~1/7 of a 30 s one
