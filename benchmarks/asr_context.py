@@ -50,7 +50,7 @@ from text_quality import HELD_OUT  # noqa: E402
 from moderation.config import AsrConfig, LiveConfig  # noqa: E402
 from moderation.infer.asr_batch import BatchedTranscriber, load_batched_transcriber  # noqa: E402
 from moderation.infer.registry import Registry  # noqa: E402
-from moderation.messages import AudioWindow  # noqa: E402
+from moderation.messages import AudioWindow, TranscriptSegment  # noqa: E402
 from moderation.text.lexicon import Lexicon  # noqa: E402
 from moderation.text.matcher import KeywordMatcher  # noqa: E402
 
@@ -94,6 +94,22 @@ def _speak(text: str, lang: str, rng: random.Random) -> np.ndarray:
     return speak(text, speed_wpm=rng.choice((140, 160, 180)))
 
 
+def _utter(
+    lines: list[str], lang: str, rng: random.Random, lead: tuple[float, float], gap: tuple[float, float]
+) -> np.ndarray:
+    """``lines`` spoken one after another: silence of ``lead`` seconds (drawn from the range) first,
+    and of ``gap`` after each line."""
+    parts = [np.zeros(int(SR * rng.uniform(*lead)), np.float32)]
+    for line in lines:
+        parts += [_speak(line, lang, rng), np.zeros(int(SR * rng.uniform(*gap)), np.float32)]
+    return np.concatenate(parts)
+
+
+def _text(out: list[TranscriptSegment] | Exception) -> str:
+    """A window's transcript as one line (a failed window reads as nothing heard)."""
+    return " ".join(seg.text for seg in out) if isinstance(out, list) else ""
+
+
 def make_windows(lang: str, n: int, seed: int) -> tuple[list[AudioWindow], list[str]]:
     """``n`` windows of one or two spoken lines (60 % from violating lines), at most 10 s each."""
     rng = random.Random(seed)
@@ -102,10 +118,7 @@ def make_windows(lang: str, n: int, seed: int) -> tuple[list[AudioWindow], list[
     scripts: list[str] = []
     while len(windows) < n:
         picks = [rng.choice(viol if rng.random() < 0.6 else ben) for _ in range(rng.choice((1, 1, 2)))]
-        parts = [np.zeros(int(SR * rng.uniform(0.1, 0.8)), np.float32)]
-        for line in picks:
-            parts += [_speak(line, lang, rng), np.zeros(int(SR * rng.uniform(0.3, 0.7)), np.float32)]
-        audio = np.concatenate(parts)
+        audio = _utter(picks, lang, rng, lead=(0.1, 0.8), gap=(0.3, 0.7))
         if audio.size > MAX_WINDOW_S * SR:  # a live window never holds more; draw again
             continue
         windows.append(AudioWindow(f"{lang}-{len(windows):03d}", 0.0, audio))
@@ -126,10 +139,7 @@ def make_streams(lang: str, n: int, seed: int) -> tuple[list[AudioWindow], list[
     owner: list[int] = []
     for i in range(n):
         picks = [rng.choice(ben), rng.choice(viol), rng.choice(ben)]
-        parts = [np.zeros(int(SR * rng.uniform(0.2, 1.5)), np.float32)]
-        for line in picks:
-            parts += [_speak(line, lang, rng), np.zeros(int(SR * rng.uniform(0.4, 1.2)), np.float32)]
-        audio = np.concatenate(parts)
+        audio = _utter(picks, lang, rng, lead=(0.2, 1.5), gap=(0.4, 1.2))
         t = 0.0
         while t * SR < audio.size:
             windows.append(AudioWindow(f"{lang}-{i:03d}", t, audio[int(t * SR) : int((t + size) * SR)]))
@@ -155,8 +165,7 @@ def _cut_case(
     for c in contexts:
         seen: dict[tuple[int, str], float] = {}
         for w, i, out in zip(windows, owner, transcribers[c].transcribe_batch(windows), strict=True):
-            text = " ".join(seg.text for seg in out) if isinstance(out, list) else ""
-            for cat in categories(text) & oracle[i]:
+            for cat in categories(_text(out)) & oracle[i]:
                 seen.setdefault((i, cat), w.start)
         first[c] = seen
     base = first[30.0]
@@ -240,7 +249,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 out = transcribers[c].transcribe_batch(windows)
                 times[c].append(time.perf_counter() - t0)
-                texts[c] = [" ".join(s.text for s in o) if isinstance(o, list) else "" for o in out]
+                texts[c] = [_text(o) for o in out]
         base = statistics.median(times[30.0])
         rows = []
         for c in contexts:

@@ -34,6 +34,15 @@ def run_benchmark(script: str, out: Path) -> dict[str, object]:
     return data
 
 
+def run_speech_benchmark(script: str, out: Path) -> dict[str, object]:
+    """A benchmark that speaks with espeak-ng, run in smoke mode: its results name it and say smoke."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    data = run_benchmark(script, out)
+    assert data["benchmark"] == Path(script).stem and data["smoke"] is True
+    return data
+
+
 def check_machine(m: object) -> None:
     assert isinstance(m, dict)
     assert m["cpu"] and isinstance(m["cores"], int) and m["cores"] >= 1
@@ -61,10 +70,7 @@ def test_vision_benchmark_smoke(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_asr_benchmark_smoke(tmp_path: Path) -> None:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
-    data = run_benchmark("asr.py", tmp_path)
-    assert data["benchmark"] == "asr" and data["smoke"] is True
+    data = run_speech_benchmark("asr.py", tmp_path)
     cases = data["cases"]
     assert isinstance(cases, list) and len(cases) == 1
     case = cases[0]
@@ -87,10 +93,7 @@ def test_text_matcher_benchmark_smoke(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_asr_context_benchmark_smoke(tmp_path: Path) -> None:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
-    data = run_benchmark("asr_context.py", tmp_path)
-    assert data["benchmark"] == "asr_context" and data["smoke"] is True
+    data = run_speech_benchmark("asr_context.py", tmp_path)
     cases = data["cases"]
     assert isinstance(cases, list) and [c["language"] for c in cases] == ["en"]
     rows = cases[0]["contexts"]
