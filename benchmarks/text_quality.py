@@ -516,7 +516,7 @@ def intent_dense_feeds(
         probs = classify_batch([m.text for m in msgs], model=model)
         raw = intent_signals(msgs, probs, cfg.intent.model_copy(update={"enabled": True}), countered_by(match))
         vetoed = vetoed_lines(raw, cfg.intent)
-        return drop_vetoed(keyword, vetoed) + IntentDedup(cfg.chat.dedup_window_s).keep(raw)
+        return drop_vetoed(keyword, vetoed, cfg.intent) + IntentDedup(cfg.chat.dedup_window_s).keep(raw)
 
     out: dict[str, dict[str, Any]] = {}
     for name, rows in sets.items():

@@ -75,7 +75,9 @@ def _score(
     modes = {
         "rules": lambda i: rule_cats[i],
         "rules+intent": lambda i: rule_cats[i] | intent_cats[i],
-        "rules+intent+veto": lambda i: (set() if i in veto else rule_cats[i]) | intent_cats[i],
+        "rules+intent+veto": lambda i: (
+            (rule_cats[i] - set(cfg.veto_categories) if i in veto else rule_cats[i]) | intent_cats[i]
+        ),
         "intent": lambda i: intent_cats[i],
     }
     out: dict[str, Any] = {}

@@ -39,9 +39,9 @@ HEAD_ID = "chat-intent"
 MAX_CHARS = 512
 #: Class the head calls harmless; every other label is a policy category.
 BENIGN = "benign"
-#: Key of :func:`classify_batch`'s rows holding P(benign) of the encoder head alone: the veto's
-#: reading. The n-gram half learned a lexicon term's n-grams as violating, so it can never speak
-#: for a line against that line's own keyword hits; only the reading of the whole sentence can.
+#: Key of :func:`classify_batch`'s rows holding P(benign) of the encoder head alone, the veto's
+#: reading under ``intent.veto_reading: encoder`` (the default reads the served mean: out of fold it
+#: vetoed as many false rule verdicts as the encoder head alone and lost half the caught violations).
 ENCODER_BENIGN = "benign_encoder"
 
 
@@ -202,7 +202,7 @@ def classify_batch(texts: Sequence[str], model: IntentModel | None = None) -> li
 
     Labels are ``benign`` and the policy categories the head was trained for; their probabilities
     sum to 1. Each row also holds :data:`ENCODER_BENIGN`, the encoder head's own P(benign), which
-    the veto reads.
+    the veto reads under ``intent.veto_reading: encoder``.
     """
     m = model or default_model()
     if not texts:

@@ -118,7 +118,7 @@ async def chat_feed(
         intent = await classify_lines(
             clients, lines, engines.cfg.intent, dedup=dedup, vetoed=vetoed, countered=countered_by(engines.matcher)
         )
-        signals = drop_vetoed(signals, vetoed) + intent
+        signals = drop_vetoed(signals, vetoed, engines.cfg.intent) + intent
     return signals
 
 

@@ -28,7 +28,7 @@ from moderation.pipeline.clients import InferenceClients
 from moderation.pipeline.failures import TaskFailures
 from moderation.signals.intent import CounteredFn, IntentDedup, LineKey, classifiable, intent_signals, vetoed_lines
 
-__all__ = ["IntentFeed", "classify_lines", "drop_vetoed"]
+__all__ = ["IntentFeed", "classify_lines", "drop_vetoed", "vetoable"]
 
 #: Lines whose veto decision a live feed remembers for keyword signals that come after it.
 DECIDED_MAX = 4096
@@ -41,9 +41,14 @@ def line_key(s: Signal) -> LineKey:
     return (s.stream, s.user or "", s.t)
 
 
-def drop_vetoed(signals: Sequence[Signal], vetoed: set[LineKey]) -> list[Signal]:
-    """``signals`` without the ``chat.keyword`` hits of vetoed lines."""
-    return [s for s in signals if not (s.kind == "chat.keyword" and line_key(s) in vetoed)]
+def vetoable(s: Signal, cfg: IntentConfig) -> bool:
+    """Whether a veto may drop ``s``: a keyword hit in a category the classifier reads."""
+    return s.kind == "chat.keyword" and s.category in cfg.veto_categories
+
+
+def drop_vetoed(signals: Sequence[Signal], vetoed: set[LineKey], cfg: IntentConfig) -> list[Signal]:
+    """``signals`` without the vetoable keyword hits (:func:`vetoable`) of vetoed lines."""
+    return [s for s in signals if not (vetoable(s, cfg) and line_key(s) in vetoed)]
 
 
 async def classify_lines(
@@ -121,13 +126,17 @@ class IntentFeed:
         self._wake.set()
 
     def hold(self, signals: list[Signal]) -> None:
-        """Keyword signals of chat lines: with the veto on, each waits for its line's classification
-        (emitted at once when the line is already decided); without it, emitted at once."""
+        """Keyword signals of chat lines: with the veto on, each vetoable one (:func:`vetoable`) waits
+        for its line's classification (emitted at once when the line is already decided); the others,
+        and all of them without the veto, are emitted at once."""
         if not self.veto:
             self.emit(signals)
             return
         now: list[Signal] = []
         for s in signals:
+            if not vetoable(s, self.cfg):
+                now.append(s)
+                continue
             key = line_key(s)
             decided = self._decided.get(key)
             if decided is None:

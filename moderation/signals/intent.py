@@ -8,8 +8,9 @@ line. So the classifier's output is evidence beside the rules, not a replacement
 * a line whose probability for a category reaches that category's threshold
   (``IntentConfig.threshold``) yields a ``chat.intent`` signal of that category, ``score`` = the
   probability, ``label`` = the category. Fusion combines it with keyword hits like any channel.
-* a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``, read from the encoder
-  head alone: :data:`moderation.infer.intent.ENCODER_BENIGN`) yields a
+* a line the classifier is confident is harmless (P(benign) ≥ ``veto_score``, read from the served
+  mean or, with ``veto_reading: encoder``, from the encoder head alone:
+  :data:`moderation.infer.intent.ENCODER_BENIGN`) yields a
   counter-evidence signal in ``veto_category`` (``label`` "benign"), which the policy lists as
   non-verdict, and vetoes the keyword hits of that same line (same stream, user and time):
   counter-speech a clause rule missed names the topic but reads as harmless. :func:`vetoed_lines`
@@ -117,7 +118,9 @@ def intent_signals(
                         user=msg.user,
                     )
                 )
-        benign = row.get(ENCODER_BENIGN, row.get(BENIGN_LABEL))
+        benign = row.get(BENIGN_LABEL)
+        if cfg.veto_reading == "encoder":
+            benign = row.get(ENCODER_BENIGN, benign)
         if cfg.veto_score is not None and benign is not None and benign >= cfg.veto_score:
             out.append(
                 Signal(

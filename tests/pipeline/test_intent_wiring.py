@@ -185,8 +185,8 @@ def test_a_live_streams_chat_goes_through_the_classifier(tmp_path: Path, veto: f
     assert [s.kind for s in v.signals] == ["chat.intent"]
 
 
-def _hit(m: ChatMessage) -> Signal:
-    return Signal(kind="chat.keyword", stream=m.stream, t=m.t, score=0.9, category="gambling", user=m.user, text=m.text)
+def _hit(m: ChatMessage, category: str = "gambling") -> Signal:
+    return Signal(kind="chat.keyword", stream=m.stream, t=m.t, score=0.9, category=category, user=m.user, text=m.text)
 
 
 def test_live_veto_holds_a_lines_keyword_hits_until_it_is_classified() -> None:
@@ -236,12 +236,29 @@ def test_a_scan_drops_the_keyword_hits_of_vetoed_lines() -> None:
     cfg = IntentConfig(enabled=True, veto_score=0.8, min_units=1)
     intent = asyncio.run(classify_lines(StandIn(), [quoted, spam], cfg, vetoed=vetoed))  # type: ignore[arg-type]
     assert vetoed == {("s1", "news", 1.0)}
-    kept = drop_vetoed([_hit(quoted), _hit(spam), *intent], vetoed)
+    kept = drop_vetoed([_hit(quoted), _hit(spam), *intent], vetoed, cfg)
     assert sorted((s.kind, s.user) for s in kept) == [
         ("chat.intent", "news"),  # the veto's own counter-evidence (a non-verdict category)
         ("chat.intent", "spam"),
         ("chat.keyword", "spam"),
     ]
+
+
+def test_the_veto_never_drops_a_category_the_classifier_does_not_read() -> None:
+    """A viewer disclosing their age reads as harmless chat to a head trained on gambling, tipping
+    and vulgar lines; its minors hit must count whatever the head says, in a scan and live."""
+    cfg = IntentConfig(enabled=True, veto_score=0.8, min_units=1)
+    line = _line(1.0, "news: i am 13", user="kid")  # the stand-in calls it harmless: vetoed
+    vetoed: set[tuple[str, str, float]] = set()
+    asyncio.run(classify_lines(StandIn(), [line], cfg, vetoed=vetoed))  # type: ignore[arg-type]
+    assert vetoed == {("s1", "kid", 1.0)}
+    kept = drop_vetoed([_hit(line, "minors"), _hit(line, "gambling")], vetoed, cfg)
+    assert [s.category for s in kept] == ["minors"]
+    emitted: list[Signal] = []
+    feed = IntentFeed(StandIn(), cfg, emitted.extend, TaskFailures("s1"))  # type: ignore[arg-type]
+    feed.push(line)
+    feed.hold([_hit(line, "minors"), _hit(line, "gambling")])
+    assert [s.category for s in emitted] == ["minors"]  # not held: no answer can drop it
 
 
 def test_held_hits_count_anyway_when_the_classifier_stalls() -> None:

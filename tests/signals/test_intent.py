@@ -41,18 +41,28 @@ def test_confident_benign_is_counter_evidence_not_a_category() -> None:
     assert vetoed_lines(sigs, IntentConfig(veto_category="other")) == set()
 
 
-def test_the_veto_reads_the_encoder_heads_benign_and_it_is_no_category() -> None:
-    cfg = IntentConfig(min_score=0.7, veto_score=0.9)
+def test_the_veto_reads_the_served_mean_or_the_encoder_head_as_configured() -> None:
     probs = [
-        # the mean with the n-gram half sees a term, the sentence reads as a warning: vetoed
+        # the mean with the n-gram half sees a term, the encoder head reads the sentence as a warning
         {"benign": 0.6, "gambling": 0.4, ENCODER_BENIGN: 0.95},
-        # the mean is harmless, the encoder head alone is not sure: no veto
+        # the mean is harmless, the encoder head alone is not sure
         {"benign": 0.95, "gambling": 0.05, ENCODER_BENIGN: 0.85},
     ]
-    sigs = intent_signals(_msgs("别信那个赌博链接", "随便聊聊"), probs, cfg)
-    assert [(s.category, s.label, s.user, s.score) for s in sigs] == [
+    msgs = _msgs("别信那个赌博链接", "随便聊聊")
+    mean = intent_signals(msgs, probs, IntentConfig(min_score=0.7, veto_score=0.9))
+    assert [(s.category, s.label, s.user, s.score) for s in mean] == [
+        ("intent_benign", BENIGN_LABEL, "u1", pytest.approx(0.95))
+    ]
+    enc = intent_signals(msgs, probs, IntentConfig(min_score=0.7, veto_score=0.9, veto_reading="encoder"))
+    assert [(s.category, s.label, s.user, s.score) for s in enc] == [
         ("intent_benign", BENIGN_LABEL, "u0", pytest.approx(0.95))
     ]
+    # a row without the encoder's own reading (another head file) falls back to the mean
+    row = [{"benign": 0.92, "gambling": 0.08}]
+    enc_only = intent_signals(msgs[:1], row, IntentConfig(veto_score=0.9, veto_reading="encoder"))
+    assert [s.label for s in enc_only] == [BENIGN_LABEL]
+    with pytest.raises(ValidationError):
+        IntentConfig(veto_reading="ngram")  # type: ignore[arg-type]
 
 
 def test_length_mismatch_is_a_clear_error() -> None:
