@@ -24,7 +24,12 @@ frequency so the benign majority does not drown the smallest category). It train
   Cantonese, Taiwanese and Northeastern wording, Traditional script, Chinese-English, pinyin
   initials and emoji; against them hard benign near misses: ranked and board games, odds and
   lottery results as news, live-shop orders, gift battles told as news, body, dating and film talk,
-  platform rules, counter-speech, and many 2-8 character chat lines), and the
+  platform rules, counter-speech, and many 2-8 character chat lines), ``text_intent_train6.jsonl``
+  (weighted toward tipping pressure that names no gift or 打赏 — PK countdowns, hour-list pushes, sob
+  stories, guild threats, fan-club lights, paid calls, invented gift names and emoji — with betting
+  recruitment and vulgar lines in every spelling class; against them hard benign near misses and
+  short chat, some of it in Traditional, pinyin, Cantonese and spaced-out forms so that an unusual
+  spelling is not learnt as a violation), and the
   older hand-written evaluation sets ``text_intent_fresh.jsonl``, ``text_vulgar_fresh.jsonl`` and
   ``text_fresh_v2.jsonl``, which newer held-out sets have replaced as measures. Their lines
   weigh ``--hand-weight`` times a corpus line, because one hand-written line carries more distinct
@@ -148,6 +153,7 @@ HAND_SETS = (
     "text_intent_train2.jsonl",
     "text_intent_train3.jsonl",
     "text_intent_train4.jsonl",
+    "text_intent_train6.jsonl",
     "text_intent_fresh.jsonl",
     "text_vulgar_fresh.jsonl",
     "text_fresh_v2.jsonl",

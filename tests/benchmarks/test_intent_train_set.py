@@ -9,6 +9,7 @@ import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -29,13 +30,34 @@ TRAIN4 = "text_intent_train4.jsonl"
 #: slang, Traditional script and Chinese-English, against benign lines sharing its words (fitness, swimwear, dating,
 #: medical, art, pets, cooking) and short chat.
 TRAIN5 = "text_intent_train5.jsonl"
-#: Each training set, its split label, and the least lines it holds per category and of benign chat.
+#: The sixth: weighted toward tipping pressure that names no gift (PK countdowns, list pushes, sob stories, guild
+#: threats, fan-club lights), betting recruitment and vulgar lines in every spelling class, against hard benign near
+#: misses and short chat, some in unusual spellings.
+TRAIN6 = "text_intent_train6.jsonl"
+#: Wording classes: most violating lines of a training set are worded, not spelled, around a term.
+WORDED = ("implicit", "plain")
+
+
+class Shape(NamedTuple):
+    """What a training set must hold."""
+
+    split: str  # its split label
+    per_category: int  # least violating lines per category
+    benign: int  # least benign lines
+    worded: tuple[str, ...] = WORDED  # evasion classes that make up half of each category
+    news: int = 60  # least benign news and regulatory lines together
+    counter: int = 40  # least benign counter-speech lines
+
+
+#: Each training set and its shape. The sixth spells more (slang and regional wording count as wording there)
+#: and is weighted toward tipping pressure rather than news.
 SETS = {
-    TRAIN: ("intent_train", 140, 500),
-    TRAIN2: ("intent_train2", 180, 550),
-    TRAIN3: ("intent_train3", 150, 1300),
-    TRAIN4: ("intent_train4", 180, 800),
-    TRAIN5: ("intent_train5", 150, 750),
+    TRAIN: Shape("intent_train", 140, 500),
+    TRAIN2: Shape("intent_train2", 180, 550),
+    TRAIN3: Shape("intent_train3", 150, 1300),
+    TRAIN4: Shape("intent_train4", 180, 800),
+    TRAIN5: Shape("intent_train5", 150, 750),
+    TRAIN6: Shape("intent_train6", 200, 550, (*WORDED, "slang", "regional"), news=25),
 }
 CATEGORIES = {"gambling", "tipping_inducement", "vulgar"}
 #: Character-bigram Jaccard similarity at or above which two lines count as the same line reworded.
@@ -61,7 +83,7 @@ def _near(a: frozenset[str], b: frozenset[str]) -> bool:
 
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_labels_and_shape(name: str) -> None:
-    split, per_category, benign_lines = SETS[name]
+    split, per_category, benign_lines, worded, news, counter = SETS[name]
     rows = _rows(name)
     bad = [r for r in rows if "category" in r]
     benign = [r for r in rows if "category" not in r]
@@ -74,10 +96,10 @@ def test_labels_and_shape(name: str) -> None:
     # the point of the set: most violating lines are implicit or plain wording, in every category
     for cat in CATEGORIES:
         ev = Counter(r["evasion"] for r in bad if r["category"] == cat)
-        assert ev["implicit"] >= 50 and ev["implicit"] + ev["plain"] >= per_cat[cat] / 2, cat
+        assert ev["implicit"] >= 50 and sum(ev[c] for c in worded) >= per_cat[cat] / 2, cat
     contexts = Counter(r["context"] for r in benign)
     assert {"news", "regulatory", "counter", "gifts", "banter"} <= set(contexts)
-    assert contexts["news"] + contexts["regulatory"] >= 60 and contexts["counter"] >= 40
+    assert contexts["news"] + contexts["regulatory"] >= news and contexts["counter"] >= counter
     assert all(r["text"].strip() == r["text"] and r["text"] for r in rows)
 
 
