@@ -144,6 +144,15 @@ SPELLING = frozenset(
 )
 
 
+#: Written for training but not trained on: ``text_intent_train7.jsonl`` (six everyday domains from
+#: both sides, benign and violating in the same words: fan charts against gift pushes for the room's
+#: rank, dating against hookup offers, crude but friendly speech against abuse, games for points
+#: against money games, personal histories against "win it back" recruitment, body and fitness talk
+#: against sexual comments). Trained in every fold and scored in none it moved the other sets' recall
+#: at 0.85 from 56 / 52 / 49 % to 57 / 52 / 49 % at the same 0.8 % benign; with it in training the
+#: development sets' recall moved -1.7, -2.8, +1.8 and +1.4 points (dev6, dev7, dev8, fresh3,
+#: categories summed) and their benign verdicts by one line, so it does not earn its place yet.
+NOT_TRAINED = ("text_intent_train7.jsonl",)
 HAND = "text_intent_train.jsonl"
 #: Every hand-written set the head trains on (the first one written for it).
 HAND_SETS = (

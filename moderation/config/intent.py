@@ -17,8 +17,8 @@ a fixed step count rather than to its optimum, gave 42 / 44 / 48 % at 0.8 and 1.
 the served mean's P(benign) by default (``veto_reading``). Its bar was set on the lines that matter
 to it, those the keyword rules put in a verdict, out of fold by set (``scripts/train_intent.py
 --validate``, which prints this table): of 102 benign lines in a rule verdict and 1,059 violating
-lines the rules caught, P(benign) ≥ 0.7 of the mean vetoes 49 and loses 6 (0.6: 59 and 16; 0.75: 40
-and 6); the encoder head alone at 0.7 vetoes 45 and loses 21, and at its former bar 0.98 vetoes 13
+lines the rules caught, P(benign) ≥ 0.7 of the mean vetoes 49 and loses 6 (0.6: 58 and 16; 0.75: 40
+and 6); the encoder head alone at 0.7 vetoes 44 and loses 22, and at its former bar 0.98 vetoes 12
 and loses none. The n-gram
 half learned a lexicon term's n-grams as violating, so the mean rarely reaches a high bar on a line
 with a keyword hit; at 0.7 it speaks where the whole line reads as an opinion, a complaint or a
@@ -41,8 +41,8 @@ class IntentConfig(_Strict):
         True,
         description="Run the classifier on chat (about 0.5-1 ms of one core per line, batched; "
         "benchmarks/results/text_quality_intent.md). On by default: on the four held-out hand-written sets, with "
-        "its veto, it raised recall in every category by 21-38 points over the rules alone and lowered the benign "
-        "lines in a verdict on dense feeds (4.7 -> 1.3 %, 3.2 -> 1.5 %, 1.6 -> 1.1 %, 1.0 -> 0.7 %).",
+        "its veto, it raised recall in every category by 20-38 points over the rules alone and lowered the benign "
+        "lines in a verdict on dense feeds (4.7 -> 1.3 %, 3.2 -> 1.2 %, 1.6 -> 0.9 %, 1.0 -> 0.7 %).",
     )
     min_score: float = Field(
         0.85,

@@ -34,6 +34,10 @@ TRAIN5 = "text_intent_train5.jsonl"
 #: threats, fan-club lights), betting recruitment and vulgar lines in every spelling class, against hard benign near
 #: misses and short chat, some in unusual spellings.
 TRAIN6 = "text_intent_train6.jsonl"
+#: The seventh: six everyday domains written from both sides (fan charts, dating, crude but friendly speech, games
+#: for points, personal histories and opinions, body and fitness), so the head learns what makes a line violating
+#: rather than its topic words.
+TRAIN7 = "text_intent_train7.jsonl"
 #: Wording classes: most violating lines of a training set are worded, not spelled, around a term.
 WORDED = ("implicit", "plain")
 
@@ -47,6 +51,7 @@ class Shape(NamedTuple):
     worded: tuple[str, ...] = WORDED  # evasion classes that make up half of each category
     news: int = 60  # least benign news and regulatory lines together
     counter: int = 40  # least benign counter-speech lines
+    implicit: int = 50  # least implicit lines per category
 
 
 #: Each training set and its shape. The sixth spells more (slang and regional wording count as wording there)
@@ -58,6 +63,7 @@ SETS = {
     TRAIN4: Shape("intent_train4", 180, 800),
     TRAIN5: Shape("intent_train5", 150, 750),
     TRAIN6: Shape("intent_train6", 200, 550, (*WORDED, "slang", "regional"), news=25),
+    TRAIN7: Shape("intent_train7", 110, 500, news=25, implicit=30),
 }
 CATEGORIES = {"gambling", "tipping_inducement", "vulgar"}
 #: Character-bigram Jaccard similarity at or above which two lines count as the same line reworded.
@@ -83,7 +89,7 @@ def _near(a: frozenset[str], b: frozenset[str]) -> bool:
 
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_labels_and_shape(name: str) -> None:
-    split, per_category, benign_lines, worded, news, counter = SETS[name]
+    split, per_category, benign_lines, worded, news, counter, implicit = SETS[name]
     rows = _rows(name)
     bad = [r for r in rows if "category" in r]
     benign = [r for r in rows if "category" not in r]
@@ -96,7 +102,7 @@ def test_labels_and_shape(name: str) -> None:
     # the point of the set: most violating lines are implicit or plain wording, in every category
     for cat in CATEGORIES:
         ev = Counter(r["evasion"] for r in bad if r["category"] == cat)
-        assert ev["implicit"] >= 50 and sum(ev[c] for c in worded) >= per_cat[cat] / 2, cat
+        assert ev["implicit"] >= implicit and sum(ev[c] for c in worded) >= per_cat[cat] / 2, cat
     contexts = Counter(r["context"] for r in benign)
     assert {"news", "regulatory", "counter", "gifts", "banter"} <= set(contexts)
     assert contexts["news"] + contexts["regulatory"] >= news and contexts["counter"] >= counter
