@@ -355,20 +355,15 @@ def validation_report(
 
 
 def rule_verdicts(texts: Sequence[str]) -> list[set[str]]:
-    """Categories each line alone opens a verdict in under the keyword rules and the default policy."""
+    """Categories each line alone opens a verdict in under the keyword rules and the default policy
+    (the text-quality benchmark's own reading, :func:`benchmarks.text_quality.verdict_categories`)."""
+    from benchmarks.text_quality import verdict_categories
     from moderation.config import load_pipeline
-    from moderation.messages import ChatMessage
-    from moderation.policy.fuse import fuse
-    from moderation.signals.chat import chat_signals
     from moderation.text.lexicon import Lexicon
     from moderation.text.matcher import KeywordMatcher
 
     match, policy = KeywordMatcher(Lexicon.load()), load_pipeline("default").policy
-    out = []
-    for text in texts:
-        sigs = chat_signals([ChatMessage("train", 0.0, "viewer", text)], match)
-        out.append({v.category for v in fuse("train", sigs, policy)})
-    return out
+    return [verdict_categories(text, match, policy) for text in texts]
 
 
 def veto_report(

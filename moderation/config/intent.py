@@ -19,10 +19,9 @@ to it, those the keyword rules put in a verdict, out of fold by set (``scripts/t
 --validate``, which prints this table): of 102 benign lines in a rule verdict and 1,059 violating
 lines the rules caught, P(benign) ≥ 0.7 of the mean vetoes 49 and loses 6 (0.6: 58 and 16; 0.75: 40
 and 6); the encoder head alone at 0.7 vetoes 44 and loses 22, and at its former bar 0.98 vetoes 12
-and loses none. The n-gram
-half learned a lexicon term's n-grams as violating, so the mean rarely reaches a high bar on a line
-with a keyword hit; at 0.7 it speaks where the whole line reads as an opinion, a complaint or a
-memory.
+and loses none. The n-gram half learned a lexicon term's n-grams as violating, so the mean rarely
+reaches a high bar on a line with a keyword hit; at 0.7 it speaks where the whole line reads as an
+opinion, a complaint or a memory.
 """
 
 from __future__ import annotations
