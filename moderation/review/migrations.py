@@ -11,13 +11,16 @@ The rules that keep this safe:
   when ``schema.py`` and the migrations disagree.
 * Each migration runs in its own transaction together with its ``schema_version`` row, so a
   failed migration leaves the previous version intact (PostgreSQL has transactional DDL; on
-  SQLite ``CREATE TABLE`` is transactional too).
+  SQLite ``CREATE TABLE`` is transactional too, inside the ``BEGIN IMMEDIATE`` each one opens).
+* That transaction holds a database-wide lock, so processes that start together (stream
+  workers opening one fresh queue) apply each migration once instead of racing.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -358,35 +361,55 @@ def current_version(conn: sa.Connection) -> int:
     return int(value or 0)
 
 
+#: PostgreSQL advisory lock key held by every migration transaction (any constant unique to us).
+MIGRATION_LOCK = 0x6D6F645F7271  # "mod_rq"
+
+
+@contextmanager
+def _serialised(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A transaction that only one process at a time may hold on this database.
+
+    Stream workers started side by side open one fresh queue at the same moment; without this,
+    each sees version 0 and the losers fail on a table that appeared in between (SQLite's
+    ``CREATE TABLE`` is not atomic with the check before it, and pysqlite runs DDL outside any
+    transaction). SQLite: ``BEGIN IMMEDIATE`` takes the write lock up front, so the DDL below
+    runs inside it and a second process waits (busy timeout) instead of racing. PostgreSQL: a
+    transaction-scoped advisory lock. Either way the waiter then reads the version anew.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+
 def migrate(engine: sa.Engine) -> list[int]:
     """Apply every pending migration in order; return the versions applied (idempotent).
 
-    Two processes starting at once may race to create the version table; the loser's
-    transaction fails on the primary key and is retried once, then sees nothing left to do.
+    Each migration is one transaction under the database-wide migration lock
+    (:func:`_serialised`), so processes starting at once apply each migration exactly once and
+    the others find it done.
     """
     applied: list[int] = []
-    with engine.begin() as conn:
+    with _serialised(engine) as conn:
         schema.schema_version.create(conn, checkfirst=True)
-    for attempt in range(2):
-        try:
-            for version, description, fn in MIGRATIONS:
-                with engine.begin() as conn:
-                    have = current_version(conn)
-                    if have > LATEST:
-                        raise SchemaError(
-                            f"database schema is version {have}, newer than this program ({LATEST}); upgrade moderation"
-                        )
-                    if version <= have:
-                        continue
-                    fn(conn)
-                    conn.execute(
-                        sa.insert(schema.schema_version).values(
-                            version=version, description=description, applied_at=time.time()
-                        )
-                    )
-                    applied.append(version)
-            return applied
-        except sa.exc.IntegrityError:
-            if attempt:
-                raise
+    for version, description, fn in MIGRATIONS:
+        with _serialised(engine) as conn:
+            have = current_version(conn)
+            if have > LATEST:
+                raise SchemaError(
+                    f"database schema is version {have}, newer than this program ({LATEST}); upgrade moderation"
+                )
+            if version <= have:
+                continue
+            fn(conn)
+            row = {"version": version, "description": description, "applied_at": time.time()}
+            conn.execute(sa.insert(schema.schema_version).values(**row))
+            applied.append(version)
     return applied

@@ -255,7 +255,7 @@ def test_killed_manager_recovers_its_assignments(cluster: dict[str, Any]) -> Non
         seen["running"] = running
 
     queue, mgr = _run_streams(cluster, "mgrkill", files, during=kill_manager)
-    assert seen["after"]["recovered"] == 2  # re-attached to both running workers
+    assert seen["after"]["recovered"] == 2, seen["assign"]  # re-attached to both running workers
     for sid, a in seen["running"].items():  # same node, same worker generation: nothing restarted
         b = seen["assign"][sid]
         assert (b.node_id, b.generation, b.restarts) == (a.node_id, a.generation, a.restarts)
