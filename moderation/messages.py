@@ -206,6 +206,10 @@ class Signal:
     #: Whose behaviour this is; None = derived from the kind (chat with a user → that viewer,
     #: everything else → the streamer). See :func:`moderation.policy.rules.subject_of`.
     subject: Subject | None = None
+    #: ``asr.keyword``: media time the matched words end (``t`` is where they start; ``end`` the
+    #: segment's end, which the verdict spans). Estimated at a steady speaking rate within the
+    #: segment. An alert's latency is measured from here: the violation was said by then.
+    words_end: float | None = None
 
     def to_record(self) -> dict[str, Any]:
         rec: dict[str, Any] = {"kind": self.kind, "t": round(self.t, 3), "score": round(self.score, 4)}

@@ -183,7 +183,8 @@ async def _watch(
     clients = LocalClients(cfg)
 
     def alerted(stream: str, a: Alert) -> None:
-        known = f"{a.latency_s:.1f} s after its first evidence" if a.latency_s is not None else "now"
+        said = "the offending words ended" if a.first == "speech" else "its first evidence"
+        known = f"{a.latency_s:.1f} s after {said}" if a.latency_s is not None else "now"
         err.print(
             f"open  {stream}  {a.category}  from {a.start:.1f}s  (known {known}, from {' + '.join(a.sources)})",
             highlight=False,

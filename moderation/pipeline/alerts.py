@@ -32,11 +32,17 @@ class Alert:
 
     category: str
     start: float  # media time of its first evidence
-    latency_s: float | None  # first evidence arrival → known; None when the arrival is unknown
+    #: Its first evidence was complete (arrived) → known; None when the arrival is unknown. For
+    #: speech that is the end of the offending words (:attr:`Signal.words_end`), the moment the
+    #: violation had been said; for a frame or a chat message, its own arrival.
+    latency_s: float | None
     early: bool  # known by the preview (frame and chat signals), before transcripts were in
     sources: tuple[str, ...]  # where its evidence came from: "frames", "speech", "chat"
-    #: where its first evidence (at ``start``, what ``latency_s`` is measured from) came from
+    #: where its first evidence (at ``start``) came from
     first: str = "frames"
+    #: The first evidence's start (the first offending word's, for speech) arrived → known: longer
+    #: than ``latency_s`` by the time the words took to say. None when the arrival is unknown.
+    from_start_s: float | None = None
 
     @property
     def visual(self) -> bool:
@@ -184,15 +190,28 @@ class AlertTracker:
         self.recent: deque[Alert] = deque(maxlen=keep)
         self.count = 0
 
+    def _since(self, t: float, now: datetime) -> float | None:
+        """Seconds from the arrival of media time ``t`` to ``now``; None when it is unknown."""
+        arrived = self._wall_at(t)
+        return max(0.0, (now - arrived).total_seconds()) if arrived is not None else None
+
     def see(self, v: Verdict, now: datetime, early: bool) -> Alert | None:
         """The new alert when ``v`` (open, or decided in one step) is a violation not seen before."""
         if not self._seen.first((v.category,), v.start, v.end):
             return None
-        arrived = self._wall_at(v.start)
-        latency = max(0.0, (now - arrived).total_seconds()) if arrived is not None else None
+        earliest = min(v.signals, key=lambda sig: sig.t) if v.signals else None
+        said = earliest.words_end if earliest is not None and earliest.words_end is not None else v.start
         sources = tuple(sorted({evidence_source(sig.kind) for sig in v.signals}))
-        first = evidence_source(min(v.signals, key=lambda sig: sig.t).kind) if v.signals else "frames"
-        alert = Alert(v.category, v.start, latency, early, sources, first)
+        first = evidence_source(earliest.kind) if earliest is not None else "frames"
+        alert = Alert(
+            v.category,
+            v.start,
+            self._since(max(v.start, said), now),
+            early,
+            sources,
+            first,
+            from_start_s=self._since(v.start, now),
+        )
         self.recent.append(alert)
         self.count += 1
         if self.listener is not None:

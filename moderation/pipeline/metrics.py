@@ -233,7 +233,12 @@ COUNTERS: tuple[tuple[str, str, str], ...] = (
 HISTOGRAMS: tuple[tuple[str, str, str], ...] = (
     ("frame_latency_seconds", "frame_latency", "Frame arrival to its inference result."),
     ("verdict_latency_seconds", "verdict_latency", "Arrival of a verdict's last evidence to its sink write."),
-    ("alert_latency_seconds", "alert_latency", "Arrival of a violation's first evidence to its detection."),
+    (
+        "alert_latency_seconds",
+        "alert_latency",
+        "A violation's first evidence complete (a frame's arrival; for speech, the offending words' end) to its "
+        "detection.",
+    ),
 )
 
 

@@ -25,15 +25,15 @@ def evidence(hits: Iterable[KeywordHit]) -> list[KeywordHit]:
     return [h for h in hits if h.weight > 0.0]
 
 
-def _time_in_segment(seg: TranscriptSegment, hit: KeywordHit) -> float:
-    """Where in the segment the term was said, assuming a steady speaking rate.
+def _time_in_segment(seg: TranscriptSegment, pos: int) -> float:
+    """Media time of character ``pos`` of the segment's text, assuming a steady speaking rate.
 
     Whisper segments can be several seconds long; placing the signal at the term rather than at
     the segment start keeps verdict times within a second or two of the real event.
     """
     if not seg.text:
         return seg.start
-    frac = hit.span[0] / len(seg.text)
+    frac = min(max(pos, 0), len(seg.text)) / len(seg.text)
     return seg.start + frac * max(seg.end - seg.start, 0.0)
 
 
@@ -41,18 +41,20 @@ def transcript_signals(segments: Iterable[TranscriptSegment], match: MatchFn) ->
     out: list[Signal] = []
     for seg in segments:
         for hit in evidence(match(seg.text)):
+            t = _time_in_segment(seg, hit.span[0])
             out.append(
                 Signal(
                     kind="asr.keyword",
                     stream=seg.stream,
-                    t=_time_in_segment(seg, hit),
+                    t=t,
                     score=hit.weight,
                     category=hit.category,
                     term=hit.term,
                     text=seg.text,
                     lang=seg.lang,
                     context=hit.context,
-                    end=max(seg.end, _time_in_segment(seg, hit)),  # said during the segment: verdict spans it
+                    end=max(seg.end, t),  # said during the segment: the verdict spans it
+                    words_end=_time_in_segment(seg, hit.span[1]),
                 )
             )
     return out

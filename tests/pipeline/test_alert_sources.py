@@ -1,4 +1,5 @@
-"""An alert's latency is measured from its first evidence, so its channel is that evidence's."""
+"""An alert's latency is measured from its first evidence (for speech: the end of the offending
+words), so its channel is that evidence's."""
 
 from __future__ import annotations
 
@@ -35,3 +36,18 @@ def test_first_seen_is_a_visual_alert() -> None:
     alert = tracker.see(_verdict(_sig("qr.url", 40.0), _sig("asr.keyword", 41.0)), T0 + timedelta(seconds=40.3), True)
     assert alert is not None and alert.first == "frames" and alert.visual
     assert alert.latency_s is not None and abs(alert.latency_s - 0.3) < 1e-9
+
+
+def test_speech_latency_runs_from_the_end_of_the_offending_words() -> None:
+    tracker = AlertTracker(lambda _c: 5.0, lambda t: T0 + timedelta(seconds=t))
+    said = Signal("asr.keyword", "s1", 10.0, 0.9, "gambling", term="online casino", end=14.0, words_end=11.2)
+    alert = tracker.see(_verdict(said), T0 + timedelta(seconds=16), True)
+    assert alert is not None and alert.first == "speech"
+    assert alert.latency_s is not None and abs(alert.latency_s - 4.8) < 1e-9  # from 11.2, not 10.0
+    assert alert.from_start_s == 6.0
+
+
+def test_unknown_arrival_gives_no_latency() -> None:
+    tracker = AlertTracker(lambda _c: 5.0, lambda t: None)
+    alert = tracker.see(_verdict(_sig("asr.keyword", 3.0)), T0, True)
+    assert alert is not None and alert.latency_s is None and alert.from_start_s is None

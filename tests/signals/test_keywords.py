@@ -35,3 +35,18 @@ def test_mentions_in_rules_and_news_become_no_signal() -> None:
     ]
     sigs = transcript_signals(segs, m)
     assert [(s.term, s.t >= 4.0) for s in sigs] == [("百家乐", True), ("稳赚不赔", True)]
+
+
+def test_spoken_term_is_placed_between_its_words_start_and_end() -> None:
+    from moderation.messages import TranscriptSegment
+    from moderation.signals.keywords import transcript_signals
+
+    text = "well hello there, join our online casino tonight"
+    seg = TranscriptSegment("s", 10.0, 15.0, text, "en")
+    sigs = transcript_signals([seg], KeywordMatcher(Lexicon.load()).match)
+    casino = next(s for s in sigs if "casino" in (s.term or ""))
+    begin, stop = text.index("online casino"), text.index("online casino") + len("online casino")
+    assert casino.words_end is not None
+    assert abs(casino.t - (10.0 + 5.0 * begin / len(text))) < 1e-6
+    assert abs(casino.words_end - (10.0 + 5.0 * stop / len(text))) < 0.5  # the term's span, whatever it covers
+    assert casino.t < casino.words_end <= casino.end == 15.0
