@@ -331,11 +331,26 @@ def iter_frames(
                 if gop is not None:
                     gop.sampled()
                 _check_pixels(path, frame.width, frame.height, max_frame_pixels)
-                size = scaled_size(frame.width, frame.height, max_side)
-                image: np.ndarray = frame.to_ndarray(width=size.width, height=size.height, format="bgr24")
+                image = upright_bgr(frame, max_side)
                 stats.frames_sampled += 1
                 yield VideoFrame(stream=stream_id, t=t, image=image, index=index)
                 index += 1
+
+
+def upright_bgr(frame: av.VideoFrame, max_side: int) -> np.ndarray:
+    """``frame`` as a BGR array, long side at most ``max_side``, turned the way it is displayed.
+
+    Phones record sideways and store the turn in the container's display matrix (MP4/MOV
+    ``tkhd``), which players apply and decoders do not: a portrait recording decodes as a
+    landscape picture of a person lying down, which detectors trained on upright people and
+    text read worse, and reviewers would see sideways thumbnails. Evidence clips are copied
+    packets, so players turn them by the same matrix. Only quarter turns exist in practice; any
+    other angle is rounded to the nearest one.
+    """
+    size = scaled_size(frame.width, frame.height, max_side)
+    image: np.ndarray = frame.to_ndarray(width=size.width, height=size.height, format="bgr24")
+    turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4  # counter-clockwise quarter turns
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 
 def frame_at(path: str | Path, t: float, max_side: int = 1280) -> np.ndarray | None:
@@ -357,9 +372,7 @@ def frame_at(path: str | Path, t: float, max_side: int = 1280) -> np.ndarray | N
             for frame in cast(list[av.VideoFrame], _decode_packet(path, packet, stats)):
                 if frame.time is not None and frame.time - origin < t - 1e-3:
                     continue
-                size = scaled_size(frame.width, frame.height, max_side)
-                image: np.ndarray = frame.to_ndarray(width=size.width, height=size.height, format="bgr24")
-                return image
+                return upright_bgr(frame, max_side)
     return None
 
 

@@ -20,13 +20,12 @@ import av
 import numpy as np
 
 from moderation.ingest.audio_chunks import AudioChunks
-from moderation.ingest.decode import _decode_packet, media_origin
+from moderation.ingest.decode import _decode_packet, media_origin, upright_bgr
 from moderation.ingest.pacing import BLOCKED_READ_S, ReadPacer
 from moderation.ingest.packets import EncodedPacket
 from moderation.ingest.source import AudioEvent, FrameEvent, LiveEvent, Opened, PacketEvent
 from moderation.messages import AudioWindow, VideoFrame
 from moderation.sample.audio import SAMPLE_RATE
-from moderation.sample.frames import scaled_size
 from moderation.sample.pause import PauseDetector
 
 if TYPE_CHECKING:
@@ -164,8 +163,7 @@ class Connection:
             if frame.width * frame.height > c.max_frame_pixels:
                 stats.oversized_frames += 1
                 continue
-            size = scaled_size(frame.width, frame.height, c.max_side)
-            image = frame.to_ndarray(width=size.width, height=size.height, format="bgr24")
+            image = upright_bgr(frame, c.max_side)
             stats.frames_sampled += 1
             yield FrameEvent(VideoFrame(src.stream_id, t, image, src._frame_index), src._wall_last)
             src._frame_index += 1

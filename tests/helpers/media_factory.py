@@ -7,9 +7,11 @@ AAC MP4 with a fixed keyframe interval.
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from pathlib import Path
 
+import av
 import numpy as np
 
 from moderation.samplegen.writer import write_video
@@ -126,3 +128,47 @@ def make_hls(playlist: Path) -> str:
         check=True,
     )
     return playlist.read_text()
+
+
+def make_marked_clip(path: str | Path, seconds: float = 2.0, width: int = 160, height: int = 96, fps: int = 10) -> Path:
+    """A silent H.264 MP4 whose frames are black with a white top-left quarter: which way up a
+    decoded frame is shows in where the white block is."""
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
+        img = np.zeros((height, width, 3), np.uint8)
+        img[: height // 2, : width // 2] = 255
+        for i in range(round(seconds * fps)):
+            frame = av.VideoFrame.from_ndarray(img, format="bgr24")
+            frame.pts = i
+            for pkt in vs.encode(frame):
+                out.mux(pkt)
+        for pkt in vs.encode():
+            out.mux(pkt)
+    return Path(path)
+
+
+def set_display_rotation(path: str | Path, degrees: int) -> Path:
+    """Write a quarter-turn display matrix into an MP4's video track header (``tkhd``), in place:
+    what a phone stores when it records sideways. ``degrees`` is counter-clockwise, as FFmpeg and
+    PyAV's ``VideoFrame.rotation`` report it."""
+    cos, sin = {0: (1, 0), 90: (0, 1), 180: (-1, 0), 270: (0, -1)}[degrees % 360]
+
+    def fixed(v: int) -> int:
+        return (v << 16) & 0xFFFFFFFF  # 16.16 fixed point, two's complement
+
+    # stored as a b u / c d v / x y w; a counter-clockwise turn is a = d = cos, b = -sin, c = sin
+    matrix = [fixed(cos), fixed(-sin), 0, fixed(sin), fixed(cos), 0, 0, 0, 0x40000000]
+    data = bytearray(Path(path).read_bytes())
+    at, patched = 0, 0
+    while (at := data.find(b"tkhd", at)) >= 0:
+        version = data[at + 4]
+        off = at + 8 + (32 if version == 1 else 20) + 8 + 8  # past times, ids, layer/group/volume
+        if struct.unpack(">I", data[off + 36 : off + 40])[0]:  # a track with a width: the video
+            data[off : off + 36] = struct.pack(">9I", *matrix)
+            patched += 1
+        at += 4
+    if patched != 1:
+        raise ValueError(f"{path}: expected one video tkhd, patched {patched}")
+    Path(path).write_bytes(bytes(data))
+    return Path(path)

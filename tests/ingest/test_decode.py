@@ -269,3 +269,25 @@ def test_skip_loop_filter_changes_pixels_only_slightly(tmp_path: Path) -> None:
     assert any(d.max() > 0 for d in diffs)  # the option reached the decoder
     psnr = [10 * np.log10(255**2 / max(float((d**2).mean()), 1e-9)) for d in diffs]
     assert min(psnr) > 35, psnr
+
+
+@pytest.mark.parametrize(
+    ("degrees", "corner"),
+    [(0, (0, 0)), (90, (1, 0)), (180, (1, 1)), (270, (0, 1))],  # where the top-left block is shown
+)
+def test_frames_are_turned_the_way_the_display_matrix_shows_them(tmp_path: Path, degrees: int, corner: tuple) -> None:
+    from media_factory import make_marked_clip, set_display_rotation
+
+    from moderation.ingest.decode import frame_at
+
+    path = set_display_rotation(make_marked_clip(tmp_path / "phone.mp4", width=160, height=96), degrees)
+    want_shape = (96, 160) if degrees in (0, 180) else (160, 96)
+    for image in (next(iter_frames(path, "s", fps=1.0)).image, frame_at(path, 0.5)):
+        assert image is not None and image.shape[:2] == want_shape
+        h, w = image.shape[:2]
+        quarters = {
+            (r, c): float(image[r * h // 2 : (r + 1) * h // 2, c * w // 2 : (c + 1) * w // 2].mean())
+            for r in (0, 1)
+            for c in (0, 1)
+        }
+        assert max(quarters, key=lambda q: quarters[q]) == corner, quarters

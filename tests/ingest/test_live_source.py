@@ -302,3 +302,13 @@ def test_live_and_file_decoding_skip_the_same_work(tmp_path: Path) -> None:
     )
     assert cfg.skip_loop_filter and [f.t for f in live_frames] == pytest.approx([f.t for f in file_frames])
     assert all(np.array_equal(a.image, b.image) for a, b in zip(live_frames, file_frames, strict=True))
+
+
+def test_live_frames_are_turned_upright(tmp_path: Path) -> None:
+    from media_factory import make_marked_clip, set_display_rotation
+
+    path = set_display_rotation(make_marked_clip(tmp_path / "phone.mp4", width=160, height=96), 270)
+    frames = _of(list(LiveSource(str(path), "s1", SourceConfig(guard=FILES))), FrameEvent)
+    image = frames[0].frame.image
+    assert image.shape[:2] == (160, 96)  # portrait, as shown
+    assert image[:80, 48:].mean() > 200 and image[80:, :48].mean() < 50  # the block turned to the top right
