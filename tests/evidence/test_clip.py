@@ -96,3 +96,15 @@ def test_thumbnail(tmp_path: Path) -> None:
 def test_thumbnail_rejects_non_bgr(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_thumbnail(np.zeros((10, 10), np.uint8), tmp_path / "x.jpg")
+
+
+def test_clip_keeps_the_display_matrix(tmp_path: Path) -> None:
+    """Thumbnails are turned upright when decoded; the clip is copied packets, so it must carry the
+    source's display matrix for players to turn it the same way."""
+    from media_factory import make_marked_clip, set_display_rotation
+
+    src = set_display_rotation(make_marked_clip(tmp_path / "phone.mp4", seconds=2.0), 90)
+    cut_clip(src, tmp_path / "clip.mp4", 0.2, 1.5)
+    with av.open(str(tmp_path / "clip.mp4")) as c:
+        frame = next(c.decode(video=0))
+    assert frame.rotation == 90
