@@ -80,7 +80,9 @@ def cut_clip(
 
     Times are media times relative to the source's start (as produced by ``ingest.decode``).
     Video and the first audio stream are copied; timestamps are rebased so the clip starts at 0.
-    Raises MediaError for an unreadable source or a range that holds no video.
+    A recording without video (a voice room, radio) gets an audio-only MP4 of the range: what
+    the reviewer listens to. Raises MediaError for an unreadable source or a range that holds
+    no video keyframe (no audio, for an audio-only source).
     """
     if not (math.isfinite(start) and math.isfinite(end)) or end < start:
         raise ValueError(f"invalid clip range [{start}, {end}]")
@@ -115,21 +117,22 @@ def _open_source(src_path: str | Path) -> av.container.InputContainer:
 def _remux(
     src: av.container.InputContainer, src_path: str | Path, tmp: Path, t_from: float, t_to: float
 ) -> tuple[float, float, str | None, bool, int]:
-    if not src.streams.video:
-        raise MediaError(f"{src_path}: no video stream to cut a clip from")
-    vin = src.streams.video[0]
+    vin = src.streams.video[0] if src.streams.video else None
     ain = src.streams.audio[0] if src.streams.audio else None
+    lead = vin if vin is not None else ain  # an audio-only recording gets an audio-only clip
+    if lead is None:
+        raise MediaError(f"{src_path}: no video or audio stream to cut a clip from")
     origin = media_origin(src)
     # Seek lands on the keyframe at or before the target (backward=True is the default).
-    assert vin.time_base is not None
-    src.seek(int((t_from + origin) / vin.time_base), stream=vin, backward=True, any_frame=False)
+    assert lead.time_base is not None
+    src.seek(int((t_from + origin) / lead.time_base), stream=lead, backward=True, any_frame=False)
 
     with av.open(ffmpeg_file_url(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as dst:
-        vout = dst.add_stream_from_template(vin)
+        vout = dst.add_stream_from_template(vin) if vin is not None else None
         aout = dst.add_stream_from_template(ain) if ain is not None else None
         clip_t0: float | None = None  # source seconds (absolute) of the first keyframe copied
         last_end = t_from
-        video_done = False
+        video_done = vin is None
         max_pts = -math.inf
         audio_done = ain is None
         packets = 0
@@ -142,7 +145,7 @@ def _remux(
             pts_s = _sec(packet.pts if packet.pts is not None else packet.dts, tb)
             dts_s = _sec(packet.dts if packet.dts is not None else packet.pts, tb)
             assert pts_s is not None and dts_s is not None
-            if packet.stream is vin:
+            if vin is not None and packet.stream is vin:
                 if clip_t0 is None:
                     if not packet.is_keyframe:
                         continue  # seek landed mid-GOP (no index): wait for a keyframe
@@ -158,8 +161,11 @@ def _remux(
                         break
                     continue
                 max_pts = max(max_pts, pts_s)
+                assert vout is not None
                 out_stream: av.stream.Stream = vout
             else:
+                if vin is None and clip_t0 is None and pts_s + (_sec(packet.duration, tb) or 0.0) - origin > t_from:
+                    clip_t0 = pts_s  # audio only: every audio packet decodes on its own
                 if clip_t0 is None or pts_s < clip_t0:
                     continue  # audio before the first copied keyframe
                 if pts_s - origin > t_to:
@@ -181,12 +187,12 @@ def _remux(
             packet.stream = out_stream
             dst.mux(packet)
             packets += 1
-            if out_stream is vout:
+            if out_stream is vout or vout is None:
                 dur = _sec(packet.duration, tb) or 0.0
                 last_end = max(last_end, pts_s + dur - origin)
         if clip_t0 is None:
             raise MediaError(f"{src_path}: no keyframe found at or after {t_from:.3f}s to start a clip")
-    codec = vin.codec_context.name
+    codec = vin.codec_context.name if vin is not None else None
     return clip_t0 - origin, last_end, codec, aout is not None, packets
 
 

@@ -152,14 +152,13 @@ class EvidenceRing:
         packets = list(self._packets)
         parts = [part for part in _parts(packets, t_from, t_to) if part[0].epoch in self._templates]
         if not parts:
-            if packets and not any(p.kind == "video" for p in packets):
-                raise MediaError("the stream sends no video (audio only): there is nothing to clip")
             held = "nothing" if not packets else f"[{packets[0].t_dts:.3f}, {packets[-1].t_dts:.3f}]"
             raise MediaError(f"evidence ring holds no keyframe for [{t_from:.3f}, {t_to:.3f}] (it holds {held})")
         parts = self._compatible(parts, start, end)
         templates = self._templates[parts[0][0].epoch]
-        if templates.video is None:
-            raise MediaError(f"evidence ring has no video codec parameters for connection {parts[0][0].epoch}")
+        kinds = {p.kind for part in parts for p in part}
+        if (templates.video is None and "video" in kinds) or (templates.audio is None and kinds == {"audio"}):
+            raise MediaError(f"evidence ring has no codec parameters for connection {parts[0][0].epoch}'s packets")
         chosen = [p for part in parts for p in part]
         out = Path(out_path)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -175,7 +174,7 @@ class EvidenceRing:
             start=parts[0][0].t,
             end=_part_end(parts[-1]),
             duration=duration,
-            video_codec=templates.video_codec,
+            video_codec=templates.video_codec if "video" in kinds else None,
             has_audio=templates.audio is not None and any(p.kind == "audio" for p in chosen),
             packets=len(chosen),
             gaps=_gaps(parts),
@@ -198,7 +197,9 @@ def _parts(packets: Sequence[EncodedPacket], t_from: float, t_to: float) -> list
 
     A connection's part starts on its last video keyframe at or before ``t_from``, or — when it
     has none that early (it began later, or the ring no longer reaches back) — on its first
-    keyframe before ``t_to``. A connection with no usable keyframe gives no part.
+    keyframe before ``t_to``. A connection with no usable keyframe gives no part. A connection
+    that sends no video (a voice room, radio) gives its audio in the range: an audio-only clip,
+    what the reviewer listens to.
     """
     runs: list[list[EncodedPacket]] = []
     for p in packets:
@@ -217,7 +218,10 @@ def _parts(packets: Sequence[EncodedPacket], t_from: float, t_to: float) -> list
 
 
 def _start_index(packets: Sequence[EncodedPacket], t_from: float, t_to: float) -> int | None:
-    """Index of the keyframe a part starts on, within one connection's packets."""
+    """Index of the keyframe a part starts on, within one connection's packets (its first audio
+    packet in range when it has no video: each audio packet decodes on its own)."""
+    if not any(p.kind == "video" for p in packets):
+        return next((i for i, p in enumerate(packets) if _end_of(p) > t_from and p.t <= t_to), None)
     best: int | None = None
     for i, p in enumerate(packets):
         if p.kind != "video" or not p.keyframe:
@@ -285,8 +289,8 @@ def _write_mp4(tmp: Path, templates: CodecTemplates, parts: Sequence[Sequence[En
     last_dts: dict[str, int] = {}
     at = 0.0  # where the current part starts in the file (seconds)
     with av.open(ffmpeg_file_url(tmp), mode="w", format="mp4", options={"movflags": "+faststart"}) as dst:
-        assert templates.video is not None
-        vout = dst.add_stream_from_template(templates.video)
+        has_video = any(p.kind == "video" for part in parts for p in part)
+        vout = dst.add_stream_from_template(templates.video) if templates.video is not None and has_video else None
         aout = dst.add_stream_from_template(templates.audio) if templates.audio is not None else None
         for part in parts:
             shift = at - part[0].t

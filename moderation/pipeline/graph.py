@@ -324,7 +324,8 @@ async def scan_one(
             keeper.close()
     versions = engines.model_versions()
     scan.verdicts = [replace(v, model_versions=versions) for v in fuse(task.stream, scan.signals, cfg.policy)]
-    cut = clips_dir is not None and cfg.evidence.clips and info.has_video
+    # footage to cut: video, or (a voice room, radio) the sound alone
+    cut = clips_dir is not None and cfg.evidence.clips and (info.has_video or info.has_audio)
     footage = RemuxFromFile(task.path, clips_dir, engines.cfg) if cut and clips_dir else None
     for i, v in enumerate(scan.verdicts):  # a verdict about the room's metadata: its images, not footage
         evidence: EvidenceStrategy | None = rooms if is_room_verdict(v) else footage

@@ -108,3 +108,15 @@ def test_clip_keeps_the_display_matrix(tmp_path: Path) -> None:
     with av.open(str(tmp_path / "clip.mp4")) as c:
         frame = next(c.decode(video=0))
     assert frame.rotation == 90
+
+
+def test_audio_only_recording_gets_an_audio_clip(tmp_path: Path) -> None:
+    """A voice-room or radio recording has no picture: its evidence is the sound of the range."""
+    src = make_clip(tmp_path / "voice.m4a", seconds=4.0, with_video=False)
+    info = cut_clip(src, tmp_path / "clip.mp4", 1.5, 2.0, pre_s=0.5, post_s=0.5)
+    assert info.video_codec is None and info.has_audio and info.packets > 0
+    assert info.start == pytest.approx(1.0, abs=0.03) and info.end == pytest.approx(2.5, abs=0.05)
+    with av.open(str(tmp_path / "clip.mp4")) as c:
+        assert not c.streams.video and c.streams.audio
+        pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
+    assert pcm.size / 48000 == pytest.approx(1.5, abs=0.1) and float(np.abs(pcm).max()) > 0.1

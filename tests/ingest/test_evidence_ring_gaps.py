@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from media_factory import make_clip
 
@@ -147,13 +148,20 @@ def test_no_part_says_what_the_ring_holds(media: dict[str, Path], tmp_path: Path
         ring.clip(20.0, 21.0, tmp_path / "none.mp4")
 
 
-def test_audio_only_stream_says_so(tmp_path: Path) -> None:
+def test_audio_only_stream_gets_an_audio_clip(tmp_path: Path) -> None:
     ring = EvidenceRing()
-    for ev in LiveSource(str(make_clip(tmp_path / "a.m4a", seconds=1.0, with_video=False)), "s1", FILES):
+    for ev in LiveSource(str(make_clip(tmp_path / "a.m4a", seconds=3.0, with_video=False)), "s1", FILES):
         if isinstance(ev, Connected):
             ring.set_templates(ev.epoch, ev.templates)
         elif isinstance(ev, PacketEvent):
             ring.push(ev.packet)
-    assert len(ring) > 0
-    with pytest.raises(MediaError, match=r"no video \(audio only\)"):
-        ring.clip(0.2, 0.5, tmp_path / "x.mp4")
+    info = ring.clip(1.0, 1.5, tmp_path / "x.mp4", pre_s=0.5, post_s=0.5)
+    assert info.video_codec is None and info.has_audio and not info.gaps
+    assert info.start == pytest.approx(0.5, abs=0.03) and info.end == pytest.approx(2.0, abs=0.05)
+    with av.open(str(tmp_path / "x.mp4")) as c:
+        assert not c.streams.video and c.streams.audio
+        pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
+    assert pcm.size / 48000 == pytest.approx(1.5, abs=0.1)  # the range, as sound
+    assert float(np.abs(pcm).max()) > 0.1  # the tone, not silence
+    with pytest.raises(MediaError, match="no keyframe"):
+        ring.clip(9.0, 9.5, tmp_path / "late.mp4")  # past what the ring holds

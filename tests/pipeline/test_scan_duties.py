@@ -182,3 +182,23 @@ def test_review_purge_deletes_expired_records_but_not_what_a_hold_covers(tmp_pat
     assert res.returncode == 0, res.stderr
     assert {p.parent.parent.name for p in rec.glob("*/*/*")} == {"flagged"}  # the held stream's records stay
     assert "kept under hold" in res.stdout
+
+
+def test_a_voice_only_recording_gets_a_sound_clip_as_evidence(clip: tuple[Path, Path], tmp_path: Path) -> None:
+    """No picture to cut (a voice room, radio): the verdict's evidence is the audio of its range."""
+    _, pipe = clip
+    media = make_clip(tmp_path / "voice.m4a", seconds=4.0, with_video=False)
+    chat = tmp_path / "chat.jsonl"
+    spam = "百家乐在线下注，注册就送彩金，加微信"
+    chat.write_text("\n".join(json.dumps({"t": 1.0 + i * 0.5, "user": "spammer", "text": spam}) for i in range(3)))
+    out, clips = tmp_path / "report.jsonl", tmp_path / "clips"
+    res = moderation(
+        "scan", str(media), "--chat", str(chat), "--pipeline", str(pipe), "--out", str(out), "--clips", str(clips)
+    )
+    assert res.returncode == 0, res.stderr
+    verdicts = read_report(out)
+    assert verdicts and all(v.get("clip") for v in verdicts), verdicts
+    import av
+
+    with av.open(verdicts[0]["clip"]) as c:
+        assert not c.streams.video and c.streams.audio and c.duration and c.duration > 0
