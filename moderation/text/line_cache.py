@@ -55,15 +55,31 @@ class LineCache:
             return hits
 
     def answer(self, text: str, compute: Callable[[str], list[KeywordHit]]) -> list[KeywordHit]:
-        """The hits of ``text``: stored ones (a new list), else ``compute(text)``, stored if allowed."""
-        if not self.cacheable(text):
+        """The hits of ``text``: stored ones (a new list), else ``compute(text)``, stored if allowed.
+
+        What :meth:`get`, :meth:`stamp` and :meth:`put` do, written out: a line is matched in a
+        few microseconds, so the calls between them would cost a good share of it."""
+        if self.maxsize <= 0 or len(text) > MAX_CHARS:
             return compute(text)
-        hits = self.get(text)
-        if hits is not None:
-            return list(hits)
-        stamp = self.stamp()
+        stamp = self._stamp()
+        store = self._hits
+        with self._lock:
+            if stamp != self._seen:
+                store.clear()
+                self._seen = stamp
+            hits = store.get(text)
+            if hits is not None:
+                store.move_to_end(text)
+                return list(hits)
         found = compute(text)
-        self.put(text, found, stamp)
+        stored = tuple(found)
+        with self._lock:
+            self._sync()
+            if stamp == self._seen:  # else the dictionary changed meanwhile: the hits may be stale
+                store[text] = stored
+                store.move_to_end(text)
+                while len(store) > self.maxsize:
+                    store.popitem(last=False)
         return found
 
     def get_many(self, texts: list[str]) -> list[tuple[KeywordHit, ...] | None]:

@@ -43,6 +43,7 @@ from moderation.text.lexicon_index import (
 from moderation.text.line_cache import LineCache
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han
 from moderation.text.pinyin_patterns import reads_as_pinyin
+from moderation.text.prefilter import LineScreen
 from moderation.text.quotes import inside, quoted_spans
 
 #: A candidate before resolution: (view start, view end, rule index, via, homophone). Spans are in
@@ -99,6 +100,7 @@ class KeywordMatcher:
         self._char, self._char_ascii, self._pinyin = ix.char, ix.char_ascii, ix.pinyin
         self._pinyin_han, self._pinyin_han_short = ix.pinyin_han, ix.pinyin_han_short
         self.pinyin_term_count = ix.pinyin_term_count
+        self.screen = LineScreen(ix, self.normalizer, segment.tokenizer().FREQ)
         self.line_cache = LineCache(self.line_cache_size, segment.generation)  # answers of the old lexicon go
 
     def reload_if_changed(self) -> bool:
@@ -118,10 +120,12 @@ class KeywordMatcher:
         Hits in a counter-speech or nominal frame are kept with weight 0 and their ``context``, so a
         caller can show why nothing was flagged; only ``weight > 0`` hits are evidence.
 
-        A short text matched recently is answered from :attr:`line_cache`. Otherwise the automatons
-        decide how much more work a line costs: a line with no candidate never builds its offset
-        maps, segments nothing and classifies no clause; the pinyin view of a line without latin
-        letters is scanned only for homophone-length keys.
+        A short text matched recently is answered from :attr:`line_cache`. Most lines provably have
+        no candidate: :attr:`screen` clears them without normalising them (see
+        :mod:`~moderation.text.prefilter`). Otherwise the automatons decide how much more work a
+        line costs: a line with no candidate never builds its offset maps, segments nothing and
+        classifies no clause; the pinyin view of a line without latin letters is scanned only for
+        homophone-length keys.
         """
         return self.line_cache.answer(text, self._match)
 
@@ -129,8 +133,8 @@ class KeywordMatcher:
         """:meth:`match` without the line cache."""
         if not text:
             return []
-        nt = self.normalizer.normalize(text)
-        if not nt.text:
+        nt = self.screen.screen(text)  # None: no candidate is possible, nothing to normalise
+        if nt is None or not nt.text:
             return []
         cands, ctxs = self._candidates(nt)
         if not cands:

@@ -24,11 +24,10 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from moderation.text.pinyin import HAN_LO as _HAN_LO
 from moderation.text.pinyin import LATIN as _LATIN
 from moderation.text.pinyin import (
     char_pinyin,
@@ -36,6 +35,7 @@ from moderation.text.pinyin import (
     latin_boundaries,
     term_pinyins,
 )
+from moderation.text.separators import _collapse_separators, collapse_ascii
 from moderation.text.view import HARD, NONE, SOFT, NormalizedText, Offsets
 
 __all__ = [
@@ -53,37 +53,9 @@ __all__ = [
 ]
 
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064\u034f\u200e\u200f")
-#: Clause punctuation (after NFKC). A run containing one of these between multi-character words is a
-#: real boundary ("以下，注意" must not become "以下注意"); a run of spaces or symbols is not.
-_CLAUSE = frozenset(",。!?;:、…\n\r\"'()[]{}<>《》「」『』【】“”‘’")
-#: Pictographs (emoji, dingbats) that the lexicon does not spell as words. Between words they are
-#: tokens of their own, like a word the matcher does not know: "开心😂博主" does not become 开心博主
-#: (emoji the lexicon maps, 🚀 → 火箭, are words before this point). After a one-character token they
-#: are filler like any other symbol: "约🔥吗" is spelled out, and so is a term cut by one emoji in the
-#: middle of a longer run ("约❤炮吗", "加😘微信"), since nobody writes a lone character and then an
-#: emoji as a sentence. An emoji the lexicon spells as a word is filler too where it is used as one:
-#: the same emoji between one-character tokens again and again ("加🌹微🌹信"), see
-#: :func:`_emoji_chain_re`.
-_PICTOGRAPHS = frozenset(
-    chr(c)
-    for lo, hi in ((0x2190, 0x21FF), (0x2300, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
-    for c in range(lo, hi + 1)
-)
-#: Runs next to Han that are a boundary between words (clause punctuation, pictographs).
-_BOUNDARY = _CLAUSE | _PICTOGRAPHS
-#: A run holding one of these is a kept boundary even between one-character tokens: sentence
-#: punctuation ("输！赢？" are two sentences). Evasive separators (".", "-", "*", spaces, pictographs)
-#: are not in it, so "赌 . 博", "博-彩" and "b o c a i" still collapse.
-_STOP = frozenset("。!?;\n\r")
-#: Commas join one-character tokens only in a chain of three or more ("百，家，乐" is spelled out);
-#: two lone characters on either side of one comma are two clauses ("对，博" does not make 对博).
-_COMMAS = frozenset(",、")
-#: Separator runs that need a decision. A single space between two ASCII words of two or more
-#: characters is left alone (identity), which keeps ordinary English text off the Python path.
-#: Written as one leading character class (then the cases) so the regex engine can skip ahead fast;
-#: equivalent to ``[\W_]{2,}|[^\w ]|_|(?<![a-z0-9][a-z0-9]) | (?![a-z0-9][a-z0-9])``.
-_GAP_RE = re.compile(r"[\W_](?:[\W_]+|(?<! )|(?<![a-z0-9][a-z0-9] )|(?![a-z0-9][a-z0-9]))")
 _ALNUM_ASCII = _LATIN | frozenset("0123456789")
+#: The first character outside the Basic Multilingual Plane.
+_ASTRAL = "\U00010000"
 
 
 # --------------------------------------------------------------------------- lazily-built tables
@@ -122,10 +94,17 @@ def to_simplified(text: str) -> str:
         return text
     raw = text.encode("utf-8")
     cc = _opencc or _converter()
-    out = str(_CLIB_CONVERT(cc, raw, len(raw)))  # the C method, without the wrapper's Python frame
+    out = str(_CLIB_CONVERT(cc, raw, len(raw)))  # as convert_phrases, without a call between
     if len(out) == len(text):
         return out
     return "".join(_t2s_char(ch) for ch in text)
+
+
+def convert_phrases(text: str) -> str:
+    """OpenCC's own Traditional→Simplified conversion (phrase by phrase; may change the length)."""
+    raw = text.encode("utf-8")
+    cc = _opencc or _converter()
+    return str(_CLIB_CONVERT(cc, raw, len(raw)))  # the C method, without the wrapper's Python frame
 
 
 class _CharTable(dict[int, str]):
@@ -177,6 +156,20 @@ def _irregular_re(chars: frozenset[str]) -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
 
 
+def _automaton(keys: Iterable[str]) -> Any:
+    """An Aho–Corasick automaton whose values are its keys (None without keys)."""
+    keys = list(keys)
+    if not keys:
+        return None
+    import ahocorasick
+
+    ac = ahocorasick.Automaton()
+    for k in keys:
+        ac.add_word(k, k)
+    ac.make_automaton()
+    return ac
+
+
 # --------------------------------------------------------------------------- normaliser
 class Normalizer:
     """Builds :class:`NormalizedText`; holds the compiled variant map (e.g. 薇信 → 微信).
@@ -189,20 +182,20 @@ class Normalizer:
         # used only for texts that contain one of them
         self._emoji_chars = _CHARS.with_words(emoji) if emoji else None
         self._emoji_re = re.compile("[" + "".join(re.escape(c) for c in emoji) + "]") if emoji else None
+        # most emoji lie outside the BMP, where a regex class is a list of characters tried one by
+        # one: a text is first searched for the BMP ones and any astral character (two ranges)
+        bmp = "".join(re.escape(c) for c in sorted(set("".join(emoji or ()))) if c < _ASTRAL)
+        self._emoji_maybe = re.compile(f"[{bmp}\U00010000-\U0010ffff]")
         self._emoji_chain = _emoji_chain_re(emoji) if emoji else None
         self.variants: dict[str, str] = {}
         for k, v in (variants or {}).items():
             nk, nv = self._base(k).text, self._base(v).text
             if nk and nk != nv:
                 self.variants[nk] = nv
-        self._variant_ac: Any = None
-        if self.variants:
-            import ahocorasick
-
-            self._variant_ac = ahocorasick.Automaton()
-            for k in self.variants:
-                self._variant_ac.add_word(k, k)
-            self._variant_ac.make_automaton()
+        self._variant_ac = _automaton(self.variants)
+        # an ASCII view can hold only the ASCII keys, and a smaller root is a faster scan
+        # (pyahocorasick searches a node's children one by one)
+        self._variant_ac_ascii = _automaton([k for k in self.variants if k.isascii()])
 
     def __call__(self, text: str) -> NormalizedText:
         return self.normalize(text)
@@ -210,7 +203,7 @@ class Normalizer:
     def normalize(self, text: str) -> NormalizedText:
         """Character view of ``text`` with offsets into ``text``."""
         chars = _CHARS
-        if self._emoji_re is not None and not text.isascii() and self._emoji_re.search(text):
+        if self.spells_emoji(text):
             assert self._emoji_chars is not None
             chars = self._emoji_chars
             assert self._emoji_chain is not None
@@ -219,10 +212,18 @@ class Normalizer:
                 return self._with_variants(self._base(text, chars, source))
         return self._with_variants(self._base(text, chars))
 
-    def from_mapped(self, text: str, mapped: str) -> NormalizedText:
-        """What :meth:`normalize` returns for ``text`` when converting and translating it gave
-        ``mapped`` character for character (the batch matcher computes that for many texts at once)."""
-        return self._with_variants(_collapse_separators(text, mapped, None))
+    def spells_emoji(self, text: str) -> bool:
+        """Whether ``text`` holds an emoji this normaliser spells as a word (then it is normalised with
+        another character table)."""
+        if self._emoji_re is None or text.isascii() or self._emoji_maybe.search(text) is None:
+            return False
+        return self._emoji_re.search(text) is not None
+
+    def from_converted(self, text: str, conv: str) -> NormalizedText:
+        """What :meth:`normalize` returns for a non-ASCII ``text`` that holds no emoji spelled as a
+        word (:meth:`spells_emoji`) and that :func:`to_simplified` turned into ``conv`` (the line
+        screen converts a line before it decides to normalise it)."""
+        return self._with_variants(self._base(text, _CHARS, conv=conv))
 
     def _with_variants(self, nt: NormalizedText) -> NormalizedText:
         if self._variant_ac is not None:
@@ -235,7 +236,10 @@ class Normalizer:
         """Leftmost-longest, non-overlapping variant keys; latin edges need word boundaries."""
         out: list[tuple[int, int]] = []
         last = 0
-        for end, k in self._variant_ac.iter_long(t):
+        ac = self._variant_ac_ascii if t.isascii() else self._variant_ac
+        if ac is None:
+            return out
+        for end, k in ac.iter_long(t):
             a, b = end - len(k) + 1, end + 1
             if a < last:
                 continue
@@ -248,12 +252,15 @@ class Normalizer:
         return out
 
     @staticmethod
-    def _base(text: str, chars: _CharTable = _CHARS, source: str | None = None) -> NormalizedText:
+    def _base(
+        text: str, chars: _CharTable = _CHARS, source: str | None = None, conv: str | None = None
+    ) -> NormalizedText:
         """Character view of ``text``, converted from ``source`` (``text`` with some characters
-        swapped one for one) when given."""
+        swapped one for one) when given; ``conv`` is that conversion when already made."""
         if text.isascii():  # NFKC is the identity and casefold is lower() for ASCII
-            return _collapse_separators(text, text.lower(), None)
-        conv = to_simplified(source or text)
+            return collapse_ascii(text, text.lower())
+        if conv is None:
+            conv = to_simplified(source or text)
         mapped = conv.translate(chars)
         if len(mapped) == len(conv) and (not chars.not_one_to_one or chars.not_one_to_one.isdisjoint(conv)):
             return _collapse_separators(text, mapped, None)
@@ -340,108 +347,6 @@ def _emoji_chain_re(emoji: Mapping[str, str]) -> re.Pattern[str]:
 def _unchained(chain: re.Pattern[str], text: str) -> str:
     """``text`` with every emoji of a separator chain replaced by :data:`_FILLER`."""
     return chain.sub(lambda mt: mt.group(0).replace(mt.group(1), _FILLER), text)
-
-
-def _lone(m: str, i: int, j: int) -> bool:
-    """Whether ``m[i]`` is a one-character token on the side of ``m[j]`` (its neighbour away from the
-    gap): the neighbour is outside the string or not a word character; a latin letter next to Han
-    also counts, so "们A_I" still treats "A" as a spelled-out letter."""
-    if j < 0 or j >= len(m) or not m[j].isalnum():  # isalnum() is exactly the class [^\W_]
-        return True
-    return not is_han(m[i]) and is_han(m[j])
-
-
-def _spelled_out(m: str, a: int, b: int) -> bool:
-    """Whether the separator run ``m[a:b]`` between two one-character tokens is evasive spacing
-    rather than a sentence or clause boundary (see :data:`_STOP` and :data:`_COMMAS`)."""
-    gap = m[a:b]
-    if not _STOP.isdisjoint(gap):
-        return False
-    if _COMMAS.isdisjoint(gap):
-        return True
-    # a third one-character token right across the next separator on either side, and that
-    # separator a comma too: "冲 冲 冲，票 砸" is two spaced-out clauses, not one comma chain
-    return _comma_run(m, a - 2, -1) or _comma_run(m, b + 1, 1)
-
-
-def _comma_run(m: str, i: int, step: int) -> bool:
-    """Whether a separator run holding a comma starts at ``m[i]`` (going in direction ``step``) and
-    ends at a word character: the next link of a comma chain."""
-    seen = False
-    while 0 <= i < len(m) and not m[i].isalnum():
-        seen = seen or m[i] in _COMMAS
-        i += step
-    return seen and 0 <= i < len(m)
-
-
-def _collapse_separators(original: str, m: str, base: Callable[[], Offsets] | None) -> NormalizedText:
-    """Remove or collapse separator runs; see the module docstring for the rules.
-
-    Only the decisions are made here; the offset maps are composed lazily from ``base`` (the
-    offsets of ``m`` in ``original``; None when ``m`` maps 1:1 onto it) when a hit needs them.
-    """
-    gaps: list[tuple[int, int, bool]] = []  # (start, end, keep one space)
-    parts: list[str] = []
-    n = len(m)
-    pos = 0
-    for g in _GAP_RE.finditer(m):
-        a, b = g.span()
-        parts.append(m[pos:a])
-        pos = b
-        if a == 0 or b == n:  # leading / trailing separators carry nothing
-            gaps.append((a, b, False))
-            continue
-        # next to Han: join unless clause punctuation separates real words; latin: only spelled
-        # letters (one-character tokens on both sides) are joined. Cheapest tests first: a Han
-        # character with a word character before it is no one-letter token, so a gap after it that
-        # does not join Han text is kept (most Chinese punctuation) without the general test.
-        left, right = m[a - 1], m[b]
-        if (left >= _HAN_LO or right >= _HAN_LO) and _BOUNDARY.isdisjoint(m[a:b]) and (is_han(left) or is_han(right)):
-            gaps.append((a, b, False))
-        elif a >= 2 and left >= _HAN_LO and m[a - 2].isalnum() and is_han(left):
-            gaps.append((a, b, True))  # _lone(m, a - 1, a - 2) is False: a Han word ends here
-            parts.append(" ")
-        elif _lone(m, a - 1, a - 2) and _lone(m, b, b + 1) and _spelled_out(m, a, b):
-            gaps.append((a, b, False))
-        elif is_han(left) and is_han(right) and _CLAUSE.isdisjoint(m[a:b]):
-            # a pictograph run after a lone Han character (a Han word before it took the branch
-            # above): one emoji cutting a term that more text follows ("约❤炮吗")
-            gaps.append((a, b, False))
-        else:
-            gaps.append((a, b, True))
-            parts.append(" ")
-    if not gaps:
-        return NormalizedText(original, m, offsets=base)
-    parts.append(m[pos:])
-
-    def offsets() -> Offsets:
-        st: list[int] = []
-        en: list[int] = []
-        p = 0
-        if base is None:  # starts[i] == i, ends[i] == i + 1: no lists to copy from
-            for a, b, keep in gaps:
-                st.extend(range(p, a))
-                en.extend(range(p + 1, a + 1))
-                if keep:
-                    st.append(a)
-                    en.append(b)
-                p = b
-            st.extend(range(p, n))
-            en.extend(range(p + 1, n + 1))
-            return st, en
-        starts, ends = base()
-        for a, b, keep in gaps:
-            st.extend(starts[p:a])
-            en.extend(ends[p:a])
-            if keep:
-                st.append(starts[a])
-                en.append(ends[b - 1])
-            p = b
-        st.extend(starts[p:])
-        en.extend(ends[p:])
-        return st, en
-
-    return NormalizedText(original, "".join(parts), offsets=offsets)
 
 
 _default: Normalizer | None = None

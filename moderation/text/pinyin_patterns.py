@@ -172,3 +172,18 @@ def reads_as_pinyin(view: str) -> bool:
             return False
         n += 1
     return n >= MIN_WORDS
+
+
+def tokens_read_as_pinyin(tokens: list[bytes]) -> bool:
+    """:func:`reads_as_pinyin` of an ASCII view given as its tokens (runs of letters and digits,
+    one space between them): a token with a digit holds a word that is not all letters."""
+    for t in tokens:  # most English lines fail on their first word
+        if not (t.isalpha() and _segments_ascii(t)):
+            return False
+    return len(tokens) >= MIN_WORDS
+
+
+@lru_cache(maxsize=8192)
+def _segments_ascii(word: bytes) -> bool:
+    """:func:`_segments` of a word in bytes (the tokens of an ASCII line are bytes)."""
+    return _segments(word.decode("ascii"))
