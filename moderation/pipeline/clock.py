@@ -13,6 +13,10 @@ import threading
 from collections import deque
 from datetime import datetime, timedelta
 
+#: How much longer than the media between two points their arrival may take and still count as
+#: steady (interpolated by :meth:`WallClock.wall_at`): decode and queue jitter, not a stall.
+STEADY_SLACK_S = 1.0
+
 
 class WallClock:
     """Arrival wall time of media time ``t`` from the last ``maxlen`` observed points."""
@@ -28,15 +32,29 @@ class WallClock:
             self._points.append((t, wall))
 
     def wall_at(self, t: float) -> datetime | None:
-        """Wall time ``t`` arrived: the nearest point at or after ``t`` (media is complete once
-        a later point arrived), else extrapolated from the last one; None before any point."""
+        """Wall time ``t`` arrived; None before any point.
+
+        Between two points that arrived at the media's pace (a sampled frame a second, audio
+        window starts) it is interpolated: a word said between two sampled frames arrived
+        between them, and taking the later frame's arrival would make every speech latency look
+        up to a frame interval shorter than it was. Across a stall or an outage (the wall span
+        exceeds the media span by more than :data:`STEADY_SLACK_S`) it is the later point's
+        arrival: the media was complete only then. Past the last point: extrapolated.
+        """
         with self._lock:
             if not self._points:
                 return None
             ts = [p[0] for p in self._points]
             i = bisect.bisect_left(ts, t)
             if i < len(ts):
-                return self._points[i][1]
+                t1, w1 = self._points[i]
+                if i == 0 or t1 <= t:
+                    return w1
+                t0, w0 = self._points[i - 1]
+                wall_span = (w1 - w0).total_seconds()
+                if 0 <= wall_span <= (t1 - t0) + STEADY_SLACK_S:
+                    return w0 + timedelta(seconds=wall_span * (t - t0) / (t1 - t0))
+                return w1
             last_t, last_wall = self._points[-1]
             return last_wall + timedelta(seconds=t - last_t)
 

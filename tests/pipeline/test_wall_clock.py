@@ -30,8 +30,13 @@ def test_empty_clock_knows_nothing() -> None:
 
 def test_wall_at_is_the_arrival_of_the_media() -> None:
     c = clock()
-    assert c.wall_at(2.0) == at(102) and c.wall_at(2.5) == at(103)  # complete once the next point came
+    assert c.wall_at(2.0) == at(102) and c.wall_at(2.5) == at(102.5)  # between steady points
+    assert c.wall_at(5.5) == at(126)  # across the outage: complete once media resumed
     assert c.wall_at(10.0) == at(130)  # beyond the last point: extrapolated
+    stalled = WallClock()
+    stalled.observe(0.0, at(100))
+    stalled.observe(1.0, at(103))  # the origin stalled 2 s: media 0.5 was complete only at 103
+    assert stalled.wall_at(0.5) == at(103) and stalled.wall_at(-1.0) == at(100)
 
 
 def test_media_at_maps_send_times_onto_the_timeline() -> None:
