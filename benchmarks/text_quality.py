@@ -275,6 +275,7 @@ def throughput(texts: list[str], match: KeywordMatcher, seconds: float) -> dict[
         out[f"{name}passes"] = loops
         out[f"{name}mb_per_s_per_core"] = data * loops / el / 1e6
         out[f"{name}mb_per_s_per_core_cpu"] = data * loops / max(cpu, 1e-9) / 1e6
+        out[f"{name}lines_per_s_per_core_cpu"] = len(texts) * loops / max(cpu, 1e-9)
     return out
 
 
@@ -282,6 +283,19 @@ def stream_mix(benign: list[dict[str, Any]], bad: list[dict[str, Any]]) -> list[
     """A busy, mostly harmless room: every benign message and 5 % as many violating ones."""
     rng = random.Random(5)
     return [r["text"] for r in benign] + [r["text"] for r in rng.sample(bad, min(len(bad), len(benign) // 20))]
+
+
+def everyday_mix() -> list[str]:
+    """Chat as a room sends it: every benign line of the development sets written as everyday chat
+    in proportion (``dev6`` to ``dev8``: most lines 2-8 characters) and 5 % as many of their
+    violating ones. Short lines make the per-line cost, not the per-byte one, set the MB/s."""
+    benign: list[dict[str, Any]] = []
+    bad: list[dict[str, Any]] = []
+    for split in ("dev6", "dev7", "dev8"):
+        rows = load(FRESH_SETS[split][0])
+        benign += [r for r in rows if "category" not in r]
+        bad += [r for r in rows if "category" in r]
+    return stream_mix(benign, bad)
 
 
 def run(smoke: bool, seconds: float) -> dict[str, Any]:
@@ -321,6 +335,8 @@ def run(smoke: bool, seconds: float) -> dict[str, Any]:
     secs = 0.3 if smoke else seconds
     out["throughput"] = throughput(stream_mix(benign, bad), match, secs)
     out["throughput_corpus"] = throughput([r["text"] for r in benign + bad], match, secs)
+    chat = everyday_mix()
+    out["throughput_chat"] = throughput(random.Random(0).sample(chat, 200) if smoke else chat, match, secs)
     allr = out["splits"]["all"]
     out["targets"] = {
         "recall_per_category": TARGET_RECALL,
@@ -426,24 +442,28 @@ def markdown(res: dict[str, Any]) -> list[str]:
         "",
         "| matcher throughput (1 thread, CPU-time MB/s) | per line (`match`) | "
         f"batches of {tp['batch']} (`match_many`) | batches, clause cache cleared each pass | batches, "
-        "every line seen before (line cache) | wall MB/s (per line / batched) | lines | lines reaching resolution |",
-        "|---|---|---|---|---|---|---|---|",
+        "every line seen before (line cache) | wall MB/s (per line / batched) | lines/s, batched | lines | "
+        "bytes per line | lines reaching resolution |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *(
             f"| {name} | {t['mb_per_s_per_core_cpu']:.2f} | **{t['batched_mb_per_s_per_core_cpu']:.2f}** | "
             f"{t['batched_cold_mb_per_s_per_core_cpu']:.2f} | {t['batched_repeat_mb_per_s_per_core_cpu']:.2f} | "
             f"{t['mb_per_s_per_core']:.2f} / "
-            f"{t['batched_mb_per_s_per_core']:.2f} | {t['lines']} | "
-            f"{t['lines_resolved']} ({t['lines_resolved'] / t['lines']:.0%}) |"
+            f"{t['batched_mb_per_s_per_core']:.2f} | {t['batched_lines_per_s_per_core_cpu']:,.0f} | {t['lines']} | "
+            f"{t['bytes_per_pass'] / t['lines']:.0f} | {t['lines_resolved']} ({t['lines_resolved'] / t['lines']:.0%}) |"
             for name, t in (
                 ("stream mix (benign + 5 % violating)", tp),
                 ("whole corpus (every line a near miss or a hit)", tc),
+                ("everyday chat (dev6-dev8 benign + 5 % violating)", res["throughput_chat"]),
             )
         ),
         "",
         "The throughput target is checked on the batched stream-mix number: the recorded-chat scan "
         "path matches 64 messages at a time, the live chat follower up to 64 (the messages that arrived "
         "while it matched the previous ones). Every column but the line-cache one empties the matcher's "
-        "line cache before each pass, so each line is matched, not recalled.",
+        "line cache before each pass, so each line is matched, not recalled. The everyday-chat row is "
+        "real room chat in proportion: its lines average about 25 bytes, so the per-line cost sets its "
+        "MB/s; its lines/s is what a room's chat rate is measured against.",
         "",
     ]
     met = res["targets"]["met"]
