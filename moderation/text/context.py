@@ -52,6 +52,8 @@ _PUNCT_RE = re.compile(_CLAUSE_CLASS + "+")
 _LAST = {_PUNCT_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
+#: Characters a dismissal cue may stand before its hit (什么 + 代理 + 返水).
+_DISMISS_GAP = 4
 #: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
 _DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "绝非", "绝不", "从不", "从来不", "绝对不", "根本不")
 
@@ -191,6 +193,8 @@ class ContextRules:
         self.thanks = _alt(zh(model.thanks))
         self.thanks_breakers = _alt(zh(model.thanks_breakers))
         self.nominal = _alt(zh(model.nominal_suffixes))
+        self.dismissals = zh(model.dismissals)
+        self.dismissal_tails = frozenset(zh(model.dismissal_tails)) | {""}
         self.lures = _Lures(zh(model.lures))
         self._frames_en = _en_regex(model.frames_en)
         self._neg_en = _en_regex(model.negations_en)
@@ -259,10 +263,21 @@ class ContextRules:
         quoted = self.reported_span(view)
         if quoted is not None and quoted[0] <= s and e <= quoted[1]:
             return COUNTER
-        a, _ = clause_bounds(view, s, e)
+        a, b = clause_bounds(view, s, e)
         if self._negated(view, a, s, e) or self._warned_after(view[e:sb]) or self._thanked(view[a:s]):
             return COUNTER
+        if self._dismissed(view[a:s].strip(), view[e:b].strip()):
+            return COUNTER
         return PLAIN
+
+    def _dismissed(self, before: str, after: str) -> bool:
+        """Whether the hit's clause is a rhetorical 什么 X ("什么稳赚不赔，骗鬼呢", "啥代理返水的"): it
+        opens with a dismissal cue, the hit follows within :data:`_DISMISS_GAP` characters of it, and
+        the clause ends right after the hit or after a tail particle. A clause that goes on ("什么
+        百家乐都有") is a question or a list of what is offered, not a dismissal."""
+        if after not in self.dismissal_tails:
+            return False
+        return any(before.startswith(cue) and len(before) - len(cue) <= _DISMISS_GAP for cue in self.dismissals)
 
     def _thanked(self, before: str) -> bool:
         """Whether the clause thanks someone for the gift its hit names ("谢谢送灯牌的姐妹", "感谢大哥

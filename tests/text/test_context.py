@@ -442,3 +442,34 @@ def test_a_shops_guarantee_is_not_odds(matcher: KeywordMatcher) -> None:
 
 def test_a_pitch_that_denies_the_exposure_stays_evidence(matcher: KeywordMatcher) -> None:
     assert "gambling" in _evidence(matcher, "我们百家乐不是后台控制的，放心下注")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "什么包赢不输，骗鬼去吧",  # the rhetorical 什么 X waves the thing away
+        "啥高额返水啊，都是拿你本金发的",
+        "什么百家乐的，我一把都没玩过",
+        "玩百家乐的都是傻子，钱白送",  # the doers called fools
+        "那种网赌平台就是收智商税",
+        "年轻时网赌输了房子，现在早就戒了",  # the speaker has quit
+        "以前天天在群里下注，戒了好几年了",
+        "开口就要刷火箭的主播，不看了",  # a viewer leaving
+    ],
+)
+def test_dismissals_contempt_recovery_and_leaving_are_mentions(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("什么百家乐龙虎斗都有，来玩", "gambling"),  # the clause goes on: what is on offer
+        ("啥返水，加我微信细聊", "gambling"),  # a lure overrides the dismissal
+        ("想玩什么百家乐，私聊我开台", "gambling"),  # 什么 inside a question, not opening the clause
+        ("不看了？别走，再刷两个火箭", "tipping_inducement"),  # leaving asked about before the ask
+        ("早就戒了？别怂，跟着老师回血上岸", "gambling"),  # quitting mocked before the pitch
+    ],
+)
+def test_pitches_that_only_look_dismissive_stay_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in _evidence(matcher, text), matcher.match(text)
