@@ -6,6 +6,13 @@ inside a pair of quotation marks, in a line with words of its own outside the qu
 unless the quotes give a name to look for (叫「…」, 搜“…”, 认准“…”, 邀请码“…”): that is how a spammer
 spells out an app, a site or a code. A lure outside the quotes overrides this as it overrides every
 frame ("“稳赚不赔”的项目，私我" stays a pitch); a lure inside them is quoted, not offered.
+
+Quotes also mark a *name* — of an app, a site, a game room or a gift — and a name is no quote of
+anyone's pitch: so a quote is a name, and what is inside it stays evidence, when the words before
+it count or pick one (来个“…”, 一款“…”, 玩“…”, 下载“…”; not 那个“…”, which points back at
+something said), when a product word follows it (“…”APP, “…”群, “…”礼包, “…”破解版), or when it
+ends in a word that brands an operator (…棋牌, …体育, …娱乐, …彩, …直播, …星球, …岛; digits and
+latin letters after it, as in “…星球2026”, are skipped).
 """
 
 from __future__ import annotations
@@ -18,7 +25,14 @@ from moderation.text.pinyin import HAN_CLASS
 _PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "‘": "’", "《": "》"}
 _OPEN_RE = re.compile("[" + re.escape("".join(_PAIRS)) + "]")
 #: Words right before an opening quote that make the quoted text a name to look up or type in.
-_NAMING = re.compile(r"(?:叫|名叫|名字|名称|搜|搜索|认准|口令|暗号|输入|填|填写|备注|邀请码|码|号)\s*$")
+_NAMING = re.compile(
+    r"(?:叫|名叫|名字|名称|搜|搜索|认准|口令|暗号|输入|填|填写|备注|邀请码|码|号"
+    r"|(?<![这那])个|款|玩|下载|安装|装个|进|加入|连击)\s*$"
+)
+#: Product words right after a closing quote that make the quoted text a name ("“…”APP", "“…”群").
+_NAMED_AFTER = re.compile(r"\s*(?:app|平台|官网|网站|网址|软件|客户端|群|礼包|破解版|新版|直播间)", re.IGNORECASE)
+#: Endings that brand an operator (digits, latin letters and spaces after them skipped): "“龙腾棋牌”".
+_NAME_END = re.compile(r"(?:棋牌|体育|娱乐|国际|彩票|彩|直播|平台|星球|岛|城|堂|会所|俱乐部|app|网)[\sa-z0-9]*$", re.I)
 _HAN = re.compile(f"[{HAN_CLASS}]")
 #: Words a line needs outside its quotes to be a comment on them.
 MIN_OWN_HAN = 2
@@ -36,7 +50,7 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
         close = text.find(_PAIRS[m.group()], m.end())
         if close < 0:
             break
-        if _NAMING.search(text, 0, m.start()) is None:
+        if not _is_name(text, m.start(), m.end(), close):
             spans.append((m.end(), close))
         i = close + 1
     if not spans:
@@ -49,6 +63,15 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     if len(_HAN.findall("".join(outside))) < MIN_OWN_HAN:
         return []
     return spans
+
+
+def _is_name(text: str, mark: int, start: int, close: int) -> bool:
+    """Whether the quote opened at ``mark`` (content ``[start, close)``) gives a name (see the module)."""
+    return (
+        _NAMING.search(text, 0, mark) is not None
+        or _NAMED_AFTER.match(text, close + 1) is not None
+        or _NAME_END.search(text, start, close) is not None
+    )
 
 
 def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
