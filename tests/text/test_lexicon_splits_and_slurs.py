@@ -1,5 +1,7 @@
 """A character written as its components side by side (拆字: 贝者 for 赌) is read as the character,
-for every component pair in ``variants.yaml``, and no pair is read where two words only meet."""
+for every component pair in ``variants.yaml``, and no pair is read where two words only meet; slur
+characters and contempt said to someone are vulgar, the same words said of oneself, a thing or a pet
+are not."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ _PAIRS = {k: v for k, v in _LEX.variants.items() if len(k) == 2 and len(v) == 1 
 
 def _categories(text: str) -> set[str]:
     return {h.category for h in _M.match(text) if h.weight > 0}
+
+
+def _plain(text: str) -> set[str]:
+    """Categories of hits that count alone (not a mention, not an uncorroborated ambiguous word)."""
+    return {h.category for h in _M.match(text) if h.context == "plain" and h.weight > 0}
 
 
 def test_the_table_holds_the_common_splits() -> None:
@@ -82,3 +89,23 @@ def test_slurs_built_on_a_slur_character_are_vulgar(text: str) -> None:
 @pytest.mark.parametrize("text", ["屌丝逆袭的故事", "好屌喔这个操作", "有人骂她绿茶婊，已举报"])
 def test_slur_characters_in_other_senses_or_reported_are_not(text: str) -> None:
     assert "vulgar" not in _categories(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["你就是个白痴", "你這個白癡實況主", "楼上那个死肥猪闭嘴吧", "智障主播别播了", "主播就是个垃圾", "你们这种人渣"],
+)
+def test_contempt_said_to_someone_is_vulgar(text: str) -> None:
+    assert "vulgar" in _categories(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["我真是个白痴", "这设计太弱智了", "你这垃圾手机该换了", "你是垃圾桶吗", "你个狗东西（对我家狗说的）"]
+)
+def test_contempt_for_oneself_things_or_pets_is_not(text: str) -> None:
+    assert "vulgar" not in _plain(text)
+
+
+def test_escort_outer_is_vulgar_not_only_betting() -> None:
+    assert "vulgar" in _categories("同城外围，空姐模特都有，价格私聊")
+    assert "vulgar" not in _plain("外围赌球的盘口")
