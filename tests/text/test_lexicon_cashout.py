@@ -70,3 +70,18 @@ def test_an_english_threat_that_hangs_on_gifts_is_tipping(text: str) -> None:
 )
 def test_english_conditionals_without_that_threat_are_not(text: str) -> None:
     assert "tipping_inducement" not in _categories(text)
+
+
+@pytest.mark.parametrize("text", ["最后三十秒，差八千，咱家的人呢", "家 人 们 冲 一 波，差 五 千 就 赢 了"])
+def test_a_shortfall_in_thousands_beside_a_rally_or_a_countdown_is_tipping(text: str) -> None:
+    assert "tipping_inducement" in _categories(text)
+
+
+@pytest.mark.parametrize("text", ["我存款还差两万就够首付了", "还差三千步就一万步了", "还差五千"])
+def test_a_shortfall_alone_is_not(text: str) -> None:
+    assert "tipping_inducement" not in _categories(text)
+
+
+def test_a_shortfall_leaves_the_unit_after_it_to_its_own_rule() -> None:
+    hits = _M.match("还差两千音浪就上热门了，兄弟们冲一冲")
+    assert any(h.term != "deficit_thousands" and h.weight >= 0.5 for h in hits)
