@@ -473,3 +473,19 @@ def test_dismissals_contempt_recovery_and_leaving_are_mentions(matcher: KeywordM
 )
 def test_pitches_that_only_look_dismissive_stay_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
     assert category in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Twitch policy does not allow sharing links to unlicensed gambling sites",
+        "Gambling sites are not allowed in chat",
+        "sharing porn links violates community guidelines",
+    ],
+)
+def test_english_platform_rules_are_mentions(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set()
+
+
+def test_an_english_pitch_without_those_rules_stays_evidence(matcher: KeywordMatcher) -> None:
+    assert "gambling" in _evidence(matcher, "best online casino, sign up now")
