@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,7 +113,7 @@ def test_no_free_slot_is_pool_full_and_leaves_nothing_behind() -> None:
 
 @pytest.mark.parametrize("checkpoint", [None, "m.sqlite"])
 def test_serve_runs_the_stream_manager_with_or_without_a_checkpoint(
-    monkeypatch: pytest.MonkeyPatch, checkpoint: str | None
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, checkpoint: str | None
 ) -> None:
     import uvicorn
 
@@ -130,12 +131,13 @@ def test_serve_runs_the_stream_manager_with_or_without_a_checkpoint(
     monkeypatch.delenv("MODERATION_API_TOKEN", raising=False)
     monkeypatch.setattr(managed_pool, "ManagedPool", Recording)
     monkeypatch.setattr(uvicorn, "run", lambda app_, **kw: seen.setdefault("app", app_))
-    args = ["serve", "--address", "10.0.0.5:6379", "--queue", "sqlite:///q.db"]
+    queue = f"sqlite:///{tmp_path / 'q.db'}"  # serve opens the queue: never in the working directory
+    args = ["serve", "--address", "10.0.0.5:6379", "--queue", queue]
     res = CliRunner().invoke(app, args + (["--checkpoint", checkpoint] if checkpoint else []))
     assert res.exit_code == 0, res.output
     pool: ManagedPool = seen["pool"]
     assert seen["start"] == "10.0.0.5:6379" and seen["shutdown"] is True and "app" in seen
-    assert pool.settings.in_memory == (checkpoint is None) and pool.settings.queue_url == "sqlite:///q.db"
+    assert pool.settings.in_memory == (checkpoint is None) and pool.settings.queue_url == queue
     assert pool.settings.checkpoint == checkpoint
 
 
