@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from near_dup import NearIndex
+from trainer import train_intent
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "benchmarks" / "data"
@@ -120,14 +121,4 @@ def test_set_is_a_benchmark_split(split: str) -> None:
     assert len({seed for _n, seed, _note in FRESH_SETS.values()}) == len(FRESH_SETS)
     # the intent section measures every set its head does not train on, and none that it does
     reported = any({r.get("split") for r in rows} == {split} for rows in intent_sets(smoke=False).values())
-    assert reported == (name not in _trained_on())
-
-
-def _trained_on() -> tuple[str, ...]:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("train_intent", ROOT / "scripts" / "train_intent.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return tuple(module.HAND_SETS)
+    assert reported == (name not in train_intent().HAND_SETS)

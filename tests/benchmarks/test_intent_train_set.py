@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 from near_dup import NearIndex, near
+from trainer import train_intent as _trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "benchmarks" / "data"
@@ -113,15 +113,6 @@ def test_labels_and_shape(name: str) -> None:
 def test_no_line_repeats_within_the_set(name: str) -> None:
     norms = [_norm(r["text"]) for r in _rows(name)]
     assert len(set(norms)) == len(norms)
-
-
-def _trainer():  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import train_intent
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
-    return train_intent
 
 
 @pytest.mark.parametrize("name", sorted(SETS))
