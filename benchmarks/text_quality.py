@@ -536,7 +536,7 @@ def intent_dense_feeds(
     classifier as the default pipeline runs it (its signals de-duplicated, its veto applied)."""
     from moderation.infer.intent import IntentModel, classify_batch
     from moderation.pipeline.intent_feed import drop_vetoed
-    from moderation.signals.intent import IntentDedup, classifiable, countered_by, intent_signals, vetoed_lines
+    from moderation.signals.intent import IntentDedup, classifiable, intent_signals, rules_reading, vetoed_lines
 
     cfg = load_pipeline("default")
     model = IntentModel()
@@ -544,7 +544,7 @@ def intent_dense_feeds(
     def intent(msgs: list[ChatMessage], keyword: list[Signal]) -> list[Signal]:
         msgs = [m for m in msgs if classifiable(m.text, cfg.intent)]  # as the pipeline: short lines, rules only
         probs = classify_batch([m.text for m in msgs], model=model)
-        raw = intent_signals(msgs, probs, cfg.intent.model_copy(update={"enabled": True}), countered_by(match))
+        raw = intent_signals(msgs, probs, cfg.intent.model_copy(update={"enabled": True}), rules_reading(match))
         vetoed = vetoed_lines(raw, cfg.intent)
         return drop_vetoed(keyword, vetoed, cfg.intent) + IntentDedup(cfg.chat.dedup_window_s).keep(raw)
 
@@ -580,7 +580,7 @@ def dense_feed_markdown(feeds: dict[str, dict[str, Any]]) -> list[str]:
 def intent_main(smoke: bool, out: Path) -> None:
     """The learned intent classifier beside the rules (see ``benchmarks/text_quality_intent.py``)."""
     from benchmarks import text_quality_intent as ti
-    from moderation.signals.intent import countered_by
+    from moderation.signals.intent import rules_reading
 
     sets = intent_sets(smoke)
     match = KeywordMatcher(Lexicon.load())
@@ -589,7 +589,7 @@ def intent_main(smoke: bool, out: Path) -> None:
         sets,
         lambda text: verdict_categories(text, match, policy),
         load_pipeline("default").intent.model_copy(update={"enabled": True}),
-        countered=countered_by(match),
+        reading=rules_reading(match),
     )
     feeds = intent_dense_feeds(sets, match, policy)
     res.update(benchmark="text_quality_intent", smoke=smoke, machine=machine(), dense_feeds=feeds)

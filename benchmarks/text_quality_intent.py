@@ -29,7 +29,7 @@ from typing import Any
 from moderation.config import IntentConfig
 from moderation.infer.intent import IntentModel, classify_batch
 from moderation.messages import ChatMessage
-from moderation.signals.intent import CounteredFn, classifiable, intent_signals, vetoed_lines
+from moderation.signals.intent import ReadingFn, classifiable, intent_signals, vetoed_lines
 
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
 SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -59,14 +59,15 @@ def _score(
     rule_cats: list[set[str]],
     probs: list[dict[str, float]],
     cfg: IntentConfig,
-    countered: CounteredFn | None = None,
+    reading: ReadingFn | None = None,
 ) -> dict[str, Any]:
     """Recall per category and evasion class, and the benign false-positive rate, three ways
-    (``countered``: the rules' mentions silence the classifier on their line, as in the pipeline)."""
+    (``reading``: the rules' reading of each line, as in the pipeline: their mentions silence the
+    classifier on their line, their evidence lowers its bar)."""
     msgs = [ChatMessage("bench", float(i), "viewer", r["text"]) for i, r in enumerate(rows)]
     cfg = cfg.model_copy(update={"veto_score": cfg.veto_score or VETO_PROBE})
     keep = [i for i, r in enumerate(rows) if classifiable(r["text"], cfg)]  # as the pipeline: short lines, rules only
-    sigs = intent_signals([msgs[i] for i in keep], [probs[i] for i in keep], cfg, countered)
+    sigs = intent_signals([msgs[i] for i in keep], [probs[i] for i in keep], cfg, reading)
     intent_cats: list[set[str]] = [set() for _ in rows]
     for s in sigs:
         if s.category in CATEGORIES:
@@ -107,21 +108,21 @@ def run_intent(
     rule_verdicts: VerdictFn,
     cfg: IntentConfig | None = None,
     batch: int = 64,
-    countered: CounteredFn | None = None,
+    reading: ReadingFn | None = None,
 ) -> dict[str, Any]:
     """``sets``: name → rows (``text``, ``category`` or none for benign, optional ``evasion``);
-    ``countered`` as in the pipeline (:func:`moderation.signals.intent.countered_by`)."""
+    ``reading`` as in the pipeline (:func:`moderation.signals.intent.rules_reading`)."""
     cfg = cfg or IntentConfig(enabled=True)
     model = IntentModel()
     res: dict[str, Any] = {"config": cfg.model_dump(), "sets": {}}
     for name, rows in sets.items():
         rule_cats = [rule_verdicts(r["text"]) for r in rows]
         probs, cost = _probs([r["text"] for r in rows], model, batch)
-        entry = {"cost": cost, **_score(rows, rule_cats, probs, cfg, countered)}
+        entry = {"cost": cost, **_score(rows, rule_cats, probs, cfg, reading)}
         entry["sweep"] = {
-            str(t): _score(
-                rows, rule_cats, probs, cfg.model_copy(update={"min_score": t, "thresholds": {}}), countered
-            )["rules+intent"]
+            str(t): _score(rows, rule_cats, probs, cfg.model_copy(update={"min_score": t, "thresholds": {}}), reading)[
+                "rules+intent"
+            ]
             for t in SWEEP
         }
         res["sets"][name] = entry

@@ -152,6 +152,20 @@ class KeywordHit:
     context: str = "plain"
 
 
+@dataclass(frozen=True)
+class LineReading:
+    """What the keyword rules read in one line, for another channel reading the same line.
+
+    ``mentioned``: categories the line names only as a mention (a hit in a counter-speech, news,
+    rules or nominal frame, or inside a known benign phrase). ``named``: categories with a hit that
+    counts as evidence (weight above 0), ambiguous ones included, even where that hit alone would
+    open no verdict.
+    """
+
+    mentioned: frozenset[str] = frozenset()
+    named: frozenset[str] = frozenset()
+
+
 SubjectKind = str
 """``"streamer"`` (their frames, speech, captions), ``"viewer"`` (their chat) or ``"room"``
 (title, cover, avatar, introduction)."""

@@ -29,7 +29,7 @@ from moderation.pipeline.intent_feed import classify_lines, drop_vetoed
 from moderation.pipeline.room_check import check_room
 from moderation.signals.chat import chat_signals
 from moderation.signals.gifts import GiftTracker
-from moderation.signals.intent import IntentDedup, LineKey, countered_by
+from moderation.signals.intent import IntentDedup, LineKey, rules_reading
 from moderation.signals.replay_index import ReplayIndex
 from moderation.signals.room import RoomMeta
 
@@ -116,7 +116,7 @@ async def chat_feed(
         dedup = IntentDedup(engines.cfg.chat.dedup_window_s)
         vetoed: set[LineKey] = set()
         intent = await classify_lines(
-            clients, lines, engines.cfg.intent, dedup=dedup, vetoed=vetoed, countered=countered_by(engines.matcher)
+            clients, lines, engines.cfg.intent, dedup=dedup, vetoed=vetoed, reading=rules_reading(engines.matcher)
         )
         signals = drop_vetoed(signals, vetoed, engines.cfg.intent) + intent
     return signals

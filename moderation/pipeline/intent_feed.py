@@ -26,7 +26,7 @@ from moderation.config.intent import IntentConfig
 from moderation.messages import ChatMessage, Signal
 from moderation.pipeline.clients import InferenceClients
 from moderation.pipeline.failures import TaskFailures
-from moderation.signals.intent import CounteredFn, IntentDedup, LineKey, classifiable, intent_signals, vetoed_lines
+from moderation.signals.intent import IntentDedup, LineKey, ReadingFn, classifiable, intent_signals, vetoed_lines
 
 __all__ = ["IntentFeed", "classify_lines", "drop_vetoed", "vetoable"]
 
@@ -58,11 +58,11 @@ async def classify_lines(
     failures: TaskFailures | None = None,
     dedup: IntentDedup | None = None,
     vetoed: set[LineKey] | None = None,
-    countered: CounteredFn | None = None,
+    reading: ReadingFn | None = None,
 ) -> list[Signal]:
     """``chat.intent`` signals of ``messages`` (in time order), ``cfg.batch_size`` lines per call,
     de-duplicated by ``dedup`` when given; the lines the classifier vetoes are added to ``vetoed``
-    (when given, decided before de-duplication); categories ``countered`` reads as mentions give no
+    (when given, decided before de-duplication); categories ``reading`` says the rules read as mentions give no
     signal. A line the classifier failed on is counted in ``failures`` (when given) and skipped,
     never the rest."""
     out: list[Signal] = []
@@ -76,7 +76,7 @@ async def classify_lines(
         for p in probs:
             if isinstance(p, Exception) and failures is not None:
                 failures.item("intent", p)
-        signals = intent_signals([m for m, _ in good], [p for _, p in good], cfg, countered)
+        signals = intent_signals([m for m, _ in good], [p for _, p in good], cfg, reading)
         if vetoed is not None:
             vetoed |= vetoed_lines(signals, cfg)
         out += dedup.keep(signals) if dedup is not None else signals
@@ -98,10 +98,10 @@ class IntentFeed:
         failures: TaskFailures,
         max_pending: int = 1024,
         dedup_window_s: float = 10.0,
-        countered: CounteredFn | None = None,
+        reading: ReadingFn | None = None,
     ) -> None:
         self.clients, self.cfg, self.emit, self.failures = clients, cfg, emit, failures
-        self.countered = countered
+        self.reading = reading
         self.dedup = IntentDedup(dedup_window_s)
         self.veto = cfg.veto_score is not None
         # line → (monotonic time its first hit was held, its hits); insertion order is age order
@@ -192,7 +192,7 @@ class IntentFeed:
                 vetoed: set[LineKey] = set()
                 try:
                     signals = await classify_lines(
-                        self.clients, lines, self.cfg, self.failures, self.dedup, vetoed, self.countered
+                        self.clients, lines, self.cfg, self.failures, self.dedup, vetoed, self.reading
                     )
                 except Exception as exc:  # this batch is lost; later lines are not
                     self.failures.item("intent", exc)

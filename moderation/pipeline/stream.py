@@ -81,7 +81,7 @@ from moderation.pipeline.stream_duties import StreamDuties
 from moderation.pipeline.stream_ingest import StreamIngest
 from moderation.policy.fuse import Fuser
 from moderation.signals.gifts import GiftTracker
-from moderation.signals.intent import countered_by
+from moderation.signals.intent import rules_reading
 
 __all__ = ["StreamPipeline"]
 
@@ -221,7 +221,7 @@ class StreamPipeline:
                 self._on_chat,
                 self.failures,
                 dedup_window_s=cfg.chat.dedup_window_s,
-                countered=countered_by(matcher),
+                reading=rules_reading(matcher),
             )
             if on
             else None

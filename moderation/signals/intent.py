@@ -17,12 +17,18 @@ line. So the classifier's output is evidence beside the rules, not a replacement
   gives the lines; :mod:`moderation.pipeline.intent_feed` applies the veto (files before fusion,
   live streams by holding a line's keyword hits until it is classified).
 
-A line the keyword rules read as a mention of a category (a hit in a counter-speech, news, rules
-or nominal frame: "楼上发黄片的，大家别点"; a term inside an allowed phrase: "谢谢榜一大哥") yields no
-``chat.intent`` signal of that category: the
-clause rules see the warning the encoder does not, and a lure anywhere in the line already turns
-such a frame back into evidence (:mod:`moderation.text.context`). :func:`countered_by` gives those
-categories per line.
+The keyword rules' reading of the same line (:func:`rules_reading`, a
+:class:`~moderation.messages.LineReading`) moves the bar both ways:
+
+* a category the rules read as a mention (a hit in a counter-speech, news, rules or nominal frame:
+  "楼上发黄片的，大家别点"; a term inside an allowed phrase: "谢谢榜一大哥") yields no signal: the
+  clause rules see the warning the encoder does not, and a lure anywhere in the line already turns
+  such a frame back into evidence (:mod:`moderation.text.context`);
+* a category the rules found evidence of (a hit that counts, often an ambiguous term that may not
+  open a verdict alone) needs only ``IntentConfig.corroborated_score``: two readers that fail
+  differently agreeing on one line is stronger than either alone, so an ambiguous 上分 in a line
+  the classifier reads as a betting pitch opens a verdict, and the same word in ranked-game talk
+  (which the classifier reads as harmless) does not.
 
 Signals carry ``user`` and the line's ``text``, so a viewer's line stays that viewer's (a ``chat.*``
 signal with a user is the viewer's, :func:`moderation.policy.rules.subject_of`). They are
@@ -38,7 +44,7 @@ from typing import Protocol
 
 from moderation.config.intent import IntentConfig
 from moderation.infer.intent import ENCODER_BENIGN
-from moderation.messages import ChatMessage, Signal
+from moderation.messages import ChatMessage, LineReading, Signal
 from moderation.signals.chat import RepeatFilter, message_key
 
 __all__ = [
@@ -46,13 +52,13 @@ __all__ = [
     "KIND",
     "IntentDedup",
     "classifiable",
-    "countered_by",
     "intent_signals",
+    "rules_reading",
     "vetoed_lines",
 ]
 
-#: A line's text → the categories the rules read in it only as a mention.
-CounteredFn = Callable[[str], frozenset[str]]
+#: A line's text → what the keyword rules read in it.
+ReadingFn = Callable[[str], LineReading]
 
 KIND = "chat.intent"
 BENIGN_LABEL = "benign"
@@ -69,55 +75,60 @@ def classifiable(text: str, cfg: IntentConfig) -> bool:
     return any(n >= cfg.min_units for n, _ in enumerate(_UNIT.finditer(text), start=1))
 
 
-class _Mentions(Protocol):
-    def mentioned(self, text: str) -> frozenset[str]: ...
+class _Reader(Protocol):
+    def read_line(self, text: str) -> LineReading: ...
 
 
-def countered_by(matcher: _Mentions) -> CounteredFn:
-    """Categories a line names only as a mention, whatever other hits it has: a keyword hit its
-    context frames as counter-speech, news, rules or a nominal use, or a term inside a known benign
-    phrase (:meth:`moderation.text.matcher.KeywordMatcher.mentioned`)."""
-    return matcher.mentioned
+def rules_reading(matcher: _Reader) -> ReadingFn:
+    """What the keyword rules read in a line (:meth:`moderation.text.matcher.KeywordMatcher.read_line`):
+    the categories it names only as a mention, and those it has evidence of."""
+    return matcher.read_line
 
 
 def intent_signals(
     messages: Sequence[ChatMessage],
     probs: Sequence[Mapping[str, float]],
     cfg: IntentConfig,
-    countered: CounteredFn | None = None,
+    reading: ReadingFn | None = None,
 ) -> list[Signal]:
     """One signal per category a line reaches, plus a counter-evidence signal for confident-benign lines.
 
     ``probs[i]`` is :func:`moderation.infer.intent.classify_batch`'s output for ``messages[i]``.
-    With ``countered`` (:func:`countered_by`), a category the rules read in the line only as a
-    mention yields no signal.
+    With ``reading`` (:func:`rules_reading`), a category the rules read in the line only as a
+    mention yields no signal, and one they found evidence of needs only ``cfg.corroborated_score``.
+    Without it every category needs its own threshold.
     """
     if len(messages) != len(probs):
         raise ValueError(f"intent_signals: {len(messages)} messages but {len(probs)} probability rows")
+    corroborated = cfg.corroborated_score if reading is not None else None
     out: list[Signal] = []
     for msg, row in zip(messages, probs, strict=True):
-        mentioned: frozenset[str] | None = None
+        read: LineReading | None = None
         for category, p in row.items():
             if category in (BENIGN_LABEL, ENCODER_BENIGN):
                 continue
-            if countered is not None and p >= cfg.threshold(category):
-                if mentioned is None:  # match only lines that would give a signal
-                    mentioned = countered(msg.text)
-                if category in mentioned:
+            bar = cfg.threshold(category)
+            if p < bar and (corroborated is None or p < corroborated):
+                continue
+            if reading is not None:
+                if read is None:  # read only lines that may give a signal
+                    read = reading(msg.text)
+                if category in read.mentioned:
                     continue
-            if p >= cfg.threshold(category):
-                out.append(
-                    Signal(
-                        kind=KIND,
-                        stream=msg.stream,
-                        t=msg.t,
-                        score=float(p),
-                        category=category,
-                        label=category,
-                        text=msg.text,
-                        user=msg.user,
-                    )
+                if p < bar and category not in read.named:
+                    continue
+            out.append(
+                Signal(
+                    kind=KIND,
+                    stream=msg.stream,
+                    t=msg.t,
+                    score=float(p),
+                    category=category,
+                    label=category,
+                    text=msg.text,
+                    user=msg.user,
                 )
+            )
         benign = row.get(BENIGN_LABEL)
         if cfg.veto_reading == "encoder":
             benign = row.get(ENCODER_BENIGN, benign)

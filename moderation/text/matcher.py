@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from moderation.messages import KeywordHit
+from moderation.messages import KeywordHit, LineReading
 from moderation.text import segment
 from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN, clause_bounds
 from moderation.text.lexicon import Lexicon
@@ -142,22 +142,29 @@ class KeywordMatcher:
         return self._resolve(text, nt, cands, ctxs)
 
     def mentioned(self, text: str) -> frozenset[str]:
-        """Categories ``text`` names only as a mention: a hit in a counter-speech, news, rules or
-        nominal frame, or a candidate inside a known benign phrase of its term or category (an
-        allow-context such as 谢谢榜一大哥). What another channel should not read as evidence."""
+        """Categories ``text`` names only as a mention (:attr:`LineReading.mentioned`)."""
+        return self.read_line(text).mentioned
+
+    def read_line(self, text: str) -> LineReading:
+        """What the rules read in ``text`` for another channel: the categories it names only as a
+        mention (a hit in a counter-speech, news, rules or nominal frame, or a candidate inside a
+        known benign phrase of its term or category, an allow-context such as 谢谢榜一大哥), which
+        another channel should not read as evidence; and the categories it has evidence of (a hit of
+        weight above 0, ambiguous ones included), which another channel may corroborate."""
         nt = self.normalizer.normalize(text) if text else None
         if nt is None or not nt.text:
-            return frozenset()
+            return LineReading()
         cands, ctxs = self._candidates(nt)
         if not cands:
-            return frozenset()
-        out = {h.category for h in self._resolve(text, nt, cands, ctxs) if h.context in (COUNTER, NOMINAL)}
+            return LineReading()
+        hits = self._resolve(text, nt, cands, ctxs)
+        out = {h.category for h in hits if h.context in (COUNTER, NOMINAL)}
         rules = self.rules
         for vs, ve, ri, _, _ in cands if ctxs else ():
             r = rules[ri]
             if any(a <= vs and ve <= b and cat == r.category and term in (None, r.term) for a, b, cat, term in ctxs):
                 out.add(r.category)
-        return frozenset(out)
+        return LineReading(frozenset(out), frozenset(h.category for h in hits if h.weight > 0))
 
     def match_many(self, texts: Sequence[str]) -> list[list[KeywordHit]]:
         """``[match(t) for t in texts]``, computed for the whole batch at once.

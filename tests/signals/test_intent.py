@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from moderation.config import IntentConfig, PipelineConfig
 from moderation.infer.intent import ENCODER_BENIGN
-from moderation.messages import ChatMessage
-from moderation.signals.intent import BENIGN_LABEL, KIND, IntentDedup, countered_by, intent_signals, vetoed_lines
+from moderation.messages import ChatMessage, LineReading
+from moderation.signals.intent import BENIGN_LABEL, KIND, IntentDedup, intent_signals, rules_reading, vetoed_lines
 from moderation.text.lexicon import Lexicon
 from moderation.text.matcher import KeywordMatcher
 
@@ -100,9 +100,9 @@ def test_a_category_the_rules_read_as_a_mention_gives_no_intent_signal() -> None
     probs = [{"benign": 0.0, "gambling": 0.8, "tipping_inducement": 0.0, "vulgar": 0.9}] * 2
     asked: list[str] = []
 
-    def countered(text: str) -> frozenset[str]:
+    def countered(text: str) -> LineReading:
         asked.append(text)
-        return frozenset({"vulgar"}) if text == "warned" else frozenset()
+        return LineReading(mentioned=frozenset({"vulgar"}) if text == "warned" else frozenset())
 
     sigs = intent_signals(_msgs("warned", "plain"), probs, cfg, countered)
     assert [(s.user, s.category) for s in sigs] == [("u0", "gambling"), ("u1", "gambling"), ("u1", "vulgar")]
@@ -114,9 +114,51 @@ def test_a_category_the_rules_read_as_a_mention_gives_no_intent_signal() -> None
     assert asked == ["warned", "plain"]
 
 
-def test_countered_by_reads_the_matchers_mentions() -> None:
-    countered = countered_by(KeywordMatcher(Lexicon.load()))
-    assert countered("楼上那个卖黄片的，大家千万别点") == {"vulgar"}
-    assert countered("谢谢榜一大哥的嘉年华") == {"tipping_inducement"}  # inside an allowed phrase
-    assert countered("百家乐开桌了") == frozenset()  # evidence is not a mention
-    assert countered("今天天气不错") == frozenset()
+def test_rules_reading_gives_the_matchers_mentions_and_evidence() -> None:
+    read = rules_reading(KeywordMatcher(Lexicon.load()))
+    assert read("楼上那个卖黄片的，大家千万别点").mentioned == {"vulgar"}
+    assert read("谢谢榜一大哥的嘉年华").mentioned == {"tipping_inducement"}  # inside an allowed phrase
+    assert read("百家乐开桌了") == LineReading(frozenset(), frozenset({"gambling"}))  # evidence, not a mention
+    assert read("今天天气不错") == LineReading()
+    assert read("") == LineReading()
+
+
+def test_rule_evidence_on_the_line_lowers_the_bar_to_the_corroborated_score() -> None:
+    cfg = IntentConfig(min_score=0.85, corroborated_score=0.6, veto_score=None)
+    row = {"benign": 0.3, "gambling": 0.65, "tipping_inducement": 0.05, "vulgar": 0.0}
+    readings = {
+        "named": LineReading(named=frozenset({"gambling"})),
+        "other": LineReading(named=frozenset({"vulgar"})),  # evidence of another category corroborates nothing
+        "none": LineReading(),
+        "both": LineReading(mentioned=frozenset({"gambling"}), named=frozenset({"gambling"})),  # a mention wins
+    }
+    sigs = intent_signals(_msgs(*readings), [row] * len(readings), cfg, lambda text: readings[text])
+    assert [(s.user, s.category, s.score) for s in sigs] == [("u0", "gambling", pytest.approx(0.65))]
+    # below the corroborated bar, or with corroboration off, or without the rules' reading: nothing
+    low = {**row, "gambling": 0.59}
+    assert intent_signals(_msgs("named"), [low], cfg, lambda text: readings[text]) == []
+    off = cfg.model_copy(update={"corroborated_score": None})
+    assert intent_signals(_msgs("named"), [row], off, lambda text: readings[text]) == []
+    assert intent_signals(_msgs("named"), [row], cfg) == []
+
+
+def test_a_corroborated_line_opens_a_verdict_its_ambiguous_term_alone_does_not() -> None:
+    """Through the real matcher and fusion: an ambiguous term never opens a verdict alone, and the
+    classifier's middling reading alone is under its bar; the two on one line are."""
+    from moderation.config import load_pipeline
+    from moderation.policy.fuse import fuse
+    from moderation.signals.chat import chat_signals
+
+    matcher = KeywordMatcher(Lexicon.load())
+    pipe = load_pipeline("default")
+    cfg = pipe.intent.model_copy(update={"enabled": True})
+    text = "上分了兄弟们，今晚跟着我一起"
+    assert "gambling" in matcher.read_line(text).named
+    msgs = [ChatMessage("s1", 0.0, "u1", text)]
+    keyword = chat_signals(msgs, matcher)
+    assert not fuse("s1", keyword, pipe.policy)  # the rules alone
+    row = {"benign": 0.3, "gambling": 0.7, "tipping_inducement": 0.0, "vulgar": 0.0}
+    assert not fuse("s1", intent_signals(msgs, [row], cfg), pipe.policy)  # the classifier alone
+    both = keyword + intent_signals(msgs, [row], cfg, rules_reading(matcher))
+    verdicts = fuse("s1", sorted(both, key=lambda s: s.t), pipe.policy)
+    assert [(v.category, v.subject.kind, v.subject.id) for v in verdicts] == [("gambling", "viewer", "u1")]
