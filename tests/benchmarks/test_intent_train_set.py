@@ -38,6 +38,16 @@ TRAIN6 = "text_intent_train6.jsonl"
 #: for points, personal histories and opinions, body and fitness), so the head learns what makes a line violating
 #: rather than its topic words.
 TRAIN7 = "text_intent_train7.jsonl"
+#: The eighth to the eleventh, each written apart from the others, the lexicons and every measured set, and each
+#: weighted toward one class against its own hard near misses: tipping pressure that names no gift or price
+#: (against thanks for gifts given, viewers declining, fan-chart pushes, live-shop countdowns); vulgar innuendo,
+#: solicitation and abuse (against fitness, swimwear, sexual health, anatomy, friendly swearing); gambling worded
+#: around plans, teachers, rebates and cash-out games (against ranked games, family mahjong, lottery news, stocks);
+#: and chat from English-speaking and bilingual rooms (leetspeak, spaced letters, abbreviations).
+TRAIN8 = "text_intent_train8.jsonl"
+TRAIN9 = "text_intent_train9.jsonl"
+TRAIN10 = "text_intent_train10.jsonl"
+TRAIN11 = "text_intent_train11.jsonl"
 #: Wording classes: most violating lines of a training set are worded, not spelled, around a term.
 WORDED = ("implicit", "plain")
 
@@ -64,6 +74,10 @@ SETS = {
     TRAIN5: Shape("intent_train5", 150, 750),
     TRAIN6: Shape("intent_train6", 200, 550, (*WORDED, "slang", "regional"), news=25),
     TRAIN7: Shape("intent_train7", 110, 500, news=25, implicit=30),
+    TRAIN8: Shape("intent_train8", 140, 600, news=30, counter=45, implicit=40),
+    TRAIN9: Shape("intent_train9", 140, 600, news=30, counter=45, implicit=40),
+    TRAIN10: Shape("intent_train10", 130, 600, news=30, counter=45, implicit=40),
+    TRAIN11: Shape("intent_train11", 200, 600, (*WORDED, "mixed"), news=30, counter=45, implicit=40),
 }
 CATEGORIES = {"gambling", "tipping_inducement", "vulgar"}
 #: Character-bigram Jaccard similarity at or above which two lines count as the same line reworded.
