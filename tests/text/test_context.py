@@ -489,3 +489,22 @@ def test_english_platform_rules_are_mentions(matcher: KeywordMatcher, text: str)
 
 def test_an_english_pitch_without_those_rules_stays_evidence(matcher: KeywordMatcher) -> None:
     assert "gambling" in _evidence(matcher, "best online casino, sign up now")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "境外赌场以高额返水为诱饵，发展代理拉人参赌",  # how an authority describes the offence
+        "这个涉赌平台的资金流水已被冻结",
+        "非法网络赌博平台通过返利吸引玩家",
+        "有人在直播间诱骗老人下载百家乐软件",
+        "警示：网络赌博典型案例五则",
+    ],
+)
+def test_an_authoritys_account_of_the_offence_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+def test_a_pitch_that_calls_others_illegal_stays_evidence(matcher: KeywordMatcher) -> None:
+    """A lure anywhere in the line overrides the frame: spam runs down its rivals to sell itself."""
+    assert "gambling" in _evidence(matcher, "别玩那些非法小平台了，我们百家乐正规稳定，加微信上分")
