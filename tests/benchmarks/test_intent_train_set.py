@@ -48,6 +48,17 @@ TRAIN8 = "text_intent_train8.jsonl"
 TRAIN9 = "text_intent_train9.jsonl"
 TRAIN10 = "text_intent_train10.jsonl"
 TRAIN11 = "text_intent_train11.jsonl"
+#: The twelfth to the fifteenth, written apart in the same way: Hong Kong, Taiwan, Macau and Malaysian rooms and
+#: mainland regional voices; short chat (most lines 2-14 characters, the benign ones looking spammy or crude); the
+#: chat of ten kinds of room (live commerce, games, outdoor, music, dating, dance, ASMR, sports, teaching, late-night
+#: talk), each from both sides; and spelling: violations spelled to get past filters against ordinary chat in the
+#: same spellings, so the head learns the meaning rather than the spelling.
+TRAIN12 = "text_intent_train12.jsonl"
+TRAIN13 = "text_intent_train13.jsonl"
+TRAIN14 = "text_intent_train14.jsonl"
+TRAIN15 = "text_intent_train15.jsonl"
+#: Spelling classes: most violating lines of the spelling set are spelled, not worded, around a term.
+SPELLED = ("pinyin", "initialism", "homophone", "split", "traditional", "emoji", "mixed")
 #: Wording classes: most violating lines of a training set are worded, not spelled, around a term.
 WORDED = ("implicit", "plain")
 
@@ -78,6 +89,10 @@ SETS = {
     TRAIN9: Shape("intent_train9", 140, 600, news=30, counter=45, implicit=40),
     TRAIN10: Shape("intent_train10", 130, 600, news=30, counter=45, implicit=40),
     TRAIN11: Shape("intent_train11", 200, 600, (*WORDED, "mixed"), news=30, counter=45, implicit=40),
+    TRAIN12: Shape("intent_train12", 200, 800, (*WORDED, "regional", "mixed"), news=30, counter=45, implicit=40),
+    TRAIN13: Shape("intent_train13", 140, 600, news=30, counter=45, implicit=40),
+    TRAIN14: Shape("intent_train14", 160, 700, news=30, counter=45, implicit=40),
+    TRAIN15: Shape("intent_train15", 190, 600, SPELLED, news=30, counter=45, implicit=40),
 }
 CATEGORIES = {"gambling", "tipping_inducement", "vulgar"}
 #: Character-bigram Jaccard similarity at or above which two lines count as the same line reworded.
