@@ -29,6 +29,14 @@ class SignalRule(_Strict):
         description="A signal below its label's score still counts when the other model on the same frame "
         "scores at least this (NudeNet box + open_nsfw agreement); None = never.",
     )
+    clean_below: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="A signal does not count at all when the other model on the same frame scores below this: "
+        "that model is sure the frame is clean (NudeNet reads smooth colour gradients, a colour wheel, as "
+        "BUTTOCKS_EXPOSED at 0.7-0.8 while open_nsfw gives them under 0.01); None = never.",
+    )
 
     @field_validator("labels")
     @classmethod
@@ -157,16 +165,25 @@ _NUDENET_LABELS = {
 }
 
 
+#: open_nsfw under which a NudeNet box on the same frame does not count. Boxes NudeNet drew on colour
+#: wheels and gradient blobs had open_nsfw 0.001-0.018 (one of 27 real images shipped in PyPI wheels:
+#: scikit-image's colour wheel, BUTTOCKS_EXPOSED 0.83 at 0.004); a frame a person could read as nudity
+#: scores far above it.
+_CLEAN = 0.01
+
+
 def _vision_rules() -> dict[str, SignalRule]:
     """NudeNet boxes count alone at their class score, or from the vision stage's gate
     (``vision.nudenet_min_score``) when open_nsfw on the same frame reaches 0.3 (a lone weak box on
-    a harmless photo has open_nsfw near 0); open_nsfw counts from its gate, at its own score.
+    a harmless photo has open_nsfw near 0), and never when open_nsfw is under 0.01 (sure the frame
+    is clean: a colour wheel, a smooth gradient); open_nsfw counts from its gate, at its own score.
     ``benchmarks/policy_calibration.py`` sweeps these on generated cases."""
     return {
-        "image.nudenet": SignalRule(labels=dict(_NUDENET_LABELS), agree_score=0.3),
+        "image.nudenet": SignalRule(labels=dict(_NUDENET_LABELS), agree_score=0.3, clean_below=_CLEAN),
         "image.nsfw": SignalRule(),
         "image.model.*": SignalRule(),
-        "room.image.nudenet": SignalRule(labels=dict(_NUDENET_LABELS), agree_score=0.3),  # cover / avatar
+        # cover / avatar
+        "room.image.nudenet": SignalRule(labels=dict(_NUDENET_LABELS), agree_score=0.3, clean_below=_CLEAN),
         "room.image.nsfw": SignalRule(),
     }
 

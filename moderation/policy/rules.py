@@ -102,11 +102,14 @@ def contribution(signal: Signal, policy: CategoryPolicy) -> float | None:
     A rule may give per-label thresholds (``labels``: NudeNet classes differ in how often they
     fire on harmless images). A signal below its label's threshold still counts when the other
     model on the same frame agrees (``support`` at least ``agree_score``); otherwise it does not
-    count at all.
+    count at all. Nor does any signal whose other model is sure the frame is clean (``support``
+    below ``clean_below``).
     """
     rule = rule_for(policy, signal.kind)
     if rule is None or signal.score < rule.min_score:
         return None
+    if rule.clean_below is not None and signal.support is not None and signal.support < rule.clean_below:
+        return None  # the other model on the same frame is sure it is clean
     need = rule.labels.get(signal.label, rule.min_score) if signal.label is not None else rule.min_score
     if signal.score < need:
         agreed = rule.agree_score is not None and signal.support is not None and signal.support >= rule.agree_score

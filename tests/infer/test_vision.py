@@ -266,3 +266,33 @@ def test_provider_override_rejects_unavailable_providers() -> None:
     assert choose_providers()[-1] == "CPUExecutionProvider"
     with pytest.raises(ValueError, match="none of the requested"):
         choose_providers(["NoSuchExecutionProvider"])
+
+
+def colour_wheel(side: int = 371, turn: float = 3.2) -> np.ndarray:
+    """Hue by angle, saturation by radius, a white centre on black (BGR): a test card, no body."""
+    y, x = np.mgrid[-1 : 1 : side * 1j, -1 : 1 : side * 1j]
+    r = np.hypot(x, y)
+    hue = (np.arctan2(-y, x) + turn) % (2 * np.pi) / (2 * np.pi) * 179
+    value = np.where(r <= 1, 255 * np.clip(1.15 - 0.9 * r**2, 0, 1), 0)
+    hsv = np.stack([hue, np.clip(r, 0, 1) * 255, value], axis=-1).astype(np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+
+
+def test_a_colour_wheel_nudenet_misreads_opens_no_verdict(
+    detector: NudeNetDetector, classifier: OpenNsfwClassifier
+) -> None:
+    """NudeNet reads a colour wheel as BUTTOCKS_EXPOSED above that class's own bar (0.7), where a box
+    needs no agreement; open_nsfw is sure the frame is clean, and that keeps the box from counting,
+    still or turning."""
+    from moderation.config import PolicyConfig
+    from moderation.policy.fuse import fuse
+    from moderation.signals.vision import vision_signals
+
+    models = VisionModels(VisionConfig(), nudenet=detector, open_nsfw=classifier)
+    frames = [VideoFrame("s1", float(t), colour_wheel(turn=3.2 + 0.02 * t)) for t in range(3)]
+    results = models.analyse(frames)
+    boxes = [d.score for r in results for d in r.detections if d.label == "BUTTOCKS_EXPOSED"]
+    assert boxes and max(boxes) >= 0.7  # the misreading is real: alone it would open a verdict
+    assert all(score < 0.01 for r in results for _, score in r.scores)
+    signals = vision_signals(results, VisionConfig())
+    assert signals and fuse("s1", signals, PolicyConfig()) == []

@@ -101,6 +101,18 @@ def test_vision_per_class_threshold_and_model_agreement() -> None:
     assert [v.category for v in fuse("s1", agreed, PolicyConfig())] == ["vulgar"]
 
 
+def test_a_box_on_a_frame_open_nsfw_is_sure_is_clean_does_not_count() -> None:
+    """A confident box that alone would open a verdict (above its class score) counts for nothing when
+    open_nsfw on the same frame is under 0.01, on frames that changed or not; just above it, it counts."""
+    wheel = [frame(float(t), 0.83, 0.004 + t / 1000, "BUTTOCKS_EXPOSED") for t in range(4)]
+    assert fuse("s1", vision_signals(wheel, VisionConfig()), PolicyConfig()) == []
+    nearly = vision_signals([frame(1.0, 0.83, 0.012, "BUTTOCKS_EXPOSED")], VisionConfig())
+    assert [v.category for v in fuse("s1", nearly, PolicyConfig())] == ["vulgar"]
+    # without open_nsfw's reading (the model off) the box counts as before
+    alone = [VisionResult("s1", 1.0, (Detection("BUTTOCKS_EXPOSED", 0.83, (10.0, 10.0, 50.0, 50.0)),), ())]
+    assert [v.category for v in fuse("s1", vision_signals(alone, VisionConfig()), PolicyConfig())] == ["vulgar"]
+
+
 def test_a_term_gives_the_same_verdict_in_chat_and_on_screen() -> None:
     match = KeywordMatcher(Lexicon.load()).match
     text = "百家乐上线，加微信下注"
