@@ -65,6 +65,14 @@ class IntentConfig(_Strict):
         "without it, with 1.15 % of benign lines in a verdict against 1.07 % (0.6: 75.0 / 68.1 / 64.7 % at "
         "1.23 %; lowering min_score to 0.8 instead: 73.9 / 71.0 / 68.3 % at 1.25 %).",
     )
+    speech_min_score: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="P(category) at or above which a transcript segment of the streamer's speech yields an "
+        "asr.intent signal (corroborated_score where the rules found evidence of that category in it); None: the "
+        "classifier does not read speech. Speech has no veto.",
+    )
     veto_score: float | None = Field(
         0.7,
         gt=0,

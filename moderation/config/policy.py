@@ -150,9 +150,10 @@ class CategoryPolicy(_Strict):
 _KEYWORDS = {"asr.keyword": SignalRule(), "ocr.keyword": SignalRule(), "chat.keyword": SignalRule()}
 #: Room metadata (moderation/signals/room.py): title/introduction/nickname and text on the cover/avatar.
 _KEYWORDS |= {"room.keyword": SignalRule(), "room.ocr.keyword": SignalRule()}
-#: The chat intent classifier (``intent.enabled``; moderation/signals/intent.py) on the categories it
-#: was trained for: a line at or over ``intent.min_score`` counts like a keyword hit.
-_INTENT = {"chat.intent": SignalRule()}
+#: The intent classifier (``intent.enabled``; moderation/signals/intent.py) on the categories it was
+#: trained for: a chat line at or over ``intent.min_score``, or a transcript segment of the streamer's
+#: speech at or over ``intent.speech_min_score``, counts like a keyword hit.
+_INTENT = {"chat.intent": SignalRule(), "asr.intent": SignalRule()}
 
 #: Per-class NudeNet scores that count without open_nsfw agreeing. Buttocks fire on swimwear and
 #: sports footage far more often than the other classes, so they need more.

@@ -27,14 +27,16 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from moderation.config import PipelineConfig
+from moderation.config.intent import IntentConfig
 from moderation.evidence.records import RecordKeeper
 from moderation.infer.asr_stitch import LiveStitcher
-from moderation.messages import AudioWindow, OcrResult, Signal, VideoFrame, VisionResult
+from moderation.messages import AudioWindow, OcrResult, Signal, TranscriptSegment, VideoFrame, VisionResult
 from moderation.pipeline.clients import InferenceClients, age_enabled
 from moderation.sample.frames import GrayFrames
 from moderation.sample.ocr_gate import OcrGate
 from moderation.signals.age import AgeSignals
 from moderation.signals.captions import CaptionTracker
+from moderation.signals.intent import classifiable, rules_reading, speech_intent_signals
 from moderation.signals.keywords import ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
 from moderation.signals.qr_search import QrSearch
@@ -268,7 +270,9 @@ async def _none() -> list[Any]:
 
 
 class AudioAnalyzer:
-    """Audio windows → transcript → keyword signals for one stream.
+    """Audio windows → transcript → keyword signals for one stream (and, with ``intent`` on and its
+    ``speech_min_score`` set, the intent classifier's ``asr.intent`` signals of the stitched
+    segments, one batch per call).
 
     Live windows overlap by ``overlap_s`` and are stitched into once-only segments
     (:class:`LiveStitcher`); an offline scan's windows are back to back (``stitch=False``: each
@@ -290,12 +294,15 @@ class AudioAnalyzer:
         *,
         stitch: bool = True,
         strict: bool = False,
+        intent: IntentConfig | None = None,
     ) -> None:
         self.stream = stream
         self.clients = clients
         self.matcher = matcher
         self.stitcher = LiveStitcher(overlap_s) if stitch else None
         self.strict = strict
+        # the classifier reads the streamer's words only where it is on and given a speech bar
+        self.intent = intent if intent is not None and intent.enabled and intent.speech_min_score else None
         self._end = 0.0
         self.counts = StageCounts()
         self._early: list[Signal] = []
@@ -309,6 +316,7 @@ class AudioAnalyzer:
                 raise
             results = [exc] * len(windows)
         signals: list[Signal] = []
+        said: list[TranscriptSegment] = []
         for w, r in zip(windows, results, strict=True):
             if isinstance(r, Exception):
                 if self.strict:
@@ -321,8 +329,37 @@ class AudioAnalyzer:
                 self._early += transcript_signals(r, self.matcher.match)
             segments = self.stitcher.push(w.start, w.end, r) if self.stitcher is not None else r
             signals += transcript_signals(segments, self.matcher.match)
+            said += segments
             self._end = max(self._end, w.end)
+        if self.intent is not None and said:
+            signals += await self._classify(said, self.intent)
         return signals
+
+    async def _classify(self, segments: Sequence[TranscriptSegment], cfg: IntentConfig) -> list[Signal]:
+        """The intent classifier on the stitched segments (one batch), as ``asr.intent`` signals; a
+        failed call costs those signals, never the keyword ones (``strict``: it raises)."""
+        segments = [seg for seg in segments if classifiable(seg.text, cfg)]
+        if not segments:
+            return []
+        try:
+            probs = list(await self.clients.intent([seg.text for seg in segments]))
+            if len(probs) != len(segments):
+                raise RuntimeError(f"intent classifier returned {len(probs)} results for {len(segments)} segments")
+        except Exception as exc:
+            if self.strict:
+                raise
+            probs = [exc] * len(segments)
+        good = [(seg, p) for seg, p in zip(segments, probs, strict=True) if not isinstance(p, Exception)]
+        if len(good) < len(segments):
+            failed = next(p for p in probs if isinstance(p, Exception))
+            if self.strict:
+                raise failed
+            self.counts.errors += len(segments) - len(good)
+            self.counts.last_error = f"intent: {type(failed).__name__}: {failed}"
+            log.warning(
+                "%s: intent classifier failed on %d speech segments: %s", self.stream, len(segments) - len(good), failed
+            )
+        return speech_intent_signals([s for s, _ in good], [p for _, p in good], cfg, rules_reading(self.matcher))
 
     def take_early(self) -> list[Signal]:
         """Keyword signals of the windows transcribed since the last call, before stitching."""
@@ -365,5 +402,7 @@ class StreamAnalyser:
             FrameAnalyzer(
                 stream, cfg, clients, matcher, strict=offline, replay=replay, defer_replay=offline, records=records
             ),
-            AudioAnalyzer(stream, clients, matcher, audio_overlap_s, stitch=not offline, strict=offline),
+            AudioAnalyzer(
+                stream, clients, matcher, audio_overlap_s, stitch=not offline, strict=offline, intent=cfg.intent
+            ),
         )

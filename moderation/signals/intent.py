@@ -40,20 +40,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from moderation.config.intent import IntentConfig
 from moderation.infer.intent import ENCODER_BENIGN
-from moderation.messages import ChatMessage, LineReading, Signal
+from moderation.messages import ChatMessage, LineReading, Signal, TranscriptSegment
 from moderation.signals.chat import RepeatFilter, message_key
 
 __all__ = [
     "BENIGN_LABEL",
     "KIND",
+    "SPEECH_KIND",
     "IntentDedup",
     "classifiable",
     "intent_signals",
     "rules_reading",
+    "speech_intent_signals",
     "vetoed_lines",
 ]
 
@@ -61,6 +64,8 @@ __all__ = [
 ReadingFn = Callable[[str], LineReading]
 
 KIND = "chat.intent"
+#: The classifier on a transcript segment: the streamer's own words.
+SPEECH_KIND = "asr.intent"
 BENIGN_LABEL = "benign"
 
 LineKey = tuple[str, str, float]  # (stream, user, t)
@@ -144,6 +149,32 @@ def intent_signals(
                     text=msg.text,
                     user=msg.user,
                 )
+            )
+    return out
+
+
+def speech_intent_signals(
+    segments: Sequence[TranscriptSegment],
+    probs: Sequence[Mapping[str, float]],
+    cfg: IntentConfig,
+    reading: ReadingFn | None = None,
+) -> list[Signal]:
+    """Transcript segments → ``asr.intent`` signals, the streamer's: a category at
+    ``cfg.speech_min_score`` (or at ``cfg.corroborated_score`` where the rules found evidence of it
+    in the segment); a category the rules read as a mention gives none, as in chat. Speech has no
+    veto and no counter-evidence signal: a streamer's keyword hits are never held for the classifier.
+    ``speech_min_score`` None: no signal at all."""
+    if len(segments) != len(probs):
+        raise ValueError(f"speech_intent_signals: {len(segments)} segments but {len(probs)} probability rows")
+    if cfg.speech_min_score is None:
+        return []
+    bars = cfg.model_copy(update={"min_score": cfg.speech_min_score, "thresholds": {}, "veto_score": None})
+    out: list[Signal] = []
+    for seg, row in zip(segments, probs, strict=True):
+        line = ChatMessage(seg.stream, seg.start, "", seg.text)
+        for s in intent_signals([line], [row], bars, reading):
+            out.append(
+                replace(s, kind=SPEECH_KIND, user=None, lang=seg.lang, end=seg.end, words_end=max(seg.end, seg.start))
             )
     return out
 

@@ -162,3 +162,25 @@ def test_a_corroborated_line_opens_a_verdict_its_ambiguous_term_alone_does_not()
     both = keyword + intent_signals(msgs, [row], cfg, rules_reading(matcher))
     verdicts = fuse("s1", sorted(both, key=lambda s: s.t), pipe.policy)
     assert [(v.category, v.subject.kind, v.subject.id) for v in verdicts] == [("gambling", "viewer", "u1")]
+
+
+def test_speech_segments_give_the_streamers_signals_at_the_speech_bar() -> None:
+    from moderation.messages import TranscriptSegment
+    from moderation.signals.intent import SPEECH_KIND, speech_intent_signals
+
+    segs = [
+        TranscriptSegment("s1", 10.0, 14.0, "今天不上榜我就下播了 你们看着办", "zh"),
+        TranscriptSegment("s1", 14.0, 18.0, "谢谢大家的陪伴 明天见", "zh"),
+    ]
+    probs = [
+        {"benign": 0.04, "gambling": 0.0, "tipping_inducement": 0.93, "vulgar": 0.03},
+        {"benign": 0.98, "gambling": 0.0, "tipping_inducement": 0.02, "vulgar": 0.0},
+    ]
+    sigs = speech_intent_signals(segs, probs, IntentConfig(speech_min_score=0.9, veto_score=0.7))
+    assert [(s.kind, s.category, s.t, s.end, s.user, s.lang) for s in sigs] == [
+        (SPEECH_KIND, "tipping_inducement", 10.0, 14.0, None, "zh")
+    ]  # no counter-evidence signal for speech: a streamer's hits are never vetoed
+    assert speech_intent_signals(segs, probs, IntentConfig(speech_min_score=0.95)) == []
+    assert speech_intent_signals(segs, probs, IntentConfig()) == []  # no speech bar: off
+    with pytest.raises(ValueError, match="2 segments but 1"):
+        speech_intent_signals(segs, probs[:1], IntentConfig(speech_min_score=0.9))
