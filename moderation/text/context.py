@@ -187,6 +187,7 @@ class ContextRules:
             return tuple(sorted({w for w in (norm(x) for x in words) if w}, key=len, reverse=True))
 
         self.frames = _alt(zh(model.frames))
+        self.frame_exceptions = _alt(zh(model.frame_exceptions))
         self.negations = _alt(zh(model.negations))
         self.breakers = _alt(zh(model.negation_breakers))
         self.post_negations = _alt(zh(model.post_negations))
@@ -287,9 +288,15 @@ class ContextRules:
         return last >= 0 and not self.thanks_breakers.search(before, last)
 
     def _framed(self, sentence: str) -> bool:
-        """Whether a frame cue stands in the sentence, not itself denied: "不是骗局" and "绝对没有
-        托" are reassurances a spammer gives, not a warning."""
-        return any(not sentence.endswith(_DENIALS, 0, m.start()) for m in self.frames.finditer(sentence))
+        """Whether a frame cue stands in the sentence, not itself denied ("不是骗局" and "绝对没有
+        托" are reassurances a spammer gives, not a warning) nor inside a phrase where its words
+        mean something else (``frame_exceptions``: 不准 is "not allowed" in a rule but "inaccurate"
+        in a tipster's "准不准" and "不准包赔")."""
+        inside = [m.span() for m in self.frame_exceptions.finditer(sentence)]
+        return any(
+            not sentence.endswith(_DENIALS, 0, m.start()) and not any(a <= m.start() < m.end() <= b for a, b in inside)
+            for m in self.frames.finditer(sentence)
+        )
 
     def _warned_after(self, rest: str) -> bool:
         """Whether a post-negation cue follows the hit in its sentence (the topic first, the warning

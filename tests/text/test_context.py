@@ -508,3 +508,19 @@ def test_an_authoritys_account_of_the_offence_is_a_mention(matcher: KeywordMatch
 def test_a_pitch_that_calls_others_illegal_stays_evidence(matcher: KeywordMatcher) -> None:
     """A lure anywhere in the line overrides the frame: spam runs down its rivals to sell itself."""
     assert "gambling" in _evidence(matcher, "别玩那些非法小平台了，我们百家乐正规稳定，加微信上分")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "彩票计划群，胜率百分之九十，不准包赔",  # 不准 = inaccurate: a refund promise
+        "龙虎斗我跟了十把赢了八把，你们说准不准",
+        "跟我下注百家乐，不准的话全额退款",
+    ],
+)
+def test_inaccurate_is_not_a_prohibition(matcher: KeywordMatcher, text: str) -> None:
+    assert "gambling" in {h.category for h in matcher.match(text) if h.context != "counter"}, matcher.match(text)
+
+
+def test_a_prohibition_by_the_same_word_stays_a_frame(matcher: KeywordMatcher) -> None:
+    assert _evidence(matcher, "直播间不准发百家乐广告") == set()
