@@ -173,12 +173,18 @@ SPELLING = frozenset(
 #: 55.2 / 51.1 % at 0.5 % benign to 61.8 / 57.4 / 52.6 % at 0.6 % (bar 0.85), a step along the same
 #: curve (0.80 without them: 65.8 / 61.8 / 58.6 % at 0.9 %), not a better one, and on dev9 (not
 #: trained on) recall rose by 6 points summed with two more benign lines in a verdict.
+#: ``text_intent_train16.jsonl`` (asks for free follows, likes, comments and shares, benign, against
+#: asks that need money) neither: trained on, it cut the false verdicts of the streamer-speech set
+#: (``benchmarks/speech_intent.py``, bar 0.9) from 15 to 10 of 741 segments, but out of fold it moved
+#: the other sixteen sets from 59.5 / 55.2 / 51.1 % to 59.1 / 54.8 / 51.3 % at the same 0.5 % benign,
+#: and the served pipeline reads chat, not speech, by default.
 NOT_TRAINED = (
     "text_intent_train7.jsonl",
     "text_intent_train12.jsonl",
     "text_intent_train13.jsonl",
     "text_intent_train14.jsonl",
     "text_intent_train15.jsonl",
+    "text_intent_train16.jsonl",
 )
 HAND = "text_intent_train.jsonl"
 #: Every hand-written set the head trains on (the first one written for it).

@@ -57,6 +57,9 @@ TRAIN12 = "text_intent_train12.jsonl"
 TRAIN13 = "text_intent_train13.jsonl"
 TRAIN14 = "text_intent_train14.jsonl"
 TRAIN15 = "text_intent_train15.jsonl"
+#: The sixteenth: asks for free engagement (follow, like, comment, share) from streamers and their moderators, benign,
+#: against asks that need money (gifts, paid badges and clubs, recharges), often chained to a free ask.
+TRAIN16 = "text_intent_train16.jsonl"
 #: Spelling classes: most violating lines of the spelling set are spelled, not worded, around a term.
 SPELLED = ("pinyin", "initialism", "homophone", "split", "traditional", "emoji", "mixed")
 #: Wording classes: most violating lines of a training set are worded, not spelled, around a term.
@@ -93,6 +96,7 @@ SETS = {
     TRAIN13: Shape("intent_train13", 140, 600, news=30, counter=45, implicit=40),
     TRAIN14: Shape("intent_train14", 160, 700, news=30, counter=45, implicit=40),
     TRAIN15: Shape("intent_train15", 190, 600, SPELLED, news=30, counter=45, implicit=40),
+    TRAIN16: Shape("intent_train16", 40, 600, news=25, counter=25, implicit=12),
 }
 CATEGORIES = {"gambling", "tipping_inducement", "vulgar"}
 #: Character-bigram Jaccard similarity at or above which two lines count as the same line reworded.
