@@ -23,7 +23,6 @@ Run: ``python benchmarks/speech_intent.py`` (``--smoke`` for a tiny CI run).
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -34,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from benchmarks.common import machine, machine_markdown, write_results  # noqa: E402
+from benchmarks.common import machine, machine_markdown, parser, smoke_note, write_results  # noqa: E402
 from moderation.config import load_pipeline  # noqa: E402
 from moderation.config.intent import IntentConfig  # noqa: E402
 from moderation.infer.intent import IntentModel, classify_batch  # noqa: E402
@@ -133,8 +132,6 @@ def _pct(x: float) -> str:
 
 def markdown(res: dict[str, Any]) -> list[str]:
     md = ["# Intent classifier on the streamer's speech", ""]
-    if res["smoke"]:
-        md += ["**Smoke run on a small sample — not a measurement.**", ""]
     md += [
         f"Set: `{res['set']}` ({res['segments']} transcript segments). Default `intent.speech_min_score`: "
         f"{res['default_speech_min_score']}.",
@@ -149,18 +146,15 @@ def markdown(res: dict[str, Any]) -> list[str]:
         ben = f"{m['benign_false']} of {m['benign']} ({_pct(m['benign_false'] / max(1, m['benign']))})"
         mono = m["monologue_segments_in_verdicts"]
         md.append(f"| {label} | {rec} | {ben} | {mono} of {m['monologue_segments']} |")
-    md += ["", "## Machine", "", *machine_markdown(res["machine"]), ""]
+    md += ["", "## Machine", "", *machine_markdown(res["machine"]), *smoke_note(res["smoke"]), ""]
     return md
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--smoke", action="store_true", help="a small sample, for CI")
-    ap.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
-    args = ap.parse_args()
+    args = parser(__doc__, "speech_intent", "40 segments").parse_args()
     res = run(args.smoke)
     md = markdown(res)
-    write_results("speech_intent", res, md, args.out)
+    write_results(args.name, res, md, args.out)
     print("\n".join(md))
 
 

@@ -432,6 +432,7 @@ def corroboration_report(
     p: np.ndarray,
     y: np.ndarray,
     texts: Sequence[str],
+    rules: Sequence[set[str]],
     settings: tuple[tuple[float, float | None], ...] = (
         (0.85, None),
         (0.85, 0.8),
@@ -444,8 +445,8 @@ def corroboration_report(
 ) -> str:
     """Each line as the default pipeline decides it (rules, the served mean's signals, the veto), for
     pairs of ``intent.min_score`` and ``intent.corroborated_score``: recall per category and the share
-    of benign lines in a verdict, out of fold (``p``: the served mean, columns as :data:`LABELS`)."""
-    from benchmarks.text_quality import verdict_categories
+    of benign lines in a verdict, out of fold (``p``: the served mean, columns as :data:`LABELS`;
+    ``rules``: :func:`rule_verdicts` of ``texts``)."""
     from moderation.config import load_pipeline
     from moderation.messages import ChatMessage
     from moderation.signals.intent import classifiable, intent_signals, rules_reading, vetoed_lines
@@ -454,7 +455,6 @@ def corroboration_report(
 
     match, pipe = KeywordMatcher(Lexicon.load()), load_pipeline("default")
     base = pipe.intent.model_copy(update={"enabled": True})
-    rules = [verdict_categories(t, match, pipe.policy) for t in texts]
     keep = [i for i, t in enumerate(texts) if classifiable(t, base)]
     msgs = [ChatMessage("oof", float(i), "viewer", texts[i]) for i in keep]
     rows = [{label: float(p[i, k]) for k, label in enumerate(LABELS)} for i in keep]
@@ -646,9 +646,10 @@ def main() -> None:
             print(validation_report(both, y[hand_part], thresholds=(0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)))
             print("the veto on the lines the keyword rules put in a verdict (intent.veto_score, intent.veto_reading):")
             readings = {"mean": both, "encoder": p[hand_part]}
-            print(veto_report(readings, y[hand_part], rule_verdicts([t for t, _ in hand])))
+            rules = rule_verdicts([t for t, _ in hand])
+            print(veto_report(readings, y[hand_part], rules))
             print("each line as the default pipeline decides it (intent.min_score, intent.corroborated_score):")
-            print(corroboration_report(both, y[hand_part], [t for t, _ in hand]))
+            print(corroboration_report(both, y[hand_part], [t for t, _ in hand], rules))
             if args.dump is not None:
                 np.savez_compressed(
                     args.dump,

@@ -141,10 +141,6 @@ class KeywordMatcher:
             return []
         return self._resolve(text, nt, cands, ctxs)
 
-    def mentioned(self, text: str) -> frozenset[str]:
-        """Categories ``text`` names only as a mention (:attr:`LineReading.mentioned`)."""
-        return self.read_line(text).mentioned
-
     def read_line(self, text: str) -> LineReading:
         """What the rules read in ``text`` for another channel: the categories it names only as a
         mention (a hit in a counter-speech, news, rules or nominal frame, or a candidate inside a
