@@ -15,8 +15,14 @@ the other sets; the classifier never trained on it.
   segment is caught when that opens a verdict of its category; a benign one is a false verdict when
   it opens any.
 * **Monologue** — all benign segments in a row, one every 5 s, as one streamer's speech through the
-  fusion: the share of segments inside a verdict against the streamer. This is what turning the
-  classifier on for speech would cost a harmless stream.
+  fusion (each segment read with the speech before it, ``asr.context_s``): the share of segments
+  inside a verdict against the streamer. This is what turning the classifier on for speech would
+  cost a harmless stream.
+* **Speech context** (rules alone) — each segment read after another segment of its own kind
+  (violating: same category; benign: same context), with ``asr.context_s`` on and off: a violating
+  segment is caught when its own signals open a verdict of its category, a benign one is a false
+  verdict when its own signals open any. The earlier segment can only corroborate, so the benign
+  side shows what that costs.
 
 Run: ``python benchmarks/speech_intent.py`` (``--smoke`` for a tiny CI run).
 """
@@ -40,7 +46,7 @@ from moderation.infer.intent import IntentModel, classify_batch  # noqa: E402
 from moderation.messages import Signal, TranscriptSegment  # noqa: E402
 from moderation.policy.fuse import fuse  # noqa: E402
 from moderation.signals.intent import classifiable, rules_reading, speech_intent_signals  # noqa: E402
-from moderation.signals.keywords import transcript_signals  # noqa: E402
+from moderation.signals.keywords import SpeechContext, transcript_signals  # noqa: E402
 from moderation.text.lexicon import Lexicon  # noqa: E402
 from moderation.text.matcher import KeywordMatcher  # noqa: E402
 
@@ -65,9 +71,10 @@ def _signals(
     probs: dict[int, dict[str, float]],
     cfg: IntentConfig,
     match: KeywordMatcher,
+    context_s: float = 0.0,
 ) -> list[Signal]:
     """Keyword and (where ``cfg.speech_min_score`` is set) intent signals of ``segs``, in time order."""
-    out = transcript_signals(segs, match.match)
+    out = transcript_signals(segs, match.match, SpeechContext(context_s))
     keep = [i for i in range(len(segs)) if i in probs]
     out += speech_intent_signals([segs[i] for i in keep], [probs[i] for i in keep], cfg, rules_reading(match))
     return sorted(out, key=lambda s: s.t)
@@ -103,7 +110,7 @@ def run(smoke: bool) -> dict[str, Any]:
         # the benign segments as one streamer's monologue, 5 s apart
         mono = _segments([rows[i] for i in benign])
         mono_probs = {j: probs[i] for j, i in enumerate(benign) if i in probs}
-        verdicts = fuse("bench", _signals(mono, mono_probs, cfg, match), pipe.policy)
+        verdicts = fuse("bench", _signals(mono, mono_probs, cfg, match, pipe.asr.context_s), pipe.policy)
         inside = {s.t for v in verdicts for s in v.signals}
         sweep[str(bar)] = {
             "recall": {c: cat[c]["hit"] / cat[c]["n"] for c in CATEGORIES if cat[c]["n"]},
@@ -122,8 +129,37 @@ def run(smoke: bool) -> dict[str, Any]:
         "segments": len(rows),
         "default_speech_min_score": pipe.intent.speech_min_score,
         "sweep": sweep,
+        "context_s": pipe.asr.context_s,
+        "context": _context(rows, match, pipe),
         "machine": machine(),
     }
+
+
+def _context(rows: list[dict[str, Any]], match: KeywordMatcher, pipe: Any) -> dict[str, dict[str, int]]:
+    """Rules alone: each segment after a random other one of its kind, read with and without context."""
+    rng = random.Random(1)
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        kinds[r.get("category") or "benign"].append(r["text"])
+    out: dict[str, dict[str, int]] = {}
+    for kind, texts in sorted(kinds.items()):
+        if len(texts) < 2:
+            continue
+        same = [r for r in rows if (r.get("category") or "benign") == kind]
+        counts = Counter[str]()
+        for r in same:
+            peers = [o["text"] for o in same if o["text"] != r["text"] and o.get("context") == r.get("context")]
+            before = rng.choice(peers or [t for t in texts if t != r["text"]])
+            segs = [
+                TranscriptSegment("bench", 0.0, 4.0, before, "zh"),
+                TranscriptSegment("bench", 5.0, 9.0, r["text"], "zh"),
+            ]
+            for label, span in (("alone", 0.0), ("with_context", pipe.asr.context_s)):
+                own = [s for s in transcript_signals(segs, match.match, SpeechContext(span)) if s.t >= 5.0]
+                got = {v.category for v in fuse("bench", own, pipe.policy)}
+                counts[label] += bool(got) if kind == "benign" else kind in got
+        out[kind] = {"n": len(same), **counts}
+    return out
 
 
 def _pct(x: float) -> str:
@@ -146,6 +182,17 @@ def markdown(res: dict[str, Any]) -> list[str]:
         ben = f"{m['benign_false']} of {m['benign']} ({_pct(m['benign_false'] / max(1, m['benign']))})"
         mono = m["monologue_segments_in_verdicts"]
         md.append(f"| {label} | {rec} | {ben} | {mono} of {m['monologue_segments']} |")
+    md += [
+        "",
+        f"## Speech context (rules alone, `asr.context_s` = {res['context_s']})",
+        "",
+        "Each segment read after another of its own kind; counted from its own signals only.",
+        "",
+        "| segments | n | caught / false verdicts, alone | with the speech before |",
+        "|---|---|---|---|",
+    ]
+    for kind, c in res["context"].items():
+        md.append(f"| {kind} | {c['n']} | {c.get('alone', 0)} | {c.get('with_context', 0)} |")
     md += ["", "## Machine", "", *machine_markdown(res["machine"]), *smoke_note(res["smoke"]), ""]
     return md
 

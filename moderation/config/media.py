@@ -146,6 +146,17 @@ class AsrConfig(_Strict):
         "not decoded again (each re-decode costs a full 30 s encoder pass; a rest under 0.5 s is VAD "
         "padding, not words). 0 = decode every rest, as faster-whisper's transcribe does.",
     )
+    context_s: float = Field(
+        10.0,
+        ge=0,
+        le=60,
+        allow_inf_nan=False,
+        description="Seconds of the streamer's preceding speech read with each transcript segment, so that "
+        "an ambiguous term (上分, 私聊) said in one segment is corroborated by a term or contact lure said in "
+        "the segments before, as it would be within one segment (Whisper cuts where it pauses, not where a "
+        "thought ends). It only corroborates: earlier speech never turns a segment's evidence into a "
+        "mention. 0 = each segment alone.",
+    )
     cpu_nice: int = Field(
         10,
         ge=0,

@@ -37,7 +37,7 @@ from moderation.sample.ocr_gate import OcrGate
 from moderation.signals.age import AgeSignals
 from moderation.signals.captions import CaptionTracker
 from moderation.signals.intent import classifiable, rules_reading, speech_intent_signals
-from moderation.signals.keywords import ocr_signals, transcript_signals
+from moderation.signals.keywords import SpeechContext, ocr_signals, transcript_signals
 from moderation.signals.qr import QrTracker, decode_qr
 from moderation.signals.qr_search import QrSearch
 from moderation.signals.replay_index import ReplayIndex, keyframe_hash
@@ -283,6 +283,9 @@ class AudioAnalyzer:
     for :meth:`take_early`: the stream's preview fuser opens a spoken violation from them as soon
     as the window is transcribed (an alert, not a verdict: the verdict still comes from the
     stitched, once-only words). Repeats across the overlap are one observation to fusion.
+
+    ``context_s``: seconds of the stream's earlier speech that may corroborate an ambiguous term
+    of a new segment (:class:`~moderation.signals.keywords.SpeechContext`, ``asr.context_s``).
     """
 
     def __init__(
@@ -295,6 +298,7 @@ class AudioAnalyzer:
         stitch: bool = True,
         strict: bool = False,
         intent: IntentConfig | None = None,
+        context_s: float = 0.0,
     ) -> None:
         self.stream = stream
         self.clients = clients
@@ -306,6 +310,9 @@ class AudioAnalyzer:
         self._end = 0.0
         self.counts = StageCounts()
         self._early: list[Signal] = []
+        # the stitched transcript and the windows' own (overlapping) one are read in separate contexts
+        self._context = SpeechContext(context_s)
+        self._early_context = SpeechContext(context_s)
 
     async def analyse(self, windows: Sequence[AudioWindow]) -> list[Signal]:
         self.counts.windows += len(windows)
@@ -326,9 +333,9 @@ class AudioAnalyzer:
                 log.warning("%s: ASR of window %.1f-%.1f failed: %s", self.stream, w.start, w.end, r)
                 r = []
             if self.stitcher is not None:
-                self._early += transcript_signals(r, self.matcher.match)
+                self._early += transcript_signals(r, self.matcher.match, self._early_context)
             segments = self.stitcher.push(w.start, w.end, r) if self.stitcher is not None else r
-            signals += transcript_signals(segments, self.matcher.match)
+            signals += transcript_signals(segments, self.matcher.match, self._context)
             said += segments
             self._end = max(self._end, w.end)
         if self.intent is not None and said:
@@ -373,7 +380,9 @@ class AudioAnalyzer:
         return self.stitcher.horizon if self.stitcher is not None else self._end
 
     def finish(self) -> list[Signal]:
-        return transcript_signals(self.stitcher.flush(), self.matcher.match) if self.stitcher is not None else []
+        if self.stitcher is None:
+            return []
+        return transcript_signals(self.stitcher.flush(), self.matcher.match, self._context)
 
 
 @dataclass
@@ -403,6 +412,13 @@ class StreamAnalyser:
                 stream, cfg, clients, matcher, strict=offline, replay=replay, defer_replay=offline, records=records
             ),
             AudioAnalyzer(
-                stream, clients, matcher, audio_overlap_s, stitch=not offline, strict=offline, intent=cfg.intent
+                stream,
+                clients,
+                matcher,
+                audio_overlap_s,
+                stitch=not offline,
+                strict=offline,
+                intent=cfg.intent,
+                context_s=cfg.asr.context_s,
             ),
         )

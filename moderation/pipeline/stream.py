@@ -164,7 +164,9 @@ class StreamPipeline:
         self.verdicts = self.outlet.verdicts  # the latest, stamped and with their clips
         matcher = self.engines.matcher
         self._frame_an = FrameAnalyzer(spec.stream_id, cfg, clients, matcher, self.engines.registry)
-        self._audio_an = AudioAnalyzer(spec.stream_id, clients, matcher, live.audio_overlap_s)
+        self._audio_an = AudioAnalyzer(
+            spec.stream_id, clients, matcher, live.audio_overlap_s, intent=cfg.intent, context_s=cfg.asr.context_s
+        )
         self._pacing = AudioPacing.from_config(live)
         chat = chat_source(spec, cfg)
         self._chat = (

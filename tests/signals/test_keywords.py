@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from moderation.messages import OcrResult, TextLine
-from moderation.signals.keywords import ocr_signals
+from moderation.messages import OcrResult, Signal, TextLine, TranscriptSegment
+from moderation.signals.keywords import SpeechContext, ocr_signals, transcript_signals
 from moderation.text.lexicon import Lexicon
 from moderation.text.matcher import KeywordMatcher
 
@@ -50,3 +50,40 @@ def test_spoken_term_is_placed_between_its_words_start_and_end() -> None:
     assert abs(casino.t - (10.0 + 5.0 * begin / len(text))) < 1e-6
     assert abs(casino.words_end - (10.0 + 5.0 * stop / len(text))) < 0.5  # the term's span, whatever it covers
     assert casino.t < casino.words_end <= casino.end == 15.0
+
+
+def _said(*parts: tuple[float, float, str]) -> list[TranscriptSegment]:
+    return [TranscriptSegment("s", start, end, text, "zh") for start, end, text in parts]
+
+
+def _read(segs: list[TranscriptSegment], span_s: float) -> dict[str, Signal]:
+    match = KeywordMatcher(Lexicon.load()).match
+    return {s.term or "": s for s in transcript_signals(segs, match, SpeechContext(span_s))}
+
+
+def test_earlier_speech_corroborates_an_ambiguous_term() -> None:
+    segs = _said((0.0, 2.0, "有需要的加我微信"), (2.5, 5.0, "今天带大家上分"))
+    alone = _read(segs, 0.0)["上分"]
+    assert alone.context == "ambiguous" and alone.score < 0.1
+    read = _read(segs, 10.0)["上分"]
+    assert read.context == "plain" and read.score > 0.5
+    assert 2.5 <= read.t <= read.end == 5.0 and read.text == "今天带大家上分"  # still the segment's own evidence
+
+
+def test_earlier_speech_never_excuses_a_plain_term() -> None:
+    segs = _said((0.0, 2.0, "平台严禁赌博 大家远离赌博"), (2.5, 5.0, "老虎机爆了五百倍"))
+    assert _read(segs, 10.0)["老虎机"].context == "plain"
+
+
+def test_only_speech_that_ended_before_within_the_span_is_context() -> None:
+    old = _said((0.0, 2.0, "有需要的加我微信"), (20.0, 23.0, "今天带大家上分"))
+    assert _read(old, 10.0)["上分"].context == "ambiguous"
+    # an overlapping live window's transcript of the same moment is not "before"
+    overlap = _said((3.0, 6.0, "有需要的加我微信"), (2.5, 5.0, "今天带大家上分"))
+    assert _read(overlap, 10.0)["上分"].context == "ambiguous"
+
+
+def test_context_terms_are_not_reported_twice() -> None:
+    segs = _said((0.0, 2.0, "有需要的加我微信"), (2.5, 5.0, "今天带大家上分"))
+    sigs = transcript_signals(segs, KeywordMatcher(Lexicon.load()).match, SpeechContext(10.0))
+    assert sorted((s.term, s.t < 2.5) for s in sigs) == [("上分", False), ("加我微信", True)]
