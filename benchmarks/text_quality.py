@@ -151,6 +151,15 @@ FRESH_SETS = {
         "without reading the lexicons, the matcher or the other sets; its misses and false verdicts are read "
         "to find classes of faults",
     ),
+    "dev10": (
+        "text_dev_v10.jsonl",
+        14,
+        "a development set, not held out: 360 violating lines (11 evasion classes, leetspeak and obfuscated "
+        "URLs included) and 700 benign ones (gaming, sports, music, shopping, cooking, daily, thanks for gifts, "
+        "rules and news, health, banter; hard near misses), each half written by a separate author who read "
+        "neither the lexicons, the matcher nor the other sets; its misses and false verdicts are read to find "
+        "classes of faults",
+    ),
 }
 #: Sets whose lines nobody tuning the rules may read: their results carry counts only, never a
 #: missed line or a benign line in a verdict (earlier results files listed them).
@@ -522,6 +531,7 @@ def intent_sets(smoke: bool) -> dict[str, list[dict[str, Any]]]:
         "fresh6 (text_fresh_v6.jsonl)": load(FRESH_SETS["fresh6"][0]),
         "fresh7 (text_fresh_v7.jsonl)": load(FRESH_SETS["fresh7"][0]),
         "dev9 (text_dev_v9.jsonl, development)": load(FRESH_SETS["dev9"][0]),
+        "dev10 (text_dev_v10.jsonl, development)": load(FRESH_SETS["dev10"][0]),
     }
     if smoke:
         rng = random.Random(0)

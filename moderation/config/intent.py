@@ -107,7 +107,8 @@ class IntentConfig(_Strict):
         6,
         ge=1,
         le=64,
-        description="Lines with fewer content units (a Han character, a latin word or a number each) are not "
+        description="Lines with fewer content units (a Han character, a pictographic emoji, a latin word or a "
+        "number each) are not "
         "classified: no signal, no veto, their keyword hits count at once. A greeting of three or four "
         "characters carries too little for the encoder, and the head scored '主播你好' / '姐姐好' / 'hi主播' "
         "vulgar at 0.97-0.99; the rules still read short lines.",

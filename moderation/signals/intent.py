@@ -70,13 +70,15 @@ BENIGN_LABEL = "benign"
 
 LineKey = tuple[str, str, float]  # (stream, user, t)
 
-_UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z\u00c0-\u024f]+|\d+")
+_UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u2600-\u27bf\U0001f300-\U0001faff]|[A-Za-z\u00c0-\u024f]+|\d+")
 
 
 def classifiable(text: str, cfg: IntentConfig) -> bool:
     """Whether a chat line is long enough for the classifier (``cfg.min_units`` content units: a Han
-    character, a latin word or a number each; emoji and punctuation do not count). Counting stops
-    at the bar, so a long line costs no more than a short one."""
+    character, a pictographic emoji, a latin word or a number each; punctuation does not count).
+    Emoji count because spam writes words with them (👙脱了吧 💰给你, 🐔上门服务📞): lines the
+    encoder reads confidently, which a count of Han characters alone left to the rules. Counting
+    stops at the bar, so a long line costs no more than a short one."""
     return any(n >= cfg.min_units for n, _ in enumerate(_UNIT.finditer(text), start=1))
 
 

@@ -259,8 +259,6 @@ class ContextRules:
         sentence = view[sa:sb]
         if self._framed(sentence):
             return COUNTER
-        if self._frames_en is not None and self._frames_en.search(sentence):
-            return COUNTER
         quoted = self.reported_span(view)
         if quoted is not None and quoted[0] <= s and e <= quoted[1]:
             return COUNTER
@@ -288,14 +286,19 @@ class ContextRules:
         return last >= 0 and not self.thanks_breakers.search(before, last)
 
     def _framed(self, sentence: str) -> bool:
-        """Whether a frame cue stands in the sentence, not itself denied ("不是骗局" and "绝对没有
-        托" are reassurances a spammer gives, not a warning) nor inside a phrase where its words
-        mean something else (``frame_exceptions``: 不准 is "not allowed" in a rule but "inaccurate"
-        in a tipster's "准不准" and "不准包赔")."""
+        """Whether a frame cue (Chinese or English) stands in the sentence, not itself denied ("不是
+        骗局" and "绝对没有托" are reassurances a spammer gives, not a warning) nor inside a phrase
+        where its words mean something else (``frame_exceptions``: 不准 is "not allowed" in a rule
+        but "inaccurate" in a tipster's "准不准"; 罚款 in "完不成我要被罚款" and "fined" in "I get
+        fined" are the speaker's own penalty, not a regulator's)."""
         inside = [m.span() for m in self.frame_exceptions.finditer(sentence)]
-        return any(
+        if any(
             not sentence.endswith(_DENIALS, 0, m.start()) and not any(a <= m.start() < m.end() <= b for a, b in inside)
             for m in self.frames.finditer(sentence)
+        ):
+            return True
+        return self._frames_en is not None and any(
+            not any(a <= m.start() < m.end() <= b for a, b in inside) for m in self._frames_en.finditer(sentence)
         )
 
     def _warned_after(self, rest: str) -> bool:

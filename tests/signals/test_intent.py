@@ -8,7 +8,15 @@ from pydantic import ValidationError
 from moderation.config import IntentConfig, PipelineConfig
 from moderation.infer.intent import ENCODER_BENIGN
 from moderation.messages import ChatMessage, LineReading
-from moderation.signals.intent import BENIGN_LABEL, KIND, IntentDedup, intent_signals, rules_reading, vetoed_lines
+from moderation.signals.intent import (
+    BENIGN_LABEL,
+    KIND,
+    IntentDedup,
+    classifiable,
+    intent_signals,
+    rules_reading,
+    vetoed_lines,
+)
 from moderation.text.lexicon import Lexicon
 from moderation.text.matcher import KeywordMatcher
 
@@ -184,3 +192,18 @@ def test_speech_segments_give_the_streamers_signals_at_the_speech_bar() -> None:
     assert speech_intent_signals(segs, probs, IntentConfig()) == []  # no speech bar: off
     with pytest.raises(ValueError, match="2 segments but 1"):
         speech_intent_signals(segs, probs[:1], IntentConfig(speech_min_score=0.9))
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("主播你好", False),  # a greeting: too little for the encoder
+        ("主播好❤️", False),
+        ("🐔上门服务📞", True),  # words written with emoji count as words
+        ("👙脱了吧 💰给你", True),
+        ("hi 主播 666", False),
+        ("晚上好呀，今天播什么", True),
+    ],
+)
+def test_classifiable_counts_han_emoji_words_and_numbers(text: str, read: bool) -> None:
+    assert classifiable(text, IntentConfig(enabled=True, min_units=6)) is read

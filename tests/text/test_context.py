@@ -228,6 +228,9 @@ def test_ambiguous_terms_need_corroboration(matcher: KeywordMatcher) -> None:
     [
         ("w w w . 7 7 7 c a s i n o . c o m 注册就送", "gambling"),  # spaced letters
         ("入口：www点bet8899点cc", "gambling"),  # 点 for dots
+        ("新站 x p j 8 8 点 v i p", "gambling"),  # a brand initialism (新葡京) as a domain label
+        ("老地址换了：h t t p s : / / q p 6 6 . t o p", "gambling"),  # 棋牌 as qp, spaced
+        ("开奖直播 lhc⑧⑧．ｃｃ", "gambling"),  # 六合彩 as lhc, circled digits and full-width dots
         ("ca5ino bonus for everyone", "gambling"),  # leetspeak
         ("free p0rn here", "vulgar"),
         ("b0cai平台", "gambling"),  # leetspeak into pinyin
@@ -524,3 +527,25 @@ def test_inaccurate_is_not_a_prohibition(matcher: KeywordMatcher, text: str) -> 
 
 def test_a_prohibition_by_the_same_word_stays_a_frame(matcher: KeywordMatcher) -> None:
     assert _evidence(matcher, "直播间不准发百家乐广告") == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今晚再不刷火箭冲榜，完不成我要被罚款",  # the speaker's guild fine, not a regulator's
+        "公会罚款就靠你们了，刷个嘉年华吧",
+        "send gifts or I quit, if I miss the quota I get fined",
+    ],
+)
+def test_the_speakers_own_penalty_is_not_a_frame(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in {h.category for h in matcher.match(text) if h.context != "counter"}, matcher.match(
+        text
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["主播诱导打赏被罚款", "违反规定要被罚款，不得诱导打赏", "streamers who push gifts get fined by the regulator"],
+)
+def test_a_fine_someone_else_gets_stays_a_frame(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
