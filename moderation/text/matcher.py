@@ -42,7 +42,7 @@ from moderation.text.lexicon_index import (
 )
 from moderation.text.line_cache import LineCache
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han
-from moderation.text.pinyin_patterns import reads_as_pinyin
+from moderation.text.pinyin_patterns import pinyin_runs, reads_as_pinyin
 from moderation.text.prefilter import LineScreen
 from moderation.text.quotes import inside, quoted_spans
 
@@ -198,12 +198,20 @@ class KeywordMatcher:
                     cands.append((m.start(), m.end(), self._pattern_base + k, "pattern", False))
         if pinyin and self._pinyin is not None:
             self._match_pinyin(nt, cands)
-        if self._pinyin_patterns and view.isascii() and reads_as_pinyin(view):
-            self._match_pinyin_patterns(nt, cands)
+        if self._pinyin_patterns:
+            if view.isascii():
+                if reads_as_pinyin(view):
+                    self._match_pinyin_patterns(nt, cands)
+            elif pinyin_runs(nt.original.lower()) and (runs := pinyin_runs(view)):
+                # typed as a latin word (the screen's test), and still one in the view
+                self._match_pinyin_patterns(nt, cands, runs)
         return cands, ctxs
 
-    def _match_pinyin_patterns(self, nt: NormalizedText, cands: list[_Cand]) -> None:
-        """Pattern candidates of a line typed as a pinyin sentence (see
+    def _match_pinyin_patterns(
+        self, nt: NormalizedText, cands: list[_Cand], runs: list[tuple[int, int]] | None = None
+    ) -> None:
+        """Pattern candidates of a line typed as a pinyin sentence, or (``runs``: view spans of the
+        pinyin words written into a Han line) those that take in one of those words (see
         :mod:`moderation.text.pinyin_patterns`): on syllable boundaries, within one clause."""
         py = nt.pinyin
         for k, rx in self._pinyin_patterns:
@@ -213,6 +221,8 @@ class KeywordMatcher:
                     continue
                 pmap = nt.pinyin_map
                 vs, ve = pmap[s], pmap[e - 1] + 1
+                if runs is not None and not any(a < ve and vs < b for a, b in runs):
+                    continue
                 if clause_bounds(nt.text, vs, vs + 1) != clause_bounds(nt.text, ve - 1, ve):
                     continue
                 cands.append((vs, ve, self._pattern_base + k, "pinyin", False))

@@ -6,9 +6,12 @@ therefore rewritten once into a regex over the pinyin view (every Han literal be
 alternation of its tone-less readings, a character class of Han characters the alternation of all
 their readings, characters the pinyin view drops — digits, punctuation — become optional, and
 lookarounds, which guard against neighbours the pinyin view cannot tell apart, are dropped). The
-rewritten regexes run only on a line that *reads as pinyin*: no Han, at least three latin words,
-and every word segments into pinyin syllables — so English chat ("send gifts pls") never reaches
-them, and a hit must also start and end on syllable boundaries.
+rewritten regexes run on a line that *reads as pinyin*: no Han, at least three latin words, and
+every word segments into pinyin syllables — so English chat ("send gifts pls") never reaches them
+— and on a Han line with a pinyin word written into it (色情shipin出售, 不shua就下播), where a hit
+must take in that word: the Han characters around it are read as they are written elsewhere, and
+a pattern read in pinyin over Han text alone would be a homophone match of every pattern. A hit
+must also start and end on syllable boundaries.
 """
 
 from __future__ import annotations
@@ -160,6 +163,17 @@ def _segments(word: str) -> bool:
 
 
 _WORD = re.compile(r"[a-z]+|[^a-z\s,.!?;:]+")
+#: A latin word written into Han text that may be pinyin: three letters or more ("sm", "v" and
+#: "pk" are initialisms, read by the lexicon's own terms).
+_RUN = re.compile(r"(?<![a-z0-9])[a-z]{3,}(?![a-z0-9])")
+
+
+def pinyin_runs(view: str) -> list[tuple[int, int]]:
+    """Spans of the latin words of a line holding Han that split into pinyin syllables
+    ("shipin" in 色情shipin出售); none for a line without Han (see :func:`reads_as_pinyin`)."""
+    if view.isascii():
+        return []
+    return [m.span() for m in _RUN.finditer(view) if _segments(m.group())]
 
 
 def reads_as_pinyin(view: str) -> bool:

@@ -43,7 +43,7 @@ from moderation.text.lexicon_index import _ANCHOR, _DIGITISH, _MIXED_HINT, _TERM
 from moderation.text.needles import needles
 from moderation.text.normalize import Normalizer, to_simplified
 from moderation.text.pinyin import ASCII_DROP, PINYIN_TABLE
-from moderation.text.pinyin_patterns import tokens_read_as_pinyin
+from moderation.text.pinyin_patterns import pinyin_runs, tokens_read_as_pinyin
 from moderation.text.separators import ascii_tokens
 from moderation.text.view import NormalizedText
 
@@ -57,6 +57,8 @@ _OTHER, _NEVER = "\ue000", "\ue001"
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _LATIN_OR_DIGIT = re.compile(r"[a-z0-9]")
 _LATIN = re.compile(r"[a-z]")
+#: Three latin letters in a row, either case: where a pinyin word may have been typed into Han text.
+_LATIN_RUN = re.compile(r"[A-Za-z]{3}")
 #: A letter next to a digit: where leetspeak folding may apply ("b0cai").
 _MIXED = re.compile(r"[a-z][0-9]|[0-9][a-z]")
 
@@ -260,6 +262,8 @@ class LineScreen:
             latin = _LATIN.search(stripped) is not None
         if self._pinyin_patterns and stripped.isascii():
             return None  # the view may be ASCII (tone-marked pinyin): pinyin-sentence patterns read it
+        if self._pinyin_patterns and pinyin_runs(conv.lower()):
+            return None  # a pinyin word typed into a Han line: pinyin-read patterns may take it in
         automaton = self._pinyin if latin else self._pinyin_han
         if self._pinyin is not None and automaton is not None:
             py = _PINYIN_OF.translate(conv)
@@ -306,6 +310,9 @@ class LineScreen:
             latin.update(k for k, piece in enumerate(pieces) if _LATIN.search(piece) is not None)
         if self._pinyin_patterns:
             full.update(k for k, piece in enumerate(pieces) if piece.isascii())
+            if _LATIN_RUN.search(conv) is not None:
+                convs = conv.split(JOINER)
+                full.update(k for k, c in enumerate(convs) if pinyin_runs(c.lower()))
         found: set[int] = set()
         if self._pinyin is not None:
             # a line's own scan uses the homophone-length automaton unless it has latin letters;

@@ -122,3 +122,33 @@ def test_set_is_a_benchmark_split(split: str) -> None:
     # the intent section measures every set its head does not train on, and none that it does
     reported = any({r.get("split") for r in rows} == {split} for rows in intent_sets(smoke=False).values())
     assert reported == (name not in train_intent().HAND_SETS)
+
+
+def test_dev10_is_labelled_new_and_reported() -> None:
+    """dev10 has its own classes (leetspeak and obfuscated URLs among the evasions, room contexts for
+    the benign lines), so it is checked apart: every category and class, no line copied or nearly
+    repeated from another set, and a development set of the benchmark and its intent section."""
+    from benchmarks.text_quality import FRESH_SETS, intent_sets
+
+    name = "text_dev_v10.jsonl"
+    rows = _rows(name)
+    bad = [r for r in rows if "category" in r]
+    benign = [r for r in rows if "category" not in r]
+    assert len(bad) >= 300 and len(benign) >= 500 and {r["split"] for r in rows} == {"dev10"}
+    assert all(set(r) == {"text", "category", "evasion", "split"} for r in bad)
+    assert all(set(r) == {"text", "context", "split"} for r in benign)
+    assert min(Counter(r["category"] for r in bad).values()) >= 100
+    assert set(Counter(r["evasion"] for r in bad)) == CLASSES | {"leet", "url"}
+    assert len({r["context"] for r in benign}) >= 10
+    texts = {r["text"] for r in rows}
+    assert len(texts) == len(rows)
+    mine = [_bigrams(t) for t in texts]
+    for p in sorted(DATA.glob("text_*.jsonl")):
+        if p.name != name:
+            others = _rows(p.name)
+            assert not texts & {r["text"] for r in others}, p.name
+            assert not any(NearIndex((_bigrams(r["text"]) for r in others), 0.6).has_near(m) for m in mine), p.name
+    file, _seed, note = FRESH_SETS["dev10"]
+    assert file == name and "development set, not held out" in note
+    assert any({r.get("split") for r in rows} == {"dev10"} for rows in intent_sets(smoke=False).values())
+    assert name not in train_intent().HAND_SETS

@@ -16,7 +16,7 @@ from moderation.text.context import AMBIGUOUS, COUNTER, PLAIN, clause_bounds
 from moderation.text.lexicon_index import _ANCHOR, _CTX, _DIGITISH, _MIXED_HINT, _TERM, _edges_ok, _fold_leet
 from moderation.text.matcher import _VIA_RANK, KeywordMatcher
 from moderation.text.normalize import HARD, NormalizedText, is_han
-from moderation.text.pinyin_patterns import reads_as_pinyin, to_pinyin_regex
+from moderation.text.pinyin_patterns import pinyin_runs, reads_as_pinyin, to_pinyin_regex
 from moderation.text.quotes import inside, quoted_spans
 
 
@@ -69,7 +69,8 @@ class ReferenceMatcher(KeywordMatcher):
                     cands.append(_Cand(os_, oe, m.start(), m.end(), self._pattern_base + k, "pattern"))
         if self._pinyin is not None:
             self._ref_match_pinyin(nt, cands)
-        if view.isascii() and reads_as_pinyin(view):
+        runs = pinyin_runs(view) if pinyin_runs(text.lower()) else []
+        if (view.isascii() and reads_as_pinyin(view)) or runs:
             for k, p in enumerate(self.patterns):
                 rx = to_pinyin_regex(p.regex.pattern)
                 for m in rx.finditer(nt.pinyin) if rx is not None else ():
@@ -77,6 +78,8 @@ class ReferenceMatcher(KeywordMatcher):
                     if e > s and nt.pinyin_boundary(s) and nt.pinyin_boundary(e):
                         pmap = nt.pinyin_map
                         vs, ve = pmap[s], pmap[e - 1] + 1
+                        if runs and not any(a < ve and vs < b for a, b in runs):
+                            continue  # in a Han line, a hit must take in a pinyin word
                         if clause_bounds(view, vs, vs + 1) == clause_bounds(view, ve - 1, ve):
                             os_, oe = nt.pinyin_span(s, e)
                             cands.append(_Cand(os_, oe, vs, ve, self._pattern_base + k, "pinyin"))

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from moderation.text.matcher import KeywordMatcher
-from moderation.text.pinyin_patterns import reads_as_pinyin, to_pinyin_regex
+from moderation.text.pinyin_patterns import pinyin_runs, reads_as_pinyin, to_pinyin_regex
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,39 @@ def test_pinyin_sentence_meets_the_pattern_families(matcher: KeywordMatcher, tex
 )
 def test_ordinary_chat_has_no_pattern_hit(matcher: KeywordMatcher, text: str) -> None:
     assert [h for h in matcher.match(text) if h.weight > 0.1] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("出售色情shipin，量大从优", "vulgar"),  # a pinyin word written into a Han line
+        ("不shua就xia播了啊", "tipping_inducement"),
+        ("宝宝们song个paoche给主播", "tipping_inducement"),
+    ],
+)
+def test_a_pinyin_word_in_a_han_line_meets_the_patterns(matcher: KeywordMatcher, text: str, category: str) -> None:
+    hits = [h for h in matcher.match(text) if h.category == category and h.context == "plain"]
+    assert hits and max(h.weight for h in hits) >= 0.5, matcher.match(text)
+    assert matcher.match_many([text]) == [matcher.match(text)]  # the batch screen lets it through too
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今天去shopping了",  # English, no syllables
+        "这个角色很man啊",  # a pinyin-shaped English word, no pattern around it
+        "我在玩原神hhh",
+        "主播唱歌真好听，loving it",
+    ],
+)
+def test_han_lines_with_latin_words_stay_clean(matcher: KeywordMatcher, text: str) -> None:
+    assert [h for h in matcher.match(text) if h.weight > 0.1] == []
+
+
+def test_pinyin_runs_are_latin_words_of_a_han_line() -> None:
+    assert pinyin_runs("色情shipin出售") == [(2, 8)]
+    assert pinyin_runs("加v私聊sm") == []  # initialisms are too short to be read as pinyin
+    assert pinyin_runs("shipin chushou") == []  # no Han: the whole-sentence test decides
 
 
 def test_only_pinyin_sentences_are_read_as_pinyin() -> None:
