@@ -191,7 +191,10 @@ class KeywordMatcher:
             if folded != view:
                 self._match_chars(folded, cands, None, anchored)
                 if self._pinyin is not None:  # "b0cai"
-                    self._match_pinyin(NormalizedText(nt.original, folded, offsets=nt.offsets), cands)
+                    fnt = NormalizedText(nt.original, folded, offsets=nt.offsets)
+                    self._match_pinyin(fnt, cands)
+                    if self._pinyin_patterns and (runs := pinyin_runs(folded)):  # 不shu4就xia播
+                        self._match_pinyin_patterns(fnt, cands, runs)
         for k in sorted(anchored.union(self._always)) if anchored or self._always else ():
             for m in self.patterns[k].regex.finditer(view):
                 if m.end() > m.start():

@@ -61,7 +61,9 @@ class ReferenceMatcher(KeywordMatcher):
             if folded != view:
                 self._ref_match_chars(nt, folded, cands, None, anchored)
                 if self._pinyin is not None:  # "b0cai"
-                    self._ref_match_pinyin(NormalizedText(nt.original, folded, offsets=nt.offsets), cands)
+                    fnt = NormalizedText(nt.original, folded, offsets=nt.offsets)
+                    self._ref_match_pinyin(fnt, cands)
+                    self._ref_pinyin_patterns(fnt, pinyin_runs(folded), cands)
         for k in sorted(anchored.union(self._always)) if anchored or self._always else ():
             for m in self.patterns[k].regex.finditer(view):
                 if m.end() > m.start():
@@ -70,19 +72,10 @@ class ReferenceMatcher(KeywordMatcher):
         if self._pinyin is not None:
             self._ref_match_pinyin(nt, cands)
         runs = pinyin_runs(view) if pinyin_runs(text.lower()) else []
-        if (view.isascii() and reads_as_pinyin(view)) or runs:
-            for k, p in enumerate(self.patterns):
-                rx = to_pinyin_regex(p.regex.pattern)
-                for m in rx.finditer(nt.pinyin) if rx is not None else ():
-                    s, e = m.span()
-                    if e > s and nt.pinyin_boundary(s) and nt.pinyin_boundary(e):
-                        pmap = nt.pinyin_map
-                        vs, ve = pmap[s], pmap[e - 1] + 1
-                        if runs and not any(a < ve and vs < b for a, b in runs):
-                            continue  # in a Han line, a hit must take in a pinyin word
-                        if clause_bounds(view, vs, vs + 1) == clause_bounds(view, ve - 1, ve):
-                            os_, oe = nt.pinyin_span(s, e)
-                            cands.append(_Cand(os_, oe, vs, ve, self._pattern_base + k, "pinyin"))
+        if view.isascii() and reads_as_pinyin(view):
+            self._ref_pinyin_patterns(nt, None, cands)
+        elif runs:
+            self._ref_pinyin_patterns(nt, runs, cands)
         # short homophones are looked for only in a text whose other candidates give a hit that counts
         short = [c for c in cands if self._ref_short_word(c)]
         rest = [c for c in cands if not self._ref_short_word(c)]
@@ -90,6 +83,25 @@ class ReferenceMatcher(KeywordMatcher):
             return []
         hits = self._ref_resolve(text, nt, rest, ctxs)
         return self._ref_resolve(text, nt, cands, ctxs) if short and any(h.weight > 0 for h in hits) else hits
+
+    def _ref_pinyin_patterns(self, nt: NormalizedText, runs: list[tuple[int, int]] | None, cands: list[_Cand]) -> None:
+        """Every pattern read in pinyin over the whole pinyin view; with ``runs`` (a Han line),
+        only hits that take in one of those latin words."""
+        if runs is not None and not runs:
+            return
+        view = nt.text
+        for k, p in enumerate(self.patterns):
+            rx = to_pinyin_regex(p.regex.pattern)
+            for m in rx.finditer(nt.pinyin) if rx is not None else ():
+                s, e = m.span()
+                if e > s and nt.pinyin_boundary(s) and nt.pinyin_boundary(e):
+                    pmap = nt.pinyin_map
+                    vs, ve = pmap[s], pmap[e - 1] + 1
+                    if runs is not None and not any(a < ve and vs < b for a, b in runs):
+                        continue  # in a Han line, a hit must take in a pinyin word
+                    if clause_bounds(view, vs, vs + 1) == clause_bounds(view, ve - 1, ve):
+                        os_, oe = nt.pinyin_span(s, e)
+                        cands.append(_Cand(os_, oe, vs, ve, self._pattern_base + k, "pinyin"))
 
     def _ref_match_chars(
         self,

@@ -549,3 +549,12 @@ def test_the_speakers_own_penalty_is_not_a_frame(matcher: KeywordMatcher, text: 
 )
 def test_a_fine_someone_else_gets_stays_a_frame(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["未成年的弟弟妹妹不要充值", "未成年的小朋友们别乱刷礼物，省着点"])
+def test_minors_addressed_as_a_group_disclose_no_age(matcher: KeywordMatcher, text: str) -> None:
+    assert "minors" not in _evidence(matcher, text), matcher.match(text)
+
+
+def test_a_minor_speaking_of_themselves_still_discloses(matcher: KeywordMatcher) -> None:
+    assert "minors" in _evidence(matcher, "我是未成年的学生，可以刷礼物吗")

@@ -52,6 +52,14 @@ CAUGHT: dict[str, tuple[str, list[str]]] = {
     "bio_and_side_account_lures": ("vulgar", ["无码合集链接在简介", "全裸的来我小号", "私房照dm我"]),
     "hookup_and_booked_room": ("vulgar", ["one night stand吗，房间订好了"]),
     "one_on_one_en_with_lure": ("vulgar", ["一对一cam，扫码"]),
+    "reward_after_gift": ("tipping_inducement", ["砸完游艇的宝贝私信领福利", "打赏过了的发链接给你"]),
+    # English tipping pressure in the room's own words
+    "gift_imperative_en": ("tipping_inducement", ["fam come on drop more roses", "throw galaxies now pls"]),
+    "gift_for_perk_en": (
+        "tipping_inducement",
+        ["gift a castle and i ll follow you", "biggest tipper this week wins a call"],
+    ),
+    "currency_shortfall_en": ("tipping_inducement", ["still two thousand diamonds to go"]),
 }
 
 
@@ -89,6 +97,12 @@ def test_mixed_slang_class_opens_a_verdict(matcher: KeywordMatcher, family: str,
         ("大哥换个牌子的手机吧", "tipping_inducement"),
         ("这个sub一下字幕", "tipping_inducement"),
         ("你send一下文件", "tipping_inducement"),
+        ("i might send a gift to my sister", "tipping_inducement"),
+        ("送完快递发你单号", "tipping_inducement"),  # a reward only after a gift
+        ("刷完礼物发现没钱了", "tipping_inducement"),
+        ("please send me the gift list", "tipping_inducement"),
+        ("can everyone send the notes please", "tipping_inducement"),
+        ("we need 3 more points to win the match", "tipping_inducement"),
         ("我不打赏，也不点歌", "tipping_inducement"),
         ("谁吃得最多谁就是我的饭友", "tipping_inducement"),
         ("个人简介里写了爱好", "vulgar"),

@@ -150,3 +150,8 @@ def test_long_run_on_pinyin_lines_are_matched_without_stalling() -> None:
         [sys.executable, "-c", code, json.dumps(lines)], cwd=root, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_leetspeak_pinyin_word_in_a_han_line_meets_the_patterns(matcher: KeywordMatcher) -> None:
+    hits = [h for h in matcher.match("5e情sh1pin 出售") if h.category == "vulgar" and h.context == "plain"]
+    assert hits and hits[0].via == "pinyin", matcher.match("5e情sh1pin 出售")
