@@ -138,18 +138,18 @@ def run(smoke: bool) -> dict[str, Any]:
 def _context(rows: list[dict[str, Any]], match: KeywordMatcher, pipe: Any) -> dict[str, dict[str, int]]:
     """Rules alone: each segment after a random other one of its kind, read with and without context."""
     rng = random.Random(1)
-    kinds: dict[str, list[str]] = defaultdict(list)
+    kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        kinds[r.get("category") or "benign"].append(r["text"])
+        kinds[r.get("category") or "benign"].append(r)
     out: dict[str, dict[str, int]] = {}
-    for kind, texts in sorted(kinds.items()):
-        if len(texts) < 2:
+    for kind, same in sorted(kinds.items()):
+        if len(same) < 2:
             continue
-        same = [r for r in rows if (r.get("category") or "benign") == kind]
         counts = Counter[str]()
         for r in same:
-            peers = [o["text"] for o in same if o["text"] != r["text"] and o.get("context") == r.get("context")]
-            before = rng.choice(peers or [t for t in texts if t != r["text"]])
+            others = [o for o in same if o["text"] != r["text"]]
+            peers = [o for o in others if o.get("context") == r.get("context")]
+            before = rng.choice(peers or others)["text"]
             segs = [
                 TranscriptSegment("bench", 0.0, 4.0, before, "zh"),
                 TranscriptSegment("bench", 5.0, 9.0, r["text"], "zh"),

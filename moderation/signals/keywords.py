@@ -96,8 +96,8 @@ def _read(seg: TranscriptSegment, match: MatchFn, context: SpeechContext | None)
     base = len(prefix) + len(_JOIN)
     read = {
         (h.term, h.span[0] - base, h.span[1] - base): h
-        for h in match(prefix + _JOIN + seg.text)
-        if h.context == PLAIN and h.weight > 0.0
+        for h in evidence(match(prefix + _JOIN + seg.text))
+        if h.context == PLAIN
     }
     out = []
     for h in own:

@@ -292,14 +292,15 @@ class ContextRules:
         but "inaccurate" in a tipster's "准不准"; 罚款 in "完不成我要被罚款" and "fined" in "I get
         fined" are the speaker's own penalty, not a regulator's)."""
         inside = [m.span() for m in self.frame_exceptions.finditer(sentence)]
+
+        def excepted(m: re.Match[str]) -> bool:
+            return any(a <= m.start() < m.end() <= b for a, b in inside)
+
         if any(
-            not sentence.endswith(_DENIALS, 0, m.start()) and not any(a <= m.start() < m.end() <= b for a, b in inside)
-            for m in self.frames.finditer(sentence)
+            not sentence.endswith(_DENIALS, 0, m.start()) and not excepted(m) for m in self.frames.finditer(sentence)
         ):
             return True
-        return self._frames_en is not None and any(
-            not any(a <= m.start() < m.end() <= b for a, b in inside) for m in self._frames_en.finditer(sentence)
-        )
+        return self._frames_en is not None and any(not excepted(m) for m in self._frames_en.finditer(sentence))
 
     def _warned_after(self, rest: str) -> bool:
         """Whether a post-negation cue follows the hit in its sentence (the topic first, the warning

@@ -262,7 +262,7 @@ class LineScreen:
             latin = _LATIN.search(stripped) is not None
         if self._pinyin_patterns and stripped.isascii():
             return None  # the view may be ASCII (tone-marked pinyin): pinyin-sentence patterns read it
-        if self._pinyin_patterns and pinyin_runs(conv.lower()):
+        if self._pinyin_patterns and _LATIN_RUN.search(conv) is not None and pinyin_runs(conv.lower()):
             return None  # a pinyin word typed into a Han line: pinyin-read patterns may take it in
         automaton = self._pinyin if latin else self._pinyin_han
         if self._pinyin is not None and automaton is not None:
