@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import ahocorasick
@@ -21,7 +22,7 @@ from moderation.text import segment
 from moderation.text.context import ContextRules
 from moderation.text.lexicon import Lexicon, LexiconEntry, PatternEntry
 from moderation.text.normalize import Normalizer, is_han, term_pinyins
-from moderation.text.pinyin import load_syllables
+from moderation.text.pinyin import load_syllables, segment_ends
 from moderation.text.pinyin_patterns import to_pinyin_regex
 
 _TERM, _CTX, _ANCHOR = 0, 1, 2
@@ -45,9 +46,33 @@ def _edges_ok(text: str, s: int, e: int) -> bool:
     return not (_wordish(text[e - 1]) and e < len(text) and _wordish(text[e]))
 
 
+#: a number written with the letter o for zero ("8oo", "1oo%", "5O一包")
+_O_FOR_ZERO = re.compile(r"[1-9][0-9o]*o[0-9o]*")
+
+
+@lru_cache(maxsize=4096)
+def _fold_word(word: str) -> str:
+    """One word that mixes letters and digits, read as what its writer spelled.
+
+    The common reading (0134579@$ as oieastgas) serves English ("ca5ino", "p0rn") and most pinyin
+    ("b0cai", "j1an"). A 1 also stands for an l, which only pinyin tells apart: "1iwu" is liwu and
+    "1ei" is lei, so where reading 1 as l (and only that) makes the word whole pinyin syllables
+    and the common reading does not, that reading wins. Digits written with o for zero stay a
+    number. The copy keeps the word's length (view offsets map back to the original).
+    """
+    if _O_FOR_ZERO.fullmatch(word):
+        return word.replace("o", "0")
+    folded = word.translate(_LEET)
+    if "1" in word and not segment_ends(folded)[-1]:
+        alt = word.replace("1", "l").translate(_LEET)
+        if segment_ends(alt)[-1]:
+            return alt
+    return folded
+
+
 def _fold_leet(view: str) -> str:
     """Same-length copy of ``view`` with leetspeak folded inside words that mix letters and digits."""
-    return _MIXED_RE.sub(lambda m: m.group().translate(_LEET), view)
+    return _MIXED_RE.sub(lambda m: _fold_word(m.group()), view)
 
 
 @dataclass(frozen=True)

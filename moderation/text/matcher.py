@@ -28,6 +28,7 @@ from typing import Any
 from moderation.messages import KeywordHit, LineReading
 from moderation.text import segment
 from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN, clause_bounds
+from moderation.text.initials import initial_variants
 from moderation.text.lexicon import Lexicon
 from moderation.text.lexicon_index import (
     _ANCHOR,
@@ -44,7 +45,7 @@ from moderation.text.line_cache import LineCache
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han
 from moderation.text.pinyin_patterns import pinyin_runs, reads_as_pinyin
 from moderation.text.prefilter import LineScreen
-from moderation.text.quotes import inside, quoted_spans
+from moderation.text.quotes import inside, quoted_spans, scare_quoted
 
 #: A candidate before resolution: (view start, view end, rule index, via, homophone). Spans are in
 #: the character view; the original span is looked up only for the lines that reach resolution.
@@ -91,7 +92,7 @@ class KeywordMatcher:
     def _build(self) -> None:
         lex = self.lexicon
         self._version = lex.version
-        self.normalizer = Normalizer(lex.variants, lex.emoji)
+        self.normalizer = Normalizer({**initial_variants(lex.entries), **lex.variants}, lex.emoji)
         ix = build_index(lex, self.normalizer, self.min_homophone_syllables, self.min_han_key_syllables)
         self.index = ix
         self.entries, self.context, self.rules, self.patterns = ix.entries, ix.context, ix.rules, ix.patterns
@@ -413,7 +414,10 @@ class KeywordMatcher:
             lure = self.context.has_lure(view)
         framed = [
             COUNTER
-            if quoted and not lure and inside(quoted, c[0], c[1])
+            if quoted
+            and not lure
+            and inside(quoted, c[0], c[1])
+            and not scare_quoted(text, quoted, c[0], c[1], rules[c[4]].term, c[5])
             else self.context.classify(view, c[2], c[3], lure=lure)
             for c in kept
         ]

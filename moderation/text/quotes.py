@@ -13,12 +13,20 @@ it count or pick one (来个“…”, 一款“…”, 玩“…”, 下载“�
 something said), when a product word follows it (“…”APP, “…”群, “…”礼包, “…”破解版), or when it
 ends in a word that brands an operator (…棋牌, …体育, …娱乐, …彩, …直播, …星球, …岛; digits and
 latin letters after it, as in “…星球2026”, are skipped).
+
+Quotes around one disguised word are the opposite of a mention: a spammer marks the homophone or
+variant he wrote so that readers see it ("想搞“堵球”的看过来", "同城有“约跑”的吗"), while a report or a
+warning quotes the term as it is written (所谓“杀猪盘”, 警惕“刷单返利”) or quotes a whole pitch. So a hit
+that fills its quote and is spelled in disguise (a homophone, a variant, split characters) stays
+evidence (:func:`scare_quoted`).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
+from moderation.text.normalize import convert_phrases
 from moderation.text.pinyin import HAN_CLASS
 
 #: Opening → closing quotation marks (the ASCII double quote pairs with itself).
@@ -77,3 +85,18 @@ def _is_name(text: str, mark: int, start: int, close: int) -> bool:
 def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     """Whether ``[start, end)`` lies wholly inside one of ``spans``."""
     return any(a <= start and end <= b for a, b in spans)
+
+
+def scare_quoted(text: str, spans: list[tuple[int, int]], start: int, end: int, term: str, via: str) -> bool:
+    """Whether the hit ``[start, end)`` of ``term`` (found ``via`` "text", "pinyin" or "pattern")
+    fills the quote it lies in, give or take one character, and is written in disguise: read
+    through its pinyin, or spelled otherwise than the term once Traditional and full-width forms are
+    folded (a variant, split characters). A pattern's match is a phrase, never one word in quotes."""
+    if via == "pattern":
+        return False
+    for a, b in spans:
+        if a <= start and end <= b:
+            if len((text[a:start] + text[end:b]).strip()) > 1:
+                return False
+            return via == "pinyin" or convert_phrases(unicodedata.normalize("NFKC", text[start:end])).lower() != term
+    return False

@@ -127,25 +127,39 @@ def test_set_is_a_benchmark_split(split: str) -> None:
     assert reported == (name not in train_intent().HAND_SETS)
 
 
-def test_dev10_is_labelled_new_and_reported() -> None:
-    """dev10 has its own classes (leetspeak and obfuscated URLs among the evasions, room contexts for
-    the benign lines), so it is checked apart: every category and class, no line copied or nearly
-    repeated from another set, and a development set of the benchmark and its intent section."""
-    from benchmarks.text_quality import FRESH_SETS, intent_sets
+#: sets with their own room contexts and leetspeak and obfuscated URLs among the evasions, checked
+#: apart: split → (file, least violating, least benign, least per category, least contexts)
+ROOM_SETS = {
+    "dev10": ("text_dev_v10.jsonl", 300, 500, 100, 10),
+    "dev11": ("text_dev_v11.jsonl", 250, 450, 80, 15),
+    "fresh8": ("text_fresh_v8.jsonl", 300, 450, 100, 12),
+}
 
-    name = "text_dev_v10.jsonl"
+
+@pytest.mark.parametrize("split", sorted(ROOM_SETS))
+def test_room_set_is_labelled_new_and_reported(split: str) -> None:
+    """Every category and evasion class (leetspeak and obfuscated URLs among them), room contexts for
+    the benign lines, no line copied or nearly repeated from another set, and reported by the
+    benchmark and its intent section as held out or as a development set, as its note says."""
+    from benchmarks.text_quality import FRESH_SETS, HELD_OUT, intent_sets
+
+    name, n_bad, n_benign, per_cat, n_contexts = ROOM_SETS[split]
     rows = _rows(name)
     bad = [r for r in rows if "category" in r]
     benign = [r for r in rows if "category" not in r]
-    assert len(bad) >= 300 and len(benign) >= 500 and {r["split"] for r in rows} == {"dev10"}
+    assert len(bad) >= n_bad and len(benign) >= n_benign and {r["split"] for r in rows} == {split}
     assert all(set(r) == {"text", "category", "evasion", "split"} for r in bad)
     assert all(set(r) == {"text", "context", "split"} for r in benign)
-    assert min(Counter(r["category"] for r in bad).values()) >= 100
+    assert min(Counter(r["category"] for r in bad).values()) >= per_cat
     assert set(Counter(r["evasion"] for r in bad)) == CLASSES | {"leet", "url"}
-    assert len({r["context"] for r in benign}) >= 10
+    assert len({r["context"] for r in benign}) >= n_contexts
     assert len({r["text"] for r in rows}) == len(rows)
     _assert_new(name)
-    file, _seed, note = FRESH_SETS["dev10"]
-    assert file == name and "development set, not held out" in note
-    assert any({r.get("split") for r in rows} == {"dev10"} for rows in intent_sets(smoke=False).values())
+    file, _seed, note = FRESH_SETS[split]
+    assert file == name
+    if split in HELD_OUT:
+        assert "held out" in note and "not held out" not in note
+    else:
+        assert "development set, not held out" in note
+    assert any({r.get("split") for r in rows} == {split} for rows in intent_sets(smoke=False).values())
     assert name not in train_intent().HAND_SETS

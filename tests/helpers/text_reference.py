@@ -17,7 +17,7 @@ from moderation.text.lexicon_index import _ANCHOR, _CTX, _DIGITISH, _MIXED_HINT,
 from moderation.text.matcher import _VIA_RANK, KeywordMatcher
 from moderation.text.normalize import HARD, NormalizedText, is_han
 from moderation.text.pinyin_patterns import pinyin_runs, reads_as_pinyin, to_pinyin_regex
-from moderation.text.quotes import inside, quoted_spans
+from moderation.text.quotes import inside, quoted_spans, scare_quoted
 
 
 def _edges_word(clause: str, start: int, end: int) -> bool:
@@ -205,7 +205,9 @@ class ReferenceMatcher(KeywordMatcher):
         lure = self.context.has_lure(lure_view)
         framed = {
             id(c): COUNTER
-            if not lure and inside(quoted, c.start, c.end)
+            if not lure
+            and inside(quoted, c.start, c.end)
+            and not scare_quoted(text, quoted, c.start, c.end, rules[c.rule].term, c.via)
             else self.context.classify(view, c.vs, c.ve, lure=lure)
             for c in kept
         }

@@ -1,0 +1,48 @@
+"""Terms spelled with one character's pinyin initial in its place: "s情" for 色情, "时时c" for 时时彩.
+
+Writing one character of a banned word as the first letter of its reading is among the commonest
+ways chat slips past a filter, and a lexicon cannot list every such spelling by hand. This module
+derives them from the lexicon's own Han terms as variant spellings (so the normaliser maps "s情片"
+back to 色情片 and everything downstream sees the term): one character of the term, any one,
+replaced by its initial (zh, ch and sh also by z, c and s). At least one Han character is kept, so
+a key is never latin letters alone, and variant keys that begin or end with a letter need word
+edges, so "this情" holds no "s情". Spellings the lexicon's variant table lists win over these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from moderation.text.lexicon import LexiconEntry
+from moderation.text.pinyin import char_pinyin, is_han
+
+#: Terms this long or shorter get initial spellings; longer ones are rarely abbreviated this way.
+MAX_TERM_CHARS = 4
+
+
+def _initials(ch: str) -> tuple[str, ...]:
+    """The letters a writer may put for ``ch``: its pinyin's first letter, or both spellings of a
+    retroflex initial (zh → z and zh)."""
+    py = char_pinyin(ch)
+    if not py:
+        return ()
+    return (py[0], py[:2]) if py[:2] in ("zh", "ch", "sh") else (py[0],)
+
+
+def initial_variants(entries: Iterable[LexiconEntry]) -> dict[str, str]:
+    """``{spelling: term}`` for every Chinese term of 2 to :data:`MAX_TERM_CHARS` Han characters,
+    one character at a time written as its initial; a spelling that is itself a term (傻b) stays
+    that term."""
+    entries = list(entries)
+    terms = {e.term.lower() for e in entries}
+    out: dict[str, str] = {}
+    for e in entries:
+        t = e.term
+        if e.lang != "zh" or not 2 <= len(t) <= MAX_TERM_CHARS or not all(is_han(c) for c in t):
+            continue
+        for i, ch in enumerate(t):
+            for letter in _initials(ch):
+                key = t[:i] + letter + t[i + 1 :]
+                if key not in terms:
+                    out.setdefault(key, t)
+    return out

@@ -1,0 +1,94 @@
+"""Spellings that stand one character of a term in for something else: its pinyin initial
+("s情"), a digit read as a letter inside a pinyin word ("1iwu"), a number written with the letter o
+("8oo"), and a disguised word put in quotes to point it out ("“堵球”")."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation.text.initials import initial_variants
+from moderation.text.lexicon import Lexicon, LexiconEntry
+from moderation.text.lexicon_index import _fold_leet
+from moderation.text.matcher import KeywordMatcher
+
+
+def _entry(term: str, lang: str = "zh") -> LexiconEntry:
+    return LexiconEntry(term, "gambling", lang, 0.9, None, (), "test")
+
+
+def test_each_character_of_a_term_may_be_its_initial() -> None:
+    got = initial_variants([_entry("赌场"), _entry("时时彩")])
+    assert got["d场"] == got["赌c"] == "赌场"
+    assert got["s时彩"] == got["时sh彩"] == got["时时c"] == "时时彩"
+    # one character at a time: a key is never latin letters alone
+    assert "dc" not in got and all(any("\u4e00" <= c <= "\u9fff" for c in k) for k in got)
+
+
+def test_english_terms_long_terms_and_terms_spelled_so_already_get_none() -> None:
+    got = initial_variants([_entry("casino", "en"), _entry("真人视讯平台"), _entry("傻逼"), _entry("傻b")])
+    assert not any(v in ("casino", "真人视讯平台") for v in got.values())
+    assert "傻b" not in got  # a term as written stays that term
+    assert got["s逼"] == "傻逼"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("s情片 五块一部", "vulgar"),
+        ("今晚开个d场 带你们玩", "gambling"),
+        ("时时c 五星计划 稳", "gambling"),
+        ("l聊 一对一 十分钟", "vulgar"),
+    ],
+)
+def test_an_initial_in_place_of_a_character_is_read(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+
+
+@pytest.mark.parametrize("text", ["this情况好复杂", "b站的up主更新了", "c位出道的那个", "我是i人你是e人"])
+def test_letters_that_run_into_words_or_stand_for_themselves_are_not_terms(matcher: KeywordMatcher, text: str) -> None:
+    assert not [h for h in matcher.match(text) if h.weight > 0], text
+
+
+def test_a_one_in_a_pinyin_word_may_be_an_l() -> None:
+    # 1 as i keeps a word pinyin (j1an), 1 as l where only that does (1iwu, 1ei); English keeps 1 as i
+    assert _fold_leet("j1an 1iwu 1ei") == "jian liwu lei"
+    assert _fold_leet("w1n b1g") == "win big"
+    assert _fold_leet("ca5ino") == "casino"
+
+
+def test_a_number_written_with_o_stays_a_number() -> None:
+    assert _fold_leet("8oo 1oo% 5o") == "800 100% 50"
+    assert _fold_leet("b0cai") == "bocai"
+
+
+def test_leet_pinyin_with_an_l_reaches_the_term(matcher: KeywordMatcher) -> None:
+    hits = matcher.match("百家1e 今晚开局")
+    assert any(h.term == "百家乐" and h.weight > 0 for h in hits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "想玩“堵球”的私我，今晚稳",  # a variant in scare quotes
+        "有没有“杜场”的链接，带我一个",
+    ],
+)
+def test_a_disguised_word_in_quotes_is_pointed_out_not_quoted(matcher: KeywordMatcher, text: str) -> None:
+    # evidence (ambiguous or plain, by what else the line says), never a mention
+    assert any(h.category == "gambling" and h.weight > 0 for h in matcher.match(text)), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "新闻里说的“赌球”团伙被抓了，大家别碰",  # the term as written, quoted in a report
+        "他一直说“加我带你赌球稳赚”，我直接拉黑了",  # a whole pitch quoted
+    ],
+)
+def test_a_term_quoted_as_written_stays_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert not [h for h in matcher.match(text) if h.weight > 0], text
+
+
+def test_the_real_lexicon_spells_its_terms_by_initials(lexicon: Lexicon) -> None:
+    got = initial_variants(lexicon.entries)
+    assert got and all(v in {e.term for e in lexicon.entries} for v in got.values())
