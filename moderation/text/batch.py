@@ -15,7 +15,8 @@ lines the screen flags are normalised and matched one by one, by the same code a
 * the screen's translations work character by character and keep the joiner, so each line's part
   of them is what the line's own screen computes.
 
-Lines holding the joiner, lines with an emoji spelled as a word and ASCII lines take the per-line
+Lines holding the joiner, lines with an emoji spelled as a word, lines with a quoted homophone of a
+lexicon word (see :class:`~moderation.text.quotes.QuotedSounds`) and ASCII lines take the per-line
 path (ASCII lines have no conversion to share, and their screen looks at the view itself).
 ``tests/text`` compares every line's hits with :meth:`KeywordMatcher.match` over the benchmark
 corpora in several batch sizes.
@@ -65,6 +66,9 @@ def _match_lines(matcher: KeywordMatcher, texts: Sequence[str]) -> list[list[Key
     rows = [] if screen.keys.everything else [i for i, t in enumerate(texts) if not t.isascii() and JOINER not in t]
     if rows and nz.spells_emoji(JOINER.join(texts[i] for i in rows)):
         rows = [i for i in rows if not nz.spells_emoji(texts[i])]
+    sounds = matcher.sounds  # a quoted homophone read as its word: the per-line path respells it
+    if rows and sounds.may_respell(JOINER.join(texts[i] for i in rows)):
+        rows = [i for i in rows if sounds.respell(texts[i]) == texts[i]]
     lines = [texts[i] for i in rows]
     pieces = convert_phrases(JOINER.join(lines)).split(JOINER) if lines else []
     if len(pieces) != len(lines):  # the joiner itself converted: no line boundaries left

@@ -45,7 +45,7 @@ from moderation.text.line_cache import LineCache
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han
 from moderation.text.pinyin_patterns import pinyin_runs, reads_as_pinyin
 from moderation.text.prefilter import LineScreen
-from moderation.text.quotes import inside, quoted_spans, scare_quoted
+from moderation.text.quotes import QuotedSounds, inside, quoted_spans, scare_quoted
 
 #: A candidate before resolution: (view start, view end, rule index, via, homophone). Spans are in
 #: the character view; the original span is looked up only for the lines that reach resolution.
@@ -101,7 +101,10 @@ class KeywordMatcher:
         self._char, self._char_ascii, self._pinyin = ix.char, ix.char_ascii, ix.pinyin
         self._pinyin_han, self._pinyin_han_short = ix.pinyin_han, ix.pinyin_han_short
         self.pinyin_term_count = ix.pinyin_term_count
-        self.screen = LineScreen(ix, self.normalizer, segment.tokenizer().FREQ)
+        freq = segment.tokenizer().FREQ
+        self.screen = LineScreen(ix, self.normalizer, freq)
+        words = [e.term for e in lex.entries] + [a for p in lex.patterns for a in p.anchors]
+        self.sounds = QuotedSounds(words + list(lex.variants.values()) + list(lex.emoji.values()), freq)
         self.line_cache = LineCache(self.line_cache_size, segment.generation)  # answers of the old lexicon go
 
     def reload_if_changed(self) -> bool:
@@ -134,7 +137,8 @@ class KeywordMatcher:
         """:meth:`match` without the line cache."""
         if not text:
             return []
-        nt = self.screen.screen(text)  # None: no candidate is possible, nothing to normalise
+        # a homophone alone in quotes is read as the lexicon word it sounds like (same length)
+        nt = self.screen.screen(self.sounds.respell(text))  # None: no candidate is possible
         if nt is None or not nt.text:
             return []
         cands, ctxs = self._candidates(nt)
@@ -148,7 +152,7 @@ class KeywordMatcher:
         known benign phrase of its term or category, an allow-context such as 谢谢榜一大哥), which
         another channel should not read as evidence; and the categories it has evidence of (a hit of
         weight above 0, ambiguous ones included), which another channel may corroborate."""
-        nt = self.normalizer.normalize(text) if text else None
+        nt = self.normalizer.normalize(self.sounds.respell(text)) if text else None
         if nt is None or not nt.text:
             return LineReading()
         cands, ctxs = self._candidates(nt)

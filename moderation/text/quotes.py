@@ -18,16 +18,19 @@ Quotes around one disguised word are the opposite of a mention: a spammer marks 
 variant he wrote so that readers see it ("想搞“堵球”的看过来", "同城有“约跑”的吗"), while a report or a
 warning quotes the term as it is written (所谓“杀猪盘”, 警惕“刷单返利”) or quotes a whole pitch. So a hit
 that fills its quote and is spelled in disguise (a homophone, a variant, split characters) stays
-evidence (:func:`scare_quoted`).
+evidence (:func:`scare_quoted`). A homophone alone in quotes ("“礼勿”走一走", "给你“为信”") is read as
+the word it sounds like when that word is one the lexicon uses (:func:`QuotedSounds.respell`): the
+quotes mark it as a stand-in, where a bare two-character homophone would need corroboration.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 
 from moderation.text.normalize import convert_phrases
-from moderation.text.pinyin import HAN_CLASS
+from moderation.text.pinyin import HAN_CLASS, char_pinyin
 
 #: Opening → closing quotation marks (the ASCII double quote pairs with itself).
 _PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "‘": "’", "《": "》"}
@@ -100,3 +103,60 @@ def scare_quoted(text: str, spans: list[tuple[int, int]], start: int, end: int, 
                 return False
             return via == "pinyin" or convert_phrases(unicodedata.normalize("NFKC", text[start:end])).lower() != term
     return False
+
+
+#: What a quotation mark around a respelled word becomes: a separator that joins Han on either side.
+ZERO_WIDTH = "\u200b"
+#: A quote holding nothing but two to four Han characters.
+_QUOTED_WORD = re.compile(f'[“「『"‘《]([{HAN_CLASS}]{{2,4}})[”」』"’》]')
+
+
+class QuotedSounds:
+    """The lexicon's words by their sound, to read a homophone put alone in quotes as the word.
+
+    ``words`` are the lexicon's Han terms, the Han words its patterns anchor on (gift names) and
+    its variants' canonical spellings (微信); where several share a sound, the one that is an
+    ordinary word (``freq``: jieba's dictionary) stands for it (礼物, not the homophone spellings a
+    pattern lists beside it), and a sound that two ordinary words share is left out, since the
+    quote could stand for either.
+    """
+
+    def __init__(self, words: Iterable[str], freq: Mapping[str, int]) -> None:
+        by_sound: dict[str, set[str]] = {}
+        for w in words:
+            if _all_han(w) and (sound := _sound(w)):
+                by_sound.setdefault(sound, set()).add(w)
+        self._words: dict[str, str] = {}
+        for sound, found in by_sound.items():
+            known = [w for w in found if freq.get(w, 0) > 0]
+            if len(known) == 1 or (not known and len(found) == 1):
+                self._words[sound] = known[0] if known else next(iter(found))
+
+    def may_respell(self, text: str) -> bool:
+        """Whether :meth:`respell` could change ``text`` (it holds a quotation mark)."""
+        return bool(self._words) and _OPEN_RE.search(text) is not None
+
+    def respell(self, text: str) -> str:
+        """``text`` with each word alone in quotes that sounds like a lexicon word written as that
+        word, its quotation marks as zero-width spaces (so "刷个“飞鸡”" reads 刷个飞机, one clause,
+        where quotation marks end one). The result has the same length, so its spans are spans in
+        ``text``; :func:`quoted_spans` of ``text`` still tells the quote apart."""
+        if not self._words or _OPEN_RE.search(text) is None:
+            return text
+        out = list(text)
+        for m in _QUOTED_WORD.finditer(text):
+            word = self._words.get(_sound(m.group(1)))
+            if word is not None:
+                out[m.start(1) : m.end(1)] = word
+                out[m.start()] = out[m.end() - 1] = ZERO_WIDTH
+        return "".join(out)
+
+
+def _all_han(word: str) -> bool:
+    return 2 <= len(word) <= 4 and all(_HAN.match(c) for c in word)
+
+
+def _sound(word: str) -> str:
+    """Tone-less pinyin of ``word`` syllable by syllable ("" when a character has no reading)."""
+    syllables = [char_pinyin(c) for c in word]
+    return " ".join(syllables) if all(syllables) else ""

@@ -48,7 +48,7 @@ class ReferenceMatcher(KeywordMatcher):
         """All hits in ``text``, found and resolved the simple way."""
         if not text:
             return []
-        nt = self.normalizer.normalize(text)
+        nt = self.normalizer.normalize(self.sounds.respell(text))  # quoted homophones read as their word
         view = nt.text
         if not view:
             return []

@@ -92,3 +92,46 @@ def test_a_term_quoted_as_written_stays_a_mention(matcher: KeywordMatcher, text:
 def test_the_real_lexicon_spells_its_terms_by_initials(lexicon: Lexicon) -> None:
     got = initial_variants(lexicon.entries)
     assert got and all(v in {e.term for e in lexicon.entries} for v in got.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("“力勿”送一送，今晚冲", "tipping_inducement"),  # a gift name by sound, in quotes
+        ("整个“加年华”，马上给你“卫心”", "tipping_inducement"),
+        ("有没有“落聊”的，价格好说", "vulgar"),
+    ],
+)
+def test_a_homophone_alone_in_quotes_reads_as_the_word(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+
+
+@pytest.mark.parametrize("text", ["财政“下拨”了救灾款", "这道菜叫“蚂蚁上树”", "他的外号叫“小飞侠”"])
+def test_quoted_ordinary_words_stay_what_they_are(matcher: KeywordMatcher, text: str) -> None:
+    assert not [h for h in matcher.match(text) if h.weight > 0], text
+
+
+def test_respelling_keeps_spans_and_joins_the_quote_to_its_clause(matcher: KeywordMatcher) -> None:
+    text = "送个“获箭”吧"
+    out = matcher.sounds.respell(text)
+    assert len(out) == len(text) and "火箭" in out and "“" not in out
+    hit = next(h for h in matcher.match(text) if h.weight > 0)
+    assert "获箭" in text[hit.span[0] : hit.span[1]]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("🚀🚀🚀 = 私人📹，今晚有效", "tipping_inducement"),  # a gift traded for private media
+        ("🛥️一个换📱", "tipping_inducement"),
+        ("🧧💣群，三元一包", "gambling"),  # a red envelope with a mine
+        ("🎲大小单双 跟着买", "gambling"),
+    ],
+)
+def test_gift_contact_and_game_symbols_read_as_words(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+
+
+@pytest.mark.parametrize("text", ["🧧新年快乐，发红包啦", "刚拍的📸跑车照片好看吗", "✈️上📱要开飞行模式", "🎲桌游之夜"])
+def test_those_symbols_in_ordinary_lines_are_no_evidence(matcher: KeywordMatcher, text: str) -> None:
+    assert not [h for h in matcher.match(text) if h.weight > 0], text
