@@ -11,7 +11,9 @@ does not defeat them:
   with no *breaker* (错过, 犹豫 ...) between them, mark it ``counter`` ("不要错过百家乐" stays evidence);
   so do **post-negation** cues after it in its sentence (the topic first, the warning after:
   "返利的私信千万别回");
-* a **nominal suffix** right after the term (打赏 + 记录 / 服务 / 额度) marks it ``nominal``;
+* a **nominal suffix** right after the term (打赏 + 记录 / 服务 / 额度) marks it ``nominal``, and so
+  does a **describer** right after a tipping hit (要礼物 + 的主播 / 的家族 / 的套路: a third party's
+  doing, told by a viewer);
 * a **lure** anywhere in the text (a contact handle, 加微信, a link) overrides both: spam dressed up
   as a warning still carries its call to action. A lure that is itself negated ("别加他微信",
   "don't click the link") is a warning, not a call to action;
@@ -52,6 +54,9 @@ _PUNCT_RE = re.compile(_CLAUSE_CLASS + "+")
 _LAST = {_PUNCT_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
+#: The category whose hits a ``describers`` word after them makes nominal: asking for gifts is done
+#: to an audience, so "刷礼物的主播" can only describe someone; "裸聊的主播" is still an offer.
+DESCRIBED = "tipping_inducement"
 #: Characters a dismissal cue may stand before its hit (什么 + 代理 + 返水).
 _DISMISS_GAP = 4
 #: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
@@ -194,6 +199,7 @@ class ContextRules:
         self.thanks = _alt(zh(model.thanks))
         self.thanks_breakers = _alt(zh(model.thanks_breakers))
         self.nominal = _alt(zh(model.nominal_suffixes))
+        self.describers = _alt(zh(model.describers))
         self.dismissals = zh(model.dismissals)
         self.dismissal_tails = frozenset(zh(model.dismissal_tails)) | {""}
         self.lures = _Lures(zh(model.lures))
@@ -249,9 +255,10 @@ class ContextRules:
                 best = span
         return best
 
-    def classify(self, view: str, s: int, e: int, *, lure: bool) -> str:
-        """``plain``, ``counter`` or ``nominal`` for the hit at view span ``[s, e)``."""
-        if self.nominal.match(view, e):
+    def classify(self, view: str, s: int, e: int, *, lure: bool, category: str = "") -> str:
+        """``plain``, ``counter`` or ``nominal`` for the hit at view span ``[s, e)`` of ``category``
+        (a tipping hit right before a describer, "要礼物的主播", describes a third party)."""
+        if self.nominal.match(view, e) or (category == DESCRIBED and self.describers.match(view, e)):
             return NOMINAL
         if lure:
             return PLAIN

@@ -100,6 +100,7 @@ class ContextFileModel(BaseModel):
     thanks: list[str] = Field(default_factory=list)
     thanks_breakers: list[str] = Field(default_factory=list)
     nominal_suffixes: list[str] = Field(default_factory=list)
+    describers: list[str] = Field(default_factory=list)
     dismissals: list[str] = Field(default_factory=list)
     dismissal_tails: list[str] = Field(default_factory=list)
     lures: list[str] = Field(default_factory=list)

@@ -68,6 +68,10 @@ class KeywordMatcher:
     Ambiguous terms (``ambiguous: true`` in the lexicon) keep their weight only when something else
     in the same text corroborates them (another hit, a lure); alone they are reported with
     ``context="ambiguous"`` and ``weight * ambiguous_weight``.
+
+    A term read through pinyin counts at its weight when the pinyin was written in latin letters
+    (the writer spelled the word: "baijiale", a pinyin sentence) and at ``weight * pinyin_weight``
+    when Han characters only sound like it (白家乐): that reading is a guess.
     """
 
     def __init__(
@@ -422,14 +426,14 @@ class KeywordMatcher:
             and not lure
             and inside(quoted, c[0], c[1])
             and not scare_quoted(text, quoted, c[0], c[1], rules[c[4]].term, c[5])
-            else self.context.classify(view, c[2], c[3], lure=lure)
+            else self.context.classify(view, c[2], c[3], lure=lure, category=rules[c[4]].category)
             for c in kept
         ]
         hits = []
         for c, context in sorted(zip(kept, framed, strict=True), key=lambda x: (x[0][0], x[0][1], x[0][4])):
             start, end, _, _, ri, via, _ = c
             r = rules[ri]
-            weight = r.weight * (self.pinyin_weight if via == "pinyin" else 1.0)
+            weight = r.weight * (self.pinyin_weight if via == "pinyin" and c[6] else 1.0)
             if context != PLAIN:
                 weight = 0.0
             elif (

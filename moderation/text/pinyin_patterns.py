@@ -26,6 +26,10 @@ from moderation.text.pinyin import LATIN, char_pinyin, is_han, segment_ends
 
 #: the least number of latin words of a line read as a pinyin sentence
 MIN_WORDS = 3
+#: Latin initialisms room chat mixes into a pinyin sentence ("pk zuihou yi fenzhong, huojian zou yi
+#: bo"): they neither make a line English nor count as one of its pinyin words.
+CHAT_ACRONYMS = frozenset({"pk", "qq", "v", "vx", "wx", "ok", "vip", "zb", "dd", "id", "app"})
+_CHAT_ACRONYMS_ASCII = frozenset(a.encode("ascii") for a in CHAT_ACRONYMS)
 #: a Han character the pattern allows anywhere (``[^,.]``) is one syllable of at most this many letters
 _ANY_SYLLABLE = "[a-z]{0,6}"
 
@@ -182,6 +186,8 @@ def reads_as_pinyin(view: str) -> bool:
     n = 0
     for m in _WORD.finditer(view):  # most English lines fail on their first word
         w = m.group()
+        if w in CHAT_ACRONYMS:
+            continue
         if not (w.isalpha() and _segments(w)):
             return False
         n += 1
@@ -191,10 +197,14 @@ def reads_as_pinyin(view: str) -> bool:
 def tokens_read_as_pinyin(tokens: list[bytes]) -> bool:
     """:func:`reads_as_pinyin` of an ASCII view given as its tokens (runs of letters and digits,
     one space between them): a token with a digit holds a word that is not all letters."""
+    n = 0
     for t in tokens:  # most English lines fail on their first word
+        if t in _CHAT_ACRONYMS_ASCII:
+            continue
         if not (t.isalpha() and _segments_ascii(t)):
             return False
-    return len(tokens) >= MIN_WORDS
+        n += 1
+    return n >= MIN_WORDS
 
 
 @lru_cache(maxsize=8192)

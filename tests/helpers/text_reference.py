@@ -208,14 +208,14 @@ class ReferenceMatcher(KeywordMatcher):
             if not lure
             and inside(quoted, c.start, c.end)
             and not scare_quoted(text, quoted, c.start, c.end, rules[c.rule].term, c.via)
-            else self.context.classify(view, c.vs, c.ve, lure=lure)
+            else self.context.classify(view, c.vs, c.ve, lure=lure, category=rules[c.rule].category)
             for c in kept
         }
         evidence = [c for c in kept if framed[id(c)] == PLAIN]
         hits = []
         for c in sorted(kept, key=lambda c: (c.start, c.end, c.rule)):
             r = rules[c.rule]
-            weight = r.weight * (self.pinyin_weight if c.via == "pinyin" else 1.0)
+            weight = r.weight * (self.pinyin_weight if c.via == "pinyin" and c.homophone else 1.0)
             context = framed[id(c)]
             if context != PLAIN:
                 weight = 0.0

@@ -27,7 +27,9 @@ def test_spans_index_the_original(matcher: KeywordMatcher) -> None:
 def test_pinyin_and_homophones(matcher: KeywordMatcher, text: str) -> None:
     hits = matcher.match(f"来玩{text}吧")
     assert [(h.term, h.via) for h in hits] == [("百家乐", "pinyin")]
-    assert hits[0].weight < 0.95  # pinyin-only hits weigh less
+    # a Han homophone is a guess and weighs less; pinyin written in latin letters is the word spelled
+    homophone = all("\u4e00" <= c <= "\u9fff" for c in hits[0].matched)
+    assert (hits[0].weight < 0.95) if homophone else (hits[0].weight == 0.95)
 
 
 def test_same_term_via_text_and_pinyin_reported_once(matcher: KeywordMatcher) -> None:

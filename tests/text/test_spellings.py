@@ -135,3 +135,67 @@ def test_gift_contact_and_game_symbols_read_as_words(matcher: KeywordMatcher, te
 @pytest.mark.parametrize("text", ["🧧新年快乐，发红包啦", "刚拍的📸跑车照片好看吗", "✈️上📱要开飞行模式", "🎲桌游之夜"])
 def test_those_symbols_in_ordinary_lines_are_no_evidence(matcher: KeywordMatcher, text: str) -> None:
     assert not [h for h in matcher.match(text) if h.weight > 0], text
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("送一架飞机，给你看我的私人照", "tipping_inducement"),  # a gift counted by its own measure word
+        ("刷三辆跑车，今晚不下", "tipping_inducement"),
+        ("看了三小时，一颗小心心都舍不得送", "tipping_inducement"),  # shamed for not sending the least gift
+        ("舰长可以加我的v群，福利多多", "tipping_inducement"),  # a paid rank traded for private contact
+        ("成人无码合集，私信发你", "vulgar"),
+    ],
+)
+def test_gift_measure_words_stinginess_and_rank_perks(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我一朵花都没有收到过，有点难过",  # nobody shamed
+        "他一个礼物都没送过，也天天来捧场",
+        "舍不得孩子套不着狼",  # 不得 inside an everyday word is no prohibition...
+        "送一辆自行车给我侄子",
+    ],
+)
+def test_those_words_in_ordinary_lines_are_no_evidence(matcher: KeywordMatcher, text: str) -> None:
+    assert not [h for h in matcher.match(text) if h.weight > 0], text
+
+
+def test_a_prohibition_still_frames_its_sentence(matcher: KeywordMatcher) -> None:
+    # ...while 不得 itself still makes a rule out of the sentence
+    assert all(h.context == "counter" for h in matcher.match("直播间不得诱导打赏"))
+
+
+def test_a_pinyin_sentence_may_hold_chat_initialisms(matcher: KeywordMatcher) -> None:
+    hits = matcher.match("pk zui hou shi miao, da ge men shua ge huo jian")
+    assert any(h.category == "tipping_inducement" and h.weight > 0 for h in hits)
+    assert not matcher.match("ok wo zhi dao le, xie xie da jia")
+
+
+def test_latin_pinyin_counts_as_written_and_a_han_homophone_as_a_guess(matcher: KeywordMatcher) -> None:
+    # the writer spelled the word: same weight as in characters; a Han homophone is discounted
+    han = next(h for h in matcher.match("百家乐走起") if h.term == "百家乐")
+    latin = next(h for h in matcher.match("baijiale 走起") if h.term == "百家乐")
+    homophone = next(h for h in matcher.match("白家乐走起") if h.term == "百家乐")
+    assert latin.via == homophone.via == "pinyin"
+    assert latin.weight == han.weight and homophone.weight == pytest.approx(han.weight * matcher.pinyin_weight)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "天天哭穷求礼物的主播，我已经取关了",  # a viewer telling what a streamer does
+        "逼新人刷礼物的公会，真该被封",
+        "打赏主播是自愿的，量力而行",  # giving said to be voluntary
+    ],
+)
+def test_tipping_told_of_a_third_party_or_as_voluntary_is_no_ask(matcher: KeywordMatcher, text: str) -> None:
+    assert not [h for h in matcher.match(text) if h.weight > 0 and h.category == "tipping_inducement"], text
+
+
+def test_a_describer_leaves_other_categories_alone(matcher: KeywordMatcher) -> None:
+    # an offer named by who offers it is still an offer
+    assert any(h.category == "vulgar" and h.weight > 0 for h in matcher.match("有没有裸聊的主播，私我"))
