@@ -199,3 +199,11 @@ def test_tipping_told_of_a_third_party_or_as_voluntary_is_no_ask(matcher: Keywor
 def test_a_describer_leaves_other_categories_alone(matcher: KeywordMatcher) -> None:
     # an offer named by who offers it is still an offer
     assert any(h.category == "vulgar" and h.weight > 0 for h in matcher.match("有没有裸聊的主播，私我"))
+
+
+def test_a_contact_handle_after_a_look_alike_add_corroborates(matcher: KeywordMatcher) -> None:
+    # 加薇 is 加微 (add on WeChat), and the id after it is a contact: the ambiguous 跟单 now counts
+    hits = matcher.match("要跟单的加薇 abc2233")
+    assert any(h.category == "gambling" and h.context == "plain" for h in hits)
+    # a Telegram link is a lure like a web address
+    assert matcher.context.has_lure(matcher.normalizer("群在 t.me/xyz").text)
