@@ -1,4 +1,5 @@
-"""Terms spelled with one character's pinyin initial in its place: "s情" for 色情, "时时c" for 时时彩.
+"""Terms spelled with one character's pinyin initial in its place ("s情" for 色情, "时时c" for 时时彩)
+or with a digit that sounds like it ("6合彩", "4聊我", "1夜情", "5码资源").
 
 Writing one character of a banned word as the first letter of its reading is among the commonest
 ways chat slips past a filter, and a lexicon cannot list every such spelling by hand. This module
@@ -7,6 +8,10 @@ back to 色情片 and everything downstream sees the term): one character of the
 replaced by its initial (zh, ch and sh also by z, c and s). At least one Han character is kept, so
 a key is never latin letters alone, and variant keys that begin or end with a letter need word
 edges, so "this情" holds no "s情". Spellings the lexicon's variant table lists win over these.
+
+A digit stands for a character read as its Chinese name (5 for 无 wu, 4 for 私 si, 6 for 六), but
+digits are mostly numbers: a two-character term gets a digit only in second place (快3, 榜1, 鸡8),
+since one in first place would read counts as terms ("第4处伤口" is no 私处).
 """
 
 from __future__ import annotations
@@ -18,6 +23,19 @@ from moderation.text.pinyin import char_pinyin, is_han
 
 #: Terms this long or shorter get initial spellings; longer ones are rarely abbreviated this way.
 MAX_TERM_CHARS = 4
+#: Digits by the syllable they are read as.
+DIGITS = {
+    "ling": "0",
+    "yi": "1",
+    "er": "2",
+    "san": "3",
+    "si": "4",
+    "wu": "5",
+    "liu": "6",
+    "qi": "7",
+    "ba": "8",
+    "jiu": "9",
+}
 
 
 def _initials(ch: str) -> tuple[str, ...]:
@@ -31,8 +49,8 @@ def _initials(ch: str) -> tuple[str, ...]:
 
 def initial_variants(entries: Iterable[LexiconEntry]) -> dict[str, str]:
     """``{spelling: term}`` for every Chinese term of 2 to :data:`MAX_TERM_CHARS` Han characters,
-    one character at a time written as its initial; a spelling that is itself a term (傻b) stays
-    that term."""
+    one character at a time written as its initial or its digit; a spelling that is itself a term
+    (傻b) stays that term."""
     entries = list(entries)
     terms = {e.term.lower() for e in entries}
     out: dict[str, str] = {}
@@ -41,7 +59,11 @@ def initial_variants(entries: Iterable[LexiconEntry]) -> dict[str, str]:
         if e.lang != "zh" or not 2 <= len(t) <= MAX_TERM_CHARS or not all(is_han(c) for c in t):
             continue
         for i, ch in enumerate(t):
-            for letter in _initials(ch):
+            spellings = list(_initials(ch))
+            digit = DIGITS.get(char_pinyin(ch))
+            if digit is not None and (i > 0 or len(t) > 2):
+                spellings.append(digit)
+            for letter in spellings:
                 key = t[:i] + letter + t[i + 1 :]
                 if key not in terms:
                     out.setdefault(key, t)

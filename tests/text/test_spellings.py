@@ -207,3 +207,22 @@ def test_a_contact_handle_after_a_look_alike_add_corroborates(matcher: KeywordMa
     assert any(h.category == "gambling" and h.context == "plain" for h in hits)
     # a Telegram link is a lure like a web address
     assert matcher.context.has_lure(matcher.normalizer("群在 t.me/xyz").text)
+
+
+def test_a_digit_may_stand_for_the_character_it_sounds_like() -> None:
+    got = initial_variants([_entry("六合彩"), _entry("无码资源"), _entry("私处"), _entry("快三")])
+    assert got["6合彩"] == "六合彩" and got["5码资源"] == "无码资源" and got["快3"] == "快三"
+    # a leading digit of a two-character term reads as a count: none
+    assert "4处" not in got
+
+
+@pytest.mark.parametrize(
+    ("text", "category"), [("今晚6合彩开什么，私我", "gambling"), ("5码视频合集，主页自取", "vulgar")]
+)
+def test_digit_spellings_are_read(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+
+
+@pytest.mark.parametrize("text", ["这是第4处伤口", "快3点了还不睡", "今天跑了3公里"])
+def test_numbers_stay_numbers(matcher: KeywordMatcher, text: str) -> None:
+    assert not [h for h in matcher.match(text) if h.weight > 0], text
