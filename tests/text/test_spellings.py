@@ -226,3 +226,16 @@ def test_digit_spellings_are_read(matcher: KeywordMatcher, text: str, category: 
 @pytest.mark.parametrize("text", ["这是第4处伤口", "快3点了还不睡", "今天跑了3公里"])
 def test_numbers_stay_numbers(matcher: KeywordMatcher, text: str) -> None:
     assert not [h for h in matcher.match(text) if h.weight > 0], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "研究发现网赌平台的赔率都被后台改过",  # a finding reported
+        "那个州上个月通过了体育博彩合法化",
+        "天天喊人刷火箭，烦死了",  # a viewer's verdict on the room
+        "我同学玩网赌欠了几十万，大家引以为戒",  # a loss told as a warning
+    ],
+)
+def test_findings_complaints_and_losses_told_are_mentions(matcher: KeywordMatcher, text: str) -> None:
+    assert not [h for h in matcher.match(text) if h.weight > 0], text
