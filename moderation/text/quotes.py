@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from moderation.text.normalize import convert_phrases
-from moderation.text.pinyin import HAN_CLASS, char_pinyin
+from moderation.text.pinyin import HAN_CLASS, char_pinyin, is_han
 
 #: Opening → closing quotation marks (the ASCII double quote pairs with itself).
 _PAIRS = {"“": "”", "「": "」", "『": "』", '"': '"', "‘": "’", "《": "》"}
@@ -107,8 +107,10 @@ def scare_quoted(text: str, spans: list[tuple[int, int]], start: int, end: int, 
 
 #: What a quotation mark around a respelled word becomes: a separator that joins Han on either side.
 ZERO_WIDTH = "\u200b"
-#: A quote holding nothing but two to four Han characters.
-_QUOTED_WORD = re.compile(f'[“「『"‘《]([{HAN_CLASS}]{{2,4}})[”」』"’》]')
+#: A quote holding nothing but two to four Han characters (any opening mark, any closing one).
+_QUOTED_WORD = re.compile(
+    "[" + re.escape("".join(_PAIRS)) + f"]([{HAN_CLASS}]{{2,4}})[" + re.escape("".join(_PAIRS.values())) + "]"
+)
 
 
 class QuotedSounds:
@@ -141,7 +143,7 @@ class QuotedSounds:
         word, its quotation marks as zero-width spaces (so "刷个“飞鸡”" reads 刷个飞机, one clause,
         where quotation marks end one). The result has the same length, so its spans are spans in
         ``text``; :func:`quoted_spans` of ``text`` still tells the quote apart."""
-        if not self._words or _OPEN_RE.search(text) is None:
+        if not self.may_respell(text):
             return text
         out = list(text)
         for m in _QUOTED_WORD.finditer(text):
@@ -153,7 +155,7 @@ class QuotedSounds:
 
 
 def _all_han(word: str) -> bool:
-    return 2 <= len(word) <= 4 and all(_HAN.match(c) for c in word)
+    return 2 <= len(word) <= 4 and all(is_han(c) for c in word)
 
 
 def _sound(word: str) -> str:

@@ -12,6 +12,11 @@ from moderation.text.lexicon_index import _fold_leet
 from moderation.text.matcher import KeywordMatcher
 
 
+def _evidence(matcher: KeywordMatcher, text: str) -> set[str]:
+    """The categories ``text`` holds evidence of (hits of weight above 0)."""
+    return {h.category for h in matcher.match(text) if h.weight > 0}
+
+
 def _entry(term: str, lang: str = "zh") -> LexiconEntry:
     return LexiconEntry(term, "gambling", lang, 0.9, None, (), "test")
 
@@ -41,12 +46,12 @@ def test_english_terms_long_terms_and_terms_spelled_so_already_get_none() -> Non
     ],
 )
 def test_an_initial_in_place_of_a_character_is_read(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+    assert category in _evidence(matcher, text), text
 
 
 @pytest.mark.parametrize("text", ["this情况好复杂", "b站的up主更新了", "c位出道的那个", "我是i人你是e人"])
 def test_letters_that_run_into_words_or_stand_for_themselves_are_not_terms(matcher: KeywordMatcher, text: str) -> None:
-    assert not [h for h in matcher.match(text) if h.weight > 0], text
+    assert not _evidence(matcher, text), text
 
 
 def test_a_one_in_a_pinyin_word_may_be_an_l() -> None:
@@ -86,7 +91,7 @@ def test_a_disguised_word_in_quotes_is_pointed_out_not_quoted(matcher: KeywordMa
     ],
 )
 def test_a_term_quoted_as_written_stays_a_mention(matcher: KeywordMatcher, text: str) -> None:
-    assert not [h for h in matcher.match(text) if h.weight > 0], text
+    assert not _evidence(matcher, text), text
 
 
 def test_the_real_lexicon_spells_its_terms_by_initials(lexicon: Lexicon) -> None:
@@ -103,12 +108,12 @@ def test_the_real_lexicon_spells_its_terms_by_initials(lexicon: Lexicon) -> None
     ],
 )
 def test_a_homophone_alone_in_quotes_reads_as_the_word(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+    assert category in _evidence(matcher, text), text
 
 
 @pytest.mark.parametrize("text", ["财政“下拨”了救灾款", "这道菜叫“蚂蚁上树”", "他的外号叫“小飞侠”"])
 def test_quoted_ordinary_words_stay_what_they_are(matcher: KeywordMatcher, text: str) -> None:
-    assert not [h for h in matcher.match(text) if h.weight > 0], text
+    assert not _evidence(matcher, text), text
 
 
 def test_respelling_keeps_spans_and_joins_the_quote_to_its_clause(matcher: KeywordMatcher) -> None:
@@ -129,12 +134,12 @@ def test_respelling_keeps_spans_and_joins_the_quote_to_its_clause(matcher: Keywo
     ],
 )
 def test_gift_contact_and_game_symbols_read_as_words(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+    assert category in _evidence(matcher, text), text
 
 
 @pytest.mark.parametrize("text", ["🧧新年快乐，发红包啦", "刚拍的📸跑车照片好看吗", "✈️上📱要开飞行模式", "🎲桌游之夜"])
 def test_those_symbols_in_ordinary_lines_are_no_evidence(matcher: KeywordMatcher, text: str) -> None:
-    assert not [h for h in matcher.match(text) if h.weight > 0], text
+    assert not _evidence(matcher, text), text
 
 
 @pytest.mark.parametrize(
@@ -148,7 +153,7 @@ def test_those_symbols_in_ordinary_lines_are_no_evidence(matcher: KeywordMatcher
     ],
 )
 def test_gift_measure_words_stinginess_and_rank_perks(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+    assert category in _evidence(matcher, text), text
 
 
 @pytest.mark.parametrize(
@@ -161,7 +166,7 @@ def test_gift_measure_words_stinginess_and_rank_perks(matcher: KeywordMatcher, t
     ],
 )
 def test_those_words_in_ordinary_lines_are_no_evidence(matcher: KeywordMatcher, text: str) -> None:
-    assert not [h for h in matcher.match(text) if h.weight > 0], text
+    assert not _evidence(matcher, text), text
 
 
 def test_a_prohibition_still_frames_its_sentence(matcher: KeywordMatcher) -> None:
@@ -220,12 +225,12 @@ def test_a_digit_may_stand_for_the_character_it_sounds_like() -> None:
     ("text", "category"), [("今晚6合彩开什么，私我", "gambling"), ("5码视频合集，主页自取", "vulgar")]
 )
 def test_digit_spellings_are_read(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in {h.category for h in matcher.match(text) if h.weight > 0}, text
+    assert category in _evidence(matcher, text), text
 
 
 @pytest.mark.parametrize("text", ["这是第4处伤口", "快3点了还不睡", "今天跑了3公里"])
 def test_numbers_stay_numbers(matcher: KeywordMatcher, text: str) -> None:
-    assert not [h for h in matcher.match(text) if h.weight > 0], text
+    assert not _evidence(matcher, text), text
 
 
 @pytest.mark.parametrize(
@@ -238,4 +243,4 @@ def test_numbers_stay_numbers(matcher: KeywordMatcher, text: str) -> None:
     ],
 )
 def test_findings_complaints_and_losses_told_are_mentions(matcher: KeywordMatcher, text: str) -> None:
-    assert not [h for h in matcher.match(text) if h.weight > 0], text
+    assert not _evidence(matcher, text), text
