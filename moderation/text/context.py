@@ -29,10 +29,12 @@ matched against.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from moderation.text.lexicon import ContextFileModel
-from moderation.text.pinyin import HAN_CLASS, HAN_LO, is_han
+from moderation.text.pinyin import HAN_CLASS
 
 _CLAUSE_CLASS = r"[,.!?;:\n\r…。、\"'()\[\]{}<>《》「」『』【】“”‘’|]"
 _SENTENCE_CLASS = r"[.!?;\n\r…。]"
@@ -49,9 +51,12 @@ SENTENCE_RE = re.compile(_SENTENCE_CLASS + "+")
 
 #: For each run pattern, one that matches up to just after its last character before a position
 #: (greedy ``.*`` backs off to it in C; the end of the last run before the position). Clauses are
-#: found with the punctuation runs here and the Han gaps by a scan of spaces (rare, one each).
+#: found with the punctuation runs here and the Han gaps by their own patterns below.
 _PUNCT_RE = re.compile(_CLAUSE_CLASS + "+")
 _LAST = {_PUNCT_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
+#: The Han gaps alone, and the last one before a position (lookbehind sees before a search's start).
+_GAP_RE = re.compile(_HAN_GAP)
+_GAP_LAST = re.compile("(?s:.*)" + _HAN_GAP)
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
 #: The category whose hits a ``describers`` word after them makes nominal: asking for gifts is done
@@ -63,16 +68,14 @@ _DISMISS_GAP = 4
 _DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "绝非", "绝不", "从不", "从来不", "绝对不", "根本不")
 
 
-def _han_gap(view: str, i: int) -> bool:
-    """Whether ``view[i]`` (a space) lies between two Han characters: a kept clause boundary."""
-    if not 0 < i < len(view) - 1:
-        return False
-    left, right = view[i - 1], view[i + 1]
-    return left >= HAN_LO and right >= HAN_LO and is_han(left) and is_han(right)
-
-
 def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) -> tuple[int, int]:
-    """``[a, b)`` of the clause of ``view`` holding ``[s, e)`` (a span across punctuation widens it)."""
+    """``[a, b)`` of the clause of ``view`` holding ``[s, e)`` (a span across punctuation widens it):
+    ``a`` just after the last boundary character before ``s``, ``b`` at the first one from ``e``."""
+    if len(view) > _LONG:
+        starts, ends = _boundaries(view, rx)
+        k = bisect_left(starts, s) - 1  # the last boundary run that starts before s
+        j = bisect_right(ends, e)  # the first one that reaches past e
+        return (min(ends[k], s) if k >= 0 else 0), (max(starts[j], e) if j < len(starts) else len(view))
     han_gaps = rx is CLAUSE_RE
     if han_gaps and view.isascii():  # no Han, so no Han gap
         rx, han_gaps = _PUNCT_RE, False
@@ -88,18 +91,28 @@ def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) ->
             a = m.end()
     m2 = rx.search(view, e)
     b = m2.start() if m2 else len(view)
-    if han_gaps:
-        i = view.rfind(" ", a, s)
-        while i != -1 and not _han_gap(view, i):
-            i = view.rfind(" ", a, i)
-        if i != -1:
-            a = i + 1
-        j = view.find(" ", e, b)
-        while j != -1 and not _han_gap(view, j):
-            j = view.find(" ", j + 1, b)
-        if j != -1:
-            b = j
+    if han_gaps and " " in view:
+        m = _GAP_LAST.match(view, a, s + 1)  # the gap's space before s (its right-hand Han at s latest)
+        if m is not None:
+            a = m.end()
+        m2 = _GAP_RE.search(view, e, b)
+        if m2 is not None:
+            b = m2.start()
     return a, b
+
+
+#: Above this many characters, :func:`clause_bounds` bisects a list of the text's boundaries (built
+#: once per text) instead of searching back from the span: a regex's ``.*`` backs off over the
+#: whole clause before the span on every call, quadratic in a long transcript or document.
+_LONG = 512
+
+
+@lru_cache(maxsize=8)
+def _boundaries(view: str, rx: re.Pattern[str]) -> tuple[list[int], list[int]]:
+    """Starts and ends of the boundary runs of ``view`` found by ``rx`` (punctuation runs, and for
+    :data:`CLAUSE_RE` the Han gaps too), in order."""
+    spans = [m.span() for m in rx.finditer(view)]
+    return [a for a, _ in spans], [b for _, b in spans]
 
 
 _NEVER = re.compile(r"(?!)")

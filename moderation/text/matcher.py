@@ -21,6 +21,7 @@ overlap and are all kept, because each feeds a different verdict.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -55,6 +56,23 @@ _Kept = tuple[int, int, int, int, int, str, bool]
 #: Ties between overlapping candidates of equal length: what is written (a term, then a pattern)
 #: before what is heard (a pinyin key), so a pattern for 煞比 is not displaced by a homophone of 傻逼.
 _VIA_RANK = {"text": 0, "pattern": 1, "pinyin": 2}
+
+
+def _run_clauses(nt: NormalizedText, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Pinyin-view spans of the clauses of ``nt`` that hold one of the latin words ``runs`` (view
+    spans), in order: a pinyin-read pattern must take in such a word and stay in one clause, so
+    each such clause is scanned on its own and the rest of a long text not at all."""
+    view, pmap = nt.text, nt.pinyin_map
+    out: list[tuple[int, int]] = []
+    end = -1
+    for s, e in sorted(runs):
+        if e <= end:  # in the clause just found
+            continue
+        a, end = clause_bounds(view, s, e)
+        ps, pe = bisect_left(pmap, a), bisect_left(pmap, end)
+        if pe > ps:
+            out.append((ps, pe))
+    return out
 
 
 class KeywordMatcher:
@@ -226,18 +244,20 @@ class KeywordMatcher:
         pinyin words written into a Han line) those that take in one of those words (see
         :mod:`moderation.text.pinyin_patterns`): on syllable boundaries, within one clause."""
         py = nt.pinyin
+        windows = [(0, len(py))] if runs is None else _run_clauses(nt, runs)
         for k, rx in self._pinyin_patterns:
-            for m in rx.finditer(py):
-                s, e = m.span()
-                if e <= s or not (nt.pinyin_boundary(s) and nt.pinyin_boundary(e)):
-                    continue
-                pmap = nt.pinyin_map
-                vs, ve = pmap[s], pmap[e - 1] + 1
-                if runs is not None and not any(a < ve and vs < b for a, b in runs):
-                    continue
-                if clause_bounds(nt.text, vs, vs + 1) != clause_bounds(nt.text, ve - 1, ve):
-                    continue
-                cands.append((vs, ve, self._pattern_base + k, "pinyin", False))
+            for ws, we in windows:
+                for m in rx.finditer(py, ws, we):
+                    s, e = m.span()
+                    if e <= s or not (nt.pinyin_boundary(s) and nt.pinyin_boundary(e)):
+                        continue
+                    pmap = nt.pinyin_map
+                    vs, ve = pmap[s], pmap[e - 1] + 1
+                    if runs is not None and not any(a < ve and vs < b for a, b in runs):
+                        continue
+                    if clause_bounds(nt.text, vs, vs + 1) != clause_bounds(nt.text, ve - 1, ve):
+                        continue
+                    cands.append((vs, ve, self._pattern_base + k, "pinyin", False))
 
     def _match_chars(
         self,

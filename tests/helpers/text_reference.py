@@ -86,22 +86,28 @@ class ReferenceMatcher(KeywordMatcher):
 
     def _ref_pinyin_patterns(self, nt: NormalizedText, runs: list[tuple[int, int]] | None, cands: list[_Cand]) -> None:
         """Every pattern read in pinyin over the whole pinyin view; with ``runs`` (a Han line),
-        only hits that take in one of those latin words."""
+        over each clause holding one of those latin words, and only hits that take one in."""
         if runs is not None and not runs:
             return
         view = nt.text
+        py, pmap = nt.pinyin, nt.pinyin_map
+        if runs is None:
+            windows = [(0, len(py))]
+        else:  # each clause that holds a pinyin word, on its own
+            clauses = sorted({clause_bounds(view, a, b) for a, b in runs})
+            windows = [(sum(1 for v in pmap if v < a), sum(1 for v in pmap if v < b)) for a, b in clauses]
         for k, p in enumerate(self.patterns):
             rx = to_pinyin_regex(p.regex.pattern)
-            for m in rx.finditer(nt.pinyin) if rx is not None else ():
-                s, e = m.span()
-                if e > s and nt.pinyin_boundary(s) and nt.pinyin_boundary(e):
-                    pmap = nt.pinyin_map
-                    vs, ve = pmap[s], pmap[e - 1] + 1
-                    if runs is not None and not any(a < ve and vs < b for a, b in runs):
-                        continue  # in a Han line, a hit must take in a pinyin word
-                    if clause_bounds(view, vs, vs + 1) == clause_bounds(view, ve - 1, ve):
-                        os_, oe = nt.pinyin_span(s, e)
-                        cands.append(_Cand(os_, oe, vs, ve, self._pattern_base + k, "pinyin"))
+            for ws, we in windows:
+                for m in rx.finditer(py, ws, we) if rx is not None else ():
+                    s, e = m.span()
+                    if e > s and nt.pinyin_boundary(s) and nt.pinyin_boundary(e):
+                        vs, ve = pmap[s], pmap[e - 1] + 1
+                        if runs is not None and not any(a < ve and vs < b for a, b in runs):
+                            continue  # in a Han line, a hit must take in a pinyin word
+                        if clause_bounds(view, vs, vs + 1) == clause_bounds(view, ve - 1, ve):
+                            os_, oe = nt.pinyin_span(s, e)
+                            cands.append(_Cand(os_, oe, vs, ve, self._pattern_base + k, "pinyin"))
 
     def _ref_match_chars(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import subprocess
 import sys
@@ -325,6 +326,21 @@ def test_clause_bounds_equal_a_scan_of_every_run(rx: re.Pattern[str]) -> None:
                 a, b = clause_bounds(view, s, e, rx)
                 m = rx.search(view, e)
                 assert (a, b) == (_runs_before(view, s, rx), m.start() if m else len(view)), (view, s, e)
+
+
+@pytest.mark.parametrize("rx", [CLAUSE_RE, SENTENCE_RE])
+def test_clause_bounds_of_a_long_text_equal_the_scan(rx: re.Pattern[str]) -> None:
+    # past a few hundred characters the bounds come from a list of the text's boundaries
+    rng = random.Random(7)
+    pieces = ["百家乐", "下注", " ", "。", ",", "!!", "ab", "hello world", "\n", "以下 注意", "x"]
+    for _ in range(5):
+        view = "".join(rng.choice(pieces) for _ in range(400))
+        assert len(view) > 512
+        for _ in range(300):
+            s = rng.randrange(len(view))
+            e = rng.randint(s, min(len(view), s + 6))
+            m = rx.search(view, e)
+            assert clause_bounds(view, s, e, rx) == (_runs_before(view, s, rx), m.start() if m else len(view))
 
 
 def test_english_cues_need_their_first_letter(lexicon: Lexicon) -> None:

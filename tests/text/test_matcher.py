@@ -156,3 +156,16 @@ def test_building_a_matcher_loads_the_pinyin_syllables(lexicon: Lexicon) -> None
     pinyin._syllables.cache_clear()
     KeywordMatcher(lexicon)
     assert pinyin._syllables.cache_info().currsize == 1
+
+
+def test_a_long_document_is_matched_clause_by_clause(matcher: KeywordMatcher) -> None:
+    # A transcript or room introduction of many sentences: the hits are those of its sentences,
+    # pinyin written into a late sentence included (found by a scan of its own clause).
+    benign = ["今天天气不错", "大家晚上好", "we are playing ranked tonight", "这道菜要先焯水", "谢谢大家的支持"]
+    spam = ["不刷huojian就下播", "色情shipin出售"]
+    sentences = [benign[i % len(benign)] for i in range(300)] + spam + benign
+    doc = "。".join(sentences)
+    assert len(doc) > 2000
+    found = [(h.term, doc[h.span[0] : h.span[1]]) for h in matcher.match(doc) if h.weight > 0]
+    expected = [(h.term, line[h.span[0] : h.span[1]]) for line in spam for h in matcher.match(line)]
+    assert expected and found == expected
