@@ -12,17 +12,22 @@ edges, so "this情" holds no "s情". Spellings the lexicon's variant table lists
 A digit stands for a character read as its Chinese name (5 for 无 wu, 4 for 私 si, 6 for 六), but
 digits are mostly numbers: a two-character term gets a digit only in second place (快3, 榜1, 鸡8),
 since one in first place would read counts as terms ("第4处伤口" is no 私处).
+
+The words a pattern spells out (gift names, 下播, 私聊) get initial spellings too, without digits
+(:func:`word_initial_variants`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from moderation.text.lexicon import LexiconEntry
 from moderation.text.pinyin import char_pinyin, is_han
 
 #: Terms this long or shorter get initial spellings; longer ones are rarely abbreviated this way.
 MAX_TERM_CHARS = 4
+#: A pattern word at least this frequent in jieba's dictionary gets no initial spellings.
+COMMON_WORD = 5000
 #: Digits by the syllable they are read as.
 DIGITS = {
     "ling": "0",
@@ -68,3 +73,24 @@ def initial_variants(entries: Iterable[LexiconEntry]) -> dict[str, str]:
                 if key not in terms:
                     out.setdefault(key, t)
     return out
+
+
+def word_initial_variants(words: Iterable[str], freq: Mapping[str, int]) -> dict[str, str]:
+    """``{spelling: word}`` for the Han words the lexicon's patterns spell out (gift names, 下播,
+    任务, 私聊: see :func:`~moderation.text.needles.literal_words`), one character at a time written
+    as its initial ("嘉年h", "任w没完成", "不下b"), so a pattern reads the word back. No digits: a
+    pattern's words hold numerals, and a digit for a numeral is the number, not a disguise. A
+    spelling that is a dictionary word of its own (``freq``: K歌, T恤, B超) is that word, and one that
+    two words share is left out, since it could stand for either. Everyday words (:data:`COMMON_WORD`:
+    这个, 我们, 可以) are nobody's disguise, and a pattern may read their letter itself ("z个火箭":
+    z for 砸), so they get none."""
+    seen: dict[str, set[str]] = {}
+    for w in words:
+        if not 2 <= len(w) <= MAX_TERM_CHARS or not all(is_han(c) for c in w) or freq.get(w, 0) >= COMMON_WORD:
+            continue
+        for i, ch in enumerate(w):
+            for letter in _initials(ch):
+                key = w[:i] + letter + w[i + 1 :]
+                if freq.get(key, 0) <= 0:
+                    seen.setdefault(key, set()).add(w)
+    return {key: next(iter(found)) for key, found in seen.items() if len(found) == 1}

@@ -29,7 +29,7 @@ from typing import Any
 from moderation.messages import KeywordHit, LineReading
 from moderation.text import segment
 from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN, clause_bounds
-from moderation.text.initials import initial_variants
+from moderation.text.initials import initial_variants, word_initial_variants
 from moderation.text.lexicon import Lexicon
 from moderation.text.lexicon_index import (
     _ANCHOR,
@@ -43,6 +43,7 @@ from moderation.text.lexicon_index import (
     build_index,
 )
 from moderation.text.line_cache import LineCache
+from moderation.text.needles import literal_words
 from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han
 from moderation.text.pinyin_patterns import pinyin_runs, reads_as_pinyin
 from moderation.text.prefilter import LineScreen
@@ -114,7 +115,12 @@ class KeywordMatcher:
     def _build(self) -> None:
         lex = self.lexicon
         self._version = lex.version
-        self.normalizer = Normalizer({**initial_variants(lex.entries), **lex.variants}, lex.emoji)
+        freq = segment.tokenizer().FREQ
+        pattern_words = sorted(set().union(*(literal_words(p.regex) for p in lex.patterns)))
+        # a pattern word's initial spelling is a weaker guess than a term's (see Normalizer)
+        terms = {e.term.lower() for e in lex.entries}  # a spelling that is a term stays that term
+        weak = {k: v for k, v in word_initial_variants(pattern_words, freq).items() if k not in terms}
+        self.normalizer = Normalizer({**initial_variants(lex.entries), **lex.variants}, lex.emoji, weak)
         ix = build_index(lex, self.normalizer, self.min_homophone_syllables, self.min_han_key_syllables)
         self.index = ix
         self.entries, self.context, self.rules, self.patterns = ix.entries, ix.context, ix.rules, ix.patterns
@@ -123,9 +129,8 @@ class KeywordMatcher:
         self._char, self._char_ascii, self._pinyin = ix.char, ix.char_ascii, ix.pinyin
         self._pinyin_han, self._pinyin_han_short = ix.pinyin_han, ix.pinyin_han_short
         self.pinyin_term_count = ix.pinyin_term_count
-        freq = segment.tokenizer().FREQ
         self.screen = LineScreen(ix, self.normalizer, freq)
-        words = [e.term for e in lex.entries] + [a for p in lex.patterns for a in p.anchors]
+        words = [e.term for e in lex.entries] + [a for p in lex.patterns for a in p.anchors] + pattern_words
         self.sounds = QuotedSounds(words + list(lex.variants.values()) + list(lex.emoji.values()), freq)
         self.line_cache = LineCache(self.line_cache_size, segment.generation)  # answers of the old lexicon go
 

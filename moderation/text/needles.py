@@ -61,3 +61,44 @@ def _required(items: Any) -> list[frozenset[str]]:
         elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT) and av[0] >= 1:
             out.extend(_required(av[2]))
     return out
+
+
+@lru_cache(maxsize=4096)
+def literal_words(regex: re.Pattern[str]) -> frozenset[str]:
+    """The words a pattern spells out: each run of literal characters in a sequence, and each
+    branch of an alternation written as plain characters (the gift names of ``(?:火箭|游艇|嘉年华)``,
+    the 下播 of ``就?(?:不播|下播)``). What a class, a repeat or a lookaround stands for is no word."""
+    try:
+        parsed = _sre_p.parse(regex.pattern, regex.flags)
+    except Exception:  # compiled already, so not expected: then no word is read
+        return frozenset()
+    out: set[str] = set()
+    _words(parsed, out)
+    return frozenset(out)
+
+
+#: The most spellings one run of literals and literal classes may stand for (``不[刷送]`` is two).
+_MAX_SPELLINGS = 16
+
+
+def _words(items: Any, out: set[str]) -> None:
+    """Add the literal runs of a parsed sequence to ``out``, and those of every group in it. The
+    parser folds a shared first character out of an alternation (``不刷|不送`` → ``不[刷送]``), so a
+    class of a few literals continues a run as each of its characters."""
+    runs: list[str] = [""]
+    for op, av in [*items, (None, None)]:
+        if op is _sre_c.LITERAL:
+            runs = [r + chr(av) for r in runs]
+            continue
+        if op is _sre_c.IN and all(o is _sre_c.LITERAL for o, _ in av) and len(runs) * len(av) <= _MAX_SPELLINGS:
+            runs = [r + chr(v) for r in runs for _, v in av]
+            continue
+        out.update(r for r in runs if r)
+        runs = [""]
+        if op is _sre_c.BRANCH:
+            for branch in av[1]:
+                _words(branch, out)
+        elif op is _sre_c.SUBPATTERN:
+            _words(av[-1], out)
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT):
+            _words(av[2], out)

@@ -170,6 +170,26 @@ def _automaton(keys: Iterable[str]) -> Any:
     return ac
 
 
+def _keys_in(ac: Any, t: str) -> list[tuple[int, int]]:
+    """Spans of the leftmost-longest, non-overlapping keys of ``ac`` (None: no keys) in ``t``; a
+    key that begins or ends with a latin letter or digit needs a word boundary there."""
+    out: list[tuple[int, int]] = []
+    last = 0
+    if ac is None:
+        return out
+    for end, k in ac.iter_long(t):
+        a, b = end - len(k) + 1, end + 1
+        if a < last:
+            continue
+        if (k[0] in _ALNUM_ASCII and a > 0 and t[a - 1] in _ALNUM_ASCII) or (
+            k[-1] in _ALNUM_ASCII and b < len(t) and t[b] in _ALNUM_ASCII
+        ):
+            continue
+        out.append((a, b))
+        last = b
+    return out
+
+
 # --------------------------------------------------------------------------- normaliser
 class Normalizer:
     """Builds :class:`NormalizedText`; holds the compiled variant map (e.g. 薇信 → 微信).
@@ -177,7 +197,14 @@ class Normalizer:
     Variant keys and values are themselves normalised, so the table can be written in any form.
     """
 
-    def __init__(self, variants: Mapping[str, str] | None = None, emoji: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        variants: Mapping[str, str] | None = None,
+        emoji: Mapping[str, str] | None = None,
+        weak_variants: Mapping[str, str] | None = None,
+    ) -> None:
+        """``weak_variants`` are guesses that yield: a weak key is applied only where no key of
+        ``variants`` overlaps it (so "开个d场" reads 赌场, a term, not 个点, a pattern's word)."""
         # symbols spelled as words (🚀 → 火箭) take the slower offset-tracking path, so that table is
         # used only for texts that contain one of them
         self._emoji_chars = _CHARS.with_words(emoji) if emoji else None
@@ -187,15 +214,24 @@ class Normalizer:
         bmp = "".join(re.escape(c) for c in sorted(set("".join(emoji or ()))) if c < _ASTRAL)
         self._emoji_maybe = re.compile(f"[{bmp}\U00010000-\U0010ffff]")
         self._emoji_chain = _emoji_chain_re(emoji) if emoji else None
-        self.variants: dict[str, str] = {}
-        for k, v in (variants or {}).items():
-            nk, nv = self._base(k).text, self._base(v).text
-            if nk and nk != nv:
-                self.variants[nk] = nv
-        self._variant_ac = _automaton(self.variants)
+        strong, weak = self._table(variants or {}), self._table(weak_variants or {})
+        #: every key, weak ones included, and what it reads as
+        self.variants: dict[str, str] = {**weak, **strong}
+        self._variant_ac = _automaton(strong)
         # an ASCII view can hold only the ASCII keys, and a smaller root is a faster scan
         # (pyahocorasick searches a node's children one by one)
-        self._variant_ac_ascii = _automaton([k for k in self.variants if k.isascii()])
+        self._variant_ac_ascii = _automaton([k for k in strong if k.isascii()])
+        self._weak_ac = _automaton([k for k in weak if k not in strong])
+        self._weak_ac_ascii = _automaton([k for k in weak if k not in strong and k.isascii()])
+
+    def _table(self, variants: Mapping[str, str]) -> dict[str, str]:
+        """``variants`` with keys and values normalised, keys that read as themselves left out."""
+        out: dict[str, str] = {}
+        for k, v in variants.items():
+            nk, nv = self._base(k).text, self._base(v).text
+            if nk and nk != nv:
+                out[nk] = nv
+        return out
 
     def __call__(self, text: str) -> NormalizedText:
         return self.normalize(text)
@@ -226,30 +262,23 @@ class Normalizer:
         return self._with_variants(self._base(text, _CHARS, conv=conv))
 
     def _with_variants(self, nt: NormalizedText) -> NormalizedText:
-        if self._variant_ac is not None:
+        if self._variant_ac is not None or self._weak_ac is not None:
             found = self._variants_in(nt.text)
             if found:
                 nt = self._apply_variants(nt, found)
         return nt
 
     def _variants_in(self, t: str) -> list[tuple[int, int]]:
-        """Leftmost-longest, non-overlapping variant keys; latin edges need word boundaries."""
-        out: list[tuple[int, int]] = []
-        last = 0
-        ac = self._variant_ac_ascii if t.isascii() else self._variant_ac
-        if ac is None:
-            return out
-        for end, k in ac.iter_long(t):
-            a, b = end - len(k) + 1, end + 1
-            if a < last:
-                continue
-            if (k[0] in _ALNUM_ASCII and a > 0 and t[a - 1] in _ALNUM_ASCII) or (
-                k[-1] in _ALNUM_ASCII and b < len(t) and t[b] in _ALNUM_ASCII
-            ):
-                continue
-            out.append((a, b))
-            last = b
-        return out
+        """Leftmost-longest, non-overlapping variant keys, then the weak keys that overlap none of
+        them; latin edges need word boundaries."""
+        ascii_ = t.isascii()
+        found = _keys_in(self._variant_ac_ascii if ascii_ else self._variant_ac, t)
+        weak = _keys_in(self._weak_ac_ascii if ascii_ else self._weak_ac, t)
+        if not weak:
+            return found
+        if found:
+            weak = [(a, b) for a, b in weak if not any(x < b and a < y for x, y in found)]
+        return sorted(found + weak)
 
     @staticmethod
     def _base(

@@ -127,3 +127,11 @@ def test_latin_segmentation() -> None:
 def test_term_pinyin_includes_phrase_and_char_readings() -> None:
     assert term_pinyins("百家乐") == {"baijiale"}
     assert {"chongqing", "zhongqing"} <= term_pinyins("重庆")
+
+
+def test_a_weak_variant_yields_to_an_overlapping_one() -> None:
+    nz = Normalizer({"d场": "赌场"}, None, {"个d": "个点", "游t": "游艇"})
+    assert nz.normalize("开个d场").text == "开个赌场"  # the term's spelling wins the shared d
+    assert nz.normalize("来个d").text == "来个点"  # alone, the weak one applies
+    assert nz.normalize("一个游t 和一个d场").text == "一个游艇和一个赌场"
+    assert nz.normalize("游typical").text == "游typical"  # latin edges as for every key

@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from moderation.text.initials import initial_variants
+from moderation.text.initials import initial_variants, word_initial_variants
 from moderation.text.lexicon import Lexicon, LexiconEntry
 from moderation.text.lexicon_index import _fold_leet
 from moderation.text.matcher import KeywordMatcher
+from moderation.text.needles import literal_words
 
 
 def _evidence(matcher: KeywordMatcher, text: str) -> set[str]:
@@ -34,6 +37,35 @@ def test_english_terms_long_terms_and_terms_spelled_so_already_get_none() -> Non
     assert not any(v in ("casino", "真人视讯平台") for v in got.values())
     assert "傻b" not in got  # a term as written stays that term
     assert got["s逼"] == "傻逼"
+
+
+def test_a_pattern_spells_out_its_literal_runs_and_plain_branches() -> None:
+    words = literal_words(re.compile(r"(?:不刷|不送)(?:礼物|火箭)就?(?:下播|关播)[^,.]{0,3}(?:游艇|嘉年华)+"))
+    assert {"不刷", "不送", "礼物", "火箭", "下播", "关播", "游艇", "嘉年华"} <= words
+    assert not any("就" in w for w in words if len(w) > 1)  # an optional 就 ends the runs around it
+    assert literal_words(re.compile(r"[0-9]+个")) == {"个"}
+
+
+def test_pattern_words_get_initial_spellings_but_not_dictionary_words_or_shared_ones() -> None:
+    freq = {"k歌": 5, "这个": 61310}
+    got = word_initial_variants(["游艇", "嘉年华", "下播", "可歌", "私聊", "骚聊", "一个", "这个"], freq)
+    assert got["游t"] == got["y艇"] == "游艇"
+    assert got["嘉年h"] == "嘉年华" and got["下b"] == "下播"
+    assert "k歌" not in got  # a dictionary word as written (K歌)
+    assert "s聊" not in got  # 私聊 or 骚聊: either
+    assert not any(c.isdigit() for k in got for c in k)  # "1个" is a count
+    assert "z个" not in got  # an everyday word is nobody's disguise (and z个 may be 砸个)
+    assert word_initial_variants(["真人视讯平台", "gift"], {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [("榜1大哥 再来1个游t", "gift_count"), ("b1大哥 再来1个游艇", "gift_count")],
+)
+def test_a_gift_name_spelled_with_an_initial_is_read_by_its_pattern(
+    matcher: KeywordMatcher, text: str, term: str
+) -> None:
+    assert term in {h.term for h in matcher.match(text) if h.weight > 0}
 
 
 @pytest.mark.parametrize(
