@@ -59,9 +59,13 @@ _GAP_RE = re.compile(_HAN_GAP)
 _GAP_LAST = re.compile("(?s:.*)" + _HAN_GAP)
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
-#: The category whose hits a ``describers`` word after them makes nominal: asking for gifts is done
-#: to an audience, so "刷礼物的主播" can only describe someone; "裸聊的主播" is still an offer.
+#: The category whose hits a ``describers`` word after them makes nominal, and a ``refusals`` word
+#: before them a mention: asking for gifts is done to an audience, so "刷礼物的主播" can only describe
+#: someone and "不刷礼物也能看" is a viewer declining; "裸聊的主播" is still an offer, and "不下注就没机会"
+#: still a pitch.
 DESCRIBED = "tipping_inducement"
+#: What may stand between a refusal and its hit: whom the gift would be for (不 + 给主播 + 刷礼物).
+_REFUSAL_GAP = "(?:再|去)?(?:(?:给|帮|为|替)(?:主播|她|他|你们|你|人家)?)?(?:再|去)?"
 #: Characters a dismissal cue may stand before its hit (什么 + 代理 + 返水).
 _DISMISS_GAP = 4
 #: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
@@ -213,6 +217,14 @@ class ContextRules:
         self.thanks_breakers = _alt(zh(model.thanks_breakers))
         self.nominal = _alt(zh(model.nominal_suffixes))
         self.describers = _alt(zh(model.describers))
+        self.refusals = re.compile(f"(?<![别不])(?:{_alt(zh(model.refusals)).pattern}){_REFUSAL_GAP}$")
+        self.refusal_subjects = _alt(zh(model.refusal_subjects))
+        self.refusal_concessions = _alt(zh(model.refusal_concessions))
+        self.refusal_breakers = _alt(zh(model.refusal_breakers))
+        self.gift_verbs = _alt(zh(model.gift_verbs))
+        subjects, adverbs = _alt(zh(model.refusal_subjects)).pattern, _alt(zh(model.own_gift_adverbs)).pattern
+        self.own_giver = re.compile(f"(?<![给帮为让叫替跟和])(?:{subjects})(?:{adverbs}){{0,2}}$")
+        self.own_gift_breakers = _alt(zh(model.own_gift_breakers))
         self.dismissals = zh(model.dismissals)
         self.dismissal_tails = frozenset(zh(model.dismissal_tails)) | {""}
         self.lures = _Lures(zh(model.lures))
@@ -285,9 +297,39 @@ class ContextRules:
         a, b = clause_bounds(view, s, e)
         if self._negated(view, a, s, e) or self._warned_after(view[e:sb]) or self._thanked(view[a:s]):
             return COUNTER
+        if category == DESCRIBED and (
+            self._refused(view[sa:s], s - a, view[e:b]) or self._own_gift(view[a:s], view, s, view[e:sb])
+        ):
+            return COUNTER
         if self._dismissed(view[a:s].strip(), view[e:b].strip()):
             return COUNTER
         return PLAIN
+
+    def _refused(self, before: str, clause: int, after: str) -> bool:
+        """Whether a viewer declines the gift the hit names ("我只点赞不刷礼物", "不刷礼物也能看",
+        "我决定不给主播刷礼物了"): a refusal stands right before it, or before whom the gift would be
+        for (:data:`_REFUSAL_GAP`), not itself negated ("别不舍得刷"); the speaker is its subject (我
+        before it in the sentence, ``before`` being the sentence up to the hit and its last ``clause``
+        characters the hit's clause) or a concession follows the hit (也, 一样, 没关系); and no breaker
+        follows the hit in its clause (``after``). Without a subject or a concession "不刷礼物的请出去",
+        "光看不刷礼物的" and "你们再不刷礼物" shame the viewers who do not give: pressure, not a refusal."""
+        m = self.refusals.search(before, len(before) - clause)
+        if m is None or self.refusal_breakers.search(after) is not None:
+            return False
+        return self.refusal_subjects.search(before, 0, m.start()) is not None or (
+            self.refusal_concessions.search(after) is not None
+        )
+
+    def _own_gift(self, before: str, view: str, s: int, rest: str) -> bool:
+        """Whether the speaker tells of a gift of his own ("我就送个小心心", "今天是我第一次刷礼物"):
+        the hit starts with a giving verb (刷, 送, 打赏; "要礼物" asks) and the clause names the
+        speaker right before it (我 and at most two adverbs, not 给我 or 让我, where 我 is whom the gift
+        is for), and nothing after it in its sentence turns to the others ("我先送一个，大家跟上")."""
+        return (
+            self.gift_verbs.match(view, s) is not None
+            and self.own_giver.search(before) is not None
+            and self.own_gift_breakers.search(rest) is None
+        )
 
     def _dismissed(self, before: str, after: str) -> bool:
         """Whether the hit's clause is a rhetorical 什么 X ("什么稳赚不赔，骗鬼呢", "啥代理返水的"): it

@@ -574,3 +574,49 @@ def test_minors_addressed_as_a_group_disclose_no_age(matcher: KeywordMatcher, te
 
 def test_a_minor_speaking_of_themselves_still_discloses(matcher: KeywordMatcher) -> None:
     assert "minors" in _evidence(matcher, "我是未成年的学生，可以刷礼物吗")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我今天就看看，不送礼物了",
+        "不刷礼物也可以一直来看吗",
+        "俺从来不给主播刷礼物，纯听歌",
+        "不送礼物一样是好观众",
+        "不给她刷火箭也没关系吧",
+    ],
+)
+def test_a_viewer_declining_to_give_is_no_inducement(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不刷礼物的都给我出去",  # shaming those who do not give
+        "光看不送礼物的，好意思吗",
+        "你们再不刷礼物我就下播",  # a condition
+        "不送个火箭还想上榜",  # a taunt
+        "不刷礼物的也别在这白看",  # a concession undone by a breaker
+        "不下注就没机会翻本",  # refusals are for gifts only
+    ],
+)
+def test_shaming_or_threatening_non_givers_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["我刚送了个小心心，主播加油", "俺今天打赏了一点，别嫌少", "我也刷个火箭庆祝一下吧"])
+def test_a_viewer_telling_of_a_gift_of_his_own_is_no_inducement(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我先刷个火箭，兄弟们跟上",  # turning to the others
+        "给我刷个火箭吧",  # 我 is whom the gift is for
+        "我要礼物，快点",  # asking is no giving verb
+    ],
+)
+def test_a_speaker_asking_or_leading_the_others_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
