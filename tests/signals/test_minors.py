@@ -37,6 +37,8 @@ def minors(m: KeywordMatcher, text: str) -> list[str]:
         "我上五年级",
         "wo weichengnian",
         "i'm 13 years old lol",
+        "本人其实还未成年",
+        "人家没成年嘛，刷不了",
     ],
 )
 def test_disclosures_are_found(matcher: KeywordMatcher, text: str) -> None:
@@ -55,6 +57,10 @@ def test_disclosures_are_found(matcher: KeywordMatcher, text: str) -> None:
         "正月初二回娘家",
         "我现在5点下班",
         "小学生吧你",
+        # minors addressed by a rule or a warning: the speaker's age is not told
+        "未成年的话千万别乱刷",
+        "平台规定未成年刷的可以退",
+        "未成年看直播注意时间",
     ],
 )
 def test_rules_texts_adults_and_dates_are_not(matcher: KeywordMatcher, text: str) -> None:
