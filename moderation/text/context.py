@@ -64,6 +64,9 @@ PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
 #: someone and "不刷礼物也能看" is a viewer declining; "裸聊的主播" is still an offer, and "不下注就没机会"
 #: still a pitch.
 DESCRIBED = "tipping_inducement"
+#: The category whose hits a ``play_games`` word in their sentence makes nominal (a bet in a board
+#: game is a move of the game).
+PLAYED = "gambling"
 #: What may stand between a refusal and its hit: whom the gift would be for (不 + 给主播 + 刷礼物).
 _REFUSAL_GAP = "(?:再|去)?(?:(?:给|帮|为|替)(?:主播|她|他|你们|你|人家)?)?(?:再|去)?"
 #: Characters a dismissal cue may stand before its hit (什么 + 代理 + 返水).
@@ -225,6 +228,8 @@ class ContextRules:
         subjects, adverbs = _alt(zh(model.refusal_subjects)).pattern, _alt(zh(model.own_gift_adverbs)).pattern
         self.own_giver = re.compile(f"(?<![给帮为让叫替跟和])(?:{subjects})(?:{adverbs}){{0,2}}$")
         self.own_gift_breakers = _alt(zh(model.own_gift_breakers))
+        self.play_games = _alt(zh(model.play_games))
+        self.real_money = _alt(zh(model.real_money))
         self.dismissals = zh(model.dismissals)
         self.dismissal_tails = frozenset(zh(model.dismissal_tails)) | {""}
         self.lures = _Lures(zh(model.lures))
@@ -289,6 +294,8 @@ class ContextRules:
             return PLAIN
         sa, sb = clause_bounds(view, s, e, SENTENCE_RE)
         sentence = view[sa:sb]
+        if category == PLAYED and self._played_for_nothing(sentence):
+            return NOMINAL
         if self._framed(sentence):
             return COUNTER
         quoted = self.reported_span(view)
@@ -319,6 +326,15 @@ class ContextRules:
         return self.refusal_subjects.search(before, 0, m.start()) is not None or (
             self.refusal_concessions.search(after) is not None
         )
+
+    def _played_for_nothing(self, sentence: str) -> bool:
+        """Whether the sentence is about a game played for no money ("大富翁里下注买地", "下注三个
+        筹码，这个桌游规则挺有意思", "下注游戏币猜对面会不会投"): it names such a game or its play money,
+        and no real money outside those words ("桌游也能提现", "欢乐豆换现金" are gambling)."""
+        games = [m.span() for m in self.play_games.finditer(sentence)]
+        if not games:
+            return False
+        return not any(not any(a <= m.start() < b for a, b in games) for m in self.real_money.finditer(sentence))
 
     def _own_gift(self, before: str, view: str, s: int, rest: str) -> bool:
         """Whether the speaker tells of a gift of his own ("我就送个小心心", "今天是我第一次刷礼物"):

@@ -108,6 +108,8 @@ class ContextFileModel(BaseModel):
     gift_verbs: list[str] = Field(default_factory=list)
     own_gift_adverbs: list[str] = Field(default_factory=list)
     own_gift_breakers: list[str] = Field(default_factory=list)
+    play_games: list[str] = Field(default_factory=list)
+    real_money: list[str] = Field(default_factory=list)
     dismissals: list[str] = Field(default_factory=list)
     dismissal_tails: list[str] = Field(default_factory=list)
     lures: list[str] = Field(default_factory=list)

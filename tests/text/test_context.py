@@ -620,3 +620,29 @@ def test_a_viewer_telling_of_a_gift_of_his_own_is_no_inducement(matcher: Keyword
 )
 def test_a_speaker_asking_or_leading_the_others_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "飞行棋我下注两颗棋子，输了就回家",
+        "三国杀里押注主公必死",
+        "这把用欢乐豆下注，输了也无所谓",
+        "狼人杀下注预言家是真的",
+    ],
+)
+def test_a_bet_in_a_game_played_for_no_money_is_a_move(matcher: KeywordMatcher, text: str) -> None:
+    assert "gambling" not in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "桌游下注，一局一百",  # real money named
+        "欢乐豆下注，赢了可以提现",
+        "狼人杀下注，加我微信进群",  # a lure overrides
+        "今晚下注稳赚",  # no game
+    ],
+)
+def test_a_game_with_real_money_or_a_lure_stays_gambling(matcher: KeywordMatcher, text: str) -> None:
+    assert "gambling" in _evidence(matcher, text), matcher.match(text)
