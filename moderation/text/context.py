@@ -383,8 +383,11 @@ class ContextRules:
     def _warned_after(self, rest: str) -> bool:
         """Whether a post-negation cue follows the hit in its sentence (the topic first, the warning
         after, in the same clause or a later one: "楼上发的那个网站，大家别点"), unless a breaker
-        right after it makes it an invitation ("千万别错过")."""
+        right after it makes it an invitation ("千万别错过") or a denial before it turns it round
+        ("绝对不是骗局", "不是骗你的")."""
         for m in self.post_negations.finditer(rest):
+            if rest.endswith(_DENIALS, 0, m.start()) or rest.endswith(("不", "没", "非"), 0, m.start()):
+                continue
             if not self.breakers.match(rest, m.end()) and not self.breakers.match(rest, m.end() + 1):
                 return True
         return False

@@ -646,3 +646,21 @@ def test_a_bet_in_a_game_played_for_no_money_is_a_move(matcher: KeywordMatcher, 
 )
 def test_a_game_with_real_money_or_a_lure_stays_gambling(matcher: KeywordMatcher, text: str) -> None:
     assert "gambling" in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "包赢包赚的好事，能轮得到你吗",
+        "评论区说能提现的棋牌都是托",
+        "私信说加微信领福利的是冒充的",
+        "那个博彩软件是木马",
+    ],
+)
+def test_a_claim_knocked_down_after_it_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["正规百家乐平台，不是骗人的", "稳赚不赔的彩票计划，绝对不是骗你的"])
+def test_a_knock_down_denied_is_no_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text), matcher.match(text)
