@@ -29,6 +29,7 @@ from typing import Any
 from moderation.messages import KeywordHit, LineReading
 from moderation.text import segment
 from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN, clause_bounds
+from moderation.text.homophones import word_homophone_variants
 from moderation.text.initials import initial_variants, word_initial_variants
 from moderation.text.lexicon import Lexicon
 from moderation.text.lexicon_index import (
@@ -119,7 +120,13 @@ class KeywordMatcher:
         pattern_words = sorted(set().union(*(literal_words(p.regex) for p in lex.patterns)))
         # a pattern word's initial spelling is a weaker guess than a term's (see Normalizer)
         terms = {e.term.lower() for e in lex.entries}  # a spelling that is a term stays that term
-        weak = {k: v for k, v in word_initial_variants(pattern_words, freq).items() if k not in terms}
+        # a pattern's anchor words typed by sound (下博, 飞鸡), with stand-ins the lexicon already
+        # writes, so the line screen's alphabet stays as it is; a term's homophones are read by
+        # sound under the term's own rules (see _short_homophone)
+        anchors = sorted({a for p in lex.patterns for a in p.anchors} - terms)
+        chars = frozenset("".join(terms) + "".join(pattern_words) + "".join(lex.variants))
+        sounds = word_homophone_variants(anchors, freq, chars)
+        weak = {k: v for k, v in {**sounds, **word_initial_variants(pattern_words, freq)}.items() if k not in terms}
         self.normalizer = Normalizer({**initial_variants(lex.entries), **lex.variants}, lex.emoji, weak)
         ix = build_index(lex, self.normalizer, self.min_homophone_syllables, self.min_han_key_syllables)
         self.index = ix

@@ -190,6 +190,24 @@ def _keys_in(ac: Any, t: str) -> list[tuple[int, int]]:
     return out
 
 
+#: Characters either side of a spelling that :func:`_stands_alone` segments with it.
+_WORD_WINDOW = 12
+
+
+def _han_only(t: str, a: int, b: int) -> bool:
+    return all(is_han(c) for c in t[a:b])
+
+
+def _stands_alone(t: str, a: int, b: int) -> bool:
+    """Whether ``t[a:b]`` begins and ends on word edges of its neighbourhood (no dictionary word
+    runs across them): a homophone spelling made of Han characters is read as the word it sounds
+    like only then ("时间长" holds 间长, but 时间 claims its 间)."""
+    from moderation.text.segment import is_word
+
+    lo, hi = max(0, a - _WORD_WINDOW), min(len(t), b + _WORD_WINDOW)
+    return is_word(t[lo:hi], a - lo, b - lo)
+
+
 # --------------------------------------------------------------------------- normaliser
 class Normalizer:
     """Builds :class:`NormalizedText`; holds the compiled variant map (e.g. 薇信 → 微信).
@@ -270,7 +288,8 @@ class Normalizer:
 
     def _variants_in(self, t: str) -> list[tuple[int, int]]:
         """Leftmost-longest, non-overlapping variant keys, then the weak keys that overlap none of
-        them; latin edges need word boundaries."""
+        them; latin edges need word boundaries, and a weak key of Han characters alone (a homophone
+        spelling) needs word edges."""
         ascii_ = t.isascii()
         found = _keys_in(self._variant_ac_ascii if ascii_ else self._variant_ac, t)
         weak = _keys_in(self._weak_ac_ascii if ascii_ else self._weak_ac, t)
@@ -278,6 +297,7 @@ class Normalizer:
             return found
         if found:
             weak = [(a, b) for a, b in weak if not any(x < b and a < y for x, y in found)]
+        weak = [(a, b) for a, b in weak if not _han_only(t, a, b) or _stands_alone(t, a, b)]
         return sorted(found + weak)
 
     @staticmethod
