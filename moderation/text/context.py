@@ -233,8 +233,10 @@ class ContextRules:
         self.dismissals = zh(model.dismissals)
         self.dismissal_tails = frozenset(zh(model.dismissal_tails)) | {""}
         self.lures = _Lures(zh(model.lures))
-        self._frames_en = _en_regex(model.frames_en)
-        self._neg_en = _en_regex(model.negations_en)
+        # English cues are written as people type them ("don't"); the view they are matched
+        # against is normalised ("don t"), so they are too
+        self._frames_en = _en_regex([norm(w) for w in model.frames_en])
+        self._neg_en = _en_regex([norm(w) for w in model.negations_en])
         self._reported = _reported_regex(zh(model.reporters), zh(model.report_verbs))
         self._reported_en = _reported_en_regex(model.reporters_en, model.report_verbs_en, norm)
         self._warnings = _alt(zh(model.report_warnings))
@@ -245,7 +247,8 @@ class ContextRules:
         """Whether the text carries a call to contact or visit (corroborates and overrides framing).
 
         A lure quoted inside reported speech that ends in a warning does not count, nor one that a
-        negation in its clause turns into a warning ("千万别加他微信", "don't click the link")."""
+        negation in its clause turns into a warning ("千万别加他微信", "don't click the link"), nor one
+        that a warning after it in its sentence points at ("发邀请码的那些人，小心被抓")."""
         quoted: tuple[int, int] | None = None
         for i, m in enumerate(self.lures.finditer(view)):  # one scan; most texts have no lure
             if i == 0:
@@ -253,7 +256,10 @@ class ContextRules:
             if quoted is not None and quoted[0] <= m.start() and m.end() <= quoted[1]:
                 continue
             a, _ = clause_bounds(view, m.start(), m.end())
-            if not self._negated(view, a, m.start(), m.end()):
+            if self._negated(view, a, m.start(), m.end()):
+                continue
+            _, sb = clause_bounds(view, m.start(), m.end(), SENTENCE_RE)
+            if not self._warned_after(view[m.end() : sb]):
                 return True
         return False
 

@@ -664,3 +664,27 @@ def test_a_claim_knocked_down_after_it_is_a_mention(matcher: KeywordMatcher, tex
 @pytest.mark.parametrize("text", ["正规百家乐平台，不是骗人的", "稳赚不赔的彩票计划，绝对不是骗你的"])
 def test_a_knock_down_denied_is_no_mention(matcher: KeywordMatcher, text: str) -> None:
     assert _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("free spins for everyone, sign up with my invite code", "gambling"),
+        ("one night stand tonight, hit me up", "vulgar"),
+        ("best slots bonus, whatsapp me", "gambling"),
+        ("彩票内部计划，有需要的私", "gambling"),
+    ],
+)
+def test_english_channels_and_invite_codes_are_lures(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "don't click the link, that casino site is a scam",  # the cue is typed with its apostrophe
+        "楼上那个加微信领彩金的是骗子，大家别点",  # a warning after the lure points at it
+    ],
+)
+def test_a_lure_warned_against_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert _evidence(matcher, text) == set(), matcher.match(text)
