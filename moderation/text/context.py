@@ -72,6 +72,8 @@ _REFUSAL_GAP = "(?:再|去)?(?:(?:给|帮|为|替)(?:主播|她|他|你们|你|�
 #: Characters a dismissal cue may stand before its hit (什么 + 代理 + 返水).
 _DISMISS_GAP = 4
 #: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
+#: Sentence particles that turn a subject-less "送个小礼物" into an ask ("送个小礼物吧").
+_ASK_PARTICLES = ("吧", "呗", "嘛")
 _DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "绝非", "绝不", "从不", "从来不", "绝对不", "根本不")
 
 
@@ -228,6 +230,7 @@ class ContextRules:
         subjects, adverbs = _alt(zh(model.refusal_subjects)).pattern, _alt(zh(model.own_gift_adverbs)).pattern
         self.own_giver = re.compile(f"(?<![给帮为让叫替跟和])(?:{subjects})(?:{adverbs}){{0,2}}$")
         self.own_gift_breakers = _alt(zh(model.own_gift_breakers))
+        self.own_gift_reasons = _alt(zh(model.own_gift_reasons))
         self.play_games = _alt(zh(model.play_games))
         self.real_money = _alt(zh(model.real_money))
         self.dismissals = zh(model.dismissals)
@@ -311,7 +314,7 @@ class ContextRules:
         if self._negated(view, a, s, e) or self._warned_after(view[e:sb]) or self._thanked(view[a:s]):
             return COUNTER
         if category == DESCRIBED and (
-            self._refused(view[sa:s], s - a, view[e:b]) or self._own_gift(view[a:s], view, s, view[e:sb])
+            self._refused(view[sa:s], s - a, view[e:b]) or self._own_gift(view[a:s], view, s, view[e:sb], view[sa:s])
         ):
             return COUNTER
         if self._dismissed(view[a:s].strip(), view[e:b].strip()):
@@ -342,15 +345,23 @@ class ContextRules:
             return False
         return not any(not any(a <= m.start() < b for a, b in games) for m in self.real_money.finditer(sentence))
 
-    def _own_gift(self, before: str, view: str, s: int, rest: str) -> bool:
+    def _own_gift(self, before: str, view: str, s: int, rest: str, sentence_before: str = "") -> bool:
         """Whether the speaker tells of a gift of his own ("我就送个小心心", "今天是我第一次刷礼物"):
-        the hit starts with a giving verb (刷, 送, 打赏; "要礼物" asks) and the clause names the
-        speaker right before it (我 and at most two adverbs, not 给我 or 让我, where 我 is whom the gift
-        is for), and nothing after it in its sentence turns to the others ("我先送一个，大家跟上")."""
+        the hit starts with a giving verb (刷, 送, 打赏; "要礼物" asks), nothing after it in its
+        sentence turns to the others ("我先送一个，大家跟上"), and either the clause names the speaker
+        right before it (我 and at most two adverbs, not 给我 or 让我, where 我 is whom the gift is
+        for) or, with no subject, the sentence gives the giver's own reason or wish
+        (``own_gift_reasons``: "刚发工资，送个小礼物", "送个小心心，主播晚安") and names no one it
+        turns to and asks nothing (吧, 呗: "送个小礼物吧")."""
+        if self.gift_verbs.match(view, s) is None or self.own_gift_breakers.search(rest) is not None:
+            return False
+        if self.own_giver.search(before) is not None:
+            return True
         return (
-            self.gift_verbs.match(view, s) is not None
-            and self.own_giver.search(before) is not None
-            and self.own_gift_breakers.search(rest) is None
+            not rest.startswith("的")  # 送礼物的宝宝: the givers, spoken of
+            and (self.own_gift_reasons.search(sentence_before) or self.own_gift_reasons.search(rest)) is not None
+            and self.own_gift_breakers.search(sentence_before) is None
+            and not any(p in rest for p in _ASK_PARTICLES)
         )
 
     def _dismissed(self, before: str, after: str) -> bool:

@@ -688,3 +688,24 @@ def test_english_channels_and_invite_codes_are_lures(matcher: KeywordMatcher, te
 )
 def test_a_lure_warned_against_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
     assert _evidence(matcher, text) == set(), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["下班发工资了，送个小心心", "主播辛苦了，刷个玫瑰表示一下", "送个棒棒糖，祝福主播生日快乐"],
+)
+def test_a_gift_with_the_givers_own_reason_is_his_own(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "送个小礼物吧，主播辛苦了",  # 吧 asks
+        "大家刷个玫瑰，祝福主播生日快乐",  # turns to the room
+        "刷个火箭，谢谢老板",  # thanks the tippers in advance
+        "送火箭的宝宝我都会私信感谢主播",  # the givers, spoken of
+    ],
+)
+def test_a_subjectless_gift_that_asks_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
