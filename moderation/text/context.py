@@ -231,6 +231,9 @@ class ContextRules:
         self.own_giver = re.compile(f"(?<![给帮为让叫替跟和])(?:{subjects})(?:{adverbs}){{0,2}}$")
         self.own_gift_breakers = _alt(zh(model.own_gift_breakers))
         self.own_gift_reasons = _alt(zh(model.own_gift_reasons))
+        # the habit may be of calling for the gift: 一直在喊刷火箭, 天天催刷礼物
+        self.habits = re.compile(f"(?:{_alt(zh(model.habits)).pattern})(?:喊|催|叫|逼|让人|叫人|逼人)?$")
+        self.third_parties = _alt(zh(model.third_parties))
         self.play_games = _alt(zh(model.play_games))
         self.real_money = _alt(zh(model.real_money))
         self.dismissals = zh(model.dismissals)
@@ -314,7 +317,9 @@ class ContextRules:
         if self._negated(view, a, s, e) or self._warned_after(view[e:sb]) or self._thanked(view[a:s]):
             return COUNTER
         if category == DESCRIBED and (
-            self._refused(view[sa:s], s - a, view[e:b]) or self._own_gift(view[a:s], view, s, view[e:sb], view[sa:s])
+            self._refused(view[sa:s], s - a, view[e:b])
+            or self._own_gift(view[a:s], view, s, view[e:sb], view[sa:s])
+            or self._habit_told(view[sa:s], view[e:sb])
         ):
             return COUNTER
         if self._dismissed(view[a:s].strip(), view[e:b].strip()):
@@ -362,6 +367,18 @@ class ContextRules:
             and (self.own_gift_reasons.search(sentence_before) or self.own_gift_reasons.search(rest)) is not None
             and self.own_gift_breakers.search(sentence_before) is None
             and not any(p in rest for p in _ASK_PARTICLES)
+        )
+
+    def _habit_told(self, before: str, rest: str) -> bool:
+        """Whether a viewer complains of someone else's habit of asking ("主播天天要礼物，看着真累",
+        "隔壁一直在喊刷礼物"): a habit word right before the hit, a third party earlier in the
+        sentence (``before``: the sentence up to the hit), and nothing after the hit turning to the
+        room ("主播一直要礼物，大家快送")."""
+        m = self.habits.search(before)
+        return (
+            m is not None
+            and self.third_parties.search(before, 0, m.start()) is not None
+            and self.own_gift_breakers.search(rest) is None
         )
 
     def _dismissed(self, before: str, after: str) -> bool:

@@ -109,6 +109,8 @@ class ContextFileModel(BaseModel):
     own_gift_adverbs: list[str] = Field(default_factory=list)
     own_gift_breakers: list[str] = Field(default_factory=list)
     own_gift_reasons: list[str] = Field(default_factory=list)
+    habits: list[str] = Field(default_factory=list)
+    third_parties: list[str] = Field(default_factory=list)
     play_games: list[str] = Field(default_factory=list)
     real_money: list[str] = Field(default_factory=list)
     dismissals: list[str] = Field(default_factory=list)

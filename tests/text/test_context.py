@@ -709,3 +709,13 @@ def test_a_gift_with_the_givers_own_reason_is_his_own(matcher: KeywordMatcher, t
 )
 def test_a_subjectless_gift_that_asks_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["那个女主播成天要礼物，烦死了", "隔壁直播间一直在喊刷火箭，吵得很"])
+def test_a_complaint_about_someone_elses_asking_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+
+
+def test_a_habit_told_to_rally_the_room_stays_evidence(matcher: KeywordMatcher) -> None:
+    text = "主播一直要礼物，大家快送火箭"
+    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
