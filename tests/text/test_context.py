@@ -719,3 +719,23 @@ def test_a_complaint_about_someone_elses_asking_is_a_mention(matcher: KeywordMat
 def test_a_habit_told_to_rally_the_room_stays_evidence(matcher: KeywordMatcher) -> None:
     text = "主播一直要礼物，大家快送火箭"
     assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("输了的朋友别上火，私我，三天帮你把本金捞回来", "gambling"),
+        ("亏进去多少我都有办法帮你追回来", "gambling"),  # 办法 alone is no regulation
+        ("新人首周输多少赔多少", "gambling"),
+    ],
+)
+def test_losses_offered_back_or_refunded_are_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["这把输了，跟我组队下把翻盘", "排位掉分了，带你们开黑回血", "依据网络直播营销管理办法，主播不得诱导用户下注"],
+)
+def test_games_won_back_and_regulations_stay_mentions(matcher: KeywordMatcher, text: str) -> None:
+    assert "gambling" not in _evidence(matcher, text), matcher.match(text)
