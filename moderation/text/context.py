@@ -75,6 +75,8 @@ _DISMISS_GAP = 4
 #: Sentence particles that turn a subject-less "送个小礼物" into an ask ("送个小礼物吧").
 _ASK_PARTICLES = ("吧", "呗", "嘛")
 _DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "绝非", "绝不", "从不", "从来不", "绝对不", "根本不")
+#: The denials and a bare 不 / 没 / 非 right before a cue: "不骗人", "不是骗局", "保证不举报".
+_DENIALS_1 = (*_DENIALS, "不", "非")
 
 
 def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) -> tuple[int, int]:
@@ -409,7 +411,7 @@ class ContextRules:
             return any(a <= m.start() < m.end() <= b for a, b in inside)
 
         if any(
-            not sentence.endswith(_DENIALS, 0, m.start()) and not excepted(m) for m in self.frames.finditer(sentence)
+            not sentence.endswith(_DENIALS_1, 0, m.start()) and not excepted(m) for m in self.frames.finditer(sentence)
         ):
             return True
         return self._frames_en is not None and any(not excepted(m) for m in self._frames_en.finditer(sentence))
@@ -420,7 +422,7 @@ class ContextRules:
         right after it makes it an invitation ("千万别错过") or a denial before it turns it round
         ("绝对不是骗局", "不是骗你的")."""
         for m in self.post_negations.finditer(rest):
-            if rest.endswith(_DENIALS, 0, m.start()) or rest.endswith(("不", "没", "非"), 0, m.start()):
+            if rest.endswith(_DENIALS_1, 0, m.start()):
                 continue
             if not self.breakers.match(rest, m.end()) and not self.breakers.match(rest, m.end() + 1):
                 return True

@@ -739,3 +739,8 @@ def test_losses_offered_back_or_refunded_are_evidence(matcher: KeywordMatcher, t
 )
 def test_games_won_back_and_regulations_stay_mentions(matcher: KeywordMatcher, text: str) -> None:
     assert "gambling" not in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["正规百家乐，不违法", "下注秒到账，绝对不骗人"])
+def test_a_frame_cue_denied_by_a_bare_negation_is_no_frame(matcher: KeywordMatcher, text: str) -> None:
+    assert "gambling" in _evidence(matcher, text), matcher.match(text)
