@@ -75,6 +75,8 @@ _DISMISS_GAP = 4
 #: Sentence particles that turn a subject-less "送个小礼物" into an ask ("送个小礼物吧").
 _ASK_PARTICLES = ("吧", "呗", "嘛")
 _DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "绝非", "绝不", "从不", "从来不", "绝对不", "根本不")
+#: A sum lost, told after a gambling word ("赌球输了十几万", "跟着带单的亏了四十万"): a story of ruin.
+_LOSS_SUM = "(?:输|亏|赔)(?:了|掉了|进去)(?:[0-9一二三四五六七八九十两几百千]+|好几|十几|几十|上百)(?:万|千)"
 #: The denials and a bare 不 / 没 / 非 right before a cue: "不骗人", "不是骗局", "保证不举报".
 _DENIALS_1 = (*_DENIALS, "不", "非")
 
@@ -219,7 +221,9 @@ class ContextRules:
         self.frame_exceptions = _alt(zh(model.frame_exceptions))
         self.negations = _alt(zh(model.negations))
         self.breakers = _alt(zh(model.negation_breakers))
-        self.post_negations = _alt(zh(model.post_negations))
+        # a ruin told after the hit (网赌把家败了, 赌球输了二十万) is a story, like a warning after it
+        ruin = _alt(zh(model.ruin)).pattern
+        self.post_negations = re.compile(f"{_alt(zh(model.post_negations)).pattern}|{ruin}|{_LOSS_SUM}")
         self.thanks = _alt(zh(model.thanks))
         self.thanks_breakers = _alt(zh(model.thanks_breakers))
         self.nominal = _alt(zh(model.nominal_suffixes))

@@ -109,6 +109,7 @@ class ContextFileModel(BaseModel):
     own_gift_adverbs: list[str] = Field(default_factory=list)
     own_gift_breakers: list[str] = Field(default_factory=list)
     own_gift_reasons: list[str] = Field(default_factory=list)
+    ruin: list[str] = Field(default_factory=list)
     habits: list[str] = Field(default_factory=list)
     third_parties: list[str] = Field(default_factory=list)
     play_games: list[str] = Field(default_factory=list)

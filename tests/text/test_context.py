@@ -744,3 +744,13 @@ def test_games_won_back_and_regulations_stay_mentions(matcher: KeywordMatcher, t
 @pytest.mark.parametrize("text", ["正规百家乐，不违法", "下注秒到账，绝对不骗人"])
 def test_a_frame_cue_denied_by_a_bare_negation_is_no_frame(matcher: KeywordMatcher, text: str) -> None:
     assert "gambling" in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["我邻居玩百家乐输了三十万", "他赌球赌到倾家荡产", "同事网赌把房子都卖了"])
+def test_a_story_of_ruin_after_the_topic_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert "gambling" not in _evidence(matcher, text), matcher.match(text)
+
+
+def test_a_ruin_with_a_way_out_offered_stays_evidence(matcher: KeywordMatcher) -> None:
+    text = "网赌输了几十万的兄弟，加我微信带你回本"
+    assert "gambling" in _evidence(matcher, text), matcher.match(text)
