@@ -276,3 +276,15 @@ def test_numbers_stay_numbers(matcher: KeywordMatcher, text: str) -> None:
 )
 def test_findings_complaints_and_losses_told_are_mentions(matcher: KeywordMatcher, text: str) -> None:
     assert not _evidence(matcher, text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("没刷lw的就别在公屏说话了", "tipping_inducement"), ("棋牌游戏可以tx，秒到账", "gambling")],
+)
+def test_platform_initialisms_read_as_their_words(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in _evidence(matcher, text), matcher.match(text)
+
+
+def test_an_initialism_inside_a_latin_word_is_left_alone(matcher: KeywordMatcher) -> None:
+    assert _evidence(matcher, "the lwp library and the dgx box") == set()
