@@ -64,3 +64,16 @@ def test_reload_if_changed(tmp_path: Path) -> None:
     assert lex.reload_if_changed() is False
     assert lex.version == version and lex.last_error and "gambling.yaml" in lex.last_error
     assert any(e.term == "新赌法" for e in lex.entries)
+
+
+def test_no_pattern_anchor_is_rewritten_away(lexicon: Lexicon) -> None:
+    # anchors are normalised like the text, variants included: an anchor that is a variant key
+    # (qp → 棋牌) would look for its rewrite, so the rewrite must hold another anchor of its pattern
+    keys = {k.lower(): v for k, v in lexicon.variants.items()}
+    lost = [
+        (p.name, a)
+        for p in lexicon.patterns
+        for a in p.anchors
+        if a.lower() in keys and not any(b in keys[a.lower()] for b in p.anchors if b != a)
+    ]
+    assert lost == []
