@@ -754,3 +754,20 @@ def test_a_story_of_ruin_after_the_topic_is_a_mention(matcher: KeywordMatcher, t
 def test_a_ruin_with_a_way_out_offered_stays_evidence(matcher: KeywordMatcher) -> None:
     text = "网赌输了几十万的兄弟，加我微信带你回本"
     assert "gambling" in _evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("join our betting group, daily picks", "gambling"),
+        ("show us your legs, nobody is here for the music", "vulgar"),
+        ("what's your price for one night", "vulgar"),
+    ],
+)
+def test_english_chat_vocabulary(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in _evidence(matcher, text), matcher.match(text)
+
+
+def test_an_english_warning_after_the_topic_is_a_mention(matcher: KeywordMatcher) -> None:
+    text = "those fixed match sellers took my money, stay away"
+    assert "gambling" not in _evidence(matcher, text), matcher.match(text)
