@@ -71,13 +71,13 @@ PLAYED = "gambling"
 _REFUSAL_GAP = "(?:再|去)?(?:(?:给|帮|为|替)(?:主播|她|他|你们|你|人家)?)?(?:再|去)?"
 #: Characters a dismissal cue may stand before its hit (什么 + 代理 + 返水).
 _DISMISS_GAP = 4
-#: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
 #: Sentence particles that turn a subject-less "送个小礼物" into an ask ("送个小礼物吧").
 _ASK_PARTICLES = ("吧", "呗", "嘛")
+#: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
 _DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "绝非", "绝不", "从不", "从来不", "绝对不", "根本不")
 #: A sum lost, told after a gambling word ("赌球输了十几万", "跟着带单的亏了四十万"): a story of ruin.
 _LOSS_SUM = "(?:输|亏|赔)(?:了|掉了|进去)(?:[0-9一二三四五六七八九十两几百千]+|好几|十几|几十|上百)(?:万|千)"
-#: The denials and a bare 不 / 没 / 非 right before a cue: "不骗人", "不是骗局", "保证不举报".
+#: The denials and a bare 不 / 非 right before a cue (没 is one already): "不骗人", "保证不举报".
 _DENIALS_1 = (*_DENIALS, "不", "非")
 
 
@@ -356,14 +356,15 @@ class ContextRules:
             return False
         return not any(not any(a <= m.start() < b for a, b in games) for m in self.real_money.finditer(sentence))
 
-    def _own_gift(self, before: str, view: str, s: int, rest: str, sentence_before: str = "") -> bool:
+    def _own_gift(self, before: str, view: str, s: int, rest: str, sentence_before: str) -> bool:
         """Whether the speaker tells of a gift of his own ("我就送个小心心", "今天是我第一次刷礼物"):
         the hit starts with a giving verb (刷, 送, 打赏; "要礼物" asks), nothing after it in its
         sentence turns to the others ("我先送一个，大家跟上"), and either the clause names the speaker
         right before it (我 and at most two adverbs, not 给我 or 让我, where 我 is whom the gift is
         for) or, with no subject, the sentence gives the giver's own reason or wish
-        (``own_gift_reasons``: "刚发工资，送个小礼物", "送个小心心，主播晚安") and names no one it
-        turns to and asks nothing (吧, 呗: "送个小礼物吧")."""
+        (``own_gift_reasons``: "刚发工资，送个小礼物", "送个小心心，祝福一下"; ``sentence_before``
+        is the sentence up to the hit) and names no one it turns to, asks nothing (吧, 呗: "送个小礼物
+        吧") and does not speak of the givers (送礼物的宝宝)."""
         if self.gift_verbs.match(view, s) is None or self.own_gift_breakers.search(rest) is not None:
             return False
         if self.own_giver.search(before) is not None:
