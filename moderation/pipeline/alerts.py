@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from moderation.messages import Subject, Verdict
+from moderation.messages import Signal, Subject, Verdict
 
 __all__ = ["Alert", "AlertTracker", "ViolationIds", "ViolationLog", "evidence_source"]
 
@@ -32,9 +32,12 @@ class Alert:
 
     category: str
     start: float  # media time of its first evidence
-    #: Its first evidence was complete (arrived) → known; None when the arrival is unknown. For
-    #: speech that is the end of the offending words (:attr:`Signal.words_end`), the moment the
-    #: violation had been said; for a frame or a chat message, its own arrival.
+    #: The evidence that made it known was complete (arrived) → known; None when the arrival is
+    #: unknown. That evidence is the earliest of the violation's signals that came in the feed that
+    #: opened it (a frame batch, a window's transcript, a chat line): the violation could not be known
+    #: before it arrived. For speech its completion is the end of the offending words
+    #: (:attr:`Signal.words_end`), the moment they had been said; for a frame or a chat message, its
+    #: own arrival.
     latency_s: float | None
     early: bool  # known by the preview (frame and chat signals), before transcripts were in
     sources: tuple[str, ...]  # where its evidence came from: "frames", "speech", "chat"
@@ -43,12 +46,19 @@ class Alert:
     #: The first evidence's start (the first offending word's, for speech) arrived → known: longer
     #: than ``latency_s`` by the time the words took to say. None when the arrival is unknown.
     from_start_s: float | None = None
+    #: where the evidence that made it known came from: a caption that tips a violation whose first
+    #: evidence was a weak word said ten seconds earlier is a visual alert, timed from the caption
+    trigger: str = "frames"
+    #: The first evidence was complete → known (for speech, from the end of its words), whatever
+    #: made it known: the wait for the first sign, weak or not. None when the arrival is unknown.
+    from_first_s: float | None = None
 
     @property
     def visual(self) -> bool:
-        """Its first evidence came from frames, so ``latency_s`` is a frame's. A violation first
-        heard in speech and confirmed by a caption is a speech alert: its latency is the speech's."""
-        return self.first == "frames"
+        """The evidence that made it known came from frames, so ``latency_s`` is a frame's. A
+        violation first heard in speech and confirmed by a caption is a visual alert when the
+        caption tipped it; one first seen and tipped by a transcript is a speech alert."""
+        return self.trigger == "frames"
 
 
 def evidence_source(kind: str) -> str:
@@ -195,22 +205,28 @@ class AlertTracker:
         arrived = self._wall_at(t)
         return max(0.0, (now - arrived).total_seconds()) if arrived is not None else None
 
-    def see(self, v: Verdict, now: datetime, early: bool) -> Alert | None:
-        """The new alert when ``v`` (open, or decided in one step) is a violation not seen before."""
+    def see(self, v: Verdict, now: datetime, early: bool, new: Sequence[Signal] | None = None) -> Alert | None:
+        """The new alert when ``v`` (open, or decided in one step) is a violation not seen before.
+
+        ``new``: the signals of the feed that is being fused (None when unknown). The earliest of
+        ``v``'s signals among them made it known; when none is (time alone opened it: a window
+        filled, a duration was reached), its latest signal completed the evidence; when ``new`` is
+        None, its first signal is taken, as nothing says otherwise."""
         if not self._seen.first((v.category,), v.start, v.end):
             return None
         earliest = min(v.signals, key=lambda sig: sig.t) if v.signals else None
-        said = earliest.words_end if earliest is not None and earliest.words_end is not None else v.start
+        tipping = _trigger(v, new) if new is not None else earliest
         sources = tuple(sorted({evidence_source(sig.kind) for sig in v.signals}))
-        first = evidence_source(earliest.kind) if earliest is not None else "frames"
         alert = Alert(
             v.category,
             v.start,
-            self._since(max(v.start, said), now),
+            self._since(_said(tipping, v.start), now),
             early,
             sources,
-            first,
+            evidence_source(earliest.kind) if earliest is not None else "frames",
             from_start_s=self._since(v.start, now),
+            trigger=evidence_source(tipping.kind) if tipping is not None else "frames",
+            from_first_s=self._since(_said(earliest, v.start), now),
         )
         self.recent.append(alert)
         self.count += 1
@@ -220,3 +236,21 @@ class AlertTracker:
             except Exception as exc:  # a listener's failure must not stop the stream
                 log.warning("%s: alert listener failed: %s", v.stream, exc)
         return alert
+
+
+def _said(sig: Signal | None, start: float) -> float:
+    """When ``sig`` was complete: the end of its words for speech, else its own time (never before
+    the violation's ``start``)."""
+    if sig is None:
+        return start
+    return max(start, sig.words_end if sig.words_end is not None else sig.t)
+
+
+def _trigger(v: Verdict, new: Sequence[Signal]) -> Signal | None:
+    """The signal that made ``v`` known: the earliest of its signals in ``new``, else its latest."""
+    if not v.signals:
+        return None
+    fresh = [s for s in v.signals if any(s is n or s == n for n in new)]
+    if fresh:
+        return min(fresh, key=lambda s: s.t)
+    return max(v.signals, key=lambda s: _said(s, v.start))

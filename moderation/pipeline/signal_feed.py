@@ -60,7 +60,7 @@ class SignalFeed:
             seen += self.preview.active()
         except Exception as exc:
             self.failures.item("preview", exc)
-        self._open(seen, early=True)
+        self._open(seen, early=True, new=signals)
 
     def feed(self, signals: Sequence[Signal], final: bool = False) -> None:
         """Signals for the authoritative fuser (held until the watermark passes them)."""
@@ -106,7 +106,7 @@ class SignalFeed:
         except Exception as exc:
             self.failures.item("fusion", exc)
             active = []
-        self._open(active, early=False)
+        self._open(active, early=False, new=ready)
         if not final:
             self.outlet.settle(wm)  # live items the full analysis passed without a verdict
 
@@ -119,12 +119,13 @@ class SignalFeed:
             self.failures.item("fusion", exc)
         self.outlet.finish_open()
 
-    def _open(self, verdicts: list[Verdict], early: bool) -> None:
-        """Violations known to be going on: alert (once each) and enforce while open."""
+    def _open(self, verdicts: list[Verdict], early: bool, new: Sequence[Signal]) -> None:
+        """Violations known to be going on: alert (once each) and enforce while open. ``new``: the
+        signals just fused, of which the alert's evidence that made it known is one."""
         now = datetime.now(UTC)
         for v in verdicts:
             try:
-                self.alerts.see(v, now, early)  # first time a violation is known: observers hear of it
+                self.alerts.see(v, now, early, new)  # first time a violation is known: observers hear of it
                 self.outlet.opened(v)  # first time: a provisional record for the review queue
                 if self.enforce_open:  # a violation may grow from review to cut while open
                     self.outlet.maybe_enforce(v)
