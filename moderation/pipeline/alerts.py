@@ -250,7 +250,8 @@ def _trigger(v: Verdict, new: Sequence[Signal]) -> Signal | None:
     """The signal that made ``v`` known: the earliest of its signals in ``new``, else its latest."""
     if not v.signals:
         return None
-    fresh = [s for s in v.signals if any(s is n or s == n for n in new)]
+    fed = set(new)  # signals are frozen: one hash each instead of comparing every pair
+    fresh = [s for s in v.signals if s in fed]
     if fresh:
         return min(fresh, key=lambda s: s.t)
     return max(v.signals, key=lambda s: _said(s, v.start))
