@@ -231,3 +231,20 @@ def test_one_settings_root_holds_pipeline_cluster_and_review() -> None:
     for bad, where in bad_keys:
         with pytest.raises(ValidationError, match=where.replace(".", r"\.")):
             Settings.model_validate(bad)
+
+
+def test_a_section_given_in_part_keeps_its_own_defaults(tmp_path: Path) -> None:
+    """Each batching family has defaults of its own: naming one knob must not reset the others to
+    the generic family's (the ASR batcher's 200 ms wait silently becoming 20 ms)."""
+    base = load_pipeline(None).batching
+    p = tmp_path / "p.yaml"
+    p.write_text("name: t\nbatching:\n  asr: {max_batch: 4}\n  vision: {gpu_share: 0.5}\n", encoding="utf-8")
+    got = load_pipeline(str(p)).batching
+    assert got.asr.max_batch == 4
+    assert (got.asr.max_wait_ms, got.asr.gpu_share) == (base.asr.max_wait_ms, base.asr.gpu_share)
+    assert got.vision.gpu_share == 0.5 and got.vision.max_batch == base.vision.max_batch
+    assert got.intent == base.intent  # not named: untouched
+    # a value given is still checked
+    p.write_text("name: t\nbatching:\n  asr: {max_batch: 0}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"batching\.asr\.max_batch"):
+        load_pipeline(str(p))
