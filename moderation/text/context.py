@@ -29,34 +29,11 @@ matched against.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator
-from functools import lru_cache
+from collections.abc import Callable
 
+from moderation.text.clauses import SENTENCE_RE, clause_bounds
+from moderation.text.cues import Lures, alt, en_regex, reported_en_regex, reported_regex
 from moderation.text.lexicon import ContextFileModel
-from moderation.text.pinyin import HAN_CLASS
-
-_CLAUSE_CLASS = r"[,.!?;:\n\r…。、\"'()\[\]{}<>《》「」『』【】“”‘’|]"
-_SENTENCE_CLASS = r"[.!?;\n\r…。]"
-#: The space normalisation keeps between two Han characters: it stands for clause punctuation (or a
-#: pictograph), since every other separator between Han characters is removed ("以下，注意" → "以下 注意").
-_HAN_GAP = f"(?<=[{HAN_CLASS}]) (?=[{HAN_CLASS}])"
-#: Clause punctuation in the normalised character view (NFKC has turned full-width forms to ASCII),
-#: and the space that replaced it between Han words.
-CLAUSE_RE = re.compile(f"{_CLAUSE_CLASS}+|{_HAN_GAP}")
-
-#: Sentence ends: a regulatory or news frame covers its whole sentence ("公安机关破获一起案件，涉案
-#:人员组织网络赌博"), a negation only its clause.
-SENTENCE_RE = re.compile(_SENTENCE_CLASS + "+")
-
-#: For each run pattern, one that matches up to just after its last character before a position
-#: (greedy ``.*`` backs off to it in C; the end of the last run before the position). Clauses are
-#: found with the punctuation runs here and the Han gaps by their own patterns below.
-_PUNCT_RE = re.compile(_CLAUSE_CLASS + "+")
-_LAST = {_PUNCT_RE: re.compile("(?s:.*)" + _CLAUSE_CLASS), SENTENCE_RE: re.compile("(?s:.*)" + _SENTENCE_CLASS)}
-#: The Han gaps alone, and the last one before a position (lookbehind sees before a search's start).
-_GAP_RE = re.compile(_HAN_GAP)
-_GAP_LAST = re.compile("(?s:.*)" + _HAN_GAP)
 
 PLAIN, COUNTER, NOMINAL, AMBIGUOUS = "plain", "counter", "nominal", "ambiguous"
 #: The category whose hits a ``describers`` word after them makes nominal, and a ``refusals`` word
@@ -81,135 +58,6 @@ _LOSS_SUM = "(?:输|亏|赔)(?:了|掉了|进去)(?:[0-9一二三四五六七八
 _DENIALS_1 = (*_DENIALS, "不", "非")
 
 
-def clause_bounds(view: str, s: int, e: int, rx: re.Pattern[str] = CLAUSE_RE) -> tuple[int, int]:
-    """``[a, b)`` of the clause of ``view`` holding ``[s, e)`` (a span across punctuation widens it):
-    ``a`` just after the last boundary character before ``s``, ``b`` at the first one from ``e``."""
-    if len(view) > _LONG:
-        starts, ends = _boundaries(view, rx)
-        k = bisect_left(starts, s) - 1  # the last boundary run that starts before s
-        j = bisect_right(ends, e)  # the first one that reaches past e
-        return (min(ends[k], s) if k >= 0 else 0), (max(starts[j], e) if j < len(starts) else len(view))
-    han_gaps = rx is CLAUSE_RE
-    if han_gaps and view.isascii():  # no Han, so no Han gap
-        rx, han_gaps = _PUNCT_RE, False
-    if han_gaps:
-        rx = _PUNCT_RE
-    last = _LAST.get(rx)
-    if last is not None:
-        m = last.match(view, 0, s)
-        a = m.end() if m is not None else 0
-    else:
-        a = 0
-        for m in rx.finditer(view, 0, s):
-            a = m.end()
-    m2 = rx.search(view, e)
-    b = m2.start() if m2 else len(view)
-    if han_gaps and " " in view:
-        m = _GAP_LAST.match(view, a, s + 1)  # the gap's space before s (its right-hand Han at s latest)
-        if m is not None:
-            a = m.end()
-        m2 = _GAP_RE.search(view, e, b)
-        if m2 is not None:
-            b = m2.start()
-    return a, b
-
-
-#: Above this many characters, :func:`clause_bounds` bisects a list of the text's boundaries (built
-#: once per text) instead of searching back from the span: a regex's ``.*`` backs off over the
-#: whole clause before the span on every call, quadratic in a long transcript or document.
-_LONG = 512
-
-
-@lru_cache(maxsize=8)
-def _boundaries(view: str, rx: re.Pattern[str]) -> tuple[list[int], list[int]]:
-    """Starts and ends of the boundary runs of ``view`` found by ``rx`` (punctuation runs, and for
-    :data:`CLAUSE_RE` the Han gaps too), in order."""
-    spans = [m.span() for m in rx.finditer(view)]
-    return [a for a, _ in spans], [b for _, b in spans]
-
-
-_NEVER = re.compile(r"(?!)")
-
-
-def _alt(words: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for a cue list (a single C-level scan instead of a Python loop per cue)."""
-    return re.compile("|".join(re.escape(w) for w in words)) if words else _NEVER
-
-
-class _EnCues:
-    """English cues as whole words, behind a test for their first characters: the leading
-    lookbehind keeps the regex engine from skipping ahead to a possible start by itself, so a
-    Chinese sentence would try every cue at every position."""
-
-    def __init__(self, words: list[str]) -> None:
-        cues = {w.casefold() for w in words if w.strip()}
-        alts = sorted({re.escape(w) for w in cues}, key=len, reverse=True)
-        self.regex = re.compile(r"(?<![a-z0-9])(?:" + "|".join(alts) + r")(?![a-z0-9])")
-        # no cue (only blank words): the regex matches an empty word boundary, with no first letter
-        firsts = "".join(re.escape(c) for c in sorted({w[0] for w in cues}))
-        self.first = re.compile(f"[{firsts}]") if firsts else None
-
-    def _possible(self, text: str) -> bool:
-        return self.first is None or self.first.search(text) is not None
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.regex.search(text) if self._possible(text) else None
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.regex.finditer(text) if self._possible(text) else iter(())
-
-
-_LATIN = re.compile(r"[a-z0-9 ]+")
-
-
-class _Lures:
-    """Lure cues in one literal alternation (a fast C scan); a latin cue must not run into other
-    letters, checked per match. The view drops a URL's dots ("hg0088.com" → "hg0088 com"), so ".com"
-    is matched as "com" and must stand apart from letters: "welcome", "comment" and "internet" are
-    not links. (Lookarounds inside the alternation would cost the regex its literal prefix scan.)"""
-
-    def __init__(self, words: tuple[str, ...]) -> None:
-        self.regex = _alt(tuple(sorted(words, key=len, reverse=True)))
-        self.latin = frozenset(w for w in words if _LATIN.fullmatch(w))
-
-    def finditer(self, view: str) -> Iterator[re.Match[str]]:
-        for m in self.regex.finditer(view):
-            if m.group() in self.latin:
-                s, e = m.span()
-                if (s > 0 and "a" <= view[s - 1] <= "z") or (e < len(view) and "a" <= view[e] <= "z"):
-                    continue
-            yield m
-
-
-def _en_regex(words: list[str]) -> _EnCues | None:
-    return _EnCues(words) if words else None
-
-
-#: How far (in characters of the view) a speech verb may follow its reporter: 有人 + 私信我说,
-#: 刚才那个主播 + 说, "someone in chat" + "sent".
-_REPORT_GAP = 10
-
-
-def _reported_regex(reporters: tuple[str, ...], verbs: tuple[str, ...]) -> re.Pattern[str] | None:
-    """A reporter, then a speech verb within the same sentence (Chinese cues)."""
-    if not reporters or not verbs:
-        return None
-    who = "|".join(re.escape(w) for w in reporters)
-    said = "|".join(re.escape(w) for w in verbs)
-    return re.compile(f"(?:{who})(?:(?!{_SENTENCE_CLASS}).){{0,{_REPORT_GAP}}}?(?:{said})")
-
-
-def _reported_en_regex(reporters: list[str], verbs: list[str], norm: Callable[[str], str]) -> re.Pattern[str] | None:
-    """As :func:`_reported_regex` for English: whole words, up to three words in between."""
-    who = sorted({norm(w) for w in reporters if w.strip()} - {""}, key=len, reverse=True)
-    said = sorted({norm(w) for w in verbs if w.strip()} - {""}, key=len, reverse=True)
-    if not who or not said:
-        return None
-    alt_who = "|".join(re.escape(w) for w in who)
-    alt_said = "|".join(re.escape(w) for w in said)
-    return re.compile(rf"(?<![a-z0-9])(?:{alt_who})(?: [a-z0-9]+){{0,3}}? (?:{alt_said})(?![a-z0-9])")
-
-
 class ContextRules:
     """Compiled cue lists; :meth:`classify` decides one hit, :meth:`has_lure` one text."""
 
@@ -217,42 +65,42 @@ class ContextRules:
         def zh(words: list[str]) -> tuple[str, ...]:
             return tuple(sorted({w for w in (norm(x) for x in words) if w}, key=len, reverse=True))
 
-        self.frames = _alt(zh(model.frames))
-        self.frame_exceptions = _alt(zh(model.frame_exceptions))
-        self.negations = _alt(zh(model.negations))
-        self.breakers = _alt(zh(model.negation_breakers))
+        self.frames = alt(zh(model.frames))
+        self.frame_exceptions = alt(zh(model.frame_exceptions))
+        self.negations = alt(zh(model.negations))
+        self.breakers = alt(zh(model.negation_breakers))
         # a ruin told after the hit (网赌把家败了, 赌球输了二十万) is a story, like a warning after it
-        ruin = _alt(zh(model.ruin)).pattern
-        self.post_negations = re.compile(f"{_alt(zh(model.post_negations)).pattern}|{ruin}|{_LOSS_SUM}")
-        self.thanks = _alt(zh(model.thanks))
-        self.thanks_breakers = _alt(zh(model.thanks_breakers))
-        self.nominal = _alt(zh(model.nominal_suffixes))
-        self.describers = _alt(zh(model.describers))
-        self.refusals = re.compile(f"(?<![别不])(?:{_alt(zh(model.refusals)).pattern}){_REFUSAL_GAP}$")
-        self.refusal_subjects = _alt(zh(model.refusal_subjects))
-        self.refusal_concessions = _alt(zh(model.refusal_concessions))
-        self.refusal_breakers = _alt(zh(model.refusal_breakers))
-        self.gift_verbs = _alt(zh(model.gift_verbs))
-        subjects, adverbs = _alt(zh(model.refusal_subjects)).pattern, _alt(zh(model.own_gift_adverbs)).pattern
+        ruin = alt(zh(model.ruin)).pattern
+        self.post_negations = re.compile(f"{alt(zh(model.post_negations)).pattern}|{ruin}|{_LOSS_SUM}")
+        self.thanks = alt(zh(model.thanks))
+        self.thanks_breakers = alt(zh(model.thanks_breakers))
+        self.nominal = alt(zh(model.nominal_suffixes))
+        self.describers = alt(zh(model.describers))
+        self.refusals = re.compile(f"(?<![别不])(?:{alt(zh(model.refusals)).pattern}){_REFUSAL_GAP}$")
+        self.refusal_subjects = alt(zh(model.refusal_subjects))
+        self.refusal_concessions = alt(zh(model.refusal_concessions))
+        self.refusal_breakers = alt(zh(model.refusal_breakers))
+        self.gift_verbs = alt(zh(model.gift_verbs))
+        subjects, adverbs = alt(zh(model.refusal_subjects)).pattern, alt(zh(model.own_gift_adverbs)).pattern
         self.own_giver = re.compile(f"(?<![给帮为让叫替跟和])(?:{subjects})(?:{adverbs}){{0,2}}$")
-        self.own_gift_breakers = _alt(zh(model.own_gift_breakers))
-        self.own_gift_reasons = _alt(zh(model.own_gift_reasons))
+        self.own_gift_breakers = alt(zh(model.own_gift_breakers))
+        self.own_gift_reasons = alt(zh(model.own_gift_reasons))
         # the habit may be of calling for the gift: 一直在喊刷火箭, 天天催刷礼物
-        self.habits = re.compile(f"(?:{_alt(zh(model.habits)).pattern})(?:喊|催|叫|逼|让人|叫人|逼人)?$")
-        self.third_parties = _alt(zh(model.third_parties))
-        self.play_games = _alt(zh(model.play_games))
-        self.real_money = _alt(zh(model.real_money))
+        self.habits = re.compile(f"(?:{alt(zh(model.habits)).pattern})(?:喊|催|叫|逼|让人|叫人|逼人)?$")
+        self.third_parties = alt(zh(model.third_parties))
+        self.play_games = alt(zh(model.play_games))
+        self.real_money = alt(zh(model.real_money))
         self.dismissals = zh(model.dismissals)
         self.dismissal_tails = frozenset(zh(model.dismissal_tails)) | {""}
-        self.lures = _Lures(zh(model.lures))
+        self.lures = Lures(zh(model.lures))
         # English cues are written as people type them ("don't"); the view they are matched
         # against is normalised ("don t"), so they are too
-        self._frames_en = _en_regex([norm(w) for w in model.frames_en])
-        self._neg_en = _en_regex([norm(w) for w in model.negations_en])
-        self._reported = _reported_regex(zh(model.reporters), zh(model.report_verbs))
-        self._reported_en = _reported_en_regex(model.reporters_en, model.report_verbs_en, norm)
-        self._warnings = _alt(zh(model.report_warnings))
-        self._warnings_en = _en_regex([norm(w) for w in model.report_warnings_en])
+        self._frames_en = en_regex([norm(w) for w in model.frames_en])
+        self._neg_en = en_regex([norm(w) for w in model.negations_en])
+        self._reported = reported_regex(zh(model.reporters), zh(model.report_verbs))
+        self._reported_en = reported_en_regex(model.reporters_en, model.report_verbs_en, norm)
+        self._warnings = alt(zh(model.report_warnings))
+        self._warnings_en = en_regex([norm(w) for w in model.report_warnings_en])
         self._reported_for: tuple[str, tuple[int, int] | None] | None = None
 
     def has_lure(self, view: str) -> bool:

@@ -39,6 +39,21 @@ def _common(ch: str) -> bool:
     return True
 
 
+#: The last dictionary's single characters, keyed by its identity and size (a word added to jieba's
+#: dictionary, as the matcher does with its terms, changes the size): every matcher build of a
+#: process reads the same dictionary, and listing them walks all of its ~350,000 words.
+_singles: tuple[int, int, tuple[tuple[str, int], ...]] | None = None
+
+
+def _single_chars(freq: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    """The Han single-character words of ``freq`` with their counts, most frequent first."""
+    global _singles
+    if _singles is None or _singles[:2] != (id(freq), len(freq)):
+        found = sorted(((k, v) for k, v in freq.items() if len(k) == 1 and is_han(k)), key=lambda kv: -kv[1])
+        _singles = (id(freq), len(freq), tuple(found))
+    return _singles[2]
+
+
 @cache
 def _by_syllable(freq_items: tuple[tuple[str, int], ...]) -> Mapping[str, tuple[str, ...]]:
     """Common characters by toneless syllable, most frequent first."""
@@ -64,7 +79,7 @@ def word_homophone_variants(
     writes, so the line screen, which maps every other character to one placeholder, stays fast)."""
     from pypinyin import lazy_pinyin
 
-    singles = tuple(sorted(((k, v) for k, v in freq.items() if len(k) == 1 and is_han(k)), key=lambda kv: -kv[1]))
+    singles = _single_chars(freq)
     by_syl = _by_syllable(singles)
     function = frozenset(ch for ch, _ in singles[:FUNCTION_CHARS])
     words = [w for w in words if 2 <= len(w) <= MAX_TERM_CHARS and all(is_han(c) for c in w)]

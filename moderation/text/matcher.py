@@ -21,14 +21,12 @@ overlap and are all kept, because each feeds a different verdict.
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from moderation.messages import KeywordHit, LineReading
 from moderation.text import segment
-from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN, clause_bounds
+from moderation.text.clauses import clause_bounds
+from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN
 from moderation.text.homophones import word_homophone_variants
 from moderation.text.initials import initial_variants, word_initial_variants
 from moderation.text.lexicon import Lexicon
@@ -36,7 +34,6 @@ from moderation.text.lexicon_index import (
     _ANCHOR,
     _CTX,
     _DIGITISH,
-    _HAS_LATIN,
     _MIXED_HINT,
     _TERM,
     _edges_ok,
@@ -45,36 +42,17 @@ from moderation.text.lexicon_index import (
 )
 from moderation.text.line_cache import LineCache
 from moderation.text.needles import literal_words
-from moderation.text.normalize import HARD, NormalizedText, Normalizer, is_han
+from moderation.text.normalize import NormalizedText, Normalizer
 from moderation.text.pinyin_patterns import pinyin_runs, reads_as_pinyin
+from moderation.text.pinyin_scan import Cand, PinyinSearch
 from moderation.text.prefilter import LineScreen
 from moderation.text.quotes import QuotedSounds, inside, quoted_spans, scare_quoted
 
-#: A candidate before resolution: (view start, view end, rule index, via, homophone). Spans are in
-#: the character view; the original span is looked up only for the lines that reach resolution.
-_Cand = tuple[int, int, int, str, bool]
-#: A candidate in resolution: (start, end) in the original text first, then the :data:`_Cand` fields.
+#: A candidate in resolution: (start, end) in the original text first, then the :data:`Cand` fields.
 _Kept = tuple[int, int, int, int, int, str, bool]
 #: Ties between overlapping candidates of equal length: what is written (a term, then a pattern)
 #: before what is heard (a pinyin key), so a pattern for 煞比 is not displaced by a homophone of 傻逼.
 _VIA_RANK = {"text": 0, "pattern": 1, "pinyin": 2}
-
-
-def _run_clauses(nt: NormalizedText, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Pinyin-view spans of the clauses of ``nt`` that hold one of the latin words ``runs`` (view
-    spans), in order: a pinyin-read pattern must take in such a word and stay in one clause, so
-    each such clause is scanned on its own and the rest of a long text not at all."""
-    view, pmap = nt.text, nt.pinyin_map
-    out: list[tuple[int, int]] = []
-    end = -1
-    for s, e in sorted(runs):
-        if e <= end:  # in the clause just found
-            continue
-        a, end = clause_bounds(view, s, e)
-        ps, pe = bisect_left(pmap, a), bisect_left(pmap, end)
-        if pe > ps:
-            out.append((ps, pe))
-    return out
 
 
 class KeywordMatcher:
@@ -134,9 +112,10 @@ class KeywordMatcher:
         self._keys, self._pattern_base, self._always = ix.keys, ix.pattern_base, ix.always
         self._pinyin_patterns = ix.pinyin_patterns
         self._char, self._char_ascii, self._pinyin = ix.char, ix.char_ascii, ix.pinyin
-        self._pinyin_han, self._pinyin_han_short = ix.pinyin_han, ix.pinyin_han_short
+        self._pinyin_han_short = ix.pinyin_han_short
         self.pinyin_term_count = ix.pinyin_term_count
         self.screen = LineScreen(ix, self.normalizer, freq)
+        self._py = PinyinSearch(ix, self.min_homophone_syllables)
         words = [e.term for e in lex.entries] + [a for p in lex.patterns for a in p.anchors] + pattern_words
         self.sounds = QuotedSounds(words + list(lex.variants.values()) + list(lex.emoji.values()), freq)
         self.line_cache = LineCache(self.line_cache_size, segment.generation)  # answers of the old lexicon go
@@ -215,13 +194,13 @@ class KeywordMatcher:
 
     def _candidates(
         self, nt: NormalizedText, *, pinyin: bool = True
-    ) -> tuple[list[_Cand], list[tuple[int, int, str, str | None]]]:
+    ) -> tuple[list[Cand], list[tuple[int, int, str, str | None]]]:
         """Candidates and allow-context phrases of a non-empty character view (view spans).
 
         ``pinyin=False`` skips the scan of the pinyin view, for a caller that knows the pinyin
         automaton has no key in it (the batch matcher scans many lines' pinyin views at once)."""
         view = nt.text
-        cands: list[_Cand] = []
+        cands: list[Cand] = []
         ctxs: list[tuple[int, int, str, str | None]] = []
         anchored: set[int] = set()
         self._match_chars(view, cands, ctxs, anchored)
@@ -231,50 +210,28 @@ class KeywordMatcher:
                 self._match_chars(folded, cands, None, anchored)
                 if self._pinyin is not None:  # "b0cai"
                     fnt = NormalizedText(nt.original, folded, offsets=nt.offsets)
-                    self._match_pinyin(fnt, cands)
+                    self._py.terms(fnt, cands)
                     if self._pinyin_patterns and (runs := pinyin_runs(folded)):  # 不shu4就xia播
-                        self._match_pinyin_patterns(fnt, cands, runs)
+                        self._py.patterns(fnt, cands, runs)
         for k in sorted(anchored.union(self._always)) if anchored or self._always else ():
             for m in self.patterns[k].regex.finditer(view):
                 if m.end() > m.start():
                     cands.append((m.start(), m.end(), self._pattern_base + k, "pattern", False))
         if pinyin and self._pinyin is not None:
-            self._match_pinyin(nt, cands)
+            self._py.terms(nt, cands)
         if self._pinyin_patterns:
             if view.isascii():
                 if reads_as_pinyin(view):
-                    self._match_pinyin_patterns(nt, cands)
+                    self._py.patterns(nt, cands)
             elif pinyin_runs(nt.original.lower()) and (runs := pinyin_runs(view)):
                 # typed as a latin word (the screen's test), and still one in the view
-                self._match_pinyin_patterns(nt, cands, runs)
+                self._py.patterns(nt, cands, runs)
         return cands, ctxs
-
-    def _match_pinyin_patterns(
-        self, nt: NormalizedText, cands: list[_Cand], runs: list[tuple[int, int]] | None = None
-    ) -> None:
-        """Pattern candidates of a line typed as a pinyin sentence, or (``runs``: view spans of the
-        pinyin words written into a Han line) those that take in one of those words (see
-        :mod:`moderation.text.pinyin_patterns`): on syllable boundaries, within one clause."""
-        py = nt.pinyin
-        windows = [(0, len(py))] if runs is None else _run_clauses(nt, runs)
-        for k, rx in self._pinyin_patterns:
-            for ws, we in windows:
-                for m in rx.finditer(py, ws, we):
-                    s, e = m.span()
-                    if e <= s or not (nt.pinyin_boundary(s) and nt.pinyin_boundary(e)):
-                        continue
-                    pmap = nt.pinyin_map
-                    vs, ve = pmap[s], pmap[e - 1] + 1
-                    if runs is not None and not any(a < ve and vs < b for a, b in runs):
-                        continue
-                    if clause_bounds(nt.text, vs, vs + 1) != clause_bounds(nt.text, ve - 1, ve):
-                        continue
-                    cands.append((vs, ve, self._pattern_base + k, "pinyin", False))
 
     def _match_chars(
         self,
         view: str,
-        cands: list[_Cand],
+        cands: list[Cand],
         ctxs: list[tuple[int, int, str, str | None]] | None,
         anchored: set[int],
     ) -> None:
@@ -294,76 +251,6 @@ class KeywordMatcher:
                     cands.append((s, e, v[1], "text", False))
                 elif v[0] == _CTX and ctxs is not None:
                     ctxs.append((s, e, v[1], v[2]))
-
-    def _match_pinyin(self, nt: NormalizedText, cands: list[_Cand]) -> None:
-        """Candidates of the pinyin view, mapped to character-view spans."""
-        py = nt.pinyin
-        if not py:
-            return
-        text = nt.text
-        latin = _HAS_LATIN.search(text) is not None
-        self._scan_pinyin(nt, self._pinyin if latin else self._pinyin_han, cands, not latin, False)
-
-    def _short_homophones(self, nt: NormalizedText) -> list[_Cand]:
-        """Short homophone candidates (下住 for 下注), looked for only once the other candidates of a
-        text resolved to a hit that counts (see :meth:`_resolve`)."""
-        out: list[_Cand] = []
-        py = nt.pinyin
-        if not py:
-            return out
-        found = [v for _, v in self._pinyin_han_short.iter(py)]
-        if not found:
-            return out
-        # The commonest hit is the term written as itself (打赏 read as dashang), which is no
-        # homophone: when every hit of every key is one, skip building the pinyin map. A key of one
-        # term that the text spells as often as the key is heard has only those hits.
-        text = nt.text
-        heard = Counter(key for key, _, _ in found)
-        keys = self._keys
-        if all(
-            len({keys[i] for i, _ in vals}) == 1 and text.count(keys[vals[0][0]]) == heard[key]
-            for key, vals, _ in found
-        ):
-            return out
-        self._scan_pinyin(nt, self._pinyin_han_short, out, _HAS_LATIN.search(text) is None, True)
-        return out
-
-    def _scan_pinyin(self, nt: NormalizedText, automaton: Any, cands: list[_Cand], han_only: bool, short: bool) -> None:
-        """The candidates one pinyin automaton finds in ``nt``'s pinyin view (``han_only``: the view
-        has no latin letter, so every syllable comes from a Han character). Han-only candidates of
-        fewer than ``min_homophone_syllables`` syllables are kept when ``short`` and only then."""
-        if automaton is None:
-            return
-        py = nt.pinyin
-        text = nt.text
-        keys = self._keys
-        for end, (key, vals, _) in automaton.iter(py):
-            s, e = end - len(key) + 1, end + 1
-            pmap = nt.pinyin_map
-            vs, ve = pmap[s], pmap[e - 1] + 1
-            # the term written as itself: the character view has the same candidate, which resolution
-            # prefers (text before pinyin), so the pinyin one could never be kept
-            written = text[vs:ve]
-            todo = [v for v in vals if keys[v[0]] != written]
-            if not todo:
-                continue
-            bs = nt.pinyin_boundary(s)
-            be = nt.pinyin_boundary(e) if bs else 0
-            if not (bs and be) or nt.pinyin_crosses_clause(s, e):
-                continue
-            all_han = han_only or all(is_han(c) for c in nt.pinyin_sources(s, e))
-            for idx, nsyl in todo:
-                if all_han and nsyl < self.min_homophone_syllables and not short:
-                    continue
-                if short and not (all_han and nsyl < self.min_homophone_syllables):
-                    continue
-                # two-syllable keys inside run-on pinyin ("zhaowoxiazhu") need a run that segments
-                # into syllables at both ends; ambiguous terms need hard edges
-                if nsyl < 3 and not (
-                    (bs == HARD or nt.pinyin_cut_required(s)) and (be == HARD or nt.pinyin_cut_required(e))
-                ):
-                    continue
-                cands.append((vs, ve, idx, "pinyin", all_han))
 
     def _is_word(self, view: str, vs: int, ve: int, rule: int, homophone: bool) -> bool:
         """Whether a Han candidate is a word of its clause (not part of 快三点), and a homophone
@@ -386,7 +273,7 @@ class KeywordMatcher:
         self,
         text: str,
         nt: NormalizedText,
-        cands: list[_Cand],
+        cands: list[Cand],
         ctxs: list[tuple[int, int, str, str | None]],
     ) -> list[KeywordHit]:
         """Hits of a text's candidates. Short homophones are looked for only in a text whose other
@@ -395,7 +282,7 @@ class KeywordMatcher:
         costs a pinyin map and a segmentation per line."""
         hits = self._resolve_cands(text, nt, cands, ctxs)
         if self._pinyin_han_short is not None and any(h.weight > 0 for h in hits):
-            short = self._short_homophones(nt)
+            short = self._py.short_homophones(nt)
             if short:
                 return self._resolve_cands(text, nt, cands + short, ctxs)
         return hits
@@ -404,7 +291,7 @@ class KeywordMatcher:
         self,
         text: str,
         nt: NormalizedText,
-        cands: list[_Cand],
+        cands: list[Cand],
         ctxs: list[tuple[int, int, str, str | None]],
     ) -> list[KeywordHit]:
         rules = self.rules

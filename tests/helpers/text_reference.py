@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from moderation.messages import KeywordHit
 from moderation.text import segment
-from moderation.text.context import AMBIGUOUS, COUNTER, PLAIN, clause_bounds
+from moderation.text.clauses import clause_bounds
+from moderation.text.context import AMBIGUOUS, COUNTER, PLAIN
 from moderation.text.lexicon_index import _ANCHOR, _CTX, _DIGITISH, _MIXED_HINT, _TERM, _edges_ok, _fold_leet
 from moderation.text.matcher import _VIA_RANK, KeywordMatcher
 from moderation.text.normalize import HARD, NormalizedText, is_han

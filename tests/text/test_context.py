@@ -10,18 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from moderation.text.context import CLAUSE_RE, SENTENCE_RE, ContextRules, clause_bounds
+from moderation.text.clauses import CLAUSE_RE, SENTENCE_RE, clause_bounds
+from moderation.text.context import ContextRules
 from moderation.text.lexicon import DEFAULT_DIR, Lexicon, LexiconError
 from moderation.text.matcher import KeywordMatcher
+from tests.helpers.text_hits import evidence
 
 
 def _ctx(matcher: KeywordMatcher, text: str) -> list[tuple[str, str]]:
     return [(h.term, h.context) for h in matcher.match(text)]
-
-
-def _evidence(matcher: KeywordMatcher, text: str) -> set[str]:
-    """Categories with a hit that counts at full weight."""
-    return {h.category for h in matcher.match(text) if h.context == "plain" and h.weight >= 0.5}
 
 
 @pytest.mark.parametrize(
@@ -33,13 +30,13 @@ def _evidence(matcher: KeywordMatcher, text: str) -> set[str]:
     ],
 )
 def test_terms_inside_other_words_do_not_match(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 def test_terms_still_match_as_words(matcher: KeywordMatcher) -> None:
-    assert "gambling" in _evidence(matcher, "今晚快三开奖，跟我买")
-    assert "tipping_inducement" in _evidence(matcher, "家人们刷火箭啊")
-    assert "gambling" in _evidence(matcher, "一起玩石石彩吧")  # homophone that only reads as the term
+    assert "gambling" in evidence(matcher, "今晚快三开奖，跟我买")
+    assert "tipping_inducement" in evidence(matcher, "家人们刷火箭啊")
+    assert "gambling" in evidence(matcher, "一起玩石石彩吧")  # homophone that only reads as the term
 
 
 @pytest.mark.parametrize(
@@ -67,7 +64,7 @@ def test_negation_applies_before_the_term_unless_broken(matcher: KeywordMatcher)
 def test_a_negation_does_not_reach_across_clause_punctuation(matcher: KeywordMatcher, text: str) -> None:
     # normalisation turns the punctuation between Han words into a space; that space still ends
     # the negation's clause, so a cue in one clause cannot mute a term in the next
-    assert _evidence(matcher, text), matcher.match(text)
+    assert evidence(matcher, text), matcher.match(text)
 
 
 def test_a_negation_cue_that_runs_into_the_term_negates_it(matcher: KeywordMatcher) -> None:
@@ -111,21 +108,21 @@ def test_reported_speech_ending_in_a_warning_is_a_mention(matcher: KeywordMatche
 def test_a_lure_after_the_warning_still_counts(matcher: KeywordMatcher) -> None:
     text = "有人说我们是骗子？加我微信，百家乐稳赚"
     assert matcher.context.has_lure(matcher.normalizer(text).text)
-    assert "gambling" in _evidence(matcher, text)
+    assert "gambling" in evidence(matcher, text)
     # a report without a warning is not a mention
-    assert "gambling" in _evidence(matcher, "有人说今晚百家乐必赢，跟我下注")
+    assert "gambling" in evidence(matcher, "有人说今晚百家乐必赢，跟我下注")
 
 
-def test_nominal_use_is_not_evidence(matcher: KeywordMatcher) -> None:
+def test_nominal_use_is_notevidence(matcher: KeywordMatcher) -> None:
     assert _ctx(matcher, "我的打赏明细在哪看") == [("打赏", "nominal")]
     # a theme or style named after the thing
-    assert _evidence(matcher, "酒店大堂是老式赌场风格的装修") == set()
-    assert _evidence(matcher, "这套卡牌是赌场题材的") == set()
+    assert evidence(matcher, "酒店大堂是老式赌场风格的装修") == set()
+    assert evidence(matcher, "这套卡牌是赌场题材的") == set()
 
 
 def test_play_money_is_a_mention(matcher: KeywordMatcher) -> None:
-    assert _evidence(matcher, "我们玩的德州扑克用积分下注，不涉及真钱") == set()
-    assert "gambling" in _evidence(matcher, "真钱下注，秒到账，加我微信")
+    assert evidence(matcher, "我们玩的德州扑克用积分下注，不涉及真钱") == set()
+    assert "gambling" in evidence(matcher, "真钱下注，秒到账，加我微信")
 
 
 def test_a_lure_overrides_a_counter_frame(matcher: KeywordMatcher) -> None:
@@ -142,19 +139,19 @@ def test_latin_lures_stand_apart_from_other_letters(matcher: KeywordMatcher) -> 
     assert lure("www.abc123.com") and lure("去 xyz.vip 注册") and lure("abc123点com") and lure("dm me now")
     assert not lure("welcome back, read the comments") and not lure("internet is slow") and not lure("dm means")
     # so a warning in English is not turned into spam by the word "comment"
-    assert _evidence(matcher, "don't open the link in that comment, it is a gambling site scam") == set()
+    assert evidence(matcher, "don't open the link in that comment, it is a gambling site scam") == set()
 
 
 def test_a_negated_lure_is_a_warning(matcher: KeywordMatcher) -> None:
     assert not matcher.context.has_lure("大家不要私聊那个账号")
     assert matcher.context.has_lure("不要犹豫 私聊我")  # a breaker: an invitation
-    assert "gambling" in _evidence(matcher, "不要犹豫，私聊我进百家乐群")
+    assert "gambling" in evidence(matcher, "不要犹豫，私聊我进百家乐群")
 
 
 def test_a_warning_after_the_topic_is_a_mention(matcher: KeywordMatcher) -> None:
-    assert _evidence(matcher, "那种百家乐群千万别进") == set()
-    assert _evidence(matcher, "群里说的时时彩计划别信") == set()
-    assert "gambling" in _evidence(matcher, "百家乐群今晚开，千万别错过")  # the warning is its own clause
+    assert evidence(matcher, "那种百家乐群千万别进") == set()
+    assert evidence(matcher, "群里说的时时彩计划别信") == set()
+    assert "gambling" in evidence(matcher, "百家乐群今晚开，千万别错过")  # the warning is its own clause
 
 
 @pytest.mark.parametrize(
@@ -175,7 +172,7 @@ def test_a_warning_after_the_topic_is_a_mention(matcher: KeywordMatcher) -> None
     ],
 )
 def test_warnings_harms_and_refusals_are_mentions(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -190,8 +187,8 @@ def test_warnings_harms_and_refusals_are_mentions(matcher: KeywordMatcher, text:
         ("PK输了要接受处罚，家人们刷礼物啊", "tipping_inducement"),  # nor a loser's forfeit
     ],
 )
-def test_denied_harms_and_broken_warnings_stay_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in _evidence(matcher, text), matcher.match(text)
+def test_denied_harms_and_broken_warnings_stayevidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -206,11 +203,11 @@ def test_denied_harms_and_broken_warnings_stay_evidence(matcher: KeywordMatcher,
     ],
 )
 def test_more_counter_and_nominal_frames(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 def test_a_push_to_stop_watching_for_free_still_invites(matcher: KeywordMatcher) -> None:
-    assert "tipping_inducement" in _evidence(matcher, "别光看了快给主播刷礼物")
+    assert "tipping_inducement" in evidence(matcher, "别光看了快给主播刷礼物")
 
 
 def test_ambiguous_terms_need_corroboration(matcher: KeywordMatcher) -> None:
@@ -246,15 +243,15 @@ def test_ambiguous_terms_need_corroboration(matcher: KeywordMatcher) -> None:
     ],
 )
 def test_evasion_classes(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in _evidence(matcher, text), matcher.match(text)
+    assert category in evidence(matcher, text), matcher.match(text)
 
 
 def test_run_on_pinyin_needs_certain_syllable_cuts(matcher: KeywordMatcher) -> None:
-    assert _evidence(matcher, "xiazhuang") == set()  # xia|zhuang, not xiazhu|ang
+    assert evidence(matcher, "xiazhuang") == set()  # xia|zhuang, not xiazhu|ang
 
 
 def test_english_spaceless_form_needs_a_long_key(matcher: KeywordMatcher) -> None:
-    assert _evidence(matcher, "betnowhere") == set()  # "bet now" is too short to match inside a run
+    assert evidence(matcher, "betnowhere") == set()  # "bet now" is too short to match inside a run
 
 
 def test_invalid_pattern_names_file_line_and_reason(tmp_path: Path) -> None:
@@ -360,7 +357,7 @@ def test_english_cues_need_their_first_letter(lexicon: Lexicon) -> None:
     "text", ["白嫖党路过看看", "我就是个白嫖的", "榜一大哥晚上好", "谢谢榜一大哥的嘉年华", "榜一大哥威武"]
 )
 def test_a_tipper_title_or_a_freeloader_label_alone_is_not_inducement(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -378,7 +375,7 @@ def test_a_tipper_title_or_a_freeloader_label_alone_is_not_inducement(matcher: K
     ],
 )
 def test_a_push_with_a_tipper_title_or_a_freeloader_label_still_counts(matcher: KeywordMatcher, text: str) -> None:
-    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -395,7 +392,7 @@ def test_a_push_with_a_tipper_title_or_a_freeloader_label_still_counts(matcher: 
     ],
 )
 def test_thanks_inability_bans_and_keep_away_advice_are_mentions(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -406,8 +403,8 @@ def test_thanks_inability_bans_and_keep_away_advice_are_mentions(matcher: Keywor
         "没钱的也来刷礼物支持一下",  # the poor are asked too
     ],
 )
-def test_thanks_or_inability_followed_by_an_ask_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
-    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+def test_thanks_or_inability_followed_by_an_ask_staysevidence(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -421,7 +418,7 @@ def test_thanks_or_inability_followed_by_an_ask_stays_evidence(matcher: KeywordM
     ],
 )
 def test_quoted_spam_regret_and_warnings_are_mentions(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -433,8 +430,8 @@ def test_quoted_spam_regret_and_warnings_are_mentions(matcher: KeywordMatcher, t
         ("百家乐今晚开桌，不来你会后悔", "gambling"),  # a sales threat is no regret
     ],
 )
-def test_pitches_with_quotes_or_threats_stay_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in _evidence(matcher, text), matcher.match(text)
+def test_pitches_with_quotes_or_threats_stayevidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -451,16 +448,16 @@ def test_pitches_with_quotes_or_threats_stay_evidence(matcher: KeywordMatcher, t
     ],
 )
 def test_crackdowns_exposures_and_blocks_are_mentions(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 def test_a_shops_guarantee_is_not_odds(matcher: KeywordMatcher) -> None:
-    assert _evidence(matcher, "正品保证，假一赔十") == set()
-    assert "gambling" in _evidence(matcher, "冷门一赔十，今晚下注的私我")
+    assert evidence(matcher, "正品保证，假一赔十") == set()
+    assert "gambling" in evidence(matcher, "冷门一赔十，今晚下注的私我")
 
 
-def test_a_pitch_that_denies_the_exposure_stays_evidence(matcher: KeywordMatcher) -> None:
-    assert "gambling" in _evidence(matcher, "我们百家乐不是后台控制的，放心下注")
+def test_a_pitch_that_denies_the_exposure_staysevidence(matcher: KeywordMatcher) -> None:
+    assert "gambling" in evidence(matcher, "我们百家乐不是后台控制的，放心下注")
 
 
 @pytest.mark.parametrize(
@@ -477,7 +474,7 @@ def test_a_pitch_that_denies_the_exposure_stays_evidence(matcher: KeywordMatcher
     ],
 )
 def test_dismissals_contempt_recovery_and_leaving_are_mentions(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -490,8 +487,8 @@ def test_dismissals_contempt_recovery_and_leaving_are_mentions(matcher: KeywordM
         ("早就戒了？别怂，跟着老师回血上岸", "gambling"),  # quitting mocked before the pitch
     ],
 )
-def test_pitches_that_only_look_dismissive_stay_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in _evidence(matcher, text), matcher.match(text)
+def test_pitches_that_only_look_dismissive_stayevidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -503,11 +500,11 @@ def test_pitches_that_only_look_dismissive_stay_evidence(matcher: KeywordMatcher
     ],
 )
 def test_english_platform_rules_are_mentions(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set()
+    assert evidence(matcher, text) == set()
 
 
-def test_an_english_pitch_without_those_rules_stays_evidence(matcher: KeywordMatcher) -> None:
-    assert "gambling" in _evidence(matcher, "best online casino, sign up now")
+def test_an_english_pitch_without_those_rules_staysevidence(matcher: KeywordMatcher) -> None:
+    assert "gambling" in evidence(matcher, "best online casino, sign up now")
 
 
 @pytest.mark.parametrize(
@@ -521,12 +518,12 @@ def test_an_english_pitch_without_those_rules_stays_evidence(matcher: KeywordMat
     ],
 )
 def test_an_authoritys_account_of_the_offence_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
-def test_a_pitch_that_calls_others_illegal_stays_evidence(matcher: KeywordMatcher) -> None:
+def test_a_pitch_that_calls_others_illegal_staysevidence(matcher: KeywordMatcher) -> None:
     """A lure anywhere in the line overrides the frame: spam runs down its rivals to sell itself."""
-    assert "gambling" in _evidence(matcher, "别玩那些非法小平台了，我们百家乐正规稳定，加微信上分")
+    assert "gambling" in evidence(matcher, "别玩那些非法小平台了，我们百家乐正规稳定，加微信上分")
 
 
 @pytest.mark.parametrize(
@@ -542,7 +539,7 @@ def test_inaccurate_is_not_a_prohibition(matcher: KeywordMatcher, text: str) -> 
 
 
 def test_a_prohibition_by_the_same_word_stays_a_frame(matcher: KeywordMatcher) -> None:
-    assert _evidence(matcher, "直播间不准发百家乐广告") == set()
+    assert evidence(matcher, "直播间不准发百家乐广告") == set()
 
 
 @pytest.mark.parametrize(
@@ -564,16 +561,16 @@ def test_the_speakers_own_penalty_is_not_a_frame(matcher: KeywordMatcher, text: 
     ["主播诱导打赏被罚款", "违反规定要被罚款，不得诱导打赏", "streamers who push gifts get fined by the regulator"],
 )
 def test_a_fine_someone_else_gets_stays_a_frame(matcher: KeywordMatcher, text: str) -> None:
-    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize("text", ["未成年的弟弟妹妹不要充值", "未成年的小朋友们别乱刷礼物，省着点"])
 def test_minors_addressed_as_a_group_disclose_no_age(matcher: KeywordMatcher, text: str) -> None:
-    assert "minors" not in _evidence(matcher, text), matcher.match(text)
+    assert "minors" not in evidence(matcher, text), matcher.match(text)
 
 
 def test_a_minor_speaking_of_themselves_still_discloses(matcher: KeywordMatcher) -> None:
-    assert "minors" in _evidence(matcher, "我是未成年的学生，可以刷礼物吗")
+    assert "minors" in evidence(matcher, "我是未成年的学生，可以刷礼物吗")
 
 
 @pytest.mark.parametrize(
@@ -587,7 +584,7 @@ def test_a_minor_speaking_of_themselves_still_discloses(matcher: KeywordMatcher)
     ],
 )
 def test_a_viewer_declining_to_give_is_no_inducement(matcher: KeywordMatcher, text: str) -> None:
-    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -601,13 +598,13 @@ def test_a_viewer_declining_to_give_is_no_inducement(matcher: KeywordMatcher, te
         "不下注就没机会翻本",  # refusals are for gifts only
     ],
 )
-def test_shaming_or_threatening_non_givers_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text), matcher.match(text)
+def test_shaming_or_threatening_non_givers_staysevidence(matcher: KeywordMatcher, text: str) -> None:
+    assert evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize("text", ["我刚送了个小心心，主播加油", "俺今天打赏了一点，别嫌少", "我也刷个火箭庆祝一下吧"])
 def test_a_viewer_telling_of_a_gift_of_his_own_is_no_inducement(matcher: KeywordMatcher, text: str) -> None:
-    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -618,8 +615,8 @@ def test_a_viewer_telling_of_a_gift_of_his_own_is_no_inducement(matcher: Keyword
         "我要礼物，快点",  # asking is no giving verb
     ],
 )
-def test_a_speaker_asking_or_leading_the_others_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
-    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+def test_a_speaker_asking_or_leading_the_others_staysevidence(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -632,7 +629,7 @@ def test_a_speaker_asking_or_leading_the_others_stays_evidence(matcher: KeywordM
     ],
 )
 def test_a_bet_in_a_game_played_for_no_money_is_a_move(matcher: KeywordMatcher, text: str) -> None:
-    assert "gambling" not in _evidence(matcher, text), matcher.match(text)
+    assert "gambling" not in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -645,7 +642,7 @@ def test_a_bet_in_a_game_played_for_no_money_is_a_move(matcher: KeywordMatcher, 
     ],
 )
 def test_a_game_with_real_money_or_a_lure_stays_gambling(matcher: KeywordMatcher, text: str) -> None:
-    assert "gambling" in _evidence(matcher, text), matcher.match(text)
+    assert "gambling" in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -658,12 +655,12 @@ def test_a_game_with_real_money_or_a_lure_stays_gambling(matcher: KeywordMatcher
     ],
 )
 def test_a_claim_knocked_down_after_it_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 @pytest.mark.parametrize("text", ["正规百家乐平台，不是骗人的", "稳赚不赔的彩票计划，绝对不是骗你的"])
 def test_a_knock_down_denied_is_no_mention(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text), matcher.match(text)
+    assert evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -676,7 +673,7 @@ def test_a_knock_down_denied_is_no_mention(matcher: KeywordMatcher, text: str) -
     ],
 )
 def test_english_channels_and_invite_codes_are_lures(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in _evidence(matcher, text), matcher.match(text)
+    assert category in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -687,7 +684,7 @@ def test_english_channels_and_invite_codes_are_lures(matcher: KeywordMatcher, te
     ],
 )
 def test_a_lure_warned_against_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -695,7 +692,7 @@ def test_a_lure_warned_against_is_a_mention(matcher: KeywordMatcher, text: str) 
     ["下班发工资了，送个小心心", "主播辛苦了，刷个玫瑰表示一下", "送个棒棒糖，祝福主播生日快乐"],
 )
 def test_a_gift_with_the_givers_own_reason_is_his_own(matcher: KeywordMatcher, text: str) -> None:
-    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -707,18 +704,18 @@ def test_a_gift_with_the_givers_own_reason_is_his_own(matcher: KeywordMatcher, t
         "送火箭的宝宝我都会私信感谢主播",  # the givers, spoken of
     ],
 )
-def test_a_subjectless_gift_that_asks_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
-    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+def test_a_subjectless_gift_that_asks_staysevidence(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize("text", ["那个女主播成天要礼物，烦死了", "隔壁直播间一直在喊刷火箭，吵得很"])
 def test_a_complaint_about_someone_elses_asking_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
-    assert "tipping_inducement" not in _evidence(matcher, text), matcher.match(text)
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
 
 
-def test_a_habit_told_to_rally_the_room_stays_evidence(matcher: KeywordMatcher) -> None:
+def test_a_habit_told_to_rally_the_room_staysevidence(matcher: KeywordMatcher) -> None:
     text = "主播一直要礼物，大家快送火箭"
-    assert "tipping_inducement" in _evidence(matcher, text), matcher.match(text)
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -729,8 +726,8 @@ def test_a_habit_told_to_rally_the_room_stays_evidence(matcher: KeywordMatcher) 
         ("新人首周输多少赔多少", "gambling"),
     ],
 )
-def test_losses_offered_back_or_refunded_are_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in _evidence(matcher, text), matcher.match(text)
+def test_losses_offered_back_or_refunded_areevidence(matcher: KeywordMatcher, text: str, category: str) -> None:
+    assert category in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -738,22 +735,22 @@ def test_losses_offered_back_or_refunded_are_evidence(matcher: KeywordMatcher, t
     ["这把输了，跟我组队下把翻盘", "排位掉分了，带你们开黑回血", "依据网络直播营销管理办法，主播不得诱导用户下注"],
 )
 def test_games_won_back_and_regulations_stay_mentions(matcher: KeywordMatcher, text: str) -> None:
-    assert "gambling" not in _evidence(matcher, text), matcher.match(text)
+    assert "gambling" not in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize("text", ["正规百家乐，不违法", "下注秒到账，绝对不骗人"])
 def test_a_frame_cue_denied_by_a_bare_negation_is_no_frame(matcher: KeywordMatcher, text: str) -> None:
-    assert "gambling" in _evidence(matcher, text), matcher.match(text)
+    assert "gambling" in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize("text", ["我邻居玩百家乐输了三十万", "他赌球赌到倾家荡产", "同事网赌把房子都卖了"])
 def test_a_story_of_ruin_after_the_topic_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
-    assert "gambling" not in _evidence(matcher, text), matcher.match(text)
+    assert "gambling" not in evidence(matcher, text), matcher.match(text)
 
 
-def test_a_ruin_with_a_way_out_offered_stays_evidence(matcher: KeywordMatcher) -> None:
+def test_a_ruin_with_a_way_out_offered_staysevidence(matcher: KeywordMatcher) -> None:
     text = "网赌输了几十万的兄弟，加我微信带你回本"
-    assert "gambling" in _evidence(matcher, text), matcher.match(text)
+    assert "gambling" in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -765,9 +762,9 @@ def test_a_ruin_with_a_way_out_offered_stays_evidence(matcher: KeywordMatcher) -
     ],
 )
 def test_english_chat_vocabulary(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in _evidence(matcher, text), matcher.match(text)
+    assert category in evidence(matcher, text), matcher.match(text)
 
 
 def test_an_english_warning_after_the_topic_is_a_mention(matcher: KeywordMatcher) -> None:
     text = "those fixed match sellers took my money, stay away"
-    assert "gambling" not in _evidence(matcher, text), matcher.match(text)
+    assert "gambling" not in evidence(matcher, text), matcher.match(text)

@@ -8,15 +8,12 @@ import pytest
 from moderation.text import segment
 from moderation.text.homophones import word_homophone_variants
 from moderation.text.matcher import KeywordMatcher
+from tests.helpers.text_hits import evidence
 
 
 @pytest.fixture(scope="module")
 def freq() -> dict[str, int]:
     return segment.tokenizer().FREQ
-
-
-def _evidence(matcher: KeywordMatcher, text: str) -> set[str]:
-    return {h.category for h in matcher.match(text) if h.context == "plain" and h.weight >= 0.5}
 
 
 def test_each_character_may_be_a_common_character_of_its_sound(freq: dict[str, int]) -> None:
@@ -58,7 +55,7 @@ def test_a_spelling_shared_by_two_words_is_left_out(freq: dict[str, int]) -> Non
     ],
 )
 def test_a_pattern_word_typed_by_sound_is_read_back(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in _evidence(matcher, text), matcher.match(text)
+    assert category in evidence(matcher, text), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +66,7 @@ def test_a_pattern_word_typed_by_sound_is_read_back(matcher: KeywordMatcher, tex
     ],
 )
 def test_a_spelling_where_two_words_meet_is_no_disguise(matcher: KeywordMatcher, text: str) -> None:
-    assert _evidence(matcher, text) == set(), matcher.match(text)
+    assert evidence(matcher, text) == set(), matcher.match(text)
 
 
 @pytest.mark.parametrize(
@@ -77,4 +74,4 @@ def test_a_spelling_where_two_words_meet_is_no_disguise(matcher: KeywordMatcher,
     [("陪睡一晚多少钱你开价", "vulgar"), ("看主播跳舞都硬了", "vulgar"), ("今天赌场又赢了三万，跟我来", "gambling")],
 )
 def test_terms_and_pattern_words_as_written_are_kept(matcher: KeywordMatcher, text: str, category: str) -> None:
-    assert category in _evidence(matcher, text), matcher.match(text)
+    assert category in evidence(matcher, text), matcher.match(text)

@@ -9,7 +9,7 @@ from pathlib import Path
 from text_corpus import benign_sentences
 
 from moderation.text import segment
-from moderation.text.context import CLAUSE_RE
+from moderation.text.clauses import CLAUSE_RE
 from moderation.text.matcher import KeywordMatcher
 
 DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
