@@ -233,6 +233,27 @@ def _trial_row(t: dict[str, Any]) -> list[object]:
     ]
 
 
+def _file_settings(pipeline: str | None) -> dict[str, Any] | None:
+    """What a pipeline file given by path sets (None for a preset by name): a variant's result
+    must say what it varied."""
+    if not pipeline or not Path(pipeline).is_file():
+        return None
+    import yaml
+
+    data = yaml.safe_load(Path(pipeline).read_text(encoding="utf-8")) or {}
+    return {k: v for k, v in data.items() if k != "name"} if isinstance(data, dict) else None
+
+
+def _pipeline_words(r: dict[str, Any]) -> str:
+    """ "default pipeline", or the preset's name and what a file changed."""
+    name = r.get("pipeline", "default")
+    settings = r.get("pipeline_settings")
+    words = f"{name} pipeline" if name else "pipeline"
+    if settings:
+        words += " (" + json.dumps(settings, ensure_ascii=False, separators=(", ", ": ")) + " over the defaults)"
+    return words
+
+
 def markdown(r: dict[str, Any]) -> list[str]:
     o = r["ours"]
     best = o.get("best_trial") or {}
@@ -240,7 +261,7 @@ def markdown(r: dict[str, Any]) -> list[str]:
         "# Live capacity: concurrent real-time streams held",
         "",
         f"Streams: generated {r['recordings']} recordings read at real-time pace, {r['duration_s']:g} media s each, "
-        f"default pipeline (vision {r['vision_fps']:g} fps, OCR gated ≤ {r['ocr_fps']:g} fps, ASR "
+        f"{_pipeline_words(r)} (vision {r['vision_fps']:g} fps, OCR gated ≤ {r['ocr_fps']:g} fps, ASR "
         f"{r['asr_model']} on voiced audio). Held = drops + unfinished ≤ 1 %, ingest lag ends ≤ {r['max_lag']:g} s "
         f"and grows ≤ {r['max_lag_growth']:g} s (also the frame → result latency); ours also: window end → "
         f"transcript ends ≤ {r.get('max_asr_lag', '—')} s and grows ≤ {r.get('max_asr_lag_growth', '—')} s. "
@@ -350,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         "vision_fps": cfg.sampling.fps,
         "ocr_fps": cfg.ocr.fps,
         "asr_model": cfg.asr.model,
+        "pipeline": cfg.name,
+        "pipeline_settings": _file_settings(args.pipeline),
         "max_lag": args.max_lag,
         "max_lag_growth": args.max_lag_growth,
         "max_asr_lag": args.max_asr_lag,
