@@ -28,7 +28,11 @@ held out the same way, written after the sixth's results with regional and 2026 
 invented app, lottery and gift names, and half its benign lines 2–8 characters.
 ``text_fresh_v8.jsonl`` (split ``fresh8``): an eighth, held out the same way, with leetspeak and
 obfuscated URLs among its evasions and room contexts of its own (finance talk, board games, health,
-thanks for gifts, English).
+thanks for gifts, English). ``text_fresh_v9.jsonl`` (split ``fresh9``): a ninth, held out the same
+way (its counts only), written blind by a helper who read no file of the project, with benign lines
+from twelve room contexts (English chat, board games played for fun, counter-speech quoting spam,
+news and notices) and ten evasion classes with leetspeak, about a fifth of its violating lines in
+English; lines that repeat or nearly repeat another set were removed unread.
 ``text_dev_v6.jsonl`` (split ``dev6``): a
 *development* set written the same way, but with its benign half in the proportions of real room
 chat (most lines 2–8 characters: greetings, reactions, shopping and game talk); its misses and false
@@ -174,6 +178,14 @@ FRESH_SETS = {
         "among the evasions, lines that repeat or nearly repeat another set removed unread; held out: its "
         "lines and misses are never read, only these aggregates",
     ),
+    "fresh9": (
+        "text_fresh_v9.jsonl",
+        17,
+        "written blind by an author who read no file of the project, benign lines from twelve room contexts "
+        "(English chat, board games for fun, counter-speech quoting spam, news and notices) and ten evasion "
+        "classes with leetspeak, lines that repeat or nearly repeat another set removed unread; held out: its "
+        "lines and misses are never read, only these aggregates",
+    ),
     "dev11": (
         "text_dev_v11.jsonl",
         16,
@@ -186,7 +198,7 @@ FRESH_SETS = {
 }
 #: Sets whose lines nobody tuning the rules may read: their results carry counts only, never a
 #: missed line or a benign line in a verdict (earlier results files listed them).
-HELD_OUT = frozenset({"fresh4", "fresh5", "fresh6", "fresh7", "fresh8"})
+HELD_OUT = frozenset({"fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9"})
 CATEGORIES = ("gambling", "tipping_inducement", "vulgar")
 TARGET_RECALL, TARGET_FALSE_VERDICT, TARGET_MBPS = 0.95, 0.005, 5.0
 
@@ -554,6 +566,7 @@ def intent_sets(smoke: bool) -> dict[str, list[dict[str, Any]]]:
         "fresh6 (text_fresh_v6.jsonl)": load(FRESH_SETS["fresh6"][0]),
         "fresh7 (text_fresh_v7.jsonl)": load(FRESH_SETS["fresh7"][0]),
         "fresh8 (text_fresh_v8.jsonl)": load(FRESH_SETS["fresh8"][0]),
+        "fresh9 (text_fresh_v9.jsonl)": load(FRESH_SETS["fresh9"][0]),
         "dev9 (text_dev_v9.jsonl, development)": load(FRESH_SETS["dev9"][0]),
         "dev10 (text_dev_v10.jsonl, development)": load(FRESH_SETS["dev10"][0]),
         "dev11 (text_dev_v11.jsonl, development)": load(FRESH_SETS["dev11"][0]),
@@ -645,7 +658,7 @@ def main() -> None:
         "--intent",
         action="store_true",
         help="only the intent classifier section (rules vs rules + intent on the held-out split and "
-        "the fresh3 to fresh8 and dev9 to dev11 sets; the older hand-written sets and dev6 to dev8 are its "
+        "the fresh3 to fresh9 and dev9 to dev11 sets; the older hand-written sets and dev6 to dev8 are its "
         "training data); "
         "writes text_quality_intent.{json,md}",
     )

@@ -127,13 +127,16 @@ def test_set_is_a_benchmark_split(split: str) -> None:
     assert reported == (name not in train_intent().HAND_SETS)
 
 
-#: sets with their own room contexts and leetspeak and obfuscated URLs among the evasions, checked
-#: apart: split → (file, least violating, least benign, least per category, least contexts)
+#: sets with their own room contexts and leetspeak (and, but for fresh9, obfuscated URLs) among the
+#: evasions, checked apart: split → (file, least violating, least benign, least per category, least contexts)
 ROOM_SETS = {
     "dev10": ("text_dev_v10.jsonl", 300, 500, 100, 10),
     "dev11": ("text_dev_v11.jsonl", 250, 450, 80, 15),
     "fresh8": ("text_fresh_v8.jsonl", 300, 450, 100, 12),
+    "fresh9": ("text_fresh_v9.jsonl", 280, 440, 85, 12),
 }
+#: room sets whose evasion classes differ from CLASSES + leet + url
+ROOM_CLASSES = {"fresh9": CLASSES | {"leet"}}
 
 
 @pytest.mark.parametrize("split", sorted(ROOM_SETS))
@@ -151,7 +154,7 @@ def test_room_set_is_labelled_new_and_reported(split: str) -> None:
     assert all(set(r) == {"text", "category", "evasion", "split"} for r in bad)
     assert all(set(r) == {"text", "context", "split"} for r in benign)
     assert min(Counter(r["category"] for r in bad).values()) >= per_cat
-    assert set(Counter(r["evasion"] for r in bad)) == CLASSES | {"leet", "url"}
+    assert set(Counter(r["evasion"] for r in bad)) == ROOM_CLASSES.get(split, CLASSES | {"leet", "url"})
     assert len({r["context"] for r in benign}) >= n_contexts
     assert len({r["text"] for r in rows}) == len(rows)
     _assert_new(name)
