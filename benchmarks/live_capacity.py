@@ -60,12 +60,11 @@ from common import (  # noqa: E402
     machine_markdown,
     md_table,
     parser,
-    percentiles,
     require,
     smoke_note,
     write_results,
 )
-from live_trials import run_baseline, run_ours  # noqa: E402
+from live_trials import alert_latencies, run_baseline, run_ours  # noqa: E402
 from samples import recordings  # noqa: E402
 
 from moderation.config import load_pipeline  # noqa: E402
@@ -165,11 +164,7 @@ def pooled(trials: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "trials": len(trials),
         "held": sum(1 for t in trials if t["held"]),
-        "visual_alert_latency_s": percentiles([a["latency_s"] for a in alerts if a.get("trigger") == "frames"]),
-        "speech_alert_latency_s": percentiles([a["latency_s"] for a in alerts if a.get("trigger") == "speech"]),
-        "speech_first_alert_latency_s": percentiles(
-            [a["from_first_s"] for a in alerts if a.get("first") == "speech" and a.get("from_first_s") is not None]
-        ),
+        **alert_latencies(alerts),
     }
 
 
