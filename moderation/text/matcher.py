@@ -64,8 +64,9 @@ class KeywordMatcher:
     swaps the index and must not run while another thread matches.
 
     Ambiguous terms (``ambiguous: true`` in the lexicon) keep their weight only when something else
-    in the same text corroborates them (another hit, a lure); alone they are reported with
-    ``context="ambiguous"`` and ``weight * ambiguous_weight``.
+    in the same text corroborates them (another hit, a lure) or they hold, and are longer than, an
+    unambiguous hit of their category (the shorter one is not reported apart); alone they are
+    reported with ``context="ambiguous"`` and ``weight * ambiguous_weight``.
 
     A term read through pinyin counts at its weight when the pinyin was written in latin letters
     (the writer spelled the word: "baijiale", a pinyin sentence) and at ``weight * pinyin_weight``
@@ -309,6 +310,8 @@ class KeywordMatcher:
                 key=lambda c: (-(c[1] - c[0]), _VIA_RANK[c[5]], c[0], c[4], c[2], c[3], c[5], c[6]),
             )
         kept: list[_Kept] = []
+        #: kept ambiguous hits that hold an unambiguous hit of their category: they count unaided
+        firm: set[_Kept] = set()
         for c in order:
             start, end, vs, ve, ri, via, homo = c
             r = rules[ri]
@@ -318,17 +321,33 @@ class KeywordMatcher:
                 for cs, ce, ccat, cterm in octx
             ):
                 continue  # a known benign phrase around the hit
-            if any(
-                rules[k[4]].category == cat
-                and start < k[1]
-                and k[0] < end
-                # a longer ambiguous hit that only runs into this one (家人们冲一波 | 冲一波礼物)
-                # does not displace it when it is unambiguous: they are different evidence
-                and (r.ambiguous or not rules[k[4]].ambiguous or (k[0] <= start and end <= k[1]))
-                for k in kept
-            ):
-                continue  # same category, overlaps a longer (or text-view) hit
-            if ((r.word and via != "pinyin") or homo) and not self._is_word(view, vs, ve, ri, homo):
+            over = next(
+                (
+                    k
+                    for k in kept
+                    if rules[k[4]].category == cat
+                    and start < k[1]
+                    and k[0] < end
+                    # a longer ambiguous hit that only runs into this one (家人们冲一波 | 冲一波礼物)
+                    # does not displace it when it is unambiguous: they are different evidence
+                    and (r.ambiguous or not rules[k[4]].ambiguous or (k[0] <= start and end <= k[1]))
+                ),
+                None,
+            )
+            word_ok = not ((r.word and via != "pinyin") or homo) or self._is_word(view, vs, ve, ri, homo)
+            if over is not None:  # same category, overlaps a longer (or text-view) hit
+                # a longer ambiguous one that holds this unambiguous hit (注册就送88 holds 注册就送) is
+                # no weaker than it; one of the same span is the lexicon calling that wording ambiguous
+                if (
+                    word_ok
+                    and rules[over[4]].ambiguous
+                    and not r.ambiguous
+                    and not self._short_homophone(c)
+                    and over[1] - over[0] > end - start
+                ):
+                    firm.add(over)
+                continue
+            if not word_ok:
                 continue
             kept.append(c)
         if not kept:
@@ -356,7 +375,10 @@ class KeywordMatcher:
             if context != PLAIN:
                 weight = 0.0
             elif (
-                (r.ambiguous or self._short_homophone(c)) and not lure and not self._corroborated(c, kept, framed, view)
+                (r.ambiguous or self._short_homophone(c))
+                and c not in firm
+                and not lure
+                and not self._corroborated(c, kept, framed, view)
             ):
                 context, weight = AMBIGUOUS, weight * self.ambiguous_weight
             hits.append(KeywordHit(r.term, r.category, round(weight, 4), (start, end), text[start:end], via, context))

@@ -187,6 +187,7 @@ class ReferenceMatcher(KeywordMatcher):
             set(cands),
             key=lambda c: (-(c.end - c.start), _VIA_RANK[c.via], c.start, c.rule, c.vs, c.ve, c.via, c.homophone),
         )
+        firm: list[_Cand] = []  # ambiguous hits strictly longer than an unambiguous one they hold
         for c in order:
             r = rules[c.rule]
             if any(
@@ -194,16 +195,28 @@ class ReferenceMatcher(KeywordMatcher):
                 for cs, ce, ccat, cterm in ctxs
             ):
                 continue  # a known benign phrase around the hit
-            if any(
-                rules[k.rule].category == r.category
+            over = [
+                k
+                for k in kept
+                if rules[k.rule].category == r.category
                 and c.start < k.end
                 and k.start < c.end
                 and (r.ambiguous or not rules[k.rule].ambiguous or (k.start <= c.start and c.end <= k.end))
-                for k in kept
-            ):
-                continue  # same category, overlaps a longer (or text-view) hit, unless that one is
+            ]
+            is_word = not ((r.word and c.via != "pinyin") or c.homophone) or self._ref_is_word(view, c)
+            if over:  # same category, overlaps a longer (or text-view) hit, unless that one is
                 # ambiguous and only runs into this unambiguous one
-            if ((r.word and c.via != "pinyin") or c.homophone) and not self._ref_is_word(view, c):
+                k = over[0]
+                if (
+                    is_word
+                    and rules[k.rule].ambiguous
+                    and not r.ambiguous
+                    and not self._ref_short_word(c)
+                    and k.end - k.start > c.end - c.start
+                ):
+                    firm.append(k)
+                continue
+            if not is_word:
                 continue
             kept.append(c)
         quoted = quoted_spans(text)
@@ -227,7 +240,10 @@ class ReferenceMatcher(KeywordMatcher):
             if context != PLAIN:
                 weight = 0.0
             elif (
-                (r.ambiguous or self._ref_short_word(c)) and not lure and not self._ref_corroborated(c, evidence, view)
+                (r.ambiguous or self._ref_short_word(c))
+                and not any(c is k for k in firm)
+                and not lure
+                and not self._ref_corroborated(c, evidence, view)
             ):
                 context, weight = AMBIGUOUS, weight * self.ambiguous_weight
             hits.append(

@@ -169,3 +169,14 @@ def test_a_long_document_is_matched_clause_by_clause(matcher: KeywordMatcher) ->
     found = [(h.term, doc[h.span[0] : h.span[1]]) for h in matcher.match(doc) if h.weight > 0]
     expected = [(h.term, line[h.span[0] : h.span[1]]) for line in spam for h in matcher.match(line)]
     assert expected and found == expected
+
+
+def test_a_longer_ambiguous_hit_holding_an_unambiguous_one_counts_unaided(matcher: KeywordMatcher) -> None:
+    """注册就送 (a sign-up bonus, unambiguous) inside the ambiguous sign-up-credit pattern
+    (注册就送18块) is no weaker for being read as the longer hit; a phrase the lexicon lists as
+    ambiguous with the same span as a pattern (送个礼物 and the gift pattern) stays ambiguous."""
+    hits = [h for h in matcher.match("今天注册就送18块") if h.category == "gambling"]
+    assert hits and max(h.weight for h in hits) >= 0.5, hits
+    assert all(h.context != "ambiguous" for h in hits)
+    gift = [h for h in matcher.match("送个礼物呗") if h.category == "tipping_inducement"]
+    assert gift and all(h.context == "ambiguous" for h in gift), gift
