@@ -133,7 +133,7 @@ ROOM_SETS = {
     "dev10": ("text_dev_v10.jsonl", 300, 500, 100, 10),
     "dev11": ("text_dev_v11.jsonl", 250, 450, 80, 15),
     "fresh8": ("text_fresh_v8.jsonl", 300, 450, 100, 12),
-    "fresh9": ("text_fresh_v9.jsonl", 280, 440, 85, 12),
+    "fresh9": ("text_fresh_v9.jsonl", 275, 440, 85, 12),
 }
 #: room sets whose evasion classes differ from CLASSES + leet + url
 ROOM_CLASSES = {"fresh9": CLASSES | {"leet"}}
