@@ -183,7 +183,6 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
     done_a = sum(obs.windows_done.values())
     errors = sum(p.metrics().inference_errors for p in pipes)
     unfinished = max(0, sampled - dropped_f - done_f) + max(0, windows - dropped_a - done_a)
-    alerts = [a for a in obs.alerts if a.latency_s is not None]
     latencies = [obs.latencies[s.stream] for s in sts]
 
     # each violation's first sighting: what it was seen in, how late, and by which fuser
@@ -199,8 +198,8 @@ def run_ours(args: argparse.Namespace, cfg: PipelineConfig, paths: list[Path]) -
             "from_first_s": None if a.from_first_s is None else round(a.from_first_s, 3),
             "early": a.early,
         }
-        for a in alerts
-        if a.latency_s is not None
+        for a in obs.alerts
+        if a.latency_s is not None  # known only once its arrival is
     ]
 
     return {

@@ -334,20 +334,21 @@ class KeywordMatcher:
                 ),
                 None,
             )
-            word_ok = not ((r.word and via != "pinyin") or homo) or self._is_word(view, vs, ve, ri, homo)
+            # the word check segments the clause: only for a hit that would be kept or firm another
+            word_checked = (r.word and via != "pinyin") or homo
             if over is not None:  # same category, overlaps a longer (or text-view) hit
                 # a longer ambiguous one that holds this unambiguous hit (注册就送88 holds 注册就送) is
                 # no weaker than it; one of the same span is the lexicon calling that wording ambiguous
                 if (
-                    word_ok
-                    and rules[over[4]].ambiguous
+                    rules[over[4]].ambiguous
                     and not r.ambiguous
                     and not self._short_homophone(c)
                     and over[1] - over[0] > end - start
+                    and (not word_checked or self._is_word(view, vs, ve, ri, homo))
                 ):
                     firm.add(over)
                 continue
-            if not word_ok:
+            if word_checked and not self._is_word(view, vs, ve, ri, homo):
                 continue
             kept.append(c)
         if not kept:
