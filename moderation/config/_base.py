@@ -7,15 +7,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 
-def _merged(default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    """``given`` laid over ``default``, mapping into mapping (a value that is not a mapping wins)."""
-    out = dict(default)
-    for key, value in given.items():
-        under = out.get(key)
-        out[key] = _merged(under, value) if isinstance(under, dict) and isinstance(value, dict) else value
-    return out
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -27,7 +18,8 @@ class _Strict(BaseModel):
         Some fields default to an instance built with values of its own (each batching family has
         its own ``max_batch`` and ``max_wait_ms``). Plain pydantic would build ``asr: {max_batch: 4}``
         from the class defaults and silently reset the family's other settings; here the values the
-        default instance was built with stay unless the file names them.
+        default instance was built with stay unless the file names them. Key by key, one level deep,
+        as ``policy.categories`` merges onto its defaults: a key given replaces that key's value.
         """
         if not isinstance(data, dict):
             return data
@@ -38,5 +30,5 @@ class _Strict(BaseModel):
                 if out is data:
                     out = dict(data)
                 own = default.model_dump(mode="python", include=default.model_fields_set)
-                out[name] = _merged(own, given)
+                out[name] = {**own, **given}
         return out
