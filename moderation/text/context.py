@@ -67,6 +67,7 @@ class ContextRules:
 
         self.frames = alt(zh(model.frames))
         self.frame_exceptions = alt(zh(model.frame_exceptions))
+        self.plea_frames = frozenset(zh(model.plea_frames))
         self.negations = alt(zh(model.negations))
         self.breakers = alt(zh(model.negation_breakers))
         # a ruin told after the hit (网赌把家败了, 赌球输了二十万) is a story, like a warning after it
@@ -151,9 +152,10 @@ class ContextRules:
                 best = span
         return best
 
-    def classify(self, view: str, s: int, e: int, *, lure: bool, category: str = "") -> str:
+    def classify(self, view: str, s: int, e: int, *, lure: bool, category: str = "", pattern: bool = False) -> str:
         """``plain``, ``counter`` or ``nominal`` for the hit at view span ``[s, e)`` of ``category``
-        (a tipping hit right before a describer, "要礼物的主播", describes a third party)."""
+        (a tipping hit right before a describer, "要礼物的主播", describes a third party); a tipping
+        hit found by a ``pattern`` (a plea) is not framed by a ``plea_frames`` cue that it holds."""
         if self.nominal.match(view, e) or (category == DESCRIBED and self.describers.match(view, e)):
             return NOMINAL
         if lure:
@@ -162,7 +164,7 @@ class ContextRules:
         sentence = view[sa:sb]
         if category == PLAYED and self._played_for_nothing(sentence):
             return NOMINAL
-        if self._framed(sentence):
+        if self._framed(sentence, plea=(s - sa, e - sa) if pattern and category == DESCRIBED else None):
             return COUNTER
         quoted = self.reported_span(view)
         if quoted is not None and quoted[0] <= s and e <= quoted[1]:
@@ -252,15 +254,19 @@ class ContextRules:
         last = max((m.end() for m in self.thanks.finditer(before)), default=-1)
         return last >= 0 and not self.thanks_breakers.search(before, last)
 
-    def _framed(self, sentence: str) -> bool:
+    def _framed(self, sentence: str, *, plea: tuple[int, int] | None = None) -> bool:
         """Whether a frame cue (Chinese or English) stands in the sentence, not itself denied ("不是
         骗局" and "绝对没有托" are reassurances a spammer gives, not a warning) nor inside a phrase
         where its words mean something else (``frame_exceptions``: 不准 is "not allowed" in a rule
         but "inaccurate" in a tipster's "准不准"; 罚款 in "完不成我要被罚款" and "fined" in "I get
-        fined" are the speaker's own penalty, not a regulator's)."""
+        fined" are the speaker's own penalty, not a regulator's), nor a plea frame inside the span
+        ``plea`` of a tipping pattern's hit ("…大家量力而行，多少都是心意": the streamer's own
+        disclaimer inside the ask; "主播说送礼物要量力而行" stays a mention)."""
         inside = [m.span() for m in self.frame_exceptions.finditer(sentence)]
 
         def excepted(m: re.Match[str]) -> bool:
+            if plea is not None and plea[0] <= m.start() and m.end() <= plea[1] and m.group() in self.plea_frames:
+                return True
             return any(a <= m.start() < m.end() <= b for a, b in inside)
 
         if any(

@@ -92,6 +92,7 @@ class ContextFileModel(BaseModel):
     description: str = ""
     frames: list[str] = Field(default_factory=list)
     frame_exceptions: list[str] = Field(default_factory=list)
+    plea_frames: list[str] = Field(default_factory=list)
     frames_en: list[str] = Field(default_factory=list)
     negations: list[str] = Field(default_factory=list)
     negations_en: list[str] = Field(default_factory=list)

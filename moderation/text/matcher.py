@@ -365,7 +365,9 @@ class KeywordMatcher:
             and not lure
             and inside(quoted, c[0], c[1])
             and not scare_quoted(text, quoted, c[0], c[1], rules[c[4]].term, c[5])
-            else self.context.classify(view, c[2], c[3], lure=lure, category=rules[c[4]].category)
+            else self.context.classify(
+                view, c[2], c[3], lure=lure, category=rules[c[4]].category, pattern=c[5] == "pattern"
+            )
             for c in kept
         ]
         hits = []

@@ -228,7 +228,9 @@ class ReferenceMatcher(KeywordMatcher):
             if not lure
             and inside(quoted, c.start, c.end)
             and not scare_quoted(text, quoted, c.start, c.end, rules[c.rule].term, c.via)
-            else self.context.classify(view, c.vs, c.ve, lure=lure, category=rules[c.rule].category)
+            else self.context.classify(
+                view, c.vs, c.ve, lure=lure, category=rules[c.rule].category, pattern=c.via == "pattern"
+            )
             for c in kept
         }
         evidence = [c for c in kept if framed[id(c)] == PLAIN]

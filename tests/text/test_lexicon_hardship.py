@@ -43,3 +43,24 @@ def test_hardship_pleas_and_guild_quotas_are_tipping(matcher: KeywordMatcher, te
 )
 def test_a_hardship_or_a_game_task_alone_is_not(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "爸爸住院了，今晚播到天亮，大家量力而行，多少都是心意",
+        "下个月房租交不起了，理性消费哈，礼物多少都行",
+    ],
+)
+def test_an_affordability_disclaimer_inside_the_plea_does_not_make_it_a_mention(
+    matcher: KeywordMatcher, text: str
+) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["打赏请量力而行，未成年人禁止打赏", "主播说了送礼物要量力而行", "刷礼物要理性消费，量力而行"],
+)
+def test_the_disclaimer_beside_a_gift_word_still_frames_it(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
