@@ -48,6 +48,8 @@ PLAYED = "gambling"
 _REFUSAL_GAP = "(?:再|去)?(?:(?:给|帮|为|替)(?:主播|她|他|你们|你|人家)?)?(?:再|去)?"
 #: Characters a dismissal cue may stand before its hit (什么 + 代理 + 返水).
 _DISMISS_GAP = 4
+#: Characters (the givers) a witness verb may stand before the tipping hit it sees: 看到 + 大哥们.
+_WITNESS_GAP = 6
 #: Sentence particles that turn a subject-less "送个小礼物" into an ask ("送个小礼物吧").
 _ASK_PARTICLES = ("吧", "呗", "嘛")
 #: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
@@ -89,6 +91,9 @@ class ContextRules:
         # the habit may be of calling for the gift: 一直在喊刷火箭, 天天催刷礼物
         self.habits = re.compile(f"(?:{alt(zh(model.habits)).pattern})(?:喊|催|叫|逼|让人|叫人|逼人)?$")
         self.third_parties = alt(zh(model.third_parties))
+        self.witness = re.compile(
+            f"(?<![想望要待让给等])(?:{alt(zh(model.witness_verbs)).pattern})(?:(?!你们|大家|各位).){{0,{_WITNESS_GAP}}}$"
+        )
         self.play_games = alt(zh(model.play_games))
         self.real_money = alt(zh(model.real_money))
         self.dismissals = zh(model.dismissals)
@@ -176,6 +181,7 @@ class ContextRules:
             self._refused(view[sa:s], s - a, view[e:b])
             or self._own_gift(view[a:s], view, s, view[e:sb], view[sa:s])
             or self._habit_told(view[sa:s], view[e:sb])
+            or self._witnessed(view[a:s], view[e:sb])
         ):
             return COUNTER
         if self._dismissed(view[a:s].strip(), view[e:b].strip()):
@@ -237,6 +243,12 @@ class ContextRules:
             and self.third_parties.search(before, 0, m.start()) is not None
             and self.own_gift_breakers.search(rest) is None
         )
+
+    def _witnessed(self, before: str, rest: str) -> bool:
+        """Whether a viewer tells of gifts others give ("看到大哥们刷嘉年华只能默默鼓掌"): a witness verb
+        ends the clause before the hit but for the givers (``before``: the clause up to the hit), and
+        nothing after the hit in its sentence turns to the room (``rest``)."""
+        return self.witness.search(before) is not None and self.own_gift_breakers.search(rest) is None
 
     def _dismissed(self, before: str, after: str) -> bool:
         """Whether the hit's clause is a rhetorical 什么 X ("什么稳赚不赔，骗鬼呢", "啥代理返水的"): it

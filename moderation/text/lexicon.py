@@ -113,6 +113,7 @@ class ContextFileModel(BaseModel):
     ruin: list[str] = Field(default_factory=list)
     habits: list[str] = Field(default_factory=list)
     third_parties: list[str] = Field(default_factory=list)
+    witness_verbs: list[str] = Field(default_factory=list)
     play_games: list[str] = Field(default_factory=list)
     real_money: list[str] = Field(default_factory=list)
     dismissals: list[str] = Field(default_factory=list)

@@ -197,6 +197,7 @@ def test_denied_harms_and_broken_warnings_stayevidence(matcher: KeywordMatcher, 
         "别给主播刷礼物了，量力而行",  # a bare 别
         "我不赞成靠刷礼物拉人气",
         "今年三季度博彩收入同比下降两成",  # statistics
+        "13岁孩子偷用家长手机打赏主播5万余元，平台核实后全额退还",  # a sum rounded as a report writes it
         "家长起诉平台，要求退还孩子的打赏",  # a lawsuit
         "沉迷打赏的那两年，工资全搭进去了",  # a regret
         "这个游戏的赌场关卡太难打了",  # game content
@@ -384,6 +385,8 @@ def test_a_push_with_a_tipper_title_or_a_freeloader_label_still_counts(matcher: 
         "感谢大哥刷的火箭，太破费了",  # thanks for a gift already given
         "多谢姐妹送的灯牌",
         "兜里没钱刷礼物，只能每天来签到",  # the speaker cannot pay
+        "木有钱刷礼物，就来看看",  # in the words of other regions and of the net
+        "冇錢送禮物，睇下就好",
         "房管说了不许在公屏刷礼物链接",  # 不许 negates like 不要
         "这种百家乐直播间早就该封了",  # a call for the room to be shut
         "玩网赌的没有赢家",
@@ -626,6 +629,7 @@ def test_a_speaker_asking_or_leading_the_others_staysevidence(matcher: KeywordMa
         "三国杀里押注主公必死",
         "这把用欢乐豆下注，输了也无所谓",
         "狼人杀下注预言家是真的",
+        "今晚开黑上分，有没有钻石段位的兄弟带飞一下",  # 上分 in ranked play is rank, not credit
     ],
 )
 def test_a_bet_in_a_game_played_for_no_money_is_a_move(matcher: KeywordMatcher, text: str) -> None:
@@ -639,6 +643,7 @@ def test_a_bet_in_a_game_played_for_no_money_is_a_move(matcher: KeywordMatcher, 
         "欢乐豆下注，赢了可以提现",
         "狼人杀下注，加我微信进群",  # a lure overrides
         "今晚下注稳赚",  # no game
+        "斗地主开黑，上分下分找客服",  # 下分 cashes credit out
     ],
 )
 def test_a_game_with_real_money_or_a_lure_stays_gambling(matcher: KeywordMatcher, text: str) -> None:
@@ -711,6 +716,19 @@ def test_a_subjectless_gift_that_asks_staysevidence(matcher: KeywordMatcher, tex
 @pytest.mark.parametrize("text", ["那个女主播成天要礼物，烦死了", "隔壁直播间一直在喊刷火箭，吵得很"])
 def test_a_complaint_about_someone_elses_asking_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["我月薪三千，看到大哥们刷嘉年华只能默默鼓掌", "好羡慕有人随手刷火箭"])
+def test_gifts_a_viewer_saw_others_give_are_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["看到大哥刷火箭了，兄弟们跟上", "想看到大家刷火箭", "看着你们刷礼物真开心，继续"],  # rally, wish, cheer on
+)
+def test_a_sight_turned_into_a_call_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
 
 
 def test_a_habit_told_to_rally_the_room_staysevidence(matcher: KeywordMatcher) -> None:

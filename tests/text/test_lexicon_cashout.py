@@ -77,7 +77,9 @@ def test_a_shortfall_in_thousands_beside_a_rally_or_a_countdown_is_tipping(text:
     assert "tipping_inducement" in _categories(text)
 
 
-@pytest.mark.parametrize("text", ["我存款还差两万就够首付了", "还差三千步就一万步了", "还差五千"])
+@pytest.mark.parametrize(
+    "text", ["我存款还差两万就够首付了", "还差三千步就一万步了", "还差五千", "打投最后一天，还差五万票"]
+)
 def test_a_shortfall_alone_is_not(text: str) -> None:
     assert "tipping_inducement" not in _categories(text)
 
