@@ -1,0 +1,29 @@
+"""Curses on a viewer's family, Taiwan's words for call girls, and contact numbers spelled in Chinese
+numerals; with the near misses each must leave alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation.text.matcher import KeywordMatcher
+from tests.helpers.text_hits import evidence
+
+
+@pytest.mark.parametrize("text", ["你全家都不得好死", "祝你全家死光", "外送茶有需要嗎，素質保證", "需要外送茶的私我"])
+def test_family_curses_and_tea_slang_are_vulgar(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["不得在直播间辱骂他人", "我家一家人都爱喝茶", "这家奶茶外送很快"])
+def test_rules_and_tea_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["上门服务联系 Q：七七八八九九二零一", "上门服务 微信 幺三八八八六六九九"])
+def test_a_contact_number_in_chinese_numerals_corroborates_an_offer(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" in evidence(matcher, text), matcher.match(text)
+
+
+def test_a_number_without_a_channel_is_no_contact(matcher: KeywordMatcher) -> None:
+    text = "水管维修上门服务，电话 一三八零零一三八零零零"
+    assert "vulgar" not in evidence(matcher, text), matcher.match(text)

@@ -1,0 +1,103 @@
+"""Gifts traded for private perks in any wording, gifts bought off the platform, and viewers rebuked
+for watching without paying; with the near misses each rule must leave alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation.text.matcher import KeywordMatcher
+from tests.helpers.text_hits import evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "赞助满两千的加我私人号",  # 赞助, not 打赏
+        "ds满300的进粉丝福利群",  # the initials of 打赏
+        "🎁满888💎的私我",  # emoji for the gift and the unit
+        "今晚排前五的私聊我",  # a rank reached by gifts, then the perk
+        "冲到前三的找我拿联系方式",
+        "donate $20 and I'll follow you back",
+        "donate 100 bucks n ill dm you",
+    ],
+)
+def test_a_gift_threshold_with_a_private_perk_is_tipping(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我们班排前三的都去了清华",
+        "进前三的队伍可以加分",
+        "榜一送什么礼物",  # a question about the title
+        "I donated 50 and they sent a thank you card",
+        "赞助满意度调查已经发出",
+    ],
+)
+def test_ranks_and_donations_without_a_perk_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "代充抖币七五折，秒到账",
+        "外部充值通道九折，记得充完刷给我",
+        "私下充值更便宜，八折到账",
+        "不方便在平台刷的直接转我",
+        "不走平台的私下转我微信，一样算你的",
+    ],
+)
+def test_gifts_bought_off_the_platform_are_tipping(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "平台外的交易不受保护，别转账",
+        "低价钻石项链清仓",
+        "游戏充值打八折，618活动",
+        "充值到账慢的话联系平台客服",
+    ],
+)
+def test_discounts_and_platform_warnings_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "看了一晚上一分钱不出的，心里没点数吗",
+        "不赞助的就不要一直讲话",
+        "一毛不拔的都出去",
+        "小心心都不送还好意思看",
+        "一直看不出力的，我都记住名字了",
+    ],
+)
+def test_viewers_rebuked_for_watching_without_paying_is_tipping(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不打赏也没关系，别一直刷屏就行",  # a concession: a welcome
+        "我是白嫖党，不好意思啊主播",  # an apology
+        "看了一晚上没看懂，滚回去复习",
+        "不送的朋友也欢迎，别一直潜水",
+    ],
+)
+def test_a_welcome_or_an_apology_is_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["内衣脱掉给我们看看", "👙脱了让兄弟们👀一下"])
+def test_a_garment_named_first_then_taken_off_for_a_look_is_vulgar(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["衣服脱了挂门口，看下雨没", "裤子拉链坏了，看一下", "外套脱了吧，看你热的"])
+def test_clothes_taken_off_for_other_reasons_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" not in evidence(matcher, text), matcher.match(text)
