@@ -58,6 +58,12 @@ _DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "
 _LOSS_SUM = "(?:输|亏|赔)(?:了|掉了|进去)(?:[0-9一二三四五六七八九十两几百千]+|好几|十几|几十|上百)(?:万|千)"
 #: The denials and a bare 不 / 非 right before a cue (没 is one already): "不骗人", "保证不举报".
 _DENIALS_1 = (*_DENIALS, "不", "非")
+#: A claim of legitimacy after a warning word, in its sentence: a spammer answering the warning
+#: ("都说是杀猪盘，我们这是正规娱乐城"; "别人家是骗子，我家靠谱"), which no one warning others says.
+_REBUTTAL = re.compile(
+    "(?:我们|我们家|我家|我这|我这边|咱们|咱家|本平台|本站|我们平台)(?:(?!所谓|假|不|要|做|能|会|该|想)[^\\s,.!?;，。！？；]){0,4}?"
+    "(?:可|可是|才|才是|是|绝对|保证)*(?:正规|靠谱|真实|安全|合法|官方|良心|稳定)"
+)
 
 
 class ContextRules:
@@ -203,6 +209,16 @@ class ContextRules:
             self.refusal_concessions.search(after) is not None
         )
 
+    def game_for_nothing(self, view: str) -> bool:
+        """Whether a whole line is about a game played for no money (:meth:`_played_for_nothing` of
+        each of its sentences, at least one naming a game, none naming real money) and has no lure."""
+        if self.play_games.search(view) is None or self.has_lure(view):
+            return False
+        sentences = [x for x in SENTENCE_RE.split(view) if x.strip()]
+        return any(self._played_for_nothing(s) for s in sentences) and not any(
+            self.real_money.search(s) is not None and not self._played_for_nothing(s) for s in sentences
+        )
+
     def _played_for_nothing(self, sentence: str) -> bool:
         """Whether the sentence is about a game played for no money ("大富翁里下注买地", "下注三个
         筹码，这个桌游规则挺有意思", "下注游戏币猜对面会不会投"): it names such a game or its play money,
@@ -273,13 +289,16 @@ class ContextRules:
         but "inaccurate" in a tipster's "准不准"; 罚款 in "完不成我要被罚款" and "fined" in "I get
         fined" are the speaker's own penalty, not a regulator's), nor a plea frame inside the span
         ``plea`` of a tipping pattern's hit ("…大家量力而行，多少都是心意": the streamer's own
-        disclaimer inside the ask; "主播说送礼物要量力而行" stays a mention)."""
+        disclaimer inside the ask; "主播说送礼物要量力而行" stays a mention), nor one a claim of
+        legitimacy answers later in the sentence (:data:`_REBUTTAL`: "都说是杀猪盘，我们这是正规")."""
         inside = [m.span() for m in self.frame_exceptions.finditer(sentence)]
 
         def excepted(m: re.Match[str]) -> bool:
             if plea is not None and plea[0] <= m.start() and m.end() <= plea[1] and m.group() in self.plea_frames:
                 return True
-            return any(a <= m.start() < m.end() <= b for a, b in inside)
+            return (
+                any(a <= m.start() < m.end() <= b for a, b in inside) or _REBUTTAL.search(sentence, m.end()) is not None
+            )
 
         if any(
             not sentence.endswith(_DENIALS_1, 0, m.start()) and not excepted(m) for m in self.frames.finditer(sentence)

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from moderation.messages import KeywordHit, LineReading
 from moderation.text import segment
 from moderation.text.clauses import clause_bounds
-from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN
+from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN, PLAYED
 from moderation.text.homophones import word_homophone_variants
 from moderation.text.initials import initial_variants, word_initial_variants
 from moderation.text.lexicon import Lexicon
@@ -165,21 +165,24 @@ class KeywordMatcher:
         mention (a hit in a counter-speech, news, rules or nominal frame, or a candidate inside a
         known benign phrase of its term or category, an allow-context such as 谢谢榜一大哥), which
         another channel should not read as evidence; and the categories it has evidence of (a hit of
-        weight above 0, ambiguous ones included), which another channel may corroborate."""
+        weight above 0, ambiguous ones included), which another channel may corroborate. A line
+        about a game played for no money (a ranked match, a gacha pull, a board game: "十连出金，今天
+        欧皇附体") mentions gambling even with no gambling hit, unless it has evidence of it."""
         nt = self.normalizer.normalize(self.sounds.respell(text)) if text else None
         if nt is None or not nt.text:
             return LineReading()
         cands, ctxs = self._candidates(nt)
-        if not cands:
-            return LineReading()
-        hits = self._resolve(text, nt, cands, ctxs)
+        hits = self._resolve(text, nt, cands, ctxs) if cands else []
         out = {h.category for h in hits if h.context in (COUNTER, NOMINAL)}
         rules = self.rules
         for vs, ve, ri, _, _ in cands if ctxs else ():
             r = rules[ri]
             if any(a <= vs and ve <= b and cat == r.category and term in (None, r.term) for a, b, cat, term in ctxs):
                 out.add(r.category)
-        return LineReading(frozenset(out), frozenset(h.category for h in hits if h.weight > 0))
+        named = frozenset(h.category for h in hits if h.weight > 0)
+        if PLAYED not in named and self.context.game_for_nothing(nt.text):
+            out.add(PLAYED)
+        return LineReading(frozenset(out), named)
 
     def match_many(self, texts: Sequence[str]) -> list[list[KeywordHit]]:
         """``[match(t) for t in texts]``, computed for the whole batch at once.

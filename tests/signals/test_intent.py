@@ -207,3 +207,19 @@ def test_speech_segments_give_the_streamers_signals_at_the_speech_bar() -> None:
 )
 def test_classifiable_counts_han_emoji_words_and_numbers(text: str, read: bool) -> None:
     assert classifiable(text, IntentConfig(enabled=True, min_units=6)) is read
+
+
+@pytest.mark.parametrize(
+    ("text", "mentioned"),
+    [
+        ("今天抽卡又非酋了，卡池太坑", True),  # a gacha pull
+        ("狼人杀真好玩", True),  # a board game, no hit at all
+        ("抽卡游戏也能提现，加我", False),  # real money and a lure
+        ("开黑吗？明天带你回本，一天赚五百", False),  # a second sentence names real money
+    ],
+)
+def test_a_line_about_a_game_for_no_money_mentions_gambling(text: str, mentioned: bool) -> None:
+    """So the classifier's gambling reading of game talk yields no signal, while a game named in a
+    pitch for real money does not shield it."""
+    reading = KeywordMatcher(Lexicon.load()).read_line(text)
+    assert ("gambling" in reading.mentioned) is mentioned, reading

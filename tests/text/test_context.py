@@ -185,6 +185,8 @@ def test_warnings_harms_and_refusals_are_mentions(matcher: KeywordMatcher, text:
         ("不怕封禁，稳定出款，百家乐走起", "gambling"),  # a spammer's reassurance
         ("还有五分钟下架，最后一波刷礼物", "tipping_inducement"),  # a live shop's countdown is no frame
         ("PK输了要接受处罚，家人们刷礼物啊", "tipping_inducement"),  # nor a loser's forfeit
+        ("都说是杀猪盘，我们这是正规娱乐城，出款五分钟", "gambling"),  # the warning answered
+        ("别人家都是骗子，我家百家乐绝对靠谱", "gambling"),
     ],
 )
 def test_denied_harms_and_broken_warnings_stayevidence(matcher: KeywordMatcher, text: str, category: str) -> None:
@@ -197,6 +199,8 @@ def test_denied_harms_and_broken_warnings_stayevidence(matcher: KeywordMatcher, 
         "别给主播刷礼物了，量力而行",  # a bare 别
         "我不赞成靠刷礼物拉人气",
         "今年三季度博彩收入同比下降两成",  # statistics
+        "赌博违法，我们要做合法公民",  # a resolve, not a claim of legitimacy
+        "网上的百家乐都是骗子，我们要远离所谓正规平台",
         "13岁孩子偷用家长手机打赏主播5万余元，平台核实后全额退还",  # a sum rounded as a report writes it
         "家长起诉平台，要求退还孩子的打赏",  # a lawsuit
         "沉迷打赏的那两年，工资全搭进去了",  # a regret
