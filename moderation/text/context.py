@@ -44,6 +44,9 @@ DESCRIBED = "tipping_inducement"
 #: The category whose hits a ``play_games`` word in their sentence makes nominal (a bet in a board
 #: game is a move of the game).
 PLAYED = "gambling"
+#: A vulgar term followed by 服务 names what is sold ("外送茶服务", "陪睡服务"), where a tipping or
+#: gambling word before it names a platform feature ("打赏服务", "充值服务"): not nominal there.
+_OFFERED = ("vulgar", "服务")
 #: What may stand between a refusal and its hit: whom the gift would be for (不 + 给主播 + 刷礼物).
 _REFUSAL_GAP = "(?:再|去)?(?:(?:给|帮|为|替)(?:主播|她|他|你们|你|人家)?)?(?:再|去)?"
 #: Characters a dismissal cue may stand before its hit (什么 + 代理 + 返水).
@@ -54,8 +57,8 @@ _WITNESS_GAP = 6
 _ASK_PARTICLES = ("吧", "呗", "嘛")
 #: A denial right before a frame cue, up to the cue's start: "不是骗局", "绝对没有托", "从来不坑人".
 _DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "绝非", "绝不", "从不", "从来不", "绝对不", "根本不")
-#: A sum lost, told after a gambling word ("赌球输了十几万", "跟着带单的亏了四十万"): a story of ruin.
-_LOSS_SUM = "(?:输|亏|赔)(?:了|掉了|进去)(?:[0-9一二三四五六七八九十两几百千]+|好几|十几|几十|上百)(?:万|千)"
+#: A sum lost, told after a gambling word ("赌球输了十几万", "跟着带单的亏了四十多万"): a story of ruin.
+_LOSS_SUM = "(?:输|亏|赔)(?:了|掉了|进去)(?:[0-9一二三四五六七八九十两几百千]+|好几|十几|几十|上百)多?(?:万|千)"
 #: The denials and a bare 不 / 非 right before a cue (没 is one already): "不骗人", "保证不举报".
 _DENIALS_1 = (*_DENIALS, "不", "非")
 #: A claim of legitimacy after a warning word, in its sentence: a spammer answering the warning
@@ -102,6 +105,8 @@ class ContextRules:
         )
         self.play_games = alt(zh(model.play_games))
         self.real_money = alt(zh(model.real_money))
+        self.state_lotteries = alt(zh(model.state_lotteries))
+        self.lottery_pitches = alt(zh(model.lottery_pitches))
         self.dismissals = zh(model.dismissals)
         self.dismissal_tails = frozenset(zh(model.dismissal_tails)) | {""}
         self.lures = Lures(zh(model.lures))
@@ -167,13 +172,16 @@ class ContextRules:
         """``plain``, ``counter`` or ``nominal`` for the hit at view span ``[s, e)`` of ``category``
         (a tipping hit right before a describer, "要礼物的主播", describes a third party); a tipping
         hit found by a ``pattern`` (a plea) is not framed by a ``plea_frames`` cue that it holds."""
-        if self.nominal.match(view, e) or (category == DESCRIBED and self.describers.match(view, e)):
+        nominal = self.nominal.match(view, e)
+        if (nominal is not None and (category, nominal.group()) != _OFFERED) or (
+            category == DESCRIBED and self.describers.match(view, e)
+        ):
             return NOMINAL
         if lure:
             return PLAIN
         sa, sb = clause_bounds(view, s, e, SENTENCE_RE)
         sentence = view[sa:sb]
-        if category == PLAYED and self._played_for_nothing(sentence):
+        if category == PLAYED and (self._played_for_nothing(sentence) or self._state_lottery(sentence)):
             return NOMINAL
         if self._framed(sentence, plea=(s - sa, e - sa) if pattern and category == DESCRIBED else None):
             return COUNTER
@@ -208,6 +216,11 @@ class ContextRules:
         return self.refusal_subjects.search(before, 0, m.start()) is not None or (
             self.refusal_concessions.search(after) is not None
         )
+
+    def _state_lottery(self, sentence: str) -> bool:
+        """Whether the sentence names a state lottery and pitches nothing ("大乐透追加投注一注三块钱";
+        not "双色球计划群，跟我包中")."""
+        return self.state_lotteries.search(sentence) is not None and self.lottery_pitches.search(sentence) is None
 
     def game_for_nothing(self, view: str) -> bool:
         """Whether a whole line is about a game played for no money (:meth:`_played_for_nothing` of

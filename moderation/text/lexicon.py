@@ -116,6 +116,8 @@ class ContextFileModel(BaseModel):
     witness_verbs: list[str] = Field(default_factory=list)
     play_games: list[str] = Field(default_factory=list)
     real_money: list[str] = Field(default_factory=list)
+    state_lotteries: list[str] = Field(default_factory=list)
+    lottery_pitches: list[str] = Field(default_factory=list)
     dismissals: list[str] = Field(default_factory=list)
     dismissal_tails: list[str] = Field(default_factory=list)
     lures: list[str] = Field(default_factory=list)

@@ -187,6 +187,9 @@ def test_warnings_harms_and_refusals_are_mentions(matcher: KeywordMatcher, text:
         ("PK输了要接受处罚，家人们刷礼物啊", "tipping_inducement"),  # nor a loser's forfeit
         ("都说是杀猪盘，我们这是正规娱乐城，出款五分钟", "gambling"),  # the warning answered
         ("别人家都是骗子，我家百家乐绝对靠谱", "gambling"),
+        ("双色球计划群，跟我包中", "gambling"),  # a state lottery's name in a plan-seller's pitch
+        ("外送茶服務，新到正妹，價格私訊", "vulgar"),  # 服务 after a sex-work word is what is sold
+        ("你他妈的闭嘴", "vulgar"),  # the curse put to someone
     ],
 )
 def test_denied_harms_and_broken_warnings_stayevidence(matcher: KeywordMatcher, text: str, category: str) -> None:
@@ -200,6 +203,13 @@ def test_denied_harms_and_broken_warnings_stayevidence(matcher: KeywordMatcher, 
         "我不赞成靠刷礼物拉人气",
         "今年三季度博彩收入同比下降两成",  # statistics
         "赌博违法，我们要做合法公民",  # a resolve, not a claim of legitimacy
+        "大乐透追加投注一注是三块钱，多一块钱中了奖金更多",  # a state lottery explained
+        "The odds of winning the Powerball jackpot are about one in 292 million",
+        "我表哥玩网上百家乐输了三十多万，现在天天被催债",  # a story of ruin
+        "榜一大哥刚才说要刷个大的，我拦住了，别乱花",  # the streamer holds a gift back
+        "刚才那个送火箭的兄弟，你还在读高中，我已经帮你申请退款了",
+        "歡迎啱啱入嚟嘅朋友，今晚傾吓偈，唔使送禮物㗎",  # Cantonese "no need"
+        "他妈的，这关打了十遍还没过，气死我了",  # an interjection at a game
         "网上的百家乐都是骗子，我们要远离所谓正规平台",
         "13岁孩子偷用家长手机打赏主播5万余元，平台核实后全额退还",  # a sum rounded as a report writes it
         "家长起诉平台，要求退还孩子的打赏",  # a lawsuit

@@ -74,6 +74,7 @@ def test_discounts_and_platform_warnings_are_not(matcher: KeywordMatcher, text: 
         "一毛不拔的都出去",
         "小心心都不送还好意思看",
         "一直看不出力的，我都记住名字了",
+        "成晚坐喺度白睇，一粒星都唔送，你好意思咩",  # Cantonese: 白睇 白看, 唔送 不送
     ],
 )
 def test_viewers_rebuked_for_watching_without_paying_is_tipping(matcher: KeywordMatcher, text: str) -> None:
@@ -87,6 +88,7 @@ def test_viewers_rebuked_for_watching_without_paying_is_tipping(matcher: Keyword
         "我是白嫖党，不好意思啊主播",  # an apology
         "看了一晚上没看懂，滚回去复习",
         "不送的朋友也欢迎，别一直潜水",
+        "唔該晒，多謝大家，唔送禮物都可以睇",  # Cantonese thanks and a welcome
     ],
 )
 def test_a_welcome_or_an_apology_is_not(matcher: KeywordMatcher, text: str) -> None:
