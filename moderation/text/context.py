@@ -61,6 +61,14 @@ _DENIALS = ("不是", "不算", "不会", "不怕", "没有", "没", "并非", "
 _LOSS_SUM = "(?:输|亏|赔)(?:了|掉了|进去)(?:[0-9一二三四五六七八九十两几百千]+|好几|十几|几十|上百)多?(?:万|千)"
 #: The denials and a bare 不 / 非 right before a cue (没 is one already): "不骗人", "保证不举报".
 _DENIALS_1 = (*_DENIALS, "不", "非")
+#: A line telling the room that giving is unneeded or free ("不用点歌礼物", "不用为我冲", "投票是免费的",
+#: "不加也一样可以看，别有压力", "大家别上头"): the streamer's or a fan's reassurance, which reads
+#: to the classifier like the pressure it disclaims.
+_FREE_SUPPORT = re.compile(
+    "(?:不用|不需要|无需|不必|用不着|唔使|唔洗)(?:为我|给我|帮我|大家|你们|再)?"
+    "(?:送|刷|冲|打赏|花钱|破费|点歌礼物|礼物|氪)|是免费的|免费(?:的)?投票|投票(?:是)?免费"
+    "|(?:别|不要|不用)有(?:压力|负担)|没有压力|不(?:加|送|刷)也(?:一样|可以|能)|(?:别|不要)(?:上头|较真)"
+)
 #: A claim of legitimacy after a warning word, in its sentence: a spammer answering the warning
 #: ("都说是杀猪盘，我们这是正规娱乐城"; "别人家是骗子，我家靠谱"), which no one warning others says.
 _REBUTTAL = re.compile(
@@ -216,6 +224,10 @@ class ContextRules:
         return self.refusal_subjects.search(before, 0, m.start()) is not None or (
             self.refusal_concessions.search(after) is not None
         )
+
+    def free_support(self, view: str) -> bool:
+        """Whether the line says giving is unneeded or free (:data:`_FREE_SUPPORT`) and has no lure."""
+        return _FREE_SUPPORT.search(view) is not None and not self.has_lure(view)
 
     def _state_lottery(self, sentence: str) -> bool:
         """Whether the sentence names a state lottery and pitches nothing ("大乐透追加投注一注三块钱";

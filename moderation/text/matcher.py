@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from moderation.messages import KeywordHit, LineReading
 from moderation.text import segment
 from moderation.text.clauses import clause_bounds
-from moderation.text.context import AMBIGUOUS, COUNTER, NOMINAL, PLAIN, PLAYED
+from moderation.text.context import AMBIGUOUS, COUNTER, DESCRIBED, NOMINAL, PLAIN, PLAYED
 from moderation.text.homophones import word_homophone_variants
 from moderation.text.initials import initial_variants, word_initial_variants
 from moderation.text.lexicon import Lexicon
@@ -166,8 +166,9 @@ class KeywordMatcher:
         known benign phrase of its term or category, an allow-context such as 谢谢榜一大哥), which
         another channel should not read as evidence; and the categories it has evidence of (a hit of
         weight above 0, ambiguous ones included), which another channel may corroborate. A line
-        about a game played for no money (a ranked match, a gacha pull, a board game: "十连出金，今天
-        欧皇附体") mentions gambling even with no gambling hit, unless it has evidence of it."""
+        about a game played for no money (a ranked match, a gacha pull, a board game: "今天抽卡又
+        非酋了") mentions gambling even with no gambling hit, and one saying giving is unneeded or
+        free ("不用为我冲", "投票是免费的") mentions tipping, unless it has evidence of it."""
         nt = self.normalizer.normalize(self.sounds.respell(text)) if text else None
         if nt is None or not nt.text:
             return LineReading()
@@ -182,6 +183,8 @@ class KeywordMatcher:
         named = frozenset(h.category for h in hits if h.weight > 0)
         if PLAYED not in named and self.context.game_for_nothing(nt.text):
             out.add(PLAYED)
+        if DESCRIBED not in named and self.context.free_support(nt.text):
+            out.add(DESCRIBED)
         return LineReading(frozenset(out), named)
 
     def match_many(self, texts: Sequence[str]) -> list[list[KeywordHit]]:

@@ -223,3 +223,19 @@ def test_a_line_about_a_game_for_no_money_mentions_gambling(text: str, mentioned
     pitch for real money does not shield it."""
     reading = KeywordMatcher(Lexicon.load()).read_line(text)
     assert ("gambling" in reading.mentioned) is mentioned, reading
+
+
+@pytest.mark.parametrize(
+    ("text", "mentioned"),
+    [
+        ("想听什么歌打在公屏上，我看到就唱，不用点歌礼物", True),
+        ("这次PK是打着玩的，输了我就吃一勺芥末，不用为我冲", False),  # an ambiguous PK hit is evidence
+        ("姐妹们今天的打榜任务还没完成，投票是免费的，大家冲一下", True),
+        ("点左下角那个小灯牌就行，不加也一样可以看，别有压力", True),
+        ("不用刷大的，小心心就行", False),  # a smaller gift asked for instead
+        ("免费投票在主页，加我微信领", False),  # a lure
+    ],
+)
+def test_a_line_saying_giving_is_unneeded_mentions_tipping(text: str, mentioned: bool) -> None:
+    reading = KeywordMatcher(Lexicon.load()).read_line(text)
+    assert ("tipping_inducement" in reading.mentioned) is mentioned, reading
