@@ -75,6 +75,10 @@ def test_discounts_and_platform_warnings_are_not(matcher: KeywordMatcher, text: 
         "小心心都不送还好意思看",
         "一直看不出力的，我都记住名字了",
         "成晚坐喺度白睇，一粒星都唔送，你好意思咩",  # Cantonese: 白睇 白看, 唔送 不送
+        "光看不给的，脸皮真厚",
+        "进来半小时一个🎁都没有",
+        "If you don't donate you're just freeloading, get out of my stream",
+        "想要我私下照片的，看你们今晚的表现",  # a private perk against a show of support
     ],
 )
 def test_viewers_rebuked_for_watching_without_paying_is_tipping(matcher: KeywordMatcher, text: str) -> None:
@@ -89,6 +93,9 @@ def test_viewers_rebuked_for_watching_without_paying_is_tipping(matcher: Keyword
         "看了一晚上没看懂，滚回去复习",
         "不送的朋友也欢迎，别一直潜水",
         "唔該晒，多謝大家，唔送禮物都可以睇",  # Cantonese thanks and a welcome
+        "今天一个礼物都没有收到",  # told, not put to anyone
+        "I never donate to streams, bye",  # the speaker's own habit
+        "私人定制的视频，看你们的需求",
     ],
 )
 def test_a_welcome_or_an_apology_is_not(matcher: KeywordMatcher, text: str) -> None:
