@@ -87,3 +87,15 @@ def test_a_shortfall_alone_is_not(text: str) -> None:
 def test_a_shortfall_leaves_the_unit_after_it_to_its_own_rule() -> None:
     hits = _M.match("还差两千音浪就上热门了，兄弟们冲一冲")
     assert any(h.term != "deficit_thousands" and h.weight >= 0.5 for h in hits)
+
+
+@pytest.mark.parametrize("text", ["群里每人交二十，抢到最小那个包的人补一百", "红包接龙群，一把二十，进群私我"])
+def test_red_envelope_games_for_money_are_gambling(text: str) -> None:
+    assert "gambling" in _categories(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["手气最差的发下一个红包哈，过年热闹", "红包接龙", "商场抽奖花100元最高能中1000元购物卡"]
+)
+def test_a_family_red_envelope_relay_or_a_shop_draw_is_not(text: str) -> None:
+    assert "gambling" not in _categories(text)
