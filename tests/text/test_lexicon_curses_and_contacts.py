@@ -29,3 +29,13 @@ def test_a_contact_number_in_chinese_numerals_corroborates_an_offer(matcher: Key
 def test_a_number_without_a_channel_is_no_contact(matcher: KeywordMatcher) -> None:
     text = "水管维修上门服务，电话 一三八零零一三八零零零"
     assert "vulgar" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["主播能不能把领口再往下拉一点，给兄弟们看看", "把肩带拉下来给我们看看"])
+def test_a_neckline_asked_lower_for_a_look_is_vulgar(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["这件衣服领口往下拉会松吗", "吊带往下拉一下，太紧了", "约不约饭？"])
+def test_garment_fitting_and_a_meal_invitation_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" not in evidence(matcher, text), matcher.match(text)
