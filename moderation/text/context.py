@@ -226,8 +226,9 @@ class ContextRules:
         )
 
     def free_support(self, view: str) -> bool:
-        """Whether the line says giving is unneeded or free (:data:`_FREE_SUPPORT`) and has no lure."""
-        return _FREE_SUPPORT.search(view) is not None and not self.has_lure(view)
+        """Whether the line says giving is unneeded or free (:data:`_FREE_SUPPORT`); a lure in it is
+        the caller's to check (:meth:`has_lure`), once for this and :meth:`game_for_nothing`."""
+        return _FREE_SUPPORT.search(view) is not None
 
     def _state_lottery(self, sentence: str) -> bool:
         """Whether the sentence names a state lottery and pitches nothing ("大乐透追加投注一注三块钱";
@@ -235,14 +236,17 @@ class ContextRules:
         return self.state_lotteries.search(sentence) is not None and self.lottery_pitches.search(sentence) is None
 
     def game_for_nothing(self, view: str) -> bool:
-        """Whether a whole line is about a game played for no money (:meth:`_played_for_nothing` of
-        each of its sentences, at least one naming a game, none naming real money) and has no lure."""
-        if self.play_games.search(view) is None or self.has_lure(view):
+        """Whether a whole line is about a game played for no money: a sentence of it is
+        (:meth:`_played_for_nothing`), and every sentence naming real money is one of those. A lure
+        in it is the caller's to check, as for :meth:`free_support`."""
+        if self.play_games.search(view) is None:
             return False
-        sentences = [x for x in SENTENCE_RE.split(view) if x.strip()]
-        return any(self._played_for_nothing(s) for s in sentences) and not any(
-            self.real_money.search(s) is not None and not self._played_for_nothing(s) for s in sentences
-        )
+        read = [
+            (self._played_for_nothing(s), self.real_money.search(s) is not None)
+            for s in SENTENCE_RE.split(view)
+            if s.strip()
+        ]
+        return any(played for played, _ in read) and all(played or not money for played, money in read)
 
     def _played_for_nothing(self, sentence: str) -> bool:
         """Whether the sentence is about a game played for no money ("大富翁里下注买地", "下注三个

@@ -181,10 +181,12 @@ class KeywordMatcher:
             if any(a <= vs and ve <= b and cat == r.category and term in (None, r.term) for a, b, cat, term in ctxs):
                 out.add(r.category)
         named = frozenset(h.category for h in hits if h.weight > 0)
-        if PLAYED not in named and self.context.game_for_nothing(nt.text):
-            out.add(PLAYED)
-        if DESCRIBED not in named and self.context.free_support(nt.text):
-            out.add(DESCRIBED)
+        ctx, view = self.context, nt.text
+        framed = [PLAYED] if PLAYED not in named and ctx.game_for_nothing(view) else []
+        if DESCRIBED not in named and ctx.free_support(view):
+            framed.append(DESCRIBED)
+        if framed and not ctx.has_lure(view):  # a lure anywhere turns either reading back
+            out.update(framed)
         return LineReading(frozenset(out), named)
 
     def match_many(self, texts: Sequence[str]) -> list[list[KeywordHit]]:
