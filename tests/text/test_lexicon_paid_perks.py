@@ -110,3 +110,24 @@ def test_a_garment_named_first_then_taken_off_for_a_look_is_vulgar(matcher: Keyw
 @pytest.mark.parametrize("text", ["衣服脱了挂门口，看下雨没", "裤子拉链坏了，看一下", "外套脱了吧，看你热的"])
 def test_clothes_taken_off_for_other_reasons_are_not(matcher: KeywordMatcher, text: str) -> None:
     assert "vulgar" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["钻石充值找我，打七折，比平台划算多了", "私下儲值九折，私訊我", "私聊我充值更便宜", "top up找我8折，比平台便宜"],
+)
+def test_a_discounted_top_up_sold_privately_is_tipping(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "会员充值打八折，今天最后一天",
+        "游戏充值打八折，平台限时活动",
+        "话费充值九折优惠，到店办理",
+        "储值卡送朋友很方便",
+    ],
+)
+def test_a_shops_top_up_discount_is_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
