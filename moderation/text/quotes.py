@@ -20,7 +20,10 @@ warning quotes the term as it is written (所谓“杀猪盘”, 警惕“刷单
 that fills its quote and is spelled in disguise (a homophone, a variant, split characters) stays
 evidence (:func:`scare_quoted`). A homophone alone in quotes ("“礼勿”走一走", "给你“为信”") is read as
 the word it sounds like when that word is one the lexicon uses (:func:`QuotedSounds.respell`): the
-quotes mark it as a stand-in, where a bare two-character homophone would need corroboration.
+quotes mark it as a stand-in, where a bare two-character homophone would need corroboration. A quoted name where a gift
+stands, after a gift verb and its count or before a count ("刷十个“星河之约”", "“赛博锦鲤”刷十个"),
+is read as 礼物 when it is no dictionary word (惊喜, 拥抱 and 彩蛋 are what a streamer gives the
+room): platforms invent gift names faster than a lexicon can list them.
 """
 
 from __future__ import annotations
@@ -113,6 +116,23 @@ _QUOTED_WORD = re.compile(
 )
 
 
+#: A quoted name right after a gift verb and its count ("刷十个“星河之约”", "送一架「星河游轮」") or
+#: right before a count of it ("“赛博锦鲤”刷十个", "“棒棒糖”500个"): a gift, whatever the platform
+#: calls it. 来, 点 and 唱 are left out (来个“晴天”: a quoted song is requested, not a gift sent), and
+#: so are names of what a game has players grind (刷十个“深渊副本”).
+_GIFT_BEFORE = re.compile(
+    r"(?:刷|送|砸|连击)(?:了|上)?[一二两三四五六七八九十百千几0-9]*(?:个|架|艘|台|辆|只|颗|朵|发|座|套)?\s*$"
+)
+_GIFT_AFTER = re.compile(r"\s*(?:刷|送|砸|连击)?[一二两三四五六七八九十百千几0-9]+(?:个|架|艘|台|辆|只|颗|朵|发|座|套)")
+_GAME_THING = re.compile(r"(?:副本|段位|任务|关卡|装备|皮肤|材料|地图|boss|怪|图|本|分)$", re.IGNORECASE)
+#: A quote holding a name: two Han characters or more, with digits or latin letters among them.
+_QUOTED_NAME = re.compile(
+    "[" + re.escape("".join(_PAIRS)) + f"]([{HAN_CLASS}0-9A-Za-z]{{2,10}})[" + re.escape("".join(_PAIRS.values())) + "]"
+)
+#: The word a quoted gift name is read as.
+GIFT_WORD = "礼物"
+
+
 class QuotedSounds:
     """The lexicon's words by their sound, to read a homophone put alone in quotes as the word.
 
@@ -128,6 +148,7 @@ class QuotedSounds:
         for w in words:
             if _all_han(w) and (sound := _sound(w)):
                 by_sound.setdefault(sound, set()).add(w)
+        self._freq = freq
         self._words: dict[str, str] = {}
         for sound, found in by_sound.items():
             known = [w for w in found if freq.get(w, 0) > 0]
@@ -151,7 +172,26 @@ class QuotedSounds:
             if word is not None:
                 out[m.start(1) : m.end(1)] = word
                 out[m.start()] = out[m.end() - 1] = ZERO_WIDTH
+        for m in _QUOTED_NAME.finditer(text):
+            untouched = "".join(out[m.start(1) : m.end(1)]) == m.group(1)  # not respelled by sound above
+            if untouched and freq_of(self._freq, m.group(1)) <= 0 and _is_gift_name(text, m):
+                n = m.end(1) - m.start(1)
+                out[m.start(1) : m.end(1)] = GIFT_WORD + ZERO_WIDTH * (n - len(GIFT_WORD))
+                out[m.start()] = out[m.end() - 1] = ZERO_WIDTH
         return "".join(out)
+
+
+def freq_of(freq: Mapping[str, int], word: str) -> int:
+    """How common ``word`` is as one dictionary word (0 for a name nobody's dictionary lists)."""
+    return freq.get(convert_phrases(word), 0)
+
+
+def _is_gift_name(text: str, m: re.Match[str]) -> bool:
+    """Whether the quote ``m`` names a gift by where it stands: after a gift verb and its count, or
+    before a count (see :data:`_GIFT_BEFORE`), and holding at least two Han characters."""
+    if len(_HAN.findall(m.group(1))) < 2 or _GAME_THING.search(m.group(1)):
+        return False
+    return _GIFT_BEFORE.search(text, 0, m.start()) is not None or _GIFT_AFTER.match(text, m.end()) is not None
 
 
 def _all_han(word: str) -> bool:

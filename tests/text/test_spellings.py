@@ -148,6 +148,31 @@ def test_quoted_ordinary_words_stay_what_they_are(matcher: KeywordMatcher, text:
     assert not _evidence(matcher, text), text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "刷三个“极光之翼”，我就私聊你",  # a gift name no dictionary lists, after a gift verb and its count
+        "送一艘「深海巨鲸号」就给你开专属语音",
+        "砸十个“2027烟花秀”，今晚陪你聊",
+    ],
+)
+def test_an_invented_name_where_a_gift_stands_reads_as_a_gift(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in _evidence(matcher, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "主播来个“七里香”吧",  # a song requested
+        "送一个“惊喜”给大家，抽奖开始",  # a dictionary word: what the streamer gives the room
+        "今天要刷十个“深渊副本”才能毕业",  # what a game has players grind
+        "我送了三朵“小红花”给老师",
+    ],
+)
+def test_quoted_songs_words_and_game_grinds_are_no_gift(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in _evidence(matcher, text), text
+
+
 def test_respelling_keeps_spans_and_joins_the_quote_to_its_clause(matcher: KeywordMatcher) -> None:
     text = "送个“获箭”吧"
     out = matcher.sounds.respell(text)
