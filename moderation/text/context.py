@@ -69,6 +69,18 @@ _FREE_SUPPORT = re.compile(
     "(?:送|刷|冲|打赏|花钱|破费|点歌礼物|礼物|氪)|是免费的|免费(?:的)?投票|投票(?:是)?免费"
     "|(?:别|不要|不用)有(?:压力|负担)|没有压力|不(?:加|送|刷)也(?:一样|可以|能)|(?:别|不要)(?:上头|较真)"
 )
+#: A line asking the room only for what costs nothing ("大家刷个屏给我加油", "点个关注", "今天的投票次数
+#:别浪费", "音乐榜的榜一守住"): comments, likes, follows, a music chart's free votes. The classifier
+#: reads these as gift pressure; a line that belittles free support (光点赞有什么用, 点赞不如…, 来点
+#: 实际的) is that pressure, and one naming a paid thing is no such line, so both are left out
+#: (:data:`_PAID_INSTEAD`).
+_FREE_ENGAGEMENT = re.compile(
+    "刷(?:个|一波|一下|波|起)?屏|点(?:个|点)?(?:赞|关注)|(?:评论|弹幕)(?:满|刷起来|走一波|扣起来)"
+    "|投票次数|打投|超话|做数据|控评|(?:音乐|新歌|热歌|歌曲|单曲|金曲)榜"
+)
+_PAID_INSTEAD = re.compile(
+    "光|只会|只知道|不如|有什么用|有啥用|没用|实际|实在|别的|真格|礼物|打赏|刷刷|守护|灯牌|粉丝团"
+)
 #: A claim of legitimacy after a warning word, in its sentence: a spammer answering the warning
 #: ("都说是杀猪盘，我们这是正规娱乐城"; "别人家是骗子，我家靠谱"), which no one warning others says.
 _REBUTTAL = re.compile(
@@ -226,9 +238,12 @@ class ContextRules:
         )
 
     def free_support(self, view: str) -> bool:
-        """Whether the line says giving is unneeded or free (:data:`_FREE_SUPPORT`); a lure in it is
-        the caller's to check (:meth:`has_lure`), once for this and :meth:`game_for_nothing`."""
-        return _FREE_SUPPORT.search(view) is not None
+        """Whether the line says giving is unneeded or free (:data:`_FREE_SUPPORT`), or asks only for
+        what costs nothing (:data:`_FREE_ENGAGEMENT`); a lure in it is the caller's to check
+        (:meth:`has_lure`), once for this and :meth:`game_for_nothing`."""
+        if _FREE_SUPPORT.search(view) is not None:
+            return True
+        return _FREE_ENGAGEMENT.search(view) is not None and _PAID_INSTEAD.search(view) is None
 
     def _state_lottery(self, sentence: str) -> bool:
         """Whether the sentence names a state lottery and pitches nothing ("大乐透追加投注一注三块钱";

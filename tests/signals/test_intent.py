@@ -234,6 +234,11 @@ def test_a_line_about_a_game_for_no_money_mentions_gambling(text: str, mentioned
         ("点左下角那个小灯牌就行，不加也一样可以看，别有压力", True),
         ("不用刷大的，小心心就行", False),  # a smaller gift asked for instead
         ("免费投票在主页，加我微信领", False),  # a lure
+        ("跑完十公里了，大家刷一波屏庆祝一下", True),  # only what costs nothing is asked for
+        ("新歌打榜第三天，超话签到别忘了", True),
+        ("点个关注，明天同一时间见", True),
+        ("光点赞有什么用，来点实际的", False),  # free support belittled: the pressure itself
+        ("刷屏不如刷个小礼物", False),
     ],
 )
 def test_a_line_saying_giving_is_unneeded_mentions_tipping(text: str, mentioned: bool) -> None:
