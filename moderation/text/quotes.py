@@ -118,10 +118,11 @@ _QUOTED_WORD = re.compile(
 
 #: A quoted name right after a gift verb and its count ("刷十个“星河之约”", "送一架「星河游轮」") or
 #: right before a count of it ("“赛博锦鲤”刷十个", "“棒棒糖”500个"): a gift, whatever the platform
-#: calls it. 来, 点 and 唱 are left out (来个“晴天”: a quoted song is requested, not a gift sent), and
-#: so are names of what a game has players grind (刷十个“深渊副本”).
+#: calls it. A bare 刷“…” is spam repeated, not a gift; 来, 点 and 唱 are left out (来个“晴天”: a
+#: quoted song is requested, not a gift sent), and so are names of what a game has players grind
+#: (刷十个“深渊副本”).
 _GIFT_BEFORE = re.compile(
-    r"(?:刷|送|砸|连击)(?:了|上)?[一二两三四五六七八九十百千几0-9]*(?:个|架|艘|台|辆|只|颗|朵|发|座|套)?\s*$"
+    r"(?:刷|送|砸|连击)(?:了|上)?(?:[一二两三四五六七八九十百千几0-9]*(?:个|架|艘|台|辆|只|颗|朵|发|座|套)|[0-9]+)\s*$"
 )
 _GIFT_AFTER = re.compile(r"\s*(?:刷|送|砸|连击)?[一二两三四五六七八九十百千几0-9]+(?:个|架|艘|台|辆|只|颗|朵|发|座|套)")
 _GAME_THING = re.compile(r"(?:副本|段位|任务|关卡|装备|皮肤|材料|地图|boss|怪|图|本|分)$", re.IGNORECASE)

@@ -800,3 +800,23 @@ def test_english_chat_vocabulary(matcher: KeywordMatcher, text: str, category: s
 def test_an_english_warning_after_the_topic_is_a_mention(matcher: KeywordMatcher) -> None:
     text = "those fixed match sellers took my money, stay away"
     assert "gambling" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["朋友赌球输了房子，前车之鉴", "他玩百家乐把房子输了，血的教训啊"])
+def test_a_home_lost_and_the_lesson_drawn_are_a_story(matcher: KeywordMatcher, text: str) -> None:
+    assert "gambling" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["百家乐真人荷官，输光了包赔", "线上百家乐，输光全赔"])
+def test_a_loss_the_operator_makes_good_is_a_pitch(matcher: KeywordMatcher, text: str) -> None:
+    assert "gambling" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["我这里不搞刷火箭换私聊那一套", "打赏的钱不如给自己买点好吃的"])
+def test_a_practice_dismissed_or_money_better_spent_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["光点赞不如刷个火箭", "刷满一万就私聊，老规矩"])
+def test_a_gift_asked_for_after_the_cue_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
