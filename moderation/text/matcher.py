@@ -232,8 +232,10 @@ class KeywordMatcher:
             if view.isascii():
                 if reads_as_pinyin(view):
                     self._py.patterns(nt, cands)
-            elif pinyin_runs(nt.original.lower()) and (runs := pinyin_runs(view)):
-                # typed as a latin word (the screen's test), and still one in the view
+            elif (nt.original.isascii() or pinyin_runs(nt.original.lower())) and (runs := pinyin_runs(view)):
+                # typed as a latin word (the screen's test), and still one in the view; a latin line
+                # whose initialisms the variants spelled out in Han ("cz zhao wo" → 充值 zhao wo) is
+                # one, and the screen hands it on for its variant key
                 self._py.patterns(nt, cands, runs)
         return cands, ctxs
 

@@ -27,8 +27,11 @@ from moderation.text.pinyin import LATIN, char_pinyin, is_han, segment_ends
 #: the least number of latin words of a line read as a pinyin sentence
 MIN_WORDS = 3
 #: Latin initialisms room chat mixes into a pinyin sentence ("pk zuihou yi fenzhong, huojian zou yi
-#: bo"): they neither make a line English nor count as one of its pinyin words.
-CHAT_ACRONYMS = frozenset({"pk", "qq", "v", "vx", "wx", "ok", "vip", "zb", "dd", "id", "app"})
+#: bo", "shua ge jnh jiu si liao ni"): they neither make a line English nor count as one of its pinyin
+#: words. Gift names (jnh 嘉年华, hj 火箭), ds (打赏), dg (大哥), gh (公会) and bd (榜单) among them.
+CHAT_ACRONYMS = frozenset(
+    {"pk", "qq", "v", "vx", "wx", "ok", "vip", "zb", "dd", "id", "app", "jnh", "hj", "ds", "dg", "gh", "bd", "lw"}
+)
 _CHAT_ACRONYMS_ASCII = frozenset(a.encode("ascii") for a in CHAT_ACRONYMS)
 #: a Han character the pattern allows anywhere (``[^,.]``) is one syllable of at most this many letters
 _ANY_SYLLABLE = "[a-z]{0,6}"

@@ -72,7 +72,7 @@ class ReferenceMatcher(KeywordMatcher):
                     cands.append(_Cand(os_, oe, m.start(), m.end(), self._pattern_base + k, "pattern"))
         if self._pinyin is not None:
             self._ref_match_pinyin(nt, cands)
-        runs = pinyin_runs(view) if pinyin_runs(text.lower()) else []
+        runs = pinyin_runs(view) if text.isascii() or pinyin_runs(text.lower()) else []
         if view.isascii() and reads_as_pinyin(view):
             self._ref_pinyin_patterns(nt, None, cands)
         elif runs:

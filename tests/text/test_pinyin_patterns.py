@@ -155,3 +155,20 @@ def test_long_run_on_pinyin_lines_are_matched_without_stalling() -> None:
 def test_a_leetspeak_pinyin_word_in_a_han_line_meets_the_patterns(matcher: KeywordMatcher) -> None:
     hits = [h for h in matcher.match("5e情sh1pin 出售") if h.category == "vulgar" and h.context == "plain"]
     assert hits and hits[0].via == "pinyin", matcher.match("5e情sh1pin 出售")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cz zhao wo, zk ba zhe, bi pt pian yi",  # initialisms spelled out (充值, 折扣, 平台) in a pinyin line
+        "shua ge jnh jiu gei ni si liao",  # a gift's initialism in a pinyin sentence
+        "gh rw hai cha wu qian, qiu qiu jia ren men",
+    ],
+)
+def test_a_gift_rooms_initialisms_read_in_a_pinyin_line(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in {h.category for h in matcher.match(text) if h.weight > 0}, matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["my pt session ran long today", "new sp update is out, cz servers down"])
+def test_those_initialisms_in_english_chat_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert not [h for h in matcher.match(text) if h.weight > 0.1], matcher.match(text)
