@@ -131,3 +131,30 @@ def test_a_discounted_top_up_sold_privately_is_tipping(matcher: KeywordMatcher, 
 )
 def test_a_shops_top_up_discount_is_not(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "top 1 gifter tonight can video call me",
+        "top2 = pvt chat, top3拿照片",
+        "whoever gets me to the top of the leaderboard wins a private show",
+        "大哥drop两个rocket我就开cam",
+        "send me 3 lions and make my night",
+    ],
+)
+def test_places_on_the_board_and_named_gifts_traded_in_english_are_tipping(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "top 1 gets the trophy and a photo with the team",
+        "top 3 can dm me for coaching tips",
+        "I finally got top 1 in ranked",
+        "drop一个like吧，谢谢",
+    ],
+)
+def test_tournament_places_and_likes_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
