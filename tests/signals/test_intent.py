@@ -216,6 +216,7 @@ def test_classifiable_counts_han_emoji_words_and_numbers(text: str, read: bool) 
         ("狼人杀真好玩", True),  # a board game, no hit at all
         ("抽卡游戏也能提现，加我", False),  # real money and a lure
         ("开黑吗？明天带你回本，一天赚五百", False),  # a second sentence names real money
+        ("poker night with chat, play money only", True),  # English play money
     ],
 )
 def test_a_line_about_a_game_for_no_money_mentions_gambling(text: str, mentioned: bool) -> None:

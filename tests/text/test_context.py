@@ -820,3 +820,8 @@ def test_a_practice_dismissed_or_money_better_spent_is_a_mention(matcher: Keywor
 @pytest.mark.parametrize("text", ["光点赞不如刷个火箭", "刷满一万就私聊，老规矩"])
 def test_a_gift_asked_for_after_the_cue_stays_evidence(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+def test_a_lure_exposed_as_a_funnel_is_a_mention(matcher: KeywordMatcher) -> None:
+    text = "所谓“彩票稳赚技巧”，都是引流到赌博网站的"
+    assert "gambling" not in evidence(matcher, text), matcher.match(text)

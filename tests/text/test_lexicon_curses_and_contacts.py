@@ -39,3 +39,8 @@ def test_a_neckline_asked_lower_for_a_look_is_vulgar(matcher: KeywordMatcher, te
 @pytest.mark.parametrize("text", ["这件衣服领口往下拉会松吗", "吊带往下拉一下，太紧了", "约不约饭？"])
 def test_garment_fitting_and_a_meal_invitation_are_not(matcher: KeywordMatcher, text: str) -> None:
     assert "vulgar" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["幹ni娘", "操ni妈，闭嘴"])
+def test_a_curse_with_its_pronoun_in_pinyin_is_vulgar(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" in evidence(matcher, text), matcher.match(text)

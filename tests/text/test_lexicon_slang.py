@@ -10,6 +10,7 @@ from text_evasion import traditional
 from text_slang import OPENS, family, score
 
 from moderation.text.matcher import KeywordMatcher
+from tests.helpers.text_hits import evidence
 
 CAUGHT: dict[str, tuple[str, list[str]]] = {
     "body_homophone_emoji": (
@@ -169,3 +170,17 @@ def test_gift_less_pleas_and_betting_slang_are_caught(
 )
 def test_everyday_uses_are_not_evidence(matcher: KeywordMatcher, text: str, category: str) -> None:
     assert score(matcher, text, category) < 0.1, matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["主播的腿真骚，想摸", "这身材也太骚了吧", "转过身去把屁股翘起来给我们看", "蜜桃撅高点让我们看看"]
+)
+def test_a_body_part_called_lewd_or_turned_to_the_camera_is_vulgar(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["这波操作太骚了", "风骚走位，对面懵了", "宝宝屁股撅起来，护士要打针了", "腰疼得直不起来"]
+)
+def test_slick_plays_and_a_nurses_words_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" not in evidence(matcher, text), matcher.match(text)
