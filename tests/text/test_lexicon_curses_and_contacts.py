@@ -1,5 +1,6 @@
-"""Curses on a viewer's family, Taiwan's words for call girls, and contact numbers spelled in Chinese
-numerals; with the near misses each must leave alone."""
+"""Curses on a viewer's family and insults with a modifier, Taiwan's words for call girls, a night
+priced, adult films, and contact numbers spelled in Chinese numerals; with the near misses each must
+leave alone."""
 
 from __future__ import annotations
 
@@ -44,3 +45,19 @@ def test_garment_fitting_and_a_meal_invitation_are_not(matcher: KeywordMatcher, 
 @pytest.mark.parametrize("text", ["幹ni娘", "操ni妈，闭嘴"])
 def test_a_curse_with_its_pronoun_in_pinyin_is_vulgar(matcher: KeywordMatcher, text: str) -> None:
     assert "vulgar" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["你就是个没人要的烂货", "你真是个不要脸的贱人", "定点茶庄，妹子任选", "陪睡一晚两千，酒店你定", "A片合集，网盘发"],
+)
+def test_insults_tea_houses_priced_nights_and_adult_films_are_vulgar(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["这个烂货手机又坏了", "酒店一晚三百，含早餐", "A片区今天停水", "B站上有个A片段的解说", "老字号茶庄，新茶到了"],
+)
+def test_broken_phones_hotel_rates_and_zones_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" not in evidence(matcher, text), matcher.match(text)
