@@ -43,3 +43,32 @@ def test_guarantees_exams_legal_draws_and_bettors_stories_are_not(matcher: Keywo
 def test_a_paid_chat_alone_is_no_tipster(matcher: KeywordMatcher) -> None:
     text = "join the vip group for 30 dollars, fan art every week"
     assert "gambling" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "拉朋友进来玩，他们充多少你拿一成",
+        "每拉一个充值会员，返佣百分之三十",
+        "拉三个人进群，按他们的充值给你提成",
+        "让平半，水位零点八八，懂的来",  # a bookmaker's line and its odds together
+        "赌球输光了的别慌，跟着我两天回本",  # a loser told not to panic: a pitch
+    ],
+)
+def test_deposit_commissions_handicap_tips_and_comfort_for_losers_are_gambling(
+    matcher: KeywordMatcher, text: str
+) -> None:
+    assert "gambling" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "拉新人办卡，按业绩给你提成",  # a sales job
+        "主队让平半，我觉得能打出来",  # a pundit quoting the line: evidence, not alone
+        "水库水位零点九米，低于警戒线",
+        "我赌球输光了，大家别学我",
+    ],
+)
+def test_sales_jobs_pundits_reservoirs_and_losses_told_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "gambling" not in evidence(matcher, text), matcher.match(text)
