@@ -128,7 +128,7 @@ def test_set_is_a_benchmark_split(split: str) -> None:
 
 
 #: sets with their own room contexts and leetspeak (but for dev12 to dev14) and obfuscated URLs (but for
-#: fresh9, dev13 and dev14) among the evasions, checked apart: split → (file, least violating, least benign,
+#: fresh9, fresh10, dev13 and dev14) among the evasions, checked apart: split → (file, least violating, least benign,
 #: least per category, least contexts)
 ROOM_SETS = {
     "dev10": ("text_dev_v10.jsonl", 300, 500, 100, 10),
@@ -138,9 +138,16 @@ ROOM_SETS = {
     "dev14": ("text_dev_v14.jsonl", 300, 500, 95, 15),
     "fresh8": ("text_fresh_v8.jsonl", 300, 450, 100, 12),
     "fresh9": ("text_fresh_v9.jsonl", 275, 440, 85, 12),
+    "fresh10": ("text_fresh_v10.jsonl", 270, 390, 80, 12),
 }
 #: room sets whose evasion classes differ from CLASSES + leet + url
-ROOM_CLASSES = {"fresh9": CLASSES | {"leet"}, "dev12": CLASSES | {"url"}, "dev13": CLASSES, "dev14": CLASSES}
+ROOM_CLASSES = {
+    "fresh9": CLASSES | {"leet"},
+    "dev12": CLASSES | {"url"},
+    "dev13": CLASSES,
+    "dev14": CLASSES,
+    "fresh10": CLASSES,
+}
 
 
 @pytest.mark.parametrize("split", sorted(ROOM_SETS))

@@ -825,3 +825,21 @@ def test_a_gift_asked_for_after_the_cue_stays_evidence(matcher: KeywordMatcher, 
 def test_a_lure_exposed_as_a_funnel_is_a_mention(matcher: KeywordMatcher) -> None:
     text = "所谓“彩票稳赚技巧”，都是引流到赌博网站的"
     assert "gambling" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("福袋三分钟后开，点关注加粉丝团就能参与，不用花钱", "tipping_inducement"),
+        ("赔率上主队大热，我觉得要爆冷，纯聊天不下注", "gambling"),
+    ],
+)
+def test_a_thing_offered_free_or_only_talked_about_is_a_mention(
+    matcher: KeywordMatcher, text: str, category: str
+) -> None:
+    assert category not in evidence(matcher, text), matcher.match(text)
+
+
+def test_just_chatting_before_a_lure_stays_a_pitch(matcher: KeywordMatcher) -> None:
+    text = "纯聊天，想下注的加我"
+    assert "gambling" in evidence(matcher, text), matcher.match(text)
