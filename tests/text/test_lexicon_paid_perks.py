@@ -158,3 +158,29 @@ def test_places_on_the_board_and_named_gifts_traded_in_english_are_tipping(match
 )
 def test_tournament_places_and_likes_are_not(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "小朋友可以用爸爸妈妈的手机支持我哦",
+        "拿你爸妈的支付宝也能打赏的，密码问一下就行",
+        "想要我的微信？那就看你的诚意了",
+    ],
+)
+def test_a_parents_phone_invited_and_contact_held_out_for_sincerity_are_tipping(
+    matcher: KeywordMatcher, text: str
+) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "新闻：孩子拿爸妈的手机刷了五万，平台退款了",
+        "未成年人不要拿爸妈的手机充值打赏",
+        "想要联系方式的话，去看官网就行",
+    ],
+)
+def test_reports_warnings_and_a_website_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
