@@ -354,9 +354,15 @@ class ContextRules:
         """Whether a post-negation cue follows the hit in its sentence (the topic first, the warning
         after, in the same clause or a later one: "楼上发的那个网站，大家别点"), unless a breaker
         right after it makes it an invitation ("千万别错过") or a denial before it turns it round
-        ("绝对不是骗局", "不是骗你的")."""
+        ("绝对不是骗局", "不是骗你的"), or it lies inside a phrase where its words mean something else
+        (``frame_exceptions``: 别点 warns off a link, 别点歌 tells a freeloader not to request songs)."""
+        inside: list[tuple[int, int]] | None = None
         for m in self.post_negations.finditer(rest):
             if rest.endswith(_DENIALS_1, 0, m.start()):
+                continue
+            if inside is None:
+                inside = [x.span() for x in self.frame_exceptions.finditer(rest)]
+            if any(a <= m.start() < m.end() <= b for a, b in inside):
                 continue
             if not self.breakers.match(rest, m.end()) and not self.breakers.match(rest, m.end() + 1):
                 return True

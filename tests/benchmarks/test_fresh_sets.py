@@ -127,8 +127,8 @@ def test_set_is_a_benchmark_split(split: str) -> None:
     assert reported == (name not in train_intent().HAND_SETS)
 
 
-#: sets with their own room contexts and leetspeak (but for dev12 to dev14) and obfuscated URLs (but for
-#: fresh9, fresh10, dev13 and dev14) among the evasions, checked apart: split → (file, least violating, least benign,
+#: sets with their own room contexts and leetspeak (but for dev12 to dev15) and obfuscated URLs (but for
+#: fresh9, fresh10 and dev13 to dev15) among the evasions, checked apart: split → (file, least violating, least benign,
 #: least per category, least contexts)
 ROOM_SETS = {
     "dev10": ("text_dev_v10.jsonl", 300, 500, 100, 10),
@@ -136,6 +136,7 @@ ROOM_SETS = {
     "dev12": ("text_dev_v12.jsonl", 300, 470, 95, 15),
     "dev13": ("text_dev_v13.jsonl", 190, 540, 60, 15),
     "dev14": ("text_dev_v14.jsonl", 300, 500, 95, 15),
+    "dev15": ("text_dev_v15.jsonl", 290, 490, 95, 15),
     "fresh8": ("text_fresh_v8.jsonl", 300, 450, 100, 12),
     "fresh9": ("text_fresh_v9.jsonl", 275, 440, 85, 12),
     "fresh10": ("text_fresh_v10.jsonl", 270, 390, 80, 12),
@@ -146,6 +147,7 @@ ROOM_CLASSES = {
     "dev12": CLASSES | {"url"},
     "dev13": CLASSES,
     "dev14": CLASSES,
+    "dev15": CLASSES,
     "fresh10": CLASSES,
 }
 

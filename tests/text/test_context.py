@@ -843,3 +843,13 @@ def test_a_thing_offered_free_or_only_talked_about_is_a_mention(
 def test_just_chatting_before_a_lure_stays_a_pitch(matcher: KeywordMatcher) -> None:
     text = "纯聊天，想下注的加我"
     assert "gambling" in evidence(matcher, text), matcher.match(text)
+
+
+def test_a_freeloader_told_not_to_request_songs_is_no_warning(matcher: KeywordMatcher) -> None:
+    text = "刷一个火箭我就给你唱歌，没刷的别点歌了"  # 别点歌, not 别点 (don't click)
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["这种领彩金的链接千万别点开", "楼上那个加V看私密视频的是引流号，别点"])
+def test_a_link_warned_against_or_exposed_as_a_funnel_is_a_mention(matcher: KeywordMatcher, text: str) -> None:
+    assert not evidence(matcher, text), matcher.match(text)
