@@ -61,3 +61,15 @@ def test_insults_tea_houses_priced_nights_and_adult_films_are_vulgar(matcher: Ke
 )
 def test_broken_phones_hotel_rates_and_zones_are_not(matcher: KeywordMatcher, text: str) -> None:
     assert "vulgar" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["你这个机掰人", "龟儿子，会不会打", "脱到只剩内衣", "take your top off", "drop ur OF link"]
+)
+def test_regional_abuse_and_undressing_to_underwear_are_vulgar(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["穿到只剩一件T恤也热", "take the trash out", "the top of the table"])
+def test_a_hot_day_and_chores_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "vulgar" not in evidence(matcher, text), matcher.match(text)

@@ -184,3 +184,23 @@ def test_a_parents_phone_invited_and_contact_held_out_for_sincerity_are_tipping(
 )
 def test_reports_warnings_and_a_website_are_not(matcher: KeywordMatcher, text: str) -> None:
     assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "平台要抽三成，直接转给我更划算",
+        "paypal me directly, the platform takes half",
+        "一直看又不打赏，脸皮很厚啊",
+        "考核没过底薪就没了，求刷",
+    ],
+)
+def test_payment_around_the_platform_freeloaders_and_agency_quotas_are_tipping(
+    matcher: KeywordMatcher, text: str
+) -> None:
+    assert "tipping_inducement" in evidence(matcher, text), matcher.match(text)
+
+
+@pytest.mark.parametrize("text", ["平台抽成太高了，我们主播也难", "公司年底考核没过，奖金没了", "一直看不懂这个规则"])
+def test_platform_fees_a_staff_review_and_confusion_are_not(matcher: KeywordMatcher, text: str) -> None:
+    assert "tipping_inducement" not in evidence(matcher, text), matcher.match(text)
