@@ -69,8 +69,8 @@ _FREE_SUPPORT = re.compile(
     "(?:送|刷|冲|打赏|花钱|破费|点歌礼物|礼物|氪)|是免费的|免费(?:的)?(?:投票|票)|投票(?:是)?免费"
     "|(?:别|不要|不用)有(?:压力|负担)|没有压力|不(?:加|送|刷)也(?:一样|可以|能)|(?:别|不要)(?:上头|较真)"
 )
-#: A line asking the room only for what costs nothing ("大家刷个屏给我加油", "点个关注", "今天的投票次数
-#:别浪费", "音乐榜的榜一守住"): comments, likes, follows, a music chart's free votes. The classifier
+#: A line asking the room only for what costs nothing ("大家刷个屏给我加油", "点个关注", "今天的投票
+#: 次数别浪费", "超话签到别忘了"): comments, likes, follows, a music chart's free votes. The classifier
 #: reads these as gift pressure; a line that belittles free support (光点赞有什么用, 点赞不如…, 来点
 #: 实际的) is that pressure, and one naming a paid thing is no such line, so both are left out
 #: (:data:`_PAID_INSTEAD`).

@@ -20,10 +20,11 @@ warning quotes the term as it is written (所谓“杀猪盘”, 警惕“刷单
 that fills its quote and is spelled in disguise (a homophone, a variant, split characters) stays
 evidence (:func:`scare_quoted`). A homophone alone in quotes ("“礼勿”走一走", "给你“为信”") is read as
 the word it sounds like when that word is one the lexicon uses (:func:`QuotedSounds.respell`): the
-quotes mark it as a stand-in, where a bare two-character homophone would need corroboration. A quoted name where a gift
-stands, after a gift verb and its count or before a count ("刷十个“星河之约”", "“赛博锦鲤”刷十个"),
-is read as 礼物 when it is no dictionary word (惊喜, 拥抱 and 彩蛋 are what a streamer gives the
-room): platforms invent gift names faster than a lexicon can list them.
+quotes mark it as a stand-in, where a bare two-character homophone would need corroboration.
+
+A quoted name where a gift stands, after a gift verb and its count or before a count ("刷十个“星河之约”",
+"“赛博锦鲤”刷十个"), is read as 礼物 when it is no dictionary word (惊喜, 拥抱 and 彩蛋 are what a
+streamer gives the room): platforms invent gift names faster than a lexicon can list them.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ _GIFT_BEFORE = re.compile(
 )
 _GIFT_AFTER = re.compile(r"\s*(?:刷|送|砸|连击)?[一二两三四五六七八九十百千几0-9]+(?:个|架|艘|台|辆|只|颗|朵|发|座|套)")
 _GAME_THING = re.compile(r"(?:副本|段位|任务|关卡|装备|皮肤|材料|地图|boss|怪|图|本|分)$", re.IGNORECASE)
-#: A quote holding a name: two Han characters or more, with digits or latin letters among them.
+#: A quote holding a name of up to ten letters, digits and Han characters (:func:`_is_gift_name`
+#: asks for two Han characters at least).
 _QUOTED_NAME = re.compile(
     "[" + re.escape("".join(_PAIRS)) + f"]([{HAN_CLASS}0-9A-Za-z]{{2,10}})[" + re.escape("".join(_PAIRS.values())) + "]"
 )
